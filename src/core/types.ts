@@ -1,0 +1,134 @@
+/**
+ * The plain-JSON vocabulary shared by the optimizer, the activities, the workflows and the CLI.
+ *
+ * Everything here crosses Temporal boundaries, so it is readonly data only: numbers, strings,
+ * booleans, arrays and records. No class instances, no `NaN` / `Infinity` (JSON turns them into
+ * `null`): a missing number is written `null`.
+ */
+
+/** A hyperparameter value exactly as the user's stage receives it. */
+export type ParamValue = number | string | boolean;
+
+/** Continuous hyperparameter in [low, high]; `log: true` searches log(low)..log(high). */
+export interface FloatParam {
+  readonly name: string;
+  readonly type: 'float';
+  readonly low: number;
+  readonly high: number;
+  /** @default false */
+  readonly log?: boolean;
+}
+
+/** Integer hyperparameter in [low, high] (both inclusive). */
+export interface IntParam {
+  readonly name: string;
+  readonly type: 'int';
+  readonly low: number;
+  readonly high: number;
+  /** @default false */
+  readonly log?: boolean;
+}
+
+/** One of a finite list of choices (encoded one-hot). */
+export interface CategoricalParam {
+  readonly name: string;
+  readonly type: 'categorical';
+  readonly choices: readonly ParamValue[];
+}
+
+export type ParamSpec = FloatParam | IntParam | CategoricalParam;
+
+/** One pipeline stage's own hyperparameters. */
+export interface StageSpace {
+  readonly name: string;
+  readonly params: readonly ParamSpec[];
+}
+
+/** The whole search space: stages in pipeline order. */
+export type SearchSpace = readonly StageSpace[];
+
+/** One stage's hyperparameter values, keyed by parameter name. */
+export type StageParams = Readonly<Record<string, ParamValue>>;
+
+/** A full candidate: one `StageParams` per stage, in pipeline order. */
+export type Configuration = readonly StageParams[];
+
+export type Direction = 'maximize' | 'minimize';
+
+export type Phase = 'warmup' | 'bo';
+
+/** One finished (or failed) trial as the optimizer sees it. */
+export interface Observation {
+  readonly config: Configuration;
+  /** The objective metric as reported by the last stage; `null` when the trial failed. */
+  readonly objective: number | null;
+  /**
+   * Full (uncached) cost of each stage, in cost units. For a stage reused from the cache this is
+   * the cost measured when its output was first computed (stored with the output). `null` for a
+   * stage that never completed (the trial failed at or before it).
+   */
+  readonly stageCosts: readonly (number | null)[];
+  /** δ: how many leading stages were reused from the cache. */
+  readonly cachedPrefix: number;
+  /** What the trial was charged: measured cost of stages run + retrieval cost of stages reused. */
+  readonly chargedCost: number;
+  /** Whether the suggestion came from the warm-up design or from the acquisition. */
+  readonly phase: Phase;
+}
+
+/** Acquisition families of `../shared/docs/eeipu.md`, selectable by name. */
+export type MethodName = 'eeipu' | 'ms-carbo' | 'carbo' | 'eips' | 'ei' | 'random';
+
+/** Optimizer knobs; every field is optional and defaulted in one place by the optimizer. */
+export interface OptimizerSettings {
+  /** @default 'eeipu' */
+  readonly method?: MethodName;
+  /** Number of warm-up configurations (seeded space-filling design). @default 10 */
+  readonly warmup?: number;
+  /** Retrieval cost charged per cached stage, in cost units. @default 0.1 */
+  readonly epsilon?: number;
+  /** How many top post-warm-up configurations feed the prefix pool. @default 5 */
+  readonly topQ?: number;
+  /** Monte-Carlo draws for E[1/C]. @default 1000 */
+  readonly mcSamples?: number;
+  /** Scrambled-Sobol raw samples per prefix. @default 512 */
+  readonly rawSamples?: number;
+  /** Local-optimizer starts per prefix. @default 10 */
+  readonly restarts?: number;
+}
+
+/** Budget state, in cost units. */
+export interface BudgetState {
+  readonly total: number;
+  readonly spent: number;
+}
+
+/**
+ * Opaque, JSON-serializable state the optimizer may hand back to speed up its next call (e.g.
+ * fitted GP hyperparameters for warm starts). Callers store it and pass it back unchanged.
+ */
+export type OptimizerState = Readonly<Record<string, unknown>>;
+
+export interface SuggestRequest {
+  readonly space: SearchSpace;
+  readonly history: readonly Observation[];
+  readonly budget: BudgetState;
+  readonly direction: Direction;
+  readonly settings: OptimizerSettings;
+  /** Study seed; together with `history.length` it fixes every random choice of this call. */
+  readonly seed: number;
+  readonly state?: OptimizerState;
+}
+
+export interface Suggestion {
+  readonly config: Configuration;
+  /** δ the acquisition assumed: the first δ stages are pinned to an already-run prefix. */
+  readonly cachedPrefix: number;
+  readonly phase: Phase;
+  /** Acquisition value of the winner (log scale for EI-based methods); `null` for warm-up/random. */
+  readonly acquisition: number | null;
+  /** Predicted cost of running this configuration given δ; `null` when no cost model is used. */
+  readonly predictedCost: number | null;
+  readonly diagnostics: Readonly<Record<string, number | string | boolean | null>>;
+  readonly state?: OptimizerState;
+}
