@@ -1,0 +1,103 @@
+import type { Configuration, SearchSpace, StageParams } from "../core/types.js";
+import { syntheticStageCost } from "./cost.js";
+import { evaluateSyntheticFunction } from "./functions.js";
+import type { SyntheticPipelineSpec, SyntheticStageSpec } from "./spec.js";
+
+function stageAt(
+  spec: SyntheticPipelineSpec,
+  stageIndex: number,
+): SyntheticStageSpec {
+  const stage = spec.stages[stageIndex];
+  if (stage === undefined) {
+    throw new RangeError(
+      `stage index ${stageIndex} out of range (pipeline has ${spec.stages.length})`,
+    );
+  }
+  return stage;
+}
+
+// Param values in the stage's declared order, read by name.
+function stageValues(stage: SyntheticStageSpec, params: StageParams): number[] {
+  return stage.params.map((param) => {
+    const value = params[param.name];
+    if (typeof value !== "number" || !Number.isFinite(value)) {
+      throw new TypeError(
+        `stage ${stage.name}: param ${param.name} must be a finite number`,
+      );
+    }
+    return value;
+  });
+}
+
+/** The search space of a synthetic pipeline: one float param per declared param. */
+export function syntheticSearchSpace(spec: SyntheticPipelineSpec): SearchSpace {
+  return spec.stages.map((stage) => ({
+    name: stage.name,
+    params: stage.params.map((param) => ({
+      name: param.name,
+      type: "float" as const,
+      low: param.low,
+      high: param.high,
+    })),
+  }));
+}
+
+/**
+ * A stage's contribution to the pipeline objective: the negated test-function value of its
+ * leading params (the study maximizes). The pipeline objective is the sum over stages.
+ *
+ * @throws RangeError for a stage index out of range; TypeError for a missing or non-numeric param.
+ */
+export function stageObjective(
+  spec: SyntheticPipelineSpec,
+  stageIndex: number,
+  params: StageParams,
+): number {
+  const stage = stageAt(spec, stageIndex);
+  return -evaluateSyntheticFunction(
+    stage.objective,
+    stageValues(stage, params),
+  );
+}
+
+/**
+ * A stage's synthetic cost in cost units: Σ_d (scale_d·f_d(x_d) + shift_d)² / (500·dims).
+ *
+ * @throws RangeError for a stage index out of range; TypeError for a missing or non-numeric param.
+ */
+export function stageCost(
+  spec: SyntheticPipelineSpec,
+  stageIndex: number,
+  params: StageParams,
+): number {
+  const stage = stageAt(spec, stageIndex);
+  return syntheticStageCost(stage.cost, stageValues(stage, params));
+}
+
+/** Objective and per-stage (uncached) costs of one full configuration. */
+export interface SyntheticEvaluation {
+  readonly objective: number;
+  readonly stageCosts: readonly number[];
+}
+
+/**
+ * Runs a whole configuration through the synthetic pipeline.
+ *
+ * @throws RangeError when the configuration's stage count differs from the pipeline's.
+ */
+export function evaluateSynthetic(
+  spec: SyntheticPipelineSpec,
+  config: Configuration,
+): SyntheticEvaluation {
+  if (config.length !== spec.stages.length) {
+    throw new RangeError(
+      `config has ${config.length} stages, pipeline has ${spec.stages.length}`,
+    );
+  }
+  let objective = 0;
+  const stageCosts = config.map((params, index) => {
+    objective += stageObjective(spec, index, params);
+    return stageCost(spec, index, params);
+  });
+  return { objective, stageCosts };
+}
