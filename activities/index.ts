@@ -1,0 +1,232 @@
+/**
+ * Every side effect of a study lives here: suggesting (numeric work off the workflow thread),
+ * looking up the stage cache, and running stages. Built by a factory that takes its dependencies,
+ * so tests pass fakes and nothing connects at import time.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
+import { stageKeys, type StageIdentity } from '../src/core/keys.js';
+import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
+import { suggest as defaultSuggest } from '../src/optimizer/index.js';
+import type { ObjectStore } from '../src/storage/object-store.js';
+import { decodeJsonOutput, StageCache, type StageOutputMeta } from '../src/storage/stage-cache.js';
+import type { ParentOutput, StageRegistry, StageResult } from '../src/stages/types.js';
+
+export interface ActivityDependencies {
+  /** Where stage outputs live (S3 in production, memory in unit tests). */
+  readonly store: ObjectStore;
+  /** Stage implementations this worker can run, by implementation name. */
+  readonly stages: StageRegistry;
+  /** Milliseconds since the epoch. @default Date.now */
+  readonly clock?: () => number;
+  /** The optimizer entry point. @default suggest from src/optimizer */
+  readonly suggest?: (request: SuggestRequest) => Suggestion;
+}
+
+export interface CacheLookupInput {
+  readonly pipelineId: string;
+  readonly stages: readonly StageIdentity[];
+  readonly config: Configuration;
+}
+
+/** Chained keys of every stage, and the committed outputs of the longest cached prefix. */
+export interface CacheLookup {
+  readonly keys: readonly string[];
+  /** Metadata of stages 0..δ-1; δ = `cached.length`. */
+  readonly cached: readonly StageOutputMeta[];
+}
+
+export interface RunStageInput {
+  readonly studyId: string;
+  readonly trialIndex: number;
+  readonly pipelineId: string;
+  readonly stageIndex: number;
+  readonly stageName: string;
+  readonly implementation: string;
+  readonly version: string;
+  readonly params: StageParams;
+  readonly key: string;
+  readonly parentKey: string | null;
+}
+
+export interface RunStageOutput {
+  readonly key: string;
+  readonly cost: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly wallSeconds: number;
+  /** True when an earlier attempt had already committed this output (the result was lost). */
+  readonly recovered: boolean;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function checkResult(result: unknown, stageName: string): StageResult {
+  if (typeof result !== 'object' || result === null || !('output' in result)) {
+    throw ApplicationFailure.nonRetryable(
+      `stage '${stageName}' must return an object with an 'output' field`,
+      FailureType.InvalidStageResult,
+    );
+  }
+  const { metrics, cost } = result as StageResult;
+  for (const [name, value] of Object.entries(metrics ?? {})) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw ApplicationFailure.nonRetryable(
+        `stage '${stageName}' reported metrics.${name} = ${String(value)}; metrics must be finite numbers`,
+        FailureType.InvalidStageResult,
+      );
+    }
+  }
+  if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
+    throw ApplicationFailure.nonRetryable(
+      `stage '${stageName}' reported cost = ${String(cost)}; cost must be a finite number >= 0`,
+      FailureType.InvalidStageResult,
+    );
+  }
+  return result as StageResult;
+}
+
+export function createActivities(dependencies: ActivityDependencies) {
+  const cache = new StageCache(dependencies.store);
+  const clock = dependencies.clock ?? Date.now;
+  const suggestFn = dependencies.suggest ?? defaultSuggest;
+
+  return {
+    /** Computes the next candidate from the history (GP fitting happens here, never in a workflow). */
+    // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
+    async suggestNext(request: SuggestRequest): Promise<Suggestion> {
+      try {
+        return suggestFn(request);
+      } catch (error) {
+        if (error instanceof RangeError || error instanceof TypeError) {
+          throw ApplicationFailure.nonRetryable(errorMessage(error), FailureType.InvalidSuggestRequest);
+        }
+        throw error;
+      }
+    },
+
+    /** Chains the stage keys and finds the longest prefix whose outputs are committed. */
+    async lookupCache(input: CacheLookupInput): Promise<CacheLookup> {
+      const keys = stageKeys(input.pipelineId, input.stages, input.config);
+      const cached: StageOutputMeta[] = [];
+      for (const key of keys) {
+        const meta = await cache.readMeta(key);
+        if (meta === null) break;
+        cached.push(meta);
+      }
+      return { keys, cached };
+    },
+
+    /**
+     * Runs one stage: reads the parent's output, calls the user's implementation, commits the
+     * output under the stage's key. Idempotent: an attempt that finds its output already
+     * committed (the previous attempt died after writing) returns it instead of re-running.
+     */
+    async runStage(input: RunStageInput): Promise<RunStageOutput> {
+      const context = Context.current();
+      const implementation = dependencies.stages[input.implementation];
+      if (implementation === undefined) {
+        throw ApplicationFailure.nonRetryable(
+          `no stage implementation named '${input.implementation}' is registered on task queue '${context.info.taskQueue}'`,
+          FailureType.UnknownStage,
+        );
+      }
+      const committed = await cache.readMeta(input.key);
+      if (committed !== null) {
+        return {
+          key: input.key,
+          cost: committed.cost,
+          metrics: committed.metrics,
+          bytes: committed.bytes,
+          sha256: committed.sha256,
+          wallSeconds: 0,
+          recovered: true,
+        };
+      }
+
+      let parent: ParentOutput | null = null;
+      if (input.parentKey !== null) {
+        let stored: Awaited<ReturnType<StageCache['readOutput']>>;
+        try {
+          stored = await cache.readOutput(input.parentKey);
+        } catch (error) {
+          throw ApplicationFailure.nonRetryable(
+            `stage '${input.stageName}' cannot read its parent output: ${errorMessage(error)}`,
+            FailureType.CacheMiss,
+          );
+        }
+        const { meta, body } = stored;
+        parent = {
+          key: meta.key,
+          stage: meta.stage,
+          metrics: meta.metrics,
+          json: <T>() => decodeJsonOutput(body) as T,
+          bytes: () => body,
+        };
+      }
+
+      // Cost already spent by earlier failed attempts travels in the heartbeat details.
+      const previous = context.info.heartbeatDetails as Partial<StageFailureDetails> | undefined;
+      const spentBefore = typeof previous?.spentCost === 'number' ? previous.spentCost : 0;
+      const started = clock();
+      const elapsedSeconds = () => (clock() - started) / 1000;
+      const heartbeat = (details?: unknown) =>
+        context.heartbeat({ spentCost: spentBefore + elapsedSeconds(), attempt: context.info.attempt, details });
+      // Keep heartbeating while the stage runs, so a killed worker is noticed within the heartbeat timeout.
+      const intervalMs = Math.max(200, Math.min(10_000, (context.info.heartbeatTimeoutMs ?? 30_000) / 3));
+      const timer = setInterval(() => heartbeat(), intervalMs);
+      let result: StageResult;
+      try {
+        const raw = await implementation({
+          params: input.params,
+          parent,
+          stage: { name: input.stageName, index: input.stageIndex, version: input.version },
+          trial: { studyId: input.studyId, trialIndex: input.trialIndex, attempt: context.info.attempt },
+          heartbeat,
+          signal: context.cancellationSignal,
+        });
+        result = checkResult(raw, input.stageName);
+      } catch (error) {
+        if (error instanceof ApplicationFailure && error.type === FailureType.InvalidStageResult) throw error;
+        const details: StageFailureDetails = { spentCost: spentBefore + elapsedSeconds(), attempt: context.info.attempt };
+        context.heartbeat(details);
+        throw ApplicationFailure.create({
+          message: `stage '${input.stageName}' failed: ${errorMessage(error)}`,
+          type: FailureType.StageFailed,
+          nonRetryable: error instanceof ApplicationFailure && error.nonRetryable === true,
+          details: [details],
+          cause: error instanceof Error ? error : undefined,
+        });
+      } finally {
+        clearInterval(timer);
+      }
+      const wallSeconds = elapsedSeconds();
+      const meta = await cache.write(
+        input.key,
+        result.output,
+        {
+          pipelineId: input.pipelineId,
+          stage: input.stageName,
+          version: input.version,
+          cost: result.cost ?? wallSeconds,
+          metrics: result.metrics ?? {},
+        },
+        new Date(clock()),
+      );
+      return {
+        key: input.key,
+        cost: meta.cost,
+        metrics: meta.metrics,
+        bytes: meta.bytes,
+        sha256: meta.sha256,
+        wallSeconds,
+        recovered: false,
+      };
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,105 @@
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { getStudyProgress, getStudyResult, startStudy, stopStudy } from '../../client/index.js';
+import { defaultTaskQueuePrefix } from '../../config/plan.js';
+import { parseStudyConfig } from '../../config/study-config.js';
+import { connectClient, uiLink } from '../connection.js';
+import { formatProgress, formatResult, watchStudy } from '../format.js';
+
+interface EndpointFlags {
+  address?: string;
+  namespace?: string;
+}
+
+function withEndpoint(command: Command): Command {
+  return command
+    .option('--address <host:port>', 'Temporal address (default: $TEMPORAL_ADDRESS or the local stack)')
+    .option('--namespace <ns>', 'Temporal namespace');
+}
+
+function readJson(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function studyCommand(): Command {
+  const study = new Command('study').description('start and inspect studies');
+
+  withEndpoint(
+    study
+      .command('start <config>')
+      .description('validate a study config (JSON) and start it')
+      .option('--id <id>', 'study (workflow) id; default: the study name')
+      .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
+      .option('--wait', 'show progress until the study finishes, then print the result'),
+  ).action(async (path: string, options: EndpointFlags & { id?: string; prefix: string; wait?: boolean }) => {
+    // Validate before connecting: a bad config never reaches the server.
+    const config = parseStudyConfig(readJson(path));
+    const { client, close } = await connectClient(options);
+    try {
+      const { plan } = await startStudy(client, config, {
+        ...(options.id === undefined ? {} : { studyId: options.id }),
+        taskQueuePrefix: options.prefix,
+      });
+      console.log(`started study ${plan.studyId}`);
+      const link = uiLink(plan.studyId);
+      if (link) console.log(`watch it at ${link}`);
+      if (options.wait) {
+        await watchStudy(client, plan.studyId);
+        console.log(formatResult(await getStudyResult(client, plan.studyId, { wait: true })));
+      }
+    } finally {
+      await close();
+    }
+  });
+
+  withEndpoint(study.command('status <id>').description('budget, trials and best so far').option('--json', 'machine-readable')).action(
+    async (id: string, options: EndpointFlags & { json?: boolean }) => {
+      const { client, close } = await connectClient(options);
+      try {
+        const progress = await getStudyProgress(client, id);
+        console.log(options.json ? JSON.stringify(progress, null, 2) : formatProgress(progress));
+      } finally {
+        await close();
+      }
+    },
+  );
+
+  withEndpoint(
+    study
+      .command('result <id>')
+      .description('best configuration and every trial')
+      .option('--json', 'machine-readable')
+      .option('--wait', 'wait for the study to finish'),
+  ).action(async (id: string, options: EndpointFlags & { json?: boolean; wait?: boolean }) => {
+    const { client, close } = await connectClient(options);
+    try {
+      const result = await getStudyResult(client, id, { wait: options.wait ?? false });
+      console.log(options.json ? JSON.stringify(result, null, 2) : formatResult(result));
+    } finally {
+      await close();
+    }
+  });
+
+  withEndpoint(study.command('stop <id>').description('finish the running trial, then stop')).action(
+    async (id: string, options: EndpointFlags) => {
+      const { client, close } = await connectClient(options);
+      try {
+        await stopStudy(client, id);
+        console.log(`asked study ${id} to stop after its running trial`);
+      } finally {
+        await close();
+      }
+    },
+  );
+  return study;
+}

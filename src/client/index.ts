@@ -1,0 +1,96 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { planStudy, type PlanOptions } from '../config/plan.js';
+import { parseStudyConfig } from '../config/study-config.js';
+import type { StudyPlan, StudyProgress, StudyResult } from '../core/study.js';
+import { progressQuery, resultQuery, stopSignal } from '../../workflows/definitions.js';
+import type { studyWorkflow } from '../../workflows/study.js';
+
+export type StudyHandle = WorkflowHandle<typeof studyWorkflow>;
+
+export interface StartStudyOptions extends PlanOptions {
+  /** Fail if a study with this id already exists (running or closed). @default false */
+  readonly rejectDuplicate?: boolean;
+}
+
+/** Raised when a study id is already taken by a running study. */
+export class StudyAlreadyRunningError extends Error {
+  constructor(readonly studyId: string) {
+    super(`a study with id '${studyId}' is already running; pick another id or stop it first`);
+    this.name = 'StudyAlreadyRunningError';
+  }
+}
+
+/**
+ * Validates the config (throwing `StudyConfigError` with every issue before anything starts),
+ * resolves it into a plan and starts the study workflow.
+ */
+export async function startStudy(
+  client: Client,
+  config: unknown,
+  options: StartStudyOptions = {},
+): Promise<{ handle: StudyHandle; plan: StudyPlan }> {
+  const plan = planStudy(parseStudyConfig(config), options);
+  try {
+    const handle = await client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
+      workflowId: plan.studyId,
+      taskQueue: plan.orchestrationQueue,
+      args: [{ plan }],
+      memo: { memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget } },
+      workflowIdReusePolicy: options.rejectDuplicate ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+    });
+    return { handle, plan };
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new StudyAlreadyRunningError(plan.studyId);
+    throw error;
+  }
+}
+
+export function getStudyHandle(client: Client, studyId: string): StudyHandle {
+  return client.workflow.getHandle<typeof studyWorkflow>(studyId);
+}
+
+/** Raised when no study has that id. */
+export class StudyNotFoundError extends Error {
+  constructor(readonly studyId: string) {
+    super(`no study with id '${studyId}'`);
+    this.name = 'StudyNotFoundError';
+  }
+}
+
+async function withNotFound<T>(studyId: string, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) throw new StudyNotFoundError(studyId);
+    throw error;
+  }
+}
+
+/** Budget, trials and best so far. Works on running and finished studies. */
+export async function getStudyProgress(client: Client, studyId: string): Promise<StudyProgress> {
+  return withNotFound(studyId, async () => {
+    const handle = getStudyHandle(client, studyId);
+    const description = await handle.describe();
+    if (description.status.name === 'COMPLETED') {
+      const { history: _history, direction: _direction, ...progress } = await handle.result();
+      return progress;
+    }
+    return handle.query(progressQuery);
+  });
+}
+
+/** Every trial and the best configuration; `wait` blocks until the study finishes. */
+export async function getStudyResult(client: Client, studyId: string, options: { wait?: boolean } = {}): Promise<StudyResult> {
+  return withNotFound(studyId, async () => {
+    const handle = getStudyHandle(client, studyId);
+    if (options.wait) return handle.result();
+    const description = await handle.describe();
+    if (description.status.name === 'COMPLETED') return handle.result();
+    return handle.query(resultQuery);
+  });
+}
+
+/** Asks the study to stop after its running trial. */
+export async function stopStudy(client: Client, studyId: string): Promise<void> {
+  await withNotFound(studyId, () => getStudyHandle(client, studyId).signal(stopSignal));
+}

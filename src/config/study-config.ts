@@ -1,0 +1,236 @@
+import { z } from 'zod';
+import type { MethodName, SearchSpace } from '../core/types.js';
+
+/**
+ * The study configuration a user writes (JSON file or TS object), validated before anything
+ * starts. Every issue is reported with its path (`pipeline.stages[1].params[0].low`), all at once.
+ */
+
+/** Kinds of task queue a stage can ask for; each maps to one Temporal task queue. */
+export const taskQueueKinds = ['cpu', 'gpu'] as const;
+export type TaskQueueKind = (typeof taskQueueKinds)[number];
+
+export const methodNames = ['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random'] as const satisfies readonly MethodName[];
+
+const name = z
+  .string({ error: 'is required and must be a string' })
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters');
+
+const finite = z.number({ error: 'is required and must be a number' }).finite('must be finite');
+
+const paramValue = z.union([z.number().finite(), z.string(), z.boolean()], {
+  error: 'must be a number, string or boolean',
+});
+
+const rangeParam = <T extends 'float' | 'int'>(type: T) =>
+  z.strictObject({
+    name,
+    type: z.literal(type),
+    low: finite,
+    high: finite,
+    log: z.boolean({ error: 'must be a boolean' }).optional(),
+  });
+
+const paramSchema = z
+  .discriminatedUnion(
+    'type',
+    [
+      rangeParam('float'),
+      rangeParam('int'),
+      z.strictObject({
+        name,
+        type: z.literal('categorical'),
+        choices: z.array(paramValue).min(1, 'must list at least one choice'),
+      }),
+    ],
+    { error: "must have a 'type' of float, int or categorical" },
+  )
+  .superRefine((param, ctx) => {
+    if (param.type === 'categorical') {
+      const seen = new Set<string>();
+      param.choices.forEach((choice, index) => {
+        const key = JSON.stringify(choice);
+        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['choices', index], message: `duplicate choice ${key}` });
+        seen.add(key);
+      });
+      return;
+    }
+    if (param.low >= param.high) {
+      ctx.addIssue({ code: 'custom', path: ['low'], message: `must be less than high (${param.low} >= ${param.high})` });
+    }
+    if (param.type === 'int' && (!Number.isInteger(param.low) || !Number.isInteger(param.high))) {
+      ctx.addIssue({ code: 'custom', path: ['low'], message: 'int bounds must be integers' });
+    }
+    if (param.log === true && param.low <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['low'], message: 'must be positive for a log-scale parameter' });
+    }
+  });
+
+const retrySchema = z.strictObject({
+  /** @default 3 */
+  maximumAttempts: z.number().int().min(1, 'must be at least 1').optional(),
+  /** @default 1 */
+  initialIntervalSeconds: z.number().positive('must be positive').optional(),
+  /** @default 2 */
+  backoffCoefficient: z.number().min(1, 'must be at least 1').optional(),
+});
+
+const stageSchema = z.strictObject({
+  name,
+  /** Name the worker's stage registry knows the implementation by. @default the stage name */
+  implementation: name.optional(),
+  /** Bump when the stage's code changes: old cached outputs stop matching. @default '1' */
+  version: z.string().min(1, 'must not be empty').optional(),
+  /** @default 'cpu' */
+  taskQueue: z
+    .string()
+    .refine((kind) => (taskQueueKinds as readonly string[]).includes(kind), {
+      message: `unknown task queue type (expected one of ${taskQueueKinds.join(', ')})`,
+    })
+    .optional(),
+  params: z.array(paramSchema, { error: 'is required and must be a list of parameters' }),
+  retry: retrySchema.optional(),
+  /** Wall-clock limit of one attempt. @default 3600 */
+  timeoutSeconds: z.number().positive('must be positive').optional(),
+  /** A running attempt that sends no heartbeat for this long is retried elsewhere. @default 60 */
+  heartbeatSeconds: z.number().positive('must be positive').optional(),
+});
+
+const optimizerSchema = z.strictObject({
+  method: z.enum(methodNames, { error: `must be one of ${methodNames.join(', ')}` }).optional(),
+  warmup: z.number().int().min(1, 'must be at least 1').optional(),
+  epsilon: z.number().min(0, 'must not be negative').optional(),
+  topQ: z.number().int().min(1, 'must be at least 1').optional(),
+  mcSamples: z.number().int().min(1, 'must be at least 1').optional(),
+  rawSamples: z.number().int().min(1, 'must be at least 1').optional(),
+  restarts: z.number().int().min(1, 'must be at least 1').optional(),
+});
+
+export const studyConfigSchema = z
+  .strictObject({
+    name,
+    pipeline: z.strictObject({
+      /** Namespaces the stage cache: studies of the same pipeline id share cached outputs. @default the study name */
+      id: name.optional(),
+      stages: z.array(stageSchema, { error: 'is required and must be a list of stages' }).min(1, 'must have at least one stage'),
+    }),
+    objective: z.strictObject({
+      /** Metric reported by the last stage. */
+      metric: name,
+      /** @default 'maximize' */
+      direction: z.enum(['maximize', 'minimize'], { error: "must be 'maximize' or 'minimize'" }).optional(),
+    }),
+    /** Total budget in cost units (seconds unless stages report their own cost). */
+    budget: z.number({ error: 'is required and must be a number' }).positive('must be positive').finite('must be finite'),
+    /** Hard cap on the number of trials, whatever the budget. */
+    maxTrials: z.number().int().min(1, 'must be at least 1').optional(),
+    optimizer: optimizerSchema.optional(),
+    /** @default 0 */
+    seed: z.number().int('must be an integer').min(0, 'must not be negative').max(2 ** 31 - 1).optional(),
+    /** Configurations evaluated first, before the optimizer is asked (like Optuna's enqueue_trial). */
+    enqueue: z.array(z.array(z.record(z.string(), paramValue))).optional(),
+  })
+  .superRefine((config, ctx) => {
+    const stageNames = new Map<string, number>();
+    config.pipeline.stages.forEach((stage, index) => {
+      const first = stageNames.get(stage.name);
+      if (first !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['pipeline', 'stages', index, 'name'],
+          message: `duplicate stage name '${stage.name}' (also stages[${first}])`,
+        });
+      } else stageNames.set(stage.name, index);
+      const paramNames = new Set<string>();
+      stage.params.forEach((param, paramIndex) => {
+        if (paramNames.has(param.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['pipeline', 'stages', index, 'params', paramIndex, 'name'],
+            message: `duplicate parameter name '${param.name}'`,
+          });
+        }
+        paramNames.add(param.name);
+      });
+    });
+    config.enqueue?.forEach((candidate, candidateIndex) => {
+      const issues = checkConfiguration(config.pipeline.stages, candidate);
+      for (const issue of issues) {
+        ctx.addIssue({ code: 'custom', path: ['enqueue', candidateIndex, ...issue.path], message: issue.message });
+      }
+    });
+  });
+
+export type StudyConfigInput = z.input<typeof studyConfigSchema>;
+export type StudyConfig = z.output<typeof studyConfigSchema>;
+type StageConfig = StudyConfig['pipeline']['stages'][number];
+
+/** Raised for an invalid study config; `issues` lists every problem with its path. */
+export class StudyConfigError extends Error {
+  constructor(readonly issues: readonly { path: string; message: string }[]) {
+    super(`invalid study config:\n${issues.map((issue) => `  - ${issue.path}: ${issue.message}`).join('\n')}`);
+    this.name = 'StudyConfigError';
+  }
+}
+
+/** `['pipeline', 'stages', 1, 'low']` → `pipeline.stages[1].low` */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+/**
+ * Validates a study config.
+ * @throws StudyConfigError listing every issue with its path.
+ */
+export function parseStudyConfig(input: unknown): StudyConfig {
+  const result = studyConfigSchema.safeParse(input);
+  if (!result.success) {
+    throw new StudyConfigError(result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })));
+  }
+  return result.data;
+}
+
+/** The search space the optimizer sees: stages in order with their parameters. */
+export function searchSpaceOf(config: StudyConfig): SearchSpace {
+  return config.pipeline.stages.map((stage) => ({ name: stage.name, params: stage.params }));
+}
+
+/** Checks a candidate configuration (one record per stage) against the pipeline's parameters. */
+function checkConfiguration(
+  stages: readonly StageConfig[],
+  candidate: readonly Readonly<Record<string, unknown>>[],
+): { path: PropertyKey[]; message: string }[] {
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  if (candidate.length !== stages.length) {
+    issues.push({ path: [], message: `must have ${stages.length} stages, got ${candidate.length}` });
+    return issues;
+  }
+  stages.forEach((stage, stageIndex) => {
+    const values = candidate[stageIndex] ?? {};
+    for (const key of Object.keys(values)) {
+      if (!stage.params.some((param) => param.name === key)) {
+        issues.push({ path: [stageIndex, key], message: `unknown parameter of stage '${stage.name}'` });
+      }
+    }
+    for (const param of stage.params) {
+      const value = values[param.name];
+      const path = [stageIndex, param.name];
+      if (value === undefined) {
+        issues.push({ path, message: 'is missing' });
+      } else if (param.type === 'categorical') {
+        if (!param.choices.some((choice) => choice === value)) issues.push({ path, message: 'is not one of the choices' });
+      } else if (typeof value !== 'number' || value < param.low || value > param.high) {
+        issues.push({ path, message: `must be a number in [${param.low}, ${param.high}]` });
+      } else if (param.type === 'int' && !Number.isInteger(value)) {
+        issues.push({ path, message: 'must be an integer' });
+      }
+    }
+  });
+  return issues;
+}

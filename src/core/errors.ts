@@ -1,0 +1,27 @@
+/**
+ * Failure types raised at the activity edge (as `ApplicationFailure.type`) and branched on by the
+ * workflows. One const object so both sides spell them the same way.
+ */
+export const FailureType = {
+  /** A study config or request that can never succeed: not retried. */
+  InvalidStudyConfig: 'InvalidStudyConfig',
+  InvalidSuggestRequest: 'InvalidSuggestRequest',
+  /** The worker serving the stage's queue has no implementation registered under that name. */
+  UnknownStage: 'UnknownStage',
+  /** The user's stage implementation threw (retried per the stage's retry policy). */
+  StageFailed: 'StageFailed',
+  /** The stage returned something memotune cannot store (bad metrics, bad cost): not retried. */
+  InvalidStageResult: 'InvalidStageResult',
+  /** The last stage did not report the study's objective metric. */
+  MissingObjective: 'MissingObjective',
+  /** A parent output the stage needs is missing or does not match its checksum. */
+  CacheMiss: 'CacheMiss',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
+
+/** Details attached to a `StageFailed` failure so the workflow can charge what the stage spent. */
+export interface StageFailureDetails {
+  /** Cost spent by all attempts of this stage so far, in cost units (wall seconds). */
+  readonly spentCost: number;
+  readonly attempt: number;
+}

@@ -1,0 +1,262 @@
+/**
+ * The local stack: a Temporal dev server (SQLite persistence, Web UI) and an S3-compatible server
+ * (versitygw on a POSIX folder), both on 127.0.0.1, both built once from the Go module proxy by
+ * `scripts/ensure-tools.sh` and cached. Starting is idempotent: servers already listening on their
+ * ports are reused. Processes are detached so they outlive the command that started them.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Connection } from '@temporalio/client';
+import { S3ObjectStore } from '../storage/s3-object-store.js';
+
+const execFileAsync = promisify(execFile);
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface StackOptions {
+  /** Where SQLite state, S3 data, logs and stack.json live. @default '<project>/.memotune' */
+  readonly stateDir?: string;
+  /** Temporal gRPC port. @default 7233 */
+  readonly temporalPort?: number;
+  /** Temporal Web UI port. @default temporalPort + 1000 */
+  readonly uiPort?: number;
+  /** S3 port. @default 7070 */
+  readonly s3Port?: number;
+  /** No Web UI (tests). @default false */
+  readonly headless?: boolean;
+  /** @default 'memotune' */
+  readonly bucket?: string;
+  /** How long to wait for each server to come up, in ms. @default 120000 */
+  readonly startTimeoutMs?: number;
+  /** Progress lines go here. @default stderr */
+  readonly log?: (line: string) => void;
+}
+
+/** Everything a client, a worker or a test needs to reach the stack. */
+export interface StackInfo {
+  readonly temporalAddress: string;
+  readonly namespace: string;
+  readonly uiUrl: string | null;
+  readonly s3: {
+    readonly endpoint: string;
+    readonly bucket: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  };
+  readonly stateDir: string;
+  readonly pids: { readonly temporal: number | null; readonly s3: number | null };
+}
+
+// Local-only credentials: the S3 server listens on loopback and holds nothing but cached outputs.
+const accessKeyId = 'memotune';
+const secretAccessKey = 'memotune-local-secret';
+
+interface Resolved {
+  stateDir: string;
+  temporalPort: number;
+  uiPort: number;
+  s3Port: number;
+  headless: boolean;
+  bucket: string;
+  startTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+function resolveOptions(options: StackOptions): Resolved {
+  const temporalPort = options.temporalPort ?? 7233;
+  return {
+    stateDir: resolve(options.stateDir ?? join(projectRoot, '.memotune')),
+    temporalPort,
+    uiPort: options.uiPort ?? temporalPort + 1000,
+    s3Port: options.s3Port ?? 7070,
+    headless: options.headless ?? false,
+    bucket: options.bucket ?? 'memotune',
+    startTimeoutMs: options.startTimeoutMs ?? 120_000,
+    log: options.log ?? ((line) => process.stderr.write(`[memotune dev] ${line}\n`)),
+  };
+}
+
+function infoOf(o: Resolved, pids: StackInfo['pids']): StackInfo {
+  return {
+    temporalAddress: `127.0.0.1:${o.temporalPort}`,
+    namespace: 'default',
+    uiUrl: o.headless ? null : `http://127.0.0.1:${o.uiPort}`,
+    s3: { endpoint: `http://127.0.0.1:${o.s3Port}`, bucket: o.bucket, accessKeyId, secretAccessKey },
+    stateDir: o.stateDir,
+    pids,
+  };
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function isPortOpen(port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolvePromise(open);
+    };
+    socket.setTimeout(timeoutMs, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s`);
+    await sleep(250);
+  }
+}
+
+/** Paths of the two server binaries: env overrides, else the cached build (built on first use). */
+async function serverBinaries(log: (line: string) => void): Promise<{ temporal: string; versitygw: string }> {
+  const fromEnv = { temporal: process.env.MEMOTUNE_TEMPORAL_BIN, versitygw: process.env.MEMOTUNE_VERSITYGW_BIN };
+  if (fromEnv.temporal && fromEnv.versitygw) return { temporal: fromEnv.temporal, versitygw: fromEnv.versitygw };
+  log('checking the server binaries (built once with Go, then cached)...');
+  const { stdout } = await execFileAsync('bash', [join(projectRoot, 'scripts', 'ensure-tools.sh')], {
+    maxBuffer: 16 * 1024 * 1024,
+  }).catch((error: { stderr?: string; message: string }) => {
+    throw new Error(`could not build the local servers:\n${error.stderr ?? error.message}`);
+  });
+  const binDir = stdout.trim().split('\n').pop() ?? '';
+  return {
+    temporal: fromEnv.temporal ?? join(binDir, 'temporal'),
+    versitygw: fromEnv.versitygw ?? join(binDir, 'versitygw'),
+  };
+}
+
+function spawnDetached(command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): number {
+  const out = openSync(logFile, 'a');
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', out, out], env });
+  child.unref();
+  if (child.pid === undefined) throw new Error(`could not start ${command}`);
+  return child.pid;
+}
+
+function stackFile(o: Resolved): string {
+  return join(o.stateDir, 'stack.json');
+}
+
+function readPids(o: Resolved): StackInfo['pids'] {
+  try {
+    const saved = JSON.parse(readFileSync(stackFile(o), 'utf8')) as StackInfo;
+    return saved.pids;
+  } catch {
+    return { temporal: null, s3: null };
+  }
+}
+
+async function temporalReady(address: string): Promise<boolean> {
+  try {
+    const connection = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await connection.workflowService.describeNamespace({ namespace: 'default' });
+      return true;
+    } finally {
+      await connection.close();
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts whatever part of the stack is not running (idempotent) and creates the bucket.
+ * @returns where everything is; also written to `<stateDir>/stack.json`.
+ */
+export async function startStack(options: StackOptions = {}): Promise<StackInfo> {
+  const o = resolveOptions(options);
+  mkdirSync(join(o.stateDir, 's3'), { recursive: true });
+  const pids = { ...readPids(o) };
+  const temporalUp = await isPortOpen(o.temporalPort);
+  const s3Up = await isPortOpen(o.s3Port);
+  if (!temporalUp || !s3Up) {
+    const bins = await serverBinaries(o.log);
+    if (!temporalUp) {
+      o.log(`starting Temporal dev server on 127.0.0.1:${o.temporalPort}${o.headless ? '' : ` (UI http://127.0.0.1:${o.uiPort})`}`);
+      const args = [
+        'server',
+        'start-dev',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(o.temporalPort),
+        '--http-port',
+        String(o.temporalPort + 10),
+        '--metrics-port',
+        String(o.temporalPort + 11),
+        '--db-filename',
+        join(o.stateDir, 'temporal.db'),
+        '--namespace',
+        'default',
+        '--log-level',
+        'warn',
+      ];
+      if (o.headless) args.push('--headless');
+      else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(o.uiPort));
+      pids.temporal = spawnDetached(bins.temporal, args, join(o.stateDir, 'temporal.log'));
+    }
+    if (!s3Up) {
+      o.log(`starting S3 server (versitygw) on 127.0.0.1:${o.s3Port}, data in ${join(o.stateDir, 's3')}`);
+      pids.s3 = spawnDetached(
+        bins.versitygw,
+        ['--port', `127.0.0.1:${o.s3Port}`, '--quiet', 'posix', join(o.stateDir, 's3')],
+        join(o.stateDir, 's3.log'),
+        { ...process.env, ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
+      );
+    }
+  } else {
+    o.log('reusing the running stack');
+  }
+  const info = infoOf(o, pids);
+  await waitFor(`Temporal on ${info.temporalAddress} (log: ${join(o.stateDir, 'temporal.log')})`, o.startTimeoutMs, () =>
+    temporalReady(info.temporalAddress),
+  );
+  await waitFor(`S3 on ${info.s3.endpoint} (log: ${join(o.stateDir, 's3.log')})`, o.startTimeoutMs, () => isPortOpen(o.s3Port));
+  const store = S3ObjectStore.fromSettings({ ...info.s3 });
+  await store.ensureBucket();
+  writeFileSync(stackFile(o), JSON.stringify(info, null, 2));
+  return info;
+}
+
+function alive(pid: number | null): pid is number {
+  if (pid === null) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Stops the servers this stack started (by the pids in stack.json). */
+export async function stopStack(options: StackOptions = {}): Promise<void> {
+  const o = resolveOptions(options);
+  const pids = readPids(o);
+  for (const [name, pid] of Object.entries(pids)) {
+    if (!alive(pid)) continue;
+    o.log(`stopping ${name} (pid ${pid})`);
+    process.kill(pid, 'SIGTERM');
+    const deadline = Date.now() + 10_000;
+    while (alive(pid) && Date.now() < deadline) await sleep(100);
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+  }
+  if (existsSync(stackFile(o))) writeFileSync(stackFile(o), JSON.stringify(infoOf(o, { temporal: null, s3: null }), null, 2));
+}
+
+/** The stack's addresses as last written by `startStack`, or `null` if it never ran here. */
+export function readStackInfo(options: StackOptions = {}): StackInfo | null {
+  const o = resolveOptions(options);
+  try {
+    return JSON.parse(readFileSync(stackFile(o), 'utf8')) as StackInfo;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import type { ObjectStore } from './object-store.js';
+
+/**
+ * Stage outputs in the object store, one folder per chained stage key:
+ *   outputs/<key>/data       the stage's output (JSON or raw bytes)
+ *   outputs/<key>/meta.json  written last: cost, metrics, checksum
+ * `meta.json` is the commit marker. A crash between the two writes leaves data without meta,
+ * which reads as "not cached" and is simply recomputed: the cache is never half-valid.
+ */
+export interface StageOutputMeta {
+  readonly key: string;
+  readonly pipelineId: string;
+  readonly stage: string;
+  readonly version: string;
+  /** Full cost of computing this output (what the per-stage cost model trains on). */
+  readonly cost: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly format: 'json' | 'bytes';
+  readonly bytes: number;
+  readonly sha256: string;
+  readonly createdAt: string;
+}
+
+const dataKey = (key: string) => `outputs/${key}/data`;
+const metaKey = (key: string) => `outputs/${key}/meta.json`;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function sha256Hex(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+export class StageCache {
+  constructor(private readonly store: ObjectStore) {}
+
+  /** The metadata of a committed output, or `null` when the output is not (fully) cached. */
+  async readMeta(key: string): Promise<StageOutputMeta | null> {
+    const body = await this.store.get(metaKey(key));
+    if (body === null) return null;
+    try {
+      return JSON.parse(decoder.decode(body)) as StageOutputMeta;
+    } catch {
+      // A meta object we cannot parse is treated as absent; the next run overwrites it.
+      return null;
+    }
+  }
+
+  /**
+   * Reads a committed output and checks its checksum.
+   * @throws Error when the output is missing or does not match its recorded checksum.
+   */
+  async readOutput(key: string): Promise<{ meta: StageOutputMeta; body: Uint8Array }> {
+    const meta = await this.readMeta(key);
+    if (meta === null) throw new Error(`stage output ${key} is not cached`);
+    const body = await this.store.get(dataKey(key));
+    if (body === null) throw new Error(`stage output ${key} has metadata but no data`);
+    const digest = sha256Hex(body);
+    if (digest !== meta.sha256) throw new Error(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
+    return { meta, body };
+  }
+
+  /** Writes data, then the commit marker. Returns the committed metadata. */
+  async write(
+    key: string,
+    output: unknown,
+    fields: Omit<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256' | 'createdAt'>,
+    now: Date,
+  ): Promise<StageOutputMeta> {
+    const format = output instanceof Uint8Array ? 'bytes' : 'json';
+    const body = output instanceof Uint8Array ? output : encoder.encode(JSON.stringify(output ?? null));
+    const meta: StageOutputMeta = {
+      ...fields,
+      key,
+      format,
+      bytes: body.byteLength,
+      sha256: sha256Hex(body),
+      createdAt: now.toISOString(),
+    };
+    await this.store.put(dataKey(key), body, format === 'json' ? 'application/json' : 'application/octet-stream');
+    await this.store.put(metaKey(key), encoder.encode(JSON.stringify(meta)), 'application/json');
+    return meta;
+  }
+}
+
+export function decodeJsonOutput(body: Uint8Array): unknown {
+  return JSON.parse(decoder.decode(body));
+}

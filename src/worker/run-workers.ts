@@ -1,0 +1,68 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
+import type { TaskQueueKind } from '../config/study-config.js';
+
+export type QueueRole = 'orchestration' | TaskQueueKind;
+
+export interface WorkersOptions extends ActivityDependencies {
+  readonly connection: NativeConnection;
+  /** @default 'default' */
+  readonly namespace?: string;
+  /** @default 'memotune' */
+  readonly taskQueuePrefix?: string;
+  /** Which queues this process serves. @default ['orchestration', 'cpu', 'gpu'] */
+  readonly queues?: readonly QueueRole[];
+  /** A prebuilt workflow bundle (tests build it once); else the worker bundles `workflows/`. */
+  readonly workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Stage activities run at most this many at once per queue. @default 1 for gpu, 2 for cpu */
+  readonly maxConcurrentStages?: number;
+}
+
+export const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
+
+/**
+ * Creates one Temporal worker per queue: the orchestration worker runs the study and trial
+ * workflows and the suggest/cache activities; stage workers run `runStage` for their queue kind.
+ * Call `run()` on each (or `runWorkers`) to start polling.
+ */
+export async function createWorkers(options: WorkersOptions): Promise<Worker[]> {
+  const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
+  const activities = createActivities(options);
+  const queues = options.queues ?? ['orchestration', 'cpu', 'gpu'];
+  const workers: Worker[] = [];
+  for (const role of queues) {
+    const common = { connection: options.connection, namespace: options.namespace ?? 'default', taskQueue: taskQueueName(prefix, role) };
+    if (role === 'orchestration') {
+      workers.push(
+        await Worker.create({
+          ...common,
+          ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+          activities: { suggestNext: activities.suggestNext, lookupCache: activities.lookupCache },
+          // Suggestions are CPU-bound: one at a time keeps the event loop free for heartbeats.
+          maxConcurrentActivityTaskExecutions: 1,
+        }),
+      );
+    } else {
+      workers.push(
+        await Worker.create({
+          ...common,
+          activities: { runStage: activities.runStage },
+          maxConcurrentActivityTaskExecutions: options.maxConcurrentStages ?? (role === 'gpu' ? 1 : 2),
+        }),
+      );
+    }
+  }
+  return workers;
+}
+
+/** Runs workers until `signal` aborts (or one of them fails), then shuts all down. */
+export async function runWorkers(workers: readonly Worker[], signal?: AbortSignal): Promise<void> {
+  const onAbort = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await Promise.all(workers.map((worker) => worker.run()));
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}

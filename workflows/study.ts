@@ -1,0 +1,135 @@
+import {
+  condition,
+  continueAsNew,
+  executeChild,
+  log,
+  proxyActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { FailureType } from '../src/core/errors.js';
+import {
+  initialStudyState,
+  progressOf,
+  stopReason,
+  type StudyPlan,
+  type StudyResult,
+  type StudyState,
+  type StudyStatus,
+  type TrialRecord,
+} from '../src/core/study.js';
+import type { Observation } from '../src/core/types.js';
+import { progressQuery, resultQuery, stopSignal } from './definitions.js';
+import { trialWorkflow, type TrialInput } from './trial.js';
+
+export interface StudyWorkflowInput {
+  readonly plan: StudyPlan;
+  /** Carried across continue-as-new; absent on the first run. */
+  readonly state?: StudyState;
+}
+
+/** Only what the optimizer reads: keeps the suggest payload small. */
+function observationOf(trial: TrialRecord): Observation {
+  return {
+    config: trial.config,
+    objective: trial.objective,
+    stageCosts: trial.stageCosts,
+    cachedPrefix: trial.cachedPrefix,
+    chargedCost: trial.chargedCost,
+    phase: trial.phase,
+  };
+}
+
+/**
+ * The study: a durable Bayesian-optimization loop that holds the budget. Each iteration asks the
+ * suggest activity for a candidate (or takes the next enqueued one), runs it as a child trial
+ * workflow, charges it and records it. Deterministic: no I/O and no numeric work here — GP fitting
+ * happens in the suggest activity, whose result the history records.
+ */
+export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyResult> {
+  const { plan } = input;
+  let state: StudyState = input.state ?? initialStudyState;
+  let status: StudyStatus = 'running';
+  let runningTrial: number | null = null;
+
+  const result = (): StudyResult => ({
+    ...progressOf(plan, state, status, runningTrial),
+    direction: plan.objective.direction,
+    history: state.trials,
+  });
+  setHandler(progressQuery, () => progressOf(plan, state, status, runningTrial));
+  setHandler(resultQuery, result);
+  setHandler(stopSignal, () => {
+    state = { ...state, stopRequested: true };
+  });
+
+  const { suggestNext } = proxyActivities<Activities>({
+    taskQueue: plan.orchestrationQueue,
+    startToCloseTimeout: '10 minutes',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest] },
+  });
+
+  const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
+  let trialsThisRun = 0;
+  while (stopReason(plan, state) === null) {
+    if (trialsThisRun >= plan.trialsPerRun || workflowInfo().continueAsNewSuggested) {
+      // Let signal handlers settle before handing the state to the next run.
+      await condition(() => true);
+      return await continueAsNew<typeof studyWorkflow>({ plan, state: { ...state, runs: state.runs + 1 } });
+    }
+    const trialIndex = state.trials.length;
+    const enqueued = plan.enqueue[trialIndex];
+    let trialInput: TrialInput;
+    const common = {
+      studyId: plan.studyId,
+      pipelineId: plan.pipelineId,
+      trialIndex,
+      stages: plan.stages,
+      objectiveMetric: plan.objective.metric,
+      epsilon: plan.epsilon,
+      orchestrationQueue: plan.orchestrationQueue,
+    };
+    if (enqueued !== undefined) {
+      trialInput = { ...common, config: enqueued, phase: 'warmup', source: 'enqueued', acquisition: null, predictedCost: null };
+    } else {
+      const suggestion = await suggestNext({
+        space,
+        history: state.trials.map(observationOf),
+        budget: { total: plan.budget, spent: state.spent },
+        direction: plan.objective.direction,
+        settings: { ...plan.optimizer, epsilon: plan.epsilon },
+        seed: plan.seed,
+        ...(state.optimizerState === undefined ? {} : { state: state.optimizerState }),
+      });
+      state = suggestion.state === undefined ? state : { ...state, optimizerState: suggestion.state };
+      trialInput = {
+        ...common,
+        config: suggestion.config,
+        phase: suggestion.phase,
+        source: 'optimizer',
+        acquisition: suggestion.acquisition,
+        predictedCost: suggestion.predictedCost,
+      };
+    }
+    runningTrial = trialIndex;
+    const record = await executeChild(trialWorkflow, {
+      workflowId: `${plan.studyId}/trial-${trialIndex}`,
+      taskQueue: plan.orchestrationQueue,
+      args: [trialInput],
+    });
+    runningTrial = null;
+    state = { ...state, trials: [...state.trials, record], spent: state.spent + record.chargedCost };
+    trialsThisRun++;
+    log.info('trial finished', {
+      trial: trialIndex,
+      status: record.status,
+      objective: record.objective,
+      reusedStages: record.cachedPrefix,
+      charged: record.chargedCost,
+      spent: state.spent,
+    });
+  }
+  status = state.stopRequested ? 'stopped' : 'completed';
+  return result();
+}
