@@ -1,0 +1,14 @@
+/**
+ * Names of the independent random streams of one suggestion. Every generator is
+ * `createRandom(seed, [historyLength,] STREAM_*)`, so a suggestion depends only on its request.
+ */
+/** Warm-up design scramble: keyed by the seed alone (shared by every method and iteration). */
+export const STREAM_WARMUP = 1;
+/** Uniform draws of the `random` method. */
+export const STREAM_RANDOM = 2;
+/** Scramble of the raw acquisition samples (shared by all prefixes of an iteration). */
+export const STREAM_RAW = 3;
+/** Scramble of the common normal draws of the cost Monte Carlo. */
+export const STREAM_MC = 4;
+/** Restart seeds of the GP hyperparameter fits. */
+export const STREAM_GP = 5;

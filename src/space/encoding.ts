@@ -1,0 +1,184 @@
+/**
+ * Search space ↔ unit cube. Every parameter maps to [0, 1] by the search-space bounds (never by
+ * the bounding box of observed points, which would trap candidates inside it):
+ * - float: u = (v − low)/(high − low), on log(v) when `log`;
+ * - int: the same on [low − ½, high + ½] (log: on [log(low − ½), log(high + ½)]), so each integer
+ *   owns an equal share of the axis; decoding rounds to the nearest integer and clamps;
+ * - categorical with k choices: k one-hot dims; decoding takes the argmax (ties → first choice).
+ * Dimensions are laid out stage by stage, parameters in declaration order, so stage s owns the
+ * contiguous block `stageRanges[s]`.
+ */
+import type { Configuration, ParamSpec, ParamValue, SearchSpace, StageParams } from '../core/types.js';
+import { isValidValue, validateSpace } from './validate.js';
+
+/** Placement of one parameter in the encoded vector. */
+export interface EncodedParam {
+  readonly stage: number;
+  readonly spec: ParamSpec;
+  /** First encoded dimension. */
+  readonly offset: number;
+  /** Number of encoded dimensions (1, or the number of choices). */
+  readonly width: number;
+}
+
+/** Encoded dimensions [start, end) of one stage. */
+export interface DimensionRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+function axis(spec: ParamSpec & { type: 'float' | 'int' }): { lo: number; hi: number; log: boolean } {
+  const pad = spec.type === 'int' ? 0.5 : 0;
+  const log = spec.log === true;
+  const lo = spec.low - pad;
+  const hi = spec.high + pad;
+  return log ? { lo: Math.log(lo), hi: Math.log(hi), log } : { lo, hi, log };
+}
+
+function clamp01(u: number): number {
+  return u < 0 ? 0 : u > 1 ? 1 : u;
+}
+
+/** A validated search space with its unit-cube layout. Immutable. */
+export class SpaceEncoding {
+  readonly space: SearchSpace;
+  /** Total encoded dimension D. */
+  readonly dimension: number;
+  readonly params: readonly EncodedParam[];
+  readonly stageRanges: readonly DimensionRange[];
+  /** Number of distinct configurations (`Infinity` when a float parameter exists). */
+  readonly cardinality: number;
+  /** Encoded dims that belong to one-hot groups. */
+  readonly categoricalDims: readonly number[];
+
+  /** @throws {RangeError} when the space is invalid (see `validateSpace`). */
+  constructor(space: SearchSpace) {
+    validateSpace(space);
+    this.space = space;
+    const params: EncodedParam[] = [];
+    const ranges: DimensionRange[] = [];
+    const categoricalDims: number[] = [];
+    let offset = 0;
+    let cardinality = 1;
+    space.forEach((stage, s) => {
+      const start = offset;
+      for (const spec of stage.params) {
+        const width = spec.type === 'categorical' ? spec.choices.length : 1;
+        params.push({ stage: s, spec, offset, width });
+        if (spec.type === 'categorical') {
+          for (let k = 0; k < width; k++) categoricalDims.push(offset + k);
+          cardinality *= width;
+        } else if (spec.type === 'int') {
+          cardinality *= spec.high - spec.low + 1;
+        } else {
+          cardinality = Number.POSITIVE_INFINITY;
+        }
+        offset += width;
+      }
+      ranges.push({ start, end: offset });
+    });
+    this.dimension = offset;
+    this.params = params;
+    this.stageRanges = ranges;
+    this.cardinality = cardinality;
+    this.categoricalDims = categoricalDims;
+  }
+
+  /**
+   * Encodes a configuration into [0, 1]^D.
+   * @throws {RangeError} when a value is missing or not legal for its parameter.
+   */
+  encode(config: Configuration): Float64Array {
+    if (config.length !== this.space.length) throw new RangeError(`configuration must have ${this.space.length} stages`);
+    const out = new Float64Array(this.dimension);
+    for (const p of this.params) {
+      const values = config[p.stage];
+      this.encodeValue(p, values?.[p.spec.name], out);
+    }
+    return out;
+  }
+
+  /** Encodes one stage's values into that stage's own dims (length = stage width). */
+  encodeStage(stage: number, values: StageParams): Float64Array {
+    const range = this.stageRanges[stage];
+    if (range === undefined) throw new RangeError(`stage index ${stage} out of range`);
+    const full = new Float64Array(this.dimension);
+    for (const p of this.params) if (p.stage === stage) this.encodeValue(p, values[p.spec.name], full);
+    return full.slice(range.start, range.end);
+  }
+
+  private encodeValue(p: EncodedParam, value: ParamValue | undefined, out: Float64Array): void {
+    const spec = p.spec;
+    if (!isValidValue(spec, value)) {
+      const stage = this.space[p.stage]!.name;
+      throw new RangeError(`stage "${stage}" param "${spec.name}": invalid value ${JSON.stringify(value)}`);
+    }
+    if (spec.type === 'categorical') {
+      const index = spec.choices.findIndex((choice) => choice === value);
+      for (let k = 0; k < p.width; k++) out[p.offset + k] = k === index ? 1 : 0;
+      return;
+    }
+    const { lo, hi, log } = axis(spec);
+    const v = log ? Math.log(value as number) : (value as number);
+    out[p.offset] = clamp01((v - lo) / (hi - lo));
+  }
+
+  /** Decodes a point of the cube (values outside [0, 1] are clamped) into a configuration. */
+  decode(u: ArrayLike<number>): Configuration {
+    if (u.length !== this.dimension) throw new RangeError(`point must have ${this.dimension} dims`);
+    const stages: Record<string, ParamValue>[] = this.space.map(() => ({}));
+    for (const p of this.params) stages[p.stage]![p.spec.name] = this.decodeValue(p, u);
+    return stages;
+  }
+
+  private decodeValue(p: EncodedParam, u: ArrayLike<number>): ParamValue {
+    const spec = p.spec;
+    if (spec.type === 'categorical') {
+      let best = 0;
+      for (let k = 1; k < p.width; k++) if (u[p.offset + k]! > u[p.offset + best]!) best = k;
+      return spec.choices[best]!;
+    }
+    const { lo, hi, log } = axis(spec);
+    const t = lo + clamp01(u[p.offset]!) * (hi - lo);
+    const v = log ? Math.exp(t) : t;
+    if (spec.type === 'int') return Math.min(spec.high, Math.max(spec.low, Math.round(v)));
+    // exp/log round-trips can leave the bounds by an ulp.
+    return Math.min(spec.high, Math.max(spec.low, v));
+  }
+
+  /**
+   * Every configuration of a finite space, in lexicographic order of the parameters (last
+   * parameter fastest).
+   * @throws {RangeError} when the space has more than `limit` configurations (or a float).
+   */
+  enumerate(limit: number): Configuration[] {
+    if (!(this.cardinality <= limit)) throw new RangeError('space too large to enumerate');
+    const valueLists: ParamValue[][] = this.params.map((p) => {
+      const spec = p.spec;
+      if (spec.type === 'categorical') return [...spec.choices];
+      const values: ParamValue[] = [];
+      for (let v = spec.low; v <= spec.high; v++) values.push(v);
+      return values;
+    });
+    const out: Configuration[] = [];
+    const index = new Array<number>(this.params.length).fill(0);
+    for (let n = 0; n < this.cardinality; n++) {
+      const stages: Record<string, ParamValue>[] = this.space.map(() => ({}));
+      this.params.forEach((p, i) => {
+        stages[p.stage]![p.spec.name] = valueLists[i]![index[i]!]!;
+      });
+      out.push(stages);
+      for (let i = this.params.length - 1; i >= 0; i--) {
+        index[i] = index[i]! + 1;
+        if (index[i]! < valueLists[i]!.length) break;
+        index[i] = 0;
+      }
+    }
+    return out;
+  }
+
+  /** encode(decode(u)): the representable point nearest to u (ints rounded, one-hot snapped). */
+  snap(u: ArrayLike<number>): Float64Array {
+    return this.encode(this.decode(u));
+  }
+}

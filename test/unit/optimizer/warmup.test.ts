@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../src/core/canonical-json.js';
+import type { Observation, SearchSpace } from '../../../src/core/types.js';
+import { methodNames, resolveSettings, suggest } from '../../../src/optimizer/index.js';
+import { validateConfiguration } from '../../../src/space/index.js';
+import { mixedSpace, observationsFrom, request } from './fixtures.js';
+
+function runWarmup(method: (typeof methodNames)[number], seed: number, steps: number): Observation[] {
+  const history: Observation[] = [];
+  for (let i = 0; i < steps; i++) {
+    const s = suggest(request(mixedSpace, history, method, { seed }));
+    expect(s.phase).toBe('warmup');
+    history.push(...observationsFrom([s.config]));
+  }
+  return history;
+}
+
+describe('warm-up phase', () => {
+  it('gives every method the same warm-up points for a seed', () => {
+    const reference = runWarmup('eeipu', 3, 5).map((o) => canonicalJson(o.config));
+    for (const method of methodNames) {
+      expect(runWarmup(method, 3, 5).map((o) => canonicalJson(o.config))).toEqual(reference);
+    }
+  });
+
+  it('depends on the seed', () => {
+    const a = runWarmup('ei', 3, 3).map((o) => canonicalJson(o.config));
+    const b = runWarmup('ei', 4, 3).map((o) => canonicalJson(o.config));
+    expect(a).not.toEqual(b);
+  });
+
+  it('suggests legal, distinct configurations without acquisition values', () => {
+    const history = runWarmup('eeipu', 1, 5);
+    const keys = new Set(history.map((o) => canonicalJson(o.config)));
+    expect(keys.size).toBe(5);
+    for (const o of history) expect(() => validateConfiguration(mixedSpace, o.config)).not.toThrow();
+    const s = suggest(request(mixedSpace, history.slice(0, 2), 'eeipu'));
+    expect(s.acquisition).toBeNull();
+    expect(s.predictedCost).toBeNull();
+    expect(s.cachedPrefix).toBe(0);
+  });
+
+  it('skips repeats in a small discrete space and reports exhaustion at the end', () => {
+    const tiny: SearchSpace = [{ name: 'a', params: [{ name: 'c', type: 'categorical', choices: ['x', 'y', 'z'] }] }];
+    const history: Observation[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = suggest(request(tiny, history, 'eeipu', { settings: { warmup: 10 } }));
+      expect(s.diagnostics.exhausted).toBe(false);
+      history.push(...observationsFrom([s.config]));
+    }
+    expect(new Set(history.map((o) => canonicalJson(o.config))).size).toBe(3);
+    const last = suggest(request(tiny, history, 'eeipu', { settings: { warmup: 10 } }));
+    expect(last.diagnostics.exhausted).toBe(true);
+  });
+});
+
+describe('random method', () => {
+  it('is deterministic and avoids observed configurations', () => {
+    const history = runWarmup('random', 5, 5);
+    const a = suggest(request(mixedSpace, history, 'random'));
+    const b = suggest(request(mixedSpace, history, 'random'));
+    expect(a).toEqual({ ...b, diagnostics: { ...b.diagnostics, totalMs: a.diagnostics.totalMs } });
+    expect(a.phase).toBe('bo');
+    expect(history.some((o) => canonicalJson(o.config) === canonicalJson(a.config))).toBe(false);
+    expect(() => validateConfiguration(mixedSpace, a.config)).not.toThrow();
+  });
+});
+
+describe('resolveSettings', () => {
+  it('fills in the documented defaults', () => {
+    expect(resolveSettings({})).toEqual({
+      method: 'eeipu',
+      warmup: 10,
+      epsilon: 0.1,
+      topQ: 5,
+      mcSamples: 1000,
+      rawSamples: 512,
+      restarts: 10,
+    });
+  });
+
+  it.each([
+    [{ method: 'bogus' as never }, 'unknown method "bogus"'],
+    [{ warmup: -1 }, 'warmup must be an integer >= 0'],
+    [{ mcSamples: 0 }, 'mcSamples must be an integer >= 1'],
+    [{ rawSamples: 2.5 }, 'rawSamples must be an integer >= 1'],
+    [{ epsilon: -0.1 }, 'epsilon must be a finite number >= 0'],
+  ])('rejects %j', (settings, message) => {
+    expect(() => resolveSettings(settings)).toThrow(message);
+  });
+
+  it('lists every method of the spec', () => {
+    expect([...methodNames]).toEqual(['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random']);
+  });
+});
+
+describe('request validation', () => {
+  it('names the history entry, stage and param of an invalid observation', () => {
+    const history = observationsFrom([[{ a: 5, scale: 1 }, { k: 1, opt: 'sgd' }, { b: 0 }]]);
+    expect(() => suggest(request(mixedSpace, history, 'eeipu'))).toThrow('history[0]: stage "prep" param "a": invalid value 5');
+  });
+
+  it('rejects a non-integer seed', () => {
+    expect(() => suggest(request(mixedSpace, [], 'eeipu', { seed: 0.5 }))).toThrow('seed must be a safe integer');
+  });
+});

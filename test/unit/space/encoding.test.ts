@@ -1,0 +1,191 @@
+import { describe, expect, it } from 'vitest';
+import type { Configuration, SearchSpace } from '../../../src/core/types.js';
+import { SpaceEncoding, validateConfiguration, validateSpace } from '../../../src/space/index.js';
+
+const space: SearchSpace = [
+  {
+    name: 'prep',
+    params: [
+      { name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true },
+      { name: 'frac', type: 'float', low: -2, high: 2 },
+    ],
+  },
+  {
+    name: 'train',
+    params: [
+      { name: 'layers', type: 'int', low: 1, high: 4 },
+      { name: 'act', type: 'categorical', choices: ['relu', 'tanh', true] },
+      { name: 'batch', type: 'int', low: 16, high: 512, log: true },
+    ],
+  },
+  { name: 'eval', params: [] },
+];
+
+describe('SpaceEncoding', () => {
+  const enc = new SpaceEncoding(space);
+
+  it('lays out dims stage by stage with one-hot categoricals', () => {
+    expect(enc.dimension).toBe(2 + 1 + 3 + 1);
+    expect(enc.stageRanges).toEqual([
+      { start: 0, end: 2 },
+      { start: 2, end: 7 },
+      { start: 7, end: 7 },
+    ]);
+    expect(enc.categoricalDims).toEqual([3, 4, 5]);
+    expect(enc.cardinality).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('encodes by the search-space bounds (log scale in log space)', () => {
+    const u = enc.encode([{ lr: 1e-3, frac: 1 }, { layers: 2, act: 'tanh', batch: 16 }, {}]);
+    expect(u[0]).toBeCloseTo(0.5, 12);
+    expect(u[1]).toBeCloseTo(0.75, 12);
+    expect(u[2]).toBeCloseTo(1.5 / 4, 12); // ints own equal cells on [low − ½, high + ½]
+    expect(Array.from(u.subarray(3, 6))).toEqual([0, 1, 0]);
+    expect(u[6]).toBeGreaterThan(0);
+    expect(u[6]).toBeLessThan(0.1);
+  });
+
+  it('round-trips every legal configuration exactly for ints and choices', () => {
+    for (const layers of [1, 2, 3, 4]) {
+      for (const act of ['relu', 'tanh', true] as const) {
+        for (const batch of [16, 17, 100, 511, 512]) {
+          const config: Configuration = [{ lr: 0.01, frac: -2 }, { layers, act, batch }, {}];
+          const back = enc.decode(enc.encode(config));
+          expect(back[1]).toEqual({ layers, act, batch });
+          expect(back[0]!.lr).toBeCloseTo(0.01, 14);
+          expect(back[0]!.frac).toBe(-2);
+        }
+      }
+    }
+  });
+
+  it('decodes any point of the cube into a legal configuration, rounding ints', () => {
+    for (const t of [0, 0.01, 0.37, 0.5, 0.99, 1]) {
+      const u = new Float64Array(enc.dimension).fill(t);
+      u[4] = t + 0.1;
+      const config = enc.decode(u);
+      expect(() => validateConfiguration(space, config)).not.toThrow();
+      expect(Number.isInteger(config[1]!.layers)).toBe(true);
+      expect(Number.isInteger(config[1]!.batch)).toBe(true);
+      expect(config[1]!.act).toBe('tanh');
+    }
+  });
+
+  it('clamps points outside the cube', () => {
+    const config = enc.decode(new Float64Array(enc.dimension).fill(2));
+    expect(config[0]!.frac).toBe(2);
+    expect(config[1]!.layers).toBe(4);
+    expect(config[0]!.lr).toBeLessThanOrEqual(0.1);
+  });
+
+  it('snap returns the encoding of the decoded point', () => {
+    const u = new Float64Array([0.3, 0.3, 0.3, 0.2, 0.9, 0.1, 0.3]);
+    const snapped = enc.snap(u);
+    expect(Array.from(snapped.subarray(3, 6))).toEqual([0, 1, 0]);
+    expect(enc.decode(snapped)).toEqual(enc.decode(u));
+  });
+
+  it('encodes one stage alone into its own dims', () => {
+    const config: Configuration = [{ lr: 0.02, frac: 0 }, { layers: 4, act: 'relu', batch: 512 }, {}];
+    const stage = enc.encodeStage(1, config[1]!);
+    expect(Array.from(stage)).toEqual(Array.from(enc.encode(config).subarray(2, 7)));
+    expect(stage[0]).toBeCloseTo(3.5 / 4, 14);
+  });
+
+  it('rejects values outside the space with the stage and param in the message', () => {
+    expect(() => enc.encode([{ lr: 1, frac: 0 }, { layers: 1, act: 'relu', batch: 16 }, {}])).toThrow(
+      'stage "prep" param "lr": invalid value 1',
+    );
+    expect(() => enc.encode([{ lr: 0.01, frac: 0 }, { layers: 1.5, act: 'relu', batch: 16 }, {}])).toThrow(
+      'stage "train" param "layers"',
+    );
+    expect(() => enc.encode([{ lr: 0.01, frac: 0 }, { layers: 1, act: 'gelu', batch: 16 }, {}])).toThrow(
+      'stage "train" param "act"',
+    );
+  });
+
+  it('enumerates finite spaces', () => {
+    const small = new SpaceEncoding([
+      { name: 'a', params: [{ name: 'x', type: 'categorical', choices: ['p', 'q'] }] },
+      { name: 'b', params: [{ name: 'k', type: 'int', low: 0, high: 2 }] },
+    ]);
+    expect(small.cardinality).toBe(6);
+    const all = small.enumerate(10);
+    expect(all).toHaveLength(6);
+    expect(new Set(all.map((c) => JSON.stringify(c))).size).toBe(6);
+    expect(() => small.enumerate(5)).toThrow(RangeError);
+  });
+});
+
+describe('validateSpace', () => {
+  const bad: [string, SearchSpace, string][] = [
+    ['empty space', [], 'search space must have at least one stage'],
+    ['no params', [{ name: 'a', params: [] }], 'search space has no parameters'],
+    [
+      'duplicate stage',
+      [
+        { name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: 1 }] },
+        { name: 'a', params: [] },
+      ],
+      'stage "a": duplicate stage name',
+    ],
+    [
+      'low ≥ high',
+      [{ name: 'a', params: [{ name: 'x', type: 'float', low: 1, high: 1 }] }],
+      'stage "a" param "x": low must be below high',
+    ],
+    [
+      'log with low ≤ 0',
+      [{ name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: 1, log: true }] }],
+      'stage "a" param "x": log scale needs low > 0',
+    ],
+    [
+      'non-integer int bounds',
+      [{ name: 'a', params: [{ name: 'k', type: 'int', low: 0.5, high: 3 }] }],
+      'stage "a" param "k": int bounds must be integers',
+    ],
+    [
+      'infinite bound',
+      [{ name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: Number.POSITIVE_INFINITY }] }],
+      'stage "a" param "x": bounds must be finite',
+    ],
+    [
+      'empty choices',
+      [{ name: 'a', params: [{ name: 'c', type: 'categorical', choices: [] }] }],
+      'stage "a" param "c": choices must be a non-empty array',
+    ],
+    [
+      'duplicate choices',
+      [{ name: 'a', params: [{ name: 'c', type: 'categorical', choices: [1, 1] }] }],
+      'stage "a" param "c": duplicate choice 1',
+    ],
+    [
+      'duplicate param',
+      [
+        {
+          name: 'a',
+          params: [
+            { name: 'x', type: 'float', low: 0, high: 1 },
+            { name: 'x', type: 'float', low: 0, high: 1 },
+          ],
+        },
+      ],
+      'stage "a" param "x": duplicate param name',
+    ],
+  ];
+  it.each(bad)('rejects %s', (_label, s, message) => {
+    expect(() => validateSpace(s)).toThrow(RangeError);
+    expect(() => validateSpace(s)).toThrow(message);
+  });
+
+  it('accepts a valid space', () => {
+    expect(() => validateSpace(space)).not.toThrow();
+  });
+
+  it('validateConfiguration rejects missing stages and unknown keys', () => {
+    expect(() => validateConfiguration(space, [{}])).toThrow('configuration must have 3 stages');
+    expect(() =>
+      validateConfiguration(space, [{ lr: 0.01, frac: 0, extra: 1 }, { layers: 1, act: 'relu', batch: 16 }, {}]),
+    ).toThrow('stage "prep" param "extra": not in the search space');
+  });
+});
