@@ -2,6 +2,9 @@ import { defineConfig } from 'vitest/config';
 
 // Two layers, run separately by scripts/test.sh: unit tests need no server; integration tests
 // talk to the real Temporal and S3 servers that the global setup starts (or finds running).
+// The pinned AWS SDK supports Node 20; silence its notice about future releases needing Node 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export default defineConfig({
   test: {
     projects: [

@@ -1,0 +1,60 @@
+/**
+ * One real Temporal server and one real S3 server for the whole integration run, plus the
+ * workflow bundle built once. Servers come from, in order:
+ *   MEMOTUNE_TEST_TEMPORAL_ADDRESS + MEMOTUNE_TEST_S3_ENDPOINT (servers you run yourself), or
+ *   a private stack this setup starts on ports 17233 / 17070 (state under .memotune/test-stack),
+ *   stopped again at the end. There is no skip path: if the servers cannot start, the run fails.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { startStack, stopStack, type StackOptions } from '../../src/dev/stack.js';
+import { workflowsPath } from '../../src/worker/run-workers.js';
+import type { TestStack } from './stack-context.js';
+
+const stateDir = join(process.cwd(), '.memotune', 'test-stack');
+const stackOptions: StackOptions = { stateDir, temporalPort: 17233, s3Port: 17070, headless: true };
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  let stack: TestStack['servers'];
+  let startedHere = false;
+  const external = process.env.MEMOTUNE_TEST_TEMPORAL_ADDRESS;
+  if (external !== undefined && process.env.MEMOTUNE_TEST_S3_ENDPOINT !== undefined) {
+    stack = {
+      temporalAddress: external,
+      s3: {
+        endpoint: process.env.MEMOTUNE_TEST_S3_ENDPOINT,
+        bucket: process.env.MEMOTUNE_TEST_S3_BUCKET ?? 'memotune-test',
+        accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? 'memotune',
+        secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? 'memotune-local-secret',
+      },
+    };
+  } else {
+    // A fresh server state every run: tests never see a previous run's workflows or cache.
+    await stopStack(stackOptions);
+    rmSync(stateDir, { recursive: true, force: true });
+    const info = await startStack({ ...stackOptions, bucket: 'memotune-test' });
+    startedHere = true;
+    stack = { temporalAddress: info.temporalAddress, s3: info.s3 };
+  }
+
+  mkdirSync(stateDir, { recursive: true });
+  const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
+  const bundlePath = join(stateDir, 'workflow-bundle.js');
+  writeFileSync(bundlePath, bundle.code);
+  project.provide('memotuneStack', { servers: stack, workflowBundlePath: bundlePath } satisfies TestStack);
+
+  return async () => {
+    if (startedHere) await stopStack(stackOptions);
+  };
+}
+
+const quietLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => console.warn(message),
+  error: (message: string) => console.error(message),
+};

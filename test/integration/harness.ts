@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
+import type { StageRegistry } from '../../src/stages/types.js';
+import { createWorkers, runWorkers, type QueueRole } from '../../src/worker/run-workers.js';
+import './stack-context.js';
+
+let runtimeInstalled = false;
+
+/** A test's own slice of the shared servers: fresh task queues, fresh S3 key prefix. */
+export interface TestEnv {
+  readonly client: Client;
+  readonly store: S3ObjectStore;
+  readonly taskQueuePrefix: string;
+  readonly s3KeyPrefix: string;
+  /** Starts workers for these queues in this process; returns a function that stops them. */
+  startWorkers(stages: StageRegistry, queues?: readonly QueueRole[]): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export function testStack() {
+  return inject('memotuneStack');
+}
+
+export async function createTestEnv(name: string): Promise<TestEnv> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    runtimeInstalled = true;
+  }
+  const stack = testStack();
+  const unique = `${name}-${randomUUID().slice(0, 8)}`;
+  const s3KeyPrefix = `${unique}/`;
+  const store = S3ObjectStore.fromSettings({ ...stack.servers.s3, keyPrefix: s3KeyPrefix });
+  await store.ensureBucket();
+  const connection = await Connection.connect({ address: stack.servers.temporalAddress });
+  const client = new Client({ connection });
+  const stoppers: (() => Promise<void>)[] = [];
+  return {
+    client,
+    store,
+    taskQueuePrefix: unique,
+    s3KeyPrefix,
+    async startWorkers(stages, queues) {
+      const workerConnection = await NativeConnection.connect({ address: stack.servers.temporalAddress });
+      const workers: Worker[] = await createWorkers({
+        connection: workerConnection,
+        taskQueuePrefix: unique,
+        store,
+        stages,
+        workflowBundle: { codePath: stack.workflowBundlePath },
+        ...(queues === undefined ? {} : { queues }),
+      });
+      const controller = new AbortController();
+      const running = runWorkers(workers, controller.signal);
+      let stopped = false;
+      const stop = async () => {
+        if (stopped) return;
+        stopped = true;
+        controller.abort();
+        await running;
+        await workerConnection.close();
+      };
+      stoppers.push(stop);
+      return stop;
+    },
+    async close() {
+      for (const stop of stoppers) await stop();
+      await connection.close();
+    },
+  };
+}

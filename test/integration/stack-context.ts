@@ -1,0 +1,14 @@
+/** What the global setup hands every integration test file. */
+export interface TestStack {
+  readonly servers: {
+    readonly temporalAddress: string;
+    readonly s3: { readonly endpoint: string; readonly bucket: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+  };
+  readonly workflowBundlePath: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    memotuneStack: TestStack;
+  }
+}

@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getStudyResult, startStudy } from '../../src/client/index.js';
+import { stageKeys } from '../../src/core/keys.js';
+import { StageCache } from '../../src/storage/stage-cache.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+import { paper3, paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
+
+let env: TestEnv;
+
+beforeAll(async () => {
+  env = await createTestEnv('study');
+  await env.startWorkers(paper3Stages);
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('a study on the example pipeline (real Temporal + S3)', () => {
+  it('runs until the budget is spent, charging exactly the sum of its trials', async () => {
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: 'budget', budget: 45, optimizer: { method: 'eeipu', warmup: 4, epsilon: 0.1 } }),
+      { studyId: `${env.taskQueuePrefix}-budget`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.history.length).toBeGreaterThan(4);
+    const charged = result.history.reduce((sum, trial) => sum + trial.chargedCost, 0);
+    expect(result.spent).toBeCloseTo(charged, 9);
+    expect(result.spent).toBeGreaterThanOrEqual(45);
+    // Only the last trial may overshoot: before it, the budget was not yet spent.
+    expect(result.spent - result.history.at(-1)!.chargedCost).toBeLessThan(45);
+    expect(result.history.map((trial) => trial.trialIndex)).toEqual(result.history.map((_, index) => index));
+    for (const trial of result.history) {
+      expect(trial.status).toBe('completed');
+      expect(trial.stageCosts.every((cost) => cost !== null && cost > 0)).toBe(true);
+      // The objective is the sum of the stage objectives, read from the last stage's output.
+      expect(Number.isFinite(trial.objective)).toBe(true);
+    }
+    expect(result.history.slice(0, 4).every((trial) => trial.phase === 'warmup')).toBe(true);
+    expect(result.history.slice(4).every((trial) => trial.phase === 'bo')).toBe(true);
+    expect(result.best).not.toBeNull();
+    expect(result.best!.objective).toBe(Math.max(...result.history.map((trial) => trial.objective!)));
+  });
+
+  it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
+    const first = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]);
+    const second = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 7, 1]);
+    const studyId = `${env.taskQueuePrefix}-reuse`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: 'reuse', budget: 1000, maxTrials: 2, enqueue: [first, second] }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    const [a, b] = result.history;
+    expect(a!.cachedPrefix).toBe(0);
+    expect(a!.stagesRun).toEqual([0, 1, 2]);
+    expect(b!.cachedPrefix).toBe(2);
+    expect(b!.stagesRun).toEqual([2]);
+    // Stage costs of reused stages are the costs measured when they were computed.
+    expect(b!.stageCosts[0]).toBe(a!.stageCosts[0]);
+    expect(b!.stageCosts[1]).toBe(a!.stageCosts[1]);
+    expect(b!.chargedCost).toBeCloseTo(2 * 0.1 + b!.stageCosts[2]!, 12);
+    expect(a!.chargedCost).toBeCloseTo(a!.stageCosts.reduce((s, c) => s! + c!, 0)!, 12);
+
+    // The Temporal history of trial 1 schedules exactly one runStage activity (the last stage).
+    const history = await env.client.workflow.getHandle(`${studyId}/trial-1`).fetchHistory();
+    const scheduled = (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes);
+    const stageRuns = scheduled.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runStage');
+    expect(stageRuns).toHaveLength(1);
+
+    // Outputs live in S3 under the chained keys, the third stage read the cached second one.
+    const keys = stageKeys('reuse', paper3.stages.map((s) => ({ name: s.name })), second);
+    expect(b!.keys).toEqual(keys);
+    const cache = new StageCache(env.store);
+    const last = await cache.readOutput(keys[2]!);
+    const parent = await cache.readOutput(keys[1]!);
+    const lastPartial = (JSON.parse(new TextDecoder().decode(last.body)) as { partialObjective: number }).partialObjective;
+    const parentPartial = (JSON.parse(new TextDecoder().decode(parent.body)) as { partialObjective: number }).partialObjective;
+    expect(lastPartial).toBeCloseTo(b!.objective!, 12);
+    expect(lastPartial - parentPartial).toBeCloseTo(b!.metrics.stageObjective!, 12);
+    const status = await getStudyResult(env.client, studyId);
+    expect(status.reusedTrials).toBe(1);
+  });
+
+  it('gives the same trials and results for the same config and seed', async () => {
+    const config = paper3Study({ name: 'determinism', budget: 40, seed: 7, optimizer: { method: 'eeipu', warmup: 3 } });
+    // A second environment: fresh task queues and a fresh (empty) stage cache.
+    const other = await createTestEnv('determinism-b');
+    try {
+      await other.startWorkers(paper3Stages);
+      const [r1, r2] = await Promise.all([
+        startStudy(env.client, config, { studyId: `${env.taskQueuePrefix}-det`, taskQueuePrefix: env.taskQueuePrefix }).then((s) => s.handle.result()),
+        startStudy(other.client, config, { studyId: `${other.taskQueuePrefix}-det`, taskQueuePrefix: other.taskQueuePrefix }).then((s) =>
+          s.handle.result(),
+        ),
+      ]);
+      const summary = (r: typeof r1) => r.history.map((t) => ({ config: t.config, objective: t.objective, charged: t.chargedCost, reused: t.cachedPrefix }));
+      expect(r1.history.length).toBeGreaterThan(3);
+      expect(summary(r2)).toEqual(summary(r1));
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('continues as new when a run reaches its trial limit, losing no trial', async () => {
+    const studyId = `${env.taskQueuePrefix}-can`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: 'can', budget: 10_000, maxTrials: 7, optimizer: { method: 'random' } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix, trialsPerRun: 3 },
+    );
+    const result = await handle.result();
+    expect(result.runs).toBe(3);
+    expect(result.history.map((trial) => trial.trialIndex)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
