@@ -1,0 +1,136 @@
+import type { MethodName } from '../core/types.js';
+import { runMetrics, type RunMetrics } from './metrics.js';
+import type { BenchRun } from './runner.js';
+import { mean, pairedBootstrap, standardError, type Interval } from './stats.js';
+
+/** The methods EEIPU's headline figures are compared against (random is reported beside). */
+export const BASELINE_METHODS: readonly MethodName[] = ['ms-carbo', 'carbo', 'eips', 'ei'];
+
+/** Mean and standard error over seeds. */
+export interface MeanSe {
+  readonly mean: number;
+  readonly se: number;
+}
+
+export interface MethodSummary {
+  readonly method: MethodName;
+  readonly seeds: number;
+  readonly evaluations: MeanSe;
+  readonly reused: MeanSe;
+  /** Mean post-warm-up evaluation count by δ (index = δ). */
+  readonly byDelta: readonly number[];
+  readonly warmupBest: MeanSe;
+  readonly finalBest: MeanSe;
+  readonly improvement: MeanSe;
+  readonly optimizerMsPerIteration: MeanSe;
+  readonly totalCost: MeanSe;
+}
+
+/** EEIPU versus a group of methods: ratios of means over seeds with paired bootstrap intervals. */
+export interface HeadlineComparison {
+  readonly versus: readonly MethodName[];
+  /** mean(N_eeipu) / mean over the group of mean(N_b). */
+  readonly evaluationsRatio: Interval;
+  /** mean(improvement_eeipu) / mean over the group of mean(improvement_b). */
+  readonly improvementRatio: Interval;
+  /** (evaluationsRatio − 1) · 100. */
+  readonly moreEvaluationsPct: number;
+  /** (improvementRatio − 1) · 100. */
+  readonly moreImprovementPct: number;
+}
+
+export interface BenchSummary {
+  readonly methods: readonly MethodSummary[];
+  /** EEIPU versus the average baseline; `null` without EEIPU or without baselines. */
+  readonly versusBaselines: HeadlineComparison | null;
+  /** EEIPU versus random; `null` without EEIPU or random. */
+  readonly versusRandom: HeadlineComparison | null;
+  /** Seeds of the paired comparison (present for EEIPU and every compared method). */
+  readonly pairedSeeds: readonly number[];
+}
+
+export interface SummaryOptions {
+  readonly warmup: number;
+  readonly stageCount: number;
+  /** Seed of the bootstrap resampling. @default 0 */
+  readonly bootstrapSeed?: number;
+  /** @default 2000 */
+  readonly resamples?: number;
+}
+
+const meanSe = (values: readonly number[]): MeanSe => ({ mean: mean(values), se: standardError(values) });
+
+type MetricKey = 'evaluations' | 'improvement';
+
+function compare(
+  perMethod: ReadonlyMap<MethodName, ReadonlyMap<number, RunMetrics>>,
+  versus: readonly MethodName[],
+  options: SummaryOptions,
+): { comparison: HeadlineComparison; seeds: number[] } | null {
+  const eeipu = perMethod.get('eeipu');
+  const present = versus.filter((m) => perMethod.has(m));
+  if (eeipu === undefined || present.length === 0) return null;
+  const seeds = [...eeipu.keys()].filter((s) => present.every((m) => perMethod.get(m)?.has(s))).sort((a, b) => a - b);
+  if (seeds.length === 0) return null;
+  const value = (method: MethodName, seed: number, key: MetricKey): number =>
+    (perMethod.get(method)?.get(seed) as RunMetrics)[key];
+  const ratio =
+    (key: MetricKey) =>
+    (indices: readonly number[]): number => {
+      const picked = indices.map((i) => seeds[i] as number);
+      const own = mean(picked.map((s) => value('eeipu', s, key)));
+      const group = mean(present.map((m) => mean(picked.map((s) => value(m, s, key)))));
+      return own / group;
+    };
+  const bootstrap = { resamples: options.resamples ?? 2000, seed: options.bootstrapSeed ?? 0 };
+  const evaluationsRatio = pairedBootstrap(seeds.length, ratio('evaluations'), bootstrap);
+  const improvementRatio = pairedBootstrap(seeds.length, ratio('improvement'), bootstrap);
+  return {
+    seeds,
+    comparison: {
+      versus: present,
+      evaluationsRatio,
+      improvementRatio,
+      moreEvaluationsPct: (evaluationsRatio.estimate - 1) * 100,
+      moreImprovementPct: (improvementRatio.estimate - 1) * 100,
+    },
+  };
+}
+
+/**
+ * Summarizes benchmark runs per method (mean ± standard error over seeds) and computes EEIPU's
+ * headline ratios versus the average baseline (ms-carbo, carbo, eips, ei: whichever ran) and
+ * versus random, pairing runs by seed.
+ */
+export function summarizeBench(runs: readonly BenchRun[], options: SummaryOptions): BenchSummary {
+  const perMethod = new Map<MethodName, Map<number, RunMetrics>>();
+  for (const run of runs) {
+    const bySeed = perMethod.get(run.method) ?? new Map<number, RunMetrics>();
+    bySeed.set(run.seed, runMetrics(run, options.warmup, options.stageCount));
+    perMethod.set(run.method, bySeed);
+  }
+  const methods: MethodSummary[] = [...perMethod.entries()].map(([method, bySeed]) => {
+    const all = [...bySeed.values()];
+    const pick = (f: (m: RunMetrics) => number): MeanSe => meanSe(all.map(f));
+    return {
+      method,
+      seeds: all.length,
+      evaluations: pick((m) => m.evaluations),
+      reused: pick((m) => m.reused),
+      byDelta: Array.from({ length: options.stageCount }, (_, d) => mean(all.map((m) => m.byDelta[d] ?? 0))),
+      warmupBest: pick((m) => m.warmupBest),
+      finalBest: pick((m) => m.finalBest),
+      improvement: pick((m) => m.improvement),
+      optimizerMsPerIteration: pick((m) => m.optimizerMsPerIteration),
+      totalCost: pick((m) => m.totalCost),
+    };
+  });
+  const baselines = compare(perMethod, BASELINE_METHODS, options);
+  const random = compare(perMethod, ['random'], options);
+  return {
+    methods,
+    versusBaselines: baselines?.comparison ?? null,
+    versusRandom: random?.comparison ?? null,
+    pairedSeeds: baselines?.seeds ?? random?.seeds ?? [],
+  };
+}

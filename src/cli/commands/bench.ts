@@ -1,0 +1,200 @@
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
+import { Presets, SingleBar } from 'cli-progress';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { runMetrics } from '../../bench/metrics.js';
+import { DEFAULT_SUGGEST_MODULE, runBench } from '../../bench/pool.js';
+import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
+import type { BenchRun } from '../../bench/runner.js';
+import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
+import type { MethodName, OptimizerSettings } from '../../core/types.js';
+import { readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
+
+const METHODS: readonly MethodName[] = ['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random'];
+
+// Optimizer knobs an ablation may override with --set key=value.
+const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts'] as const;
+
+interface BenchFlags {
+  methods: MethodName[];
+  seeds: number;
+  seedOffset: number;
+  jobs: number;
+  budget?: number;
+  epsilon?: number;
+  set: Record<string, number>;
+  json?: string;
+  report?: string;
+  progress: boolean;
+  optimizer: string;
+}
+
+function parseMethods(value: string): MethodName[] {
+  const names = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const unknown = names.filter((n) => !(METHODS as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new InvalidArgumentError(`unknown method ${unknown.join(', ')} (known: ${METHODS.join(', ')})`);
+  if (names.length === 0) throw new InvalidArgumentError('give at least one method');
+  return [...new Set(names)] as MethodName[];
+}
+
+const positiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+};
+
+const nonNegativeInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer');
+  return n;
+};
+
+const positiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+
+const nonNegativeNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a non-negative number');
+  return n;
+};
+
+function collectSetting(value: string, previous: Record<string, number>): Record<string, number> {
+  const match = /^(\w+)=(.+)$/.exec(value);
+  const key = match?.[1];
+  if (match === null || key === undefined || !(SETTABLE as readonly string[]).includes(key)) {
+    throw new InvalidArgumentError(`expected key=value with key one of ${SETTABLE.join(', ')}`);
+  }
+  return { ...previous, [key]: positiveInt(match[2] as string) };
+}
+
+/** The JSON written by `memotune bench --json`. */
+export interface BenchReport {
+  readonly spec: SyntheticPipelineSpec;
+  readonly methods: readonly MethodName[];
+  readonly seeds: readonly number[];
+  readonly settings: OptimizerSettings;
+  readonly summary: BenchSummary;
+  readonly runs: readonly (BenchRun & { readonly metrics: ReturnType<typeof runMetrics> })[];
+}
+
+function progressBar(
+  enabled: boolean,
+  studies: number,
+  budget: number,
+): {
+  update: (key: string, spent: number, done: boolean) => void;
+  stop: () => void;
+} {
+  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new SingleBar(
+    { format: ' bench [{bar}] {percentage}% | studies {done}/{studies} | ETA {eta_formatted}', hideCursor: true },
+    Presets.shades_classic,
+  );
+  const spentBy = new Map<string, number>();
+  let done = 0;
+  let total = 0;
+  bar.start(studies * budget, 0, { done, studies });
+  return {
+    update: (key, spent, finished) => {
+      const capped = Math.min(spent, budget);
+      total += capped - (spentBy.get(key) ?? 0);
+      spentBy.set(key, capped);
+      if (finished) done += 1;
+      bar.update(Math.round(total * 100) / 100, { done, studies });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+/**
+ * `memotune bench <spec.json>`: runs optimizer methods on a synthetic pipeline in-process (no
+ * Temporal) over several seeds, prints a Markdown summary and optionally writes the full JSON
+ * (every trial) and SVG plots.
+ */
+export function benchCommand(): Command {
+  return (
+    new Command('bench')
+      .description('in-process benchmark of the optimizer methods on a synthetic pipeline (no Temporal)')
+      .argument('<spec>', 'synthetic pipeline spec (JSON), e.g. benchmarks/paper-3stage.json')
+      .addOption(
+        new Option('--methods <list>', 'comma-separated methods')
+          .default([...METHODS], METHODS.join(','))
+          .argParser(parseMethods),
+      )
+      .addOption(new Option('--seeds <n>', 'number of seeds (seed = index)').default(10).argParser(positiveInt))
+      .addOption(new Option('--seed-offset <n>', 'first seed').default(0).argParser(nonNegativeInt))
+      .addOption(
+        new Option('--jobs <n>', 'worker threads (1 = sequential in this thread)')
+          .default(Math.min(2, availableParallelism()))
+          .argParser(positiveInt),
+      )
+      .addOption(new Option('--budget <units>', "override the spec's budget").argParser(positiveNumber))
+      .addOption(new Option('--epsilon <units>', "override the spec's retrieval cost ε").argParser(nonNegativeNumber))
+      .addOption(
+        new Option('--set <key=value>', `optimizer setting for an ablation (${SETTABLE.join(', ')}); repeatable`)
+          .default({})
+          .argParser(collectSetting),
+      )
+      .option('--json <file>', 'write the summary and every trial as JSON')
+      .option('--report <dir>', 'write SVG plots (best-so-far vs cost, cumulative cost vs iteration)')
+      .option('--no-progress', 'no progress bar')
+      // Tests (and experiments) can drive the harness with another module exporting suggest().
+      .addOption(
+        new Option('--optimizer <module-url>', 'module exporting suggest()').default(DEFAULT_SUGGEST_MODULE).hideHelp(),
+      )
+      .action(async (specPath: string, flags: BenchFlags) => {
+        const loaded = await readSyntheticSpec(specPath);
+        const spec: SyntheticPipelineSpec = {
+          ...loaded,
+          ...(flags.budget === undefined ? {} : { budget: flags.budget }),
+          ...(flags.epsilon === undefined ? {} : { epsilon: flags.epsilon }),
+        };
+        const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seedOffset + i);
+        const settings: OptimizerSettings = flags.set;
+        const bar = progressBar(flags.progress, flags.methods.length * seeds.length, spec.budget);
+        let runs: BenchRun[];
+        try {
+          runs = await runBench({
+            spec,
+            methods: flags.methods,
+            seeds,
+            jobs: flags.jobs,
+            suggestModule: flags.optimizer,
+            settings,
+            onProgress: (p) => bar.update(`${p.method}/${p.seed}`, p.spent, p.done),
+          });
+        } finally {
+          bar.stop();
+        }
+        const stageCount = spec.stages.length;
+        const summary = summarizeBench(runs, { warmup: spec.warmup, stageCount });
+        const title = `${spec.name} (budget ${spec.budget}, ${seeds.length} seeds)`;
+        console.log(`## ${title}\n`);
+        console.log(summaryMarkdown(summary));
+        if (flags.json !== undefined) {
+          const report: BenchReport = {
+            spec,
+            methods: flags.methods,
+            seeds,
+            settings,
+            summary,
+            runs: runs.map((run) => ({ ...run, metrics: runMetrics(run, spec.warmup, stageCount) })),
+          };
+          await writeFile(flags.json, `${JSON.stringify(report)}\n`);
+          console.error(`wrote ${flags.json}`);
+        }
+        if (flags.report !== undefined) {
+          const files = await writeReportPlots(runs, spec.budget, flags.report, title || basename(specPath));
+          console.error(`wrote ${files.join(', ')}`);
+        }
+      })
+  );
+}

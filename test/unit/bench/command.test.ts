@@ -1,0 +1,82 @@
+import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { benchCommand, type BenchReport } from '../../../src/cli/commands/bench.js';
+
+const SPEC = new URL('../../../benchmarks/paper-3stage.json', import.meta.url).pathname;
+const FAKE = new URL('./fixtures/fake-optimizer.ts', import.meta.url).href;
+
+describe('memotune bench', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('runs methods × seeds, prints the table and writes JSON and plots', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'memotune-bench-cmd-'));
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const json = join(dir, 'out.json');
+    await benchCommand().parseAsync(
+      [
+        SPEC,
+        '--methods',
+        'eeipu,random',
+        '--seeds',
+        '2',
+        '--budget',
+        '60',
+        '--jobs',
+        '1',
+        '--no-progress',
+        '--optimizer',
+        FAKE,
+        '--json',
+        json,
+        '--report',
+        join(dir, 'plots'),
+      ],
+      { from: 'user' },
+    );
+    const printed = out.join('\n');
+    expect(printed).toContain('## paper-3stage (budget 60, 2 seeds)');
+    expect(printed).toMatch(/\| eeipu \| 2 \|/);
+    expect(printed).toContain('EEIPU vs random');
+    const report = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+    expect(report.spec.budget).toBe(60);
+    expect(report.runs.map((r) => `${r.method}/${r.seed}`)).toEqual(['eeipu/0', 'eeipu/1', 'random/0', 'random/1']);
+    for (const r of report.runs) {
+      expect(r.metrics.totalCost).toBeGreaterThanOrEqual(60);
+      expect(r.trials[0]).toHaveProperty('config');
+      expect(r.trials[0]).toHaveProperty('delta');
+    }
+    expect((await readdir(join(dir, 'plots'))).sort()).toEqual(['best-so-far.svg', 'cumulative-cost.svg']);
+  });
+
+  it('rejects unknown methods before running anything', async () => {
+    const command = benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+    await expect(command.parseAsync([SPEC, '--methods', 'eeipu,bogus'], { from: 'user' })).rejects.toThrow(
+      /unknown method bogus/,
+    );
+  });
+
+  it('reports every spec issue with its path', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'memotune-bench-bad-'));
+    const bad = join(dir, 'bad.json');
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(
+      bad,
+      JSON.stringify({
+        name: 'x',
+        budget: 0,
+        stages: [{ name: 's', params: [{ name: 'a', low: 1, high: 0 }], objective: 'levy', cost: [] }],
+      }),
+    );
+    await expect(benchCommand().parseAsync([bad, '--no-progress'], { from: 'user' })).rejects.toThrow(
+      /budget:[\s\S]*stages\[0\]\.params\[0\]\.low: low must be below high[\s\S]*stages\[0\]\.cost/,
+    );
+  });
+});

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { PrefixMemo } from '../../../src/bench/memo.js';
+import { runBench } from '../../../src/bench/pool.js';
+import { runStudy, type BenchRun } from '../../../src/bench/runner.js';
+import type { SuggestRequest } from '../../../src/core/types.js';
+import { evaluateSynthetic, parseSyntheticSpec } from '../../../src/synthetic/index.js';
+import { suggest as fakeSuggest } from './fixtures/fake-optimizer.js';
+
+const paper = parseSyntheticSpec({
+  ...JSON.parse(readFileSync(new URL('../../../benchmarks/paper-3stage.json', import.meta.url), 'utf8')),
+  budget: 120,
+  warmup: 5,
+});
+const FAKE = new URL('./fixtures/fake-optimizer.ts', import.meta.url).href;
+
+function checkAccounting(run: BenchRun): void {
+  const memo = new PrefixMemo(paper.stages.length);
+  let spent = 0;
+  for (const trial of run.trials) {
+    expect(spent).toBeLessThan(paper.budget);
+    const { delta } = memo.lookup(trial.config);
+    expect(trial.delta).toBe(delta);
+    const full = evaluateSynthetic(paper, trial.config);
+    expect(trial.stageCosts).toEqual(full.stageCosts);
+    expect(trial.objective).toBe(full.objective);
+    const charged = delta * paper.epsilon + full.stageCosts.slice(delta).reduce((a, b) => a + b, 0);
+    expect(trial.chargedCost).toBeCloseTo(charged, 12);
+    memo.record(trial.config, full.stageCosts);
+    spent += trial.chargedCost;
+    expect(trial.spent).toBeCloseTo(spent, 9);
+  }
+  expect(spent).toBeGreaterThanOrEqual(paper.budget);
+  expect(run.truncated).toBe(false);
+}
+
+describe('runStudy', () => {
+  it('spends the budget, charges ε per reused stage and full cost for the rest', () => {
+    for (const method of ['random', 'eeipu'] as const)
+      checkAccounting(runStudy({ spec: paper, method, seed: 3, suggest: fakeSuggest }));
+  });
+
+  it('counts cache hits: δ = S − 1 for prefix reuse and for an exact duplicate', () => {
+    const run = runStudy({ spec: paper, method: 'eeipu', seed: 1, suggest: fakeSuggest });
+    const post = run.trials.slice(paper.warmup);
+    expect(post.length).toBeGreaterThan(3);
+    expect(post.every((t) => t.delta === 2)).toBe(true);
+    const duplicate = post[1];
+    expect(duplicate?.config).toEqual(run.trials.find((t) => t.objective === duplicate?.objective)?.config);
+    // ε-charged prefixes make each post-warm-up trial cheaper than running the same config whole.
+    for (const t of post) expect(t.chargedCost).toBeLessThan(t.stageCosts.reduce((a, b) => a + b, 0));
+  });
+
+  it('builds requests from the spec and passes the optimizer state along', () => {
+    const requests: SuggestRequest[] = [];
+    runStudy({
+      spec: paper,
+      method: 'ei',
+      seed: 2,
+      settings: { topQ: 3 },
+      suggest: (request) => {
+        requests.push(request);
+        return fakeSuggest(request);
+      },
+    });
+    expect(requests[0]?.state).toBeUndefined();
+    requests.forEach((request, i) => {
+      expect(request.settings).toEqual({ topQ: 3, method: 'ei', epsilon: 0.1, warmup: 5 });
+      expect(request.direction).toBe('maximize');
+      expect(request.seed).toBe(2);
+      expect(request.history).toHaveLength(i);
+      expect(request.budget.total).toBe(120);
+      if (i > 0) expect(request.state).toEqual({ calls: i });
+    });
+    const last = requests.at(-1) as SuggestRequest;
+    const spent = last.history.reduce((sum, obs) => sum + obs.chargedCost, 0);
+    expect(last.budget.spent).toBeCloseTo(spent, 9);
+    expect(last.budget.spent).toBeLessThan(120);
+  });
+
+  it('gives every method the same warm-up for a seed', () => {
+    const a = runStudy({ spec: paper, method: 'random', seed: 4, suggest: fakeSuggest });
+    const b = runStudy({ spec: paper, method: 'eeipu', seed: 4, suggest: fakeSuggest });
+    expect(a.trials.slice(0, 5).map((t) => t.config)).toEqual(b.trials.slice(0, 5).map((t) => t.config));
+  });
+
+  it('stops at maxTrials and flags the run as truncated', () => {
+    const run = runStudy({ spec: paper, method: 'random', seed: 0, suggest: fakeSuggest, maxTrials: 3 });
+    expect(run.trials).toHaveLength(3);
+    expect(run.truncated).toBe(true);
+  });
+});
+
+describe('runBench', () => {
+  it('runs every method on every seed, in worker threads with the same results as sequentially', async () => {
+    const options = { spec: paper, methods: ['random', 'eeipu'] as const, seeds: [0, 1], suggestModule: FAKE };
+    const progress: string[] = [];
+    const sequential = await runBench({
+      ...options,
+      jobs: 1,
+      onProgress: (p) => p.done && progress.push(`${p.method}/${p.seed}`),
+    });
+    const parallel = await runBench({ ...options, jobs: 2 });
+    expect(sequential.map((r) => `${r.method}/${r.seed}`)).toEqual(['random/0', 'random/1', 'eeipu/0', 'eeipu/1']);
+    expect(progress).toEqual(['random/0', 'random/1', 'eeipu/0', 'eeipu/1']);
+    const strip = (runs: BenchRun[]) => runs.map((r) => r.trials.map(({ optimizerMs: _ms, ...rest }) => rest));
+    expect(strip(parallel)).toEqual(strip(sequential));
+  });
+
+  it('reports a failing optimizer module with the study it broke', async () => {
+    const broken = 'data:text/javascript,export function suggest() { throw new Error("boom"); }';
+    await expect(
+      runBench({ spec: paper, methods: ['ei'], seeds: [0], suggestModule: broken, jobs: 1 }),
+    ).rejects.toThrow('boom');
+    await expect(
+      runBench({ spec: paper, methods: ['ei', 'eips'], seeds: [0], suggestModule: broken, jobs: 2 }),
+    ).rejects.toThrow(/seed 0: .*boom/);
+  });
+});
