@@ -1,12 +1,449 @@
-import type { OptimizerSettings, SuggestRequest, Suggestion } from '../core/types.js';
+/**
+ * One Bayesian-optimization step of the EEIPU family (shared/docs/eeipu.md):
+ *
+ *   maximize over prefixes p ∈ P and free dims x:  α(x; δ) = log EI(x) + η·log E[1/C_δ(x)]
+ *
+ * 1. Models: objective GP on successful trials (y' = ±objective); cost models per method.
+ * 2. η = (B − B_used)/(B − B_0) clamped to [0, 1] (B_0 = charged cost of warm-up trials); 1 for
+ *    `eips`; the cost term is dropped when η = 0 (then α = log EI exactly) and for `ei`.
+ * 3. Pool P = {∅} ∪ proper prefixes of the top-Q post-warm-up trials (eeipu only), deduplicated by
+ *    canonical JSON of the raw prefix values.
+ * 4. R scrambled-Sobol raw points (shared by all prefixes), snapped to representable values;
+ *    for prefix p the first δ stages are overwritten by p's encoding. Each stage's cost draws are
+ *    computed once per raw point and reused by every prefix (suffix sums).
+ * 5. The best `restarts` raw points of each prefix start a bounded L-BFGS on the free continuous
+ *    dims (floats and relaxed ints of the unpinned stages; categorical one-hot dims stay at the
+ *    start's choice, so categories are searched by the raw samples), with analytic gradients
+ *    through log EI and the Monte-Carlo cost mean. Results are snapped (ints rounded) and
+ *    re-scored.
+ * 6. Winner: highest α; ties → shorter prefix; candidates whose configuration was already
+ *    observed are skipped unless nothing else is left (exhausted space).
+ * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
+ */
+import type { Configuration, MethodName, Observation, OptimizerSettings, StageParams, SuggestRequest, Suggestion } from '../core/types.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { inverseCostsByPrefix, inverseCostWithGradient, logExpectedImprovementWithGradient, logH } from '../acquisition/index.js';
+import { GaussianProcess } from '../gp/index.js';
+import type { GPHyperparameters } from '../gp/index.js';
+import { minimizeBounded } from '../optim/index.js';
+import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
 import type { SpaceEncoding } from '../space/index.js';
+import { configKey, ENUMERATION_LIMIT } from './design.js';
+import { fitStageCostModels, fitTotalCostModel } from './models.js';
+import type { CostModel } from './models.js';
+import { readState, writeState } from './state.js';
+import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
 
-/** Placeholder until the acquisition layer lands: returns null (caller falls back to the design). */
-export function boSuggest(
-  _request: SuggestRequest,
-  _encoding: SpaceEncoding,
-  _settings: Required<OptimizerSettings>,
-  _observed: ReadonlySet<string>,
-): Suggestion | null {
-  return null;
+/** Iteration cap of each local acquisition optimization. */
+const LOCAL_MAX_ITERATIONS = 50;
+
+interface Prefix {
+  readonly delta: number;
+  /** Raw values of stages 0..δ−1, exactly as observed. */
+  readonly stages: readonly StageParams[];
+  /** Their encoding: dims [0, pinnedEnd). */
+  readonly encoded: Float64Array;
+  readonly pinnedEnd: number;
 }
+
+interface Candidate {
+  readonly prefix: Prefix;
+  readonly x: Float64Array;
+  readonly value: number;
+  /** Order of discovery (stable tie-break after δ). */
+  readonly order: number;
+}
+
+type CostKind = 'stage' | 'total' | 'none';
+
+function costKindOf(method: MethodName): CostKind {
+  if (method === 'eeipu' || method === 'ms-carbo') return 'stage';
+  if (method === 'carbo' || method === 'eips') return 'total';
+  return 'none';
+}
+
+/**
+ * Cost-cooling exponent η = (B − B_used)/(B − B_0), clamped to [0, 1]; 0 when B ≤ B_0 (the
+ * warm-up alone used the whole budget).
+ */
+export function costExponent(history: readonly Observation[], total: number, spent: number): number {
+  let warmupCost = 0;
+  for (const obs of history) if (obs.phase === 'warmup') warmupCost += obs.chargedCost;
+  const span = total - warmupCost;
+  if (!(span > 0)) return 0;
+  const eta = (total - spent) / span;
+  return eta < 0 ? 0 : eta > 1 ? 1 : eta;
+}
+
+/**
+ * The prefix pool: ∅ plus every proper prefix (1..S−1 stages) of the top-`topQ` successful
+ * post-warm-up trials by objective (ties: earlier trial first), deduplicated by exact raw values.
+ */
+export function prefixPool(
+  encoding: SpaceEncoding,
+  history: readonly Observation[],
+  sign: number,
+  topQ: number,
+): Prefix[] {
+  const pool: Prefix[] = [{ delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0 }];
+  const ranked = history
+    .map((obs, index) => ({ obs, index }))
+    .filter(({ obs }) => obs.phase === 'bo' && obs.objective !== null)
+    .sort((p, q) => sign * q.obs.objective! - sign * p.obs.objective! || p.index - q.index)
+    .slice(0, topQ);
+  const seen = new Set<string>();
+  const stageCount = encoding.space.length;
+  for (const { obs } of ranked) {
+    const full = encoding.encode(obs.config);
+    for (let delta = 1; delta < stageCount; delta++) {
+      const stages = obs.config.slice(0, delta);
+      const key = canonicalJson(stages);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const pinnedEnd = encoding.stageRanges[delta - 1]!.end;
+      pool.push({ delta, stages, encoded: full.slice(0, pinnedEnd), pinnedEnd });
+    }
+  }
+  return pool;
+}
+
+/** The configuration a candidate stands for: decoded free stages, exact raw pinned stages. */
+function candidateConfig(encoding: SpaceEncoding, prefix: Prefix, x: Float64Array): Configuration {
+  const decoded = encoding.decode(x) as StageParams[];
+  for (let s = 0; s < prefix.delta; s++) decoded[s] = prefix.stages[s]!;
+  return decoded;
+}
+
+/** Everything the acquisition needs, fixed for one BO step. */
+class Acquisition {
+  private readonly stageCount: number;
+  private readonly aBuf: Float64Array;
+  private readonly bBuf: Float64Array;
+  private readonly dA: Float64Array;
+  private readonly dB: Float64Array;
+  private readonly scratch: Float64Array;
+
+  constructor(
+    readonly objective: GaussianProcess,
+    readonly best: number,
+    readonly costs: readonly CostModel[],
+    readonly kind: CostKind,
+    readonly eta: number,
+    readonly epsilon: number,
+    readonly z: Float64Array,
+  ) {
+    this.stageCount = costs.length;
+    this.aBuf = new Float64Array(this.stageCount);
+    this.bBuf = new Float64Array(this.stageCount);
+    this.dA = new Float64Array(this.stageCount);
+    this.dB = new Float64Array(this.stageCount);
+    this.scratch = new Float64Array(this.stageCount);
+  }
+
+  /** Whether the cost term enters α (η > 0 and a cost model exists). */
+  get usesCost(): boolean {
+    return this.kind !== 'none' && this.eta > 0;
+  }
+
+  /** First model index that runs for prefix length δ (total-cost models ignore δ). */
+  private firstRun(delta: number): number {
+    return this.kind === 'stage' ? delta : 0;
+  }
+
+  private fixedCost(delta: number): number {
+    return this.kind === 'stage' ? delta * this.epsilon : 0;
+  }
+
+  /**
+   * −α and its gradient with respect to the free dims (`free` lists their indices in x);
+   * for the local optimizer.
+   */
+  negativeWithGradient(x: Float64Array, delta: number, free: Int32Array, gradient: Float64Array): number {
+    const p = this.objective.predictWithGradient(x);
+    const ei = logExpectedImprovementWithGradient(p.mean, p.variance, this.best);
+    if (!Number.isFinite(ei.value)) return Number.NaN;
+    let value = ei.value;
+    for (let k = 0; k < free.length; k++) {
+      const i = free[k]!;
+      gradient[k] = ei.dMean * p.meanGradient[i]! + ei.dVariance * p.varianceGradient[i]!;
+    }
+    if (this.usesCost) {
+      const first = this.firstRun(delta);
+      const models = this.costs.slice(first);
+      const preds = models.map((m) => m.predictWithGradient(x.subarray(m.start, m.end)));
+      preds.forEach((q, s) => {
+        this.aBuf[s] = q.mean;
+        this.bBuf[s] = q.sd;
+      });
+      const count = preds.length;
+      const cost = inverseCostWithGradient(
+        this.aBuf.subarray(0, count),
+        this.bBuf.subarray(0, count),
+        this.fixedCost(delta),
+        this.z,
+        this.dA,
+        this.dB,
+        this.scratch,
+      );
+      value += this.eta * Math.log(cost.value);
+      const scale = this.eta / cost.value;
+      for (let k = 0; k < free.length; k++) {
+        const i = free[k]!;
+        let g = 0;
+        preds.forEach((q, s) => {
+          const m = models[s]!;
+          if (i < m.start || i >= m.end) return;
+          const j = i - m.start;
+          g += this.dA[s]! * q.meanGradient[j]! + this.dB[s]! * q.sdGradient[j]!;
+        });
+        gradient[k] = gradient[k]! + scale * g;
+      }
+    }
+    for (let k = 0; k < free.length; k++) gradient[k] = -gradient[k]!;
+    return -value;
+  }
+
+  /**
+   * Log inverse-cost terms for many points at once: out[j·S' + δ] = log E[1/C_δ(x_j)] for every
+   * δ (S' = number of cost models), and the MC mean cost likewise. Costs of stages ≥ δ only read
+   * the stage's own dims, so one table serves every prefix whose pinned stages precede them.
+   */
+  costTable(points: readonly Float64Array[]): { logInverse: Float64Array; meanCost: Float64Array } {
+    const count = points.length;
+    const s = this.stageCount;
+    const a = new Float64Array(count * s);
+    const b = new Float64Array(count * s);
+    this.costs.forEach((model, k) => {
+      const pred = model.predict(points.map((x) => x.subarray(model.start, model.end)));
+      for (let j = 0; j < count; j++) {
+        a[j * s + k] = pred.mean[j]!;
+        b[j * s + k] = pred.sd[j]!;
+      }
+    });
+    const logInverse = new Float64Array(count * s);
+    const meanCost = new Float64Array(count * s);
+    const eps = this.kind === 'stage' ? this.epsilon : 0;
+    for (let j = 0; j < count; j++) {
+      const out = logInverse.subarray(j * s, (j + 1) * s);
+      inverseCostsByPrefix(a.subarray(j * s, (j + 1) * s), b.subarray(j * s, (j + 1) * s), eps, this.z, out, meanCost.subarray(j * s, (j + 1) * s));
+      for (let k = 0; k < s; k++) out[k] = Math.log(out[k]!);
+    }
+    return { logInverse, meanCost };
+  }
+
+  /** α at many points (all with the same prefix length δ) given their cost table rows. */
+  score(points: readonly Float64Array[], delta: number, table: { logInverse: Float64Array } | null): Float64Array {
+    const { mean, variance } = this.objective.predict(points);
+    const out = new Float64Array(points.length);
+    const s = this.stageCount;
+    const column = this.firstRun(delta);
+    for (let j = 0; j < points.length; j++) {
+      const sd = Math.sqrt(Math.max(variance[j]!, 0));
+      let value = sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
+      if (this.usesCost && table !== null) value += this.eta * table.logInverse[j * s + column]!;
+      out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
+    }
+    return out;
+  }
+
+  /** MC mean cost of running a candidate with prefix length δ (null without a cost model). */
+  predictedCost(x: Float64Array, delta: number): number | null {
+    if (this.kind === 'none') return null;
+    const table = this.costTable([x]);
+    return table.meanCost[this.firstRun(delta)]!;
+  }
+}
+
+/**
+ * Runs one BO step; returns null when no trial has succeeded yet (nothing to model).
+ */
+export function boSuggest(
+  request: SuggestRequest,
+  encoding: SpaceEncoding,
+  settings: Required<OptimizerSettings>,
+  observed: ReadonlySet<string>,
+): Suggestion | null {
+  const started = performance.now();
+  const { history, seed } = request;
+  const n = history.length;
+  const sign = request.direction === 'minimize' ? -1 : 1;
+  const method = settings.method;
+  const kind = costKindOf(method);
+  const successful = history.filter((obs) => obs.objective !== null);
+  if (successful.length === 0) return null;
+
+  const encoded = history.map((obs) => encoding.encode(obs.config));
+  const xs: Float64Array[] = [];
+  const ys: number[] = [];
+  history.forEach((obs, i) => {
+    if (obs.objective === null) return;
+    xs.push(encoded[i]!);
+    ys.push(sign * obs.objective);
+  });
+  const previous = readState(request.state, encoding.dimension, kind);
+  const gpSeed = hashIntegers([seed, n, STREAM_GP], 1)[0]!;
+
+  const objective = GaussianProcess.fit(xs, ys, {
+    seed: gpSeed,
+    ...(previous.objective ? { warmStart: previous.objective } : {}),
+  });
+  const best = Math.max(...ys);
+  const tObjective = performance.now();
+
+  let costs: CostModel[] = [];
+  if (kind === 'stage') costs = fitStageCostModels(encoding, history, encoded, gpSeed, previous.costs);
+  else if (kind === 'total') costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0])];
+  const tCosts = performance.now();
+
+  const eta = method === 'eips' ? 1 : kind === 'none' ? 0 : costExponent(history, request.budget.total, request.budget.spent);
+  const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
+  const acquisition = new Acquisition(objective, best, costs, kind, eta, settings.epsilon, z);
+  const pool = method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
+
+  // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
+  const enumerated = encoding.cardinality <= ENUMERATION_LIMIT;
+  let raw: Float64Array[];
+  if (enumerated) {
+    raw = encoding.enumerate(ENUMERATION_LIMIT).map((config) => encoding.encode(config));
+  } else {
+    const d = encoding.dimension;
+    const u = new SobolSequence(d, { scramble: createRandom(seed, n, STREAM_RAW) }).points(settings.rawSamples);
+    raw = [];
+    for (let j = 0; j < settings.rawSamples; j++) raw.push(encoding.snap(u.subarray(j * d, (j + 1) * d)));
+  }
+  const table = acquisition.usesCost ? acquisition.costTable(raw) : null;
+  const tTable = performance.now();
+
+  const candidates: Candidate[] = [];
+  let order = 0;
+  let localRuns = 0;
+  let localEvaluations = 0;
+  let tRaw = 0;
+  let tLocal = 0;
+  for (const prefix of pool) {
+    const t0 = performance.now();
+    const pe = prefix.pinnedEnd;
+    let points: Float64Array[];
+    let pinnedRows: number[] | null = null;
+    if (enumerated) {
+      // Only the enumerated configurations that already carry this prefix.
+      pinnedRows = [];
+      raw.forEach((x, j) => {
+        for (let i = 0; i < pe; i++) if (x[i] !== prefix.encoded[i]) return;
+        pinnedRows!.push(j);
+      });
+      points = pinnedRows.map((j) => raw[j]!);
+    } else {
+      points = raw.map((x) => {
+        const c = x.slice();
+        c.set(prefix.encoded, 0);
+        return c;
+      });
+    }
+    if (points.length === 0) continue;
+    // Rows of the cost table: enumerated points keep their own index, Sobol points share it.
+    const rowTable =
+      table === null || pinnedRows === null
+        ? table
+        : { logInverse: selectRows(table.logInverse, pinnedRows, costs.length) };
+    const scores = acquisition.score(points, prefix.delta, rowTable);
+    const ranking = Array.from(scores.keys()).sort((p, q) => scores[q]! - scores[p]! || p - q);
+    for (const j of ranking) candidates.push({ prefix, x: points[j]!, value: scores[j]!, order: order++ });
+    tRaw += performance.now() - t0;
+
+    const t1 = performance.now();
+    const free: number[] = [];
+    if (!enumerated) {
+      const categorical = new Set(encoding.categoricalDims);
+      for (let i = pe; i < encoding.dimension; i++) if (!categorical.has(i)) free.push(i);
+    }
+    if (free.length > 0) {
+      const freeIdx = Int32Array.from(free);
+      const lower = new Float64Array(free.length);
+      const upper = new Float64Array(free.length).fill(1);
+      const starts = ranking.filter((j) => Number.isFinite(scores[j]!)).slice(0, settings.restarts);
+      for (const j of starts) {
+        const base = points[j]!.slice();
+        const x0 = Float64Array.from(free, (i) => base[i]!);
+        const work = base.slice();
+        const result = minimizeBounded(
+          (v, gradient) => {
+            for (let k = 0; k < free.length; k++) work[freeIdx[k]!] = v[k]!;
+            return acquisition.negativeWithGradient(work, prefix.delta, freeIdx, gradient);
+          },
+          x0,
+          lower,
+          upper,
+          { maxIterations: LOCAL_MAX_ITERATIONS, tolerance: 1e-6 },
+        );
+        localRuns++;
+        localEvaluations += result.evaluations;
+        for (let k = 0; k < free.length; k++) base[freeIdx[k]!] = result.x[k]!;
+        const snapped = encoding.snap(base);
+        snapped.set(prefix.encoded, 0);
+        const t = table === null ? null : acquisition.costTable([snapped]);
+        const value = acquisition.score([snapped], prefix.delta, t)[0]!;
+        candidates.push({ prefix, x: snapped, value, order: order++ });
+      }
+    }
+    tLocal += performance.now() - t1;
+  }
+
+  candidates.sort((p, q) => q.value - p.value || p.prefix.delta - q.prefix.delta || p.order - q.order);
+  let winner: Candidate | undefined;
+  let config: Configuration | undefined;
+  for (const candidate of candidates) {
+    const c = candidateConfig(encoding, candidate.prefix, candidate.x);
+    if (!observed.has(configKey(c))) {
+      winner = candidate;
+      config = c;
+      break;
+    }
+  }
+  const exhausted = winner === undefined;
+  if (winner === undefined) {
+    winner = candidates[0]!;
+    config = candidateConfig(encoding, winner.prefix, winner.x);
+  }
+  const predictedCost = acquisition.predictedCost(winner.x, winner.prefix.delta);
+  const finished = performance.now();
+
+  return {
+    config: config!,
+    cachedPrefix: winner.prefix.delta,
+    phase: 'bo',
+    acquisition: Number.isFinite(winner.value) ? winner.value : null,
+    predictedCost,
+    diagnostics: {
+      method,
+      exhausted,
+      eta,
+      poolSize: pool.length,
+      delta: winner.prefix.delta,
+      rawSamples: raw.length,
+      enumerated,
+      localRuns,
+      localEvaluations,
+      observations: n,
+      successful: successful.length,
+      bestObserved: sign * best,
+      objectiveJitter: objective.jitter,
+      costJitterMax: costs.reduce((m, c) => Math.max(m, c.jitter), 0),
+      fitObjectiveMs: tObjective - started,
+      fitCostMs: tCosts - tObjective,
+      costTableMs: tTable - tCosts,
+      rawScoreMs: tRaw,
+      localOptMs: tLocal,
+      totalMs: finished - started,
+    },
+    state: writeState(encoding.dimension, kind, objective.hyperparameters, costs.map((c) => c.hyperparameters)),
+  };
+}
+
+function selectRows(values: Float64Array, rows: readonly number[], width: number): Float64Array {
+  const out = new Float64Array(rows.length * width);
+  rows.forEach((row, k) => out.set(values.subarray(row * width, (row + 1) * width), k * width));
+  return out;
+}
+
+export type { GPHyperparameters };

@@ -1,0 +1,64 @@
+/**
+ * The optimizer's serializable state: fitted GP hyperparameters, handed back by the caller as
+ * `request.state` to warm-start the next fits. Anything malformed or for another space layout is
+ * ignored (a cold fit), never an error: the state is an optimization, not an input contract.
+ */
+import type { OptimizerState } from '../core/types.js';
+import type { GPHyperparameters } from '../gp/index.js';
+
+export const STATE_VERSION = 1;
+
+export interface ParsedState {
+  readonly objective: GPHyperparameters | undefined;
+  readonly costs: readonly (GPHyperparameters | null)[] | undefined;
+}
+
+function isHyperparameters(value: unknown, d?: number): value is GPHyperparameters {
+  if (value === null || typeof value !== 'object') return false;
+  const h = value as Record<string, unknown>;
+  const finitePositive = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v > 0;
+  return (
+    Array.isArray(h.lengthscales) &&
+    (d === undefined || h.lengthscales.length === d) &&
+    h.lengthscales.every(finitePositive) &&
+    finitePositive(h.outputScale) &&
+    finitePositive(h.noise) &&
+    typeof h.mean === 'number' &&
+    Number.isFinite(h.mean)
+  );
+}
+
+/** Reads a state written by {@link writeState} for the same encoded dimension and cost kind. */
+export function readState(state: OptimizerState | undefined, dimension: number, costKind: string): ParsedState {
+  if (state === undefined || state.version !== STATE_VERSION || state.dimension !== dimension) {
+    return { objective: undefined, costs: undefined };
+  }
+  const objective = isHyperparameters(state.objective, dimension) ? state.objective : undefined;
+  const costs =
+    state.costKind === costKind && Array.isArray(state.costs)
+      ? state.costs.map((c: unknown) => (isHyperparameters(c) ? c : null))
+      : undefined;
+  return { objective, costs };
+}
+
+/** The JSON state of one step. */
+export function writeState(
+  dimension: number,
+  costKind: string,
+  objective: GPHyperparameters,
+  costs: readonly (GPHyperparameters | null)[],
+): OptimizerState {
+  const plain = (h: GPHyperparameters): GPHyperparameters => ({
+    lengthscales: [...h.lengthscales],
+    outputScale: h.outputScale,
+    noise: h.noise,
+    mean: h.mean,
+  });
+  return {
+    version: STATE_VERSION,
+    dimension,
+    costKind,
+    objective: plain(objective),
+    costs: costs.map((c) => (c === null ? null : plain(c))),
+  };
+}
