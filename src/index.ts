@@ -31,6 +31,7 @@ export {
   stopStudy,
   StudyAlreadyRunningError,
   StudyNotFoundError,
+  NoWorkerError,
   type StartStudyOptions,
   type StudyHandle,
 } from './client/index.js';

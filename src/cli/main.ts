@@ -14,7 +14,7 @@ import { devCommand } from './commands/dev.js';
 import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
 import { StudyConfigError } from '../config/study-config.js';
-import { StudyAlreadyRunningError, StudyNotFoundError } from '../client/index.js';
+import { NoWorkerError, StudyAlreadyRunningError, StudyNotFoundError } from '../client/index.js';
 
 export function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -43,7 +43,7 @@ try {
     console.error(error.message);
     process.exit(2);
   }
-  if (error instanceof StudyAlreadyRunningError || error instanceof StudyNotFoundError) {
+  if (error instanceof StudyAlreadyRunningError || error instanceof StudyNotFoundError || error instanceof NoWorkerError) {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }

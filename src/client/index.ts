@@ -1,4 +1,4 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
 import { parseStudyConfig } from '../config/study-config.js';
 import type { StudyPlan, StudyProgress, StudyResult } from '../core/study.js';
@@ -57,11 +57,23 @@ export class StudyNotFoundError extends Error {
   }
 }
 
+/** Raised when a running study cannot answer because no worker polls its orchestration queue. */
+export class NoWorkerError extends Error {
+  constructor(readonly studyId: string) {
+    super(`study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``);
+    this.name = 'NoWorkerError';
+  }
+}
+
 async function withNotFound<T>(studyId: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new StudyNotFoundError(studyId);
+    // gRPC FAILED_PRECONDITION on a query: the workflow exists but nothing polls its queue.
+    if (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 9) {
+      throw new NoWorkerError(studyId);
+    }
     throw error;
   }
 }

@@ -1,0 +1,83 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { cliEnv, runCli } from './cli.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
+
+let env: TestEnv;
+const dir = mkdtempSync(join(tmpdir(), 'memotune-cli-'));
+
+function writeConfig(name: string, config: unknown): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(config));
+  return path;
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('cli');
+  await env.startWorkers(paper3Stages);
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+const valid = () => paper3Study({ name: 'cli-valid', budget: 25, optimizer: { method: 'random' } });
+
+describe('memotune study (CLI against the real server)', () => {
+  const invalid: [string, (config: ReturnType<typeof valid>) => unknown, string[]][] = [
+    ['missing fields', ({ budget: _b, objective: _o, ...rest }) => rest, ['budget: ', 'objective: ']],
+    [
+      'low > high',
+      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0], params: [{ name: 'x0', type: 'float', low: 3, high: 1 }] }] } }),
+      ['pipeline.stages[0].params[0].low: must be less than high'],
+    ],
+    [
+      'unknown task queue type',
+      (c) => ({ ...c, pipeline: { stages: c.pipeline.stages.map((s, i) => (i === 1 ? { ...s, taskQueue: 'tpu' } : s)) } }),
+      ['pipeline.stages[1].taskQueue: unknown task queue type'],
+    ],
+    ['empty pipeline', (c) => ({ ...c, pipeline: { stages: [] } }), ['pipeline.stages: must have at least one stage']],
+    [
+      'duplicate stage names',
+      (c) => ({ ...c, pipeline: { stages: c.pipeline.stages.map((s) => ({ ...s, name: 'same' })) } }),
+      ["pipeline.stages[1].name: duplicate stage name 'same'", 'pipeline.stages[2].name'],
+    ],
+    ['negative budget', (c) => ({ ...c, budget: -5 }), ['budget: must be positive']],
+  ];
+
+  for (const [label, mutate, messages] of invalid) {
+    it(`refuses a config with ${label}, naming each field, and starts nothing`, async () => {
+      const id = `${env.taskQueuePrefix}-bad-${label.replace(/\W+/g, '-')}`;
+      const path = writeConfig(label.replace(/\W+/g, '-'), mutate(valid()));
+      const { code, stderr } = await runCli(['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix], cliEnv(env.s3KeyPrefix));
+      expect(code).toBe(2);
+      for (const message of messages) expect(stderr).toContain(message);
+      await expect(env.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
+    });
+  }
+
+  it('starts a study, waits for it, and reports status and result as JSON', async () => {
+    const id = `${env.taskQueuePrefix}-ok`;
+    const path = writeConfig('valid', valid());
+    const started = await runCli(['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--wait'], cliEnv(env.s3KeyPrefix), 120_000);
+    expect(started.code).toBe(0);
+    expect(started.stdout).toContain(`started study ${id}`);
+    expect(started.stdout).toContain('(completed)');
+    const status = await runCli(['study', 'status', id, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(status.code).toBe(0);
+    const progress = JSON.parse(status.stdout) as { status: string; spent: number; budget: number; trials: number };
+    expect(progress).toMatchObject({ status: 'completed', budget: 25 });
+    expect(progress.spent).toBeGreaterThanOrEqual(25);
+    const result = await runCli(['study', 'result', id, '--json'], cliEnv(env.s3KeyPrefix));
+    const parsed = JSON.parse(result.stdout) as { history: unknown[]; best: { objective: number } };
+    expect(parsed.history).toHaveLength(progress.trials);
+    expect(Number.isFinite(parsed.best.objective)).toBe(true);
+    const missing = await runCli(['study', 'status', `${id}-nope`], cliEnv(env.s3KeyPrefix));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no study with id');
+  });
+});

@@ -1,0 +1,96 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStudy } from '../../src/client/index.js';
+import type { StageRegistry } from '../../src/stages/types.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+
+let env: TestEnv;
+const attempts = new Map<string, number>();
+
+// A two-stage pipeline whose second stage fails on demand: `mode` = ok | flaky | broken.
+const stages: StageRegistry = {
+  prepare: ({ params }) => ({ output: { base: params.a }, cost: 2 }),
+  train: ({ params, parent, trial }) => {
+    const mode = params.mode as string;
+    const key = `${trial.trialIndex}`;
+    attempts.set(key, (attempts.get(key) ?? 0) + 1);
+    if (mode === 'broken') throw new Error('boom: out of GPU memory');
+    if (mode === 'flaky' && trial.attempt === 1) throw new Error('transient failure');
+    const base = parent!.json<{ base: number }>().base;
+    return { output: { done: true }, metrics: { score: base * 2 }, cost: 3 };
+  },
+};
+
+function config(enqueue: { a: number; mode: string }[]) {
+  return {
+    name: 'failures',
+    pipeline: {
+      stages: [
+        { name: 'prepare', params: [{ name: 'a', type: 'float', low: 0, high: 1 }] },
+        {
+          name: 'train',
+          taskQueue: 'gpu',
+          params: [{ name: 'mode', type: 'categorical', choices: ['ok', 'flaky', 'broken'] }],
+          retry: { maximumAttempts: 2, initialIntervalSeconds: 0.1 },
+        },
+      ],
+    },
+    objective: { metric: 'score' },
+    budget: 1000,
+    maxTrials: enqueue.length,
+    enqueue: enqueue.map(({ a, mode }) => [{ a }, { mode }]),
+  };
+}
+
+beforeAll(async () => {
+  env = await createTestEnv('failures');
+  await env.startWorkers(stages);
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('stage failures', () => {
+  it('retries a failing stage per its policy, fails the trial when it keeps failing, and goes on', async () => {
+    const { handle } = await startStudy(
+      env.client,
+      config([
+        { a: 0.25, mode: 'flaky' },
+        { a: 0.5, mode: 'broken' },
+        { a: 0.75, mode: 'ok' },
+      ]),
+      { studyId: `${env.taskQueuePrefix}-failures`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'failed', 'completed']);
+    // The flaky stage succeeded on its second attempt; the broken one used both attempts.
+    expect(attempts.get('0')).toBe(2);
+    expect(attempts.get('1')).toBe(2);
+    const [flaky, broken, ok] = result.history;
+    expect(flaky!.objective).toBe(0.5);
+    expect(broken!.objective).toBeNull();
+    expect(broken!.error).toContain('boom: out of GPU memory');
+    expect(broken!.stageCosts).toEqual([2, null]);
+    // Charged what it spent: the prepare stage's cost plus the wall time the failing stage used.
+    expect(broken!.chargedCost).toBeGreaterThanOrEqual(2);
+    expect(broken!.chargedCost).toBeLessThan(10);
+    expect(ok!.objective).toBe(1.5);
+    expect(result.failedTrials).toBe(1);
+    expect(result.spent).toBeCloseTo(result.history.reduce((sum, trial) => sum + trial.chargedCost, 0), 9);
+    expect(result.best).toMatchObject({ trialIndex: 2, objective: 1.5 });
+  });
+
+  it('fails the trial (not the study) when no worker has the stage implementation', async () => {
+    const bad = config([{ a: 0.1, mode: 'ok' }]);
+    const { handle } = await startStudy(
+      env.client,
+      { ...bad, name: 'unknown-stage', pipeline: { stages: [{ ...bad.pipeline.stages[0], implementation: 'missing' }, bad.pipeline.stages[1]] } },
+      { studyId: `${env.taskQueuePrefix}-unknown`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.history).toHaveLength(1);
+    expect(result.history[0]!.status).toBe('failed');
+    expect(result.history[0]!.error).toContain("no stage implementation named 'missing'");
+  });
+});
