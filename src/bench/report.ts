@@ -109,9 +109,17 @@ export function cumulativeCostCurve(runs: readonly BenchRun[]): BandPoint[] {
   return out;
 }
 
-function bandChart(title: string, xTitle: string, yTitle: string, data: readonly BandPoint[]): vl.TopLevelSpec {
+function bandChart(
+  title: string,
+  xTitle: string,
+  yTitle: string,
+  data: readonly BandPoint[],
+  interpolate: 'linear' | 'step-after',
+): vl.TopLevelSpec {
   const x = { field: 'x', type: 'quantitative' as const, title: xTitle };
-  const color = { field: 'method', type: 'nominal' as const, title: 'method' };
+  // Methods keep their order of appearance (the order given on the command line) in the legend.
+  const methods = [...new Set(data.map((d) => d.method))];
+  const color = { field: 'method', type: 'nominal' as const, title: 'method', scale: { domain: methods } };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -120,7 +128,7 @@ function bandChart(title: string, xTitle: string, yTitle: string, data: readonly
     data: { values: data.map((d) => ({ ...d })) },
     layer: [
       {
-        mark: { type: 'area', opacity: 0.18 },
+        mark: { type: 'area', opacity: 0.18, interpolate },
         encoding: {
           x,
           y: { field: 'low', type: 'quantitative', title: yTitle, scale: { zero: false } },
@@ -129,7 +137,7 @@ function bandChart(title: string, xTitle: string, yTitle: string, data: readonly
         },
       },
       {
-        mark: { type: 'line', strokeWidth: 2 },
+        mark: { type: 'line', strokeWidth: 2, interpolate },
         encoding: { x, y: { field: 'mean', type: 'quantitative', title: yTitle }, color },
       },
     ],
@@ -163,12 +171,15 @@ export async function writeReportPlots(
     'cost spent',
     'best objective',
     bestSoFarCurve(runs, budget),
+    // Best-so-far only changes when a trial finishes.
+    'step-after',
   );
   const cumulative = bandChart(
     `${title}: cost charged per iteration (mean ± s.e.)`,
     'iteration',
     'cumulative cost',
     cumulativeCostCurve(runs),
+    'linear',
   );
   const files: [string, vl.TopLevelSpec][] = [
     [join(dir, 'best-so-far.svg'), best],
