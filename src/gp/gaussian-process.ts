@@ -14,7 +14,7 @@ import {
   choleskyAppend,
   robustCholesky,
   solveLowerInPlace,
-  solveLowerManyInPlace,
+  solveLowerRowsInPlace,
   solveLowerTransposeInPlace,
 } from '../linalg/index.js';
 import { minimizeBounded } from '../optim/index.js';
@@ -30,6 +30,8 @@ import {
 
 const SQRT5 = Math.sqrt(5);
 const LOG_2PI = Math.log(2 * Math.PI);
+/** Query points per block in `predict` (block × n doubles of work space). */
+const PREDICT_BLOCK = 32;
 
 /** Kernel and likelihood hyperparameters, all in standardized-target units. */
 export interface GPHyperparameters {
@@ -252,7 +254,8 @@ export class GaussianProcess {
     const minimizeOptions = { maxIterations: opts.maxIterations, tolerance: 1e-5 };
     let bestTheta: Float64Array | null = null;
     let bestValue = Number.POSITIVE_INFINITY;
-    const consider = (theta: Float64Array, value: number): void => {
+    const consider = (theta: Float64Array, value: number, r?: { iterations: number; evaluations: number; converged: boolean }): void => {
+      if ((globalThis as { __trace?: boolean }).__trace) console.log('start', value, r);
       if (Number.isFinite(value) && value < bestValue) {
         bestValue = value;
         bestTheta = theta;
@@ -261,17 +264,17 @@ export class GaussianProcess {
     if (opts.warmStart !== undefined) {
       const warm = clip(toTheta(opts.warmStart));
       const result = minimizeBounded(fg, warm, lower, upper, minimizeOptions);
-      consider(result.x, result.value);
+      consider(result.x, result.value, result);
       for (const start of starts) {
         const startValue = objective(start, null);
         if (!(startValue < bestValue)) continue;
         const other = minimizeBounded(fg, start, lower, upper, minimizeOptions);
-        consider(other.x, other.value);
+        consider(other.x, other.value, other);
       }
     } else {
       for (const start of starts) {
         const result = minimizeBounded(fg, start, lower, upper, minimizeOptions);
-        consider(result.x, result.value);
+        consider(result.x, result.value, result);
       }
     }
     // Every start failing means K was singular everywhere we looked: fall back to the default.
@@ -355,7 +358,8 @@ export class GaussianProcess {
     const count = xs.length;
     const mean = new Float64Array(count);
     const variance = new Float64Array(count);
-    const block = Math.min(64, count);
+    const block = Math.min(PREDICT_BLOCK, count);
+    // kv row q = k(X, x*_q), then v = L⁻¹k* in place: one row per query point.
     const kv = new Float64Array(n * block);
     const query = new Float64Array(d * block);
     const variance2 = yStd * yStd;
@@ -366,41 +370,20 @@ export class GaussianProcess {
         if (point.length !== d) throw new RangeError('points must have the model dimension');
         for (let i = 0; i < d; i++) query[q * d + i] = point[i]! * invLengthscales[i]!;
       }
-      // kv[j·b + q] = k(x_j, x*_q): one row per training point, so the solve below is blocked.
-      for (let j = 0; j < n; j++) {
-        const xj = j * d;
-        const row = j * b;
-        for (let q = 0; q < b; q++) {
-          const xq = q * d;
-          let r2 = 0;
-          for (let i = 0; i < d; i++) {
-            const t = query[xq + i]! - train[xj + i]!;
-            r2 += t * t;
-          }
-          const r = Math.sqrt(r2);
-          kv[row + q] = s * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
-        }
-      }
-      for (let q = 0; q < b; q++) mean[start + q] = 0;
-      for (let j = 0; j < n; j++) {
-        const aj = alpha[j]!;
-        const row = j * b;
-        for (let q = 0; q < b; q++) mean[start + q] = mean[start + q]! + aj * kv[row + q]!;
-      }
-      solveLowerManyInPlace(l, n, kv, b);
-      for (let q = 0; q < b; q++) variance[start + q] = 0;
-      for (let j = 0; j < n; j++) {
-        const row = j * b;
-        for (let q = 0; q < b; q++) {
-          const v = kv[row + q]!;
-          variance[start + q] = variance[start + q]! + v * v;
-        }
-      }
+      crossKernel(query, b, train, n, d, s, kv);
       for (let q = 0; q < b; q++) {
-        const p = start + q;
-        mean[p] = yMean + yStd * (m + mean[p]!);
-        const latent = s - variance[p]!;
-        variance[p] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
+        const row = q * n;
+        let mu = 0;
+        for (let j = 0; j < n; j++) mu += alpha[j]! * kv[row + j]!;
+        mean[start + q] = yMean + yStd * (m + mu);
+      }
+      solveLowerRowsInPlace(l, n, kv, b);
+      for (let q = 0; q < b; q++) {
+        const row = q * n;
+        let vv = 0;
+        for (let j = 0; j < n; j++) vv += kv[row + j]! * kv[row + j]!;
+        const latent = s - vv;
+        variance[start + q] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
       }
     }
     return { mean, variance };
@@ -693,6 +676,75 @@ function kernelMatrix(xs: Float64Array, n: number, d: number, s: number, noise: 
   return k;
 }
 
+/**
+ * out[q·n + j] = k(x*_q, x_j) for `count` scaled query points (row-major count×d) against n
+ * scaled training points. Four query points share each training point, giving four independent
+ * accumulation chains; each r² is summed over i in the same order on every path, so a point's
+ * kernel row does not depend on how many points are predicted with it.
+ */
+function crossKernel(
+  query: Float64Array,
+  count: number,
+  train: Float64Array,
+  n: number,
+  d: number,
+  s: number,
+  out: Float64Array,
+): void {
+  let q = 0;
+  for (; q + 4 <= count; q += 4) {
+    const q0 = q * d;
+    const q1 = q0 + d;
+    const q2 = q1 + d;
+    const q3 = q2 + d;
+    const o0 = q * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
+    for (let j = 0; j < n; j++) {
+      const xj = j * d;
+      let r0 = 0;
+      let r1 = 0;
+      let r2 = 0;
+      let r3 = 0;
+      for (let i = 0; i < d; i++) {
+        const x = train[xj + i]!;
+        const t0 = query[q0 + i]! - x;
+        const t1 = query[q1 + i]! - x;
+        const t2 = query[q2 + i]! - x;
+        const t3 = query[q3 + i]! - x;
+        r0 += t0 * t0;
+        r1 += t1 * t1;
+        r2 += t2 * t2;
+        r3 += t3 * t3;
+      }
+      out[o0 + j] = matern52(s, r0);
+      out[o1 + j] = matern52(s, r1);
+      out[o2 + j] = matern52(s, r2);
+      out[o3 + j] = matern52(s, r3);
+    }
+  }
+  for (; q < count; q++) {
+    const q0 = q * d;
+    const o0 = q * n;
+    for (let j = 0; j < n; j++) {
+      const xj = j * d;
+      let r0 = 0;
+      for (let i = 0; i < d; i++) {
+        const t0 = query[q0 + i]! - train[xj + i]!;
+        r0 += t0 * t0;
+      }
+      out[o0 + j] = matern52(s, r0);
+    }
+  }
+}
+
+/** Matérn-5/2 covariance s·(1 + √5·r + 5r²/3)·e^(−√5·r) from r². */
+function matern52(s: number, r2: number): number {
+  const r = Math.sqrt(r2);
+  return s * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+}
+
 /** α = K⁻¹(z − m) by forward and back substitution. */
 function residualWeights(l: Float64Array, n: number, z: Float64Array, m: number): Float64Array {
   const alpha = new Float64Array(n);
@@ -746,4 +798,19 @@ export function logPosteriorObjective(
   logPrior += gammaLogDensity(NOISE_PRIOR, theta[d + 1]!);
   for (let i = 0; i < d; i++) logPrior += gammaLogDensity(LENGTHSCALE_PRIOR, theta[i]!);
   return terms.value + logPrior;
+}
+
+/**
+ * The covariance matrix K = k(X, X) + σ²·I of the model (n×n, row-major, both halves filled),
+ * in standardized-target units, without jitter.
+ *
+ * @throws {RangeError} on invalid inputs or hyperparameters.
+ */
+export function covarianceMatrix(x: Points, hyperparameters: GPHyperparameters): Float64Array {
+  const n = x.length;
+  const data = readData(x, new Array<number>(n).fill(0));
+  checkHyperparameters(hyperparameters, data.d);
+  const inv = Float64Array.from(hyperparameters.lengthscales, (v) => 1 / v);
+  const xs = scaleInputs(data.x, n, data.d, inv);
+  return kernelMatrix(xs, n, data.d, hyperparameters.outputScale, hyperparameters.noise);
 }

@@ -1,5 +1,6 @@
 export {
   GaussianProcess,
+  covarianceMatrix,
   logMarginalLikelihoodWithGradient,
   logPosteriorObjective,
 } from './gaussian-process.js';

@@ -38,9 +38,15 @@ export class LikelihoodEvaluator {
   private readonly x: Float64Array;
   private readonly z: Float64Array;
   private readonly xs: Float64Array;
+  /** Scaled inputs transposed (d×n), for the lengthscale gradient. */
+  private readonly xt: Float64Array;
   private readonly k: Float64Array;
   private readonly g: Float64Array;
   private readonly kinv: Float64Array;
+  /** Holds L. */
+  private readonly work: Float64Array;
+  /** Scratch for the inverse. */
+  private readonly scratch: Float64Array;
   private readonly u: Float64Array;
   private readonly v: Float64Array;
   private readonly alpha: Float64Array;
@@ -55,9 +61,12 @@ export class LikelihoodEvaluator {
     this.x = x;
     this.z = z;
     this.xs = new Float64Array(n * d);
+    this.xt = new Float64Array(n * d);
     this.k = new Float64Array(n * n);
     this.g = new Float64Array(n * n);
     this.kinv = new Float64Array(n * n);
+    this.work = new Float64Array(n * n);
+    this.scratch = new Float64Array(n * n);
     this.u = new Float64Array(n);
     this.v = new Float64Array(n);
     this.alpha = new Float64Array(n);
@@ -78,9 +87,14 @@ export class LikelihoodEvaluator {
     const { n, d, x, xs, k, g, z } = this;
     const s = Math.exp(theta[d]!);
     const noise = Math.exp(theta[d + 1]!);
+    const xt = this.xt;
     for (let i = 0; i < d; i++) {
       const inv = Math.exp(-theta[i]!);
-      for (let a = 0; a < n; a++) xs[a * d + i] = x[a * d + i]! * inv;
+      for (let a = 0; a < n; a++) {
+        const v = x[a * d + i]! * inv;
+        xs[a * d + i] = v;
+        xt[i * n + a] = v;
+      }
     }
     const gScale = (5 / 3) * s;
     for (let a = 0; a < n; a++) {
@@ -96,13 +110,13 @@ export class LikelihoodEvaluator {
         const r = Math.sqrt(r2);
         const e = Math.exp(-SQRT5 * r);
         const kab = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
+        // Only the lower triangle is ever read (Cholesky, gradient).
         k[ra + b] = kab;
-        k[b * n + a] = kab;
         g[ra + b] = gScale * (1 + SQRT5 * r) * e;
       }
       k[ra + a] = s + noise;
     }
-    const chol = tryRobustCholesky(k, n);
+    const chol = tryRobustCholesky(k, n, this.work);
     if (chol === null) return { value: Number.NaN, mean: mean ?? 0, jitter: Number.NaN };
     const l = chol.l;
 
@@ -132,26 +146,37 @@ export class LikelihoodEvaluator {
     const value = -0.5 * quad - logDet - 0.5 * n * LOG_2PI;
 
     if (gradient !== null) {
-      gradient.fill(0);
-      const kinv = inverseFromCholesky(l, n, this.kinv);
+      const kinv = inverseFromCholesky(l, n, this.kinv, true, this.scratch);
+      // c_ab = W_ab·G_ab for a > b (reusing g), W = ααᵀ − K⁻¹; off-diagonal pairs appear twice
+      // in the trace, so ½·2 = 1.
       let traceW = 0;
       let sumWK = 0;
       for (let a = 0; a < n; a++) {
         const ra = a * n;
-        const xa = a * d;
         const alphaA = alpha[a]!;
         for (let b = 0; b < a; b++) {
-          // Off-diagonal pairs appear twice in the trace; ½·2 = 1.
           const w = alphaA * alpha[b]! - kinv[ra + b]!;
           sumWK += w * k[ra + b]!;
-          const c = w * g[ra + b]!;
-          const xb = b * d;
-          for (let i = 0; i < d; i++) {
-            const t = xs[xa + i]! - xs[xb + i]!;
-            gradient[i] = gradient[i]! + c * t * t;
-          }
+          g[ra + b] = w * g[ra + b]!;
         }
         traceW += alphaA * alphaA - kinv[ra + a]!;
+      }
+      // One dimension at a time over the transposed inputs: every inner loop is contiguous.
+      const xt = this.xt;
+      for (let i = 0; i < d; i++) {
+        const ri = i * n;
+        let sum = 0;
+        for (let a = 1; a < n; a++) {
+          const ra = a * n;
+          const xa = xt[ri + a]!;
+          let row = 0;
+          for (let b = 0; b < a; b++) {
+            const t = xa - xt[ri + b]!;
+            row += g[ra + b]! * t * t;
+          }
+          sum += row;
+        }
+        gradient[i] = sum;
       }
       gradient[d] = sumWK + 0.5 * s * traceW;
       gradient[d + 1] = 0.5 * noise * traceW;

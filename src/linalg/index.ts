@@ -6,7 +6,7 @@ export {
   logDeterminantFromCholesky,
   robustCholesky,
   solveLowerInPlace,
-  solveLowerManyInPlace,
+  solveLowerRowsInPlace,
   solveLowerTransposeInPlace,
   tryRobustCholesky,
 } from './cholesky.js';

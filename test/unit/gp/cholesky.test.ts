@@ -1,0 +1,238 @@
+import { CholeskyDecomposition, Matrix } from 'ml-matrix';
+import { describe, expect, it } from 'vitest';
+import {
+  cholesky,
+  choleskyAppend,
+  choleskySolveInPlace,
+  inverseFromCholesky,
+  logDeterminantFromCholesky,
+  robustCholesky,
+  solveLowerInPlace,
+  solveLowerRowsInPlace,
+  solveLowerTransposeInPlace,
+  tryRobustCholesky,
+} from '../../../src/linalg/index.js';
+
+function generator(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** B·Bᵀ + ridge·I for a random n×n B: symmetric positive definite. */
+function randomSpd(n: number, seed: number, ridge = 0.1): Float64Array {
+  const random = generator(seed);
+  const b = Float64Array.from({ length: n * n }, () => random() - 0.5);
+  const a = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = i === j ? ridge : 0;
+      for (let k = 0; k < n; k++) s += b[i * n + k]! * b[j * n + k]!;
+      a[i * n + j] = s;
+      a[j * n + i] = s;
+    }
+  }
+  return a;
+}
+
+function multiplyLLt(l: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k <= Math.min(i, j); k++) s += l[i * n + k]! * l[j * n + k]!;
+      out[i * n + j] = s;
+    }
+  }
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
+
+function matVec(a: Float64Array, n: number, x: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += a[i * n + k]! * x[k]!;
+    out[i] = s;
+  }
+  return out;
+}
+
+const SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 33, 100];
+
+describe('cholesky', () => {
+  it.each(SIZES)('reconstructs A = L·Lᵀ with a lower-triangular L (n = %i)', (n) => {
+    const a = randomSpd(n, n);
+    const l = cholesky(a, n);
+    expect(l).not.toBeNull();
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) expect(l![i * n + j]).toBe(0);
+      expect(l![i * n + i]).toBeGreaterThan(0);
+    }
+    expect(maxAbsDiff(multiplyLLt(l!, n), a)).toBeLessThan(1e-12 * n);
+  });
+
+  it('agrees with ml-matrix', () => {
+    const n = 23;
+    const a = randomSpd(n, 99);
+    const rows = Array.from({ length: n }, (_, i) => Array.from(a.subarray(i * n, i * n + n)));
+    const reference = new CholeskyDecomposition(new Matrix(rows)).lowerTriangularMatrix;
+    const l = cholesky(a, n)!;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) expect(l[i * n + j]).toBeCloseTo(reference.get(i, j), 12);
+    }
+  });
+
+  it('reads only the lower triangle', () => {
+    const n = 9;
+    const a = randomSpd(n, 5);
+    const lowerOnly = a.slice();
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) lowerOnly[i * n + j] = Number.NaN;
+    expect(Array.from(cholesky(lowerOnly, n)!)).toEqual(Array.from(cholesky(a, n)!));
+  });
+
+  it('returns null for an indefinite matrix and for NaN entries', () => {
+    expect(cholesky(Float64Array.from([1, 2, 2, 1]), 2)).toBeNull();
+    expect(cholesky(Float64Array.from([1, 0, Number.NaN, 1]), 2)).toBeNull();
+  });
+
+  it('adds the shift to the diagonal', () => {
+    const n = 6;
+    const a = randomSpd(n, 8);
+    const shifted = a.slice();
+    for (let i = 0; i < n; i++) shifted[i * n + i] = shifted[i * n + i]! + 0.5;
+    expect(maxAbsDiff(cholesky(a, n, 0.5)!, cholesky(shifted, n)!)).toBeLessThan(1e-14);
+  });
+
+  it('reuses an output buffer', () => {
+    const n = 5;
+    const out = new Float64Array(n * n).fill(7);
+    const l = cholesky(randomSpd(n, 3), n, 0, out);
+    expect(l).toBe(out);
+    expect(out[1]).toBe(0);
+  });
+});
+
+describe('robustCholesky', () => {
+  it('needs no jitter for a well-conditioned matrix', () => {
+    const n = 12;
+    const result = robustCholesky(randomSpd(n, 1), n);
+    expect(result.jitter).toBe(0);
+  });
+
+  it('escalates jitter for a singular matrix and reports it', () => {
+    // Rank-1 matrix v·vᵀ: positive semi-definite but singular.
+    const n = 8;
+    const v = Array.from({ length: n }, (_, i) => 1 + i / n);
+    const a = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = v[i]! * v[j]!;
+    const { l, jitter } = robustCholesky(a, n);
+    let meanDiagonal = 0;
+    for (let i = 0; i < n; i++) meanDiagonal += a[i * n + i]! / n;
+    expect(jitter).toBeGreaterThan(0);
+    expect(jitter).toBeLessThanOrEqual(1e-4 * meanDiagonal);
+    const shifted = a.slice();
+    for (let i = 0; i < n; i++) shifted[i * n + i] = shifted[i * n + i]! + jitter;
+    expect(maxAbsDiff(multiplyLLt(l, n), shifted)).toBeLessThan(1e-12);
+  });
+
+  it('throws a RangeError when even the largest jitter fails', () => {
+    expect(() => robustCholesky(Float64Array.from([1, 2, 2, 1]), 2)).toThrow(
+      new RangeError('matrix is not positive definite (even with jitter 1e-4)'),
+    );
+    expect(tryRobustCholesky(Float64Array.from([1, 2, 2, 1]), 2)).toBeNull();
+  });
+});
+
+describe('triangular solves', () => {
+  const n = 37;
+  const a = randomSpd(n, 11);
+  const l = cholesky(a, n)!;
+  const random = generator(12);
+  const b = Float64Array.from({ length: n }, () => random() - 0.5);
+
+  it('solves L·x = b', () => {
+    const x = solveLowerInPlace(l, n, b.slice());
+    const lx = new Float64Array(n);
+    for (let i = 0; i < n; i++) for (let k = 0; k <= i; k++) lx[i] = lx[i]! + l[i * n + k]! * x[k]!;
+    expect(maxAbsDiff(lx, b)).toBeLessThan(1e-12);
+  });
+
+  it.each([36, 37])('solves Lᵀ·x = b (n = %i)', (size) => {
+    const m = randomSpd(size, size + 100);
+    const f = cholesky(m, size)!;
+    const rhs = b.subarray(0, size).slice();
+    const x = solveLowerTransposeInPlace(f, size, rhs.slice());
+    const ltx = new Float64Array(size);
+    for (let i = 0; i < size; i++) for (let k = i; k < size; k++) ltx[i] = ltx[i]! + f[k * size + i]! * x[k]!;
+    expect(maxAbsDiff(ltx, rhs)).toBeLessThan(1e-12);
+  });
+
+  it('solves A·x = b through the factor', () => {
+    const x = choleskySolveInPlace(l, n, b.slice());
+    expect(maxAbsDiff(matVec(a, n, x), b)).toBeLessThan(1e-10);
+  });
+
+  it.each([1, 3, 4, 5, 8, 11])(
+    'solves %i right-hand sides at once, bit-identical to one at a time',
+    (count) => {
+      const rhs = Float64Array.from({ length: count * n }, () => random() - 0.5);
+      const many = solveLowerRowsInPlace(l, n, rhs.slice(), count);
+      for (let p = 0; p < count; p++) {
+        const single = solveLowerInPlace(l, n, rhs.slice(p * n, p * n + n));
+        expect(Array.from(many.subarray(p * n, p * n + n))).toEqual(Array.from(single));
+      }
+    },
+  );
+});
+
+describe('inverseFromCholesky', () => {
+  it.each([1, 2, 5, 6, 9, 40])('returns a symmetric A⁻¹ with A·A⁻¹ ≈ I (n = %i)', (n) => {
+    const a = randomSpd(n, 40 + n);
+    const inv = inverseFromCholesky(cholesky(a, n)!, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        expect(inv[i * n + j]).toBe(inv[j * n + i]);
+        let s = 0;
+        for (let k = 0; k < n; k++) s += a[i * n + k]! * inv[k * n + j]!;
+        expect(Math.abs(s - (i === j ? 1 : 0))).toBeLessThan(1e-10);
+      }
+    }
+  });
+});
+
+describe('choleskyAppend', () => {
+  it('grows the factor by one row, matching a full factorization', () => {
+    const n = 10;
+    const big = randomSpd(n + 1, 77);
+    const small = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) small.set(big.subarray(i * (n + 1), i * (n + 1) + n), i * n);
+    const column = big.subarray(n * (n + 1), n * (n + 1) + n);
+    const appended = choleskyAppend(cholesky(small, n)!, n, column, big[n * (n + 1) + n]!);
+    expect(appended).not.toBeNull();
+    expect(maxAbsDiff(appended!, cholesky(big, n + 1)!)).toBeLessThan(1e-12);
+  });
+
+  it('returns null when the new pivot is not positive (an exact duplicate, no noise)', () => {
+    const a = Float64Array.from([2, 1, 1, 2]);
+    expect(choleskyAppend(cholesky(a, 2)!, 2, [2, 1], 2)).toBeNull();
+  });
+});
+
+describe('logDeterminantFromCholesky', () => {
+  it('equals log det A', () => {
+    const a = Float64Array.from([4, 2, 2, 3]);
+    expect(logDeterminantFromCholesky(cholesky(a, 2)!, 2)).toBeCloseTo(Math.log(8), 14);
+  });
+});
