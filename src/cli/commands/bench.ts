@@ -93,7 +93,17 @@ function progressBar(
   update: (key: string, spent: number, done: boolean) => void;
   stop: () => void;
 } {
-  if (!enabled || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  if (!enabled) return { update: () => undefined, stop: () => undefined };
+  if (!process.stderr.isTTY) {
+    // Logs (background runs): one line per finished study instead of a redrawn bar.
+    let finished = 0;
+    return {
+      update: (key, _spent, done) => {
+        if (done) console.error(`finished ${key} (${++finished}/${studies})`);
+      },
+      stop: () => undefined,
+    };
+  }
   const bar = new SingleBar(
     { format: ' bench [{bar}] {percentage}% | studies {done}/{studies} | ETA {eta_formatted}', hideCursor: true },
     Presets.shades_classic,
