@@ -7,7 +7,8 @@ import type { StageRegistry } from '../../src/stages/types.js';
 import { createWorkers, runWorkers, type QueueRole } from '../../src/worker/run-workers.js';
 import './stack-context.js';
 
-let runtimeInstalled = false;
+// Workers log state changes at INFO; tests want errors only. Installed once per test process.
+Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 /** A test's own slice of the shared servers: fresh task queues, fresh S3 key prefix. */
 export interface TestEnv {
@@ -25,10 +26,6 @@ export function testStack() {
 }
 
 export async function createTestEnv(name: string): Promise<TestEnv> {
-  if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('ERROR') });
-    runtimeInstalled = true;
-  }
   const stack = testStack();
   const unique = `${name}-${randomUUID().slice(0, 8)}`;
   const s3KeyPrefix = `${unique}/`;

@@ -1,0 +1,50 @@
+/**
+ * Records the Temporal histories that test/integration/replay.test.ts replays: a small study on
+ * the paper-3stage pipeline (warm-up + EEIPU steps, one reused prefix, one continue-as-new) and
+ * one of its trials. Re-record only when a workflow change is *meant* to break old histories.
+ *   node bin/run-ts.js scripts/record-replay-fixture.ts   (needs `memotune dev` running)
+ */
+import { writeFileSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { startStudy } from '../src/client/index.js';
+import { readStackInfo } from '../src/dev/stack.js';
+import { syntheticStages, syntheticStudyConfig } from '../src/examples/synthetic-stages.js';
+import { S3ObjectStore } from '../src/storage/s3-object-store.js';
+import { parseSyntheticSpec } from '../src/synthetic/index.js';
+import { readFileSync } from 'node:fs';
+import { createWorkers, runWorkers } from '../src/worker/run-workers.js';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const stack = readStackInfo();
+if (stack === null) throw new Error('start the local stack first: memotune dev');
+const spec = parseSyntheticSpec(JSON.parse(readFileSync(new URL('../benchmarks/paper-3stage.json', import.meta.url), 'utf8')));
+const prefix = `replay-fixture-${Date.now()}`;
+const store = S3ObjectStore.fromSettings({ ...stack.s3, keyPrefix: `${prefix}/` });
+const workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+const workers = await createWorkers({ connection: workerConnection, taskQueuePrefix: prefix, store, stages: syntheticStages(spec) });
+const controller = new AbortController();
+const running = runWorkers(workers, controller.signal);
+const connection = await Connection.connect({ address: stack.temporalAddress });
+const client = new Client({ connection });
+const config = syntheticStudyConfig(spec, {
+  name: 'replay-fixture',
+  budget: 40,
+  optimizer: { method: 'eeipu', warmup: 3 },
+  enqueue: [
+    [{ x0: 0.5, x1: -0.5 }, { x2: 0.1, x3: 0.2, x4: 0.3 }, { x5: 3, x6: 4 }],
+    [{ x0: 0.5, x1: -0.5 }, { x2: 0.1, x3: 0.2, x4: 0.3 }, { x5: 7, x6: 1 }],
+  ],
+});
+const { handle } = await startStudy(client, config, { studyId: prefix, taskQueuePrefix: prefix, trialsPerRun: 4 });
+const result = await handle.result();
+const firstRun = await client.workflow.getHandle(prefix, handle.firstExecutionRunId).fetchHistory();
+const trial = await client.workflow.getHandle(`${prefix}/trial-1`).fetchHistory();
+writeFileSync(new URL('../test/fixtures/histories/study-first-run.json', import.meta.url), historyToJSON(firstRun));
+writeFileSync(new URL('../test/fixtures/histories/trial-reused-prefix.json', import.meta.url), historyToJSON(trial));
+console.log(`recorded ${prefix}: ${result.history.length} trials over ${result.runs} runs`);
+controller.abort();
+await running;
+await workerConnection.close();
+await connection.close();

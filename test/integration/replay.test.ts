@@ -1,0 +1,42 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { startStudy } from '../../src/client/index.js';
+import { createTestEnv, testStack } from './harness.js';
+import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
+
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../fixtures/histories/${name}.json`, import.meta.url), 'utf8'));
+
+/**
+ * Workflow code must stay deterministic: today's code replays histories recorded by earlier code
+ * (a study run with warm-up, EEIPU steps and continue-as-new; a trial that reused a cached prefix).
+ * A change that breaks this breaks every study running in production when workers are upgraded.
+ * Re-record with scripts/record-replay-fixture.ts only for a deliberate, versioned change.
+ */
+describe('replaying recorded histories', () => {
+  const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
+
+  it('replays a recorded study run and a recorded trial without nondeterminism', async () => {
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('study-first-run'), 'study')).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-reused-prefix'), 'trial')).resolves.toBeUndefined();
+  });
+
+  it('replays the history of a study it just ran', async () => {
+    const env = await createTestEnv('replay');
+    try {
+      await env.startWorkers(paper3Stages);
+      const studyId = `${env.taskQueuePrefix}-replay`;
+      const { handle } = await startStudy(env.client, paper3Study({ name: 'replay', budget: 30, optimizer: { method: 'eeipu', warmup: 3 } }), {
+        studyId,
+        taskQueuePrefix: env.taskQueuePrefix,
+      });
+      const result = await handle.result();
+      expect(result.history.length).toBeGreaterThan(3);
+      const history = await handle.fetchHistory();
+      await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, studyId)).resolves.toBeUndefined();
+    } finally {
+      await env.close();
+    }
+  });
+});
