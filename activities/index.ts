@@ -96,7 +96,6 @@ export function createActivities(dependencies: ActivityDependencies) {
 
   return {
     /** Computes the next candidate from the history (GP fitting happens here, never in a workflow). */
-    // eslint-disable-next-line @typescript-eslint/require-await -- activities are async by contract
     async suggestNext(request: SuggestRequest): Promise<Suggestion> {
       try {
         return suggestFn(request);

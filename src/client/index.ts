@@ -1,4 +1,11 @@
-import { ServiceError, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  ServiceError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
 import { parseStudyConfig } from '../config/study-config.js';
 import type { StudyPlan, StudyProgress, StudyResult } from '../core/study.js';
@@ -28,7 +35,7 @@ export async function startStudy(
   client: Client,
   config: unknown,
   options: StartStudyOptions = {},
-): Promise<{ handle: StudyHandle; plan: StudyPlan }> {
+): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>; plan: StudyPlan }> {
   const plan = planStudy(parseStudyConfig(config), options);
   try {
     const handle = await client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
