@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import type { ObjectStore } from '../../src/storage/object-store.js';
+import { StageCache } from '../../src/storage/stage-cache.js';
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Behaviour every ObjectStore must have (memory in unit tests, S3 in integration tests). */
+export function describeObjectStore(name: string, makeStore: () => Promise<ObjectStore>): void {
+  describe(`${name} object store`, () => {
+    it('returns null for a missing object and reports it as absent', async () => {
+      const store = await makeStore();
+      expect(await store.get('missing/key')).toBeNull();
+      expect(await store.exists('missing/key')).toBe(false);
+    });
+
+    it('reads back exactly the bytes it stored, and replaces on a second put', async () => {
+      const store = await makeStore();
+      const body = new Uint8Array([0, 1, 2, 254, 255]);
+      await store.put('a/b/c', body);
+      expect(await store.exists('a/b/c')).toBe(true);
+      expect(Array.from((await store.get('a/b/c'))!)).toEqual([0, 1, 2, 254, 255]);
+      await store.put('a/b/c', bytes('new'));
+      expect(new TextDecoder().decode((await store.get('a/b/c'))!)).toBe('new');
+    });
+
+    it('lists keys under a prefix in sorted order and deletes', async () => {
+      const store = await makeStore();
+      await store.put('p/2', bytes('2'));
+      await store.put('p/1', bytes('1'));
+      await store.put('q/1', bytes('x'));
+      expect(await store.list('p/')).toEqual(['p/1', 'p/2']);
+      await store.delete('p/1');
+      expect(await store.list('p/')).toEqual(['p/2']);
+      expect(await store.exists('p/1')).toBe(false);
+    });
+
+    it('holds stage outputs whose metadata is the commit marker, and detects corruption', async () => {
+      const store = await makeStore();
+      const cache = new StageCache(store);
+      const meta = await cache.write(
+        'k1',
+        { weights: [1, 2, 3] },
+        { pipelineId: 'p', stage: 'train', version: '1', cost: 4.5, metrics: { loss: 0.25 } },
+        new Date('2026-01-01T00:00:00Z'),
+      );
+      expect(meta).toMatchObject({ key: 'k1', format: 'json', cost: 4.5, metrics: { loss: 0.25 }, createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(await cache.readMeta('k1')).toEqual(meta);
+      const { body } = await cache.readOutput('k1');
+      expect(JSON.parse(new TextDecoder().decode(body))).toEqual({ weights: [1, 2, 3] });
+
+      // Data without its commit marker (a crash between the two writes) reads as not cached.
+      await store.put('outputs/k2/data', bytes('partial'));
+      expect(await cache.readMeta('k2')).toBeNull();
+
+      await store.put('outputs/k1/data', bytes('tampered'));
+      await expect(cache.readOutput('k1')).rejects.toThrow(/corrupted/);
+    });
+
+    it('stores binary outputs as bytes', async () => {
+      const store = await makeStore();
+      const cache = new StageCache(store);
+      const meta = await cache.write('bin', new Uint8Array([9, 8, 7]), { pipelineId: 'p', stage: 's', version: '1', cost: 1, metrics: {} }, new Date(0));
+      expect(meta.format).toBe('bytes');
+      expect(meta.bytes).toBe(3);
+      expect(Array.from((await cache.readOutput('bin')).body)).toEqual([9, 8, 7]);
+    });
+  });
+}

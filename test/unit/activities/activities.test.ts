@@ -1,0 +1,126 @@
+import { describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createActivities, type RunStageInput } from '../../../activities/index.js';
+import { stageKeys } from '../../../src/core/keys.js';
+import { MemoryObjectStore } from '../../../src/storage/object-store.js';
+import { StageCache } from '../../../src/storage/stage-cache.js';
+import type { StageRegistry } from '../../../src/stages/types.js';
+
+const stages: StageRegistry = {
+  prep: ({ params }) => ({ output: { rows: Number(params.n) * 10 }, metrics: { rows: Number(params.n) * 10 }, cost: 1.5 }),
+  train: ({ parent }) => ({ output: new Uint8Array([1, 2]), metrics: { acc: parent!.json<{ rows: number }>().rows / 100 } }),
+  nan: () => ({ output: null, metrics: { acc: Number.NaN } }),
+  broken: () => {
+    throw new Error('kaput');
+  },
+};
+
+const identities = [{ name: 'prep' }, { name: 'train' }];
+const config = [{ n: 3 }, { lr: 0.1 }];
+const keys = stageKeys('pipe', identities, config);
+
+function input(index: number, implementation = identities[index]!.name): RunStageInput {
+  return {
+    studyId: 's',
+    trialIndex: 0,
+    pipelineId: 'pipe',
+    stageIndex: index,
+    stageName: identities[index]!.name,
+    implementation,
+    version: '1',
+    params: config[index]!,
+    key: keys[index]!,
+    parentKey: index === 0 ? null : keys[index - 1]!,
+  };
+}
+
+function setup() {
+  const store = new MemoryObjectStore();
+  let now = 1_000_000;
+  const activities = createActivities({ store, stages, clock: () => (now += 250) });
+  return { store, activities, env: new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }) };
+}
+
+describe('runStage', () => {
+  it('runs a stage, commits its output under its key, and reports cost and metrics', async () => {
+    const { store, activities, env } = setup();
+    const out = await env.run(activities.runStage, input(0));
+    expect(out).toMatchObject({ key: keys[0], cost: 1.5, metrics: { rows: 30 }, recovered: false });
+    const meta = await new StageCache(store).readMeta(keys[0]!);
+    expect(meta).toMatchObject({ stage: 'prep', cost: 1.5, format: 'json' });
+  });
+
+  it("feeds the parent's stored output to the next stage and measures wall time when no cost is reported", async () => {
+    const { activities, env } = setup();
+    await env.run(activities.runStage, input(0));
+    const out = await env.run(activities.runStage, input(1));
+    expect(out.metrics).toEqual({ acc: 0.3 });
+    expect(out.cost).toBeGreaterThan(0);
+    expect(out.cost).toBe(out.wallSeconds);
+  });
+
+  it('returns the committed output instead of re-running when an earlier attempt already wrote it', async () => {
+    const { activities, env } = setup();
+    const first = await env.run(activities.runStage, input(0));
+    const again = await env.run(activities.runStage, input(0));
+    expect(again).toMatchObject({ recovered: true, cost: first.cost, sha256: first.sha256 });
+  });
+
+  it('refuses, without retry, a stage that is not registered or reports non-finite metrics', async () => {
+    const { activities, env } = setup();
+    const unknown = await env.run(activities.runStage, input(0, 'nope')).catch((e: unknown) => e);
+    expect(unknown).toBeInstanceOf(ApplicationFailure);
+    expect(unknown).toMatchObject({ type: 'UnknownStage', nonRetryable: true });
+    const nan = await env.run(activities.runStage, input(0, 'nan')).catch((e: unknown) => e);
+    expect(nan).toMatchObject({ type: 'InvalidStageResult', nonRetryable: true });
+    expect((nan as Error).message).toContain('metrics.acc = NaN');
+  });
+
+  it('wraps a throwing stage as a retryable StageFailed carrying the cost it spent', async () => {
+    const { activities, env } = setup();
+    const failure = await env.run(activities.runStage, input(0, 'broken')).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ type: 'StageFailed', nonRetryable: false });
+    expect((failure as ApplicationFailure).message).toContain('kaput');
+    const details = (failure as ApplicationFailure).details?.[0] as { spentCost: number };
+    expect(details.spentCost).toBeGreaterThan(0);
+  });
+
+  it('fails cleanly when the parent output is missing', async () => {
+    const { activities, env } = setup();
+    const failure = await env.run(activities.runStage, input(1)).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ type: 'CacheMiss', nonRetryable: true });
+  });
+});
+
+describe('lookupCache', () => {
+  it('finds the longest prefix of committed outputs', async () => {
+    const { activities, env } = setup();
+    expect((await env.run(activities.lookupCache, { pipelineId: 'pipe', stages: identities, config })).cached).toHaveLength(0);
+    await env.run(activities.runStage, input(0));
+    const lookup = await env.run(activities.lookupCache, { pipelineId: 'pipe', stages: identities, config });
+    expect(lookup.keys).toEqual(keys);
+    expect(lookup.cached.map((meta) => meta.stage)).toEqual(['prep']);
+  });
+});
+
+describe('suggestNext', () => {
+  it('turns a bad request into a non-retryable InvalidSuggestRequest failure', async () => {
+    const activities = createActivities({
+      store: new MemoryObjectStore(),
+      stages,
+      suggest: () => {
+        throw new RangeError('space must have at least one stage');
+      },
+    });
+    const failure = await new MockActivityEnvironment().run(activities.suggestNext, {
+      space: [],
+      history: [],
+      budget: { total: 1, spent: 0 },
+      direction: 'maximize',
+      settings: {},
+      seed: 0,
+    }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ type: 'InvalidSuggestRequest', nonRetryable: true });
+  });
+});

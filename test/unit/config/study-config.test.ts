@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { planStudy } from '../../../src/config/plan.js';
+import { parseStudyConfig, StudyConfigError } from '../../../src/config/study-config.js';
+
+const valid = () => ({
+  name: 'study',
+  pipeline: {
+    stages: [
+      { name: 'prep', params: [{ name: 'frac', type: 'float', low: 0.1, high: 1 }] },
+      {
+        name: 'train',
+        taskQueue: 'gpu',
+        params: [
+          { name: 'lr', type: 'float', low: 1e-5, high: 1e-1, log: true },
+          { name: 'layers', type: 'int', low: 1, high: 8 },
+          { name: 'opt', type: 'categorical', choices: ['adam', 'sgd'] },
+        ],
+      },
+    ],
+  },
+  objective: { metric: 'accuracy' },
+  budget: 3600,
+});
+
+function issuesOf(input: unknown): string[] {
+  try {
+    parseStudyConfig(input);
+  } catch (error) {
+    if (error instanceof StudyConfigError) return error.issues.map((issue) => `${issue.path}: ${issue.message}`);
+    throw error;
+  }
+  throw new Error('config was accepted');
+}
+
+describe('study config validation', () => {
+  it('accepts a valid config and fills defaults in the plan', () => {
+    const plan = planStudy(parseStudyConfig(valid()), { studyId: 'id-1', taskQueuePrefix: 'mt' });
+    expect(plan).toMatchObject({
+      studyId: 'id-1',
+      pipelineId: 'study',
+      objective: { metric: 'accuracy', direction: 'maximize' },
+      epsilon: 0.1,
+      seed: 0,
+      orchestrationQueue: 'mt-orchestration',
+      maxTrials: null,
+    });
+    expect(plan.stages.map((stage) => stage.taskQueue)).toEqual(['mt-cpu', 'mt-gpu']);
+    expect(plan.stages[1]).toMatchObject({ implementation: 'train', version: '1', retry: { maximumAttempts: 3 }, timeoutSeconds: 3600 });
+  });
+
+  const cases: [string, (config: ReturnType<typeof valid>) => unknown, string[]][] = [
+    ['missing fields', ({ name: _n, budget: _b, ...rest }) => rest, ['name: is required', 'budget: is required']],
+    ['missing objective metric', (c) => ({ ...c, objective: {} }), ['objective.metric: is required']],
+    [
+      'low > high',
+      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'frac', type: 'float', low: 2, high: 1 }] }] } }),
+      ['pipeline.stages[0].params[0].low: must be less than high (2 >= 1)'],
+    ],
+    [
+      'unknown task queue type',
+      (c) => ({ ...c, pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'tpu' }] } }),
+      ['pipeline.stages[1].taskQueue: unknown task queue type (expected one of cpu, gpu)'],
+    ],
+    ['empty pipeline', (c) => ({ ...c, pipeline: { stages: [] } }), ['pipeline.stages: must have at least one stage']],
+    [
+      'duplicate stage names',
+      (c) => ({ ...c, pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, name: 'prep' }] } }),
+      ["pipeline.stages[1].name: duplicate stage name 'prep' (also stages[0])"],
+    ],
+    ['negative budget', (c) => ({ ...c, budget: -1 }), ['budget: must be positive']],
+    [
+      'log scale with a non-positive bound',
+      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'f', type: 'float', low: 0, high: 1, log: true }] }] } }),
+      ['pipeline.stages[0].params[0].low: must be positive for a log-scale parameter'],
+    ],
+    [
+      'an unknown parameter type',
+      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'f', type: 'complex' }] }] } }),
+      ['pipeline.stages[0].params[0].type'],
+    ],
+    ['an unknown method', (c) => ({ ...c, optimizer: { method: 'tpe' } }), ['optimizer.method: must be one of eeipu, ms-carbo, carbo, eips, ei, random']],
+    ['an unknown top-level field', (c) => ({ ...c, budgte: 3 }), ['(root): Unrecognized key: "budgte"']],
+    [
+      'an enqueued configuration outside the space',
+      (c) => ({ ...c, enqueue: [[{ frac: 5 }, { lr: 0.01, layers: 2.5, opt: 'rmsprop', extra: 1 }]] }),
+      [
+        'enqueue[0][0].frac: must be a number in [0.1, 1]',
+        'enqueue[0][1].extra: unknown parameter',
+        'enqueue[0][1].layers: must be an integer',
+        'enqueue[0][1].opt: is not one of the choices',
+      ],
+    ],
+  ];
+
+  for (const [label, mutate, expected] of cases) {
+    it(`refuses ${label}, naming the field`, () => {
+      const issues = issuesOf(mutate(valid()));
+      for (const message of expected) expect(issues.some((issue) => issue.startsWith(message))).toBe(true);
+    });
+  }
+
+  it('reports every issue at once, not just the first', () => {
+    const issues = issuesOf({ ...valid(), budget: 0, pipeline: { stages: [] }, objective: { metric: '' } });
+    expect(issues).toHaveLength(3);
+  });
+});

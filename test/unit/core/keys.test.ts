@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../src/core/canonical-json.js';
+import { stageKeys } from '../../../src/core/keys.js';
+
+const stages = [{ name: 'prep' }, { name: 'train', version: '2' }, { name: 'eval' }];
+const config = [{ a: 1, b: 'x' }, { lr: 0.001 }, { k: true }];
+
+describe('canonical JSON', () => {
+  it('sorts object keys at every depth and drops whitespace', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}');
+  });
+
+  it('treats -0 as 0 and keeps numbers in shortest round-trip form', () => {
+    expect(canonicalJson([-0, 0.1, 1e-7, 123456789012])).toBe('[0,0.1,1e-7,123456789012]');
+  });
+
+  it('refuses values JSON cannot carry', () => {
+    expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
+    expect(() => canonicalJson(Number.POSITIVE_INFINITY)).toThrow(TypeError);
+    expect(() => canonicalJson(() => 1)).toThrow(TypeError);
+  });
+});
+
+describe('chained stage keys', () => {
+  it('are hex sha-256 digests that never contain raw user strings', () => {
+    const keys = stageKeys('my pipeline/../etc', stages, config);
+    expect(keys).toHaveLength(3);
+    for (const key of keys) expect(key).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('do not depend on parameter key order', () => {
+    expect(stageKeys('p', stages, [{ b: 'x', a: 1 }, { lr: 0.001 }, { k: true }])).toEqual(stageKeys('p', stages, config));
+  });
+
+  it('share a prefix exactly when the leading stages match', () => {
+    const base = stageKeys('p', stages, config);
+    const lastChanged = stageKeys('p', stages, [config[0]!, config[1]!, { k: false }]);
+    const firstChanged = stageKeys('p', stages, [{ a: 2, b: 'x' }, config[1]!, config[2]!]);
+    expect(lastChanged.slice(0, 2)).toEqual(base.slice(0, 2));
+    expect(lastChanged[2]).not.toBe(base[2]);
+    // A change upstream changes every key downstream (stage k's output depends on stages 1..k).
+    firstChanged.forEach((key, index) => expect(key).not.toBe(base[index]));
+  });
+
+  it('change with the pipeline id and the stage version', () => {
+    const base = stageKeys('p', stages, config);
+    expect(stageKeys('q', stages, config)[0]).not.toBe(base[0]);
+    const bumped = stageKeys('p', [stages[0]!, { name: 'train', version: '3' }, stages[2]!], config);
+    expect(bumped[0]).toBe(base[0]);
+    expect(bumped[1]).not.toBe(base[1]);
+  });
+
+  it('distinguish values that only look alike', () => {
+    const one = stageKeys('p', [{ name: 's' }], [{ a: 1 }]);
+    const text = stageKeys('p', [{ name: 's' }], [{ a: '1' }]);
+    expect(one[0]).not.toBe(text[0]);
+  });
+
+  it('refuse a config with the wrong number of stages', () => {
+    expect(() => stageKeys('p', stages, config.slice(0, 2))).toThrow(/config has 2 stages, pipeline has 3/);
+  });
+});
