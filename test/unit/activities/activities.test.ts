@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities, type RunStageInput } from '../../../activities/index.js';
+import { createActivities, type RunStageInput, type RunStageOutput } from '../../../activities/index.js';
 import { stageKeys } from '../../../src/core/keys.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { StageCache } from '../../../src/storage/stage-cache.js';
@@ -17,7 +17,7 @@ const stages: StageRegistry = {
 };
 
 const identities = [{ name: 'prep' }, { name: 'train' }];
-const config = [{ n: 3 }, { lr: 0.1 }];
+const config: Record<string, number>[] = [{ n: 3 }, { lr: 0.1 }];
 const keys = stageKeys('pipe', identities, config);
 
 function input(index: number, implementation = identities[index]!.name): RunStageInput {
@@ -54,7 +54,7 @@ describe('runStage', () => {
   it("feeds the parent's stored output to the next stage and measures wall time when no cost is reported", async () => {
     const { activities, env } = setup();
     await env.run(activities.runStage, input(0));
-    const out = await env.run(activities.runStage, input(1));
+    const out: RunStageOutput = await env.run(activities.runStage, input(1));
     expect(out.metrics).toEqual({ acc: 0.3 });
     expect(out.cost).toBeGreaterThan(0);
     expect(out.cost).toBe(out.wallSeconds);

@@ -1,0 +1,51 @@
+/**
+ * Worker process entry point: parse settings, connect, register, run until SIGINT/SIGTERM.
+ * Started by `memotune worker` (flags) or directly: `node bin/run-ts.js workers/main.ts`
+ * (settings from MEMOTUNE_QUEUES, MEMOTUNE_STAGES, MEMOTUNE_TASK_QUEUE_PREFIX, TEMPORAL_ADDRESS,
+ * TEMPORAL_NAMESPACE and the MEMOTUNE_S3_* / AWS_* variables).
+ */
+import { pathToFileURL } from 'node:url';
+import { connectWorker, openStore, temporalAddress, temporalNamespace } from '../src/cli/connection.js';
+import { defaultTaskQueuePrefix } from '../src/config/plan.js';
+import { createWorkers, runWorkers, type QueueRole } from '../src/worker/run-workers.js';
+import { builtInStages, loadStageModule } from './stage-modules.js';
+
+export interface WorkerProcessOptions {
+  readonly queues: readonly QueueRole[];
+  /** Module exporting the user's stage registry. */
+  readonly stagesModule?: string;
+  readonly taskQueuePrefix?: string;
+  readonly address?: string;
+  readonly namespace?: string;
+}
+
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+  const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
+  const stages = { ...builtInStages(), ...(options.stagesModule ? await loadStageModule(options.stagesModule) : {}) };
+  const connection = await connectWorker(options);
+  const workers = await createWorkers({
+    connection,
+    namespace: temporalNamespace(options),
+    taskQueuePrefix: prefix,
+    queues: options.queues,
+    store: openStore(),
+    stages,
+  });
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  console.log(
+    `memotune worker on ${temporalAddress(options)}: queues ${options.queues.map((queue) => `${prefix}-${queue}`).join(', ')}; ` +
+      `${Object.keys(stages).length} stage implementations`,
+  );
+  await runWorkers(workers, controller.signal);
+  await connection.close();
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runWorkerProcess({
+    queues: (process.env.MEMOTUNE_QUEUES ?? 'orchestration,cpu,gpu').split(',') as QueueRole[],
+    ...(process.env.MEMOTUNE_STAGES ? { stagesModule: process.env.MEMOTUNE_STAGES } : {}),
+    taskQueuePrefix: process.env.MEMOTUNE_TASK_QUEUE_PREFIX ?? defaultTaskQueuePrefix,
+  });
+}
