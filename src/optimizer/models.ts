@@ -86,9 +86,30 @@ export function flooredLogCosts(costs: readonly number[]): number[] {
   return costs.map((c) => Math.log(Math.max(c, floor)));
 }
 
+/**
+ * Cost GPs are conditioned on at most this many observations (evenly spaced over the history when
+ * there are more). Stage costs live on a few dims and are smooth; beyond a few hundred points
+ * extra data hardly moves the posterior, while every prediction costs O(n²) and the acquisition
+ * optimizer makes thousands of them.
+ */
+export const COST_MODEL_MAX_POINTS = 128;
+
+/** Random restarts of a cost-GP fit (besides the default and warm starts). */
+const COST_FIT_RESTARTS = 2;
+/** Cost GPs fit their hyperparameters on at most this many points (then condition on all kept). */
+const COST_FIT_MAX_POINTS = 128;
+
+/** Indices 0..count−1, or an evenly spaced subset of `limit` of them (always including the last). */
+export function evenSubset(count: number, limit: number): number[] {
+  if (count <= limit) return Array.from({ length: count }, (_, i) => i);
+  return Array.from({ length: limit }, (_, k) => Math.floor(((k + 1) * count) / limit) - 1);
+}
+
 export interface FitContext {
   readonly seed: number;
   readonly warmStart: GPHyperparameters | null | undefined;
+  /** Reuse `warmStart` as is (condition only, no hyperparameter search) when it fits the inputs. */
+  readonly reuse: boolean;
 }
 
 function fitCostModel(
@@ -100,13 +121,26 @@ function fitCostModel(
   context: FitContext,
 ): CostModel {
   if (logCosts.length === 0) return new ConstantCostModel(start, end, fallbackMean, 0);
+  const keep = evenSubset(logCosts.length, COST_MODEL_MAX_POINTS);
+  if (keep.length < logCosts.length) {
+    x = keep.map((i) => x[i]!);
+    logCosts = keep.map((i) => logCosts[i]!);
+  }
   if (end === start) {
     // No inputs: the cost is one number; use its sample mean.
     const mean = logCosts.reduce((p, q) => p + q, 0) / logCosts.length;
     return new ConstantCostModel(start, end, mean, 0);
   }
   const warmStart = context.warmStart?.lengthscales.length === end - start ? context.warmStart : undefined;
-  const gp = GaussianProcess.fit(x, logCosts, { seed: context.seed, ...(warmStart ? { warmStart } : {}) });
+  if (context.reuse && warmStart !== undefined) {
+    return new GaussianProcessCostModel(start, end, GaussianProcess.fromHyperparameters(x, logCosts, warmStart));
+  }
+  const gp = GaussianProcess.fit(x, logCosts, {
+    seed: context.seed,
+    restarts: COST_FIT_RESTARTS,
+    maxFitPoints: COST_FIT_MAX_POINTS,
+    ...(warmStart ? { warmStart } : {}),
+  });
   return new GaussianProcessCostModel(start, end, gp);
 }
 
@@ -120,6 +154,7 @@ export function fitStageCostModels(
   encoded: readonly Float64Array[],
   seed: number,
   warmStarts: readonly (GPHyperparameters | null)[] | undefined,
+  reuse: boolean,
 ): CostModel[] {
   const all: number[] = [];
   for (const obs of history) for (const c of obs.stageCosts) if (c !== null && Number.isFinite(c)) all.push(c);
@@ -137,6 +172,7 @@ export function fitStageCostModels(
     return fitCostModel(range.start, range.end, x, flooredLogCosts(costs), fallbackMean, {
       seed: seed + s + 1,
       warmStart: warmStarts?.[s],
+      reuse,
     });
   });
 }
@@ -148,6 +184,7 @@ export function fitTotalCostModel(
   encoded: readonly Float64Array[],
   seed: number,
   warmStart: GPHyperparameters | null | undefined,
+  reuse: boolean,
 ): CostModel {
   const x: Float64Array[] = [];
   const costs: number[] = [];
@@ -156,5 +193,5 @@ export function fitTotalCostModel(
     x.push(encoded[i]!);
     costs.push((obs.stageCosts as number[]).reduce((p, q) => p + q, 0));
   });
-  return fitCostModel(0, encoding.dimension, x, flooredLogCosts(costs), 0, { seed: seed + 1, warmStart });
+  return fitCostModel(0, encoding.dimension, x, flooredLogCosts(costs), 0, { seed: seed + 1, warmStart, reuse });
 }

@@ -11,6 +11,8 @@ export const STATE_VERSION = 1;
 export interface ParsedState {
   readonly objective: GPHyperparameters | undefined;
   readonly costs: readonly (GPHyperparameters | null)[] | undefined;
+  /** History length at which these hyperparameters were last fitted (0 when unknown). */
+  readonly fittedAt: number;
 }
 
 function isHyperparameters(value: unknown, d?: number): value is GPHyperparameters {
@@ -31,20 +33,22 @@ function isHyperparameters(value: unknown, d?: number): value is GPHyperparamete
 /** Reads a state written by {@link writeState} for the same encoded dimension and cost kind. */
 export function readState(state: OptimizerState | undefined, dimension: number, costKind: string): ParsedState {
   if (state === undefined || state.version !== STATE_VERSION || state.dimension !== dimension) {
-    return { objective: undefined, costs: undefined };
+    return { objective: undefined, costs: undefined, fittedAt: 0 };
   }
   const objective = isHyperparameters(state.objective, dimension) ? state.objective : undefined;
   const costs =
     state.costKind === costKind && Array.isArray(state.costs)
       ? state.costs.map((c: unknown) => (isHyperparameters(c) ? c : null))
       : undefined;
-  return { objective, costs };
+  const fittedAt = typeof state.fittedAt === 'number' && Number.isSafeInteger(state.fittedAt) && state.fittedAt > 0 ? state.fittedAt : 0;
+  return { objective, costs, fittedAt };
 }
 
 /** The JSON state of one step. */
 export function writeState(
   dimension: number,
   costKind: string,
+  fittedAt: number,
   objective: GPHyperparameters,
   costs: readonly (GPHyperparameters | null)[],
 ): OptimizerState {
@@ -58,6 +62,7 @@ export function writeState(
     version: STATE_VERSION,
     dimension,
     costKind,
+    fittedAt,
     objective: plain(objective),
     costs: costs.map((c) => (c === null ? null : plain(c))),
   };

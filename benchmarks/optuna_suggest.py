@@ -1,0 +1,62 @@
+"""Optuna GPSampler suggestion time, for `benchmarks/suggest-speed.ts`.
+
+Usage: python benchmarks/optuna_suggest.py N D [SEED]
+Prints one JSON line: {"n": N, "d": D, "cold_s": ..., "warm_s": ..., "warm_all_s": [...], "optuna": version}.
+
+cold = the first ask of a fresh GPSampler on a study pre-filled with N finished trials (the
+sampler has no cached GP state); warm = median of the next 5 asks, each followed by a tell. The
+objective is the same smooth test function as the TypeScript side (uniform [0, 1] floats).
+"""
+import json
+import math
+import statistics
+import sys
+import time
+
+import numpy as np
+import optuna
+from optuna.distributions import FloatDistribution
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def objective_value(x):
+    # Matches benchmarks/suggest-speed.ts: objective(x) = −Σ (x_i − 0.3)² + 0.1 Σ sin(5 x_i).
+    return float(-sum((v - 0.3) ** 2 for v in x) + 0.1 * sum(math.sin(5 * v) for v in x))
+
+
+def main():
+    n = int(sys.argv[1])
+    d = int(sys.argv[2])
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    rng = np.random.default_rng(seed)
+    distributions = {f"x{i}": FloatDistribution(0.0, 1.0) for i in range(d)}
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
+    trials = []
+    for _ in range(n):
+        x = rng.random(d)
+        params = {f"x{i}": float(x[i]) for i in range(d)}
+        trials.append(optuna.trial.create_trial(params=params, distributions=distributions, value=objective_value(x)))
+    study.add_trials(trials)
+
+    # Pay torch's one-time lazy initialization outside the measurement: a throwaway study with
+    # its own sampler, so the measured "cold" ask is a fresh sampler, not a fresh interpreter.
+    scratch = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed + 1))
+    scratch.add_trials(trials[: min(n, 20)])
+    scratch.tell(scratch.ask(distributions), 0.0)
+
+    def ask_tell():
+        t0 = time.perf_counter()
+        trial = study.ask(distributions)
+        elapsed = time.perf_counter() - t0
+        x = [trial.params[f"x{i}"] for i in range(d)]
+        study.tell(trial, objective_value(x))
+        return elapsed
+
+    cold = ask_tell()
+    warm = [ask_tell() for _ in range(5)]
+    print(json.dumps({"n": n, "d": d, "cold_s": cold, "warm_s": statistics.median(warm), "warm_all_s": warm, "optuna": optuna.__version__}))
+
+
+if __name__ == "__main__":
+    main()

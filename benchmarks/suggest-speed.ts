@@ -1,0 +1,202 @@
+/**
+ * Wall time of one full EEIPU suggestion (objective GP + S cost GPs + the whole prefix pool,
+ * M = 1000 Monte-Carlo draws, 512 raw samples, 10 restarts per prefix) for n ∈ {100, 300, 1000}
+ * observations, d ∈ {7, 20} dims, S ∈ {3, 5} stages, next to Optuna 5's GPSampler on the same n, d.
+ *
+ *   npm run bench:suggest                 # everything (creates .venv-bench/ for Optuna)
+ *   npm run bench:suggest -- --quick      # n = 100 only
+ *   npm run bench:suggest -- --no-optuna  # memotune alone
+ *
+ * warm = median of 5 consecutive suggestions, each followed by one new observation, passing the
+ *        returned `state` along (in-process, JIT warm);
+ * cold = one suggestion in a freshly spawned Node process that receives only the serializable
+ *        request (history + state): includes JIT warm-up, excludes process start-up, which is
+ *        printed separately as the child's total wall time;
+ * RSS  = peak resident set size of the measuring process (parent for warm, child for cold).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Observation, OptimizerState, SearchSpace, SuggestRequest } from '../src/core/types.js';
+import { suggest } from '../src/optimizer/index.js';
+import { createRandom } from '../src/random/index.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const WARMUP = 10;
+
+/** Stage sizes: d split as evenly as possible over S stages (earlier stages get the extra). */
+function stageSizes(d: number, stages: number): number[] {
+  return Array.from({ length: stages }, (_, s) => Math.floor(d / stages) + (s < d % stages ? 1 : 0));
+}
+
+function benchSpace(d: number, stages: number): SearchSpace {
+  let k = 0;
+  return stageSizes(d, stages).map((size, s) => ({
+    name: `stage${s}`,
+    params: Array.from({ length: size }, () => ({ name: `x${k++}`, type: 'float' as const, low: 0, high: 1 })),
+  }));
+}
+
+/** Same objective as benchmarks/optuna_suggest.py. */
+function objectiveOf(x: readonly number[]): number {
+  let value = 0;
+  for (const v of x) value += -((v - 0.3) ** 2) + 0.1 * Math.sin(5 * v);
+  return value;
+}
+
+function evaluate(space: SearchSpace, config: SuggestRequest['history'][number]['config'], cachedPrefix: number, phase: 'warmup' | 'bo'): Observation {
+  const flat: number[] = [];
+  const stageCosts = space.map((stage, s) => {
+    let c = 1;
+    for (const p of stage.params) {
+      const v = config[s]![p.name] as number;
+      flat.push(v);
+      c += (Math.sin(3 * v + s) + 1) ** 2;
+    }
+    return c;
+  });
+  const charged = stageCosts.reduce((sum, c, s) => sum + (s < cachedPrefix ? 0.1 : c), 0);
+  return { config, objective: objectiveOf(flat), stageCosts, cachedPrefix, chargedCost: charged, phase };
+}
+
+function history(space: SearchSpace, n: number, seed: number): Observation[] {
+  const rng = createRandom(seed, 99);
+  const out: Observation[] = [];
+  for (let i = 0; i < n; i++) {
+    const config = space.map((stage) => Object.fromEntries(stage.params.map((p) => [p.name, rng.next()])));
+    out.push(evaluate(space, config, 0, i < WARMUP ? 'warmup' : 'bo'));
+  }
+  return out;
+}
+
+function requestFor(space: SearchSpace, obs: readonly Observation[], state: OptimizerState | undefined): SuggestRequest {
+  const spent = obs.reduce((sum, o) => sum + o.chargedCost, 0);
+  return {
+    space,
+    history: obs,
+    budget: { total: spent * 2, spent },
+    direction: 'maximize',
+    settings: { method: 'eeipu', warmup: WARMUP, mcSamples: 1000, rawSamples: 512, restarts: 10 },
+    seed: 7,
+    ...(state === undefined ? {} : { state }),
+  };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : 0.5 * (sorted[mid - 1]! + sorted[mid]!);
+}
+
+function rssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+interface Row {
+  n: number;
+  d: number;
+  S: number;
+  warmS: number;
+  coldS: number;
+  childWallS: number;
+  poolSize: number;
+  warmRssMb: number;
+  coldRssMb: number;
+}
+
+function measure(n: number, d: number, stages: number, dir: string): Row {
+  const space = benchSpace(d, stages);
+  let obs = history(space, n, n * 100 + d * 10 + stages);
+  // The previous iteration's call: provides the state a running study would carry.
+  let state = suggest(requestFor(space, obs, undefined)).state;
+  const times: number[] = [];
+  let poolSize = 0;
+  for (let k = 0; k < 5; k++) {
+    const t0 = performance.now();
+    const s = suggest(requestFor(space, obs, state));
+    times.push((performance.now() - t0) / 1000);
+    poolSize = s.diagnostics.poolSize as number;
+    state = s.state;
+    obs = [...obs, evaluate(space, s.config, s.cachedPrefix, 'bo')];
+  }
+  const warmRssMb = rssMb();
+  const file = join(dir, `request-${n}-${d}-${stages}.json`);
+  writeFileSync(file, JSON.stringify(requestFor(space, obs.slice(0, n), state)));
+  const t0 = performance.now();
+  const child = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'benchmarks/suggest-speed.ts'), '--child', file], {
+    encoding: 'utf8',
+  });
+  const childWallS = (performance.now() - t0) / 1000;
+  if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
+  if (process.env.BENCH_VERBOSE) console.error(child.stderr);
+  const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMb: number };
+  return { n, d, S: stages, warmS: median(times), coldS: result.seconds, childWallS, poolSize, warmRssMb, coldRssMb: result.rssMb };
+}
+
+interface OptunaRow {
+  n: number;
+  d: number;
+  cold_s: number;
+  warm_s: number;
+  optuna: string;
+}
+
+function ensureVenv(): string | null {
+  const python = join(ROOT, '.venv-bench/bin/python');
+  if (existsSync(python)) return python;
+  const made = spawnSync('python3', ['-m', 'venv', join(ROOT, '.venv-bench')], { stdio: 'inherit' });
+  if (made.status !== 0) return null;
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', 'optuna', 'torch', 'scipy', 'greenlet'], { stdio: 'inherit' });
+  return pip.status === 0 ? python : null;
+}
+
+function optuna(python: string, n: number, d: number): OptunaRow | null {
+  const run = spawnSync(python, [join(ROOT, 'benchmarks/optuna_suggest.py'), String(n), String(d)], { encoding: 'utf8' });
+  if (run.status !== 0) {
+    console.error(`optuna n=${n} d=${d} failed: ${run.stderr.slice(-500)}`);
+    return null;
+  }
+  return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as OptunaRow;
+}
+
+function child(file: string): void {
+  const request = JSON.parse(readFileSync(file, 'utf8')) as SuggestRequest;
+  const t0 = performance.now();
+  const s = suggest(request);
+  const seconds = (performance.now() - t0) / 1000;
+  if (process.env.BENCH_VERBOSE) console.error(JSON.stringify(s.diagnostics));
+  console.log(JSON.stringify({ seconds, rssMb: rssMb() }));
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') return child(args[1]!);
+  const quick = args.includes('--quick');
+  const withOptuna = !args.includes('--no-optuna');
+  const ns = quick ? [100] : [100, 300, 1000];
+  const ds = [7, 20];
+  const ss = [3, 5];
+  const dir = mkdtempSync(join(tmpdir(), 'memotune-bench-'));
+  const python = withOptuna ? ensureVenv() : null;
+  if (withOptuna && python === null) console.log('Optuna unavailable (no Python or pip install failed): memotune alone.');
+
+  const f = (v: number | undefined, digits = 3): string => (v === undefined ? '—' : v.toFixed(digits));
+  console.log(`memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP})`);
+  console.log('| n | d | S | pool | memotune warm s | memotune cold s | child wall s | Optuna warm s | Optuna cold s | warm ratio | cold ratio | RSS warm MB | RSS cold MB |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const n of ns) {
+    for (const d of ds) {
+      const o = python === null ? null : optuna(python, n, d);
+      for (const S of ss) {
+        const r = measure(n, d, S, dir);
+        console.log(
+          `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ${f(o?.warm_s)} | ${f(o?.cold_s)} | ` +
+            `${o ? f(r.warmS / o.warm_s, 2) : '—'} | ${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
+        );
+      }
+    }
+  }
+}
+
+main();
