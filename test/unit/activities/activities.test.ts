@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities, type RunStageInput, type RunStageOutput } from '../../../activities/index.js';
+import { createActivities, type RunStageInput } from '../../../activities/index.js';
 import { stageKeys } from '../../../src/core/keys.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { StageCache } from '../../../src/storage/stage-cache.js';
@@ -35,6 +35,11 @@ function input(index: number, implementation = identities[index]!.name): RunStag
   };
 }
 
+/** MockActivityEnvironment.run with the activity's own return type. */
+function run<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+  return env.run(fn, ...args) as Promise<R>;
+}
+
 function setup() {
   const store = new MemoryObjectStore();
   let now = 1_000_000;
@@ -45,7 +50,7 @@ function setup() {
 describe('runStage', () => {
   it('runs a stage, commits its output under its key, and reports cost and metrics', async () => {
     const { store, activities, env } = setup();
-    const out = await env.run(activities.runStage, input(0));
+    const out = await run(env, activities.runStage, input(0));
     expect(out).toMatchObject({ key: keys[0], cost: 1.5, metrics: { rows: 30 }, recovered: false });
     const meta = await new StageCache(store).readMeta(keys[0]!);
     expect(meta).toMatchObject({ stage: 'prep', cost: 1.5, format: 'json' });
@@ -53,8 +58,8 @@ describe('runStage', () => {
 
   it("feeds the parent's stored output to the next stage and measures wall time when no cost is reported", async () => {
     const { activities, env } = setup();
-    await env.run(activities.runStage, input(0));
-    const out: RunStageOutput = await env.run(activities.runStage, input(1));
+    await run(env, activities.runStage, input(0));
+    const out = await run(env, activities.runStage, input(1));
     expect(out.metrics).toEqual({ acc: 0.3 });
     expect(out.cost).toBeGreaterThan(0);
     expect(out.cost).toBe(out.wallSeconds);
@@ -62,24 +67,24 @@ describe('runStage', () => {
 
   it('returns the committed output instead of re-running when an earlier attempt already wrote it', async () => {
     const { activities, env } = setup();
-    const first = await env.run(activities.runStage, input(0));
-    const again = await env.run(activities.runStage, input(0));
+    const first = await run(env, activities.runStage, input(0));
+    const again = await run(env, activities.runStage, input(0));
     expect(again).toMatchObject({ recovered: true, cost: first.cost, sha256: first.sha256 });
   });
 
   it('refuses, without retry, a stage that is not registered or reports non-finite metrics', async () => {
     const { activities, env } = setup();
-    const unknown = await env.run(activities.runStage, input(0, 'nope')).catch((e: unknown) => e);
+    const unknown = await run(env, activities.runStage, input(0, 'nope')).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(ApplicationFailure);
     expect(unknown).toMatchObject({ type: 'UnknownStage', nonRetryable: true });
-    const nan = await env.run(activities.runStage, input(0, 'nan')).catch((e: unknown) => e);
+    const nan = await run(env, activities.runStage, input(0, 'nan')).catch((e: unknown) => e);
     expect(nan).toMatchObject({ type: 'InvalidStageResult', nonRetryable: true });
     expect((nan as Error).message).toContain('metrics.acc = NaN');
   });
 
   it('wraps a throwing stage as a retryable StageFailed carrying the cost it spent', async () => {
     const { activities, env } = setup();
-    const failure = await env.run(activities.runStage, input(0, 'broken')).catch((e: unknown) => e);
+    const failure = await run(env, activities.runStage, input(0, 'broken')).catch((e: unknown) => e);
     expect(failure).toMatchObject({ type: 'StageFailed', nonRetryable: false });
     expect((failure as ApplicationFailure).message).toContain('kaput');
     const details = (failure as ApplicationFailure).details?.[0] as { spentCost: number };
@@ -88,7 +93,7 @@ describe('runStage', () => {
 
   it('fails cleanly when the parent output is missing', async () => {
     const { activities, env } = setup();
-    const failure = await env.run(activities.runStage, input(1)).catch((e: unknown) => e);
+    const failure = await run(env, activities.runStage, input(1)).catch((e: unknown) => e);
     expect(failure).toMatchObject({ type: 'CacheMiss', nonRetryable: true });
   });
 });
@@ -96,9 +101,9 @@ describe('runStage', () => {
 describe('lookupCache', () => {
   it('finds the longest prefix of committed outputs', async () => {
     const { activities, env } = setup();
-    expect((await env.run(activities.lookupCache, { pipelineId: 'pipe', stages: identities, config })).cached).toHaveLength(0);
-    await env.run(activities.runStage, input(0));
-    const lookup = await env.run(activities.lookupCache, { pipelineId: 'pipe', stages: identities, config });
+    expect((await run(env, activities.lookupCache, { pipelineId: 'pipe', stages: identities, config })).cached).toHaveLength(0);
+    await run(env, activities.runStage, input(0));
+    const lookup = await run(env, activities.lookupCache, { pipelineId: 'pipe', stages: identities, config });
     expect(lookup.keys).toEqual(keys);
     expect(lookup.cached.map((meta) => meta.stage)).toEqual(['prep']);
   });
@@ -113,7 +118,7 @@ describe('suggestNext', () => {
         throw new RangeError('space must have at least one stage');
       },
     });
-    const failure = await new MockActivityEnvironment().run(activities.suggestNext, {
+    const failure = await run(new MockActivityEnvironment(), activities.suggestNext, {
       space: [],
       history: [],
       budget: { total: 1, spent: 0 },
