@@ -3,7 +3,7 @@ import { canonicalJson } from '../../../src/core/canonical-json.js';
 import { stageKeys } from '../../../src/core/keys.js';
 
 const stages = [{ name: 'prep' }, { name: 'train', version: '2' }, { name: 'eval' }];
-const config = [{ a: 1, b: 'x' }, { lr: 0.001 }, { k: true }];
+const config: Record<string, number | string | boolean>[] = [{ a: 1, b: 'x' }, { lr: 0.001 }, { k: true }];
 
 describe('canonical JSON', () => {
   it('sorts object keys at every depth and drops whitespace', () => {
