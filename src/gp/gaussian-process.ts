@@ -12,11 +12,13 @@
  */
 import {
   choleskyAppend,
+  createWasmKernels,
   robustCholesky,
   solveLowerInPlace,
   solveLowerRowsInPlace,
   solveLowerTransposeInPlace,
 } from '../linalg/index.js';
+import type { WasmKernels } from '../linalg/index.js';
 import { minimizeBounded } from '../optim/index.js';
 import { LikelihoodEvaluator } from './likelihood.js';
 import { mulberry32 } from './prng.js';
@@ -30,8 +32,18 @@ import {
 
 const SQRT5 = Math.sqrt(5);
 const LOG_2PI = Math.log(2 * Math.PI);
-/** Query points per block in `predict` (block × n doubles of work space). */
+/** Query points per block in `predict` (block × n doubles of work space; a multiple of 4). */
 const PREDICT_BLOCK = 32;
+/** Below this many observations the JS loops are as fast as the WebAssembly kernels. */
+const WASM_MIN_POINTS = 32;
+
+/** A model's WebAssembly kernels and the offsets (in doubles) of L, the block and one vector. */
+interface WasmSlot {
+  readonly kernels: WasmKernels;
+  readonly l: number;
+  readonly v: number;
+  readonly b: number;
+}
 
 /** Kernel and likelihood hyperparameters, all in standardized-target units. */
 export interface GPHyperparameters {
@@ -69,6 +81,18 @@ export interface GPFitOptions {
   readonly maxFitPoints?: number;
 }
 
+/** Diagnostics of {@link GaussianProcess.fit}. */
+export interface GPFitInfo {
+  /** MAP objective reached: log p(z | θ) + log priors on the fitting points (NaN if all starts failed). */
+  readonly logPosterior: number;
+  /** Objective evaluations over all starts. */
+  readonly evaluations: number;
+  /** Starts that were run through the optimizer. */
+  readonly startsOptimized: number;
+  /** Points the hyperparameters were fitted on (≤ `maxFitPoints`). */
+  readonly fitPoints: number;
+}
+
 /** Rows are points, each of length d. */
 export type Points = readonly ArrayLike<number>[];
 
@@ -76,6 +100,12 @@ export type Points = readonly ArrayLike<number>[];
 const LOG_LENGTHSCALE_BOUNDS = [Math.log(1e-2), Math.log(1e2)] as const;
 const LOG_OUTPUT_SCALE_BOUNDS = [Math.log(1e-3), Math.log(1e2)] as const;
 const MAX_NOISE = 10;
+/**
+ * Stopping rule of the MAP search: a projected gradient of 1e-4 in log-parameters, or a relative
+ * objective decrease below 1e-9, moves the hyperparameters far less than their posterior spread.
+ */
+const FIT_GRADIENT_TOLERANCE = 1e-4;
+const FIT_FUNCTION_TOLERANCE = 1e-9;
 
 interface ResolvedFitOptions {
   readonly restarts: number;
@@ -129,6 +159,7 @@ interface State {
   readonly l: Float64Array;
   readonly jitter: number;
   readonly alpha: Float64Array;
+  readonly fitInfo?: GPFitInfo | undefined;
 }
 
 /**
@@ -151,8 +182,11 @@ export class GaussianProcess {
   readonly yStd: number;
   /** Jitter added to the diagonal to make the Cholesky succeed (0 when none was needed). */
   readonly jitter: number;
+  /** How the hyperparameters were found; `undefined` unless this model came from {@link fit}. */
+  readonly fitInfo: GPFitInfo | undefined;
   readonly #state: State;
   #logMarginalLikelihood: number | undefined;
+  #kernels: WasmSlot | null | undefined;
 
   private constructor(state: State) {
     this.#state = state;
@@ -162,6 +196,7 @@ export class GaussianProcess {
     this.yMean = state.yMean;
     this.yStd = state.yStd;
     this.jitter = state.jitter;
+    this.fitInfo = state.fitInfo;
   }
 
   /**
@@ -251,37 +286,43 @@ export class GaussianProcess {
     }
     starts.push(clip(defaultStart), ...randomStarts);
 
-    const minimizeOptions = { maxIterations: opts.maxIterations, tolerance: 1e-5 };
+    const minimizeOptions = {
+      maxIterations: opts.maxIterations,
+      tolerance: FIT_GRADIENT_TOLERANCE,
+      functionTolerance: FIT_FUNCTION_TOLERANCE,
+    };
     let bestTheta: Float64Array | null = null;
     let bestValue = Number.POSITIVE_INFINITY;
-    const consider = (theta: Float64Array, value: number, r?: { iterations: number; evaluations: number; converged: boolean }): void => {
-      if ((globalThis as { __trace?: boolean }).__trace) console.log('start', value, r);
-      if (Number.isFinite(value) && value < bestValue) {
-        bestValue = value;
-        bestTheta = theta;
+    let evaluations = 0;
+    let startsOptimized = 0;
+    const optimize = (start: Float64Array): void => {
+      const result = minimizeBounded(fg, start, lower, upper, minimizeOptions);
+      evaluations += result.evaluations;
+      startsOptimized++;
+      if (Number.isFinite(result.value) && result.value < bestValue) {
+        bestValue = result.value;
+        bestTheta = result.x;
       }
     };
     if (opts.warmStart !== undefined) {
-      const warm = clip(toTheta(opts.warmStart));
-      const result = minimizeBounded(fg, warm, lower, upper, minimizeOptions);
-      consider(result.x, result.value, result);
+      optimize(clip(toTheta(opts.warmStart)));
       for (const start of starts) {
-        const startValue = objective(start, null);
-        if (!(startValue < bestValue)) continue;
-        const other = minimizeBounded(fg, start, lower, upper, minimizeOptions);
-        consider(other.x, other.value, other);
+        evaluations++;
+        if (objective(start, null) < bestValue) optimize(start);
       }
     } else {
-      for (const start of starts) {
-        const result = minimizeBounded(fg, start, lower, upper, minimizeOptions);
-        consider(result.x, result.value, result);
-      }
+      for (const start of starts) optimize(start);
     }
     // Every start failing means K was singular everywhere we looked: fall back to the default.
     const theta: Float64Array = bestTheta ?? defaultStart;
     const mean = evaluator.evaluate(theta, null, null).mean;
     const hyperparameters = fromTheta(theta, d, mean);
-    return GaussianProcess.#condition(data, std, hyperparameters);
+    return GaussianProcess.#condition(data, std, hyperparameters, {
+      logPosterior: Number.isFinite(bestValue) ? -bestValue : Number.NaN,
+      evaluations,
+      startsOptimized,
+      fitPoints: fitN,
+    });
   }
 
   /**
@@ -304,6 +345,7 @@ export class GaussianProcess {
     data: Data,
     std: Standardized,
     hyperparameters: GPHyperparameters,
+    fitInfo?: GPFitInfo,
   ): GaussianProcess {
     const { n, d } = data;
     const invLengthscales = Float64Array.from(hyperparameters.lengthscales, (v) => 1 / v);
@@ -325,7 +367,27 @@ export class GaussianProcess {
       l,
       jitter,
       alpha,
+      fitInfo,
     });
+  }
+
+  /**
+   * WebAssembly kernels holding a copy of L, created on the first prediction (null: use the JS
+   * loops — small models, or no WebAssembly SIMD).
+   */
+  #wasm(): WasmSlot | null {
+    if (this.#kernels === undefined) {
+      const { n, l } = this.#state;
+      const kernels =
+        n >= WASM_MIN_POINTS ? createWasmKernels(n * n + n * PREDICT_BLOCK + n) : null;
+      if (kernels === null) {
+        this.#kernels = null;
+      } else {
+        kernels.heap.set(l, 0);
+        this.#kernels = { kernels, l: 0, v: n * n, b: n * n + n * PREDICT_BLOCK };
+      }
+    }
+    return this.#kernels;
   }
 
   /** Log marginal likelihood of the standardized targets, log p(z | θ), without priors. */
@@ -358,9 +420,15 @@ export class GaussianProcess {
     const count = xs.length;
     const mean = new Float64Array(count);
     const variance = new Float64Array(count);
+    const wasm = this.#wasm();
     const block = Math.min(PREDICT_BLOCK, count);
-    // kv row q = k(X, x*_q), then v = L⁻¹k* in place: one row per query point.
-    const kv = new Float64Array(n * block);
+    // k* rows, then v = L⁻¹k* in place: in the WebAssembly heap (groups of four interleaved) or
+    // in a JS buffer (one row per query point).
+    const kv = wasm === null ? new Float64Array(n * block) : wasm.kernels.heap;
+    const base = wasm === null ? 0 : wasm.v;
+    const stride = wasm === null ? 1 : 4;
+    const offset = (q: number): number =>
+      wasm === null ? q * n : base + 4 * n * (q >> 2) + (q & 3);
     const query = new Float64Array(d * block);
     const variance2 = yStd * yStd;
     for (let start = 0; start < count; start += block) {
@@ -370,18 +438,26 @@ export class GaussianProcess {
         if (point.length !== d) throw new RangeError('points must have the model dimension');
         for (let i = 0; i < d; i++) query[q * d + i] = point[i]! * invLengthscales[i]!;
       }
-      crossKernel(query, b, train, n, d, s, kv);
+      crossKernel(query, b, train, n, d, s, kv, base, wasm !== null);
       for (let q = 0; q < b; q++) {
-        const row = q * n;
+        const o = offset(q);
         let mu = 0;
-        for (let j = 0; j < n; j++) mu += alpha[j]! * kv[row + j]!;
+        for (let j = 0; j < n; j++) mu += alpha[j]! * kv[o + j * stride]!;
         mean[start + q] = yMean + yStd * (m + mu);
       }
-      solveLowerRowsInPlace(l, n, kv, b);
+      if (wasm === null) {
+        solveLowerRowsInPlace(l, n, kv, b);
+      } else {
+        // Unused lanes of the last group hold stale values; they are solved and ignored.
+        for (let g = 0; g < b; g += 4) wasm.kernels.solve4(wasm.l, base + 4 * n * (g >> 2), n);
+      }
       for (let q = 0; q < b; q++) {
-        const row = q * n;
+        const o = offset(q);
         let vv = 0;
-        for (let j = 0; j < n; j++) vv += kv[row + j]! * kv[row + j]!;
+        for (let j = 0; j < n; j++) {
+          const v = kv[o + j * stride]!;
+          vv += v * v;
+        }
         const latent = s - vv;
         variance[start + q] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
       }
@@ -425,12 +501,22 @@ export class GaussianProcess {
       c[j] = -(5 / 3) * s * (1 + SQRT5 * r) * e;
       mu += alpha[j]! * kj;
     }
-    solveLowerInPlace(l, n, kv);
+    const wasm = this.#wasm();
     let vv = 0;
-    for (let j = 0; j < n; j++) vv += kv[j]! * kv[j]!;
+    if (wasm === null) {
+      solveLowerInPlace(l, n, kv);
+      for (let j = 0; j < n; j++) vv += kv[j]! * kv[j]!;
+      // w = K⁻¹k*: ∂var/∂x = −2·wᵀ·∂k*/∂x.
+      solveLowerTransposeInPlace(l, n, kv);
+    } else {
+      const heap = wasm.kernels.heap;
+      heap.set(kv, wasm.b);
+      wasm.kernels.forward1(wasm.l, wasm.b, n);
+      for (let j = 0; j < n; j++) vv += heap[wasm.b + j]! * heap[wasm.b + j]!;
+      wasm.kernels.backward1(wasm.l, wasm.b, n);
+      kv.set(heap.subarray(wasm.b, wasm.b + n));
+    }
     const latent = s - vv;
-    // w = K⁻¹k*: ∂var/∂x = −2·wᵀ·∂k*/∂x.
-    solveLowerTransposeInPlace(l, n, kv);
     const meanGradient = new Float64Array(d);
     const varianceGradient = new Float64Array(d);
     for (let j = 0; j < n; j++) {
@@ -677,10 +763,12 @@ function kernelMatrix(xs: Float64Array, n: number, d: number, s: number, noise: 
 }
 
 /**
- * out[q·n + j] = k(x*_q, x_j) for `count` scaled query points (row-major count×d) against n
- * scaled training points. Four query points share each training point, giving four independent
- * accumulation chains; each r² is summed over i in the same order on every path, so a point's
- * kernel row does not depend on how many points are predicted with it.
+ * k(x*_q, x_j) for `count` scaled query points (row-major count×d) against n scaled training
+ * points, written to out[offset(q) + j·stride]: row-major rows (offset q·n, stride 1) or the
+ * interleaved groups of four that the WebAssembly solve reads (offset 4n·⌊q/4⌋ + q mod 4,
+ * stride 4), both after `base`. Four query points share each training point, giving four
+ * independent accumulation chains; each r² is summed over i in the same order on every path, so
+ * a point's kernel row does not depend on how many points are predicted with it.
  */
 function crossKernel(
   query: Float64Array,
@@ -690,17 +778,22 @@ function crossKernel(
   d: number,
   s: number,
   out: Float64Array,
+  base: number,
+  interleaved: boolean,
 ): void {
+  const stride = interleaved ? 4 : 1;
+  const offset = (q: number): number =>
+    interleaved ? base + 4 * n * (q >> 2) + (q & 3) : base + q * n;
   let q = 0;
   for (; q + 4 <= count; q += 4) {
     const q0 = q * d;
     const q1 = q0 + d;
     const q2 = q1 + d;
     const q3 = q2 + d;
-    const o0 = q * n;
-    const o1 = o0 + n;
-    const o2 = o1 + n;
-    const o3 = o2 + n;
+    const o0 = offset(q);
+    const o1 = offset(q + 1);
+    const o2 = offset(q + 2);
+    const o3 = offset(q + 3);
     for (let j = 0; j < n; j++) {
       const xj = j * d;
       let r0 = 0;
@@ -718,15 +811,16 @@ function crossKernel(
         r2 += t2 * t2;
         r3 += t3 * t3;
       }
-      out[o0 + j] = matern52(s, r0);
-      out[o1 + j] = matern52(s, r1);
-      out[o2 + j] = matern52(s, r2);
-      out[o3 + j] = matern52(s, r3);
+      const js = j * stride;
+      out[o0 + js] = matern52(s, r0);
+      out[o1 + js] = matern52(s, r1);
+      out[o2 + js] = matern52(s, r2);
+      out[o3 + js] = matern52(s, r3);
     }
   }
   for (; q < count; q++) {
     const q0 = q * d;
-    const o0 = q * n;
+    const o0 = offset(q);
     for (let j = 0; j < n; j++) {
       const xj = j * d;
       let r0 = 0;
@@ -734,7 +828,7 @@ function crossKernel(
         const t0 = query[q0 + i]! - train[xj + i]!;
         r0 += t0 * t0;
       }
-      out[o0 + j] = matern52(s, r0);
+      out[o0 + j * stride] = matern52(s, r0);
     }
   }
 }

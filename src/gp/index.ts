@@ -4,7 +4,7 @@ export {
   logMarginalLikelihoodWithGradient,
   logPosteriorObjective,
 } from './gaussian-process.js';
-export type { GPFitOptions, GPHyperparameters, Points } from './gaussian-process.js';
+export type { GPFitInfo, GPFitOptions, GPHyperparameters, Points } from './gaussian-process.js';
 export {
   LENGTHSCALE_PRIOR,
   NOISE_PRIOR,

@@ -73,6 +73,17 @@ export class LikelihoodEvaluator {
   }
 
   /**
+   * Stores k(r) and (5/3)·s·(1 + √5·r)·e^(−√5·r) for one pair (a, b), a > b, from r². Only the
+   * lower triangle is ever read (Cholesky, gradient).
+   */
+  private pair(index: number, r2: number, s: number, gScale: number): void {
+    const r = Math.sqrt(r2);
+    const e = Math.exp(-SQRT5 * r);
+    this.k[index] = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
+    this.g[index] = gScale * (1 + SQRT5 * r) * e;
+  }
+
+  /**
    * log p(z | θ) at θ = (log ℓ_1..log ℓ_d, log s, log σ²) and mean m (or the profiled mean when
    * `mean` is `null`).
    *
@@ -100,19 +111,41 @@ export class LikelihoodEvaluator {
     for (let a = 0; a < n; a++) {
       const ra = a * n;
       const xa = a * d;
-      for (let b = 0; b < a; b++) {
+      let b = 0;
+      // Four pairs (a, b..b+3) at a time: four independent r² accumulations share each x_a load.
+      for (; b + 4 <= a; b += 4) {
+        const x0 = b * d;
+        const x1 = x0 + d;
+        const x2 = x1 + d;
+        const x3 = x2 + d;
+        let q0 = 0;
+        let q1 = 0;
+        let q2 = 0;
+        let q3 = 0;
+        for (let i = 0; i < d; i++) {
+          const v = xs[xa + i]!;
+          const t0 = v - xs[x0 + i]!;
+          const t1 = v - xs[x1 + i]!;
+          const t2 = v - xs[x2 + i]!;
+          const t3 = v - xs[x3 + i]!;
+          q0 += t0 * t0;
+          q1 += t1 * t1;
+          q2 += t2 * t2;
+          q3 += t3 * t3;
+        }
+        this.pair(ra + b, q0, s, gScale);
+        this.pair(ra + b + 1, q1, s, gScale);
+        this.pair(ra + b + 2, q2, s, gScale);
+        this.pair(ra + b + 3, q3, s, gScale);
+      }
+      for (; b < a; b++) {
         const xb = b * d;
         let r2 = 0;
         for (let i = 0; i < d; i++) {
           const t = xs[xa + i]! - xs[xb + i]!;
           r2 += t * t;
         }
-        const r = Math.sqrt(r2);
-        const e = Math.exp(-SQRT5 * r);
-        const kab = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
-        // Only the lower triangle is ever read (Cholesky, gradient).
-        k[ra + b] = kab;
-        g[ra + b] = gScale * (1 + SQRT5 * r) * e;
+        this.pair(ra + b, r2, s, gScale);
       }
       k[ra + a] = s + noise;
     }
@@ -161,20 +194,52 @@ export class LikelihoodEvaluator {
         }
         traceW += alphaA * alphaA - kinv[ra + a]!;
       }
-      // One dimension at a time over the transposed inputs: every inner loop is contiguous.
+      // Four dimensions at a time over the transposed inputs: contiguous inner loops, four
+      // independent accumulators sharing each load of c_ab.
       const xt = this.xt;
-      for (let i = 0; i < d; i++) {
+      let i = 0;
+      for (; i + 4 <= d; i += 4) {
+        const r0 = i * n;
+        const r1 = r0 + n;
+        const r2 = r1 + n;
+        const r3 = r2 + n;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        for (let a = 1; a < n; a++) {
+          const ra = a * n;
+          const x0 = xt[r0 + a]!;
+          const x1 = xt[r1 + a]!;
+          const x2 = xt[r2 + a]!;
+          const x3 = xt[r3 + a]!;
+          for (let b = 0; b < a; b++) {
+            const c = g[ra + b]!;
+            const t0 = x0 - xt[r0 + b]!;
+            const t1 = x1 - xt[r1 + b]!;
+            const t2 = x2 - xt[r2 + b]!;
+            const t3 = x3 - xt[r3 + b]!;
+            s0 += c * t0 * t0;
+            s1 += c * t1 * t1;
+            s2 += c * t2 * t2;
+            s3 += c * t3 * t3;
+          }
+        }
+        gradient[i] = s0;
+        gradient[i + 1] = s1;
+        gradient[i + 2] = s2;
+        gradient[i + 3] = s3;
+      }
+      for (; i < d; i++) {
         const ri = i * n;
         let sum = 0;
         for (let a = 1; a < n; a++) {
           const ra = a * n;
           const xa = xt[ri + a]!;
-          let row = 0;
           for (let b = 0; b < a; b++) {
             const t = xa - xt[ri + b]!;
-            row += g[ra + b]! * t * t;
+            sum += g[ra + b]! * t * t;
           }
-          sum += row;
         }
         gradient[i] = sum;
       }

@@ -3,10 +3,12 @@ import { describe, expect, it } from 'vitest';
 import {
   cholesky,
   choleskyAppend,
+  createWasmKernels,
   choleskySolveInPlace,
   inverseFromCholesky,
   logDeterminantFromCholesky,
   robustCholesky,
+  setWasmEnabled,
   solveLowerInPlace,
   solveLowerRowsInPlace,
   solveLowerTransposeInPlace,
@@ -234,5 +236,45 @@ describe('logDeterminantFromCholesky', () => {
   it('equals log det A', () => {
     const a = Float64Array.from([4, 2, 2, 3]);
     expect(logDeterminantFromCholesky(cholesky(a, 2)!, 2)).toBeCloseTo(Math.log(8), 14);
+  });
+});
+
+describe('WebAssembly kernels', () => {
+  it.each([1, 2, 7, 40, 41])('match the JS solves (n = %i)', (n) => {
+    const kernels = createWasmKernels(n * n + 6 * n);
+    expect(kernels).not.toBeNull();
+    const { heap } = kernels!;
+    const a = randomSpd(n, 500 + n);
+    const l = cholesky(a, n)!;
+    heap.set(l, 0);
+    const random = generator(n);
+    // Four interleaved right-hand sides: bit-identical to the JS forward substitution.
+    const rhs = Float64Array.from({ length: 4 * n }, () => random() - 0.5);
+    const v = n * n;
+    for (let k = 0; k < n; k++) for (let p = 0; p < 4; p++) heap[v + 4 * k + p] = rhs[p * n + k]!;
+    kernels!.solve4(0, v, n);
+    const js = solveLowerRowsInPlace(l, n, rhs.slice(), 4);
+    for (let k = 0; k < n; k++) {
+      for (let p = 0; p < 4; p++) expect(heap[v + 4 * k + p]).toBe(js[p * n + k]);
+    }
+    // One right-hand side, forward then back substitution: equal to rounding.
+    const b = n * n + 4 * n;
+    const single = rhs.subarray(0, n);
+    heap.set(single, b);
+    kernels!.forward1(0, b, n);
+    const forward = solveLowerInPlace(l, n, single.slice());
+    expect(maxAbsDiff(heap.subarray(b, b + n), forward)).toBeLessThan(1e-12);
+    kernels!.backward1(0, b, n);
+    const backward = solveLowerTransposeInPlace(l, n, forward);
+    expect(maxAbsDiff(heap.subarray(b, b + n), backward)).toBeLessThan(1e-12);
+  });
+
+  it('can be switched off', () => {
+    setWasmEnabled(false);
+    try {
+      expect(createWasmKernels(100)).toBeNull();
+    } finally {
+      setWasmEnabled(true);
+    }
   });
 });

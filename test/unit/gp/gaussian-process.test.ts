@@ -6,6 +6,7 @@ import {
   logPosteriorObjective,
 } from '../../../src/gp/index.js';
 import type { GPHyperparameters } from '../../../src/gp/index.js';
+import { setWasmEnabled } from '../../../src/linalg/index.js';
 
 function generator(seed: number): () => number {
   let s = seed >>> 0;
@@ -133,6 +134,50 @@ describe('GaussianProcess.fromHyperparameters', () => {
       expect(k[i * n + i]).toBeCloseTo(HP3.outputScale + HP3.noise, 14);
       for (let j = 0; j < i; j++) expect(k[i * n + j]).toBe(k[j * n + i]);
     }
+  });
+});
+
+describe('prediction with and without the WebAssembly kernels', () => {
+  it('gives identical batch predictions and matching gradients on both paths', () => {
+    const x = points(70, 4, 30);
+    const y = x.map(objective);
+    const hp = { lengthscales: [0.4, 0.5, 0.9, 2], outputScale: 1.2, noise: 1e-4, mean: 0 };
+    const queries = [...points(37, 4, 31), ...x.slice(0, 3)];
+    const withWasm = GaussianProcess.fromHyperparameters(x, y, hp);
+    const a = withWasm.predict(queries);
+    const ga = queries.slice(0, 5).map((q) => withWasm.predictWithGradient(q));
+    setWasmEnabled(false);
+    let b: ReturnType<GaussianProcess['predict']>;
+    let gb: ReturnType<GaussianProcess['predictWithGradient']>[];
+    try {
+      const plain = GaussianProcess.fromHyperparameters(x, y, hp);
+      b = plain.predict(queries);
+      gb = queries.slice(0, 5).map((q) => plain.predictWithGradient(q));
+    } finally {
+      setWasmEnabled(true);
+    }
+    expect(Array.from(a.mean)).toEqual(Array.from(b.mean));
+    expect(Array.from(a.variance)).toEqual(Array.from(b.variance));
+    ga.forEach((r, i) => {
+      expect(r.mean).toBeCloseTo(gb[i]!.mean, 12);
+      expect(r.variance).toBeCloseTo(gb[i]!.variance, 12);
+      for (let j = 0; j < 4; j++) {
+        expect(r.meanGradient[j]).toBeCloseTo(gb[i]!.meanGradient[j]!, 10);
+        expect(r.varianceGradient[j]).toBeCloseTo(gb[i]!.varianceGradient[j]!, 10);
+      }
+    });
+  });
+
+  it('survives many models (each with its own WebAssembly memory)', () => {
+    const x = points(40, 2, 32);
+    const y = x.map(objective);
+    const hp = { lengthscales: [0.4, 0.5], outputScale: 1, noise: 1e-3, mean: 0 };
+    let gp = GaussianProcess.fromHyperparameters(x, y, hp);
+    for (let i = 0; i < 200; i++) {
+      gp = gp.extend([(i * 0.37) % 1, (i * 0.61) % 1], Math.sin(i));
+      expect(gp.predictWithGradient([0.5, 0.5]).variance).toBeGreaterThanOrEqual(0);
+    }
+    expect(gp.size).toBe(240);
   });
 });
 
