@@ -67,11 +67,16 @@ const band = (method: MethodName, x: number, values: readonly number[]): BandPoi
 };
 
 /**
- * Best objective so far against cost spent, on a grid of `points` budgets from the first cost at
- * which every run has a trial up to the budget; mean ± standard error over seeds.
+ * Best objective so far against cost spent, on a grid of `points` budgets up to the budget;
+ * mean ± standard error over seeds. The grid starts where every run has finished its first
+ * `fromTrial` trials (pass the warm-up size to show the BO phase only).
+ *
+ * @default points 100, fromTrial 1
  */
-export function bestSoFarCurve(runs: readonly BenchRun[], budget: number, points = 100): BandPoint[] {
-  const start = Math.max(...runs.map((run) => run.trials[0]?.spent ?? Number.POSITIVE_INFINITY));
+export function bestSoFarCurve(runs: readonly BenchRun[], budget: number, points = 100, fromTrial = 1): BandPoint[] {
+  const start = Math.max(
+    ...runs.map((run) => run.trials[Math.max(1, fromTrial) - 1]?.spent ?? Number.POSITIVE_INFINITY),
+  );
   if (!Number.isFinite(start) || start > budget) return [];
   const out: BandPoint[] = [];
   for (const [method, group] of byMethod(runs)) {
@@ -156,21 +161,22 @@ export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
 
 /**
  * Writes the report plots into `dir` (created if needed): `best-so-far.svg` (best objective vs
- * cost spent) and `cumulative-cost.svg` (cost charged vs iteration), both mean ± standard error
- * over seeds. Returns the written file paths.
+ * cost spent, from the end of the warm-up) and `cumulative-cost.svg` (cost charged vs
+ * iteration), both mean ± standard error over seeds. Returns the written file paths.
  */
 export async function writeReportPlots(
   runs: readonly BenchRun[],
   budget: number,
   dir: string,
   title: string,
+  warmup = 0,
 ): Promise<string[]> {
   await mkdir(dir, { recursive: true });
   const best = bandChart(
     `${title}: best objective so far (mean ± s.e.)`,
-    'cost spent',
+    warmup > 0 ? 'cost spent (from the end of the warm-up)' : 'cost spent',
     'best objective',
-    bestSoFarCurve(runs, budget),
+    bestSoFarCurve(runs, budget, 100, warmup),
     // Best-so-far only changes when a trial finishes.
     'step-after',
   );

@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runMetrics } from '../../bench/metrics.js';
@@ -9,7 +8,7 @@ import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
 import type { BenchRun } from '../../bench/runner.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
-import { readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
+import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
 const METHODS: readonly MethodName[] = ['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random'];
 
@@ -28,6 +27,7 @@ interface BenchFlags {
   report?: string;
   progress: boolean;
   optimizer: string;
+  from?: string;
 }
 
 function parseMethods(value: string): MethodName[] {
@@ -85,6 +85,32 @@ export interface BenchReport {
   readonly runs: readonly (BenchRun & { readonly metrics: ReturnType<typeof runMetrics> })[];
 }
 
+/**
+ * Reads a report written by `--json`, re-validating its spec.
+ *
+ * @throws Error naming the file when it cannot be read or is not such a report.
+ */
+async function readSavedReport(
+  path: string,
+): Promise<BenchReport & { runs: BenchRun[]; seeds: number[]; methods: MethodName[] }> {
+  let saved: BenchReport;
+  try {
+    saved = JSON.parse(await readFile(path, 'utf8')) as BenchReport;
+  } catch (error) {
+    throw new Error(`cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (!Array.isArray(saved.runs) || !Array.isArray(saved.seeds) || !Array.isArray(saved.methods)) {
+    throw new Error(`${path} is not a memotune bench --json report`);
+  }
+  return {
+    ...saved,
+    spec: parseSyntheticSpec(saved.spec),
+    runs: saved.runs.map(({ metrics: _metrics, ...run }) => run),
+    seeds: [...saved.seeds],
+    methods: [...saved.methods],
+  };
+}
+
 function progressBar(
   enabled: boolean,
   studies: number,
@@ -133,7 +159,7 @@ export function benchCommand(): Command {
   return (
     new Command('bench')
       .description('in-process benchmark of the optimizer methods on a synthetic pipeline (no Temporal)')
-      .argument('<spec>', 'synthetic pipeline spec (JSON), e.g. benchmarks/paper-3stage.json')
+      .argument('[spec]', 'synthetic pipeline spec (JSON), e.g. benchmarks/paper-3stage.json')
       .addOption(
         new Option('--methods <list>', 'comma-separated methods')
           .default([...METHODS], METHODS.join(','))
@@ -160,29 +186,42 @@ export function benchCommand(): Command {
       .addOption(
         new Option('--optimizer <module-url>', 'module exporting suggest()').default(DEFAULT_SUGGEST_MODULE).hideHelp(),
       )
-      .action(async (specPath: string, flags: BenchFlags) => {
-        const loaded = await readSyntheticSpec(specPath);
-        const spec: SyntheticPipelineSpec = {
-          ...loaded,
-          ...(flags.budget === undefined ? {} : { budget: flags.budget }),
-          ...(flags.epsilon === undefined ? {} : { epsilon: flags.epsilon }),
-        };
-        const seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seedOffset + i);
-        const settings: OptimizerSettings = flags.set;
-        const bar = progressBar(flags.progress, flags.methods.length * seeds.length, spec.budget);
+      .option('--from <results.json>', 'do not run: re-summarize and re-plot a JSON written by --json')
+      .action(async (specPath: string | undefined, flags: BenchFlags) => {
+        let spec: SyntheticPipelineSpec;
         let runs: BenchRun[];
-        try {
-          runs = await runBench({
-            spec,
-            methods: flags.methods,
-            seeds,
-            jobs: flags.jobs,
-            suggestModule: flags.optimizer,
-            settings,
-            onProgress: (p) => bar.update(`${p.method}/${p.seed}`, p.spent, p.done),
-          });
-        } finally {
-          bar.stop();
+        let seeds: number[];
+        let methods: MethodName[];
+        let settings: OptimizerSettings;
+        if (flags.from !== undefined) {
+          const saved = await readSavedReport(flags.from);
+          ({ spec, seeds, methods, settings } = saved);
+          runs = saved.runs;
+        } else {
+          if (specPath === undefined) throw new Error('give a spec file (or --from results.json)');
+          const loaded = await readSyntheticSpec(specPath);
+          spec = {
+            ...loaded,
+            ...(flags.budget === undefined ? {} : { budget: flags.budget }),
+            ...(flags.epsilon === undefined ? {} : { epsilon: flags.epsilon }),
+          };
+          seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seedOffset + i);
+          methods = flags.methods;
+          settings = flags.set;
+          const bar = progressBar(flags.progress, methods.length * seeds.length, spec.budget);
+          try {
+            runs = await runBench({
+              spec,
+              methods,
+              seeds,
+              jobs: flags.jobs,
+              suggestModule: flags.optimizer,
+              settings,
+              onProgress: (p) => bar.update(`${p.method}/${p.seed}`, p.spent, p.done),
+            });
+          } finally {
+            bar.stop();
+          }
         }
         const stageCount = spec.stages.length;
         const summary = summarizeBench(runs, { warmup: spec.warmup, stageCount });
@@ -192,7 +231,7 @@ export function benchCommand(): Command {
         if (flags.json !== undefined) {
           const report: BenchReport = {
             spec,
-            methods: flags.methods,
+            methods,
             seeds,
             settings,
             summary,
@@ -202,7 +241,7 @@ export function benchCommand(): Command {
           console.error(`wrote ${flags.json}`);
         }
         if (flags.report !== undefined) {
-          const files = await writeReportPlots(runs, spec.budget, flags.report, title || basename(specPath));
+          const files = await writeReportPlots(runs, spec.budget, flags.report, title, spec.warmup);
           console.error(`wrote ${files.join(', ')}`);
         }
       })

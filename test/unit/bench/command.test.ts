@@ -52,6 +52,18 @@ describe('memotune bench', () => {
       expect(r.trials[0]).toHaveProperty('delta');
     }
     expect((await readdir(join(dir, 'plots'))).sort()).toEqual(['best-so-far.svg', 'cumulative-cost.svg']);
+
+    // --from re-summarizes the saved runs without running anything: same table, new plots.
+    const again: string[] = [];
+    vi.mocked(console.log).mockImplementation((line: string) => void again.push(line));
+    await benchCommand().parseAsync(
+      ['--from', json, '--optimizer', 'data:text/javascript,', '--report', join(dir, 'replot')],
+      {
+        from: 'user',
+      },
+    );
+    expect(again.join('\n')).toBe(printed);
+    expect((await readdir(join(dir, 'replot'))).sort()).toEqual(['best-so-far.svg', 'cumulative-cost.svg']);
   });
 
   it('rejects unknown methods before running anything', async () => {
