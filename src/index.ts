@@ -36,3 +36,6 @@ export {
   type StudyHandle,
 } from './client/index.js';
 export { startStack, stopStack, readStackInfo, type StackInfo, type StackOptions } from './dev/stack.js';
+export { suggest, resolveSettings, methodNames } from './optimizer/index.js';
+export { GaussianProcess, type GPHyperparameters, type GPFitOptions, type Points } from './gp/index.js';
+export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from './optim/index.js';
