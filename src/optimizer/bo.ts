@@ -82,7 +82,7 @@ interface Candidate {
   readonly exact: boolean;
 }
 
-type CostKind = 'stage' | 'total' | 'none';
+export type CostKind = 'stage' | 'total' | 'none';
 
 function costKindOf(method: MethodName): CostKind {
   if (method === 'eeipu' || method === 'ms-carbo') return 'stage';
@@ -142,8 +142,8 @@ function candidateConfig(encoding: SpaceEncoding, prefix: Prefix, x: Float64Arra
   return decoded;
 }
 
-/** Everything the acquisition needs, fixed for one BO step. */
-class Acquisition {
+/** Everything the acquisition needs, fixed for one BO step (exported for tests). */
+export class Acquisition {
   private readonly stageCount: number;
   private readonly aBuf: Float64Array;
   private readonly bBuf: Float64Array;
@@ -322,6 +322,7 @@ export function boSuggest(
   const reuse =
     previous.objective !== undefined &&
     previous.fittedAt > 0 &&
+    previous.fittedAt <= n &&
     n - previous.fittedAt < Math.max(1, Math.floor(REFIT_GROWTH * previous.fittedAt));
   const fittedAt = reuse ? previous.fittedAt : n;
   const objective = reuse

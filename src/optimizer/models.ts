@@ -25,7 +25,7 @@ export interface CostModel {
 }
 
 /** A cost model that ignores its inputs (stage without hyperparameters, or no cost data). */
-class ConstantCostModel implements CostModel {
+export class ConstantCostModel implements CostModel {
   readonly hyperparameters = null;
   readonly jitter = 0;
   constructor(
@@ -43,7 +43,7 @@ class ConstantCostModel implements CostModel {
   }
 }
 
-class GaussianProcessCostModel implements CostModel {
+export class GaussianProcessCostModel implements CostModel {
   readonly hyperparameters: GPHyperparameters;
   readonly jitter: number;
   constructor(

@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { GaussianProcess } from '../../../src/gp/index.js';
+import { Acquisition, costExponent, prefixPool, screeningSubset } from '../../../src/optimizer/bo.js';
+import { ConstantCostModel, GaussianProcessCostModel } from '../../../src/optimizer/models.js';
+import type { Observation } from '../../../src/core/types.js';
+import { createRandom, quasiNormals } from '../../../src/random/index.js';
+import { SpaceEncoding } from '../../../src/space/index.js';
+
+const hyper1d = { lengthscales: [0.2], outputScale: 1, noise: 1e-4, mean: 0 };
+// Objective symmetric about x = 0.5: EI(0.5 − t) = EI(0.5 + t).
+const objective = GaussianProcess.fromHyperparameters([[0.1], [0.5], [0.9]], [0, 1, 0], hyper1d);
+// Stage cost rising with x: log c = 2x.
+const costGp = GaussianProcess.fromHyperparameters(
+  [[0], [0.25], [0.5], [0.75], [1]],
+  [0, 0.5, 1, 1.5, 2],
+  { lengthscales: [0.5], outputScale: 1, noise: 1e-4, mean: 0 },
+);
+const z = quasiNormals(1000, createRandom(5));
+
+function single(eta: number): Acquisition {
+  return new Acquisition(objective, objective, 1, [new GaussianProcessCostModel(0, 1, costGp)], 'stage', eta, 0.1, z);
+}
+
+describe('EEIPU acquisition', () => {
+  const left = Float64Array.of(0.3);
+  const right = Float64Array.of(0.7);
+
+  it('gives two mirror points equal EI', () => {
+    const a = single(0);
+    const [l, r] = a.score([left, right], 0, null);
+    expect(l).toBeCloseTo(r!, 10);
+  });
+
+  it('with η = 1 prefers the cheaper of two equal-EI candidates', () => {
+    const a = single(1);
+    const table = a.costTable([left, right]);
+    const [l, r] = a.score([left, right], 0, table);
+    expect(l).toBeGreaterThan(r! + 0.1);
+  });
+
+  it('equals log EI when η = 0', () => {
+    const withCost = single(0);
+    const table = withCost.costTable([left, right]);
+    const scores = withCost.score([left, right], 0, table);
+    const plain = new Acquisition(objective, objective, 1, [], 'none', 0, 0.1, new Float64Array(0)).score([left, right], 0, null);
+    expect(Array.from(scores)).toEqual(Array.from(plain));
+    expect(withCost.usesCost).toBe(false);
+  });
+
+  it('η scales the log cost term linearly', () => {
+    const points = [left];
+    const s0 = single(0).score(points, 0, null)[0]!;
+    const a1 = single(1);
+    const s1 = a1.score(points, 0, a1.costTable(points))[0]!;
+    const a05 = single(0.5);
+    const s05 = a05.score(points, 0, a05.costTable(points))[0]!;
+    expect(s05 - s0).toBeCloseTo(0.5 * (s1 - s0), 12);
+  });
+
+  it('a cached prefix lowers the predicted cost by the skipped stage, plus ε', () => {
+    const two = new Acquisition(
+      GaussianProcess.fromHyperparameters([[0.1, 0.1], [0.9, 0.9]], [0, 1], { ...hyper1d, lengthscales: [0.3, 0.3] }),
+      objective,
+      1,
+      [new ConstantCostModel(0, 1, Math.log(4), 0), new GaussianProcessCostModel(1, 2, costGp)],
+      'stage',
+      1,
+      0.1,
+      z,
+    );
+    const x = Float64Array.of(0.2, 0.4);
+    const full = two.predictedCost(x, 0)!;
+    const cached = two.predictedCost(x, 1)!;
+    expect(full - cached).toBeCloseTo(4 - 0.1, 10);
+  });
+
+  it('gradient of −α matches finite differences', () => {
+    const two = new Acquisition(
+      GaussianProcess.fromHyperparameters(
+        [[0.1, 0.2], [0.5, 0.6], [0.9, 0.3]],
+        [0, 1, 0.4],
+        { lengthscales: [0.3, 0.4], outputScale: 1, noise: 1e-4, mean: 0 },
+      ),
+      GaussianProcess.fromHyperparameters(
+        [[0.1, 0.2], [0.5, 0.6], [0.9, 0.3]],
+        [0, 1, 0.4],
+        { lengthscales: [0.3, 0.4], outputScale: 1, noise: 1e-4, mean: 0 },
+      ),
+      1,
+      [new GaussianProcessCostModel(0, 1, costGp), new GaussianProcessCostModel(1, 2, costGp)],
+      'stage',
+      0.7,
+      0.1,
+      z,
+    );
+    const free = Int32Array.of(0, 1);
+    for (const delta of [0, 1]) {
+      const freeDims = delta === 0 ? free : Int32Array.of(1);
+      const x = Float64Array.of(0.35, 0.45);
+      const g = new Float64Array(freeDims.length);
+      two.negativeWithGradient(x, delta, freeDims, g);
+      freeDims.forEach((i, k) => {
+        const h = 1e-6;
+        const up = x.slice();
+        const down = x.slice();
+        up[i]! += h;
+        down[i]! -= h;
+        const scratch = new Float64Array(freeDims.length);
+        const numeric = (two.negativeWithGradient(up, delta, freeDims, scratch) - two.negativeWithGradient(down, delta, freeDims, scratch)) / (2 * h);
+        expect(g[k]).toBeCloseTo(numeric, 5);
+      });
+    }
+  });
+});
+
+describe('cost cooling η', () => {
+  const obs = (phase: 'warmup' | 'bo', cost: number): Observation => ({
+    config: [],
+    objective: 0,
+    stageCosts: [],
+    cachedPrefix: 0,
+    chargedCost: cost,
+    phase,
+  });
+  const history = [obs('warmup', 30), obs('warmup', 20), obs('bo', 10)];
+
+  it('is 1 right after warm-up and falls linearly to 0 at the budget', () => {
+    expect(costExponent(history, 150, 50)).toBe(1);
+    expect(costExponent(history, 150, 100)).toBeCloseTo(0.5, 14);
+    expect(costExponent(history, 150, 150)).toBe(0);
+  });
+
+  it('clamps to 0 when the budget is overspent or used up by warm-up', () => {
+    expect(costExponent(history, 150, 400)).toBe(0);
+    expect(costExponent(history, 40, 60)).toBe(0);
+  });
+});
+
+describe('prefix pool', () => {
+  const encoding = new SpaceEncoding([
+    { name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: 1 }] },
+    { name: 'b', params: [{ name: 'y', type: 'float', low: 0, high: 1 }] },
+    { name: 'c', params: [{ name: 'w', type: 'float', low: 0, high: 1 }] },
+  ]);
+  const trial = (x: number, y: number, w: number, objective: number | null, phase: 'warmup' | 'bo' = 'bo'): Observation => ({
+    config: [{ x }, { y }, { w }],
+    objective,
+    stageCosts: [1, 1, 1],
+    cachedPrefix: 0,
+    chargedCost: 3,
+    phase,
+  });
+
+  it('holds ∅ plus every proper prefix of the top-Q post-warm-up trials, deduplicated', () => {
+    const history = [
+      trial(0.9, 0.9, 0.9, 100, 'warmup'), // warm-up: never in the pool
+      trial(0.1, 0.2, 0.3, 5),
+      trial(0.1, 0.2, 0.4, 4), // same prefixes as the previous trial
+      trial(0.1, 0.7, 0.3, 3), // shares only the first stage
+      trial(0.5, 0.5, 0.5, null), // failed
+      trial(0.6, 0.6, 0.6, 1), // outside the top 3
+    ];
+    const pool = prefixPool(encoding, history, 1, 3);
+    expect(pool.map((p) => [p.delta, JSON.stringify(p.stages)])).toEqual([
+      [0, '[]'],
+      [1, '[{"x":0.1}]'],
+      [2, '[{"x":0.1},{"y":0.2}]'],
+      [2, '[{"x":0.1},{"y":0.7}]'],
+    ]);
+  });
+
+  it('ranks by the direction of optimization', () => {
+    const history = [trial(0.1, 0.1, 0.1, 5), trial(0.2, 0.2, 0.2, 1)];
+    expect(prefixPool(encoding, history, -1, 1)[1]!.stages).toEqual([{ x: 0.2 }]);
+  });
+});
+
+describe('screening subset', () => {
+  it('keeps everything below the limit and the best half above it', () => {
+    expect(screeningSubset([3, 1, 2], 5)).toEqual([0, 1, 2]);
+    const ys = Array.from({ length: 100 }, (_, i) => (i * 37) % 100);
+    const keep = screeningSubset(ys, 20);
+    expect(keep).toHaveLength(20);
+    expect(new Set(keep).size).toBe(20);
+    const kept = new Set(keep.map((i) => ys[i]));
+    for (let v = 90; v < 100; v++) expect(kept.has(v)).toBe(true);
+  });
+});
