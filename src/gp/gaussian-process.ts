@@ -32,7 +32,7 @@ import {
 
 const SQRT5 = Math.sqrt(5);
 const LOG_2PI = Math.log(2 * Math.PI);
-/** Query points per block in `predict` (block × n doubles of work space; a multiple of 4). */
+/** Query points per block in `predict` (block × n doubles of work space; a multiple of 8). */
 const PREDICT_BLOCK = 32;
 /** Below this many observations the JS loops are as fast as the WebAssembly kernels. */
 const WASM_MIN_POINTS = 32;
@@ -422,13 +422,14 @@ export class GaussianProcess {
     const variance = new Float64Array(count);
     const wasm = this.#wasm();
     const block = Math.min(PREDICT_BLOCK, count);
-    // k* rows, then v = L⁻¹k* in place: in the WebAssembly heap (groups of four interleaved) or
-    // in a JS buffer (one row per query point).
+    // k* rows, then v = L⁻¹k* in place: in the WebAssembly heap (groups of eight interleaved)
+    // or in a JS buffer (one row per query point).
     const kv = wasm === null ? new Float64Array(n * block) : wasm.kernels.heap;
     const base = wasm === null ? 0 : wasm.v;
-    const stride = wasm === null ? 1 : 4;
+    const group = wasm === null ? 0 : 8;
+    const stride = wasm === null ? 1 : 8;
     const offset = (q: number): number =>
-      wasm === null ? q * n : base + 4 * n * (q >> 2) + (q & 3);
+      wasm === null ? q * n : base + 8 * n * (q >> 3) + (q & 7);
     const query = new Float64Array(d * block);
     const variance2 = yStd * yStd;
     for (let start = 0; start < count; start += block) {
@@ -438,7 +439,7 @@ export class GaussianProcess {
         if (point.length !== d) throw new RangeError('points must have the model dimension');
         for (let i = 0; i < d; i++) query[q * d + i] = point[i]! * invLengthscales[i]!;
       }
-      crossKernel(query, b, train, n, d, s, kv, base, wasm !== null);
+      crossKernel(query, b, train, n, d, s, kv, base, group);
       for (let q = 0; q < b; q++) {
         const o = offset(q);
         let mu = 0;
@@ -449,7 +450,7 @@ export class GaussianProcess {
         solveLowerRowsInPlace(l, n, kv, b);
       } else {
         // Unused lanes of the last group hold stale values; they are solved and ignored.
-        for (let g = 0; g < b; g += 4) wasm.kernels.solve4(wasm.l, base + 4 * n * (g >> 2), n);
+        for (let g = 0; g < b; g += 8) wasm.kernels.solve8(wasm.l, base + 8 * n * (g >> 3), n);
       }
       for (let q = 0; q < b; q++) {
         const o = offset(q);
@@ -764,9 +765,9 @@ function kernelMatrix(xs: Float64Array, n: number, d: number, s: number, noise: 
 
 /**
  * k(x*_q, x_j) for `count` scaled query points (row-major count×d) against n scaled training
- * points, written to out[offset(q) + j·stride]: row-major rows (offset q·n, stride 1) or the
- * interleaved groups of four that the WebAssembly solve reads (offset 4n·⌊q/4⌋ + q mod 4,
- * stride 4), both after `base`. Four query points share each training point, giving four
+ * points, written to out[offset(q) + j·stride]: row-major rows (`group` 0: offset q·n,
+ * stride 1) or the interleaved groups that the WebAssembly solve reads (offset
+ * group·n·⌊q/group⌋ + q mod group, stride `group`), both after `base`. Four query points share each training point, giving four
  * independent accumulation chains; each r² is summed over i in the same order on every path, so
  * a point's kernel row does not depend on how many points are predicted with it.
  */
@@ -779,11 +780,11 @@ function crossKernel(
   s: number,
   out: Float64Array,
   base: number,
-  interleaved: boolean,
+  group: number,
 ): void {
-  const stride = interleaved ? 4 : 1;
+  const stride = group === 0 ? 1 : group;
   const offset = (q: number): number =>
-    interleaved ? base + 4 * n * (q >> 2) + (q & 3) : base + q * n;
+    group === 0 ? base + q * n : base + group * n * Math.floor(q / group) + (q % group);
   let q = 0;
   for (; q + 4 <= count; q += 4) {
     const q0 = q * d;

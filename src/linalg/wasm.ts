@@ -17,6 +17,8 @@ export interface WasmKernels {
    * `solveLowerRowsInPlace` for each right-hand side.
    */
   solve4(l: number, v: number, n: number): void;
+  /** {@link solve4} for 8 interleaved right-hand sides (v + 8k + p); also bit-identical. */
+  solve8(l: number, v: number, n: number): void;
   /** L·x = b in place for one right-hand side at `b` (agrees with the JS loop to rounding). */
   forward1(l: number, b: number, n: number): void;
   /** Lᵀ·x = b in place for one right-hand side at `b`. */
@@ -70,12 +72,14 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
   const instance = new wasmApi.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as {
     solve4(l: number, v: number, n: number): void;
+    solve8(l: number, v: number, n: number): void;
     forward1(l: number, b: number, n: number): void;
     backward1(l: number, b: number, n: number): void;
   };
   return {
     heap: new Float64Array(memory.buffer),
     solve4: (l, v, n) => exports.solve4(l * 8, v * 8, n),
+    solve8: (l, v, n) => exports.solve8(l * 8, v * 8, n),
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
   };

@@ -241,7 +241,7 @@ describe('logDeterminantFromCholesky', () => {
 
 describe('WebAssembly kernels', () => {
   it.each([1, 2, 7, 40, 41])('match the JS solves (n = %i)', (n) => {
-    const kernels = createWasmKernels(n * n + 6 * n);
+    const kernels = createWasmKernels(n * n + 9 * n);
     expect(kernels).not.toBeNull();
     const { heap } = kernels!;
     const a = randomSpd(n, 500 + n);
@@ -257,8 +257,16 @@ describe('WebAssembly kernels', () => {
     for (let k = 0; k < n; k++) {
       for (let p = 0; p < 4; p++) expect(heap[v + 4 * k + p]).toBe(js[p * n + k]);
     }
+    // Eight interleaved right-hand sides (the first four again, then their negatives).
+    const rhs8 = Float64Array.from({ length: 8 * n }, (_, i) => (i < 4 * n ? rhs[i]! : -rhs[i - 4 * n]!));
+    for (let k = 0; k < n; k++) for (let p = 0; p < 8; p++) heap[v + 8 * k + p] = rhs8[p * n + k]!;
+    kernels!.solve8(0, v, n);
+    const js8 = solveLowerRowsInPlace(l, n, rhs8.slice(), 8);
+    for (let k = 0; k < n; k++) {
+      for (let p = 0; p < 8; p++) expect(heap[v + 8 * k + p]).toBe(js8[p * n + k]);
+    }
     // One right-hand side, forward then back substitution: equal to rounding.
-    const b = n * n + 4 * n;
+    const b = n * n + 8 * n;
     const single = rhs.subarray(0, n);
     heap.set(single, b);
     kernels!.forward1(0, b, n);
