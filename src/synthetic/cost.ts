@@ -8,7 +8,7 @@
  */
 
 /** Shape functions a cost term may use. */
-export const COST_SHAPE_NAMES = ["cos", "sin", "logistic", "square"] as const;
+export const COST_SHAPE_NAMES = ['cos', 'sin', 'logistic', 'square'] as const;
 
 export type CostShapeName = (typeof COST_SHAPE_NAMES)[number];
 
@@ -36,19 +36,13 @@ export function costShape(f: CostShapeName, x: number): number {
  *
  * @throws RangeError when the number of terms and values differ.
  */
-export function syntheticStageCost(
-  terms: readonly CostTerm[],
-  values: readonly number[],
-): number {
+export function syntheticStageCost(terms: readonly CostTerm[], values: readonly number[]): number {
   if (terms.length !== values.length) {
-    throw new RangeError(
-      `cost has ${terms.length} terms for ${values.length} params`,
-    );
+    throw new RangeError(`cost has ${terms.length} terms for ${values.length} params`);
   }
   let sum = 0;
   terms.forEach((term, d) => {
-    sum +=
-      (term.scale * costShape(term.f, values[d] as number) + term.shift) ** 2;
+    sum += (term.scale * costShape(term.f, values[d] as number) + term.shift) ** 2;
   });
   return sum / (500 * terms.length);
 }

@@ -8,16 +8,16 @@
 
 /** Names of the test functions a synthetic stage may use. */
 export const SYNTHETIC_FUNCTION_NAMES = [
-  "beale",
-  "branin",
-  "hartmann3",
-  "hartmann6",
-  "six-hump-camel",
-  "ackley",
-  "levy",
-  "rosenbrock",
-  "styblinski-tang",
-  "griewank",
+  'beale',
+  'branin',
+  'hartmann3',
+  'hartmann6',
+  'six-hump-camel',
+  'ackley',
+  'levy',
+  'rosenbrock',
+  'styblinski-tang',
+  'griewank',
 ] as const;
 
 export type SyntheticFunctionName = (typeof SYNTHETIC_FUNCTION_NAMES)[number];
@@ -28,7 +28,7 @@ export interface SyntheticFunction {
    * Fixed-dimension functions read exactly this many leading params; `'any'` functions read all
    * of the stage's params (at least `minDims`).
    */
-  readonly dims: number | "any";
+  readonly dims: number | 'any';
   /** Smallest number of params the function accepts. */
   readonly minDims: number;
   /** The function's value (to be minimized) at `x`; `x.length` is already checked by the caller. */
@@ -39,11 +39,7 @@ const at = (x: readonly number[], i: number): number => x[i] as number;
 
 function beale(x: readonly number[]): number {
   const [a, b] = [at(x, 0), at(x, 1)];
-  return (
-    (1.5 - a + a * b) ** 2 +
-    (2.25 - a + a * b * b) ** 2 +
-    (2.625 - a + a * b ** 3) ** 2
-  );
+  return (1.5 - a + a * b) ** 2 + (2.25 - a + a * b * b) ** 2 + (2.625 - a + a * b ** 3) ** 2;
 }
 
 function branin(x: readonly number[]): number {
@@ -85,11 +81,7 @@ const HARTMANN6_P = [
 ].map((row) => row.map((v) => v * 1e-4));
 
 // f(x) = −Σ_i α_i exp(−Σ_j A_ij (x_j − P_ij)²)
-function hartmann(
-  x: readonly number[],
-  a: readonly (readonly number[])[],
-  p: readonly (readonly number[])[],
-): number {
+function hartmann(x: readonly number[], a: readonly (readonly number[])[], p: readonly (readonly number[])[]): number {
   let sum = 0;
   HARTMANN_ALPHA.forEach((alpha, i) => {
     const aRow = a[i] as readonly number[];
@@ -105,9 +97,7 @@ function hartmann(
 
 function sixHumpCamel(x: readonly number[]): number {
   const [a, b] = [at(x, 0), at(x, 1)];
-  return (
-    (4 - 2.1 * a * a + a ** 4 / 3) * a * a + a * b + (-4 + 4 * b * b) * b * b
-  );
+  return (4 - 2.1 * a * a + a ** 4 / 3) * a * a + a * b + (-4 + 4 * b * b) * b * b;
 }
 
 function ackley(x: readonly number[]): number {
@@ -118,12 +108,7 @@ function ackley(x: readonly number[]): number {
     squares += v * v;
     cosines += Math.cos(2 * Math.PI * v);
   }
-  return (
-    -20 * Math.exp(-0.2 * Math.sqrt(squares / d)) -
-    Math.exp(cosines / d) +
-    20 +
-    Math.E
-  );
+  return -20 * Math.exp(-0.2 * Math.sqrt(squares / d)) - Math.exp(cosines / d) + 20 + Math.E;
 }
 
 function levy(x: readonly number[]): number {
@@ -164,9 +149,7 @@ function griewank(x: readonly number[]): number {
 }
 
 /** Every synthetic test function by name. */
-export const SYNTHETIC_FUNCTIONS: Readonly<
-  Record<SyntheticFunctionName, SyntheticFunction>
-> = {
+export const SYNTHETIC_FUNCTIONS: Readonly<Record<SyntheticFunctionName, SyntheticFunction>> = {
   beale: { dims: 2, minDims: 2, evaluate: beale },
   branin: { dims: 2, minDims: 2, evaluate: branin },
   hartmann3: {
@@ -179,12 +162,12 @@ export const SYNTHETIC_FUNCTIONS: Readonly<
     minDims: 6,
     evaluate: (x) => hartmann(x, HARTMANN6_A, HARTMANN6_P),
   },
-  "six-hump-camel": { dims: 2, minDims: 2, evaluate: sixHumpCamel },
-  ackley: { dims: "any", minDims: 1, evaluate: ackley },
-  levy: { dims: "any", minDims: 1, evaluate: levy },
-  rosenbrock: { dims: "any", minDims: 2, evaluate: rosenbrock },
-  "styblinski-tang": { dims: "any", minDims: 1, evaluate: styblinskiTang },
-  griewank: { dims: "any", minDims: 1, evaluate: griewank },
+  'six-hump-camel': { dims: 2, minDims: 2, evaluate: sixHumpCamel },
+  ackley: { dims: 'any', minDims: 1, evaluate: ackley },
+  levy: { dims: 'any', minDims: 1, evaluate: levy },
+  rosenbrock: { dims: 'any', minDims: 2, evaluate: rosenbrock },
+  'styblinski-tang': { dims: 'any', minDims: 1, evaluate: styblinskiTang },
+  griewank: { dims: 'any', minDims: 1, evaluate: griewank },
 };
 
 /**
@@ -193,15 +176,10 @@ export const SYNTHETIC_FUNCTIONS: Readonly<
  *
  * @throws RangeError when fewer values are given than the function needs.
  */
-export function evaluateSyntheticFunction(
-  name: SyntheticFunctionName,
-  values: readonly number[],
-): number {
+export function evaluateSyntheticFunction(name: SyntheticFunctionName, values: readonly number[]): number {
   const fn = SYNTHETIC_FUNCTIONS[name];
   if (values.length < fn.minDims) {
-    throw new RangeError(
-      `${name} needs at least ${fn.minDims} inputs, got ${values.length}`,
-    );
+    throw new RangeError(`${name} needs at least ${fn.minDims} inputs, got ${values.length}`);
   }
-  return fn.evaluate(fn.dims === "any" ? values : values.slice(0, fn.dims));
+  return fn.evaluate(fn.dims === 'any' ? values : values.slice(0, fn.dims));
 }

@@ -1,17 +1,12 @@
-import type { Configuration, SearchSpace, StageParams } from "../core/types.js";
-import { syntheticStageCost } from "./cost.js";
-import { evaluateSyntheticFunction } from "./functions.js";
-import type { SyntheticPipelineSpec, SyntheticStageSpec } from "./spec.js";
+import type { Configuration, SearchSpace, StageParams } from '../core/types.js';
+import { syntheticStageCost } from './cost.js';
+import { evaluateSyntheticFunction } from './functions.js';
+import type { SyntheticPipelineSpec, SyntheticStageSpec } from './spec.js';
 
-function stageAt(
-  spec: SyntheticPipelineSpec,
-  stageIndex: number,
-): SyntheticStageSpec {
+function stageAt(spec: SyntheticPipelineSpec, stageIndex: number): SyntheticStageSpec {
   const stage = spec.stages[stageIndex];
   if (stage === undefined) {
-    throw new RangeError(
-      `stage index ${stageIndex} out of range (pipeline has ${spec.stages.length})`,
-    );
+    throw new RangeError(`stage index ${stageIndex} out of range (pipeline has ${spec.stages.length})`);
   }
   return stage;
 }
@@ -20,10 +15,8 @@ function stageAt(
 function stageValues(stage: SyntheticStageSpec, params: StageParams): number[] {
   return stage.params.map((param) => {
     const value = params[param.name];
-    if (typeof value !== "number" || !Number.isFinite(value)) {
-      throw new TypeError(
-        `stage ${stage.name}: param ${param.name} must be a finite number`,
-      );
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw new TypeError(`stage ${stage.name}: param ${param.name} must be a finite number`);
     }
     return value;
   });
@@ -35,7 +28,7 @@ export function syntheticSearchSpace(spec: SyntheticPipelineSpec): SearchSpace {
     name: stage.name,
     params: stage.params.map((param) => ({
       name: param.name,
-      type: "float" as const,
+      type: 'float' as const,
       low: param.low,
       high: param.high,
     })),
@@ -48,16 +41,9 @@ export function syntheticSearchSpace(spec: SyntheticPipelineSpec): SearchSpace {
  *
  * @throws RangeError for a stage index out of range; TypeError for a missing or non-numeric param.
  */
-export function stageObjective(
-  spec: SyntheticPipelineSpec,
-  stageIndex: number,
-  params: StageParams,
-): number {
+export function stageObjective(spec: SyntheticPipelineSpec, stageIndex: number, params: StageParams): number {
   const stage = stageAt(spec, stageIndex);
-  return -evaluateSyntheticFunction(
-    stage.objective,
-    stageValues(stage, params),
-  );
+  return -evaluateSyntheticFunction(stage.objective, stageValues(stage, params));
 }
 
 /**
@@ -65,11 +51,7 @@ export function stageObjective(
  *
  * @throws RangeError for a stage index out of range; TypeError for a missing or non-numeric param.
  */
-export function stageCost(
-  spec: SyntheticPipelineSpec,
-  stageIndex: number,
-  params: StageParams,
-): number {
+export function stageCost(spec: SyntheticPipelineSpec, stageIndex: number, params: StageParams): number {
   const stage = stageAt(spec, stageIndex);
   return syntheticStageCost(stage.cost, stageValues(stage, params));
 }
@@ -85,14 +67,9 @@ export interface SyntheticEvaluation {
  *
  * @throws RangeError when the configuration's stage count differs from the pipeline's.
  */
-export function evaluateSynthetic(
-  spec: SyntheticPipelineSpec,
-  config: Configuration,
-): SyntheticEvaluation {
+export function evaluateSynthetic(spec: SyntheticPipelineSpec, config: Configuration): SyntheticEvaluation {
   if (config.length !== spec.stages.length) {
-    throw new RangeError(
-      `config has ${config.length} stages, pipeline has ${spec.stages.length}`,
-    );
+    throw new RangeError(`config has ${config.length} stages, pipeline has ${spec.stages.length}`);
   }
   let objective = 0;
   const stageCosts = config.map((params, index) => {

@@ -1,6 +1,6 @@
-import { z } from "zod";
-import { COST_SHAPE_NAMES } from "./cost.js";
-import { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES } from "./functions.js";
+import { z } from 'zod';
+import { COST_SHAPE_NAMES } from './cost.js';
+import { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES } from './functions.js';
 
 /**
  * The JSON file format of a synthetic pipeline (see `benchmarks/*.json`): stages in order, each
@@ -14,8 +14,8 @@ const paramSchema = z
     high: z.number(),
   })
   .refine((param) => param.low < param.high, {
-    message: "low must be below high",
-    path: ["low"],
+    message: 'low must be below high',
+    path: ['low'],
   });
 
 const costTermSchema = z.strictObject({
@@ -35,25 +35,25 @@ const stageSchema = z
     const fn = SYNTHETIC_FUNCTIONS[stage.objective];
     if (stage.params.length < fn.minDims) {
       ctx.addIssue({
-        code: "custom",
+        code: 'custom',
         message: `${stage.objective} needs at least ${fn.minDims} params, got ${stage.params.length}`,
-        path: ["params"],
+        path: ['params'],
       });
     }
     if (stage.cost.length !== stage.params.length) {
       ctx.addIssue({
-        code: "custom",
+        code: 'custom',
         message: `cost needs one term per param (${stage.params.length}), got ${stage.cost.length}`,
-        path: ["cost"],
+        path: ['cost'],
       });
     }
     const seen = new Set<string>();
     stage.params.forEach((param, index) => {
       if (seen.has(param.name)) {
         ctx.addIssue({
-          code: "custom",
+          code: 'custom',
           message: `duplicate param name "${param.name}"`,
-          path: ["params", index, "name"],
+          path: ['params', index, 'name'],
         });
       }
       seen.add(param.name);
@@ -77,9 +77,9 @@ const pipelineSchema = z
     spec.stages.forEach((stage, index) => {
       if (seen.has(stage.name)) {
         ctx.addIssue({
-          code: "custom",
+          code: 'custom',
           message: `duplicate stage name "${stage.name}"`,
-          path: ["stages", index, "name"],
+          path: ['stages', index, 'name'],
         });
       }
       seen.add(stage.name);
@@ -90,16 +90,16 @@ const pipelineSchema = z
 export type SyntheticPipelineSpec = z.output<typeof pipelineSchema>;
 
 /** One validated stage of a synthetic pipeline. */
-export type SyntheticStageSpec = SyntheticPipelineSpec["stages"][number];
+export type SyntheticStageSpec = SyntheticPipelineSpec['stages'][number];
 
 /** Formats a zod issue path as `stages[1].params[0].low`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
-  let out = "";
+  let out = '';
   for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? String(part) : `.${String(part)}`;
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
   }
-  return out === "" ? "(root)" : out;
+  return out === '' ? '(root)' : out;
 }
 
 /**
@@ -111,8 +111,6 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
 export function parseSyntheticSpec(input: unknown): SyntheticPipelineSpec {
   const result = pipelineSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map(
-    (issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`,
-  );
-  throw new Error(`invalid synthetic pipeline spec:\n${lines.join("\n")}`);
+  const lines = result.error.issues.map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`);
+  throw new Error(`invalid synthetic pipeline spec:\n${lines.join('\n')}`);
 }
