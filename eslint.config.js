@@ -10,7 +10,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'scripts/*/*.mjs', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
       globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', TextEncoder: 'readonly', TextDecoder: 'readonly', performance: 'readonly', AbortController: 'readonly', AbortSignal: 'readonly', Buffer: 'readonly', structuredClone: 'readonly' },
     },
     rules: {
@@ -51,7 +51,7 @@ export default tseslint.config(
   {
     // Published numeric constants (rational approximations, direction numbers) are quoted with all
     // their digits, more than a double holds; the rounding is intended.
-    files: ['src/random/**', 'src/acquisition/**', 'src/gp/**', 'src/synthetic/**', 'src/space/**'],
+    files: ['src/random/**', 'src/acquisition/**', 'src/gp/**', 'src/linalg/**', 'src/synthetic/**', 'src/space/**', 'test/unit/**', 'scripts/reference/**'],
     rules: { 'no-loss-of-precision': 'off' },
   },
 );
