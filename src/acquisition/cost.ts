@@ -19,6 +19,7 @@
  * @param z - the shared normal draws.
  * @param out - receives E[1/C_δ] at out[δ] (length ≥ S).
  * @param meanCost - optional; receives the MC mean of C_δ at meanCost[δ].
+ * @param tail - optional scratch of length z.length (avoids an allocation per call).
  */
 export function inverseCostsByPrefix(
   a: ArrayLike<number>,
@@ -27,24 +28,26 @@ export function inverseCostsByPrefix(
   z: Float64Array,
   out: Float64Array,
   meanCost?: Float64Array,
+  tail: Float64Array = new Float64Array(z.length),
 ): void {
   const stages = a.length;
   const m = z.length;
-  out.fill(0, 0, stages);
-  meanCost?.fill(0, 0, stages);
-  for (let k = 0; k < m; k++) {
-    const zk = z[k]!;
-    let tail = 0;
-    for (let s = stages - 1; s >= 0; s--) {
-      tail += Math.exp(a[s]! + b[s]! * zk);
-      const total = s * epsilon + tail;
-      out[s] = out[s]! + 1 / total;
-      if (meanCost !== undefined) meanCost[s] = meanCost[s]! + total;
+  tail.fill(0, 0, m);
+  // Stage-outer loop: the draws are independent, so the inner loop has no dependency chain.
+  for (let s = stages - 1; s >= 0; s--) {
+    const as = a[s]!;
+    const bs = b[s]!;
+    const fixed = s * epsilon;
+    let inverse = 0;
+    let cost = 0;
+    for (let k = 0; k < m; k++) {
+      const t = tail[k]! + Math.exp(as + bs * z[k]!);
+      tail[k] = t;
+      inverse += 1 / (fixed + t);
+      cost += t;
     }
-  }
-  for (let s = 0; s < stages; s++) {
-    out[s] = out[s]! / m;
-    if (meanCost !== undefined) meanCost[s] = meanCost[s]! / m;
+    out[s] = inverse / m;
+    if (meanCost !== undefined) meanCost[s] = fixed + cost / m;
   }
 }
 
