@@ -5,7 +5,7 @@
  */
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { GaussianProcess } from '../../src/gp/index.js';
-import { cholesky } from '../../src/linalg/index.js';
+import { cholesky, createWasmKernels } from '../../src/linalg/index.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -89,7 +89,18 @@ const info = (gp: GaussianProcess): string =>
       a[j * n + i] = s;
     }
   }
-  time('cholesky n=1000 (own, typed arrays)', () => cholesky(a, n), quick ? 1 : 3);
+  time('cholesky n=1000 (own, JS typed arrays)', () => cholesky(a, n), quick ? 1 : 3);
+  const kernels = createWasmKernels(n * n);
+  if (kernels !== null) {
+    time(
+      'cholesky n=1000 (own, WebAssembly SIMD, with copy-in)',
+      () => {
+        kernels.heap.set(a, 0);
+        return kernels.cholesky(0, n, 0);
+      },
+      quick ? 1 : 3,
+    );
+  }
   const m = new Matrix(n, n);
   for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m.set(i, j, a[i * n + j]!);
   timeOnce('cholesky n=1000 (ml-matrix)', () => new CholeskyDecomposition(m));
@@ -109,6 +120,14 @@ function fitFigures(n: number, d: number): void {
     `fit warm    n=${n + 1} d=${d}`,
     () => GaussianProcess.fit(x, y, { warmStart: previous.hyperparameters }),
     info,
+  );
+  time(
+    `fit warm    n=${n + 1} d=${d} (mean of 3 repeats)`,
+    () => GaussianProcess.fit(x, y, { warmStart: previous.hyperparameters }),
+    3,
+  );
+  time(`condition  n=${n + 1} d=${d} (fromHyperparameters)`, () =>
+    GaussianProcess.fromHyperparameters(x, y, warm.hyperparameters),
   );
   console.log(
     `  log marginal likelihood: cold ${cold.logMarginalLikelihood().toFixed(3)}, warm ${warm

@@ -17,6 +17,7 @@ import {
   solveLowerInPlace,
   solveLowerRowsInPlace,
   solveLowerTransposeInPlace,
+  tryRobustCholeskyWasm,
 } from '../linalg/index.js';
 import type { WasmKernels } from '../linalg/index.js';
 import { minimizeBounded } from '../optim/index.js';
@@ -36,6 +37,15 @@ const LOG_2PI = Math.log(2 * Math.PI);
 const PREDICT_BLOCK = 32;
 /** Below this many observations the JS loops are as fast as the WebAssembly kernels. */
 const WASM_MIN_POINTS = 32;
+
+/** Heap doubles a model needs: L, a block of predictions, one vector. */
+function wasmHeapSize(n: number): number {
+  return n * n + n * PREDICT_BLOCK + n;
+}
+
+function wasmSlot(kernels: WasmKernels, n: number): WasmSlot {
+  return { kernels, l: 0, v: n * n, b: n * n + n * PREDICT_BLOCK };
+}
 
 /** A model's WebAssembly kernels and the offsets (in doubles) of L, the block and one vector. */
 interface WasmSlot {
@@ -351,9 +361,13 @@ export class GaussianProcess {
     const invLengthscales = Float64Array.from(hyperparameters.lengthscales, (v) => 1 / v);
     const xs = scaleInputs(data.x, n, d, invLengthscales);
     const k = kernelMatrix(xs, n, d, hyperparameters.outputScale, hyperparameters.noise);
-    const { l, jitter } = robustCholesky(k, n);
+    // Large models factorize straight into their WebAssembly heap, where predictions read L.
+    const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n)) : null;
+    const chol = kernels === null ? robustCholesky(k, n) : tryRobustCholeskyWasm(kernels, k, n, 0);
+    if (chol === null) throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
+    const { l, jitter } = chol;
     const alpha = residualWeights(l, n, std.z, hyperparameters.mean);
-    return new GaussianProcess({
+    const model = new GaussianProcess({
       n,
       d,
       x: data.x,
@@ -369,6 +383,8 @@ export class GaussianProcess {
       alpha,
       fitInfo,
     });
+    if (kernels !== null) model.#kernels = wasmSlot(kernels, n);
+    return model;
   }
 
   /**
@@ -378,13 +394,12 @@ export class GaussianProcess {
   #wasm(): WasmSlot | null {
     if (this.#kernels === undefined) {
       const { n, l } = this.#state;
-      const kernels =
-        n >= WASM_MIN_POINTS ? createWasmKernels(n * n + n * PREDICT_BLOCK + n) : null;
+      const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n)) : null;
       if (kernels === null) {
         this.#kernels = null;
       } else {
         kernels.heap.set(l, 0);
-        this.#kernels = { kernels, l: 0, v: n * n, b: n * n + n * PREDICT_BLOCK };
+        this.#kernels = wasmSlot(kernels, n);
       }
     }
     return this.#kernels;

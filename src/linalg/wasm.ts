@@ -23,6 +23,17 @@ export interface WasmKernels {
   forward1(l: number, b: number, n: number): void;
   /** Lᵀ·x = b in place for one right-hand side at `b`. */
   backward1(l: number, b: number, n: number): void;
+  /**
+   * In-place Cholesky of the n×n matrix at `a` (lower triangle read; L written there, strict upper
+   * triangle zeroed) with `shift` added to the diagonal. False when a pivot is not finite or
+   * ≤ 1e-14 times its diagonal entry (the matrix is then partly overwritten).
+   */
+  cholesky(a: number, n: number, shift: number): boolean;
+  /**
+   * Lower triangle of A⁻¹ at `out` from the factor at `l`, using `t` (n×n, zeroed here) as
+   * scratch; the strict upper triangle of `out` is not written.
+   */
+  inverse(l: number, t: number, out: number, n: number): void;
 }
 
 /** The part of the WebAssembly JS API used here (the project's `lib` has no DOM types). */
@@ -75,13 +86,21 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     solve8(l: number, v: number, n: number): void;
     forward1(l: number, b: number, n: number): void;
     backward1(l: number, b: number, n: number): void;
+    chol(a: number, n: number, shift: number): number;
+    inv(l: number, t: number, out: number, n: number): void;
   };
+  const heap = new Float64Array(memory.buffer);
   return {
-    heap: new Float64Array(memory.buffer),
+    heap,
     solve4: (l, v, n) => exports.solve4(l * 8, v * 8, n),
     solve8: (l, v, n) => exports.solve8(l * 8, v * 8, n),
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
+    cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
+    inverse: (l, t, out, n) => {
+      heap.fill(0, t, t + n * n);
+      exports.inv(l * 8, t * 8, out * 8, n);
+    },
   };
 }
 
@@ -91,4 +110,34 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
  */
 export function setWasmEnabled(value: boolean): void {
   enabled = value;
+}
+
+/** Relative jitter levels tried in order (as in ./cholesky.ts). */
+const JITTER_LEVELS = [1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4] as const;
+
+/**
+ * `tryRobustCholesky` on WebAssembly kernels: copies the n×n matrix `a` to `offset` of the heap
+ * and factorizes it there, escalating jitter τ·mean|diag(A)| for τ = 1e-10 … 1e-4 on failure.
+ *
+ * @returns the factor (a view into the heap, valid while `kernels` lives) and the absolute
+ *   jitter, or `null` when every level failed.
+ */
+export function tryRobustCholeskyWasm(
+  kernels: WasmKernels,
+  a: Float64Array,
+  n: number,
+  offset: number,
+): { l: Float64Array; jitter: number } | null {
+  const l = kernels.heap.subarray(offset, offset + n * n);
+  l.set(a);
+  if (kernels.cholesky(offset, n, 0)) return { l, jitter: 0 };
+  let scale = 0;
+  for (let i = 0; i < n; i++) scale += Math.abs(a[i * n + i]!);
+  scale = n > 0 ? scale / n : 0;
+  if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
+  for (const tau of JITTER_LEVELS) {
+    l.set(a);
+    if (kernels.cholesky(offset, n, tau * scale)) return { l, jitter: tau * scale };
+  }
+  return null;
 }

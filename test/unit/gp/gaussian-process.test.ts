@@ -138,7 +138,7 @@ describe('GaussianProcess.fromHyperparameters', () => {
 });
 
 describe('prediction with and without the WebAssembly kernels', () => {
-  it('gives identical batch predictions and matching gradients on both paths', () => {
+  it('gives matching predictions and gradients on both paths', () => {
     const x = points(70, 4, 30);
     const y = x.map(objective);
     const hp = { lengthscales: [0.4, 0.5, 0.9, 2], outputScale: 1.2, noise: 1e-4, mean: 0 };
@@ -156,8 +156,11 @@ describe('prediction with and without the WebAssembly kernels', () => {
     } finally {
       setWasmEnabled(true);
     }
-    expect(Array.from(a.mean)).toEqual(Array.from(b.mean));
-    expect(Array.from(a.variance)).toEqual(Array.from(b.variance));
+    // The two Cholesky factorizations sum in different orders: equal to rounding.
+    for (let i = 0; i < queries.length; i++) {
+      expect(a.mean[i]).toBeCloseTo(b.mean[i]!, 12);
+      expect(a.variance[i]).toBeCloseTo(b.variance[i]!, 12);
+    }
     ga.forEach((r, i) => {
       expect(r.mean).toBeCloseTo(gb[i]!.mean, 12);
       expect(r.variance).toBeCloseTo(gb[i]!.variance, 12);
