@@ -13,6 +13,7 @@ import {
   solveLowerRowsInPlace,
   solveLowerTransposeInPlace,
   tryRobustCholesky,
+  tryRobustCholeskyWasm,
 } from '../../../src/linalg/index.js';
 
 function generator(seed: number): () => number {
@@ -275,6 +276,43 @@ describe('WebAssembly kernels', () => {
     kernels!.backward1(0, b, n);
     const backward = solveLowerTransposeInPlace(l, n, forward);
     expect(maxAbsDiff(heap.subarray(b, b + n), backward)).toBeLessThan(1e-12);
+  });
+
+  it.each([1, 3, 4, 7, 8, 13, 64, 101])(
+    'factorize and invert like the JS code (n = %i)',
+    (n) => {
+      const kernels = createWasmKernels(3 * n * n)!;
+      const a = randomSpd(n, 900 + n);
+      const { heap } = kernels;
+      heap.set(a, 0);
+      expect(kernels.cholesky(0, n, 0)).toBe(true);
+      const l = heap.slice(0, n * n);
+      expect(maxAbsDiff(l, cholesky(a, n)!)).toBeLessThan(1e-12 * n);
+      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(l[i * n + j]).toBe(0);
+      kernels.inverse(0, n * n, 2 * n * n, n);
+      const reference = inverseFromCholesky(cholesky(a, n)!, n);
+      let scale = 0;
+      for (const v of reference) scale = Math.max(scale, Math.abs(v));
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j <= i; j++) {
+          expect(Math.abs(heap[2 * n * n + i * n + j]! - reference[i * n + j]!)).toBeLessThan(1e-11 * scale);
+        }
+      }
+    },
+  );
+
+  it('escalate jitter like robustCholesky and reject what it rejects', () => {
+    const n = 8;
+    const v = Array.from({ length: n }, (_, i) => 1 + i / n);
+    const rankOne = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) rankOne[i * n + j] = v[i]! * v[j]!;
+    const kernels = createWasmKernels(n * n)!;
+    const result = tryRobustCholeskyWasm(kernels, rankOne, n, 0);
+    expect(result).not.toBeNull();
+    expect(result!.jitter).toBe(robustCholesky(rankOne, n).jitter);
+    expect(maxAbsDiff(result!.l, robustCholesky(rankOne, n).l)).toBeLessThan(1e-9);
+    expect(tryRobustCholeskyWasm(kernels, Float64Array.from([1, 2, 2, 1]), 2, 0)).toBeNull();
+    expect(tryRobustCholeskyWasm(kernels, Float64Array.from([1, 0, Number.NaN, 1]), 2, 0)).toBeNull();
   });
 
   it('can be switched off', () => {
