@@ -264,13 +264,10 @@ export class GaussianProcess {
       for (let i = 0; i < d; i++) logPrior += gammaLogDensity(LENGTHSCALE_PRIOR, theta[i]!);
       if (gradient !== null) {
         for (let i = 0; i < d; i++) {
-          gradient[i] =
-            -likelihoodGradient[i]! - gammaLogDensityDerivative(LENGTHSCALE_PRIOR, theta[i]!);
+          gradient[i] = -likelihoodGradient[i]! - gammaLogDensityDerivative(LENGTHSCALE_PRIOR, theta[i]!);
         }
-        gradient[d] =
-          -likelihoodGradient[d]! - gammaLogDensityDerivative(OUTPUT_SCALE_PRIOR, theta[d]!);
-        gradient[d + 1] =
-          -likelihoodGradient[d + 1]! - gammaLogDensityDerivative(NOISE_PRIOR, theta[d + 1]!);
+        gradient[d] = -likelihoodGradient[d]! - gammaLogDensityDerivative(OUTPUT_SCALE_PRIOR, theta[d]!);
+        gradient[d + 1] = -likelihoodGradient[d + 1]! - gammaLogDensityDerivative(NOISE_PRIOR, theta[d + 1]!);
       }
       return -(terms.value + logPrior);
     };
@@ -341,11 +338,7 @@ export class GaussianProcess {
    * @throws {RangeError} on empty data, ragged or non-finite inputs, non-finite targets, invalid
    *   hyperparameters, or when K is not positive definite even with jitter.
    */
-  static fromHyperparameters(
-    x: Points,
-    y: readonly number[],
-    hyperparameters: GPHyperparameters,
-  ): GaussianProcess {
+  static fromHyperparameters(x: Points, y: readonly number[], hyperparameters: GPHyperparameters): GaussianProcess {
     const data = readData(x, y);
     checkHyperparameters(hyperparameters, data.d);
     return GaussianProcess.#condition(data, standardize(data.y), copyHyperparameters(hyperparameters));
@@ -428,8 +421,7 @@ export class GaussianProcess {
    * @throws {RangeError} when a point does not have `dimension` coordinates.
    */
   predict(xs: Points): { mean: Float64Array; variance: Float64Array } {
-    const { n, d, xs: train, invLengthscales, l, alpha, yMean, yStd, hyperparameters } =
-      this.#state;
+    const { n, d, xs: train, invLengthscales, l, alpha, yMean, yStd, hyperparameters } = this.#state;
     const s = hyperparameters.outputScale;
     const m = hyperparameters.mean;
     const count = xs.length;
@@ -443,8 +435,7 @@ export class GaussianProcess {
     const base = wasm === null ? 0 : wasm.v;
     const group = wasm === null ? 0 : 8;
     const stride = wasm === null ? 1 : 8;
-    const offset = (q: number): number =>
-      wasm === null ? q * n : base + 8 * n * (q >> 3) + (q & 7);
+    const offset = (q: number): number => (wasm === null ? q * n : base + 8 * n * (q >> 3) + (q & 7));
     const query = new Float64Array(d * block);
     const variance2 = yStd * yStd;
     for (let start = 0; start < count; start += block) {
@@ -493,8 +484,7 @@ export class GaussianProcess {
     meanGradient: Float64Array;
     varianceGradient: Float64Array;
   } {
-    const { n, d, xs: train, invLengthscales, l, alpha, yMean, yStd, hyperparameters } =
-      this.#state;
+    const { n, d, xs: train, invLengthscales, l, alpha, yMean, yStd, hyperparameters } = this.#state;
     if (x.length !== d) throw new RangeError('point must have the model dimension');
     const s = hyperparameters.outputScale;
     const query = new Float64Array(d);

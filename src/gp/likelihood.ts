@@ -105,11 +105,7 @@ export class LikelihoodEvaluator {
    * @param gradient - when given (length d + 3), receives ∂ log p/∂(log ℓ_1..d, log s, log σ², m);
    *   the last entry is 0 when the mean is profiled.
    */
-  evaluate(
-    theta: ArrayLike<number>,
-    mean: number | null,
-    gradient: Float64Array | null,
-  ): LikelihoodTerms {
+  evaluate(theta: ArrayLike<number>, mean: number | null, gradient: Float64Array | null): LikelihoodTerms {
     const { n, d, x, xs, k, g, z } = this;
     const s = Math.exp(theta[d]!);
     const noise = Math.exp(theta[d + 1]!);
@@ -165,8 +161,7 @@ export class LikelihoodEvaluator {
       k[ra + a] = s + noise;
     }
     const wasm = this.wasm;
-    const chol =
-      wasm === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, 0);
+    const chol = wasm === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, 0);
     if (chol === null) return { value: Number.NaN, mean: mean ?? 0, jitter: Number.NaN };
     const l = chol.l;
 

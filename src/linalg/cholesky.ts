@@ -19,12 +19,7 @@
  * @returns the factor L, or `null` when a pivot is not finite or ≤ 1e-14 times its diagonal
  *   entry (A + shift·I is not numerically positive definite).
  */
-export function cholesky(
-  a: Float64Array,
-  n: number,
-  shift = 0,
-  out?: Float64Array,
-): Float64Array | null {
+export function cholesky(a: Float64Array, n: number, shift = 0, out?: Float64Array): Float64Array | null {
   const l = out ?? new Float64Array(n * n);
   if (out !== undefined) l.fill(0);
   for (let i0 = 0; i0 < n; i0 += 4) {
@@ -119,14 +114,7 @@ export function cholesky(
 const MIN_RELATIVE_PIVOT = 1e-14;
 
 /** Finishes rows i0..i0+size-1 inside their diagonal block (columns i0..i). */
-function diagonalBlock(
-  a: Float64Array,
-  l: Float64Array,
-  n: number,
-  i0: number,
-  size: number,
-  shift: number,
-): boolean {
+function diagonalBlock(a: Float64Array, l: Float64Array, n: number, i0: number, size: number, shift: number): boolean {
   for (let i = i0; i < i0 + size; i++) {
     const ri = i * n;
     for (let j = i0; j <= i; j++) {
@@ -207,11 +195,7 @@ export function solveLowerInPlace(l: Float64Array, n: number, b: Float64Array): 
  * Solves Lᵀ·x = b in place (back substitution); `b` becomes x. Column-oriented so that the
  * inner loop walks a row of `l`.
  */
-export function solveLowerTransposeInPlace(
-  l: Float64Array,
-  n: number,
-  b: Float64Array,
-): Float64Array {
+export function solveLowerTransposeInPlace(l: Float64Array, n: number, b: Float64Array): Float64Array {
   let i = n - 1;
   // Two rows of L per sweep over b: half the loads and stores of b.
   for (; i >= 1; i -= 2) {
@@ -241,12 +225,7 @@ export function choleskySolveInPlace(l: Float64Array, n: number, b: Float64Array
  * loop. Every right-hand side gets bit-identical results whatever `count` is (same summation
  * order on every path).
  */
-export function solveLowerRowsInPlace(
-  l: Float64Array,
-  n: number,
-  b: Float64Array,
-  count: number,
-): Float64Array {
+export function solveLowerRowsInPlace(l: Float64Array, n: number, b: Float64Array, count: number): Float64Array {
   let p = 0;
   for (; p + 4 <= count; p += 4) {
     const v0 = p * n;
@@ -473,12 +452,7 @@ export function inverseFromCholesky(
  * @returns the (n+1)×(n+1) factor, or `null` when d − wᵀw ≤ 1e-14·d (the new point is
  *   numerically a duplicate without enough noise); the caller then refactorizes with jitter.
  */
-export function choleskyAppend(
-  l: Float64Array,
-  n: number,
-  c: ArrayLike<number>,
-  d: number,
-): Float64Array | null {
+export function choleskyAppend(l: Float64Array, n: number, c: ArrayLike<number>, d: number): Float64Array | null {
   const w = new Float64Array(n);
   for (let i = 0; i < n; i++) w[i] = c[i]!;
   solveLowerInPlace(l, n, w);

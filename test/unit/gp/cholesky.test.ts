@@ -187,17 +187,14 @@ describe('triangular solves', () => {
     expect(maxAbsDiff(matVec(a, n, x), b)).toBeLessThan(1e-10);
   });
 
-  it.each([1, 3, 4, 5, 8, 11])(
-    'solves %i right-hand sides at once, bit-identical to one at a time',
-    (count) => {
-      const rhs = Float64Array.from({ length: count * n }, () => random() - 0.5);
-      const many = solveLowerRowsInPlace(l, n, rhs.slice(), count);
-      for (let p = 0; p < count; p++) {
-        const single = solveLowerInPlace(l, n, rhs.slice(p * n, p * n + n));
-        expect(Array.from(many.subarray(p * n, p * n + n))).toEqual(Array.from(single));
-      }
-    },
-  );
+  it.each([1, 3, 4, 5, 8, 11])('solves %i right-hand sides at once, bit-identical to one at a time', (count) => {
+    const rhs = Float64Array.from({ length: count * n }, () => random() - 0.5);
+    const many = solveLowerRowsInPlace(l, n, rhs.slice(), count);
+    for (let p = 0; p < count; p++) {
+      const single = solveLowerInPlace(l, n, rhs.slice(p * n, p * n + n));
+      expect(Array.from(many.subarray(p * n, p * n + n))).toEqual(Array.from(single));
+    }
+  });
 });
 
 describe('inverseFromCholesky', () => {
@@ -278,28 +275,25 @@ describe('WebAssembly kernels', () => {
     expect(maxAbsDiff(heap.subarray(b, b + n), backward)).toBeLessThan(1e-12);
   });
 
-  it.each([1, 3, 4, 7, 8, 13, 64, 101])(
-    'factorize and invert like the JS code (n = %i)',
-    (n) => {
-      const kernels = createWasmKernels(3 * n * n)!;
-      const a = randomSpd(n, 900 + n);
-      const { heap } = kernels;
-      heap.set(a, 0);
-      expect(kernels.cholesky(0, n, 0)).toBe(true);
-      const l = heap.slice(0, n * n);
-      expect(maxAbsDiff(l, cholesky(a, n)!)).toBeLessThan(1e-12 * n);
-      for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(l[i * n + j]).toBe(0);
-      kernels.inverse(0, n * n, 2 * n * n, n);
-      const reference = inverseFromCholesky(cholesky(a, n)!, n);
-      let scale = 0;
-      for (const v of reference) scale = Math.max(scale, Math.abs(v));
-      for (let i = 0; i < n; i++) {
-        for (let j = 0; j <= i; j++) {
-          expect(Math.abs(heap[2 * n * n + i * n + j]! - reference[i * n + j]!)).toBeLessThan(1e-11 * scale);
-        }
+  it.each([1, 3, 4, 7, 8, 13, 64, 101])('factorize and invert like the JS code (n = %i)', (n) => {
+    const kernels = createWasmKernels(3 * n * n)!;
+    const a = randomSpd(n, 900 + n);
+    const { heap } = kernels;
+    heap.set(a, 0);
+    expect(kernels.cholesky(0, n, 0)).toBe(true);
+    const l = heap.slice(0, n * n);
+    expect(maxAbsDiff(l, cholesky(a, n)!)).toBeLessThan(1e-12 * n);
+    for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(l[i * n + j]).toBe(0);
+    kernels.inverse(0, n * n, 2 * n * n, n);
+    const reference = inverseFromCholesky(cholesky(a, n)!, n);
+    let scale = 0;
+    for (const v of reference) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) {
+        expect(Math.abs(heap[2 * n * n + i * n + j]! - reference[i * n + j]!)).toBeLessThan(1e-11 * scale);
       }
-    },
-  );
+    }
+  });
 
   it('escalate jitter like robustCholesky and reject what it rejects', () => {
     const n = 8;

@@ -253,9 +253,7 @@ describe('GaussianProcess.fit', () => {
     expect(best).toBeGreaterThan(logPosteriorObjective(x, z, defaultStart));
     const warm = { lengthscales: [0.05, 3, 0.1], outputScale: 20, noise: 0.5, mean: 0 };
     const warmFit = GaussianProcess.fit(x, y, { warmStart: warm });
-    expect(logPosteriorObjective(x, z, warmFit.hyperparameters)).toBeGreaterThan(
-      logPosteriorObjective(x, z, warm),
-    );
+    expect(logPosteriorObjective(x, z, warmFit.hyperparameters)).toBeGreaterThan(logPosteriorObjective(x, z, warm));
     // A poor warm start does not trap the fit: the default start beats it and gets optimized.
     expect(logPosteriorObjective(x, z, warmFit.hyperparameters)).toBeCloseTo(best, 4);
   });
@@ -316,7 +314,10 @@ describe('bad data', () => {
     const gp = GaussianProcess.fit([[0.2, 0.7]], [4.5]);
     expect(gp.yStd).toBe(1);
     expect(gp.yMean).toBe(4.5);
-    const { mean, variance } = gp.predict([[0.2, 0.7], [0.9, 0.1]]);
+    const { mean, variance } = gp.predict([
+      [0.2, 0.7],
+      [0.9, 0.1],
+    ]);
     expect(mean[0]).toBeCloseTo(4.5, 6);
     expect(variance[0]!).toBeLessThan(variance[1]!);
   });
@@ -352,7 +353,11 @@ describe('bad data', () => {
   });
 
   it('works with exact duplicates and zero noise via jitter', () => {
-    const x = [[0.1, 0.2], [0.1, 0.2], [0.5, 0.5]];
+    const x = [
+      [0.1, 0.2],
+      [0.1, 0.2],
+      [0.5, 0.5],
+    ];
     const gp = GaussianProcess.fromHyperparameters(x, [1, 1, 2], {
       lengthscales: [0.5, 0.5],
       outputScale: 1,
@@ -378,18 +383,16 @@ describe('bad data', () => {
     expect(() => GaussianProcess.fit([[0.1, 0.2], [0.3]], [1, 2])).toThrow(
       new RangeError('all points must have the same dimension'),
     );
-    expect(() => GaussianProcess.fit([[0.1], [0.3]], [1])).toThrow(
-      new RangeError('x and y must have the same length'),
-    );
+    expect(() => GaussianProcess.fit([[0.1], [0.3]], [1])).toThrow(new RangeError('x and y must have the same length'));
     expect(() => GaussianProcess.fit([[0.1], [Number.NaN]], [1, 2])).toThrow(new RangeError('x must be finite'));
   });
 
   it('rejects invalid hyperparameters and queries of the wrong dimension', () => {
     const x = points(4, 3, 17);
     const y = x.map(objective);
-    expect(() =>
-      GaussianProcess.fromHyperparameters(x, y, { ...HP3, lengthscales: [0.3, -1, 1] }),
-    ).toThrow(new RangeError('lengthscales must be positive'));
+    expect(() => GaussianProcess.fromHyperparameters(x, y, { ...HP3, lengthscales: [0.3, -1, 1] })).toThrow(
+      new RangeError('lengthscales must be positive'),
+    );
     expect(() => GaussianProcess.fromHyperparameters(x, y, { ...HP3, outputScale: 0 })).toThrow(
       new RangeError('outputScale must be positive'),
     );

@@ -40,9 +40,9 @@ interface ReferenceCase {
   };
 }
 
-const fixture = JSON.parse(
-  readFileSync(new URL('../../fixtures/gp/reference.json', import.meta.url), 'utf8'),
-) as { cases: ReferenceCase[] };
+const fixture = JSON.parse(readFileSync(new URL('../../fixtures/gp/reference.json', import.meta.url), 'utf8')) as {
+  cases: ReferenceCase[];
+};
 
 /** |a − b| ≤ abs + rel·|b| */
 function expectClose(actual: number, expected: number, rel: number, abs = 0): void {
@@ -101,9 +101,7 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))('reference case %s
       const gradScale = Math.max(1, ...c.meanGradient[p]!.map(Math.abs));
       c.meanGradient[p]!.forEach((g, i) => expectClose(r.meanGradient[i]!, g, 1e-5, 1e-6 * gradScale));
       const varScale = Math.max(1e-3 * scale, ...c.varianceGradient[p]!.map(Math.abs));
-      c.varianceGradient[p]!.forEach((g, i) =>
-        expectClose(r.varianceGradient[i]!, g, 1e-5, 1e-5 * varScale),
-      );
+      c.varianceGradient[p]!.forEach((g, i) => expectClose(r.varianceGradient[i]!, g, 1e-5, 1e-5 * varScale));
     });
   });
 
@@ -114,9 +112,7 @@ describe.each(fixture.cases.map((c) => [c.name, c] as const))('reference case %s
       const objective = logPosteriorObjective(c.x, c.z, fitted.hyperparameters);
       expect(objective).toBeGreaterThan(map.logPosterior - 1e-5);
       // Same optimum (these small problems have a single dominant mode).
-      map.lengthscales.forEach((l, i) =>
-        expectClose(fitted.hyperparameters.lengthscales[i]!, l, 2e-2),
-      );
+      map.lengthscales.forEach((l, i) => expectClose(fitted.hyperparameters.lengthscales[i]!, l, 2e-2));
       expectClose(fitted.hyperparameters.outputScale, map.outputScale, 2e-2);
       expectClose(fitted.hyperparameters.mean, map.mean, 2e-2, 1e-3);
     });
