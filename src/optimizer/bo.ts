@@ -232,12 +232,8 @@ export class Acquisition {
     return -value;
   }
 
-  /**
-   * Log inverse-cost terms for many points at once: out[j·S' + δ] = log E[1/C_δ(x_j)] for every
-   * δ (S' = number of cost models), and the MC mean cost likewise. Costs of stages ≥ δ only read
-   * the stage's own dims, so one table serves every prefix whose pinned stages precede them.
-   */
-  costTable(points: readonly Float64Array[]): { logInverse: Float64Array; meanCost: Float64Array } {
+  /** Cost-model means a and standard deviations b at many points, row-major count × S'. */
+  stagePredictions(points: readonly Float64Array[]): { a: Float64Array; b: Float64Array } {
     const count = points.length;
     const s = this.stageCount;
     const a = new Float64Array(count * s);
@@ -249,15 +245,85 @@ export class Acquisition {
         b[j * s + k] = pred.sd[j]!;
       }
     });
-    const logInverse = new Float64Array(count * s);
-    const meanCost = new Float64Array(count * s);
+    return { a, b };
+  }
+
+  /**
+   * Exact MC terms of the given rows: logInverse[j·S' + δ] = log E[1/C_δ(x_j)] for every δ
+   * (S' = number of cost models), and the MC mean cost likewise. Costs of stages ≥ δ only read the
+   * stage's own dims, so one row serves every prefix whose pinned stages precede them.
+   */
+  fillCostRows(
+    predictions: { a: Float64Array; b: Float64Array },
+    rows: Iterable<number>,
+    logInverse: Float64Array,
+    meanCost: Float64Array,
+  ): void {
+    const s = this.stageCount;
     const eps = this.kind === 'stage' ? this.epsilon : 0;
-    for (let j = 0; j < count; j++) {
+    const tail = new Float64Array(this.z.length);
+    for (const j of rows) {
       const out = logInverse.subarray(j * s, (j + 1) * s);
-      inverseCostsByPrefix(a.subarray(j * s, (j + 1) * s), b.subarray(j * s, (j + 1) * s), eps, this.z, out, meanCost.subarray(j * s, (j + 1) * s));
+      const { a, b } = predictions;
+      inverseCostsByPrefix(a.subarray(j * s, (j + 1) * s), b.subarray(j * s, (j + 1) * s), eps, this.z, out, meanCost.subarray(j * s, (j + 1) * s), tail);
       for (let k = 0; k < s; k++) out[k] = Math.log(out[k]!);
     }
+  }
+
+  /**
+   * Bounds on every row's log E[1/C_δ] from the extreme draws: with b ≥ 0 every draw's cost lies
+   * between the costs at z_min and z_max, and so does the MC mean of 1/C. Cheap (S' exps per
+   * bound) and rigorous for the MC estimate itself, not just its expectation.
+   */
+  costBounds(predictions: { a: Float64Array; b: Float64Array }, count: number): { lower: Float64Array; upper: Float64Array } {
+    const s = this.stageCount;
+    let zMin = Number.POSITIVE_INFINITY;
+    let zMax = Number.NEGATIVE_INFINITY;
+    for (const v of this.z) {
+      zMin = Math.min(zMin, v);
+      zMax = Math.max(zMax, v);
+    }
+    const eps = this.kind === 'stage' ? this.epsilon : 0;
+    const lower = new Float64Array(count * s);
+    const upper = new Float64Array(count * s);
+    const { a, b } = predictions;
+    for (let j = 0; j < count; j++) {
+      let cheap = 0;
+      let dear = 0;
+      for (let k = s - 1; k >= 0; k--) {
+        cheap += Math.exp(a[j * s + k]! + b[j * s + k]! * zMin);
+        dear += Math.exp(a[j * s + k]! + b[j * s + k]! * zMax);
+        upper[j * s + k] = -Math.log(k * eps + cheap);
+        lower[j * s + k] = -Math.log(k * eps + dear);
+      }
+    }
+    return { lower, upper };
+  }
+
+  /** Exact cost table of every point (small batches: refined candidates, predictions). */
+  costTable(points: readonly Float64Array[]): { logInverse: Float64Array; meanCost: Float64Array } {
+    const s = this.stageCount;
+    const logInverse = new Float64Array(points.length * s);
+    const meanCost = new Float64Array(points.length * s);
+    this.fillCostRows(this.stagePredictions(points), points.keys(), logInverse, meanCost);
     return { logInverse, meanCost };
+  }
+
+  /** log EI at many points under `model`. */
+  logEI(points: readonly Float64Array[], model: GaussianProcess): Float64Array {
+    const { mean, variance } = model.predict(points);
+    const out = new Float64Array(points.length);
+    for (let j = 0; j < points.length; j++) {
+      const sd = Math.sqrt(Math.max(variance[j]!, 0));
+      const value = sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
+      out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
+    }
+    return out;
+  }
+
+  /** Column of the cost table that prefix length δ reads. */
+  column(delta: number): number {
+    return this.firstRun(delta);
   }
 
   /** α at many points (all with the same prefix length δ) given their cost table rows. */
@@ -365,48 +431,106 @@ export function boSuggest(
     raw = [];
     for (let j = 0; j < settings.rawSamples; j++) raw.push(encoding.snap(u.subarray(j * d, (j + 1) * d)));
   }
-  const table = acquisition.usesCost ? acquisition.costTable(raw) : null;
   const tTable = performance.now();
 
-  // Pass 1: score every raw point under every prefix.
+  // Pass 1: log EI of every raw point under every prefix, then the cost term. The MC cost term
+  // (S'·M exps per raw point) is computed exactly only for raw points that can still matter:
+  // those whose upper bound of α reaches the K-th best lower bound overall (K = |P| + restarts)
+  // or the best lower bound of a prefix. Every other pair provably ranks below all refinement
+  // starts and below the winner, so the outcome equals the full computation; such pairs are kept
+  // as inexact fallbacks scored by their upper bound.
   interface Scored {
     readonly prefix: Prefix;
     readonly points: Float64Array[];
+    readonly rows: number[];
     readonly scores: Float64Array;
-    readonly ranking: number[];
+    readonly exact: Uint8Array;
+    ranking: number[];
   }
   const scored: Scored[] = [];
-  const candidates: Candidate[] = [];
-  let order = 0;
   const t0 = performance.now();
   for (const prefix of pool) {
     const pe = prefix.pinnedEnd;
-    let points: Float64Array[];
-    let pinnedRows: number[] | null = null;
+    let rows: number[];
     if (enumerated) {
       // Only the enumerated configurations that already carry this prefix.
-      const rows: number[] = [];
+      rows = [];
       raw.forEach((x, j) => {
         for (let i = 0; i < pe; i++) if (x[i] !== prefix.encoded[i]) return;
         rows.push(j);
       });
-      pinnedRows = rows;
-      points = rows.map((j) => raw[j]!);
     } else {
-      points = raw.map((x) => {
-        const c = x.slice();
-        c.set(prefix.encoded, 0);
-        return c;
+      rows = raw.map((_, j) => j);
+    }
+    if (rows.length === 0) continue;
+    const points = rows.map((j) => {
+      const c = raw[j]!.slice();
+      c.set(prefix.encoded, 0);
+      return c;
+    });
+    const scores = acquisition.logEI(points, screening);
+    scored.push({ prefix, points, rows, scores, exact: new Uint8Array(rows.length).fill(1), ranking: [] });
+  }
+  let costRows = 0;
+  if (acquisition.usesCost) {
+    const width = costs.length;
+    const predictions = acquisition.stagePredictions(raw);
+    const logInverse = new Float64Array(raw.length * width);
+    const meanCost = new Float64Array(raw.length * width);
+    const needed = new Set<number>();
+    if (enumerated) {
+      raw.forEach((_, j) => needed.add(j));
+    } else {
+      const bounds = acquisition.costBounds(predictions, raw.length);
+      const eta = acquisition.eta;
+      const lowerAll: number[] = [];
+      const prefixBest: number[] = [];
+      for (const entry of scored) {
+        const column = acquisition.column(entry.prefix.delta);
+        let best = Number.NEGATIVE_INFINITY;
+        entry.rows.forEach((j, r) => {
+          const lb = entry.scores[r]! + eta * bounds.lower[j * width + column]!;
+          lowerAll.push(lb);
+          best = Math.max(best, lb);
+        });
+        prefixBest.push(best);
+      }
+      const k = Math.min(lowerAll.length, pool.length + settings.restarts);
+      const kth = lowerAll.sort((p, q) => q - p)[k - 1] ?? Number.NEGATIVE_INFINITY;
+      scored.forEach((entry, e) => {
+        const threshold = Math.min(kth, prefixBest[e]!);
+        const column = acquisition.column(entry.prefix.delta);
+        entry.rows.forEach((j, r) => {
+          if (entry.scores[r]! + eta * bounds.upper[j * width + column]! >= threshold) needed.add(j);
+        });
+      });
+      for (const entry of scored) {
+        const column = acquisition.column(entry.prefix.delta);
+        entry.rows.forEach((j, r) => {
+          if (!needed.has(j)) {
+            entry.scores[r] = entry.scores[r]! + eta * bounds.upper[j * width + column]!;
+            entry.exact[r] = 0;
+          }
+        });
+      }
+    }
+    acquisition.fillCostRows(predictions, needed, logInverse, meanCost);
+    costRows = needed.size;
+    for (const entry of scored) {
+      const column = acquisition.column(entry.prefix.delta);
+      entry.rows.forEach((j, r) => {
+        if (entry.exact[r] === 1) entry.scores[r] = entry.scores[r]! + acquisition.eta * logInverse[j * width + column]!;
       });
     }
-    if (points.length === 0) continue;
-    // Rows of the cost table: enumerated points keep their own index, Sobol points share it.
-    const rowTable =
-      table === null || pinnedRows === null ? table : { logInverse: selectRows(table.logInverse, pinnedRows, costs.length) };
-    const scores = acquisition.score(points, prefix.delta, rowTable, screening);
-    const ranking = Array.from(scores.keys()).sort((p, q) => scores[q]! - scores[p]! || p - q);
-    for (const j of ranking) candidates.push({ prefix, x: points[j]!, value: scores[j]!, order: order++, exact: exactScreen });
-    scored.push({ prefix, points, scores, ranking });
+  }
+  const candidates: Candidate[] = [];
+  let order = 0;
+  for (const entry of scored) {
+    const { scores, exact } = entry;
+    entry.ranking = Array.from(scores.keys()).sort((p, q) => exact[q]! - exact[p]! || scores[q]! - scores[p]! || p - q);
+    for (const r of entry.ranking) {
+      candidates.push({ prefix: entry.prefix, x: entry.points[r]!, value: scores[r]!, order: order++, exact: exactScreen && exact[r] === 1 });
+    }
   }
   const tRaw = performance.now() - t0;
 
@@ -455,7 +579,7 @@ export function boSuggest(
     for (let k = 0; k < free.length; k++) base[freeIdx[k]!] = result.x[k]!;
     const snapped = encoding.snap(base);
     snapped.set(prefix.encoded, 0);
-    const t = table === null ? null : acquisition.costTable([snapped]);
+    const t = acquisition.usesCost ? acquisition.costTable([snapped]) : null;
     const value = acquisition.score([snapped], prefix.delta, t)[0]!;
     candidates.push({ prefix, x: snapped, value, order: order++, exact: true });
   }
@@ -510,7 +634,8 @@ export function boSuggest(
       costJitterMax: costs.reduce((m, c) => Math.max(m, c.jitter), 0),
       fitObjectiveMs: tObjective - started,
       fitCostMs: tCosts - tObjective,
-      costTableMs: tTable - tCosts,
+      costRows,
+      setupMs: tTable - tCosts,
       rawScoreMs: tRaw,
       localOptMs: tLocal,
       totalMs: finished - started,
@@ -519,10 +644,5 @@ export function boSuggest(
   };
 }
 
-function selectRows(values: Float64Array, rows: readonly number[], width: number): Float64Array {
-  const out = new Float64Array(rows.length * width);
-  rows.forEach((row, k) => out.set(values.subarray(row * width, (row + 1) * width), k * width));
-  return out;
-}
 
 export type { GPHyperparameters };

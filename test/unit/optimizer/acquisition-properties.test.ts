@@ -186,3 +186,23 @@ describe('screening subset', () => {
     for (let v = 90; v < 100; v++) expect(kept.has(v)).toBe(true);
   });
 });
+
+describe('cost bounds used to skip hopeless raw points', () => {
+  it('bracket the exact MC log E[1/C_δ] of every row and prefix length', () => {
+    const rng = createRandom(21);
+    const models = [
+      new GaussianProcessCostModel(0, 1, costGp),
+      new ConstantCostModel(1, 1, 0.3, 0),
+      new GaussianProcessCostModel(1, 2, costGp),
+    ];
+    const acquisition = new Acquisition(objective, objective, 1, models, 'stage', 1, 0.1, z);
+    const points = Array.from({ length: 50 }, () => Float64Array.of(rng.next(), rng.next()));
+    const predictions = acquisition.stagePredictions(points);
+    const bounds = acquisition.costBounds(predictions, points.length);
+    const exact = acquisition.costTable(points);
+    for (let i = 0; i < exact.logInverse.length; i++) {
+      expect(bounds.lower[i]).toBeLessThanOrEqual(exact.logInverse[i]! + 1e-12);
+      expect(bounds.upper[i]).toBeGreaterThanOrEqual(exact.logInverse[i]! - 1e-12);
+    }
+  });
+});
