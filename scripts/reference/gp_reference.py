@@ -236,6 +236,12 @@ def main():
     cases.append(case("2d-noiseless", x, y, {"lengthscales": [0.6, 0.5], "outputScale": 2.0, "noise": 1e-8, "mean": 0.0},
                       np.vstack([x[:3], rng.uniform(size=(3, 2))])))
 
+    # Large enough (n ≥ 32) for the WebAssembly Cholesky, inverse and solves in src/gp.
+    x = rng.uniform(size=(40, 4))
+    y = np.sin(4 * x[:, 0]) * np.cos(3 * x[:, 1]) + 0.5 * x[:, 2] + 0.02 * rng.normal(size=40)
+    cases.append(case("4d-n40", x, y, {"lengthscales": [0.3, 0.4, 1.5, 3.0], "outputScale": 1.1, "noise": 2e-3, "mean": 0.0},
+                      rng.uniform(size=(13, 4)), fit=True))
+
     data = {
         "generator": "scripts/reference/gp_reference.py",
         "numpy": np.__version__,

@@ -171,6 +171,25 @@ describe('prediction with and without the WebAssembly kernels', () => {
     });
   });
 
+  it.each([10, 50])('predicts nothing for no points and NaN for a NaN coordinate (n = %i)', (n) => {
+    const x = points(n, 2, 33);
+    const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), {
+      lengthscales: [0.4, 0.5],
+      outputScale: 1,
+      noise: 1e-3,
+      mean: 0,
+    });
+    const empty = gp.predict([]);
+    expect(empty.mean.length).toBe(0);
+    expect(empty.variance.length).toBe(0);
+    const { mean, variance } = gp.predict([[0.5, Number.NaN], [0.2, 0.3], ...points(9, 2, 34)]);
+    expect(Number.isNaN(mean[0]!)).toBe(true);
+    expect(Number.isNaN(variance[0]!)).toBe(true);
+    // The other points of the same block are unaffected.
+    expect(mean[1]).toBe(gp.predict([[0.2, 0.3]]).mean[0]);
+    for (let i = 1; i < 11; i++) expect(Number.isFinite(variance[i]!)).toBe(true);
+  });
+
   it('survives many models (each with its own WebAssembly memory)', () => {
     const x = points(40, 2, 32);
     const y = x.map(objective);
