@@ -31,27 +31,36 @@ export function formatResult(result: StudyResult, stageNames?: readonly string[]
   return lines.join('\n');
 }
 
-/** A progress bar over the study's budget, polling its progress query until it finishes. */
-export async function watchStudy(client: Client, studyId: string, options: { intervalMs?: number; isDone?: () => boolean } = {}): Promise<void> {
+/**
+ * Follows a study until it finishes: a progress bar over its budget on a terminal, one line per
+ * finished trial otherwise (logs, CI). Polls the progress query.
+ */
+export async function watchStudy(client: Client, studyId: string, options: { intervalMs?: number } = {}): Promise<void> {
+  const interactive = process.stdout.isTTY === true;
   const bar = new SingleBar(
     { format: ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | reused {reused} | best {best}', hideCursor: true },
     Presets.shades_classic,
   );
   let started = false;
+  let reportedTrials = 0;
   for (;;) {
     const progress = await getStudyProgress(client, studyId);
-    const payload = {
-      trials: progress.trials,
-      reused: progress.reusedTrials,
-      best: progress.best === null ? '-' : progress.best.objective.toPrecision(5),
-    };
-    const value = Math.min(progress.budget, Number(progress.spent.toFixed(1)));
-    if (!started) {
-      bar.start(progress.budget, value, payload);
+    const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
+    if (interactive) {
+      const payload = { trials: progress.trials, reused: progress.reusedTrials, best };
+      const value = Math.min(progress.budget, Number(progress.spent.toFixed(1)));
+      if (!started) bar.start(progress.budget, value, payload);
+      else bar.update(value, payload);
       started = true;
-    } else bar.update(value, payload);
+    } else if (progress.trials > reportedTrials) {
+      reportedTrials = progress.trials;
+      console.log(
+        `  ${progress.trials} trials, ${progress.reusedTrials} reused a cached prefix; ` +
+          `budget ${progress.spent.toFixed(1)}/${progress.budget}; best ${best}`,
+      );
+    }
     if (progress.status !== 'running') break;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }
-  bar.stop();
+  if (started) bar.stop();
 }

@@ -101,5 +101,20 @@ export function studyCommand(): Command {
       }
     },
   );
+  withEndpoint(study.command('list').description('studies on the server, newest first').option('--limit <n>', 'at most this many', Number, 20)).action(
+    async (options: EndpointFlags & { limit: number }) => {
+      const { client, close } = await connectClient(options);
+      try {
+        let shown = 0;
+        for await (const execution of client.workflow.list({ query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'" })) {
+          if (shown++ >= options.limit) break;
+          console.log(`${execution.workflowId}  ${execution.status.name.toLowerCase()}  started ${execution.startTime.toISOString()}`);
+        }
+        if (shown === 0) console.log('no studies yet');
+      } finally {
+        await close();
+      }
+    },
+  );
   return study;
 }

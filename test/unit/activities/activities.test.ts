@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import { createActivities, type RunStageInput } from '../../../activities/index.js';
 import { stageKeys } from '../../../src/core/keys.js';
@@ -35,6 +36,9 @@ function input(index: number, implementation = identities[index]!.name): RunStag
   };
 }
 
+// Failures are the point of several tests here; don't log them as warnings.
+const quiet = new DefaultLogger('ERROR');
+
 /** MockActivityEnvironment.run with the activity's own return type. */
 function run<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
   return env.run(fn, ...args) as Promise<R>;
@@ -44,7 +48,7 @@ function setup() {
   const store = new MemoryObjectStore();
   let now = 1_000_000;
   const activities = createActivities({ store, stages, clock: () => (now += 250) });
-  return { store, activities, env: new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }) };
+  return { store, activities, env: new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }, { logger: quiet }) };
 }
 
 describe('runStage', () => {
@@ -118,7 +122,7 @@ describe('suggestNext', () => {
         throw new RangeError('space must have at least one stage');
       },
     });
-    const failure = await run(new MockActivityEnvironment(), activities.suggestNext, {
+    const failure = await run(new MockActivityEnvironment({}, { logger: quiet }), activities.suggestNext, {
       space: [],
       history: [],
       budget: { total: 1, spent: 0 },
