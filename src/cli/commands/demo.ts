@@ -42,8 +42,11 @@ export function demoCommand(): Command {
       const { client, close } = await connectClient({});
       try {
         const studyId = `${spec.name}-demo-${timestamp()}`;
+        const base = syntheticStudyConfig(spec);
         const config = syntheticStudyConfig(spec, {
           name: `${spec.name}-demo`,
+          // A fresh stage cache per demo run, so the reuse it shows is this study's own.
+          pipeline: { ...base.pipeline, id: studyId },
           seed: options.seed,
           ...(options.budget === undefined ? {} : { budget: options.budget }),
           optimizer: { method: options.method, warmup: spec.warmup, epsilon: spec.epsilon },
