@@ -112,7 +112,11 @@ export const initialStudyState: StudyState = { trials: [], spent: 0, stopRequest
  * `ranCosts[i]` is the cost of stage `cachedPrefix + i` (shorter when the trial failed).
  */
 export function trialCharge(cachedPrefix: number, epsilon: number, ranCosts: readonly number[]): number {
-  return cachedPrefix * epsilon + ranCosts.reduce((sum, cost) => sum + cost, 0);
+  // Summed in stage order starting from the retrieval cost, exactly as the in-process benchmark
+  // runner does, so both give bit-identical charges (and so identical trial sequences).
+  let charge = cachedPrefix * epsilon;
+  for (const cost of ranCosts) charge += cost;
+  return charge;
 }
 
 /** The best completed trial for the direction, earliest first on ties; `null` if none. */
