@@ -51,21 +51,33 @@ const PREDICT_BLOCK = 32;
 /** Below this many observations the JS loops are as fast as the WebAssembly kernels. */
 const WASM_MIN_POINTS = 32;
 
-/** Heap doubles a model needs: L, a block of predictions, one vector. */
-function wasmHeapSize(n: number): number {
-  return n * n + n * PREDICT_BLOCK + n;
+/** Heap doubles a model needs: L, a block of k* rows, one vector, scaled inputs, a query block. */
+function wasmHeapSize(n: number, d: number): number {
+  return n * n + n * PREDICT_BLOCK + n + n * d + d * PREDICT_BLOCK;
 }
 
-function wasmSlot(kernels: WasmKernels, n: number): WasmSlot {
-  return { kernels, l: 0, v: n * n, b: n * n + n * PREDICT_BLOCK };
+/** Lays out a model's heap (L is already at 0 or copied there by the caller) and copies X/ℓ in. */
+function wasmSlot(kernels: WasmKernels, n: number, d: number, xs: Float64Array): WasmSlot {
+  const v = n * n;
+  const b = v + n * PREDICT_BLOCK;
+  const x = b + n;
+  kernels.heap.set(xs, x);
+  return { kernels, l: 0, v, b, x, q: x + n * d };
 }
 
-/** A model's WebAssembly kernels and the offsets (in doubles) of L, the block and one vector. */
+/** A model's WebAssembly kernels and the offsets (in doubles) of its heap regions. */
 interface WasmSlot {
   readonly kernels: WasmKernels;
+  /** Cholesky factor, n×n. */
   readonly l: number;
+  /** k* rows of a prediction block, groups of eight interleaved (PREDICT_BLOCK × n). */
   readonly v: number;
+  /** One vector of length n. */
   readonly b: number;
+  /** Training inputs divided by the lengthscales, n×d. */
+  readonly x: number;
+  /** Query block, groups of eight stored dimension-major (PREDICT_BLOCK × d). */
+  readonly q: number;
 }
 
 /** Kernel and likelihood hyperparameters, all in standardized-target units. */
@@ -368,7 +380,7 @@ export class GaussianProcess {
     const xs = scaleInputs(data.x, n, d, invLengthscales);
     const k = kernelMatrix(xs, n, d, hyperparameters.outputScale, hyperparameters.noise);
     // Large models factorize straight into their WebAssembly heap, where predictions read L.
-    const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n)) : null;
+    const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n, d)) : null;
     const chol = kernels === null ? robustCholesky(k, n) : tryRobustCholeskyWasm(kernels, k, n, 0);
     if (chol === null) throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
     const { l, jitter } = chol;
@@ -389,7 +401,7 @@ export class GaussianProcess {
       alpha,
       fitInfo,
     });
-    if (kernels !== null) model.#kernels = wasmSlot(kernels, n);
+    if (kernels !== null) model.#kernels = wasmSlot(kernels, n, d, xs);
     return model;
   }
 
@@ -399,13 +411,13 @@ export class GaussianProcess {
    */
   #wasm(): WasmSlot | null {
     if (this.#kernels === undefined) {
-      const { n, l } = this.#state;
-      const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n)) : null;
+      const { n, d, l, xs } = this.#state;
+      const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n, d)) : null;
       if (kernels === null) {
         this.#kernels = null;
       } else {
         kernels.heap.set(l, 0);
-        this.#kernels = wasmSlot(kernels, n);
+        this.#kernels = wasmSlot(kernels, n, d, xs);
       }
     }
     return this.#kernels;
@@ -446,7 +458,6 @@ export class GaussianProcess {
     // or in a JS buffer (one row per query point).
     const kv = wasm === null ? new Float64Array(n * block) : wasm.kernels.heap;
     const base = wasm === null ? 0 : wasm.v;
-    const group = wasm === null ? 0 : 8;
     const stride = wasm === null ? 1 : 8;
     const offset = (q: number): number => (wasm === null ? q * n : base + 8 * n * (q >> 3) + (q & 7));
     const query = new Float64Array(d * block);
@@ -458,7 +469,20 @@ export class GaussianProcess {
         if (point.length !== d) throw new RangeError('points must have the model dimension');
         for (let i = 0; i < d; i++) query[q * d + i] = point[i]! * invLengthscales[i]!;
       }
-      crossKernel(query, b, train, n, d, s, kv, base, group);
+      if (wasm === null) {
+        crossKernel(query, b, train, n, d, s, kv);
+      } else {
+        // Queries dimension-major per group of eight (unused lanes 0), then SIMD covariances.
+        const heap = wasm.kernels.heap;
+        for (let g = 0; g < b; g += 8) {
+          const qg = wasm.q + g * d;
+          for (let p = 0; p < 8; p++) {
+            const q = g + p;
+            for (let i = 0; i < d; i++) heap[qg + 8 * i + p] = q < b ? query[q * d + i]! : 0;
+          }
+          wasm.kernels.cross8(qg, wasm.x, base + 8 * n * (g >> 3), n, d, s);
+        }
+      }
       for (let q = 0; q < b; q++) {
         const o = offset(q);
         let mu = 0;
@@ -782,12 +806,10 @@ function kernelMatrix(xs: Float64Array, n: number, d: number, s: number, noise: 
 }
 
 /**
- * k(x*_q, x_j) for `count` scaled query points (row-major count×d) against n scaled training
- * points, written to out[offset(q) + j·stride]: row-major rows (`group` 0: offset q·n,
- * stride 1) or the interleaved groups that the WebAssembly solve reads (offset
- * group·n·⌊q/group⌋ + q mod group, stride `group`), both after `base`. Four query points share each training point, giving four
- * independent accumulation chains; each r² is summed over i in the same order on every path, so
- * a point's kernel row does not depend on how many points are predicted with it.
+ * out[q·n + j] = k(x*_q, x_j) for `count` scaled query points (row-major count×d) against n
+ * scaled training points. Four query points share each training point, giving four independent
+ * accumulation chains; each r² is summed over i in the same order on every path, so a point's
+ * kernel row does not depend on how many points are predicted with it.
  */
 function crossKernel(
   query: Float64Array,
@@ -797,22 +819,17 @@ function crossKernel(
   d: number,
   s: number,
   out: Float64Array,
-  base: number,
-  group: number,
 ): void {
-  const stride = group === 0 ? 1 : group;
-  const offset = (q: number): number =>
-    group === 0 ? base + q * n : base + group * n * Math.floor(q / group) + (q % group);
   let q = 0;
   for (; q + 4 <= count; q += 4) {
     const q0 = q * d;
     const q1 = q0 + d;
     const q2 = q1 + d;
     const q3 = q2 + d;
-    const o0 = offset(q);
-    const o1 = offset(q + 1);
-    const o2 = offset(q + 2);
-    const o3 = offset(q + 3);
+    const o0 = q * n;
+    const o1 = o0 + n;
+    const o2 = o1 + n;
+    const o3 = o2 + n;
     for (let j = 0; j < n; j++) {
       const xj = j * d;
       let r0 = 0;
@@ -830,16 +847,15 @@ function crossKernel(
         r2 += t2 * t2;
         r3 += t3 * t3;
       }
-      const js = j * stride;
-      out[o0 + js] = matern52(s, r0);
-      out[o1 + js] = matern52(s, r1);
-      out[o2 + js] = matern52(s, r2);
-      out[o3 + js] = matern52(s, r3);
+      out[o0 + j] = matern52(s, r0);
+      out[o1 + j] = matern52(s, r1);
+      out[o2 + j] = matern52(s, r2);
+      out[o3 + j] = matern52(s, r3);
     }
   }
   for (; q < count; q++) {
     const q0 = q * d;
-    const o0 = offset(q);
+    const o0 = q * n;
     for (let j = 0; j < n; j++) {
       const xj = j * d;
       let r0 = 0;
@@ -847,7 +863,7 @@ function crossKernel(
         const t0 = query[q0 + i]! - train[xj + i]!;
         r0 += t0 * t0;
       }
-      out[o0 + j * stride] = matern52(s, r0);
+      out[o0 + j] = matern52(s, r0);
     }
   }
 }

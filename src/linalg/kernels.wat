@@ -283,6 +283,75 @@
     (if (i32.eqz (local.get $i))
       (then (f64.store (local.get $b) (f64.div (f64.load (local.get $b)) (f64.load (local.get $l))))))
   )
+
+  ;; expv(y): e^y lane-wise for y ≤ 0 (y < −700 gives e^−700 ≈ 1e−304 instead of a smaller value:
+  ;; negligible next to kernel values). y = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2),
+  ;; e^r by its Taylor polynomial to degree 13 (truncation < 1e−17), times 2^k built in the
+  ;; exponent bits. Within a few ulp of Math.exp.
+  (func $expv (param $y v128) (result v128)
+    (local $k v128) (local $r v128)
+    (local.set $y (f64x2.max (local.get $y) (f64x2.splat (f64.const -700))))
+    (local.set $k (f64x2.nearest (f64x2.mul (local.get $y) (f64x2.splat (f64.const 1.4426950408889634)))))
+    (local.set $r (f64x2.sub
+      (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0.6931471803691238))))
+      (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.9082149292705877e-10)))))
+    (f64x2.mul
+      (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r)) (f64x2.splat (f64.const 2.08767569878681e-09))) (local.get $r)) (f64x2.splat (f64.const 2.505210838544172e-08))) (local.get $r)) (f64x2.splat (f64.const 2.755731922398589e-07))) (local.get $r)) (f64x2.splat (f64.const 2.7557319223985893e-06))) (local.get $r)) (f64x2.splat (f64.const 2.48015873015873e-05))) (local.get $r)) (f64x2.splat (f64.const 0.0001984126984126984))) (local.get $r)) (f64x2.splat (f64.const 0.001388888888888889))) (local.get $r)) (f64x2.splat (f64.const 0.008333333333333333))) (local.get $r)) (f64x2.splat (f64.const 0.041666666666666664))) (local.get $r)) (f64x2.splat (f64.const 0.16666666666666666))) (local.get $r)) (f64x2.splat (f64.const 0.5))) (local.get $r)) (f64x2.splat (f64.const 1))) (local.get $r)) (f64x2.splat (f64.const 1)))
+      (i64x2.shl
+        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))
+        (i32.const 52))))
+
+  ;; cross8(q, x, out, n, d, s): Matérn-5/2 covariances of 8 query points against n training
+  ;; points. q: the queries dimension-major (q + 8i + p), x: training points row-major (x + dj + i),
+  ;; both scaled by the lengthscales; out + 8j + p receives s·(1 + √5·r + 5r²/3)·e^(−√5·r).
+  (func (export "cross8") (param $q i32) (param $x i32) (param $out i32) (param $n i32) (param $d i32) (param $s f64)
+    (local $j i32) (local $i i32) (local $px i32) (local $pq i32) (local $qe i32) (local $po i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $xv v128) (local $t v128)
+    (local $sv v128) (local $r v128) (local $r2 v128)
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $px (local.get $x))
+    (local.set $po (local.get $out))
+    (local.set $qe (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 6))))
+    (block $jd (loop $jl
+      (br_if $jd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $a0 (f64x2.splat (f64.const 0)))
+      (local.set $a1 (f64x2.splat (f64.const 0)))
+      (local.set $a2 (f64x2.splat (f64.const 0)))
+      (local.set $a3 (f64x2.splat (f64.const 0)))
+      (local.set $pq (local.get $q))
+      (block $id (loop $il
+        (br_if $id (i32.ge_u (local.get $pq) (local.get $qe)))
+        (local.set $xv (f64x2.splat (f64.load (local.get $px))))
+        (local.set $t (f64x2.sub (v128.load (local.get $pq)) (local.get $xv)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $t) (local.get $t))))
+        (local.set $t (f64x2.sub (v128.load offset=16 (local.get $pq)) (local.get $xv)))
+        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $t) (local.get $t))))
+        (local.set $t (f64x2.sub (v128.load offset=32 (local.get $pq)) (local.get $xv)))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $t) (local.get $t))))
+        (local.set $t (f64x2.sub (v128.load offset=48 (local.get $pq)) (local.get $xv)))
+        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $t) (local.get $t))))
+        (local.set $px (i32.add (local.get $px) (i32.const 8)))
+        (local.set $pq (i32.add (local.get $pq) (i32.const 64)))
+        (br $il)))
+      (v128.store (local.get $po) (call $matern (local.get $a0) (local.get $sv)))
+      (v128.store offset=16 (local.get $po) (call $matern (local.get $a1) (local.get $sv)))
+      (v128.store offset=32 (local.get $po) (call $matern (local.get $a2) (local.get $sv)))
+      (v128.store offset=48 (local.get $po) (call $matern (local.get $a3) (local.get $sv)))
+      (local.set $po (i32.add (local.get $po) (i32.const 64)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $jl))))
+
+  ;; matern(r², s) = s·(1 + √5·r + (5/3)·r²)·e^(−√5·r), in the operation order of the JS code.
+  (func $matern (param $r2 v128) (param $s v128) (result v128)
+    (local $r v128)
+    (local.set $r (f64x2.sqrt (local.get $r2)))
+    (f64x2.mul
+      (f64x2.mul (local.get $s)
+        (f64x2.add
+          (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r)))
+          (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $r2))))
+      (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r)))))
+
   ;; BEGIN GENERATED by scripts/reference/gen_kernels.py
 
   ;; chol(a, n, shift) -> 1 | 0: in-place lower Cholesky of the row-major n×n matrix at byte

@@ -24,6 +24,13 @@ export interface WasmKernels {
   /** Lᵀ·x = b in place for one right-hand side at `b`. */
   backward1(l: number, b: number, n: number): void;
   /**
+   * Matérn-5/2 covariances of 8 query points against n training points: `q` holds the queries
+   * dimension-major (q + 8i + p), `x` the training points row-major (x + d·j + i), both divided by
+   * the lengthscales; out + 8j + p receives s·(1 + √5·r + 5r²/3)·e^(−√5·r). The exponential is a
+   * polynomial within a few ulp of `Math.exp` (not bit-identical).
+   */
+  cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
+  /**
    * In-place Cholesky of the n×n matrix at `a` (lower triangle read; L written there, strict upper
    * triangle zeroed) with `shift` added to the diagonal. False when a pivot is not finite or
    * ≤ 1e-14 times its diagonal entry (the matrix is then partly overwritten).
@@ -87,6 +94,7 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     forward1(l: number, b: number, n: number): void;
     backward1(l: number, b: number, n: number): void;
     chol(a: number, n: number, shift: number): number;
+    cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
     inv(l: number, t: number, out: number, n: number): void;
   };
   const heap = new Float64Array(memory.buffer);
@@ -96,6 +104,7 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     solve8: (l, v, n) => exports.solve8(l * 8, v * 8, n),
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
+    cross8: (q, x, out, n, d, s) => exports.cross8(q * 8, x * 8, out * 8, n, d, s),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
     inverse: (l, t, out, n) => {
       heap.fill(0, t, t + n * n);
