@@ -190,7 +190,10 @@ export function createActivities(dependencies: ActivityDependencies) {
         result = checkResult(raw, input.stageName);
       } catch (error) {
         if (error instanceof ApplicationFailure && error.type === FailureType.InvalidStageResult) throw error;
-        const details: StageFailureDetails = { spentCost: spentBefore + elapsedSeconds(), attempt: context.info.attempt };
+        const details: StageFailureDetails = {
+          spentCost: spentBefore + elapsedSeconds(),
+          attempt: context.info.attempt,
+        };
         context.heartbeat(details);
         throw ApplicationFailure.create({
           message: `stage '${input.stageName}' failed: ${errorMessage(error)}`,

@@ -3,7 +3,15 @@
  * This entry point is for clients and workers; workflow code imports `memotune/workflow`.
  */
 export * from './core/types.js';
-export type { StudyPlan, StagePlan, StudyProgress, StudyResult, StudyState, TrialRecord, BestTrial } from './core/study.js';
+export type {
+  StudyPlan,
+  StagePlan,
+  StudyProgress,
+  StudyResult,
+  StudyState,
+  TrialRecord,
+  BestTrial,
+} from './core/study.js';
 export { FailureType } from './core/errors.js';
 export { stageKeys, type StageIdentity } from './core/keys.js';
 export { canonicalJson } from './core/canonical-json.js';

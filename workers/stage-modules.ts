@@ -19,7 +19,10 @@ export function builtInStages(): StageRegistry {
 
 /** Loads a user's stage module: its `stages` export or default export must be a registry. */
 export async function loadStageModule(path: string): Promise<StageRegistry> {
-  const module = (await import(pathToFileURL(resolve(path)).href)) as { stages?: StageRegistry; default?: StageRegistry };
+  const module = (await import(pathToFileURL(resolve(path)).href)) as {
+    stages?: StageRegistry;
+    default?: StageRegistry;
+  };
   const registry = module.stages ?? module.default;
   if (registry === undefined || typeof registry !== 'object') {
     throw new Error(`${path} must export a stage registry as 'stages' or default`);

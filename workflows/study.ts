@@ -91,7 +91,14 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       orchestrationQueue: plan.orchestrationQueue,
     };
     if (enqueued !== undefined) {
-      trialInput = { ...common, config: enqueued, phase: 'warmup', source: 'enqueued', acquisition: null, predictedCost: null };
+      trialInput = {
+        ...common,
+        config: enqueued,
+        phase: 'warmup',
+        source: 'enqueued',
+        acquisition: null,
+        predictedCost: null,
+      };
     } else {
       const suggestion = await suggestNext({
         space,

@@ -66,11 +66,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
         maximumAttempts: stage.retry.maximumAttempts,
         initialInterval: stage.retry.initialIntervalSeconds * 1000,
         backoffCoefficient: stage.retry.backoffCoefficient,
-        nonRetryableErrorTypes: [
-          FailureType.UnknownStage,
-          FailureType.InvalidStageResult,
-          FailureType.CacheMiss,
-        ],
+        nonRetryableErrorTypes: [FailureType.UnknownStage, FailureType.InvalidStageResult, FailureType.CacheMiss],
       },
     });
     let output: RunStageOutput;

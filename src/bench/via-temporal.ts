@@ -40,7 +40,8 @@ export async function runStudyViaTemporal(options: TemporalRunOptions): Promise<
   let spent = 0;
   const trials: BenchTrial[] = result.history.map((trial) => {
     spent += trial.chargedCost;
-    if (trial.objective === null) throw new Error(`trial ${trial.trialIndex} of ${options.studyId} failed: ${trial.error ?? ''}`);
+    if (trial.objective === null)
+      throw new Error(`trial ${trial.trialIndex} of ${options.studyId} failed: ${trial.error ?? ''}`);
     return {
       index: trial.trialIndex,
       phase: trial.phase,

@@ -33,7 +33,9 @@ export function s3Settings(): S3Settings {
   const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? stack?.s3.accessKeyId;
   const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? stack?.s3.secretAccessKey;
   if (endpoint === undefined || accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new Error('no S3 server configured: run `memotune dev` or set MEMOTUNE_S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+    throw new Error(
+      'no S3 server configured: run `memotune dev` or set MEMOTUNE_S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
+    );
   }
   return {
     endpoint,

@@ -16,7 +16,10 @@ export function formatConfig(config: Configuration, names?: readonly string[]): 
 }
 
 export function formatProgress(progress: StudyProgress): string {
-  const best = progress.best === null ? 'none yet' : `${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`;
+  const best =
+    progress.best === null
+      ? 'none yet'
+      : `${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`;
   return [
     `study     ${progress.studyId} (${progress.status})`,
     `budget    ${progress.spent.toFixed(2)} / ${progress.budget} spent`,
@@ -35,10 +38,17 @@ export function formatResult(result: StudyResult, stageNames?: readonly string[]
  * Follows a study until it finishes: a progress bar over its budget on a terminal, one line per
  * finished trial otherwise (logs, CI). Polls the progress query.
  */
-export async function watchStudy(client: Client, studyId: string, options: { intervalMs?: number } = {}): Promise<void> {
+export async function watchStudy(
+  client: Client,
+  studyId: string,
+  options: { intervalMs?: number } = {},
+): Promise<void> {
   const interactive = process.stdout.isTTY === true;
   const bar = new SingleBar(
-    { format: ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | reused {reused} | best {best}', hideCursor: true },
+    {
+      format: ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | reused {reused} | best {best}',
+      hideCursor: true,
+    },
     Presets.shades_classic,
   );
   let started = false;

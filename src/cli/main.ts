@@ -43,7 +43,11 @@ try {
     console.error(error.message);
     process.exit(2);
   }
-  if (error instanceof StudyAlreadyRunningError || error instanceof StudyNotFoundError || error instanceof NoWorkerError) {
+  if (
+    error instanceof StudyAlreadyRunningError ||
+    error instanceof StudyNotFoundError ||
+    error instanceof NoWorkerError
+  ) {
     console.error(`error: ${error.message}`);
     process.exit(1);
   }

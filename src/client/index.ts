@@ -67,7 +67,9 @@ export class StudyNotFoundError extends Error {
 /** Raised when a running study cannot answer because no worker polls its orchestration queue. */
 export class NoWorkerError extends Error {
   constructor(readonly studyId: string) {
-    super(`study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``);
+    super(
+      `study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``,
+    );
     this.name = 'NoWorkerError';
   }
 }
@@ -99,7 +101,11 @@ export async function getStudyProgress(client: Client, studyId: string): Promise
 }
 
 /** Every trial and the best configuration; `wait` blocks until the study finishes. */
-export async function getStudyResult(client: Client, studyId: string, options: { wait?: boolean } = {}): Promise<StudyResult> {
+export async function getStudyResult(
+  client: Client,
+  studyId: string,
+  options: { wait?: boolean } = {},
+): Promise<StudyResult> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     if (options.wait) return handle.result();

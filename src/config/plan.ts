@@ -38,7 +38,8 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     heartbeatSeconds: stage.heartbeatSeconds ?? 60,
   }));
   const trialsPerRun = options.trialsPerRun ?? 100;
-  if (!Number.isInteger(trialsPerRun) || trialsPerRun < 1) throw new RangeError('trialsPerRun must be a positive integer');
+  if (!Number.isInteger(trialsPerRun) || trialsPerRun < 1)
+    throw new RangeError('trialsPerRun must be a positive integer');
   return {
     studyId: options.studyId ?? config.name,
     name: config.name,

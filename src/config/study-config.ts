@@ -10,7 +10,14 @@ import type { MethodName, SearchSpace } from '../core/types.js';
 export const taskQueueKinds = ['cpu', 'gpu'] as const;
 export type TaskQueueKind = (typeof taskQueueKinds)[number];
 
-export const methodNames = ['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random'] as const satisfies readonly MethodName[];
+export const methodNames = [
+  'eeipu',
+  'ms-carbo',
+  'carbo',
+  'eips',
+  'ei',
+  'random',
+] as const satisfies readonly MethodName[];
 
 const name = z
   .string({ error: 'is required and must be a string' })
@@ -51,13 +58,18 @@ const paramSchema = z
       const seen = new Set<string>();
       param.choices.forEach((choice, index) => {
         const key = JSON.stringify(choice);
-        if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['choices', index], message: `duplicate choice ${key}` });
+        if (seen.has(key))
+          ctx.addIssue({ code: 'custom', path: ['choices', index], message: `duplicate choice ${key}` });
         seen.add(key);
       });
       return;
     }
     if (param.low >= param.high) {
-      ctx.addIssue({ code: 'custom', path: ['low'], message: `must be less than high (${param.low} >= ${param.high})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['low'],
+        message: `must be less than high (${param.low} >= ${param.high})`,
+      });
     }
     if (param.type === 'int' && (!Number.isInteger(param.low) || !Number.isInteger(param.high))) {
       ctx.addIssue({ code: 'custom', path: ['low'], message: 'int bounds must be integers' });
@@ -113,7 +125,9 @@ export const studyConfigSchema = z
     pipeline: z.strictObject({
       /** Namespaces the stage cache: studies of the same pipeline id share cached outputs. @default the study name */
       id: name.optional(),
-      stages: z.array(stageSchema, { error: 'is required and must be a list of stages' }).min(1, 'must have at least one stage'),
+      stages: z
+        .array(stageSchema, { error: 'is required and must be a list of stages' })
+        .min(1, 'must have at least one stage'),
     }),
     objective: z.strictObject({
       /** Metric reported by the last stage. */
@@ -122,12 +136,20 @@ export const studyConfigSchema = z
       direction: z.enum(['maximize', 'minimize'], { error: "must be 'maximize' or 'minimize'" }).optional(),
     }),
     /** Total budget in cost units (seconds unless stages report their own cost). */
-    budget: z.number({ error: 'is required and must be a number' }).positive('must be positive').finite('must be finite'),
+    budget: z
+      .number({ error: 'is required and must be a number' })
+      .positive('must be positive')
+      .finite('must be finite'),
     /** Hard cap on the number of trials, whatever the budget. */
     maxTrials: z.number().int().min(1, 'must be at least 1').optional(),
     optimizer: optimizerSchema.optional(),
     /** @default 0 */
-    seed: z.number().int('must be an integer').min(0, 'must not be negative').max(2 ** 31 - 1).optional(),
+    seed: z
+      .number()
+      .int('must be an integer')
+      .min(0, 'must not be negative')
+      .max(2 ** 31 - 1)
+      .optional(),
     /** Configurations evaluated first, before the optimizer is asked (like Optuna's enqueue_trial). */
     enqueue: z.array(z.array(z.record(z.string(), paramValue))).optional(),
   })
@@ -191,7 +213,9 @@ export function formatPath(path: readonly PropertyKey[]): string {
 export function parseStudyConfig(input: unknown): StudyConfig {
   const result = studyConfigSchema.safeParse(input);
   if (!result.success) {
-    throw new StudyConfigError(result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })));
+    throw new StudyConfigError(
+      result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
+    );
   }
   return result.data;
 }
@@ -224,7 +248,8 @@ function checkConfiguration(
       if (value === undefined) {
         issues.push({ path, message: 'is missing' });
       } else if (param.type === 'categorical') {
-        if (!param.choices.some((choice) => choice === value)) issues.push({ path, message: 'is not one of the choices' });
+        if (!param.choices.some((choice) => choice === value))
+          issues.push({ path, message: 'is not one of the choices' });
       } else if (typeof value !== 'number' || value < param.low || value > param.high) {
         issues.push({ path, message: `must be a number in [${param.low}, ${param.high}]` });
       } else if (param.type === 'int' && !Number.isInteger(value)) {

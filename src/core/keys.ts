@@ -15,11 +15,7 @@ export interface StageIdentity {
  * 1..k only, so equal keys mean an equal prefix. Keys are hex digests: raw user strings never
  * reach an S3 key.
  */
-export function stageKeys(
-  pipelineId: string,
-  stages: readonly StageIdentity[],
-  config: Configuration,
-): string[] {
+export function stageKeys(pipelineId: string, stages: readonly StageIdentity[], config: Configuration): string[] {
   if (config.length !== stages.length) {
     throw new RangeError(`config has ${config.length} stages, pipeline has ${stages.length}`);
   }

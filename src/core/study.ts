@@ -139,7 +139,12 @@ export function stopReason(plan: StudyPlan, state: StudyState): 'budget' | 'maxT
   return null;
 }
 
-export function progressOf(plan: StudyPlan, state: StudyState, status: StudyStatus, runningTrial: number | null): StudyProgress {
+export function progressOf(
+  plan: StudyPlan,
+  state: StudyState,
+  status: StudyStatus,
+  runningTrial: number | null,
+): StudyProgress {
   return {
     studyId: plan.studyId,
     name: plan.name,

@@ -180,7 +180,9 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   if (!temporalUp || !s3Up) {
     const bins = await serverBinaries(o.log);
     if (!temporalUp) {
-      o.log(`starting Temporal dev server on 127.0.0.1:${o.temporalPort}${o.headless ? '' : ` (UI http://127.0.0.1:${o.uiPort})`}`);
+      o.log(
+        `starting Temporal dev server on 127.0.0.1:${o.temporalPort}${o.headless ? '' : ` (UI http://127.0.0.1:${o.uiPort})`}`,
+      );
       const args = [
         'server',
         'start-dev',
@@ -216,10 +218,14 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     o.log('reusing the running stack');
   }
   const info = infoOf(o, pids);
-  await waitFor(`Temporal on ${info.temporalAddress} (log: ${join(o.stateDir, 'temporal.log')})`, o.startTimeoutMs, () =>
-    temporalReady(info.temporalAddress),
+  await waitFor(
+    `Temporal on ${info.temporalAddress} (log: ${join(o.stateDir, 'temporal.log')})`,
+    o.startTimeoutMs,
+    () => temporalReady(info.temporalAddress),
   );
-  await waitFor(`S3 on ${info.s3.endpoint} (log: ${join(o.stateDir, 's3.log')})`, o.startTimeoutMs, () => isPortOpen(o.s3Port));
+  await waitFor(`S3 on ${info.s3.endpoint} (log: ${join(o.stateDir, 's3.log')})`, o.startTimeoutMs, () =>
+    isPortOpen(o.s3Port),
+  );
   const store = S3ObjectStore.fromSettings({ ...info.s3 });
   await store.ensureBucket();
   writeFileSync(stackFile(o), JSON.stringify(info, null, 2));
@@ -248,7 +254,8 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
     while (alive(pid) && Date.now() < deadline) await sleep(100);
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
-  if (existsSync(stackFile(o))) writeFileSync(stackFile(o), JSON.stringify(infoOf(o, { temporal: null, s3: null }), null, 2));
+  if (existsSync(stackFile(o)))
+    writeFileSync(stackFile(o), JSON.stringify(infoOf(o, { temporal: null, s3: null }), null, 2));
 }
 
 /** The stack's addresses as last written by `startStack`, or `null` if it never ran here. */

@@ -49,7 +49,12 @@ export function syntheticStudyConfig(
         implementation: syntheticImplementationName(spec, index),
         // Stands in for a training stage: the middle stages ask for the GPU queue.
         taskQueue: index === 0 ? 'cpu' : 'gpu',
-        params: stage.params.map((param) => ({ name: param.name, type: 'float' as const, low: param.low, high: param.high })),
+        params: stage.params.map((param) => ({
+          name: param.name,
+          type: 'float' as const,
+          low: param.low,
+          high: param.high,
+        })),
       })),
     },
     objective: { metric: 'objective', direction: 'maximize' },

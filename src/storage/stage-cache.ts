@@ -57,7 +57,8 @@ export class StageCache {
     const body = await this.store.get(dataKey(key));
     if (body === null) throw new Error(`stage output ${key} has metadata but no data`);
     const digest = sha256Hex(body);
-    if (digest !== meta.sha256) throw new Error(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
+    if (digest !== meta.sha256)
+      throw new Error(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
     return { meta, body };
   }
 

@@ -32,7 +32,11 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
   const queues = options.queues ?? ['orchestration', 'cpu', 'gpu'];
   const workers: Worker[] = [];
   for (const role of queues) {
-    const common = { connection: options.connection, namespace: options.namespace ?? 'default', taskQueue: taskQueueName(prefix, role) };
+    const common = {
+      connection: options.connection,
+      namespace: options.namespace ?? 'default',
+      taskQueue: taskQueueName(prefix, role),
+    };
     if (role === 'orchestration') {
       workers.push(
         await Worker.create({

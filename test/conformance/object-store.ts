@@ -43,7 +43,13 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Objec
         { pipelineId: 'p', stage: 'train', version: '1', cost: 4.5, metrics: { loss: 0.25 } },
         new Date('2026-01-01T00:00:00Z'),
       );
-      expect(meta).toMatchObject({ key: 'k1', format: 'json', cost: 4.5, metrics: { loss: 0.25 }, createdAt: '2026-01-01T00:00:00.000Z' });
+      expect(meta).toMatchObject({
+        key: 'k1',
+        format: 'json',
+        cost: 4.5,
+        metrics: { loss: 0.25 },
+        createdAt: '2026-01-01T00:00:00.000Z',
+      });
       expect(await cache.readMeta('k1')).toEqual(meta);
       const { body } = await cache.readOutput('k1');
       expect(JSON.parse(new TextDecoder().decode(body))).toEqual({ weights: [1, 2, 3] });
@@ -59,7 +65,12 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Objec
     it('stores binary outputs as bytes', async () => {
       const store = await makeStore();
       const cache = new StageCache(store);
-      const meta = await cache.write('bin', new Uint8Array([9, 8, 7]), { pipelineId: 'p', stage: 's', version: '1', cost: 1, metrics: {} }, new Date(0));
+      const meta = await cache.write(
+        'bin',
+        new Uint8Array([9, 8, 7]),
+        { pipelineId: 'p', stage: 's', version: '1', cost: 1, metrics: {} },
+        new Date(0),
+      );
       expect(meta.format).toBe('bytes');
       expect(meta.bytes).toBe(3);
       expect(Array.from((await cache.readOutput('bin')).body)).toEqual([9, 8, 7]);

@@ -32,12 +32,18 @@ describe('memotune study (CLI against the real server)', () => {
     ['missing fields', ({ budget: _b, objective: _o, ...rest }) => rest, ['budget: ', 'objective: ']],
     [
       'low > high',
-      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0], params: [{ name: 'x0', type: 'float', low: 3, high: 1 }] }] } }),
+      (c) => ({
+        ...c,
+        pipeline: { stages: [{ ...c.pipeline.stages[0], params: [{ name: 'x0', type: 'float', low: 3, high: 1 }] }] },
+      }),
       ['pipeline.stages[0].params[0].low: must be less than high'],
     ],
     [
       'unknown task queue type',
-      (c) => ({ ...c, pipeline: { stages: c.pipeline.stages.map((s, i) => (i === 1 ? { ...s, taskQueue: 'tpu' } : s)) } }),
+      (c) => ({
+        ...c,
+        pipeline: { stages: c.pipeline.stages.map((s, i) => (i === 1 ? { ...s, taskQueue: 'tpu' } : s)) },
+      }),
       ['pipeline.stages[1].taskQueue: unknown task queue type'],
     ],
     ['empty pipeline', (c) => ({ ...c, pipeline: { stages: [] } }), ['pipeline.stages: must have at least one stage']],
@@ -53,7 +59,10 @@ describe('memotune study (CLI against the real server)', () => {
     it(`refuses a config with ${label}, naming each field, and starts nothing`, async () => {
       const id = `${env.taskQueuePrefix}-bad-${label.replace(/\W+/g, '-')}`;
       const path = writeConfig(label.replace(/\W+/g, '-'), mutate(valid()));
-      const { code, stderr } = await runCli(['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix], cliEnv(env.s3KeyPrefix));
+      const { code, stderr } = await runCli(
+        ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix],
+        cliEnv(env.s3KeyPrefix),
+      );
       expect(code).toBe(2);
       for (const message of messages) expect(stderr).toContain(message);
       await expect(env.client.workflow.getHandle(id).describe()).rejects.toBeInstanceOf(WorkflowNotFoundError);
@@ -63,7 +72,11 @@ describe('memotune study (CLI against the real server)', () => {
   it('starts a study, waits for it, and reports status and result as JSON', async () => {
     const id = `${env.taskQueuePrefix}-ok`;
     const path = writeConfig('valid', valid());
-    const started = await runCli(['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--wait'], cliEnv(env.s3KeyPrefix), 120_000);
+    const started = await runCli(
+      ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--wait'],
+      cliEnv(env.s3KeyPrefix),
+      120_000,
+    );
     expect(started.code).toBe(0);
     expect(started.stdout).toContain(`started study ${id}`);
     expect(started.stdout).toContain('(completed)');

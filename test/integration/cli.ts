@@ -20,7 +20,11 @@ export function cliEnv(s3KeyPrefix: string): NodeJS.ProcessEnv {
 }
 
 /** Runs `memotune <args>` to completion (bounded by timeoutMs). */
-export function runCli(args: readonly string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin', 'memotune.js'), ...args], { env, cwd: root });
     let stdout = '';

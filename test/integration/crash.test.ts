@@ -60,15 +60,18 @@ describe('a worker killed in the middle of a study', () => {
       expect(result.history.length).toBeGreaterThan(atKill.trials);
       expect(result.history.map((trial) => trial.trialIndex)).toEqual(result.history.map((_, index) => index));
       expect(result.history.every((trial) => trial.status === 'completed')).toBe(true);
-      expect(result.spent).toBeCloseTo(result.history.reduce((sum, trial) => sum + trial.chargedCost, 0), 9);
+      expect(result.spent).toBeCloseTo(
+        result.history.reduce((sum, trial) => sum + trial.chargedCost, 0),
+        9,
+      );
       // Exactly one trial workflow per recorded trial: none lost, none run twice under another id.
       for (const trial of result.history) {
         const description = await env.client.workflow.getHandle(`${studyId}/trial-${trial.trialIndex}`).describe();
         expect(description.status.name).toBe('COMPLETED');
       }
-      await expect(env.client.workflow.getHandle(`${studyId}/trial-${result.history.length}`).describe()).rejects.toBeInstanceOf(
-        WorkflowNotFoundError,
-      );
+      await expect(
+        env.client.workflow.getHandle(`${studyId}/trial-${result.history.length}`).describe(),
+      ).rejects.toBeInstanceOf(WorkflowNotFoundError);
     } finally {
       first.kill('SIGKILL');
       second?.kill('SIGTERM');

@@ -77,7 +77,10 @@ describe('stage failures', () => {
     expect(broken!.chargedCost).toBeLessThan(10);
     expect(ok!.objective).toBe(1.5);
     expect(result.failedTrials).toBe(1);
-    expect(result.spent).toBeCloseTo(result.history.reduce((sum, trial) => sum + trial.chargedCost, 0), 9);
+    expect(result.spent).toBeCloseTo(
+      result.history.reduce((sum, trial) => sum + trial.chargedCost, 0),
+      9,
+    );
     expect(result.best).toMatchObject({ trialIndex: 2, objective: 1.5 });
   });
 
@@ -85,7 +88,11 @@ describe('stage failures', () => {
     const bad = config([{ a: 0.1, mode: 'ok' }]);
     const { handle } = await startStudy(
       env.client,
-      { ...bad, name: 'unknown-stage', pipeline: { stages: [{ ...bad.pipeline.stages[0], implementation: 'missing' }, bad.pipeline.stages[1]] } },
+      {
+        ...bad,
+        name: 'unknown-stage',
+        pipeline: { stages: [{ ...bad.pipeline.stages[0], implementation: 'missing' }, bad.pipeline.stages[1]] },
+      },
       { studyId: `${env.taskQueuePrefix}-unknown`, taskQueuePrefix: env.taskQueuePrefix },
     );
     const result = await handle.result();

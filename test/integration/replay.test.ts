@@ -18,8 +18,12 @@ describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
 
   it('replays a recorded study run and a recorded trial without nondeterminism', async () => {
-    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('study-first-run'), 'study')).resolves.toBeUndefined();
-    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-reused-prefix'), 'trial')).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('study-first-run'), 'study'),
+    ).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-reused-prefix'), 'trial'),
+    ).resolves.toBeUndefined();
   });
 
   it('replays the history of a study it just ran', async () => {
@@ -27,14 +31,20 @@ describe('replaying recorded histories', () => {
     try {
       await env.startWorkers(paper3Stages);
       const studyId = `${env.taskQueuePrefix}-replay`;
-      const { handle } = await startStudy(env.client, paper3Study({ name: 'replay', budget: 30, optimizer: { method: 'eeipu', warmup: 3 } }), {
-        studyId,
-        taskQueuePrefix: env.taskQueuePrefix,
-      });
+      const { handle } = await startStudy(
+        env.client,
+        paper3Study({ name: 'replay', budget: 30, optimizer: { method: 'eeipu', warmup: 3 } }),
+        {
+          studyId,
+          taskQueuePrefix: env.taskQueuePrefix,
+        },
+      );
       const result = await handle.result();
       expect(result.history.length).toBeGreaterThan(3);
       const history = await handle.fetchHistory();
-      await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, studyId)).resolves.toBeUndefined();
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, studyId),
+      ).resolves.toBeUndefined();
     } finally {
       await env.close();
     }

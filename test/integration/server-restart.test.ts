@@ -20,27 +20,44 @@ afterAll(async () => {
 const stateDir = join(testStack().workflowBundlePath, '..');
 const ownStack = readStackInfo({ stateDir });
 
-describe.runIf(process.env.MEMOTUNE_TEST_TEMPORAL_ADDRESS === undefined)('a Temporal server that crashes mid-study', () => {
-  it('resumes the study from its SQLite state after a restart, with no trial lost', async () => {
-    expect(ownStack?.pids.temporal).toBeTypeOf('number');
-    await env.startWorkers(paper3Stages);
-    const studyId = `${env.taskQueuePrefix}-restart`;
-    const { handle } = await startStudy(env.client, paper3Study({ name: 'restart', budget: 60, optimizer: { method: 'random' } }), {
-      studyId,
-      taskQueuePrefix: env.taskQueuePrefix,
+describe.runIf(process.env.MEMOTUNE_TEST_TEMPORAL_ADDRESS === undefined)(
+  'a Temporal server that crashes mid-study',
+  () => {
+    it('resumes the study from its SQLite state after a restart, with no trial lost', async () => {
+      expect(ownStack?.pids.temporal).toBeTypeOf('number');
+      await env.startWorkers(paper3Stages);
+      const studyId = `${env.taskQueuePrefix}-restart`;
+      const { handle } = await startStudy(
+        env.client,
+        paper3Study({ name: 'restart', budget: 60, optimizer: { method: 'random' } }),
+        {
+          studyId,
+          taskQueuePrefix: env.taskQueuePrefix,
+        },
+      );
+      const deadline = Date.now() + 60_000;
+      while ((await getStudyProgress(env.client, studyId)).trials < 3) {
+        if (Date.now() > deadline) throw new Error('study made no progress');
+        await sleep(50);
+      }
+      process.kill(ownStack!.pids.temporal!, 'SIGKILL');
+      await sleep(500);
+      await startStack({
+        stateDir,
+        temporalPort: 17233,
+        s3Port: 17070,
+        headless: true,
+        bucket: 'memotune-test',
+        log: () => undefined,
+      });
+      const result = await handle.result();
+      expect(result.status).toBe('completed');
+      expect(result.spent).toBeGreaterThanOrEqual(60);
+      expect(result.history.map((trial) => trial.trialIndex)).toEqual(result.history.map((_, index) => index));
+      expect(result.spent).toBeCloseTo(
+        result.history.reduce((sum, trial) => sum + trial.chargedCost, 0),
+        9,
+      );
     });
-    const deadline = Date.now() + 60_000;
-    while ((await getStudyProgress(env.client, studyId)).trials < 3) {
-      if (Date.now() > deadline) throw new Error('study made no progress');
-      await sleep(50);
-    }
-    process.kill(ownStack!.pids.temporal!, 'SIGKILL');
-    await sleep(500);
-    await startStack({ stateDir, temporalPort: 17233, s3Port: 17070, headless: true, bucket: 'memotune-test', log: () => undefined });
-    const result = await handle.result();
-    expect(result.status).toBe('completed');
-    expect(result.spent).toBeGreaterThanOrEqual(60);
-    expect(result.history.map((trial) => trial.trialIndex)).toEqual(result.history.map((_, index) => index));
-    expect(result.spent).toBeCloseTo(result.history.reduce((sum, trial) => sum + trial.chargedCost, 0), 9);
-  });
-});
+  },
+);

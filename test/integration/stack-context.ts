@@ -2,7 +2,12 @@
 export interface TestStack {
   readonly servers: {
     readonly temporalAddress: string;
-    readonly s3: { readonly endpoint: string; readonly bucket: string; readonly accessKeyId: string; readonly secretAccessKey: string };
+    readonly s3: {
+      readonly endpoint: string;
+      readonly bucket: string;
+      readonly accessKeyId: string;
+      readonly secretAccessKey: string;
+    };
   };
   readonly workflowBundlePath: string;
 }

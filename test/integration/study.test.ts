@@ -63,22 +63,33 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(b!.stageCosts[0]).toBe(a!.stageCosts[0]);
     expect(b!.stageCosts[1]).toBe(a!.stageCosts[1]);
     expect(b!.chargedCost).toBeCloseTo(2 * 0.1 + b!.stageCosts[2]!, 12);
-    expect(a!.chargedCost).toBeCloseTo(a!.stageCosts.reduce((s, c) => s! + c!, 0)!, 12);
+    expect(a!.chargedCost).toBeCloseTo(
+      a!.stageCosts.reduce((s, c) => s! + c!, 0)!,
+      12,
+    );
 
     // The Temporal history of trial 1 schedules exactly one runStage activity (the last stage).
     const history = await env.client.workflow.getHandle(`${studyId}/trial-1`).fetchHistory();
     const scheduled = (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes);
-    const stageRuns = scheduled.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runStage');
+    const stageRuns = scheduled.filter(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runStage',
+    );
     expect(stageRuns).toHaveLength(1);
 
     // Outputs live in S3 under the chained keys, the third stage read the cached second one.
-    const keys = stageKeys('reuse', paper3.stages.map((s) => ({ name: s.name })), second);
+    const keys = stageKeys(
+      'reuse',
+      paper3.stages.map((s) => ({ name: s.name })),
+      second,
+    );
     expect(b!.keys).toEqual(keys);
     const cache = new StageCache(env.store);
     const last = await cache.readOutput(keys[2]!);
     const parent = await cache.readOutput(keys[1]!);
-    const lastPartial = (JSON.parse(new TextDecoder().decode(last.body)) as { partialObjective: number }).partialObjective;
-    const parentPartial = (JSON.parse(new TextDecoder().decode(parent.body)) as { partialObjective: number }).partialObjective;
+    const lastPartial = (JSON.parse(new TextDecoder().decode(last.body)) as { partialObjective: number })
+      .partialObjective;
+    const parentPartial = (JSON.parse(new TextDecoder().decode(parent.body)) as { partialObjective: number })
+      .partialObjective;
     expect(lastPartial).toBeCloseTo(b!.objective!, 12);
     expect(lastPartial - parentPartial).toBeCloseTo(b!.metrics.stageObjective!, 12);
     const status = await getStudyResult(env.client, studyId);
@@ -92,12 +103,22 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     try {
       await other.startWorkers(paper3Stages);
       const [r1, r2] = await Promise.all([
-        startStudy(env.client, config, { studyId: `${env.taskQueuePrefix}-det`, taskQueuePrefix: env.taskQueuePrefix }).then((s) => s.handle.result()),
-        startStudy(other.client, config, { studyId: `${other.taskQueuePrefix}-det`, taskQueuePrefix: other.taskQueuePrefix }).then((s) =>
-          s.handle.result(),
-        ),
+        startStudy(env.client, config, {
+          studyId: `${env.taskQueuePrefix}-det`,
+          taskQueuePrefix: env.taskQueuePrefix,
+        }).then((s) => s.handle.result()),
+        startStudy(other.client, config, {
+          studyId: `${other.taskQueuePrefix}-det`,
+          taskQueuePrefix: other.taskQueuePrefix,
+        }).then((s) => s.handle.result()),
       ]);
-      const summary = (r: typeof r1) => r.history.map((t) => ({ config: t.config, objective: t.objective, charged: t.chargedCost, reused: t.cachedPrefix }));
+      const summary = (r: typeof r1) =>
+        r.history.map((t) => ({
+          config: t.config,
+          objective: t.objective,
+          charged: t.chargedCost,
+          reused: t.cachedPrefix,
+        }));
       expect(r1.history.length).toBeGreaterThan(3);
       expect(summary(r2)).toEqual(summary(r1));
     } finally {

@@ -28,12 +28,14 @@ export function demoCommand(): Command {
     .description('start the local stack and workers, run an example study to the end, print the best configuration')
     .option('--spec <file>', 'synthetic pipeline spec', defaultSpec)
     .option('--method <name>', 'optimizer method', parseMethod, 'eeipu' as MethodName)
-    .option('--budget <units>', 'budget in cost units (default: the spec\'s)', Number)
+    .option('--budget <units>', "budget in cost units (default: the spec's)", Number)
     .option('--seed <n>', 'study seed', Number, 0)
     .action(async (options: { spec: string; method: MethodName; budget?: number; seed: number }) => {
       const spec = parseSyntheticSpec(JSON.parse(readFileSync(options.spec, 'utf8')));
       const stack = await startStack();
-      console.log(`Temporal ${stack.temporalAddress}${stack.uiUrl ? `, Web UI ${stack.uiUrl}` : ''}; S3 ${stack.s3.endpoint}`);
+      console.log(
+        `Temporal ${stack.temporalAddress}${stack.uiUrl ? `, Web UI ${stack.uiUrl}` : ''}; S3 ${stack.s3.endpoint}`,
+      );
 
       const connection = await connectWorker({});
       const workers = await createWorkers({ connection, store: openStore(), stages: syntheticStages(spec) });
@@ -52,12 +54,19 @@ export function demoCommand(): Command {
           optimizer: { method: options.method, warmup: spec.warmup, epsilon: spec.epsilon },
         });
         const { plan } = await startStudy(client, config, { studyId });
-        console.log(`\nstudy ${studyId}: ${spec.stages.length}-stage synthetic pipeline, method ${options.method}, budget ${plan.budget}`);
+        console.log(
+          `\nstudy ${studyId}: ${spec.stages.length}-stage synthetic pipeline, method ${options.method}, budget ${plan.budget}`,
+        );
         const link = uiLink(studyId);
         if (link) console.log(`watch it live: ${link}\n`);
         await watchStudy(client, studyId);
         const result = await getStudyResult(client, studyId, { wait: true });
-        console.log(`\n${formatResult(result, spec.stages.map((stage) => stage.name))}`);
+        console.log(
+          `\n${formatResult(
+            result,
+            spec.stages.map((stage) => stage.name),
+          )}`,
+        );
         console.log(`\nworkflow id   ${studyId}`);
         if (link) console.log(`Temporal UI   ${link}`);
         console.log(`list studies  temporal workflow list --address ${stack.temporalAddress}`);

@@ -62,17 +62,17 @@ export function studyCommand(): Command {
     }
   });
 
-  withEndpoint(study.command('status <id>').description('budget, trials and best so far').option('--json', 'machine-readable')).action(
-    async (id: string, options: EndpointFlags & { json?: boolean }) => {
-      const { client, close } = await connectClient(options);
-      try {
-        const progress = await getStudyProgress(client, id);
-        console.log(options.json ? JSON.stringify(progress, null, 2) : formatProgress(progress));
-      } finally {
-        await close();
-      }
-    },
-  );
+  withEndpoint(
+    study.command('status <id>').description('budget, trials and best so far').option('--json', 'machine-readable'),
+  ).action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
+    const { client, close } = await connectClient(options);
+    try {
+      const progress = await getStudyProgress(client, id);
+      console.log(options.json ? JSON.stringify(progress, null, 2) : formatProgress(progress));
+    } finally {
+      await close();
+    }
+  });
 
   withEndpoint(
     study
@@ -101,20 +101,27 @@ export function studyCommand(): Command {
       }
     },
   );
-  withEndpoint(study.command('list').description('studies on the server, newest first').option('--limit <n>', 'at most this many', Number, 20)).action(
-    async (options: EndpointFlags & { limit: number }) => {
-      const { client, close } = await connectClient(options);
-      try {
-        let shown = 0;
-        for await (const execution of client.workflow.list({ query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'" })) {
-          if (shown++ >= options.limit) break;
-          console.log(`${execution.workflowId}  ${execution.status.name.toLowerCase()}  started ${execution.startTime.toISOString()}`);
-        }
-        if (shown === 0) console.log('no studies yet');
-      } finally {
-        await close();
+  withEndpoint(
+    study
+      .command('list')
+      .description('studies on the server, newest first')
+      .option('--limit <n>', 'at most this many', Number, 20),
+  ).action(async (options: EndpointFlags & { limit: number }) => {
+    const { client, close } = await connectClient(options);
+    try {
+      let shown = 0;
+      for await (const execution of client.workflow.list({
+        query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
+      })) {
+        if (shown++ >= options.limit) break;
+        console.log(
+          `${execution.workflowId}  ${execution.status.name.toLowerCase()}  started ${execution.startTime.toISOString()}`,
+        );
       }
-    },
-  );
+      if (shown === 0) console.log('no studies yet');
+    } finally {
+      await close();
+    }
+  });
   return study;
 }

@@ -16,18 +16,30 @@ function parseQueues(value: string): QueueRole[] {
 export function workerCommand(): Command {
   return new Command('worker')
     .description('run workers for the orchestration queue (workflows, suggestions) and stage queues')
-    .option('--queues <list>', 'queues to serve: orchestration,cpu,gpu', parseQueues, ['orchestration', 'cpu', 'gpu'] as QueueRole[])
+    .option('--queues <list>', 'queues to serve: orchestration,cpu,gpu', parseQueues, [
+      'orchestration',
+      'cpu',
+      'gpu',
+    ] as QueueRole[])
     .option('--stages <module>', 'JS/TS module exporting your stage registry (`stages` or default)')
     .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
     .option('--address <host:port>', 'Temporal address (default: $TEMPORAL_ADDRESS or the local stack)')
     .option('--namespace <ns>', 'Temporal namespace')
-    .action(async (options: { queues: QueueRole[]; stages?: string; prefix: string; address?: string; namespace?: string }) => {
-      await runWorkerProcess({
-        queues: options.queues,
-        taskQueuePrefix: options.prefix,
-        ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
-        ...(options.address === undefined ? {} : { address: options.address }),
-        ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-      });
-    });
+    .action(
+      async (options: {
+        queues: QueueRole[];
+        stages?: string;
+        prefix: string;
+        address?: string;
+        namespace?: string;
+      }) => {
+        await runWorkerProcess({
+          queues: options.queues,
+          taskQueuePrefix: options.prefix,
+          ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
+          ...(options.address === undefined ? {} : { address: options.address }),
+          ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+        });
+      },
+    );
 }

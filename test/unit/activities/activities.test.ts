@@ -9,8 +9,15 @@ import { StageCache } from '../../../src/storage/stage-cache.js';
 import type { StageRegistry } from '../../../src/stages/types.js';
 
 const stages: StageRegistry = {
-  prep: ({ params }) => ({ output: { rows: Number(params.n) * 10 }, metrics: { rows: Number(params.n) * 10 }, cost: 1.5 }),
-  train: ({ parent }) => ({ output: new Uint8Array([1, 2]), metrics: { acc: parent!.json<{ rows: number }>().rows / 100 } }),
+  prep: ({ params }) => ({
+    output: { rows: Number(params.n) * 10 },
+    metrics: { rows: Number(params.n) * 10 },
+    cost: 1.5,
+  }),
+  train: ({ parent }) => ({
+    output: new Uint8Array([1, 2]),
+    metrics: { acc: parent!.json<{ rows: number }>().rows / 100 },
+  }),
   nan: () => ({ output: null, metrics: { acc: Number.NaN } }),
   broken: () => {
     throw new Error('kaput');
@@ -40,7 +47,11 @@ function input(index: number, implementation = identities[index]!.name): RunStag
 const quiet = new DefaultLogger('ERROR');
 
 /** MockActivityEnvironment.run with the activity's own return type. */
-function run<A extends unknown[], R>(env: MockActivityEnvironment, fn: (...args: A) => Promise<R>, ...args: A): Promise<R> {
+function run<A extends unknown[], R>(
+  env: MockActivityEnvironment,
+  fn: (...args: A) => Promise<R>,
+  ...args: A
+): Promise<R> {
   return env.run(fn, ...args) as Promise<R>;
 }
 
@@ -105,7 +116,9 @@ describe('runStage', () => {
 describe('lookupCache', () => {
   it('finds the longest prefix of committed outputs', async () => {
     const { activities, env } = setup();
-    expect((await run(env, activities.lookupCache, { pipelineId: 'pipe', stages: identities, config })).cached).toHaveLength(0);
+    expect(
+      (await run(env, activities.lookupCache, { pipelineId: 'pipe', stages: identities, config })).cached,
+    ).toHaveLength(0);
     await run(env, activities.runStage, input(0));
     const lookup = await run(env, activities.lookupCache, { pipelineId: 'pipe', stages: identities, config });
     expect(lookup.keys).toEqual(keys);

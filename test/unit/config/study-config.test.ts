@@ -45,7 +45,12 @@ describe('study config validation', () => {
       maxTrials: null,
     });
     expect(plan.stages.map((stage) => stage.taskQueue)).toEqual(['mt-cpu', 'mt-gpu']);
-    expect(plan.stages[1]).toMatchObject({ implementation: 'train', version: '1', retry: { maximumAttempts: 3 }, timeoutSeconds: 3600 });
+    expect(plan.stages[1]).toMatchObject({
+      implementation: 'train',
+      version: '1',
+      retry: { maximumAttempts: 3 },
+      timeoutSeconds: 3600,
+    });
   });
 
   const cases: [string, (config: ReturnType<typeof valid>) => unknown, string[]][] = [
@@ -53,7 +58,12 @@ describe('study config validation', () => {
     ['missing objective metric', (c) => ({ ...c, objective: {} }), ['objective.metric: is required']],
     [
       'low > high',
-      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'frac', type: 'float', low: 2, high: 1 }] }] } }),
+      (c) => ({
+        ...c,
+        pipeline: {
+          stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'frac', type: 'float', low: 2, high: 1 }] }],
+        },
+      }),
       ['pipeline.stages[0].params[0].low: must be less than high (2 >= 1)'],
     ],
     [
@@ -70,7 +80,12 @@ describe('study config validation', () => {
     ['negative budget', (c) => ({ ...c, budget: -1 }), ['budget: must be positive']],
     [
       'log scale with a non-positive bound',
-      (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'f', type: 'float', low: 0, high: 1, log: true }] }] } }),
+      (c) => ({
+        ...c,
+        pipeline: {
+          stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'f', type: 'float', low: 0, high: 1, log: true }] }],
+        },
+      }),
       ['pipeline.stages[0].params[0].low: must be positive for a log-scale parameter'],
     ],
     [
@@ -78,7 +93,11 @@ describe('study config validation', () => {
       (c) => ({ ...c, pipeline: { stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'f', type: 'complex' }] }] } }),
       ['pipeline.stages[0].params[0].type'],
     ],
-    ['an unknown method', (c) => ({ ...c, optimizer: { method: 'tpe' } }), ['optimizer.method: must be one of eeipu, ms-carbo, carbo, eips, ei, random']],
+    [
+      'an unknown method',
+      (c) => ({ ...c, optimizer: { method: 'tpe' } }),
+      ['optimizer.method: must be one of eeipu, ms-carbo, carbo, eips, ei, random'],
+    ],
     ['an unknown top-level field', (c) => ({ ...c, budgte: 3 }), ['(root): Unrecognized key: "budgte"']],
     [
       'an enqueued configuration outside the space',

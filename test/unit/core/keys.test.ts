@@ -7,7 +7,9 @@ const config: Record<string, number | string | boolean>[] = [{ a: 1, b: 'x' }, {
 
 describe('canonical JSON', () => {
   it('sorts object keys at every depth and drops whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: null } })).toBe('{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 0, y: 1 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[1,{"y":1,"z":0}]},"b":1}',
+    );
   });
 
   it('treats -0 as 0 and keeps numbers in shortest round-trip form', () => {
@@ -29,7 +31,9 @@ describe('chained stage keys', () => {
   });
 
   it('do not depend on parameter key order', () => {
-    expect(stageKeys('p', stages, [{ b: 'x', a: 1 }, { lr: 0.001 }, { k: true }])).toEqual(stageKeys('p', stages, config));
+    expect(stageKeys('p', stages, [{ b: 'x', a: 1 }, { lr: 0.001 }, { k: true }])).toEqual(
+      stageKeys('p', stages, config),
+    );
   });
 
   it('share a prefix exactly when the leading stages match', () => {

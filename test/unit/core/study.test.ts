@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { planStudy } from '../../../src/config/plan.js';
 import { parseStudyConfig } from '../../../src/config/study-config.js';
-import { bestTrial, initialStudyState, progressOf, stopReason, trialCharge, type TrialRecord } from '../../../src/core/study.js';
+import {
+  bestTrial,
+  initialStudyState,
+  progressOf,
+  stopReason,
+  trialCharge,
+  type TrialRecord,
+} from '../../../src/core/study.js';
 
 function trial(index: number, objective: number | null, charged: number, cachedPrefix = 0): TrialRecord {
   return {
@@ -60,7 +67,19 @@ describe('best trial', () => {
   });
 
   it('summarizes progress with failed and reused trial counts', () => {
-    const progress = progressOf(plan, { ...initialStudyState, trials: [...trials, trial(5, 0, 1, 2)], spent: 6 }, 'running', 6);
-    expect(progress).toMatchObject({ trials: 6, failedTrials: 1, reusedTrials: 1, spent: 6, runningTrial: 6, best: { trialIndex: 2 } });
+    const progress = progressOf(
+      plan,
+      { ...initialStudyState, trials: [...trials, trial(5, 0, 1, 2)], spent: 6 },
+      'running',
+      6,
+    );
+    expect(progress).toMatchObject({
+      trials: 6,
+      failedTrials: 1,
+      reusedTrials: 1,
+      spent: 6,
+      runningTrial: 6,
+      best: { trialIndex: 2 },
+    });
   });
 });
