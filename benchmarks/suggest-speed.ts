@@ -12,6 +12,9 @@
  * cold = one suggestion in a freshly spawned Node process that receives only the serializable
  *        request (history + state): includes JIT warm-up, excludes process start-up, which is
  *        printed separately as the child's total wall time;
+ * refit = one suggestion that refits every GP's hyperparameters (warm-started from the state), as
+ *        happens whenever the history has grown 10% since the last fit; the warm median mostly
+ *        measures steps that reuse them (see docs/optimizer.md);
  * RSS  = peak resident set size of the measuring process (parent for warm, child for cold).
  */
 import { spawnSync } from 'node:child_process';
@@ -98,6 +101,7 @@ interface Row {
   d: number;
   S: number;
   warmS: number;
+  refitS: number;
   coldS: number;
   childWallS: number;
   poolSize: number;
@@ -120,6 +124,11 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
     state = s.state;
     obs = [...obs, evaluate(space, s.config, s.cachedPrefix, 'bo')];
   }
+  // One step that refits every hyperparameter (warm-started from the state): what a step costs when
+  // the history has grown 10% since the last fit. The warm median above mostly reuses them.
+  const t1 = performance.now();
+  suggest(requestFor(space, obs, { ...state, fittedAt: 1 }));
+  const refitS = (performance.now() - t1) / 1000;
   const warmRssMb = rssMb();
   const file = join(dir, `request-${n}-${d}-${stages}.json`);
   writeFileSync(file, JSON.stringify(requestFor(space, obs.slice(0, n), state)));
@@ -131,7 +140,7 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
   if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
   if (process.env.BENCH_VERBOSE) console.error(child.stderr);
   const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMb: number };
-  return { n, d, S: stages, warmS: median(times), coldS: result.seconds, childWallS, poolSize, warmRssMb, coldRssMb: result.rssMb };
+  return { n, d, S: stages, warmS: median(times), refitS, coldS: result.seconds, childWallS, poolSize, warmRssMb, coldRssMb: result.rssMb };
 }
 
 interface OptunaRow {
@@ -183,15 +192,17 @@ function main(): void {
 
   const f = (v: number | undefined, digits = 3): string => (v === undefined ? '—' : v.toFixed(digits));
   console.log(`memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP})`);
-  console.log('| n | d | S | pool | memotune warm s | memotune cold s | child wall s | Optuna warm s | Optuna cold s | warm ratio | cold ratio | RSS warm MB | RSS cold MB |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| n | d | S | pool | memotune warm s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna cold s | warm ratio | cold ratio | RSS warm MB | RSS cold MB |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const n of ns) {
     for (const d of ds) {
       const o = python === null ? null : optuna(python, n, d);
       for (const S of ss) {
         const r = measure(n, d, S, dir);
         console.log(
-          `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ${f(o?.warm_s)} | ${f(o?.cold_s)} | ` +
+          `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ${f(o?.warm_s)} | ${f(o?.cold_s)} | ` +
             `${o ? f(r.warmS / o.warm_s, 2) : '—'} | ${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
         );
       }
