@@ -57,8 +57,17 @@ export class LikelihoodEvaluator {
   private readonly work: Float64Array;
   /** Scratch for the inverse. */
   private readonly scratch: Float64Array;
-  /** Heap layout: L at 0, scratch at n², K⁻¹ at 2n² (null: JS loops). */
+  /** WebAssembly kernels (null: JS loops); `xt`, `k`, `g` and `kinv` are then views of its heap. */
   private readonly wasm: WasmKernels | null;
+  private readonly offsets: {
+    readonly xt: number;
+    readonly k: number;
+    readonly g: number;
+    readonly l: number;
+    readonly t: number;
+    readonly kinv: number;
+    readonly grad: number;
+  } | null;
   private readonly u: Float64Array;
   private readonly v: Float64Array;
   private readonly alpha: Float64Array;
@@ -73,51 +82,44 @@ export class LikelihoodEvaluator {
     this.x = x;
     this.z = z;
     this.xs = new Float64Array(n * d);
-    this.xt = new Float64Array(n * d);
-    this.k = new Float64Array(n * n);
-    this.g = new Float64Array(n * n);
-    this.wasm = n >= WASM_MIN_POINTS ? createWasmKernels(3 * n * n) : null;
-    // The JS buffers for L, scratch and K⁻¹ are only needed without WebAssembly.
-    const jsSize = this.wasm === null ? n * n : 0;
-    this.kinv = new Float64Array(jsSize);
-    this.work = new Float64Array(jsSize);
-    this.scratch = new Float64Array(jsSize);
+    const nn = n * n;
+    this.wasm = n >= WASM_MIN_POINTS ? createWasmKernels(d * n + 5 * nn + d) : null;
+    if (this.wasm === null) {
+      this.xt = new Float64Array(n * d);
+      this.k = new Float64Array(nn);
+      this.g = new Float64Array(nn);
+      this.kinv = new Float64Array(nn);
+      this.work = new Float64Array(nn);
+      this.scratch = new Float64Array(nn);
+      this.offsets = null;
+    } else {
+      // Heap layout (doubles): X/ℓ dimension-major, K, G, L, scratch, K⁻¹, lengthscale gradient.
+      const heap = this.wasm.heap;
+      const o = {
+        xt: 0,
+        k: d * n,
+        g: d * n + nn,
+        l: d * n + 2 * nn,
+        t: d * n + 3 * nn,
+        kinv: d * n + 4 * nn,
+        grad: d * n + 5 * nn,
+      };
+      this.offsets = o;
+      this.xt = heap.subarray(o.xt, o.xt + d * n);
+      this.k = heap.subarray(o.k, o.k + nn);
+      this.g = heap.subarray(o.g, o.g + nn);
+      this.kinv = heap.subarray(o.kinv, o.kinv + nn);
+      this.work = new Float64Array(0);
+      this.scratch = new Float64Array(0);
+    }
     this.u = new Float64Array(n);
     this.v = new Float64Array(n);
     this.alpha = new Float64Array(n);
   }
 
-  /**
-   * Stores k(r) and (5/3)·s·(1 + √5·r)·e^(−√5·r) for one pair (a, b), a > b, from r². Only the
-   * lower triangle is ever read (Cholesky, gradient).
-   */
-  private pair(index: number, r2: number, s: number, gScale: number): void {
-    const r = Math.sqrt(r2);
-    const e = Math.exp(-SQRT5 * r);
-    this.k[index] = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
-    this.g[index] = gScale * (1 + SQRT5 * r) * e;
-  }
-
-  /**
-   * log p(z | θ) at θ = (log ℓ_1..log ℓ_d, log s, log σ²) and mean m (or the profiled mean when
-   * `mean` is `null`).
-   *
-   * @param gradient - when given (length d + 3), receives ∂ log p/∂(log ℓ_1..d, log s, log σ², m);
-   *   the last entry is 0 when the mean is profiled.
-   */
-  evaluate(theta: ArrayLike<number>, mean: number | null, gradient: Float64Array | null): LikelihoodTerms {
-    const { n, d, x, xs, k, g, z } = this;
-    const s = Math.exp(theta[d]!);
-    const noise = Math.exp(theta[d + 1]!);
-    const xt = this.xt;
-    for (let i = 0; i < d; i++) {
-      const inv = Math.exp(-theta[i]!);
-      for (let a = 0; a < n; a++) {
-        const v = x[a * d + i]! * inv;
-        xs[a * d + i] = v;
-        xt[i * n + a] = v;
-      }
-    }
+  /** K (lower triangle, noise on the diagonal) and G in plain JS from the scaled inputs `xs`. */
+  private kernelPairs(s: number, noise: number): void {
+    const { n, d, xs, k } = this;
     const gScale = (5 / 3) * s;
     for (let a = 0; a < n; a++) {
       const ra = a * n;
@@ -160,8 +162,102 @@ export class LikelihoodEvaluator {
       }
       k[ra + a] = s + noise;
     }
+  }
+
+  /** ∂ log p/∂ log ℓ_i = Σ_{a>b} c_ab·(x_ai − x_bi)²/ℓ_i² in plain JS (c_ab stored in g). */
+  private lengthscaleGradient(gradient: Float64Array): void {
+    const { n, d, g, xt } = this;
+    // Four dimensions at a time over the transposed inputs: contiguous inner loops, four
+    // independent accumulators sharing each load of c_ab.
+    let i = 0;
+    for (; i + 4 <= d; i += 4) {
+      const r0 = i * n;
+      const r1 = r0 + n;
+      const r2 = r1 + n;
+      const r3 = r2 + n;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let a = 1; a < n; a++) {
+        const ra = a * n;
+        const x0 = xt[r0 + a]!;
+        const x1 = xt[r1 + a]!;
+        const x2 = xt[r2 + a]!;
+        const x3 = xt[r3 + a]!;
+        for (let b = 0; b < a; b++) {
+          const c = g[ra + b]!;
+          const t0 = x0 - xt[r0 + b]!;
+          const t1 = x1 - xt[r1 + b]!;
+          const t2 = x2 - xt[r2 + b]!;
+          const t3 = x3 - xt[r3 + b]!;
+          s0 += c * t0 * t0;
+          s1 += c * t1 * t1;
+          s2 += c * t2 * t2;
+          s3 += c * t3 * t3;
+        }
+      }
+      gradient[i] = s0;
+      gradient[i + 1] = s1;
+      gradient[i + 2] = s2;
+      gradient[i + 3] = s3;
+    }
+    for (; i < d; i++) {
+      const ri = i * n;
+      let sum = 0;
+      for (let a = 1; a < n; a++) {
+        const ra = a * n;
+        const xa = xt[ri + a]!;
+        for (let b = 0; b < a; b++) {
+          const t = xa - xt[ri + b]!;
+          sum += g[ra + b]! * t * t;
+        }
+      }
+      gradient[i] = sum;
+    }
+  }
+
+  /**
+   * Stores k(r) and (5/3)·s·(1 + √5·r)·e^(−√5·r) for one pair (a, b), a > b, from r². Only the
+   * lower triangle is ever read (Cholesky, gradient).
+   */
+  private pair(index: number, r2: number, s: number, gScale: number): void {
+    const r = Math.sqrt(r2);
+    const e = Math.exp(-SQRT5 * r);
+    this.k[index] = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
+    this.g[index] = gScale * (1 + SQRT5 * r) * e;
+  }
+
+  /**
+   * log p(z | θ) at θ = (log ℓ_1..log ℓ_d, log s, log σ²) and mean m (or the profiled mean when
+   * `mean` is `null`).
+   *
+   * @param gradient - when given (length d + 3), receives ∂ log p/∂(log ℓ_1..d, log s, log σ², m);
+   *   the last entry is 0 when the mean is profiled.
+   */
+  evaluate(theta: ArrayLike<number>, mean: number | null, gradient: Float64Array | null): LikelihoodTerms {
+    const { n, d, x, xs, k, g, z } = this;
+    const s = Math.exp(theta[d]!);
+    const noise = Math.exp(theta[d + 1]!);
+    const xt = this.xt;
+    for (let i = 0; i < d; i++) {
+      const inv = Math.exp(-theta[i]!);
+      for (let a = 0; a < n; a++) {
+        const v = x[a * d + i]! * inv;
+        xs[a * d + i] = v;
+        xt[i * n + a] = v;
+      }
+    }
     const wasm = this.wasm;
-    const chol = wasm === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, 0);
+    const o = this.offsets;
+    if (wasm !== null && o !== null) {
+      wasm.pairs(o.xt, o.k, o.g, n, d, s);
+      for (let a = 0; a < n; a++) k[a * n + a] = s + noise;
+    } else {
+      this.kernelPairs(s, noise);
+    }
+    const chol =
+      wasm === null || o === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, o.l);
     if (chol === null) return { value: Number.NaN, mean: mean ?? 0, jitter: Number.NaN };
     const l = chol.l;
 
@@ -191,12 +287,11 @@ export class LikelihoodEvaluator {
     const value = -0.5 * quad - logDet - 0.5 * n * LOG_2PI;
 
     if (gradient !== null) {
-      let kinv: Float64Array;
-      if (wasm === null) {
+      let kinv = this.kinv;
+      if (wasm === null || o === null) {
         kinv = inverseFromCholesky(l, n, this.kinv, true, this.scratch);
       } else {
-        wasm.inverse(0, n * n, 2 * n * n, n);
-        kinv = wasm.heap.subarray(2 * n * n, 3 * n * n);
+        wasm.inverse(o.l, o.t, o.kinv, n);
       }
       // c_ab = W_ab·G_ab for a > b (reusing g), W = ααᵀ − K⁻¹; off-diagonal pairs appear twice
       // in the trace, so ½·2 = 1.
@@ -212,54 +307,11 @@ export class LikelihoodEvaluator {
         }
         traceW += alphaA * alphaA - kinv[ra + a]!;
       }
-      // Four dimensions at a time over the transposed inputs: contiguous inner loops, four
-      // independent accumulators sharing each load of c_ab.
-      const xt = this.xt;
-      let i = 0;
-      for (; i + 4 <= d; i += 4) {
-        const r0 = i * n;
-        const r1 = r0 + n;
-        const r2 = r1 + n;
-        const r3 = r2 + n;
-        let s0 = 0;
-        let s1 = 0;
-        let s2 = 0;
-        let s3 = 0;
-        for (let a = 1; a < n; a++) {
-          const ra = a * n;
-          const x0 = xt[r0 + a]!;
-          const x1 = xt[r1 + a]!;
-          const x2 = xt[r2 + a]!;
-          const x3 = xt[r3 + a]!;
-          for (let b = 0; b < a; b++) {
-            const c = g[ra + b]!;
-            const t0 = x0 - xt[r0 + b]!;
-            const t1 = x1 - xt[r1 + b]!;
-            const t2 = x2 - xt[r2 + b]!;
-            const t3 = x3 - xt[r3 + b]!;
-            s0 += c * t0 * t0;
-            s1 += c * t1 * t1;
-            s2 += c * t2 * t2;
-            s3 += c * t3 * t3;
-          }
-        }
-        gradient[i] = s0;
-        gradient[i + 1] = s1;
-        gradient[i + 2] = s2;
-        gradient[i + 3] = s3;
-      }
-      for (; i < d; i++) {
-        const ri = i * n;
-        let sum = 0;
-        for (let a = 1; a < n; a++) {
-          const ra = a * n;
-          const xa = xt[ri + a]!;
-          for (let b = 0; b < a; b++) {
-            const t = xa - xt[ri + b]!;
-            sum += g[ra + b]! * t * t;
-          }
-        }
-        gradient[i] = sum;
+      if (wasm !== null && o !== null) {
+        wasm.lengthGrad(o.xt, o.g, n, d, o.grad);
+        for (let i = 0; i < d; i++) gradient[i] = wasm.heap[o.grad + i]!;
+      } else {
+        this.lengthscaleGradient(gradient);
       }
       gradient[d] = sumWK + 0.5 * s * traceW;
       gradient[d + 1] = 0.5 * noise * traceW;

@@ -352,6 +352,96 @@
           (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $r2))))
       (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r)))))
 
+
+  ;; pairs(xt, k, g, n, d, s): for every pair a > b of n points stored dimension-major (xt + n·i + a,
+  ;; scaled by the lengthscales), k + n·a + b receives s·(1 + √5·r + 5r²/3)·e^(−√5·r) and
+  ;; g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r). Two values of b per lane pair; r² summed
+  ;; over i in order, as in the JS loop.
+  (func (export "pairs") (param $xt i32) (param $k i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64)
+    (local $a i32) (local $b i32) (local $i i32) (local $rb i32) (local $pa i32) (local $pb i32) (local $end i32)
+    (local $acc v128) (local $t v128) (local $r v128) (local $e v128) (local $sv v128) (local $gs v128) (local $one v128)
+    (local $off i32) (local $ra i32)
+    (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $gs (f64x2.splat (f64.mul (f64.const 1.6666666666666667) (local.get $s))))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $a (i32.const 1))
+    (block $ad (loop $al
+      (br_if $ad (i32.ge_u (local.get $a) (local.get $n)))
+      (local.set $ra (i32.mul (local.get $a) (local.get $rb)))
+      (local.set $b (i32.const 0))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $b) (local.get $a)))
+        ;; lanes (b, b + 1); when b + 1 = a the second lane is a wasted (a, a) pair, not stored
+        (local.set $acc (f64x2.splat (f64.const 0)))
+        (local.set $pa (i32.add (local.get $xt) (i32.shl (local.get $a) (i32.const 3))))
+        (local.set $pb (i32.add (local.get $xt) (i32.shl (local.get $b) (i32.const 3))))
+        (local.set $i (i32.const 0))
+        (block $id (loop $il
+          (br_if $id (i32.ge_u (local.get $i) (local.get $d)))
+          (local.set $t (f64x2.sub (v128.load (local.get $pb)) (f64x2.splat (f64.load (local.get $pa)))))
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $t) (local.get $t))))
+          (local.set $pa (i32.add (local.get $pa) (local.get $rb)))
+          (local.set $pb (i32.add (local.get $pb) (local.get $rb)))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $il)))
+        (local.set $r (f64x2.sqrt (local.get $acc)))
+        (local.set $e (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r))))
+        (local.set $t (f64x2.add (local.get $one) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r))))
+        (local.set $off (i32.add (local.get $ra) (i32.shl (local.get $b) (i32.const 3))))
+        (if (i32.lt_u (i32.add (local.get $b) (i32.const 1)) (local.get $a))
+          (then
+            (v128.store (i32.add (local.get $k) (local.get $off))
+              (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $e)))
+            (v128.store (i32.add (local.get $g) (local.get $off))
+              (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))
+          (else
+            (f64.store (i32.add (local.get $k) (local.get $off))
+              (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $e))))
+            (f64.store (i32.add (local.get $g) (local.get $off))
+              (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))))
+        (local.set $b (i32.add (local.get $b) (i32.const 2)))
+        (br $bl)))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $al))))
+
+  ;; lengthGrad(xt, c, n, d, out): out + i = Σ_{a>b} c[n·a + b]·(xt[n·i + a] − xt[n·i + b])² for
+  ;; each dimension i (xt dimension-major as in pairs), two values of b per lane pair.
+  (func (export "lengthGrad") (param $xt i32) (param $c i32) (param $n i32) (param $d i32) (param $out i32)
+    (local $i i32) (local $a i32) (local $b i32) (local $rb i32) (local $row i32) (local $pc i32) (local $pb i32) (local $end i32)
+    (local $acc v128) (local $xa v128) (local $t v128) (local $sum f64)
+    (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
+    (block $id (loop $il
+      (br_if $id (i32.ge_u (local.get $i) (local.get $d)))
+      (local.set $row (i32.add (local.get $xt) (i32.mul (local.get $i) (local.get $rb))))
+      (local.set $acc (f64x2.splat (f64.const 0)))
+      (local.set $sum (f64.const 0))
+      (local.set $a (i32.const 1))
+      (block $ad (loop $al
+        (br_if $ad (i32.ge_u (local.get $a) (local.get $n)))
+        (local.set $xa (f64x2.splat (f64.load (i32.add (local.get $row) (i32.shl (local.get $a) (i32.const 3))))))
+        (local.set $pc (i32.add (local.get $c) (i32.mul (local.get $a) (local.get $rb))))
+        (local.set $pb (local.get $row))
+        (local.set $end (i32.add (local.get $row) (i32.shl (i32.and (local.get $a) (i32.const -2)) (i32.const 3))))
+        (block $bd (loop $bl
+          (br_if $bd (i32.ge_u (local.get $pb) (local.get $end)))
+          (local.set $t (f64x2.sub (local.get $xa) (v128.load (local.get $pb))))
+          (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (v128.load (local.get $pc)) (f64x2.mul (local.get $t) (local.get $t)))))
+          (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+          (local.set $pc (i32.add (local.get $pc) (i32.const 16)))
+          (br $bl)))
+        (if (i32.and (local.get $a) (i32.const 1))
+          (then
+            (local.set $t (f64x2.sub (local.get $xa) (f64x2.splat (f64.load (local.get $pb)))))
+            (local.set $sum (f64.add (local.get $sum)
+              (f64.mul (f64.load (local.get $pc)) (f64x2.extract_lane 0 (f64x2.mul (local.get $t) (local.get $t))))))))
+        (local.set $a (i32.add (local.get $a) (i32.const 1)))
+        (br $al)))
+      (f64.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 3)))
+        (f64.add (f64.add (f64x2.extract_lane 0 (local.get $acc)) (f64x2.extract_lane 1 (local.get $acc))) (local.get $sum)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $il))))
+
   ;; BEGIN GENERATED by scripts/reference/gen_kernels.py
 
   ;; chol(a, n, shift) -> 1 | 0: in-place lower Cholesky of the row-major n×n matrix at byte

@@ -31,6 +31,14 @@ export interface WasmKernels {
    */
   cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
   /**
+   * For all pairs a > b of n points stored dimension-major at `xt` (xt + n·i + a, divided by the
+   * lengthscales): k + n·a + b ← s·(1 + √5·r + 5r²/3)·e^(−√5·r) and
+   * g + n·a + b ← (5/3)·s·(1 + √5·r)·e^(−√5·r). Other entries are not written.
+   */
+  pairs(xt: number, k: number, g: number, n: number, d: number, s: number): void;
+  /** out + i ← Σ_{a>b} c[n·a + b]·(xt[n·i + a] − xt[n·i + b])² for i < d. */
+  lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
+  /**
    * In-place Cholesky of the n×n matrix at `a` (lower triangle read; L written there, strict upper
    * triangle zeroed) with `shift` added to the diagonal. False when a pivot is not finite or
    * ≤ 1e-14 times its diagonal entry (the matrix is then partly overwritten).
@@ -96,6 +104,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     chol(a: number, n: number, shift: number): number;
     cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
     inv(l: number, t: number, out: number, n: number): void;
+    pairs(xt: number, k: number, g: number, n: number, d: number, s: number): void;
+    lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
   };
   const heap = new Float64Array(memory.buffer);
   return {
@@ -105,6 +115,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
     cross8: (q, x, out, n, d, s) => exports.cross8(q * 8, x * 8, out * 8, n, d, s),
+    pairs: (xt, k, g, n, d, s) => exports.pairs(xt * 8, k * 8, g * 8, n, d, s),
+    lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
     inverse: (l, t, out, n) => {
       heap.fill(0, t, t + n * n);

@@ -335,6 +335,38 @@ describe('WebAssembly kernels', () => {
     }
   });
 
+  it.each([2, 3, 17, 40])('compute pair covariances and lengthscale gradient sums like plain JS (n = %i)', (n) => {
+    const d = 3;
+    const kernels = createWasmKernels(d * n + 3 * n * n + d)!;
+    const { heap } = kernels;
+    const random = generator(300 + n);
+    const xt = 0;
+    const k = d * n;
+    const g = k + n * n;
+    const out = g + n * n;
+    for (let i = 0; i < d * n; i++) heap[xt + i] = random() * 2;
+    kernels.pairs(xt, k, g, n, d, 1.3);
+    const sqrt5 = Math.sqrt(5);
+    const expected = new Float64Array(d);
+    for (let a = 1; a < n; a++) {
+      for (let b = 0; b < a; b++) {
+        let r2 = 0;
+        for (let i = 0; i < d; i++) r2 += (heap[xt + i * n + a]! - heap[xt + i * n + b]!) ** 2;
+        const r = Math.sqrt(r2);
+        const e = Math.exp(-sqrt5 * r);
+        expect(heap[k + a * n + b]).toBeCloseTo(1.3 * (1 + sqrt5 * r + (5 / 3) * r2) * e, 14);
+        expect(heap[g + a * n + b]).toBeCloseTo((5 / 3) * 1.3 * (1 + sqrt5 * r) * e, 14);
+        // Nothing on or above the diagonal.
+        expect(heap[k + b * n + a]).toBe(0);
+        for (let i = 0; i < d; i++) {
+          expected[i] = expected[i]! + heap[g + a * n + b]! * (heap[xt + i * n + a]! - heap[xt + i * n + b]!) ** 2;
+        }
+      }
+    }
+    kernels.lengthGrad(xt, g, n, d, out);
+    for (let i = 0; i < d; i++) expect(heap[out + i]).toBeCloseTo(expected[i]!, 12);
+  });
+
   it('can be switched off', () => {
     setWasmEnabled(false);
     try {
