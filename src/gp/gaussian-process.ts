@@ -15,10 +15,12 @@
  *   The fit therefore uses at most `maxFitPoints` (256) points — a seeded uniform subset — and
  *   conditions on all n afterwards; warm-started fits default to 30 iterations per start and
  *   only optimize other starts that already beat the warm optimum. At n = 1000, d = 20 this keeps
- *   a warm fit to a few tenths of a second and a cold one (5 starts) to about 1.5 s of CPU.
- * - From n ≥ 32 the Cholesky, the inverse and the triangular solves run as WebAssembly SIMD
- *   kernels (src/linalg/kernels.wat, about 3× the plain-JS loops), and each model keeps L in its
- *   own wasm memory. Batch prediction solves eight query points per sweep over L.
+ *   a warm fit to about 0.2 s and a cold one (5 starts) to about 0.8 s of CPU
+ *   (scripts/reference/gp-speed.ts).
+ * - The kernel matrices, Cholesky, inverse, covariances and triangular solves run as WebAssembly
+ *   SIMD kernels (src/linalg/kernels.wat, about 3× the plain-JS loops) from n ≥ 16 in the fit and
+ *   n ≥ 32 in a model; each model keeps L in its own wasm memory. Batch prediction solves eight
+ *   query points per sweep over L.
  * - Determinism: the same inputs and options give bit-identical results in the same runtime.
  *   The WebAssembly and JS paths (the latter used only where WebAssembly SIMD is unavailable)
  *   agree to rounding (~1e-15 relative), not bit for bit.
@@ -51,7 +53,10 @@ const PREDICT_BLOCK = 32;
 /** Below this many observations the JS loops are as fast as the WebAssembly kernels. */
 const WASM_MIN_POINTS = 32;
 
-/** Heap doubles a model needs: L, a block of k* rows, one vector, scaled inputs, a query block. */
+/**
+ * Heap doubles a model needs: L, a block of k* rows, one vector, scaled inputs, a query block
+ * (everything after L also holds X/ℓ dimension-major while K is built: ≥ n·d doubles).
+ */
 function wasmHeapSize(n: number, d: number): number {
   return n * n + n * PREDICT_BLOCK + n + n * d + d * PREDICT_BLOCK;
 }
@@ -378,10 +383,27 @@ export class GaussianProcess {
     const { n, d } = data;
     const invLengthscales = Float64Array.from(hyperparameters.lengthscales, (v) => 1 / v);
     const xs = scaleInputs(data.x, n, d, invLengthscales);
-    const k = kernelMatrix(xs, n, d, hyperparameters.outputScale, hyperparameters.noise);
-    // Large models factorize straight into their WebAssembly heap, where predictions read L.
+    const { outputScale: s, noise } = hyperparameters;
+    // Large models build K and factorize it straight in their WebAssembly heap, where
+    // predictions read L; X/ℓ dimension-major sits in the (not yet used) space after L meanwhile.
     const kernels = n >= WASM_MIN_POINTS ? createWasmKernels(wasmHeapSize(n, d)) : null;
-    const chol = kernels === null ? robustCholesky(k, n) : tryRobustCholeskyWasm(kernels, k, n, 0);
+    let chol: { l: Float64Array; jitter: number } | null;
+    if (kernels === null) {
+      chol = robustCholesky(kernelMatrix(xs, n, d, s, noise), n);
+    } else {
+      const heap = kernels.heap;
+      const xt = n * n;
+      for (let a = 0; a < n; a++) for (let i = 0; i < d; i++) heap[xt + i * n + a] = xs[a * d + i]!;
+      chol = tryRobustCholeskyWasm(
+        kernels,
+        () => {
+          kernels.pairs(xt, 0, -1, n, d, s);
+          for (let a = 0; a < n; a++) heap[a * n + a] = s + noise;
+        },
+        n,
+        0,
+      );
+    }
     if (chol === null) throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
     const { l, jitter } = chol;
     const alpha = residualWeights(l, n, std.z, hyperparameters.mean);

@@ -353,11 +353,11 @@
       (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r)))))
 
 
-  ;; pairs(xt, k, g, n, d, s): for every pair a > b of n points stored dimension-major (xt + n·i + a,
-  ;; scaled by the lengthscales), k + n·a + b receives s·(1 + √5·r + 5r²/3)·e^(−√5·r) and
-  ;; g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r). Two values of b per lane pair; r² summed
-  ;; over i in order, as in the JS loop.
-  (func (export "pairs") (param $xt i32) (param $k i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64)
+  ;; pairs(xt, k, g, n, d, s, wantG): for every pair a > b of n points stored dimension-major
+  ;; (xt + n·i + a, scaled by the lengthscales), k + n·a + b receives s·(1 + √5·r + 5r²/3)·e^(−√5·r)
+  ;; and, when wantG ≠ 0, g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r). Two values of b per
+  ;; lane pair; r² summed over i in order, as in the JS loop.
+  (func (export "pairs") (param $xt i32) (param $k i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64) (param $wantG i32)
     (local $a i32) (local $b i32) (local $i i32) (local $rb i32) (local $pa i32) (local $pb i32) (local $end i32)
     (local $acc v128) (local $t v128) (local $r v128) (local $e v128) (local $sv v128) (local $gs v128) (local $one v128)
     (local $off i32) (local $ra i32)
@@ -393,13 +393,15 @@
           (then
             (v128.store (i32.add (local.get $k) (local.get $off))
               (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $e)))
-            (v128.store (i32.add (local.get $g) (local.get $off))
-              (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))
+            (if (local.get $wantG) (then
+              (v128.store (i32.add (local.get $g) (local.get $off))
+                (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))))
           (else
             (f64.store (i32.add (local.get $k) (local.get $off))
               (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $e))))
-            (f64.store (i32.add (local.get $g) (local.get $off))
-              (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))))
+            (if (local.get $wantG) (then
+              (f64.store (i32.add (local.get $g) (local.get $off))
+                (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))))))
         (local.set $b (i32.add (local.get $b) (i32.const 2)))
         (br $bl)))
       (local.set $a (i32.add (local.get $a) (i32.const 1)))

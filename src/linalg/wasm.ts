@@ -32,7 +32,7 @@ export interface WasmKernels {
   cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
   /**
    * For all pairs a > b of n points stored dimension-major at `xt` (xt + n·i + a, divided by the
-   * lengthscales): k + n·a + b ← s·(1 + √5·r + 5r²/3)·e^(−√5·r) and
+   * lengthscales): k + n·a + b ← s·(1 + √5·r + 5r²/3)·e^(−√5·r) and, when `g` ≥ 0,
    * g + n·a + b ← (5/3)·s·(1 + √5·r)·e^(−√5·r). Other entries are not written.
    */
   pairs(xt: number, k: number, g: number, n: number, d: number, s: number): void;
@@ -104,7 +104,7 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     chol(a: number, n: number, shift: number): number;
     cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
     inv(l: number, t: number, out: number, n: number): void;
-    pairs(xt: number, k: number, g: number, n: number, d: number, s: number): void;
+    pairs(xt: number, k: number, g: number, n: number, d: number, s: number, wantG: number): void;
     lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
   };
   const heap = new Float64Array(memory.buffer);
@@ -115,7 +115,7 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
     cross8: (q, x, out, n, d, s) => exports.cross8(q * 8, x * 8, out * 8, n, d, s),
-    pairs: (xt, k, g, n, d, s) => exports.pairs(xt * 8, k * 8, g * 8, n, d, s),
+    pairs: (xt, k, g, n, d, s) => exports.pairs(xt * 8, k * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0),
     lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
     inverse: (l, t, out, n) => {
@@ -138,26 +138,29 @@ const JITTER_LEVELS = [1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4] as const;
 
 /**
  * `tryRobustCholesky` on WebAssembly kernels: copies the n×n matrix `a` to `offset` of the heap
- * and factorizes it there, escalating jitter τ·mean|diag(A)| for τ = 1e-10 … 1e-4 on failure.
+ * (or lets the function `a` write it there) and factorizes it in place, escalating jitter
+ * τ·mean|diag(A)| for τ = 1e-10 … 1e-4 on failure.
  *
  * @returns the factor (a view into the heap, valid while `kernels` lives) and the absolute
  *   jitter, or `null` when every level failed.
  */
 export function tryRobustCholeskyWasm(
   kernels: WasmKernels,
-  a: Float64Array,
+  a: Float64Array | (() => void),
   n: number,
   offset: number,
 ): { l: Float64Array; jitter: number } | null {
   const l = kernels.heap.subarray(offset, offset + n * n);
-  l.set(a);
-  if (kernels.cholesky(offset, n, 0)) return { l, jitter: 0 };
+  // A function (re)writes the matrix into the region itself: no n×n copy has to be kept.
+  const load = typeof a === 'function' ? a : () => l.set(a);
+  load();
   let scale = 0;
-  for (let i = 0; i < n; i++) scale += Math.abs(a[i * n + i]!);
+  for (let i = 0; i < n; i++) scale += Math.abs(l[i * n + i]!);
   scale = n > 0 ? scale / n : 0;
   if (!(scale > 0) || !Number.isFinite(scale)) scale = 1;
+  if (kernels.cholesky(offset, n, 0)) return { l, jitter: 0 };
   for (const tau of JITTER_LEVELS) {
-    l.set(a);
+    load();
     if (kernels.cholesky(offset, n, tau * scale)) return { l, jitter: tau * scale };
   }
   return null;
