@@ -387,6 +387,26 @@ describe('bad data', () => {
     expect(gp.predict([[0.1, 0.2]]).mean[0]).toBeCloseTo(1, 4);
   });
 
+  it('escalates jitter in the WebAssembly path too (n ≥ 32, duplicates, zero noise)', () => {
+    const base = points(20, 2, 40);
+    const x = [...base, ...base];
+    const y = x.map(objective);
+    const hp = { lengthscales: [0.5, 0.5], outputScale: 1, noise: 0, mean: 0 };
+    const gp = GaussianProcess.fromHyperparameters(x, y, hp);
+    expect(gp.jitter).toBeGreaterThan(0);
+    const { mean, variance } = gp.predict(base);
+    base.forEach((_, i) => {
+      expect(mean[i]).toBeCloseTo(y[i]!, 3);
+      expect(variance[i]!).toBeGreaterThanOrEqual(0);
+    });
+    setWasmEnabled(false);
+    try {
+      expect(GaussianProcess.fromHyperparameters(x, y, hp).jitter).toBe(gp.jitter);
+    } finally {
+      setWasmEnabled(true);
+    }
+  });
+
   it('throws a RangeError naming non-finite targets', () => {
     const x = points(3, 2, 16);
     expect(() => GaussianProcess.fit(x, [1, Number.NaN, 2])).toThrow(
