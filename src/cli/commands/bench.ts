@@ -176,7 +176,7 @@ export function benchCommand(): Command {
       .addOption(new Option('--epsilon <units>', "override the spec's retrieval cost ε").argParser(nonNegativeNumber))
       .addOption(
         new Option('--set <key=value>', `optimizer setting for an ablation (${SETTABLE.join(', ')}); repeatable`)
-          .default({})
+          .default({}, 'none')
           .argParser(collectSetting),
       )
       .option('--json <file>', 'write the summary and every trial as JSON')
