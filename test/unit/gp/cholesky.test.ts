@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { describe, expect, it } from 'vitest';
 import {
@@ -15,6 +17,7 @@ import {
   tryRobustCholesky,
   tryRobustCholeskyWasm,
 } from '../../../src/linalg/index.js';
+import { KERNELS_WAT_SHA256 } from '../../../src/linalg/wasm-kernels.js';
 
 function generator(seed: number): () => number {
   let s = seed >>> 0;
@@ -238,6 +241,11 @@ describe('logDeterminantFromCholesky', () => {
 });
 
 describe('WebAssembly kernels', () => {
+  it('were built from the current kernels.wat (rebuild with scripts/reference/build-wasm.mjs)', () => {
+    const source = readFileSync(new URL('../../../src/linalg/kernels.wat', import.meta.url), 'utf8');
+    expect(createHash('sha256').update(source).digest('hex')).toBe(KERNELS_WAT_SHA256);
+  });
+
   it.each([1, 2, 7, 40, 41])('match the JS solves (n = %i)', (n) => {
     const kernels = createWasmKernels(n * n + 9 * n);
     expect(kernels).not.toBeNull();
