@@ -22,7 +22,7 @@ import {
 } from '../linalg/index.js';
 import type { WasmKernels } from '../linalg/index.js';
 
-/** From this many points on, the Cholesky and the inverse run in WebAssembly (3× faster). */
+/** From this many points on, K, G, the Cholesky, the inverse and the lengthscale sums run in WebAssembly. */
 const WASM_MIN_POINTS = 16;
 
 const SQRT5 = Math.sqrt(5);
