@@ -48,7 +48,12 @@ function objectiveOf(x: readonly number[]): number {
   return value;
 }
 
-function evaluate(space: SearchSpace, config: SuggestRequest['history'][number]['config'], cachedPrefix: number, phase: 'warmup' | 'bo'): Observation {
+function evaluate(
+  space: SearchSpace,
+  config: SuggestRequest['history'][number]['config'],
+  cachedPrefix: number,
+  phase: 'warmup' | 'bo',
+): Observation {
   const flat: number[] = [];
   const stageCosts = space.map((stage, s) => {
     let c = 1;
@@ -73,7 +78,11 @@ function history(space: SearchSpace, n: number, seed: number): Observation[] {
   return out;
 }
 
-function requestFor(space: SearchSpace, obs: readonly Observation[], state: OptimizerState | undefined): SuggestRequest {
+function requestFor(
+  space: SearchSpace,
+  obs: readonly Observation[],
+  state: OptimizerState | undefined,
+): SuggestRequest {
   const spent = obs.reduce((sum, o) => sum + o.chargedCost, 0);
   return {
     space,
@@ -133,14 +142,29 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
   const file = join(dir, `request-${n}-${d}-${stages}.json`);
   writeFileSync(file, JSON.stringify(requestFor(space, obs.slice(0, n), state)));
   const t0 = performance.now();
-  const child = spawnSync(process.execPath, [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'benchmarks/suggest-speed.ts'), '--child', file], {
-    encoding: 'utf8',
-  });
+  const child = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'benchmarks/suggest-speed.ts'), '--child', file],
+    {
+      encoding: 'utf8',
+    },
+  );
   const childWallS = (performance.now() - t0) / 1000;
   if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
   if (process.env.BENCH_VERBOSE) console.error(child.stderr);
   const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMb: number };
-  return { n, d, S: stages, warmS: median(times), refitS, coldS: result.seconds, childWallS, poolSize, warmRssMb, coldRssMb: result.rssMb };
+  return {
+    n,
+    d,
+    S: stages,
+    warmS: median(times),
+    refitS,
+    coldS: result.seconds,
+    childWallS,
+    poolSize,
+    warmRssMb,
+    coldRssMb: result.rssMb,
+  };
 }
 
 interface OptunaRow {
@@ -156,12 +180,16 @@ function ensureVenv(): string | null {
   if (existsSync(python)) return python;
   const made = spawnSync('python3', ['-m', 'venv', join(ROOT, '.venv-bench')], { stdio: 'inherit' });
   if (made.status !== 0) return null;
-  const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', 'optuna', 'torch', 'scipy', 'greenlet'], { stdio: 'inherit' });
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', 'optuna', 'torch', 'scipy', 'greenlet'], {
+    stdio: 'inherit',
+  });
   return pip.status === 0 ? python : null;
 }
 
 function optuna(python: string, n: number, d: number): OptunaRow | null {
-  const run = spawnSync(python, [join(ROOT, 'benchmarks/optuna_suggest.py'), String(n), String(d)], { encoding: 'utf8' });
+  const run = spawnSync(python, [join(ROOT, 'benchmarks/optuna_suggest.py'), String(n), String(d)], {
+    encoding: 'utf8',
+  });
   if (run.status !== 0) {
     console.error(`optuna n=${n} d=${d} failed: ${run.stderr.slice(-500)}`);
     return null;
@@ -188,7 +216,8 @@ function main(): void {
   const ss = [3, 5];
   const dir = mkdtempSync(join(tmpdir(), 'memotune-bench-'));
   const python = withOptuna ? ensureVenv() : null;
-  if (withOptuna && python === null) console.log('Optuna unavailable (no Python or pip install failed): memotune alone.');
+  if (withOptuna && python === null)
+    console.log('Optuna unavailable (no Python or pip install failed): memotune alone.');
 
   const f = (v: number | undefined, digits = 3): string => (v === undefined ? '—' : v.toFixed(digits));
   console.log(`memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP})`);

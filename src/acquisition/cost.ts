@@ -100,7 +100,12 @@ export function inverseCostWithGradient(
 }
 
 /** E[1/C] without the gradient (see {@link inverseCostWithGradient}). */
-export function expectedInverseCost(a: ArrayLike<number>, b: ArrayLike<number>, fixed: number, z: Float64Array): number {
+export function expectedInverseCost(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  fixed: number,
+  z: Float64Array,
+): number {
   let value = 0;
   for (let k = 0; k < z.length; k++) {
     let total = fixed;

@@ -24,9 +24,22 @@
  *    observed are skipped unless nothing else is left (exhausted space).
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
  */
-import type { Configuration, MethodName, Observation, OptimizerSettings, StageParams, SuggestRequest, Suggestion } from '../core/types.js';
+import type {
+  Configuration,
+  MethodName,
+  Observation,
+  OptimizerSettings,
+  StageParams,
+  SuggestRequest,
+  Suggestion,
+} from '../core/types.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { inverseCostsByPrefix, inverseCostWithGradient, logExpectedImprovementWithGradient, logH } from '../acquisition/index.js';
+import {
+  inverseCostsByPrefix,
+  inverseCostWithGradient,
+  logExpectedImprovementWithGradient,
+  logH,
+} from '../acquisition/index.js';
 import { GaussianProcess } from '../gp/index.js';
 import { minimizeBounded } from '../optim/index.js';
 import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
@@ -268,7 +281,15 @@ export class Acquisition {
     for (const j of rows) {
       const out = logInverse.subarray(j * s, (j + 1) * s);
       const { a, b } = predictions;
-      inverseCostsByPrefix(a.subarray(j * s, (j + 1) * s), b.subarray(j * s, (j + 1) * s), eps, this.z, out, meanCost.subarray(j * s, (j + 1) * s), tail);
+      inverseCostsByPrefix(
+        a.subarray(j * s, (j + 1) * s),
+        b.subarray(j * s, (j + 1) * s),
+        eps,
+        this.z,
+        out,
+        meanCost.subarray(j * s, (j + 1) * s),
+        tail,
+      );
       for (let k = 0; k < s; k++) out[k] = Math.log(out[k]!);
     }
   }
@@ -278,7 +299,10 @@ export class Acquisition {
    * between the costs at z_min and z_max, and so does the MC mean of 1/C. Cheap (S' exps per
    * bound) and rigorous for the MC estimate itself, not just its expectation.
    */
-  costBounds(predictions: { a: Float64Array; b: Float64Array }, count: number): { lower: Float64Array; upper: Float64Array } {
+  costBounds(
+    predictions: { a: Float64Array; b: Float64Array },
+    count: number,
+  ): { lower: Float64Array; upper: Float64Array } {
     const s = this.stageCount;
     let zMin = Number.POSITIVE_INFINITY;
     let zMax = Number.NEGATIVE_INFINITY;
@@ -318,7 +342,8 @@ export class Acquisition {
     const out = new Float64Array(points.length);
     for (let j = 0; j < points.length; j++) {
       const sd = Math.sqrt(Math.max(variance[j]!, 0));
-      const value = sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
+      const value =
+        sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
       out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
     }
     return out;
@@ -342,7 +367,8 @@ export class Acquisition {
     const column = this.firstRun(delta);
     for (let j = 0; j < points.length; j++) {
       const sd = Math.sqrt(Math.max(variance[j]!, 0));
-      let value = sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
+      let value =
+        sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
       if (this.usesCost && table !== null) value += this.eta * table.logInverse[j * s + column]!;
       out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
     }
@@ -415,13 +441,16 @@ export function boSuggest(
 
   let costs: CostModel[] = [];
   if (kind === 'stage') costs = fitStageCostModels(encoding, history, encoded, gpSeed, previous.costs, reuse);
-  else if (kind === 'total') costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0], reuse)];
+  else if (kind === 'total')
+    costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0], reuse)];
   const tCosts = performance.now();
 
-  const eta = method === 'eips' ? 1 : kind === 'none' ? 0 : costExponent(history, request.budget.total, request.budget.spent);
+  const eta =
+    method === 'eips' ? 1 : kind === 'none' ? 0 : costExponent(history, request.budget.total, request.budget.spent);
   const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
   const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
-  const pool = method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
+  const pool =
+    method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
 
   // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
   const enumerated = encoding.cardinality <= ENUMERATION_LIMIT;
@@ -522,7 +551,8 @@ export function boSuggest(
     for (const entry of scored) {
       const column = acquisition.column(entry.prefix.delta);
       entry.rows.forEach((j, r) => {
-        if (entry.exact[r] === 1) entry.scores[r] = entry.scores[r]! + acquisition.eta * logInverse[j * width + column]!;
+        if (entry.exact[r] === 1)
+          entry.scores[r] = entry.scores[r]! + acquisition.eta * logInverse[j * width + column]!;
       });
     }
   }
@@ -532,7 +562,13 @@ export function boSuggest(
     const { scores, exact } = entry;
     entry.ranking = Array.from(scores.keys()).sort((p, q) => exact[q]! - exact[p]! || scores[q]! - scores[p]! || p - q);
     for (const r of entry.ranking) {
-      candidates.push({ prefix: entry.prefix, x: entry.points[r]!, value: scores[r]!, order: order++, exact: exactScreen && exact[r] === 1 });
+      candidates.push({
+        prefix: entry.prefix,
+        x: entry.points[r]!,
+        value: scores[r]!,
+        order: order++,
+        exact: exactScreen && exact[r] === 1,
+      });
     }
   }
   const tRaw = performance.now() - t0;
@@ -643,6 +679,12 @@ export function boSuggest(
       localOptMs: tLocal,
       totalMs: finished - started,
     },
-    state: writeState(encoding.dimension, kind, fittedAt, objective.hyperparameters, costs.map((c) => c.hyperparameters)),
+    state: writeState(
+      encoding.dimension,
+      kind,
+      fittedAt,
+      objective.hyperparameters,
+      costs.map((c) => c.hyperparameters),
+    ),
   };
 }

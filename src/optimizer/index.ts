@@ -57,7 +57,12 @@ export function suggest(request: SuggestRequest): Suggestion {
   const observed = new Set<string>(request.history.map((obs) => configKey(obs.config)));
   const n = request.history.length;
 
-  const plain = (config: Configuration, phase: 'warmup' | 'bo', exhausted: boolean, extra: Record<string, string>): Suggestion => ({
+  const plain = (
+    config: Configuration,
+    phase: 'warmup' | 'bo',
+    exhausted: boolean,
+    extra: Record<string, string>,
+  ): Suggestion => ({
     config,
     cachedPrefix: 0,
     phase,

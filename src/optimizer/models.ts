@@ -21,7 +21,12 @@ export interface CostModel {
   /** a and b at many inputs (each of length end − start). */
   predict(points: readonly Float64Array[]): { mean: Float64Array; sd: Float64Array };
   /** a, b and their gradients with respect to the model's own inputs. */
-  predictWithGradient(x: Float64Array): { mean: number; sd: number; meanGradient: Float64Array; sdGradient: Float64Array };
+  predictWithGradient(x: Float64Array): {
+    mean: number;
+    sd: number;
+    meanGradient: Float64Array;
+    sdGradient: Float64Array;
+  };
 }
 
 /** A cost model that ignores its inputs (stage without hyperparameters, or no cost data). */
@@ -60,7 +65,12 @@ export class GaussianProcessCostModel implements CostModel {
     for (let i = 0; i < sd.length; i++) sd[i] = Math.sqrt(Math.max(variance[i]!, 0));
     return { mean, sd };
   }
-  predictWithGradient(x: Float64Array): { mean: number; sd: number; meanGradient: Float64Array; sdGradient: Float64Array } {
+  predictWithGradient(x: Float64Array): {
+    mean: number;
+    sd: number;
+    meanGradient: Float64Array;
+    sdGradient: Float64Array;
+  } {
     const p = this.gp.predictWithGradient(x);
     const sd = Math.sqrt(Math.max(p.variance, 0));
     const sdGradient = new Float64Array(p.varianceGradient.length);

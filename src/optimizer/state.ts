@@ -40,7 +40,10 @@ export function readState(state: OptimizerState | undefined, dimension: number, 
     state.costKind === costKind && Array.isArray(state.costs)
       ? state.costs.map((c: unknown) => (isHyperparameters(c) ? c : null))
       : undefined;
-  const fittedAt = typeof state.fittedAt === 'number' && Number.isSafeInteger(state.fittedAt) && state.fittedAt > 0 ? state.fittedAt : 0;
+  const fittedAt =
+    typeof state.fittedAt === 'number' && Number.isSafeInteger(state.fittedAt) && state.fittedAt > 0
+      ? state.fittedAt
+      : 0;
   return { objective, costs, fittedAt };
 }
 

@@ -89,7 +89,8 @@ export class SpaceEncoding {
    * @throws {RangeError} when a value is missing or not legal for its parameter.
    */
   encode(config: Configuration): Float64Array {
-    if (config.length !== this.space.length) throw new RangeError(`configuration must have ${this.space.length} stages`);
+    if (config.length !== this.space.length)
+      throw new RangeError(`configuration must have ${this.space.length} stages`);
     const out = new Float64Array(this.dimension);
     for (const p of this.params) {
       const values = config[p.stage];

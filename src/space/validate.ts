@@ -26,7 +26,9 @@ function validateParam(stage: string, spec: ParamSpec): void {
       const seen = new Set<string>();
       for (const choice of spec.choices) {
         const ok =
-          typeof choice === 'string' || typeof choice === 'boolean' || (typeof choice === 'number' && Number.isFinite(choice));
+          typeof choice === 'string' ||
+          typeof choice === 'boolean' ||
+          (typeof choice === 'number' && Number.isFinite(choice));
         if (!ok) throw new RangeError(`${at}: choices must be finite numbers, strings or booleans`);
         const key = `${typeof choice}:${String(choice)}`;
         if (seen.has(key)) throw new RangeError(`${at}: duplicate choice ${JSON.stringify(choice)}`);
@@ -96,7 +98,8 @@ export function validateConfiguration(space: SearchSpace, config: Configuration)
   }
   space.forEach((stage, s) => {
     const values = config[s];
-    if (values === null || typeof values !== 'object') throw new RangeError(`${where(stage.name)}: values must be an object`);
+    if (values === null || typeof values !== 'object')
+      throw new RangeError(`${where(stage.name)}: values must be an object`);
     for (const spec of stage.params) {
       if (!isValidValue(spec, values[spec.name])) {
         throw new RangeError(`${where(stage.name, spec.name)}: invalid value ${JSON.stringify(values[spec.name])}`);

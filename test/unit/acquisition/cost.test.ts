@@ -71,12 +71,18 @@ describe('Monte-Carlo expected inverse cost', () => {
       const down = [...a];
       up[s]! += h;
       down[s]! -= h;
-      expect(dA[s]).toBeCloseTo((expectedInverseCost(up, b, 0.2, z) - expectedInverseCost(down, b, 0.2, z)) / (2 * h), 7);
+      expect(dA[s]).toBeCloseTo(
+        (expectedInverseCost(up, b, 0.2, z) - expectedInverseCost(down, b, 0.2, z)) / (2 * h),
+        7,
+      );
       const upB = [...b];
       const downB = [...b];
       upB[s]! += h;
       downB[s]! -= h;
-      expect(dB[s]).toBeCloseTo((expectedInverseCost(a, upB, 0.2, z) - expectedInverseCost(a, downB, 0.2, z)) / (2 * h), 7);
+      expect(dB[s]).toBeCloseTo(
+        (expectedInverseCost(a, upB, 0.2, z) - expectedInverseCost(a, downB, 0.2, z)) / (2 * h),
+        7,
+      );
     }
   });
 

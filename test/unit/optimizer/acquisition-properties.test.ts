@@ -10,11 +10,12 @@ const hyper1d = { lengthscales: [0.2], outputScale: 1, noise: 1e-4, mean: 0 };
 // Objective symmetric about x = 0.5: EI(0.5 − t) = EI(0.5 + t).
 const objective = GaussianProcess.fromHyperparameters([[0.1], [0.5], [0.9]], [0, 1, 0], hyper1d);
 // Stage cost rising with x: log c = 2x.
-const costGp = GaussianProcess.fromHyperparameters(
-  [[0], [0.25], [0.5], [0.75], [1]],
-  [0, 0.5, 1, 1.5, 2],
-  { lengthscales: [0.5], outputScale: 1, noise: 1e-4, mean: 0 },
-);
+const costGp = GaussianProcess.fromHyperparameters([[0], [0.25], [0.5], [0.75], [1]], [0, 0.5, 1, 1.5, 2], {
+  lengthscales: [0.5],
+  outputScale: 1,
+  noise: 1e-4,
+  mean: 0,
+});
 const z = quasiNormals(1000, createRandom(5));
 
 function single(eta: number): Acquisition {
@@ -42,7 +43,11 @@ describe('EEIPU acquisition', () => {
     const withCost = single(0);
     const table = withCost.costTable([left, right]);
     const scores = withCost.score([left, right], 0, table);
-    const plain = new Acquisition(objective, objective, 1, [], 'none', 0, 0.1, new Float64Array(0)).score([left, right], 0, null);
+    const plain = new Acquisition(objective, objective, 1, [], 'none', 0, 0.1, new Float64Array(0)).score(
+      [left, right],
+      0,
+      null,
+    );
     expect(Array.from(scores)).toEqual(Array.from(plain));
     expect(withCost.usesCost).toBe(false);
   });
@@ -59,7 +64,14 @@ describe('EEIPU acquisition', () => {
 
   it('a cached prefix lowers the predicted cost by the skipped stage, plus ε', () => {
     const two = new Acquisition(
-      GaussianProcess.fromHyperparameters([[0.1, 0.1], [0.9, 0.9]], [0, 1], { ...hyper1d, lengthscales: [0.3, 0.3] }),
+      GaussianProcess.fromHyperparameters(
+        [
+          [0.1, 0.1],
+          [0.9, 0.9],
+        ],
+        [0, 1],
+        { ...hyper1d, lengthscales: [0.3, 0.3] },
+      ),
       objective,
       1,
       [new ConstantCostModel(0, 1, Math.log(4), 0), new GaussianProcessCostModel(1, 2, costGp)],
@@ -77,12 +89,20 @@ describe('EEIPU acquisition', () => {
   it('gradient of −α matches finite differences', () => {
     const two = new Acquisition(
       GaussianProcess.fromHyperparameters(
-        [[0.1, 0.2], [0.5, 0.6], [0.9, 0.3]],
+        [
+          [0.1, 0.2],
+          [0.5, 0.6],
+          [0.9, 0.3],
+        ],
         [0, 1, 0.4],
         { lengthscales: [0.3, 0.4], outputScale: 1, noise: 1e-4, mean: 0 },
       ),
       GaussianProcess.fromHyperparameters(
-        [[0.1, 0.2], [0.5, 0.6], [0.9, 0.3]],
+        [
+          [0.1, 0.2],
+          [0.5, 0.6],
+          [0.9, 0.3],
+        ],
         [0, 1, 0.4],
         { lengthscales: [0.3, 0.4], outputScale: 1, noise: 1e-4, mean: 0 },
       ),
@@ -106,7 +126,10 @@ describe('EEIPU acquisition', () => {
         up[i]! += h;
         down[i]! -= h;
         const scratch = new Float64Array(freeDims.length);
-        const numeric = (two.negativeWithGradient(up, delta, freeDims, scratch) - two.negativeWithGradient(down, delta, freeDims, scratch)) / (2 * h);
+        const numeric =
+          (two.negativeWithGradient(up, delta, freeDims, scratch) -
+            two.negativeWithGradient(down, delta, freeDims, scratch)) /
+          (2 * h);
         expect(g[k]).toBeCloseTo(numeric, 5);
       });
     }
@@ -142,7 +165,13 @@ describe('prefix pool', () => {
     { name: 'b', params: [{ name: 'y', type: 'float', low: 0, high: 1 }] },
     { name: 'c', params: [{ name: 'w', type: 'float', low: 0, high: 1 }] },
   ]);
-  const trial = (x: number, y: number, w: number, objective: number | null, phase: 'warmup' | 'bo' = 'bo'): Observation => ({
+  const trial = (
+    x: number,
+    y: number,
+    w: number,
+    objective: number | null,
+    phase: 'warmup' | 'bo' = 'bo',
+  ): Observation => ({
     config: [{ x }, { y }, { w }],
     objective,
     stageCosts: [1, 1, 1],

@@ -65,11 +65,19 @@ describe('bad and unusual data', () => {
 
   it('works with fewer observations than dimensions', () => {
     const wide: SearchSpace = [
-      { name: 'a', params: Array.from({ length: 15 }, (_, i) => ({ name: `p${i}`, type: 'float' as const, low: 0, high: 1 })) },
-      { name: 'b', params: Array.from({ length: 15 }, (_, i) => ({ name: `q${i}`, type: 'float' as const, low: -1, high: 1 })) },
+      {
+        name: 'a',
+        params: Array.from({ length: 15 }, (_, i) => ({ name: `p${i}`, type: 'float' as const, low: 0, high: 1 })),
+      },
+      {
+        name: 'b',
+        params: Array.from({ length: 15 }, (_, i) => ({ name: `q${i}`, type: 'float' as const, low: -1, high: 1 })),
+      },
     ];
     const history = warmup(wide, 3);
-    const s = suggest(request(wide, history, 'eeipu', { settings: { warmup: 3, rawSamples: 64, restarts: 2, mcSamples: 64 } }));
+    const s = suggest(
+      request(wide, history, 'eeipu', { settings: { warmup: 3, rawSamples: 64, restarts: 2, mcSamples: 64 } }),
+    );
     expect(s.phase).toBe('bo');
     expect(() => validateConfiguration(wide, s.config)).not.toThrow();
   });
@@ -77,7 +85,13 @@ describe('bad and unusual data', () => {
   it('enumerates an all-categorical space, never repeating until it is exhausted', () => {
     const tiny: SearchSpace = [
       { name: 'a', params: [{ name: 'c', type: 'categorical', choices: ['x', 'y'] }] },
-      { name: 'b', params: [{ name: 'f', type: 'categorical', choices: [true, false] }, { name: 'k', type: 'int', low: 0, high: 1 }] },
+      {
+        name: 'b',
+        params: [
+          { name: 'f', type: 'categorical', choices: [true, false] },
+          { name: 'k', type: 'int', low: 0, high: 1 },
+        ],
+      },
     ];
     const history: Observation[] = [];
     for (let i = 0; i < 8; i++) {
@@ -111,7 +125,11 @@ describe('bad and unusual data', () => {
   it('ignores a malformed or foreign state instead of failing', () => {
     const history = warmup();
     const clean = suggest(request(mixedSpace, history, 'eeipu'));
-    for (const state of [{ version: 99 }, { version: 1, dimension: 3 }, { version: 1, dimension: clean.state!.dimension, objective: 'x' }]) {
+    for (const state of [
+      { version: 99 },
+      { version: 1, dimension: 3 },
+      { version: 1, dimension: clean.state!.dimension, objective: 'x' },
+    ]) {
       const s = suggest(request(mixedSpace, history, 'eeipu', { state }));
       expect(canonicalJson(s.config)).toBe(canonicalJson(clean.config));
     }

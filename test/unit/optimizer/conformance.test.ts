@@ -6,7 +6,11 @@ import { validateConfiguration } from '../../../src/space/index.js';
 import { mixedSpace, observationsFrom, request } from './fixtures.js';
 
 /** Runs a short study: 5 warm-up trials then `steps` BO trials. */
-function study(method: MethodName, steps: number, direction: Direction = 'maximize'): { history: Observation[]; suggestions: Suggestion[] } {
+function study(
+  method: MethodName,
+  steps: number,
+  direction: Direction = 'maximize',
+): { history: Observation[]; suggestions: Suggestion[] } {
   const history: Observation[] = [];
   const suggestions: Suggestion[] = [];
   let state: OptimizerState | undefined;

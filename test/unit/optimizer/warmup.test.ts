@@ -97,7 +97,9 @@ describe('resolveSettings', () => {
 describe('request validation', () => {
   it('names the history entry, stage and param of an invalid observation', () => {
     const history = observationsFrom([[{ a: 5, scale: 1 }, { k: 1, opt: 'sgd' }, { b: 0 }]]);
-    expect(() => suggest(request(mixedSpace, history, 'eeipu'))).toThrow('history[0]: stage "prep" param "a": invalid value 5');
+    expect(() => suggest(request(mixedSpace, history, 'eeipu'))).toThrow(
+      'history[0]: stage "prep" param "a": invalid value 5',
+    );
   });
 
   it('rejects a non-integer seed', () => {

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { createRandom, erf, erfc, erfcx, normalCdf, normalQuantile, quasiNormals, sampleNormal } from '../../../src/random/index.js';
+import {
+  createRandom,
+  erf,
+  erfc,
+  erfcx,
+  normalCdf,
+  normalQuantile,
+  quasiNormals,
+  sampleNormal,
+} from '../../../src/random/index.js';
 
 // Reference values from scipy.special / scipy.stats.norm (SciPy 1.17).
 const ERFC: [number, number][] = [
