@@ -318,6 +318,23 @@ describe('GaussianProcess.fit', () => {
     ys.forEach((v, i) => expect(Math.abs(mean[i]! - v)).toBeLessThan(0.05));
   });
 
+  it('fits large data sets on the default 256-point subset and warm-starts from that fit', () => {
+    const xs = points(300, 3, 41);
+    const ys = xs.map(objective);
+    const cold = GaussianProcess.fit(xs, ys, { restarts: 1 });
+    expect(cold.fitInfo?.fitPoints).toBe(256);
+    expect(cold.size).toBe(300);
+    const more = [...xs, [0.5, 0.5, 0.5]];
+    const warm = GaussianProcess.fit(more, [...ys, objective([0.5, 0.5, 0.5])], {
+      warmStart: cold.hyperparameters,
+      restarts: 1,
+    });
+    expect(warm.fitInfo!.startsOptimized).toBe(1);
+    expect(warm.fitInfo!.evaluations).toBeLessThan(cold.fitInfo!.evaluations);
+    const { mean } = warm.predict(xs.slice(0, 20));
+    ys.slice(0, 20).forEach((v, i) => expect(Math.abs(mean[i]! - v)).toBeLessThan(0.01));
+  });
+
   it('rejects bad options', () => {
     expect(() => GaussianProcess.fit(x, y, { restarts: -1 })).toThrow(RangeError);
     expect(() => GaussianProcess.fit(x, y, { minNoise: 0 })).toThrow(RangeError);
