@@ -117,6 +117,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
         source: 'optimizer',
         acquisition: suggestion.acquisition,
         predictedCost: suggestion.predictedCost,
+        suggestedPrefix: suggestion.cachedPrefix,
       };
     }
     runningTrial = trialIndex;

@@ -17,6 +17,8 @@ export interface TrialInput {
   readonly source: TrialRecord['source'];
   readonly acquisition: number | null;
   readonly predictedCost: number | null;
+  /** δ the optimizer planned for; absent in histories recorded before it existed. */
+  readonly suggestedPrefix?: number;
   readonly orchestrationQueue: string;
 }
 
@@ -118,5 +120,6 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     source: input.source,
     acquisition: input.acquisition,
     predictedCost: input.predictedCost,
+    suggestedPrefix: input.suggestedPrefix ?? 0,
   };
 }

@@ -47,7 +47,7 @@ export async function runStudyViaTemporal(options: TemporalRunOptions): Promise<
       phase: trial.phase,
       config: trial.config,
       delta: trial.cachedPrefix,
-      suggestedDelta: trial.cachedPrefix,
+      suggestedDelta: trial.suggestedPrefix,
       objective: trial.objective,
       stageCosts: trial.stageCosts.map((cost) => cost ?? Number.NaN),
       chargedCost: trial.chargedCost,

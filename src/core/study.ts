@@ -65,6 +65,8 @@ export interface TrialRecord extends Observation {
   readonly source: 'enqueued' | 'optimizer';
   readonly acquisition: number | null;
   readonly predictedCost: number | null;
+  /** δ the optimizer planned for (the prefix it pinned); `cachedPrefix` is what the cache had. */
+  readonly suggestedPrefix: number;
 }
 
 /** The one serializable value that carries a study across continue-as-new. */

@@ -27,6 +27,7 @@ function trial(index: number, objective: number | null, charged: number, cachedP
     source: 'optimizer',
     acquisition: null,
     predictedCost: null,
+    suggestedPrefix: cachedPrefix,
   };
 }
 
