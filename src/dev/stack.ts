@@ -4,16 +4,14 @@
  * `scripts/ensure-tools.sh` and cached. Starting is idempotent: servers already listening on their
  * ports are reused. Processes are detached so they outlive the command that started them.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { S3ObjectStore } from '../storage/s3-object-store.js';
 
-const execFileAsync = promisify(execFile);
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface StackOptions {
@@ -120,10 +118,19 @@ async function serverBinaries(log: (line: string) => void): Promise<{ temporal: 
   const fromEnv = { temporal: process.env.MEMOTUNE_TEMPORAL_BIN, versitygw: process.env.MEMOTUNE_VERSITYGW_BIN };
   if (fromEnv.temporal && fromEnv.versitygw) return { temporal: fromEnv.temporal, versitygw: fromEnv.versitygw };
   log('checking the server binaries (built once with Go, then cached)...');
-  const { stdout } = await execFileAsync('bash', [join(projectRoot, 'scripts', 'ensure-tools.sh')], {
-    maxBuffer: 16 * 1024 * 1024,
-  }).catch((error: { stderr?: string; message: string }) => {
-    throw new Error(`could not build the local servers:\n${error.stderr ?? error.message}`);
+  // stderr is passed through: a cold build takes minutes and prints its progress.
+  const stdout = await new Promise<string>((resolvePromise, reject) => {
+    const child = spawn('bash', [join(projectRoot, 'scripts', 'ensure-tools.sh')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (code) =>
+      code === 0
+        ? resolvePromise(out)
+        : reject(new Error(`could not build the local servers (scripts/ensure-tools.sh exited ${code})`)),
+    );
   });
   const binDir = stdout.trim().split('\n').pop() ?? '';
   return {
