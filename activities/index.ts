@@ -9,7 +9,7 @@ import { stageKeys, type StageIdentity } from '../src/core/keys.js';
 import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
 import { suggest as defaultSuggest } from '../src/optimizer/index.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
-import { decodeJsonOutput, StageCache, type StageOutputMeta } from '../src/storage/stage-cache.js';
+import { CacheReadError, decodeJsonOutput, StageCache, type StageOutputMeta } from '../src/storage/stage-cache.js';
 import type { ParentOutput, StageRegistry, StageResult } from '../src/stages/types.js';
 
 export interface ActivityDependencies {
@@ -17,7 +17,7 @@ export interface ActivityDependencies {
   readonly store: ObjectStore;
   /** Stage implementations this worker can run, by implementation name. */
   readonly stages: StageRegistry;
-  /** Milliseconds since the epoch. @default Date.now */
+  /** Milliseconds since the epoch, used for stage wall time. @default a monotonic clock */
   readonly clock?: () => number;
   /** The optimizer entry point. @default suggest from src/optimizer */
   readonly suggest?: (request: SuggestRequest) => Suggestion;
@@ -51,7 +51,10 @@ export interface RunStageInput {
 
 export interface RunStageOutput {
   readonly key: string;
+  /** Full cost of one successful run of the stage (what its cost model learns from). */
   readonly cost: number;
+  /** What the trial is charged for this stage: `cost` plus what earlier failed attempts spent. */
+  readonly chargedCost: number;
   readonly metrics: Readonly<Record<string, number>>;
   readonly bytes: number;
   readonly sha256: string;
@@ -64,34 +67,38 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function checkResult(result: unknown, stageName: string): StageResult {
+/** Attempts at storing a finished stage's output before giving up. */
+const writeAttempts = 4;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function checkResult(result: unknown, stageName: string, spent: () => StageFailureDetails): StageResult {
+  // The stage ran to the end: its failure still carries what it spent, so the trial is charged.
+  const invalid = (message: string) =>
+    ApplicationFailure.create({
+      message,
+      type: FailureType.InvalidStageResult,
+      nonRetryable: true,
+      details: [spent()],
+    });
   if (typeof result !== 'object' || result === null || !('output' in result)) {
-    throw ApplicationFailure.nonRetryable(
-      `stage '${stageName}' must return an object with an 'output' field`,
-      FailureType.InvalidStageResult,
-    );
+    throw invalid(`stage '${stageName}' must return an object with an 'output' field`);
   }
   const { metrics, cost } = result as StageResult;
   for (const [name, value] of Object.entries(metrics ?? {})) {
     if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw ApplicationFailure.nonRetryable(
-        `stage '${stageName}' reported metrics.${name} = ${String(value)}; metrics must be finite numbers`,
-        FailureType.InvalidStageResult,
-      );
+      throw invalid(`stage '${stageName}' reported metrics.${name} = ${String(value)}; metrics must be finite numbers`);
     }
   }
   if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
-    throw ApplicationFailure.nonRetryable(
-      `stage '${stageName}' reported cost = ${String(cost)}; cost must be a finite number >= 0`,
-      FailureType.InvalidStageResult,
-    );
+    throw invalid(`stage '${stageName}' reported cost = ${String(cost)}; cost must be a finite number >= 0`);
   }
   return result as StageResult;
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
   const cache = new StageCache(dependencies.store);
-  const clock = dependencies.clock ?? Date.now;
+  // performance.now() never goes backwards (Date.now() can, with NTP), so wall-time costs stay >= 0.
+  const clock = dependencies.clock ?? (() => performance.timeOrigin + performance.now());
   const suggestFn = dependencies.suggest ?? defaultSuggest;
 
   return {
@@ -138,6 +145,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         return {
           key: input.key,
           cost: committed.cost,
+          chargedCost: committed.cost,
           metrics: committed.metrics,
           bytes: committed.bytes,
           sha256: committed.sha256,
@@ -152,10 +160,14 @@ export function createActivities(dependencies: ActivityDependencies) {
         try {
           stored = await cache.readOutput(input.parentKey);
         } catch (error) {
-          throw ApplicationFailure.nonRetryable(
-            `stage '${input.stageName}' cannot read its parent output: ${errorMessage(error)}`,
-            FailureType.CacheMiss,
-          );
+          // A missing or corrupted parent will not heal by retrying; a network error may.
+          if (error instanceof CacheReadError) {
+            throw ApplicationFailure.nonRetryable(
+              `stage '${input.stageName}' cannot read its parent output: ${error.message}`,
+              FailureType.CacheMiss,
+            );
+          }
+          throw error;
         }
         const { meta, body } = stored;
         parent = {
@@ -171,7 +183,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       const previous = context.info.heartbeatDetails as Partial<StageFailureDetails> | undefined;
       const spentBefore = typeof previous?.spentCost === 'number' ? previous.spentCost : 0;
       const started = clock();
-      const elapsedSeconds = () => (clock() - started) / 1000;
+      const elapsedSeconds = () => Math.max(0, (clock() - started) / 1000);
       const heartbeat = (details?: unknown) =>
         context.heartbeat({ spentCost: spentBefore + elapsedSeconds(), attempt: context.info.attempt, details });
       // Keep heartbeating while the stage runs, so a killed worker is noticed within the heartbeat timeout.
@@ -187,7 +199,10 @@ export function createActivities(dependencies: ActivityDependencies) {
           heartbeat,
           signal: context.cancellationSignal,
         });
-        result = checkResult(raw, input.stageName);
+        result = checkResult(raw, input.stageName, () => ({
+          spentCost: spentBefore + elapsedSeconds(),
+          attempt: context.info.attempt,
+        }));
       } catch (error) {
         if (error instanceof ApplicationFailure && error.type === FailureType.InvalidStageResult) throw error;
         const details: StageFailureDetails = {
@@ -206,21 +221,40 @@ export function createActivities(dependencies: ActivityDependencies) {
         clearInterval(timer);
       }
       const wallSeconds = elapsedSeconds();
-      const meta = await cache.write(
-        input.key,
-        result.output,
-        {
-          pipelineId: input.pipelineId,
-          stage: input.stageName,
-          version: input.version,
-          cost: result.cost ?? wallSeconds,
-          metrics: result.metrics ?? {},
-        },
-        new Date(clock()),
-      );
+      const fields = {
+        pipelineId: input.pipelineId,
+        stage: input.stageName,
+        version: input.version,
+        cost: result.cost ?? wallSeconds,
+        metrics: result.metrics ?? {},
+      };
+      // The stage's work is done: retry a failing write here rather than letting Temporal re-run
+      // the whole (expensive) stage.
+      let meta: StageOutputMeta | undefined;
+      for (let attempt = 1; meta === undefined; attempt++) {
+        try {
+          meta = await cache.write(input.key, result.output, fields, new Date(clock()));
+        } catch (error) {
+          if (attempt >= writeAttempts) {
+            throw ApplicationFailure.create({
+              message: `stage '${input.stageName}' ran but its output could not be stored: ${errorMessage(error)}`,
+              type: FailureType.StageFailed,
+              details: [
+                {
+                  spentCost: spentBefore + elapsedSeconds(),
+                  attempt: context.info.attempt,
+                } satisfies StageFailureDetails,
+              ],
+            });
+          }
+          heartbeat();
+          await sleep(250 * 2 ** attempt);
+        }
+      }
       return {
         key: input.key,
         cost: meta.cost,
+        chargedCost: spentBefore + meta.cost,
         metrics: meta.metrics,
         bytes: meta.bytes,
         sha256: meta.sha256,

@@ -1,4 +1,6 @@
 import {
+  ActivityFailure,
+  ChildWorkflowFailure,
   condition,
   continueAsNew,
   executeChild,
@@ -19,7 +21,7 @@ import {
   type StudyStatus,
   type TrialRecord,
 } from '../src/core/study.js';
-import type { Observation } from '../src/core/types.js';
+import type { Observation, Suggestion } from '../src/core/types.js';
 import { progressQuery, resultQuery, stopSignal } from './definitions.js';
 import { trialWorkflow, type TrialInput } from './trial.js';
 
@@ -52,13 +54,14 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
   let state: StudyState = input.state ?? initialStudyState;
   let status: StudyStatus = 'running';
   let runningTrial: number | null = null;
+  let error: string | null = null;
 
   const result = (): StudyResult => ({
-    ...progressOf(plan, state, status, runningTrial),
+    ...progressOf(plan, state, status, runningTrial, error),
     direction: plan.objective.direction,
     history: state.trials,
   });
-  setHandler(progressQuery, () => progressOf(plan, state, status, runningTrial));
+  setHandler(progressQuery, () => progressOf(plan, state, status, runningTrial, error));
   setHandler(resultQuery, result);
   setHandler(stopSignal, () => {
     state = { ...state, stopRequested: true };
@@ -67,7 +70,13 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
   const { suggestNext } = proxyActivities<Activities>({
     taskQueue: plan.orchestrationQueue,
     startToCloseTimeout: '10 minutes',
-    retry: { maximumAttempts: 3, nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest] },
+    // Retried until it works (a crashed or redeployed worker, a transient numeric failure) — except
+    // a request that can never succeed, which ends the study as 'failed' with the reason.
+    retry: {
+      initialInterval: '1 second',
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest],
+    },
   });
 
   const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
@@ -100,15 +109,28 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
         predictedCost: null,
       };
     } else {
-      const suggestion = await suggestNext({
-        space,
-        history: state.trials.map(observationOf),
-        budget: { total: plan.budget, spent: state.spent },
-        direction: plan.objective.direction,
-        settings: { ...plan.optimizer, epsilon: plan.epsilon },
-        seed: plan.seed,
-        ...(state.optimizerState === undefined ? {} : { state: state.optimizerState }),
-      });
+      let suggestion: Suggestion;
+      try {
+        suggestion = await suggestNext({
+          space,
+          history: state.trials.map(observationOf),
+          budget: { total: plan.budget, spent: state.spent },
+          direction: plan.objective.direction,
+          settings: { ...plan.optimizer, epsilon: plan.epsilon },
+          seed: plan.seed,
+          ...(state.optimizerState === undefined ? {} : { state: state.optimizerState }),
+        });
+      } catch (failure) {
+        if (!(failure instanceof ActivityFailure)) throw failure;
+        status = 'failed';
+        error = `the optimizer refused the study: ${failure.cause?.message ?? failure.message}`;
+        break;
+      }
+      if (suggestion.diagnostics.exhausted === true) {
+        // A finite space with every configuration evaluated: a repeat would teach nothing.
+        status = 'exhausted';
+        break;
+      }
       state = suggestion.state === undefined ? state : { ...state, optimizerState: suggestion.state };
       trialInput = {
         ...common,
@@ -118,14 +140,27 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
         acquisition: suggestion.acquisition,
         predictedCost: suggestion.predictedCost,
         suggestedPrefix: suggestion.cachedPrefix,
+        optimizerSeconds:
+          typeof suggestion.diagnostics.totalMs === 'number' ? suggestion.diagnostics.totalMs / 1000 : 0,
       };
     }
     runningTrial = trialIndex;
-    const record = await executeChild(trialWorkflow, {
-      workflowId: `${plan.studyId}/trial-${trialIndex}`,
-      taskQueue: plan.orchestrationQueue,
-      args: [trialInput],
-    });
+    let record: TrialRecord;
+    try {
+      record = await executeChild(trialWorkflow, {
+        workflowId: `${plan.studyId}/trial-${trialIndex}`,
+        taskQueue: plan.orchestrationQueue,
+        args: [trialInput],
+      });
+    } catch (failure) {
+      // Stage failures never fail a trial workflow (they are recorded); reaching this means the
+      // trial itself broke (terminated by hand, a bug). Stop rather than loop on uncharged trials.
+      if (!(failure instanceof ChildWorkflowFailure)) throw failure;
+      runningTrial = null;
+      status = 'failed';
+      error = `trial ${trialIndex} did not complete: ${failure.cause?.message ?? failure.message}`;
+      break;
+    }
     runningTrial = null;
     state = { ...state, trials: [...state.trials, record], spent: state.spent + record.chargedCost };
     trialsThisRun++;
@@ -138,6 +173,6 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       spent: state.spent,
     });
   }
-  status = state.stopRequested ? 'stopped' : 'completed';
+  if (status === 'running') status = state.stopRequested ? 'stopped' : 'completed';
   return result();
 }

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertMemo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, upsertMemo } from '@temporalio/workflow';
 import type { Activities, RunStageOutput } from '../activities/index.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
 import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study.js';
@@ -19,6 +19,8 @@ export interface TrialInput {
   readonly predictedCost: number | null;
   /** δ the optimizer planned for; absent in histories recorded before it existed. */
   readonly suggestedPrefix?: number;
+  /** Wall time of the suggestion; absent in older histories. */
+  readonly optimizerSeconds?: number;
   readonly orchestrationQueue: string;
 }
 
@@ -27,14 +29,23 @@ function failureMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Cost the failed stage spent over all its attempts, from the failure's details. */
+/**
+ * Cost the failed stage spent over all its attempts: from the failure's details when the stage
+ * threw or returned an invalid result, from the last heartbeat when the last attempt timed out.
+ */
 function spentByFailedStage(error: unknown): number {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  if (cause instanceof ApplicationFailure && cause.type === FailureType.StageFailed) {
-    const details = cause.details?.[0] as Partial<StageFailureDetails> | undefined;
-    if (typeof details?.spentCost === 'number' && Number.isFinite(details.spentCost)) return details.spentCost;
+  let details: Partial<StageFailureDetails> | undefined;
+  if (
+    cause instanceof ApplicationFailure &&
+    (cause.type === FailureType.StageFailed || cause.type === FailureType.InvalidStageResult)
+  ) {
+    details = cause.details?.[0] as Partial<StageFailureDetails> | undefined;
+  } else if (cause instanceof TimeoutFailure) {
+    details = cause.lastHeartbeatDetails as Partial<StageFailureDetails> | undefined;
   }
-  return 0;
+  const spent = details?.spentCost;
+  return typeof spent === 'number' && Number.isFinite(spent) && spent >= 0 ? spent : 0;
 }
 
 /**
@@ -47,14 +58,19 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const { lookupCache } = proxyActivities<Activities>({
     taskQueue: input.orchestrationQueue,
     startToCloseTimeout: '1 minute',
-    retry: { maximumAttempts: 5 },
+    // An S3 outage pauses the trial (visible as a retrying activity in the UI) instead of failing it.
+    retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });
   const lookup = await lookupCache({ pipelineId: input.pipelineId, stages: input.stages, config: input.config });
-  const cachedPrefix = lookup.cached.length;
-  const stageCosts: (number | null)[] = input.stages.map((_, index) => lookup.cached[index]?.cost ?? null);
+  // The last stage is never reused (the spec's accounting): an exact repeat is charged its full
+  // last-stage cost, and its committed output is returned by runStage without re-running.
+  const cachedPrefix = Math.min(lookup.cached.length, input.stages.length - 1);
+  const stageCosts: (number | null)[] = input.stages.map((_, index) =>
+    index < cachedPrefix ? lookup.cached[index]!.cost : null,
+  );
   const ranCosts: number[] = [];
   const stagesRun: number[] = [];
-  let metrics: Readonly<Record<string, number>> = lookup.cached[input.stages.length - 1]?.metrics ?? {};
+  let metrics: Readonly<Record<string, number>> = {};
   let error: string | null = null;
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
 
@@ -93,7 +109,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       break;
     }
     stageCosts[index] = output.cost;
-    ranCosts.push(output.cost);
+    // Histories recorded before chargedCost existed carry only cost.
+    ranCosts.push(output.chargedCost ?? output.cost);
     stagesRun.push(index);
     metrics = output.metrics;
   }
@@ -121,5 +138,6 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     acquisition: input.acquisition,
     predictedCost: input.predictedCost,
     suggestedPrefix: input.suggestedPrefix ?? 0,
+    optimizerSeconds: input.optimizerSeconds ?? 0,
   };
 }

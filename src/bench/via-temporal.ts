@@ -53,7 +53,7 @@ export async function runStudyViaTemporal(options: TemporalRunOptions): Promise<
       chargedCost: trial.chargedCost,
       spent,
       predictedCost: trial.predictedCost,
-      optimizerMs: 0,
+      optimizerMs: trial.optimizerSeconds * 1000,
     };
   });
   return { method: options.method, seed: options.seed, trials, truncated: spent < spec.budget };

@@ -96,8 +96,42 @@ export async function getStudyProgress(client: Client, studyId: string): Promise
       const { history: _history, direction: _direction, ...progress } = await handle.result();
       return progress;
     }
-    return handle.query(progressQuery);
+    if (description.status.name === 'RUNNING') return handle.query(progressQuery);
+    try {
+      return closedAbnormally(description.status.name, await handle.query(progressQuery));
+    } catch {
+      // Closed before it ever ran a workflow task: nothing to replay, only what the memo says.
+      const memo = (description.memo?.memotune ?? {}) as { study?: string; budget?: number };
+      return closedAbnormally(description.status.name, {
+        studyId,
+        name: memo.study ?? studyId,
+        status: 'running',
+        budget: memo.budget ?? 0,
+        spent: 0,
+        trials: 0,
+        failedTrials: 0,
+        reusedTrials: 0,
+        best: null,
+        runningTrial: null,
+        runs: 1,
+        error: null,
+      });
+    }
   });
+}
+
+/**
+ * A query replays a workflow that was terminated, cancelled, timed out or failed and reports it
+ * as it was when it stopped ('running'); report it as failed instead.
+ */
+function closedAbnormally<T extends StudyProgress>(workflowStatus: string, progress: T): T {
+  if (workflowStatus === 'RUNNING' || workflowStatus === 'CONTINUED_AS_NEW') return progress;
+  return {
+    ...progress,
+    status: 'failed',
+    runningTrial: null,
+    error: `the study workflow was ${workflowStatus.toLowerCase()}`,
+  };
 }
 
 /** Every trial and the best configuration; `wait` blocks until the study finishes. */
@@ -111,11 +145,20 @@ export async function getStudyResult(
     if (options.wait) return handle.result();
     const description = await handle.describe();
     if (description.status.name === 'COMPLETED') return handle.result();
-    return handle.query(resultQuery);
+    return closedAbnormally(description.status.name, await handle.query(resultQuery));
   });
 }
 
-/** Asks the study to stop after its running trial. */
+/**
+ * Asks the study to stop after its running trial.
+ * @throws Error when the study has already finished.
+ */
 export async function stopStudy(client: Client, studyId: string): Promise<void> {
-  await withNotFound(studyId, () => getStudyHandle(client, studyId).signal(stopSignal));
+  await withNotFound(studyId, async () => {
+    const handle = getStudyHandle(client, studyId);
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING')
+      throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
+    await handle.signal(stopSignal);
+  });
 }

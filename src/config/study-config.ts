@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { MethodName, SearchSpace } from '../core/types.js';
+import { validateSpace } from '../space/index.js';
 
 /**
  * The study configuration a user writes (JSON file or TS object), validated before anything
@@ -71,8 +72,11 @@ const paramSchema = z
         message: `must be less than high (${param.low} >= ${param.high})`,
       });
     }
-    if (param.type === 'int' && (!Number.isInteger(param.low) || !Number.isInteger(param.high))) {
-      ctx.addIssue({ code: 'custom', path: ['low'], message: 'int bounds must be integers' });
+    if (param.type === 'int' && (!Number.isSafeInteger(param.low) || !Number.isSafeInteger(param.high))) {
+      ctx.addIssue({ code: 'custom', path: ['low'], message: 'int bounds must be safe integers' });
+    }
+    if (!Number.isFinite(param.high - param.low)) {
+      ctx.addIssue({ code: 'custom', path: ['high'], message: 'high - low must be a finite number' });
     }
     if (param.log === true && param.low <= 0) {
       ctx.addIssue({ code: 'custom', path: ['low'], message: 'must be positive for a log-scale parameter' });
@@ -111,12 +115,12 @@ const stageSchema = z.strictObject({
 
 const optimizerSchema = z.strictObject({
   method: z.enum(methodNames, { error: `must be one of ${methodNames.join(', ')}` }).optional(),
-  warmup: z.number().int().min(1, 'must be at least 1').optional(),
+  warmup: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
   epsilon: z.number().min(0, 'must not be negative').optional(),
   topQ: z.number().int().min(1, 'must be at least 1').optional(),
-  mcSamples: z.number().int().min(1, 'must be at least 1').optional(),
-  rawSamples: z.number().int().min(1, 'must be at least 1').optional(),
-  restarts: z.number().int().min(1, 'must be at least 1').optional(),
+  mcSamples: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
+  rawSamples: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
+  restarts: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
 });
 
 export const studyConfigSchema = z
@@ -176,6 +180,23 @@ export const studyConfigSchema = z
         paramNames.add(param.name);
       });
     });
+    if (config.pipeline.stages.length === 0) {
+      // Already reported by the stages' own minimum.
+    } else if (!config.pipeline.stages.some((stage) => stage.params.length > 0)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['pipeline', 'stages'],
+        message: 'at least one stage must have a parameter to tune',
+      });
+    } else {
+      // The optimizer's own checks (the same ones suggest() applies), so nothing it would refuse starts.
+      try {
+        validateSpace(searchSpaceOf(config));
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        ctx.addIssue({ code: 'custom', path: ['pipeline', 'stages'], message: error.message });
+      }
+    }
     config.enqueue?.forEach((candidate, candidateIndex) => {
       const issues = checkConfiguration(config.pipeline.stages, candidate);
       for (const issue of issues) {

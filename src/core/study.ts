@@ -67,6 +67,8 @@ export interface TrialRecord extends Observation {
   readonly predictedCost: number | null;
   /** δ the optimizer planned for (the prefix it pinned); `cachedPrefix` is what the cache had. */
   readonly suggestedPrefix: number;
+  /** Wall time the optimizer took to suggest this configuration (not charged to the budget). */
+  readonly optimizerSeconds: number;
 }
 
 /** The one serializable value that carries a study across continue-as-new. */
@@ -79,7 +81,11 @@ export interface StudyState {
   readonly runs: number;
 }
 
-export type StudyStatus = 'running' | 'completed' | 'stopped';
+/**
+ * `completed`: budget spent or maxTrials reached; `stopped`: asked to stop; `exhausted`: every
+ * configuration of a finite space was evaluated; `failed`: the study could not go on (see `error`).
+ */
+export type StudyStatus = 'running' | 'completed' | 'stopped' | 'exhausted' | 'failed';
 
 export interface BestTrial {
   readonly trialIndex: number;
@@ -100,6 +106,8 @@ export interface StudyProgress {
   /** Index of the trial now running, `null` between trials. */
   readonly runningTrial: number | null;
   readonly runs: number;
+  /** Why a `failed` study stopped; `null` otherwise. */
+  readonly error: string | null;
 }
 
 export interface StudyResult extends StudyProgress {
@@ -146,6 +154,7 @@ export function progressOf(
   state: StudyState,
   status: StudyStatus,
   runningTrial: number | null,
+  error: string | null = null,
 ): StudyProgress {
   return {
     studyId: plan.studyId,
@@ -159,6 +168,7 @@ export function progressOf(
     best: bestTrial(state.trials, plan.objective.direction),
     runningTrial,
     runs: state.runs,
+    error,
   };
 }
 

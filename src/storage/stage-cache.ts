@@ -3,10 +3,13 @@ import type { ObjectStore } from './object-store.js';
 
 /**
  * Stage outputs in the object store, one folder per chained stage key:
- *   outputs/<key>/data       the stage's output (JSON or raw bytes)
- *   outputs/<key>/meta.json  written last: cost, metrics, checksum
+ *   outputs/<key>/data-<sha256>  the stage's output (JSON or raw bytes), content-addressed
+ *   outputs/<key>/meta.json      written last: cost, metrics, checksum, which data object
  * `meta.json` is the commit marker. A crash between the two writes leaves data without meta,
- * which reads as "not cached" and is simply recomputed: the cache is never half-valid.
+ * which reads as "not cached" and is simply recomputed. Data objects are immutable (named by
+ * their checksum), so two writers of the same key — a zombie attempt after a heartbeat timeout,
+ * two studies sharing a pipeline — each commit a meta that points at their own complete data:
+ * whichever meta wins, it matches its data. The cache is never half-valid.
  */
 export interface StageOutputMeta {
   readonly key: string;
@@ -22,7 +25,7 @@ export interface StageOutputMeta {
   readonly createdAt: string;
 }
 
-const dataKey = (key: string) => `outputs/${key}/data`;
+const dataKey = (key: string, sha256: string) => `outputs/${key}/data-${sha256}`;
 const metaKey = (key: string) => `outputs/${key}/meta.json`;
 
 const encoder = new TextEncoder();
@@ -30,6 +33,16 @@ const decoder = new TextDecoder();
 
 export function sha256Hex(body: Uint8Array): string {
   return createHash('sha256').update(body).digest('hex');
+}
+
+/** A stage output that is not (validly) in the cache; retrying the read will not help. */
+export class CacheReadError extends Error {
+  override readonly name = 'CacheReadError';
+}
+
+/** Object key of a committed output's data (for tools and tests). */
+export function outputDataKey(meta: Pick<StageOutputMeta, 'key' | 'sha256'>): string {
+  return dataKey(meta.key, meta.sha256);
 }
 
 export class StageCache {
@@ -49,16 +62,18 @@ export class StageCache {
 
   /**
    * Reads a committed output and checks its checksum.
-   * @throws Error when the output is missing or does not match its recorded checksum.
+   * @throws CacheReadError when the output is missing or does not match its recorded checksum;
+   *   store errors (network, throttling) propagate unchanged so callers can retry them.
    */
   async readOutput(key: string): Promise<{ meta: StageOutputMeta; body: Uint8Array }> {
     const meta = await this.readMeta(key);
-    if (meta === null) throw new Error(`stage output ${key} is not cached`);
-    const body = await this.store.get(dataKey(key));
-    if (body === null) throw new Error(`stage output ${key} has metadata but no data`);
+    if (meta === null) throw new CacheReadError(`stage output ${key} is not cached`);
+    const body = await this.store.get(dataKey(key, meta.sha256));
+    if (body === null) throw new CacheReadError(`stage output ${key} has metadata but no data`);
     const digest = sha256Hex(body);
-    if (digest !== meta.sha256)
-      throw new Error(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
+    if (digest !== meta.sha256) {
+      throw new CacheReadError(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
+    }
     return { meta, body };
   }
 
@@ -79,7 +94,11 @@ export class StageCache {
       sha256: sha256Hex(body),
       createdAt: now.toISOString(),
     };
-    await this.store.put(dataKey(key), body, format === 'json' ? 'application/json' : 'application/octet-stream');
+    await this.store.put(
+      dataKey(key, meta.sha256),
+      body,
+      format === 'json' ? 'application/json' : 'application/octet-stream',
+    );
     await this.store.put(metaKey(key), encoder.encode(JSON.stringify(meta)), 'application/json');
     return meta;
   }

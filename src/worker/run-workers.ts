@@ -43,7 +43,9 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           ...common,
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
           activities: { suggestNext: activities.suggestNext, lookupCache: activities.lookupCache },
-          // Suggestions are CPU-bound: one at a time keeps the event loop free for heartbeats.
+          // Suggestions are CPU-bound and synchronous: one at a time. They block this process's event
+          // loop while they run (up to ~2 s at n=1000), so stage workers with tight heartbeat timeouts
+          // belong in their own process (memotune worker --queues gpu).
           maxConcurrentActivityTaskExecutions: 1,
         }),
       );

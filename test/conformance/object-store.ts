@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../src/storage/object-store.js';
-import { StageCache } from '../../src/storage/stage-cache.js';
+import { CacheReadError, outputDataKey, StageCache } from '../../src/storage/stage-cache.js';
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -55,10 +55,22 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Objec
       expect(JSON.parse(new TextDecoder().decode(body))).toEqual({ weights: [1, 2, 3] });
 
       // Data without its commit marker (a crash between the two writes) reads as not cached.
-      await store.put('outputs/k2/data', bytes('partial'));
+      await store.put('outputs/k2/data-0000', bytes('partial'));
       expect(await cache.readMeta('k2')).toBeNull();
+      await expect(cache.readOutput('k2')).rejects.toBeInstanceOf(CacheReadError);
 
-      await store.put('outputs/k1/data', bytes('tampered'));
+      // A second writer of the same key (a zombie attempt) commits its own consistent pair.
+      const second = await cache.write(
+        'k1',
+        { weights: [9] },
+        { pipelineId: 'p', stage: 'train', version: '1', cost: 5, metrics: { loss: 0.5 } },
+        new Date(0),
+      );
+      const reread = await cache.readOutput('k1');
+      expect(reread.meta).toEqual(second);
+      expect(JSON.parse(new TextDecoder().decode(reread.body))).toEqual({ weights: [9] });
+
+      await store.put(outputDataKey(second), bytes('tampered'));
       await expect(cache.readOutput('k1')).rejects.toThrow(/corrupted/);
     });
 

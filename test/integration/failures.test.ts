@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStudy } from '../../src/client/index.js';
+import { getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
@@ -9,10 +9,12 @@ const attempts = new Map<string, number>();
 // A two-stage pipeline whose second stage fails on demand: `mode` = ok | flaky | broken.
 const stages: StageRegistry = {
   prepare: ({ params }) => ({ output: { base: params.a }, cost: 2 }),
-  train: ({ params, parent, trial }) => {
+  train: async ({ params, parent, trial }) => {
     const mode = params.mode as string;
-    const key = `${trial.trialIndex}`;
+    const key = `${trial.studyId}/${trial.trialIndex}`;
     attempts.set(key, (attempts.get(key) ?? 0) + 1);
+    // Failing attempts burn ~0.3 s of wall time first: the trial must be charged for it.
+    if (mode === 'broken' || (mode === 'flaky' && trial.attempt === 1)) await new Promise((r) => setTimeout(r, 300));
     if (mode === 'broken') throw new Error('boom: out of GPU memory');
     if (mode === 'flaky' && trial.attempt === 1) throw new Error('transient failure');
     const base = parent!.json<{ base: number }>().base;
@@ -65,15 +67,18 @@ describe('stage failures', () => {
     expect(result.status).toBe('completed');
     expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'failed', 'completed']);
     // The flaky stage succeeded on its second attempt; the broken one used both attempts.
-    expect(attempts.get('0')).toBe(2);
-    expect(attempts.get('1')).toBe(2);
+    expect(attempts.get(`${result.studyId}/0`)).toBe(2);
+    expect(attempts.get(`${result.studyId}/1`)).toBe(2);
     const [flaky, broken, ok] = result.history;
     expect(flaky!.objective).toBe(0.5);
+    // Its cost model sees one run of the stage; the trial pays for the failed attempt too.
+    expect(flaky!.stageCosts).toEqual([2, 3]);
+    expect(flaky!.chargedCost).toBeGreaterThanOrEqual(2 + 3 + 0.25);
     expect(broken!.objective).toBeNull();
     expect(broken!.error).toContain('boom: out of GPU memory');
     expect(broken!.stageCosts).toEqual([2, null]);
-    // Charged what it spent: the prepare stage's cost plus the wall time the failing stage used.
-    expect(broken!.chargedCost).toBeGreaterThanOrEqual(2);
+    // Charged what it spent: the prepare stage's cost plus both failed attempts' wall time.
+    expect(broken!.chargedCost).toBeGreaterThanOrEqual(2 + 2 * 0.25);
     expect(broken!.chargedCost).toBeLessThan(10);
     expect(ok!.objective).toBe(1.5);
     expect(result.failedTrials).toBe(1);
@@ -82,6 +87,46 @@ describe('stage failures', () => {
       9,
     );
     expect(result.best).toMatchObject({ trialIndex: 2, objective: 1.5 });
+  });
+
+  it('stops with status exhausted once every configuration of a finite space was evaluated', async () => {
+    const { handle } = await startStudy(
+      env.client,
+      {
+        name: 'exhausted',
+        pipeline: {
+          stages: [
+            { name: 'prepare', params: [{ name: 'a', type: 'categorical', choices: [0.1, 0.2] }] },
+            { name: 'train', taskQueue: 'gpu', params: [{ name: 'mode', type: 'categorical', choices: ['ok'] }] },
+          ],
+        },
+        objective: { metric: 'score' },
+        budget: 1000,
+        optimizer: { method: 'eeipu', warmup: 1 },
+      },
+      { studyId: `${env.taskQueuePrefix}-exhausted`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.status).toBe('exhausted');
+    expect(result.history.map((trial) => trial.config[0]!.a).sort()).toEqual([0.1, 0.2]);
+    expect(result.spent).toBeLessThan(1000);
+  });
+
+  it('reports a terminated study as failed instead of running', async () => {
+    const { handle } = await startStudy(
+      env.client,
+      config(Array.from({ length: 50 }, (_, i) => ({ a: i / 50, mode: 'ok' }))),
+      { studyId: `${env.taskQueuePrefix}-terminated`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const deadline = Date.now() + 30_000;
+    while ((await getStudyProgress(env.client, handle.workflowId)).trials < 1 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await handle.terminate('test');
+    const progress = await getStudyProgress(env.client, handle.workflowId);
+    expect(progress.status).toBe('failed');
+    expect(progress.error).toContain('terminated');
+    await expect(stopStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished/);
   });
 
   it('fails the trial (not the study) when no worker has the stage implementation', async () => {

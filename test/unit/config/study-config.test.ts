@@ -123,3 +123,26 @@ describe('study config validation', () => {
     expect(issues).toHaveLength(3);
   });
 });
+
+describe('configs the optimizer would refuse are refused up front', () => {
+  const stage = (params: unknown[]) => ({ ...valid(), pipeline: { stages: [{ name: 'only', params }] } });
+
+  it('refuses a pipeline with nothing to tune', () => {
+    expect(issuesOf(stage([]))).toEqual(['pipeline.stages: at least one stage must have a parameter to tune']);
+  });
+
+  it('refuses int bounds beyond safe integers and float ranges that overflow', () => {
+    expect(issuesOf(stage([{ name: 'n', type: 'int', low: 0, high: 1e300 }]))).toContain(
+      'pipeline.stages[0].params[0].low: int bounds must be safe integers',
+    );
+    expect(issuesOf(stage([{ name: 'x', type: 'float', low: -1e308, high: 1e308 }]))).toContain(
+      'pipeline.stages[0].params[0].high: high - low must be a finite number',
+    );
+  });
+
+  it('caps optimizer effort settings', () => {
+    expect(issuesOf({ ...valid(), optimizer: { mcSamples: 1e9 } })).toEqual([
+      'optimizer.mcSamples: must be at most 100000',
+    ]);
+  });
+});

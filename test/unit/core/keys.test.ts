@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/core/canonical-json.js';
 import { stageKeys } from '../../../src/core/keys.js';
@@ -64,3 +65,15 @@ describe('chained stage keys', () => {
     expect(() => stageKeys('p', stages, config.slice(0, 2))).toThrow(/config has 2 stages, pipeline has 3/);
   });
 });
+
+describe('stage key format', () => {
+  // Pinned: changing the key tuple silently orphans every cached output of existing users.
+  // Change this value only together with a documented cache-format migration.
+  it('is stable across releases', () => {
+    expect(stageKeys('pipe', [{ name: 'prep' }], [{ a: 1 }])[0]).toBe(PINNED_KEY);
+    // The documented tuple: sha256 of canonical JSON [pipeline id, stage, version, params, parent key].
+    expect(createHash('sha256').update('["pipe","prep","1",{"a":1},""]').digest('hex')).toBe(PINNED_KEY);
+  });
+});
+
+const PINNED_KEY = '588c427d699b54a5f0bcb3fddf04db6ebf9cc25def813b4be0b314e6d5888338';

@@ -28,6 +28,7 @@ function trial(index: number, objective: number | null, charged: number, cachedP
     acquisition: null,
     predictedCost: null,
     suggestedPrefix: cachedPrefix,
+    optimizerSeconds: 0.01,
   };
 }
 
