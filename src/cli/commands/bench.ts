@@ -7,6 +7,7 @@ import { DEFAULT_SUGGEST_MODULE, runBench } from '../../bench/pool.js';
 import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
 import type { BenchRun } from '../../bench/runner.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
@@ -27,7 +28,7 @@ interface BenchFlags {
   report?: string;
   progress: boolean;
   optimizer: string;
-  from?: string;
+  from?: string[];
 }
 
 function parseMethods(value: string): MethodName[] {
@@ -85,14 +86,21 @@ export interface BenchReport {
   readonly runs: readonly (BenchRun & { readonly metrics: ReturnType<typeof runMetrics> })[];
 }
 
+/** A report read back from `--json` output (metrics are recomputed, not trusted). */
+interface SavedReport {
+  readonly spec: SyntheticPipelineSpec;
+  readonly methods: MethodName[];
+  readonly seeds: number[];
+  readonly settings: OptimizerSettings;
+  readonly runs: BenchRun[];
+}
+
 /**
  * Reads a report written by `--json`, re-validating its spec.
  *
  * @throws Error naming the file when it cannot be read or is not such a report.
  */
-async function readSavedReport(
-  path: string,
-): Promise<BenchReport & { runs: BenchRun[]; seeds: number[]; methods: MethodName[] }> {
+async function readSavedReport(path: string): Promise<SavedReport> {
   let saved: BenchReport;
   try {
     saved = JSON.parse(await readFile(path, 'utf8')) as BenchReport;
@@ -103,12 +111,45 @@ async function readSavedReport(
     throw new Error(`${path} is not a memotune bench --json report`);
   }
   return {
-    ...saved,
+    settings: saved.settings,
     spec: parseSyntheticSpec(saved.spec),
     runs: saved.runs.map(({ metrics: _metrics, ...run }) => run),
     seeds: [...saved.seeds],
     methods: [...saved.methods],
   };
+}
+
+/**
+ * Merges saved reports of the same spec and settings (e.g. seeds 0..9 and 10..29): runs and
+ * seeds are concatenated, methods keep their first order.
+ *
+ * @throws Error when specs or settings differ or a (method, seed) study appears twice.
+ */
+function mergeReports(paths: readonly string[], reports: readonly SavedReport[]): SavedReport {
+  const [first, ...rest] = reports;
+  if (first === undefined) throw new Error('--from needs at least one file');
+  const seen = new Set<string>();
+  const runs: BenchRun[] = [];
+  const seeds: number[] = [];
+  const methods: MethodName[] = [];
+  reports.forEach((report, i) => {
+    if (i > 0 && canonicalJson(report.spec) !== canonicalJson(first.spec)) {
+      throw new Error(`${paths[i]}: spec differs from ${paths[0]}`);
+    }
+    if (i > 0 && canonicalJson(report.settings) !== canonicalJson(first.settings)) {
+      throw new Error(`${paths[i]}: optimizer settings differ from ${paths[0]}`);
+    }
+    for (const run of report.runs) {
+      const key = `${run.method}/${run.seed}`;
+      if (seen.has(key)) throw new Error(`${paths[i]}: study ${key} appears twice`);
+      seen.add(key);
+      runs.push(run);
+    }
+    for (const seed of report.seeds) if (!seeds.includes(seed)) seeds.push(seed);
+    for (const method of report.methods) if (!methods.includes(method)) methods.push(method);
+  });
+  runs.sort((a, b) => methods.indexOf(a.method) - methods.indexOf(b.method) || a.seed - b.seed);
+  return rest.length === 0 ? first : { ...first, runs, seeds, methods };
 }
 
 function progressBar(
@@ -186,7 +227,10 @@ export function benchCommand(): Command {
       .addOption(
         new Option('--optimizer <module-url>', 'module exporting suggest()').default(DEFAULT_SUGGEST_MODULE).hideHelp(),
       )
-      .option('--from <results.json>', 'do not run: re-summarize and re-plot a JSON written by --json')
+      .option(
+        '--from <results.json...>',
+        'do not run: re-summarize and re-plot JSON written by --json (several files of the same spec are merged, e.g. other seeds)',
+      )
       .action(async (specPath: string | undefined, flags: BenchFlags) => {
         let spec: SyntheticPipelineSpec;
         let runs: BenchRun[];
@@ -194,7 +238,7 @@ export function benchCommand(): Command {
         let methods: MethodName[];
         let settings: OptimizerSettings;
         if (flags.from !== undefined) {
-          const saved = await readSavedReport(flags.from);
+          const saved = mergeReports(flags.from, await Promise.all(flags.from.map(readSavedReport)));
           ({ spec, seeds, methods, settings } = saved);
           runs = saved.runs;
         } else {

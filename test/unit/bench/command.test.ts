@@ -66,6 +66,36 @@ describe('memotune bench', () => {
     expect((await readdir(join(dir, 'replot'))).sort()).toEqual(['best-so-far.svg', 'cumulative-cost.svg']);
   });
 
+  it('merges saved reports of other seeds with --from and refuses a study twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'memotune-bench-merge-'));
+    vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const out: string[] = [];
+    vi.spyOn(console, 'log').mockImplementation((line: string) => void out.push(line));
+    const common = [
+      SPEC,
+      '--methods',
+      'random,eeipu',
+      '--seeds',
+      '1',
+      '--budget',
+      '40',
+      '--jobs',
+      '1',
+      '--no-progress',
+    ];
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    await benchCommand().parseAsync([...common, '--optimizer', FAKE, '--json', a], { from: 'user' });
+    await benchCommand().parseAsync([...common, '--seed-offset', '1', '--optimizer', FAKE, '--json', b], {
+      from: 'user',
+    });
+    out.length = 0;
+    await benchCommand().parseAsync(['--from', a, b], { from: 'user' });
+    expect(out.join('\n')).toContain('## paper-3stage (budget 40, 2 seeds)');
+    expect(out.join('\n')).toMatch(/\| eeipu \| 2 \|/);
+    await expect(benchCommand().parseAsync(['--from', a, a], { from: 'user' })).rejects.toThrow(/appears twice/);
+  });
+
   it('rejects unknown methods before running anything', async () => {
     const command = benchCommand()
       .exitOverride()
