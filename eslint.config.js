@@ -107,7 +107,7 @@ export default tseslint.config(
   {
     // The library core: publishable alone, seeded randomness only.
     files: ['src/**/*.ts'],
-    ignores: ['src/cli/**', 'src/dev/**', 'src/worker/**', 'src/client/**', 'src/plugin.ts', 'src/index.ts', 'src/bench/via-temporal.ts'],
+    ignores: ['src/cli/**', 'src/dev/**', 'src/worker/**', 'src/client/**', 'src/plugin.ts', 'src/index.ts', 'src/bench/temporal/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStudy } from '../../src/bench/runner.js';
-import { compareRuns, runStudyViaTemporal } from '../../src/bench/via-temporal.js';
+import { compareRuns, runStudyViaTemporal } from '../../src/bench/temporal/via-temporal.js';
 import type { MethodName } from '../../src/core/types.js';
 import { suggest } from '../../src/optimizer/index.js';
 import { createTestEnv, type TestEnv } from './harness.js';

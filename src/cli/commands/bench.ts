@@ -5,7 +5,10 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { runMetrics } from '../../bench/metrics.js';
 import { DEFAULT_SUGGEST_MODULE, runBench } from '../../bench/pool.js';
 import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
-import type { BenchRun } from '../../bench/runner.js';
+import { runStudy, type BenchRun } from '../../bench/runner.js';
+import { runBenchViaTemporal } from '../../bench/temporal/run-bench.js';
+import { compareRuns } from '../../bench/temporal/via-temporal.js';
+import { suggest } from '../../optimizer/index.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
@@ -17,6 +20,7 @@ const METHODS: readonly MethodName[] = ['eeipu', 'ms-carbo', 'carbo', 'eips', 'e
 const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts'] as const;
 
 interface BenchFlags {
+  via: 'process' | 'temporal';
   methods: MethodName[];
   seeds: number;
   seedOffset: number;
@@ -192,6 +196,39 @@ function progressBar(
 }
 
 /**
+ * Runs every (method, seed) as a real study through Temporal, and the same in-process, and says
+ * whether each pair gave the same trial sequence (they must: same seed, same method).
+ * @throws Error when any pair differs.
+ */
+async function runViaTemporalChecked(
+  spec: SyntheticPipelineSpec,
+  methods: readonly MethodName[],
+  seeds: readonly number[],
+  settings: OptimizerSettings,
+): Promise<BenchRun[]> {
+  const mismatches: string[] = [];
+  const runs = await runBenchViaTemporal({
+    spec,
+    methods,
+    seeds,
+    settings,
+    onStudy: (run, studyId) => {
+      const reference = runStudy({ spec, method: run.method, seed: run.seed, suggest, settings });
+      const comparison = compareRuns(reference, run);
+      const verdict = comparison.identical
+        ? `same ${run.trials.length} trials as in-process`
+        : `DIFFERS from in-process at trial ${comparison.firstDifference} (${comparison.lengths.join(' vs ')} trials)`;
+      if (!comparison.identical) mismatches.push(studyId);
+      console.error(`${studyId}: ${verdict}`);
+    },
+  });
+  if (mismatches.length > 0)
+    throw new Error(`trial sequences differ from the in-process runs: ${mismatches.join(', ')}`);
+  console.error(`all ${runs.length} studies gave the same trial sequence through Temporal as in-process`);
+  return runs;
+}
+
+/**
  * `memotune bench <spec.json>`: runs optimizer methods on a synthetic pipeline in-process (no
  * Temporal) over several seeds, prints a Markdown summary and optionally writes the full JSON
  * (every trial) and SVG plots.
@@ -223,6 +260,14 @@ export function benchCommand(): Command {
       .option('--json <file>', 'write the summary and every trial as JSON')
       .option('--report <dir>', 'write SVG plots (best-so-far vs cost, cumulative cost vs iteration)')
       .option('--no-progress', 'no progress bar')
+      .addOption(
+        new Option(
+          '--via <runner>',
+          'process: in-process (fast); temporal: real studies on the local stack, checked against in-process',
+        )
+          .choices(['process', 'temporal'])
+          .default('process'),
+      )
       // Tests (and experiments) can drive the harness with another module exporting suggest().
       .addOption(
         new Option('--optimizer <module-url>', 'module exporting suggest()').default(DEFAULT_SUGGEST_MODULE).hideHelp(),
@@ -252,19 +297,23 @@ export function benchCommand(): Command {
           seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seedOffset + i);
           methods = flags.methods;
           settings = flags.set;
-          const bar = progressBar(flags.progress, methods.length * seeds.length, spec.budget);
-          try {
-            runs = await runBench({
-              spec,
-              methods,
-              seeds,
-              jobs: flags.jobs,
-              suggestModule: flags.optimizer,
-              settings,
-              onProgress: (p) => bar.update(`${p.method}/${p.seed}`, p.spent, p.done),
-            });
-          } finally {
-            bar.stop();
+          if (flags.via === 'temporal') {
+            runs = await runViaTemporalChecked(spec, methods, seeds, settings);
+          } else {
+            const bar = progressBar(flags.progress, methods.length * seeds.length, spec.budget);
+            try {
+              runs = await runBench({
+                spec,
+                methods,
+                seeds,
+                jobs: flags.jobs,
+                suggestModule: flags.optimizer,
+                settings,
+                onProgress: (p) => bar.update(`${p.method}/${p.seed}`, p.spent, p.done),
+              });
+            } finally {
+              bar.stop();
+            }
           }
         }
         const stageCount = spec.stages.length;

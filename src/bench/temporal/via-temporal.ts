@@ -4,11 +4,11 @@
  * the in-process runner for the same spec, method and seed (`compareRuns` checks it).
  */
 import type { Client } from '@temporalio/client';
-import { startStudy } from '../client/index.js';
-import type { MethodName, OptimizerSettings } from '../core/types.js';
-import { syntheticStudyConfig } from '../examples/synthetic-stages.js';
-import type { SyntheticPipelineSpec } from '../synthetic/index.js';
-import type { BenchRun, BenchTrial } from './runner.js';
+import { startStudy } from '../../client/index.js';
+import type { MethodName, OptimizerSettings } from '../../core/types.js';
+import { syntheticStudyConfig } from '../../examples/synthetic-stages.js';
+import type { SyntheticPipelineSpec } from '../../synthetic/index.js';
+import type { BenchRun, BenchTrial } from '../runner.js';
 
 export interface TemporalRunOptions {
   readonly client: Client;

@@ -1,0 +1,66 @@
+/**
+ * `memotune bench --via temporal`: the benchmark's studies as real study workflows on the local
+ * stack (started if needed), every stage a real activity writing its output to S3, workers in
+ * this process.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startStack } from '../../dev/stack.js';
+import { syntheticStages } from '../../examples/synthetic-stages.js';
+import type { MethodName, OptimizerSettings } from '../../core/types.js';
+import { S3ObjectStore } from '../../storage/s3-object-store.js';
+import type { SyntheticPipelineSpec } from '../../synthetic/index.js';
+import { createWorkers, runWorkers } from '../../worker/run-workers.js';
+import type { BenchRun } from '../runner.js';
+import { runStudyViaTemporal } from './via-temporal.js';
+
+export interface TemporalBenchOptions {
+  readonly spec: SyntheticPipelineSpec;
+  readonly methods: readonly MethodName[];
+  readonly seeds: readonly number[];
+  readonly settings?: OptimizerSettings;
+  /** Called when a study finishes. */
+  readonly onStudy?: (run: BenchRun, studyId: string) => void;
+}
+
+export async function runBenchViaTemporal(options: TemporalBenchOptions): Promise<BenchRun[]> {
+  const stack = await startStack();
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15);
+  const prefix = `bench-${stamp}`;
+  const workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const workers = await createWorkers({
+    connection: workerConnection,
+    taskQueuePrefix: prefix,
+    store: S3ObjectStore.fromSettings(stack.s3),
+    stages: syntheticStages(options.spec),
+  });
+  const controller = new AbortController();
+  const running = runWorkers(workers, controller.signal);
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection });
+  const runs: BenchRun[] = [];
+  try {
+    for (const method of options.methods) {
+      for (const seed of options.seeds) {
+        const studyId = `${prefix}-${options.spec.name}-${method}-s${seed}`;
+        const run = await runStudyViaTemporal({
+          client,
+          spec: options.spec,
+          method,
+          seed,
+          taskQueuePrefix: prefix,
+          studyId,
+          ...(options.settings === undefined ? {} : { settings: options.settings }),
+        });
+        runs.push(run);
+        options.onStudy?.(run, studyId);
+      }
+    }
+  } finally {
+    controller.abort();
+    await running;
+    await workerConnection.close();
+    await connection.close();
+  }
+  return runs;
+}
