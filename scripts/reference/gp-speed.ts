@@ -6,22 +6,12 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { GaussianProcess } from '../../src/gp/index.js';
 import { cholesky, createWasmKernels } from '../../src/linalg/index.js';
+import { mulberry32 } from '../../src/gp/prng.js';
 
 const quick = process.argv.includes('--quick');
 
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function dataset(n: number, d: number, seed: number): { x: number[][]; y: number[] } {
-  const random = generator(seed);
+  const random = mulberry32(seed);
   const x = Array.from({ length: n }, () => Array.from({ length: d }, random));
   // A smooth function of the first dimensions plus a little noise.
   const y = x.map(
@@ -78,7 +68,7 @@ const info = (gp: GaussianProcess): string =>
   });
   void gp;
   const a = new Float64Array(n * n);
-  const random = generator(2);
+  const random = mulberry32(2);
   const b = Array.from({ length: n }, () => Array.from({ length: n }, () => random() - 0.5));
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

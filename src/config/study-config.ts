@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MethodName, SearchSpace } from '../core/types.js';
 import { validateSpace } from '../space/index.js';
+import { formatIssuePath } from '../core/issue-path.js';
 
 /**
  * The study configuration a user writes (JSON file or TS object), validated before anything
@@ -218,14 +219,7 @@ export class StudyConfigError extends Error {
 }
 
 /** `['pipeline', 'stages', 1, 'low']` → `pipeline.stages[1].low` */
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
+export const formatPath = formatIssuePath;
 
 /**
  * Validates a study config.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COST_SHAPE_NAMES } from './cost.js';
 import { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES } from './functions.js';
+import { formatIssuePath } from '../core/issue-path.js';
 
 /**
  * The JSON file format of a synthetic pipeline (see `benchmarks/*.json`): stages in order, each
@@ -92,15 +93,7 @@ export type SyntheticPipelineSpec = z.output<typeof pipelineSchema>;
 /** One validated stage of a synthetic pipeline. */
 export type SyntheticStageSpec = SyntheticPipelineSpec['stages'][number];
 
-/** Formats a zod issue path as `stages[1].params[0].low`. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(root)' : out;
-}
+export { formatIssuePath };
 
 /**
  * Validates a parsed JSON value as a synthetic pipeline spec.

@@ -18,21 +18,11 @@ import {
   tryRobustCholeskyWasm,
 } from '../../../src/linalg/index.js';
 import { KERNELS_WAT_SHA256 } from '../../../src/linalg/wasm-kernels.js';
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../src/gp/prng.js';
 
 /** B·Bᵀ + ridge·I for a random n×n B: symmetric positive definite. */
 function randomSpd(n: number, seed: number, ridge = 0.1): Float64Array {
-  const random = generator(seed);
+  const random = mulberry32(seed);
   const b = Float64Array.from({ length: n * n }, () => random() - 0.5);
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -165,7 +155,7 @@ describe('triangular solves', () => {
   const n = 37;
   const a = randomSpd(n, 11);
   const l = cholesky(a, n)!;
-  const random = generator(12);
+  const random = mulberry32(12);
   const b = Float64Array.from({ length: n }, () => random() - 0.5);
 
   it('solves L·x = b', () => {
@@ -253,7 +243,7 @@ describe('WebAssembly kernels', () => {
     const a = randomSpd(n, 500 + n);
     const l = cholesky(a, n)!;
     heap.set(l, 0);
-    const random = generator(n);
+    const random = mulberry32(n);
     // Four interleaved right-hand sides: bit-identical to the JS forward substitution.
     const rhs = Float64Array.from({ length: 4 * n }, () => random() - 0.5);
     const v = n * n;
@@ -322,7 +312,7 @@ describe('WebAssembly kernels', () => {
     const d = 3;
     const kernels = createWasmKernels(8 * d + n * d + 8 * n)!;
     const { heap } = kernels;
-    const random = generator(77);
+    const random = mulberry32(77);
     const q = 0;
     const x = 8 * d;
     const out = x + n * d;
@@ -347,7 +337,7 @@ describe('WebAssembly kernels', () => {
     const d = 3;
     const kernels = createWasmKernels(d * n + 3 * n * n + d)!;
     const { heap } = kernels;
-    const random = generator(300 + n);
+    const random = mulberry32(300 + n);
     const xt = 0;
     const k = d * n;
     const g = k + n * n;

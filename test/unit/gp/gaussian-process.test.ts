@@ -7,20 +7,10 @@ import {
 } from '../../../src/gp/index.js';
 import type { GPHyperparameters } from '../../../src/gp/index.js';
 import { setWasmEnabled } from '../../../src/linalg/index.js';
-
-function generator(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../src/gp/prng.js';
 
 function points(n: number, d: number, seed: number): number[][] {
-  const random = generator(seed);
+  const random = mulberry32(seed);
   return Array.from({ length: n }, () => Array.from({ length: d }, random));
 }
 
