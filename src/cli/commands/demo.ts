@@ -69,7 +69,11 @@ export function demoCommand(): Command {
         );
         console.log(`\nworkflow id   ${studyId}`);
         if (link) console.log(`Temporal UI   ${link}`);
-        console.log(`list studies  temporal workflow list --address ${stack.temporalAddress}`);
+        console.log(
+          'list studies  npm run memotune -- study list   (or: temporal workflow list --address ' +
+            stack.temporalAddress +
+            ', with the CLI built under ~/.cache/memotune/tools/bin)',
+        );
         console.log('the local stack keeps running (stop it with `npm run memotune -- dev --stop`)');
       } finally {
         await close();
