@@ -8,6 +8,7 @@ import type { Observation } from '../core/types.js';
 import { GaussianProcess } from '../gp/index.js';
 import type { GPHyperparameters } from '../gp/index.js';
 import type { SpaceEncoding } from '../space/index.js';
+import { canonicalJson } from '../core/canonical-json.js';
 
 /** A model of log cost: mean a(x) and standard deviation b(x) in raw log-cost units. */
 export interface CostModel {
@@ -173,9 +174,16 @@ export function fitStageCostModels(
   return encoding.stageRanges.map((range, s) => {
     const x: Float64Array[] = [];
     const costs: number[] = [];
+    // One row per computed stage output: a trial that reused stage s reports the cost measured
+    // when that output was first computed, so its row would only repeat an earlier one (and, with
+    // EEIPU reusing most of the time, crowd the subset the cost GP is fitted on).
+    const seen = new Set<string>();
     history.forEach((obs, i) => {
       const c = obs.stageCosts[s];
       if (c === null || c === undefined || !Number.isFinite(c)) return;
+      const prefix = canonicalJson(obs.config.slice(0, s + 1));
+      if (seen.has(prefix)) return;
+      seen.add(prefix);
       x.push(encoded[i]!.subarray(range.start, range.end));
       costs.push(c);
     });
