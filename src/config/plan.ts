@@ -1,5 +1,6 @@
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
+import { resolveSettings } from '../optimizer/settings.js';
 import { type StudyConfig, type TaskQueueKind } from './study-config.js';
 
 /** Deployment choices that are not part of the study itself. */
@@ -13,8 +14,6 @@ export interface PlanOptions {
 }
 
 export const defaultTaskQueuePrefix = 'memotune';
-/** Retrieval cost per cached stage when the config names none (cost units). */
-export const defaultEpsilon = 0.1;
 
 export function taskQueueName(prefix: string, kind: TaskQueueKind | 'orchestration'): string {
   return `${prefix}-${kind}`;
@@ -49,7 +48,8 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     budget: config.budget,
     maxTrials: config.maxTrials ?? null,
     optimizer: config.optimizer ?? {},
-    epsilon: config.optimizer?.epsilon ?? defaultEpsilon,
+    // The optimizer owns the default, so the workflow charges the ε the acquisition assumes.
+    epsilon: resolveSettings(config.optimizer ?? {}).epsilon,
     seed: config.seed ?? 0,
     enqueue: (config.enqueue ?? []) as Configuration[],
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),

@@ -12,8 +12,6 @@ export const FailureType = {
   StageFailed: 'StageFailed',
   /** The stage returned something memotune cannot store (bad metrics, bad cost): not retried. */
   InvalidStageResult: 'InvalidStageResult',
-  /** The last stage did not report the study's objective metric. */
-  MissingObjective: 'MissingObjective',
   /** A parent output the stage needs is missing or does not match its checksum. */
   CacheMiss: 'CacheMiss',
 } as const;

@@ -2,15 +2,7 @@
  * The study's plain-data model and its pure bookkeeping (budget, best trial). Workflow-safe:
  * imports nothing with side effects, so the study workflow can use it directly.
  */
-import type {
-  Configuration,
-  Direction,
-  Observation,
-  OptimizerSettings,
-  OptimizerState,
-  ParamSpec,
-  StageParams,
-} from './types.js';
+import type { Configuration, Direction, Observation, OptimizerSettings, OptimizerState, ParamSpec } from './types.js';
 
 /** One stage, resolved: defaults applied, task queue kind turned into a real queue name. */
 export interface StagePlan {
@@ -170,10 +162,4 @@ export function progressOf(
     runs: state.runs,
     error,
   };
-}
-
-/** Exact equality of two stage parameter records (the cache's notion of "same prefix"). */
-export function sameStageParams(a: StageParams, b: StageParams): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => Object.is(a[key], b[key]));
 }

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { getStudyProgress, getStudyResult, startStudy, stopStudy } from '../../client/index.js';
 import { defaultTaskQueuePrefix } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
-import { connectClient, uiLink } from '../connection.js';
+import { connectClient, temporalNamespace, uiLink } from '../connection.js';
 import { formatProgress, formatResult, watchStudy } from '../format.js';
 
 interface EndpointFlags {
@@ -51,7 +51,7 @@ export function studyCommand(): Command {
         taskQueuePrefix: options.prefix,
       });
       console.log(`started study ${plan.studyId}`);
-      const link = uiLink(plan.studyId);
+      const link = uiLink(plan.studyId, temporalNamespace(options));
       if (link) console.log(`watch it at ${link}`);
       if (options.wait) {
         await watchStudy(client, plan.studyId);
