@@ -11,6 +11,7 @@ import type {
 } from '../core/types.js';
 import { evaluateSynthetic, syntheticSearchSpace, type SyntheticPipelineSpec } from '../synthetic/index.js';
 import { PrefixMemo } from './memo.js';
+import { trialCharge } from '../core/study.js';
 
 /** The optimizer entry point the harness drives (`suggest` of `src/optimizer`). */
 export type SuggestFn = (request: SuggestRequest) => Suggestion;
@@ -92,8 +93,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     const { delta, cachedCosts } = memo.lookup(suggestion.config);
     const evaluation = evaluateSynthetic(spec, suggestion.config);
     const stageCosts = evaluation.stageCosts.map((cost, s) => (s < delta ? (cachedCosts[s] as number) : cost));
-    let chargedCost = delta * spec.epsilon;
-    for (let s = delta; s < stageCosts.length; s++) chargedCost += stageCosts[s] as number;
+    const chargedCost = trialCharge(delta, spec.epsilon, stageCosts.slice(delta));
     memo.record(suggestion.config, stageCosts);
     spent += chargedCost;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { MethodName, SearchSpace } from '../core/types.js';
+import type { SearchSpace } from '../core/types.js';
 import { validateSpace } from '../space/index.js';
+import { methodNames } from '../optimizer/settings.js';
 import { formatIssuePath } from '../core/issue-path.js';
 
 /**
@@ -12,14 +13,7 @@ import { formatIssuePath } from '../core/issue-path.js';
 export const taskQueueKinds = ['cpu', 'gpu'] as const;
 export type TaskQueueKind = (typeof taskQueueKinds)[number];
 
-export const methodNames = [
-  'eeipu',
-  'ms-carbo',
-  'carbo',
-  'eips',
-  'ei',
-  'random',
-] as const satisfies readonly MethodName[];
+export { methodNames };
 
 const name = z
   .string({ error: 'is required and must be a string' })

@@ -1,7 +1,14 @@
 import type { MethodName, OptimizerSettings } from '../core/types.js';
 
 /** Every acquisition family of the spec, in the order of its table. */
-export const methodNames: readonly MethodName[] = Object.freeze(['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random']);
+export const methodNames = Object.freeze([
+  'eeipu',
+  'ms-carbo',
+  'carbo',
+  'eips',
+  'ei',
+  'random',
+] as const) satisfies readonly MethodName[];
 
 function checkInteger(name: string, value: number, min: number): void {
   if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}`);

@@ -8,13 +8,13 @@ import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
 import { runStudy, type BenchRun } from '../../bench/runner.js';
 import { runBenchViaTemporal } from '../../bench/temporal/run-bench.js';
 import { compareRuns } from '../../bench/temporal/via-temporal.js';
-import { suggest } from '../../optimizer/index.js';
+import { methodNames, suggest } from '../../optimizer/index.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
-const METHODS: readonly MethodName[] = ['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random'];
+const METHODS: readonly MethodName[] = methodNames;
 
 // Optimizer knobs an ablation may override with --set key=value.
 const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts'] as const;
