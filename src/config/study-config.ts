@@ -116,6 +116,7 @@ const optimizerSchema = z.strictObject({
   mcSamples: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
   rawSamples: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
   restarts: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+  startsPerPrefix: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
 });
 
 export const studyConfigSchema = z

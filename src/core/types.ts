@@ -93,8 +93,16 @@ export interface OptimizerSettings {
   readonly mcSamples?: number;
   /** Scrambled-Sobol raw samples per prefix. @default 512 */
   readonly rawSamples?: number;
-  /** Local-optimizer starts per prefix. @default 10 */
+  /**
+   * Local-optimizer starts shared by all prefixes: after each prefix's own starts, the
+   * `restarts − 1` best remaining (prefix, raw point) pairs overall are refined too. @default 10
+   */
   readonly restarts?: number;
+  /**
+   * Best raw points of EVERY prefix refined by the local optimizer whatever their rank (the spec's
+   * literal "best ~10 per prefix" is `startsPerPrefix: 10, restarts: 1`). @default 1
+   */
+  readonly startsPerPrefix?: number;
 }
 
 /** Budget state, in cost units. */

@@ -517,17 +517,15 @@ export function boSuggest(
       const eta = acquisition.eta;
       const lowerAll: number[] = [];
       const prefixBest: number[] = [];
+      const perPrefix = Math.max(1, settings.startsPerPrefix);
       for (const entry of scored) {
         const column = acquisition.column(entry.prefix.delta);
-        let best = Number.NEGATIVE_INFINITY;
-        entry.rows.forEach((j, r) => {
-          const lb = entry.scores[r]! + eta * bounds.lower[j * width + column]!;
-          lowerAll.push(lb);
-          best = Math.max(best, lb);
-        });
-        prefixBest.push(best);
+        const lows = entry.rows.map((j, r) => entry.scores[r]! + eta * bounds.lower[j * width + column]!);
+        lowerAll.push(...lows);
+        // The perPrefix-th best lower bound: every start this prefix is owed is at least that good.
+        prefixBest.push(lows.sort((p, q) => q - p)[Math.min(perPrefix, lows.length) - 1]!);
       }
-      const k = Math.min(lowerAll.length, pool.length + settings.restarts);
+      const k = Math.min(lowerAll.length, pool.length * perPrefix + settings.restarts);
       const kth = lowerAll.sort((p, q) => q - p)[k - 1] ?? Number.NEGATIVE_INFINITY;
       scored.forEach((entry, e) => {
         const threshold = Math.min(kth, prefixBest[e]!);
@@ -579,15 +577,22 @@ export function boSuggest(
   // prefix whose best start is far behind the leader rarely win after refinement.
   const t1 = performance.now();
   const starts: { entry: Scored; j: number; value: number }[] = [];
+  const perPrefix = Math.max(1, settings.startsPerPrefix);
   for (const entry of scored) {
-    const j = entry.ranking[0]!;
-    if (Number.isFinite(entry.scores[j]!)) starts.push({ entry, j, value: entry.scores[j]! });
+    for (const j of entry.ranking.slice(0, perPrefix)) {
+      if (Number.isFinite(entry.scores[j]!)) starts.push({ entry, j, value: entry.scores[j]! });
+    }
   }
   const global = scored
-    .flatMap((entry) => entry.ranking.slice(1, settings.restarts).map((j) => ({ entry, j, value: entry.scores[j]! })))
+    .flatMap((entry) =>
+      entry.ranking
+        .slice(perPrefix, perPrefix + settings.restarts - 1)
+        .map((j) => ({ entry, j, value: entry.scores[j]! })),
+    )
     .filter((s) => Number.isFinite(s.value))
     .sort((p, q) => q.value - p.value || p.entry.prefix.delta - q.entry.prefix.delta);
-  // The globally best runners-up bring the total to (pool size + restarts − 1) local runs.
+  // The globally best runners-up bring the total to (pool size × startsPerPrefix + restarts − 1)
+  // local runs.
   starts.push(...global.slice(0, Math.max(0, settings.restarts - 1)));
   let localRuns = 0;
   let localEvaluations = 0;

@@ -19,7 +19,7 @@ function checkInteger(name: string, value: number, min: number): void {
  * the values.
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10.
+ * restarts 10, startsPerPrefix 1.
  *
  * @throws {RangeError} for an unknown method, a negative or non-integer count, or a negative or
  *   non-finite epsilon.
@@ -33,6 +33,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     mcSamples: settings.mcSamples ?? 1000,
     rawSamples: settings.rawSamples ?? 512,
     restarts: settings.restarts ?? 10,
+    startsPerPrefix: settings.startsPerPrefix ?? 1,
   };
   if (!methodNames.includes(resolved.method)) throw new RangeError(`unknown method ${JSON.stringify(resolved.method)}`);
   checkInteger('warmup', resolved.warmup, 0);
@@ -40,6 +41,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
   checkInteger('mcSamples', resolved.mcSamples, 1);
   checkInteger('rawSamples', resolved.rawSamples, 1);
   checkInteger('restarts', resolved.restarts, 0);
+  checkInteger('startsPerPrefix', resolved.startsPerPrefix, 1);
   if (!(Number.isFinite(resolved.epsilon) && resolved.epsilon >= 0)) {
     throw new RangeError('epsilon must be a finite number >= 0');
   }

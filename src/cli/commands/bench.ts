@@ -17,7 +17,7 @@ import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } fro
 const METHODS: readonly MethodName[] = methodNames;
 
 // Optimizer knobs an ablation may override with --set key=value.
-const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts'] as const;
+const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts', 'startsPerPrefix'] as const;
 
 interface BenchFlags {
   via: 'process' | 'temporal';

@@ -97,3 +97,19 @@ describe('eeipu memoization', () => {
     expect(suggestions.slice(5).some((s) => s.cachedPrefix > 0)).toBe(true);
   });
 });
+
+describe('local refinement starts', () => {
+  it('refines startsPerPrefix points of every prefix plus restarts − 1 shared runners-up', () => {
+    const { history } = study('eeipu', 8);
+    const base = request(mixedSpace, history, 'eeipu');
+    const run = (startsPerPrefix: number, restarts: number): Suggestion =>
+      suggest({ ...base, settings: { ...base.settings, startsPerPrefix, restarts } });
+    const shared = run(1, 3);
+    const pool = shared.diagnostics.poolSize as number;
+    expect(pool).toBeGreaterThan(1);
+    // Runs are skipped only when a start leaves no continuous dims free (here: never).
+    expect(shared.diagnostics.localRuns).toBe(pool + 2);
+    expect(run(3, 1).diagnostics.localRuns).toBe(3 * pool);
+    expect(run(2, 4).diagnostics.localRuns).toBe(2 * pool + 3);
+  });
+});

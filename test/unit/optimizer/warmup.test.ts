@@ -76,6 +76,7 @@ describe('resolveSettings', () => {
       mcSamples: 1000,
       rawSamples: 512,
       restarts: 10,
+      startsPerPrefix: 1,
     });
   });
 
@@ -83,6 +84,7 @@ describe('resolveSettings', () => {
     [{ method: 'bogus' as never }, 'unknown method "bogus"'],
     [{ warmup: -1 }, 'warmup must be an integer >= 0'],
     [{ mcSamples: 0 }, 'mcSamples must be an integer >= 1'],
+    [{ startsPerPrefix: 0 }, 'startsPerPrefix must be an integer >= 1'],
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer >= 1'],
     [{ epsilon: -0.1 }, 'epsilon must be a finite number >= 0'],
   ])('rejects %j', (settings, message) => {
