@@ -5,4 +5,4 @@ export {
   logExpectedImprovementWithGradient,
   logH,
 } from './log-ei.js';
-export { expectedInverseCost, inverseCostsByPrefix, inverseCostWithGradient } from './cost.js';
+export { expectedInverseCost, InverseCostEstimator, inverseCostsByPrefix, inverseCostWithGradient } from './cost.js';

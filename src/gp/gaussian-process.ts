@@ -54,20 +54,29 @@ const PREDICT_BLOCK = 32;
 const WASM_MIN_POINTS = 32;
 
 /**
- * Heap doubles a model needs: L, a block of k* rows, one vector, scaled inputs, a query block
- * (everything after L also holds X/ℓ dimension-major while K is built: ≥ n·d doubles).
+ * Heap doubles a model needs: L, a block of k* rows, one vector, scaled inputs, a query block, α,
+ * the two scratch vectors and output of a gradient query, and the 8 means / 8 squared norms of a
+ * prediction group (everything after L also holds X/ℓ dimension-major while K is built: ≥ n·d
+ * doubles).
  */
 function wasmHeapSize(n: number, d: number): number {
-  return n * n + n * PREDICT_BLOCK + n + n * d + d * PREDICT_BLOCK;
+  return n * n + n * PREDICT_BLOCK + n + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16;
 }
 
-/** Lays out a model's heap (L is already at 0 or copied there by the caller) and copies X/ℓ in. */
-function wasmSlot(kernels: WasmKernels, n: number, d: number, xs: Float64Array): WasmSlot {
+/** Lays out a model's heap (L is already at 0 or copied there by the caller); copies X/ℓ and α in. */
+function wasmSlot(kernels: WasmKernels, n: number, d: number, xs: Float64Array, alpha: Float64Array): WasmSlot {
   const v = n * n;
   const b = v + n * PREDICT_BLOCK;
   const x = b + n;
+  const q = x + n * d;
+  const a = q + d * PREDICT_BLOCK;
+  const k = a + n;
+  const c = k + n + 2;
+  const out = c + n + 2;
+  const moments = out + 2 + 2 * d;
   kernels.heap.set(xs, x);
-  return { kernels, l: 0, v, b, x, q: x + n * d };
+  kernels.heap.set(alpha, a);
+  return { kernels, l: 0, v, b, x, q, alpha: a, k, c, out, moments };
 }
 
 /** A model's WebAssembly kernels and the offsets (in doubles) of its heap regions. */
@@ -83,6 +92,15 @@ interface WasmSlot {
   readonly x: number;
   /** Query block, groups of eight stored dimension-major (PREDICT_BLOCK × d). */
   readonly q: number;
+  /** α = K⁻¹(z − m), n. */
+  readonly alpha: number;
+  /** Scratch of a gradient query: k* then K⁻¹k* (n + 2), and c (n + 2). */
+  readonly k: number;
+  readonly c: number;
+  /** Output of a gradient query: k*ᵀα, |L⁻¹k*|², d mean-gradient sums, d variance-gradient sums. */
+  readonly out: number;
+  /** Means (8) then squared norms (8) of one prediction group. */
+  readonly moments: number;
 }
 
 /** Kernel and likelihood hyperparameters, all in standardized-target units. */
@@ -423,7 +441,7 @@ export class GaussianProcess {
       alpha,
       fitInfo,
     });
-    if (kernels !== null) model.#kernels = wasmSlot(kernels, n, d, xs);
+    if (kernels !== null) model.#kernels = wasmSlot(kernels, n, d, xs, alpha);
     return model;
   }
 
@@ -439,7 +457,7 @@ export class GaussianProcess {
         this.#kernels = null;
       } else {
         kernels.heap.set(l, 0);
-        this.#kernels = wasmSlot(kernels, n, d, xs);
+        this.#kernels = wasmSlot(kernels, n, d, xs, this.#state.alpha);
       }
     }
     return this.#kernels;
@@ -462,7 +480,8 @@ export class GaussianProcess {
 
   /**
    * Latent posterior (no observation noise) at many points, in ORIGINAL y units. Points are
-   * processed in blocks so that each row of L is loaded once per block. A point with a
+   * processed in blocks so that each row of L is loaded once per block (eight at a time on the
+   * WebAssembly kernels). A point with a
    * non-finite coordinate gets NaN.
    *
    * @throws {RangeError} when a point does not have `dimension` coordinates.
@@ -472,16 +491,13 @@ export class GaussianProcess {
     const s = hyperparameters.outputScale;
     const m = hyperparameters.mean;
     const count = xs.length;
+    const wasm = this.#wasm();
+    if (wasm !== null) return this.#predictWasm(xs, wasm);
     const mean = new Float64Array(count);
     const variance = new Float64Array(count);
-    const wasm = this.#wasm();
     const block = Math.min(PREDICT_BLOCK, count);
-    // k* rows, then v = L⁻¹k* in place: in the WebAssembly heap (groups of eight interleaved)
-    // or in a JS buffer (one row per query point).
-    const kv = wasm === null ? new Float64Array(n * block) : wasm.kernels.heap;
-    const base = wasm === null ? 0 : wasm.v;
-    const stride = wasm === null ? 1 : 8;
-    const offset = (q: number): number => (wasm === null ? q * n : base + 8 * n * (q >> 3) + (q & 7));
+    // k* rows (one per query point), then v = L⁻¹k* in place.
+    const kv = new Float64Array(n * block);
     const query = new Float64Array(d * block);
     const variance2 = yStd * yStd;
     for (let start = 0; start < count; start += block) {
@@ -491,41 +507,63 @@ export class GaussianProcess {
         if (point.length !== d) throw new RangeError('points must have the model dimension');
         for (let i = 0; i < d; i++) query[q * d + i] = point[i]! * invLengthscales[i]!;
       }
-      if (wasm === null) {
-        crossKernel(query, b, train, n, d, s, kv);
-      } else {
-        // Queries dimension-major per group of eight (unused lanes 0), then SIMD covariances.
-        const heap = wasm.kernels.heap;
-        for (let g = 0; g < b; g += 8) {
-          const qg = wasm.q + g * d;
-          for (let p = 0; p < 8; p++) {
-            const q = g + p;
-            for (let i = 0; i < d; i++) heap[qg + 8 * i + p] = q < b ? query[q * d + i]! : 0;
-          }
-          wasm.kernels.cross8(qg, wasm.x, base + 8 * n * (g >> 3), n, d, s);
-        }
-      }
+      crossKernel(query, b, train, n, d, s, kv);
       for (let q = 0; q < b; q++) {
-        const o = offset(q);
         let mu = 0;
-        for (let j = 0; j < n; j++) mu += alpha[j]! * kv[o + j * stride]!;
+        for (let j = 0; j < n; j++) mu += alpha[j]! * kv[q * n + j]!;
         mean[start + q] = yMean + yStd * (m + mu);
       }
-      if (wasm === null) {
-        solveLowerRowsInPlace(l, n, kv, b);
-      } else {
-        // Unused lanes of the last group hold stale values; they are solved and ignored.
-        for (let g = 0; g < b; g += 8) wasm.kernels.solve8(wasm.l, base + 8 * n * (g >> 3), n);
-      }
+      solveLowerRowsInPlace(l, n, kv, b);
       for (let q = 0; q < b; q++) {
-        const o = offset(q);
         let vv = 0;
         for (let j = 0; j < n; j++) {
-          const v = kv[o + j * stride]!;
+          const v = kv[q * n + j]!;
           vv += v * v;
         }
         const latent = s - vv;
         variance[start + q] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
+      }
+    }
+    return { mean, variance };
+  }
+
+  /**
+   * {@link predict} on the WebAssembly kernels, eight queries at a time: covariances, means (k*ᵀα),
+   * the triangular solve and |L⁻¹k*|² all run in the heap (same arithmetic, same order as the JS
+   * loops; only the exponential differs, by a few ulp).
+   */
+  #predictWasm(xs: Points, wasm: WasmSlot): { mean: Float64Array; variance: Float64Array } {
+    const { n, d, invLengthscales, yMean, yStd, hyperparameters } = this.#state;
+    const s = hyperparameters.outputScale;
+    const m = hyperparameters.mean;
+    const count = xs.length;
+    const mean = new Float64Array(count);
+    const variance = new Float64Array(count);
+    const { kernels, q, x, v, l, alpha } = wasm;
+    const heap = kernels.heap;
+    const means = wasm.moments;
+    const norms = wasm.moments + 8;
+    const variance2 = yStd * yStd;
+    for (let g = 0; g < count; g += 8) {
+      const width = Math.min(8, count - g);
+      // Queries dimension-major (q + 8i + p); unused lanes 0.
+      for (let p = 0; p < 8; p++) {
+        if (p < width) {
+          const point = xs[g + p]!;
+          if (point.length !== d) throw new RangeError('points must have the model dimension');
+          for (let i = 0; i < d; i++) heap[q + 8 * i + p] = point[i]! * invLengthscales[i]!;
+        } else {
+          for (let i = 0; i < d; i++) heap[q + 8 * i + p] = 0;
+        }
+      }
+      kernels.cross8(q, x, v, n, d, s);
+      kernels.dot8(alpha, v, n, means);
+      kernels.solve8(l, v, n);
+      kernels.sumsq8(v, n, norms);
+      for (let p = 0; p < width; p++) {
+        mean[g + p] = yMean + yStd * (m + heap[means + p]!);
+        const latent = s - heap[norms + p]!;
+        variance[g + p] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
       }
     }
     return { mean, variance };
@@ -546,6 +584,8 @@ export class GaussianProcess {
     const { n, d, xs: train, invLengthscales, l, alpha, yMean, yStd, hyperparameters } = this.#state;
     if (x.length !== d) throw new RangeError('point must have the model dimension');
     const s = hyperparameters.outputScale;
+    const wasm = this.#wasm();
+    if (wasm !== null) return this.#predictWithGradientWasm(x, wasm);
     const query = new Float64Array(d);
     for (let i = 0; i < d; i++) query[i] = x[i]! * invLengthscales[i]!;
     const kv = new Float64Array(n);
@@ -566,21 +606,11 @@ export class GaussianProcess {
       c[j] = -(5 / 3) * s * (1 + SQRT5 * r) * e;
       mu += alpha[j]! * kj;
     }
-    const wasm = this.#wasm();
     let vv = 0;
-    if (wasm === null) {
-      solveLowerInPlace(l, n, kv);
-      for (let j = 0; j < n; j++) vv += kv[j]! * kv[j]!;
-      // w = K⁻¹k*: ∂var/∂x = −2·wᵀ·∂k*/∂x.
-      solveLowerTransposeInPlace(l, n, kv);
-    } else {
-      const heap = wasm.kernels.heap;
-      heap.set(kv, wasm.b);
-      wasm.kernels.forward1(wasm.l, wasm.b, n);
-      for (let j = 0; j < n; j++) vv += heap[wasm.b + j]! * heap[wasm.b + j]!;
-      wasm.kernels.backward1(wasm.l, wasm.b, n);
-      kv.set(heap.subarray(wasm.b, wasm.b + n));
-    }
+    solveLowerInPlace(l, n, kv);
+    for (let j = 0; j < n; j++) vv += kv[j]! * kv[j]!;
+    // w = K⁻¹k*: ∂var/∂x = −2·wᵀ·∂k*/∂x.
+    solveLowerTransposeInPlace(l, n, kv);
     const latent = s - vv;
     const meanGradient = new Float64Array(d);
     const varianceGradient = new Float64Array(d);
@@ -603,6 +633,34 @@ export class GaussianProcess {
     }
     return {
       mean: yMean + yStd * (hyperparameters.mean + mu),
+      variance: clamped ? (Number.isNaN(latent) ? Number.NaN : 0) : variance2 * latent,
+      meanGradient,
+      varianceGradient,
+    };
+  }
+
+  /** {@link predictWithGradient} on the WebAssembly kernels (one `gradPoint` call). */
+  #predictWithGradientWasm(
+    x: ArrayLike<number>,
+    wasm: WasmSlot,
+  ): { mean: number; variance: number; meanGradient: Float64Array; varianceGradient: Float64Array } {
+    const { n, d, invLengthscales, yMean, yStd, hyperparameters } = this.#state;
+    const s = hyperparameters.outputScale;
+    const { kernels, q, out } = wasm;
+    const heap = kernels.heap;
+    for (let i = 0; i < d; i++) heap[q + i] = x[i]! * invLengthscales[i]!;
+    kernels.gradPoint(q, wasm.x, wasm.alpha, wasm.l, n, d, s, wasm.k, wasm.c, out);
+    const latent = s - heap[out + 1]!;
+    const clamped = !(latent > 0);
+    const variance2 = yStd * yStd;
+    const meanGradient = new Float64Array(d);
+    const varianceGradient = new Float64Array(d);
+    for (let i = 0; i < d; i++) {
+      meanGradient[i] = yStd * heap[out + 2 + i]! * invLengthscales[i]!;
+      varianceGradient[i] = clamped ? 0 : variance2 * heap[out + 2 + d + i]! * invLengthscales[i]!;
+    }
+    return {
+      mean: yMean + yStd * (hyperparameters.mean + heap[out]!),
       variance: clamped ? (Number.isNaN(latent) ? Number.NaN : 0) : variance2 * latent,
       meanGradient,
       varianceGradient,

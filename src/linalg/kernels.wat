@@ -175,7 +175,7 @@
   ;; forward1(l, b, n): L·x = b in place for one right-hand side (byte offsets). Two rows of L at
   ;; a time, dot products two lanes wide (summation order differs from the JS loop: results agree
   ;; to rounding, not bit for bit).
-  (func (export "forward1") (param $l i32) (param $b i32) (param $n i32)
+  (func $forward1 (export "forward1") (param $l i32) (param $b i32) (param $n i32)
     (local $i i32) (local $rb i32) (local $li i32) (local $lj i32) (local $pi i32) (local $pj i32) (local $pb i32) (local $end i32)
     (local $a v128) (local $c v128) (local $w v128) (local $sa f64) (local $sc f64) (local $xa f64)
     (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
@@ -232,7 +232,7 @@
 
   ;; backward1(l, b, n): Lᵀ·x = b in place for one right-hand side. Rows i and i−1 of L per sweep
   ;; over b[0..i−2], two lanes wide.
-  (func (export "backward1") (param $l i32) (param $b i32) (param $n i32)
+  (func $backward1 (export "backward1") (param $l i32) (param $b i32) (param $n i32)
     (local $i i32) (local $rb i32) (local $li i32) (local $lh i32) (local $pi i32) (local $ph i32) (local $pb i32) (local $end i32)
     (local $xi f64) (local $xh f64) (local $vi v128) (local $vh v128) (local $kk i32)
     (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
@@ -284,19 +284,30 @@
       (then (f64.store (local.get $b) (f64.div (f64.load (local.get $b)) (f64.load (local.get $l))))))
   )
 
-  ;; expv(y): e^y lane-wise for y ≤ 0 (y < −700 gives e^−700 ≈ 1e−304 instead of a smaller value:
-  ;; negligible next to kernel values). y = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2),
-  ;; e^r by its Taylor polynomial to degree 13 (truncation < 1e−17), times 2^k built in the
-  ;; exponent bits. Within a few ulp of Math.exp.
+;; expv(y): e^y lane-wise for y ≤ 709 (y < −700 gives e^−700 ≈ 1e−304 instead of a smaller value:
+  ;; negligible wherever it is used). y = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r
+  ;; by its Taylor polynomial to degree 13 (truncation < 1e−17) in Estrin's scheme (a dependency
+  ;; chain of four multiply-adds instead of Horner's thirteen), times 2^k built in the exponent
+  ;; bits. Within a few ulp of Math.exp.
   (func $expv (param $y v128) (result v128)
-    (local $k v128) (local $r v128)
+    (local $k v128) (local $r v128) (local $r2 v128) (local $r4 v128)
     (local.set $y (f64x2.max (local.get $y) (f64x2.splat (f64.const -700))))
     (local.set $k (f64x2.nearest (f64x2.mul (local.get $y) (f64x2.splat (f64.const 1.4426950408889634)))))
     (local.set $r (f64x2.sub
       (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0.6931471803691238))))
       (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.9082149292705877e-10)))))
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
     (f64x2.mul
-      (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.add (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r)) (f64x2.splat (f64.const 2.08767569878681e-09))) (local.get $r)) (f64x2.splat (f64.const 2.505210838544172e-08))) (local.get $r)) (f64x2.splat (f64.const 2.755731922398589e-07))) (local.get $r)) (f64x2.splat (f64.const 2.7557319223985893e-06))) (local.get $r)) (f64x2.splat (f64.const 2.48015873015873e-05))) (local.get $r)) (f64x2.splat (f64.const 0.0001984126984126984))) (local.get $r)) (f64x2.splat (f64.const 0.001388888888888889))) (local.get $r)) (f64x2.splat (f64.const 0.008333333333333333))) (local.get $r)) (f64x2.splat (f64.const 0.041666666666666664))) (local.get $r)) (f64x2.splat (f64.const 0.16666666666666666))) (local.get $r)) (f64x2.splat (f64.const 0.5))) (local.get $r)) (f64x2.splat (f64.const 1))) (local.get $r)) (f64x2.splat (f64.const 1)))
+      (f64x2.add
+        (f64x2.add
+          (f64x2.add (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 1)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (f64x2.splat (f64.const 0.16666666666666666)) (local.get $r))) (local.get $r2)))
+          (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.041666666666666664)) (f64x2.mul (f64x2.splat (f64.const 0.008333333333333333)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.001388888888888889)) (f64x2.mul (f64x2.splat (f64.const 0.0001984126984126984)) (local.get $r))) (local.get $r2))) (local.get $r4)))
+        (f64x2.mul
+          (f64x2.add
+            (f64x2.add (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (f64x2.splat (f64.const 2.7557319223985893e-06)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (f64x2.splat (f64.const 2.505210838544172e-08)) (local.get $r))) (local.get $r2)))
+            (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09)) (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r))) (local.get $r4)))
+          (f64x2.mul (local.get $r4) (local.get $r4))))
       (i64x2.shl
         (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))
         (i32.const 52))))
@@ -714,4 +725,267 @@
       (local.set $a (i32.add (local.get $a) (i32.const 1)))
       (br $al))))
   ;; END GENERATED
+
+  ;; ---- Prediction and acquisition kernels (hand-written) ----
+
+  ;; dot8(w, v, n, out): out + 8p ← Σ_j w[j]·v[8j + p] for 8 vectors stored interleaved at v
+  ;; (w: n doubles). j ascending, as the JS loop: bit-identical to it. With w = α and v = k*
+  ;; rows this is the posterior mean of 8 queries.
+  (func (export "dot8") (param $w i32) (param $v i32) (param $n i32) (param $out i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $s v128)
+    (local $pw i32) (local $pv i32) (local $end i32)
+    (local.set $pw (local.get $w))
+    (local.set $pv (local.get $v))
+    (local.set $end (i32.add (local.get $w) (i32.shl (local.get $n) (i32.const 3))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $pw) (local.get $end)))
+      (local.set $s (v128.load64_splat (local.get $pw)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $s) (v128.load (local.get $pv)))))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $s) (v128.load offset=16 (local.get $pv)))))
+      (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $s) (v128.load offset=32 (local.get $pv)))))
+      (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $s) (v128.load offset=48 (local.get $pv)))))
+      (local.set $pw (i32.add (local.get $pw) (i32.const 8)))
+      (local.set $pv (i32.add (local.get $pv) (i32.const 64)))
+      (br $l)))
+    (v128.store (local.get $out) (local.get $a0))
+    (v128.store offset=16 (local.get $out) (local.get $a1))
+    (v128.store offset=32 (local.get $out) (local.get $a2))
+    (v128.store offset=48 (local.get $out) (local.get $a3)))
+
+  ;; sumsq8(v, n, out): out + 8p ← Σ_j v[8j + p]² (j ascending, bit-identical to the JS loop).
+  (func (export "sumsq8") (param $v i32) (param $n i32) (param $out i32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $t v128)
+    (local $pv i32) (local $end i32)
+    (local.set $pv (local.get $v))
+    (local.set $end (i32.add (local.get $v) (i32.shl (local.get $n) (i32.const 6))))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $pv) (local.get $end)))
+      (local.set $t (v128.load (local.get $pv)))
+      (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $t) (local.get $t))))
+      (local.set $t (v128.load offset=16 (local.get $pv)))
+      (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $t) (local.get $t))))
+      (local.set $t (v128.load offset=32 (local.get $pv)))
+      (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $t) (local.get $t))))
+      (local.set $t (v128.load offset=48 (local.get $pv)))
+      (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $t) (local.get $t))))
+      (local.set $pv (i32.add (local.get $pv) (i32.const 64)))
+      (br $l)))
+    (v128.store (local.get $out) (local.get $a0))
+    (v128.store offset=16 (local.get $out) (local.get $a1))
+    (v128.store offset=32 (local.get $out) (local.get $a2))
+    (v128.store offset=48 (local.get $out) (local.get $a3)))
+
+  ;; gradPoint(q, x, alpha, l, n, d, s, k, c, out): everything the posterior at ONE query needs for
+  ;; its value and gradient. q: the query divided by the lengthscales (d doubles); x: training
+  ;; inputs likewise, row-major n×d; alpha = K⁻¹(z − m); l: the Cholesky factor; k, c: scratch of
+  ;; n + 1 doubles each (even n + 1 is written). Writes out[0] = k*ᵀα, out[1] = |L⁻¹k*|²,
+  ;; out[2 + i] = Σ_j α_j·c_j·t_ji and out[2 + d + i] = Σ_j −2·w_j·c_j·t_ji with t_ji = q_i − x_ji,
+  ;; c_j = −(5/3)·s·(1 + √5·r_j)·e^(−√5·r_j) and w = K⁻¹k*. Same order of operations as
+  ;; GaussianProcess.predictWithGradient, except the exponential (polynomial) and the solves.
+  (func (export "gradPoint") (param $q i32) (param $x i32) (param $alpha i32) (param $l i32) (param $n i32)
+      (param $d i32) (param $s f64) (param $k i32) (param $c i32) (param $out i32)
+    (local $j i32) (local $i i32) (local $px i32) (local $pq i32) (local $qe i32) (local $r2 f64) (local $t f64)
+    (local $r v128) (local $rr v128) (local $e v128) (local $sv v128) (local $one v128)
+    (local $mu f64) (local $vv f64) (local $cm f64) (local $cv f64) (local $pm i32) (local $pg i32)
+    ;; r² of every training point, into k.
+    (local.set $px (local.get $x))
+    (local.set $qe (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 3))))
+    (block $jd (loop $jl
+      (br_if $jd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $r2 (f64.const 0))
+      (local.set $pq (local.get $q))
+      (block $id (loop $il
+        (br_if $id (i32.ge_u (local.get $pq) (local.get $qe)))
+        (local.set $t (f64.sub (f64.load (local.get $pq)) (f64.load (local.get $px))))
+        (local.set $r2 (f64.add (local.get $r2) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $pq (i32.add (local.get $pq) (i32.const 8)))
+        (local.set $px (i32.add (local.get $px) (i32.const 8)))
+        (br $il)))
+      (f64.store (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))) (local.get $r2))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $jl)))
+    ;; k_j and c_j two at a time.
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $one (f64x2.splat (f64.const 1)))
+    (local.set $j (i32.const 0))
+    (block $pd (loop $pl
+      (br_if $pd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $pm (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $pg (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $rr (v128.load (local.get $pm)))
+      (local.set $r (f64x2.sqrt (local.get $rr)))
+      (local.set $e (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r))))
+      (v128.store (local.get $pm)
+        (f64x2.mul
+          (f64x2.mul (local.get $sv)
+            (f64x2.add
+              (f64x2.add (local.get $one) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r)))
+              (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $rr))))
+          (local.get $e)))
+      (v128.store (local.get $pg)
+        (f64x2.mul
+          (f64x2.mul
+            (f64x2.mul (f64x2.splat (f64.const -1.6666666666666667)) (local.get $sv))
+            (f64x2.add (local.get $one) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r))))
+          (local.get $e)))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $pl)))
+    ;; μ = Σ α_j k_j.
+    (local.set $j (i32.const 0))
+    (block $md (loop $ml
+      (br_if $md (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $mu (f64.add (local.get $mu)
+        (f64.mul (f64.load (i32.add (local.get $alpha) (i32.shl (local.get $j) (i32.const 3))))
+                 (f64.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $ml)))
+    ;; v = L⁻¹k, vv = |v|², then w = L⁻ᵀv = K⁻¹k, all in place.
+    (call $forward1 (local.get $l) (local.get $k) (local.get $n))
+    (local.set $j (i32.const 0))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $t (f64.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))))
+      (local.set $vv (f64.add (local.get $vv) (f64.mul (local.get $t) (local.get $t))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $vl)))
+    (call $backward1 (local.get $l) (local.get $k) (local.get $n))
+    ;; Gradient sums.
+    (local.set $pm (i32.add (local.get $out) (i32.const 16)))
+    (local.set $pg (i32.add (local.get $pm) (i32.shl (local.get $d) (i32.const 3))))
+    (memory.fill (local.get $pm) (i32.const 0) (i32.shl (local.get $d) (i32.const 4)))
+    (local.set $px (local.get $x))
+    (local.set $j (i32.const 0))
+    (block $gd (loop $gl
+      (br_if $gd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $t (f64.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3)))))
+      (local.set $cm (f64.mul (f64.load (i32.add (local.get $alpha) (i32.shl (local.get $j) (i32.const 3)))) (local.get $t)))
+      (local.set $cv (f64.mul (f64.mul (f64.const -2) (f64.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))))) (local.get $t)))
+      (local.set $i (i32.const 0))
+      (block $hd (loop $hl
+        (br_if $hd (i32.ge_u (local.get $i) (local.get $d)))
+        (local.set $t (f64.sub
+          (f64.load (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 3))))
+          (f64.load (local.get $px))))
+        (f64.store (i32.add (local.get $pm) (i32.shl (local.get $i) (i32.const 3)))
+          (f64.add (f64.load (i32.add (local.get $pm) (i32.shl (local.get $i) (i32.const 3)))) (f64.mul (local.get $cm) (local.get $t))))
+        (f64.store (i32.add (local.get $pg) (i32.shl (local.get $i) (i32.const 3)))
+          (f64.add (f64.load (i32.add (local.get $pg) (i32.shl (local.get $i) (i32.const 3)))) (f64.mul (local.get $cv) (local.get $t))))
+        (local.set $px (i32.add (local.get $px) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $hl)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $gl)))
+    (f64.store (local.get $out) (local.get $mu))
+    (f64.store offset=8 (local.get $out) (local.get $vv)))
+
+  ;; expg(y): e^y lane-wise for any y (clamped to [−700, 709]: beyond, e^y under- or overflows
+  ;; the quantities it enters anyway). Same polynomial as $expv.
+  (func $expg (param $y v128) (result v128)
+    (call $expv (f64x2.min (local.get $y) (f64x2.splat (f64.const 709)))))
+
+  ;; hsum(v) = lane 0 + lane 1.
+  (func $hsum (param $v v128) (result f64)
+    (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
+
+  ;; invCostGrad(a, b, ns, fixed, z, m, acc, out): Monte-Carlo E[1/C] with C_m = fixed +
+  ;; Σ_s e^(a_s + b_s·z_m) over ns stages and m draws (z: m doubles followed by one 0), and its
+  ;; gradient. acc: scratch of 4·ns doubles. Writes out[0] = E[1/C], out[1] = E[C],
+  ;; out[2 + s] = ∂E/∂a_s = −(1/m)Σ_m c_sm/C_m², out[2 + ns + s] = ∂E/∂b_s = −(1/m)Σ_m z_m·c_sm/C_m².
+  ;; Draws two at a time (a lane mask drops the padding of an odd m).
+  (func (export "invCostGrad") (param $a i32) (param $b i32) (param $ns i32) (param $fixed f64) (param $z i32)
+      (param $m i32) (param $acc i32) (param $out i32)
+    (local $kk i32) (local $s i32) (local $zv v128) (local $mask v128) (local $total v128) (local $inv v128)
+    (local $inv2 v128) (local $g v128) (local $e v128) (local $value v128) (local $cost v128) (local $pa i32)
+    (local $ce i32) (local $cs i32)
+    ;; acc: [c_s pairs (2·ns doubles) | dA,dB pairs per stage (4·ns doubles, after the c pairs)]
+    (local.set $ce (i32.add (local.get $acc) (i32.shl (local.get $ns) (i32.const 4))))
+    (memory.fill (local.get $ce) (i32.const 0) (i32.shl (local.get $ns) (i32.const 5)))
+    (block $kd (loop $kl
+      (br_if $kd (i32.ge_u (local.get $kk) (local.get $m)))
+      (local.set $zv (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))))
+      (local.set $mask
+        (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
+          (then (f64x2.splat (f64.const 1)))
+          (else (f64x2.replace_lane 1 (f64x2.splat (f64.const 1)) (f64.const 0)))))
+      (local.set $total (f64x2.splat (local.get $fixed)))
+      (local.set $s (i32.const 0))
+      (block $sd (loop $sl
+        (br_if $sd (i32.ge_u (local.get $s) (local.get $ns)))
+        (local.set $pa (i32.shl (local.get $s) (i32.const 3)))
+        (local.set $e (call $expg (f64x2.add
+          (v128.load64_splat (i32.add (local.get $a) (local.get $pa)))
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $b) (local.get $pa))) (local.get $zv)))))
+        (v128.store (i32.add (local.get $acc) (i32.shl (local.get $s) (i32.const 4))) (local.get $e))
+        (local.set $total (f64x2.add (local.get $total) (local.get $e)))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $sl)))
+      (local.set $inv (f64x2.mul (f64x2.div (f64x2.splat (f64.const 1)) (local.get $total)) (local.get $mask)))
+      (local.set $value (f64x2.add (local.get $value) (local.get $inv)))
+      (local.set $cost (f64x2.add (local.get $cost) (f64x2.mul (local.get $total) (local.get $mask))))
+      (local.set $inv2 (f64x2.mul (local.get $inv) (local.get $inv)))
+      (local.set $s (i32.const 0))
+      (block $gd (loop $gl
+        (br_if $gd (i32.ge_u (local.get $s) (local.get $ns)))
+        (local.set $g (f64x2.mul (v128.load (i32.add (local.get $acc) (i32.shl (local.get $s) (i32.const 4)))) (local.get $inv2)))
+        (local.set $cs (i32.add (local.get $ce) (i32.shl (local.get $s) (i32.const 5))))
+        (v128.store (local.get $cs) (f64x2.sub (v128.load (local.get $cs)) (local.get $g)))
+        (v128.store offset=16 (local.get $cs) (f64x2.sub (v128.load offset=16 (local.get $cs)) (f64x2.mul (local.get $zv) (local.get $g))))
+        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br $gl)))
+      (local.set $kk (i32.add (local.get $kk) (i32.const 2)))
+      (br $kl)))
+    (f64.store (local.get $out) (f64.div (call $hsum (local.get $value)) (f64.convert_i32_u (local.get $m))))
+    (f64.store offset=8 (local.get $out) (f64.div (call $hsum (local.get $cost)) (f64.convert_i32_u (local.get $m))))
+    (local.set $s (i32.const 0))
+    (block $od (loop $ol
+      (br_if $od (i32.ge_u (local.get $s) (local.get $ns)))
+      (local.set $cs (i32.add (local.get $ce) (i32.shl (local.get $s) (i32.const 5))))
+      (f64.store offset=16 (i32.add (local.get $out) (i32.shl (local.get $s) (i32.const 3)))
+        (f64.div (call $hsum (v128.load (local.get $cs))) (f64.convert_i32_u (local.get $m))))
+      (f64.store offset=16 (i32.add (local.get $out) (i32.shl (i32.add (local.get $s) (local.get $ns)) (i32.const 3)))
+        (f64.div (call $hsum (v128.load offset=16 (local.get $cs))) (f64.convert_i32_u (local.get $m))))
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (br $ol))))
+
+  ;; invCostPrefix(a, b, ns, eps, z, m, tail, out, mean): E[1/C_δ] for every δ = 0..ns−1 at once,
+  ;; C_δ = δ·eps + Σ_{s≥δ} e^(a_s + b_s·z), by suffix sums over the stages (tail: m + 1 doubles of
+  ;; scratch; z as in invCostGrad). out[δ] = E[1/C_δ], mean[δ] = E[C_δ].
+  (func (export "invCostPrefix") (param $a i32) (param $b i32) (param $ns i32) (param $eps f64) (param $z i32)
+      (param $m i32) (param $tail i32) (param $out i32) (param $mean i32)
+    (local $kk i32) (local $s i32) (local $pa i32) (local $pt i32) (local $zv v128) (local $mask v128)
+    (local $t v128) (local $inverse v128) (local $cost v128) (local $as v128) (local $bs v128) (local $fixed f64) (local $last v128)
+    (memory.fill (local.get $tail) (i32.const 0) (i32.shl (i32.add (local.get $m) (i32.const 1)) (i32.const 3)))
+    (local.set $last (f64x2.replace_lane 1 (f64x2.splat (f64.const 1)) (f64.const 0)))
+    (local.set $s (local.get $ns))
+    (block $sd (loop $sl
+      (br_if $sd (i32.eqz (local.get $s)))
+      (local.set $s (i32.sub (local.get $s) (i32.const 1)))
+      (local.set $pa (i32.shl (local.get $s) (i32.const 3)))
+      (local.set $as (v128.load64_splat (i32.add (local.get $a) (local.get $pa))))
+      (local.set $bs (v128.load64_splat (i32.add (local.get $b) (local.get $pa))))
+      (local.set $fixed (f64.mul (f64.convert_i32_u (local.get $s)) (local.get $eps)))
+      (local.set $inverse (f64x2.splat (f64.const 0)))
+      (local.set $cost (f64x2.splat (f64.const 0)))
+      (local.set $kk (i32.const 0))
+      (block $kd (loop $kl
+        (br_if $kd (i32.ge_u (local.get $kk) (local.get $m)))
+        (local.set $mask
+          (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
+            (then (f64x2.splat (f64.const 1)))
+            (else (local.get $last))))
+        (local.set $pt (i32.add (local.get $tail) (i32.shl (local.get $kk) (i32.const 3))))
+        (local.set $zv (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))))
+        (local.set $t (f64x2.add (v128.load (local.get $pt))
+          (call $expg (f64x2.add (local.get $as) (f64x2.mul (local.get $bs) (local.get $zv))))))
+        (v128.store (local.get $pt) (local.get $t))
+        (local.set $inverse (f64x2.add (local.get $inverse)
+          (f64x2.mul (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (local.get $fixed)) (local.get $t))) (local.get $mask))))
+        (local.set $cost (f64x2.add (local.get $cost) (f64x2.mul (local.get $t) (local.get $mask))))
+        (local.set $kk (i32.add (local.get $kk) (i32.const 2)))
+        (br $kl)))
+      (f64.store (i32.add (local.get $out) (local.get $pa))
+        (f64.div (call $hsum (local.get $inverse)) (f64.convert_i32_u (local.get $m))))
+      (f64.store (i32.add (local.get $mean) (local.get $pa))
+        (f64.add (local.get $fixed) (f64.div (call $hsum (local.get $cost)) (f64.convert_i32_u (local.get $m)))))
+      (br $sl))))
 )

@@ -49,6 +49,48 @@ export interface WasmKernels {
    * scratch; the strict upper triangle of `out` is not written.
    */
   inverse(l: number, t: number, out: number, n: number): void;
+  /** out + p ← Σ_j w[j]·v[v + 8j + p] for p < 8 (posterior means of an interleaved k* block). */
+  dot8(w: number, v: number, n: number, out: number): void;
+  /** out + p ← Σ_j v[v + 8j + p]² for p < 8 (|L⁻¹k*|² of a solved block). */
+  sumsq8(v: number, n: number, out: number): void;
+  /**
+   * Posterior pieces at one query `q` (d doubles, divided by the lengthscales) against training
+   * inputs `x` (row-major n×d, likewise), with α at `alpha` and L at `l`; `k` and `c` are scratch
+   * of n + 1 doubles. out ← [k*ᵀα, |L⁻¹k*|², Σ_j α_j·c_j·t_j (d), Σ_j −2·w_j·c_j·t_j (d)] with
+   * t_j = q − x_j, w = K⁻¹k*, c_j = ∂k_j/∂r / r.
+   */
+  gradPoint(
+    q: number,
+    x: number,
+    alpha: number,
+    l: number,
+    n: number,
+    d: number,
+    s: number,
+    k: number,
+    c: number,
+    out: number,
+  ): void;
+  /**
+   * Monte-Carlo E[1/C] over `m` draws at `z` (followed by one 0) with C = fixed + Σ_s e^(a_s + b_s·z)
+   * for `ns` stages; `acc` is scratch of 6·ns doubles. out ← [E[1/C], E[C], ∂/∂a (ns), ∂/∂b (ns)].
+   */
+  invCostGrad(a: number, b: number, ns: number, fixed: number, z: number, m: number, acc: number, out: number): void;
+  /**
+   * E[1/C_δ] (at out + δ) and E[C_δ] (at mean + δ) for every δ < ns, C_δ = δ·eps + Σ_{s≥δ} e^(a_s + b_s·z);
+   * `tail` is scratch of m + 1 doubles.
+   */
+  invCostPrefix(
+    a: number,
+    b: number,
+    ns: number,
+    eps: number,
+    z: number,
+    m: number,
+    tail: number,
+    out: number,
+    mean: number,
+  ): void;
 }
 
 /** The part of the WebAssembly JS API used here (the project's `lib` has no DOM types). */
@@ -106,6 +148,32 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     inv(l: number, t: number, out: number, n: number): void;
     pairs(xt: number, k: number, g: number, n: number, d: number, s: number, wantG: number): void;
     lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
+    dot8(w: number, v: number, n: number, out: number): void;
+    sumsq8(v: number, n: number, out: number): void;
+    gradPoint(
+      q: number,
+      x: number,
+      alpha: number,
+      l: number,
+      n: number,
+      d: number,
+      s: number,
+      k: number,
+      c: number,
+      out: number,
+    ): void;
+    invCostGrad(a: number, b: number, ns: number, fixed: number, z: number, m: number, acc: number, out: number): void;
+    invCostPrefix(
+      a: number,
+      b: number,
+      ns: number,
+      eps: number,
+      z: number,
+      m: number,
+      tail: number,
+      out: number,
+      mean: number,
+    ): void;
   };
   const heap = new Float64Array(memory.buffer);
   return {
@@ -118,6 +186,14 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     pairs: (xt, k, g, n, d, s) => exports.pairs(xt * 8, k * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0),
     lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
+    dot8: (w, v, n, out) => exports.dot8(w * 8, v * 8, n, out * 8),
+    sumsq8: (v, n, out) => exports.sumsq8(v * 8, n, out * 8),
+    gradPoint: (q, x, alpha, l, n, d, s, k, c, out) =>
+      exports.gradPoint(q * 8, x * 8, alpha * 8, l * 8, n, d, s, k * 8, c * 8, out * 8),
+    invCostGrad: (a, b, ns, fixed, z, m, acc, out) =>
+      exports.invCostGrad(a * 8, b * 8, ns, fixed, z * 8, m, acc * 8, out * 8),
+    invCostPrefix: (a, b, ns, eps, z, m, tail, out, mean) =>
+      exports.invCostPrefix(a * 8, b * 8, ns, eps, z * 8, m, tail * 8, out * 8, mean * 8),
     inverse: (l, t, out, n) => {
       heap.fill(0, t, t + n * n);
       exports.inv(l * 8, t * 8, out * 8, n);

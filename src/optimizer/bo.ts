@@ -34,12 +34,7 @@ import type {
   Suggestion,
 } from '../core/types.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import {
-  inverseCostsByPrefix,
-  inverseCostWithGradient,
-  logExpectedImprovementWithGradient,
-  logH,
-} from '../acquisition/index.js';
+import { InverseCostEstimator, logExpectedImprovementWithGradient, logH } from '../acquisition/index.js';
 import { GaussianProcess } from '../gp/index.js';
 import { minimizeBounded } from '../optim/index.js';
 import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
@@ -92,10 +87,168 @@ interface Candidate {
   readonly prefix: Prefix;
   readonly x: Float64Array;
   readonly value: number;
-  /** Order of discovery (stable tie-break after δ). */
-  readonly order: number;
   /** Scored with the full objective GP (false: with the screening subset GP). */
   readonly exact: boolean;
+}
+
+/** Whether x starts with the first `end` values of `prefix`. */
+function startsWith(x: Float64Array, prefix: Float64Array, end: number): boolean {
+  for (let i = 0; i < end; i++) if (x[i] !== prefix[i]) return false;
+  return true;
+}
+
+/**
+ * Indices of the `count` best rows (exact scores before inexact ones, then higher score, then lower
+ * index), best first, by insertion into a short sorted list: O(rows × count) without a full sort.
+ */
+export function bestRows(scores: Float64Array, exact: Uint8Array, count: number): number[] {
+  const top: number[] = [];
+  const precedes = (a: number, b: number): boolean =>
+    exact[a] !== exact[b] ? exact[a]! > exact[b]! : scores[a] !== scores[b] ? scores[a]! > scores[b]! : a < b;
+  for (let r = 0; r < scores.length; r++) {
+    if (top.length === count && !precedes(r, top[count - 1]!)) continue;
+    let at = Math.min(top.length, count - 1);
+    if (top.length < count) top.push(r);
+    while (at > 0 && precedes(r, top[at - 1]!)) {
+      top[at] = top[at - 1]!;
+      at--;
+    }
+    top[at] = r;
+  }
+  return top;
+}
+
+/**
+ * Hands out candidates best-first: exactly scored before screening-scored, then higher α, then
+ * shorter prefix, then raw pairs (by prefix, then raw index) before refined ones (in order of
+ * refinement). Each `next()` is a linear scan over what is left.
+ */
+class CandidateOrder {
+  readonly #entries: readonly { prefix: Prefix; points: Float64Array[]; scores: Float64Array; exact: Uint8Array }[];
+  readonly #refined: readonly Candidate[];
+  readonly #exactScreen: boolean;
+  /** Flat index: raw pairs entry by entry, then refined candidates. */
+  readonly #entryOf: Int32Array;
+  readonly #rowOf: Int32Array;
+  readonly #taken: Uint8Array;
+
+  constructor(
+    entries: readonly { prefix: Prefix; points: Float64Array[]; scores: Float64Array; exact: Uint8Array }[],
+    refined: readonly Candidate[],
+    exactScreen: boolean,
+  ) {
+    this.#entries = entries;
+    this.#refined = refined;
+    this.#exactScreen = exactScreen;
+    let total = refined.length;
+    for (const entry of entries) total += entry.scores.length;
+    this.#entryOf = new Int32Array(total);
+    this.#rowOf = new Int32Array(total);
+    this.#taken = new Uint8Array(total);
+    let i = 0;
+    entries.forEach((entry, e) => {
+      for (let r = 0; r < entry.scores.length; r++, i++) {
+        this.#entryOf[i] = e;
+        this.#rowOf[i] = r;
+      }
+    });
+    for (let k = 0; k < refined.length; k++, i++) {
+      this.#entryOf[i] = -1;
+      this.#rowOf[i] = k;
+    }
+  }
+
+  #candidate(i: number): Candidate {
+    const e = this.#entryOf[i]!;
+    const r = this.#rowOf[i]!;
+    if (e < 0) return this.#refined[r]!;
+    const entry = this.#entries[e]!;
+    return {
+      prefix: entry.prefix,
+      x: entry.points[r]!,
+      value: entry.scores[r]!,
+      exact: this.#exactScreen && entry.exact[r] === 1,
+    };
+  }
+
+  #best(skipTaken: boolean): number {
+    let best = -1;
+    let bestExact = false;
+    let bestValue = 0;
+    let bestDelta = 0;
+    for (let i = 0; i < this.#taken.length; i++) {
+      if (skipTaken && this.#taken[i] === 1) continue;
+      const e = this.#entryOf[i]!;
+      const r = this.#rowOf[i]!;
+      let exact: boolean;
+      let value: number;
+      let delta: number;
+      if (e < 0) {
+        const c = this.#refined[r]!;
+        exact = c.exact;
+        value = c.value;
+        delta = c.prefix.delta;
+      } else {
+        const entry = this.#entries[e]!;
+        exact = this.#exactScreen && entry.exact[r] === 1;
+        value = entry.scores[r]!;
+        delta = entry.prefix.delta;
+      }
+      // Earlier flat indices win full ties, so only strictly better candidates replace the best.
+      const better =
+        best < 0 || (exact !== bestExact ? exact : value !== bestValue ? value > bestValue : delta < bestDelta);
+      if (better) {
+        best = i;
+        bestExact = exact;
+        bestValue = value;
+        bestDelta = delta;
+      }
+    }
+    return best;
+  }
+
+  /** The next best candidate not handed out yet (undefined when all were). */
+  next(): Candidate | undefined {
+    // Past a few scans (many observed candidates: a nearly exhausted space) one sort is cheaper.
+    if (this.#scans >= CandidateOrder.SCANS_BEFORE_SORT) {
+      if (this.#sorted === undefined) this.#sorted = this.#sortRemaining();
+      const i = this.#sorted.pop();
+      return i === undefined ? undefined : this.#candidate(i);
+    }
+    this.#scans++;
+    const i = this.#best(true);
+    if (i < 0) return undefined;
+    this.#taken[i] = 1;
+    return this.#candidate(i);
+  }
+
+  static readonly SCANS_BEFORE_SORT = 16;
+  #scans = 0;
+  /** Remaining flat indices, worst first (so that pop() hands out the best). */
+  #sorted: number[] | undefined;
+
+  #sortRemaining(): number[] {
+    const remaining: number[] = [];
+    for (let i = 0; i < this.#taken.length; i++) if (this.#taken[i] === 0) remaining.push(i);
+    const key = remaining.map((i) => this.#candidate(i));
+    const order = remaining.map((_, k) => k);
+    order.sort((p, q) => {
+      const a = key[p]!;
+      const b = key[q]!;
+      return (
+        Number(b.exact) - Number(a.exact) ||
+        (a.value === b.value ? 0 : a.value > b.value ? -1 : 1) ||
+        a.prefix.delta - b.prefix.delta ||
+        remaining[p]! - remaining[q]!
+      );
+    });
+    return order.reverse().map((k) => remaining[k]!);
+  }
+
+  /** The best candidate of all (there is at least one). */
+  first(): Candidate {
+    return this.#candidate(this.#best(false));
+  }
 }
 
 export type CostKind = 'stage' | 'total' | 'none';
@@ -165,7 +318,7 @@ export class Acquisition {
   private readonly bBuf: Float64Array;
   private readonly dA: Float64Array;
   private readonly dB: Float64Array;
-  private readonly scratch: Float64Array;
+  private readonly estimator: InverseCostEstimator;
 
   constructor(
     readonly objective: GaussianProcess,
@@ -182,7 +335,7 @@ export class Acquisition {
     this.bBuf = new Float64Array(this.stageCount);
     this.dA = new Float64Array(this.stageCount);
     this.dB = new Float64Array(this.stageCount);
-    this.scratch = new Float64Array(this.stageCount);
+    this.estimator = new InverseCostEstimator(z, this.stageCount);
   }
 
   /** Whether the cost term enters α (η > 0 and a cost model exists). */
@@ -221,14 +374,12 @@ export class Acquisition {
         this.bBuf[s] = q.sd;
       });
       const count = preds.length;
-      const cost = inverseCostWithGradient(
+      const cost = this.estimator.withGradient(
         this.aBuf.subarray(0, count),
         this.bBuf.subarray(0, count),
         this.fixedCost(delta),
-        this.z,
         this.dA,
         this.dB,
-        this.scratch,
       );
       value += this.eta * Math.log(cost.value);
       const scale = this.eta / cost.value;
@@ -277,18 +428,15 @@ export class Acquisition {
   ): void {
     const s = this.stageCount;
     const eps = this.kind === 'stage' ? this.epsilon : 0;
-    const tail = new Float64Array(this.z.length);
     for (const j of rows) {
       const out = logInverse.subarray(j * s, (j + 1) * s);
       const { a, b } = predictions;
-      inverseCostsByPrefix(
+      this.estimator.byPrefix(
         a.subarray(j * s, (j + 1) * s),
         b.subarray(j * s, (j + 1) * s),
         eps,
-        this.z,
         out,
         meanCost.subarray(j * s, (j + 1) * s),
-        tail,
       );
       for (let k = 0; k < s; k++) out[k] = Math.log(out[k]!);
     }
@@ -467,137 +615,135 @@ export function boSuggest(
 
   // Pass 1: log EI of every raw point under every prefix, then the cost term. The MC cost term
   // (S'·M exps per raw point) is computed exactly only for raw points that can still matter:
-  // those whose upper bound of α reaches the K-th best lower bound overall (K = |P| + restarts)
-  // or the best lower bound of a prefix. Every other pair provably ranks below all refinement
-  // starts and below the winner, so the outcome equals the full computation; such pairs are kept
-  // as inexact fallbacks scored by their upper bound.
+  // those whose upper bound of α reaches the K-th best lower bound overall (K = |P|·startsPerPrefix
+  // + restarts) or the startsPerPrefix-th best lower bound of a prefix. Every other pair provably
+  // ranks below all refinement starts and below the winner, so the outcome equals the full
+  // computation; such pairs are kept as inexact fallbacks scored by their upper bound.
   interface Scored {
     readonly prefix: Prefix;
     readonly points: Float64Array[];
-    readonly rows: number[];
+    /** Raw-point index of each point. */
+    readonly rows: Int32Array;
     readonly scores: Float64Array;
+    /** 1 where the score includes the exact MC cost term (0: its upper bound). */
     readonly exact: Uint8Array;
-    ranking: number[];
   }
   const scored: Scored[] = [];
   const t0 = performance.now();
   for (const prefix of pool) {
     const pe = prefix.pinnedEnd;
-    let rows: number[];
-    if (enumerated) {
-      // Only the enumerated configurations that already carry this prefix.
-      rows = [];
-      raw.forEach((x, j) => {
-        for (let i = 0; i < pe; i++) if (x[i] !== prefix.encoded[i]) return;
-        rows.push(j);
-      });
-    } else {
-      rows = raw.map((_, j) => j);
+    const rowList: number[] = [];
+    for (let j = 0; j < raw.length; j++) {
+      // Enumerated spaces: only the configurations that already carry this prefix.
+      if (enumerated && !startsWith(raw[j]!, prefix.encoded, pe)) continue;
+      rowList.push(j);
     }
-    if (rows.length === 0) continue;
-    const points = rows.map((j) => {
-      const c = raw[j]!.slice();
+    if (rowList.length === 0) continue;
+    const rows = Int32Array.from(rowList);
+    const points = new Array<Float64Array>(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const c = raw[rows[r]!]!.slice();
       c.set(prefix.encoded, 0);
-      return c;
-    });
+      points[r] = c;
+    }
     const scores = acquisition.logEI(points, screening);
-    scored.push({ prefix, points, rows, scores, exact: new Uint8Array(rows.length).fill(1), ranking: [] });
+    scored.push({ prefix, points, rows, scores, exact: new Uint8Array(rows.length).fill(1) });
   }
+  const perPrefix = Math.max(1, settings.startsPerPrefix);
   let costRows = 0;
   if (acquisition.usesCost) {
     const width = costs.length;
+    const eta = acquisition.eta;
     const predictions = acquisition.stagePredictions(raw);
     const logInverse = new Float64Array(raw.length * width);
     const meanCost = new Float64Array(raw.length * width);
-    const needed = new Set<number>();
+    const needed = new Uint8Array(raw.length);
     if (enumerated) {
-      raw.forEach((_, j) => needed.add(j));
+      needed.fill(1);
     } else {
       const bounds = acquisition.costBounds(predictions, raw.length);
-      const eta = acquisition.eta;
-      const lowerAll: number[] = [];
-      const prefixBest: number[] = [];
-      const perPrefix = Math.max(1, settings.startsPerPrefix);
-      for (const entry of scored) {
-        const column = acquisition.column(entry.prefix.delta);
-        const lows = entry.rows.map((j, r) => entry.scores[r]! + eta * bounds.lower[j * width + column]!);
-        lowerAll.push(...lows);
-        // The perPrefix-th best lower bound: every start this prefix is owed is at least that good.
-        prefixBest.push(lows.sort((p, q) => q - p)[Math.min(perPrefix, lows.length) - 1]!);
-      }
-      const k = Math.min(lowerAll.length, pool.length * perPrefix + settings.restarts);
-      const kth = lowerAll.sort((p, q) => q - p)[k - 1] ?? Number.NEGATIVE_INFINITY;
+      let total = 0;
+      for (const entry of scored) total += entry.rows.length;
+      // Typed-array sorts (ascending, native): NaN bounds count as −∞.
+      const lowerAll = new Float64Array(total);
+      const prefixThreshold = new Float64Array(scored.length);
+      let filled = 0;
       scored.forEach((entry, e) => {
-        const threshold = Math.min(kth, prefixBest[e]!);
         const column = acquisition.column(entry.prefix.delta);
-        entry.rows.forEach((j, r) => {
-          if (entry.scores[r]! + eta * bounds.upper[j * width + column]! >= threshold) needed.add(j);
-        });
+        const lows = new Float64Array(entry.rows.length);
+        for (let r = 0; r < lows.length; r++) {
+          const lb = entry.scores[r]! + eta * bounds.lower[entry.rows[r]! * width + column]!;
+          lows[r] = Number.isNaN(lb) ? Number.NEGATIVE_INFINITY : lb;
+        }
+        lowerAll.set(lows, filled);
+        filled += lows.length;
+        // The perPrefix-th best lower bound: every start this prefix is owed is at least that good.
+        lows.sort();
+        prefixThreshold[e] = lows[lows.length - Math.min(perPrefix, lows.length)]!;
+      });
+      const k = Math.min(total, pool.length * perPrefix + settings.restarts);
+      lowerAll.sort();
+      const kth = k > 0 ? lowerAll[total - k]! : Number.NEGATIVE_INFINITY;
+      scored.forEach((entry, e) => {
+        const threshold = Math.min(kth, prefixThreshold[e]!);
+        const column = acquisition.column(entry.prefix.delta);
+        for (let r = 0; r < entry.rows.length; r++) {
+          const j = entry.rows[r]!;
+          if (entry.scores[r]! + eta * bounds.upper[j * width + column]! >= threshold) needed[j] = 1;
+        }
       });
       for (const entry of scored) {
         const column = acquisition.column(entry.prefix.delta);
-        entry.rows.forEach((j, r) => {
-          if (!needed.has(j)) {
+        for (let r = 0; r < entry.rows.length; r++) {
+          const j = entry.rows[r]!;
+          if (needed[j] === 0) {
             entry.scores[r] = entry.scores[r]! + eta * bounds.upper[j * width + column]!;
             entry.exact[r] = 0;
           }
-        });
+        }
       }
     }
-    acquisition.fillCostRows(predictions, needed, logInverse, meanCost);
-    costRows = needed.size;
+    const neededRows: number[] = [];
+    for (let j = 0; j < raw.length; j++) if (needed[j] === 1) neededRows.push(j);
+    acquisition.fillCostRows(predictions, neededRows, logInverse, meanCost);
+    costRows = neededRows.length;
     for (const entry of scored) {
       const column = acquisition.column(entry.prefix.delta);
-      entry.rows.forEach((j, r) => {
+      for (let r = 0; r < entry.rows.length; r++) {
         if (entry.exact[r] === 1)
-          entry.scores[r] = entry.scores[r]! + acquisition.eta * logInverse[j * width + column]!;
-      });
+          entry.scores[r] = entry.scores[r]! + eta * logInverse[entry.rows[r]! * width + column]!;
+      }
     }
   }
-  const candidates: Candidate[] = [];
-  let order = 0;
   for (const entry of scored) {
-    const { scores, exact } = entry;
-    entry.ranking = Array.from(scores.keys()).sort((p, q) => exact[q]! - exact[p]! || scores[q]! - scores[p]! || p - q);
-    for (const r of entry.ranking) {
-      candidates.push({
-        prefix: entry.prefix,
-        x: entry.points[r]!,
-        value: scores[r]!,
-        order: order++,
-        exact: exactScreen && exact[r] === 1,
-      });
-    }
+    for (let r = 0; r < entry.scores.length; r++) if (Number.isNaN(entry.scores[r]!)) entry.scores[r] = -Infinity;
   }
   const tRaw = performance.now() - t0;
 
-  // Pass 2: local refinement from the best raw point of every prefix (each prefix is refined at
-  // least once) plus the restarts − 1 best other (prefix, raw point) pairs overall. The spec's
-  // "best ~10 starts per prefix" would cost 10 × |P| runs for little gain: runners-up of a
-  // prefix whose best start is far behind the leader rarely win after refinement.
+  // Pass 2: local refinement from the best startsPerPrefix raw points of every prefix (each prefix
+  // is refined at least once) plus the restarts − 1 best other (prefix, raw point) pairs overall.
+  // The spec's "best ~10 starts per prefix" would cost 10 × |P| runs for little gain: runners-up of
+  // a prefix whose best start is far behind the leader rarely win after refinement.
   const t1 = performance.now();
-  const starts: { entry: Scored; j: number; value: number }[] = [];
-  const perPrefix = Math.max(1, settings.startsPerPrefix);
+  const starts: { entry: Scored; r: number; value: number }[] = [];
+  const runnersUp: { entry: Scored; r: number; value: number }[] = [];
   for (const entry of scored) {
-    for (const j of entry.ranking.slice(0, perPrefix)) {
-      if (Number.isFinite(entry.scores[j]!)) starts.push({ entry, j, value: entry.scores[j]! });
-    }
+    const top = bestRows(entry.scores, entry.exact, perPrefix + Math.max(0, settings.restarts - 1));
+    top.forEach((r, rank) => {
+      const value = entry.scores[r]!;
+      if (!Number.isFinite(value)) return;
+      (rank < perPrefix ? starts : runnersUp).push({ entry, r, value });
+    });
   }
-  const global = scored
-    .flatMap((entry) =>
-      entry.ranking
-        .slice(perPrefix, perPrefix + settings.restarts - 1)
-        .map((j) => ({ entry, j, value: entry.scores[j]! })),
-    )
-    .filter((s) => Number.isFinite(s.value))
-    .sort((p, q) => q.value - p.value || p.entry.prefix.delta - q.entry.prefix.delta);
+  runnersUp.sort((p, q) => q.value - p.value || p.entry.prefix.delta - q.entry.prefix.delta);
   // The globally best runners-up bring the total to (pool size × startsPerPrefix + restarts − 1)
   // local runs.
-  starts.push(...global.slice(0, Math.max(0, settings.restarts - 1)));
+  starts.push(...runnersUp.slice(0, Math.max(0, settings.restarts - 1)));
   let localRuns = 0;
   let localEvaluations = 0;
+  const refined: Candidate[] = [];
   const categorical = new Set(encoding.categoricalDims);
-  for (const { entry, j } of enumerated || settings.restarts === 0 ? [] : starts) {
+  for (const { entry, r } of enumerated || settings.restarts === 0 ? [] : starts) {
     const prefix = entry.prefix;
     const free: number[] = [];
     for (let i = prefix.pinnedEnd; i < encoding.dimension; i++) if (!categorical.has(i)) free.push(i);
@@ -605,7 +751,7 @@ export function boSuggest(
     const freeIdx = Int32Array.from(free);
     const lower = new Float64Array(free.length);
     const upper = new Float64Array(free.length).fill(1);
-    const base = entry.points[j]!.slice();
+    const base = entry.points[r]!.slice();
     const x0 = Float64Array.from(free, (i) => base[i]!);
     const work = base.slice();
     const result = minimizeBounded(
@@ -625,28 +771,28 @@ export function boSuggest(
     snapped.set(prefix.encoded, 0);
     const t = acquisition.usesCost ? acquisition.costTable([snapped]) : null;
     const value = acquisition.score([snapped], prefix.delta, t)[0]!;
-    candidates.push({ prefix, x: snapped, value, order: order++, exact: true });
+    refined.push({ prefix, x: snapped, value: Number.isNaN(value) ? -Infinity : value, exact: true });
   }
   const tLocal = performance.now() - t1;
 
-  // Exactly scored candidates first (screening scores are not comparable with them).
-  candidates.sort(
-    (p, q) =>
-      Number(q.exact) - Number(p.exact) || q.value - p.value || p.prefix.delta - q.prefix.delta || p.order - q.order,
-  );
+  // The winner: the first candidate not observed yet in the order (exactly scored first — screening
+  // scores are not comparable with them —, then α, then shorter prefix, then raw points by prefix
+  // and index, then refined ones). Candidates are taken best-first by linear scans: the first one
+  // almost always wins, so sorting thousands of raw pairs would be wasted.
+  const ordering = new CandidateOrder(scored, refined, exactScreen);
   let winner: Candidate | undefined;
   let config: Configuration | undefined;
-  for (const candidate of candidates) {
-    const c = candidateConfig(encoding, candidate.prefix, candidate.x);
-    if (!observed.has(configKey(c))) {
-      winner = candidate;
-      config = c;
+  for (let c = ordering.next(); c !== undefined; c = ordering.next()) {
+    const configuration = candidateConfig(encoding, c.prefix, c.x);
+    if (!observed.has(configKey(configuration))) {
+      winner = c;
+      config = configuration;
       break;
     }
   }
   const exhausted = winner === undefined;
   if (winner === undefined) {
-    winner = candidates[0]!;
+    winner = ordering.first();
     config = candidateConfig(encoding, winner.prefix, winner.x);
   }
   const predictedCost = acquisition.predictedCost(winner.x, winner.prefix.delta);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { expectedInverseCost, inverseCostsByPrefix, inverseCostWithGradient } from '../../../src/acquisition/index.js';
+import {
+  expectedInverseCost,
+  InverseCostEstimator,
+  inverseCostsByPrefix,
+  inverseCostWithGradient,
+} from '../../../src/acquisition/index.js';
+import { setWasmEnabled } from '../../../src/linalg/index.js';
 import { createRandom, quasiNormals } from '../../../src/random/index.js';
 
 const z = quasiNormals(1000, createRandom(1, 2, 3));
@@ -88,5 +94,61 @@ describe('Monte-Carlo expected inverse cost', () => {
 
   it('is higher for the cheaper of two candidates', () => {
     expect(expectedInverseCost([0.5], [0.2], 0, z)).toBeGreaterThan(expectedInverseCost([0.7], [0.2], 0, z));
+  });
+});
+
+describe('InverseCostEstimator (WebAssembly kernels, JS fallback)', () => {
+  const cases: [number[], number[], number][] = [
+    [[0.3], [0.4], 0],
+    [[1.2, 0.7, 2.1], [0.3, 0.5, 0.2], 0.1],
+    [[-2, 0.5, 3, 1.1, 6], [0.9, 0, 0.05, 1.5, 0.3], 0.4],
+  ];
+  it.each([1000, 999, 1])('agrees with the JS functions to rounding (M = %i, odd M padded)', (m) => {
+    const draws = quasiNormals(m, createRandom(4, 5, 6));
+    const estimator = new InverseCostEstimator(draws, 5);
+    for (const [a, b, fixed] of cases) {
+      const s = a.length;
+      const [dA, dB, dA2, dB2] = [0, 1, 2, 3].map(() => new Float64Array(s));
+      const got = estimator.withGradient(a, b, fixed, dA!, dB!);
+      const want = inverseCostWithGradient(a, b, fixed, draws, dA2!, dB2!);
+      expect(got.value).toBeCloseTo(want.value, 13);
+      expect(got.meanCost / want.meanCost).toBeCloseTo(1, 13);
+      for (let k = 0; k < s; k++) {
+        expect(dA![k]).toBeCloseTo(dA2![k]!, 13);
+        expect(dB![k]).toBeCloseTo(dB2![k]!, 13);
+      }
+      const [out, mean, out2, mean2] = [0, 1, 2, 3].map(() => new Float64Array(s));
+      estimator.byPrefix(a, b, 0.1, out!, mean!);
+      inverseCostsByPrefix(a, b, 0.1, draws, out2!, mean2!);
+      for (let k = 0; k < s; k++) {
+        expect(out![k]! / out2![k]!).toBeCloseTo(1, 13);
+        expect(mean![k]! / mean2![k]!).toBeCloseTo(1, 13);
+      }
+    }
+  });
+
+  it('uses the JS functions, bit for bit, when WebAssembly is switched off', () => {
+    setWasmEnabled(false);
+    try {
+      const estimator = new InverseCostEstimator(z, 3);
+      const [a, b] = [
+        [1.2, 0.7, 2.1],
+        [0.3, 0.5, 0.2],
+      ];
+      const [dA, dB, dA2, dB2] = [0, 1, 2, 3].map(() => new Float64Array(3));
+      expect(estimator.withGradient(a!, b!, 0.2, dA!, dB!)).toEqual(
+        inverseCostWithGradient(a!, b!, 0.2, z, dA2!, dB2!),
+      );
+      expect(dA).toEqual(dA2);
+      expect(dB).toEqual(dB2);
+    } finally {
+      setWasmEnabled(true);
+    }
+  });
+
+  it('refuses more stages than it was made for', () => {
+    const estimator = new InverseCostEstimator(z, 2);
+    const d = new Float64Array(3);
+    expect(() => estimator.withGradient([1, 2, 3], [0, 0, 0], 0, d, d)).toThrow(new RangeError('at most 2 stages'));
   });
 });

@@ -128,8 +128,8 @@ describe('GaussianProcess.fromHyperparameters', () => {
 });
 
 describe('prediction with and without the WebAssembly kernels', () => {
-  it('gives matching predictions and gradients on both paths', () => {
-    const x = points(70, 4, 30);
+  it.each([70, 71])('gives matching predictions and gradients on both paths (n = %i)', (n) => {
+    const x = points(n, 4, 30);
     const y = x.map(objective);
     const hp = { lengthscales: [0.4, 0.5, 0.9, 2], outputScale: 1.2, noise: 1e-4, mean: 0 };
     const queries = [...points(37, 4, 31), ...x.slice(0, 3)];
