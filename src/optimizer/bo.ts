@@ -319,6 +319,8 @@ export class Acquisition {
   private readonly dA: Float64Array;
   private readonly dB: Float64Array;
   private readonly estimator: InverseCostEstimator;
+  /** Cost-model predictions of the current point (reused across calls). */
+  private readonly costPreds: ReturnType<CostModel['predictWithGradient']>[] = [];
 
   constructor(
     readonly objective: GaussianProcess,
@@ -367,13 +369,15 @@ export class Acquisition {
     }
     if (this.usesCost) {
       const first = this.firstRun(delta);
-      const models = this.costs.slice(first);
-      const preds = models.map((m) => m.predictWithGradient(x.subarray(m.start, m.end)));
-      preds.forEach((q, s) => {
+      const count = this.stageCount - first;
+      const preds = this.costPreds;
+      for (let s = 0; s < count; s++) {
+        const m = this.costs[first + s]!;
+        const q = m.predictWithGradient(x.subarray(m.start, m.end));
+        preds[s] = q;
         this.aBuf[s] = q.mean;
         this.bBuf[s] = q.sd;
-      });
-      const count = preds.length;
+      }
       const cost = this.estimator.withGradient(
         this.aBuf.subarray(0, count),
         this.bBuf.subarray(0, count),
@@ -383,15 +387,17 @@ export class Acquisition {
       );
       value += this.eta * Math.log(cost.value);
       const scale = this.eta / cost.value;
+      // Each free dim belongs to one stage's cost model (total-cost models read every dim).
       for (let k = 0; k < free.length; k++) {
         const i = free[k]!;
         let g = 0;
-        preds.forEach((q, s) => {
-          const m = models[s]!;
-          if (i < m.start || i >= m.end) return;
+        for (let s = 0; s < count; s++) {
+          const m = this.costs[first + s]!;
+          if (i < m.start || i >= m.end) continue;
+          const q = preds[s]!;
           const j = i - m.start;
           g += this.dA[s]! * q.meanGradient[j]! + this.dB[s]! * q.sdGradient[j]!;
-        });
+        }
         gradient[k] = gradient[k]! + scale * g;
       }
     }

@@ -171,6 +171,9 @@ export function fitStageCostModels(
   for (const obs of history) for (const c of obs.stageCosts) if (c !== null && Number.isFinite(c)) all.push(c);
   const allLog = flooredLogCosts(all);
   const fallbackMean = allLog.length === 0 ? 0 : allLog.reduce((p, q) => p + q, 0) / allLog.length;
+  // prefixKeys[i] ends up as canonicalJson of trial i's stages 0..s (without the closing bracket),
+  // extended by one stage per model: one small serialization per (trial, stage).
+  const prefixKeys = history.map(() => '[');
   return encoding.stageRanges.map((range, s) => {
     const x: Float64Array[] = [];
     const costs: number[] = [];
@@ -179,9 +182,10 @@ export function fitStageCostModels(
     // EEIPU reusing most of the time, crowd the subset the cost GP is fitted on).
     const seen = new Set<string>();
     history.forEach((obs, i) => {
+      const stageKey = canonicalJson(obs.config[s] ?? null);
+      const prefix = (prefixKeys[i] = prefixKeys[i]! + (s === 0 ? '' : ',') + stageKey);
       const c = obs.stageCosts[s];
       if (c === null || c === undefined || !Number.isFinite(c)) return;
-      const prefix = canonicalJson(obs.config.slice(0, s + 1));
       if (seen.has(prefix)) return;
       seen.add(prefix);
       x.push(encoded[i]!.subarray(range.start, range.end));
