@@ -8,7 +8,10 @@
  *   npm run bench:suggest -- --no-optuna  # memotune alone
  *
  * warm = median of 5 consecutive suggestions, each followed by one new observation, passing the
- *        returned `state` along (in-process, JIT warm);
+ *        returned `state` along, in a process that has been running the study for a while: after
+ *        the first suggestion, 5 timed "early" steps and SETTLE untimed ones (Optuna's side runs
+ *        the same sequence of asks and tells, so both are measured at the same n);
+ * early = the median of the 5 steps right after the first suggestion (JIT still warming up);
  * cold = one suggestion in a freshly spawned Node process that receives only the serializable
  *        request (history + state): includes JIT warm-up, excludes process start-up, which is
  *        printed separately as the child's total wall time;
@@ -27,6 +30,8 @@ import { createRandom } from '../src/random/index.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const WARMUP = 10;
+/** Untimed study steps between the early and the warm measurement (same in optuna_suggest.py). */
+const SETTLE = 10;
 
 /** Stage sizes: d split as evenly as possible over S stages (earlier stages get the extra). */
 function stageSizes(d: number, stages: number): number[] {
@@ -109,6 +114,7 @@ interface Row {
   n: number;
   d: number;
   S: number;
+  earlyS: number;
   warmS: number;
   refitS: number;
   coldS: number;
@@ -123,16 +129,21 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
   let obs = history(space, n, n * 100 + d * 10 + stages);
   // The previous iteration's call: provides the state a running study would carry.
   let state = suggest(requestFor(space, obs, undefined)).state;
-  const times: number[] = [];
+  // What a restarted worker receives for the same n: the history and the state fitted at n.
+  const coldRequest = requestFor(space, obs, state);
   let poolSize = 0;
-  for (let k = 0; k < 5; k++) {
+  const step = (): number => {
     const t0 = performance.now();
     const s = suggest(requestFor(space, obs, state));
-    times.push((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
     poolSize = s.diagnostics.poolSize as number;
     state = s.state;
     obs = [...obs, evaluate(space, s.config, s.cachedPrefix, 'bo')];
-  }
+    return seconds;
+  };
+  const early = Array.from({ length: 5 }, step);
+  for (let k = 0; k < SETTLE; k++) step();
+  const times = Array.from({ length: 5 }, step);
   // One step that refits every hyperparameter (warm-started from the state): what a step costs when
   // the history has grown 10% since the last fit. The warm median above mostly reuses them.
   const t1 = performance.now();
@@ -140,7 +151,7 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
   const refitS = (performance.now() - t1) / 1000;
   const warmRssMb = rssMb();
   const file = join(dir, `request-${n}-${d}-${stages}.json`);
-  writeFileSync(file, JSON.stringify(requestFor(space, obs.slice(0, n), state)));
+  writeFileSync(file, JSON.stringify(coldRequest));
   const t0 = performance.now();
   const child = spawnSync(
     process.execPath,
@@ -157,6 +168,7 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
     n,
     d,
     S: stages,
+    earlyS: median(early),
     warmS: median(times),
     refitS,
     coldS: result.seconds,
@@ -171,6 +183,7 @@ interface OptunaRow {
   n: number;
   d: number;
   cold_s: number;
+  early_s: number;
   warm_s: number;
   optuna: string;
 }
@@ -220,19 +233,22 @@ function main(): void {
     console.log('Optuna unavailable (no Python or pip install failed): memotune alone.');
 
   const f = (v: number | undefined, digits = 3): string => (v === undefined ? '—' : v.toFixed(digits));
-  console.log(`memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP})`);
   console.log(
-    '| n | d | S | pool | memotune warm s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna cold s | warm ratio | cold ratio | RSS warm MB | RSS cold MB |',
+    `memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP}, settle ${SETTLE})`,
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log(
+    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | warm ratio | early ratio | cold ratio | RSS warm MB | RSS cold MB |',
+  );
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const n of ns) {
     for (const d of ds) {
       const o = python === null ? null : optuna(python, n, d);
       for (const S of ss) {
         const r = measure(n, d, S, dir);
         console.log(
-          `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ${f(o?.warm_s)} | ${f(o?.cold_s)} | ` +
-            `${o ? f(r.warmS / o.warm_s, 2) : '—'} | ${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
+          `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.earlyS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ` +
+            `${f(o?.warm_s)} | ${f(o?.early_s)} | ${f(o?.cold_s)} | ${o ? f(r.warmS / o.warm_s, 2) : '—'} | ` +
+            `${o ? f(r.earlyS / o.early_s, 2) : '—'} | ${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
         );
       }
     }
