@@ -117,6 +117,7 @@ const optimizerSchema = z.strictObject({
   rawSamples: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').optional(),
   restarts: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
   startsPerPrefix: z.number().int().min(1, 'must be at least 1').max(1000, 'must be at most 1000').optional(),
+  eta: z.number().min(0, 'must be in [0, 1]').max(1, 'must be in [0, 1]').nullable().optional(),
 });
 
 export const studyConfigSchema = z

@@ -103,6 +103,12 @@ export interface OptimizerSettings {
    * literal "best ~10 per prefix" is `startsPerPrefix: 10, restarts: 1`). @default 1
    */
   readonly startsPerPrefix?: number;
+  /**
+   * A fixed cost exponent η ∈ [0, 1] instead of the budget-linear cooling schedule of the
+   * cost-cooled methods (`eeipu`, `ms-carbo`, `carbo`; `eips` always uses 1, `ei` none): for
+   * ablations. `null` = budget-linear. @default null
+   */
+  readonly eta?: number | null;
 }
 
 /** Budget state, in cost units. */

@@ -600,7 +600,11 @@ export function boSuggest(
   const tCosts = performance.now();
 
   const eta =
-    method === 'eips' ? 1 : kind === 'none' ? 0 : costExponent(history, request.budget.total, request.budget.spent);
+    method === 'eips'
+      ? 1
+      : kind === 'none'
+        ? 0
+        : (settings.eta ?? costExponent(history, request.budget.total, request.budget.spent));
   const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
   const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
   const pool =

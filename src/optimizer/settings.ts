@@ -19,10 +19,10 @@ function checkInteger(name: string, value: number, min: number): void {
  * the values.
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1.
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear).
  *
- * @throws {RangeError} for an unknown method, a negative or non-integer count, or a negative or
- *   non-finite epsilon.
+ * @throws {RangeError} for an unknown method, a negative or non-integer count, a negative or
+ *   non-finite epsilon, or an eta outside [0, 1].
  */
 export function resolveSettings(settings: OptimizerSettings): Required<OptimizerSettings> {
   const resolved: Required<OptimizerSettings> = {
@@ -34,6 +34,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     rawSamples: settings.rawSamples ?? 512,
     restarts: settings.restarts ?? 10,
     startsPerPrefix: settings.startsPerPrefix ?? 1,
+    eta: settings.eta ?? null,
   };
   if (!methodNames.includes(resolved.method)) throw new RangeError(`unknown method ${JSON.stringify(resolved.method)}`);
   checkInteger('warmup', resolved.warmup, 0);
@@ -42,6 +43,9 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
   checkInteger('rawSamples', resolved.rawSamples, 1);
   checkInteger('restarts', resolved.restarts, 0);
   checkInteger('startsPerPrefix', resolved.startsPerPrefix, 1);
+  if (resolved.eta !== null && !(resolved.eta >= 0 && resolved.eta <= 1)) {
+    throw new RangeError('eta must be a number in [0, 1] or null');
+  }
   if (!(Number.isFinite(resolved.epsilon) && resolved.epsilon >= 0)) {
     throw new RangeError('epsilon must be a finite number >= 0');
   }

@@ -17,7 +17,7 @@ import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } fro
 const METHODS: readonly MethodName[] = methodNames;
 
 // Optimizer knobs an ablation may override with --set key=value.
-const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts', 'startsPerPrefix'] as const;
+const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts', 'startsPerPrefix', 'eta'] as const;
 
 interface BenchFlags {
   via: 'process' | 'temporal';
@@ -77,7 +77,13 @@ function collectSetting(value: string, previous: Record<string, number>): Record
   if (match === null || key === undefined || !(SETTABLE as readonly string[]).includes(key)) {
     throw new InvalidArgumentError(`expected key=value with key one of ${SETTABLE.join(', ')}`);
   }
-  return { ...previous, [key]: positiveInt(match[2] as string) };
+  const raw = match[2] as string;
+  if (key === 'eta') {
+    const eta = Number(raw);
+    if (!(eta >= 0 && eta <= 1)) throw new InvalidArgumentError('eta must be a number in [0, 1]');
+    return { ...previous, eta };
+  }
+  return { ...previous, [key]: positiveInt(raw) };
 }
 
 /** The JSON written by `memotune bench --json`. */

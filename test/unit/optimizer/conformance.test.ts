@@ -113,3 +113,20 @@ describe('local refinement starts', () => {
     expect(run(2, 4).diagnostics.localRuns).toBe(2 * pool + 3);
   });
 });
+
+describe('fixed cost exponent (ablation setting)', () => {
+  it('replaces the budget-linear η of the cooled methods, not eips or ei', () => {
+    const { history } = study('eeipu', 4);
+    const base = request(mixedSpace, history, 'eeipu');
+    const etaOf = (method: MethodName, eta?: number | null): unknown =>
+      suggest({ ...base, settings: { ...base.settings, method, ...(eta === undefined ? {} : { eta }) } }).diagnostics
+        .eta;
+    const cooled = etaOf('eeipu') as number;
+    expect(cooled).toBeGreaterThan(0);
+    expect(cooled).toBeLessThan(1);
+    expect(etaOf('eeipu', null)).toBe(cooled);
+    for (const method of ['eeipu', 'ms-carbo', 'carbo'] as const) expect(etaOf(method, 0.25)).toBe(0.25);
+    expect(etaOf('eips', 0.25)).toBe(1);
+    expect(etaOf('ei', 0.25)).toBe(0);
+  });
+});

@@ -77,6 +77,7 @@ describe('resolveSettings', () => {
       rawSamples: 512,
       restarts: 10,
       startsPerPrefix: 1,
+      eta: null,
     });
   });
 
@@ -85,6 +86,8 @@ describe('resolveSettings', () => {
     [{ warmup: -1 }, 'warmup must be an integer >= 0'],
     [{ mcSamples: 0 }, 'mcSamples must be an integer >= 1'],
     [{ startsPerPrefix: 0 }, 'startsPerPrefix must be an integer >= 1'],
+    [{ eta: 1.5 }, 'eta must be a number in [0, 1] or null'],
+    [{ eta: Number.NaN }, 'eta must be a number in [0, 1] or null'],
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer >= 1'],
     [{ epsilon: -0.1 }, 'epsilon must be a finite number >= 0'],
   ])('rejects %j', (settings, message) => {
