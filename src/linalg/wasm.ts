@@ -93,6 +93,23 @@ export interface WasmKernels {
   ): void;
 }
 
+/** Names of the functions kernels.wat exports. */
+type KernelExport =
+  | 'solve4'
+  | 'solve8'
+  | 'forward1'
+  | 'backward1'
+  | 'chol'
+  | 'cross8'
+  | 'inv'
+  | 'pairs'
+  | 'lengthGrad'
+  | 'dot8'
+  | 'sumsq8'
+  | 'gradPoint'
+  | 'invCostGrad'
+  | 'invCostPrefix';
+
 /** The part of the WebAssembly JS API used here (the project's `lib` has no DOM types). */
 interface WasmApi {
   readonly Module: new (bytes: Uint8Array) => object;
@@ -138,43 +155,9 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     return null;
   }
   const instance = new wasmApi.Instance(module, { env: { memory } });
-  const exports = instance.exports as unknown as {
-    solve4(l: number, v: number, n: number): void;
-    solve8(l: number, v: number, n: number): void;
-    forward1(l: number, b: number, n: number): void;
-    backward1(l: number, b: number, n: number): void;
-    chol(a: number, n: number, shift: number): number;
-    cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
-    inv(l: number, t: number, out: number, n: number): void;
-    pairs(xt: number, k: number, g: number, n: number, d: number, s: number, wantG: number): void;
-    lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
-    dot8(w: number, v: number, n: number, out: number): void;
-    sumsq8(v: number, n: number, out: number): void;
-    gradPoint(
-      q: number,
-      x: number,
-      alpha: number,
-      l: number,
-      n: number,
-      d: number,
-      s: number,
-      k: number,
-      c: number,
-      out: number,
-    ): void;
-    invCostGrad(a: number, b: number, ns: number, fixed: number, z: number, m: number, acc: number, out: number): void;
-    invCostPrefix(
-      a: number,
-      b: number,
-      ns: number,
-      eps: number,
-      z: number,
-      m: number,
-      tail: number,
-      out: number,
-      mean: number,
-    ): void;
-  };
+  // Every export takes and returns plain numbers (byte offsets, sizes, scalars); the typed
+  // wrappers below (offsets in doubles) are the interface.
+  const exports = instance.exports as Record<KernelExport, (...args: number[]) => number>;
   const heap = new Float64Array(memory.buffer);
   return {
     heap,
