@@ -145,4 +145,14 @@ describe('configs the optimizer would refuse are refused up front', () => {
       'optimizer.mcSamples: must be at most 100000',
     ]);
   });
+
+  it('checks the ablation settings (refinement starts, fixed cost exponent)', () => {
+    expect(issuesOf({ ...valid(), optimizer: { startsPerPrefix: 0, eta: 1.5 } })).toEqual([
+      'optimizer.startsPerPrefix: must be at least 1',
+      'optimizer.eta: must be in [0, 1]',
+    ]);
+    expect(() =>
+      parseStudyConfig({ ...valid(), optimizer: { startsPerPrefix: 10, restarts: 1, eta: null } }),
+    ).not.toThrow();
+  });
 });
