@@ -131,6 +131,11 @@ class CandidateOrder {
   readonly #entryOf: Int32Array;
   readonly #rowOf: Int32Array;
   readonly #taken: Uint8Array;
+  /** Linear scans before the remaining candidates are sorted once instead. */
+  static readonly SCANS_BEFORE_SORT = 16;
+  #scans = 0;
+  /** Remaining flat indices, worst first (so that pop() hands out the best). */
+  #sorted: number[] | undefined;
 
   constructor(
     entries: readonly { prefix: Prefix; points: Float64Array[]; scores: Float64Array; exact: Uint8Array }[],
@@ -221,11 +226,6 @@ class CandidateOrder {
     this.#taken[i] = 1;
     return this.#candidate(i);
   }
-
-  static readonly SCANS_BEFORE_SORT = 16;
-  #scans = 0;
-  /** Remaining flat indices, worst first (so that pop() hands out the best). */
-  #sorted: number[] | undefined;
 
   #sortRemaining(): number[] {
     const remaining: number[] = [];
