@@ -1,10 +1,12 @@
 /**
  * EEIPU ablation table: EEIPU runs made with other optimizer settings (`memotune bench --methods
  * eeipu --set ... --json variant.json`), each summarized against the baselines of a main run of
- * the same spec and seeds. `memotune bench --from` refuses to merge reports whose settings differ;
- * the baselines (ms-carbo, carbo, eips, ei) do not depend on the EEIPU-only settings ablated here
- * (topQ, startsPerPrefix with restarts 1, eta; and the spec's epsilon, charged only for reused
- * stages, which baselines never have), so their runs from the main report are the right comparison.
+ * the same spec and seeds. `memotune bench --from` refuses to merge reports whose settings differ.
+ * The question asked is "EEIPU with this setting vs the baselines as they are by default", so the
+ * main run's baseline runs are the comparison even for a setting that would also change a
+ * baseline if applied to it (`eta` applies to ms-carbo and carbo too; topQ, startsPerPrefix with
+ * restarts 1 and the spec's epsilon — charged only for reused stages, which baselines never
+ * have — do not change them at all).
  *
  *   node bin/run-ts.js benchmarks/ablation-summary.ts <main.json> <label>=<variant.json> ...
  *

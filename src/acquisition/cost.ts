@@ -10,6 +10,19 @@
  */
 import { createWasmKernels, type WasmKernels } from '../linalg/wasm.js';
 
+/** Log-cost range whose exponential is taken as is; outside it the exponent is clamped. */
+const LOG_COST_MIN = -700;
+const LOG_COST_MAX = 709;
+
+/**
+ * e^y for a sampled log cost y, with y clamped to [−700, 709] exactly as the WebAssembly kernels
+ * do (e^709 ≈ 8.2e307 rather than Infinity), so that both paths — and the pruning bounds built on
+ * this function — agree. Costs that far out never occur (log costs are floored near −14).
+ */
+export function stageCost(logCost: number): number {
+  return Math.exp(logCost < LOG_COST_MIN ? LOG_COST_MIN : logCost > LOG_COST_MAX ? LOG_COST_MAX : logCost);
+}
+
 /**
  * E[1/C_δ] for one candidate and all δ = 0..S−1 at once, by suffix sums over the stages (each
  * stage's M draws are exponentiated once whatever the prefix length).
@@ -42,7 +55,7 @@ export function inverseCostsByPrefix(
     let inverse = 0;
     let cost = 0;
     for (let k = 0; k < m; k++) {
-      const t = tail[k]! + Math.exp(as + bs * z[k]!);
+      const t = tail[k]! + stageCost(as + bs * z[k]!);
       tail[k] = t;
       inverse += 1 / (fixed + t);
       cost += t;
@@ -79,7 +92,7 @@ export function inverseCostWithGradient(
     const zk = z[k]!;
     let total = fixed;
     for (let s = 0; s < stages; s++) {
-      const c = Math.exp(a[s]! + b[s]! * zk);
+      const c = stageCost(a[s]! + b[s]! * zk);
       scratch[s] = c;
       total += c;
     }
@@ -110,7 +123,7 @@ export function expectedInverseCost(
   let value = 0;
   for (let k = 0; k < z.length; k++) {
     let total = fixed;
-    for (let s = 0; s < a.length; s++) total += Math.exp(a[s]! + b[s]! * z[k]!);
+    for (let s = 0; s < a.length; s++) total += stageCost(a[s]! + b[s]! * z[k]!);
     value += 1 / total;
   }
   return value / z.length;

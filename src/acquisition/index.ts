@@ -5,4 +5,10 @@ export {
   logExpectedImprovementWithGradient,
   logH,
 } from './log-ei.js';
-export { expectedInverseCost, InverseCostEstimator, inverseCostsByPrefix, inverseCostWithGradient } from './cost.js';
+export {
+  expectedInverseCost,
+  InverseCostEstimator,
+  inverseCostsByPrefix,
+  inverseCostWithGradient,
+  stageCost,
+} from './cost.js';

@@ -95,7 +95,8 @@ export interface OptimizerSettings {
   readonly rawSamples?: number;
   /**
    * Local-optimizer starts shared by all prefixes: after each prefix's own starts, the
-   * `restarts − 1` best remaining (prefix, raw point) pairs overall are refined too. @default 10
+   * `restarts − 1` best remaining (prefix, raw point) pairs overall are refined too. 0 turns the
+   * local refinement off altogether (raw samples only; the config schema requires ≥ 1). @default 10
    */
   readonly restarts?: number;
   /**

@@ -878,8 +878,9 @@
     (f64.store (local.get $out) (local.get $mu))
     (f64.store offset=8 (local.get $out) (local.get $vv)))
 
-  ;; expg(y): e^y lane-wise for any y (clamped to [−700, 709]: beyond, e^y under- or overflows
-  ;; the quantities it enters anyway). Same polynomial as $expv.
+  ;; expg(y): e^y lane-wise with y clamped to [−700, 709] (e^709 ≈ 8.2e307 instead of Inf above;
+  ;; e^−700 instead of smaller values below: costs that far out do not occur, and the JS cost
+  ;; bounds in src/optimizer/bo.ts clamp the same way). Same polynomial as $expv.
   (func $expg (param $y v128) (result v128)
     (call $expv (f64x2.min (local.get $y) (f64x2.splat (f64.const 709)))))
 
@@ -889,9 +890,10 @@
 
   ;; invCostGrad(a, b, ns, fixed, z, m, acc, out): Monte-Carlo E[1/C] with C_m = fixed +
   ;; Σ_s e^(a_s + b_s·z_m) over ns stages and m draws (z: m doubles followed by one 0), and its
-  ;; gradient. acc: scratch of 4·ns doubles. Writes out[0] = E[1/C], out[1] = E[C],
+  ;; gradient. acc: scratch of 6·ns doubles. Writes out[0] = E[1/C], out[1] = E[C],
   ;; out[2 + s] = ∂E/∂a_s = −(1/m)Σ_m c_sm/C_m², out[2 + ns + s] = ∂E/∂b_s = −(1/m)Σ_m z_m·c_sm/C_m².
-  ;; Draws two at a time (a lane mask drops the padding of an odd m).
+  ;; Draws two at a time; for an odd m a bit mask zeroes the padding lane's contributions (a
+  ;; multiplication by 0 would turn an overflowed Inf into NaN).
   (func (export "invCostGrad") (param $a i32) (param $b i32) (param $ns i32) (param $fixed f64) (param $z i32)
       (param $m i32) (param $acc i32) (param $out i32)
     (local $kk i32) (local $s i32) (local $zv v128) (local $mask v128) (local $total v128) (local $inv v128)
@@ -905,8 +907,8 @@
       (local.set $zv (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))))
       (local.set $mask
         (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
-          (then (f64x2.splat (f64.const 1)))
-          (else (f64x2.replace_lane 1 (f64x2.splat (f64.const 1)) (f64.const 0)))))
+          (then (v128.const i64x2 -1 -1))
+          (else (v128.const i64x2 -1 0))))
       (local.set $total (f64x2.splat (local.get $fixed)))
       (local.set $s (i32.const 0))
       (block $sd (loop $sl
@@ -919,14 +921,16 @@
         (local.set $total (f64x2.add (local.get $total) (local.get $e)))
         (local.set $s (i32.add (local.get $s) (i32.const 1)))
         (br $sl)))
-      (local.set $inv (f64x2.mul (f64x2.div (f64x2.splat (f64.const 1)) (local.get $total)) (local.get $mask)))
+      (local.set $inv (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (local.get $total)) (local.get $mask)))
       (local.set $value (f64x2.add (local.get $value) (local.get $inv)))
-      (local.set $cost (f64x2.add (local.get $cost) (f64x2.mul (local.get $total) (local.get $mask))))
+      (local.set $cost (f64x2.add (local.get $cost) (v128.and (local.get $total) (local.get $mask))))
       (local.set $inv2 (f64x2.mul (local.get $inv) (local.get $inv)))
       (local.set $s (i32.const 0))
       (block $gd (loop $gl
         (br_if $gd (i32.ge_u (local.get $s) (local.get $ns)))
-        (local.set $g (f64x2.mul (v128.load (i32.add (local.get $acc) (i32.shl (local.get $s) (i32.const 4)))) (local.get $inv2)))
+        (local.set $g (v128.and
+          (f64x2.mul (v128.load (i32.add (local.get $acc) (i32.shl (local.get $s) (i32.const 4)))) (local.get $inv2))
+          (local.get $mask)))
         (local.set $cs (i32.add (local.get $ce) (i32.shl (local.get $s) (i32.const 5))))
         (v128.store (local.get $cs) (f64x2.sub (v128.load (local.get $cs)) (local.get $g)))
         (v128.store offset=16 (local.get $cs) (f64x2.sub (v128.load offset=16 (local.get $cs)) (f64x2.mul (local.get $zv) (local.get $g))))
@@ -955,7 +959,7 @@
     (local $kk i32) (local $s i32) (local $pa i32) (local $pt i32) (local $zv v128) (local $mask v128)
     (local $t v128) (local $inverse v128) (local $cost v128) (local $as v128) (local $bs v128) (local $fixed f64) (local $last v128)
     (memory.fill (local.get $tail) (i32.const 0) (i32.shl (i32.add (local.get $m) (i32.const 1)) (i32.const 3)))
-    (local.set $last (f64x2.replace_lane 1 (f64x2.splat (f64.const 1)) (f64.const 0)))
+    (local.set $last (v128.const i64x2 -1 0))
     (local.set $s (local.get $ns))
     (block $sd (loop $sl
       (br_if $sd (i32.eqz (local.get $s)))
@@ -971,7 +975,7 @@
         (br_if $kd (i32.ge_u (local.get $kk) (local.get $m)))
         (local.set $mask
           (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
-            (then (f64x2.splat (f64.const 1)))
+            (then (v128.const i64x2 -1 -1))
             (else (local.get $last))))
         (local.set $pt (i32.add (local.get $tail) (i32.shl (local.get $kk) (i32.const 3))))
         (local.set $zv (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))))
@@ -979,8 +983,8 @@
           (call $expg (f64x2.add (local.get $as) (f64x2.mul (local.get $bs) (local.get $zv))))))
         (v128.store (local.get $pt) (local.get $t))
         (local.set $inverse (f64x2.add (local.get $inverse)
-          (f64x2.mul (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (local.get $fixed)) (local.get $t))) (local.get $mask))))
-        (local.set $cost (f64x2.add (local.get $cost) (f64x2.mul (local.get $t) (local.get $mask))))
+          (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (local.get $fixed)) (local.get $t))) (local.get $mask))))
+        (local.set $cost (f64x2.add (local.get $cost) (v128.and (local.get $t) (local.get $mask))))
         (local.set $kk (i32.add (local.get $kk) (i32.const 2)))
         (br $kl)))
       (f64.store (i32.add (local.get $out) (local.get $pa))

@@ -6,16 +6,17 @@
  * 1. Models: objective GP on successful trials (y' = ±objective); cost models per method;
  *    hyperparameters from `state` are reused until the history grows by REFIT_GROWTH; above
  *    SCREEN_MAX_POINTS trials the search runs on a screening GP and finalists are re-scored.
- * 2. η = (B − B_used)/(B − B_0) clamped to [0, 1] (B_0 = charged cost of warm-up trials); 1 for
- *    `eips`; the cost term is dropped when η = 0 (then α = log EI exactly) and for `ei`.
+ * 2. η = (B − B_used)/(B − B_0) clamped to [0, 1] (B_0 = charged cost of warm-up trials), or the
+ *    fixed `settings.eta` when given; 1 for `eips`; the cost term is dropped when η = 0 (then
+ *    α = log EI exactly) and for `ei`.
  * 3. Pool P = {∅} ∪ proper prefixes of the top-Q post-warm-up trials (eeipu only), deduplicated by
  *    canonical JSON of the raw prefix values.
  * 4. R scrambled-Sobol raw points (shared by all prefixes), snapped to representable values;
  *    for prefix p the first δ stages are overwritten by p's encoding. Each stage's cost draws are
  *    computed once per raw point and reused by every prefix (suffix sums), and only for raw points
  *    whose α upper bound can still reach the refinement starts.
- * 5. The best raw point of each prefix and the restarts − 1 best other (prefix, point) pairs
- *    overall start a bounded L-BFGS on the free continuous
+ * 5. The best `startsPerPrefix` raw points of each prefix and the restarts − 1 best other
+ *    (prefix, point) pairs overall start a bounded L-BFGS on the free continuous
  *    dims (floats and relaxed ints of the unpinned stages; categorical one-hot dims stay at the
  *    start's choice, so categories are searched by the raw samples), with analytic gradients
  *    through log EI and the Monte-Carlo cost mean. Results are snapped (ints rounded) and
@@ -34,7 +35,7 @@ import type {
   Suggestion,
 } from '../core/types.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { InverseCostEstimator, logExpectedImprovementWithGradient, logH } from '../acquisition/index.js';
+import { InverseCostEstimator, logExpectedImprovementWithGradient, logH, stageCost } from '../acquisition/index.js';
 import { GaussianProcess } from '../gp/index.js';
 import { minimizeBounded } from '../optim/index.js';
 import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
@@ -472,8 +473,8 @@ export class Acquisition {
       let cheap = 0;
       let dear = 0;
       for (let k = s - 1; k >= 0; k--) {
-        cheap += Math.exp(a[j * s + k]! + b[j * s + k]! * zMin);
-        dear += Math.exp(a[j * s + k]! + b[j * s + k]! * zMax);
+        cheap += stageCost(a[j * s + k]! + b[j * s + k]! * zMin);
+        dear += stageCost(a[j * s + k]! + b[j * s + k]! * zMax);
         upper[j * s + k] = -Math.log(k * eps + cheap);
         lower[j * s + k] = -Math.log(k * eps + dear);
       }

@@ -79,7 +79,7 @@ function collectSetting(value: string, previous: Record<string, number>): Record
   }
   const raw = match[2] as string;
   if (key === 'eta') {
-    const eta = Number(raw);
+    const eta = /^\s*(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
     if (!(eta >= 0 && eta <= 1)) throw new InvalidArgumentError('eta must be a number in [0, 1]');
     return { ...previous, eta };
   }

@@ -127,6 +127,32 @@ describe('InverseCostEstimator (WebAssembly kernels, JS fallback)', () => {
     }
   });
 
+  it.each([1, 3])('keeps overflowing costs Inf, not NaN, with an odd M (%i)', (m) => {
+    const draws = quasiNormals(m, createRandom(7, 8, 9));
+    const estimator = new InverseCostEstimator(draws, 3);
+    const [a, b] = [
+      [709, 709, 800],
+      [0, 0, 0],
+    ];
+    const [dA, dB, dA2, dB2] = [0, 1, 2, 3].map(() => new Float64Array(3));
+    const got = estimator.withGradient(a!, b!, 0, dA!, dB!);
+    expect(got).toEqual(inverseCostWithGradient(a!, b!, 0, draws, dA2!, dB2!));
+    expect(got).toEqual({ value: 0, meanCost: Number.POSITIVE_INFINITY });
+    expect([...dA!, ...dB!].every((g) => g === 0)).toBe(true);
+    const [out, mean, out2, mean2] = [0, 1, 2, 3].map(() => new Float64Array(3));
+    estimator.byPrefix(a!, b!, 0.1, out!, mean!);
+    inverseCostsByPrefix(a!, b!, 0.1, draws, out2!, mean2!);
+    expect(mean![0]).toBe(Number.POSITIVE_INFINITY);
+    expect(out![0]).toBe(0);
+    for (let k = 0; k < 3; k++) {
+      expect(Number.isNaN(out![k]!) || Number.isNaN(mean![k]!)).toBe(false);
+      if (out2![k] === 0) expect(out![k]).toBe(0);
+      else expect(out![k]! / out2![k]!).toBeCloseTo(1, 12);
+      if (mean2![k] === Number.POSITIVE_INFINITY) expect(mean![k]).toBe(Number.POSITIVE_INFINITY);
+      else expect(mean![k]! / mean2![k]!).toBeCloseTo(1, 12);
+    }
+  });
+
   it('uses the JS functions, bit for bit, when WebAssembly is switched off', () => {
     setWasmEnabled(false);
     try {

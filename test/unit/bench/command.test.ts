@@ -105,6 +105,19 @@ describe('memotune bench', () => {
     );
   });
 
+  it.each([
+    ['eta=1.5', /eta must be a number in \[0, 1\]/],
+    ['eta=0x1', /eta must be a number in \[0, 1\]/],
+    ['eta= ', /eta must be a number in \[0, 1\]/],
+    ['startsPerPrefix=0', /must be a positive integer/],
+    ['bogus=1', /key one of topQ, mcSamples, rawSamples, restarts, startsPerPrefix, eta/],
+  ])('rejects --set %s before running anything', async (setting, message) => {
+    const command = benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+    await expect(command.parseAsync([SPEC, '--set', setting], { from: 'user' })).rejects.toThrow(message);
+  });
+
   it('reports every spec issue with its path', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'memotune-bench-bad-'));
     const bad = join(dir, 'bad.json');
