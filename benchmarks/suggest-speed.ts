@@ -14,7 +14,10 @@
  * early = the median of the 5 steps right after the first suggestion (JIT still warming up);
  * cold = one suggestion in a freshly spawned Node process that receives only the serializable
  *        request (history + state): includes JIT warm-up, excludes process start-up, which is
- *        printed separately as the child's total wall time;
+ *        printed separately as the child's total wall time; compared with Optuna's cold (the first
+ *        ask of a fresh sampler, torch already initialized by a twin study: the issue's definition)
+ *        and with Optuna's fresh-process cold (that twin's first ask in a fresh interpreter, the
+ *        like-for-like case);
  * refit = one suggestion that refits every GP's hyperparameters (warm-started from the state), as
  *        happens whenever the history has grown 10% since the last fit; the warm median mostly
  *        measures steps that reuse them (see docs/optimizer.md);
@@ -183,6 +186,7 @@ interface OptunaRow {
   n: number;
   d: number;
   cold_s: number;
+  fresh_process_cold_s?: number;
   early_s: number;
   warm_s: number;
   optuna: string;
@@ -237,9 +241,9 @@ function main(): void {
     `memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP}, settle ${SETTLE})`,
   );
   console.log(
-    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | warm ratio | early ratio | cold ratio | RSS warm MB | RSS cold MB |',
+    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | Optuna fresh-process cold s | warm ratio | early ratio | cold ratio | fresh-process cold ratio | RSS warm MB | RSS cold MB |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const n of ns) {
     for (const d of ds) {
       const o = python === null ? null : optuna(python, n, d);
@@ -247,8 +251,10 @@ function main(): void {
         const r = measure(n, d, S, dir);
         console.log(
           `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.earlyS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ` +
-            `${f(o?.warm_s)} | ${f(o?.early_s)} | ${f(o?.cold_s)} | ${o ? f(r.warmS / o.warm_s, 2) : '—'} | ` +
-            `${o ? f(r.earlyS / o.early_s, 2) : '—'} | ${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
+            `${f(o?.warm_s)} | ${f(o?.early_s)} | ${f(o?.cold_s)} | ${f(o?.fresh_process_cold_s)} | ` +
+            `${o ? f(r.warmS / o.warm_s, 2) : '—'} | ${o ? f(r.earlyS / o.early_s, 2) : '—'} | ` +
+            `${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${o?.fresh_process_cold_s ? f(r.coldS / o.fresh_process_cold_s, 2) : '—'} | ` +
+            `${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
         );
       }
     }
