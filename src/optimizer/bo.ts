@@ -538,109 +538,36 @@ export class Acquisition {
   }
 }
 
+/** The (prefix, raw point) pairs of one prefix with their α (exact or an upper bound). */
+interface ScoredPrefix {
+  readonly prefix: Prefix;
+  readonly points: Float64Array[];
+  /** Raw-point index of each point. */
+  readonly rows: Int32Array;
+  readonly scores: Float64Array;
+  /** 1 where the score includes the exact MC cost term (0: its upper bound). */
+  readonly exact: Uint8Array;
+}
+
 /**
- * Runs one BO step; returns null when no trial has succeeded yet (nothing to model).
+ * Pass 1: α of every (prefix, raw point) pair: log EI of every raw point under every prefix,
+ * then the cost term. The MC cost term (S'·M exps per raw point) is computed exactly only for raw
+ * points that can still matter: those whose upper bound of α reaches the K-th best lower bound
+ * overall (K = |P|·startsPerPrefix + restarts) or the startsPerPrefix-th best lower bound of a
+ * prefix. Every other pair provably ranks below all refinement starts and below the winner, so the
+ * outcome equals the full computation; such pairs are kept as inexact fallbacks scored by their
+ * upper bound.
  */
-export function boSuggest(
-  request: SuggestRequest,
-  encoding: SpaceEncoding,
+function scoreRawPairs(
+  acquisition: Acquisition,
+  screening: GaussianProcess,
+  pool: readonly Prefix[],
+  raw: readonly Float64Array[],
+  enumerated: boolean,
   settings: Required<OptimizerSettings>,
-  observed: ReadonlySet<string>,
-): Suggestion | null {
-  const started = performance.now();
-  const { history, seed } = request;
-  const n = history.length;
-  const sign = request.direction === 'minimize' ? -1 : 1;
-  const method = settings.method;
-  const kind = costKindOf(method);
-  const successful = history.filter((obs) => obs.objective !== null);
-  if (successful.length === 0) return null;
-
-  const encoded = history.map((obs) => encoding.encode(obs.config));
-  const xs: Float64Array[] = [];
-  const ys: number[] = [];
-  history.forEach((obs, i) => {
-    if (obs.objective === null) return;
-    xs.push(encoded[i]!);
-    ys.push(sign * obs.objective);
-  });
-  const previous = readState(request.state, encoding.dimension, kind);
-  const gpSeed = hashIntegers([seed, n, STREAM_GP], 1)[0]!;
-
-  // Hyperparameters are refitted (warm-started) once the history has grown by REFIT_GROWTH since
-  // the state's fit, otherwise reused as they are: one more point hardly moves a MAP estimate.
-  const reuse =
-    previous.objective !== undefined &&
-    previous.fittedAt > 0 &&
-    previous.fittedAt <= n &&
-    n - previous.fittedAt < Math.max(1, Math.floor(REFIT_GROWTH * previous.fittedAt));
-  const fittedAt = reuse ? previous.fittedAt : n;
-  const objective = reuse
-    ? GaussianProcess.fromHyperparameters(xs, ys, previous.objective!)
-    : GaussianProcess.fit(xs, ys, {
-        seed: gpSeed,
-        ...(previous.objective ? { warmStart: previous.objective } : {}),
-      });
-  const best = Math.max(...ys);
-  const screenRows = screeningSubset(ys, SCREEN_MAX_POINTS);
-  const screening =
-    screenRows.length === ys.length
-      ? objective
-      : GaussianProcess.fromHyperparameters(
-          screenRows.map((i) => xs[i]!),
-          screenRows.map((i) => ys[i]!),
-          objective.hyperparameters,
-        );
-  const exactScreen = screening === objective;
-  const tObjective = performance.now();
-
-  let costs: CostModel[] = [];
-  if (kind === 'stage') costs = fitStageCostModels(encoding, history, encoded, gpSeed, previous.costs, reuse);
-  else if (kind === 'total')
-    costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0], reuse)];
-  const tCosts = performance.now();
-
-  const eta =
-    method === 'eips'
-      ? 1
-      : kind === 'none'
-        ? 0
-        : (settings.eta ?? costExponent(history, request.budget.total, request.budget.spent));
-  const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
-  const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
-  const pool =
-    method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
-
-  // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
-  const enumerated = encoding.cardinality <= ENUMERATION_LIMIT;
-  let raw: Float64Array[];
-  if (enumerated) {
-    raw = encoding.enumerate(ENUMERATION_LIMIT).map((config) => encoding.encode(config));
-  } else {
-    const d = encoding.dimension;
-    const u = new SobolSequence(d, { scramble: createRandom(seed, n, STREAM_RAW) }).points(settings.rawSamples);
-    raw = [];
-    for (let j = 0; j < settings.rawSamples; j++) raw.push(encoding.snap(u.subarray(j * d, (j + 1) * d)));
-  }
-  const tTable = performance.now();
-
-  // Pass 1: log EI of every raw point under every prefix, then the cost term. The MC cost term
-  // (S'·M exps per raw point) is computed exactly only for raw points that can still matter:
-  // those whose upper bound of α reaches the K-th best lower bound overall (K = |P|·startsPerPrefix
-  // + restarts) or the startsPerPrefix-th best lower bound of a prefix. Every other pair provably
-  // ranks below all refinement starts and below the winner, so the outcome equals the full
-  // computation; such pairs are kept as inexact fallbacks scored by their upper bound.
-  interface Scored {
-    readonly prefix: Prefix;
-    readonly points: Float64Array[];
-    /** Raw-point index of each point. */
-    readonly rows: Int32Array;
-    readonly scores: Float64Array;
-    /** 1 where the score includes the exact MC cost term (0: its upper bound). */
-    readonly exact: Uint8Array;
-  }
-  const scored: Scored[] = [];
-  const t0 = performance.now();
+): { scored: ScoredPrefix[]; costRows: number } {
+  const costs = acquisition.costs;
+  const scored: ScoredPrefix[] = [];
   for (const prefix of pool) {
     const pe = prefix.pinnedEnd;
     const rowList: number[] = [];
@@ -729,15 +656,25 @@ export function boSuggest(
   for (const entry of scored) {
     for (let r = 0; r < entry.scores.length; r++) if (Number.isNaN(entry.scores[r]!)) entry.scores[r] = -Infinity;
   }
-  const tRaw = performance.now() - t0;
+  return { scored, costRows };
+}
 
-  // Pass 2: local refinement from the best startsPerPrefix raw points of every prefix (each prefix
-  // is refined at least once) plus the restarts − 1 best other (prefix, raw point) pairs overall.
-  // The spec's "best ~10 starts per prefix" would cost 10 × |P| runs for little gain: runners-up of
-  // a prefix whose best start is far behind the leader rarely win after refinement.
-  const t1 = performance.now();
-  const starts: { entry: Scored; r: number; value: number }[] = [];
-  const runnersUp: { entry: Scored; r: number; value: number }[] = [];
+/**
+ * Pass 2: local refinement from the best startsPerPrefix raw points of every prefix (each prefix
+ * is refined at least once) plus the restarts − 1 best other (prefix, raw point) pairs overall.
+ * The spec's "best ~10 starts per prefix" would cost 10 × |P| runs for little gain: runners-up
+ * of a prefix whose best start is far behind the leader rarely win after refinement.
+ */
+function refineStarts(
+  acquisition: Acquisition,
+  encoding: SpaceEncoding,
+  scored: readonly ScoredPrefix[],
+  enumerated: boolean,
+  settings: Required<OptimizerSettings>,
+): { refined: Candidate[]; localRuns: number; localEvaluations: number } {
+  const perPrefix = Math.max(1, settings.startsPerPrefix);
+  const starts: { entry: ScoredPrefix; r: number; value: number }[] = [];
+  const runnersUp: { entry: ScoredPrefix; r: number; value: number }[] = [];
   for (const entry of scored) {
     const top = bestRows(entry.scores, entry.exact, perPrefix + Math.max(0, settings.restarts - 1));
     top.forEach((r, rank) => {
@@ -784,6 +721,101 @@ export function boSuggest(
     const value = acquisition.score([snapped], prefix.delta, t)[0]!;
     refined.push({ prefix, x: snapped, value: Number.isNaN(value) ? -Infinity : value, exact: true });
   }
+  return { refined, localRuns, localEvaluations };
+}
+
+/**
+ * Runs one BO step; returns null when no trial has succeeded yet (nothing to model).
+ */
+export function boSuggest(
+  request: SuggestRequest,
+  encoding: SpaceEncoding,
+  settings: Required<OptimizerSettings>,
+  observed: ReadonlySet<string>,
+): Suggestion | null {
+  const started = performance.now();
+  const { history, seed } = request;
+  const n = history.length;
+  const sign = request.direction === 'minimize' ? -1 : 1;
+  const method = settings.method;
+  const kind = costKindOf(method);
+  const successful = history.filter((obs) => obs.objective !== null);
+  if (successful.length === 0) return null;
+
+  const encoded = history.map((obs) => encoding.encode(obs.config));
+  const xs: Float64Array[] = [];
+  const ys: number[] = [];
+  history.forEach((obs, i) => {
+    if (obs.objective === null) return;
+    xs.push(encoded[i]!);
+    ys.push(sign * obs.objective);
+  });
+  const previous = readState(request.state, encoding.dimension, kind);
+  const gpSeed = hashIntegers([seed, n, STREAM_GP], 1)[0]!;
+
+  // Hyperparameters are refitted (warm-started) once the history has grown by REFIT_GROWTH since
+  // the state's fit, otherwise reused as they are: one more point hardly moves a MAP estimate.
+  const reuse =
+    previous.objective !== undefined &&
+    previous.fittedAt > 0 &&
+    previous.fittedAt <= n &&
+    n - previous.fittedAt < Math.max(1, Math.floor(REFIT_GROWTH * previous.fittedAt));
+  const fittedAt = reuse ? previous.fittedAt : n;
+  const objective = reuse
+    ? GaussianProcess.fromHyperparameters(xs, ys, previous.objective!)
+    : GaussianProcess.fit(xs, ys, {
+        seed: gpSeed,
+        ...(previous.objective ? { warmStart: previous.objective } : {}),
+      });
+  const best = Math.max(...ys);
+  const screenRows = screeningSubset(ys, SCREEN_MAX_POINTS);
+  const screening =
+    screenRows.length === ys.length
+      ? objective
+      : GaussianProcess.fromHyperparameters(
+          screenRows.map((i) => xs[i]!),
+          screenRows.map((i) => ys[i]!),
+          objective.hyperparameters,
+        );
+  const exactScreen = screening === objective;
+  const tObjective = performance.now();
+
+  let costs: CostModel[] = [];
+  if (kind === 'stage') costs = fitStageCostModels(encoding, history, encoded, gpSeed, previous.costs, reuse);
+  else if (kind === 'total')
+    costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0], reuse)];
+  const tCosts = performance.now();
+
+  const eta =
+    method === 'eips'
+      ? 1
+      : kind === 'none'
+        ? 0
+        : (settings.eta ?? costExponent(history, request.budget.total, request.budget.spent));
+  const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
+  const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
+  const pool =
+    method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
+
+  // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
+  const enumerated = encoding.cardinality <= ENUMERATION_LIMIT;
+  let raw: Float64Array[];
+  if (enumerated) {
+    raw = encoding.enumerate(ENUMERATION_LIMIT).map((config) => encoding.encode(config));
+  } else {
+    const d = encoding.dimension;
+    const u = new SobolSequence(d, { scramble: createRandom(seed, n, STREAM_RAW) }).points(settings.rawSamples);
+    raw = [];
+    for (let j = 0; j < settings.rawSamples; j++) raw.push(encoding.snap(u.subarray(j * d, (j + 1) * d)));
+  }
+  const tTable = performance.now();
+
+  const t0 = performance.now();
+  const { scored, costRows } = scoreRawPairs(acquisition, screening, pool, raw, enumerated, settings);
+  const tRaw = performance.now() - t0;
+
+  const t1 = performance.now();
+  const { refined, localRuns, localEvaluations } = refineStarts(acquisition, encoding, scored, enumerated, settings);
   const tLocal = performance.now() - t1;
 
   // The winner: the first candidate not observed yet in the order (exactly scored first — screening
