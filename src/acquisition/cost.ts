@@ -147,7 +147,7 @@ export class InverseCostEstimator {
   readonly #out: number;
   readonly #tail: number;
   readonly #mean: number;
-  #scratch: Float64Array;
+  readonly #scratch: Float64Array;
 
   /** @param maxStages - the most stages any call passes. */
   constructor(z: Float64Array, maxStages: number) {
