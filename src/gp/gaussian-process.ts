@@ -423,14 +423,30 @@ export class GaussianProcess {
       );
     }
     if (chol === null) throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
-    const { l, jitter } = chol;
+    const model = GaussianProcess.#fromFactor(data, xs, std, hyperparameters, invLengthscales, chol, fitInfo);
+    if (kernels !== null) model.#kernels = wasmSlot(kernels, n, d, xs, model.#state.alpha);
+    return model;
+  }
+
+  /** The model once K = L Lᵀ is factorized: solves for the residual weights α = K⁻¹(z − mean). */
+  static #fromFactor(
+    data: Data,
+    xs: Float64Array,
+    std: Standardized,
+    hyperparameters: GPHyperparameters,
+    invLengthscales: Float64Array,
+    factor: { l: Float64Array; jitter: number },
+    fitInfo?: GPFitInfo,
+  ): GaussianProcess {
+    const { n, d, x, y } = data;
+    const { l, jitter } = factor;
     const alpha = residualWeights(l, n, std.z, hyperparameters.mean);
-    const model = new GaussianProcess({
+    return new GaussianProcess({
       n,
       d,
-      x: data.x,
+      x,
       xs,
-      y: data.y,
+      y,
       yMean: std.yMean,
       yStd: std.yStd,
       z: std.z,
@@ -441,8 +457,6 @@ export class GaussianProcess {
       alpha,
       fitInfo,
     });
-    if (kernels !== null) model.#kernels = wasmSlot(kernels, n, d, xs, alpha);
-    return model;
   }
 
   /**
@@ -707,30 +721,13 @@ export class GaussianProcess {
       const r = Math.sqrt(r2);
       column[j] = s * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
     }
-    let l = choleskyAppend(old.l, n, column, s + hyperparameters.noise + old.jitter);
-    let jitter = old.jitter;
-    if (l === null) {
-      const refit = robustCholesky(kernelMatrix(xs, n1, d, s, hyperparameters.noise), n1);
-      l = refit.l;
-      jitter = refit.jitter;
-    }
-    const std = standardize(rawY);
-    const alpha = residualWeights(l, n1, std.z, hyperparameters.mean);
-    return new GaussianProcess({
-      n: n1,
-      d,
-      x: rawX,
-      xs,
-      y: rawY,
-      yMean: std.yMean,
-      yStd: std.yStd,
-      z: std.z,
-      hyperparameters,
-      invLengthscales,
-      l,
-      jitter,
-      alpha,
-    });
+    const appended = choleskyAppend(old.l, n, column, s + hyperparameters.noise + old.jitter);
+    const factor =
+      appended === null
+        ? robustCholesky(kernelMatrix(xs, n1, d, s, hyperparameters.noise), n1)
+        : { l: appended, jitter: old.jitter };
+    const data: Data = { n: n1, d, x: rawX, y: rawY };
+    return GaussianProcess.#fromFactor(data, xs, standardize(rawY), hyperparameters, invLengthscales, factor);
   }
 }
 
