@@ -1,17 +1,25 @@
 """Optuna GPSampler suggestion time, for `benchmarks/suggest-speed.ts`.
 
-Usage: python benchmarks/optuna_suggest.py N D [SEED]
-Prints one JSON line: {"n": N, "d": D, "cold_s": ..., "fresh_process_cold_s": ..., "early_s": ...,
-"warm_s": ..., "warm_all_s": [...], "optuna": version}.
+Usage: python benchmarks/optuna_suggest.py N D [SEED] [--cold-only]
+Prints one JSON line: {"n": N, "d": D, "cold_s": ..., "warm_interpreter_cold_s": ..., "early_s": ...,
+"warm_s": ..., "warm_all_s": [...], "modules_loaded_during_cold": [...], "optuna": version}.
 
-cold = the first ask of a fresh GPSampler on a study pre-filled with N finished trials (the
-sampler has no cached GP state), after an identical twin study's first ask has paid torch's lazy
-initialization; fresh_process_cold = that twin's first ask (a fresh interpreter, imports done);
-early = median of the next 5 asks, each followed by a tell;
+cold = the first ask of a fresh GPSampler on a study pre-filled with N finished trials, in this
+fresh interpreter with every module that ask uses already imported: exactly what memotune's cold
+step is (a fresh Node process, its modules loaded, nothing run yet). GPSampler imports torch,
+optuna._gp and scipy.stats lazily inside its first ask (about 2 s of imports); they are imported
+below, before the clock starts, as memotune's imports are. `modules_loaded_during_cold` lists what
+the cold ask still imported (expected: a few tiny torch submodules), so the exclusion is visible.
+warm_interpreter_cold = the first ask of a second fresh sampler on an identical study right after
+that: the sampler is cold (no cached kernel parameters) but the interpreter and torch have run a
+whole ask already — a stricter comparison than memotune gets (its cold step has no warm-up run).
+early = median of the next 5 asks on that second study, each followed by a tell;
 warm = median of 5 asks after SETTLE more untimed ask/tell steps (a study that has been running:
-the same procedure as the TypeScript side). The objective is the same smooth test function as the
+the same procedure as the TypeScript side). --cold-only stops after the cold ask (another fresh-process
+sample for the cold median). The objective is the same smooth test function as the
 TypeScript side (uniform [0, 1] floats).
 """
+import importlib
 import json
 import math
 import statistics
@@ -21,6 +29,24 @@ import time
 import numpy as np
 import optuna
 from optuna.distributions import FloatDistribution
+
+# What GPSampler's first ask would otherwise import lazily (see optuna/samplers/_gp/sampler.py and
+# optuna/_gp/search_space.py): imports are start-up, not suggestion time, on both sides.
+for module in (
+    "torch",
+    "scipy.optimize",
+    "scipy.stats",
+    "scipy.stats.qmc",
+    "optuna._gp.acqf",
+    "optuna._gp.gp",
+    "optuna._gp.optim_mixed",
+    "optuna._gp.prior",
+    "optuna._gp.search_space",
+    "optuna._gp.batched_lbfgsb",
+    "torch.utils._device",
+    "torch.nested._internal.nested_tensor",
+):
+    importlib.import_module(module)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -34,9 +60,11 @@ def objective_value(x):
 
 
 def main():
-    n = int(sys.argv[1])
-    d = int(sys.argv[2])
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    cold_only = "--cold-only" in sys.argv
+    args = [a for a in sys.argv[1:] if a != "--cold-only"]
+    n = int(args[0])
+    d = int(args[1])
+    seed = int(args[2]) if len(args) > 2 else 0
     rng = np.random.default_rng(seed)
     distributions = {f"x{i}": FloatDistribution(0.0, 1.0) for i in range(d)}
     trials = []
@@ -45,17 +73,23 @@ def main():
         params = {f"x{i}": float(x[i]) for i in range(d)}
         trials.append(optuna.trial.create_trial(params=params, distributions=distributions, value=objective_value(x)))
 
-    # The first ask in this interpreter pays torch's one-time lazy initialization: the analogue of
-    # memotune's cold step (a fresh process; imports excluded on both sides). Reported as
-    # fresh_process_cold_s, on a twin study that is then discarded.
-    twin = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
-    twin.add_trials(trials)
-    t0 = time.perf_counter()
-    twin.ask(distributions)
-    fresh_process_cold = time.perf_counter() - t0
+    def prefilled_study():
+        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
+        study.add_trials(trials)
+        return study
 
-    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
-    study.add_trials(trials)
+    # Cold: the first ask in this interpreter (a worker just restarted), imports done.
+    first = prefilled_study()
+    modules_before = set(sys.modules)
+    t0 = time.perf_counter()
+    first.ask(distributions)
+    cold = time.perf_counter() - t0
+    modules_loaded_during_cold = sorted(set(sys.modules) - modules_before)
+    if cold_only:
+        print(json.dumps({"n": n, "d": d, "cold_s": cold, "modules_loaded_during_cold": modules_loaded_during_cold}))
+        return
+
+    study = prefilled_study()
 
     def ask_tell():
         t0 = time.perf_counter()
@@ -65,7 +99,7 @@ def main():
         study.tell(trial, objective_value(x))
         return elapsed
 
-    cold = ask_tell()
+    warm_interpreter_cold = ask_tell()
     early = [ask_tell() for _ in range(5)]
     for _ in range(SETTLE):
         ask_tell()
@@ -76,10 +110,11 @@ def main():
                 "n": n,
                 "d": d,
                 "cold_s": cold,
-                "fresh_process_cold_s": fresh_process_cold,
+                "warm_interpreter_cold_s": warm_interpreter_cold,
                 "early_s": statistics.median(early),
                 "warm_s": statistics.median(warm),
                 "warm_all_s": warm,
+                "modules_loaded_during_cold": modules_loaded_during_cold,
                 "optuna": optuna.__version__,
             }
         )

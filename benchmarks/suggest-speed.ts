@@ -6,6 +6,7 @@
  *   npm run bench:suggest                 # everything (creates .venv-bench/ for Optuna)
  *   npm run bench:suggest -- --quick      # n = 100 only
  *   npm run bench:suggest -- --no-optuna  # memotune alone
+ *   npm run bench:suggest -- --cold-repeats 9   # more fresh processes per cold median (default 5)
  *
  * warm = median of 5 consecutive suggestions, each followed by one new observation, passing the
  *        returned `state` along, in a process that has been running the study for a while: after
@@ -14,10 +15,13 @@
  * early = the median of the 5 steps right after the first suggestion (JIT still warming up);
  * cold = one suggestion in a freshly spawned Node process that receives only the serializable
  *        request (history + state): includes JIT warm-up, excludes process start-up, which is
- *        printed separately as the child's total wall time; compared with Optuna's cold (the first
- *        ask of a fresh sampler, torch already initialized by a twin study: the issue's definition)
- *        and with Optuna's fresh-process cold (that twin's first ask in a fresh interpreter, the
- *        like-for-like case);
+ *        printed separately as the child's total wall time. The median over --cold-repeats fresh
+ *        processes on each side (one sample is noise on a shared machine), the two sides'
+ *        processes interleaved so that load swings hit both. Compared with Optuna's cold (the first
+ *        ask of a fresh sampler on a pre-filled study in a fresh interpreter, with the modules that
+ *        ask imports lazily — torch, optuna._gp, scipy.stats — imported before the clock starts, as
+ *        ours are) and, stricter, with Optuna's warm-interpreter cold (a second fresh sampler's first
+ *        ask right after that one: cold sampler, but torch and Python have run a whole ask already);
  * refit = one suggestion that refits every GP's hyperparameters (warm-started from the state), as
  *        happens whenever the history has grown 10% since the last fit; the warm median mostly
  *        measures steps that reuse them (see docs/optimizer.md);
@@ -127,7 +131,30 @@ interface Row {
   coldRssMb: number;
 }
 
-function measure(n: number, d: number, stages: number, dir: string): Row {
+type WarmRow = Omit<Row, 'coldS' | 'childWallS' | 'coldRssMb'> & { coldRequestFile: string };
+
+interface ColdSample {
+  seconds: number;
+  wallS: number;
+  rssMb: number;
+}
+
+/** One cold suggestion: a fresh Node process given only the serialized request. */
+function coldChild(requestFile: string): ColdSample {
+  const t0 = performance.now();
+  const child = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'benchmarks/suggest-speed.ts'), '--child', requestFile],
+    { encoding: 'utf8' },
+  );
+  const wallS = (performance.now() - t0) / 1000;
+  if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
+  if (process.env.BENCH_VERBOSE) console.error(child.stderr);
+  const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMb: number };
+  return { seconds: result.seconds, wallS, rssMb: result.rssMb };
+}
+
+function measureWarm(n: number, d: number, stages: number, dir: string): WarmRow {
   const space = benchSpace(d, stages);
   let obs = history(space, n, n * 100 + d * 10 + stages);
   // The previous iteration's call: provides the state a running study would carry.
@@ -153,20 +180,8 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
   suggest(requestFor(space, obs, { ...state, fittedAt: 1 }));
   const refitS = (performance.now() - t1) / 1000;
   const warmRssMb = rssMb();
-  const file = join(dir, `request-${n}-${d}-${stages}.json`);
-  writeFileSync(file, JSON.stringify(coldRequest));
-  const t0 = performance.now();
-  const child = spawnSync(
-    process.execPath,
-    [join(ROOT, 'bin/run-ts.js'), join(ROOT, 'benchmarks/suggest-speed.ts'), '--child', file],
-    {
-      encoding: 'utf8',
-    },
-  );
-  const childWallS = (performance.now() - t0) / 1000;
-  if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
-  if (process.env.BENCH_VERBOSE) console.error(child.stderr);
-  const result = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as { seconds: number; rssMb: number };
+  const coldRequestFile = join(dir, `request-${n}-${d}-${stages}.json`);
+  writeFileSync(coldRequestFile, JSON.stringify(coldRequest));
   return {
     n,
     d,
@@ -174,11 +189,9 @@ function measure(n: number, d: number, stages: number, dir: string): Row {
     earlyS: median(early),
     warmS: median(times),
     refitS,
-    coldS: result.seconds,
-    childWallS,
     poolSize,
     warmRssMb,
-    coldRssMb: result.rssMb,
+    coldRequestFile,
   };
 }
 
@@ -186,7 +199,7 @@ interface OptunaRow {
   n: number;
   d: number;
   cold_s: number;
-  fresh_process_cold_s?: number;
+  warm_interpreter_cold_s: number;
   early_s: number;
   warm_s: number;
   optuna: string;
@@ -203,10 +216,9 @@ function ensureVenv(): string | null {
   return pip.status === 0 ? python : null;
 }
 
-function optuna(python: string, n: number, d: number): OptunaRow | null {
-  const run = spawnSync(python, [join(ROOT, 'benchmarks/optuna_suggest.py'), String(n), String(d)], {
-    encoding: 'utf8',
-  });
+function optuna(python: string, n: number, d: number, coldOnly = false): OptunaRow | null {
+  const args = [join(ROOT, 'benchmarks/optuna_suggest.py'), String(n), String(d), ...(coldOnly ? ['--cold-only'] : [])];
+  const run = spawnSync(python, args, { encoding: 'utf8' });
   if (run.status !== 0) {
     console.error(`optuna n=${n} d=${d} failed: ${run.stderr.slice(-500)}`);
     return null;
@@ -227,6 +239,9 @@ function main(): void {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1]!);
   const quick = args.includes('--quick');
+  const repeatsAt = args.indexOf('--cold-repeats');
+  const coldRepeats = repeatsAt === -1 ? 5 : Number(args[repeatsAt + 1]);
+  if (!Number.isInteger(coldRepeats) || coldRepeats < 1) throw new Error('--cold-repeats must be a positive integer');
   const withOptuna = !args.includes('--no-optuna');
   const ns = quick ? [100] : [100, 300, 1000];
   const ds = [7, 20];
@@ -238,27 +253,54 @@ function main(): void {
 
   const f = (v: number | undefined, digits = 3): string => (v === undefined ? '—' : v.toFixed(digits));
   console.log(
-    `memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP}, settle ${SETTLE})`,
+    `memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP}, settle ${SETTLE}, ` +
+      `cold = median of ${coldRepeats} fresh processes per side)`,
   );
   console.log(
-    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | Optuna fresh-process cold s | warm ratio | early ratio | cold ratio | fresh-process cold ratio | RSS warm MB | RSS cold MB |',
+    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | Optuna warm-interpreter cold s | warm ratio | early ratio | cold ratio | cold ratio vs warm-interpreter Optuna | RSS warm MB | RSS cold MB |',
   );
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  const spreads: string[] = [];
   for (const n of ns) {
     for (const d of ds) {
       const o = python === null ? null : optuna(python, n, d);
-      for (const S of ss) {
-        const r = measure(n, d, S, dir);
+      const warmRows = ss.map((S) => measureWarm(n, d, S, dir));
+      // Cold: fresh processes, memotune's (one per S) and Optuna's alternating.
+      const coldSamples = warmRows.map((): ColdSample[] => []);
+      const optunaCold = o === null ? [] : [o.cold_s];
+      for (let k = 0; k < coldRepeats; k++) {
+        warmRows.forEach((w, i) => coldSamples[i]!.push(coldChild(w.coldRequestFile)));
+        if (o !== null && optunaCold.length < coldRepeats) {
+          const extra = optuna(python!, n, d, true);
+          if (extra !== null) optunaCold.push(extra.cold_s);
+        }
+      }
+      if (o !== null) o.cold_s = median(optunaCold);
+      for (const [i, w] of warmRows.entries()) {
+        const samples = coldSamples[i]!;
+        const r: Row = {
+          ...w,
+          coldS: median(samples.map((c) => c.seconds)),
+          childWallS: median(samples.map((c) => c.wallS)),
+          coldRssMb: Math.max(...samples.map((c) => c.rssMb)),
+        };
         console.log(
-          `| ${n} | ${d} | ${S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.earlyS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ` +
-            `${f(o?.warm_s)} | ${f(o?.early_s)} | ${f(o?.cold_s)} | ${f(o?.fresh_process_cold_s)} | ` +
+          `| ${n} | ${d} | ${r.S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.earlyS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ` +
+            `${f(o?.warm_s)} | ${f(o?.early_s)} | ${f(o?.cold_s)} | ${f(o?.warm_interpreter_cold_s)} | ` +
             `${o ? f(r.warmS / o.warm_s, 2) : '—'} | ${o ? f(r.earlyS / o.early_s, 2) : '—'} | ` +
-            `${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${o?.fresh_process_cold_s ? f(r.coldS / o.fresh_process_cold_s, 2) : '—'} | ` +
+            `${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${o ? f(r.coldS / o.warm_interpreter_cold_s, 2) : '—'} | ` +
             `${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
         );
       }
+      const range = (v: number[]): string => `${f(Math.min(...v))}–${f(Math.max(...v))}`;
+      spreads.push(
+        `- n=${n} d=${d}: memotune cold ${warmRows.map((w, i) => `S=${w.S} ${range(coldSamples[i]!.map((c) => c.seconds))} s`).join(', ')}` +
+          (o === null ? '' : `; Optuna cold ${range(optunaCold)} s`),
+      );
     }
   }
+  console.log(`\nCold samples (min–max over the ${coldRepeats} fresh processes behind each median):`);
+  for (const line of spreads) console.log(line);
 }
 
 main();
