@@ -39,6 +39,13 @@ function clamp01(u: number): number {
   return u < 0 ? 0 : u > 1 ? 1 : u;
 }
 
+/** Index of the largest of u[offset .. offset + width) (ties → the first). */
+function oneHotArgmax(u: ArrayLike<number>, offset: number, width: number): number {
+  let best = 0;
+  for (let k = 1; k < width; k++) if (u[offset + k]! > u[offset + best]!) best = k;
+  return best;
+}
+
 /** A validated search space with its unit-cube layout. Immutable. */
 export class SpaceEncoding {
   readonly space: SearchSpace;
@@ -50,6 +57,8 @@ export class SpaceEncoding {
   readonly cardinality: number;
   /** Encoded dims that belong to one-hot groups. */
   readonly categoricalDims: readonly number[];
+  /** Per parameter (same order as `params`): its unit-cube axis, null for categoricals. */
+  readonly #axes: readonly ({ lo: number; hi: number; log: boolean } | null)[];
 
   /** @throws {RangeError} when the space is invalid (see `validateSpace`). */
   constructor(space: SearchSpace) {
@@ -82,6 +91,7 @@ export class SpaceEncoding {
     this.stageRanges = ranges;
     this.cardinality = cardinality;
     this.categoricalDims = categoricalDims;
+    this.#axes = params.map((p) => (p.spec.type === 'categorical' ? null : axis(p.spec)));
   }
 
   /**
@@ -92,10 +102,10 @@ export class SpaceEncoding {
     if (config.length !== this.space.length)
       throw new RangeError(`configuration must have ${this.space.length} stages`);
     const out = new Float64Array(this.dimension);
-    for (const p of this.params) {
+    this.params.forEach((p, k) => {
       const values = config[p.stage];
-      this.encodeValue(p, values?.[p.spec.name], out);
-    }
+      this.encodeValue(p, k, values?.[p.spec.name], out);
+    });
     return out;
   }
 
@@ -104,11 +114,14 @@ export class SpaceEncoding {
     const range = this.stageRanges[stage];
     if (range === undefined) throw new RangeError(`stage index ${stage} out of range`);
     const full = new Float64Array(this.dimension);
-    for (const p of this.params) if (p.stage === stage) this.encodeValue(p, values[p.spec.name], full);
+    this.params.forEach((p, k) => {
+      if (p.stage === stage) this.encodeValue(p, k, values[p.spec.name], full);
+    });
     return full.slice(range.start, range.end);
   }
 
-  private encodeValue(p: EncodedParam, value: ParamValue | undefined, out: Float64Array): void {
+  /** Writes parameter `k` (= `params[k]`) of value `value` into its dims of `out`. */
+  private encodeValue(p: EncodedParam, k: number, value: ParamValue | undefined, out: Float64Array): void {
     const spec = p.spec;
     if (!isValidValue(spec, value)) {
       const stage = this.space[p.stage]!.name;
@@ -119,7 +132,7 @@ export class SpaceEncoding {
       for (let k = 0; k < p.width; k++) out[p.offset + k] = k === index ? 1 : 0;
       return;
     }
-    const { lo, hi, log } = axis(spec);
+    const { lo, hi, log } = this.#axes[k]!;
     const v = log ? Math.log(value as number) : (value as number);
     out[p.offset] = clamp01((v - lo) / (hi - lo));
   }
@@ -128,18 +141,17 @@ export class SpaceEncoding {
   decode(u: ArrayLike<number>): Configuration {
     if (u.length !== this.dimension) throw new RangeError(`point must have ${this.dimension} dims`);
     const stages: Record<string, ParamValue>[] = this.space.map(() => ({}));
-    for (const p of this.params) stages[p.stage]![p.spec.name] = this.decodeValue(p, u);
+    this.params.forEach((p, k) => {
+      stages[p.stage]![p.spec.name] = this.decodeValue(p, k, u);
+    });
     return stages;
   }
 
-  private decodeValue(p: EncodedParam, u: ArrayLike<number>): ParamValue {
+  /** The value parameter `k` (= `params[k]`) takes at point u. */
+  private decodeValue(p: EncodedParam, k: number, u: ArrayLike<number>): ParamValue {
     const spec = p.spec;
-    if (spec.type === 'categorical') {
-      let best = 0;
-      for (let k = 1; k < p.width; k++) if (u[p.offset + k]! > u[p.offset + best]!) best = k;
-      return spec.choices[best]!;
-    }
-    const { lo, hi, log } = axis(spec);
+    if (spec.type === 'categorical') return spec.choices[oneHotArgmax(u, p.offset, p.width)]!;
+    const { lo, hi, log } = this.#axes[k]!;
     const t = lo + clamp01(u[p.offset]!) * (hi - lo);
     const v = log ? Math.exp(t) : t;
     if (spec.type === 'int') return Math.min(spec.high, Math.max(spec.low, Math.round(v)));
@@ -180,6 +192,21 @@ export class SpaceEncoding {
 
   /** encode(decode(u)): the representable point nearest to u (ints rounded, one-hot snapped). */
   snap(u: ArrayLike<number>): Float64Array {
-    return this.encode(this.decode(u));
+    // encode(decode(u)) without building the configuration's records: the same arithmetic per
+    // parameter (so bit-identical), but called for every raw sample of every suggestion, and a
+    // fresh worker's first suggestion runs it before the JIT has optimized anything.
+    if (u.length !== this.dimension) throw new RangeError(`point must have ${this.dimension} dims`);
+    const out = new Float64Array(this.dimension);
+    for (let k = 0; k < this.params.length; k++) {
+      const p = this.params[k]!;
+      if (p.spec.type === 'categorical') {
+        // Choices are distinct (validated), so the decoded choice encodes back to the argmax.
+        const best = oneHotArgmax(u, p.offset, p.width);
+        for (let j = 0; j < p.width; j++) out[p.offset + j] = j === best ? 1 : 0;
+      } else {
+        this.encodeValue(p, k, this.decodeValue(p, k, u), out);
+      }
+    }
+    return out;
   }
 }

@@ -85,6 +85,16 @@ describe('SpaceEncoding', () => {
     expect(enc.decode(snapped)).toEqual(enc.decode(u));
   });
 
+  it('snap is bit for bit encode(decode(u)), also outside the cube and on one-hot ties', () => {
+    let state = 12345;
+    const uniform = (): number => ((state = (state * 48271) % 2147483647) / 2147483647) * 1.4 - 0.2;
+    const points = Array.from({ length: 500 }, () => Float64Array.from({ length: enc.dimension }, uniform));
+    points.push(new Float64Array([0, 1, 0.5, 0.4, 0.4, 0.4, 1]), new Float64Array(enc.dimension));
+    for (const u of points) expect(Array.from(enc.snap(u))).toEqual(Array.from(enc.encode(enc.decode(u))));
+    expect(() => enc.snap(new Float64Array(3))).toThrow(/7 dims/);
+    expect(() => enc.snap(new Float64Array(enc.dimension).fill(Number.NaN))).toThrow(/invalid value/);
+  });
+
   it('encodes one stage alone into its own dims', () => {
     const config: Configuration = [{ lr: 0.02, frac: 0 }, { layers: 4, act: 'relu', batch: 512 }, {}];
     const stage = enc.encodeStage(1, config[1]!);
