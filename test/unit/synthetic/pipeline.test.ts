@@ -227,4 +227,26 @@ describe('synthetic pipeline evaluation', () => {
     expect(prefix / total).toBeLessThan(0.2);
     expect(total / 300).toBeGreaterThan(5);
   });
+
+  it('ships held-out pipelines whose mean stage costs have the shapes their descriptions state', () => {
+    const meanStageCosts = (spec: SyntheticPipelineSpec): number[] => {
+      const rng = createRng(5);
+      const sums = spec.stages.map(() => 0);
+      for (let i = 0; i < 300; i++) {
+        const config = spec.stages.map((stage) =>
+          Object.fromEntries(stage.params.map((p) => [p.name, p.low + (p.high - p.low) * rng.next()])),
+        );
+        evaluateSynthetic(spec, config).stageCosts.forEach((c, s) => (sums[s]! += c / 300));
+      }
+      return sums;
+    };
+    const front = meanStageCosts(benchmark('heldout/front-loaded-4stage'));
+    expect(front).toHaveLength(4);
+    for (let s = 1; s < 4; s++) expect(front[s]!).toBeLessThan(front[s - 1]!); // cost falls along the pipeline
+    const teacher = meanStageCosts(benchmark('heldout/teacher-student-2stage'));
+    expect(teacher[0]!).toBeGreaterThan(1.2 * teacher[1]!);
+    const even = meanStageCosts(benchmark('heldout/even-6stage'));
+    expect(even).toHaveLength(6);
+    expect(Math.max(...even) / Math.min(...even)).toBeLessThan(1.3);
+  });
 });
