@@ -18,7 +18,9 @@ export { methodNames };
 const name = z
   .string({ error: 'is required and must be a string' })
   .min(1, 'must not be empty')
-  .max(200, 'must be at most 200 characters');
+  .max(200, 'must be at most 200 characters')
+  // Names become keys of plain records (configurations, stage maps).
+  .refine((value) => value !== '__proto__', 'is reserved ("__proto__")');
 
 const finite = z.number({ error: 'is required and must be a number' }).finite('must be finite');
 

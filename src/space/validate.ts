@@ -65,6 +65,9 @@ export function validateSpace(space: SearchSpace): void {
       if (typeof spec?.name !== 'string' || spec.name === '') {
         throw new RangeError(`${where(stage.name)}: param name must be a non-empty string`);
       }
+      // Configurations are plain records keyed by param name: "__proto__" would set the prototype
+      // instead of a value.
+      if (spec.name === '__proto__') throw new RangeError(`${where(stage.name, spec.name)}: reserved param name`);
       if (names.has(spec.name)) throw new RangeError(`${where(stage.name, spec.name)}: duplicate param name`);
       names.add(spec.name);
       validateParam(stage.name, spec);

@@ -77,6 +77,16 @@ describe('study config validation', () => {
       (c) => ({ ...c, pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, name: 'prep' }] } }),
       ["pipeline.stages[1].name: duplicate stage name 'prep' (also stages[0])"],
     ],
+    [
+      'a reserved parameter name',
+      (c) => ({
+        ...c,
+        pipeline: {
+          stages: [{ ...c.pipeline.stages[0]!, params: [{ name: '__proto__', type: 'float', low: 0, high: 1 }] }],
+        },
+      }),
+      ['pipeline.stages[0].params[0].name: is reserved ("__proto__")'],
+    ],
     ['negative budget', (c) => ({ ...c, budget: -1 }), ['budget: must be positive']],
     [
       'log scale with a non-positive bound',

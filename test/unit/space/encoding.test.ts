@@ -85,12 +85,39 @@ describe('SpaceEncoding', () => {
     expect(enc.decode(snapped)).toEqual(enc.decode(u));
   });
 
-  it('snap is bit for bit encode(decode(u)), also outside the cube and on one-hot ties', () => {
+  it('snap is bit for bit encode(decode(u)) on random spaces, outside the cube and on one-hot ties', () => {
     let state = 12345;
-    const uniform = (): number => ((state = (state * 48271) % 2147483647) / 2147483647) * 1.4 - 0.2;
-    const points = Array.from({ length: 500 }, () => Float64Array.from({ length: enc.dimension }, uniform));
-    points.push(new Float64Array([0, 1, 0.5, 0.4, 0.4, 0.4, 1]), new Float64Array(enc.dimension));
-    for (const u of points) expect(Array.from(enc.snap(u))).toEqual(Array.from(enc.encode(enc.decode(u))));
+    const next = (): number => (state = (state * 48271) % 2147483647) / 2147483647;
+    const special = [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 0, 1, -0.3, 1.7];
+    const bits = (a: Float64Array): number[] => Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+    const outcome = (f: () => Float64Array): number[] | string => {
+      try {
+        return bits(f());
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    for (let t = 0; t < 40; t++) {
+      const params: SearchSpace[number]['params'] = Array.from({ length: 1 + Math.floor(next() * 5) }, (_, i) => {
+        const kind = Math.floor(next() * 5);
+        const name = `p${i}`;
+        if (kind === 0) return { name, type: 'float' as const, low: -3 * next(), high: 1 + 5 * next() };
+        if (kind === 1) return { name, type: 'float' as const, low: 1e-4 + next(), high: 2 + 1e3 * next(), log: true };
+        if (kind === 2)
+          return { name, type: 'int' as const, low: -Math.floor(5 * next()), high: 1 + Math.floor(9 * next()) };
+        if (kind === 3) return { name, type: 'int' as const, low: 1, high: 2 + Math.floor(500 * next()), log: true };
+        const choices = (['a', 2, true, 'b', 0.5] as const).slice(0, 1 + Math.floor(next() * 5));
+        return { name, type: 'categorical' as const, choices: [...choices] };
+      });
+      const random = new SpaceEncoding([{ name: 's', params }]);
+      for (let k = 0; k < 200; k++) {
+        const u = Float64Array.from({ length: random.dimension }, () =>
+          next() < 0.1 ? special[Math.floor(next() * special.length)]! : next() * 1.4 - 0.2,
+        );
+        if (k % 10 === 0) u.fill(0.5); // one-hot ties
+        expect(outcome(() => random.snap(u))).toEqual(outcome(() => random.encode(random.decode(u))));
+      }
+    }
     expect(() => enc.snap(new Float64Array(3))).toThrow(/7 dims/);
     expect(() => enc.snap(new Float64Array(enc.dimension).fill(Number.NaN))).toThrow(/invalid value/);
   });
@@ -181,6 +208,11 @@ describe('validateSpace', () => {
         },
       ],
       'stage "a" param "x": duplicate param name',
+    ],
+    [
+      'reserved param name',
+      [{ name: 'a', params: [{ name: '__proto__', type: 'float', low: 0, high: 1 }] }],
+      'stage "a" param "__proto__": reserved param name',
     ],
   ];
   it.each(bad)('rejects %s', (_label, s, message) => {
