@@ -20,8 +20,12 @@
  *        processes interleaved so that load swings hit both. Compared with Optuna's cold (the first
  *        ask of a fresh sampler on a pre-filled study in a fresh interpreter, with the modules that
  *        ask imports lazily — torch, optuna._gp, scipy.stats — imported before the clock starts, as
- *        ours are) and, stricter, with Optuna's warm-interpreter cold (a second fresh sampler's first
- *        ask right after that one: cold sampler, but torch and Python have run a whole ask already);
+ *        ours are) and, stricter, with Optuna's warm-interpreter cold (one sample: a second fresh
+ *        sampler's first ask right after another: cold sampler, but torch and Python have run a
+ *        whole ask already). memotune's cold step includes compiling its WebAssembly module;
+ * cold, no state = the same fresh process given the history without `state`: it fits every GP's
+ *        hyperparameters from scratch, as Optuna's fresh sampler does (the cold figure above
+ *        reuses the hyperparameters a restarted worker finds in the study state);
  * refit = one suggestion that refits every GP's hyperparameters (warm-started from the state), as
  *        happens whenever the history has grown 10% since the last fit; the warm median mostly
  *        measures steps that reuse them (see docs/optimizer.md);
@@ -125,13 +129,17 @@ interface Row {
   warmS: number;
   refitS: number;
   coldS: number;
+  coldNoStateS: number;
   childWallS: number;
   poolSize: number;
   warmRssMb: number;
   coldRssMb: number;
 }
 
-type WarmRow = Omit<Row, 'coldS' | 'childWallS' | 'coldRssMb'> & { coldRequestFile: string };
+type WarmRow = Omit<Row, 'coldS' | 'coldNoStateS' | 'childWallS' | 'coldRssMb'> & {
+  coldRequestFile: string;
+  noStateRequestFile: string;
+};
 
 interface ColdSample {
   seconds: number;
@@ -182,6 +190,9 @@ function measureWarm(n: number, d: number, stages: number, dir: string): WarmRow
   const warmRssMb = rssMb();
   const coldRequestFile = join(dir, `request-${n}-${d}-${stages}.json`);
   writeFileSync(coldRequestFile, JSON.stringify(coldRequest));
+  const { state: _fitted, ...noStateRequest } = coldRequest;
+  const noStateRequestFile = join(dir, `request-${n}-${d}-${stages}-no-state.json`);
+  writeFileSync(noStateRequestFile, JSON.stringify(noStateRequest));
   return {
     n,
     d,
@@ -192,6 +203,7 @@ function measureWarm(n: number, d: number, stages: number, dir: string): WarmRow
     poolSize,
     warmRssMb,
     coldRequestFile,
+    noStateRequestFile,
   };
 }
 
@@ -210,7 +222,8 @@ function ensureVenv(): string | null {
   if (existsSync(python)) return python;
   const made = spawnSync('python3', ['-m', 'venv', join(ROOT, '.venv-bench')], { stdio: 'inherit' });
   if (made.status !== 0) return null;
-  const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', 'optuna', 'torch', 'scipy', 'greenlet'], {
+  // Optuna pinned: optuna_suggest.py pre-imports its private GP modules, which move between versions.
+  const pip = spawnSync(python, ['-m', 'pip', 'install', '-q', 'optuna==5.0.0', 'torch', 'scipy', 'greenlet'], {
     stdio: 'inherit',
   });
   return pip.status === 0 ? python : null;
@@ -254,52 +267,62 @@ function main(): void {
   const f = (v: number | undefined, digits = 3): string => (v === undefined ? '—' : v.toFixed(digits));
   console.log(
     `memotune suggest speed (node ${process.version}, M=1000, raw=512, restarts=10, warm-up ${WARMUP}, settle ${SETTLE}, ` +
-      `cold = median of ${coldRepeats} fresh processes per side)`,
+      `cold = median of ${coldRepeats} fresh processes per side; Optuna warm-interpreter cold: one sample)`,
   );
   console.log(
-    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | Optuna warm-interpreter cold s | warm ratio | early ratio | cold ratio | cold ratio vs warm-interpreter Optuna | RSS warm MB | RSS cold MB |',
+    '| n | d | S | pool | memotune warm s | memotune early s | memotune refit s | memotune cold s | memotune cold, no state s | child wall s | Optuna warm s | Optuna early s | Optuna cold s | Optuna warm-interpreter cold s | warm ratio | early ratio | cold ratio | no-state cold ratio | cold ratio vs warm-interpreter Optuna | RSS warm MB | RSS cold MB |',
   );
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   const spreads: string[] = [];
   for (const n of ns) {
     for (const d of ds) {
       const o = python === null ? null : optuna(python, n, d);
       const warmRows = ss.map((S) => measureWarm(n, d, S, dir));
-      // Cold: fresh processes, memotune's (one per S) and Optuna's alternating.
+      // Cold: fresh processes, memotune's (with and without state, one per S) and Optuna's
+      // alternating, all in the same rounds.
       const coldSamples = warmRows.map((): ColdSample[] => []);
-      const optunaCold = o === null ? [] : [o.cold_s];
+      const noStateSamples = warmRows.map((): ColdSample[] => []);
+      const optunaCold: number[] = [];
       for (let k = 0; k < coldRepeats; k++) {
-        warmRows.forEach((w, i) => coldSamples[i]!.push(coldChild(w.coldRequestFile)));
-        if (o !== null && optunaCold.length < coldRepeats) {
-          const extra = optuna(python!, n, d, true);
-          if (extra !== null) optunaCold.push(extra.cold_s);
+        warmRows.forEach((w, i) => {
+          coldSamples[i]!.push(coldChild(w.coldRequestFile));
+          noStateSamples[i]!.push(coldChild(w.noStateRequestFile));
+        });
+        if (o !== null) {
+          const sample = optuna(python!, n, d, true);
+          if (sample !== null) optunaCold.push(sample.cold_s);
         }
       }
-      if (o !== null) o.cold_s = median(optunaCold);
+      if (o !== null && optunaCold.length > 0) o.cold_s = median(optunaCold);
       for (const [i, w] of warmRows.entries()) {
         const samples = coldSamples[i]!;
         const r: Row = {
           ...w,
           coldS: median(samples.map((c) => c.seconds)),
+          coldNoStateS: median(noStateSamples[i]!.map((c) => c.seconds)),
           childWallS: median(samples.map((c) => c.wallS)),
           coldRssMb: Math.max(...samples.map((c) => c.rssMb)),
         };
         console.log(
-          `| ${n} | ${d} | ${r.S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.earlyS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.childWallS)} | ` +
+          `| ${n} | ${d} | ${r.S} | ${r.poolSize} | ${f(r.warmS)} | ${f(r.earlyS)} | ${f(r.refitS)} | ${f(r.coldS)} | ${f(r.coldNoStateS)} | ${f(r.childWallS)} | ` +
             `${f(o?.warm_s)} | ${f(o?.early_s)} | ${f(o?.cold_s)} | ${f(o?.warm_interpreter_cold_s)} | ` +
             `${o ? f(r.warmS / o.warm_s, 2) : '—'} | ${o ? f(r.earlyS / o.early_s, 2) : '—'} | ` +
-            `${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${o ? f(r.coldS / o.warm_interpreter_cold_s, 2) : '—'} | ` +
+            `${o ? f(r.coldS / o.cold_s, 2) : '—'} | ${o ? f(r.coldNoStateS / o.cold_s, 2) : '—'} | ` +
+            `${o ? f(r.coldS / o.warm_interpreter_cold_s, 2) : '—'} | ` +
             `${f(r.warmRssMb, 0)} | ${f(r.coldRssMb, 0)} |`,
         );
       }
       const range = (v: number[]): string => `${f(Math.min(...v))}–${f(Math.max(...v))}`;
       spreads.push(
         `- n=${n} d=${d}: memotune cold ${warmRows.map((w, i) => `S=${w.S} ${range(coldSamples[i]!.map((c) => c.seconds))} s`).join(', ')}` +
-          (o === null ? '' : `; Optuna cold ${range(optunaCold)} s`),
+          `; no state ${warmRows.map((w, i) => `S=${w.S} ${range(noStateSamples[i]!.map((c) => c.seconds))} s`).join(', ')}` +
+          (o === null
+            ? ''
+            : `; Optuna cold ${range(optunaCold)} s (${optunaCold.length} of ${coldRepeats} runs succeeded)`),
       );
     }
   }
-  console.log(`\nCold samples (min–max over the ${coldRepeats} fresh processes behind each median):`);
+  console.log(`\nCold samples (min–max over the fresh processes behind each median, ${coldRepeats} per figure):`);
   for (const line of spreads) console.log(line);
 }
 
