@@ -54,20 +54,19 @@ const PREDICT_BLOCK = 32;
 const WASM_MIN_POINTS = 32;
 
 /**
- * Heap doubles a model needs: L, a block of k* rows, one vector, scaled inputs, a query block, α,
+ * Heap doubles a model needs: L, a block of k* rows, scaled inputs, a query block, α,
  * the two scratch vectors and output of a gradient query, and the 8 means / 8 squared norms of a
  * prediction group (everything after L also holds X/ℓ dimension-major while K is built: ≥ n·d
  * doubles).
  */
 function wasmHeapSize(n: number, d: number): number {
-  return n * n + n * PREDICT_BLOCK + n + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16;
+  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16;
 }
 
 /** Lays out a model's heap (L is already at 0 or copied there by the caller); copies X/ℓ and α in. */
 function wasmSlot(kernels: WasmKernels, n: number, d: number, xs: Float64Array, alpha: Float64Array): WasmSlot {
   const v = n * n;
-  const b = v + n * PREDICT_BLOCK;
-  const x = b + n;
+  const x = v + n * PREDICT_BLOCK;
   const q = x + n * d;
   const a = q + d * PREDICT_BLOCK;
   const k = a + n;
@@ -76,7 +75,7 @@ function wasmSlot(kernels: WasmKernels, n: number, d: number, xs: Float64Array, 
   const moments = out + 2 + 2 * d;
   kernels.heap.set(xs, x);
   kernels.heap.set(alpha, a);
-  return { kernels, l: 0, v, b, x, q, alpha: a, k, c, out, moments };
+  return { kernels, l: 0, v, x, q, alpha: a, k, c, out, moments };
 }
 
 /** A model's WebAssembly kernels and the offsets (in doubles) of its heap regions. */
@@ -86,8 +85,6 @@ interface WasmSlot {
   readonly l: number;
   /** k* rows of a prediction block, groups of eight interleaved (PREDICT_BLOCK × n). */
   readonly v: number;
-  /** One vector of length n. */
-  readonly b: number;
   /** Training inputs divided by the lengthscales, n×d. */
   readonly x: number;
   /** Query block, groups of eight stored dimension-major (PREDICT_BLOCK × d). */

@@ -14,8 +14,6 @@ import { canonicalJson } from '../../core/canonical-json.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
-const METHODS: readonly MethodName[] = methodNames;
-
 // Optimizer knobs an ablation may override with --set key=value.
 const SETTABLE = ['topQ', 'mcSamples', 'rawSamples', 'restarts', 'startsPerPrefix', 'eta'] as const;
 
@@ -40,9 +38,9 @@ function parseMethods(value: string): MethodName[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  const unknown = names.filter((n) => !(METHODS as readonly string[]).includes(n));
+  const unknown = names.filter((n) => !(methodNames as readonly string[]).includes(n));
   if (unknown.length > 0)
-    throw new InvalidArgumentError(`unknown method ${unknown.join(', ')} (known: ${METHODS.join(', ')})`);
+    throw new InvalidArgumentError(`unknown method ${unknown.join(', ')} (known: ${methodNames.join(', ')})`);
   if (names.length === 0) throw new InvalidArgumentError('give at least one method');
   return [...new Set(names)] as MethodName[];
 }
@@ -246,7 +244,7 @@ export function benchCommand(): Command {
       .argument('[spec]', 'synthetic pipeline spec (JSON), e.g. benchmarks/paper-3stage.json')
       .addOption(
         new Option('--methods <list>', 'comma-separated methods')
-          .default([...METHODS], METHODS.join(','))
+          .default([...methodNames], methodNames.join(','))
           .argParser(parseMethods),
       )
       .addOption(new Option('--seeds <n>', 'number of seeds (seed = index)').default(10).argParser(positiveInt))
