@@ -9,8 +9,14 @@ import { stageKeys, type StageIdentity } from '../src/core/keys.js';
 import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
 import { suggest as defaultSuggest } from '../src/optimizer/index.js';
 import type { ObjectStore } from '../src/storage/object-store.js';
-import { CacheReadError, decodeJsonOutput, StageCache, type StageOutputMeta } from '../src/storage/stage-cache.js';
-import type { ParentOutput, StageRegistry, StageResult } from '../src/stages/types.js';
+import {
+  CacheReadError,
+  decodeJsonOutput,
+  StageCache,
+  type StageOutputMeta,
+  type StoredData,
+} from '../src/storage/stage-cache.js';
+import type { StageOutput, StageRegistry, StageResult } from '../src/stages/types.js';
 
 export interface ActivityDependencies {
   /** Where stage outputs live (S3 in production, memory in unit tests). */
@@ -36,6 +42,13 @@ export interface CacheLookup {
   readonly cached: readonly StageOutputMeta[];
 }
 
+/** An earlier stage of the same trial whose committed output a stage may read. */
+export interface AncestorRef {
+  readonly stage: string;
+  readonly key: string;
+}
+
+/** The `runStage` activity's input: plain JSON, the same for TS and Python stage workers (docs/stage-contract.md). */
 export interface RunStageInput {
   readonly studyId: string;
   readonly trialIndex: number;
@@ -47,6 +60,10 @@ export interface RunStageInput {
   readonly params: StageParams;
   readonly key: string;
   readonly parentKey: string | null;
+  /** Stages 0..stageIndex−1 in order, the parent last; absent in histories recorded before it existed. */
+  readonly ancestors?: readonly AncestorRef[];
+  /** The stage's seed ({@link stageSeed}); absent in older histories (then 0). */
+  readonly seed?: number;
 }
 
 export interface RunStageOutput {
@@ -93,6 +110,32 @@ function checkResult(result: unknown, stageName: string, spent: () => StageFailu
     throw invalid(`stage '${stageName}' reported cost = ${String(cost)}; cost must be a finite number >= 0`);
   }
   return result as StageResult;
+}
+
+/** A lazy reader of a committed output; a checksum mismatch becomes a non-retryable CacheMiss. */
+function outputReader(cache: StageCache, meta: StageOutputMeta, reader: string): StageOutput {
+  const cacheMiss = (error: unknown): never => {
+    if (error instanceof CacheReadError) {
+      throw ApplicationFailure.nonRetryable(
+        `stage '${reader}' cannot read the output of stage '${meta.stage}': ${error.message}`,
+        FailureType.CacheMiss,
+      );
+    }
+    throw error;
+  };
+  const bytes = () => cache.readData(meta).catch(cacheMiss);
+  return {
+    key: meta.key,
+    stage: meta.stage,
+    metrics: meta.metrics,
+    format: meta.format,
+    size: meta.bytes,
+    bytes,
+    json: async <T>() => decodeJsonOutput(await bytes()) as T,
+    // A mismatch found at the end of a stream reaches the stage as a CacheReadError, which
+    // runStage maps to CacheMiss when the stage lets it propagate.
+    stream: () => cache.streamData(meta).catch(cacheMiss),
+  };
 }
 
 export function createActivities(dependencies: ActivityDependencies) {
@@ -154,29 +197,23 @@ export function createActivities(dependencies: ActivityDependencies) {
         };
       }
 
-      let parent: ParentOutput | null = null;
-      if (input.parentKey !== null) {
-        let stored: Awaited<ReturnType<StageCache['readOutput']>>;
-        try {
-          stored = await cache.readOutput(input.parentKey);
-        } catch (error) {
-          // A missing or corrupted parent will not heal by retrying; a network error may.
-          if (error instanceof CacheReadError) {
-            throw ApplicationFailure.nonRetryable(
-              `stage '${input.stageName}' cannot read its parent output: ${error.message}`,
-              FailureType.CacheMiss,
-            );
-          }
-          throw error;
+      // Earlier outputs are read lazily, but their commit markers are checked now: a missing one
+      // will not heal by retrying, and the stage should not start only to fail on its first read.
+      const ancestorRefs =
+        input.ancestors ??
+        (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
+      const ancestors: Record<string, StageOutput> = {};
+      let parent: StageOutput | null = null;
+      for (const ref of ancestorRefs) {
+        const meta = await cache.readMeta(ref.key);
+        if (meta === null) {
+          throw ApplicationFailure.nonRetryable(
+            `stage '${input.stageName}' cannot read the output of stage '${ref.stage}': stage output ${ref.key} is not cached`,
+            FailureType.CacheMiss,
+          );
         }
-        const { meta, body } = stored;
-        parent = {
-          key: meta.key,
-          stage: meta.stage,
-          metrics: meta.metrics,
-          json: <T>() => decodeJsonOutput(body) as T,
-          bytes: () => body,
-        };
+        parent = outputReader(cache, meta, input.stageName);
+        ancestors[meta.stage] = parent;
       }
 
       // Cost already spent by earlier failed attempts travels in the heartbeat details.
@@ -193,7 +230,9 @@ export function createActivities(dependencies: ActivityDependencies) {
       try {
         const raw = await implementation({
           params: input.params,
+          seed: input.seed ?? 0,
           parent,
+          ancestors,
           stage: { name: input.stageName, index: input.stageIndex, version: input.version },
           trial: { studyId: input.studyId, trialIndex: input.trialIndex, attempt: context.info.attempt },
           heartbeat,
@@ -204,7 +243,18 @@ export function createActivities(dependencies: ActivityDependencies) {
           attempt: context.info.attempt,
         }));
       } catch (error) {
-        if (error instanceof ApplicationFailure && error.type === FailureType.InvalidStageResult) throw error;
+        if (
+          error instanceof ApplicationFailure &&
+          (error.type === FailureType.InvalidStageResult || error.type === FailureType.CacheMiss)
+        ) {
+          throw error;
+        }
+        if (error instanceof CacheReadError) {
+          throw ApplicationFailure.nonRetryable(
+            `stage '${input.stageName}' read a damaged output: ${error.message}`,
+            FailureType.CacheMiss,
+          );
+        }
         const details: StageFailureDetails = {
           spentCost: spentBefore + elapsedSeconds(),
           attempt: context.info.attempt,
@@ -220,20 +270,24 @@ export function createActivities(dependencies: ActivityDependencies) {
       } finally {
         clearInterval(timer);
       }
-      const wallSeconds = elapsedSeconds();
       const fields = {
         pipelineId: input.pipelineId,
         stage: input.stageName,
         version: input.version,
-        cost: result.cost ?? wallSeconds,
         metrics: result.metrics ?? {},
       };
       // The stage's work is done: retry a failing write here rather than letting Temporal re-run
       // the whole (expensive) stage.
+      let data: StoredData | undefined;
+      let wallSeconds = 0;
       let meta: StageOutputMeta | undefined;
       for (let attempt = 1; meta === undefined; attempt++) {
         try {
-          meta = await cache.write(input.key, result.output, fields, new Date(clock()));
+          data ??= await cache.writeData(input.key, result.output);
+          // Without a reported cost, the cost is the attempt's wall time up to the commit: the
+          // upload is part of what running this stage occupies its worker for.
+          wallSeconds = elapsedSeconds();
+          meta = await cache.commit(data, { ...fields, cost: result.cost ?? wallSeconds }, new Date(clock()));
         } catch (error) {
           if (attempt >= writeAttempts) {
             throw ApplicationFailure.create({

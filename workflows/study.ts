@@ -15,6 +15,7 @@ import {
   initialStudyState,
   progressOf,
   stopReason,
+  trailingFailures,
   type StudyPlan,
   type StudyResult,
   type StudyState,
@@ -98,6 +99,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       objectiveMetric: plan.objective.metric,
       epsilon: plan.epsilon,
       orchestrationQueue: plan.orchestrationQueue,
+      seed: plan.seed,
     };
     if (enqueued !== undefined) {
       trialInput = {
@@ -172,6 +174,19 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       charged: record.chargedCost,
       spent: state.spent,
     });
+    // Fail fast: a stage no worker can run fails every trial the same way, and so, usually, does
+    // a streak of failures; either would otherwise spend the whole budget on nothing.
+    if (record.failureType === FailureType.UnknownStage) {
+      status = 'failed';
+      error = `trial ${trialIndex}: ${record.error ?? 'unknown stage'} — register it on a worker of that queue`;
+      break;
+    }
+    const limit = plan.maxConsecutiveFailures ?? null;
+    if (limit !== null && trailingFailures(state.trials) >= limit) {
+      status = 'failed';
+      error = `${limit} trials in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
+      break;
+    }
   }
   if (status === 'running') status = state.stopRequested ? 'stopped' : 'completed';
   return result();

@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, u
 import type { Activities, RunStageOutput } from '../activities/index.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
 import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study.js';
+import { stageSeed } from '../src/core/seed.js';
 import type { Configuration, Phase } from '../src/core/types.js';
 
 /** What the study hands one trial. Plain JSON. */
@@ -22,6 +23,16 @@ export interface TrialInput {
   /** Wall time of the suggestion; absent in older histories. */
   readonly optimizerSeconds?: number;
   readonly orchestrationQueue: string;
+  /** The study seed stages derive theirs from; absent in older histories (then no seed is passed). */
+  readonly seed?: number;
+}
+
+/** The failure's type (`StageFailed`, `UnknownStage`, ..., or `Timeout`), for the study to branch on. */
+function failureTypeOf(error: unknown): string | null {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (cause instanceof ApplicationFailure) return cause.type ?? null;
+  if (cause instanceof TimeoutFailure) return 'Timeout';
+  return null;
 }
 
 function failureMessage(error: unknown): string {
@@ -72,6 +83,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const stagesRun: number[] = [];
   let metrics: Readonly<Record<string, number>> = {};
   let error: string | null = null;
+  let failureType: string | null = null;
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
 
   for (let index = cachedPrefix; index < input.stages.length; index++) {
@@ -100,12 +112,22 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
         params: input.config[index]!,
         key: lookup.keys[index]!,
         parentKey: index === 0 ? null : lookup.keys[index - 1]!,
+        ...(input.seed === undefined
+          ? {}
+          : {
+              ancestors: input.stages.slice(0, index).map((ancestor, at) => ({
+                stage: ancestor.name,
+                key: lookup.keys[at]!,
+              })),
+              seed: stageSeed(input.seed, lookup.keys[index]!),
+            }),
       });
     } catch (failure) {
       if (!(failure instanceof ActivityFailure)) throw failure;
       ranCosts.push(spentByFailedStage(failure));
       stagesRun.push(index);
       error = failureMessage(failure);
+      failureType = failureTypeOf(failure);
       break;
     }
     stageCosts[index] = output.cost;
@@ -131,6 +153,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     phase: input.phase,
     status: error === null ? 'completed' : 'failed',
     error,
+    ...(failureType === null ? {} : { failureType }),
     keys: lookup.keys,
     metrics,
     stagesRun,

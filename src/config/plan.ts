@@ -15,7 +15,7 @@ export interface PlanOptions {
 
 export const defaultTaskQueuePrefix = 'memotune';
 
-export function taskQueueName(prefix: string, kind: TaskQueueKind | 'orchestration'): string {
+export function taskQueueName(prefix: string, kind: TaskQueueKind): string {
   return `${prefix}-${kind}`;
 }
 
@@ -26,7 +26,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     name: stage.name,
     implementation: stage.implementation ?? stage.name,
     version: stage.version ?? '1',
-    taskQueue: taskQueueName(prefix, (stage.taskQueue ?? 'cpu') as TaskQueueKind),
+    taskQueue: taskQueueName(prefix, stage.taskQueue ?? 'cpu'),
     params: stage.params,
     retry: {
       maximumAttempts: stage.retry?.maximumAttempts ?? 3,
@@ -54,5 +54,6 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     enqueue: (config.enqueue ?? []) as Configuration[],
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),
     trialsPerRun,
+    maxConsecutiveFailures: config.maxConsecutiveFailures === undefined ? 5 : config.maxConsecutiveFailures,
   };
 }

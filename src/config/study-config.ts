@@ -9,9 +9,15 @@ import { formatIssuePath } from '../core/issue-path.js';
  * starts. Every issue is reported with its path (`pipeline.stages[1].params[0].low`), all at once.
  */
 
-/** Kinds of task queue a stage can ask for; each maps to one Temporal task queue. */
+/**
+ * Kinds of task queue a stage can ask for; each maps to the Temporal task queue `<prefix>-<kind>`.
+ * `cpu` and `gpu` are served by `memotune worker`; any other kind (`python`, `a100`, ...) is
+ * served by whatever worker polls that queue, e.g. a Python stage worker.
+ */
 export const taskQueueKinds = ['cpu', 'gpu'] as const;
-export type TaskQueueKind = (typeof taskQueueKinds)[number];
+export type TaskQueueKind = string;
+/** Lower-case letters, digits and dashes: queue kinds become part of task queue names. */
+export const taskQueueKindPattern = /^[a-z][a-z0-9-]{0,39}$/;
 
 export { methodNames };
 
@@ -97,10 +103,12 @@ const stageSchema = z.strictObject({
   version: z.string().min(1, 'must not be empty').optional(),
   /** @default 'cpu' */
   taskQueue: z
-    .string()
-    .refine((kind) => (taskQueueKinds as readonly string[]).includes(kind), {
-      message: `unknown task queue type (expected one of ${taskQueueKinds.join(', ')})`,
-    })
+    .string({ error: 'must be a string' })
+    .regex(
+      taskQueueKindPattern,
+      'must be a queue kind: lower-case letters, digits and dashes, starting with a letter (cpu, gpu, python, ...)',
+    )
+    .refine((kind) => kind !== 'orchestration', 'is reserved for the study workflows (use cpu, gpu or your own kind)')
     .optional(),
   params: z.array(paramSchema, { error: 'is required and must be a list of parameters' }),
   retry: retrySchema.optional(),
@@ -143,6 +151,11 @@ export const studyConfigSchema = z
       .number({ error: 'is required and must be a number' })
       .positive('must be positive')
       .finite('must be finite'),
+    /**
+     * The study fails after this many failed trials in a row (with the last error), instead of
+     * spending its budget on a pipeline that does not run; `null` never gives up. @default 5
+     */
+    maxConsecutiveFailures: z.number().int().min(1, 'must be at least 1').nullable().optional(),
     /** Hard cap on the number of trials, whatever the budget. */
     maxTrials: z.number().int().min(1, 'must be at least 1').optional(),
     optimizer: optimizerSchema.optional(),

@@ -38,6 +38,11 @@ export interface StudyPlan {
   readonly orchestrationQueue: string;
   /** Continue-as-new after this many trials in one run, to keep each history short. */
   readonly trialsPerRun: number;
+  /**
+   * The study fails after this many failed trials in a row instead of spending its budget on a
+   * pipeline that does not run; absent (no limit) in plans recorded before it existed.
+   */
+  readonly maxConsecutiveFailures?: number | null;
 }
 
 export type TrialStatus = 'completed' | 'failed';
@@ -48,6 +53,8 @@ export interface TrialRecord extends Observation {
   readonly status: TrialStatus;
   /** Why the trial failed, `null` when it completed. */
   readonly error: string | null;
+  /** The failure's type (`StageFailed`, `UnknownStage`, `CacheMiss`, `Timeout`, ...) when known. */
+  readonly failureType?: string;
   /** Chained cache key of every stage's output. */
   readonly keys: readonly string[];
   /** Metrics reported by the last stage. */
@@ -139,6 +146,13 @@ export function stopReason(plan: StudyPlan, state: StudyState): 'budget' | 'maxT
   if (state.spent >= plan.budget) return 'budget';
   if (plan.maxTrials !== null && state.trials.length >= plan.maxTrials) return 'maxTrials';
   return null;
+}
+
+/** Failed trials at the end of the log (the current streak). */
+export function trailingFailures(trials: readonly TrialRecord[]): number {
+  let count = 0;
+  for (let index = trials.length - 1; index >= 0 && trials[index]!.status === 'failed'; index--) count++;
+  return count;
 }
 
 export function progressOf(

@@ -22,8 +22,8 @@ export function syntheticImplementationName(spec: SyntheticPipelineSpec, stageIn
 export function syntheticStages(spec: SyntheticPipelineSpec): StageRegistry {
   const registry: Record<string, StageImplementation> = {};
   spec.stages.forEach((stage, index) => {
-    registry[syntheticImplementationName(spec, index)] = ({ params, parent }) => {
-      const before = parent === null ? 0 : parent.json<SyntheticStageOutput>().partialObjective;
+    registry[syntheticImplementationName(spec, index)] = async ({ params, parent }) => {
+      const before = parent === null ? 0 : (await parent.json<SyntheticStageOutput>()).partialObjective;
       const partialObjective = before + stageObjective(spec, index, params);
       const output: SyntheticStageOutput = { stage: stage.name, partialObjective };
       return {

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 /**
  * The object-store port: the few operations memotune needs from S3. One S3 implementation for real
  * use and one in-memory implementation for unit tests; both pass the same conformance suite.
@@ -5,6 +7,8 @@
 export interface ObjectStore {
   /** Reads an object; `null` when it does not exist. */
   get(key: string): Promise<Uint8Array | null>;
+  /** Reads an object as a stream, without buffering it whole; `null` when it does not exist. */
+  getStream(key: string): Promise<Readable | null>;
   /** Writes (replaces) an object. */
   put(key: string, body: Uint8Array, contentType?: string): Promise<void>;
   /** Whether an object exists. */
@@ -21,6 +25,11 @@ export class MemoryObjectStore implements ObjectStore {
   get(key: string): Promise<Uint8Array | null> {
     const body = this.objects.get(key);
     return Promise.resolve(body === undefined ? null : body.slice());
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    const body = await this.get(key);
+    return body === null ? null : Readable.from([body]);
   }
 
   put(key: string, body: Uint8Array): Promise<void> {

@@ -11,6 +11,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import type { ObjectStore } from './object-store.js';
 
 /** Where the S3-compatible server is and how to sign requests. */
@@ -75,6 +76,18 @@ export class S3ObjectStore implements ObjectStore {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
       if (response.Body === undefined) return new Uint8Array();
       return await response.Body.transformToByteArray();
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  async getStream(key: string): Promise<Readable | null> {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }));
+      if (response.Body === undefined) return Readable.from([]);
+      // In Node the SDK's body is an http.IncomingMessage, a Readable.
+      return response.Body as Readable;
     } catch (error) {
       if (isNotFound(error)) return null;
       throw error;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
 import type { ObjectStore } from './object-store.js';
 
 /**
@@ -68,41 +69,77 @@ export class StageCache {
   async readOutput(key: string): Promise<{ meta: StageOutputMeta; body: Uint8Array }> {
     const meta = await this.readMeta(key);
     if (meta === null) throw new CacheReadError(`stage output ${key} is not cached`);
+    return { meta, body: await this.readData(meta) };
+  }
+
+  /** The data of a committed output, checked against its recorded checksum. */
+  async readData(meta: StageOutputMeta): Promise<Uint8Array> {
+    const { key } = meta;
     const body = await this.store.get(dataKey(key, meta.sha256));
     if (body === null) throw new CacheReadError(`stage output ${key} has metadata but no data`);
     const digest = sha256Hex(body);
     if (digest !== meta.sha256) {
       throw new CacheReadError(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
     }
-    return { meta, body };
+    return body;
+  }
+
+  /**
+   * The data of a committed output as a stream that hashes what passes through it and errors with
+   * a {@link CacheReadError} at the end when the checksum does not match.
+   */
+  async streamData(meta: StageOutputMeta): Promise<Readable> {
+    const source = await this.store.getStream(dataKey(meta.key, meta.sha256));
+    if (source === null) throw new CacheReadError(`stage output ${meta.key} has metadata but no data`);
+    const hash = createHash('sha256');
+    const verifier = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        hash.update(chunk);
+        callback(null, chunk);
+      },
+      flush(callback) {
+        const digest = hash.digest('hex');
+        callback(
+          digest === meta.sha256
+            ? null
+            : new CacheReadError(`stage output ${meta.key} is corrupted (sha256 ${digest} != ${meta.sha256})`),
+        );
+      },
+    });
+    source.on('error', (error) => verifier.destroy(error));
+    return source.pipe(verifier);
   }
 
   /** Writes data, then the commit marker. Returns the committed metadata. */
-  async write(
-    key: string,
-    output: unknown,
-    fields: Omit<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256' | 'createdAt'>,
-    now: Date,
-  ): Promise<StageOutputMeta> {
+  async write(key: string, output: unknown, fields: CommitFields, now: Date): Promise<StageOutputMeta> {
+    return this.commit(await this.writeData(key, output), fields, now);
+  }
+
+  /** Stores an output's data (immutable, named by its checksum); not yet visible as cached. */
+  async writeData(key: string, output: unknown): Promise<StoredData> {
     const format = output instanceof Uint8Array ? 'bytes' : 'json';
     const body = output instanceof Uint8Array ? output : encoder.encode(JSON.stringify(output ?? null));
-    const meta: StageOutputMeta = {
-      ...fields,
-      key,
-      format,
-      bytes: body.byteLength,
-      sha256: sha256Hex(body),
-      createdAt: now.toISOString(),
-    };
+    const data: StoredData = { key, format, bytes: body.byteLength, sha256: sha256Hex(body) };
     await this.store.put(
-      dataKey(key, meta.sha256),
+      dataKey(key, data.sha256),
       body,
       format === 'json' ? 'application/json' : 'application/octet-stream',
     );
-    await this.store.put(metaKey(key), encoder.encode(JSON.stringify(meta)), 'application/json');
+    return data;
+  }
+
+  /** Writes the commit marker of stored data: from now on the output counts as cached. */
+  async commit(data: StoredData, fields: CommitFields, now: Date): Promise<StageOutputMeta> {
+    const meta: StageOutputMeta = { ...fields, ...data, createdAt: now.toISOString() };
+    await this.store.put(metaKey(data.key), encoder.encode(JSON.stringify(meta)), 'application/json');
     return meta;
   }
 }
+
+/** What {@link StageCache.writeData} stored. */
+export type StoredData = Pick<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256'>;
+/** What the writer states about an output when committing it. */
+export type CommitFields = Omit<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256' | 'createdAt'>;
 
 export function decodeJsonOutput(body: Uint8Array): unknown {
   return JSON.parse(decoder.decode(body));

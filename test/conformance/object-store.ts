@@ -23,6 +23,17 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Objec
       expect(new TextDecoder().decode((await store.get('a/b/c'))!)).toBe('new');
     });
 
+    it('streams an object without buffering it, and returns null for a missing one', async () => {
+      const store = await makeStore();
+      const body = new Uint8Array(300_000).map((_, index) => index % 251);
+      await store.put('stream/obj', body);
+      const stream = await store.getStream('stream/obj');
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of stream!) chunks.push(chunk as Uint8Array);
+      expect(Buffer.concat(chunks).equals(Buffer.from(body))).toBe(true);
+      expect(await store.getStream('stream/missing')).toBeNull();
+    });
+
     it('lists keys under a prefix in sorted order and deletes', async () => {
       const store = await makeStore();
       await store.put('p/2', bytes('2'));
@@ -70,8 +81,16 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Objec
       expect(reread.meta).toEqual(second);
       expect(JSON.parse(new TextDecoder().decode(reread.body))).toEqual({ weights: [9] });
 
+      const streamed: Buffer[] = [];
+      for await (const chunk of await cache.streamData(second)) streamed.push(chunk as Buffer);
+      expect(JSON.parse(Buffer.concat(streamed).toString('utf8'))).toEqual({ weights: [9] });
+
       await store.put(outputDataKey(second), bytes('tampered'));
       await expect(cache.readOutput('k1')).rejects.toThrow(/corrupted/);
+      const drain = async () => {
+        for await (const chunk of await cache.streamData(second)) void chunk;
+      };
+      await expect(drain()).rejects.toBeInstanceOf(CacheReadError);
     });
 
     it('stores binary outputs as bytes', async () => {

@@ -39,12 +39,12 @@ describe('memotune study (CLI against the real server)', () => {
       ['pipeline.stages[0].params[0].low: must be less than high'],
     ],
     [
-      'unknown task queue type',
+      'a malformed task queue kind',
       (c) => ({
         ...c,
-        pipeline: { stages: c.pipeline.stages.map((s, i) => (i === 1 ? { ...s, taskQueue: 'tpu' } : s)) },
+        pipeline: { stages: c.pipeline.stages.map((s, i) => (i === 1 ? { ...s, taskQueue: 'GPU/0' } : s)) },
       }),
-      ['pipeline.stages[1].taskQueue: unknown task queue type'],
+      ['pipeline.stages[1].taskQueue: must be a queue kind'],
     ],
     ['empty pipeline', (c) => ({ ...c, pipeline: { stages: [] } }), ['pipeline.stages: must have at least one stage']],
     [

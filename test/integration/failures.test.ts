@@ -17,7 +17,7 @@ const stages: StageRegistry = {
     if (mode === 'broken' || (mode === 'flaky' && trial.attempt === 1)) await new Promise((r) => setTimeout(r, 300));
     if (mode === 'broken') throw new Error('boom: out of GPU memory');
     if (mode === 'flaky' && trial.attempt === 1) throw new Error('transient failure');
-    const base = parent!.json<{ base: number }>().base;
+    const base = (await parent!.json<{ base: number }>()).base;
     return { output: { done: true }, metrics: { score: base * 2 }, cost: 3 };
   },
 };

@@ -1,14 +1,17 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { runWorkerProcess } from '../../../workers/main.js';
 import { defaultTaskQueuePrefix } from '../../config/plan.js';
-import { taskQueueKinds } from '../../config/study-config.js';
+import { taskQueueKindPattern } from '../../config/study-config.js';
 import type { QueueRole } from '../../worker/run-workers.js';
 
 function parseQueues(value: string): QueueRole[] {
   const roles = value.split(',').map((role) => role.trim());
-  const known: readonly string[] = ['orchestration', ...taskQueueKinds];
   for (const role of roles) {
-    if (!known.includes(role)) throw new InvalidArgumentError(`unknown queue '${role}' (expected ${known.join(', ')})`);
+    if (!taskQueueKindPattern.test(role)) {
+      throw new InvalidArgumentError(
+        `'${role}' is not a queue kind (orchestration, cpu, gpu or your own: lower-case letters, digits, dashes)`,
+      );
+    }
   }
   return roles as QueueRole[];
 }
@@ -16,7 +19,7 @@ function parseQueues(value: string): QueueRole[] {
 export function workerCommand(): Command {
   return new Command('worker')
     .description('run workers for the orchestration queue (workflows, suggestions) and stage queues')
-    .option('--queues <list>', 'queues to serve: orchestration,cpu,gpu', parseQueues, [
+    .option('--queues <list>', 'queue kinds to serve: orchestration,cpu,gpu or your own stage queue kinds', parseQueues, [
       'orchestration',
       'cpu',
       'gpu',

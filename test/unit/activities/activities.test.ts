@@ -14,9 +14,9 @@ const stages: StageRegistry = {
     metrics: { rows: Number(params.n) * 10 },
     cost: 1.5,
   }),
-  train: ({ parent }) => ({
+  train: async ({ parent }) => ({
     output: new Uint8Array([1, 2]),
-    metrics: { acc: parent!.json<{ rows: number }>().rows / 100 },
+    metrics: { acc: (await parent!.json<{ rows: number }>()).rows / 100 },
   }),
   nan: () => ({ output: null, metrics: { acc: Number.NaN } }),
   broken: () => {

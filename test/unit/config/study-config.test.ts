@@ -67,9 +67,24 @@ describe('study config validation', () => {
       ['pipeline.stages[0].params[0].low: must be less than high (2 >= 1)'],
     ],
     [
-      'unknown task queue type',
-      (c) => ({ ...c, pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'tpu' }] } }),
-      ['pipeline.stages[1].taskQueue: unknown task queue type (expected one of cpu, gpu)'],
+      'a malformed task queue kind',
+      (c) => ({ ...c, pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'GPU/0' }] } }),
+      [
+        'pipeline.stages[1].taskQueue: must be a queue kind: lower-case letters, digits and dashes, starting with a letter (cpu, gpu, python, ...)',
+      ],
+    ],
+    [
+      'the reserved orchestration queue',
+      (c) => ({
+        ...c,
+        pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'orchestration' }] },
+      }),
+      ['pipeline.stages[1].taskQueue: is reserved for the study workflows (use cpu, gpu or your own kind)'],
+    ],
+    [
+      'maxConsecutiveFailures of 0',
+      (c) => ({ ...c, maxConsecutiveFailures: 0 }),
+      ['maxConsecutiveFailures: must be at least 1'],
     ],
     ['empty pipeline', (c) => ({ ...c, pipeline: { stages: [] } }), ['pipeline.stages: must have at least one stage']],
     [

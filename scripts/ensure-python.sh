@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Creates (once) the Python environment for Python stage workers and their tests:
+#   .memotune/venv  with python/ installed editable, plus its [examples] and [test] extras,
+#   every dependency pinned in python/pyproject.toml and fetched from PyPI.
+# Re-installs only when python/pyproject.toml changes (its sha256 is stamped in the venv).
+# Needs python3 >= 3.10 on PATH (or MEMOTUNE_PYTHON). Progress goes to stderr; prints the venv's
+# python on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV="$PWD/.memotune/venv"
+STAMP="$VENV/.memotune-pyproject.sha256"
+PYTHON="${MEMOTUNE_PYTHON:-python3}"
+
+log() { echo "[memotune python] $*" >&2; }
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+  log "$PYTHON not found: Python >= 3.10 is required (e.g. apt-get install python3 python3-venv) for Python stage workers."
+  exit 1
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+  log "Python >= 3.10 is required for Python stage workers; $PYTHON is $("$PYTHON" --version 2>&1)."
+  exit 1
+fi
+
+want="$(sha256sum python/pyproject.toml | cut -d' ' -f1)"
+mkdir -p .memotune
+# Serialize concurrent callers (tests and a worker started together) on one lock.
+exec 9>.memotune/.python.lock
+flock 9
+
+# A venv whose base interpreter disappeared (pyenv upgrade) is rebuilt, not reused.
+if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want" ]] && "$VENV/bin/python" -c '' 2>/dev/null; then
+  echo "$VENV/bin/python"
+  exit 0
+fi
+if ! "$VENV/bin/python" -c '' 2>/dev/null; then
+  log "creating $VENV with $("$PYTHON" --version 2>&1)..."
+  rm -rf "$VENV"
+  if ! "$PYTHON" -m venv "$VENV" >&2; then
+    log "creating the venv failed (on Debian/Ubuntu: apt-get install python3-venv)"
+    exit 1
+  fi
+fi
+rm -f "$STAMP"
+log "installing python/ and its pinned dependencies from PyPI..."
+"$VENV/bin/python" -m pip install --no-input --progress-bar off --disable-pip-version-check \
+  -e "./python[examples,test]" >&2
+echo "$want" >"$STAMP"
+log "ready: $VENV"
+echo "$VENV/bin/python"
