@@ -26,7 +26,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.memotune/', 'coverage/', '.venv*/', 'docs/', 'test/fixtures/'] },
+  { ignores: ['node_modules/', 'dist/', 'lib/', '.memotune/', 'coverage/', '.venv*/', 'docs/', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

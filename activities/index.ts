@@ -21,8 +21,8 @@ import type { StageOutput, StageRegistry, StageResult } from '../src/stages/type
 export interface ActivityDependencies {
   /** Where stage outputs live (S3 in production, memory in unit tests). */
   readonly store: ObjectStore;
-  /** Stage implementations this worker can run, by implementation name. */
-  readonly stages: StageRegistry;
+  /** Stage implementations this worker can run, by implementation name. @default none (orchestration only) */
+  readonly stages?: StageRegistry;
   /** Milliseconds since the epoch, used for stage wall time. @default a monotonic clock */
   readonly clock?: () => number;
   /** The optimizer entry point. @default suggest from src/optimizer */
@@ -176,7 +176,7 @@ export function createActivities(dependencies: ActivityDependencies) {
      */
     async runStage(input: RunStageInput): Promise<RunStageOutput> {
       const context = Context.current();
-      const implementation = dependencies.stages[input.implementation];
+      const implementation = dependencies.stages?.[input.implementation];
       if (implementation === undefined) {
         throw ApplicationFailure.nonRetryable(
           `no stage implementation named '${input.implementation}' is registered on task queue '${context.info.taskQueue}'`,

@@ -7,3 +7,9 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
   echo "[memotune] installing npm dependencies (npm ci)..." >&2
   npm ci --no-audit --no-fund >&2
 fi
+# The CLI and workers run compiled JavaScript (lib/), as they do from an installed package.
+if [[ ! -f lib/src/cli/main.js ]] || [[ -n "$(find src workflows activities workers package.json tsconfig.json tsconfig.build.json -newer lib/src/cli/main.js -print -quit 2>/dev/null)" ]]; then
+  echo "[memotune] building lib/ (tsc -p tsconfig.build.json)..." >&2
+  npx tsc -p tsconfig.build.json >&2
+  touch lib/src/cli/main.js
+fi

@@ -1,6 +1,11 @@
 /**
- * memotune: memoization-aware hyperparameter tuning (EEIPU) for multi-stage pipelines on Temporal.
- * This entry point is for clients and workers; workflow code imports `memotune/workflow`.
+ * memotune, client side: start, watch and stop studies, validate study configs, and type stage
+ * registries. Loads no worker code — no native bridge, no AWS SDK, no dev-stack spawner — so a
+ * web app or script that only talks to Temporal can import it.
+ *
+ * Other entry points: `memotune/worker` (plugin, activities, workers, object stores),
+ * `memotune/workflow` (workflow-safe: the study and trial workflows and their messages),
+ * `memotune/optimizer` (the pure EEIPU optimizer and Gaussian process), `memotune/dev` (local stack).
  */
 export * from './core/types.js';
 export type {
@@ -9,11 +14,13 @@ export type {
   StudyProgress,
   StudyResult,
   StudyState,
+  StudyStatus,
   TrialRecord,
   BestTrial,
 } from './core/study.js';
 export { FailureType } from './core/errors.js';
 export { stageKeys, type StageIdentity } from './core/keys.js';
+export { stageSeed } from './core/seed.js';
 export { canonicalJson } from './core/canonical-json.js';
 export {
   parseStudyConfig,
@@ -23,14 +30,17 @@ export {
   type StudyConfigInput,
 } from './config/study-config.js';
 export { planStudy, type PlanOptions } from './config/plan.js';
-export type { StageContext, StageImplementation, StageRegistry, StageResult, ParentOutput } from './stages/types.js';
-export { defineStages } from './stages/types.js';
-export { MemoryObjectStore, type ObjectStore } from './storage/object-store.js';
-export { S3ObjectStore, createS3Client, type S3Settings } from './storage/s3-object-store.js';
-export { StageCache, type StageOutputMeta } from './storage/stage-cache.js';
-export { createActivities, type ActivityDependencies, type Activities } from '../activities/index.js';
-export { createWorkers, runWorkers, workflowsPath, type WorkersOptions, type QueueRole } from './worker/run-workers.js';
-export { MemotunePlugin } from './plugin.js';
+export type {
+  ParamsOf,
+  ParentOutput,
+  StageContext,
+  StageImplementation,
+  StageOutput,
+  StageRegistry,
+  StageResult,
+  TypedStages,
+} from './stages/types.js';
+export { defineStages, defineStudy } from './stages/types.js';
 export {
   startStudy,
   getStudyHandle,
@@ -43,7 +53,3 @@ export {
   type StartStudyOptions,
   type StudyHandle,
 } from './client/index.js';
-export { startStack, stopStack, readStackInfo, type StackInfo, type StackOptions } from './dev/stack.js';
-export { suggest, resolveSettings, methodNames } from './optimizer/index.js';
-export { GaussianProcess, type GPHyperparameters, type GPFitOptions, type Points } from './gp/index.js';
-export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from './optim/index.js';

@@ -2,10 +2,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { syntheticStages } from '../src/examples/synthetic-stages.js';
+import { packageRoot } from '../src/package-root.js';
 import type { StageRegistry } from '../src/stages/types.js';
 import { parseSyntheticSpec } from '../src/synthetic/index.js';
 
-const benchmarksDir = new URL('../benchmarks/', import.meta.url).pathname;
+const benchmarksDir = join(packageRoot, 'benchmarks');
 
 /** Stage implementations of every synthetic pipeline shipped in benchmarks/*.json. */
 export function builtInStages(): StageRegistry {

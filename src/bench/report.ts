@@ -1,7 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import type * as vl from 'vega-lite';
 import type { MethodName } from '../core/types.js';
 import type { BenchRun } from './runner.js';
 import { mean, standardError } from './stats.js';
@@ -149,9 +148,22 @@ function bandChart(
   };
 }
 
+/**
+ * Vega and Vega-Lite render the benchmark plots only, so they are optional peer dependencies of
+ * the package (a clone has them as dev dependencies): loaded on first use, with a clear message.
+ */
+async function loadVega(): Promise<{ vega: typeof import('vega'); vegaLite: typeof import('vega-lite') }> {
+  try {
+    return { vega: await import('vega'), vegaLite: await import('vega-lite') };
+  } catch (error) {
+    throw new Error(`benchmark plots need the optional packages vega and vega-lite: npm install vega vega-lite (${String(error)})`);
+  }
+}
+
 /** Renders a Vega-Lite spec to an SVG string, headless. */
 export async function renderSvg(spec: vl.TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const { vega, vegaLite } = await loadVega();
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

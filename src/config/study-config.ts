@@ -217,7 +217,13 @@ export const studyConfigSchema = z
     });
   });
 
-export type StudyConfigInput = z.input<typeof studyConfigSchema>;
+/** A study config as written: accepts `as const` / {@link defineStudy} literals (deeply readonly). */
+export type StudyConfigInput = DeepReadonly<z.input<typeof studyConfigSchema>>;
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
 export type StudyConfig = z.output<typeof studyConfigSchema>;
 type StageConfig = StudyConfig['pipeline']['stages'][number];
 

@@ -7,15 +7,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { packageRoot } from '../package-root.js';
 import { S3ObjectStore } from '../storage/s3-object-store.js';
 
-const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The state folder of the project memotune runs in (its working directory), as `npm run` sets it. */
+export function defaultStateDir(): string {
+  return process.env.MEMOTUNE_STATE_DIR ?? join(process.cwd(), '.memotune');
+}
 
 export interface StackOptions {
-  /** Where SQLite state, S3 data, logs and stack.json live. @default '<project>/.memotune' */
+  /** Where SQLite state, S3 data, logs and stack.json live. @default $MEMOTUNE_STATE_DIR or './.memotune' */
   readonly stateDir?: string;
   /** Temporal gRPC port. @default 7233 */
   readonly temporalPort?: number;
@@ -66,7 +69,7 @@ interface Resolved {
 function resolveOptions(options: StackOptions): Resolved {
   const temporalPort = options.temporalPort ?? 7233;
   return {
-    stateDir: resolve(options.stateDir ?? join(projectRoot, '.memotune')),
+    stateDir: resolve(options.stateDir ?? defaultStateDir()),
     temporalPort,
     uiPort: options.uiPort ?? temporalPort + 1000,
     s3Port: options.s3Port ?? 7070,
@@ -120,7 +123,7 @@ async function serverBinaries(log: (line: string) => void): Promise<{ temporal: 
   log('checking the server binaries (built once with Go, then cached)...');
   // stderr is passed through: a cold build takes minutes and prints its progress.
   const stdout = await new Promise<string>((resolvePromise, reject) => {
-    const child = spawn('bash', [join(projectRoot, 'scripts', 'ensure-tools.sh')], {
+    const child = spawn('bash', [join(packageRoot, 'scripts', 'ensure-tools.sh')], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

@@ -102,8 +102,12 @@ type ImplementationName<S extends StageShape> = S extends { readonly implementat
 
 /** One implementation per stage of `C`, each typed with its own stage's parameters. */
 export type TypedStages<C extends StudyShape> = {
-  readonly [S in C['pipeline']['stages'][number] as ImplementationName<S>]: StageImplementation<ParamsOf<S['params']>>;
+  readonly [N in ImplementationName<C['pipeline']['stages'][number]>]: StageImplementation<
+    ParamsOf<StageNamed<C['pipeline']['stages'][number], N>['params']>
+  >;
 };
+
+type StageNamed<S extends StageShape, N> = S extends unknown ? (ImplementationName<S> extends N ? S : never) : never;
 
 /**
  * Builds a stage registry. With a study config first (declared with `as const` or through

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
@@ -19,7 +20,13 @@ export interface WorkersOptions extends ActivityDependencies {
   readonly maxConcurrentStages?: number;
 }
 
-export const workflowsPath = new URL('../../workflows/index.ts', import.meta.url).pathname;
+/**
+ * memotune's workflow module, for `Worker.create({ workflowsPath })` or `bundleWorkflowCode`:
+ * the compiled `.js` in an installed package, the `.ts` source in a clone.
+ */
+export const workflowsPath = fileURLToPath(
+  new URL(`../../workflows/index${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+);
 
 /**
  * Creates one Temporal worker per queue: the orchestration worker runs the study and trial

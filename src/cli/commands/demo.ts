@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../../package-root.js';
 import { Command, InvalidArgumentError } from 'commander';
 import { getStudyResult, startStudy } from '../../client/index.js';
 import { methodNames } from '../../config/study-config.js';
@@ -10,7 +12,7 @@ import { createWorkers, runWorkers } from '../../worker/run-workers.js';
 import { connectClient, connectWorker, openStore, uiLink } from '../connection.js';
 import { formatResult, watchStudy } from '../format.js';
 
-const defaultSpec = new URL('../../../benchmarks/paper-3stage.json', import.meta.url).pathname;
+const defaultSpec = join(packageRoot, 'benchmarks', 'paper-3stage.json');
 
 function parseMethod(value: string): MethodName {
   if (!(methodNames as readonly string[]).includes(value)) {

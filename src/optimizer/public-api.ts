@@ -1,0 +1,22 @@
+/**
+ * memotune's numeric core (`memotune/optimizer`): the EEIPU optimizer and its baselines as one pure
+ * function of a plain-JSON request, the Gaussian process and the bounded optimizer beneath it.
+ * Imports nothing from Temporal: usable in any script, notebook or service.
+ */
+export { suggest, resolveSettings, methodNames } from './index.js';
+export { GaussianProcess, type GPHyperparameters, type GPFitOptions, type Points } from '../gp/index.js';
+export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from '../optim/index.js';
+export type {
+  BudgetState,
+  Configuration,
+  Direction,
+  MethodName,
+  Observation,
+  OptimizerSettings,
+  OptimizerState,
+  ParamSpec,
+  SearchSpace,
+  StageSpace,
+  SuggestRequest,
+  Suggestion,
+} from '../core/types.js';

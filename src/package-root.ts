@@ -1,0 +1,20 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * The memotune package's own folder — the clone when running from source (`src/…`), the installed
+ * package when running compiled (`node_modules/memotune/lib/src/…`) — where its shipped files
+ * (the synthetic pipeline specs, the tools script, the Python stage package) live.
+ */
+export const packageRoot: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+
+function findPackageRoot(start: string): string {
+  for (let dir = start; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'memotune') {
+      return dir;
+    }
+    if (dirname(dir) === dir) throw new Error(`memotune: no package.json of memotune above ${start}`);
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * memotune as a user gets it: `npm pack`, install the tarball into an empty project outside the
+ * repo (dependencies from the registry), type-check the user's files strictly against the
+ * installed declarations, and run a study whose stages that project defines — with plain Node,
+ * the workflows bundled from node_modules, and the user's own workflows kept on the worker that
+ * memotune's plugin was added to.
+ */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testStack } from './harness.js';
+
+const run = promisify(execFile);
+const root = join(import.meta.dirname, '..', '..');
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+  version: string;
+  devDependencies: Record<string, string>;
+};
+
+let project: string;
+let tarball: string;
+let files: string[];
+
+beforeAll(async () => {
+  project = mkdtempSync(join(tmpdir(), 'memotune-user-'));
+  cpSync(join(root, 'test', 'fixtures', 'user-project'), project, { recursive: true });
+  // `npm pack` runs the prepack build, exactly as a publish would.
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', project], {
+    cwd: root,
+    maxBuffer: 64 << 20,
+  });
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  tarball = join(project, packed!.filename);
+  files = packed!.files.map((file) => file.path);
+  writeFileSync(
+    join(project, 'package.json'),
+    JSON.stringify({ name: 'user-project', private: true, type: 'module' }, null, 2),
+  );
+  await run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      tarball,
+      `typescript@${manifest.devDependencies.typescript}`,
+      `@types/node@${manifest.devDependencies['@types/node']}`,
+      // @temporalio/common's declarations import 'ms' (skipLibCheck is off here, to check ours too).
+      '@types/ms',
+    ],
+    { cwd: project, maxBuffer: 64 << 20 },
+  );
+}, 600_000);
+
+afterAll(() => {
+  if (project !== undefined) rmSync(project, { recursive: true, force: true });
+});
+
+describe('the packed package, installed into an empty project', () => {
+  it('ships compiled JavaScript with declarations and no sources, tests or fixtures', () => {
+    expect(files).toContain('lib/src/index.js');
+    expect(files).toContain('lib/src/index.d.ts');
+    expect(files).toContain('lib/workflows/index.js');
+    expect(files).toContain('bin/memotune.js');
+    expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+    expect(files.filter((file) => /^(test|src|workflows|activities)\//.test(file))).toEqual([]);
+  });
+
+  it("type-checks the user's files strictly against every entry point's declarations", async () => {
+    const result = await run('npx', ['tsc', '-p', '.'], { cwd: project }).catch((error: { stdout: string }) => error);
+    expect('stdout' in result ? result.stdout : '').toBe('');
+  });
+
+  it('loads no worker code, AWS SDK or dev-stack spawner from the client entry point', async () => {
+    const probe = `
+      await import('memotune');
+      const { default: Module } = await import('node:module');
+      console.log(JSON.stringify(Object.keys(Module._cache).filter((p) => /core-bridge|@temporalio\\/worker|client-s3|child_process/.test(p))));`;
+    const { stdout } = await run('node', ['--input-type=module', '-e', probe], { cwd: project });
+    expect(JSON.parse(stdout)).toEqual([]);
+  });
+
+  it('runs the CLI with plain Node', async () => {
+    const { stdout } = await run(join(project, 'node_modules', '.bin', 'memotune'), ['--help'], { cwd: project });
+    expect(stdout).toContain('Usage: memotune');
+  });
+
+  it("runs a study whose stages the project defines, and keeps the user's own workflows on the plugged worker", async () => {
+    const { servers } = testStack();
+    const prefix = `user-${Date.now().toString(36)}`;
+    const { stdout } = await run('node', ['dist/main.js'], {
+      cwd: project,
+      timeout: 240_000,
+      maxBuffer: 64 << 20,
+      env: {
+        ...process.env,
+        TEMPORAL_ADDRESS: servers.temporalAddress,
+        MEMOTUNE_S3_ENDPOINT: servers.s3.endpoint,
+        MEMOTUNE_S3_BUCKET: servers.s3.bucket,
+        AWS_ACCESS_KEY_ID: servers.s3.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: servers.s3.secretAccessKey,
+        USER_PROJECT_PREFIX: prefix,
+      },
+    });
+    const summary = JSON.parse(stdout.split('\n').find((line) => line.startsWith('{"status"'))!) as {
+      status: string;
+      trials: number;
+      failed: number;
+      best: { objective: number; config: Record<string, unknown>[] } | null;
+      greeting: string;
+      suggested: number;
+    };
+    expect(summary).toMatchObject({ status: 'completed', trials: 6, failed: 0, greeting: 'hello, memotune' });
+    expect(summary.best?.config[0]).toHaveProperty('scaling');
+    expect(summary.suggested).toBe(1);
+  });
+});

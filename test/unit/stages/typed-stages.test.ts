@@ -1,0 +1,60 @@
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { parseStudyConfig } from '../../../src/config/study-config.js';
+import { defineStages, defineStudy, type StageOutput } from '../../../src/stages/types.js';
+
+// The assertions on types are checked by `tsc` (npm test type-checks the tests); the runtime
+// assertions check that the helpers hand back the very objects they were given.
+const study = defineStudy({
+  name: 'typed',
+  pipeline: {
+    stages: [
+      {
+        name: 'prepare',
+        params: [
+          { name: 'rows', type: 'int', low: 1, high: 10 },
+          { name: 'scaling', type: 'categorical', choices: ['none', 'standard'] },
+        ],
+      },
+      { name: 'fit', implementation: 'trainer', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1, log: true }] },
+    ],
+  },
+  objective: { metric: 'score' },
+  budget: 10,
+});
+
+describe('typed stage registries', () => {
+  it('types each implementation by its own stage: numbers, categorical choices, implementation names', () => {
+    const stages = defineStages(study, {
+      prepare: ({ params, seed, ancestors }) => {
+        expectTypeOf(params.rows).toEqualTypeOf<number>();
+        expectTypeOf(params.scaling).toEqualTypeOf<'none' | 'standard'>();
+        expectTypeOf(seed).toEqualTypeOf<number>();
+        expectTypeOf(ancestors).toEqualTypeOf<Readonly<Record<string, StageOutput>>>();
+        // @ts-expect-error a parameter of another stage
+        void params.lr;
+        return { output: params.rows };
+      },
+      trainer: ({ params }) => {
+        expectTypeOf(params.lr).toEqualTypeOf<number>();
+        return { output: null, metrics: { score: params.lr } };
+      },
+    });
+    expect(Object.keys(stages)).toEqual(['prepare', 'trainer']);
+  });
+
+  it('rejects a registry that misses a stage or names an unknown one (at compile time)', () => {
+    // @ts-expect-error 'trainer' is missing
+    defineStages(study, { prepare: () => ({ output: 1 }) });
+    defineStages(study, {
+      prepare: () => ({ output: 1 }),
+      trainer: () => ({ output: 2 }),
+      // @ts-expect-error 'fit' is the stage name; its implementation is 'trainer'
+      fit: () => ({ output: 3 }),
+    });
+  });
+
+  it('keeps the declared study a valid plain config', () => {
+    expect(defineStudy(study)).toBe(study);
+    expect(parseStudyConfig(study).pipeline.stages.map((stage) => stage.name)).toEqual(['prepare', 'fit']);
+  });
+});
