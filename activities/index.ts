@@ -270,12 +270,8 @@ export function createActivities(dependencies: ActivityDependencies) {
       } finally {
         clearInterval(timer);
       }
-      const fields = {
-        pipelineId: input.pipelineId,
-        stage: input.stageName,
-        version: input.version,
-        metrics: result.metrics ?? {},
-      };
+      // Field order matters only to bytes: the Python worker writes meta.json in this same order.
+      const identity = { pipelineId: input.pipelineId, stage: input.stageName, version: input.version };
       // The stage's work is done: retry a failing write here rather than letting Temporal re-run
       // the whole (expensive) stage.
       let data: StoredData | undefined;
@@ -287,7 +283,11 @@ export function createActivities(dependencies: ActivityDependencies) {
           // Without a reported cost, the cost is the attempt's wall time up to the commit: the
           // upload is part of what running this stage occupies its worker for.
           wallSeconds = elapsedSeconds();
-          meta = await cache.commit(data, { ...fields, cost: result.cost ?? wallSeconds }, new Date(clock()));
+          meta = await cache.commit(
+            data,
+            { ...identity, cost: result.cost ?? wallSeconds, metrics: result.metrics ?? {} },
+            new Date(clock()),
+          );
         } catch (error) {
           if (attempt >= writeAttempts) {
             throw ApplicationFailure.create({

@@ -129,8 +129,8 @@ describe('stage failures', () => {
     await expect(stopStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished/);
   });
 
-  it('fails the trial (not the study) when no worker has the stage implementation', async () => {
-    const bad = config([{ a: 0.1, mode: 'ok' }]);
+  it('ends the study within one trial, naming the stage, when no worker has its implementation', async () => {
+    const bad = config(Array.from({ length: 5 }, (_, i) => ({ a: i / 5, mode: 'ok' })));
     const { handle } = await startStudy(
       env.client,
       {
@@ -141,8 +141,45 @@ describe('stage failures', () => {
       { studyId: `${env.taskQueuePrefix}-unknown`, taskQueuePrefix: env.taskQueuePrefix },
     );
     const result = await handle.result();
+    expect(result.status).toBe('failed');
     expect(result.history).toHaveLength(1);
-    expect(result.history[0]!.status).toBe('failed');
-    expect(result.history[0]!.error).toContain("no stage implementation named 'missing'");
+    expect(result.history[0]!).toMatchObject({ status: 'failed', failureType: 'UnknownStage' });
+    expect(result.error).toContain("no stage implementation named 'missing'");
+    expect(result.error).toContain(`task queue '${env.taskQueuePrefix}-cpu'`);
+    expect(result.spent).toBe(0);
+  });
+
+  it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {
+    const broken = config([
+      { a: 0.1, mode: 'ok' },
+      { a: 0.2, mode: 'broken' },
+      { a: 0.3, mode: 'ok' },
+      { a: 0.4, mode: 'broken' },
+      { a: 0.5, mode: 'broken' },
+      { a: 0.6, mode: 'ok' },
+    ]);
+    const { handle } = await startStudy(
+      env.client,
+      {
+        ...broken,
+        name: 'streak',
+        maxConsecutiveFailures: 2,
+        pipeline: {
+          stages: [broken.pipeline.stages[0], { ...broken.pipeline.stages[1], retry: { maximumAttempts: 1 } }],
+        },
+      },
+      { studyId: `${env.taskQueuePrefix}-streak`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.status).toBe('failed');
+    expect(result.history.map((trial) => trial.status)).toEqual([
+      'completed',
+      'failed',
+      'completed',
+      'failed',
+      'failed',
+    ]);
+    expect(result.error).toContain('2 trials in a row failed');
+    expect(result.error).toContain('boom: out of GPU memory');
   });
 });

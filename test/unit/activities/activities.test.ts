@@ -19,6 +19,17 @@ const stages: StageRegistry = {
     metrics: { acc: (await parent!.json<{ rows: number }>()).rows / 100 },
   }),
   nan: () => ({ output: null, metrics: { acc: Number.NaN } }),
+  // Reads every earlier output three ways and reports what it saw.
+  inspect: async ({ parent, ancestors, seed }) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of await parent!.stream()) chunks.push(chunk as Buffer);
+    const streamed = Buffer.concat(chunks);
+    const fromPrep = await ancestors['prep']!.json<{ rows: number }>();
+    return {
+      output: { seed, stages: Object.keys(ancestors), streamed: Array.from(streamed), rows: fromPrep.rows },
+      metrics: { parentBytes: (await parent!.bytes()).length, parentSize: parent!.size },
+    };
+  },
   broken: () => {
     throw new Error('kaput');
   },
@@ -110,6 +121,50 @@ describe('runStage', () => {
     const { activities, env } = setup();
     const failure = await run(env, activities.runStage, input(1)).catch((e: unknown) => e);
     expect(failure).toMatchObject({ type: 'CacheMiss', nonRetryable: true });
+  });
+});
+
+describe('runStage reading earlier outputs', () => {
+  const threeStages = [{ name: 'prep' }, { name: 'train' }, { name: 'inspect' }];
+  const threeConfig: Record<string, number>[] = [{ n: 3 }, { lr: 0.1 }, { k: 1 }];
+  const threeKeys = stageKeys('pipe', threeStages, threeConfig);
+  const stageInput = (index: number): RunStageInput => ({
+    ...input(Math.min(index, 1)),
+    stageIndex: index,
+    stageName: threeStages[index]!.name,
+    implementation: threeStages[index]!.name,
+    params: threeConfig[index]!,
+    key: threeKeys[index]!,
+    parentKey: index === 0 ? null : threeKeys[index - 1]!,
+    ancestors: threeStages.slice(0, index).map((stage, at) => ({ stage: stage.name, key: threeKeys[at]! })),
+    seed: 1234 + index,
+  });
+
+  it('gives a stage its seed and every ancestor by name, lazily, as JSON, bytes or a verified stream', async () => {
+    const { activities, env, store } = setup();
+    for (const index of [0, 1, 2]) await run(env, activities.runStage, stageInput(index));
+    const meta = await new StageCache(store).readOutput(threeKeys[2]!);
+    expect(JSON.parse(new TextDecoder().decode(meta.body))).toEqual({
+      seed: 1236,
+      stages: ['prep', 'train'],
+      streamed: [1, 2],
+      rows: 30,
+    });
+    expect(meta.meta.metrics).toEqual({ parentBytes: 2, parentSize: 2 });
+  });
+
+  it('refuses to start, without retry, when an ancestor is missing, and maps a damaged stream to CacheMiss', async () => {
+    const { activities, env, store } = setup();
+    await run(env, activities.runStage, stageInput(0));
+    const missing = await run(env, activities.runStage, stageInput(2)).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ type: 'CacheMiss', nonRetryable: true });
+    expect((missing as Error).message).toContain("stage 'train'");
+
+    const train = await run(env, activities.runStage, stageInput(1));
+    await store.put(`outputs/${threeKeys[1]}/data-${train.sha256}`, new Uint8Array([9, 9]));
+    const damaged = await run(env, activities.runStage, stageInput(2)).catch((e: unknown) => e);
+    expect(damaged).toMatchObject({ type: 'CacheMiss', nonRetryable: true });
+    expect((damaged as Error).message).toContain('corrupted');
   });
 });
 
