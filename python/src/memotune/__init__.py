@@ -1,1 +1,32 @@
-"""placeholder"""
+"""memotune for Python: run Python functions as stages of a memotune pipeline.
+
+Stages are registered with :func:`stage` and served by :func:`run_worker` (or
+``python -m memotune worker``) on a Temporal task queue; they share the S3 stage cache with
+TypeScript stages (docs/stage-contract.md, contract version 1).
+"""
+
+from .activity import CONTRACT_VERSION, StageActivity
+from .cache import CacheReadError
+from .context import StageContext, StageOutput
+from .registry import StageDefinition, registered_stages, stage
+from .result import StageResult
+from .s3 import S3ObjectStore, S3Settings
+from .store import MemoryObjectStore, ObjectStore
+from .worker import run_worker
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "CacheReadError",
+    "MemoryObjectStore",
+    "ObjectStore",
+    "S3ObjectStore",
+    "S3Settings",
+    "StageActivity",
+    "StageContext",
+    "StageDefinition",
+    "StageOutput",
+    "StageResult",
+    "registered_stages",
+    "run_worker",
+    "stage",
+]

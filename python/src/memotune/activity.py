@@ -1,0 +1,421 @@
+"""The ``runStage`` activity (docs/stage-contract.md, contract version 1) for Python stages.
+
+It mirrors ``runStage`` in activities/index.ts: the same input, result, failure types and
+cache writes, so the TypeScript workflows route a stage to a Python worker by task queue alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from . import cache
+from .context import StageContext, StageOutput
+from .params import ParamsError, build_params
+from .registry import StageDefinition
+from .result import InvalidResult, StageResult, check_result
+from .store import ObjectStore
+
+CONTRACT_VERSION = 1
+
+UNKNOWN_STAGE = "UnknownStage"
+STAGE_FAILED = "StageFailed"
+INVALID_STAGE_RESULT = "InvalidStageResult"
+CACHE_MISS = "CacheMiss"
+INVALID_STAGE_REQUEST = "InvalidStageRequest"
+
+WRITE_ATTEMPTS = 4
+"""Attempts at storing a finished stage's output before giving up: retrying the write is far
+cheaper than letting Temporal re-run the whole stage."""
+
+CANCEL_GRACE_SECONDS = 2.0
+"""How long a cancelled attempt waits for the stage's code to notice ``ctx.cancelled`` and return,
+so a cooperative stage frees its memory before the worker takes the next task."""
+
+
+@dataclass(frozen=True)
+class AncestorRef:
+    stage: str
+    key: str
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """The activity's input, parsed from the JSON object the workflow sends."""
+
+    study_id: str
+    trial_index: int
+    pipeline_id: str
+    stage_index: int
+    stage_name: str
+    implementation: str
+    version: str
+    params: dict[str, Any]
+    key: str
+    parent_key: str | None
+    ancestors: tuple[AncestorRef, ...]
+    seed: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StageRequest:
+        """Raises KeyError/TypeError/ValueError on a malformed request."""
+        parent_key = data["parentKey"]
+        raw_ancestors = data.get("ancestors")
+        ancestors: tuple[AncestorRef, ...]
+        if raw_ancestors is None:
+            # Histories recorded before ancestors existed: the parent is the only earlier output
+            # passed; its meta supplies its stage name.
+            ancestors = () if parent_key is None else (AncestorRef("parent", str(parent_key)),)
+        else:
+            ancestors = tuple(AncestorRef(str(ref["stage"]), str(ref["key"])) for ref in raw_ancestors)
+        return cls(
+            study_id=str(data["studyId"]),
+            trial_index=int(data["trialIndex"]),
+            pipeline_id=str(data["pipelineId"]),
+            stage_index=int(data["stageIndex"]),
+            stage_name=str(data["stageName"]),
+            implementation=str(data["implementation"]),
+            version=str(data["version"]),
+            params=dict(data["params"]),
+            key=str(data["key"]),
+            parent_key=None if parent_key is None else str(parent_key),
+            ancestors=ancestors,
+            seed=int(data.get("seed") or 0),
+        )
+
+
+def _spent_before(heartbeat_details: Any) -> float:
+    """Cost spent by earlier failed attempts, carried in the last heartbeat's details."""
+    previous = heartbeat_details[0] if heartbeat_details else None
+    spent = previous.get("spentCost") if isinstance(previous, Mapping) else None
+    return float(spent) if isinstance(spent, (int, float)) and not isinstance(spent, bool) else 0.0
+
+
+def _heartbeat_interval(info: activity.Info) -> float:
+    """A third of the heartbeat timeout (30 s when none is set), clamped to [0.2, 10] seconds."""
+    timeout = info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 30.0
+    return max(0.2, min(10.0, timeout / 3))
+
+
+def _error_message(error: BaseException) -> str:
+    if isinstance(error, ApplicationError):
+        return error.message
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+class _Heartbeat:
+    """Heartbeats of one attempt: ``{spentCost, attempt, details}``, callable from any thread.
+
+    Temporal's heartbeat must be called on the event loop in the activity's context, so calls
+    from the stage's thread are handed over with ``call_soon_threadsafe``.
+    """
+
+    def __init__(self, spent: Callable[[], float], attempt: int) -> None:
+        self._spent = spent
+        self._attempt = attempt
+        self._loop = asyncio.get_running_loop()
+        self._context = contextvars.copy_context()
+        self._details: Any = None
+        self._closed = False
+
+    def failure_details(self) -> dict[str, Any]:
+        return {"spentCost": self._spent(), "attempt": self._attempt}
+
+    def send(self) -> None:
+        """On the event loop: heartbeat now, with the stage's latest progress details."""
+        if not self._closed:
+            activity.heartbeat({**self.failure_details(), "details": self._details})
+
+    def from_stage(self, details: Any) -> None:
+        """``ctx.heartbeat``: records the details and heartbeats soon; a no-op once the attempt ended."""
+        if self._closed:
+            return
+        self._details = details
+        try:
+            self._loop.call_soon_threadsafe(self._context.run, self.send)
+        except RuntimeError:
+            pass  # the loop has closed: the worker is gone, nobody listens any more
+
+    async def run_periodically(self, interval: float) -> None:
+        """Keeps heartbeating so a dead worker is noticed within the heartbeat timeout."""
+        while True:
+            await asyncio.sleep(interval)
+            self.send()
+
+    def close(self, last: Mapping[str, Any] | None = None) -> None:
+        """Ends the attempt's heartbeats, optionally with ``last`` as the final details."""
+        if last is not None:
+            activity.heartbeat(dict(last))
+        self._closed = True
+
+
+def _start_thread(fn: Callable[[StageContext], Any], ctx: StageContext) -> asyncio.Future[Any]:
+    """Runs a sync stage in a daemon thread: a stage that ignores cancellation must not keep the
+    worker process alive at shutdown (executor threads are joined at exit, daemon threads not)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+
+    def target() -> None:
+        result: Any = None
+        error: BaseException | None = None
+        try:
+            result = context.run(fn, ctx)
+        except Exception as raised:
+            error = raised
+        except BaseException as raised:  # SystemExit, KeyboardInterrupt: a failure of the stage
+            error = RuntimeError(f"stage raised {raised!r}")
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:
+            pass  # the loop has closed: the worker is gone
+
+    threading.Thread(target=target, name=f"memotune-stage-{ctx.stage_name}", daemon=True).start()
+    return future
+
+
+class StageActivity:
+    """The ``runStage`` activity, bound to an object store and the stages this worker serves."""
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        stages: Mapping[str, StageDefinition],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        write_backoff_seconds: float = 0.25,
+    ) -> None:
+        self._store = store
+        self._stages = dict(stages)
+        self._clock = clock
+        self._write_backoff = write_backoff_seconds
+
+    @activity.defn(name="runStage")
+    async def run_stage(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Runs one stage and commits its output under the stage's key.
+
+        Idempotent: an attempt that finds its output already committed (an earlier attempt died
+        after writing) returns it instead of running the stage again.
+        """
+        started = self._clock()
+        info = activity.info()
+        try:
+            req = StageRequest.from_json(request)
+        except (KeyError, TypeError, ValueError) as error:
+            raise ApplicationError(
+                f"malformed runStage request (contract version {CONTRACT_VERSION}): {_error_message(error)}",
+                type=INVALID_STAGE_REQUEST,
+                non_retryable=True,
+            ) from error
+        definition = self._stages.get(req.implementation)
+        if definition is None:
+            raise ApplicationError(
+                f"no stage implementation named '{req.implementation}' is registered on task queue '{info.task_queue}'",
+                type=UNKNOWN_STAGE,
+                non_retryable=True,
+            )
+
+        committed = await asyncio.to_thread(cache.read_meta, self._store, req.key)
+        if committed is not None:
+            return {
+                "key": req.key,
+                "cost": committed["cost"],
+                "chargedCost": committed["cost"],
+                "metrics": committed["metrics"],
+                "bytes": committed["bytes"],
+                "sha256": committed["sha256"],
+                "wallSeconds": 0,
+                "recovered": True,
+            }
+
+        spent_before = _spent_before(info.heartbeat_details)
+        heartbeat = _Heartbeat(lambda: spent_before + self._elapsed(started), info.attempt)
+        beating = asyncio.create_task(heartbeat.run_periodically(_heartbeat_interval(info)))
+        workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
+        cancelled = threading.Event()
+        try:
+            parent, ancestors = await self._read_ancestors(req, workdir / ".memotune-inputs")
+            result, encoded = await self._run(definition, req, info.attempt, parent, ancestors, workdir, cancelled, heartbeat)
+            meta, wall_seconds = await self._store_output(req, result, encoded, started, heartbeat)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        finally:
+            heartbeat.close()
+            beating.cancel()
+            await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
+        return {
+            "key": req.key,
+            "cost": meta["cost"],
+            "chargedCost": spent_before + meta["cost"],
+            "metrics": meta["metrics"],
+            "bytes": meta["bytes"],
+            "sha256": meta["sha256"],
+            "wallSeconds": wall_seconds,
+            "recovered": False,
+        }
+
+    def _elapsed(self, started: float) -> float:
+        return max(0.0, self._clock() - started)
+
+    async def _read_ancestors(
+        self, req: StageRequest, download_dir: Path
+    ) -> tuple[StageOutput | None, dict[str, StageOutput]]:
+        """Checks every earlier output's commit marker now: a missing one will not heal by
+        retrying, and the stage should not start only to fail on its first read. The data itself
+        is read lazily, when the stage asks for it."""
+        metas = await asyncio.gather(
+            *(asyncio.to_thread(cache.read_meta, self._store, ref.key) for ref in req.ancestors)
+        )
+        parent: StageOutput | None = None
+        ancestors: dict[str, StageOutput] = {}
+        for ref, meta in zip(req.ancestors, metas):
+            if meta is None:
+                raise ApplicationError(
+                    f"stage '{req.stage_name}' cannot read the output of stage '{ref.stage}': "
+                    f"stage output {ref.key} is not cached",
+                    type=CACHE_MISS,
+                    non_retryable=True,
+                )
+            parent = StageOutput(self._store, meta, download_dir)
+            ancestors[parent.stage] = parent
+        return parent, ancestors
+
+    async def _run(
+        self,
+        definition: StageDefinition,
+        req: StageRequest,
+        attempt: int,
+        parent: StageOutput | None,
+        ancestors: dict[str, StageOutput],
+        workdir: Path,
+        cancelled: threading.Event,
+        heartbeat: _Heartbeat,
+    ) -> tuple[StageResult, cache.EncodedOutput]:
+        """Calls the stage's code and checks what it returned; failures carry what was spent."""
+        try:
+            ctx = StageContext(
+                params=build_params(definition.params, req.params),
+                seed=req.seed,
+                stage_name=req.stage_name,
+                stage_index=req.stage_index,
+                version=req.version,
+                study_id=req.study_id,
+                trial_index=req.trial_index,
+                attempt=attempt,
+                parent=parent,
+                ancestors=ancestors,
+                cancelled=cancelled,
+                workdir=workdir,
+                _heartbeat=heartbeat.from_stage,
+            )
+            raw = await self._call(definition, ctx)
+        except cache.CacheReadError as error:
+            raise ApplicationError(
+                f"stage '{req.stage_name}' read a damaged output: {error}", type=CACHE_MISS, non_retryable=True
+            ) from error
+        except Exception as error:
+            details = heartbeat.failure_details()
+            heartbeat.close(last=details)
+            raise ApplicationError(
+                f"stage '{req.stage_name}' failed: {_error_message(error)}",
+                details,
+                type=STAGE_FAILED,
+                non_retryable=isinstance(error, ParamsError)
+                or (isinstance(error, ApplicationError) and error.non_retryable),
+            ) from error
+        # The stage ran to the end: an unusable result still carries what it spent.
+        try:
+            result = check_result(raw, req.stage_name)
+            encoded = await asyncio.to_thread(cache.encode_output, result.output)
+        except (InvalidResult, TypeError, ValueError, OSError, RecursionError) as error:
+            message = (
+                str(error)
+                if isinstance(error, InvalidResult)
+                else f"stage '{req.stage_name}' returned an output memotune cannot store: {error}"
+            )
+            raise ApplicationError(
+                message, heartbeat.failure_details(), type=INVALID_STAGE_RESULT, non_retryable=True
+            ) from error
+        return result, encoded
+
+    async def _call(self, definition: StageDefinition, ctx: StageContext) -> Any:
+        """Runs the stage's function; on cancellation, sets ``ctx.cancelled`` and gives the code
+        a short grace period to stop before the cancellation propagates."""
+        work: asyncio.Future[Any] = (
+            asyncio.ensure_future(definition.fn(ctx)) if definition.is_async else _start_thread(definition.fn, ctx)
+        )
+        # Retrieve a late failure so asyncio does not log it as never retrieved.
+        work.add_done_callback(lambda done: done.cancelled() or done.exception())
+        try:
+            return await asyncio.shield(work)
+        except asyncio.CancelledError:
+            ctx.cancelled.set()
+            if isinstance(work, asyncio.Task):
+                work.cancel()
+            await asyncio.wait({work}, timeout=CANCEL_GRACE_SECONDS)
+            raise
+
+    async def _store_output(
+        self,
+        req: StageRequest,
+        result: StageResult,
+        encoded: cache.EncodedOutput,
+        started: float,
+        heartbeat: _Heartbeat,
+    ) -> tuple[dict[str, Any], float]:
+        """Writes the data, then the commit marker; returns the meta and the attempt's wall time.
+        A cancellation stops it at the next await, so no commit starts after one."""
+        data_written = False
+        write_attempt = 0
+        while True:
+            write_attempt += 1
+            try:
+                if not data_written:
+                    await asyncio.to_thread(cache.write_data, self._store, req.key, encoded)
+                    data_written = True
+                # Without a reported cost, the cost is the attempt's wall time up to the commit:
+                # the upload is part of what running this stage occupies its worker for.
+                wall_seconds = self._elapsed(started)
+                fields = {
+                    "pipelineId": req.pipeline_id,
+                    "stage": req.stage_name,
+                    "version": req.version,
+                    "cost": result.cost if result.cost is not None else wall_seconds,
+                    "metrics": result.metrics or {},
+                }
+                meta = await asyncio.to_thread(
+                    cache.commit, self._store, req.key, encoded, fields, datetime.now(timezone.utc)
+                )
+                return meta, wall_seconds
+            except Exception as error:
+                if write_attempt >= WRITE_ATTEMPTS:
+                    raise ApplicationError(
+                        f"stage '{req.stage_name}' ran but its output could not be stored: {_error_message(error)}",
+                        heartbeat.failure_details(),
+                        type=STAGE_FAILED,
+                    ) from error
+                heartbeat.send()
+                await asyncio.sleep(self._write_backoff * 2**write_attempt)

@@ -1,0 +1,68 @@
+"""``python -m memotune worker``: a stage worker from a module of ``@stage`` functions."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import importlib.util
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .worker import run_worker
+
+
+def load_stages(spec: str) -> None:
+    """Imports a stage module (its ``@stage`` decorators register the stages): a ``.py`` file
+    path, with its folder put on sys.path so it can import its siblings, or a module name."""
+    path = Path(spec)
+    if not path.is_file():
+        importlib.import_module(spec)
+        return
+    folder = str(path.resolve().parent)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module_spec = importlib.util.spec_from_file_location(path.stem, path)
+    if module_spec is None or module_spec.loader is None:
+        raise ImportError(f"cannot import stages from {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[path.stem] = module
+    module_spec.loader.exec_module(module)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m memotune", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    worker = commands.add_parser("worker", help="serve runStage for Python stages on one task queue")
+    worker.add_argument("--stages", action="append", required=True, metavar="FILE_OR_MODULE",
+                        help="a .py file or module name defining @stage functions (repeatable)")
+    worker.add_argument("--task-queue", required=True, help="the task queue the study routes these stages to")
+    worker.add_argument("--address", help="Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
+    worker.add_argument("--namespace", default="default")
+    worker.add_argument("--max-concurrent", type=int, default=1, metavar="N",
+                        help="stages run at once by this worker (default 1)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for spec in args.stages:
+        load_stages(spec)
+    try:
+        asyncio.run(
+            run_worker(
+                args.task_queue,
+                address=args.address,
+                namespace=args.namespace,
+                max_concurrent=args.max_concurrent,
+            )
+        )
+    except ValueError as error:  # configuration: no stages, no S3 endpoint
+        print(f"memotune: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # a second Ctrl-C during shutdown
+        return 130
+    return 0

@@ -1,0 +1,77 @@
+"""What a stage returns, and the checks that keep unusable results out of the cache."""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StageResult:
+    output: Any
+    """What later stages read: a JSON-able value (dict/list/str/number/bool/None), ``bytes``, or a
+    :class:`pathlib.Path` to a local file (uploaded streamed, stored as bytes)."""
+    metrics: Mapping[str, float] | None = None
+    """Finite numbers to report; the last stage must report the study's objective metric."""
+    cost: float | None = None
+    """Cost of this run in cost units. Default: the attempt's wall-clock seconds, from its start
+    (reading earlier outputs included) to the commit of the output (its upload included)."""
+
+
+class InvalidResult(ValueError):
+    """The stage returned something memotune cannot store; re-running it will not help."""
+
+
+_RESULT_FIELDS = {"output", "metrics", "cost"}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _plain(value: Any) -> int | float:
+    """numpy scalars and other Real types as the built-in number they equal."""
+    return int(value) if isinstance(value, numbers.Integral) else float(value)
+
+
+def check_result(raw: Any, stage_name: str) -> StageResult:
+    """The stage's result with metrics and cost as plain numbers.
+
+    Accepts a :class:`StageResult` or a dict with an ``output`` key (and optionally ``metrics``
+    and ``cost``; any other key is reported, as it is most likely a typo).
+
+    Raises:
+        InvalidResult: no output, unknown keys, non-finite or non-numeric metrics, a negative
+            or non-finite cost.
+    """
+    if isinstance(raw, StageResult):
+        result = raw
+    elif isinstance(raw, Mapping) and "output" in raw:
+        unknown = sorted(str(name) for name in raw if name not in _RESULT_FIELDS)
+        if unknown:
+            raise InvalidResult(
+                f"stage '{stage_name}' returned unknown result fields {unknown}; expected output, metrics, cost"
+            )
+        result = StageResult(raw["output"], raw.get("metrics"), raw.get("cost"))
+    else:
+        raise InvalidResult(f"stage '{stage_name}' must return a StageResult or a dict with an 'output' field")
+
+    metrics = result.metrics if result.metrics is not None else {}
+    if not isinstance(metrics, Mapping):
+        raise InvalidResult(f"stage '{stage_name}' reported metrics = {metrics!r}; metrics must be a dict")
+    for name, value in metrics.items():
+        if not isinstance(name, str) or not _is_number(value):
+            raise InvalidResult(
+                f"stage '{stage_name}' reported metrics.{name} = {value!r}; metrics must be finite numbers"
+            )
+    cost = result.cost
+    if cost is not None and not (_is_number(cost) and cost >= 0):
+        raise InvalidResult(f"stage '{stage_name}' reported cost = {cost!r}; cost must be a finite number >= 0")
+    return StageResult(
+        output=result.output,
+        metrics={name: _plain(value) for name, value in metrics.items()},
+        cost=None if cost is None else _plain(cost),
+    )

@@ -1,0 +1,102 @@
+"""Helpers for running the runStage activity without a Temporal server or S3."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from memotune import MemoryObjectStore, StageActivity, StageDefinition, cache
+
+KEY_A = "a" * 64
+KEY_B = "b" * 64
+KEY_C = "c" * 64
+
+
+def request(**overrides: Any) -> dict[str, Any]:
+    """A runStage input for stage 1 ("train") whose parent is stage 0 ("prep", key KEY_A)."""
+    base: dict[str, Any] = {
+        "studyId": "study-1",
+        "trialIndex": 3,
+        "pipelineId": "pipe",
+        "stageIndex": 1,
+        "stageName": "train",
+        "implementation": "train",
+        "version": "1",
+        "params": {"lr": 0.1},
+        "key": KEY_B,
+        "parentKey": KEY_A,
+        "ancestors": [{"stage": "prep", "key": KEY_A}],
+        "seed": 12345,
+    }
+    base.update(overrides)
+    return base
+
+
+def commit_output(store: MemoryObjectStore, key: str, stage: str, output: Any, **fields: Any) -> dict[str, Any]:
+    """Puts a committed output in the store, as an earlier stage would have."""
+    encoded = cache.encode_output(output)
+    cache.write_data(store, key, encoded)
+    meta_fields = {"pipelineId": "pipe", "stage": stage, "version": "1", "cost": 2.0, "metrics": {}, **fields}
+    return cache.commit(store, key, encoded, meta_fields, datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
+
+
+class RecordingStore(MemoryObjectStore):
+    """A memory store that records writes in order; ``before_put(key)`` runs before each write
+    (to fail it or advance a fake clock)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+        self.file_uploads: list[Path] = []
+        self.before_put: Callable[[str], None] = lambda key: None
+
+    def put(self, key: str, body: bytes, content_type: str) -> None:
+        self.before_put(key)
+        self.writes.append(key)
+        super().put(key, body, content_type)
+
+    def put_file(self, key: str, path: Path, content_type: str) -> None:
+        self.file_uploads.append(path)
+        super().put_file(key, path, content_type)
+
+
+class Harness:
+    """An activity bound to a memory store, run in Temporal's ActivityEnvironment."""
+
+    def __init__(self) -> None:
+        self.store = RecordingStore()
+        self.env = ActivityEnvironment()
+        self.heartbeats: list[Any] = []
+        self.env.on_heartbeat = lambda *details: self.heartbeats.append(details[0] if details else None)
+
+    def activity(self, stages: dict[str, Callable[..., Any]], **kwargs: Any) -> StageActivity:
+        definitions = {name: StageDefinition(name, fn) for name, fn in stages.items()}
+        kwargs.setdefault("write_backoff_seconds", 0.001)
+        return StageActivity(self.store, definitions, **kwargs)
+
+    def set_info(self, **changes: Any) -> None:
+        self.env.info = dataclasses.replace(self.env.info, **changes)
+
+    def run(self, activity: StageActivity, req: dict[str, Any]) -> dict[str, Any]:
+        return asyncio.run(self.env.run(activity.run_stage, req))
+
+    def with_parent(self, output: Any = None) -> dict[str, Any]:
+        return commit_output(self.store, KEY_A, "prep", {"rows": 10} if output is None else output)
+
+
+@pytest.fixture
+def harness() -> Harness:
+    return Harness()
+
+
+@pytest.fixture
+def short_heartbeat(harness: Harness) -> Harness:
+    harness.set_info(heartbeat_timeout=timedelta(seconds=0.3))
+    return harness

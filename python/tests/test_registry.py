@@ -1,0 +1,75 @@
+"""The @stage registry, worker stage selection and CLI stage loading."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from memotune import StageResult, registered_stages, registry, stage
+from memotune.cli import load_stages
+
+
+@pytest.fixture(autouse=True)
+def empty_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(registry, "_registry", {})
+    yield
+
+
+@dataclass
+class Params:
+    lr: float
+
+
+def test_decorator_registers_and_returns_the_function() -> None:
+    def teacher(ctx: object) -> StageResult:
+        return StageResult(1)
+
+    assert stage("teacher", params=Params)(teacher) is teacher
+    definition = registered_stages()["teacher"]
+    assert (definition.name, definition.fn, definition.params, definition.is_async) == ("teacher", teacher, Params, False)
+
+    @stage("student")
+    async def student(ctx: object) -> StageResult:
+        return StageResult(2)
+
+    assert registered_stages()["student"].is_async
+
+
+def test_a_name_is_registered_once() -> None:
+    stage("a")(lambda ctx: None)
+    with pytest.raises(ValueError, match="already registered"):
+        stage("a")(lambda ctx: None)
+
+
+def test_params_must_be_a_dataclass_or_typeddict() -> None:
+    with pytest.raises(TypeError, match="dataclass or a TypedDict"):
+        stage("a", params=dict)
+
+
+def test_workers_serve_all_or_the_selected_stages() -> None:
+    first = stage("first")(lambda ctx: None)
+    stage("second")(lambda ctx: None)
+    assert sorted(registry.select_stages(None)) == ["first", "second"]
+    assert sorted(registry.select_stages(["second", first])) == ["first", "second"]
+    with pytest.raises(ValueError, match="'third' is not a registered stage"):
+        registry.select_stages(["third"])
+
+
+def test_cli_loads_a_stage_file_that_imports_its_siblings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    (tmp_path / "helpers_for_memotune_test.py").write_text("VALUE = 41\n")
+    (tmp_path / "my_stages.py").write_text(
+        "from memotune import stage, StageResult\n"
+        "from helpers_for_memotune_test import VALUE\n"
+        "@stage('prep')\n"
+        "def prep(ctx):\n"
+        "    return StageResult(VALUE + 1)\n"
+    )
+    load_stages(str(tmp_path / "my_stages.py"))
+    assert registered_stages()["prep"].fn(None) == StageResult(42)
+    for name in ("my_stages", "helpers_for_memotune_test"):
+        monkeypatch.delitem(sys.modules, name)
