@@ -14,17 +14,25 @@ echo "== lint (eslint)"
 npx eslint .
 echo "== unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.memotune/reports/unit.json
-echo "== integration tests (real Temporal + S3)"
+echo "== Python stage package (pytest, no server)"
+python="$(bash scripts/ensure-python.sh)"
+"$python" -m pytest python/tests examples -q -p no:cacheprovider --junitxml=.memotune/reports/python.xml
+echo "== integration tests (real Temporal + S3, TypeScript and Python workers)"
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.memotune/reports/integration.json
 
 # One closing line over both layers.
 node -e '
+const fs = require("fs");
 const files = [".memotune/reports/unit.json", ".memotune/reports/integration.json"];
 let passed = 0, failed = 0, skipped = 0;
 for (const file of files) {
-  const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
+  const r = JSON.parse(fs.readFileSync(file, "utf8"));
   passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
 }
+const suite = fs.readFileSync(".memotune/reports/python.xml", "utf8").match(/<testsuite [^>]*>/)[0];
+const count = (name) => Number(suite.match(new RegExp(` ${name}="(\\d+)"`))[1]);
+const pyFailed = count("failures") + count("errors"), pySkipped = count("skipped");
+passed += count("tests") - pyFailed - pySkipped; failed += pyFailed; skipped += pySkipped;
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (passed === 0 || failed > 0) process.exit(1);
 '

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { startStack, stopStack, type StackOptions } from '../../src/dev/stack.js';
+import { ensurePythonEnvironment } from '../../src/worker/python-worker.js';
 import { workflowsPath } from '../../src/worker/run-workers.js';
 import type { TestStack } from './stack-context.js';
 
@@ -40,10 +41,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   }
 
   mkdirSync(stateDir, { recursive: true });
+  // Python stage workers' venv (created once, then reused; no skip path either).
+  const python = await ensurePythonEnvironment();
   const bundle = await bundleWorkflowCode({ workflowsPath, logger: quietLogger });
   const bundlePath = join(stateDir, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
-  project.provide('memotuneStack', { servers: stack, workflowBundlePath: bundlePath } satisfies TestStack);
+  project.provide('memotuneStack', { servers: stack, workflowBundlePath: bundlePath, python } satisfies TestStack);
 
   return async () => {
     if (startedHere) await stopStack(stackOptions);

@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporal
 import { inject } from 'vitest';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import type { StageRegistry } from '../../src/stages/types.js';
+import { startPythonWorker } from '../../src/worker/python-worker.js';
 import { createWorkers, runWorkers, type QueueRole } from '../../src/worker/run-workers.js';
 import './stack-context.js';
 
@@ -16,6 +17,8 @@ export interface TestEnv {
   readonly store: S3ObjectStore;
   readonly taskQueuePrefix: string;
   readonly s3KeyPrefix: string;
+  /** Starts a Python stage worker (child process) on `<prefix>-<kind>`; returns a function that stops it. */
+  startPythonWorker(stagesFiles: readonly string[], kind?: string): Promise<() => Promise<void>>;
   /** Starts workers for these queues in this process; returns a function that stops them. */
   startWorkers(stages: StageRegistry, queues?: readonly QueueRole[]): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -59,6 +62,21 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
         await running;
         await workerConnection.close();
       };
+      stoppers.push(stop);
+      return stop;
+    },
+    async startPythonWorker(stagesFiles, kind = 'python') {
+      const worker = await startPythonWorker({
+        python: stack.python,
+        stages: stagesFiles,
+        taskQueue: `${unique}-${kind}`,
+        address: stack.servers.temporalAddress,
+        s3: { ...stack.servers.s3, keyPrefix: s3KeyPrefix },
+        log: (line) => {
+          if (/ERROR|Traceback/.test(line)) console.error(`[python worker] ${line}`);
+        },
+      });
+      const stop = () => worker.stop();
       stoppers.push(stop);
       return stop;
     },

@@ -10,6 +10,8 @@ export interface TestStack {
     };
   };
   readonly workflowBundlePath: string;
+  /** The interpreter of the Python stage workers' venv. */
+  readonly python: string;
 }
 
 declare module 'vitest' {

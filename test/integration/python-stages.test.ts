@@ -1,0 +1,133 @@
+/**
+ * Stages written in Python, on Temporal's Python SDK worker, against the real servers: a study of
+ * Python stages only, and one that mixes TypeScript and Python stages and reuses cached prefixes
+ * across the two languages (the cache protocol is shared, docs/stage-contract.md).
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStudy } from '../../src/client/index.js';
+import type { StageRegistry } from '../../src/stages/types.js';
+import { StageCache } from '../../src/storage/stage-cache.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+
+const pythonStages = join(import.meta.dirname, '..', 'fixtures', 'python-stages', 'stages.py');
+let env: TestEnv;
+
+const tsStages: StageRegistry = {
+  'ts-prepare': ({ params }) => ({ output: { base: params.a }, cost: 1 }),
+  'ts-score': async ({ parent, ancestors }) => {
+    const middle = Number(new TextDecoder().decode(await parent!.bytes()));
+    const prepared = await ancestors['prepare']!.json<{ base: number }>();
+    return { output: { middle }, metrics: { score: middle + prepared.base } };
+  },
+};
+
+beforeAll(async () => {
+  env = await createTestEnv('python');
+  await env.startWorkers(tsStages, ['orchestration', 'cpu']);
+  await env.startPythonWorker([pythonStages]);
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+describe('Python stages', () => {
+  it('runs a study whose stages are all Python functions, with typed params, seeds and reused prefixes', async () => {
+    const { handle } = await startStudy(
+      env.client,
+      {
+        name: 'python-only',
+        pipeline: {
+          stages: [
+            {
+              name: 'prepare',
+              implementation: 'py-prepare',
+              taskQueue: 'python',
+              params: [
+                { name: 'a', type: 'float', low: 0, high: 1 },
+                { name: 'mode', type: 'categorical', choices: ['x', 'y'] },
+              ],
+            },
+            {
+              name: 'train',
+              implementation: 'py-train',
+              taskQueue: 'python',
+              params: [{ name: 'lr', type: 'float', low: 0.01, high: 1 }],
+            },
+          ],
+        },
+        objective: { metric: 'score' },
+        budget: 60,
+        maxTrials: 8,
+        optimizer: { method: 'eeipu', warmup: 3 },
+        enqueue: [
+          [{ a: 0.5, mode: 'x' }, { lr: 0.2 }],
+          [{ a: 0.5, mode: 'x' }, { lr: 0.4 }],
+        ],
+      },
+      { studyId: `${env.taskQueuePrefix}-python-only`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.status).toBe('completed');
+    expect(result.failedTrials).toBe(0);
+    expect(result.trials).toBe(8);
+    // The second enqueued trial shares the first one's prepare stage: reused, charged ε.
+    expect(result.history[1]).toMatchObject({ cachedPrefix: 1, stageCosts: [2, 3] });
+    expect(result.history[1]!.chargedCost).toBeCloseTo(0.1 + 3, 9);
+    expect(result.history[0]!.objective).toBeCloseTo(-0.01 + 0.05, 9);
+
+    const prepared = await new StageCache(env.store).readOutput(result.history[0]!.keys[0]!);
+    const written = JSON.parse(new TextDecoder().decode(prepared.body)) as { seed: number; mode: string };
+    expect(written.mode).toBe('x');
+    expect(written.seed).toBeGreaterThan(0);
+    expect(prepared.meta).toMatchObject({ stage: 'prepare', format: 'json', cost: 2 });
+  });
+
+  it('mixes TypeScript and Python stages in one pipeline and reuses cached prefixes across languages', async () => {
+    const stages = [
+      {
+        name: 'prepare',
+        implementation: 'ts-prepare',
+        taskQueue: 'cpu',
+        params: [{ name: 'a', type: 'float', low: 0, high: 1 }],
+      },
+      {
+        name: 'middle',
+        implementation: 'py-middle',
+        taskQueue: 'python',
+        params: [{ name: 'scale', type: 'float', low: 1, high: 4 }],
+      },
+      {
+        name: 'score',
+        implementation: 'ts-score',
+        taskQueue: 'cpu',
+        params: [{ name: 'k', type: 'int', low: 0, high: 3 }],
+      },
+    ];
+    const { handle } = await startStudy(
+      env.client,
+      {
+        name: 'mixed',
+        pipeline: { stages },
+        objective: { metric: 'score' },
+        budget: 100,
+        maxTrials: 3,
+        enqueue: [
+          [{ a: 0.5 }, { scale: 2 }, { k: 0 }],
+          [{ a: 0.5 }, { scale: 2 }, { k: 1 }],
+          [{ a: 0.5 }, { scale: 3 }, { k: 1 }],
+        ],
+      },
+      { studyId: `${env.taskQueuePrefix}-mixed`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await handle.result();
+    expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'completed', 'completed']);
+    // TS prepare (0.5) → Python middle (0.5·scale, as bytes) → TS score (middle + base).
+    expect(result.history.map((trial) => trial.objective)).toEqual([1.5, 1.5, 2]);
+    // Trial 1 reuses the TS stage and the Python stage; trial 2 reuses the TS stage only.
+    expect(result.history.map((trial) => trial.cachedPrefix)).toEqual([0, 2, 1]);
+    expect(result.history.map((trial) => trial.stagesRun)).toEqual([[0, 1, 2], [2], [1, 2]]);
+    expect(result.history[1]!.stageCosts.slice(0, 2)).toEqual([1, 5]);
+  });
+});
