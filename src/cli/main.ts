@@ -1,5 +1,6 @@
 /**
  * The memotune command line: run the local stack, workers and studies.
+ *   memotune init [dir]              scaffold a project (typed study, stages, worker commands)
  *   memotune dev [--stop]            local Temporal + S3 (idempotent)
  *   memotune worker                   serve the orchestration and stage queues
  *   memotune study start|status|result|stop
@@ -11,6 +12,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchCommand } from './commands/bench.js';
 import { demoCommand } from './commands/demo.js';
 import { devCommand } from './commands/dev.js';
+import { initCommand } from './commands/init.js';
 import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
 import { StudyConfigError } from '../config/study-config.js';
@@ -29,6 +31,7 @@ const program = new Command('memotune')
   .description('memoization-aware hyperparameter tuning for multi-stage pipelines on Temporal')
   .showHelpAfterError()
   .exitOverride();
+program.addCommand(initCommand());
 program.addCommand(devCommand());
 program.addCommand(workerCommand());
 program.addCommand(studyCommand());

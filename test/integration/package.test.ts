@@ -5,7 +5,7 @@
  * the workflows bundled from node_modules, and the user's own workflows kept on the worker that
  * memotune's plugin was added to.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,7 +65,10 @@ describe('the packed package, installed into an empty project', () => {
     expect(files).toContain('lib/src/index.d.ts');
     expect(files).toContain('lib/workflows/index.js');
     expect(files).toContain('bin/memotune.js');
-    expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
+    // TypeScript sources only as `memotune init`'s templates, for the user to compile.
+    expect(
+      files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.startsWith('templates/')),
+    ).toEqual([]);
     expect(files.filter((file) => /^(test|src|workflows|activities)\//.test(file))).toEqual([]);
   });
 
@@ -81,6 +84,32 @@ describe('the packed package, installed into an empty project', () => {
       console.log(JSON.stringify(Object.keys(Module._cache).filter((p) => /core-bridge|@temporalio\\/worker|client-s3|child_process/.test(p))));`;
     const { stdout } = await run('node', ['--input-type=module', '-e', probe], { cwd: project });
     expect(JSON.parse(stdout)).toEqual([]);
+  });
+
+  it('scaffolds a project with `memotune init` that type-checks and runs its study with the CLI worker', async () => {
+    const bin = join(project, 'node_modules', '.bin', 'memotune');
+    await run(bin, ['init', 'scaffold', '--name', 'scaffolded'], { cwd: project });
+    const refused = await run(bin, ['init', 'scaffold'], { cwd: project }).catch((error: { stderr: string }) => error);
+    expect('stderr' in refused ? refused.stderr : '').toContain('would overwrite');
+    const scaffold = join(project, 'scaffold');
+    await run('npx', ['tsc', '-p', '.'], { cwd: scaffold });
+    const { servers } = testStack();
+    const env = {
+      ...process.env,
+      TEMPORAL_ADDRESS: servers.temporalAddress,
+      MEMOTUNE_S3_ENDPOINT: servers.s3.endpoint,
+      MEMOTUNE_S3_BUCKET: servers.s3.bucket,
+      MEMOTUNE_S3_PREFIX: `scaffold-${Date.now().toString(36)}/`,
+      AWS_ACCESS_KEY_ID: servers.s3.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: servers.s3.secretAccessKey,
+    };
+    const worker = spawn(bin, ['worker', '--stages', 'dist/stages.js'], { cwd: scaffold, env, stdio: 'ignore' });
+    try {
+      const { stdout } = await run('node', ['dist/start.js'], { cwd: scaffold, env, timeout: 180_000 });
+      expect(stdout).toMatch(/completed: 25 trials, best \{/);
+    } finally {
+      worker.kill('SIGTERM');
+    }
   });
 
   it('runs the CLI with plain Node', async () => {

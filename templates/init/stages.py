@@ -1,0 +1,20 @@
+"""The same pipeline's `train` stage in Python (optional): give the stage `"taskQueue": "python"`
+in src/study.ts and run `python -m memotune worker --stages stages.py --task-queue memotune-python`
+(pip install node_modules/memotune/python first)."""
+
+from memotune import StageContext, StageResult, stage
+
+
+@stage("train")
+def train(ctx: StageContext) -> StageResult:
+    rows = ctx.parent.json()
+    lr, epochs = float(ctx.params["lr"]), int(ctx.params["epochs"])
+    w = 0.0
+    for epoch in range(epochs):
+        if ctx.cancelled.is_set():
+            break
+        for row in rows:
+            w += lr * (row["y"] - w * row["x"]) * row["x"]
+        ctx.heartbeat({"epoch": epoch})
+    mse = sum((row["y"] - w * row["x"]) ** 2 for row in rows) / len(rows)
+    return StageResult(output={"w": w}, metrics={"score": -mse})
