@@ -20,6 +20,9 @@ export function builtInStages(): StageRegistry {
 
 /** Loads a user's stage module: its `stages` export or default export must be a registry. */
 export async function loadStageModule(path: string): Promise<StageRegistry> {
+  if (/\.[cm]?ts$/.test(path) && !process.execArgv.some((arg) => /tsx|ts-node|strip-types/.test(arg))) {
+    throw new Error(`${path} is TypeScript: compile it (tsc) and pass the .js file, e.g. --stages dist/stages.js`);
+  }
   const module = (await import(pathToFileURL(resolve(path)).href)) as {
     stages?: StageRegistry;
     default?: StageRegistry;

@@ -42,9 +42,17 @@ export function runCli(
   });
 }
 
-/** Starts `memotune <args>` in the background, output appended to logFile. */
-export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv, logFile: string): ChildProcess {
-  const child = spawn(process.execPath, [join(root, 'bin', 'memotune.js'), ...args], { env, cwd: root });
+/**
+ * Starts `memotune <args>` in the background, output appended to logFile. `nodeArgs` go to Node
+ * itself: `['--import', 'tsx']` lets the compiled CLI load a TypeScript stage fixture.
+ */
+export function spawnCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  nodeArgs: readonly string[] = [],
+): ChildProcess {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'memotune.js'), ...args], { env, cwd: root });
   const log = createWriteStream(logFile, { flags: 'a' });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);

@@ -8,6 +8,7 @@ import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { paper3Study } from './fixtures/pipelines.js';
 
 let env: TestEnv;
+// A TypeScript fixture: the compiled CLI loads it through tsx (a user passes compiled JS).
 const slowStages = join(import.meta.dirname, 'fixtures', 'slow-stages.ts');
 
 beforeAll(async () => {
@@ -24,7 +25,7 @@ describe('a worker killed in the middle of a study', () => {
   it('is replaced by a new worker and the study completes with no trial lost or recorded twice', async () => {
     const workerArgs = ['worker', '--prefix', env.taskQueuePrefix, '--stages', slowStages];
     const logFile = join(testStack().workflowBundlePath, '..', `${env.taskQueuePrefix}-worker.log`);
-    const first = spawnCli(workerArgs, cliEnv(env.s3KeyPrefix), logFile);
+    const first = spawnCli(workerArgs, cliEnv(env.s3KeyPrefix), logFile, ['--import', 'tsx']);
     const studyId = `${env.taskQueuePrefix}-crash`;
     let second: ReturnType<typeof spawnCli> | undefined;
     try {
@@ -54,7 +55,7 @@ describe('a worker killed in the middle of a study', () => {
       await once(first, 'exit');
       expect(atKill.status).toBe('running');
 
-      second = spawnCli(workerArgs, cliEnv(env.s3KeyPrefix), logFile);
+      second = spawnCli(workerArgs, cliEnv(env.s3KeyPrefix), logFile, ['--import', 'tsx']);
       const result = await handle.result();
       expect(result.status).toBe('completed');
       expect(result.history.length).toBeGreaterThan(atKill.trials);
