@@ -13,6 +13,7 @@
  * the mean of the other methods (the paper's "% more candidates / improvement" + 1).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getStudyResult, startStudy } from '../src/client/index.js';
@@ -70,6 +71,9 @@ function summarize(method: MethodName, seed: number, result: StudyResult, wallSe
     bestMetrics: result.best === null ? {} : (result.history[result.best.trialIndex]?.metrics ?? {}),
   };
 }
+
+// Worker state changes are INFO; the table is what this script is for.
+Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const methods = values.methods.split(',') as MethodName[];
 const seeds = Array.from({ length: Number(values.seeds) }, (_, index) => Number(values['seed-offset']) + index);
