@@ -16,7 +16,7 @@ echo "== unit tests"
 npx vitest run --project unit --reporter=default --reporter=json --outputFile.json=.memotune/reports/unit.json
 echo "== Python stage package (pytest, no server)"
 python="$(bash scripts/ensure-python.sh)"
-"$python" -m pytest python/tests examples -q -p no:cacheprovider --import-mode=importlib --junitxml=.memotune/reports/python.xml
+"$python" -m pytest python/tests examples -q -p no:cacheprovider --junitxml=.memotune/reports/python.xml
 echo "== integration tests (real Temporal + S3, TypeScript and Python workers)"
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.memotune/reports/integration.json
 
