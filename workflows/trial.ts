@@ -112,15 +112,10 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
         params: input.config[index]!,
         key: lookup.keys[index]!,
         parentKey: index === 0 ? null : lookup.keys[index - 1]!,
-        ...(input.seed === undefined
-          ? {}
-          : {
-              ancestors: input.stages.slice(0, index).map((ancestor, at) => ({
-                stage: ancestor.name,
-                key: lookup.keys[at]!,
-              })),
-              seed: stageSeed(input.seed, lookup.keys[index]!),
-            }),
+        ancestors: input.stages
+          .slice(0, index)
+          .map((ancestor, at) => ({ stage: ancestor.name, key: lookup.keys[at]! })),
+        ...(input.seed === undefined ? {} : { seed: stageSeed(input.seed, lookup.keys[index]!) }),
       });
     } catch (failure) {
       if (!(failure instanceof ActivityFailure)) throw failure;
