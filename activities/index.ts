@@ -17,6 +17,8 @@ import {
   type StoredData,
 } from '../src/storage/stage-cache.js';
 import type { StageOutput, StageRegistry, StageResult } from '../src/stages/types.js';
+import { TrialLog } from '../src/storage/trial-log.js';
+import { createStudyLogActivities } from './study-log.js';
 
 export interface ActivityDependencies {
   /** Where stage outputs live (S3 in production, memory in unit tests). */
@@ -145,17 +147,7 @@ export function createActivities(dependencies: ActivityDependencies) {
   const suggestFn = dependencies.suggest ?? defaultSuggest;
 
   return {
-    /** Computes the next candidate from the history (GP fitting happens here, never in a workflow). */
-    async suggestNext(request: SuggestRequest): Promise<Suggestion> {
-      try {
-        return suggestFn(request);
-      } catch (error) {
-        if (error instanceof RangeError || error instanceof TypeError) {
-          throw ApplicationFailure.nonRetryable(errorMessage(error), FailureType.InvalidSuggestRequest);
-        }
-        throw error;
-      }
-    },
+    ...createStudyLogActivities(new TrialLog(dependencies.store), suggestFn),
 
     /** Chains the stage keys and finds the longest prefix whose outputs are committed. */
     async lookupCache(input: CacheLookupInput): Promise<CacheLookup> {
@@ -163,6 +155,8 @@ export function createActivities(dependencies: ActivityDependencies) {
       const cached: StageOutputMeta[] = [];
       for (const key of keys) {
         const meta = await cache.readMeta(key);
+        // A killed worker is noticed within the heartbeat timeout, not the 1-minute start-to-close.
+        Context.current().heartbeat();
         if (meta === null) break;
         cached.push(meta);
       }

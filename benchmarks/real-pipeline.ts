@@ -118,7 +118,7 @@ try {
         },
         { studyId },
       );
-      const result = await getStudyResult(client, studyId, { wait: true });
+      const result = await getStudyResult(client, studyId, { wait: true, store });
       const run = summarize(method, seed, result, (Date.now() - started) / 1000);
       runs.push(run);
       console.log(

@@ -1,8 +1,9 @@
 /**
  * Records the Temporal histories that test/integration/replay.test.ts replays: a small study on
  * the paper-3stage pipeline (warm-up + EEIPU steps, one reused prefix, one continue-as-new) and
- * one of its trials. Re-record only when a workflow change is *meant* to break old histories.
- *   node bin/run-ts.js scripts/record-replay-fixture.ts   (needs `memotune dev` running)
+ * one of its trials, under a release tag. Record one per release whose workflow code changed: the
+ * replay test keeps replaying every tag, so a change that breaks running studies fails it.
+ *   node bin/run-ts.js scripts/record-replay-fixture.ts <tag>   (needs `memotune dev` running)
  */
 import { writeFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
@@ -20,6 +21,8 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const stack = readStackInfo();
 if (stack === null) throw new Error('start the local stack first: memotune dev');
 const spec = parseSyntheticSpec(JSON.parse(readFileSync(new URL('../benchmarks/paper-3stage.json', import.meta.url), 'utf8')));
+const tag = process.argv[2];
+if (tag === undefined || !/^[a-z0-9.-]+$/.test(tag)) throw new Error('usage: record-replay-fixture.ts <release tag, e.g. v2>');
 const prefix = `replay-fixture-${Date.now()}`;
 const store = S3ObjectStore.fromSettings({ ...stack.s3, keyPrefix: `${prefix}/` });
 const workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
@@ -41,9 +44,9 @@ const { handle } = await startStudy(client, config, { studyId: prefix, taskQueue
 const result = await handle.result();
 const firstRun = await client.workflow.getHandle(prefix, handle.firstExecutionRunId).fetchHistory();
 const trial = await client.workflow.getHandle(`${prefix}/trial-1`).fetchHistory();
-writeFileSync(new URL('../test/fixtures/histories/study-first-run.json', import.meta.url), historyToJSON(firstRun));
-writeFileSync(new URL('../test/fixtures/histories/trial-reused-prefix.json', import.meta.url), historyToJSON(trial));
-console.log(`recorded ${prefix}: ${result.history.length} trials over ${result.runs} runs`);
+writeFileSync(new URL(`../test/fixtures/histories/study-first-run-${tag}.json`, import.meta.url), historyToJSON(firstRun));
+writeFileSync(new URL(`../test/fixtures/histories/trial-reused-prefix-${tag}.json`, import.meta.url), historyToJSON(trial));
+console.log(`recorded ${prefix}: ${result.trials} trials over ${result.runs} runs`);
 controller.abort();
 await running;
 await workerConnection.close();

@@ -3,11 +3,11 @@
  * definitions, no workflow logic.
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { StudyProgress, StudyResult } from '../src/core/study.js';
+import type { StudyOutcome, StudyProgress } from '../src/core/study.js';
 
 /** Budget spent, trials so far, best so far: cheap, safe to poll. */
 export const progressQuery = defineQuery<StudyProgress>('memotune.progress');
-/** Progress plus every trial record. */
-export const resultQuery = defineQuery<StudyResult>('memotune.result');
+/** Progress plus where the trial records are (inline records for studies of older releases). */
+export const resultQuery = defineQuery<StudyOutcome>('memotune.result');
 /** Finish the running trial, then stop the study (it completes with status 'stopped'). */
 export const stopSignal = defineSignal('memotune.stop');

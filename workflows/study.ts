@@ -5,6 +5,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setHandler,
   workflowInfo,
@@ -13,71 +14,96 @@ import type { Activities } from '../activities/index.js';
 import { FailureType } from '../src/core/errors.js';
 import {
   initialStudyState,
+  isLegacyState,
   progressOf,
   stopReason,
-  trailingFailures,
+  summarizeLegacyState,
+  withTrial,
+  type LegacyStudyState,
+  type StudyOutcome,
   type StudyPlan,
-  type StudyResult,
   type StudyState,
   type StudyStatus,
   type TrialRecord,
 } from '../src/core/study.js';
-import type { Observation, Suggestion } from '../src/core/types.js';
+import type { Suggestion } from '../src/core/types.js';
+import { trialLogPrefix } from '../src/core/trial-log.js';
 import { progressQuery, resultQuery, stopSignal } from './definitions.js';
+import { studyWorkflowV1 } from './legacy/study-v1.js';
 import { trialWorkflow, type TrialInput } from './trial.js';
 
 export interface StudyWorkflowInput {
   readonly plan: StudyPlan;
-  /** Carried across continue-as-new; absent on the first run. */
-  readonly state?: StudyState;
+  /**
+   * Carried across continue-as-new; absent on the first run. A legacy state (inline records) comes
+   * from a run that started under an older release and is migrated to the trial log.
+   */
+  readonly state?: StudyState | LegacyStudyState;
 }
 
-/** Only what the optimizer reads: keeps the suggest payload small. */
-function observationOf(trial: TrialRecord): Observation {
-  return {
-    config: trial.config,
-    objective: trial.objective,
-    stageCosts: trial.stageCosts,
-    cachedPrefix: trial.cachedPrefix,
-    chargedCost: trial.chargedCost,
-    phase: trial.phase,
-  };
-}
+/**
+ * Marks runs of the bounded loop: replaying a run recorded before it (no marker) takes the frozen
+ * legacy loop, so studies that were running when workers were upgraded go on unharmed.
+ */
+const boundedStatePatch = 'memotune-bounded-study-state';
+
+/** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
+const defaultOrchestrationHeartbeatSeconds = 20;
 
 /**
  * The study: a durable Bayesian-optimization loop that holds the budget. Each iteration asks the
  * suggest activity for a candidate (or takes the next enqueued one), runs it as a child trial
- * workflow, charges it and records it. Deterministic: no I/O and no numeric work here — GP fitting
- * happens in the suggest activity, whose result the history records.
+ * workflow, appends its record to the trial log and charges it. Deterministic: no I/O and no
+ * numeric work here — GP fitting happens in the suggest activity, whose result the history records.
+ *
+ * Bounded: the workflow carries a constant-size summary (`StudyState`), never the records, so every
+ * payload and every run's history stay the same size from the first trial to the ten-thousandth.
  */
-export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyResult> {
+export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOutcome> {
+  if (!patched(boundedStatePatch)) return studyWorkflowV1(input as { plan: StudyPlan; state?: LegacyStudyState });
   const { plan } = input;
-  let state: StudyState = input.state ?? initialStudyState;
+  const heartbeatSeconds = plan.orchestrationHeartbeatSeconds ?? defaultOrchestrationHeartbeatSeconds;
+  const orchestration = {
+    taskQueue: plan.orchestrationQueue,
+    heartbeatTimeout: heartbeatSeconds * 1000,
+    // Retried until it works: an outage of S3 or a crashed worker pauses the study, never ends it.
+    retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+  } as const;
+  const { recordTrial, importTrialLog } = proxyActivities<Activities>({
+    ...orchestration,
+    startToCloseTimeout: '2 minutes',
+  });
+  const { suggestFromLog } = proxyActivities<Activities>({
+    ...orchestration,
+    startToCloseTimeout: '10 minutes',
+    // A request that can never succeed ends the study as 'failed' with the reason.
+    retry: { ...orchestration.retry, nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest] },
+  });
+
+  let state: StudyState;
+  if (input.state === undefined) {
+    state = initialStudyState(trialLogPrefix(workflowInfo().firstExecutionRunId));
+  } else if (isLegacyState(input.state)) {
+    // The first run under this release of a study started before it: move its records out of the
+    // workflow state (one payload, no bigger than the input that just carried them).
+    const trialLog = trialLogPrefix(workflowInfo().firstExecutionRunId);
+    await importTrialLog({ trialLog, records: input.state.trials });
+    state = summarizeLegacyState(input.state, trialLog, plan.objective.direction);
+  } else {
+    state = input.state;
+  }
   let status: StudyStatus = 'running';
   let runningTrial: number | null = null;
   let error: string | null = null;
 
-  const result = (): StudyResult => ({
+  const outcome = (): StudyOutcome => ({
     ...progressOf(plan, state, status, runningTrial, error),
     direction: plan.objective.direction,
-    history: state.trials,
   });
   setHandler(progressQuery, () => progressOf(plan, state, status, runningTrial, error));
-  setHandler(resultQuery, result);
+  setHandler(resultQuery, outcome);
   setHandler(stopSignal, () => {
     state = { ...state, stopRequested: true };
-  });
-
-  const { suggestNext } = proxyActivities<Activities>({
-    taskQueue: plan.orchestrationQueue,
-    startToCloseTimeout: '10 minutes',
-    // Retried until it works (a crashed or redeployed worker, a transient numeric failure) — except
-    // a request that can never succeed, which ends the study as 'failed' with the reason.
-    retry: {
-      initialInterval: '1 second',
-      maximumInterval: '1 minute',
-      nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest],
-    },
   });
 
   const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
@@ -88,7 +114,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       await condition(() => true);
       return await continueAsNew<typeof studyWorkflow>({ plan, state: { ...state, runs: state.runs + 1 } });
     }
-    const trialIndex = state.trials.length;
+    const trialIndex = state.trialCount;
     const enqueued = plan.enqueue[trialIndex];
     let trialInput: TrialInput;
     const common = {
@@ -113,9 +139,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
     } else {
       let suggestion: Suggestion;
       try {
-        suggestion = await suggestNext({
+        suggestion = await suggestFromLog({
           space,
-          history: state.trials.map(observationOf),
+          trialLog: state.trialLog,
+          trials: state.trialCount,
           budget: { total: plan.budget, spent: state.spent },
           direction: plan.objective.direction,
           settings: { ...plan.optimizer, epsilon: plan.epsilon },
@@ -163,8 +190,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       error = `trial ${trialIndex} did not complete: ${failure.cause?.message ?? failure.message}`;
       break;
     }
+    // Logged before it counts: the summary never names a trial the log does not hold.
+    await recordTrial({ trialLog: state.trialLog, record });
     runningTrial = null;
-    state = { ...state, trials: [...state.trials, record], spent: state.spent + record.chargedCost };
+    state = withTrial(state, record, plan.objective.direction);
     trialsThisRun++;
     log.info('trial finished', {
       trial: trialIndex,
@@ -182,12 +211,12 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyRes
       break;
     }
     const limit = plan.maxConsecutiveFailures ?? null;
-    if (limit !== null && trailingFailures(state.trials) >= limit) {
+    if (limit !== null && state.trailingFailures >= limit) {
       status = 'failed';
       error = `${limit} trials in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
       break;
     }
   }
   if (status === 'running') status = state.stopRequested ? 'stopped' : 'completed';
-  return result();
+  return outcome();
 }

@@ -69,6 +69,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const { lookupCache } = proxyActivities<Activities>({
     taskQueue: input.orchestrationQueue,
     startToCloseTimeout: '1 minute',
+    heartbeatTimeout: '10 seconds',
     // An S3 outage pauses the trial (visible as a retrying activity in the UI) instead of failing it.
     retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
   });

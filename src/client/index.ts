@@ -8,7 +8,9 @@ import {
 } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
 import { parseStudyConfig } from '../config/study-config.js';
-import type { StudyPlan, StudyProgress, StudyResult } from '../core/study.js';
+import type { StudyOutcome, StudyPlan, StudyProgress, StudyResult, TrialRecord } from '../core/study.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import { TrialLog } from '../storage/trial-log.js';
 import { progressQuery, resultQuery, stopSignal } from '../../workflows/definitions.js';
 import type { studyWorkflow } from '../../workflows/study.js';
 
@@ -134,12 +136,12 @@ function closedAbnormally<T extends StudyProgress>(workflowStatus: string, progr
   };
 }
 
-/** Every trial and the best configuration; `wait` blocks until the study finishes. */
-export async function getStudyResult(
+/** The study's final (or current) progress, without its trial records. */
+export async function getStudyOutcome(
   client: Client,
   studyId: string,
   options: { wait?: boolean } = {},
-): Promise<StudyResult> {
+): Promise<StudyOutcome> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     if (options.wait) return handle.result();
@@ -147,6 +149,39 @@ export async function getStudyResult(
     if (description.status.name === 'COMPLETED') return handle.result();
     return closedAbnormally(description.status.name, await handle.query(resultQuery));
   });
+}
+
+/**
+ * Every trial record of a study, in trial order: read from its trial log in the object store (the
+ * workers' S3 bucket and prefix), or inline for studies that ended under an older release.
+ */
+export async function readStudyTrials(
+  outcome: Pick<StudyOutcome, 'studyId' | 'trials' | 'trialLog' | 'history'>,
+  store: ObjectStore | undefined,
+): Promise<readonly TrialRecord[]> {
+  if (outcome.history !== undefined) return outcome.history;
+  if (outcome.trialLog === undefined) return [];
+  if (store === undefined) {
+    throw new Error(`study '${outcome.studyId}' keeps its trials in the object store: pass the store the workers use`);
+  }
+  return new TrialLog(store).read(outcome.trialLog, outcome.trials);
+}
+
+/**
+ * Every trial and the best configuration; `wait` blocks until the study finishes. The trial
+ * records are read from `store`, the object store the study's workers write to.
+ */
+export async function getStudyResult(
+  client: Client,
+  studyId: string,
+  options: { wait?: boolean; store?: ObjectStore } = {},
+): Promise<StudyResult> {
+  return withTrials(await getStudyOutcome(client, studyId, options), options.store);
+}
+
+/** A study outcome (e.g. `await handle.result()`) with its trial records read from `store`. */
+export async function withTrials(outcome: StudyOutcome, store: ObjectStore | undefined): Promise<StudyResult> {
+  return { ...outcome, history: await readStudyTrials(outcome, store) };
 }
 
 /**

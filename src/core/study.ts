@@ -43,6 +43,12 @@ export interface StudyPlan {
    * pipeline that does not run; absent (no limit) in plans recorded before it existed.
    */
   readonly maxConsecutiveFailures?: number | null;
+  /**
+   * Seconds without a heartbeat after which a suggest, cache-lookup or log activity is retried on
+   * another worker: how long a killed orchestration worker stalls the study. Absent in plans
+   * recorded before it existed (then 20).
+   */
+  readonly orchestrationHeartbeatSeconds?: number;
 }
 
 export type TrialStatus = 'completed' | 'failed';
@@ -70,14 +76,42 @@ export interface TrialRecord extends Observation {
   readonly optimizerSeconds: number;
 }
 
-/** The one serializable value that carries a study across continue-as-new. */
+/**
+ * The one serializable value that carries a study across continue-as-new: a summary of constant
+ * size whatever the number of trials. The trial records themselves live in the trial log (an
+ * object-store prefix, `trialLog`), which the suggest activity and the client read.
+ */
 export interface StudyState {
-  readonly trials: readonly TrialRecord[];
+  readonly version: 2;
+  /** Object-store prefix of this study's trial records (`studies/<first run id>/`). */
+  readonly trialLog: string;
+  readonly trialCount: number;
   readonly spent: number;
+  readonly failedTrials: number;
+  readonly reusedTrials: number;
+  /** Failed trials at the end of the log (the current streak). */
+  readonly trailingFailures: number;
+  readonly best: BestTrial | null;
   readonly optimizerState?: OptimizerState;
   readonly stopRequested: boolean;
   /** How many workflow runs (continue-as-new generations) the study has used so far. */
   readonly runs: number;
+}
+
+/**
+ * The state studies carried before the trial log existed: every record inline. Only read, to
+ * migrate a study started by an older release (see workflows/legacy).
+ */
+export interface LegacyStudyState {
+  readonly trials: readonly TrialRecord[];
+  readonly spent: number;
+  readonly optimizerState?: OptimizerState;
+  readonly stopRequested: boolean;
+  readonly runs: number;
+}
+
+export function isLegacyState(state: StudyState | LegacyStudyState): state is LegacyStudyState {
+  return Array.isArray((state as { trials?: unknown }).trials);
 }
 
 /**
@@ -107,14 +141,39 @@ export interface StudyProgress {
   readonly runs: number;
   /** Why a `failed` study stopped; `null` otherwise. */
   readonly error: string | null;
+  /** Where the trial records are; absent for studies that ended under an older release (inline history). */
+  readonly trialLog?: string;
+  /** Stage names in pipeline order; absent for studies that ended under an older release. */
+  readonly stages?: readonly string[];
 }
 
+/** What the study workflow returns: its final progress, with the trial records left in the trial log. */
+export interface StudyOutcome extends StudyProgress {
+  readonly direction: Direction;
+  /** Inline records, only in outcomes of studies that ended under an older release. */
+  readonly history?: readonly TrialRecord[];
+}
+
+/** A study's outcome with every trial record, as the client assembles it from the trial log. */
 export interface StudyResult extends StudyProgress {
   readonly direction: Direction;
   readonly history: readonly TrialRecord[];
 }
 
-export const initialStudyState: StudyState = { trials: [], spent: 0, stopRequested: false, runs: 1 };
+export function initialStudyState(trialLog: string): StudyState {
+  return {
+    version: 2,
+    trialLog,
+    trialCount: 0,
+    spent: 0,
+    failedTrials: 0,
+    reusedTrials: 0,
+    trailingFailures: 0,
+    best: null,
+    stopRequested: false,
+    runs: 1,
+  };
+}
 
 /**
  * What a trial is charged: the measured cost of the stages it ran plus ε per reused stage.
@@ -128,31 +187,65 @@ export function trialCharge(cachedPrefix: number, epsilon: number, ranCosts: rea
   return charge;
 }
 
+/** Whether `trial` beats `best` for the direction; earlier trials win ties. */
+function improves(
+  trial: TrialRecord,
+  best: BestTrial | null,
+  direction: Direction,
+): trial is TrialRecord & { objective: number } {
+  if (trial.status !== 'completed' || trial.objective === null) return false;
+  if (best === null) return true;
+  return direction === 'maximize' ? trial.objective > best.objective : trial.objective < best.objective;
+}
+
 /** The best completed trial for the direction, earliest first on ties; `null` if none. */
 export function bestTrial(trials: readonly TrialRecord[], direction: Direction): BestTrial | null {
   let best: BestTrial | null = null;
   for (const trial of trials) {
-    if (trial.status !== 'completed' || trial.objective === null) continue;
-    const better =
-      best === null || (direction === 'maximize' ? trial.objective > best.objective : trial.objective < best.objective);
-    if (better) best = { trialIndex: trial.trialIndex, objective: trial.objective, config: trial.config };
+    if (improves(trial, best, direction))
+      best = { trialIndex: trial.trialIndex, objective: trial.objective, config: trial.config };
   }
   return best;
+}
+
+/**
+ * The summary after one more trial: what `bestTrial`, the counts and the failure streak would give
+ * over the whole log, updated in O(1). Charges are summed in trial order, as the in-process
+ * benchmark runner does, so both give bit-identical budgets.
+ */
+export function withTrial(state: StudyState, record: TrialRecord, direction: Direction): StudyState {
+  const failed = record.status === 'failed';
+  return {
+    ...state,
+    trialCount: state.trialCount + 1,
+    spent: state.spent + record.chargedCost,
+    failedTrials: state.failedTrials + (failed ? 1 : 0),
+    reusedTrials: state.reusedTrials + (record.cachedPrefix > 0 ? 1 : 0),
+    trailingFailures: failed ? state.trailingFailures + 1 : 0,
+    best: improves(record, state.best, direction)
+      ? { trialIndex: record.trialIndex, objective: record.objective, config: record.config }
+      : state.best,
+  };
+}
+
+/** The summary of a study started by an older release, from its inline records. */
+export function summarizeLegacyState(legacy: LegacyStudyState, trialLog: string, direction: Direction): StudyState {
+  let state: StudyState = { ...initialStudyState(trialLog), stopRequested: legacy.stopRequested, runs: legacy.runs };
+  for (const record of legacy.trials) state = withTrial(state, record, direction);
+  // Keep the recorded sum rather than re-adding (identical in practice, exact by construction).
+  return {
+    ...state,
+    spent: legacy.spent,
+    ...(legacy.optimizerState === undefined ? {} : { optimizerState: legacy.optimizerState }),
+  };
 }
 
 /** Why the study should stop now, or `null` to go on. */
 export function stopReason(plan: StudyPlan, state: StudyState): 'budget' | 'maxTrials' | 'stopRequested' | null {
   if (state.stopRequested) return 'stopRequested';
   if (state.spent >= plan.budget) return 'budget';
-  if (plan.maxTrials !== null && state.trials.length >= plan.maxTrials) return 'maxTrials';
+  if (plan.maxTrials !== null && state.trialCount >= plan.maxTrials) return 'maxTrials';
   return null;
-}
-
-/** Failed trials at the end of the log (the current streak). */
-export function trailingFailures(trials: readonly TrialRecord[]): number {
-  let count = 0;
-  for (let index = trials.length - 1; index >= 0 && trials[index]!.status === 'failed'; index--) count++;
-  return count;
 }
 
 export function progressOf(
@@ -168,12 +261,14 @@ export function progressOf(
     status,
     budget: plan.budget,
     spent: state.spent,
-    trials: state.trials.length,
-    failedTrials: state.trials.filter((trial) => trial.status === 'failed').length,
-    reusedTrials: state.trials.filter((trial) => trial.cachedPrefix > 0).length,
-    best: bestTrial(state.trials, plan.objective.direction),
+    trials: state.trialCount,
+    failedTrials: state.failedTrials,
+    reusedTrials: state.reusedTrials,
+    best: state.best,
     runningTrial,
     runs: state.runs,
     error,
+    trialLog: state.trialLog,
+    stages: plan.stages.map((stage) => stage.name),
   };
 }

@@ -28,6 +28,7 @@ describe('memotune bench --via temporal', () => {
       const inProcess = runStudy({ spec, method, seed, suggest });
       const viaTemporal = await runStudyViaTemporal({
         client: env.client,
+        store: env.store,
         spec,
         method,
         seed,

@@ -56,7 +56,7 @@ describe('a worker killed in the middle of a study', () => {
       expect(atKill.status).toBe('running');
 
       second = spawnCli(workerArgs, cliEnv(env.s3KeyPrefix), logFile, ['--import', 'tsx']);
-      const result = await handle.result();
+      const result = await env.result(handle);
       expect(result.status).toBe('completed');
       expect(result.history.length).toBeGreaterThan(atKill.trials);
       expect(result.history.map((trial) => trial.trialIndex)).toEqual(result.history.map((_, index) => index));

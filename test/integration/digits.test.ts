@@ -31,7 +31,7 @@ describe('the digits example (reduced)', () => {
       studyId: `${env.taskQueuePrefix}-digits`,
       taskQueuePrefix: env.taskQueuePrefix,
     });
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('completed');
     expect(result.failedTrials).toBe(0);
     const warmup = config.optimizer?.warmup ?? 10;

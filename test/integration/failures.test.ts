@@ -63,7 +63,7 @@ describe('stage failures', () => {
       ]),
       { studyId: `${env.taskQueuePrefix}-failures`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('completed');
     expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'failed', 'completed']);
     // The flaky stage succeeded on its second attempt; the broken one used both attempts.
@@ -106,7 +106,7 @@ describe('stage failures', () => {
       },
       { studyId: `${env.taskQueuePrefix}-exhausted`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('exhausted');
     expect(result.history.map((trial) => trial.config[0]!.a).sort()).toEqual([0.1, 0.2]);
     expect(result.spent).toBeLessThan(1000);
@@ -140,7 +140,7 @@ describe('stage failures', () => {
       },
       { studyId: `${env.taskQueuePrefix}-unknown`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('failed');
     expect(result.history).toHaveLength(1);
     expect(result.history[0]!).toMatchObject({ status: 'failed', failureType: 'UnknownStage' });
@@ -170,7 +170,7 @@ describe('stage failures', () => {
       },
       { studyId: `${env.taskQueuePrefix}-streak`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('failed');
     expect(result.history.map((trial) => trial.status)).toEqual([
       'completed',

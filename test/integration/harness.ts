@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
+import { withTrials } from '../../src/client/index.js';
+import type { StudyOutcome, StudyResult } from '../../src/core/study.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { startPythonWorker } from '../../src/worker/python-worker.js';
@@ -21,6 +23,8 @@ export interface TestEnv {
   startPythonWorker(stagesFiles: readonly string[], kind?: string): Promise<() => Promise<void>>;
   /** Starts workers for these queues in this process; returns a function that stops them. */
   startWorkers(stages: StageRegistry, queues?: readonly QueueRole[]): Promise<() => Promise<void>>;
+  /** A finished study's outcome with its trial records read from this env's store. */
+  result(handle: { result(): Promise<StudyOutcome> }): Promise<StudyResult>;
   close(): Promise<void>;
 }
 
@@ -42,6 +46,9 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     store,
     taskQueuePrefix: unique,
     s3KeyPrefix,
+    async result(handle) {
+      return withTrials(await handle.result(), store);
+    },
     async startWorkers(stages, queues) {
       const workerConnection = await NativeConnection.connect({ address: stack.servers.temporalAddress });
       const workers: Worker[] = await createWorkers({

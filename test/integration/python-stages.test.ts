@@ -68,7 +68,7 @@ describe('Python stages', () => {
       },
       { studyId: `${env.taskQueuePrefix}-python-only`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('completed');
     expect(result.failedTrials).toBe(0);
     expect(result.trials).toBe(8);
@@ -121,7 +121,7 @@ describe('Python stages', () => {
       },
       { studyId: `${env.taskQueuePrefix}-mixed`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'completed', 'completed']);
     // TS prepare (0.5) → Python middle (0.5·scale, as bytes) → TS score (middle + base).
     expect(result.history.map((trial) => trial.objective)).toEqual([1.5, 1.5, 2]);

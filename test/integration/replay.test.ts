@@ -9,22 +9,29 @@ const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/histories/${name}.json`, import.meta.url), 'utf8'));
 
 /**
- * Workflow code must stay deterministic: today's code replays histories recorded by earlier code
- * (a study run with warm-up, EEIPU steps and continue-as-new; a trial that reused a cached prefix).
- * A change that breaks this breaks every study running in production when workers are upgraded.
- * Re-record with scripts/record-replay-fixture.ts only for a deliberate, versioned change.
+ * Workflow code must stay deterministic: today's code replays histories recorded by every earlier
+ * release whose workflow code changed (a study run with warm-up, EEIPU steps and continue-as-new;
+ * a trial that reused a cached prefix). A change that breaks this breaks every study running in
+ * production when workers are upgraded: guard it with `patched()` (see workflows/study.ts) and
+ * record the new release with `scripts/record-replay-fixture.ts <tag>`.
+ *   v1: studies carrying their records inline (before the trial log)
+ *   v2: the bounded study state (trial log in the object store)
  */
+const releases = ['v1', 'v2'];
+
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
 
-  it('replays a recorded study run and a recorded trial without nondeterminism', async () => {
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('study-first-run'), 'study'),
-    ).resolves.toBeUndefined();
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-reused-prefix'), 'trial'),
-    ).resolves.toBeUndefined();
-  });
+  for (const release of releases) {
+    it(`replays a study run and a trial recorded by release ${release} without nondeterminism`, async () => {
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture(`study-first-run-${release}`), 'study'),
+      ).resolves.toBeUndefined();
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture(`trial-reused-prefix-${release}`), 'trial'),
+      ).resolves.toBeUndefined();
+    });
+  }
 
   it('replays the history of a study it just ran', async () => {
     const env = await createTestEnv('replay');
@@ -39,7 +46,7 @@ describe('replaying recorded histories', () => {
           taskQueuePrefix: env.taskQueuePrefix,
         },
       );
-      const result = await handle.result();
+      const result = await env.result(handle);
       expect(result.history.length).toBeGreaterThan(3);
       const history = await handle.fetchHistory();
       await expect(

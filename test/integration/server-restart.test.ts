@@ -50,7 +50,7 @@ describe.runIf(process.env.MEMOTUNE_TEST_TEMPORAL_ADDRESS === undefined)(
         bucket: 'memotune-test',
         log: () => undefined,
       });
-      const result = await handle.result();
+      const result = await env.result(handle);
       expect(result.status).toBe('completed');
       expect(result.spent).toBeGreaterThanOrEqual(60);
       expect(result.history.map((trial) => trial.trialIndex)).toEqual(result.history.map((_, index) => index));

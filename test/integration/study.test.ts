@@ -23,7 +23,7 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       paper3Study({ name: 'budget', budget: 45, optimizer: { method: 'eeipu', warmup: 4, epsilon: 0.1 } }),
       { studyId: `${env.taskQueuePrefix}-budget`, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.status).toBe('completed');
     expect(result.history.length).toBeGreaterThan(4);
     const charged = result.history.reduce((sum, trial) => sum + trial.chargedCost, 0);
@@ -53,7 +53,7 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       paper3Study({ name: 'reuse', budget: 1000, maxTrials: 2, enqueue: [first, second] }),
       { studyId, taskQueuePrefix: env.taskQueuePrefix },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     const [a, b] = result.history;
     expect(a!.cachedPrefix).toBe(0);
     expect(a!.stagesRun).toEqual([0, 1, 2]);
@@ -92,7 +92,7 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       .partialObjective;
     expect(lastPartial).toBeCloseTo(b!.objective!, 12);
     expect(lastPartial - parentPartial).toBeCloseTo(b!.metrics.stageObjective!, 12);
-    const status = await getStudyResult(env.client, studyId);
+    const status = await getStudyResult(env.client, studyId, { store: env.store });
     expect(status.reusedTrials).toBe(1);
   });
 
@@ -106,11 +106,11 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
         startStudy(env.client, config, {
           studyId: `${env.taskQueuePrefix}-det`,
           taskQueuePrefix: env.taskQueuePrefix,
-        }).then((s) => s.handle.result()),
+        }).then((s) => env.result(s.handle)),
         startStudy(other.client, config, {
           studyId: `${other.taskQueuePrefix}-det`,
           taskQueuePrefix: other.taskQueuePrefix,
-        }).then((s) => s.handle.result()),
+        }).then((s) => other.result(s.handle)),
       ]);
       const summary = (r: typeof r1) =>
         r.history.map((t) => ({
@@ -133,7 +133,7 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       paper3Study({ name: 'can', budget: 10_000, maxTrials: 7, optimizer: { method: 'random' } }),
       { studyId, taskQueuePrefix: env.taskQueuePrefix, trialsPerRun: 3 },
     );
-    const result = await handle.result();
+    const result = await env.result(handle);
     expect(result.runs).toBe(3);
     expect(result.history.map((trial) => trial.trialIndex)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });

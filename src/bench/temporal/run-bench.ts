@@ -28,10 +28,11 @@ export async function runBenchViaTemporal(options: TemporalBenchOptions): Promis
   const stamp = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15);
   const prefix = `bench-${stamp}`;
   const workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
+  const store = S3ObjectStore.fromSettings(stack.s3);
   const workers = await createWorkers({
     connection: workerConnection,
     taskQueuePrefix: prefix,
-    store: S3ObjectStore.fromSettings(stack.s3),
+    store,
     stages: syntheticStages(options.spec),
   });
   const controller = new AbortController();
@@ -45,6 +46,7 @@ export async function runBenchViaTemporal(options: TemporalBenchOptions): Promis
         const studyId = `${prefix}-${options.spec.name}-${method}-s${seed}`;
         const run = await runStudyViaTemporal({
           client,
+          store,
           spec: options.spec,
           method,
           seed,

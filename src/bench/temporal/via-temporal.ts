@@ -4,7 +4,8 @@
  * the in-process runner for the same spec, method and seed (`compareRuns` checks it).
  */
 import type { Client } from '@temporalio/client';
-import { startStudy } from '../../client/index.js';
+import { startStudy, withTrials } from '../../client/index.js';
+import type { ObjectStore } from '../../storage/object-store.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
 import { syntheticStudyConfig } from '../../examples/synthetic-stages.js';
 import type { SyntheticPipelineSpec } from '../../synthetic/index.js';
@@ -12,6 +13,8 @@ import type { BenchRun, BenchTrial } from '../runner.js';
 
 export interface TemporalRunOptions {
   readonly client: Client;
+  /** The object store the workers write to (the study's trial log is read from it). */
+  readonly store: ObjectStore;
   readonly spec: SyntheticPipelineSpec;
   readonly method: MethodName;
   readonly seed: number;
@@ -36,7 +39,7 @@ export async function runStudyViaTemporal(options: TemporalRunOptions): Promise<
     }),
     { studyId: options.studyId, taskQueuePrefix: options.taskQueuePrefix },
   );
-  const result = await handle.result();
+  const result = await withTrials(await handle.result(), options.store);
   let spent = 0;
   const trials: BenchTrial[] = result.history.map((trial) => {
     spent += trial.chargedCost;

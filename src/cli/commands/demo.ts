@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Client } from '@temporalio/client';
 import { getStudyResult, startStudy } from '../../client/index.js';
+import type { ObjectStore } from '../../storage/object-store.js';
 import { methodNames, parseStudyConfig, type StudyConfigInput } from '../../config/study-config.js';
 import { startStack } from '../../dev/stack.js';
 import { syntheticStages, syntheticStudyConfig } from '../../examples/synthetic-stages.js';
@@ -133,7 +134,7 @@ export function demoCommand(): Command {
             });
       const { client, close } = await connectClient({});
       try {
-        await runStudy(client, studyId, example);
+        await runStudy(client, store, studyId, example);
         console.log(`\nworkflow id   ${studyId}`);
         const link = uiLink(studyId);
         if (link) console.log(`Temporal UI   ${link}`);
@@ -149,7 +150,7 @@ export function demoCommand(): Command {
     });
 }
 
-async function runStudy(client: Client, studyId: string, example: Example): Promise<void> {
+async function runStudy(client: Client, store: ObjectStore, studyId: string, example: Example): Promise<void> {
   const started = Date.now();
   const { plan } = await startStudy(client, example.config, { studyId });
   console.log(
@@ -158,7 +159,7 @@ async function runStudy(client: Client, studyId: string, example: Example): Prom
   const link = uiLink(studyId);
   if (link) console.log(`watch it live: ${link}\n`);
   await watchStudy(client, studyId);
-  const result = await getStudyResult(client, studyId, { wait: true });
+  const result = await getStudyResult(client, studyId, { wait: true, store });
   const names = plan.stages.map((stage) => stage.name);
   console.log(`\n${formatResult(result, names)}`);
   if (names.length > 2) {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { getStudyProgress, getStudyResult, startStudy, stopStudy } from '../../client/index.js';
+import { getStudyOutcome, getStudyProgress, readStudyTrials, startStudy, stopStudy, withTrials } from '../../client/index.js';
 import { defaultTaskQueuePrefix } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
-import { connectClient, temporalNamespace, uiLink } from '../connection.js';
+import type { ObjectStore } from '../../storage/object-store.js';
+import { connectClient, openStore, temporalNamespace, uiLink } from '../connection.js';
+import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
 import { formatProgress, formatResult, watchStudy } from '../format.js';
 
 interface EndpointFlags {
@@ -31,6 +33,15 @@ function readJson(path: string): unknown {
   }
 }
 
+/** The workers' object store when one is configured; `readStudyTrials` explains when it is needed. */
+function configuredStore(): ObjectStore | undefined {
+  try {
+    return openStore();
+  } catch {
+    return undefined;
+  }
+}
+
 export function studyCommand(): Command {
   const study = new Command('study').description('start and inspect studies');
 
@@ -55,7 +66,8 @@ export function studyCommand(): Command {
       if (link) console.log(`watch it at ${link}`);
       if (options.wait) {
         await watchStudy(client, plan.studyId);
-        console.log(formatResult(await getStudyResult(client, plan.studyId, { wait: true })));
+        const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
+        console.log(formatResult({ ...outcome, history: [] }, outcome.stages));
       }
     } finally {
       await close();
@@ -83,8 +95,28 @@ export function studyCommand(): Command {
   ).action(async (id: string, options: EndpointFlags & { json?: boolean; wait?: boolean }) => {
     const { client, close } = await connectClient(options);
     try {
-      const result = await getStudyResult(client, id, { wait: options.wait ?? false });
-      console.log(options.json ? JSON.stringify(result, null, 2) : formatResult(result));
+      const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
+      if (options.json) console.log(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2));
+      else console.log(formatResult({ ...outcome, history: [] }, outcome.stages));
+    } finally {
+      await close();
+    }
+  });
+
+  withEndpoint(
+    study
+      .command('trials <id>')
+      .description('one row per trial: hyperparameters by stage, objective, per-stage cost, reused stages, status')
+      .option('--format <format>', `${trialFormats.join(', ')}`, 'table'),
+  ).action(async (id: string, options: EndpointFlags & { format: string }) => {
+    if (!(trialFormats as readonly string[]).includes(options.format)) {
+      throw new Error(`--format must be one of ${trialFormats.join(', ')}, got '${options.format}'`);
+    }
+    const { client, close } = await connectClient(options);
+    try {
+      const outcome = await getStudyOutcome(client, id);
+      const records = await readStudyTrials(outcome, configuredStore());
+      console.log(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat));
     } finally {
       await close();
     }

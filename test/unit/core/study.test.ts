@@ -6,7 +6,10 @@ import {
   initialStudyState,
   progressOf,
   stopReason,
+  summarizeLegacyState,
   trialCharge,
+  withTrial,
+  type StudyState,
   type TrialRecord,
 } from '../../../src/core/study.js';
 
@@ -50,12 +53,13 @@ describe('budget accounting', () => {
   });
 
   it('stops when the budget is spent, when maxTrials is reached, or when asked', () => {
-    expect(stopReason(plan, initialStudyState)).toBeNull();
-    expect(stopReason(plan, { ...initialStudyState, spent: 10 })).toBe('budget');
-    expect(stopReason(plan, { ...initialStudyState, spent: 9.99 })).toBeNull();
-    const four = [0, 1, 2, 3].map((i) => trial(i, i, 1));
-    expect(stopReason(plan, { ...initialStudyState, trials: four, spent: 4 })).toBe('maxTrials');
-    expect(stopReason(plan, { ...initialStudyState, stopRequested: true })).toBe('stopRequested');
+    const initial = initialStudyState('studies/run/');
+    expect(stopReason(plan, initial)).toBeNull();
+    expect(stopReason(plan, { ...initial, spent: 10 })).toBe('budget');
+    expect(stopReason(plan, { ...initial, spent: 9.99 })).toBeNull();
+    const four = [0, 1, 2, 3].map((i) => trial(i, i, 0.5)).reduce((state, t) => withTrial(state, t, 'maximize'), initial);
+    expect(stopReason(plan, four)).toBe('maxTrials');
+    expect(stopReason(plan, { ...initial, stopRequested: true })).toBe('stopRequested');
   });
 });
 
@@ -68,13 +72,33 @@ describe('best trial', () => {
     expect(bestTrial([trial(0, null, 1)], 'maximize')).toBeNull();
   });
 
+  const summarize = (records: readonly TrialRecord[], direction: 'maximize' | 'minimize' = 'maximize'): StudyState =>
+    records.reduce((state, record) => withTrial(state, record, direction), initialStudyState('studies/run/'));
+
+  it('keeps in the O(1) summary what a pass over the whole log gives', () => {
+    const log = [...trials, trial(5, 0, 1, 2), trial(6, null, 2), trial(7, null, 0.5)];
+    for (const direction of ['maximize', 'minimize'] as const) {
+      const state = summarize(log, direction);
+      expect(state.best).toEqual(bestTrial(log, direction));
+      expect(state.trialCount).toBe(8);
+      expect(state.failedTrials).toBe(3);
+      expect(state.reusedTrials).toBe(1);
+      expect(state.trailingFailures).toBe(2);
+      expect(state.spent).toBe(8.5);
+    }
+    expect(summarize([...log, trial(8, 3, 1)]).trailingFailures).toBe(0);
+  });
+
+  it('summarizes the inline records of a study started by an older release', () => {
+    const legacy = { trials, spent: 5, stopRequested: false, runs: 3, optimizerState: { version: 1 } };
+    const state = summarizeLegacyState(legacy, 'studies/run/', 'maximize');
+    expect(state).toMatchObject({ trialCount: 5, spent: 5, runs: 3, failedTrials: 1, trialLog: 'studies/run/' });
+    expect(state.best).toEqual(bestTrial(trials, 'maximize'));
+    expect(state.optimizerState).toEqual({ version: 1 });
+  });
+
   it('summarizes progress with failed and reused trial counts', () => {
-    const progress = progressOf(
-      plan,
-      { ...initialStudyState, trials: [...trials, trial(5, 0, 1, 2)], spent: 6 },
-      'running',
-      6,
-    );
+    const progress = progressOf(plan, summarize([...trials, trial(5, 0, 1, 2)]), 'running', 6);
     expect(progress).toMatchObject({
       trials: 6,
       failedTrials: 1,

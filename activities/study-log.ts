@@ -1,0 +1,88 @@
+/**
+ * The study's own side effects: suggesting the next candidate (numeric work off the workflow
+ * thread, reading the history it needs from the trial log) and keeping the trial log.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { FailureType } from '../src/core/errors.js';
+import type { TrialRecord } from '../src/core/study.js';
+import type { Observation, SuggestRequest, Suggestion } from '../src/core/types.js';
+import { TrialLog } from '../src/storage/trial-log.js';
+
+/** What the study workflow sends to `suggestFromLog`: the request minus the history, plus where it is. */
+export interface SuggestFromLogInput extends Omit<SuggestRequest, 'history'> {
+  /** The study's trial-log prefix. */
+  readonly trialLog: string;
+  /** How many trials the history has (records 0..trials−1). */
+  readonly trials: number;
+}
+
+export interface RecordTrialInput {
+  readonly trialLog: string;
+  readonly record: TrialRecord;
+}
+
+export interface ImportTrialLogInput {
+  readonly trialLog: string;
+  readonly records: readonly TrialRecord[];
+}
+
+/** Only what the optimizer reads. */
+function observationOf(trial: TrialRecord): Observation {
+  return {
+    config: trial.config,
+    objective: trial.objective,
+    stageCosts: trial.stageCosts,
+    cachedPrefix: trial.cachedPrefix,
+    chargedCost: trial.chargedCost,
+    phase: trial.phase,
+  };
+}
+
+/** Heartbeats when running as an activity; a no-op when called directly (unit tests). */
+function heartbeat(): void {
+  try {
+    Context.current().heartbeat();
+  } catch {
+    // Not inside an activity.
+  }
+}
+
+export function createStudyLogActivities(trialLog: TrialLog, suggest: (request: SuggestRequest) => Suggestion) {
+  const suggestOrRefuse = (request: SuggestRequest): Suggestion => {
+    try {
+      return suggest(request);
+    } catch (error) {
+      // The optimizer throws RangeError/TypeError for requests that can never succeed.
+      if (error instanceof RangeError || error instanceof TypeError) {
+        throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidSuggestRequest);
+      }
+      throw error;
+    }
+  };
+
+  return {
+    /** Computes the next candidate from a history sent inline (studies started before the trial log). */
+    async suggestNext(request: SuggestRequest): Promise<Suggestion> {
+      return suggestOrRefuse(request);
+    },
+
+    /** Computes the next candidate from the first `trials` records of the study's trial log. */
+    async suggestFromLog(input: SuggestFromLogInput): Promise<Suggestion> {
+      const { trialLog: prefix, trials, ...request } = input;
+      heartbeat();
+      const records = await trialLog.read(prefix, trials, { onProgress: heartbeat });
+      heartbeat();
+      return suggestOrRefuse({ ...request, history: records.map(observationOf) });
+    },
+
+    /** Appends a finished trial to the study's trial log. */
+    async recordTrial(input: RecordTrialInput): Promise<void> {
+      await trialLog.append(input.trialLog, input.record);
+    },
+
+    /** Writes the inline records of a study started before the trial log into its log. */
+    async importTrialLog(input: ImportTrialLogInput): Promise<void> {
+      await trialLog.appendAll(input.trialLog, input.records);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * One row per trial, for `memotune study trials`: hyperparameters by stage name, objective,
+ * per-stage cost, reused stages and status, as an aligned table, CSV or JSON.
+ */
+import type { TrialRecord } from '../core/study.js';
+
+export const trialFormats = ['table', 'csv', 'json'] as const;
+export type TrialFormat = (typeof trialFormats)[number];
+
+type Cell = string | number | boolean | null;
+
+function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]): { header: string[]; rows: Cell[][] } {
+  const stageName = (index: number) => stageNames[index] ?? `stage${index}`;
+  // Every parameter that appears, in stage order then first appearance (all trials share a space).
+  const params: [number, string][] = [];
+  const seen = new Set<string>();
+  for (const record of records) {
+    record.config.forEach((stage, index) => {
+      for (const name of Object.keys(stage)) {
+        const id = `${index}\u0000${name}`;
+        if (!seen.has(id)) {
+          seen.add(id);
+          params.push([index, name]);
+        }
+      }
+    });
+  }
+  params.sort((a, b) => a[0] - b[0]);
+  const stageCount = Math.max(stageNames.length, ...records.map((record) => record.stageCosts.length));
+  const header = [
+    'trial',
+    'status',
+    'objective',
+    'charged',
+    'reused',
+    ...Array.from({ length: stageCount }, (_, index) => `${stageName(index)}.cost`),
+    ...params.map(([index, name]) => `${stageName(index)}.${name}`),
+    'phase',
+    'source',
+    'error',
+  ];
+  const rows = records.map((record): Cell[] => [
+    record.trialIndex,
+    record.status,
+    record.objective,
+    record.chargedCost,
+    record.cachedPrefix,
+    ...Array.from({ length: stageCount }, (_, index) => record.stageCosts[index] ?? null),
+    ...params.map(([index, name]) => record.config[index]?.[name] ?? null),
+    record.phase,
+    record.source,
+    record.error,
+  ]);
+  return { header, rows };
+}
+
+function csvCell(cell: Cell): string {
+  if (cell === null) return '';
+  const text = String(cell);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function tableCell(cell: Cell): string {
+  if (cell === null) return '-';
+  if (typeof cell === 'number' && !Number.isInteger(cell)) return String(Number(cell.toPrecision(6)));
+  return String(cell);
+}
+
+export function formatTrials(
+  records: readonly TrialRecord[],
+  stageNames: readonly string[],
+  format: TrialFormat,
+  escape: (text: string) => string = (text) => text,
+): string {
+  if (format === 'json') return JSON.stringify(records, null, 2);
+  const { header, rows } = rowsOf(records, stageNames);
+  if (format === 'csv') return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
+  const cells = [header, ...rows.map((row) => row.map(tableCell))].map((row) => row.map((cell) => escape(cell)));
+  const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
+  return cells
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
