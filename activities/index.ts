@@ -3,7 +3,7 @@
  * looking up the stage cache, and running stages. Built by a factory that takes its dependencies,
  * so tests pass fakes and nothing connects at import time.
  */
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
 import { stageKeys, type StageIdentity } from '../src/core/keys.js';
 import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
@@ -17,6 +17,7 @@ import {
   type StoredData,
 } from '../src/storage/stage-cache.js';
 import type { StageOutput, StageRegistry, StageResult } from '../src/stages/types.js';
+import { OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
 import { TrialLog } from '../src/storage/trial-log.js';
 import { createStudyLogActivities } from './study-log.js';
 
@@ -29,6 +30,19 @@ export interface ActivityDependencies {
   readonly clock?: () => number;
   /** The optimizer entry point. @default suggest from src/optimizer */
   readonly suggest?: (request: SuggestRequest) => Suggestion;
+  /**
+   * How long `runStage` waits, once its attempt is cancelled (timeout, stopped study, worker
+   * shutdown), for the stage's code to settle before it gives up on it and frees the worker's slot.
+   * The abandoned code keeps running in the process until it returns by itself: in-process
+   * JavaScript cannot be killed (run stages in their own process, e.g. a Python worker, for that).
+   * @default {@link defaultCancellationGraceMs} (10 s)
+   */
+  readonly cancellationGraceMs?: number;
+  /**
+   * Backoff of `runStage`'s object-store calls during an outage; they are retried until they
+   * succeed or the attempt is cancelled. @default 0.5 s doubling to 10 s (src/storage/retry.ts)
+   */
+  readonly storeRetry?: RetrySettings;
 }
 
 export interface CacheLookupInput {
@@ -86,9 +100,50 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Attempts at storing a finished stage's output before giving up. */
-const writeAttempts = 4;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** @see ActivityDependencies.cancellationGraceMs */
+export const defaultCancellationGraceMs = 10_000;
+
+/**
+ * How long after its start-to-close timeout a running attempt cancels itself. The server times the
+ * attempt out first; the worker hears of it only with its next heartbeat's answer, which Temporal
+ * throttles to 0.8 × the heartbeat timeout (48 s at the default 60 s). The margin keeps our own
+ * deadline behind the server's, so the attempt is always recorded as timed out.
+ */
+const localDeadlineMarginMs = 1_000;
+
+/**
+ * The attempt's cancellation: Temporal's signal (a cancel request, a timeout learned from a
+ * heartbeat, worker shutdown) or the attempt's start-to-close deadline passing on this worker.
+ */
+function attemptSignal(context: Context): { signal: AbortSignal; dispose: () => void } {
+  const timeoutMs = context.info.startToCloseTimeoutMs;
+  if (!(timeoutMs > 0)) return { signal: context.cancellationSignal, dispose: () => undefined };
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new CancelledFailure('TIMED_OUT')), timeoutMs + localDeadlineMarginMs);
+  return {
+    signal: AbortSignal.any([context.cancellationSignal, deadline.signal]),
+    dispose: () => clearTimeout(timer),
+  };
+}
+
+/**
+ * `work`'s outcome; but once `signal` aborts, `work` gets `graceMs` to settle, after which the
+ * promise rejects with the signal's reason and `work` is abandoned (its later outcome is ignored).
+ */
+function settleWithinGrace<T>(work: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      timer = setTimeout(() => reject(signal.reason), graceMs);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
+}
 
 function checkResult(result: unknown, stageName: string, spent: () => StageFailureDetails): StageResult {
   // The stage ran to the end: its failure still carries what it spent, so the trial is charged.
@@ -167,148 +222,183 @@ export function createActivities(dependencies: ActivityDependencies) {
      * Runs one stage: reads the parent's output, calls the user's implementation, commits the
      * output under the stage's key. Idempotent: an attempt that finds its output already
      * committed (the previous attempt died after writing) returns it instead of re-running.
+     *
+     * Object-store failures anywhere in here (the metadata reads before the stage, the stage's
+     * own reads of earlier outputs, the upload and the commit) are outages, not stage failures:
+     * they are retried until they succeed or the attempt is cancelled, while the attempt keeps
+     * heartbeating, and they never use up one of the stage's Temporal attempts.
      */
     async runStage(input: RunStageInput): Promise<RunStageOutput> {
       const context = Context.current();
+      const { info } = context;
       const implementation = dependencies.stages?.[input.implementation];
       if (implementation === undefined) {
         throw ApplicationFailure.nonRetryable(
-          `no stage implementation named '${input.implementation}' is registered on task queue '${context.info.taskQueue}'`,
+          `no stage implementation named '${input.implementation}' is registered on task queue '${info.taskQueue}'`,
           FailureType.UnknownStage,
         );
       }
-      const committed = await cache.readMeta(input.key);
-      if (committed !== null) {
-        return {
-          key: input.key,
-          cost: committed.cost,
-          chargedCost: committed.cost,
-          metrics: committed.metrics,
-          bytes: committed.bytes,
-          sha256: committed.sha256,
-          wallSeconds: 0,
-          recovered: true,
-        };
-      }
-
-      // Earlier outputs are read lazily, but their commit markers are checked now: a missing one
-      // will not heal by retrying, and the stage should not start only to fail on its first read.
-      const ancestorRefs =
-        input.ancestors ??
-        (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
-      const ancestors: Record<string, StageOutput> = {};
-      let parent: StageOutput | null = null;
-      for (const ref of ancestorRefs) {
-        const meta = await cache.readMeta(ref.key);
-        if (meta === null) {
-          throw ApplicationFailure.nonRetryable(
-            `stage '${input.stageName}' cannot read the output of stage '${ref.stage}': stage output ${ref.key} is not cached`,
-            FailureType.CacheMiss,
-          );
-        }
-        parent = outputReader(cache, meta, input.stageName);
-        ancestors[meta.stage] = parent;
-      }
+      const { signal, dispose } = attemptSignal(context);
 
       // Cost already spent by earlier failed attempts travels in the heartbeat details.
-      const previous = context.info.heartbeatDetails as Partial<StageFailureDetails> | undefined;
+      const previous = info.heartbeatDetails as Partial<StageFailureDetails> | undefined;
       const spentBefore = typeof previous?.spentCost === 'number' ? previous.spentCost : 0;
-      const started = clock();
-      const elapsedSeconds = () => Math.max(0, (clock() - started) / 1000);
-      const heartbeat = (details?: unknown) =>
-        context.heartbeat({ spentCost: spentBefore + elapsedSeconds(), attempt: context.info.attempt, details });
-      // Keep heartbeating while the stage runs, so a killed worker is noticed within the heartbeat timeout.
-      const intervalMs = Math.max(200, Math.min(10_000, (context.info.heartbeatTimeoutMs ?? 30_000) / 3));
-      const timer = setInterval(() => heartbeat(), intervalMs);
-      let result: StageResult;
+      // The stage clock starts once the earlier outputs' metadata has been read: an outage before
+      // the stage runs is not charged. Time spent waiting out an outage after that (a read of an
+      // earlier output, the upload, the commit) is not charged either (docs/stage-contract.md).
+      const outages = new OutageClock(clock);
+      let started: number | null = null;
+      const stageSeconds = () =>
+        started === null ? 0 : Math.max(0, (clock() - started - outages.msBetween(started)) / 1000);
+      const spent = (): StageFailureDetails => ({ spentCost: spentBefore + stageSeconds(), attempt: info.attempt });
+      let progress: unknown = null;
+      const heartbeat = () => context.heartbeat({ ...spent(), details: progress });
+      // Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
+      // running when it returned must not retry forever).
+      const attemptOver = new AbortController();
+      const storeSignal = AbortSignal.any([signal, attemptOver.signal]);
+      const cache = new StageCache(
+        retryingStore(dependencies.store, {
+          ...dependencies.storeRetry,
+          signal: storeSignal,
+          outages,
+          onWait: heartbeat,
+        }),
+      );
+      // Heartbeat for the whole attempt — while it waits out an outage too, and after a cancellation
+      // until the stage settles or its grace period ends — so a killed worker is noticed within the
+      // heartbeat timeout and a timeout on the server is noticed here with the next heartbeat's answer.
+      const intervalMs = Math.max(200, Math.min(10_000, (info.heartbeatTimeoutMs ?? 30_000) / 3));
+      const timer = setInterval(heartbeat, intervalMs);
+      // A cancelled attempt commits nothing; the last heartbeat carries what it spent.
+      const cancelled = () => {
+        heartbeat();
+        return signal.reason as unknown;
+      };
       try {
-        const raw = await implementation({
-          params: input.params,
-          seed: input.seed ?? 0,
-          parent,
-          ancestors,
-          stage: { name: input.stageName, index: input.stageIndex, version: input.version },
-          trial: { studyId: input.studyId, trialIndex: input.trialIndex, attempt: context.info.attempt },
-          heartbeat,
-          signal: context.cancellationSignal,
-        });
-        result = checkResult(raw, input.stageName, () => ({
-          spentCost: spentBefore + elapsedSeconds(),
-          attempt: context.info.attempt,
-        }));
-      } catch (error) {
-        if (
-          error instanceof ApplicationFailure &&
-          (error.type === FailureType.InvalidStageResult || error.type === FailureType.CacheMiss)
-        ) {
-          throw error;
+        const committed = await cache.readMeta(input.key);
+        if (committed !== null) {
+          return {
+            key: input.key,
+            cost: committed.cost,
+            chargedCost: committed.cost,
+            metrics: committed.metrics,
+            bytes: committed.bytes,
+            sha256: committed.sha256,
+            wallSeconds: 0,
+            recovered: true,
+          };
         }
-        if (error instanceof CacheReadError) {
-          throw ApplicationFailure.nonRetryable(
-            `stage '${input.stageName}' read a damaged output: ${error.message}`,
-            FailureType.CacheMiss,
-          );
+
+        // Earlier outputs are read lazily, but their commit markers are checked now: a missing one
+        // will not heal by retrying, and the stage should not start only to fail on its first read.
+        const ancestorRefs =
+          input.ancestors ?? (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
+        const ancestors: Record<string, StageOutput> = {};
+        let parent: StageOutput | null = null;
+        for (const ref of ancestorRefs) {
+          const meta = await cache.readMeta(ref.key);
+          if (meta === null) {
+            throw ApplicationFailure.nonRetryable(
+              `stage '${input.stageName}' cannot read the output of stage '${ref.stage}': stage output ${ref.key} is not cached`,
+              FailureType.CacheMiss,
+            );
+          }
+          parent = outputReader(cache, meta, input.stageName);
+          ancestors[meta.stage] = parent;
         }
-        const details: StageFailureDetails = {
-          spentCost: spentBefore + elapsedSeconds(),
-          attempt: context.info.attempt,
-        };
-        context.heartbeat(details);
-        throw ApplicationFailure.create({
-          message: `stage '${input.stageName}' failed: ${errorMessage(error)}`,
-          type: FailureType.StageFailed,
-          nonRetryable: error instanceof ApplicationFailure && error.nonRetryable === true,
-          details: [details],
-          cause: error instanceof Error ? error : undefined,
-        });
-      } finally {
-        clearInterval(timer);
-      }
-      // Field order matters only to bytes: the Python worker writes meta.json in this same order.
-      const identity = { pipelineId: input.pipelineId, stage: input.stageName, version: input.version };
-      // The stage's work is done: retry a failing write here rather than letting Temporal re-run
-      // the whole (expensive) stage.
-      let data: StoredData | undefined;
-      let wallSeconds = 0;
-      let meta: StageOutputMeta | undefined;
-      for (let attempt = 1; meta === undefined; attempt++) {
+
+        started = clock();
+        let result: StageResult;
         try {
-          data ??= await cache.writeData(input.key, result.output);
-          // Without a reported cost, the cost is the attempt's wall time up to the commit: the
-          // upload is part of what running this stage occupies its worker for.
-          wallSeconds = elapsedSeconds();
+          const raw = await settleWithinGrace(
+            Promise.resolve().then(() =>
+              implementation({
+                params: input.params,
+                seed: input.seed ?? 0,
+                parent,
+                ancestors,
+                stage: { name: input.stageName, index: input.stageIndex, version: input.version },
+                trial: { studyId: input.studyId, trialIndex: input.trialIndex, attempt: info.attempt },
+                heartbeat: (details?: unknown) => {
+                  progress = details ?? null;
+                  heartbeat();
+                },
+                signal,
+              }),
+            ),
+            signal,
+            dependencies.cancellationGraceMs ?? defaultCancellationGraceMs,
+          );
+          if (signal.aborted) throw cancelled();
+          result = checkResult(raw, input.stageName, spent);
+        } catch (error) {
+          if (signal.aborted) throw cancelled();
+          if (
+            error instanceof ApplicationFailure &&
+            (error.type === FailureType.InvalidStageResult || error.type === FailureType.CacheMiss)
+          ) {
+            throw error;
+          }
+          if (error instanceof CacheReadError) {
+            throw ApplicationFailure.nonRetryable(
+              `stage '${input.stageName}' read a damaged output: ${error.message}`,
+              FailureType.CacheMiss,
+            );
+          }
+          const details = spent();
+          context.heartbeat(details);
+          throw ApplicationFailure.create({
+            message: `stage '${input.stageName}' failed: ${errorMessage(error)}`,
+            type: FailureType.StageFailed,
+            nonRetryable: error instanceof ApplicationFailure && error.nonRetryable === true,
+            details: [details],
+            cause: error instanceof Error ? error : undefined,
+          });
+        }
+
+        // The stage's work is done: the store retries a failing write itself (until the attempt is
+        // cancelled) rather than letting Temporal re-run the whole, expensive stage.
+        let wallSeconds: number;
+        let meta: StageOutputMeta;
+        try {
+          const data: StoredData = await cache.writeData(input.key, result.output);
+          // Without a reported cost, the cost is the stage's time up to the commit: the upload is part
+          // of what running this stage occupies its worker for (waiting out an outage is not).
+          wallSeconds = stageSeconds();
+          // Field order matters only to bytes: the Python worker writes meta.json in this same order.
+          const fields = { pipelineId: input.pipelineId, stage: input.stageName, version: input.version };
           meta = await cache.commit(
             data,
-            { ...identity, cost: result.cost ?? wallSeconds, metrics: result.metrics ?? {} },
+            { ...fields, cost: result.cost ?? wallSeconds, metrics: result.metrics ?? {} },
             new Date(clock()),
           );
         } catch (error) {
-          if (attempt >= writeAttempts) {
-            throw ApplicationFailure.create({
-              message: `stage '${input.stageName}' ran but its output could not be stored: ${errorMessage(error)}`,
-              type: FailureType.StageFailed,
-              details: [
-                {
-                  spentCost: spentBefore + elapsedSeconds(),
-                  attempt: context.info.attempt,
-                } satisfies StageFailureDetails,
-              ],
-            });
-          }
-          heartbeat();
-          await sleep(250 * 2 ** attempt);
+          if (signal.aborted) throw cancelled();
+          // Not an outage (those are retried above): the server refused the write, or the output
+          // cannot be encoded.
+          throw ApplicationFailure.create({
+            message: `stage '${input.stageName}' ran but its output could not be stored: ${errorMessage(error)}`,
+            type: FailureType.StageFailed,
+            details: [spent()],
+            cause: error instanceof Error ? error : undefined,
+          });
         }
+        return {
+          key: input.key,
+          cost: meta.cost,
+          chargedCost: spentBefore + meta.cost,
+          metrics: meta.metrics,
+          bytes: meta.bytes,
+          sha256: meta.sha256,
+          wallSeconds,
+          recovered: false,
+        };
+      } finally {
+        clearInterval(timer);
+        dispose();
+        attemptOver.abort(new Error('the stage attempt is over'));
       }
-      return {
-        key: input.key,
-        cost: meta.cost,
-        chargedCost: spentBefore + meta.cost,
-        metrics: meta.metrics,
-        bytes: meta.bytes,
-        sha256: meta.sha256,
-        wallSeconds,
-        recovered: false,
-      };
     },
   };
 }

@@ -7,7 +7,7 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from temporalio.testing import ActivityEnvironment
@@ -48,14 +48,23 @@ def commit_output(store: MemoryObjectStore, key: str, stage: str, output: Any, *
 
 
 class RecordingStore(MemoryObjectStore):
-    """A memory store that records writes in order; ``before_put(key)`` runs before each write
-    (to fail it or advance a fake clock)."""
+    """A memory store that records writes in order; ``before_put(key)`` runs before each write and
+    ``before_read(key)`` before each read (to fail it or advance a fake clock)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.writes: list[str] = []
         self.file_uploads: list[Path] = []
         self.before_put: Callable[[str], None] = lambda key: None
+        self.before_read: Callable[[str], None] = lambda key: None
+
+    def get(self, key: str) -> bytes | None:
+        self.before_read(key)
+        return super().get(key)
+
+    def open(self, key: str) -> BinaryIO | None:
+        self.before_read(key)
+        return super().open(key)
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self.before_put(key)
@@ -65,6 +74,36 @@ class RecordingStore(MemoryObjectStore):
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         self.file_uploads.append(path)
         super().put_file(key, path, content_type)
+
+
+class Outage:
+    """``before_put``/``before_read`` hook: fails the next ``count`` calls (forever with None) with
+    ``error()``, advancing ``clock`` by ``seconds`` per failure, the way an S3 outage would."""
+
+    def __init__(
+        self,
+        count: int | None,
+        error: Callable[[], Exception] = lambda: ConnectionError("S3 unavailable"),
+        clock: Any = None,
+        seconds: float = 5.0,
+    ) -> None:
+        self.left = count
+        self.error = error
+        self.clock = clock
+        self.seconds = seconds
+        self.failures = 0
+
+    def end(self) -> None:
+        self.left = 0
+
+    def __call__(self, key: str) -> None:
+        if self.left is None or self.left > 0:
+            if self.left is not None:
+                self.left -= 1
+            self.failures += 1
+            if self.clock is not None:
+                self.clock.now += self.seconds
+            raise self.error()
 
 
 class Harness:
@@ -78,7 +117,8 @@ class Harness:
 
     def activity(self, stages: dict[str, Callable[..., Any]], **kwargs: Any) -> StageActivity:
         definitions = {name: StageDefinition(name, fn) for name, fn in stages.items()}
-        kwargs.setdefault("write_backoff_seconds", 0.001)
+        kwargs.setdefault("retry_initial_seconds", 0.001)
+        kwargs.setdefault("retry_max_seconds", 0.002)
         return StageActivity(self.store, definitions, **kwargs)
 
     def set_info(self, **changes: Any) -> None:

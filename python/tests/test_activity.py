@@ -15,7 +15,8 @@ import pytest
 from temporalio.exceptions import ApplicationError
 
 from memotune import StageActivity, StageContext, StageDefinition, StageResult, cache
-from conftest import KEY_A, KEY_B, KEY_C, Harness, commit_output, request
+from botocore.exceptions import ClientError
+from conftest import KEY_A, KEY_B, KEY_C, Harness, Outage, commit_output, request
 
 
 def failure(harness: Harness, activity: StageActivity, req: dict[str, Any]) -> ApplicationError:
@@ -275,27 +276,24 @@ def test_numpy_numbers_are_accepted_as_plain_numbers(harness: Harness) -> None:
     assert [type(v) for v in (result["metrics"]["f"], result["metrics"]["n"], result["cost"])] == [float, int, int]
 
 
-def test_failed_write_is_retried_then_reported(harness: Harness) -> None:
+def test_failed_write_is_retried_past_the_old_four_attempts(harness: Harness) -> None:
     harness.with_parent()
-    failures = {"left": 2}
-
-    def flaky(key: str) -> None:
-        if failures["left"] > 0:
-            failures["left"] -= 1
-            raise ConnectionError("S3 unavailable")
-
-    harness.store.before_put = flaky
+    outage = Outage(9)
+    harness.store.before_put = outage
     harness.store.writes.clear()
     assert harness.run(harness.activity({"train": lambda ctx: StageResult(1)}), request())["recovered"] is False
+    assert outage.failures == 9
     assert [key.rsplit("/", 1)[1][:5] for key in harness.store.writes] == ["data-", "meta."]
 
-    def down(key: str) -> None:
-        raise ConnectionError("down")
 
-    harness.store.before_put = down
+def test_write_the_server_refuses_is_reported_at_once(harness: Harness) -> None:
+    harness.with_parent()
+    denied = Outage(None, lambda: ClientError({"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject"))
+    harness.store.before_put = denied
     error = failure(harness, harness.activity({"train": lambda ctx: StageResult(2)}), request(key=KEY_C))
     assert (error.type, error.non_retryable) == ("StageFailed", False)
     assert "could not be stored" in error.message and "spentCost" in error.details[0]
+    assert denied.failures == 1
 
 
 # ---- cost rule ----------------------------------------------------------------------------------
@@ -435,7 +433,9 @@ def typed_activity(harness: Harness, params_type: type, seen: dict[str, Any]) ->
         seen["params"] = ctx.params
         return StageResult(1)
 
-    return StageActivity(harness.store, {"train": StageDefinition("train", train, params_type)}, write_backoff_seconds=0.001)
+    return StageActivity(
+        harness.store, {"train": StageDefinition("train", train, params_type)}, retry_initial_seconds=0.001
+    )
 
 
 def test_dataclass_params_are_built_from_the_dict(harness: Harness) -> None:

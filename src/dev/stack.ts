@@ -117,7 +117,7 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
 }
 
 /** Paths of the two server binaries: env overrides, else the cached build (built on first use). */
-async function serverBinaries(log: (line: string) => void): Promise<{ temporal: string; versitygw: string }> {
+export async function serverBinaries(log: (line: string) => void): Promise<{ temporal: string; versitygw: string }> {
   const fromEnv = { temporal: process.env.MEMOTUNE_TEMPORAL_BIN, versitygw: process.env.MEMOTUNE_VERSITYGW_BIN };
   if (fromEnv.temporal && fromEnv.versitygw) return { temporal: fromEnv.temporal, versitygw: fromEnv.versitygw };
   log('checking the server binaries (built once with Go, then cached)...');

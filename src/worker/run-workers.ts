@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { Duration } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
@@ -18,7 +19,25 @@ export interface WorkersOptions extends ActivityDependencies {
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
   /** Stage activities run at most this many at once per queue. @default 1 for gpu, 2 for cpu */
   readonly maxConcurrentStages?: number;
+  /**
+   * After a shutdown request (SIGTERM, `runWorkers`' signal), how long running stages may go on
+   * before they are cancelled; a cancelled stage then has `cancellationGraceMs` to settle.
+   * @default {@link defaultShutdownGraceMs} (10 s)
+   */
+  readonly shutdownGraceTime?: Duration;
+  /**
+   * After a shutdown request, when the worker stops waiting for its activities at all: `run()`
+   * rejects with `GracefulShutdownPeriodExpiredError` and the process should exit. Keep it above
+   * `shutdownGraceTime` + `cancellationGraceMs` so that only a stage that ignores its
+   * cancellation runs into it. @default {@link defaultShutdownForceMs} (30 s)
+   */
+  readonly shutdownForceTime?: Duration;
 }
+
+/** @see WorkersOptions.shutdownGraceTime */
+export const defaultShutdownGraceMs = 10_000;
+/** @see WorkersOptions.shutdownForceTime */
+export const defaultShutdownForceMs = 30_000;
 
 /**
  * memotune's workflow module, for `Worker.create({ workflowsPath })` or `bundleWorkflowCode`:
@@ -35,7 +54,7 @@ export const workflowsPath = fileURLToPath(
  */
 export async function createWorkers(options: WorkersOptions): Promise<Worker[]> {
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
-  const activities = createActivities(options);
+  const { runStage, ...orchestrationActivities } = createActivities(options);
   const queues = options.queues ?? ['orchestration', 'cpu', 'gpu'];
   const workers: Worker[] = [];
   for (const role of queues) {
@@ -43,13 +62,18 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
       connection: options.connection,
       namespace: options.namespace ?? 'default',
       taskQueue: taskQueueName(prefix, role),
+      // A worker asked to stop (SIGTERM) stops within bounded time, even with a stage that ignores
+      // its cancellation (runStage gives up on it after cancellationGraceMs).
+      shutdownGraceTime: options.shutdownGraceTime ?? defaultShutdownGraceMs,
+      shutdownForceTime: options.shutdownForceTime ?? defaultShutdownForceMs,
     };
     if (role === 'orchestration') {
       workers.push(
         await Worker.create({
           ...common,
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
-          activities: { suggestNext: activities.suggestNext, lookupCache: activities.lookupCache },
+          // Every activity but the stage one: suggesting, the cache lookup, the study's own records.
+          activities: orchestrationActivities,
           // Suggestions are CPU-bound and synchronous: one at a time. They block this process's event
           // loop while they run (up to ~2 s at n=1000), so stage workers with tight heartbeat timeouts
           // belong in their own process (memotune worker --queues gpu).
@@ -60,7 +84,7 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
       workers.push(
         await Worker.create({
           ...common,
-          activities: { runStage: activities.runStage },
+          activities: { runStage },
           maxConcurrentActivityTaskExecutions: options.maxConcurrentStages ?? (role === 'gpu' ? 1 : 2),
         }),
       );

@@ -27,6 +27,7 @@ from .context import StageContext, StageOutput
 from .params import ParamsError, build_params
 from .registry import StageDefinition
 from .result import InvalidResult, StageResult, check_result
+from .retry import RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS, OutageClock, RetryingStore, RetryPolicy
 from .store import ObjectStore
 
 CONTRACT_VERSION = 1
@@ -36,10 +37,6 @@ STAGE_FAILED = "StageFailed"
 INVALID_STAGE_RESULT = "InvalidStageResult"
 CACHE_MISS = "CacheMiss"
 INVALID_STAGE_REQUEST = "InvalidStageRequest"
-
-WRITE_ATTEMPTS = 4
-"""Attempts at storing a finished stage's output before giving up: retrying the write is far
-cheaper than letting Temporal re-run the whole stage."""
 
 CANCEL_GRACE_SECONDS = 2.0
 """How long a cancelled attempt waits for the stage's code to notice ``ctx.cancelled`` and return,
@@ -205,12 +202,15 @@ class StageActivity:
         stages: Mapping[str, StageDefinition],
         *,
         clock: Callable[[], float] = time.monotonic,
-        write_backoff_seconds: float = 0.25,
+        retry_initial_seconds: float = RETRY_INITIAL_SECONDS,
+        retry_max_seconds: float = RETRY_MAX_SECONDS,
     ) -> None:
+        """``retry_*``: the backoff of object-store calls during an outage; they are retried until
+        they succeed or the attempt is cancelled (:mod:`memotune.retry`)."""
         self._store = store
         self._stages = dict(stages)
         self._clock = clock
-        self._write_backoff = write_backoff_seconds
+        self._retry_policy = RetryPolicy(retry_initial_seconds, retry_max_seconds)
 
     @activity.defn(name="runStage")
     async def run_stage(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -218,8 +218,12 @@ class StageActivity:
 
         Idempotent: an attempt that finds its output already committed (an earlier attempt died
         after writing) returns it instead of running the stage again.
+
+        Object-store failures anywhere in here (the metadata reads before the stage, the stage's
+        own reads of earlier outputs, the upload and the commit) are outages, not stage failures:
+        they are retried until they succeed or the attempt is cancelled, while the attempt keeps
+        heartbeating, and they never use up one of the stage's Temporal attempts.
         """
-        started = self._clock()
         info = activity.info()
         try:
             req = StageRequest.from_json(request)
@@ -237,32 +241,51 @@ class StageActivity:
                 non_retryable=True,
             )
 
-        committed = await asyncio.to_thread(cache.read_meta, self._store, req.key)
-        if committed is not None:
-            return {
-                "key": req.key,
-                "cost": committed["cost"],
-                "chargedCost": committed["cost"],
-                "metrics": committed["metrics"],
-                "bytes": committed["bytes"],
-                "sha256": committed["sha256"],
-                "wallSeconds": 0,
-                "recovered": True,
-            }
-
         spent_before = _spent_before(info.heartbeat_details)
-        heartbeat = _Heartbeat(lambda: spent_before + self._elapsed(started), info.attempt)
+        # The stage clock starts once the earlier outputs' metadata has been read: an outage before
+        # the stage runs is not charged. Time spent waiting out an outage after that (a read of an
+        # earlier output, the upload, the commit) is not charged either (docs/stage-contract.md).
+        outages = OutageClock(self._clock)
+        clock: dict[str, float] = {}
+
+        def stage_seconds() -> float:
+            started = clock.get("started")
+            if started is None:
+                return 0.0
+            return max(0.0, self._clock() - started - outages.seconds_between(started))
+
+        heartbeat = _Heartbeat(lambda: spent_before + stage_seconds(), info.attempt)
+        # Heartbeat for the whole attempt, also while it waits out an outage.
         beating = asyncio.create_task(heartbeat.run_periodically(_heartbeat_interval(info)))
-        workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
         cancelled = threading.Event()
+        # Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
+        # running in a thread must not retry forever).
+        attempt_over = threading.Event()
+        store = RetryingStore(self._store, cancelled=attempt_over, policy=self._retry_policy, outages=outages)
+        workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
         try:
-            parent, ancestors = await self._read_ancestors(req, workdir / ".memotune-inputs")
+            committed = await asyncio.to_thread(cache.read_meta, store, req.key)
+            if committed is not None:
+                return {
+                    "key": req.key,
+                    "cost": committed["cost"],
+                    "chargedCost": committed["cost"],
+                    "metrics": committed["metrics"],
+                    "bytes": committed["bytes"],
+                    "sha256": committed["sha256"],
+                    "wallSeconds": 0,
+                    "recovered": True,
+                }
+            parent, ancestors = await self._read_ancestors(req, store, workdir / ".memotune-inputs")
+            clock["started"] = self._clock()
             result, encoded = await self._run(definition, req, info.attempt, parent, ancestors, workdir, cancelled, heartbeat)
-            meta, wall_seconds = await self._store_output(req, result, encoded, started, heartbeat)
+            meta, wall_seconds = await self._store_output(req, store, result, encoded, stage_seconds, heartbeat)
         except asyncio.CancelledError:
             cancelled.set()
             raise
         finally:
+            # Ends the waits of store calls still running in threads (RetryCancelled there).
+            attempt_over.set()
             heartbeat.close()
             beating.cancel()
             await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
@@ -277,17 +300,14 @@ class StageActivity:
             "recovered": False,
         }
 
-    def _elapsed(self, started: float) -> float:
-        return max(0.0, self._clock() - started)
-
     async def _read_ancestors(
-        self, req: StageRequest, download_dir: Path
+        self, req: StageRequest, store: ObjectStore, download_dir: Path
     ) -> tuple[StageOutput | None, dict[str, StageOutput]]:
         """Checks every earlier output's commit marker now: a missing one will not heal by
         retrying, and the stage should not start only to fail on its first read. The data itself
         is read lazily, when the stage asks for it."""
         metas = await asyncio.gather(
-            *(asyncio.to_thread(cache.read_meta, self._store, ref.key) for ref in req.ancestors)
+            *(asyncio.to_thread(cache.read_meta, store, ref.key) for ref in req.ancestors)
         )
         parent: StageOutput | None = None
         ancestors: dict[str, StageOutput] = {}
@@ -299,7 +319,7 @@ class StageActivity:
                     type=CACHE_MISS,
                     non_retryable=True,
                 )
-            parent = StageOutput(self._store, meta, download_dir)
+            parent = StageOutput(store, meta, download_dir)
             ancestors[parent.stage] = parent
         return parent, ancestors
 
@@ -381,41 +401,34 @@ class StageActivity:
     async def _store_output(
         self,
         req: StageRequest,
+        store: ObjectStore,
         result: StageResult,
         encoded: cache.EncodedOutput,
-        started: float,
+        stage_seconds: Callable[[], float],
         heartbeat: _Heartbeat,
     ) -> tuple[dict[str, Any], float]:
-        """Writes the data, then the commit marker; returns the meta and the attempt's wall time.
-        A cancellation stops it at the next await, so no commit starts after one."""
-        data_written = False
-        write_attempt = 0
-        while True:
-            write_attempt += 1
-            try:
-                if not data_written:
-                    await asyncio.to_thread(cache.write_data, self._store, req.key, encoded)
-                    data_written = True
-                # Without a reported cost, the cost is the attempt's wall time up to the commit:
-                # the upload is part of what running this stage occupies its worker for.
-                wall_seconds = self._elapsed(started)
-                fields = {
-                    "pipelineId": req.pipeline_id,
-                    "stage": req.stage_name,
-                    "version": req.version,
-                    "cost": result.cost if result.cost is not None else wall_seconds,
-                    "metrics": result.metrics or {},
-                }
-                meta = await asyncio.to_thread(
-                    cache.commit, self._store, req.key, encoded, fields, datetime.now(timezone.utc)
-                )
-                return meta, wall_seconds
-            except Exception as error:
-                if write_attempt >= WRITE_ATTEMPTS:
-                    raise ApplicationError(
-                        f"stage '{req.stage_name}' ran but its output could not be stored: {_error_message(error)}",
-                        heartbeat.failure_details(),
-                        type=STAGE_FAILED,
-                    ) from error
-                heartbeat.send()
-                await asyncio.sleep(self._write_backoff * 2**write_attempt)
+        """Writes the data, then the commit marker; returns the meta and the stage's time. The store
+        retries a failing write itself (until the attempt is cancelled) rather than letting Temporal
+        re-run the whole, expensive stage. A cancellation stops it at the next await, so no commit
+        starts after one."""
+        try:
+            await asyncio.to_thread(cache.write_data, store, req.key, encoded)
+            # Without a reported cost, the cost is the stage's time up to the commit: the upload is
+            # part of what running this stage occupies its worker for (waiting out an outage is not).
+            wall_seconds = stage_seconds()
+            fields = {
+                "pipelineId": req.pipeline_id,
+                "stage": req.stage_name,
+                "version": req.version,
+                "cost": result.cost if result.cost is not None else wall_seconds,
+                "metrics": result.metrics or {},
+            }
+            meta = await asyncio.to_thread(cache.commit, store, req.key, encoded, fields, datetime.now(timezone.utc))
+        except Exception as error:
+            # Not an outage (those are retried): the server refused the write.
+            raise ApplicationError(
+                f"stage '{req.stage_name}' ran but its output could not be stored: {_error_message(error)}",
+                heartbeat.failure_details(),
+                type=STAGE_FAILED,
+            ) from error
+        return meta, wall_seconds

@@ -36,6 +36,9 @@ export function workerCommand(): Command {
         address?: string;
         namespace?: string;
       }) => {
+        // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
+        // stage that ignores its cancellation: runStage abandons it (in-process JavaScript cannot be
+        // killed), and past the force time the workers' run() rejects and the CLI exits with an error.
         await runWorkerProcess({
           queues: options.queues,
           taskQueuePrefix: options.prefix,
@@ -43,6 +46,9 @@ export function workerCommand(): Command {
           ...(options.address === undefined ? {} : { address: options.address }),
           ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         });
+        // The workers are down. An abandoned stage may still hold timers or sockets that would keep
+        // Node alive: they do not hold the process.
+        setTimeout(() => process.exit(0), 1_000).unref();
       },
     );
 }
