@@ -59,7 +59,8 @@ export interface StageResult {
   readonly metrics?: Readonly<Record<string, number>>;
   /**
    * Cost of this run in cost units. @default the wall-clock seconds of the attempt, from its
-   * start (reading earlier outputs included) to the commit of this output (its upload included)
+   * start (reading earlier outputs included) to the commit of this output (its upload included),
+   * minus time spent waiting out object-store outages
    */
   readonly cost?: number;
 }

@@ -1,0 +1,9 @@
+/**
+ * memotune/storage: the object stores and the readers of what studies keep in them — for a
+ * client that wants a study's trial records (`getStudyResult(client, id, { store })`) without
+ * loading any worker code.
+ */
+export { MemoryObjectStore, type ObjectStore } from './object-store.js';
+export { S3ObjectStore, type S3Settings } from './s3-object-store.js';
+export { TrialLog, TrialLogError, type TrialLogOptions } from './trial-log.js';
+export { StageCache, type StageOutputMeta } from './stage-cache.js';
