@@ -101,7 +101,16 @@ try {
   console.log(`scale: ${trials} trials, ${stageCount} stage(s) × ${paramCount} params, method ${args.method}`);
   for (;;) {
     const progress = await getStudyProgress(client, studyId);
-    samples.push({ seconds: (Date.now() - started) / 1000, trials: progress.trials, dbBytes: dbBytes() });
+    const sample = { seconds: (Date.now() - started) / 1000, trials: progress.trials, dbBytes: dbBytes() };
+    // A line per 500 trials, so a run stopped early still leaves its figures.
+    const previous = samples.at(-1);
+    if (previous !== undefined && Math.floor(sample.trials / 500) > Math.floor(previous.trials / 500)) {
+      const rateNow = (sample.trials - previous.trials) / Math.max(1e-9, sample.seconds - previous.seconds);
+      console.log(
+        `  ${sample.trials} trials at ${sample.seconds.toFixed(0)} s: ${rateNow.toFixed(2)} trials/s, SQLite ${(sample.dbBytes / 1e6).toFixed(1)} MB`,
+      );
+    }
+    samples.push(sample);
     if (progress.status !== 'running') {
       if (progress.status !== 'completed') throw new Error(`study ended ${progress.status}: ${progress.error ?? ''}`);
       break;
