@@ -4,13 +4,40 @@ import { getStudyProgress } from '../client/index.js';
 import type { StudyProgress, StudyResult } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 
+/**
+ * Characters a terminal would act on instead of showing: C0 controls (ESC starts escape
+ * sequences), DEL, C1 controls (CSI, OSC, ...), the line and paragraph separators, the
+ * bidirectional formatting characters, and lone surrogates.
+ */
+const unprintable =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const shortEscapes: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `text` safe to echo on a terminal: every control character escaped (`\u001b`, `\n`, ...) so
+ * that a name or message can neither move the cursor, recolour, retitle nor fake a line. Other
+ * characters, ordinary unicode included, are kept as they are.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    unprintable,
+    (char) => shortEscapes[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/** {@link printable} line by line: the line breaks of `text` are kept, everything else is escaped. */
+export function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
+}
+
 export function formatConfig(config: Configuration, names?: readonly string[]): string {
   return config
     .map((stage, index) => {
       const values = Object.entries(stage)
         .map(([key, value]) => `${key}=${typeof value === 'number' ? Number(value.toPrecision(6)) : String(value)}`)
         .join(' ');
-      return `${names?.[index] ?? `stage${index}`}: ${values}`;
+      return printable(`${names?.[index] ?? `stage${index}`}: ${values}`);
     })
     .join(' | ');
 }
@@ -20,12 +47,14 @@ export function formatProgress(progress: StudyProgress): string {
     progress.best === null
       ? 'none yet'
       : `${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`;
-  return [
-    `study     ${progress.studyId} (${progress.status})`,
+  const lines = [
+    `study     ${printable(progress.studyId)} (${progress.status})`,
     `budget    ${progress.spent.toFixed(2)} / ${progress.budget} spent`,
     `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed)`,
     `best      ${best}`,
-  ].join('\n');
+  ];
+  if (progress.error !== null && progress.error !== undefined) lines.push(`error     ${printable(progress.error)}`);
+  return lines.join('\n');
 }
 
 export function formatResult(result: StudyResult, stageNames?: readonly string[]): string {
@@ -73,4 +102,86 @@ export async function watchStudy(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }
   if (started) bar.stop();
+}
+
+/** How deep {@link errorChain} follows causes (a cycle or a runaway chain stops there). */
+const maxCauseDepth = 16;
+
+/** Longest `details` value shown (Temporal failure details can be whole payloads). */
+const maxDetailsLength = 500;
+
+function errorLines(error: unknown): { message: string; details: string | null; causes: unknown[] } {
+  if (!(error instanceof Error) && (typeof error !== 'object' || error === null)) {
+    return { message: String(error), details: null, causes: [] };
+  }
+  const record = error as {
+    message?: unknown;
+    name?: unknown;
+    code?: unknown;
+    type?: unknown;
+    details?: unknown;
+    cause?: unknown;
+    errors?: unknown;
+  };
+  let message = typeof record.message === 'string' ? record.message : '';
+  // Node's AggregateError (a refused connection on IPv4 and IPv6) has an empty message.
+  if (message === '') message = [record.name, record.code].filter((part) => typeof part === 'string').join(' ');
+  // ApplicationFailure: the type says which failure it is (InvalidStudyConfig, StageFailed, ...).
+  if (typeof record.type === 'string' && record.type !== '' && !message.includes(record.type))
+    message = `${message} [${record.type}]`;
+  let details: string | null = null;
+  // gRPC service errors carry the server's own words in `details` (a string); Temporal failures
+  // carry their details as an array of values.
+  if (typeof record.details === 'string' && record.details !== '') details = record.details;
+  else if (Array.isArray(record.details) && record.details.length > 0) {
+    let json: string;
+    try {
+      json = JSON.stringify(record.details);
+    } catch {
+      json = String(record.details);
+    }
+    details = `details: ${json.length > maxDetailsLength ? `${json.slice(0, maxDetailsLength)}...` : json}`;
+  }
+  const causes: unknown[] = [];
+  if (record.cause !== undefined && record.cause !== null) causes.push(record.cause);
+  if (Array.isArray(record.errors)) causes.push(...(record.errors as unknown[]));
+  return { message, details, causes };
+}
+
+/**
+ * The messages of an error and of everything that caused it, outermost first: `error.cause`
+ * (Temporal's ServiceError, WorkflowFailedError, ActivityFailure, ApplicationFailure, ...), the
+ * `details` of gRPC errors and failures, the `errors` of an AggregateError. A message already
+ * shown (or contained in one shown) is not repeated; every line is {@link printable}.
+ */
+export function errorChain(error: unknown): string[] {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  const add = (text: string) => {
+    const line = printable(text.trim());
+    if (line !== '' && !lines.some((shown) => shown.includes(line))) lines.push(line);
+  };
+  let level: unknown[] = [error];
+  for (let depth = 0; depth < maxCauseDepth && level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const current of level) {
+      if (seen.has(current)) continue;
+      seen.add(current);
+      const { message, details, causes } = errorLines(current);
+      add(message);
+      if (details !== null) add(details);
+      next.push(...causes);
+    }
+    level = next;
+  }
+  return lines;
+}
+
+/**
+ * An error as the CLI prints it: `memotune: <message>` and one `  caused by: <message>` line per
+ * cause (see {@link errorChain}).
+ */
+export function formatError(error: unknown, program = 'memotune'): string {
+  const [first = 'unknown error', ...causes] = errorChain(error);
+  return [`${program}: ${first}`, ...causes.map((cause) => `  caused by: ${cause}`)].join('\n');
 }

@@ -16,7 +16,7 @@ import { initCommand } from './commands/init.js';
 import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
 import { StudyConfigError } from '../config/study-config.js';
-import { NoWorkerError, StudyAlreadyRunningError, StudyNotFoundError } from '../client/index.js';
+import { formatError, printable, printableLines } from './format.js';
 
 export function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -37,23 +37,23 @@ program.addCommand(workerCommand());
 program.addCommand(studyCommand());
 program.addCommand(demoCommand());
 program.addCommand(benchCommand());
+// Commander echoes what the user typed (an unknown option, a bad argument): escaped too.
+(function escapeOutput(command: Command): void {
+  command.configureOutput({ writeErr: (text) => process.stderr.write(printableLines(text)) });
+  command.commands.forEach(escapeOutput);
+})(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (error instanceof StudyConfigError) {
-    console.error(error.message);
+    // Issue by issue, not the message: a path or message is escaped without faking a line.
+    console.error('invalid study config:');
+    for (const issue of error.issues) console.error(`  - ${printable(issue.path)}: ${printable(issue.message)}`);
     process.exit(2);
   }
-  if (
-    error instanceof StudyAlreadyRunningError ||
-    error instanceof StudyNotFoundError ||
-    error instanceof NoWorkerError
-  ) {
-    console.error(`error: ${error.message}`);
-    process.exit(1);
-  }
-  console.error(error instanceof Error ? `error: ${error.message}` : error);
+  // Every other error with the causes that explain it ("Failed to start Workflow" alone does not).
+  console.error(formatError(error));
   process.exit(1);
 }

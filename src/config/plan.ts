@@ -1,7 +1,9 @@
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
-import { type StudyConfig, type TaskQueueKind } from './study-config.js';
+import { jsonBytes, textProblem } from '../space/index.js';
+import { maxIdLength, maxPlanBytes } from '../space/limits.js';
+import { defaultTimeoutSeconds, StudyConfigError, type StudyConfig, type TaskQueueKind } from './study-config.js';
 
 /** Deployment choices that are not part of the study itself. */
 export interface PlanOptions {
@@ -11,16 +13,78 @@ export interface PlanOptions {
   readonly taskQueuePrefix?: string;
   /** Trials per workflow run before continue-as-new. @default 100 */
   readonly trialsPerRun?: number;
+  /**
+   * Seconds without a heartbeat after which a suggest, cache-lookup or trial-log activity is
+   * retried on another worker: the stall a killed orchestration worker costs. Keep it above the
+   * longest suggestion (synchronous, up to a few seconds at n = 2,000). @default 20
+   */
+  readonly orchestrationHeartbeatSeconds?: number;
 }
 
 export const defaultTaskQueuePrefix = 'memotune';
+
+/**
+ * A stage attempt that sends no heartbeat for this long is retried elsewhere: the stall a killed
+ * stage worker costs. runStage heartbeats every third of it while the stage runs; a TypeScript
+ * stage that blocks the event loop longer must raise `heartbeatSeconds` (or run in its own process).
+ */
+export const defaultHeartbeatSeconds = 20;
 
 export function taskQueueName(prefix: string, kind: TaskQueueKind): string {
   return `${prefix}-${kind}`;
 }
 
-/** Turns a validated config into the fully-resolved plan the study workflow runs. */
+/**
+ * Why `id` cannot be a study id (or, with `kind` 'taskQueuePrefix', a task-queue prefix);
+ * undefined when it can. Non-empty, at most {@link maxIdLength} characters, no control
+ * characters, no leading or trailing whitespace, and no `/`: trial workflows are
+ * `<studyId>/trial-<n>`, so a study `a/trial-2` would collide with a trial of study `a`.
+ */
+export function idProblem(id: string, kind: 'studyId' | 'taskQueuePrefix' = 'studyId'): string | undefined {
+  const problem = textProblem(id, maxIdLength);
+  if (problem !== undefined) return problem;
+  if (id.trim() !== id) return 'must not start or end with whitespace';
+  if (id.includes('/')) {
+    return kind === 'studyId'
+      ? 'must not contain "/" (trial workflow ids are <studyId>/trial-<n>)'
+      : 'must not contain "/" (it names task queues and takes the same characters as a study id)';
+  }
+  return undefined;
+}
+
+/** The study id and queue prefix, checked; every problem as a config issue. */
+function checkDeployment(config: StudyConfig, options: PlanOptions): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  if (options.studyId !== undefined) {
+    const problem = typeof options.studyId === 'string' ? idProblem(options.studyId) : 'must be a string';
+    if (problem !== undefined) issues.push({ path: 'studyId', message: problem });
+  } else {
+    const problem = idProblem(config.name);
+    if (problem !== undefined) {
+      issues.push({
+        path: 'name',
+        message: `cannot be the study id, which ${problem}: pass an id (--id <id>, or the studyId option)`,
+      });
+    }
+  }
+  if (options.taskQueuePrefix !== undefined) {
+    const prefix = options.taskQueuePrefix;
+    const problem = typeof prefix === 'string' ? idProblem(prefix, 'taskQueuePrefix') : 'must be a string';
+    if (problem !== undefined) issues.push({ path: 'taskQueuePrefix', message: problem });
+  }
+  return issues;
+}
+
+/**
+ * Turns a validated config into the fully-resolved plan the study workflow runs.
+ *
+ * @throws StudyConfigError for a study id or task-queue prefix that cannot be one (path `studyId`,
+ *   `taskQueuePrefix`, or `name` when the id defaults to the study name), or a plan of more than
+ *   `maxPlanBytes` bytes of JSON.
+ */
 export function planStudy(config: StudyConfig, options: PlanOptions = {}): StudyPlan {
+  const deploymentIssues = checkDeployment(config, options);
+  if (deploymentIssues.length > 0) throw new StudyConfigError(deploymentIssues);
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
   const stages: StagePlan[] = config.pipeline.stages.map((stage) => ({
     name: stage.name,
@@ -33,13 +97,16 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
       initialIntervalSeconds: stage.retry?.initialIntervalSeconds ?? 1,
       backoffCoefficient: stage.retry?.backoffCoefficient ?? 2,
     },
-    timeoutSeconds: stage.timeoutSeconds ?? 3600,
-    heartbeatSeconds: stage.heartbeatSeconds ?? 60,
+    timeoutSeconds: stage.timeoutSeconds ?? defaultTimeoutSeconds,
+    heartbeatSeconds: stage.heartbeatSeconds ?? defaultHeartbeatSeconds,
   }));
   const trialsPerRun = options.trialsPerRun ?? 100;
   if (!Number.isInteger(trialsPerRun) || trialsPerRun < 1)
     throw new RangeError('trialsPerRun must be a positive integer');
-  return {
+  const heartbeat = options.orchestrationHeartbeatSeconds;
+  if (heartbeat !== undefined && !(Number.isFinite(heartbeat) && heartbeat >= 1 && heartbeat <= 3600))
+    throw new RangeError('orchestrationHeartbeatSeconds must be between 1 and 3600');
+  const plan: StudyPlan = {
     studyId: options.studyId ?? config.name,
     name: config.name,
     pipelineId: config.pipeline.id ?? config.name,
@@ -54,6 +121,25 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     enqueue: (config.enqueue ?? []) as Configuration[],
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),
     trialsPerRun,
+    ...(options.orchestrationHeartbeatSeconds === undefined
+      ? {}
+      : { orchestrationHeartbeatSeconds: options.orchestrationHeartbeatSeconds }),
     maxConsecutiveFailures: config.maxConsecutiveFailures === undefined ? 5 : config.maxConsecutiveFailures,
   };
+  // The field limits keep real plans far below this; it catches only their extreme combinations
+  // (every name at full length in 3-byte characters, in every one of the stages).
+  const bytes = jsonBytes(plan);
+  if (bytes > maxPlanBytes) {
+    const enqueueBytes = jsonBytes(plan.enqueue);
+    throw new StudyConfigError([
+      {
+        path: enqueueBytes > bytes / 2 ? 'enqueue' : 'pipeline.stages',
+        message:
+          `must resolve to a plan of at most ${maxPlanBytes} bytes of JSON, the study workflow's input ` +
+          `(is ${bytes}, ${enqueueBytes} of them enqueued configurations): ` +
+          'shorten names or enqueue fewer configurations',
+      },
+    ]);
+  }
+  return plan;
 }

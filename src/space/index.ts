@@ -1,3 +1,17 @@
 export { SpaceEncoding } from './encoding.js';
 export type { DimensionRange, EncodedParam } from './encoding.js';
-export { isValidValue, validateConfiguration, validateSpace } from './validate.js';
+export * as limits from './limits.js';
+export {
+  choiceProblem,
+  configurationBytesBound,
+  encodedDimension,
+  isValidValue,
+  jsonBytes,
+  nameProblem,
+  spaceLimitIssues,
+  textProblem,
+  utf8Bytes,
+  validateConfiguration,
+  validateSpace,
+} from './validate.js';
+export type { SpaceIssue } from './validate.js';

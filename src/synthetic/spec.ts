@@ -2,17 +2,36 @@ import { z } from 'zod';
 import { COST_SHAPE_NAMES } from './cost.js';
 import { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES } from './functions.js';
 import { formatIssuePath } from '../core/issue-path.js';
+import { nameProblem, textProblem } from '../space/validate.js';
+import { maxBudget, maxParamsPerStage, maxStages, maxTrials } from '../space/limits.js';
 
 /**
  * The JSON file format of a synthetic pipeline (see `benchmarks/*.json`): stages in order, each
  * with float params, a test function read from its leading params and one cost term per param.
  */
 
+/**
+ * Largest |bound|, |scale| and |shift|: the test functions and the squared cost terms stay finite
+ * (well below 1e300) on every box within it, so no trial reports an infinite objective or cost.
+ */
+export const maxSyntheticMagnitude = 1e6;
+
+/** Stage and param names: the same rules as a study config's names (they become its names). */
+const name = z.string().superRefine((value, ctx) => {
+  const problem = nameProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+const magnitude = z
+  .number()
+  .min(-maxSyntheticMagnitude, `must be at least -${maxSyntheticMagnitude}`)
+  .max(maxSyntheticMagnitude, `must be at most ${maxSyntheticMagnitude}`);
+
 const paramSchema = z
   .strictObject({
-    name: z.string().min(1),
-    low: z.number(),
-    high: z.number(),
+    name,
+    low: magnitude,
+    high: magnitude,
   })
   .refine((param) => param.low < param.high, {
     message: 'low must be below high',
@@ -21,16 +40,16 @@ const paramSchema = z
 
 const costTermSchema = z.strictObject({
   f: z.enum(COST_SHAPE_NAMES),
-  scale: z.number(),
-  shift: z.number(),
+  scale: magnitude,
+  shift: magnitude,
 });
 
 const stageSchema = z
   .strictObject({
-    name: z.string().min(1),
-    params: z.array(paramSchema).min(1),
+    name,
+    params: z.array(paramSchema).min(1).max(maxParamsPerStage),
     objective: z.enum(SYNTHETIC_FUNCTION_NAMES),
-    cost: z.array(costTermSchema),
+    cost: z.array(costTermSchema).max(maxParamsPerStage),
   })
   .superRefine((stage, ctx) => {
     const fn = SYNTHETIC_FUNCTIONS[stage.objective];
@@ -63,15 +82,21 @@ const stageSchema = z
 
 const pipelineSchema = z
   .strictObject({
-    name: z.string().min(1),
-    description: z.string().optional(),
+    name,
+    description: z
+      .string()
+      .superRefine((value, ctx) => {
+        const problem = value === '' ? undefined : textProblem(value, 2000);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+      })
+      .optional(),
     /** Total budget in cost units. */
-    budget: z.number().positive(),
+    budget: z.number().positive().max(maxBudget),
     /** Retrieval cost charged per cached stage. @default 0.1 */
-    epsilon: z.number().nonnegative().default(0.1),
+    epsilon: z.number().nonnegative().max(maxBudget).default(0.1),
     /** Warm-up configurations per study. @default 10 */
-    warmup: z.int().positive().default(10),
-    stages: z.array(stageSchema).min(1),
+    warmup: z.int().positive().max(maxTrials).default(10),
+    stages: z.array(stageSchema).min(1).max(maxStages),
   })
   .superRefine((spec, ctx) => {
     const seen = new Set<string>();

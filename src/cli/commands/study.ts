@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { getStudyOutcome, getStudyProgress, readStudyTrials, startStudy, stopStudy, withTrials } from '../../client/index.js';
-import { defaultTaskQueuePrefix } from '../../config/plan.js';
+import {
+  getStudyOutcome,
+  getStudyProgress,
+  readStudyTrials,
+  startStudy,
+  stopStudy,
+  withTrials,
+} from '../../client/index.js';
+import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { connectClient, openStore, temporalNamespace, uiLink } from '../connection.js';
 import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
-import { formatProgress, formatResult, watchStudy } from '../format.js';
+import { formatProgress, formatResult, printable, printableLines, watchStudy } from '../format.js';
 
 interface EndpointFlags {
   address?: string;
@@ -55,15 +62,18 @@ export function studyCommand(): Command {
   ).action(async (path: string, options: EndpointFlags & { id?: string; prefix: string; wait?: boolean }) => {
     // Validate before connecting: a bad config never reaches the server.
     const config = parseStudyConfig(readJson(path));
+    const deployment = {
+      ...(options.id === undefined ? {} : { studyId: options.id }),
+      taskQueuePrefix: options.prefix,
+    };
+    // The id and prefix too: a bad --id is refused (exit 2) before anything connects.
+    planStudy(config, deployment);
     const { client, close } = await connectClient(options);
     try {
-      const { plan } = await startStudy(client, config, {
-        ...(options.id === undefined ? {} : { studyId: options.id }),
-        taskQueuePrefix: options.prefix,
-      });
-      console.log(`started study ${plan.studyId}`);
+      const { plan } = await startStudy(client, config, deployment);
+      console.log(`started study ${printable(plan.studyId)}`);
       const link = uiLink(plan.studyId, temporalNamespace(options));
-      if (link) console.log(`watch it at ${link}`);
+      if (link) console.log(`watch it at ${printable(link)}`);
       if (options.wait) {
         await watchStudy(client, plan.studyId);
         const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
@@ -80,7 +90,7 @@ export function studyCommand(): Command {
     const { client, close } = await connectClient(options);
     try {
       const progress = await getStudyProgress(client, id);
-      console.log(options.json ? JSON.stringify(progress, null, 2) : formatProgress(progress));
+      console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
     } finally {
       await close();
     }
@@ -96,7 +106,8 @@ export function studyCommand(): Command {
     const { client, close } = await connectClient(options);
     try {
       const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
-      if (options.json) console.log(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2));
+      if (options.json)
+        console.log(printableLines(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2)));
       else console.log(formatResult({ ...outcome, history: [] }, outcome.stages));
     } finally {
       await close();
@@ -116,7 +127,7 @@ export function studyCommand(): Command {
     try {
       const outcome = await getStudyOutcome(client, id);
       const records = await readStudyTrials(outcome, configuredStore());
-      console.log(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat));
+      console.log(printableLines(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat)));
     } finally {
       await close();
     }
@@ -127,7 +138,7 @@ export function studyCommand(): Command {
       const { client, close } = await connectClient(options);
       try {
         await stopStudy(client, id);
-        console.log(`asked study ${id} to stop after its running trial`);
+        console.log(`asked study ${printable(id)} to stop after its running trial`);
       } finally {
         await close();
       }
@@ -147,7 +158,7 @@ export function studyCommand(): Command {
       })) {
         if (shown++ >= options.limit) break;
         console.log(
-          `${execution.workflowId}  ${execution.status.name.toLowerCase()}  started ${execution.startTime.toISOString()}`,
+          `${printable(execution.workflowId)}  ${execution.status.name.toLowerCase()}  started ${execution.startTime.toISOString()}`,
         );
       }
       if (shown === 0) console.log('no studies yet');

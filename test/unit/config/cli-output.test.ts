@@ -1,0 +1,140 @@
+/**
+ * What the CLI prints back of user input and of errors (src/cli/format.ts): escaped control
+ * characters, and the whole cause chain of an error. (Kept beside the config tests because the
+ * refused configs are what it prints most.)
+ */
+import { describe, expect, it } from 'vitest';
+import { ServiceError, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
+import {
+  errorChain,
+  formatConfig,
+  formatError,
+  formatProgress,
+  printable,
+  printableLines,
+} from '../../../src/cli/format.js';
+import type { StudyProgress } from '../../../src/core/study.js';
+
+const ESC = '\u001b';
+
+describe('printable', () => {
+  it('escapes ESC, other C0 controls, DEL and C1 controls as \\u escapes', () => {
+    expect(printable(`${ESC}[31mred${ESC}[0m`)).toBe('\\u001b[31mred\\u001b[0m');
+    expect(printable('a\u0000b\u0007c\u007fd\u009be\u0085f')).toBe('a\\u0000b\\u0007c\\u007fd\\u009be\\u0085f');
+  });
+
+  it('writes newline, carriage return and tab as \\n, \\r, \\t', () => {
+    expect(printable('a\nb\rc\td')).toBe('a\\nb\\rc\\td');
+  });
+
+  it('escapes bidirectional overrides, line separators and lone surrogates', () => {
+    expect(printable('x\u202eexe.txt\u2028y')).toBe('x\\u202eexe.txt\\u2028y');
+    expect(printable('a\ud800b\udc00')).toBe('a\\ud800b\\udc00');
+  });
+
+  it('keeps ordinary unicode, emoji and punctuation as they are', () => {
+    const text = 'η-學習率 🚀 über/../naïve "quoted" \\ back';
+    expect(printable(text)).toBe(text);
+  });
+
+  it('printableLines keeps line breaks and escapes the rest', () => {
+    expect(printableLines(`one${ESC}[2J\ntwo\tthree`)).toBe('one\\u001b[2J\ntwo\\tthree');
+  });
+});
+
+describe('formatted study output', () => {
+  it('escapes names and values of a configuration', () => {
+    const line = formatConfig([{ [`${ESC}[31mlr`]: 0.1, opt: `a${ESC}]0;title\u0007` }], [`st${ESC}age`]);
+    expect(line).not.toContain(ESC);
+    expect(line).toBe('st\\u001bage: \\u001b[31mlr=0.1 opt=a\\u001b]0;title\\u0007');
+  });
+
+  it('escapes the study id and shows why a study failed', () => {
+    const progress: StudyProgress = {
+      studyId: `id${ESC}[2J`,
+      name: 'n',
+      status: 'failed',
+      budget: 10,
+      spent: 1,
+      trials: 1,
+      failedTrials: 1,
+      reusedTrials: 0,
+      best: null,
+      runningTrial: null,
+      runs: 1,
+      error: `stage 'train' failed: ${ESC}[31mboom`,
+    };
+    const text = formatProgress(progress);
+    expect(text).not.toContain(ESC);
+    expect(text).toContain('study     id\\u001b[2J (failed)');
+    expect(text).toContain("error     stage 'train' failed: \\u001b[31mboom");
+  });
+});
+
+describe('errorChain / formatError', () => {
+  it('prints the root cause of a refused workflow start, once', () => {
+    const grpc = Object.assign(new Error('3 INVALID_ARGUMENT: Blob data size exceeds limit'), {
+      code: 3,
+      details: 'Blob data size exceeds limit',
+    });
+    const error = new ServiceError('Failed to start Workflow', { cause: grpc });
+    expect(formatError(error)).toBe(
+      'memotune: Failed to start Workflow\n  caused by: 3 INVALID_ARGUMENT: Blob data size exceeds limit',
+    );
+  });
+
+  it('follows workflow, activity and application failures with their type and details', () => {
+    const application = ApplicationFailure.create({
+      message: 'stage "train" param "lr": invalid value',
+      type: 'InvalidSuggestRequest',
+      details: [{ trial: 3 }],
+      nonRetryable: true,
+    });
+    const activity = new ActivityFailure(
+      'Activity task failed',
+      'suggestNext',
+      '1',
+      RetryState.NON_RETRYABLE_FAILURE,
+      'worker',
+      application,
+    );
+    const error = new WorkflowFailedError('Workflow execution failed', activity, RetryState.NON_RETRYABLE_FAILURE);
+    expect(errorChain(error)).toEqual([
+      'Workflow execution failed',
+      'Activity task failed',
+      'stage "train" param "lr": invalid value [InvalidSuggestRequest]',
+      'details: [{"trial":3}]',
+    ]);
+  });
+
+  it('drops a cause whose message repeats one already shown', () => {
+    const inner = new Error('connection refused');
+    const middle = new Error('connect: connection refused', { cause: inner });
+    expect(errorChain(new Error('cannot reach Temporal', { cause: middle }))).toEqual([
+      'cannot reach Temporal',
+      'connect: connection refused',
+    ]);
+  });
+
+  it('names the errors of an AggregateError with an empty message', () => {
+    const refused = (address: string) =>
+      Object.assign(new Error(`connect ECONNREFUSED ${address}`), { code: 'ECONNREFUSED' });
+    const error = Object.assign(new AggregateError([refused('127.0.0.1:7233'), refused('[::1]:7233')], ''), {
+      code: 'ECONNREFUSED',
+    });
+    expect(formatError(error)).toBe(
+      'memotune: AggregateError ECONNREFUSED\n' +
+        '  caused by: connect ECONNREFUSED 127.0.0.1:7233\n' +
+        '  caused by: connect ECONNREFUSED [::1]:7233',
+    );
+  });
+
+  it('escapes every line and survives cycles and non-errors', () => {
+    const looped = new Error(`bad ${ESC}[31mname\nsecond line`) as Error & { cause?: unknown };
+    looped.cause = looped;
+    expect(formatError(looped)).toBe('memotune: bad \\u001b[31mname\\nsecond line');
+    expect(formatError('plain string')).toBe('memotune: plain string');
+    expect(formatError(undefined)).toBe('memotune: undefined');
+  });
+});
