@@ -1,7 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { getStudyProgress } from '../client/index.js';
-import type { StudyProgress, StudyResult } from '../core/study.js';
+import type { StudyProgress } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 
 /**
@@ -57,7 +57,8 @@ export function formatProgress(progress: StudyProgress): string {
   return lines.join('\n');
 }
 
-export function formatResult(result: StudyResult, stageNames?: readonly string[]): string {
+/** Progress plus the best configuration, its stages named (`stages` of newer studies, else `stageNames`). */
+export function formatResult(result: StudyProgress, stageNames: readonly string[] | undefined = result.stages): string {
   const lines = [formatProgress(result)];
   if (result.best !== null) lines.push(`config    ${formatConfig(result.best.config, stageNames)}`);
   return lines.join('\n');

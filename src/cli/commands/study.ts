@@ -77,7 +77,7 @@ export function studyCommand(): Command {
       if (options.wait) {
         await watchStudy(client, plan.studyId);
         const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
-        console.log(formatResult({ ...outcome, history: [] }, outcome.stages));
+        console.log(formatResult(outcome));
       }
     } finally {
       await close();
@@ -108,7 +108,7 @@ export function studyCommand(): Command {
       const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
       if (options.json)
         console.log(printableLines(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2)));
-      else console.log(formatResult({ ...outcome, history: [] }, outcome.stages));
+      else console.log(formatResult(outcome));
     } finally {
       await close();
     }
