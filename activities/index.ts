@@ -12,7 +12,10 @@ import type { ObjectStore } from '../src/storage/object-store.js';
 import {
   CacheReadError,
   decodeJsonOutput,
+  encodeOutput,
+  OutputEncodingError,
   StageCache,
+  type EncodedOutput,
   type StageOutputMeta,
   type StoredData,
 } from '../src/storage/stage-cache.js';
@@ -145,28 +148,167 @@ function settleWithinGrace<T>(work: Promise<T>, signal: AbortSignal, graceMs: nu
   });
 }
 
-function checkResult(result: unknown, stageName: string, spent: () => StageFailureDetails): StageResult {
+/**
+ * Most metrics one stage result may report. Metrics travel in the activity's result, in the trial
+ * record (a Temporal payload, the study's trial log, `study status`) and in meta.json, and the
+ * optimizer reads them: 256 covers any real report (per-class scores, per-epoch curves belong in
+ * the output) while a full set of long names stays near 60 kB, far from Temporal's 2 MB payload
+ * limit. Beyond it the result is refused (`InvalidStageResult`) rather than silently cut.
+ */
+export const maxStageMetrics = 256;
+
+/**
+ * Longest metric name, in UTF-16 code units: room for any real name (`val/top5_accuracy/class_17`)
+ * while {@link maxStageMetrics} names stay small in every record they are copied into.
+ */
+export const maxMetricNameLength = 200;
+
+/**
+ * Longest failure message runStage reports. A stage's error text (or the value it reported) ends
+ * up in the trial record, the Temporal failure and `study status`; a 10 MB message must not make
+ * any of them too large to store or print. Longer messages are cut, marked with an ellipsis.
+ */
+export const maxFailureMessageLength = 2000;
+
+/** A stage result that passed validation: the output already encoded, metrics and cost copied. */
+interface CheckedResult {
+  readonly encoded: EncodedOutput;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly cost: number | undefined;
+}
+
+function clip(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length)}…` : text;
+}
+
+/** A short, never-throwing description of a value a stage handed us, for failure messages. */
+function preview(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(clip(value, 40));
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(value);
+    case 'bigint':
+      return `${clip(value.toString(), 40)}n (a BigInt)`;
+    case 'symbol':
+    case 'function':
+      return `a ${typeof value}`;
+    default:
+      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
+
+/** The message of whatever a stage threw, for `StageFailed`; never throws, never huge. */
+function thrownMessage(error: unknown): string {
+  try {
+    if (error instanceof Error) {
+      const { message } = error;
+      return clip(
+        typeof message === 'string' && message !== '' ? message : error.name || 'Error',
+        maxFailureMessageLength,
+      );
+    }
+    if (typeof error === 'string') return clip(error, maxFailureMessageLength);
+    let shown = preview(error);
+    if (shown === 'an object') {
+      try {
+        shown = `an object ${clip(JSON.stringify(error) ?? '', 200)}`;
+      } catch {
+        // A cycle, a BigInt, a throwing toJSON: the plain description will do.
+      }
+    }
+    return `it threw ${shown}, not an Error`;
+  } catch {
+    // A revoked proxy, a message getter that throws: nothing about it can be read.
+    return 'it threw a value that cannot be inspected';
+  }
+}
+
+/** What a stage threw, or an Error saying it cannot be inspected (a revoked proxy throws on `instanceof`). */
+function inspectable(thrown: unknown): unknown {
+  try {
+    Object.getPrototypeOf(Object(thrown));
+    return thrown;
+  } catch {
+    return new Error('it threw a value that cannot be inspected');
+  }
+}
+
+/** An Error to attach as the failure's cause, unless its message is too large to send along. */
+function attachableCause(error: unknown): Error | undefined {
+  try {
+    if (!(error instanceof Error)) return undefined;
+    return typeof error.message === 'string' && error.message.length <= maxFailureMessageLength ? error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Checks what a stage returned and encodes its output (docs/stage-contract.md, step 7). Anything
+ * unusable — no output, metrics that are not finite numbers or exceed the limits, a bad cost, an
+ * output with no encoding (a cycle, a BigInt, a function) or one that throws when read — is a
+ * non-retryable `InvalidStageResult` carrying what the stage spent: re-running it would return the
+ * same thing and cost as much again.
+ */
+function checkResult(result: unknown, stageName: string, spent: () => StageFailureDetails): CheckedResult {
   // The stage ran to the end: its failure still carries what it spent, so the trial is charged.
   const invalid = (message: string) =>
     ApplicationFailure.create({
-      message,
+      message: clip(`stage '${stageName}' ${message}`, maxFailureMessageLength),
       type: FailureType.InvalidStageResult,
       nonRetryable: true,
       details: [spent()],
     });
-  if (typeof result !== 'object' || result === null || !('output' in result)) {
-    throw invalid(`stage '${stageName}' must return an object with an 'output' field`);
-  }
-  const { metrics, cost } = result as StageResult;
-  for (const [name, value] of Object.entries(metrics ?? {})) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) {
-      throw invalid(`stage '${stageName}' reported metrics.${name} = ${String(value)}; metrics must be finite numbers`);
+  try {
+    if (typeof result !== 'object' || result === null || !('output' in result)) {
+      throw invalid(`must return an object with an 'output' field, not ${preview(result)}`);
     }
+    const { metrics: rawMetrics, cost: rawCost, output } = result as StageResult;
+    const metrics: Record<string, number> = {};
+    if (rawMetrics !== undefined && rawMetrics !== null) {
+      if (!isPlainObject(rawMetrics)) {
+        throw invalid(`reported metrics = ${preview(rawMetrics)}; metrics must be a plain object of numbers`);
+      }
+      const names = Object.keys(rawMetrics);
+      if (names.length > maxStageMetrics) {
+        throw invalid(`reported ${names.length} metrics; at most ${maxStageMetrics} metrics are allowed per stage`);
+      }
+      for (const name of names) {
+        if (name.length > maxMetricNameLength) {
+          throw invalid(
+            `reported a metric name of ${name.length} characters (${preview(name)}); metric names are limited to ${maxMetricNameLength} characters`,
+          );
+        }
+        const value = rawMetrics[name];
+        if (typeof value !== 'number' || !Number.isFinite(value)) {
+          throw invalid(`reported metrics.${name} = ${preview(value)}; metrics must be finite numbers`);
+        }
+        metrics[name] = value;
+      }
+    }
+    // null is "not reported", as Python's None is.
+    const cost = rawCost ?? undefined;
+    if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
+      throw invalid(`reported cost = ${preview(cost)}; cost must be a finite number >= 0`);
+    }
+    return { encoded: encodeOutput(output), metrics, cost };
+  } catch (error) {
+    if (error instanceof ApplicationFailure) throw error;
+    if (error instanceof OutputEncodingError) {
+      throw invalid(`returned an output memotune cannot store: ${error.message}`);
+    }
+    // A getter or proxy in the result that throws: the result cannot be read, whatever it holds.
+    throw invalid(`returned a result memotune cannot read: ${thrownMessage(error)}`);
   }
-  if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
-    throw invalid(`stage '${stageName}' reported cost = ${String(cost)}; cost must be a finite number >= 0`);
-  }
-  return result as StageResult;
 }
 
 /** A lazy reader of a committed output; a checksum mismatch becomes a non-retryable CacheMiss. */
@@ -231,7 +373,9 @@ export function createActivities(dependencies: ActivityDependencies) {
     async runStage(input: RunStageInput): Promise<RunStageOutput> {
       const context = Context.current();
       const { info } = context;
-      const implementation = dependencies.stages?.[input.implementation];
+      // Own properties only: 'constructor' or 'toString' must not find Object.prototype's.
+      const registry = dependencies.stages ?? {};
+      const implementation = Object.hasOwn(registry, input.implementation) ? registry[input.implementation] : undefined;
       if (implementation === undefined) {
         throw ApplicationFailure.nonRetryable(
           `no stage implementation named '${input.implementation}' is registered on task queue '${info.taskQueue}'`,
@@ -252,7 +396,9 @@ export function createActivities(dependencies: ActivityDependencies) {
         started === null ? 0 : Math.max(0, (clock() - started - outages.msBetween(started)) / 1000);
       const spent = (): StageFailureDetails => ({ spentCost: spentBefore + stageSeconds(), attempt: info.attempt });
       let progress: unknown = null;
-      const heartbeat = () => context.heartbeat({ ...spent(), details: progress });
+      // spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus the
+      // whole timeout (src/core/charge.ts), whatever this attempt last reported.
+      const heartbeat = () => context.heartbeat({ ...spent(), spentBefore, details: progress });
       // Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
       // running when it returned must not retry forever).
       const attemptOver = new AbortController();
@@ -309,9 +455,9 @@ export function createActivities(dependencies: ActivityDependencies) {
         }
 
         started = clock();
-        let result: StageResult;
+        let raw: unknown;
         try {
-          const raw = await settleWithinGrace(
+          raw = await settleWithinGrace(
             Promise.resolve().then(() =>
               implementation({
                 params: input.params,
@@ -331,15 +477,10 @@ export function createActivities(dependencies: ActivityDependencies) {
             dependencies.cancellationGraceMs ?? defaultCancellationGraceMs,
           );
           if (signal.aborted) throw cancelled();
-          result = checkResult(raw, input.stageName, spent);
-        } catch (error) {
+        } catch (thrown) {
           if (signal.aborted) throw cancelled();
-          if (
-            error instanceof ApplicationFailure &&
-            (error.type === FailureType.InvalidStageResult || error.type === FailureType.CacheMiss)
-          ) {
-            throw error;
-          }
+          const error = inspectable(thrown);
+          if (error instanceof ApplicationFailure && error.type === FailureType.CacheMiss) throw error;
           if (error instanceof CacheReadError) {
             throw ApplicationFailure.nonRetryable(
               `stage '${input.stageName}' read a damaged output: ${error.message}`,
@@ -349,20 +490,22 @@ export function createActivities(dependencies: ActivityDependencies) {
           const details = spent();
           context.heartbeat(details);
           throw ApplicationFailure.create({
-            message: `stage '${input.stageName}' failed: ${errorMessage(error)}`,
+            message: `stage '${input.stageName}' failed: ${thrownMessage(error)}`,
             type: FailureType.StageFailed,
             nonRetryable: error instanceof ApplicationFailure && error.nonRetryable === true,
             details: [details],
-            cause: error instanceof Error ? error : undefined,
+            cause: attachableCause(error),
           });
         }
+        // Outside the stage's try: an invalid result is the result's fault, never a retryable failure.
+        const result = checkResult(raw, input.stageName, spent);
 
         // The stage's work is done: the store retries a failing write itself (until the attempt is
         // cancelled) rather than letting Temporal re-run the whole, expensive stage.
         let wallSeconds: number;
         let meta: StageOutputMeta;
         try {
-          const data: StoredData = await cache.writeData(input.key, result.output);
+          const data: StoredData = await cache.writeEncoded(input.key, result.encoded);
           // Without a reported cost, the cost is the stage's time up to the commit: the upload is part
           // of what running this stage occupies its worker for (waiting out an outage is not).
           wallSeconds = stageSeconds();
@@ -370,13 +513,13 @@ export function createActivities(dependencies: ActivityDependencies) {
           const fields = { pipelineId: input.pipelineId, stage: input.stageName, version: input.version };
           meta = await cache.commit(
             data,
-            { ...fields, cost: result.cost ?? wallSeconds, metrics: result.metrics ?? {} },
+            { ...fields, cost: result.cost ?? wallSeconds, metrics: result.metrics },
             new Date(clock()),
           );
         } catch (error) {
           if (signal.aborted) throw cancelled();
-          // Not an outage (those are retried above): the server refused the write, or the output
-          // cannot be encoded.
+          // Not an outage (those are retried above): the server refused the write. (An output that
+          // cannot be encoded was refused by checkResult before anything was written.)
           throw ApplicationFailure.create({
             message: `stage '${input.stageName}' ran but its output could not be stored: ${errorMessage(error)}`,
             type: FailureType.StageFailed,

@@ -1,6 +1,14 @@
-import { ActivityFailure, ApplicationFailure, proxyActivities, TimeoutFailure, upsertMemo } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  patched,
+  proxyActivities,
+  TimeoutFailure,
+  upsertMemo,
+} from '@temporalio/workflow';
 import type { Activities, RunStageOutput } from '../activities/index.js';
-import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
+import { spentCostOf, timedOutStageCharge } from '../src/core/charge.js';
+import { FailureType } from '../src/core/errors.js';
 import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study.js';
 import { stageSeed } from '../src/core/seed.js';
 import type { Configuration, Phase } from '../src/core/types.js';
@@ -41,22 +49,39 @@ function failureMessage(error: unknown): string {
 }
 
 /**
- * Cost the failed stage spent over all its attempts: from the failure's details when the stage
- * threw or returned an invalid result, from the last heartbeat when the last attempt timed out.
+ * Marks histories whose timed-out stages are charged by {@link timedOutStageCharge} (a
+ * start-to-close timeout costs the whole `timeoutSeconds`). Histories recorded before it charged
+ * the last heartbeat's `spentCost` and must replay doing so.
  */
-function spentByFailedStage(error: unknown): number {
+const timeoutChargePatch = 'memotune-timeout-charge';
+
+/**
+ * Cost the failed stage spent over all its attempts: from the failure's details when the stage
+ * threw or returned an invalid result; when the last attempt timed out, per
+ * {@link timedOutStageCharge} (earlier attempts' spending plus the stage's timeout for a
+ * start-to-close timeout, the last heartbeat's figure for a heartbeat timeout).
+ */
+function spentByFailedStage(error: unknown, stage: StagePlan): number {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
-  let details: Partial<StageFailureDetails> | undefined;
+  if (cause instanceof TimeoutFailure) {
+    if (!patched(timeoutChargePatch)) return spentCostOf(cause.lastHeartbeatDetails);
+    return timedOutStageCharge({
+      timeoutType: cause.timeoutType,
+      lastHeartbeat: cause.lastHeartbeatDetails,
+      timeoutSeconds: stage.timeoutSeconds,
+      lastAttempt:
+        error instanceof ActivityFailure && error.retryState === 'MAXIMUM_ATTEMPTS_REACHED'
+          ? stage.retry.maximumAttempts
+          : null,
+    });
+  }
   if (
     cause instanceof ApplicationFailure &&
     (cause.type === FailureType.StageFailed || cause.type === FailureType.InvalidStageResult)
   ) {
-    details = cause.details?.[0] as Partial<StageFailureDetails> | undefined;
-  } else if (cause instanceof TimeoutFailure) {
-    details = cause.lastHeartbeatDetails as Partial<StageFailureDetails> | undefined;
+    return spentCostOf(cause.details?.[0]);
   }
-  const spent = details?.spentCost;
-  return typeof spent === 'number' && Number.isFinite(spent) && spent >= 0 ? spent : 0;
+  return 0;
 }
 
 /**
@@ -120,7 +145,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       });
     } catch (failure) {
       if (!(failure instanceof ActivityFailure)) throw failure;
-      ranCosts.push(spentByFailedStage(failure));
+      ranCosts.push(spentByFailedStage(failure, stage));
       stagesRun.push(index);
       error = failureMessage(failure);
       failureType = failureTypeOf(failure);

@@ -89,51 +89,141 @@ async function withNotFound<T>(studyId: string, action: () => Promise<T>): Promi
   }
 }
 
-/** Budget, trials and best so far. Works on running and finished studies. */
+/**
+ * Budget, trials and best so far. Works on running and finished studies. A study whose workflow
+ * was terminated, cancelled, timed out or failed is reported as failed, with why in `error` (read
+ * from the event that closed its workflow), even when no worker can answer for it any more.
+ */
 export async function getStudyProgress(client: Client, studyId: string): Promise<StudyProgress> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
-    if (description.status.name === 'COMPLETED') {
+    const status = description.status.name;
+    if (status === 'COMPLETED') {
       const { history: _history, direction: _direction, ...progress } = await handle.result();
       return progress;
     }
-    if (description.status.name === 'RUNNING') return handle.query(progressQuery);
+    if (status === 'RUNNING') return handle.query(progressQuery);
+    const reason = await closingReason(client, description.workflowId, description.runId);
     try {
-      return closedAbnormally(description.status.name, await handle.query(progressQuery));
+      return closedAbnormally(status, await handle.query(progressQuery), reason);
     } catch {
-      // Closed before it ever ran a workflow task: nothing to replay, only what the memo says.
+      // No worker to replay it, or its history cannot be replayed (it closed before its first
+      // workflow task, or under code that no worker runs any more): what describe() and the
+      // closing event say is all there is.
       const memo = (description.memo?.memotune ?? {}) as { study?: string; budget?: number };
-      return closedAbnormally(description.status.name, {
-        studyId,
-        name: memo.study ?? studyId,
-        status: 'running',
-        budget: memo.budget ?? 0,
-        spent: 0,
-        trials: 0,
-        failedTrials: 0,
-        reusedTrials: 0,
-        best: null,
-        runningTrial: null,
-        runs: 1,
-        error: null,
-      });
+      return closedAbnormally(
+        status,
+        {
+          studyId,
+          name: memo.study ?? studyId,
+          status: 'running',
+          budget: memo.budget ?? 0,
+          spent: 0,
+          trials: 0,
+          failedTrials: 0,
+          reusedTrials: 0,
+          best: null,
+          runningTrial: null,
+          runs: 1,
+          error: null,
+        },
+        reason,
+      );
     }
   });
 }
 
+/** How `describe()`'s status reads after "the study workflow". */
+const closedStatusPhrases: Readonly<Record<string, string>> = {
+  TERMINATED: 'was terminated',
+  CANCELLED: 'was cancelled',
+  TIMED_OUT: 'timed out',
+  FAILED: 'failed',
+};
+
 /**
  * A query replays a workflow that was terminated, cancelled, timed out or failed and reports it
- * as it was when it stopped ('running'); report it as failed instead.
+ * as it was when it stopped ('running'); report it as failed instead, with `reason` (from
+ * {@link closingReason}) or else the workflow's status as the error.
  */
-function closedAbnormally<T extends StudyProgress>(workflowStatus: string, progress: T): T {
+function closedAbnormally<T extends StudyProgress>(workflowStatus: string, progress: T, reason?: string | null): T {
   if (workflowStatus === 'RUNNING' || workflowStatus === 'CONTINUED_AS_NEW') return progress;
+  const phrase = closedStatusPhrases[workflowStatus] ?? `was ${workflowStatus.toLowerCase()}`;
   return {
     ...progress,
     status: 'failed',
     runningTrial: null,
-    error: `the study workflow was ${workflowStatus.toLowerCase()}`,
+    error: reason ?? `the study workflow ${phrase}`,
   };
+}
+
+/** Longest closing reason reported: a terminate reason or failure message is anyone's text. */
+const maxReasonLength = 2000;
+
+/** The fields of a workflow failure (Temporal's `Failure` proto) that say what went wrong. */
+interface FailureInfo {
+  readonly message?: string | null;
+  readonly cause?: FailureInfo | null;
+  readonly applicationFailureInfo?: { readonly type?: string | null } | null;
+}
+
+/** The fields of a workflow run's closing history event that say why it closed. */
+interface ClosingEvent {
+  readonly workflowExecutionTerminatedEventAttributes?: {
+    readonly reason?: string | null;
+    readonly identity?: string | null;
+  } | null;
+  readonly workflowExecutionFailedEventAttributes?: { readonly failure?: FailureInfo | null } | null;
+  readonly workflowExecutionTimedOutEventAttributes?: object | null;
+  readonly workflowExecutionCanceledEventAttributes?: object | null;
+}
+
+/** "message (Type): cause message: ..." down the cause chain, repeated messages once. */
+function failureChain(failure: FailureInfo | null | undefined): string {
+  const parts: string[] = [];
+  for (let at = failure, depth = 0; at && depth < 8; at = at.cause, depth++) {
+    const type = at.applicationFailureInfo?.type;
+    const text = `${at.message ?? ''}${type ? ` (${type})` : ''}`;
+    if (text !== '' && text !== parts.at(-1)) parts.push(text);
+  }
+  return parts.join(': ') || 'no reason given';
+}
+
+/** Why the event says the run closed, or null for an event that does not close a run abnormally. */
+function describeClosingEvent(event: ClosingEvent): string | null {
+  let reason: string | null = null;
+  const terminated = event.workflowExecutionTerminatedEventAttributes;
+  if (terminated) {
+    const by = terminated.identity ? ` (by ${terminated.identity})` : '';
+    reason = `the study workflow was terminated: ${terminated.reason || 'no reason given'}${by}`;
+  } else if (event.workflowExecutionFailedEventAttributes) {
+    reason = `the study workflow failed: ${failureChain(event.workflowExecutionFailedEventAttributes.failure)}`;
+  } else if (event.workflowExecutionTimedOutEventAttributes) {
+    reason = 'the study workflow timed out: its workflow execution or run timeout passed';
+  } else if (event.workflowExecutionCanceledEventAttributes) {
+    reason = 'the study workflow was cancelled: a cancellation was requested and it stopped';
+  }
+  return reason !== null && reason.length > maxReasonLength ? `${reason.slice(0, maxReasonLength)}…` : reason;
+}
+
+/**
+ * Why a closed workflow run ended, from the event that closed it (fetched alone, however long the
+ * history); null when it cannot be read. Needs no worker.
+ */
+async function closingReason(client: Client, workflowId: string, runId: string): Promise<string | null> {
+  try {
+    const response = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, runId },
+      // HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT (@temporalio/proto is not a direct dependency).
+      historyEventFilterType: 2,
+    });
+    const event = response.history?.events?.at(-1);
+    return event ? describeClosingEvent(event) : null;
+  } catch {
+    return null;
+  }
 }
 
 /** The study's final (or current) progress, without its trial records. */
@@ -146,8 +236,11 @@ export async function getStudyOutcome(
     const handle = getStudyHandle(client, studyId);
     if (options.wait) return handle.result();
     const description = await handle.describe();
-    if (description.status.name === 'COMPLETED') return handle.result();
-    return closedAbnormally(description.status.name, await handle.query(resultQuery));
+    const status = description.status.name;
+    if (status === 'COMPLETED') return handle.result();
+    if (status === 'RUNNING') return handle.query(resultQuery);
+    const reason = await closingReason(client, description.workflowId, description.runId);
+    return closedAbnormally(status, await handle.query(resultQuery), reason);
   });
 }
 

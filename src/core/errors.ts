@@ -10,14 +10,21 @@ export const FailureType = {
   UnknownStage: 'UnknownStage',
   /** The user's stage implementation threw (retried per the stage's retry policy). */
   StageFailed: 'StageFailed',
-  /** The stage returned something memotune cannot store (bad metrics, bad cost): not retried. */
+  /**
+   * The stage returned something memotune cannot use — no output, metrics that are not finite
+   * numbers or exceed the limits, a bad cost, an output with no JSON encoding — not retried.
+   */
   InvalidStageResult: 'InvalidStageResult',
   /** A parent output the stage needs is missing or does not match its checksum. */
   CacheMiss: 'CacheMiss',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 
-/** Details attached to a `StageFailed` failure so the workflow can charge what the stage spent. */
+/**
+ * Details attached to a `StageFailed` or `InvalidStageResult` failure so the workflow can charge
+ * what the stage spent. runStage's heartbeats carry these too, plus `spentBefore` (what earlier
+ * attempts spent) and the stage's progress `details` (src/core/charge.ts reads them).
+ */
 export interface StageFailureDetails {
   /** Cost spent by all attempts of this stage so far, in cost units (wall seconds). */
   readonly spentCost: number;

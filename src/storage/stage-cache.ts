@@ -115,10 +115,17 @@ export class StageCache {
     return this.commit(await this.writeData(key, output), fields, now);
   }
 
-  /** Stores an output's data (immutable, named by its checksum); not yet visible as cached. */
+  /**
+   * Stores an output's data (immutable, named by its checksum); not yet visible as cached.
+   * @throws OutputEncodingError when the output cannot be encoded (see {@link encodeOutput})
+   */
   async writeData(key: string, output: unknown): Promise<StoredData> {
-    const format = output instanceof Uint8Array ? 'bytes' : 'json';
-    const body = output instanceof Uint8Array ? output : encoder.encode(JSON.stringify(output ?? null));
+    return this.writeEncoded(key, encodeOutput(output));
+  }
+
+  /** Stores an output encoded by {@link encodeOutput}; not yet visible as cached. */
+  async writeEncoded(key: string, encoded: EncodedOutput): Promise<StoredData> {
+    const { format, body } = encoded;
     const data: StoredData = { key, format, bytes: body.byteLength, sha256: sha256Hex(body) };
     await this.store.put(
       dataKey(key, data.sha256),
@@ -134,6 +141,55 @@ export class StageCache {
     await this.store.put(metaKey(data.key), encoder.encode(JSON.stringify(meta)), 'application/json');
     return meta;
   }
+}
+
+/** A stage output as the bytes the cache stores. */
+export interface EncodedOutput {
+  readonly format: 'json' | 'bytes';
+  readonly body: Uint8Array;
+}
+
+/** An output that cannot be stored: it has no JSON encoding. Re-running the stage will not help. */
+export class OutputEncodingError extends Error {
+  override readonly name = 'OutputEncodingError';
+}
+
+const maxQuotedKeyLength = 60;
+
+/**
+ * Refuses the values `JSON.stringify` would silently drop from an object: a stage returning one has
+ * lost data it meant to pass on.
+ */
+function refuseUnencodable(key: string, value: unknown): unknown {
+  if (typeof value !== 'function' && typeof value !== 'symbol') return value;
+  const shown = key.length > maxQuotedKeyLength ? `${key.slice(0, maxQuotedKeyLength)}…` : key;
+  throw new OutputEncodingError(
+    `the output contains a ${typeof value} at key ${JSON.stringify(shown)}, which has no JSON encoding`,
+  );
+}
+
+/**
+ * The bytes of a stage output: a `Uint8Array` as is (`bytes`), anything else as the UTF-8 of its
+ * `JSON.stringify` (`json`; `undefined` as `null`), per docs/stage-contract.md.
+ * @throws OutputEncodingError when the value has no JSON encoding: a cycle, a BigInt, a function
+ *   or symbol anywhere in it, a `toJSON` that throws, a string too long to build
+ */
+export function encodeOutput(output: unknown): EncodedOutput {
+  if (output instanceof Uint8Array) return { format: 'bytes', body: output };
+  if (typeof output === 'function' || typeof output === 'symbol') {
+    throw new OutputEncodingError(`the output is a ${typeof output}, which has no JSON encoding`);
+  }
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(output ?? null, refuseUnencodable) as string | undefined;
+  } catch (error) {
+    if (error instanceof OutputEncodingError) throw error;
+    // V8 explains a cycle over several lines ("--> starting at object ... closes the circle").
+    const reason = error instanceof Error ? error.message.replace(/\s*\n\s*/g, ' ') : 'it threw a non-Error value';
+    throw new OutputEncodingError(`the output cannot be encoded as JSON: ${reason}`);
+  }
+  // A toJSON that returns undefined leaves nothing, which is stored as null like undefined itself.
+  return { format: 'json', body: encoder.encode(text ?? 'null') };
 }
 
 /** What {@link StageCache.writeData} stored. */

@@ -122,11 +122,26 @@ describe('stage failures', () => {
     while ((await getStudyProgress(env.client, handle.workflowId)).trials < 1 && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    await handle.terminate('test');
+    await handle.terminate('operator: wrong budget');
     const progress = await getStudyProgress(env.client, handle.workflowId);
     expect(progress.status).toBe('failed');
-    expect(progress.error).toContain('terminated');
+    expect(progress.trials).toBeGreaterThanOrEqual(1);
+    // Why, from the event that closed the workflow.
+    expect(progress.error).toMatch(/^the study workflow was terminated: operator: wrong budget/);
     await expect(stopStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished/);
+  });
+
+  it('says why a study was terminated even when no worker can replay it', async () => {
+    // No worker polls this prefix's queues: the study never ran a workflow task.
+    const prefix = `${env.taskQueuePrefix}-nobody`;
+    const { handle } = await startStudy(env.client, config([{ a: 0.5, mode: 'ok' }]), {
+      studyId: `${env.taskQueuePrefix}-unserved`,
+      taskQueuePrefix: prefix,
+    });
+    await handle.terminate('its workers were never deployed');
+    const progress = await getStudyProgress(env.client, handle.workflowId);
+    expect(progress).toMatchObject({ studyId: handle.workflowId, name: 'failures', status: 'failed', trials: 0 });
+    expect(progress.error).toMatch(/^the study workflow was terminated: its workers were never deployed/);
   });
 
   it('ends the study within one trial, naming the stage, when no worker has its implementation', async () => {

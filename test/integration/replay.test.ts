@@ -28,10 +28,22 @@ describe('replaying recorded histories', () => {
         Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture(`study-first-run-${release}`), 'study'),
       ).resolves.toBeUndefined();
       await expect(
-        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture(`trial-reused-prefix-${release}`), 'trial'),
+        Worker.runReplayHistory(
+          { workflowBundle: workflowBundle() },
+          fixture(`trial-reused-prefix-${release}`),
+          'trial',
+        ),
       ).resolves.toBeUndefined();
     });
   }
+
+  it('replays a timed-out trial recorded before the timeout charge existed (v2), taking the old charge path', async () => {
+    // A stuck stage, timeoutSeconds 2, two attempts: recorded by the release before
+    // patched('memotune-timeout-charge').
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-timed-out-v2'), 'trial-timed-out'),
+    ).resolves.toBeUndefined();
+  });
 
   it('replays the history of a study it just ran', async () => {
     const env = await createTestEnv('replay');

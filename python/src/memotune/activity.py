@@ -38,6 +38,23 @@ INVALID_STAGE_RESULT = "InvalidStageResult"
 CACHE_MISS = "CacheMiss"
 INVALID_STAGE_REQUEST = "InvalidStageRequest"
 
+MAX_STAGE_METRICS = 256
+"""Most metrics one stage result may report (the TypeScript worker's ``maxStageMetrics``). Metrics
+travel in the activity's result, in the trial record (a Temporal payload, the study's trial log,
+``study status``) and in meta.json: 256 covers any real report (per-class scores and per-epoch
+curves belong in the output) while a full set of long names stays near 60 kB, far from Temporal's
+2 MB payload limit. Beyond it the result is refused (``InvalidStageResult``), not silently cut."""
+
+MAX_METRIC_NAME_LENGTH = 200
+"""Longest metric name (``maxMetricNameLength``): room for any real name while 256 of them stay
+small in every record they are copied into. Counted in characters (code points; TypeScript counts
+UTF-16 code units, the same for any name without astral characters)."""
+
+MAX_FAILURE_MESSAGE_LENGTH = 2000
+"""Longest failure message the activity reports (``maxFailureMessageLength``). A stage's error text
+ends up in the trial record, the Temporal failure and ``study status``: a 10 MB message must not
+make any of them too large to store or print. Longer messages are cut, marked with an ellipsis."""
+
 CANCEL_GRACE_SECONDS = 2.0
 """How long a cancelled attempt waits for the stage's code to notice ``ctx.cancelled`` and return,
 so a cooperative stage frees its memory before the worker takes the next task."""
@@ -107,11 +124,48 @@ def _heartbeat_interval(info: activity.Info) -> float:
     return max(0.2, min(10.0, timeout / 3))
 
 
+def _clip(text: str, length: int = MAX_FAILURE_MESSAGE_LENGTH) -> str:
+    return text[:length] + "…" if len(text) > length else text
+
+
 def _error_message(error: BaseException) -> str:
+    """The message of what a stage raised; never raises (a hostile ``__str__``), never huge."""
     if isinstance(error, ApplicationError):
-        return error.message
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+        return _clip(str(error.message))
+    try:
+        text = str(error)
+    except Exception:  # a __str__ that raises must not hide the stage's failure
+        text = "(its message cannot be read)"
+    return _clip(f"{type(error).__name__}: {text}" if text else type(error).__name__)
+
+
+def _preview(text: str) -> str:
+    """The start of a (possibly huge) string a stage handed us, for failure messages."""
+    return repr(_clip(text, 40))
+
+
+def _check_limits(raw: Any, stage_name: str) -> None:
+    """Refuses metrics beyond :data:`MAX_STAGE_METRICS` or with names longer than
+    :data:`MAX_METRIC_NAME_LENGTH`, before anything formats or copies them."""
+    if isinstance(raw, StageResult):
+        metrics = raw.metrics
+    elif isinstance(raw, Mapping):
+        metrics = raw.get("metrics")
+    else:
+        return
+    if not isinstance(metrics, Mapping):
+        return  # check_result says what is wrong with it
+    if len(metrics) > MAX_STAGE_METRICS:
+        raise InvalidResult(
+            f"stage '{stage_name}' reported {len(metrics)} metrics; "
+            f"at most {MAX_STAGE_METRICS} metrics are allowed per stage"
+        )
+    for name in metrics:
+        if isinstance(name, str) and len(name) > MAX_METRIC_NAME_LENGTH:
+            raise InvalidResult(
+                f"stage '{stage_name}' reported a metric name of {len(name)} characters ({_preview(name)}); "
+                f"metric names are limited to {MAX_METRIC_NAME_LENGTH} characters"
+            )
 
 
 class _Heartbeat:
@@ -121,9 +175,10 @@ class _Heartbeat:
     from the stage's thread are handed over with ``call_soon_threadsafe``.
     """
 
-    def __init__(self, spent: Callable[[], float], attempt: int) -> None:
+    def __init__(self, spent: Callable[[], float], attempt: int, spent_before: float = 0.0) -> None:
         self._spent = spent
         self._attempt = attempt
+        self._spent_before = spent_before
         self._loop = asyncio.get_running_loop()
         self._context = contextvars.copy_context()
         self._details: Any = None
@@ -135,7 +190,9 @@ class _Heartbeat:
     def send(self) -> None:
         """On the event loop: heartbeat now, with the stage's latest progress details."""
         if not self._closed:
-            activity.heartbeat({**self.failure_details(), "details": self._details})
+            # spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus
+            # the whole timeout (src/core/charge.ts), whatever this attempt last reported.
+            activity.heartbeat({**self.failure_details(), "spentBefore": self._spent_before, "details": self._details})
 
     def from_stage(self, details: Any) -> None:
         """``ctx.heartbeat``: records the details and heartbeats soon; a no-op once the attempt ended."""
@@ -191,6 +248,17 @@ def _start_thread(fn: Callable[[StageContext], Any], ctx: StageContext) -> async
 
     threading.Thread(target=target, name=f"memotune-stage-{ctx.stage_name}", daemon=True).start()
     return future
+
+
+async def _guarded(stage: Any) -> Any:
+    """Awaits an async stage, turning SystemExit, KeyboardInterrupt and other BaseExceptions it
+    raises into a stage failure: raised from a task they would stop the worker's event loop."""
+    try:
+        return await stage
+    except (Exception, asyncio.CancelledError):
+        raise
+    except BaseException as raised:
+        raise RuntimeError(f"stage raised {raised!r}") from None
 
 
 class StageActivity:
@@ -254,7 +322,7 @@ class StageActivity:
                 return 0.0
             return max(0.0, self._clock() - started - outages.seconds_between(started))
 
-        heartbeat = _Heartbeat(lambda: spent_before + stage_seconds(), info.attempt)
+        heartbeat = _Heartbeat(lambda: spent_before + stage_seconds(), info.attempt, spent_before)
         # Heartbeat for the whole attempt, also while it waits out an outage.
         beating = asyncio.create_task(heartbeat.run_periodically(_heartbeat_interval(info)))
         cancelled = threading.Event()
@@ -366,16 +434,24 @@ class StageActivity:
                 non_retryable=isinstance(error, ParamsError)
                 or (isinstance(error, ApplicationError) and error.non_retryable),
             ) from error
-        # The stage ran to the end: an unusable result still carries what it spent.
+        # The stage ran to the end: an unusable result still carries what it spent, and is never
+        # retried (a re-run would return the same and cost as much again).
         try:
+            _check_limits(raw, req.stage_name)
             result = check_result(raw, req.stage_name)
             encoded = await asyncio.to_thread(cache.encode_output, result.output)
-        except (InvalidResult, TypeError, ValueError, OSError, RecursionError) as error:
-            message = (
-                str(error)
-                if isinstance(error, InvalidResult)
-                else f"stage '{req.stage_name}' returned an output memotune cannot store: {error}"
-            )
+        except Exception as error:  # whatever the result does, it is the result's fault
+            if isinstance(error, InvalidResult):
+                message = _clip(str(error))
+            elif isinstance(error, RecursionError):
+                message = (
+                    f"stage '{req.stage_name}' returned an output memotune cannot store: "
+                    "it refers to itself (a cycle) or is nested too deeply to encode as JSON"
+                )
+            elif isinstance(error, (TypeError, ValueError, OSError)):
+                message = f"stage '{req.stage_name}' returned an output memotune cannot store: {_error_message(error)}"
+            else:
+                message = f"stage '{req.stage_name}' returned a result memotune cannot read: {_error_message(error)}"
             raise ApplicationError(
                 message, heartbeat.failure_details(), type=INVALID_STAGE_RESULT, non_retryable=True
             ) from error
@@ -385,13 +461,19 @@ class StageActivity:
         """Runs the stage's function; on cancellation, sets ``ctx.cancelled`` and gives the code
         a short grace period to stop before the cancellation propagates."""
         work: asyncio.Future[Any] = (
-            asyncio.ensure_future(definition.fn(ctx)) if definition.is_async else _start_thread(definition.fn, ctx)
+            asyncio.ensure_future(_guarded(definition.fn(ctx)))
+            if definition.is_async
+            else _start_thread(definition.fn, ctx)
         )
         # Retrieve a late failure so asyncio does not log it as never retrieved.
         work.add_done_callback(lambda done: done.cancelled() or done.exception())
         try:
             return await asyncio.shield(work)
         except asyncio.CancelledError:
+            if work.done() and work.cancelled() and not activity.is_cancelled():
+                # The stage raised CancelledError itself, nobody cancelled the attempt: a failure of
+                # the stage, not a cancellation Temporal would report without what it spent.
+                raise RuntimeError("stage raised asyncio.CancelledError without being cancelled") from None
             ctx.cancelled.set()
             if isinstance(work, asyncio.Task):
                 work.cancel()

@@ -1,0 +1,91 @@
+/**
+ * What a trial is charged for a stage that failed (docs/stage-contract.md, "Failure types").
+ * Pure functions of what Temporal reported about the stage's activity, so the trial workflow can
+ * call them and tests need no server.
+ *
+ * runStage sends `{spentCost, spentBefore, attempt, details}` in its heartbeats and
+ * `{spentCost, attempt}` in its failures: `spentBefore` is what earlier attempts of the stage
+ * spent, `spentCost` that plus the current attempt's time so far. Either may come from an older
+ * worker (no `spentBefore`) or a foreign one (anything at all), hence the defensive reads.
+ */
+
+/** The Temporal timeout types (`TimeoutFailure.timeoutType`) this module tells apart. */
+export type StageTimeoutType = 'START_TO_CLOSE' | 'HEARTBEAT' | 'SCHEDULE_TO_START' | 'SCHEDULE_TO_CLOSE';
+
+/** What is known about a stage whose last attempt timed out. */
+export interface TimedOutStage {
+  /** Which timeout ended the last attempt (`undefined` when Temporal did not say). */
+  readonly timeoutType: StageTimeoutType | undefined;
+  /**
+   * The last heartbeat details Temporal kept for the activity: from the attempt that timed out,
+   * or from an earlier attempt when that one never heartbeated (details survive retries).
+   */
+  readonly lastHeartbeat: unknown;
+  /** The stage's start-to-close timeout: how long an attempt that hit it ran. */
+  readonly timeoutSeconds: number;
+  /**
+   * The number of the attempt that timed out, when known: the retry policy's `maximumAttempts`
+   * when Temporal reports it was reached. `null` when unknown: then the heartbeat's attempt is
+   * taken as the last one.
+   */
+  readonly lastAttempt: number | null;
+}
+
+function field(details: unknown, name: string): unknown {
+  return typeof details === 'object' && details !== null ? (details as Record<string, unknown>)[name] : undefined;
+}
+
+function nonNegative(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : null;
+}
+
+function positiveInteger(value: unknown): number | null {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 ? value : null;
+}
+
+/**
+ * The `spentCost` in failure or heartbeat details when it is a finite number ≥ 0, else 0 (a
+ * worker that sent nothing usable is charged nothing rather than NaN).
+ */
+export function spentCostOf(details: unknown): number {
+  return nonNegative(field(details, 'spentCost')) ?? 0;
+}
+
+/**
+ * What a stage whose last attempt timed out spent over all its attempts.
+ *
+ * - **Start-to-close timeout**: that attempt ran for exactly `timeoutSeconds` (the server timed it
+ *   out then, whatever the worker last reported), so the charge is what earlier attempts spent plus
+ *   `timeoutSeconds`. Earlier attempts' spending comes from the last heartbeat: its `spentBefore`
+ *   when it is the timed-out attempt's own heartbeat; its `spentCost` when it is an earlier
+ *   attempt's (the timed-out attempt started from that figure), plus `timeoutSeconds` for every
+ *   attempt in between that left no heartbeat at all (an attempt that fails or heartbeats leaves
+ *   one, so one that left none timed out before its first heartbeat). A heartbeat of the timed-out
+ *   attempt from a worker that predates `spentBefore` gives the larger of its `spentCost` and
+ *   `timeoutSeconds`. Never less than the heartbeat's `spentCost`. (An earlier attempt that timed
+ *   out too is in `spentBefore` with what its last recorded heartbeat said: the attempt after it
+ *   cannot tell a timeout from a dead worker.)
+ * - **Heartbeat timeout** (the worker died or hung without heartbeating) and any other timeout:
+ *   the last heartbeat's `spentCost`. How long a dead worker ran on after its last heartbeat is
+ *   unknown, so only what it reported is charged.
+ */
+export function timedOutStageCharge(stage: TimedOutStage): number {
+  const { lastHeartbeat, timeoutSeconds } = stage;
+  const spent = spentCostOf(lastHeartbeat);
+  if (stage.timeoutType !== 'START_TO_CLOSE' || !(timeoutSeconds >= 0)) return spent;
+  const beatAttempt = positiveInteger(field(lastHeartbeat, 'attempt'));
+  const hasHeartbeat = nonNegative(field(lastHeartbeat, 'spentCost')) !== null;
+  const lastAttempt = positiveInteger(stage.lastAttempt) ?? beatAttempt ?? 1;
+  let before: number;
+  if (!hasHeartbeat) {
+    // No attempt ever heartbeated: each one timed out before its first heartbeat.
+    before = (lastAttempt - 1) * timeoutSeconds;
+  } else if (beatAttempt !== null && beatAttempt < lastAttempt) {
+    before = spent + (lastAttempt - beatAttempt - 1) * timeoutSeconds;
+  } else {
+    const spentBefore = nonNegative(field(lastHeartbeat, 'spentBefore'));
+    if (spentBefore === null) return Math.max(spent, timeoutSeconds);
+    before = spentBefore;
+  }
+  return Math.max(spent, before + timeoutSeconds);
+}
