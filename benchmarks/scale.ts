@@ -5,7 +5,7 @@
  * some trials' histories, the SQLite file's growth, and how long reading the study back takes.
  *
  *   npm run bench:scale -- [--trials 10000] [--method random] [--params 3] [--choice-bytes 0]
- *                          [--stages 1] [--out benchmarks/out/scale.json]
+ *                          [--stages 1] [--port 37233] [--out benchmarks/out/scale.json]
  *
  * Stages are no-ops with a reported cost of 1, so the study spends exactly one unit per trial.
  */
@@ -29,6 +29,8 @@ const { values: args } = parseArgs({
     stages: { type: 'string', default: '1' },
     'choice-bytes': { type: 'string', default: '0' },
     out: { type: 'string', default: 'benchmarks/out/scale.json' },
+    // Temporal's port; S3 listens on port − 163 (37070 by default). Two runs need two ports.
+    port: { type: 'string', default: '37233' },
   },
 });
 const trials = Number(args.trials);
@@ -37,9 +39,10 @@ const stageCount = Number(args.stages);
 const choiceBytes = Number(args['choice-bytes']);
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
-const stateDir = join(process.cwd(), '.memotune', 'bench-scale');
+const temporalPort = Number(args.port);
+const stateDir = join(process.cwd(), '.memotune', `bench-scale-${temporalPort}`);
 rmSync(stateDir, { recursive: true, force: true });
-const stackOptions = { stateDir, temporalPort: 37233, s3Port: 37070, headless: true, log: () => {} };
+const stackOptions = { stateDir, temporalPort, s3Port: temporalPort - 163, headless: true, log: () => {} };
 const stack = await startStack(stackOptions);
 const dbFile = join(stateDir, 'temporal.db');
 const dbBytes = () => statSync(dbFile).size;
