@@ -4,6 +4,7 @@
  * so tests pass fakes and nothing connects at import time.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { spentBeforeAttempt } from '../src/core/charge.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
 import { stageKeys, type StageIdentity } from '../src/core/keys.js';
 import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
@@ -385,8 +386,11 @@ export function createActivities(dependencies: ActivityDependencies) {
       const { signal, dispose } = attemptSignal(context);
 
       // Cost already spent by earlier failed attempts travels in the heartbeat details.
-      const previous = info.heartbeatDetails as Partial<StageFailureDetails> | undefined;
-      const spentBefore = typeof previous?.spentCost === 'number' ? previous.spentCost : 0;
+      const spentBefore = spentBeforeAttempt(
+        info.heartbeatDetails,
+        info.startToCloseTimeoutMs / 1000,
+        (info.heartbeatTimeoutMs ?? 0) / 1000,
+      );
       // The stage clock starts once the earlier outputs' metadata has been read: an outage before
       // the stage runs is not charged. Time spent waiting out an outage after that (a read of an
       // earlier output, the upload, the commit) is not charged either (docs/stage-contract.md).
@@ -488,7 +492,8 @@ export function createActivities(dependencies: ActivityDependencies) {
             );
           }
           const details = spent();
-          context.heartbeat(details);
+          // The failure is the stage's own: the next attempt carries this attempt's cost over.
+          context.heartbeat({ ...details, spentBefore, charged: true });
           throw ApplicationFailure.create({
             message: `stage '${input.stageName}' failed: ${thrownMessage(error)}`,
             type: FailureType.StageFailed,

@@ -8,6 +8,7 @@ import json
 import math
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -225,7 +226,8 @@ def test_stage_exception_is_stage_failed_with_what_it_spent(harness: Harness) ->
     assert error.message == "stage 'train' failed: RuntimeError: out of GPU memory"
     details = error.details[0]
     assert details["attempt"] == 2 and details["spentCost"] >= 5.0
-    assert harness.heartbeats[-1] == details
+    # The last heartbeat says the failure was the stage's own, so the next attempt charges it.
+    assert harness.heartbeats[-1] == {**details, "spentBefore": 5.0, "charged": True}
     assert isinstance(error.__cause__, RuntimeError)
     assert cache.meta_key(KEY_B) not in harness.store.objects
 
@@ -462,3 +464,23 @@ def test_params_that_do_not_fit_fail_without_retry(harness: Harness, params: dic
     error = failure(harness, typed_activity(harness, TeacherParams, {}), request(params=params))
     assert (error.type, error.non_retryable) == ("StageFailed", True)
     assert fragment in error.message and "TeacherParams" in error.message
+
+def test_a_dead_workers_attempt_is_not_carried_over(harness: Harness) -> None:
+    """An attempt whose worker died left no ``charged`` mark: only what came before it counts."""
+    harness.with_parent()
+    harness.set_info(
+        heartbeat_details=[{"spentCost": 4.5, "spentBefore": 3.0, "attempt": 2}],
+        attempt=3,
+        start_to_close_timeout=timedelta(seconds=60),
+        heartbeat_timeout=timedelta(seconds=5),
+    )
+
+    def train(ctx: StageContext) -> StageResult:
+        return StageResult(output=b"ok", metrics={"acc": 1.0}, cost=2.0)
+
+    result = harness.run(harness.activity({"train": train}), request())
+    assert result["chargedCost"] == 5.0
+    # One that ran to within a heartbeat timeout of its 60 s timeout timed out: 60 s are charged.
+    harness.set_info(heartbeat_details=[{"spentCost": 59.0, "spentBefore": 3.0, "attempt": 2}])
+    harness.store.objects.pop(cache.meta_key(KEY_B), None)
+    assert harness.run(harness.activity({"train": train}), request())["chargedCost"] == 65.0

@@ -52,6 +52,29 @@ export function spentCostOf(details: unknown): number {
 }
 
 /**
+ * What the earlier attempts of a stage spent, as the next attempt of `runStage` reads it from the
+ * last heartbeat Temporal kept (docs/stage-contract.md, cost rule). Only time on the stage's own
+ * account is charged:
+ * - the previous attempt failed and said so in its final heartbeat (`charged: true`): its `spentCost`;
+ * - it left no such word but had run close to its start-to-close timeout (within one heartbeat
+ *   timeout, the most a recorded heartbeat can lag): it timed out, and ran `timeoutSeconds`;
+ * - otherwise its worker died or was cut off (a crash, a redeploy, a network split): that is not
+ *   the stage's doing, so only what the attempts before it spent (`spentBefore`) carries over —
+ *   which keeps a study's trial log the same whether or not a worker was killed;
+ * - a heartbeat without `spentBefore` (workers before it existed): its `spentCost`, as they did.
+ */
+export function spentBeforeAttempt(previous: unknown, timeoutSeconds: number, heartbeatTimeoutSeconds: number): number {
+  const spent = nonNegative(field(previous, 'spentCost'));
+  if (spent === null) return 0;
+  if (field(previous, 'charged') === true) return spent;
+  const before = nonNegative(field(previous, 'spentBefore'));
+  if (before === null) return spent;
+  const ran = spent - before;
+  const timedOut = timeoutSeconds > 0 && ran >= timeoutSeconds - Math.max(0, heartbeatTimeoutSeconds);
+  return timedOut ? before + timeoutSeconds : before;
+}
+
+/**
  * What a stage whose last attempt timed out spent over all its attempts.
  *
  * - **Start-to-close timeout**: that attempt ran for exactly `timeoutSeconds` (the server timed it
@@ -66,13 +89,17 @@ export function spentCostOf(details: unknown): number {
  *   out too is in `spentBefore` with what its last recorded heartbeat said: the attempt after it
  *   cannot tell a timeout from a dead worker.)
  * - **Heartbeat timeout** (the worker died or hung without heartbeating) and any other timeout:
- *   the last heartbeat's `spentCost`. How long a dead worker ran on after its last heartbeat is
- *   unknown, so only what it reported is charged.
+ *   what the attempts before it spent (the last heartbeat's `spentBefore`; its `spentCost` from
+ *   workers that predate it): a dead worker's time is not the stage's (see {@link spentBeforeAttempt}).
  */
 export function timedOutStageCharge(stage: TimedOutStage): number {
   const { lastHeartbeat, timeoutSeconds } = stage;
   const spent = spentCostOf(lastHeartbeat);
-  if (stage.timeoutType !== 'START_TO_CLOSE' || !(timeoutSeconds >= 0)) return spent;
+  if (stage.timeoutType !== 'START_TO_CLOSE' || !(timeoutSeconds >= 0)) {
+    return field(lastHeartbeat, 'charged') === true
+      ? spent
+      : (nonNegative(field(lastHeartbeat, 'spentBefore')) ?? spent);
+  }
   const beatAttempt = positiveInteger(field(lastHeartbeat, 'attempt'));
   const hasHeartbeat = nonNegative(field(lastHeartbeat, 'spentCost')) !== null;
   const lastAttempt = positiveInteger(stage.lastAttempt) ?? beatAttempt ?? 1;

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import math
 import re
 import shutil
 import tempfile
@@ -111,11 +112,33 @@ class StageRequest:
         )
 
 
-def _spent_before(heartbeat_details: Any) -> float:
-    """Cost spent by earlier failed attempts, carried in the last heartbeat's details."""
+def _non_negative(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) and number >= 0 else None
+
+
+def _spent_before(heartbeat_details: Any, timeout_seconds: float, heartbeat_timeout_seconds: float) -> float:
+    """What earlier attempts spent on the stage's own account (spentBeforeAttempt in src/core/charge.ts).
+
+    A previous attempt that failed and said so (``charged``) carries its ``spentCost``; one that ran
+    to within a heartbeat timeout of its start-to-close timeout timed out and ran ``timeout_seconds``;
+    any other (its worker died) carries only its ``spentBefore``: a crash is not the stage's cost.
+    """
     previous = heartbeat_details[0] if heartbeat_details else None
-    spent = previous.get("spentCost") if isinstance(previous, Mapping) else None
-    return float(spent) if isinstance(spent, (int, float)) and not isinstance(spent, bool) else 0.0
+    if not isinstance(previous, Mapping):
+        return 0.0
+    spent = _non_negative(previous.get("spentCost"))
+    if spent is None:
+        return 0.0
+    if previous.get("charged") is True:
+        return spent
+    before = _non_negative(previous.get("spentBefore"))
+    if before is None:
+        return spent
+    timed_out = timeout_seconds > 0 and spent - before >= timeout_seconds - max(0.0, heartbeat_timeout_seconds)
+    return before + timeout_seconds if timed_out else before
 
 
 def _heartbeat_interval(info: activity.Info) -> float:
@@ -209,6 +232,11 @@ class _Heartbeat:
         while True:
             await asyncio.sleep(interval)
             self.send()
+
+    @property
+    def spent_before(self) -> float:
+        """What earlier attempts spent (carried over into this attempt's figures)."""
+        return self._spent_before
 
     def close(self, last: Mapping[str, Any] | None = None) -> None:
         """Ends the attempt's heartbeats, optionally with ``last`` as the final details."""
@@ -309,7 +337,11 @@ class StageActivity:
                 non_retryable=True,
             )
 
-        spent_before = _spent_before(info.heartbeat_details)
+        spent_before = _spent_before(
+            info.heartbeat_details,
+            info.start_to_close_timeout.total_seconds() if info.start_to_close_timeout else 0.0,
+            info.heartbeat_timeout.total_seconds() if info.heartbeat_timeout else 0.0,
+        )
         # The stage clock starts once the earlier outputs' metadata has been read: an outage before
         # the stage runs is not charged. Time spent waiting out an outage after that (a read of an
         # earlier output, the upload, the commit) is not charged either (docs/stage-contract.md).
@@ -426,7 +458,8 @@ class StageActivity:
             ) from error
         except Exception as error:
             details = heartbeat.failure_details()
-            heartbeat.close(last=details)
+            # The failure is the stage's own: the next attempt carries this attempt's cost over.
+            heartbeat.close(last={**details, "spentBefore": heartbeat.spent_before, "charged": True})
             raise ApplicationError(
                 f"stage '{req.stage_name}' failed: {_error_message(error)}",
                 details,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { spentCostOf, timedOutStageCharge, type TimedOutStage } from '../../../src/core/charge.js';
+import { spentBeforeAttempt, spentCostOf, timedOutStageCharge, type TimedOutStage } from '../../../src/core/charge.js';
 
 const beat = (spentCost: unknown, attempt: unknown, spentBefore?: unknown) =>
   spentBefore === undefined
@@ -81,20 +81,28 @@ describe('timedOutStageCharge', () => {
       charge: 11,
     },
     {
-      name: "keeps a heartbeat timeout (a dead worker) at the last heartbeat's figure",
+      name: 'charges a heartbeat timeout (a dead worker) only what the attempts before it spent',
       timeoutType: 'HEARTBEAT',
       lastHeartbeat: beat(2, 1, 0),
       timeoutSeconds: 6,
       lastAttempt: 1,
-      charge: 2,
+      charge: 0,
     },
     {
-      name: "keeps any other timeout at the last heartbeat's figure",
+      name: 'charges a heartbeat timeout after failures the stage itself reported',
+      timeoutType: 'HEARTBEAT',
+      lastHeartbeat: { spentCost: 3, spentBefore: 1, attempt: 2, charged: true },
+      timeoutSeconds: 6,
+      lastAttempt: 3,
+      charge: 3,
+    },
+    {
+      name: 'charges any other timeout like a dead worker: what the attempts before it spent',
       timeoutType: 'SCHEDULE_TO_CLOSE',
       lastHeartbeat: beat(2.5, 3, 1),
       timeoutSeconds: 6,
       lastAttempt: 3,
-      charge: 2.5,
+      charge: 1,
     },
     {
       name: 'ignores heartbeat details that are not numbers, as if there were none',
@@ -154,5 +162,37 @@ describe('spentCostOf', () => {
     ['3', 0],
   ])('reads %j as %d', (details, spent) => {
     expect(spentCostOf(details)).toBe(spent);
+  });
+});
+
+describe('spentBeforeAttempt', () => {
+  // A 10 s start-to-close timeout, a 2 s heartbeat timeout.
+  const before = (previous: unknown) => spentBeforeAttempt(previous, 10, 2);
+
+  it('carries over an attempt that failed on the stage’s account', () => {
+    expect(before({ spentCost: 7, spentBefore: 3, attempt: 2, charged: true })).toBe(7);
+  });
+
+  it('does not charge the time of an attempt whose worker died mid-stage', () => {
+    expect(before({ spentCost: 4.5, spentBefore: 3, attempt: 2 })).toBe(3);
+    expect(before({ spentCost: 0.4, spentBefore: 0, attempt: 1 })).toBe(0);
+  });
+
+  it('charges a full timeout for an attempt that ran to within a heartbeat timeout of it', () => {
+    expect(before({ spentCost: 11.5, spentBefore: 3, attempt: 2 })).toBe(13);
+    expect(before({ spentCost: 7.9, spentBefore: 0, attempt: 1 })).toBe(0);
+    expect(before({ spentCost: 8, spentBefore: 0, attempt: 1 })).toBe(10);
+  });
+
+  it('keeps the figure of workers that predate spentBefore, and reads nothing from garbage', () => {
+    expect(before({ spentCost: 4, attempt: 1 })).toBe(4);
+    expect(before(undefined)).toBe(0);
+    expect(before({ spentCost: 'x' })).toBe(0);
+    expect(before({ spentCost: Number.NaN, charged: true })).toBe(0);
+    expect(before([1, 2])).toBe(0);
+  });
+
+  it('reads no timeout when the activity has none', () => {
+    expect(spentBeforeAttempt({ spentCost: 50, spentBefore: 5 }, 0, 0)).toBe(5);
   });
 });
