@@ -14,10 +14,11 @@ const fixture = (name: string): unknown =>
  * a trial that reused a cached prefix). A change that breaks this breaks every study running in
  * production when workers are upgraded: guard it with `patched()` (see workflows/study.ts) and
  * record the new release with `scripts/record-replay-fixture.ts <tag>`.
- *   v1: studies carrying their records inline (before the trial log)
- *   v2: the bounded study state (trial log in the object store)
+ *   v1: studies carrying their records inline (before the trial log; main at 37e11d6)
+ *   v2: the bounded study state (trial log in the object store; main at ee40fff)
+ *   v3: v2 plus the timeout charge (patched 'memotune-timeout-charge') and the crash-safe charge
  */
-const releases = ['v1', 'v2'];
+const releases = ['v1', 'v2', 'v3'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
