@@ -78,6 +78,10 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           // loop while they run (up to ~2 s at n=1000), so stage workers with tight heartbeat timeouts
           // belong in their own process (memotune worker --queues gpu).
           maxConcurrentActivityTaskExecutions: 1,
+          // A study's next workflow task waits this long on a dead worker's sticky queue before any
+          // other worker may take it (Temporal's default is 10 s): most of what killing an
+          // orchestration worker costs. Replaying a run's history elsewhere is cheap (it is bounded).
+          stickyQueueScheduleToStartTimeout: '3 seconds',
         }),
       );
     } else {
