@@ -226,6 +226,27 @@ async function closingReason(client: Client, workflowId: string, runId: string):
   }
 }
 
+/** How long a waiting client rides out a Temporal server that does not answer (a restart, a failover). */
+const serverOutageToleranceMs = 5 * 60_000;
+
+/**
+ * `action`, retried while the server is unreachable (gRPC UNAVAILABLE): a study outlives a server
+ * restart, and so should a client waiting for its result. Gives up after five minutes without an
+ * answer; any other error is thrown at once.
+ */
+async function untilServerAnswers<T>(action: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  for (let delayMs = 250; ; delayMs = Math.min(5_000, delayMs * 2)) {
+    try {
+      return await action();
+    } catch (error) {
+      const code = error instanceof ServiceError ? (error.cause as { code?: number } | undefined)?.code : undefined;
+      if (code !== 14 || Date.now() - started > serverOutageToleranceMs) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
 /** The study's final (or current) progress, without its trial records. */
 export async function getStudyOutcome(
   client: Client,
@@ -234,7 +255,7 @@ export async function getStudyOutcome(
 ): Promise<StudyOutcome> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
-    if (options.wait) return handle.result();
+    if (options.wait) return untilServerAnswers(() => handle.result());
     const description = await handle.describe();
     const status = description.status.name;
     if (status === 'COMPLETED') return handle.result();
