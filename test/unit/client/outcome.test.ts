@@ -3,7 +3,10 @@ import { ServiceError, type Client } from '@temporalio/client';
 import { getStudyOutcome } from '../../../src/client/index.js';
 import type { StudyOutcome } from '../../../src/core/study.js';
 
-const unavailable = () => new ServiceError('14 UNAVAILABLE: connection refused', { cause: { code: 14 } });
+const unavailable = () =>
+  new ServiceError('14 UNAVAILABLE: connection refused', {
+    cause: Object.assign(new Error('unavailable'), { code: 14 }),
+  });
 
 /** A client whose study handle answers `result()` with the given steps in turn. */
 function clientAnswering(steps: (() => Promise<unknown>)[]): { client: Client; calls: () => number } {
