@@ -163,7 +163,8 @@ function readPids(o: Resolved): StackInfo['pids'] {
   }
 }
 
-async function temporalReady(address: string): Promise<boolean> {
+/** Whether a Temporal server at `address` answers for the default namespace (not merely listens). */
+export async function temporalReady(address: string): Promise<boolean> {
   try {
     const connection = await Connection.connect({ address, connectTimeout: 1000 });
     try {
