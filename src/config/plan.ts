@@ -121,6 +121,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     enqueue: (config.enqueue ?? []) as Configuration[],
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),
     trialsPerRun,
+    parallelism: config.parallelism ?? 1,
     ...(options.orchestrationHeartbeatSeconds === undefined
       ? {}
       : { orchestrationHeartbeatSeconds: options.orchestrationHeartbeatSeconds }),

@@ -247,6 +247,11 @@ export const studyConfigSchema = z
        * spending its budget on a pipeline that does not run; `null` never gives up. @default 5
        */
       maxConsecutiveFailures: count(1, limits.maxTrials).nullable().optional(),
+      /**
+       * Trials run at once, each a child workflow on the stage queues; the optimizer accounts for the
+       * running ones (pending points) and never suggests one again. @default 1 (the paper's setting)
+       */
+      parallelism: count(1, limits.maxParallelism).optional(),
       /** Hard cap on the number of trials, whatever the budget. */
       maxTrials: count(1, limits.maxTrials).optional(),
       optimizer: optimizerSchema.optional(),

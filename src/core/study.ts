@@ -36,6 +36,8 @@ export interface StudyPlan {
   readonly enqueue: readonly Configuration[];
   /** Queue of the study/trial workflows and the suggest + cache activities. */
   readonly orchestrationQueue: string;
+  /** Trials running at once; absent (1) in plans recorded before it existed. */
+  readonly parallelism?: number;
   /** Continue-as-new after this many trials in one run, to keep each history short. */
   readonly trialsPerRun: number;
   /**
@@ -55,7 +57,13 @@ export type TrialStatus = 'completed' | 'failed';
 
 /** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
 export interface TrialRecord extends Observation {
+  /** Order the trial started in (its workflow id is `<study>/trial-<trialIndex>`). */
   readonly trialIndex: number;
+  /**
+   * Position in the trial log, which is in the order trials finished; present only when it
+   * differs from `trialIndex` (trials running in parallel and finishing out of order).
+   */
+  readonly logPosition?: number;
   readonly status: TrialStatus;
   /** Why the trial failed, `null` when it completed. */
   readonly error: string | null;
@@ -196,6 +204,11 @@ function improves(
   if (trial.status !== 'completed' || trial.objective === null) return false;
   if (best === null) return true;
   return direction === 'maximize' ? trial.objective > best.objective : trial.objective < best.objective;
+}
+
+/** Where a record sits in its study's trial log. */
+export function logPositionOf(record: Pick<TrialRecord, 'trialIndex' | 'logPosition'>): number {
+  return record.logPosition ?? record.trialIndex;
 }
 
 /** The best completed trial for the direction, earliest first on ties; `null` if none. */

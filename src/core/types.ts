@@ -124,9 +124,26 @@ export interface BudgetState {
  */
 export type OptimizerState = Readonly<Record<string, unknown>>;
 
+/**
+ * A trial started but not finished: what the optimizer must account for when suggesting while
+ * other trials run (asynchronous BO). Its prefixes will be in the cache by the time a trial that
+ * shares them needs them (single-flight), and its configuration must not be suggested again.
+ */
+export interface PendingTrial {
+  readonly config: Configuration;
+  /** δ it was started with (the prefix it reuses); its later stages are being computed. */
+  readonly cachedPrefix: number;
+}
+
 export interface SuggestRequest {
   readonly space: SearchSpace;
   readonly history: readonly Observation[];
+  /**
+   * Trials running now, in the order they started; empty or absent when trials run one at a time.
+   * Every random choice of a call is keyed by `history.length + pending.length` (the index of the
+   * trial being suggested), so parallelism 1 draws exactly what it always did.
+   */
+  readonly pending?: readonly PendingTrial[];
   readonly budget: BudgetState;
   readonly direction: Direction;
   readonly settings: OptimizerSettings;

@@ -70,6 +70,12 @@ export const maxBudget = 1e9;
  */
 export const maxTrials = 1_000_000;
 
+/**
+ * Trials running at once (`parallelism`): each is a child workflow the study awaits in one run and
+ * a pending point in every suggestion; a fleet wider than this is better served by several studies.
+ */
+export const maxParallelism = 64;
+
 /** Warm-up trials: a design that long is a random search; 10,000 keeps the design's generation instant. */
 export const maxWarmup = 10_000;
 

@@ -3,7 +3,7 @@
  * immutable once written — a retried write puts the same bytes — so what this process has read
  * once is kept and never re-read: a warm suggest reads only the trials it has not seen.
  */
-import type { TrialRecord } from '../core/study.js';
+import { logPositionOf, type TrialRecord } from '../core/study.js';
 import { trialLogSegmentSize, trialRecordKey, trialSegmentKey } from '../core/trial-log.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -54,9 +54,9 @@ export class TrialLog {
    * the same record written twice leaves the same objects.
    */
   async append(trialLog: string, record: TrialRecord): Promise<void> {
-    const index = record.trialIndex;
+    const index = logPositionOf(record);
     if (!Number.isSafeInteger(index) || index < 0)
-      throw new RangeError(`trialIndex must be an integer >= 0, got ${index}`);
+      throw new RangeError(`the log position must be an integer >= 0, got ${index}`);
     await this.store.put(trialRecordKey(trialLog, index), encoder.encode(JSON.stringify(record)), 'application/json');
     if ((index + 1) % trialLogSegmentSize === 0) {
       const segment = (index + 1) / trialLogSegmentSize - 1;
@@ -73,7 +73,7 @@ export class TrialLog {
   async appendAll(trialLog: string, records: readonly TrialRecord[]): Promise<void> {
     await this.forEachConcurrently(records, (record) =>
       this.store.put(
-        trialRecordKey(trialLog, record.trialIndex),
+        trialRecordKey(trialLog, logPositionOf(record)),
         encoder.encode(JSON.stringify(record)),
         'application/json',
       ),
@@ -89,7 +89,7 @@ export class TrialLog {
   }
 
   /**
-   * Records `from`..`count`−1 in trial order. Whole segments are read as one object each; a
+   * Records `from`..`count`−1 in log order (the order trials finished). Whole segments are read as one object each; a
    * segment not written yet (its last record's write was interrupted) falls back to its records.
    * @param onProgress called between requests (activities heartbeat there)
    * @throws {TrialLogError} when a record is missing or damaged
@@ -137,9 +137,10 @@ export class TrialLog {
 
   private checked(records: readonly TrialRecord[], first: number): readonly TrialRecord[] {
     records.forEach((record, offset) => {
-      if (record?.trialIndex !== first + offset) {
+      const position = record === undefined || record === null ? undefined : logPositionOf(record);
+      if (position !== first + offset) {
         throw new TrialLogError(
-          `the trial log holds trial ${String(record?.trialIndex)} where trial ${first + offset} belongs`,
+          `the trial log holds record ${String(position)} where record ${first + offset} belongs`,
         );
       }
     });

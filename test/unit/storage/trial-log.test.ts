@@ -86,7 +86,21 @@ describe('the trial log', () => {
     await append(new TrialLog(store), 5);
     await expect(new TrialLog(store).read(log, 6)).rejects.toThrow(TrialLogError);
     await store.put(trialRecordKey(log, 2), new TextEncoder().encode(JSON.stringify(record(4))));
-    await expect(new TrialLog(store).read(log, 5)).rejects.toThrow(/trial 4 where trial 2 belongs/);
+    await expect(new TrialLog(store).read(log, 5)).rejects.toThrow(/record 4 where record 2 belongs/);
+  });
+
+  it('keeps records in the order trials finished when they finish out of start order', async () => {
+    const store = new MemoryObjectStore();
+    const trials = new TrialLog(store);
+    // Trials 0..104 started in order; each pair finished swapped (1 before 0, 3 before 2, ...).
+    const finished = Array.from({ length: 104 }, (_, position) => {
+      const trialIndex = position % 2 === 0 ? position + 1 : position - 1;
+      return { ...record(trialIndex), logPosition: position };
+    });
+    for (const entry of finished) await trials.append(log, entry);
+    const read = await new TrialLog(store).read(log, 104);
+    expect(read.map((entry) => entry.trialIndex)).toEqual(finished.map((entry) => entry.trialIndex));
+    expect(await store.exists(trialSegmentKey(log, 0))).toBe(true);
   });
 
   it('imports inline records at once, segments included', async () => {
