@@ -128,6 +128,12 @@ export function isLegacyState(state: StudyState | LegacyStudyState): state is Le
  */
 export type StudyStatus = 'running' | 'completed' | 'stopped' | 'exhausted' | 'failed';
 
+/** A trial that has started and not finished, as progress shows it. */
+export interface RunningTrialSummary {
+  readonly trialIndex: number;
+  readonly config: Configuration;
+}
+
 export interface BestTrial {
   readonly trialIndex: number;
   readonly objective: number;
@@ -144,8 +150,10 @@ export interface StudyProgress {
   readonly failedTrials: number;
   readonly reusedTrials: number;
   readonly best: BestTrial | null;
-  /** Index of the trial now running, `null` between trials. */
+  /** Index of the trial now running, `null` between trials (the earliest started, with parallelism). */
   readonly runningTrial: number | null;
+  /** Every trial running now, in start order; absent from progress recorded before parallel trials. */
+  readonly runningTrials?: readonly RunningTrialSummary[];
   readonly runs: number;
   /** Why a `failed` study stopped; `null` otherwise. */
   readonly error: string | null;
