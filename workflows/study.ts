@@ -3,22 +3,32 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
-  executeChild,
   log,
   patched,
   proxyActivities,
   setHandler,
+  startChild,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { FailureType } from '../src/core/errors.js';
 import {
+  afterTrial,
+  logPositionFor,
+  nextStep,
+  parallelismOf,
+  type NextStep,
+  reservationFor,
+  sharedInFlightPrefix,
+  type Halt,
+  type RunningTrial,
+  type SharedPrefix,
+} from '../src/core/study-loop.js';
+import {
   initialStudyState,
   isLegacyState,
   progressOf,
-  stopReason,
   summarizeLegacyState,
-  withTrial,
   type LegacyStudyState,
   type StudyOutcome,
   type StudyPlan,
@@ -30,7 +40,7 @@ import type { Suggestion } from '../src/core/types.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
 import { progressQuery, resultQuery, stopSignal } from './definitions.js';
 import { studyWorkflowV1 } from './legacy/study-v1.js';
-import { trialWorkflow, type TrialInput } from './trial.js';
+import { stagesSettledSignal, trialWorkflow, type TrialInput } from './trial.js';
 
 export interface StudyWorkflowInput {
   readonly plan: StudyPlan;
@@ -93,30 +103,115 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     state = input.state;
   }
   let status: StudyStatus = 'running';
-  let runningTrial: number | null = null;
   let error: string | null = null;
+  let halt: Halt | null = null;
+  /** Started (or waiting to start) and not yet recorded, in start order. */
+  const running = new Map<number, RunningTrial>();
+  /** Trials waiting for a running trial to settle the prefix they share (single flight). */
+  const waiting = new Map<number, { readonly input: TrialInput; readonly prefix: SharedPrefix }>();
+  /** Trial results in the order they arrived, recorded one at a time. */
+  const finished: FinishedTrial[] = [];
+  const parallelism = parallelismOf(plan);
 
+  const runningList = (): RunningTrial[] => [...running.values()];
   const outcome = (): StudyOutcome => ({
-    ...progressOf(plan, state, status, runningTrial, error),
+    ...progressOf(plan, state, status, runningList(), error),
     direction: plan.objective.direction,
   });
-  setHandler(progressQuery, () => progressOf(plan, state, status, runningTrial, error));
+  setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error));
   setHandler(resultQuery, outcome);
   setHandler(stopSignal, () => {
     state = { ...state, stopRequested: true };
   });
+  setHandler(stagesSettledSignal, ({ trialIndex, stages }) => {
+    const trial = running.get(trialIndex);
+    if (trial !== undefined && stages > trial.settledStages)
+      running.set(trialIndex, { ...trial, settledStages: stages });
+  });
+
+  const launch = async (input: TrialInput): Promise<void> => {
+    const child = await startChild(trialWorkflow, {
+      workflowId: `${plan.studyId}/trial-${input.trialIndex}`,
+      taskQueue: plan.orchestrationQueue,
+      args: [input],
+    });
+    child.result().then(
+      (record) => finished.push({ trialIndex: input.trialIndex, record }),
+      (failure: unknown) => finished.push({ trialIndex: input.trialIndex, failure }),
+    );
+  };
+  /** Waiting trials whose shared prefix is now in the cache (or whose owner ended without it). */
+  const readyToLaunch = (): number[] =>
+    [...waiting]
+      .filter(([, { prefix }]) => (running.get(prefix.owner)?.settledStages ?? Infinity) >= prefix.stages)
+      .map(([index]) => index);
 
   const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
-  let trialsThisRun = 0;
-  while (stopReason(plan, state) === null) {
-    if (trialsThisRun >= plan.trialsPerRun || workflowInfo().continueAsNewSuggested) {
+  let startedThisRun = 0;
+  /** Set when the optimizer has nothing new while trials run: wait for one to finish first. */
+  let awaitFinish = false;
+  for (;;) {
+    for (const trialIndex of readyToLaunch()) {
+      const { input } = waiting.get(trialIndex)!;
+      waiting.delete(trialIndex);
+      await launch(input);
+    }
+    const step: NextStep = awaitFinish
+      ? { kind: 'wait' }
+      : nextStep({
+          plan,
+          state,
+          running: runningList(),
+          startedThisRun,
+          handOffSuggested: workflowInfo().continueAsNewSuggested,
+          halt,
+        });
+    if (step.kind === 'finish') {
+      status = step.status;
+      error = step.error;
+      break;
+    }
+    if (step.kind === 'continueAsNew') {
       // Let signal handlers settle before handing the state to the next run.
       await condition(() => true);
       return await continueAsNew<typeof studyWorkflow>({ plan, state: { ...state, runs: state.runs + 1 } });
     }
-    const trialIndex = state.trialCount;
-    const enqueued = plan.enqueue[trialIndex];
-    let trialInput: TrialInput;
+    if (step.kind === 'wait') {
+      await condition(() => finished.length > 0 || readyToLaunch().length > 0);
+      const result = finished.shift();
+      if (result === undefined) continue;
+      awaitFinish = false;
+      const trial = running.get(result.trialIndex)!;
+      if (result.failure !== undefined) {
+        // Stage failures never fail a trial workflow (they are recorded); reaching this means the
+        // trial itself broke (terminated by hand, a bug). Stop rather than loop on uncharged trials.
+        if (!(result.failure instanceof ChildWorkflowFailure)) throw result.failure;
+        running.delete(result.trialIndex);
+        halt ??= {
+          status: 'failed',
+          error: `trial ${result.trialIndex} did not complete: ${result.failure.cause?.message ?? result.failure.message}`,
+        };
+        continue;
+      }
+      const record: TrialRecord = { ...result.record!, ...logPositionFor(state, trial.trialIndex) };
+      // Logged before it counts: the summary never names a trial the log does not hold.
+      await recordTrial({ trialLog: state.trialLog, record });
+      running.delete(result.trialIndex);
+      const recorded = afterTrial(plan, state, record);
+      state = recorded.state;
+      halt ??= recorded.halt;
+      log.info('trial finished', {
+        trial: record.trialIndex,
+        status: record.status,
+        objective: record.objective,
+        reusedStages: record.cachedPrefix,
+        charged: record.chargedCost,
+        spent: state.spent,
+      });
+      continue;
+    }
+
+    const { trialIndex } = step;
     const common = {
       studyId: plan.studyId,
       pipelineId: plan.pipelineId,
@@ -126,11 +221,14 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       epsilon: plan.epsilon,
       orchestrationQueue: plan.orchestrationQueue,
       seed: plan.seed,
+      // Trials report the stages they have settled only when another trial may wait for them.
+      ...(parallelism > 1 ? { reportSettledStages: true } : {}),
     };
-    if (enqueued !== undefined) {
+    let trialInput: TrialInput;
+    if (step.enqueued !== null) {
       trialInput = {
         ...common,
-        config: enqueued,
+        config: step.enqueued,
         phase: 'warmup',
         source: 'enqueued',
         acquisition: null,
@@ -139,10 +237,12 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     } else {
       let suggestion: Suggestion;
       try {
+        const pending = runningList().map(({ config, cachedPrefix }) => ({ config, cachedPrefix }));
         suggestion = await suggestFromLog({
           space,
           trialLog: state.trialLog,
           trials: state.trialCount,
+          ...(pending.length === 0 ? {} : { pending }),
           budget: { total: plan.budget, spent: state.spent },
           direction: plan.objective.direction,
           settings: { ...plan.optimizer, epsilon: plan.epsilon },
@@ -151,14 +251,21 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
         });
       } catch (failure) {
         if (!(failure instanceof ActivityFailure)) throw failure;
-        status = 'failed';
-        error = `the optimizer refused the study: ${failure.cause?.message ?? failure.message}`;
-        break;
+        halt = {
+          status: 'failed',
+          error: `the optimizer refused the study: ${failure.cause?.message ?? failure.message}`,
+        };
+        continue;
       }
       if (suggestion.diagnostics.exhausted === true) {
         // A finite space with every configuration evaluated: a repeat would teach nothing.
-        status = 'exhausted';
-        break;
+        halt = { status: 'exhausted', error: null };
+        continue;
+      }
+      if (suggestion.diagnostics.waitForPending === true && running.size > 0) {
+        // Every configuration left is running: wait for one to finish before asking again.
+        awaitFinish = true;
+        continue;
       }
       state = suggestion.state === undefined ? state : { ...state, optimizerState: suggestion.state };
       trialInput = {
@@ -173,50 +280,22 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           typeof suggestion.diagnostics.totalMs === 'number' ? suggestion.diagnostics.totalMs / 1000 : 0,
       };
     }
-    runningTrial = trialIndex;
-    let record: TrialRecord;
-    try {
-      record = await executeChild(trialWorkflow, {
-        workflowId: `${plan.studyId}/trial-${trialIndex}`,
-        taskQueue: plan.orchestrationQueue,
-        args: [trialInput],
-      });
-    } catch (failure) {
-      // Stage failures never fail a trial workflow (they are recorded); reaching this means the
-      // trial itself broke (terminated by hand, a bug). Stop rather than loop on uncharged trials.
-      if (!(failure instanceof ChildWorkflowFailure)) throw failure;
-      runningTrial = null;
-      status = 'failed';
-      error = `trial ${trialIndex} did not complete: ${failure.cause?.message ?? failure.message}`;
-      break;
-    }
-    // Logged before it counts: the summary never names a trial the log does not hold.
-    await recordTrial({ trialLog: state.trialLog, record });
-    runningTrial = null;
-    state = withTrial(state, record, plan.objective.direction);
-    trialsThisRun++;
-    log.info('trial finished', {
-      trial: trialIndex,
-      status: record.status,
-      objective: record.objective,
-      reusedStages: record.cachedPrefix,
-      charged: record.chargedCost,
-      spent: state.spent,
+    const shared = parallelism > 1 ? sharedInFlightPrefix(trialInput.config, runningList()) : null;
+    running.set(trialIndex, {
+      trialIndex,
+      config: trialInput.config,
+      cachedPrefix: trialInput.suggestedPrefix ?? 0,
+      reservedCost: reservationFor(trialInput.predictedCost, state),
+      settledStages: 0,
     });
-    // Fail fast: a stage no worker can run fails every trial the same way, and so, usually, does
-    // a streak of failures; either would otherwise spend the whole budget on nothing.
-    if (record.failureType === FailureType.UnknownStage) {
-      status = 'failed';
-      error = `trial ${trialIndex}: ${record.error ?? 'unknown stage'} — register it on a worker of that queue`;
-      break;
-    }
-    const limit = plan.maxConsecutiveFailures ?? null;
-    if (limit !== null && state.trailingFailures >= limit) {
-      status = 'failed';
-      error = `${limit} trials in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
-      break;
-    }
+    startedThisRun++;
+    if (shared === null) await launch(trialInput);
+    else waiting.set(trialIndex, { input: trialInput, prefix: shared });
   }
-  if (status === 'running') status = state.stopRequested ? 'stopped' : 'completed';
   return outcome();
 }
+
+/** A trial child's result as it arrived: its record, or why the child itself failed. */
+type FinishedTrial =
+  | { readonly trialIndex: number; readonly record: TrialRecord; readonly failure?: undefined }
+  | { readonly trialIndex: number; readonly record?: undefined; readonly failure: unknown };

@@ -1,10 +1,14 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  defineSignal,
+  getExternalWorkflowHandle,
+  log,
   patched,
   proxyActivities,
   TimeoutFailure,
   upsertMemo,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, RunStageOutput } from '../activities/index.js';
 import { spentCostOf, timedOutStageCharge } from '../src/core/charge.js';
@@ -33,7 +37,21 @@ export interface TrialInput {
   readonly orchestrationQueue: string;
   /** The study seed stages derive theirs from; absent in older histories (then no seed is passed). */
   readonly seed?: number;
+  /**
+   * Signal the study ({@link stagesSettledSignal}) each time more leading stages are in the cache,
+   * so trials sharing them can start (parallel studies only; absent in older histories).
+   */
+  readonly reportSettledStages?: boolean;
 }
+
+/** How many leading stages of a running trial are now in the cache (reused or committed). */
+export interface StagesSettled {
+  readonly trialIndex: number;
+  readonly stages: number;
+}
+
+/** Sent by a trial to its study: a trial waiting for that prefix may start. */
+export const stagesSettledSignal = defineSignal<[StagesSettled]>('memotune.stagesSettled');
 
 /** The failure's type (`StageFailed`, `UnknownStage`, ..., or `Timeout`), for the study to branch on. */
 function failureTypeOf(error: unknown): string | null {
@@ -91,6 +109,20 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
  * A stage that keeps failing fails the trial (recorded and charged), never the study.
  */
 export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
+  const parent = workflowInfo().parent;
+  const reportSettled = async (stages: number): Promise<void> => {
+    if (input.reportSettledStages !== true || parent === undefined) return;
+    try {
+      await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(stagesSettledSignal, {
+        trialIndex: input.trialIndex,
+        stages,
+      });
+    } catch (failure) {
+      // The study has ended (it only ends once its trials are recorded, so only if terminated):
+      // nobody is left waiting for this prefix.
+      log.warn('could not tell the study about settled stages', { error: String(failure) });
+    }
+  };
   const { lookupCache } = proxyActivities<Activities>({
     taskQueue: input.orchestrationQueue,
     startToCloseTimeout: '1 minute',
@@ -111,6 +143,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   let error: string | null = null;
   let failureType: string | null = null;
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
+  if (cachedPrefix > 0) await reportSettled(cachedPrefix);
 
   for (let index = cachedPrefix; index < input.stages.length; index++) {
     const stage = input.stages[index]!;
@@ -156,6 +189,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     ranCosts.push(output.chargedCost ?? output.cost);
     stagesRun.push(index);
     metrics = output.metrics;
+    // The last stage is never reused: only proper prefixes interest a waiting trial.
+    if (index < input.stages.length - 1) await reportSettled(index + 1);
   }
 
   let objective: number | null = null;

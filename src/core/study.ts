@@ -203,12 +203,18 @@ export function trialCharge(cachedPrefix: number, epsilon: number, ranCosts: rea
   return charge;
 }
 
+/** What the study's summary reads of a finished trial. */
+export type TrialSummaryFields = Pick<
+  TrialRecord,
+  'trialIndex' | 'config' | 'objective' | 'status' | 'chargedCost' | 'cachedPrefix'
+>;
+
 /** Whether `trial` beats `best` for the direction; earlier trials win ties. */
-function improves(
-  trial: TrialRecord,
+function improves<T extends TrialSummaryFields>(
+  trial: T,
   best: BestTrial | null,
   direction: Direction,
-): trial is TrialRecord & { objective: number } {
+): trial is T & { objective: number } {
   if (trial.status !== 'completed' || trial.objective === null) return false;
   if (best === null) return true;
   return direction === 'maximize' ? trial.objective > best.objective : trial.objective < best.objective;
@@ -234,7 +240,7 @@ export function bestTrial(trials: readonly TrialRecord[], direction: Direction):
  * over the whole log, updated in O(1). Charges are summed in trial order, as the in-process
  * benchmark runner does, so both give bit-identical budgets.
  */
-export function withTrial(state: StudyState, record: TrialRecord, direction: Direction): StudyState {
+export function withTrial(state: StudyState, record: TrialSummaryFields, direction: Direction): StudyState {
   const failed = record.status === 'failed';
   return {
     ...state,
@@ -273,7 +279,7 @@ export function progressOf(
   plan: StudyPlan,
   state: StudyState,
   status: StudyStatus,
-  runningTrial: number | null,
+  running: readonly RunningTrialSummary[],
   error: string | null = null,
 ): StudyProgress {
   return {
@@ -286,7 +292,8 @@ export function progressOf(
     failedTrials: state.failedTrials,
     reusedTrials: state.reusedTrials,
     best: state.best,
-    runningTrial,
+    runningTrial: running[0]?.trialIndex ?? null,
+    runningTrials: running.map(({ trialIndex, config }) => ({ trialIndex, config })),
     runs: state.runs,
     error,
     trialLog: state.trialLog,

@@ -98,13 +98,15 @@ describe('best trial', () => {
   });
 
   it('summarizes progress with failed and reused trial counts', () => {
-    const progress = progressOf(plan, summarize([...trials, trial(5, 0, 1, 2)]), 'running', 6);
+    const running = [{ trialIndex: 6, config: trials[0]!.config }];
+    const progress = progressOf(plan, summarize([...trials, trial(5, 0, 1, 2)]), 'running', running);
     expect(progress).toMatchObject({
       trials: 6,
       failedTrials: 1,
       reusedTrials: 1,
       spent: 6,
       runningTrial: 6,
+      runningTrials: running,
       best: { trialIndex: 2 },
     });
   });

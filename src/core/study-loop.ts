@@ -1,0 +1,171 @@
+/**
+ * The study loop's decisions, as pure functions: when to start a trial, when to wait, when to hand
+ * off to a new run and when to finish; what a finished trial does to the study; which running
+ * trial a new one shares an uncomputed prefix with. The study workflow (`workflows/study.ts`) and
+ * the in-process benchmark runner (`src/bench/runner.ts`) both drive their loops with these, so a
+ * study behaves the same on Temporal and in a simulation — only the clock and the stages differ.
+ *
+ * Workflow-safe: plain data in, plain data out, no I/O, no clock, no randomness.
+ */
+import { canonicalJson } from './canonical-json.js';
+import { FailureType } from './errors.js';
+import { stopReason, withTrial, type StudyPlan, type StudyState, type StudyStatus, type TrialRecord } from './study.js';
+import type { Configuration } from './types.js';
+
+/** A trial the study has started (or is about to start, waiting for a shared prefix) and not yet recorded. */
+export interface RunningTrial {
+  readonly trialIndex: number;
+  readonly config: Configuration;
+  /** δ the optimizer planned for (0 for warm-up, random and enqueued trials). */
+  readonly cachedPrefix: number;
+  /** What the budget reserves for it until it finishes: its predicted cost, else the mean trial charge so far. */
+  readonly reservedCost: number;
+  /**
+   * Leading stages known to be in the cache for it: reused at its lookup or committed since. A trial
+   * sharing a longer prefix with it waits until this reaches the shared length.
+   */
+  readonly settledStages: number;
+}
+
+/** Why the study will end once its running trials are recorded (it starts no new ones). */
+export interface Halt {
+  readonly status: Exclude<StudyStatus, 'running'>;
+  readonly error: string | null;
+}
+
+/** What the loop sees when it decides. */
+export interface LoopView {
+  readonly plan: StudyPlan;
+  readonly state: StudyState;
+  readonly running: readonly RunningTrial[];
+  /** Trials started by this workflow run (continue-as-new hands off after `plan.trialsPerRun`). */
+  readonly startedThisRun: number;
+  /** The server suggests continuing as new (history getting long). */
+  readonly handOffSuggested: boolean;
+  /** Set once the study must end: failed, exhausted, stop requested. */
+  readonly halt: Halt | null;
+}
+
+export type NextStep =
+  /** Start trial `trialIndex`: evaluate `enqueued` when set, else ask the optimizer. */
+  | { readonly kind: 'start'; readonly trialIndex: number; readonly enqueued: Configuration | null }
+  /** Wait for a running trial to finish (or a shared prefix to settle). */
+  | { readonly kind: 'wait' }
+  /** Nothing running and this run's share of trials started: continue as new with the state. */
+  | { readonly kind: 'continueAsNew' }
+  /** Nothing running and nothing more to start: the study ends with `status`. */
+  | { readonly kind: 'finish'; readonly status: Exclude<StudyStatus, 'running'>; readonly error: string | null };
+
+export function parallelismOf(plan: StudyPlan): number {
+  return plan.parallelism ?? 1;
+}
+
+/** Budget reserved by the running trials. */
+export function reservedBudget(running: readonly RunningTrial[]): number {
+  let reserved = 0;
+  for (const trial of running) reserved += trial.reservedCost;
+  return reserved;
+}
+
+/**
+ * The next step of the loop. Order of the checks: an ended study drains its running trials; a
+ * spent budget or reached maxTrials ends it once they finish; the run hands off to continue-as-new
+ * only with nothing running (children cannot move to the next run); then a new trial starts when a
+ * slot is free and the budget not yet committed.
+ *
+ * Budget rule: a trial may start while `spent + Σ reserved(running) < budget`, where a running
+ * trial reserves its predicted cost (or the mean charge so far). Trials already running always
+ * finish and are charged what they cost, so a study overshoots its budget by at most what its last
+ * trials cost beyond their reservations — with parallelism 1, by the last trial, as before.
+ */
+export function nextStep(view: LoopView): NextStep {
+  const { plan, state, running } = view;
+  const idle = running.length === 0;
+  if (view.halt !== null) return idle ? { kind: 'finish', ...view.halt } : { kind: 'wait' };
+  const reason = stopReason(plan, state);
+  if (reason === 'stopRequested') return idle ? { kind: 'finish', status: 'stopped', error: null } : { kind: 'wait' };
+  if (reason !== null) return idle ? { kind: 'finish', status: 'completed', error: null } : { kind: 'wait' };
+  if (view.startedThisRun >= plan.trialsPerRun || view.handOffSuggested) {
+    return idle ? { kind: 'continueAsNew' } : { kind: 'wait' };
+  }
+  if (running.length >= parallelismOf(plan)) return { kind: 'wait' };
+  if (state.spent + reservedBudget(running) >= plan.budget) return { kind: 'wait' };
+  if (plan.maxTrials !== null && state.trialCount + running.length >= plan.maxTrials) return { kind: 'wait' };
+  // Every started trial is either running or recorded (a trial that breaks halts the study).
+  const trialIndex = state.trialCount + running.length;
+  return { kind: 'start', trialIndex, enqueued: plan.enqueue[trialIndex] ?? null };
+}
+
+/** What the budget reserves for a trial about to start. */
+export function reservationFor(predictedCost: number | null, state: StudyState): number {
+  if (predictedCost !== null && Number.isFinite(predictedCost) && predictedCost > 0) return predictedCost;
+  return state.trialCount === 0 ? 0 : state.spent / state.trialCount;
+}
+
+/** The fields of a finished trial the loop's bookkeeping reads. */
+export type TrialOutcome = Pick<
+  TrialRecord,
+  'trialIndex' | 'config' | 'objective' | 'status' | 'chargedCost' | 'cachedPrefix' | 'error' | 'failureType'
+>;
+
+/**
+ * A finished trial recorded: the new summary, and a halt when it shows the study cannot go on —
+ * a stage no worker can run (every trial would fail the same way) or `maxConsecutiveFailures`
+ * failures in a row; either would otherwise spend the whole budget on nothing.
+ */
+export function afterTrial(
+  plan: StudyPlan,
+  state: StudyState,
+  record: TrialOutcome,
+): { state: StudyState; halt: Halt | null } {
+  const next = withTrial(state, record, plan.objective.direction);
+  if (record.failureType === FailureType.UnknownStage) {
+    const error = `trial ${record.trialIndex}: ${record.error ?? 'unknown stage'} — register it on a worker of that queue`;
+    return { state: next, halt: { status: 'failed', error } };
+  }
+  const limit = plan.maxConsecutiveFailures ?? null;
+  if (limit !== null && next.trailingFailures >= limit) {
+    const error = `${limit} trials in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
+    return { state: next, halt: { status: 'failed', error } };
+  }
+  return { state: next, halt: null };
+}
+
+/**
+ * Position of a record finished now in the trial log, which is in finish order; set on the record
+ * only when it differs from the trial's start order, so sequential studies write the same records.
+ */
+export function logPositionFor(state: StudyState, trialIndex: number): { logPosition?: number } {
+  return state.trialCount === trialIndex ? {} : { logPosition: state.trialCount };
+}
+
+/** The running trial whose not-yet-cached prefix a new trial would compute again, and how long it is. */
+export interface SharedPrefix {
+  readonly owner: number;
+  /** Leading stages shared with the owner (1..S−1): wait until the owner has settled this many. */
+  readonly stages: number;
+}
+
+/**
+ * Single flight: when `config` shares its first k stages (k ≤ S−1; the last stage is never reused)
+ * with a running trial that has not yet settled them, computing them again would waste a stage run
+ * — the new trial waits for them instead and is charged retrieval (ε). Picks the longest such
+ * prefix (earliest-started owner on ties); `null` when nothing is shared or all of it is settled.
+ */
+export function sharedInFlightPrefix(config: Configuration, running: readonly RunningTrial[]): SharedPrefix | null {
+  let best: SharedPrefix | null = null;
+  for (const trial of running) {
+    const shared = sharedStages(config, trial.config);
+    if (shared <= trial.settledStages) continue;
+    if (best === null || shared > best.stages) best = { owner: trial.trialIndex, stages: shared };
+  }
+  return best;
+}
+
+/** Leading stages two configurations share exactly, capped at S−1. */
+export function sharedStages(a: Configuration, b: Configuration): number {
+  const limit = Math.min(a.length, b.length) - 1;
+  let shared = 0;
+  while (shared < limit && canonicalJson(a[shared]) === canonicalJson(b[shared])) shared++;
+  return shared;
+}

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { planStudy } from '../../../src/config/plan.js';
+import { parseStudyConfig } from '../../../src/config/study-config.js';
+import { initialStudyState, type StudyPlan, type StudyState } from '../../../src/core/study.js';
+import {
+  afterTrial,
+  logPositionFor,
+  nextStep,
+  reservationFor,
+  sharedInFlightPrefix,
+  sharedStages,
+  type LoopView,
+  type RunningTrial,
+} from '../../../src/core/study-loop.js';
+import type { Configuration } from '../../../src/core/types.js';
+
+function planWith(extra: Record<string, unknown>): StudyPlan {
+  return planStudy(
+    parseStudyConfig({
+      name: 's',
+      pipeline: {
+        stages: ['a', 'b', 'c'].map((name) => ({ name, params: [{ name: 'x', type: 'int', low: 0, high: 9 }] })),
+      },
+      objective: { metric: 'm' },
+      budget: 10,
+      ...extra,
+    }),
+    { trialsPerRun: 5 },
+  );
+}
+
+const config = (...xs: number[]): Configuration => xs.map((x) => ({ x }));
+const runningTrial = (trialIndex: number, reservedCost = 1, settledStages = 0, c = config(trialIndex, 0, 0)) =>
+  ({ trialIndex, config: c, cachedPrefix: 0, reservedCost, settledStages }) satisfies RunningTrial;
+
+function view(plan: StudyPlan, overrides: Partial<LoopView> = {}): LoopView {
+  return {
+    plan,
+    state: initialStudyState('studies/r/'),
+    running: [],
+    startedThisRun: 0,
+    handOffSuggested: false,
+    halt: null,
+    ...overrides,
+  };
+}
+
+const completed = (trialIndex: number, chargedCost: number) => ({
+  trialIndex,
+  config: config(trialIndex, 0, 0),
+  objective: trialIndex,
+  status: 'completed' as const,
+  chargedCost,
+  cachedPrefix: 0,
+  error: null,
+});
+
+describe('the study loop', () => {
+  it('runs one trial at a time by default, as the sequential loop did', () => {
+    const plan = planWith({});
+    expect(nextStep(view(plan))).toEqual({ kind: 'start', trialIndex: 0, enqueued: null });
+    expect(nextStep(view(plan, { running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
+  });
+
+  it('starts up to `parallelism` trials, numbering them in start order after the recorded ones', () => {
+    const plan = planWith({ parallelism: 3 });
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 4, spent: 4 };
+    expect(nextStep(view(plan, { state, running: [runningTrial(4), runningTrial(5)] }))).toMatchObject({
+      kind: 'start',
+      trialIndex: 6,
+    });
+    expect(nextStep(view(plan, { state, running: [4, 5, 6].map((i) => runningTrial(i)) }))).toEqual({ kind: 'wait' });
+  });
+
+  it('starts no trial the budget has already committed to running ones, and ends once they finish', () => {
+    const plan = planWith({ parallelism: 4 });
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 2, spent: 7 };
+    expect(nextStep(view(plan, { state, running: [runningTrial(2, 2)] }))).toMatchObject({ kind: 'start' });
+    expect(nextStep(view(plan, { state, running: [runningTrial(2, 2), runningTrial(3, 1)] }))).toEqual({
+      kind: 'wait',
+    });
+    const spent = { ...state, spent: 10.5 };
+    expect(nextStep(view(plan, { state: spent, running: [runningTrial(4)] }))).toEqual({ kind: 'wait' });
+    expect(nextStep(view(plan, { state: spent }))).toEqual({ kind: 'finish', status: 'completed', error: null });
+  });
+
+  it('counts running trials against maxTrials', () => {
+    const plan = planWith({ parallelism: 4, maxTrials: 3 });
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 1, spent: 1 };
+    expect(nextStep(view(plan, { state, running: [runningTrial(1)] }))).toMatchObject({ kind: 'start', trialIndex: 2 });
+    expect(nextStep(view(plan, { state, running: [runningTrial(1), runningTrial(2)] }))).toEqual({ kind: 'wait' });
+  });
+
+  it('hands off to a new run only with nothing running (children cannot move runs)', () => {
+    const plan = planWith({ parallelism: 2 });
+    expect(nextStep(view(plan, { startedThisRun: 5, running: [runningTrial(4)] }))).toEqual({ kind: 'wait' });
+    expect(nextStep(view(plan, { startedThisRun: 5 }))).toEqual({ kind: 'continueAsNew' });
+    expect(nextStep(view(plan, { handOffSuggested: true }))).toEqual({ kind: 'continueAsNew' });
+  });
+
+  it('drains running trials before ending a halted or stopped study', () => {
+    const plan = planWith({ parallelism: 2 });
+    const halt = { status: 'failed' as const, error: 'boom' };
+    expect(nextStep(view(plan, { halt, running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
+    expect(nextStep(view(plan, { halt }))).toEqual({ kind: 'finish', status: 'failed', error: 'boom' });
+    const stopped = { ...initialStudyState('studies/r/'), stopRequested: true };
+    expect(nextStep(view(plan, { state: stopped, running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
+    expect(nextStep(view(plan, { state: stopped }))).toEqual({ kind: 'finish', status: 'stopped', error: null });
+  });
+
+  it('hands enqueued configurations to the trial of their index', () => {
+    const plan = planWith({ parallelism: 2, enqueue: [[{ x: 1 }, { x: 2 }, { x: 3 }]] });
+    expect(nextStep(view(plan))).toEqual({ kind: 'start', trialIndex: 0, enqueued: config(1, 2, 3) });
+    expect(nextStep(view(plan, { running: [runningTrial(0)] }))).toMatchObject({ trialIndex: 1, enqueued: null });
+  });
+
+  it('reserves the predicted cost, else the mean charge so far', () => {
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 4, spent: 6 };
+    expect(reservationFor(2.5, state)).toBe(2.5);
+    expect(reservationFor(null, state)).toBe(1.5);
+    expect(reservationFor(null, initialStudyState('studies/r/'))).toBe(0);
+  });
+
+  it('halts after an unknown stage or the configured streak of failures', () => {
+    const plan = planWith({ maxConsecutiveFailures: 2 });
+    const failed = (trialIndex: number, failureType?: string) => ({
+      ...completed(trialIndex, 1),
+      objective: null,
+      status: 'failed' as const,
+      error: 'it broke',
+      ...(failureType === undefined ? {} : { failureType }),
+    });
+    let { state, halt } = afterTrial(plan, initialStudyState('studies/r/'), failed(0));
+    expect(halt).toBeNull();
+    ({ state, halt } = afterTrial(plan, state, failed(1)));
+    expect(halt).toEqual({ status: 'failed', error: expect.stringContaining('2 trials in a row failed') });
+    expect(state.trialCount).toBe(2);
+    expect(afterTrial(plan, initialStudyState('s/'), failed(0, 'UnknownStage')).halt?.error).toMatch(/register it/);
+  });
+
+  it('writes the log position only when a trial finishes out of start order', () => {
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 3 };
+    expect(logPositionFor(state, 3)).toEqual({});
+    expect(logPositionFor(state, 4)).toEqual({ logPosition: 3 });
+  });
+});
+
+describe('single-flight prefixes', () => {
+  it('counts the leading stages two configurations share, never the last', () => {
+    expect(sharedStages(config(1, 2, 3), config(1, 2, 4))).toBe(2);
+    expect(sharedStages(config(1, 2, 3), config(1, 2, 3))).toBe(2);
+    expect(sharedStages(config(1, 2, 3), config(2, 2, 3))).toBe(0);
+  });
+
+  it('waits for the running trial computing the longest shared prefix, not for a settled one', () => {
+    const a = runningTrial(0, 1, 0, config(1, 2, 3));
+    const b = runningTrial(1, 1, 0, config(1, 5, 3));
+    expect(sharedInFlightPrefix(config(1, 2, 9), [b, a])).toEqual({ owner: 0, stages: 2 });
+    expect(sharedInFlightPrefix(config(1, 2, 9), [{ ...a, settledStages: 2 }])).toBeNull();
+    expect(sharedInFlightPrefix(config(1, 2, 9), [{ ...a, settledStages: 1 }])).toEqual({ owner: 0, stages: 2 });
+    expect(sharedInFlightPrefix(config(7, 2, 9), [a, b])).toBeNull();
+  });
+});
