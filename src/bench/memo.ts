@@ -7,15 +7,24 @@ export interface PrefixLookup {
   readonly delta: number;
   /** Full cost of each of the first δ stages, as measured when that output was first computed. */
   readonly cachedCosts: readonly number[];
+  /** When each of the first δ stages' outputs is (or was) committed, on the runner's simulated clock. */
+  readonly readyAt: readonly number[];
+}
+
+interface Entry {
+  readonly cost: number;
+  readonly readyAt: number;
 }
 
 /**
  * The set of computed stage outputs of one study, keyed by the canonical JSON of the exact raw
  * prefix values (stages 1..k). Only proper prefixes are kept: the last stage is never memoized,
- * so even an exact duplicate configuration re-runs its last stage (δ = S−1).
+ * so even an exact duplicate configuration re-runs its last stage (δ = S−1). A prefix is recorded
+ * when the trial computing it starts, with the simulated time its output will be committed: a
+ * trial started before then shares it by waiting for it (single flight).
  */
 export class PrefixMemo {
-  readonly #costs = new Map<string, number>();
+  readonly #entries = new Map<string, Entry>();
 
   constructor(readonly stageCount: number) {
     if (!Number.isInteger(stageCount) || stageCount < 1) throw new RangeError('stageCount must be a positive integer');
@@ -23,28 +32,36 @@ export class PrefixMemo {
 
   /** Number of stored prefix outputs. */
   get size(): number {
-    return this.#costs.size;
+    return this.#entries.size;
   }
 
   /** Finds δ for a configuration and the stored costs of its cached stages. */
   lookup(config: Configuration): PrefixLookup {
     this.#check(config);
     const cachedCosts: number[] = [];
+    const readyAt: number[] = [];
     for (let k = 1; k < this.stageCount; k++) {
-      const cost = this.#costs.get(canonicalJson(config.slice(0, k)));
-      if (cost === undefined) break;
-      cachedCosts.push(cost);
+      const entry = this.#entries.get(canonicalJson(config.slice(0, k)));
+      if (entry === undefined) break;
+      cachedCosts.push(entry.cost);
+      readyAt.push(entry.readyAt);
     }
-    return { delta: cachedCosts.length, cachedCosts };
+    return { delta: cachedCosts.length, cachedCosts, readyAt };
   }
 
-  /** Stores every proper prefix of a configuration that ran, keeping costs already stored. */
-  record(config: Configuration, stageCosts: readonly number[]): void {
+  /**
+   * Stores every proper prefix of a configuration that runs, keeping entries already stored.
+   * @param readyAt when each stage's output is committed (default: already, time 0)
+   */
+  record(config: Configuration, stageCosts: readonly number[], readyAt?: readonly number[]): void {
     this.#check(config);
     if (stageCosts.length !== this.stageCount) throw new RangeError('stageCosts must have one entry per stage');
+    if (readyAt !== undefined && readyAt.length !== this.stageCount)
+      throw new RangeError('readyAt must have one entry per stage');
     for (let k = 1; k < this.stageCount; k++) {
       const key = canonicalJson(config.slice(0, k));
-      if (!this.#costs.has(key)) this.#costs.set(key, stageCosts[k - 1] as number);
+      if (!this.#entries.has(key))
+        this.#entries.set(key, { cost: stageCosts[k - 1] as number, readyAt: readyAt?.[k - 1] ?? 0 });
     }
   }
 

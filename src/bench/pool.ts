@@ -15,6 +15,7 @@ export interface PoolWorkerData {
   readonly spec: SyntheticPipelineSpec;
   readonly suggestModule: string;
   readonly settings?: OptimizerSettings;
+  readonly parallelism?: number;
 }
 
 /** @internal One (method, seed) study for a worker. */
@@ -60,6 +61,8 @@ export interface RunBenchOptions {
   readonly suggestModule?: string;
   /** Extra optimizer settings for every study (ablations). */
   readonly settings?: OptimizerSettings;
+  /** Trials each study runs at once on its simulated clock. @default 1 */
+  readonly parallelism?: number;
   readonly onProgress?: (progress: BenchProgress) => void;
 }
 
@@ -99,6 +102,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun[]> {
         seed: job.seed,
         suggest,
         ...(options.settings === undefined ? {} : { settings: options.settings }),
+        ...(options.parallelism === undefined ? {} : { parallelism: options.parallelism }),
         onTrial: (trial) => report(job, trial.spent, false),
       });
       runs.set(job.id, run);
@@ -109,6 +113,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun[]> {
       spec: options.spec,
       suggestModule,
       ...(options.settings === undefined ? {} : { settings: options.settings }),
+      ...(options.parallelism === undefined ? {} : { parallelism: options.parallelism }),
     };
     const queue = [...jobs];
     const pool: Worker[] = [];

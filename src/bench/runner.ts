@@ -11,17 +11,26 @@ import type {
 } from '../core/types.js';
 import { evaluateSynthetic, syntheticSearchSpace, type SyntheticPipelineSpec } from '../synthetic/index.js';
 import { PrefixMemo } from './memo.js';
-import { trialCharge } from '../core/study.js';
+import { initialStudyState, trialCharge } from '../core/study.js';
+import {
+  afterTrial,
+  nextStep,
+  reservationFor,
+  type Halt,
+  type LoopPlan,
+  type RunningTrial,
+} from '../core/study-loop.js';
 
 /** The optimizer entry point the harness drives (`suggest` of `src/optimizer`). */
 export type SuggestFn = (request: SuggestRequest) => Suggestion;
 
 /** One trial of a benchmark study, as exported in the JSON report. */
 export interface BenchTrial {
+  /** Start order (trials are listed in the order they finished, as in a study's trial log). */
   readonly index: number;
   readonly phase: Phase;
   readonly config: Configuration;
-  /** δ actually reused from the prefix memo. */
+  /** δ actually reused from the prefix memo (including prefixes a running trial was computing). */
   readonly delta: number;
   /** δ the optimizer assumed when it suggested the configuration. */
   readonly suggestedDelta: number;
@@ -35,6 +44,13 @@ export interface BenchTrial {
   readonly predictedCost: number | null;
   /** Wall time of the `suggest` call, in milliseconds. */
   readonly optimizerMs: number;
+  /** Simulated clock (cost units) when the trial started and finished; absent in older reports. */
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  /** Reused stages that a running trial was still computing when this one started (single flight). */
+  readonly sharedInFlight?: number;
+  /** Trials running when this one was suggested. */
+  readonly pending?: number;
 }
 
 /** One (method, seed) study. */
@@ -44,6 +60,8 @@ export interface BenchRun {
   readonly trials: readonly BenchTrial[];
   /** True when the run stopped at `maxTrials` before spending the budget. */
   readonly truncated: boolean;
+  /** Trials run at once (absent in older reports: 1). */
+  readonly parallelism?: number;
 }
 
 export interface RunStudyOptions {
@@ -53,52 +71,121 @@ export interface RunStudyOptions {
   readonly suggest: SuggestFn;
   /** Extra optimizer settings (ablations); method, epsilon and warm-up always come from the spec. */
   readonly settings?: OptimizerSettings;
+  /** Trials run at once on the simulated clock. @default 1 */
+  readonly parallelism?: number;
   /** Called after every trial (progress reporting). */
   readonly onTrial?: (trial: BenchTrial) => void;
   /** Safety stop for degenerate specs (zero costs). @default 100000 */
   readonly maxTrials?: number;
 }
 
+interface SimulatedTrial extends RunningTrial {
+  readonly trial: BenchTrial;
+  readonly observation: Observation;
+}
+
 /**
- * Runs one in-process study on a synthetic pipeline until the budget is spent (the last trial
- * may overshoot). Stages whose exact prefix was computed before are charged ε each, the others
- * their synthetic cost; the optimizer sees full stage costs and the δ actually reused.
+ * Runs one in-process study on a synthetic pipeline until the budget is spent, with the study
+ * workflow's own loop (src/core/study-loop.ts) on a simulated clock: a stage takes its cost in
+ * clock units, a reused stage ε; up to `parallelism` trials run at once and finish in clock order
+ * (ties by start order). A trial whose prefix another running trial is computing waits for it and
+ * is charged ε per reused stage (single flight), as on Temporal. The optimizer sees the finished
+ * trials, in finish order, and the running ones as pending. With parallelism 1 this is the
+ * sequential study: the same trials, bit for bit, as the study workflow gives.
  */
 export function runStudy(options: RunStudyOptions): BenchRun {
   const { spec, method, seed, suggest } = options;
-  const maxTrials = options.maxTrials ?? 100_000;
+  const parallelism = options.parallelism ?? 1;
+  if (!Number.isInteger(parallelism) || parallelism < 1) throw new RangeError('parallelism must be a positive integer');
   const space = syntheticSearchSpace(spec);
-  const memo = new PrefixMemo(spec.stages.length);
+  const stageCount = spec.stages.length;
   const settings: OptimizerSettings = { ...options.settings, method, epsilon: spec.epsilon, warmup: spec.warmup };
+  const plan: LoopPlan = {
+    budget: spec.budget,
+    maxTrials: options.maxTrials ?? 100_000,
+    trialsPerRun: Number.POSITIVE_INFINITY,
+    enqueue: [],
+    parallelism,
+    objective: { metric: 'objective', direction: 'maximize' },
+    maxConsecutiveFailures: null,
+  };
+  const memo = new PrefixMemo(stageCount);
   const history: Observation[] = [];
   const trials: BenchTrial[] = [];
-  let state: OptimizerState | undefined;
-  let spent = 0;
-  while (spent < spec.budget && trials.length < maxTrials) {
+  let running: SimulatedTrial[] = [];
+  let state = initialStudyState('simulated/');
+  let optimizerState: OptimizerState | undefined;
+  let halt: Halt | null = null;
+  let clock = 0;
+
+  for (;;) {
+    const step = nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt });
+    if (step.kind === 'finish' || step.kind === 'continueAsNew') break;
+    if (step.kind === 'wait') {
+      // The running trial that finishes first on the clock (earliest started on ties).
+      const next = running.reduce((first, trial) =>
+        trial.trial.finishedAt! < first.trial.finishedAt! ? trial : first,
+      );
+      running = running.filter((trial) => trial !== next);
+      clock = next.trial.finishedAt!;
+      ({ state, halt } = afterTrial(plan, state, {
+        trialIndex: next.trialIndex,
+        config: next.config,
+        objective: next.observation.objective,
+        status: 'completed',
+        chargedCost: next.observation.chargedCost,
+        cachedPrefix: next.observation.cachedPrefix,
+        error: null,
+      }));
+      const trial = { ...next.trial, spent: state.spent };
+      trials.push(trial);
+      history.push(next.observation);
+      options.onTrial?.(trial);
+      continue;
+    }
+
     const request: SuggestRequest = {
       space,
-      // A snapshot: the optimizer may keep the request, and later trials must not change it.
+      // Snapshots: the optimizer may keep the request, and later trials must not change it.
       history: history.slice(),
-      budget: { total: spec.budget, spent },
+      ...(running.length === 0
+        ? {}
+        : { pending: running.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })) }),
+      budget: { total: spec.budget, spent: state.spent },
       direction: 'maximize',
       settings,
       seed,
-      ...(state === undefined ? {} : { state }),
+      ...(optimizerState === undefined ? {} : { state: optimizerState }),
     };
     const started = performance.now();
     const suggestion = suggest(request);
     const optimizerMs = performance.now() - started;
-    state = suggestion.state;
+    if (suggestion.diagnostics.exhausted === true) {
+      halt = { status: 'exhausted', error: null };
+      continue;
+    }
+    if (suggestion.diagnostics.waitForPending === true && running.length > 0) {
+      // Nothing new to try while the rest runs: let the next trial finish first.
+      const first = running.reduce((a, b) => (b.trial.finishedAt! < a.trial.finishedAt! ? b : a));
+      clock = first.trial.finishedAt!;
+      continue;
+    }
+    optimizerState = suggestion.state;
 
-    const { delta, cachedCosts } = memo.lookup(suggestion.config);
+    // The longest proper prefix computed or being computed (single flight), and when it is ready.
     const evaluation = evaluateSynthetic(spec, suggestion.config);
-    const stageCosts = evaluation.stageCosts.map((cost, s) => (s < delta ? (cachedCosts[s] as number) : cost));
+    const { delta, cachedCosts, readyAt } = memo.lookup(suggestion.config);
+    let time = Math.max(clock, readyAt[delta - 1] ?? clock) + delta * spec.epsilon;
+    const committedAt: number[] = [];
+    for (let s = 0; s < stageCount; s++) {
+      if (s >= delta) time += evaluation.stageCosts[s]!;
+      committedAt.push(s < delta ? readyAt[s]! : time);
+    }
+    const stageCosts = evaluation.stageCosts.map((cost, s) => (s < delta ? cachedCosts[s]! : cost));
+    memo.record(suggestion.config, stageCosts, committedAt);
     const chargedCost = trialCharge(delta, spec.epsilon, stageCosts.slice(delta));
-    memo.record(suggestion.config, stageCosts);
-    spent += chargedCost;
-
     const trial: BenchTrial = {
-      index: trials.length,
+      index: step.trialIndex,
       phase: suggestion.phase,
       config: suggestion.config,
       delta,
@@ -106,20 +193,30 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       objective: evaluation.objective,
       stageCosts,
       chargedCost,
-      spent,
+      spent: Number.NaN,
       predictedCost: suggestion.predictedCost,
       optimizerMs,
+      startedAt: clock,
+      finishedAt: time,
+      sharedInFlight: readyAt.filter((ready) => ready > clock).length,
+      pending: running.length,
     };
-    trials.push(trial);
-    history.push({
+    running.push({
+      trialIndex: step.trialIndex,
       config: suggestion.config,
-      objective: evaluation.objective,
-      stageCosts,
-      cachedPrefix: delta,
-      chargedCost,
-      phase: suggestion.phase,
+      cachedPrefix: suggestion.cachedPrefix,
+      reservedCost: reservationFor(suggestion.predictedCost, state),
+      settledStages: delta,
+      trial,
+      observation: {
+        config: suggestion.config,
+        objective: evaluation.objective,
+        stageCosts,
+        cachedPrefix: delta,
+        chargedCost,
+        phase: suggestion.phase,
+      },
     });
-    options.onTrial?.(trial);
   }
-  return { method, seed, trials, truncated: spent < spec.budget };
+  return { method, seed, trials, truncated: state.spent < spec.budget, ...(parallelism === 1 ? {} : { parallelism }) };
 }

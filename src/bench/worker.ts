@@ -24,6 +24,7 @@ port.on('message', (job: PoolJob | null) => {
       seed: job.seed,
       suggest,
       ...(data.settings === undefined ? {} : { settings: data.settings }),
+      ...(data.parallelism === undefined ? {} : { parallelism: data.parallelism }),
       onTrial: (trial) => post({ type: 'trial', id: job.id, spent: trial.spent }),
     });
     post({ type: 'done', id: job.id, run });

@@ -33,9 +33,15 @@ export interface Halt {
   readonly error: string | null;
 }
 
+/** The parts of a study's plan the loop decides with (the benchmark runner has no stages to run). */
+export type LoopPlan = Pick<
+  StudyPlan,
+  'budget' | 'maxTrials' | 'trialsPerRun' | 'enqueue' | 'parallelism' | 'objective' | 'maxConsecutiveFailures'
+>;
+
 /** What the loop sees when it decides. */
 export interface LoopView {
-  readonly plan: StudyPlan;
+  readonly plan: LoopPlan;
   readonly state: StudyState;
   readonly running: readonly RunningTrial[];
   /** Trials started by this workflow run (continue-as-new hands off after `plan.trialsPerRun`). */
@@ -56,7 +62,7 @@ export type NextStep =
   /** Nothing running and nothing more to start: the study ends with `status`. */
   | { readonly kind: 'finish'; readonly status: Exclude<StudyStatus, 'running'>; readonly error: string | null };
 
-export function parallelismOf(plan: StudyPlan): number {
+export function parallelismOf(plan: LoopPlan): number {
   return plan.parallelism ?? 1;
 }
 
@@ -114,7 +120,7 @@ export type TrialOutcome = Pick<
  * failures in a row; either would otherwise spend the whole budget on nothing.
  */
 export function afterTrial(
-  plan: StudyPlan,
+  plan: LoopPlan,
   state: StudyState,
   record: TrialOutcome,
 ): { state: StudyState; halt: Halt | null } {

@@ -268,7 +268,7 @@ export function summarizeLegacyState(legacy: LegacyStudyState, trialLog: string,
 }
 
 /** Why the study should stop now, or `null` to go on. */
-export function stopReason(plan: StudyPlan, state: StudyState): 'budget' | 'maxTrials' | 'stopRequested' | null {
+export function stopReason(plan: Pick<StudyPlan, 'budget' | 'maxTrials'>, state: StudyState): 'budget' | 'maxTrials' | 'stopRequested' | null {
   if (state.stopRequested) return 'stopRequested';
   if (state.spent >= plan.budget) return 'budget';
   if (plan.maxTrials !== null && state.trialCount >= plan.maxTrials) return 'maxTrials';

@@ -23,6 +23,7 @@ interface BenchFlags {
   seeds: number;
   seedOffset: number;
   jobs: number;
+  parallel: number;
   budget?: number;
   epsilon?: number;
   set: Record<string, number>;
@@ -254,6 +255,14 @@ export function benchCommand(): Command {
           .default(Math.min(2, availableParallelism()))
           .argParser(positiveInt),
       )
+      .addOption(
+        new Option(
+          '--parallel <n>',
+          'trials each study runs at once, on a simulated clock (stage costs as durations; in-process only)',
+        )
+          .default(1)
+          .argParser(positiveInt),
+      )
       .addOption(new Option('--budget <units>', "override the spec's budget").argParser(positiveNumber))
       .addOption(new Option('--epsilon <units>', "override the spec's retrieval cost ε").argParser(nonNegativeNumber))
       .addOption(
@@ -302,6 +311,7 @@ export function benchCommand(): Command {
           methods = flags.methods;
           settings = flags.set;
           if (flags.via === 'temporal') {
+            if (flags.parallel !== 1) throw new Error('--parallel runs in-process only (drop --via temporal)');
             runs = await runViaTemporalChecked(spec, methods, seeds, settings);
           } else {
             const bar = progressBar(flags.progress, methods.length * seeds.length, spec.budget);
@@ -313,6 +323,7 @@ export function benchCommand(): Command {
                 jobs: flags.jobs,
                 suggestModule: flags.optimizer,
                 settings,
+                ...(flags.parallel === 1 ? {} : { parallelism: flags.parallel }),
                 onProgress: (p) => bar.update(`${p.method}/${p.seed}`, p.spent, p.done),
               });
             } finally {
@@ -322,7 +333,8 @@ export function benchCommand(): Command {
         }
         const stageCount = spec.stages.length;
         const summary = summarizeBench(runs, { warmup: spec.warmup, stageCount });
-        const title = `${spec.name} (budget ${spec.budget}, ${seeds.length} seeds)`;
+        const parallelism = runs[0]?.parallelism ?? 1;
+        const title = `${spec.name} (budget ${spec.budget}, ${seeds.length} seeds${parallelism === 1 ? '' : `, parallelism ${parallelism}`})`;
         console.log(`## ${title}\n`);
         console.log(summaryMarkdown(summary));
         if (flags.json !== undefined) {

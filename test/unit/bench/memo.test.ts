@@ -6,15 +6,15 @@ const config = (a: number, b: number, c: number): Configuration => [{ a }, { b }
 
 describe('PrefixMemo', () => {
   it('finds nothing cached in an empty memo', () => {
-    expect(new PrefixMemo(3).lookup(config(1, 2, 3))).toEqual({ delta: 0, cachedCosts: [] });
+    expect(new PrefixMemo(3).lookup(config(1, 2, 3))).toEqual({ delta: 0, cachedCosts: [], readyAt: [] });
   });
 
   it('returns the longest computed proper prefix with the costs stored when it was computed', () => {
     const memo = new PrefixMemo(3);
     memo.record(config(1, 2, 3), [10, 20, 30]);
-    expect(memo.lookup(config(1, 5, 3))).toEqual({ delta: 1, cachedCosts: [10] });
-    expect(memo.lookup(config(1, 2, 9))).toEqual({ delta: 2, cachedCosts: [10, 20] });
-    expect(memo.lookup(config(4, 2, 3))).toEqual({ delta: 0, cachedCosts: [] });
+    expect(memo.lookup(config(1, 5, 3))).toEqual({ delta: 1, cachedCosts: [10], readyAt: [0] });
+    expect(memo.lookup(config(1, 2, 9))).toEqual({ delta: 2, cachedCosts: [10, 20], readyAt: [0, 0] });
+    expect(memo.lookup(config(4, 2, 3))).toEqual({ delta: 0, cachedCosts: [], readyAt: [] });
   });
 
   it('never memoizes the last stage: an exact duplicate has δ = S − 1', () => {
@@ -40,5 +40,12 @@ describe('PrefixMemo', () => {
 
   it('rejects configurations of the wrong length', () => {
     expect(() => new PrefixMemo(3).lookup([{ a: 1 }])).toThrow(RangeError);
+  });
+
+  it('remembers when a prefix being computed will be ready, so a trial started earlier can wait for it', () => {
+    const memo = new PrefixMemo(3);
+    memo.record(config(1, 2, 3), [10, 20, 30], [10, 30, 60]);
+    expect(memo.lookup(config(1, 2, 4))).toEqual({ delta: 2, cachedCosts: [10, 20], readyAt: [10, 30] });
+    expect(() => memo.record(config(1, 2, 3), [10, 20, 30], [1])).toThrow(/readyAt/);
   });
 });

@@ -91,6 +91,74 @@ describe('runStudy', () => {
   });
 });
 
+/** The fake optimizer, keyed by the trial being suggested (history + pending) as the real one is. */
+const pendingAwareFake = (request: SuggestRequest) => {
+  const pending = request.pending ?? [];
+  const shifted = {
+    ...request,
+    history: [...request.history, ...pending.map((p) => ({ ...request.history[0]!, ...p }))],
+  };
+  return fakeSuggest(request.history.length === 0 ? { ...request, seed: request.seed + pending.length * 7 } : shifted);
+};
+
+describe('runStudy with parallel trials on a simulated clock', () => {
+  const makespan = (run: BenchRun) => Math.max(...run.trials.map((t) => t.finishedAt!));
+
+  it('runs up to `parallelism` trials at once, lists them in finish order and charges them in that order', () => {
+    const requests: SuggestRequest[] = [];
+    const run = runStudy({
+      spec: paper,
+      method: 'random',
+      seed: 3,
+      parallelism: 3,
+      suggest: (request) => (requests.push(request), pendingAwareFake(request)),
+    });
+    expect(run.parallelism).toBe(3);
+    let spent = 0;
+    run.trials.forEach((trial, i) => {
+      spent += trial.chargedCost;
+      expect(trial.spent).toBeCloseTo(spent, 9);
+      if (i > 0) expect(trial.finishedAt!).toBeGreaterThanOrEqual(run.trials[i - 1]!.finishedAt!);
+      const overlapping = run.trials.filter(
+        (t) => t.startedAt! <= trial.startedAt! && t.finishedAt! > trial.startedAt!,
+      );
+      expect(overlapping.length).toBeLessThanOrEqual(3);
+    });
+    expect(new Set(run.trials.map((t) => t.index)).size).toBe(run.trials.length);
+    expect(Math.max(...requests.map((r) => r.pending?.length ?? 0))).toBe(2);
+    // Three at once spend the same budget in well under the sequential time.
+    const sequential = runStudy({ spec: paper, method: 'random', seed: 3, suggest: pendingAwareFake });
+    expect(makespan(run)).toBeLessThan(0.6 * makespan(sequential));
+  });
+
+  it('single-flights a prefix a running trial is computing: the next trial waits for it and pays ε', () => {
+    // After the warm-up, every suggestion copies the prefix of the latest running trial.
+    const sharing = (request: SuggestRequest) => {
+      const suggestion = pendingAwareFake(request);
+      const running = request.pending?.at(-1);
+      if (suggestion.phase === 'warmup' || running === undefined) return suggestion;
+      return { ...suggestion, config: [...running.config.slice(0, 2), suggestion.config[2]!], cachedPrefix: 2 };
+    };
+    const run = runStudy({ spec: paper, method: 'eeipu', seed: 1, parallelism: 2, suggest: sharing });
+    const shared = run.trials.filter((t) => (t.sharedInFlight ?? 0) > 0);
+    expect(shared.length).toBeGreaterThan(0);
+    for (const trial of shared) {
+      const rest = trial.stageCosts.slice(trial.delta).reduce((a, b) => a + b, 0);
+      expect(trial.chargedCost).toBeCloseTo(trial.delta * paper.epsilon + rest, 12);
+      // It could not finish before the prefix it waited for was committed and its own stages ran.
+      expect(trial.finishedAt! - trial.startedAt!).toBeGreaterThan(trial.delta * paper.epsilon + rest);
+    }
+  });
+
+  it('with parallelism 1 gives exactly the sequential study', () => {
+    const a = runStudy({ spec: paper, method: 'eeipu', seed: 2, suggest: fakeSuggest });
+    const b = runStudy({ spec: paper, method: 'eeipu', seed: 2, suggest: fakeSuggest, parallelism: 1 });
+    const strip = (run: BenchRun) => run.trials.map(({ optimizerMs: _ms, ...rest }) => rest);
+    expect(strip(b)).toEqual(strip(a));
+    expect(a.trials.every((t, i) => t.index === i && t.startedAt === (a.trials[i - 1]?.finishedAt ?? 0))).toBe(true);
+  });
+});
+
 describe('runBench', () => {
   it('runs every method on every seed, in worker threads with the same results as sequentially', async () => {
     const options = { spec: paper, methods: ['random', 'eeipu'] as const, seeds: [0, 1], suggestModule: FAKE };
