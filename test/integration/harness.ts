@@ -22,7 +22,11 @@ export interface TestEnv {
   /** Starts a Python stage worker (child process) on `<prefix>-<kind>`; returns a function that stops it. */
   startPythonWorker(stagesFiles: readonly string[], kind?: string): Promise<() => Promise<void>>;
   /** Starts workers for these queues in this process; returns a function that stops them. */
-  startWorkers(stages: StageRegistry, queues?: readonly QueueRole[]): Promise<() => Promise<void>>;
+  startWorkers(
+    stages: StageRegistry,
+    queues?: readonly QueueRole[],
+    options?: { readonly maxConcurrentStages?: number },
+  ): Promise<() => Promise<void>>;
   /** A finished study's outcome with its trial records read from this env's store. */
   result(handle: { result(): Promise<StudyOutcome> }): Promise<StudyResult>;
   close(): Promise<void>;
@@ -49,7 +53,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     async result(handle) {
       return withTrials(await handle.result(), store);
     },
-    async startWorkers(stages, queues) {
+    async startWorkers(stages, queues, options = {}) {
       const workerConnection = await NativeConnection.connect({ address: stack.servers.temporalAddress });
       const workers: Worker[] = await createWorkers({
         connection: workerConnection,
@@ -58,6 +62,7 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
         stages,
         workflowBundle: { codePath: stack.workflowBundlePath },
         ...(queues === undefined ? {} : { queues }),
+        ...options,
       });
       const controller = new AbortController();
       const running = runWorkers(workers, controller.signal);
