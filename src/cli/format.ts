@@ -53,6 +53,8 @@ export function formatProgress(progress: StudyProgress): string {
     `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed)`,
     `best      ${best}`,
   ];
+  const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
+  if (running.length > 0) lines.push(`running   ${running.length === 1 ? 'trial' : 'trials'} ${running.join(', ')}`);
   if (progress.error !== null && progress.error !== undefined) lines.push(`error     ${printable(progress.error)}`);
   return lines.join('\n');
 }
@@ -76,7 +78,8 @@ export async function watchStudy(
   const interactive = process.stdout.isTTY === true;
   const bar = new SingleBar(
     {
-      format: ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | reused {reused} | best {best}',
+      format:
+        ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | running {running} | reused {reused} | best {best}',
       hideCursor: true,
     },
     Presets.shades_classic,
@@ -87,7 +90,8 @@ export async function watchStudy(
     const progress = await getStudyProgress(client, studyId);
     const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
     if (interactive) {
-      const payload = { trials: progress.trials, reused: progress.reusedTrials, best };
+      const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);
+      const payload = { trials: progress.trials, running, reused: progress.reusedTrials, best };
       const value = Math.min(progress.budget, Number(progress.spent.toFixed(1)));
       if (!started) bar.start(progress.budget, value, payload);
       else bar.update(value, payload);
