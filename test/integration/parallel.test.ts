@@ -1,9 +1,10 @@
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStudy } from '../../src/client/index.js';
+import { getStudyProgress, startStudy } from '../../src/client/index.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import type { StudyResult } from '../../src/core/study.js';
 import type { StageContext } from '../../src/stages/types.js';
-import { createTestEnv, type TestEnv } from './harness.js';
+import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
@@ -119,7 +120,61 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
     expect(runsOf(0)).toHaveLength(3);
     expect(runsOf(1)).toHaveLength(1);
     expect(runsOf(3)).toHaveLength(2);
-    // Trials 2 ran alongside trial 0 (no shared prefix), trial 1 waited for trial 0's second stage.
     expect(result.status).toBe('completed');
+    // Every decision (finish order, settled stages) is in the history: it replays exactly.
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: testStack().workflowBundlePath } },
+        await handle.fetchHistory(),
+        studyId,
+      ),
+    ).resolves.toBeUndefined();
+    for (const index of [0, 1, 3]) {
+      const history = await env.client.workflow.getHandle(`${studyId}/trial-${index}`).fetchHistory();
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: { codePath: testStack().workflowBundlePath } }, history, `t${index}`),
+      ).resolves.toBeUndefined();
+    }
   }, 120_000);
+
+  it('goes on after its orchestration worker is replaced mid-study, losing and repeating nothing', async () => {
+    const crashEnv = await createTestEnv('parallel-crash');
+    try {
+      const stages = pacedStages(paper3Stages, { delayMs: 500 });
+      for (let worker = 0; worker < 4; worker++)
+        await crashEnv.startWorkers(stages, ['cpu', 'gpu'], { maxConcurrentStages: 1 });
+      const stopFirst = await crashEnv.startWorkers(stages, ['orchestration']);
+      const studyId = `${crashEnv.taskQueuePrefix}-crash`;
+      const { handle } = await startStudy(
+        crashEnv.client,
+        paper3Study({
+          name: 'parallel-crash',
+          budget: 1e6,
+          maxTrials: 14,
+          parallelism: 4,
+          optimizer: { method: 'eeipu', warmup: 4 },
+        }),
+        { studyId, taskQueuePrefix: crashEnv.taskQueuePrefix },
+      );
+      for (;;) {
+        const progress = await getStudyProgress(crashEnv.client, studyId);
+        if (progress.trials >= 5 && (progress.runningTrials?.length ?? 0) >= 2) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await stopFirst();
+      await crashEnv.startWorkers(stages, ['orchestration']);
+      const result = await crashEnv.result(handle);
+      expect(result.status).toBe('completed');
+      expect(result.history).toHaveLength(14);
+      expectNoDuplicates(result);
+      const indices = result.history.map((trial) => trial.trialIndex).sort((a, b) => a - b);
+      expect(indices).toEqual(result.history.map((_, position) => position));
+      expect(result.spent).toBeCloseTo(
+        result.history.reduce((sum, trial) => sum + trial.chargedCost, 0),
+        9,
+      );
+    } finally {
+      await crashEnv.close();
+    }
+  }, 240_000);
 });
