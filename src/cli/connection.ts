@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import type { Command } from 'commander';
 import { NativeConnection } from '@temporalio/worker';
 import { readStackInfo } from '../dev/stack.js';
 import { S3ObjectStore, type S3Settings } from '../storage/s3-object-store.js';
@@ -53,4 +54,11 @@ export function openStore(): S3ObjectStore {
 export function uiLink(studyId: string, namespace = 'default'): string | null {
   const ui = readStackInfo()?.uiUrl;
   return ui ? `${ui}/namespaces/${namespace}/workflows/${encodeURIComponent(studyId)}` : null;
+}
+
+/** Adds the Temporal endpoint options every command that talks to the server takes. */
+export function withEndpoint(command: Command): Command {
+  return command
+    .option('--address <host:port>', 'Temporal address (default: $TEMPORAL_ADDRESS or the local stack)')
+    .option('--namespace <ns>', 'Temporal namespace');
 }

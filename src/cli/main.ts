@@ -4,12 +4,14 @@
  *   memotune dev [--stop]            local Temporal + S3 (idempotent)
  *   memotune worker                   serve the orchestration and stage queues
  *   memotune study start|status|result|stop
+ *   memotune cache ls|prune          what the stage cache holds; delete what no live study needs
  *   memotune demo                     everything above, on the paper's synthetic pipeline
  *   memotune bench                    in-process benchmark of the optimizer methods
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchCommand } from './commands/bench.js';
+import { cacheCommand } from './commands/cache.js';
 import { demoCommand } from './commands/demo.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
@@ -35,6 +37,7 @@ program.addCommand(initCommand());
 program.addCommand(devCommand());
 program.addCommand(workerCommand());
 program.addCommand(studyCommand());
+program.addCommand(cacheCommand());
 program.addCommand(demoCommand());
 program.addCommand(benchCommand());
 // Commander echoes what the user typed (an unknown option, a bad argument): escaped too.

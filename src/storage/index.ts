@@ -7,3 +7,18 @@ export { MemoryObjectStore, type ObjectStore } from './object-store.js';
 export { S3ObjectStore, type S3Settings } from './s3-object-store.js';
 export { TrialLog, TrialLogError, type TrialLogOptions } from './trial-log.js';
 export { StageCache, type StageOutputMeta } from './stage-cache.js';
+export {
+  deleteOutput,
+  deleteOutputs,
+  groupOutputs,
+  planRetention,
+  protectLiveWork,
+  readCacheInventory,
+  readTrialLogs,
+  type CachedOutput,
+  type CacheInventory,
+  type LiveWork,
+  type Protection,
+  type RetentionPlan,
+  type RetentionPolicy,
+} from './retention.js';

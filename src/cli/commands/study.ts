@@ -11,19 +11,13 @@ import {
 import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { connectClient, openStore, temporalNamespace, uiLink } from '../connection.js';
+import { connectClient, openStore, temporalNamespace, uiLink, withEndpoint } from '../connection.js';
 import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
 import { formatProgress, formatResult, printable, printableLines, watchStudy } from '../format.js';
 
 interface EndpointFlags {
   address?: string;
   namespace?: string;
-}
-
-function withEndpoint(command: Command): Command {
-  return command
-    .option('--address <host:port>', 'Temporal address (default: $TEMPORAL_ADDRESS or the local stack)')
-    .option('--namespace <ns>', 'Temporal namespace');
 }
 
 function readJson(path: string): unknown {
