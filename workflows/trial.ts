@@ -109,6 +109,7 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
  * A stage that keeps failing fails the trial (recorded and charged), never the study.
  */
 export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
+  const startedAt = workflowInfo().startTime.toISOString();
   const parent = workflowInfo().parent;
   const reportSettled = async (stages: number): Promise<void> => {
     if (input.reportSettledStages !== true || parent === undefined) return;
@@ -218,5 +219,9 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     predictedCost: input.predictedCost,
     suggestedPrefix: input.suggestedPrefix ?? 0,
     optimizerSeconds: input.optimizerSeconds ?? 0,
+    startedAt,
+    // The sandbox's Date is the current workflow task's time, from history: replay gives the same.
+    // eslint-disable-next-line no-restricted-globals
+    finishedAt: new Date().toISOString(),
   };
 }

@@ -1,6 +1,6 @@
 /**
  * One row per trial, for `memotune study trials`: hyperparameters by stage name, objective,
- * per-stage cost, reused stages and status, as an aligned table, CSV or JSON.
+ * per-stage cost, reused stages, status and start/finish times, as an aligned table, CSV or JSON.
  */
 import type { TrialRecord } from '../core/study.js';
 
@@ -37,6 +37,8 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     ...params.map(([index, name]) => `${stageName(index)}.${name}`),
     'phase',
     'source',
+    'started',
+    'finished',
     'error',
   ];
   const rows = records.map((record): Cell[] => [
@@ -49,6 +51,8 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     ...params.map(([index, name]) => record.config[index]?.[name] ?? null),
     record.phase,
     record.source,
+    record.startedAt ?? null,
+    record.finishedAt ?? null,
     record.error,
   ]);
   return { header, rows };

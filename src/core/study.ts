@@ -82,6 +82,9 @@ export interface TrialRecord extends Observation {
   readonly suggestedPrefix: number;
   /** Wall time the optimizer took to suggest this configuration (not charged to the budget). */
   readonly optimizerSeconds: number;
+  /** When the trial workflow started and finished (ISO 8601, workflow time); absent in older records. */
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
 }
 
 /**

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { formatTrials } from '../../../src/cli/trials-table.js';
+import type { TrialRecord } from '../../../src/core/study.js';
+
+const record = (trialIndex: number, overrides: Partial<TrialRecord> = {}): TrialRecord => ({
+  trialIndex,
+  config: [{ lr: 0.1 * (trialIndex + 1) }, { depth: trialIndex, opt: 'adam' }],
+  objective: trialIndex === 1 ? null : 0.5 + trialIndex / 10,
+  stageCosts: [2, trialIndex === 1 ? null : 3],
+  cachedPrefix: trialIndex === 2 ? 1 : 0,
+  chargedCost: 5,
+  phase: 'bo',
+  status: trialIndex === 1 ? 'failed' : 'completed',
+  error: trialIndex === 1 ? 'out of memory, "again"' : null,
+  keys: ['a', 'b'],
+  metrics: {},
+  stagesRun: [0, 1],
+  source: 'optimizer',
+  acquisition: null,
+  predictedCost: null,
+  suggestedPrefix: 0,
+  optimizerSeconds: 0.1,
+  startedAt: `2026-12-05T01:0${trialIndex}:00.000Z`,
+  finishedAt: `2026-12-05T01:0${trialIndex}:30.000Z`,
+  ...overrides,
+});
+
+describe('study trials output', () => {
+  const records = [record(0), record(1), record(2)];
+
+  it('names parameters and costs by stage and shows start and finish times', () => {
+    const table = formatTrials(records, ['prep', 'train'], 'table').split('\n');
+    expect(table[0]).toMatch(
+      /^trial\s+status\s+objective\s+charged\s+reused\s+prep\.cost\s+train\.cost\s+prep\.lr\s+train\.depth\s+train\.opt/,
+    );
+    expect(table[0]).toMatch(/started\s+finished\s+error$/);
+    expect(table[2]).toMatch(/failed/);
+    expect(table[3]).toContain('2026-12-05T01:02:30.000Z');
+  });
+
+  it('writes CSV with quoted cells and empty missing values', () => {
+    const csv = formatTrials(records, ['prep', 'train'], 'csv').split('\n');
+    expect(csv).toHaveLength(4);
+    expect(csv[2]).toContain(',,'); // no objective, no train cost
+    expect(csv[2]).toMatch(/"out of memory, ""again"""$/);
+  });
+
+  it('leaves the time columns empty for records written before they existed', () => {
+    const { startedAt: _s, finishedAt: _f, ...old } = record(0);
+    const csv = formatTrials([old], ['prep', 'train'], 'csv').split('\n');
+    expect(csv[1]).toMatch(/,optimizer,,,$/);
+  });
+});
