@@ -726,6 +726,67 @@ export class GaussianProcess {
     const data: Data = { n: n1, d, x: rawX, y: rawY };
     return GaussianProcess.#fromFactor(data, xs, standardize(rawY), hyperparameters, invLengthscales, factor);
   }
+
+  /**
+   * The kriging believer (asynchronous BO): this model conditioned on extra inputs whose targets
+   * are its own posterior means there, with the same hyperparameters AND the same standardization
+   * (unlike {@link extend}, which re-standardizes). Each new target is exactly what the model
+   * expects, so the posterior mean is unchanged everywhere (to rounding); the variance shrinks
+   * around the new inputs as if they had been observed — what a configuration that is still
+   * being evaluated will contribute whatever its result. Conditioning on several points at once
+   * equals conditioning on them one by one. The factor grows by one row per point, O(n²) each
+   * (recomputed with jitter escalation when a pivot fails, e.g. for a repeated input).
+   *
+   * @throws {RangeError} when a point has the wrong dimension or a non-finite coordinate.
+   */
+  believe(points: Points): GaussianProcess {
+    if (points.length === 0) return this;
+    const old = this.#state;
+    const { n, d, invLengthscales, hyperparameters, yMean, yStd } = old;
+    const { outputScale: s, noise } = hyperparameters;
+    const count = points.length;
+    const n1 = n + count;
+    const rawX = new Float64Array(n1 * d);
+    const xs = new Float64Array(n1 * d);
+    rawX.set(old.x);
+    xs.set(old.xs);
+    for (let q = 0; q < count; q++) {
+      const point = points[q]!;
+      if (point.length !== d) throw new RangeError('points must have the model dimension');
+      for (let i = 0; i < d; i++) {
+        const v = point[i]!;
+        if (!Number.isFinite(v)) throw new RangeError('x must be finite');
+        rawX[(n + q) * d + i] = v;
+        xs[(n + q) * d + i] = v * invLengthscales[i]!;
+      }
+    }
+    const { mean } = this.predict(points);
+    const rawY = new Float64Array(n1);
+    const z = new Float64Array(n1);
+    rawY.set(old.y);
+    z.set(old.z);
+    for (let q = 0; q < count; q++) {
+      rawY[n + q] = mean[q]!;
+      z[n + q] = (mean[q]! - yMean) / yStd;
+    }
+    let l: Float64Array | null = old.l;
+    for (let m = n; m < n1 && l !== null; m++) {
+      const column = new Float64Array(m);
+      for (let j = 0; j < m; j++) {
+        let r2 = 0;
+        for (let i = 0; i < d; i++) {
+          const t = xs[m * d + i]! - xs[j * d + i]!;
+          r2 += t * t;
+        }
+        const r = Math.sqrt(r2);
+        column[j] = s * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+      }
+      l = choleskyAppend(l, m, column, s + noise + old.jitter);
+    }
+    const factor = l === null ? robustCholesky(kernelMatrix(xs, n1, d, s, noise), n1) : { l, jitter: old.jitter };
+    const data: Data = { n: n1, d, x: rawX, y: rawY };
+    return GaussianProcess.#fromFactor(data, xs, { yMean, yStd, z }, hyperparameters, invLengthscales, factor);
+  }
 }
 
 interface Data {

@@ -22,14 +22,21 @@
  *    through log EI and the Monte-Carlo cost mean. Results are snapped (ints rounded) and
  *    re-scored.
  * 6. Winner: highest α; ties → shorter prefix; candidates whose configuration was already
- *    observed are skipped unless nothing else is left (exhausted space).
+ *    observed or is running are skipped unless nothing else is left (exhausted space, or only
+ *    running configurations left: wait for them).
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
+ *
+ * Running trials (`request.pending`, see PendingHandling): the objective GP is conditioned on
+ * them at its posterior mean (kriging believer), and the proper prefixes of those started after
+ * warm-up join the pool at ε per stage (single flight: they are in the cache by the time a new
+ * trial needs them). With nothing running every step is exactly the sequential one.
  */
 import type {
   Configuration,
   MethodName,
   Observation,
   OptimizerSettings,
+  PendingTrial,
   StageParams,
   SuggestRequest,
   Suggestion,
@@ -40,7 +47,7 @@ import { GaussianProcess } from '../gp/index.js';
 import { minimizeBounded } from '../optim/index.js';
 import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
 import type { SpaceEncoding } from '../space/index.js';
-import { configKey, ENUMERATION_LIMIT } from './design.js';
+import { configKey, ENUMERATION_LIMIT, type Exclusions } from './design.js';
 import { fitStageCostModels, fitTotalCostModel } from './models.js';
 import type { CostModel } from './models.js';
 import { readState, writeState } from './state.js';
@@ -82,6 +89,49 @@ interface Prefix {
   /** Their encoding: dims [0, pinnedEnd). */
   readonly encoded: Float64Array;
   readonly pinnedEnd: number;
+  /**
+   * Taken from a running trial, not from the finished top-Q: its output may still be being
+   * computed, and a trial pinned to it then waits for that commit (single flight).
+   */
+  readonly running: boolean;
+}
+
+/**
+ * How a BO step accounts for running trials. `suggest` uses {@link DEFAULT_PENDING_HANDLING};
+ * the other combinations exist for the ablation in benchmarks/pending-ablation.ts. Running
+ * configurations are never suggested again, whatever the handling.
+ */
+export interface PendingHandling {
+  /** Condition the objective GP on running configurations at its posterior mean (kriging believer). */
+  readonly believe: boolean;
+  /**
+   * Which running trials' proper prefixes join the prefix pool (priced at ε per stage like cached
+   * ones): all of them, only those started after warm-up (`'bo'`, mirroring the pool's rule for
+   * finished trials), or none.
+   */
+  readonly sharePrefixes: 'all' | 'bo' | 'none';
+}
+
+/**
+ * Kriging believer + prefixes of running post-warm-up trials: the best final objective of the
+ * variants measured by benchmarks/pending-ablation.ts (docs/optimizer.md, "Pending trials").
+ */
+export const DEFAULT_PENDING_HANDLING: PendingHandling = Object.freeze({ believe: true, sharePrefixes: 'bo' });
+
+/**
+ * How many of the running trials (in start order) are warm-up trials: the first
+ * min(k, warmup) − (finished warm-up trials) of them, k = trials started so far (warm-up trials
+ * start before any other).
+ */
+export function runningWarmupCount(
+  history: readonly Observation[],
+  pending: readonly PendingTrial[],
+  warmup: number,
+): number {
+  let finished = 0;
+  for (const obs of history) if (obs.phase === 'warmup') finished++;
+  const started = Math.min(history.length + pending.length, warmup);
+  return Math.max(0, Math.min(pending.length, started - finished));
 }
 
 interface Candidate {
@@ -275,15 +325,17 @@ export function costExponent(history: readonly Observation[], total: number, spe
 
 /**
  * The prefix pool: ∅ plus every proper prefix (1..S−1 stages) of the top-`topQ` successful
- * post-warm-up trials by objective (ties: earlier trial first), deduplicated by exact raw values.
+ * post-warm-up trials by objective (ties: earlier trial first), then every proper prefix of the
+ * given running trials (in their order), deduplicated by exact raw values.
  */
 export function prefixPool(
   encoding: SpaceEncoding,
   history: readonly Observation[],
   sign: number,
   topQ: number,
+  running: readonly PendingTrial[] = [],
 ): Prefix[] {
-  const pool: Prefix[] = [{ delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0 }];
+  const pool: Prefix[] = [{ delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0, running: false }];
   const ranked = history
     .map((obs, index) => ({ obs, index }))
     .filter(({ obs }) => obs.phase === 'bo' && obs.objective !== null)
@@ -291,15 +343,19 @@ export function prefixPool(
     .slice(0, topQ);
   const seen = new Set<string>();
   const stageCount = encoding.space.length;
-  for (const { obs } of ranked) {
-    const full = encoding.encode(obs.config);
+  const sources = [
+    ...ranked.map(({ obs }) => ({ config: obs.config, running: false })),
+    ...running.map(({ config }) => ({ config, running: true })),
+  ];
+  for (const { config, running: isRunning } of sources) {
+    const full = encoding.encode(config);
     for (let delta = 1; delta < stageCount; delta++) {
-      const stages = obs.config.slice(0, delta);
+      const stages = config.slice(0, delta);
       const key = canonicalJson(stages);
       if (seen.has(key)) continue;
       seen.add(key);
       const pinnedEnd = encoding.stageRanges[delta - 1]!.end;
-      pool.push({ delta, stages, encoded: full.slice(0, pinnedEnd), pinnedEnd });
+      pool.push({ delta, stages, encoded: full.slice(0, pinnedEnd), pinnedEnd, running: isRunning });
     }
   }
   return pool;
@@ -731,11 +787,15 @@ export function boSuggest(
   request: SuggestRequest,
   encoding: SpaceEncoding,
   settings: Required<OptimizerSettings>,
-  observed: ReadonlySet<string>,
+  excluded: Exclusions,
+  handling: PendingHandling = DEFAULT_PENDING_HANDLING,
 ): Suggestion | null {
   const started = performance.now();
   const { history, seed } = request;
+  const pending = request.pending ?? [];
   const n = history.length;
+  // Index of the trial being suggested: keys every random stream (= n when nothing is running).
+  const k = n + pending.length;
   const sign = request.direction === 'minimize' ? -1 : 1;
   const method = settings.method;
   const kind = costKindOf(method);
@@ -751,7 +811,7 @@ export function boSuggest(
     ys.push(sign * obs.objective);
   });
   const previous = readState(request.state, encoding.dimension, kind);
-  const gpSeed = hashIntegers([seed, n, STREAM_GP], 1)[0]!;
+  const gpSeed = hashIntegers([seed, k, STREAM_GP], 1)[0]!;
 
   // Hyperparameters are refitted (warm-started) once the history has grown by REFIT_GROWTH since
   // the state's fit, otherwise reused as they are: one more point hardly moves a MAP estimate.
@@ -761,23 +821,28 @@ export function boSuggest(
     previous.fittedAt <= n &&
     n - previous.fittedAt < Math.max(1, Math.floor(REFIT_GROWTH * previous.fittedAt));
   const fittedAt = reuse ? previous.fittedAt : n;
-  const objective = reuse
+  const fitted = reuse
     ? GaussianProcess.fromHyperparameters(xs, ys, previous.objective!)
     : GaussianProcess.fit(xs, ys, {
         seed: gpSeed,
         ...(previous.objective ? { warmStart: previous.objective } : {}),
       });
+  // f* stays the best OBSERVED value: a believed (fantasy) value is no improvement.
   const best = Math.max(...ys);
   const screenRows = screeningSubset(ys, SCREEN_MAX_POINTS);
-  const screening =
-    screenRows.length === ys.length
-      ? objective
-      : GaussianProcess.fromHyperparameters(
-          screenRows.map((i) => xs[i]!),
-          screenRows.map((i) => ys[i]!),
-          objective.hyperparameters,
-        );
-  const exactScreen = screening === objective;
+  const exactScreen = screenRows.length === ys.length;
+  // Kriging believer: the running configurations as if observed at the posterior mean (same
+  // hyperparameters, no refit). The mean is unchanged; the variance around them shrinks, so EI
+  // stops pointing at what is already being evaluated.
+  const believed = handling.believe ? pending.map((trial) => encoding.encode(trial.config)) : [];
+  const objective = fitted.believe(believed);
+  const screening = exactScreen
+    ? objective
+    : GaussianProcess.fromHyperparameters(
+        screenRows.map((i) => xs[i]!),
+        screenRows.map((i) => ys[i]!),
+        fitted.hyperparameters,
+      ).believe(believed);
   const tObjective = performance.now();
 
   let costs: CostModel[] = [];
@@ -792,10 +857,18 @@ export function boSuggest(
       : kind === 'none'
         ? 0
         : (settings.eta ?? costExponent(history, request.budget.total, request.budget.spent));
-  const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, n, STREAM_MC));
+  const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, k, STREAM_MC));
   const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
+  // Running trials' prefixes are priced at ε like cached ones: by the time the new trial needs
+  // them a running trial has committed them (single flight), so only retrieval is charged.
+  const shared =
+    handling.sharePrefixes === 'none'
+      ? []
+      : handling.sharePrefixes === 'bo'
+        ? pending.slice(runningWarmupCount(history, pending, settings.warmup))
+        : pending;
   const pool =
-    method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ) : prefixPool(encoding, [], sign, 0);
+    method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ, shared) : prefixPool(encoding, [], sign, 0);
 
   // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
   const enumerated = encoding.cardinality <= ENUMERATION_LIMIT;
@@ -804,7 +877,7 @@ export function boSuggest(
     raw = encoding.enumerate(ENUMERATION_LIMIT).map((config) => encoding.encode(config));
   } else {
     const d = encoding.dimension;
-    const u = new SobolSequence(d, { scramble: createRandom(seed, n, STREAM_RAW) }).points(settings.rawSamples);
+    const u = new SobolSequence(d, { scramble: createRandom(seed, k, STREAM_RAW) }).points(settings.rawSamples);
     raw = [];
     for (let j = 0; j < settings.rawSamples; j++) raw.push(encoding.snap(u.subarray(j * d, (j + 1) * d)));
   }
@@ -818,22 +891,33 @@ export function boSuggest(
   const { refined, localRuns, localEvaluations } = refineStarts(acquisition, encoding, scored, enumerated, settings);
   const tLocal = performance.now() - t1;
 
-  // The winner: the first candidate not observed yet in the order (exactly scored first — screening
-  // scores are not comparable with them —, then α, then shorter prefix, then raw points by prefix
-  // and index, then refined ones). Candidates are taken best-first by linear scans: the first one
-  // almost always wins, so sorting thousands of raw pairs would be wasted.
+  // The winner: the first candidate neither observed nor running in the order (exactly scored
+  // first — screening scores are not comparable with them —, then α, then shorter prefix, then raw
+  // points by prefix and index, then refined ones). Candidates are taken best-first by linear
+  // scans: the first one almost always wins, so sorting thousands of raw pairs would be wasted.
   const ordering = new CandidateOrder(scored, refined, exactScreen);
   let winner: Candidate | undefined;
   let config: Configuration | undefined;
+  let firstRunning: { candidate: Candidate; config: Configuration } | undefined;
   for (let c = ordering.next(); c !== undefined; c = ordering.next()) {
     const configuration = candidateConfig(encoding, c.prefix, c.x);
-    if (!observed.has(configKey(configuration))) {
+    const key = configKey(configuration);
+    if (excluded.observed.has(key)) continue;
+    if (!excluded.pending.has(key)) {
       winner = c;
       config = configuration;
       break;
     }
+    firstRunning ??= { candidate: c, config: configuration };
   }
-  const exhausted = winner === undefined;
+  // Nothing new left: if some candidates are only running, the study should wait for them
+  // (the returned running configuration is not to be run); otherwise the space is exhausted.
+  const waitForPending = winner === undefined && firstRunning !== undefined;
+  const exhausted = winner === undefined && firstRunning === undefined;
+  if (firstRunning !== undefined && winner === undefined) {
+    winner = firstRunning.candidate;
+    config = firstRunning.config;
+  }
   if (winner === undefined) {
     winner = ordering.first();
     config = candidateConfig(encoding, winner.prefix, winner.x);
@@ -850,9 +934,13 @@ export function boSuggest(
     diagnostics: {
       method,
       exhausted,
+      waitForPending,
+      pending: pending.length,
       eta,
       poolSize: pool.length,
+      runningPrefixes: pool.reduce((count, p) => count + (p.running ? 1 : 0), 0),
       delta: winner.prefix.delta,
+      sharesRunningPrefix: winner.prefix.running,
       rawSamples: raw.length,
       enumerated,
       localRuns,

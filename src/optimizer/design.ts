@@ -16,23 +16,44 @@ export function configKey(config: Configuration): string {
 }
 
 /**
+ * Configurations a suggestion must not repeat, by {@link configKey}: those of finished trials and
+ * those of trials still running. They are told apart because a space whose remaining
+ * configurations are all running is not exhausted: the study should wait for them.
+ */
+export interface Exclusions {
+  readonly observed: ReadonlySet<string>;
+  readonly pending: ReadonlySet<string>;
+}
+
+/**
+ * A configuration found by a search, with what it means: a fresh configuration (both flags false);
+ * `exhausted` — every configuration the search could reach was observed, so `config` repeats one;
+ * `waitForPending` — every reachable one is observed or running and `config` is a running one,
+ * NOT to be run again (the study should wait for a running trial to finish and ask again).
+ */
+export interface Pick {
+  readonly config: Configuration;
+  readonly exhausted: boolean;
+  readonly waitForPending: boolean;
+}
+
+/**
  * Warm-up design point `index`: the index-th *distinct* decoded point of a scrambled Sobol
  * sequence whose scramble depends on the seed only. It is therefore a function of
  * (seed, space, index) alone — identical for every method — except that a design point already
- * present in `observed` (a hand-made history) is skipped in favour of the next one.
- *
- * @returns the configuration and whether the space had to repeat an observed point (exhausted).
+ * observed or running (a hand-made history, or a study whose trials run in parallel) is skipped in
+ * favour of the next one. When none is left after `index` (a small finite space), an earlier
+ * design point neither observed nor running is taken, else a running one with `waitForPending`.
  */
-export function designPoint(
-  encoding: SpaceEncoding,
-  seed: number,
-  index: number,
-  observed: ReadonlySet<string>,
-): { config: Configuration; exhausted: boolean } {
+export function designPoint(encoding: SpaceEncoding, seed: number, index: number, excluded: Exclusions): Pick {
   const sobol = new SobolSequence(encoding.dimension, { scramble: createRandom(seed, STREAM_WARMUP) });
   const seen = new Set<string>();
   let distinct = 0;
   let first: Configuration | undefined;
+  // Fallbacks when no fresh point follows `index`: a fresh earlier one (a hand-made history that
+  // skipped it), else a running one (wait for it).
+  let freshEarlier: Configuration | undefined;
+  let firstRunning: Configuration | undefined;
   const limit = index + 1 + MAX_SKIPS;
   const batch = 64;
   for (let start = 0; start < limit; start += batch) {
@@ -44,40 +65,47 @@ export function designPoint(
       if (seen.has(key)) continue;
       seen.add(key);
       first ??= config;
-      if (distinct++ < index) continue;
-      if (!observed.has(key)) return { config, exhausted: false };
+      const before = distinct++ < index;
+      if (excluded.observed.has(key)) continue;
+      if (excluded.pending.has(key)) firstRunning ??= config;
+      else if (!before) return { config, exhausted: false, waitForPending: false };
+      else freshEarlier ??= config;
     }
     if (seen.size >= encoding.cardinality) break;
   }
+  if (freshEarlier !== undefined) return { config: freshEarlier, exhausted: false, waitForPending: false };
+  if (firstRunning !== undefined) return { config: firstRunning, exhausted: false, waitForPending: true };
   // Every distinct design point is already observed: the space is exhausted.
-  return { config: first!, exhausted: true };
+  return { config: first!, exhausted: true, waitForPending: false };
 }
 
 /**
  * A uniformly random configuration (the `random` method), re-drawn while it repeats an observed
- * one; stream keyed by (seed, history length).
+ * or running one; stream keyed by (seed, index of the trial being suggested).
  */
-export function randomPoint(
-  encoding: SpaceEncoding,
-  seed: number,
-  historyLength: number,
-  observed: ReadonlySet<string>,
-): { config: Configuration; exhausted: boolean } {
-  const rng = createRandom(seed, historyLength, STREAM_RANDOM);
+export function randomPoint(encoding: SpaceEncoding, seed: number, trialIndex: number, excluded: Exclusions): Pick {
+  const rng = createRandom(seed, trialIndex, STREAM_RANDOM);
+  const isFresh = (key: string): boolean => !excluded.observed.has(key) && !excluded.pending.has(key);
   if (encoding.cardinality <= ENUMERATION_LIMIT) {
-    // Small finite space: draw uniformly among the configurations not yet observed.
+    // Small finite space: draw uniformly among the configurations neither observed nor running.
     const all = encoding.enumerate(ENUMERATION_LIMIT);
-    const fresh = all.filter((config) => !observed.has(configKey(config)));
-    if (fresh.length === 0) return { config: all[rng.nextInt(all.length)]!, exhausted: true };
-    return { config: fresh[rng.nextInt(fresh.length)]!, exhausted: false };
+    const fresh = all.filter((config) => isFresh(configKey(config)));
+    if (fresh.length > 0) return { config: fresh[rng.nextInt(fresh.length)]!, exhausted: false, waitForPending: false };
+    const running = all.find((config) => !excluded.observed.has(configKey(config)));
+    if (running !== undefined) return { config: running, exhausted: false, waitForPending: true };
+    return { config: all[rng.nextInt(all.length)]!, exhausted: true, waitForPending: false };
   }
   const u = new Float64Array(encoding.dimension);
   let first: Configuration | undefined;
+  let firstRunning: Configuration | undefined;
   for (let attempt = 0; attempt < MAX_SKIPS; attempt++) {
     for (let j = 0; j < u.length; j++) u[j] = rng.next();
     const config = encoding.decode(u);
     first ??= config;
-    if (!observed.has(configKey(config))) return { config, exhausted: false };
+    const key = configKey(config);
+    if (isFresh(key)) return { config, exhausted: false, waitForPending: false };
+    if (!excluded.observed.has(key)) firstRunning ??= config;
   }
-  return { config: first!, exhausted: true };
+  if (firstRunning !== undefined) return { config: firstRunning, exhausted: false, waitForPending: true };
+  return { config: first!, exhausted: true, waitForPending: false };
 }

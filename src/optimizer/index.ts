@@ -1,19 +1,21 @@
 /**
  * memotune's optimizer entry point: one pure function from a {@link SuggestRequest} to the next
- * {@link Suggestion}. Every random choice is drawn from streams keyed by (seed, history length,
- * purpose), so the same request gives the same suggestion bit for bit, in any process.
+ * {@link Suggestion}. Every random choice is drawn from streams keyed by (seed, trial index,
+ * purpose), trial index = history.length + pending.length, so the same request gives the same
+ * suggestion bit for bit, in any process.
  *
- * Phases: while fewer than `warmup` observations exist, the suggestion is the next point of the
- * seeded warm-up design (identical for every method); afterwards the configured method runs.
+ * Phases: while the trial index is below `warmup`, the suggestion is that point of the seeded
+ * warm-up design (identical for every method); afterwards the configured method runs.
  */
-import type { Configuration, SuggestRequest, Suggestion } from '../core/types.js';
+import type { Configuration, PendingTrial, SuggestRequest, Suggestion } from '../core/types.js';
 import { SpaceEncoding } from '../space/index.js';
-import { configKey, designPoint, randomPoint } from './design.js';
+import { configKey, designPoint, randomPoint, type Exclusions, type Pick } from './design.js';
 import { resolveSettings } from './settings.js';
-import { boSuggest } from './bo.js';
+import { boSuggest, DEFAULT_PENDING_HANDLING, type PendingHandling } from './bo.js';
 
 export { methodNames, resolveSettings } from './settings.js';
 export { configKey } from './design.js';
+export { DEFAULT_PENDING_HANDLING, type PendingHandling } from './bo.js';
 
 function checkRequest(request: SuggestRequest, encoding: SpaceEncoding): void {
   if (!Number.isSafeInteger(request.seed)) throw new RangeError('seed must be a safe integer');
@@ -35,32 +37,75 @@ function checkRequest(request: SuggestRequest, encoding: SpaceEncoding): void {
       throw new RangeError(`history[${i}]: stageCosts must have ${encoding.space.length} entries`);
     }
   });
+  checkPending(request.pending, encoding.space.length, encoding);
+}
+
+function checkPending(pending: unknown, stageCount: number, encoding: SpaceEncoding): void {
+  if (pending === undefined) return;
+  if (!Array.isArray(pending)) throw new RangeError('pending must be an array of running trials');
+  (pending as unknown[]).forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object') {
+      throw new RangeError(`pending[${i}] must be an object with config and cachedPrefix`);
+    }
+    const trial = entry as Partial<PendingTrial>;
+    if (!Array.isArray(trial.config)) throw new RangeError(`pending[${i}].config must be an array of stages`);
+    try {
+      encoding.encode(trial.config);
+    } catch (error) {
+      throw new RangeError(`pending[${i}].config: ${(error as Error).message}`);
+    }
+    const delta = trial.cachedPrefix;
+    // The last stage is never memoized: δ ≤ S − 1.
+    if (typeof delta !== 'number' || !Number.isSafeInteger(delta) || delta < 0 || delta >= stageCount) {
+      throw new RangeError(
+        `pending[${i}].cachedPrefix must be an integer in [0, ${stageCount - 1}] (got ${JSON.stringify(delta)})`,
+      );
+    }
+  });
 }
 
 /**
  * Suggests the next configuration to evaluate.
  *
- * - history.length < warmup: warm-up design point number `history.length` (phase `'warmup'`).
+ * Trial index k = history.length + pending.length (pending: trials running now).
+ * - k < warmup: warm-up design point number k (phase `'warmup'`).
  * - method `'random'`: a uniform configuration.
- * - otherwise: the method's acquisition maximized over the prefix pool (see `docs/optimizer.md`).
- * An exact duplicate of an observed configuration is returned only when the space is exhausted
- * (`diagnostics.exhausted`).
+ * - otherwise: the method's acquisition maximized over the prefix pool (see `docs/optimizer.md`,
+ *   including "Pending trials" for how running trials are accounted for).
+ * Never an observed or running configuration, except:
+ * - `diagnostics.exhausted: true` — every configuration is observed; `config` repeats one;
+ * - `diagnostics.waitForPending: true` — every configuration is observed or running, and `config`
+ *   is a running one that must NOT be run: wait for a running trial to finish, then ask again.
  *
- * @throws {RangeError} for an invalid space, settings, seed, direction, budget, or a history
- *   entry whose configuration does not fit the space (message names the entry, stage, param).
+ * @throws {RangeError} for an invalid space, settings, seed, direction, budget, a history entry
+ *   whose configuration does not fit the space (message names the entry, stage, param), or a
+ *   pending entry with such a configuration or a cachedPrefix outside [0, S − 1]
+ *   (`pending[2].cachedPrefix ...`).
  */
 export function suggest(request: SuggestRequest): Suggestion {
+  return suggestWithPendingHandling(request, DEFAULT_PENDING_HANDLING);
+}
+
+/**
+ * {@link suggest} with another way of accounting for running trials in the BO step (for the
+ * ablation in benchmarks/pending-ablation.ts; everything else is identical).
+ */
+export function suggestWithPendingHandling(request: SuggestRequest, handling: PendingHandling): Suggestion {
   const started = performance.now();
   const encoding = new SpaceEncoding(request.space);
   const settings = resolveSettings(request.settings);
   checkRequest(request, encoding);
-  const observed = new Set<string>(request.history.map((obs) => configKey(obs.config)));
-  const n = request.history.length;
+  const pending = request.pending ?? [];
+  const excluded: Exclusions = {
+    observed: new Set<string>(request.history.map((obs) => configKey(obs.config))),
+    pending: new Set<string>(pending.map((trial) => configKey(trial.config))),
+  };
+  const trialIndex = request.history.length + pending.length;
 
   const plain = (
     config: Configuration,
     phase: 'warmup' | 'bo',
-    exhausted: boolean,
+    pick: Pick,
     extra: Record<string, string>,
   ): Suggestion => ({
     config,
@@ -68,21 +113,28 @@ export function suggest(request: SuggestRequest): Suggestion {
     phase,
     acquisition: null,
     predictedCost: null,
-    diagnostics: { method: settings.method, exhausted, totalMs: performance.now() - started, ...extra },
+    diagnostics: {
+      method: settings.method,
+      exhausted: pick.exhausted,
+      waitForPending: pick.waitForPending,
+      pending: pending.length,
+      totalMs: performance.now() - started,
+      ...extra,
+    },
     ...(request.state === undefined ? {} : { state: request.state }),
   });
 
-  if (n < settings.warmup) {
-    const { config, exhausted } = designPoint(encoding, request.seed, n, observed);
-    return plain(config, 'warmup', exhausted, {});
+  if (trialIndex < settings.warmup) {
+    const pick = designPoint(encoding, request.seed, trialIndex, excluded);
+    return plain(pick.config, 'warmup', pick, {});
   }
   if (settings.method === 'random') {
-    const { config, exhausted } = randomPoint(encoding, request.seed, n, observed);
-    return plain(config, 'bo', exhausted, {});
+    const pick = randomPoint(encoding, request.seed, trialIndex, excluded);
+    return plain(pick.config, 'bo', pick, {});
   }
-  const result = boSuggest(request, encoding, settings, observed);
+  const result = boSuggest(request, encoding, settings, excluded, handling);
   if (result !== null) return result;
   // No successful observation to model yet: keep exploring with the design sequence.
-  const { config, exhausted } = designPoint(encoding, request.seed, n, observed);
-  return plain(config, 'bo', exhausted, { fallback: 'no-successful-observations' });
+  const pick = designPoint(encoding, request.seed, trialIndex, excluded);
+  return plain(pick.config, 'bo', pick, { fallback: 'no-successful-observations' });
 }

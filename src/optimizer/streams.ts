@@ -1,6 +1,8 @@
 /**
  * Names of the independent random streams of one suggestion. Every generator is
- * `createRandom(seed, [historyLength,] STREAM_*)`, so a suggestion depends only on its request.
+ * `createRandom(seed, [trialIndex,] STREAM_*)` with trialIndex = history.length + pending.length
+ * (the index of the trial being suggested; the history length when trials run one at a time), so
+ * a suggestion depends only on its request.
  */
 /** Warm-up design scramble: keyed by the seed alone (shared by every method and iteration). */
 export const STREAM_WARMUP = 1;
