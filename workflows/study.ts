@@ -6,8 +6,10 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   setHandler,
   startChild,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -19,7 +21,9 @@ import {
   parallelismOf,
   type NextStep,
   reservationFor,
+  mayShareRunningPrefixes,
   sharedInFlightPrefix,
+  trialsToLaunch,
   type Halt,
   type RunningTrial,
   type SharedPrefix,
@@ -38,7 +42,9 @@ import {
 } from '../src/core/study.js';
 import type { Suggestion } from '../src/core/types.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
+import { progressCard } from '../src/core/progress-card.js';
 import { progressQuery, resultQuery, stopSignal } from './definitions.js';
+import { progressSearchAttributes, trialSearchAttributes } from './search-attributes.js';
 import { studyWorkflowV1 } from './legacy/study-v1.js';
 import { stagesSettledSignal, trialWorkflow, type TrialInput } from './trial.js';
 
@@ -119,6 +125,13 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     direction: plan.objective.direction,
   });
   setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error));
+  const method = plan.optimizer.method ?? 'eeipu';
+  /** Shows the study's progress: the UI's progress card, and its search attributes when it has them. */
+  const publish = (): void => {
+    const progress = progressOf(plan, state, status, runningList(), error);
+    setCurrentDetails(progressCard(progress, method, parallelism));
+    if (plan.searchAttributes === true) upsertSearchAttributes(progressSearchAttributes(progress, status));
+  };
   setHandler(resultQuery, outcome);
   setHandler(stopSignal, () => {
     state = { ...state, stopRequested: true };
@@ -134,19 +147,20 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       workflowId: `${plan.studyId}/trial-${input.trialIndex}`,
       taskQueue: plan.orchestrationQueue,
       args: [input],
+      staticSummary: trialSummary(input, plan),
+      ...(plan.searchAttributes === true ? { typedSearchAttributes: trialSearchAttributes(plan) } : {}),
     });
     child.result().then(
       (record) => finished.push({ trialIndex: input.trialIndex, record }),
       (failure: unknown) => finished.push({ trialIndex: input.trialIndex, failure }),
     );
   };
-  /** Waiting trials whose shared prefix is now in the cache (or whose owner ended without it). */
+  /** Waiting trials to start now: their shared prefix is in the cache and a slot is free. */
   const readyToLaunch = (): number[] =>
-    [...waiting]
-      .filter(([, { prefix }]) => (running.get(prefix.owner)?.settledStages ?? Infinity) >= prefix.stages)
-      .map(([index]) => index);
+    waiting.size === 0 ? [] : trialsToLaunch(runningList(), parallelism, (index) => waiting.get(index)!.prefix);
 
   const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
+  publish();
   let startedThisRun = 0;
   /** Set when the optimizer has nothing new while trials run: wait for one to finish first. */
   let awaitFinish = false;
@@ -154,6 +168,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     for (const trialIndex of readyToLaunch()) {
       const { input } = waiting.get(trialIndex)!;
       waiting.delete(trialIndex);
+      running.set(trialIndex, { ...running.get(trialIndex)!, waiting: false });
       await launch(input);
     }
     const step: NextStep = awaitFinish
@@ -169,6 +184,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     if (step.kind === 'finish') {
       status = step.status;
       error = step.error;
+      publish();
       break;
     }
     if (step.kind === 'continueAsNew') {
@@ -200,6 +216,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       const recorded = afterTrial(plan, state, record);
       state = recorded.state;
       halt ??= recorded.halt;
+      publish();
       log.info('trial finished', {
         trial: record.trialIndex,
         status: record.status,
@@ -243,6 +260,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           trialLog: state.trialLog,
           trials: state.trialCount,
           ...(pending.length === 0 ? {} : { pending }),
+          ...(mayShareRunningPrefixes(runningList(), parallelism) ? {} : { shareRunningPrefixes: false }),
           budget: { total: plan.budget, spent: state.spent },
           direction: plan.objective.direction,
           settings: { ...plan.optimizer, epsilon: plan.epsilon },
@@ -287,12 +305,30 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       cachedPrefix: trialInput.suggestedPrefix ?? 0,
       reservedCost: reservationFor(trialInput.predictedCost, state),
       settledStages: 0,
+      waiting: shared !== null,
     });
     startedThisRun++;
     if (shared === null) await launch(trialInput);
     else waiting.set(trialIndex, { input: trialInput, prefix: shared });
+    setCurrentDetails(progressCard(progressOf(plan, state, status, runningList(), error), method, parallelism));
   }
   return outcome();
+}
+
+/** The trial's line in the Temporal UI: its configuration, and the prefix it plans to reuse. */
+function trialSummary(input: TrialInput, plan: StudyPlan): string {
+  const config = input.config
+    .map(
+      (stage, index) =>
+        `${plan.stages[index]?.name ?? index}: ${Object.entries(stage)
+          .map(([name, value]) => `${name}=${typeof value === 'number' ? Number(value.toPrecision(4)) : String(value)}`)
+          .join(' ')}`,
+    )
+    .join(' | ');
+  const reuse = (input.suggestedPrefix ?? 0) > 0 ? ` (reuses ${input.suggestedPrefix} stage(s))` : '';
+  // The UI shows one line; the whole configuration is in the trial's input.
+  const line = `trial ${input.trialIndex}${reuse} — ${config}`;
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 /** A trial child's result as it arrived: its record, or why the child itself failed. */

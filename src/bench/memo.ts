@@ -65,6 +65,20 @@ export class PrefixMemo {
     }
   }
 
+  /**
+   * Sets when the prefixes of `config` that were recorded as not yet scheduled (ready at ∞: their
+   * trial was waiting for a shared prefix itself) will be committed, now that their trial runs.
+   */
+  schedule(config: Configuration, readyAt: readonly number[]): void {
+    this.#check(config);
+    for (let k = 1; k < this.stageCount; k++) {
+      const key = canonicalJson(config.slice(0, k));
+      const entry = this.#entries.get(key);
+      if (entry !== undefined && entry.readyAt === Number.POSITIVE_INFINITY)
+        this.#entries.set(key, { ...entry, readyAt: readyAt[k - 1] as number });
+    }
+  }
+
   #check(config: Configuration): void {
     if (config.length !== this.stageCount) {
       throw new RangeError(`config has ${config.length} stages, pipeline has ${this.stageCount}`);

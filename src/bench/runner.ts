@@ -14,10 +14,13 @@ import { PrefixMemo } from './memo.js';
 import { initialStudyState, trialCharge } from '../core/study.js';
 import {
   afterTrial,
+  computingTrials,
+  mayShareRunningPrefixes,
   nextStep,
   reservationFor,
   type Halt,
   type LoopPlan,
+  type NextStep,
   type RunningTrial,
 } from '../core/study-loop.js';
 
@@ -80,6 +83,12 @@ export interface RunStudyOptions {
 }
 
 interface SimulatedTrial extends RunningTrial {
+  /** δ actually reused (cached or being computed by another trial). */
+  readonly delta: number;
+  /** Full cost of every stage (reused ones as measured by the trial that computed them). */
+  readonly stageCosts: readonly number[];
+  /** On the simulated clock; ∞ while the trial waits for a shared prefix. */
+  readonly finishedAt: number;
   readonly trial: BenchTrial;
   readonly observation: Observation;
 }
@@ -117,29 +126,63 @@ export function runStudy(options: RunStudyOptions): BenchRun {
   let optimizerState: OptimizerState | undefined;
   let halt: Halt | null = null;
   let clock = 0;
+  /** Set when the optimizer has nothing new while trials run: wait for one to finish first. */
+  let awaitFinish = false;
+
+  /** When a waiting trial's shared prefix is committed (∞ while its owner itself waits). */
+  const readyTime = (trial: SimulatedTrial): number => memo.lookup(trial.config).readyAt[trial.delta - 1] ?? clock;
+  /** Starts a trial's own stages at `at`: it holds a worker until it finishes. */
+  const launch = (trial: SimulatedTrial, at: number): SimulatedTrial => {
+    let time = at + trial.delta * spec.epsilon;
+    const committedAt: number[] = [];
+    for (const [s, cost] of trial.stageCosts.entries()) {
+      if (s >= trial.delta) time += cost;
+      committedAt.push(time);
+    }
+    memo.schedule(trial.config, committedAt);
+    return { ...trial, waiting: false, finishedAt: time };
+  };
 
   for (;;) {
-    const step = nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt });
+    // Waiting trials whose shared prefix is committed start, in start order, on free slots.
+    let free = parallelism - computingTrials(running);
+    running = running.map((trial) => {
+      if (!trial.waiting || free <= 0 || readyTime(trial) > clock) return trial;
+      free--;
+      return launch(trial, clock);
+    });
+    const step: NextStep = awaitFinish
+      ? { kind: 'wait' }
+      : nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt });
     if (step.kind === 'finish' || step.kind === 'continueAsNew') break;
     if (step.kind === 'wait') {
-      // The running trial that finishes first on the clock (earliest started on ties).
-      const next = running.reduce((first, trial) =>
-        trial.trial.finishedAt! < first.trial.finishedAt! ? trial : first,
-      );
-      running = running.filter((trial) => trial !== next);
-      clock = next.trial.finishedAt!;
+      // The next event: a computing trial finishes, or (with a slot free) a waiting one can start.
+      let next: SimulatedTrial | undefined;
+      for (const trial of running)
+        if (!trial.waiting && (next === undefined || trial.finishedAt < next.finishedAt)) next = trial;
+      const startable = free > 0 ? running.filter((trial) => trial.waiting).map(readyTime) : [];
+      const nextStart = Math.min(...startable);
+      if (next === undefined || nextStart < next.finishedAt) {
+        if (!Number.isFinite(nextStart)) throw new Error('simulation stalled: nothing runs and nothing can start');
+        clock = nextStart;
+        continue;
+      }
+      const finished = next;
+      running = running.filter((trial) => trial !== finished);
+      clock = finished.finishedAt;
+      awaitFinish = false;
       ({ state, halt } = afterTrial(plan, state, {
-        trialIndex: next.trialIndex,
-        config: next.config,
-        objective: next.observation.objective,
+        trialIndex: finished.trialIndex,
+        config: finished.config,
+        objective: finished.observation.objective,
         status: 'completed',
-        chargedCost: next.observation.chargedCost,
-        cachedPrefix: next.observation.cachedPrefix,
+        chargedCost: finished.observation.chargedCost,
+        cachedPrefix: finished.delta,
         error: null,
       }));
-      const trial = { ...next.trial, spent: state.spent };
+      const trial: BenchTrial = { ...finished.trial, spent: state.spent, finishedAt: finished.finishedAt };
       trials.push(trial);
-      history.push(next.observation);
+      history.push(finished.observation);
       options.onTrial?.(trial);
       continue;
     }
@@ -151,6 +194,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       ...(running.length === 0
         ? {}
         : { pending: running.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })) }),
+      ...(mayShareRunningPrefixes(running, parallelism) ? {} : { shareRunningPrefixes: false }),
       budget: { total: spec.budget, spent: state.spent },
       direction: 'maximize',
       settings,
@@ -165,49 +209,49 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       continue;
     }
     if (suggestion.diagnostics.waitForPending === true && running.length > 0) {
-      // Nothing new to try while the rest runs: let the next trial finish first.
-      const first = running.reduce((a, b) => (b.trial.finishedAt! < a.trial.finishedAt! ? b : a));
-      clock = first.trial.finishedAt!;
+      awaitFinish = true;
       continue;
     }
     optimizerState = suggestion.state;
 
-    // The longest proper prefix computed or being computed (single flight), and when it is ready.
+    // The longest proper prefix computed or being computed (single flight): reused at ε a stage.
     const evaluation = evaluateSynthetic(spec, suggestion.config);
     const { delta, cachedCosts, readyAt } = memo.lookup(suggestion.config);
-    let time = Math.max(clock, readyAt[delta - 1] ?? clock) + delta * spec.epsilon;
-    const committedAt: number[] = [];
-    for (let s = 0; s < stageCount; s++) {
-      if (s >= delta) time += evaluation.stageCosts[s]!;
-      committedAt.push(s < delta ? readyAt[s]! : time);
-    }
     const stageCosts = evaluation.stageCosts.map((cost, s) => (s < delta ? cachedCosts[s]! : cost));
-    memo.record(suggestion.config, stageCosts, committedAt);
-    const chargedCost = trialCharge(delta, spec.epsilon, stageCosts.slice(delta));
-    const trial: BenchTrial = {
-      index: step.trialIndex,
-      phase: suggestion.phase,
-      config: suggestion.config,
-      delta,
-      suggestedDelta: suggestion.cachedPrefix,
-      objective: evaluation.objective,
+    const waiting = (readyAt[delta - 1] ?? clock) > clock;
+    // Its own prefixes are known from now on (a later trial shares them), their times once it runs.
+    memo.record(
+      suggestion.config,
       stageCosts,
-      chargedCost,
-      spent: Number.NaN,
-      predictedCost: suggestion.predictedCost,
-      optimizerMs,
-      startedAt: clock,
-      finishedAt: time,
-      sharedInFlight: readyAt.filter((ready) => ready > clock).length,
-      pending: running.length,
-    };
-    running.push({
+      stageCosts.map(() => Number.POSITIVE_INFINITY),
+    );
+    const chargedCost = trialCharge(delta, spec.epsilon, stageCosts.slice(delta));
+    const trial: SimulatedTrial = {
       trialIndex: step.trialIndex,
       config: suggestion.config,
       cachedPrefix: suggestion.cachedPrefix,
       reservedCost: reservationFor(suggestion.predictedCost, state),
       settledStages: delta,
-      trial,
+      waiting: true,
+      delta,
+      stageCosts,
+      finishedAt: Number.POSITIVE_INFINITY,
+      trial: {
+        index: step.trialIndex,
+        phase: suggestion.phase,
+        config: suggestion.config,
+        delta,
+        suggestedDelta: suggestion.cachedPrefix,
+        objective: evaluation.objective,
+        stageCosts,
+        chargedCost,
+        spent: Number.NaN,
+        predictedCost: suggestion.predictedCost,
+        optimizerMs,
+        startedAt: clock,
+        sharedInFlight: readyAt.filter((ready) => ready > clock).length,
+        pending: running.length,
+      },
       observation: {
         config: suggestion.config,
         objective: evaluation.objective,
@@ -216,7 +260,8 @@ export function runStudy(options: RunStudyOptions): BenchRun {
         chargedCost,
         phase: suggestion.phase,
       },
-    });
+    };
+    running.push(waiting ? trial : launch(trial, clock));
   }
   return { method, seed, trials, truncated: state.spent < spec.budget, ...(parallelism === 1 ? {} : { parallelism }) };
 }

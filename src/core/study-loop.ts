@@ -25,6 +25,8 @@ export interface RunningTrial {
    * sharing a longer prefix with it waits until this reaches the shared length.
    */
   readonly settledStages: number;
+  /** Not started yet: waiting for a running trial to settle the prefix they share. Holds no worker. */
+  readonly waiting: boolean;
 }
 
 /** Why the study will end once its running trials are recorded (it starts no new ones). */
@@ -66,6 +68,13 @@ export function parallelismOf(plan: LoopPlan): number {
   return plan.parallelism ?? 1;
 }
 
+/** Trials computing now (started, not waiting for a shared prefix): each holds a worker. */
+export function computingTrials(running: readonly RunningTrial[]): number {
+  let computing = 0;
+  for (const trial of running) if (!trial.waiting) computing++;
+  return computing;
+}
+
 /** Budget reserved by the running trials. */
 export function reservedBudget(running: readonly RunningTrial[]): number {
   let reserved = 0;
@@ -78,6 +87,10 @@ export function reservedBudget(running: readonly RunningTrial[]): number {
  * spent budget or reached maxTrials ends it once they finish; the run hands off to continue-as-new
  * only with nothing running (children cannot move to the next run); then a new trial starts when a
  * slot is free and the budget not yet committed.
+ *
+ * Slots: at most `parallelism` trials compute at once. A trial that waits for a prefix a running
+ * trial is settling (single flight) holds no worker, so it does not take a slot; fewer than
+ * `parallelism` such trials wait at any time (see {@link mayShareRunningPrefixes}).
  *
  * Budget rule: a trial may start while `spent + Σ reserved(running) < budget`, where a running
  * trial reserves its predicted cost (or the mean charge so far). Trials already running always
@@ -94,12 +107,23 @@ export function nextStep(view: LoopView): NextStep {
   if (view.startedThisRun >= plan.trialsPerRun || view.handOffSuggested) {
     return idle ? { kind: 'continueAsNew' } : { kind: 'wait' };
   }
-  if (running.length >= parallelismOf(plan)) return { kind: 'wait' };
+  const parallelism = parallelismOf(plan);
+  if (computingTrials(running) >= parallelism) return { kind: 'wait' };
   if (state.spent + reservedBudget(running) >= plan.budget) return { kind: 'wait' };
   if (plan.maxTrials !== null && state.trialCount + running.length >= plan.maxTrials) return { kind: 'wait' };
   // Every started trial is either running or recorded (a trial that breaks halts the study).
   const trialIndex = state.trialCount + running.length;
   return { kind: 'start', trialIndex, enqueued: plan.enqueue[trialIndex] ?? null };
+}
+
+/**
+ * Whether the next trial may share a prefix a running trial is still computing (and wait for it).
+ * Only while fewer trials run than there are workers: beyond that, a waiting trial would leave the
+ * free worker idle, so the next one must be able to start at once. Waiting trials are therefore
+ * fewer than `parallelism`, and the workers stay busy whenever trials can run.
+ */
+export function mayShareRunningPrefixes(running: readonly RunningTrial[], parallelism: number): boolean {
+  return running.length < parallelism;
 }
 
 /** What the budget reserves for a trial about to start. */
@@ -166,6 +190,33 @@ export function sharedInFlightPrefix(config: Configuration, running: readonly Ru
     if (best === null || shared > best.stages) best = { owner: trial.trialIndex, stages: shared };
   }
   return best;
+}
+
+/** Whether a waiting trial's shared prefix is in the cache now (or its owner ended without it). */
+export function prefixSettled(prefix: SharedPrefix, running: readonly RunningTrial[]): boolean {
+  const owner = running.find((trial) => trial.trialIndex === prefix.owner);
+  return owner === undefined || owner.settledStages >= prefix.stages;
+}
+
+/**
+ * Waiting trials to start now, in start order: those whose prefix has settled, as many as there
+ * are free slots.
+ */
+export function trialsToLaunch(
+  running: readonly RunningTrial[],
+  parallelism: number,
+  prefixOf: (trialIndex: number) => SharedPrefix,
+): number[] {
+  let free = parallelism - computingTrials(running);
+  const launch: number[] = [];
+  for (const trial of running) {
+    if (free <= 0) break;
+    if (trial.waiting && prefixSettled(prefixOf(trial.trialIndex), running)) {
+      launch.push(trial.trialIndex);
+      free--;
+    }
+  }
+  return launch;
 }
 
 /** Leading stages two configurations share exactly, capped at S−1. */

@@ -144,6 +144,12 @@ export interface SuggestRequest {
    * trial being suggested), so parallelism 1 draws exactly what it always did.
    */
   readonly pending?: readonly PendingTrial[];
+  /**
+   * Whether the suggestion may reuse a prefix a running trial is still computing (it then waits
+   * for it, holding no worker). A study turns this off once as many trials run as it has workers,
+   * so that the next trial can use the idle worker at once. @default true
+   */
+  readonly shareRunningPrefixes?: boolean;
   readonly budget: BudgetState;
   readonly direction: Direction;
   readonly settings: OptimizerSettings;

@@ -83,7 +83,12 @@ function checkPending(pending: unknown, stageCount: number, encoding: SpaceEncod
  *   (`pending[2].cachedPrefix ...`).
  */
 export function suggest(request: SuggestRequest): Suggestion {
-  return suggestWithPendingHandling(request, DEFAULT_PENDING_HANDLING);
+  return suggestWithPendingHandling(
+    request,
+    request.shareRunningPrefixes === false
+      ? { ...DEFAULT_PENDING_HANDLING, sharePrefixes: 'none' }
+      : DEFAULT_PENDING_HANDLING,
+  );
 }
 
 /**

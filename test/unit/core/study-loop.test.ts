@@ -8,7 +8,9 @@ import {
   nextStep,
   reservationFor,
   sharedInFlightPrefix,
+  mayShareRunningPrefixes,
   sharedStages,
+  trialsToLaunch,
   type LoopView,
   type RunningTrial,
 } from '../../../src/core/study-loop.js';
@@ -31,7 +33,7 @@ function planWith(extra: Record<string, unknown>): StudyPlan {
 
 const config = (...xs: number[]): Configuration => xs.map((x) => ({ x }));
 const runningTrial = (trialIndex: number, reservedCost = 1, settledStages = 0, c = config(trialIndex, 0, 0)) =>
-  ({ trialIndex, config: c, cachedPrefix: 0, reservedCost, settledStages }) satisfies RunningTrial;
+  ({ trialIndex, config: c, cachedPrefix: 0, reservedCost, settledStages, waiting: false }) satisfies RunningTrial;
 
 function view(plan: StudyPlan, overrides: Partial<LoopView> = {}): LoopView {
   return {
@@ -146,6 +148,35 @@ describe('the study loop', () => {
 });
 
 describe('single-flight prefixes', () => {
+  it('lets trials waiting for a shared prefix wait beside the computing ones, sharing only while trials < workers', () => {
+    const plan = planWith({ parallelism: 2 });
+    const computing = [runningTrial(0), runningTrial(1)];
+    const waitingTrial = (index: number) => ({ ...runningTrial(index), waiting: true });
+    expect(nextStep(view(plan, { running: computing }))).toEqual({ kind: 'wait' });
+    const oneWaiting = [runningTrial(0), waitingTrial(1)];
+    expect(nextStep(view(plan, { running: oneWaiting }))).toMatchObject({ kind: 'start', trialIndex: 2 });
+    // The worker left free must be used at once: the next trial may not wait for a prefix.
+    expect(mayShareRunningPrefixes(oneWaiting, 2)).toBe(false);
+    expect(mayShareRunningPrefixes([runningTrial(0)], 2)).toBe(true);
+    expect(mayShareRunningPrefixes([], 1)).toBe(true);
+  });
+
+  it('starts waiting trials whose prefix has settled, in start order, on free slots only', () => {
+    const owner = runningTrial(0, 1, 1, config(1, 2, 3));
+    const a = { ...runningTrial(1, 1, 0, config(1, 2, 4)), waiting: true };
+    const b = { ...runningTrial(2, 1, 0, config(1, 5, 4)), waiting: true };
+    const prefixes = new Map([
+      [1, { owner: 0, stages: 2 }],
+      [2, { owner: 0, stages: 1 }],
+    ]);
+    const prefixOf = (index: number) => prefixes.get(index)!;
+    expect(trialsToLaunch([owner, a, b], 2, prefixOf)).toEqual([2]);
+    expect(trialsToLaunch([{ ...owner, settledStages: 2 }, a, b], 3, prefixOf)).toEqual([1, 2]);
+    expect(trialsToLaunch([{ ...owner, settledStages: 2 }, a, b], 2, prefixOf)).toEqual([1]);
+    // An owner that ended (recorded, failed) releases its waiters: they compute the prefix themselves.
+    expect(trialsToLaunch([a, b], 1, prefixOf)).toEqual([1]);
+  });
+
   it('counts the leading stages two configurations share, never the last', () => {
     expect(sharedStages(config(1, 2, 3), config(1, 2, 4))).toBe(2);
     expect(sharedStages(config(1, 2, 3), config(1, 2, 3))).toBe(2);
