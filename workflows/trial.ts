@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  setCurrentDetails,
   TimeoutFailure,
   upsertMemo,
   workflowInfo,
@@ -125,6 +126,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     }
   };
   const { lookupCache } = proxyActivities<Activities>({
+    summary: 'cache lookup: the longest cached prefix',
     taskQueue: input.orchestrationQueue,
     startToCloseTimeout: '1 minute',
     heartbeatTimeout: '10 seconds',
@@ -144,11 +146,21 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   let error: string | null = null;
   let failureType: string | null = null;
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
+  setCurrentDetails(
+    cachedPrefix === 0
+      ? 'Runs every stage (no cached prefix).'
+      : `Reuses ${input.stages
+          .slice(0, cachedPrefix)
+          .map((stage) => `\`${stage.name}\``)
+          .join(', ')} from the cache (ε each); runs the rest.`,
+  );
   if (cachedPrefix > 0) await reportSettled(cachedPrefix);
 
   for (let index = cachedPrefix; index < input.stages.length; index++) {
     const stage = input.stages[index]!;
     const { runStage } = proxyActivities<Activities>({
+      // The UI labels each stage run by its stage instead of "runStage".
+      summary: `${stage.name} (stage ${index + 1}/${input.stages.length})`,
       taskQueue: stage.taskQueue,
       startToCloseTimeout: stage.timeoutSeconds * 1000,
       heartbeatTimeout: stage.heartbeatSeconds * 1000,

@@ -13,12 +13,45 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
 import { progressQuery, resultQuery, stopSignal } from '../../workflows/definitions.js';
 import type { studyWorkflow } from '../../workflows/study.js';
+import { studySearchAttributes } from '../../workflows/search-attributes.js';
+import { missingSearchAttributes } from './search-attributes.js';
 
 export type StudyHandle = WorkflowHandle<typeof studyWorkflow>;
 
 export interface StartStudyOptions extends PlanOptions {
   /** Fail if a study with this id already exists (running or closed). @default false */
   readonly rejectDuplicate?: boolean;
+  /**
+   * Keep memotune's search attributes on the study and its trials (filterable in the Temporal UI).
+   * `'auto'` uses them when the namespace has them registered (`memotune cluster setup`); pass
+   * `true` where the client may not list them (Temporal Cloud API keys without operator rights).
+   * @default 'auto'
+   */
+  readonly searchAttributes?: boolean | 'auto';
+}
+
+/** Whether the namespace has memotune's search attributes; `false` when the server will not say. */
+async function searchAttributesRegistered(client: Client): Promise<boolean> {
+  try {
+    return (await missingSearchAttributes(client.connection, client.options.namespace)).length === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The study's one-line summary and its details, as the Temporal UI shows them. */
+function studyStaticSummary(plan: StudyPlan): { staticSummary: string; staticDetails: string } {
+  const method = plan.optimizer.method ?? 'eeipu';
+  const stages = plan.stages.map((stage) => `${stage.name} (${stage.params.length} params, ${stage.taskQueue})`);
+  return {
+    staticSummary: `memotune study ${plan.name}: ${method}, budget ${plan.budget}, ${plan.stages.length} stages`,
+    staticDetails: [
+      `**Study** \`${plan.name}\` · **pipeline** \`${plan.pipelineId}\``,
+      `**Method** ${method} · **budget** ${plan.budget} · **parallelism** ${plan.parallelism ?? 1} · **seed** ${plan.seed}`,
+      `**Stages** ${stages.join(' → ')}`,
+      `**Objective** ${plan.objective.direction} \`${plan.objective.metric}\``,
+    ].join('\n\n'),
+  };
 }
 
 /** Raised when a study id is already taken by a running study. */
@@ -38,13 +71,18 @@ export async function startStudy(
   config: unknown,
   options: StartStudyOptions = {},
 ): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>; plan: StudyPlan }> {
-  const plan = planStudy(parseStudyConfig(config), options);
+  const planned = planStudy(parseStudyConfig(config), options);
+  const wanted = options.searchAttributes ?? 'auto';
+  const searchable = wanted === 'auto' ? await searchAttributesRegistered(client) : wanted;
+  const plan: StudyPlan = searchable ? { ...planned, searchAttributes: true } : planned;
   try {
     const handle = await client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
       workflowId: plan.studyId,
       taskQueue: plan.orchestrationQueue,
       args: [{ plan }],
       memo: { memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget } },
+      ...studyStaticSummary(plan),
+      ...(searchable ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
       workflowIdReusePolicy: options.rejectDuplicate ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
     });
     return { handle, plan };

@@ -38,6 +38,11 @@ export interface StudyPlan {
   readonly orchestrationQueue: string;
   /** Trials running at once; absent (1) in plans recorded before it existed. */
   readonly parallelism?: number;
+  /**
+   * The namespace has memotune's search attributes (workflows/search-attributes.ts): the study
+   * keeps them up to date and tags its trials. Absent (false) when it did not when the study started.
+   */
+  readonly searchAttributes?: boolean;
   /** Continue-as-new after this many trials in one run, to keep each history short. */
   readonly trialsPerRun: number;
   /**

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'no
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
+import { registerSearchAttributes } from '../client/search-attributes.js';
 import { packageRoot } from '../package-root.js';
 import { S3ObjectStore } from '../storage/s3-object-store.js';
 
@@ -239,6 +240,14 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   );
   const store = S3ObjectStore.fromSettings({ ...info.s3 });
   await store.ensureBucket();
+  // Studies and trials searchable in the UI from the first study on (idempotent).
+  const connection = await Connection.connect({ address: info.temporalAddress });
+  try {
+    const added = await registerSearchAttributes(connection, 'default');
+    if (added.length > 0) o.log(`registered search attributes ${added.join(', ')}`);
+  } finally {
+    await connection.close();
+  }
   writeFileSync(stackFile(o), JSON.stringify(info, null, 2));
   return info;
 }

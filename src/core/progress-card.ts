@@ -1,0 +1,52 @@
+/**
+ * The study's progress card: a few lines of Markdown the Temporal UI shows as the workflow's
+ * "current details", also kept in the study's memo so it can be read with no worker running.
+ * Workflow-safe: a pure function of the progress.
+ */
+import type { StudyProgress } from './study.js';
+
+const barWidth = 20;
+
+/** `[######--------------] 31%` for a fraction of the budget (capped at the bar's width). */
+export function budgetBar(spent: number, budget: number): string {
+  const fraction = budget > 0 ? spent / budget : 0;
+  const filled = Math.max(0, Math.min(barWidth, Math.round(fraction * barWidth)));
+  return `[${'#'.repeat(filled)}${'-'.repeat(barWidth - filled)}] ${Math.round(fraction * 100)}%`;
+}
+
+function number(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+/** Markdown; user strings (names, values) are put in code spans so they cannot inject markup. */
+export function progressCard(progress: StudyProgress, method: string, parallelism: number): string {
+  const code = (text: string) => `\`${text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
+  const best =
+    progress.best === null
+      ? 'none yet'
+      : `**${number(progress.best.objective)}** (trial ${progress.best.trialIndex}): ${code(
+          progress.best.config
+            .map(
+              (stage, index) =>
+                `${progress.stages?.[index] ?? `stage${index}`}: ${Object.entries(stage)
+                  .map(([name, value]) => `${name}=${typeof value === 'number' ? number(value) : String(value)}`)
+                  .join(' ')}`,
+            )
+            .join(' | '),
+        )}`;
+  const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
+  const reuse = progress.trials === 0 ? '0%' : `${Math.round((100 * progress.reusedTrials) / progress.trials)}%`;
+  const lines = [
+    `### ${code(progress.name)} — ${progress.status}`,
+    '',
+    `**Budget** ${code(budgetBar(progress.spent, progress.budget))} ${number(Number(progress.spent.toFixed(2)))} / ${number(progress.budget)}`,
+    '',
+    `**Trials** ${progress.trials} (${progress.failedTrials} failed) · **reused a cached prefix** ${progress.reusedTrials} (${reuse})`,
+    '',
+    `**Best** ${best}`,
+    '',
+    `**Running** ${running.length === 0 ? 'none' : `trial ${running.join(', ')}`} (parallelism ${parallelism}) · **method** ${code(method)}`,
+  ];
+  if (progress.error !== null) lines.push('', `**Error** ${code(progress.error)}`);
+  return lines.join('\n');
+}
