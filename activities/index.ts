@@ -13,10 +13,10 @@ import type { ObjectStore } from '../src/storage/object-store.js';
 import {
   CacheReadError,
   decodeJsonOutput,
-  encodeOutput,
   OutputEncodingError,
+  prepareOutput,
   StageCache,
-  type EncodedOutput,
+  type PreparedOutput,
   type StageOutputMeta,
   type StoredData,
 } from '../src/storage/stage-cache.js';
@@ -171,9 +171,9 @@ export const maxMetricNameLength = 200;
  */
 export const maxFailureMessageLength = 2000;
 
-/** A stage result that passed validation: the output already encoded, metrics and cost copied. */
+/** A stage result that passed validation: the output encoded (or its file checked), metrics and cost copied. */
 interface CheckedResult {
-  readonly encoded: EncodedOutput;
+  readonly output: PreparedOutput;
   readonly metrics: Readonly<Record<string, number>>;
   readonly cost: number | undefined;
 }
@@ -301,7 +301,7 @@ function checkResult(result: unknown, stageName: string, spent: () => StageFailu
     if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
       throw invalid(`reported cost = ${preview(cost)}; cost must be a finite number >= 0`);
     }
-    return { encoded: encodeOutput(output), metrics, cost };
+    return { output: prepareOutput(output), metrics, cost };
   } catch (error) {
     if (error instanceof ApplicationFailure) throw error;
     if (error instanceof OutputEncodingError) {
@@ -335,6 +335,14 @@ function outputReader(cache: StageCache, meta: StageOutputMeta, reader: string):
     // A mismatch found at the end of a stream reaches the stage as a CacheReadError, which
     // runStage maps to CacheMiss when the stage lets it propagate.
     stream: () => cache.streamData(meta).catch(cacheMiss),
+    toFile: async (path: string) => {
+      await cache.downloadData(meta, path).catch(cacheMiss);
+      return path;
+    },
+    toDirectory: async (dest: string) => {
+      await cache.extractDirectory(meta, dest).catch(cacheMiss);
+      return dest;
+    },
   };
 }
 
@@ -510,7 +518,8 @@ export function createActivities(dependencies: ActivityDependencies) {
         let wallSeconds: number;
         let meta: StageOutputMeta;
         try {
-          const data: StoredData = await cache.writeEncoded(input.key, result.encoded);
+          // A file, directory or stream is streamed up; an outage restarts the upload from its start.
+          const data: StoredData = await cache.writePrepared(input.key, result.output, { signal: storeSignal });
           // Without a reported cost, the cost is the stage's time up to the commit: the upload is part
           // of what running this stage occupies its worker for (waiting out an outage is not).
           wallSeconds = stageSeconds();

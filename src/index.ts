@@ -32,6 +32,10 @@ export {
 } from './config/study-config.js';
 export { planStudy, type PlanOptions } from './config/plan.js';
 export type {
+  ArtifactOutput,
+  DirectoryOutput,
+  FileOutput,
+  OutputFormat,
   ParamsOf,
   ParentOutput,
   StageContext,
@@ -39,9 +43,10 @@ export type {
   StageOutput,
   StageRegistry,
   StageResult,
+  StreamOutput,
   TypedStages,
 } from './stages/types.js';
-export { defineStages, defineStudy } from './stages/types.js';
+export { defineStages, defineStudy, outputDirectory, outputFile, outputStream } from './stages/types.js';
 export {
   startStudy,
   getStudyHandle,

@@ -41,8 +41,7 @@ def request(**overrides: Any) -> dict[str, Any]:
 
 def commit_output(store: MemoryObjectStore, key: str, stage: str, output: Any, **fields: Any) -> dict[str, Any]:
     """Puts a committed output in the store, as an earlier stage would have."""
-    encoded = cache.encode_output(output)
-    cache.write_data(store, key, encoded)
+    encoded = cache.write_data(store, key, cache.encode_output(output))
     meta_fields = {"pipelineId": "pipe", "stage": stage, "version": "1", "cost": 2.0, "metrics": {}, **fields}
     return cache.commit(store, key, encoded, meta_fields, datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc))
 
@@ -55,6 +54,7 @@ class RecordingStore(MemoryObjectStore):
         super().__init__()
         self.writes: list[str] = []
         self.file_uploads: list[Path] = []
+        self.streamed: list[str] = []
         self.before_put: Callable[[str], None] = lambda key: None
         self.before_read: Callable[[str], None] = lambda key: None
 
@@ -74,6 +74,12 @@ class RecordingStore(MemoryObjectStore):
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         self.file_uploads.append(path)
         super().put_file(key, path, content_type)
+
+    def put_stream(self, key: str, open_body: Callable[[], BinaryIO], content_type: str) -> None:
+        self.before_put(key)
+        self.writes.append(key)
+        self.streamed.append(key)
+        super().put_stream(key, open_body, content_type)
 
 
 class Outage:

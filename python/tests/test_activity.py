@@ -68,7 +68,7 @@ def test_bytes_output_and_plain_dict_result(harness: Harness) -> None:
     assert harness.store.objects[cache.data_key(KEY_B, meta["sha256"])] == b"\x00\xff"
 
 
-def test_path_output_is_uploaded_as_a_file_and_workdir_removed(harness: Harness) -> None:
+def test_path_output_is_streamed_from_the_file_and_workdir_removed(harness: Harness) -> None:
     harness.with_parent()
     seen: dict[str, Path] = {}
 
@@ -79,9 +79,10 @@ def test_path_output_is_uploaded_as_a_file_and_workdir_removed(harness: Harness)
         return StageResult(out)
 
     result = harness.run(harness.activity({"train": train}), request())
-    assert harness.store.file_uploads == [seen["workdir"] / "model.bin"]
+    sha256 = hashlib.sha256(b"weights" * 1000).hexdigest()
+    assert harness.store.streamed == [cache.data_key(KEY_B, sha256)]
     assert stored_meta(harness)["format"] == "bytes"
-    assert result["bytes"] == 7000 and result["sha256"] == hashlib.sha256(b"weights" * 1000).hexdigest()
+    assert result["bytes"] == 7000 and result["sha256"] == sha256
     assert not seen["workdir"].exists()
 
 

@@ -48,10 +48,12 @@ def test_bytes_and_file_outputs_are_stored_as_bytes(tmp_path: Path) -> None:
     assert (raw.format, raw.body, raw.sha256) == ("bytes", b"\x00\x01", hashlib.sha256(b"\x00\x01").hexdigest())
     file = tmp_path / "model.bin"
     file.write_bytes(b"w" * (cache.CHUNK + 7))
-    encoded = cache.encode_output(file)
-    assert (encoded.format, encoded.size, encoded.body, encoded.path) == ("bytes", cache.CHUNK + 7, None, file)
-    cache.write_data(store, "k", encoded)
-    key = f"outputs/k/data-{hashlib.sha256(file.read_bytes()).hexdigest()}"
+    source = cache.encode_output(file)
+    assert source == cache.OutputSource("file", path=file)
+    stored = cache.write_data(store, "k", source)
+    sha256 = hashlib.sha256(file.read_bytes()).hexdigest()
+    assert stored == cache.EncodedOutput("bytes", cache.CHUNK + 7, sha256)
+    key = f"outputs/k/data-{sha256}"
     assert store.objects[key] == file.read_bytes()
     assert store.content_types[key] == "application/octet-stream"
 

@@ -3,8 +3,9 @@ import type { ParamValue, StageParams } from '../core/types.js';
 
 /**
  * A committed output of an earlier stage of the same trial, read lazily from the object store:
- * nothing is downloaded until the stage asks for it, and `stream()` never buffers the whole output.
- * Every read checks the sha256 recorded when the output was committed.
+ * nothing is downloaded until the stage asks for it, and `stream()`, `toFile()` and
+ * `toDirectory()` never buffer the whole output. Every read checks the sha256 recorded when the
+ * output was committed.
  */
 export interface StageOutput {
   /** The chained cache key of this output. */
@@ -12,17 +13,35 @@ export interface StageOutput {
   /** Name of the stage that produced it. */
   readonly stage: string;
   readonly metrics: Readonly<Record<string, number>>;
-  /** `json` when the stage returned a JSON value, `bytes` when it returned bytes. */
-  readonly format: 'json' | 'bytes';
-  /** Size of the stored output in bytes. */
+  /**
+   * `json` when the stage returned a JSON value; `bytes` when it returned bytes, a file or a
+   * stream; `directory` when it returned a directory (stored as a tar archive).
+   */
+  readonly format: OutputFormat;
+  /** Size of the stored output in bytes (for a directory, of its tar archive). */
   readonly size: number;
   /** The output parsed as JSON (when the stage returned a JSON value). */
   json<T = unknown>(): Promise<T>;
-  /** The whole output as bytes (either format). */
+  /** The whole output as bytes, in memory (for a directory, its tar archive). */
   bytes(): Promise<Uint8Array>;
   /** The output as a stream; it errors at the end if the data does not match its checksum. */
   stream(): Promise<Readable>;
+  /**
+   * Streams the output into the file `path` (its folder is created), which appears only once the
+   * data matched its checksum; an existing file is replaced. For a directory, the file is its tar
+   * archive. Resolves to `path`.
+   */
+  toFile(path: string): Promise<string>;
+  /**
+   * Extracts a `directory` output into `dest`, which must not exist or be an empty directory; the
+   * directory appears only once the archive matched its checksum. Resolves to `dest`.
+   * @throws Error when the output is not a directory
+   */
+  toDirectory(dest: string): Promise<string>;
 }
+
+/** How a stage output is stored (the `format` of its `meta.json`, docs/stage-contract.md). */
+export type OutputFormat = 'json' | 'bytes' | 'directory';
 
 /** @deprecated use {@link StageOutput}; kept for stage modules written against 0.1. */
 export type ParentOutput = StageOutput;
@@ -53,7 +72,11 @@ export interface StageContext<P = StageParams> {
 }
 
 export interface StageResult {
-  /** The output later stages read: a JSON value, or raw bytes (a checkpoint, a dataset). */
+  /**
+   * The output later stages read: a JSON value, raw bytes (`Uint8Array`), or — for outputs of any
+   * size, streamed to the store without being held in memory — {@link outputFile},
+   * {@link outputDirectory}, {@link outputStream} or a Node `Readable`.
+   */
   readonly output: unknown;
   /** Numbers to report; the last stage must report the study's objective metric. */
   readonly metrics?: Readonly<Record<string, number>>;
@@ -70,6 +93,79 @@ export type StageImplementation<P = StageParams> = (context: StageContext<P>) =>
 
 /** Stage implementations a worker can run, by implementation name. */
 export type StageRegistry = Readonly<Record<string, StageImplementation>>;
+
+// ---- outputs streamed from a file, a directory or a stream ------------------------------------
+
+/**
+ * The brand of an {@link ArtifactOutput}. A symbol key has no JSON encoding, so no JSON value can
+ * be mistaken for one; `Symbol.for` keeps it the same across copies of this package.
+ */
+export const artifactKind: unique symbol = Symbol.for('memotune.artifact');
+
+/** A file whose bytes are the output (format `bytes`). */
+export interface FileOutput {
+  readonly [artifactKind]: 'file';
+  readonly path: string;
+}
+
+/** A directory whose tree is the output (format `directory`: a tar archive of its contents). */
+export interface DirectoryOutput {
+  readonly [artifactKind]: 'directory';
+  readonly path: string;
+}
+
+/** A stream whose bytes are the output (format `bytes`), read once. */
+export interface StreamOutput {
+  readonly [artifactKind]: 'stream';
+  readonly source: AsyncIterable<Uint8Array>;
+}
+
+/** An output stored from outside memory: streamed to the object store, never buffered whole. */
+export type ArtifactOutput = FileOutput | DirectoryOutput | StreamOutput;
+
+/**
+ * The output is the file at `path` (relative to the worker's working directory), read after the
+ * stage returns. It is streamed to the object store (hashed first, then uploaded; a retried
+ * upload reads it again), so it must stay in place and unchanged until the stage's attempt ends.
+ * Later stages read it with `toFile()`, `stream()` or `bytes()`.
+ */
+export function outputFile(path: string): FileOutput {
+  return { [artifactKind]: 'file', path: requirePath(path, 'outputFile') };
+}
+
+/**
+ * The output is the directory at `path` — a checkpoint folder, a dataset — stored as a tar
+ * archive of its contents (regular files, directories and symbolic links) and read after the stage
+ * returns, like {@link outputFile}. Later stages extract it with `toDirectory()`.
+ */
+export function outputDirectory(path: string): DirectoryOutput {
+  return { [artifactKind]: 'directory', path: requirePath(path, 'outputDirectory') };
+}
+
+/**
+ * The output is what `source` yields (a Node `Readable`, a web `ReadableStream`, an async
+ * generator of `Uint8Array`s), read once after the stage returns. It is written to a temporary
+ * file while it is hashed, then uploaded from there, so an object-store outage during the upload
+ * is waited out like any other; prefer {@link outputFile} when the bytes are on disk already.
+ */
+export function outputStream(source: AsyncIterable<Uint8Array>): StreamOutput {
+  if (typeof (source as Partial<AsyncIterable<Uint8Array>> | null)?.[Symbol.asyncIterator] !== 'function') {
+    throw new TypeError('outputStream: source must be an async iterable of Uint8Array (a Readable, a ReadableStream)');
+  }
+  return { [artifactKind]: 'stream', source };
+}
+
+function requirePath(path: unknown, helper: string): string {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`${helper}: path must be a non-empty string`);
+  return path;
+}
+
+/** The artifact a stage returned as its output, or `undefined` when it returned a plain value. */
+export function artifactOf(output: unknown): ArtifactOutput | undefined {
+  if (typeof output !== 'object' || output === null || !(artifactKind in output)) return undefined;
+  const kind = (output as Record<typeof artifactKind, unknown>)[artifactKind];
+  return kind === 'file' || kind === 'directory' || kind === 'stream' ? (output as ArtifactOutput) : undefined;
+}
 
 // ---- typed registries from a study config ------------------------------------------------------
 
@@ -88,7 +184,10 @@ interface StudyShape {
 }
 
 /** The value type of one parameter: its choices for a categorical, `number` otherwise. */
-type ParamValueOf<P extends ParamShape> = P extends { readonly type: 'categorical'; readonly choices: readonly (infer C)[] }
+type ParamValueOf<P extends ParamShape> = P extends {
+  readonly type: 'categorical';
+  readonly choices: readonly (infer C)[];
+}
   ? C
   : number;
 

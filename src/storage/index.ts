@@ -3,10 +3,10 @@
  * client that wants a study's trial records (`getStudyResult(client, id, { store })`) without
  * loading any worker code.
  */
-export { MemoryObjectStore, type ObjectStore } from './object-store.js';
+export { MemoryObjectStore, type BodySource, type ObjectStore, type PutStreamOptions } from './object-store.js';
 export { S3ObjectStore, type S3Settings } from './s3-object-store.js';
 export { TrialLog, TrialLogError, type TrialLogOptions } from './trial-log.js';
-export { StageCache, type StageOutputMeta } from './stage-cache.js';
+export { CacheReadError, StageCache, type StageCacheOptions, type StageOutputMeta } from './stage-cache.js';
 export {
   deleteOutput,
   deleteOutputs,

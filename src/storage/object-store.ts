@@ -11,11 +11,30 @@ export interface ObjectStore {
   getStream(key: string): Promise<Readable | null>;
   /** Writes (replaces) an object. */
   put(key: string, body: Uint8Array, contentType?: string): Promise<void>;
+  /**
+   * Writes (replaces) an object from a stream of any size, holding only a bounded part of it in
+   * memory (S3: a multipart upload). The object appears whole or not at all: a body that errors,
+   * even at its very end, leaves nothing behind. `open` is called once per try, so retrying the
+   * call re-reads the body from its start.
+   */
+  putStream(key: string, open: BodySource, options?: PutStreamOptions): Promise<void>;
   /** Whether an object exists. */
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
+}
+
+/** Opens the body of a streamed write from its start. */
+export type BodySource = () => Readable;
+
+export interface PutStreamOptions {
+  /** @default 'application/octet-stream' */
+  readonly contentType?: string;
+  /** The body's length when known: lets the store size its parts for very large bodies. */
+  readonly size?: number;
+  /** Aborts the write; nothing is stored. */
+  readonly signal?: AbortSignal;
 }
 
 /** Unit-test store: a Map, with copies so callers cannot mutate what was stored. */
@@ -35,6 +54,22 @@ export class MemoryObjectStore implements ObjectStore {
   put(key: string, body: Uint8Array): Promise<void> {
     this.objects.set(key, body.slice());
     return Promise.resolve();
+  }
+
+  /** Collects the body and stores it once the stream has ended without error. */
+  async putStream(key: string, open: BodySource, options: PutStreamOptions = {}): Promise<void> {
+    const chunks: Uint8Array[] = [];
+    const body = open();
+    try {
+      for await (const chunk of body) {
+        options.signal?.throwIfAborted();
+        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array));
+      }
+    } finally {
+      body.destroy();
+    }
+    // A plain Uint8Array: its slice() copies (a Buffer's would share memory with the store).
+    this.objects.set(key, new Uint8Array(Buffer.concat(chunks)));
   }
 
   exists(key: string): Promise<boolean> {

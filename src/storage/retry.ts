@@ -234,6 +234,8 @@ export function retryingStore(store: ObjectStore, options: RetryOptions = {}): O
   return {
     get: (key) => retry(() => store.get(key)),
     put: (key, body, contentType) => retry(() => store.put(key, body, contentType)),
+    // Each try opens the body again from its start (a consumed stream cannot be replayed).
+    putStream: (key, open, putOptions) => retry(() => store.putStream(key, open, putOptions)),
     exists: (key) => retry(() => store.exists(key)),
     list: (prefix) => retry(() => store.list(prefix)),
     delete: (key) => retry(() => store.delete(key)),

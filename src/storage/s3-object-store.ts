@@ -11,8 +11,9 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import type { ObjectStore } from './object-store.js';
+import type { BodySource, ObjectStore, PutStreamOptions } from './object-store.js';
 
 /** Where the S3-compatible server is and how to sign requests. */
 export interface S3Settings {
@@ -24,10 +25,30 @@ export interface S3Settings {
   readonly secretAccessKey: string;
   /** Every key is written under this prefix (e.g. one per test). @default '' */
   readonly keyPrefix?: string;
+  /** Streamed writes: size of one part of a multipart upload. @default {@link defaultPartSizeBytes} */
+  readonly partSizeBytes?: number;
+  /** Streamed writes: parts uploaded at once. @default {@link defaultUploadConcurrency} */
+  readonly uploadConcurrency?: number;
 }
 
+/**
+ * 8 MiB, boto3's default too: a streamed write holds about (concurrency + 2) parts in memory, and
+ * S3 accepts at most 10,000 parts (80 GB at this size; larger bodies of known size get larger parts).
+ */
+export const defaultPartSizeBytes = 8 * 1024 * 1024;
+/**
+ * Parts in flight at once: enough to keep a link busy while a part's request is answered. Each
+ * part is a fresh 8 MiB buffer that the garbage collector frees only some time later, so the
+ * memory a streamed write holds grows with this (`npm run bench:artifacts`, 1 GiB uploads: at most
+ * 92 MB of RSS growth with 3, 111 MB with 4; no faster with 4 on a local server).
+ */
+export const defaultUploadConcurrency = 3;
+/** S3's smallest part (all but the last) and most parts in one multipart upload. */
+const minPartSizeBytes = 5 * 1024 * 1024;
+const maxParts = 10_000;
+
 export function createS3Client(settings: S3Settings): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     endpoint: settings.endpoint,
     region: settings.region ?? 'us-east-1',
     forcePathStyle: true,
@@ -36,6 +57,21 @@ export function createS3Client(settings: S3Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
+  // The parts of a streamed write are not hashed for the request signature (the SDK would hash
+  // each part here and the server again; uploads to versitygw run ~30% faster without): the stage
+  // cache names every data object by its sha256 and checks it on every read, so a part damaged in
+  // transit (which TLS already rules out) is still caught, as a cache miss.
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const request = args.request as { headers?: Record<string, string> } | undefined;
+      if (context.commandName === 'UploadPartCommand' && request?.headers !== undefined) {
+        request.headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+      }
+      return next(args);
+    },
+    { step: 'build', name: 'memotuneUnsignedParts' },
+  );
+  return client;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -46,19 +82,38 @@ function isNotFound(error: unknown): boolean {
   );
 }
 
+/** How streamed writes are cut into parts. */
+export interface UploadSettings {
+  /** @default {@link defaultPartSizeBytes} */
+  readonly partSizeBytes?: number;
+  /** @default {@link defaultUploadConcurrency} */
+  readonly uploadConcurrency?: number;
+}
+
 export class S3ObjectStore implements ObjectStore {
   private readonly prefix: string;
+  private readonly partSizeBytes: number;
+  private readonly uploadConcurrency: number;
 
   constructor(
     private readonly client: S3Client,
     private readonly bucket: string,
     keyPrefix = '',
+    upload: UploadSettings = {},
   ) {
     this.prefix = keyPrefix;
+    this.partSizeBytes = upload.partSizeBytes ?? defaultPartSizeBytes;
+    this.uploadConcurrency = upload.uploadConcurrency ?? defaultUploadConcurrency;
+    if (!Number.isInteger(this.partSizeBytes) || this.partSizeBytes < minPartSizeBytes) {
+      throw new RangeError(`partSizeBytes must be an integer >= ${minPartSizeBytes} (S3's smallest part)`);
+    }
+    if (!Number.isInteger(this.uploadConcurrency) || this.uploadConcurrency < 1) {
+      throw new RangeError('uploadConcurrency must be an integer >= 1');
+    }
   }
 
   static fromSettings(settings: S3Settings): S3ObjectStore {
-    return new S3ObjectStore(createS3Client(settings), settings.bucket, settings.keyPrefix ?? '');
+    return new S3ObjectStore(createS3Client(settings), settings.bucket, settings.keyPrefix ?? '', settings);
   }
 
   /** Creates the bucket unless it exists (idempotent). */
@@ -98,6 +153,43 @@ export class S3ObjectStore implements ObjectStore {
     await this.client.send(
       new PutObjectCommand({ Bucket: this.bucket, Key: this.prefix + key, Body: body, ContentType: contentType }),
     );
+  }
+
+  /**
+   * A multipart upload of `partSizeBytes` parts, `uploadConcurrency` at a time (one PutObject when
+   * the body fits in one part). The upload is completed only after the body has ended without
+   * error; otherwise it is aborted and no object appears.
+   */
+  async putStream(key: string, open: BodySource, options: PutStreamOptions = {}): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const partSize = Math.max(this.partSizeBytes, Math.ceil((options.size ?? 0) / maxParts));
+    const abortController = new AbortController();
+    const abort = () => abortController.abort();
+    signal?.addEventListener('abort', abort, { once: true });
+    const body = open();
+    try {
+      const upload = new Upload({
+        client: this.client,
+        params: {
+          Bucket: this.bucket,
+          Key: this.prefix + key,
+          Body: body,
+          ContentType: options.contentType ?? 'application/octet-stream',
+        },
+        partSize,
+        queueSize: this.uploadConcurrency,
+        abortController,
+      });
+      await upload.done();
+    } catch (error) {
+      // The upload's own "Upload aborted." says less than the reason the caller aborted with.
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+      body.destroy();
+    }
   }
 
   async exists(key: string): Promise<boolean> {

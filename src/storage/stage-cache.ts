@@ -1,16 +1,39 @@
 import { createHash } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import { statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { artifactKind, artifactOf, type OutputFormat } from '../stages/types.js';
+import {
+  digestOf,
+  extractDirectoryWhole,
+  hashing,
+  readFile,
+  spool,
+  tarDirectory,
+  writeFileWhole,
+  type Digest,
+} from './data-streams.js';
 import type { ObjectStore } from './object-store.js';
 
 /**
  * Stage outputs in the object store, one folder per chained stage key:
- *   outputs/<key>/data-<sha256>  the stage's output (JSON or raw bytes), content-addressed
+ *   outputs/<key>/data-<sha256>  the stage's output (JSON, raw bytes or a directory's tar archive),
+ *                                content-addressed
  *   outputs/<key>/meta.json      written last: cost, metrics, checksum, which data object
  * `meta.json` is the commit marker. A crash between the two writes leaves data without meta,
  * which reads as "not cached" and is simply recomputed. Data objects are immutable (named by
  * their checksum), so two writers of the same key — a zombie attempt after a heartbeat timeout,
  * two studies sharing a pipeline — each commit a meta that points at their own complete data:
  * whichever meta wins, it matches its data. The cache is never half-valid.
+ *
+ * Outputs of any size are streamed (see {@link StageCache.writePrepared}): the checksum names the
+ * data object, so it is known before the upload starts. A file or a directory is read twice —
+ * hashed, then uploaded while it is hashed again, and the upload completes only when both hashes
+ * agree (a file changed in between never lands under a checksum it does not have). A one-shot
+ * stream is hashed while it is written to a temporary file, then uploaded from that file. Either
+ * way a retried upload re-reads its source from the start, and no data object ever appears under
+ * a name that is not its checksum, so no copy on the server is needed.
  */
 export interface StageOutputMeta {
   readonly key: string;
@@ -20,7 +43,8 @@ export interface StageOutputMeta {
   /** Full cost of computing this output (what the per-stage cost model trains on). */
   readonly cost: number;
   readonly metrics: Readonly<Record<string, number>>;
-  readonly format: 'json' | 'bytes';
+  readonly format: OutputFormat;
+  /** Size of the data object (for a directory, of its tar archive). */
   readonly bytes: number;
   readonly sha256: string;
   readonly createdAt: string;
@@ -46,8 +70,42 @@ export function outputDataKey(meta: Pick<StageOutputMeta, 'key' | 'sha256'>): st
   return dataKey(meta.key, meta.sha256);
 }
 
+const contentTypes: Readonly<Record<OutputFormat, string>> = {
+  json: 'application/json',
+  bytes: 'application/octet-stream',
+  directory: 'application/x-tar',
+};
+
+export interface StageCacheOptions {
+  /** Where one-shot stream outputs are written while they are hashed. @default the OS temp folder */
+  readonly spoolDir?: string;
+}
+
+/** How a write may be stopped. */
+export interface WriteOptions {
+  /** Aborts the write (hashing, spooling, the upload); nothing is stored. */
+  readonly signal?: AbortSignal;
+}
+
+/** Codes node-tar gives errors about the archive itself (as opposed to the local file system). */
+function isArchiveError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('TAR_');
+}
+
+function corrupted(meta: Pick<StageOutputMeta, 'key' | 'sha256'>, digest: string): CacheReadError {
+  return new CacheReadError(`stage output ${meta.key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
+}
+
 export class StageCache {
-  constructor(private readonly store: ObjectStore) {}
+  private readonly spoolDir: string;
+
+  constructor(
+    private readonly store: ObjectStore,
+    options: StageCacheOptions = {},
+  ) {
+    this.spoolDir = options.spoolDir ?? tmpdir();
+  }
 
   /** The metadata of a committed output, or `null` when the output is not (fully) cached. */
   async readMeta(key: string): Promise<StageOutputMeta | null> {
@@ -72,15 +130,13 @@ export class StageCache {
     return { meta, body: await this.readData(meta) };
   }
 
-  /** The data of a committed output, checked against its recorded checksum. */
+  /** The data of a committed output, in memory, checked against its recorded checksum. */
   async readData(meta: StageOutputMeta): Promise<Uint8Array> {
     const { key } = meta;
     const body = await this.store.get(dataKey(key, meta.sha256));
     if (body === null) throw new CacheReadError(`stage output ${key} has metadata but no data`);
     const digest = sha256Hex(body);
-    if (digest !== meta.sha256) {
-      throw new CacheReadError(`stage output ${key} is corrupted (sha256 ${digest} != ${meta.sha256})`);
-    }
+    if (digest !== meta.sha256) throw corrupted(meta, digest);
     return body;
   }
 
@@ -91,23 +147,38 @@ export class StageCache {
   async streamData(meta: StageOutputMeta): Promise<Readable> {
     const source = await this.store.getStream(dataKey(meta.key, meta.sha256));
     if (source === null) throw new CacheReadError(`stage output ${meta.key} has metadata but no data`);
-    const hash = createHash('sha256');
-    const verifier = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-      flush(callback) {
-        const digest = hash.digest('hex');
-        callback(
-          digest === meta.sha256
-            ? null
-            : new CacheReadError(`stage output ${meta.key} is corrupted (sha256 ${digest} != ${meta.sha256})`),
-        );
-      },
+    return hashing(source, ({ sha256 }) => {
+      if (sha256 !== meta.sha256) throw corrupted(meta, sha256);
     });
-    source.on('error', (error) => verifier.destroy(error));
-    return source.pipe(verifier);
+  }
+
+  /**
+   * Streams a committed output's data into the file `path`, which appears (or is replaced) only
+   * once the data matched its checksum.
+   * @throws CacheReadError when the data is missing or does not match its checksum
+   */
+  async downloadData(meta: StageOutputMeta, path: string): Promise<void> {
+    await writeFileWhole(await this.streamData(meta), path);
+  }
+
+  /**
+   * Extracts a committed `directory` output into `dest` (absent or an empty directory), which
+   * appears only once the archive matched its checksum.
+   * @throws CacheReadError when the data is missing, does not match its checksum or is not a
+   *   valid archive; Error when the output is not a directory or `dest` is in the way
+   */
+  async extractDirectory(meta: StageOutputMeta, dest: string): Promise<void> {
+    if (meta.format !== 'directory') {
+      throw new Error(`stage output ${meta.key} is not a directory (format '${meta.format}'): read it with toFile()`);
+    }
+    try {
+      await extractDirectoryWhole(await this.streamData(meta), dest);
+    } catch (error) {
+      if (!isArchiveError(error)) throw error;
+      throw new CacheReadError(
+        `stage output ${meta.key} is not a valid directory archive: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** Writes data, then the commit marker. Returns the committed metadata. */
@@ -117,22 +188,91 @@ export class StageCache {
 
   /**
    * Stores an output's data (immutable, named by its checksum); not yet visible as cached.
-   * @throws OutputEncodingError when the output cannot be encoded (see {@link encodeOutput})
+   * @throws OutputEncodingError when the output cannot be stored (see {@link prepareOutput})
    */
-  async writeData(key: string, output: unknown): Promise<StoredData> {
-    return this.writeEncoded(key, encodeOutput(output));
+  async writeData(key: string, output: unknown, options: WriteOptions = {}): Promise<StoredData> {
+    return this.writePrepared(key, prepareOutput(output), options);
   }
 
   /** Stores an output encoded by {@link encodeOutput}; not yet visible as cached. */
   async writeEncoded(key: string, encoded: EncodedOutput): Promise<StoredData> {
     const { format, body } = encoded;
     const data: StoredData = { key, format, bytes: body.byteLength, sha256: sha256Hex(body) };
-    await this.store.put(
-      dataKey(key, data.sha256),
-      body,
-      format === 'json' ? 'application/json' : 'application/octet-stream',
-    );
+    await this.store.put(dataKey(key, data.sha256), body, contentTypes[format]);
     return data;
+  }
+
+  /**
+   * Stores an output checked by {@link prepareOutput}; not yet visible as cached. A value in
+   * memory is put in one request; a file, a directory or a stream is streamed (see the layout
+   * notes above), never held in memory whole.
+   * @throws Error when a file or directory changed while it was being stored, or its source
+   *   failed; store errors propagate unchanged
+   */
+  async writePrepared(key: string, prepared: PreparedOutput, options: WriteOptions = {}): Promise<StoredData> {
+    switch (prepared.source) {
+      case 'memory':
+        return this.writeEncoded(key, prepared.encoded);
+      case 'file':
+        return this.writeTwice(
+          key,
+          'bytes',
+          () => readFile(prepared.path),
+          `the output file ${prepared.path}`,
+          options,
+        );
+      case 'directory':
+        return this.writeTwice(
+          key,
+          'directory',
+          () => tarDirectory(prepared.path),
+          `the output directory ${prepared.path}`,
+          options,
+        );
+      case 'stream': {
+        const spooled = await spool(prepared.stream, this.spoolDir, options.signal);
+        try {
+          // The spooled file is private to this write: nothing can change it between the passes.
+          await this.upload(key, 'bytes', () => readFile(spooled.path), spooled.digest, options);
+          return { key, format: 'bytes', ...spooled.digest };
+        } finally {
+          await spooled.remove();
+        }
+      }
+    }
+  }
+
+  /** Hashes a source that can be read again, then uploads it while checking it is unchanged. */
+  private async writeTwice(
+    key: string,
+    format: OutputFormat,
+    open: () => Readable,
+    what: string,
+    options: WriteOptions,
+  ): Promise<StoredData> {
+    const digest = await digestOf(open(), options.signal);
+    const checked = () =>
+      hashing(open(), (again) => {
+        if (again.sha256 !== digest.sha256 || again.bytes !== digest.bytes) {
+          throw new Error(`${what} changed while it was being stored`);
+        }
+      });
+    await this.upload(key, format, checked, digest, options);
+    return { key, format, ...digest };
+  }
+
+  private async upload(
+    key: string,
+    format: OutputFormat,
+    open: () => Readable,
+    digest: Digest,
+    options: WriteOptions,
+  ): Promise<void> {
+    await this.store.putStream(dataKey(key, digest.sha256), open, {
+      contentType: contentTypes[format],
+      size: digest.bytes,
+      signal: options.signal,
+    });
   }
 
   /** Writes the commit marker of stored data: from now on the output counts as cached. */
@@ -149,6 +289,15 @@ export interface EncodedOutput {
   readonly body: Uint8Array;
 }
 
+/**
+ * A stage output checked and ready to store: a value encoded in memory, or where to stream it from
+ * (a file, a directory, a one-shot stream).
+ */
+export type PreparedOutput =
+  | { readonly source: 'memory'; readonly encoded: EncodedOutput }
+  | { readonly source: 'file' | 'directory'; readonly path: string }
+  | { readonly source: 'stream'; readonly stream: AsyncIterable<unknown> };
+
 /** An output that cannot be stored: it has no JSON encoding. Re-running the stage will not help. */
 export class OutputEncodingError extends Error {
   override readonly name = 'OutputEncodingError';
@@ -161,11 +310,54 @@ const maxQuotedKeyLength = 60;
  * lost data it meant to pass on.
  */
 function refuseUnencodable(key: string, value: unknown): unknown {
+  const shown = () => JSON.stringify(key.length > maxQuotedKeyLength ? `${key.slice(0, maxQuotedKeyLength)}…` : key);
+  if (artifactOf(value) !== undefined || value instanceof Readable) {
+    // JSON would keep only its plain fields (a path) and silently lose the data it stands for.
+    throw new OutputEncodingError(
+      `the output contains a file, directory or stream at key ${shown()}: one can only be the whole output`,
+    );
+  }
   if (typeof value !== 'function' && typeof value !== 'symbol') return value;
-  const shown = key.length > maxQuotedKeyLength ? `${key.slice(0, maxQuotedKeyLength)}…` : key;
-  throw new OutputEncodingError(
-    `the output contains a ${typeof value} at key ${JSON.stringify(shown)}, which has no JSON encoding`,
-  );
+  throw new OutputEncodingError(`the output contains a ${typeof value} at key ${shown()}, which has no JSON encoding`);
+}
+
+/**
+ * Checks a stage's output without storing anything: an {@link outputFile} must be a regular file
+ * and an {@link outputDirectory} a directory (relative paths are resolved against the working
+ * directory now); an {@link outputStream} or a Node `Readable` is read only when it is stored;
+ * anything else is encoded by {@link encodeOutput}.
+ * @throws OutputEncodingError naming the problem
+ */
+export function prepareOutput(output: unknown): PreparedOutput {
+  if (output instanceof Readable) return { source: 'stream', stream: output };
+  const artifact = artifactOf(output);
+  if (artifact === undefined) return { source: 'memory', encoded: encodeOutput(output) };
+  if (artifact[artifactKind] === 'stream') return { source: 'stream', stream: artifact.source };
+  const kind = artifact[artifactKind];
+  const helper = kind === 'file' ? 'outputFile' : 'outputDirectory';
+  const path = resolve(artifact.path);
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new OutputEncodingError(
+      code === 'ENOENT'
+        ? `${helper}(${JSON.stringify(path)}): no such ${kind}`
+        : `${helper}(${JSON.stringify(path)}): ${code ?? String(error)}`,
+    );
+  }
+  if (kind === 'file' && !stats.isFile()) {
+    throw new OutputEncodingError(
+      `outputFile(${JSON.stringify(path)}): not a regular file${stats.isDirectory() ? ' (use outputDirectory)' : ''}`,
+    );
+  }
+  if (kind === 'directory' && !stats.isDirectory()) {
+    throw new OutputEncodingError(
+      `outputDirectory(${JSON.stringify(path)}): not a directory${stats.isFile() ? ' (use outputFile)' : ''}`,
+    );
+  }
+  return { source: kind, path };
 }
 
 /**

@@ -9,7 +9,7 @@ from .activity import CONTRACT_VERSION, StageActivity
 from .cache import CacheReadError
 from .context import StageContext, StageOutput
 from .registry import StageDefinition, registered_stages, stage
-from .result import StageResult
+from .result import StageResult, output_directory, output_file, output_stream
 from .s3 import S3ObjectStore, S3Settings
 from .store import MemoryObjectStore, ObjectStore
 from .worker import run_worker
@@ -26,6 +26,9 @@ __all__ = [
     "StageDefinition",
     "StageOutput",
     "StageResult",
+    "output_directory",
+    "output_file",
+    "output_stream",
     "registered_stages",
     "run_worker",
     "stage",

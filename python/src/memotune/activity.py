@@ -379,7 +379,7 @@ class StageActivity:
             parent, ancestors = await self._read_ancestors(req, store, workdir / ".memotune-inputs")
             clock["started"] = self._clock()
             result, encoded = await self._run(definition, req, info.attempt, parent, ancestors, workdir, cancelled, heartbeat)
-            meta, wall_seconds = await self._store_output(req, store, result, encoded, stage_seconds, heartbeat)
+            meta, wall_seconds = await self._store_output(req, store, result, encoded, workdir, stage_seconds, heartbeat)
         except asyncio.CancelledError:
             cancelled.set()
             raise
@@ -433,7 +433,7 @@ class StageActivity:
         workdir: Path,
         cancelled: threading.Event,
         heartbeat: _Heartbeat,
-    ) -> tuple[StageResult, cache.EncodedOutput]:
+    ) -> tuple[StageResult, cache.EncodedOutput | cache.OutputSource]:
         """Calls the stage's code and checks what it returned; failures carry what was spent."""
         try:
             ctx = StageContext(
@@ -518,7 +518,8 @@ class StageActivity:
         req: StageRequest,
         store: ObjectStore,
         result: StageResult,
-        encoded: cache.EncodedOutput,
+        encoded: cache.EncodedOutput | cache.OutputSource,
+        workdir: Path,
         stage_seconds: Callable[[], float],
         heartbeat: _Heartbeat,
     ) -> tuple[dict[str, Any], float]:
@@ -527,7 +528,9 @@ class StageActivity:
         re-run the whole, expensive stage. A cancellation stops it at the next await, so no commit
         starts after one."""
         try:
-            await asyncio.to_thread(cache.write_data, store, req.key, encoded)
+            # A file, directory or stream is read here (hashed, uploaded; a stream spooled into the
+            # workdir first), so reading it counts as upload time.
+            stored = await asyncio.to_thread(cache.write_data, store, req.key, encoded, workdir)
             # Without a reported cost, the cost is the stage's time up to the commit: the upload is
             # part of what running this stage occupies its worker for (waiting out an outage is not).
             wall_seconds = stage_seconds()
@@ -538,7 +541,7 @@ class StageActivity:
                 "cost": result.cost if result.cost is not None else wall_seconds,
                 "metrics": result.metrics or {},
             }
-            meta = await asyncio.to_thread(cache.commit, store, req.key, encoded, fields, datetime.now(timezone.utc))
+            meta = await asyncio.to_thread(cache.commit, store, req.key, stored, fields, datetime.now(timezone.utc))
         except Exception as error:
             # Not an outage (those are retried): the server refused the write.
             raise ApplicationError(

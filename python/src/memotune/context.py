@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -45,12 +46,13 @@ class StageOutput:
 
     @property
     def format(self) -> str:
-        """``json`` when the stage returned a JSON value, ``bytes`` for bytes or a file."""
+        """``json`` when the stage returned a JSON value, ``bytes`` for bytes, a file or a stream,
+        ``directory`` for a directory (stored as a tar archive)."""
         return str(self._meta["format"])
 
     @property
     def bytes_size(self) -> int:
-        """Size of the stored output in bytes."""
+        """Size of the stored output in bytes (for a directory, of its tar archive)."""
         return int(self._meta["bytes"])
 
     @property
@@ -58,24 +60,51 @@ class StageOutput:
         return str(self._meta["sha256"])
 
     def path(self) -> Path:
-        """A local copy of the output, downloaded (streamed, verified) on the first call only."""
+        """A local copy of the output, fetched (streamed, verified) on the first call only: a file,
+        or for a ``directory`` output the extracted directory."""
         with self._lock:
             if self._path is None:
-                suffix = ".json" if self.format == "json" else ".bin"
-                target = self._download_dir / f"{self.key}{suffix}"
-                cache.download_data(self._store, self._meta, target)
+                if self.format == "directory":
+                    target = self._download_dir / self.key
+                    cache.extract_directory(self._store, self._meta, target)
+                else:
+                    target = self._download_dir / f"{self.key}{'.json' if self.format == 'json' else '.bin'}"
+                    cache.download_data(self._store, self._meta, target)
                 self._path = target
             return self._path
 
+    def to_file(self, path: str | os.PathLike[str]) -> Path:
+        """Streams the output into the file ``path`` (its folder is created), which appears (or is
+        replaced) only once the data matched its checksum. For a directory output, the file is its
+        tar archive. Returns the path."""
+        target = Path(path)
+        cache.download_data(self._store, self._meta, target)
+        return target
+
+    def to_directory(self, dest: str | os.PathLike[str]) -> Path:
+        """Extracts a ``directory`` output into ``dest``, which must not exist or be an empty
+        directory; it appears only once the archive matched its checksum. Returns the path.
+
+        Raises:
+            ValueError: the output is not a directory.
+        """
+        target = Path(dest)
+        cache.extract_directory(self._store, self._meta, target)
+        return target
+
     def open(self) -> BinaryIO:
-        """The output as a binary stream; a checksum mismatch raises when it is read to the end."""
+        """The output as a binary stream (for a directory, its tar archive); a checksum mismatch
+        raises when it is read to the end."""
         with self._lock:
-            if self._path is not None:
+            if self._path is not None and self._path.is_file():
                 return self._path.open("rb")
         return cache.open_data(self._store, self._meta)
 
     def read_bytes(self) -> bytes:
-        """The whole output (either format)."""
+        """The whole output, in memory (either format; for a directory, its tar archive)."""
+        if self.format == "directory":
+            with self.open() as stream:
+                return stream.read()
         return self.path().read_bytes()
 
     def json(self) -> Any:

@@ -4,21 +4,77 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO, Union
 
 
 @dataclass(frozen=True)
 class StageResult:
     output: Any
-    """What later stages read: a JSON-able value (dict/list/str/number/bool/None), ``bytes``, or a
-    :class:`pathlib.Path` to a local file (uploaded streamed, stored as bytes)."""
+    """What later stages read: a JSON-able value (dict/list/str/number/bool/None), ``bytes``, or —
+    for outputs of any size, streamed to the store without being held in memory — a
+    :class:`pathlib.Path` to a local file or directory, :func:`output_file`,
+    :func:`output_directory` or :func:`output_stream` (the names the TypeScript API uses)."""
     metrics: Mapping[str, float] | None = None
     """Finite numbers to report; the last stage must report the study's objective metric."""
     cost: float | None = None
     """Cost of this run in cost units. Default: the attempt's wall-clock seconds, from its start
     (reading earlier outputs included) to the commit of the output (its upload included)."""
+
+
+@dataclass(frozen=True)
+class FileOutput:
+    """The output is this file's bytes (format ``bytes``); see :func:`output_file`."""
+
+    path: Path
+
+
+@dataclass(frozen=True)
+class DirectoryOutput:
+    """The output is this directory's tree (format ``directory``); see :func:`output_directory`."""
+
+    path: Path
+
+
+StreamSource = Union[BinaryIO, Iterable[bytes]]
+"""A binary file object (anything with ``read(n)``) or an iterable of bytes chunks."""
+
+
+@dataclass(frozen=True)
+class StreamOutput:
+    """The output is what this stream yields (format ``bytes``); see :func:`output_stream`."""
+
+    source: StreamSource
+
+
+def output_file(path: str | os.PathLike[str]) -> FileOutput:
+    """The output is the file at ``path``, read after the stage returns: hashed, then uploaded while
+    it is hashed again, so it must stay unchanged until the attempt ends (a file in ``ctx.workdir``
+    does). The same as returning the :class:`~pathlib.Path` itself."""
+    return FileOutput(Path(path))
+
+
+def output_directory(path: str | os.PathLike[str]) -> DirectoryOutput:
+    """The output is the directory at ``path`` — a checkpoint folder, a dataset — stored as a tar
+    archive of its contents (regular files, directories, symbolic links) and read after the stage
+    returns, like :func:`output_file`. Later stages get it back with ``StageOutput.path()`` or
+    ``to_directory()``."""
+    return DirectoryOutput(Path(path))
+
+
+def output_stream(source: StreamSource) -> StreamOutput:
+    """The output is what ``source`` yields (a binary file object, a pipe, an iterable of bytes),
+    read once after the stage returns: written to a temporary file in ``ctx.workdir`` while it is
+    hashed, then uploaded from there (so an upload interrupted by an outage can start again).
+    Prefer :func:`output_file` when the bytes are on disk already."""
+    if isinstance(source, (bytes, bytearray, memoryview, str)):
+        raise TypeError("output_stream: source must be a stream; return bytes as the output itself")
+    if not callable(getattr(source, "read", None)) and not isinstance(source, Iterable):
+        raise TypeError("output_stream: source must be a binary file object or an iterable of bytes")
+    return StreamOutput(source)
 
 
 class InvalidResult(ValueError):

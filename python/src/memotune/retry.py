@@ -26,7 +26,7 @@ from typing import Any, BinaryIO, TypeVar
 
 from botocore import exceptions as botocore_errors
 
-from .store import ObjectStore
+from .store import BodySource, ObjectStore
 
 T = TypeVar("T")
 
@@ -316,3 +316,7 @@ class RetryingStore:
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         self._retry(lambda: self._store.put_file(key, path, content_type))
+
+    def put_stream(self, key: str, open_body: BodySource, content_type: str) -> None:
+        # Each try opens the body again from its start (a consumed stream cannot be replayed).
+        self._retry(lambda: self._store.put_stream(key, open_body, content_type))

@@ -16,8 +16,13 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-# Multipart uploads of large outputs use a few threads: the machine may have only two cores.
+from .store import BodySource
+
+# Multipart uploads of large outputs use a few threads: the machine may have only two cores. Parts
+# are 8 MiB (s3transfer's default, the TypeScript store's too), and a streamed body keeps at most
+# six of them in memory (s3transfer's default of ten would allow 80 MiB).
 _TRANSFER = TransferConfig(max_concurrency=4)
+_TRANSFER.max_in_memory_upload_chunks = 6
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,14 @@ class S3ObjectStore:
 
     def put(self, key: str, body: bytes, content_type: str) -> None:
         self._client.put_object(Bucket=self._bucket, Key=self._prefix + key, Body=body, ContentType=content_type)
+
+    def put_stream(self, key: str, open_body: BodySource, content_type: str) -> None:
+        """A multipart upload (one PutObject for a body under 8 MiB), completed only once the body
+        was read to its end; s3transfer aborts it when reading the body raises."""
+        with open_body() as body:
+            self._client.upload_fileobj(
+                body, self._bucket, self._prefix + key, ExtraArgs={"ContentType": content_type}, Config=_TRANSFER
+            )
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         with path.open("rb") as file:

@@ -8,8 +8,12 @@ so the worker's event loop never blocks. Tests pass :class:`MemoryObjectStore`.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+BodySource = Callable[[], BinaryIO]
+"""Opens the body of a streamed write from its start (called again for each retry)."""
 
 
 class ObjectStore(Protocol):
@@ -29,6 +33,12 @@ class ObjectStore(Protocol):
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         """Writes (replaces) an object from a local file, streamed rather than read into memory."""
+        ...
+
+    def put_stream(self, key: str, open_body: BodySource, content_type: str) -> None:
+        """Writes (replaces) an object from a stream of any size, a bounded part of it in memory at
+        a time (S3: a multipart upload). The object appears only if the body is read to its end
+        without an error; ``open_body`` is called once per try, and the stream it returns closed."""
         ...
 
 
@@ -52,3 +62,8 @@ class MemoryObjectStore:
 
     def put_file(self, key: str, path: Path, content_type: str) -> None:
         self.put(key, path.read_bytes(), content_type)
+
+    def put_stream(self, key: str, open_body: BodySource, content_type: str) -> None:
+        with open_body() as body:
+            data = body.read()
+        self.put(key, data, content_type)

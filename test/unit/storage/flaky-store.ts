@@ -1,5 +1,10 @@
 import { Readable } from 'node:stream';
-import { MemoryObjectStore, type ObjectStore } from '../../../src/storage/object-store.js';
+import {
+  MemoryObjectStore,
+  type BodySource,
+  type ObjectStore,
+  type PutStreamOptions,
+} from '../../../src/storage/object-store.js';
 
 /** What the AWS SDK throws when nothing listens on the S3 port. */
 export function connectionRefused(): Error {
@@ -29,6 +34,7 @@ export class FlakyStore implements ObjectStore {
   private failing: readonly Operation[] = [];
   private error: () => Error = connectionRefused;
   private streamBreaks: number[] = [];
+  private uploadBreaks: number[] = [];
 
   failNext(count: number, operations: readonly Operation[] = ['get', 'getStream', 'put'], error = connectionRefused) {
     this.failures = count;
@@ -47,6 +53,11 @@ export class FlakyStore implements ObjectStore {
 
   breakStreamsAfter(...bytes: number[]) {
     this.streamBreaks = bytes;
+  }
+
+  /** The next streamed writes fail with a broken connection after reading this many bytes of their body. */
+  breakUploadsAfter(...bytes: number[]) {
+    this.uploadBreaks = bytes;
   }
 
   failedCalls(op?: Operation): number {
@@ -86,6 +97,26 @@ export class FlakyStore implements ObjectStore {
 
   put(key: string, body: Uint8Array) {
     return this.call('put', key, () => this.inner.put(key, body));
+  }
+
+  /** A write like `put` (fails with it); `breakUploadsAfter` makes the next bodies break off midway. */
+  putStream(key: string, open: BodySource, options?: PutStreamOptions) {
+    return this.call('put', key, async () => {
+      const breakAfter = this.uploadBreaks.shift();
+      if (breakAfter === undefined) return this.inner.putStream(key, open, options);
+      // Reads part of the body, then the connection fails: nothing is stored.
+      let read = 0;
+      const body = open();
+      try {
+        for await (const chunk of body) {
+          read += (chunk as Uint8Array).byteLength;
+          if (read >= breakAfter) throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+        }
+      } finally {
+        body.destroy();
+      }
+      throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    });
   }
 
   exists(key: string) {
