@@ -17,6 +17,8 @@ npx vitest run --project unit --reporter=default --reporter=json --outputFile.js
 echo "== Python stage package (pytest, no server)"
 python="$(bash scripts/ensure-python.sh)"
 "$python" -m pytest python/tests examples -q -p no:cacheprovider --junitxml=.memotune/reports/python.xml
+# The report test opens the HTML study report in headless Chromium (Debian's, installed if missing).
+bash scripts/ensure-chromium.sh >/dev/null
 echo "== integration tests (real Temporal + S3, TypeScript and Python workers)"
 npx vitest run --project integration --reporter=default --reporter=json --outputFile.json=.memotune/reports/integration.json
 

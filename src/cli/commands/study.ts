@@ -1,17 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import {
   getStudyOutcome,
   getStudyProgress,
   readStudyTrials,
   startStudy,
   stopStudy,
+  StudyNotFoundError,
   withTrials,
 } from '../../client/index.js';
+import { writeStudyReport } from '../../report/index.js';
 import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
-import { connectClient, openStore, temporalNamespace, uiLink, withEndpoint } from '../connection.js';
+import { connectClient, openStore, temporalAddress, temporalNamespace, uiLink, withEndpoint } from '../connection.js';
 import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
 import { formatProgress, formatResult, printable, printableLines, watchStudy } from '../format.js';
 
@@ -122,6 +125,77 @@ export function studyCommand(): Command {
       const outcome = await getStudyOutcome(client, id);
       const records = await readStudyTrials(outcome, configuredStore());
       console.log(printableLines(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat)));
+    } finally {
+      await close();
+    }
+  });
+
+  const report = withEndpoint(
+    study
+      .command('report <id>')
+      .description('write a self-contained HTML report of a study (finished, or a snapshot of a running one)')
+      .option('--out <dir>', 'directory to write the report into, as <study id>.html (created if missing)')
+      .option('--top <n>', 'rows of the top-configurations table', '10')
+      .option('--json', 'print {"path": ...} instead of the path'),
+  )
+    .addHelpText(
+      'after',
+      `
+The report is one HTML file that opens offline: convergence (best so far against budget spent),
+cost per trial by stage with reused stages marked, a trial timeline, parallel coordinates and a
+parameter association view, and the top configurations. Trial records are read from the
+workers' S3 store (MEMOTUNE_S3_* / AWS_* variables, or the local stack).
+
+Examples:
+  memotune study report my-study --out reports/
+  memotune study report my-study --out reports/ --top 20 --json`,
+    )
+    // A flag commander refuses (unknown, missing its value) is bad input: exit 2, as below.
+    .exitOverride((error) => {
+      throw error.exitCode === 1 && error.code !== 'commander.error'
+        ? new CommanderError(2, error.code, error.message)
+        : error;
+    });
+  report.action(async (id: string, options: EndpointFlags & { out?: string; top: string; json?: boolean }) => {
+    // Every flag is checked before anything connects; a refusal names the flag and exits 2.
+    const refuse = (message: string): never =>
+      report.error(`memotune: ${message}`, { exitCode: 2, code: 'memotune.badFlag' });
+    if (options.out === undefined || options.out === '')
+      refuse('--out is required: the directory to write the report into (e.g. --out reports/)');
+    const outDir = resolve(options.out!);
+    const existing = statSync(outDir, { throwIfNoEntry: false });
+    if (existing !== undefined && !existing.isDirectory())
+      refuse(
+        `--out ${printable(options.out!)} is a file: pass a directory (the report is written as <dir>/<study id>.html)`,
+      );
+    const top = Number(options.top);
+    if (!Number.isInteger(top) || top < 1) refuse(`--top must be a positive integer, got '${printable(options.top)}'`);
+
+    const { client, close } = await connectClient(options);
+    try {
+      let outcome;
+      try {
+        outcome = await getStudyOutcome(client, id);
+      } catch (error) {
+        if (!(error instanceof StudyNotFoundError)) throw error;
+        throw new Error(
+          `no study with id '${id}' on ${temporalAddress(options)} (namespace ${temporalNamespace(options)}): ` +
+            'check the id with `memotune study list`, or pass the --address/--namespace of the server that ran it',
+        );
+      }
+      let store: ObjectStore | undefined;
+      if (outcome.history === undefined && outcome.trialLog !== undefined) {
+        try {
+          store = openStore();
+        } catch (error) {
+          throw new Error(
+            `cannot read the trial records of study '${id}', which live in S3: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
+      }
+      const records = await readStudyTrials(outcome, store);
+      const path = writeStudyReport(outcome, records, { outDir, top });
+      console.log(options.json ? printableLines(JSON.stringify({ path })) : printable(path));
     } finally {
       await close();
     }

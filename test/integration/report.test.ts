@@ -1,0 +1,378 @@
+/**
+ * `memotune study report` end to end: a real study on the real stack (trials in parallel, a
+ * categorical parameter, a hostile study name), the report written by the built CLI, then opened
+ * in headless Chromium (Debian's binary driven by playwright-core) with the network blocked.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
+import type { StudyResult } from '../../src/core/study.js';
+import { cliEnv, runCli } from './cli.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+import { pacedStages } from './fixtures/paced-stages.js';
+import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const artifacts = join(root, '.memotune', 'test-artifacts');
+/** A study name and a choice that would run script if the report let them through as markup. */
+const hostileName = '</script><img src=x onerror="window.__pwned=1"> report';
+const hostileChoice = '<b onmouseover="window.__pwned=2">bold</b>\u2028';
+
+let env: TestEnv;
+let browser: Browser;
+const outDir = mkdtempSync(join(tmpdir(), 'memotune-report-'));
+
+beforeAll(async () => {
+  // Installs Debian's chromium when it is missing (no skip path: the test needs a browser).
+  const executablePath = execFileSync('bash', [join(root, 'scripts', 'ensure-chromium.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  browser = await chromium.launch({ executablePath });
+  env = await createTestEnv('report');
+  // Stages take real time so that the two trials running at once overlap on the timeline.
+  await env.startWorkers(pacedStages(paper3Stages, { delayMs: 150 }));
+  mkdirSync(artifacts, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await env?.close();
+});
+
+/** The paper's pipeline with a categorical parameter added to its second stage. */
+function reportStudy(name: string, overrides: Parameters<typeof paper3Study>[0] = {}) {
+  const base = paper3Study({ name, ...overrides });
+  return {
+    ...base,
+    pipeline: {
+      stages: base.pipeline.stages.map((stage, index) =>
+        index === 1
+          ? {
+              ...stage,
+              params: [
+                ...stage.params,
+                { name: 'opt', type: 'categorical' as const, choices: ['adam', 'sgd', hostileChoice] },
+              ],
+            }
+          : stage,
+      ),
+    },
+  };
+}
+
+/** The little of the browser the page checks use (the project compiles without the DOM lib). */
+interface DomElement {
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+  querySelector(selector: string): DomElement | null;
+  querySelectorAll(selector: string): ArrayLike<DomElement>;
+  getBoundingClientRect(): { readonly width: number; readonly height: number };
+}
+interface EChartsOption {
+  readonly series: readonly { readonly name: string; readonly type: string; readonly data?: readonly unknown[] }[];
+  readonly xAxis?: readonly { readonly data?: readonly unknown[] }[];
+  readonly yAxis?: readonly { readonly data?: readonly unknown[] }[];
+  readonly parallelAxis?: readonly unknown[];
+}
+interface CanvasContext {
+  drawImage(image: unknown, x: number, y: number): void;
+  getImageData(x: number, y: number, width: number, height: number): { readonly data: ArrayLike<number> };
+}
+interface Dom {
+  readonly document: {
+    querySelector(selector: string): DomElement | null;
+    querySelectorAll(selector: string): ArrayLike<DomElement>;
+    getElementById(id: string): DomElement | null;
+    createElement(tag: 'canvas'): { width: number; height: number; getContext(kind: '2d'): CanvasContext };
+  };
+  readonly echarts: {
+    getInstanceByDom(element: DomElement): { getOption(): EChartsOption; dispatchAction(action: object): void };
+  };
+  readonly Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
+  readonly __pwned?: number;
+}
+
+interface PageProblems {
+  readonly requests: string[];
+  readonly errors: string[];
+}
+
+/** A page that may load the report file and nothing else; every other request is aborted and recorded. */
+async function openReport(path: string): Promise<{ page: Page; problems: PageProblems }> {
+  const url = pathToFileURL(path).href;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
+  const problems: PageProblems = { requests: [], errors: [] };
+  await context.route(
+    (target) => target.href !== url,
+    (route) => route.abort(),
+  );
+  const page = await context.newPage();
+  page.on('request', (request) => {
+    if (request.url() !== url) problems.requests.push(request.url());
+  });
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning') problems.errors.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.errors.push(error.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-report-ready="true"]', { timeout: 30_000 });
+  return { page, problems };
+}
+
+interface RenderedChart {
+  readonly id: string;
+  readonly rendered: string | null;
+  readonly width: number;
+  readonly height: number;
+  /** SVG shapes ECharts drew. */
+  readonly shapes: number;
+  readonly series: { name: string; type: string; items: number }[];
+  readonly categories: number;
+  readonly parallelAxes: number;
+}
+
+function chartsOnPage(page: Page): Promise<RenderedChart[]> {
+  return page.evaluate(() => {
+    const { document, echarts } = globalThis as unknown as Dom;
+    const present = (item: unknown) => {
+      const value = item !== null && typeof item === 'object' && 'value' in item ? item.value : item;
+      return value !== '-' && value !== null && value !== undefined;
+    };
+    return Array.from(document.querySelectorAll('[data-chart]')).map((element) => {
+      const option = echarts.getInstanceByDom(element).getOption();
+      const svg = element.querySelector('svg');
+      const box = svg?.getBoundingClientRect();
+      const category = [...(option.xAxis ?? []), ...(option.yAxis ?? [])].find((axis) => axis.data !== undefined);
+      return {
+        id: element.getAttribute('data-chart')!,
+        rendered: element.getAttribute('data-rendered'),
+        width: box?.width ?? 0,
+        height: box?.height ?? 0,
+        shapes: svg?.querySelectorAll('path, rect, circle, polyline').length ?? 0,
+        series: option.series.map((series) => ({
+          name: series.name,
+          type: series.type,
+          items: (series.data ?? []).filter(present).length,
+        })),
+        categories: category?.data?.length ?? 0,
+        parallelAxes: option.parallelAxis?.length ?? 0,
+      };
+    });
+  });
+}
+
+/** How many distinct colours a PNG shows (decoded by the browser itself, in a page of its own). */
+async function distinctColours(png: Buffer): Promise<number> {
+  const page = await browser.newPage();
+  try {
+    return await page.evaluate(
+      async (dataUrl) => {
+        const { document, Image } = globalThis as unknown as Dom;
+        const image = new Image();
+        image.src = dataUrl;
+        await image.decode();
+        const canvas = document.createElement('canvas');
+        canvas.width = image.width;
+        canvas.height = image.height;
+        const context = canvas.getContext('2d')!;
+        context.drawImage(image, 0, 0);
+        const pixels = context.getImageData(0, 0, image.width, image.height).data;
+        const colours = new Set<number>();
+        for (let at = 0; at < pixels.length; at += 4 * 7)
+          colours.add((pixels[at]! << 16) | (pixels[at + 1]! << 8) | pixels[at + 2]!);
+        return colours.size;
+      },
+      `data:image/png;base64,${png.toString('base64')}`,
+    );
+  } finally {
+    await page.close();
+  }
+}
+
+const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+
+describe('memotune study report (real Temporal + S3, headless Chromium)', () => {
+  let result: StudyResult;
+  let reportPath: string;
+
+  it('writes one HTML file for a finished study and prints its path', async () => {
+    const studyId = `${env.taskQueuePrefix}-finished`;
+    const { handle } = await startStudy(
+      env.client,
+      reportStudy(hostileName, {
+        budget: 1e6,
+        maxTrials: 10,
+        parallelism: 2,
+        optimizer: { method: 'eeipu', warmup: 4 },
+      }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    result = await env.result(handle);
+    expect(result.history).toHaveLength(10);
+
+    const printed = await runCli(['study', 'report', studyId, '--out', outDir], cliEnv(env.s3KeyPrefix));
+    expect(printed.stderr).toBe('');
+    expect(printed.code).toBe(0);
+    reportPath = join(outDir, `${studyId}.html`);
+    expect(printed.stdout.trim()).toBe(reportPath);
+    const json = await runCli(['study', 'report', studyId, '--out', outDir, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({ path: reportPath });
+    const size = statSync(reportPath).size;
+    // The inlined chart library is most of it; the data of ten trials is small.
+    expect(size).toBeGreaterThan(1_000_000);
+    expect(size).toBeLessThan(2_000_000);
+  });
+
+  it('renders every chart offline: one point, bar, span and line per trial, no request, no console error', async () => {
+    const { page, problems } = await openReport(reportPath);
+    try {
+      const charts = await chartsOnPage(page);
+      expect(charts.map((chart) => chart.id)).toEqual(['convergence', 'costs', 'timeline', 'parallel', 'association']);
+      for (const chart of charts) {
+        expect(chart.rendered, chart.id).toBe('true');
+        expect(chart.width, chart.id).toBeGreaterThan(600);
+        expect(chart.height, chart.id).toBeGreaterThan(150);
+        expect(chart.shapes, chart.id).toBeGreaterThan(10);
+      }
+      const byId = Object.fromEntries(charts.map((chart) => [chart.id, chart]));
+      const trials = result.history;
+      const completed = trials.filter((trial) => trial.status === 'completed');
+      const itemsOf = (id: string, name: string) => byId[id]!.series.find((series) => series.name === name)!.items;
+
+      expect(itemsOf('convergence', 'best so far')).toBe(trials.length);
+      expect(itemsOf('convergence', 'trial objective')).toBe(completed.length);
+      expect(itemsOf('convergence', 'failed trial')).toBe(trials.length - completed.length);
+
+      expect(byId.costs!.categories).toBe(trials.length);
+      expect(itemsOf('costs', 'charged to the budget')).toBe(trials.length);
+      const reusedSegments = sum(
+        byId.costs!.series.filter((series) => series.name.endsWith('(reused)')).map((series) => series.items),
+      );
+      expect(reusedSegments).toBe(sum(trials.map((trial) => trial.cachedPrefix)));
+      const ranSegments = sum(
+        byId.costs!.series.filter((series) => series.name.endsWith('(ran)')).map((series) => series.items),
+      );
+      expect(ranSegments).toBe(
+        sum(trials.map((trial) => trial.stageCosts.filter((cost) => cost !== null).length)) - reusedSegments,
+      );
+
+      expect(sum(byId.timeline!.series.map((series) => series.items))).toBe(trials.length);
+      // Two trials ran at once: the timeline needs two lanes.
+      expect(byId.timeline!.categories).toBe(2);
+      expect(itemsOf('timeline', 'completed, reused cached stages')).toBe(
+        completed.filter((trial) => trial.cachedPrefix > 0).length,
+      );
+
+      expect(itemsOf('parallel', 'trials')).toBe(completed.length);
+      // x0..x6, the categorical opt, and the objective.
+      expect(byId.parallel!.parallelAxes).toBe(9);
+      expect(byId.association!.categories).toBe(8);
+
+      // A tooltip (HTML that ECharts inserts) shows the hostile choice as text, not as a tag.
+      const tooltip = await page.evaluate(() => {
+        const { document, echarts } = globalThis as unknown as Dom;
+        echarts.getInstanceByDom(document.getElementById('chart-convergence')!).dispatchAction({
+          type: 'showTip',
+          seriesIndex: 1,
+          dataIndex: 0,
+        });
+        const shown = Array.from(document.querySelectorAll('#chart-convergence div')).find((div) =>
+          div.textContent?.includes('charged'),
+        );
+        return shown?.textContent ?? null;
+      });
+      expect(tooltip).toMatch(/^trial \d+ · completed/);
+      expect(tooltip).toMatch(/opt=(adam|sgd|<b onmouseover="window.__pwned=2">bold<\/b>\u2028)/);
+      const hostile = await page.evaluate(() => {
+        const { document, __pwned } = globalThis as unknown as Dom;
+        return {
+          images: document.querySelectorAll('img').length,
+          bold: document.querySelectorAll('b[onmouseover]').length,
+          pwned: __pwned ?? null,
+          heading: document.querySelector('h1')?.textContent ?? '',
+        };
+      });
+      expect(hostile).toEqual({ images: 0, bold: 0, pwned: null, heading: `Study report: ${hostileName}` });
+
+      expect(problems.requests).toEqual([]);
+      expect(problems.errors).toEqual([]);
+
+      await page.evaluate(() => {
+        const { document, echarts } = globalThis as unknown as Dom;
+        echarts.getInstanceByDom(document.getElementById('chart-convergence')!).dispatchAction({ type: 'hideTip' });
+      });
+      const screenshot = await page.screenshot({ path: join(artifacts, 'report.png'), fullPage: true });
+      expect(screenshot.length).toBeGreaterThan(100_000);
+      expect(await distinctColours(screenshot)).toBeGreaterThan(50);
+    } finally {
+      await page.context().close();
+    }
+  });
+
+  it('reports a running study as a snapshot of the trials finished so far', async () => {
+    const studyId = `${env.taskQueuePrefix}-running`;
+    await startStudy(
+      env.client,
+      reportStudy('report-running', { budget: 1e6, maxTrials: 200, optimizer: { method: 'random' } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    try {
+      for (let waited = 0; (await getStudyProgress(env.client, studyId)).trials < 2; waited += 200) {
+        if (waited > 60_000) throw new Error('the study did not finish two trials within a minute');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const printed = await runCli(['study', 'report', studyId, '--out', outDir, '--json'], cliEnv(env.s3KeyPrefix));
+      expect(printed.code).toBe(0);
+      const { path } = JSON.parse(printed.stdout) as { path: string };
+      const html = readFileSync(path, 'utf8');
+      expect(html).toContain('a snapshot of a running study');
+      const { page, problems } = await openReport(path);
+      try {
+        const charts = await chartsOnPage(page);
+        expect(charts.length).toBeGreaterThanOrEqual(4);
+        for (const chart of charts) expect(chart.rendered, chart.id).toBe('true');
+        expect(problems).toEqual({ requests: [], errors: [] });
+      } finally {
+        await page.context().close();
+      }
+    } finally {
+      await stopStudy(env.client, studyId);
+      await env.client.workflow.getHandle(studyId).result();
+    }
+  });
+
+  it('refuses bad flags with exit 2 naming the flag, and a missing study with exit 1 and what to do', async () => {
+    const cli = (args: string[]) => runCli(['study', 'report', ...args], cliEnv(env.s3KeyPrefix));
+    const file = join(outDir, 'not-a-dir');
+    writeFileSync(file, '');
+    const missingId = `${env.taskQueuePrefix}-no-such-study`;
+    const [noOut, unknown, badTop, fileOut, missing, help] = await Promise.all([
+      cli(['some-study']),
+      cli(['some-study', '--out', outDir, '--colour', 'red']),
+      cli(['some-study', '--out', outDir, '--top', 'many']),
+      cli(['some-study', '--out', file]),
+      cli([missingId, '--out', outDir]),
+      cli(['--help']),
+    ]);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toContain('--out is required');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--colour'");
+    expect(badTop.code).toBe(2);
+    expect(badTop.stderr).toContain("--top must be a positive integer, got 'many'");
+    expect(fileOut.code).toBe(2);
+    expect(fileOut.stderr).toContain('is a file: pass a directory');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`no study with id '${missingId}'`);
+    expect(missing.stderr).toContain('memotune study list');
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('memotune study report my-study --out reports/');
+  });
+});

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Configuration } from '../../../src/core/types.js';
+import { reportCharts } from '../../../src/report/charts.js';
+import { inlineScript, jsonForScript, renderReportHtml } from '../../../src/report/html.js';
+import { buildStudyReport, loadChartLibrary, reportFileName } from '../../../src/report/index.js';
+import { outcome, record } from './records.js';
+
+const hostile = '</script><img src=x onerror=alert(1)>\u2028"\'&<!--';
+const fakeLibrary = { name: 'Fake Charts', version: '0.0.0', source: 'window.echarts = { init: function () {} };' };
+const options = { generatedAt: '2026-01-01T00:00:00.000Z', generator: 'memotune test' };
+
+function hostileReport() {
+  const config = (lr: number): Configuration => [{ [hostile]: hostile, lr }, { depth: 3 }];
+  const records = [
+    record({ index: 0, objective: 1, config: config(0.1), costs: [1, 2], start: 0, end: 2 }),
+    record({ index: 1, objective: 2, config: config(0.2), costs: [1, 2], reused: 1, start: 1, end: 3 }),
+    {
+      ...record({ index: 2, objective: null, config: config(0.3), costs: [1, null], start: 2, end: 4 }),
+      error: hostile,
+    },
+    record({ index: 3, objective: 1.5, config: config(0.4), costs: [1, 2], reused: 1, start: 4, end: 5 }),
+  ];
+  return buildStudyReport(
+    outcome(records, {
+      studyId: hostile,
+      name: hostile,
+      stages: [hostile, 'train'],
+      error: hostile,
+      best: { trialIndex: 1, objective: 2, config: config(0.2) },
+    }),
+    records,
+  );
+}
+
+function scripts(html: string): string[] {
+  return [...html.matchAll(/<script[^>]*>([\s\S]*?)<\/script>/g)].map((match) => match[1]!);
+}
+
+describe('the report page', () => {
+  const report = hostileReport();
+  const html = renderReportHtml(report, fakeLibrary, options);
+
+  it('keeps hostile study, stage and parameter names and errors as text: no tag of theirs reaches the page', () => {
+    expect(html).not.toContain('<img');
+    expect(html).not.toContain('<!--');
+    expect(html).not.toContain('\u2028');
+    expect(html.match(/<script/g)).toHaveLength(3);
+    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    expect(html).toContain('<h1>Study report: &lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain('<title>memotune report: &lt;/script&gt;');
+  });
+
+  it('embeds the chart data as JSON that parses back to what was built', () => {
+    const json = /<script type="application\/json" id="memotune-report-data">([\s\S]*?)<\/script>/.exec(html)![1]!;
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(reportCharts(report))));
+  });
+
+  it('escapes every user string inside the tooltips, which ECharts shows as HTML', () => {
+    const { trialTips } = reportCharts(report);
+    expect(trialTips).toHaveLength(4);
+    for (const tip of trialTips) {
+      expect(tip).not.toContain('<img');
+      expect(tip).not.toContain('</script');
+      expect(tip).toContain('&lt;/script&gt;&lt;img src=x onerror=alert(1)&gt;');
+    }
+    expect(trialTips[1]).toContain('reused from the cache: &lt;/script&gt;');
+    expect(trialTips[2]).toContain('error: &lt;/script&gt;');
+  });
+
+  it('lets only its own two scripts run and allows no network request (Content-Security-Policy)', () => {
+    const policy = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/
+      .exec(html)![1]!
+      .replaceAll('&#39;', "'");
+    expect(policy).toContain("default-src 'none'");
+    expect(policy).not.toContain("unsafe-inline'; script");
+    const hashes = [...policy.matchAll(/'sha256-([^']+)'/g)].map((match) => match[1]);
+    const [, library, page] = scripts(html);
+    const digest = (text: string) => createHash('sha256').update(text, 'utf8').digest('base64');
+    expect(hashes).toEqual([digest(library!), digest(page!)]);
+    expect(policy).toMatch(/script-src 'sha256-[^;]*;/);
+  });
+
+  it('shows the header facts and the top configurations as plain HTML', () => {
+    expect(html).toContain('<span class="status status-completed">completed</span>');
+    expect(html).toMatch(/Top 3 configurations/);
+    expect(html).toContain('<td class="num">#1</td>');
+    expect(html).toContain('The study failed: &lt;/script&gt;');
+  });
+
+  it('draws a chart container per chart with data, and says why when there is nothing to draw', () => {
+    const empty = renderReportHtml(buildStudyReport(outcome([], { status: 'running' }), []), fakeLibrary, options);
+    expect(empty.match(/data-chart-empty=/g)).toHaveLength(5);
+    expect(empty).toContain('No trial has finished yet.');
+    expect(empty).toContain('a snapshot of a running study');
+    const full = html.match(/<div class="chart" id="chart-(\w+)"/g);
+    expect(full).toHaveLength(5);
+  });
+
+  it('counts one convergence point, cost bar and timeline span per finished trial', () => {
+    const { charts } = reportCharts(report);
+    const byId = Object.fromEntries(charts.map((chart) => [chart.id, chart]));
+    expect(byId.convergence!.items).toBe(4);
+    expect(byId.costs!.items).toBe(4);
+    expect(byId.timeline!.items).toBe(4);
+    expect(byId.parallel!.items).toBe(3);
+  });
+});
+
+describe('inlining', () => {
+  it('makes a script unable to close its element early', () => {
+    expect(inlineScript('var a = "</script><b>"; var b = "</SCRIPT>";')).toBe(
+      'var a = "<\\/script><b>"; var b = "<\\/SCRIPT>";',
+    );
+    expect(() => inlineScript('var a = "<!--";')).toThrow('<!--');
+  });
+
+  it('writes JSON that round-trips and holds no <, >, & or line separators', () => {
+    const value = { name: hostile, list: ['\u2029', '&amp;'] };
+    const json = jsonForScript(value);
+    expect(json).not.toMatch(/[<>&\u2028\u2029]/);
+    expect(JSON.parse(json)).toEqual(value);
+  });
+
+  it('inlines the pinned ECharts browser build from node_modules', () => {
+    const library = loadChartLibrary();
+    expect(library.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(library.source.length).toBeGreaterThan(500_000);
+    expect(() => inlineScript(library.source)).not.toThrow();
+  });
+});
+
+describe('report file names', () => {
+  it('uses a safe study id as it is and gives any other id a sanitized name with a hash', () => {
+    expect(reportFileName('my-study_1.v2')).toBe('my-study_1.v2.html');
+    const slash = reportFileName('team/study');
+    const underscore = reportFileName('team_study');
+    expect(slash).toMatch(/^team_study-[0-9a-f]{8}\.html$/);
+    expect(underscore).toBe('team_study.html');
+    expect(reportFileName('../../etc/passwd')).toMatch(/^__\.\._etc_passwd-[0-9a-f]{8}\.html$/);
+    expect(reportFileName('..')).toMatch(/^_-[0-9a-f]{8}\.html$/);
+    expect(reportFileName(hostile)).not.toMatch(/[/<>\\\u2028]/);
+    expect(reportFileName('x'.repeat(1000)).length).toBeLessThan(200);
+  });
+});
