@@ -12,13 +12,13 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { FailureType } from '../src/core/errors.js';
 import {
   afterTrial,
   logPositionFor,
   nextStep,
-  parallelismOf,
   type NextStep,
   reservationFor,
   mayShareRunningPrefixes,
@@ -36,6 +36,7 @@ import {
   type LegacyStudyState,
   type StudyOutcome,
   type StudyPlan,
+  type StudyProgress,
   type StudyState,
   type StudyStatus,
   type TrialRecord,
@@ -43,7 +44,26 @@ import {
 import type { Suggestion } from '../src/core/types.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
 import { progressCard } from '../src/core/progress-card.js';
-import { progressQuery, resultQuery, stopSignal } from './definitions.js';
+import {
+  enqueueProblem,
+  extendBudgetProblem,
+  parallelismIn,
+  parallelismProblem,
+  pauseProblem,
+  resumeProblem,
+  budgetOf,
+} from '../src/core/study-control.js';
+import {
+  enqueueUpdate,
+  extendBudgetUpdate,
+  pauseUpdate,
+  progressQuery,
+  resultQuery,
+  resumeUpdate,
+  setParallelismUpdate,
+  stopSignal,
+  stopUpdate,
+} from './definitions.js';
 import { progressSearchAttributes, trialSearchAttributes } from './search-attributes.js';
 import { studyWorkflowV1 } from './legacy/study-v1.js';
 import { stagesSettledSignal, trialWorkflow, type TrialInput } from './trial.js';
@@ -117,7 +137,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   const waiting = new Map<number, { readonly input: TrialInput; readonly prefix: SharedPrefix }>();
   /** Trial results in the order they arrived, recorded one at a time. */
   const finished: FinishedTrial[] = [];
-  const parallelism = parallelismOf(plan);
+  const parallelism = (): number => parallelismIn(plan, state);
 
   const runningList = (): RunningTrial[] => [...running.values()];
   const outcome = (): StudyOutcome => ({
@@ -129,13 +149,66 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   /** Shows the study's progress: the UI's progress card, and its search attributes when it has them. */
   const publish = (): void => {
     const progress = progressOf(plan, state, status, runningList(), error);
-    setCurrentDetails(progressCard(progress, method, parallelism));
+    setCurrentDetails(progressCard(progress, method, parallelism()));
     if (plan.searchAttributes === true) upsertSearchAttributes(progressSearchAttributes(progress, status));
   };
   setHandler(resultQuery, outcome);
   setHandler(stopSignal, () => {
     state = { ...state, stopRequested: true };
   });
+  /** Registers a control update: `problem` refuses it before it reaches history, `apply` changes the state. */
+  const control = <Args extends unknown[]>(
+    update: UpdateDefinition<StudyProgress, Args>,
+    problem: (...args: Args) => string | undefined,
+    apply: (...args: Args) => StudyState,
+  ): void =>
+    setHandler(
+      update,
+      (...args: Args) => {
+        state = apply(...args);
+        publish();
+        return progressOf(plan, state, status, runningList(), error);
+      },
+      {
+        validator: (...args: Args) => {
+          const reason = problem(...args);
+          if (reason !== undefined) throw new Error(reason);
+        },
+      },
+    );
+  control(
+    pauseUpdate,
+    () => pauseProblem(state, halt !== null),
+    () => ({ ...state, paused: true }),
+  );
+  control(
+    resumeUpdate,
+    () => resumeProblem(state, halt !== null),
+    () => ({ ...state, paused: false }),
+  );
+  control(
+    stopUpdate,
+    () => (state.stopRequested ? 'the study is stopping already' : undefined),
+    () => ({
+      ...state,
+      stopRequested: true,
+    }),
+  );
+  control(
+    extendBudgetUpdate,
+    (amount) => extendBudgetProblem(plan, state, amount),
+    (amount) => ({ ...state, budget: budgetOf(plan, state) + amount }),
+  );
+  control(
+    enqueueUpdate,
+    (configs) => enqueueProblem(plan, state, configs),
+    (configs) => ({ ...state, queued: [...(state.queued ?? []), ...configs] }),
+  );
+  control(
+    setParallelismUpdate,
+    (value) => parallelismProblem(state, value),
+    (value) => ({ ...state, parallelism: value }),
+  );
   setHandler(stagesSettledSignal, ({ trialIndex, stages }) => {
     const trial = running.get(trialIndex);
     if (trial !== undefined && stages > trial.settledStages)
@@ -157,7 +230,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   };
   /** Waiting trials to start now: their shared prefix is in the cache and a slot is free. */
   const readyToLaunch = (): number[] =>
-    waiting.size === 0 ? [] : trialsToLaunch(runningList(), parallelism, (index) => waiting.get(index)!.prefix);
+    waiting.size === 0 ? [] : trialsToLaunch(runningList(), parallelism(), (index) => waiting.get(index)!.prefix);
 
   const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
   publish();
@@ -186,6 +259,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       error = step.error;
       publish();
       break;
+    }
+    if (step.kind === 'paused') {
+      await condition(() => state.paused !== true || state.stopRequested);
+      continue;
     }
     if (step.kind === 'continueAsNew') {
       // Let signal handlers settle before handing the state to the next run.
@@ -239,9 +316,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       orchestrationQueue: plan.orchestrationQueue,
       seed: plan.seed,
       // Trials report the stages they have settled only when another trial may wait for them.
-      ...(parallelism > 1 ? { reportSettledStages: true } : {}),
+      ...(parallelism() > 1 ? { reportSettledStages: true } : {}),
     };
     let trialInput: TrialInput;
+    if (step.fromQueue) state = { ...state, queued: state.queued!.slice(1) };
     if (step.enqueued !== null) {
       trialInput = {
         ...common,
@@ -260,7 +338,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           trialLog: state.trialLog,
           trials: state.trialCount,
           ...(pending.length === 0 ? {} : { pending }),
-          ...(mayShareRunningPrefixes(runningList(), parallelism) ? {} : { shareRunningPrefixes: false }),
+          ...(mayShareRunningPrefixes(runningList(), parallelism()) ? {} : { shareRunningPrefixes: false }),
           budget: { total: plan.budget, spent: state.spent },
           direction: plan.objective.direction,
           settings: { ...plan.optimizer, epsilon: plan.epsilon },
@@ -298,7 +376,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           typeof suggestion.diagnostics.totalMs === 'number' ? suggestion.diagnostics.totalMs / 1000 : 0,
       };
     }
-    const shared = parallelism > 1 ? sharedInFlightPrefix(trialInput.config, runningList()) : null;
+    const shared = parallelism() > 1 ? sharedInFlightPrefix(trialInput.config, runningList()) : null;
     running.set(trialIndex, {
       trialIndex,
       config: trialInput.config,
@@ -310,7 +388,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     startedThisRun++;
     if (shared === null) await launch(trialInput);
     else waiting.set(trialIndex, { input: trialInput, prefix: shared });
-    setCurrentDetails(progressCard(progressOf(plan, state, status, runningList(), error), method, parallelism));
+    setCurrentDetails(progressCard(progressOf(plan, state, status, runningList(), error), method, parallelism()));
   }
   return outcome();
 }

@@ -154,7 +154,8 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     const step: NextStep = awaitFinish
       ? { kind: 'wait' }
       : nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt });
-    if (step.kind === 'finish' || step.kind === 'continueAsNew') break;
+    // The simulation has no control requests: it never pauses.
+    if (step.kind === 'finish' || step.kind === 'continueAsNew' || step.kind === 'paused') break;
     if (step.kind === 'wait') {
       // The next event: a computing trial finishes, or (with a slot free) a waiting one can start.
       let next: SimulatedTrial | undefined;

@@ -3,7 +3,7 @@
  *   memotune init [dir]              scaffold a project (typed study, stages, worker commands)
  *   memotune dev [--stop]            local Temporal + S3 (idempotent)
  *   memotune worker                   serve the orchestration and stage queues
- *   memotune study start|status|result|stop
+ *   memotune study start|status|result|trials|report|pause|resume|extend|enqueue|parallelism|stop
  *   memotune cache ls|prune          what the stage cache holds; delete what no live study needs
  *   memotune demo                     everything above, on the paper's synthetic pipeline
  *   memotune bench                    in-process benchmark of the optimizer methods
@@ -18,6 +18,7 @@ import { initCommand } from './commands/init.js';
 import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
 import { StudyConfigError } from '../config/study-config.js';
+import { StudyControlRefusedError } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
 
 export function positiveInt(value: string): number {
@@ -50,6 +51,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof StudyControlRefusedError) {
+    // The study said no to a bad request (a negative budget, pause when paused): bad input.
+    console.error(printable(error.message));
+    process.exit(2);
+  }
   if (error instanceof StudyConfigError) {
     // Issue by issue, not the message: a path or message is escaped without faking a line.
     console.error('invalid study config:');

@@ -2,6 +2,7 @@ import {
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
   type Client,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
@@ -11,7 +12,17 @@ import { parseStudyConfig } from '../config/study-config.js';
 import type { StudyOutcome, StudyPlan, StudyProgress, StudyResult, TrialRecord } from '../core/study.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
-import { progressQuery, resultQuery, stopSignal } from '../../workflows/definitions.js';
+import {
+  enqueueUpdate,
+  extendBudgetUpdate,
+  pauseUpdate,
+  progressQuery,
+  resultQuery,
+  resumeUpdate,
+  setParallelismUpdate,
+  stopSignal,
+} from '../../workflows/definitions.js';
+import type { Configuration } from '../core/types.js';
 import type { studyWorkflow } from '../../workflows/study.js';
 import { studySearchAttributes } from '../../workflows/search-attributes.js';
 import { missingSearchAttributes } from './search-attributes.js';
@@ -348,4 +359,93 @@ export async function stopStudy(client: Client, studyId: string): Promise<void> 
       throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
     await handle.signal(stopSignal);
   });
+}
+
+/** A control request the study refused (its reason says why: already paused, a bad value, ...). */
+export class StudyControlRefusedError extends Error {
+  constructor(
+    readonly studyId: string,
+    reason: string,
+  ) {
+    super(`study '${studyId}' refused: ${reason}`);
+    this.name = 'StudyControlRefusedError';
+  }
+}
+
+/** How long a control request waits for a worker before saying none is there. */
+const controlWorkerWaitMs = 5000;
+
+/**
+ * Sends a control update and returns the study's progress after it. Refusals (the study's
+ * validators) become {@link StudyControlRefusedError}; a study no worker serves is reported as
+ * {@link NoWorkerError} within ~5 s instead of waiting for one.
+ */
+async function controlStudy(
+  client: Client,
+  studyId: string,
+  send: (handle: StudyHandle) => Promise<StudyProgress>,
+): Promise<StudyProgress> {
+  return withNotFound(studyId, async () => {
+    const handle = getStudyHandle(client, studyId);
+    const description = await handle.describe();
+    if (description.status.name !== 'RUNNING')
+      throw new Error(`study '${studyId}' has already finished (${description.status.name.toLowerCase()})`);
+    const request = send(handle);
+    const noWorker = new Promise<never>((_, reject) => {
+      const timer = setTimeout(() => {
+        void hasPollers(client, description.taskQueue).then(
+          (polled) => (polled ? undefined : reject(new NoWorkerError(studyId))),
+          () => undefined,
+        );
+      }, controlWorkerWaitMs);
+      void request.finally(() => clearTimeout(timer)).catch(() => undefined);
+    });
+    try {
+      return await Promise.race([request, noWorker]);
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        const reason = error.cause?.message ?? error.message;
+        throw new StudyControlRefusedError(studyId, reason);
+      }
+      throw error;
+    }
+  });
+}
+
+/** Whether any worker polls the study's workflow queue. */
+async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
+  const response = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: taskQueue },
+  });
+  return (response.pollers?.length ?? 0) > 0;
+}
+
+/** Finish the running trials and start none until {@link resumeStudy}. */
+export function pauseStudy(client: Client, studyId: string): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(pauseUpdate));
+}
+
+/** Start trials again after {@link pauseStudy}. */
+export function resumeStudy(client: Client, studyId: string): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(resumeUpdate));
+}
+
+/** Add `amount` cost units to the study's budget. */
+export function extendStudyBudget(client: Client, studyId: string, amount: number): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(extendBudgetUpdate, { args: [amount] }));
+}
+
+/** Evaluate these configurations next, in order (like Optuna's `enqueue_trial` on a running study). */
+export function enqueueConfigurations(
+  client: Client,
+  studyId: string,
+  configurations: Configuration[],
+): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(enqueueUpdate, { args: [configurations] }));
+}
+
+/** Run `parallelism` trials at once from now on. */
+export function setStudyParallelism(client: Client, studyId: string, parallelism: number): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(setParallelismUpdate, { args: [parallelism] }));
 }

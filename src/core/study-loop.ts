@@ -9,6 +9,7 @@
  */
 import { canonicalJson } from './canonical-json.js';
 import { FailureType } from './errors.js';
+import { budgetOf, parallelismIn } from './study-control.js';
 import { stopReason, withTrial, type StudyPlan, type StudyState, type StudyStatus, type TrialRecord } from './study.js';
 import type { Configuration } from './types.js';
 
@@ -56,17 +57,21 @@ export interface LoopView {
 
 export type NextStep =
   /** Start trial `trialIndex`: evaluate `enqueued` when set, else ask the optimizer. */
-  | { readonly kind: 'start'; readonly trialIndex: number; readonly enqueued: Configuration | null }
+  | {
+      readonly kind: 'start';
+      readonly trialIndex: number;
+      readonly enqueued: Configuration | null;
+      /** The enqueued configuration is the head of the study's runtime queue (`state.queued`). */
+      readonly fromQueue: boolean;
+    }
   /** Wait for a running trial to finish (or a shared prefix to settle). */
   | { readonly kind: 'wait' }
+  /** Paused with nothing running: wait to be resumed (or stopped). */
+  | { readonly kind: 'paused' }
   /** Nothing running and this run's share of trials started: continue as new with the state. */
   | { readonly kind: 'continueAsNew' }
   /** Nothing running and nothing more to start: the study ends with `status`. */
   | { readonly kind: 'finish'; readonly status: Exclude<StudyStatus, 'running'>; readonly error: string | null };
-
-export function parallelismOf(plan: LoopPlan): number {
-  return plan.parallelism ?? 1;
-}
 
 /** Trials computing now (started, not waiting for a shared prefix): each holds a worker. */
 export function computingTrials(running: readonly RunningTrial[]): number {
@@ -104,16 +109,20 @@ export function nextStep(view: LoopView): NextStep {
   const reason = stopReason(plan, state);
   if (reason === 'stopRequested') return idle ? { kind: 'finish', status: 'stopped', error: null } : { kind: 'wait' };
   if (reason !== null) return idle ? { kind: 'finish', status: 'completed', error: null } : { kind: 'wait' };
+  if (state.paused === true) return idle ? { kind: 'paused' } : { kind: 'wait' };
   if (view.startedThisRun >= plan.trialsPerRun || view.handOffSuggested) {
     return idle ? { kind: 'continueAsNew' } : { kind: 'wait' };
   }
-  const parallelism = parallelismOf(plan);
+  const parallelism = parallelismIn(plan, state);
   if (computingTrials(running) >= parallelism) return { kind: 'wait' };
-  if (state.spent + reservedBudget(running) >= plan.budget) return { kind: 'wait' };
+  if (state.spent + reservedBudget(running) >= budgetOf(plan, state)) return { kind: 'wait' };
   if (plan.maxTrials !== null && state.trialCount + running.length >= plan.maxTrials) return { kind: 'wait' };
   // Every started trial is either running or recorded (a trial that breaks halts the study).
   const trialIndex = state.trialCount + running.length;
-  return { kind: 'start', trialIndex, enqueued: plan.enqueue[trialIndex] ?? null };
+  const planned = plan.enqueue[trialIndex];
+  if (planned !== undefined) return { kind: 'start', trialIndex, enqueued: planned, fromQueue: false };
+  const queued = state.queued?.[0];
+  return { kind: 'start', trialIndex, enqueued: queued ?? null, fromQueue: queued !== undefined };
 }
 
 /**

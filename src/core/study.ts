@@ -112,6 +112,14 @@ export interface StudyState {
   readonly stopRequested: boolean;
   /** How many workflow runs (continue-as-new generations) the study has used so far. */
   readonly runs: number;
+  /** Paused: running trials finish, none start (absent: not paused). */
+  readonly paused?: boolean;
+  /** The budget after extensions (absent: the plan's). */
+  readonly budget?: number;
+  /** Trials at once after a change (absent: the plan's). */
+  readonly parallelism?: number;
+  /** Configurations enqueued while the study runs, evaluated next in order. */
+  readonly queued?: readonly Configuration[];
 }
 
 /**
@@ -134,7 +142,7 @@ export function isLegacyState(state: StudyState | LegacyStudyState): state is Le
  * `completed`: budget spent or maxTrials reached; `stopped`: asked to stop; `exhausted`: every
  * configuration of a finite space was evaluated; `failed`: the study could not go on (see `error`).
  */
-export type StudyStatus = 'running' | 'completed' | 'stopped' | 'exhausted' | 'failed';
+export type StudyStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'exhausted' | 'failed';
 
 /** A trial that has started and not finished, as progress shows it. */
 export interface RunningTrialSummary {
@@ -278,7 +286,7 @@ export function summarizeLegacyState(legacy: LegacyStudyState, trialLog: string,
 /** Why the study should stop now, or `null` to go on. */
 export function stopReason(plan: Pick<StudyPlan, 'budget' | 'maxTrials'>, state: StudyState): 'budget' | 'maxTrials' | 'stopRequested' | null {
   if (state.stopRequested) return 'stopRequested';
-  if (state.spent >= plan.budget) return 'budget';
+  if (state.spent >= (state.budget ?? plan.budget)) return 'budget';
   if (plan.maxTrials !== null && state.trialCount >= plan.maxTrials) return 'maxTrials';
   return null;
 }
@@ -293,8 +301,8 @@ export function progressOf(
   return {
     studyId: plan.studyId,
     name: plan.name,
-    status,
-    budget: plan.budget,
+    status: status === 'running' && state.paused === true ? 'paused' : status,
+    budget: state.budget ?? plan.budget,
     spent: state.spent,
     trials: state.trialCount,
     failedTrials: state.failedTrials,

@@ -1,7 +1,13 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import type { Client } from '@temporalio/client';
 import {
+  enqueueConfigurations,
+  extendStudyBudget,
+  pauseStudy,
+  resumeStudy,
+  setStudyParallelism,
   getStudyOutcome,
   getStudyProgress,
   readStudyTrials,
@@ -11,6 +17,11 @@ import {
   withTrials,
 } from '../../client/index.js';
 import { writeStudyReport } from '../../report/index.js';
+import type { StudyProgress } from '../../core/study.js';
+import type { Configuration } from '../../core/types.js';
+
+/** A control request, ready to send once connected. */
+type ControlRequest = (client: Client) => Promise<StudyProgress>;
 import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -212,6 +223,92 @@ Examples:
       }
     },
   );
+  /**
+   * A control verb. `prepare` checks the arguments before anything connects (a refusal exits 2
+   * naming the argument) and returns the request; the progress after it is printed.
+   */
+  const controlVerb = (
+    name: string,
+    description: string,
+    example: string,
+    prepare: (id: string, value: string | undefined, refuse: (message: string) => never) => ControlRequest,
+    valueArgument?: string,
+  ): void => {
+    const command = withEndpoint(
+      study
+        .command(valueArgument === undefined ? `${name} <id>` : `${name} <id> ${valueArgument}`)
+        .description(description)
+        .option('--json', 'print the progress after the change as JSON'),
+    ).addHelpText('after', `\nExample:\n  ${example}`);
+    const refuse = (message: string): never => command.error(`memotune: ${message}`, { exitCode: 2 });
+    command.action(async (id: string, ...rest: unknown[]) => {
+      const value = valueArgument === undefined ? undefined : (rest[0] as string);
+      const options = (valueArgument === undefined ? rest[0] : rest[1]) as EndpointFlags & { json?: boolean };
+      const send = prepare(id, value, refuse);
+      const { client, close } = await connectClient(options);
+      try {
+        const progress = await send(client);
+        console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
+      } finally {
+        await close();
+      }
+    });
+  };
+  const numberArgument = (name: string, value: string | undefined, refuse: (message: string) => never): number => {
+    const parsed = Number(value);
+    if (value === undefined || value.trim() === '' || !Number.isFinite(parsed))
+      refuse(`${name} must be a number, got '${printable(String(value))}'`);
+    return parsed;
+  };
+  controlVerb(
+    'pause',
+    'finish the running trials, start none until resumed',
+    'memotune study pause my-study',
+    (id) => (c) => pauseStudy(c, id),
+  );
+  controlVerb(
+    'resume',
+    'start trials again after a pause',
+    'memotune study resume my-study',
+    (id) => (c) => resumeStudy(c, id),
+  );
+  controlVerb(
+    'extend',
+    'add cost units to the budget of a running study',
+    'memotune study extend my-study 3600',
+    (id, value, refuse) => {
+      const amount = numberArgument('<amount>', value, refuse);
+      return (c) => extendStudyBudget(c, id, amount);
+    },
+    '<amount>',
+  );
+  controlVerb(
+    'parallelism',
+    'run this many trials at once from now on',
+    'memotune study parallelism my-study 4',
+    (id, value, refuse) => {
+      const parallelism = numberArgument('<n>', value, refuse);
+      return (c) => setStudyParallelism(c, id, parallelism);
+    },
+    '<n>',
+  );
+  controlVerb(
+    'enqueue',
+    'evaluate these configurations next: a JSON file with one configuration or a list of them',
+    'memotune study enqueue my-study configs.json',
+    (id, value, refuse) => {
+      let parsed: unknown;
+      try {
+        parsed = readJson(value!);
+      } catch (error) {
+        refuse(`<file>: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const list = Array.isArray(parsed) && parsed.every(Array.isArray) ? parsed : [parsed];
+      return (c) => enqueueConfigurations(c, id, list as Configuration[]);
+    },
+    '<file>',
+  );
+
   withEndpoint(
     study
       .command('list')

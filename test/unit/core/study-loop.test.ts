@@ -60,7 +60,7 @@ const completed = (trialIndex: number, chargedCost: number) => ({
 describe('the study loop', () => {
   it('runs one trial at a time by default, as the sequential loop did', () => {
     const plan = planWith({});
-    expect(nextStep(view(plan))).toEqual({ kind: 'start', trialIndex: 0, enqueued: null });
+    expect(nextStep(view(plan))).toEqual({ kind: 'start', trialIndex: 0, enqueued: null, fromQueue: false });
     expect(nextStep(view(plan, { running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
   });
 
@@ -112,8 +112,31 @@ describe('the study loop', () => {
 
   it('hands enqueued configurations to the trial of their index', () => {
     const plan = planWith({ parallelism: 2, enqueue: [[{ x: 1 }, { x: 2 }, { x: 3 }]] });
-    expect(nextStep(view(plan))).toEqual({ kind: 'start', trialIndex: 0, enqueued: config(1, 2, 3) });
+    expect(nextStep(view(plan))).toEqual({ kind: 'start', trialIndex: 0, enqueued: config(1, 2, 3), fromQueue: false });
     expect(nextStep(view(plan, { running: [runningTrial(0)] }))).toMatchObject({ trialIndex: 1, enqueued: null });
+  });
+
+  it('takes configurations enqueued while running after the planned ones, in order', () => {
+    const plan = planWith({ parallelism: 2, enqueue: [[{ x: 1 }, { x: 2 }, { x: 3 }]] });
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 1, queued: [config(4, 4, 4)] };
+    expect(nextStep(view(plan, { state }))).toEqual({
+      kind: 'start',
+      trialIndex: 1,
+      enqueued: config(4, 4, 4),
+      fromQueue: true,
+    });
+  });
+
+  it('pauses: running trials finish, none start; extended budget and changed parallelism apply at once', () => {
+    const plan = planWith({ parallelism: 2 });
+    const paused: StudyState = { ...initialStudyState('studies/r/'), paused: true };
+    expect(nextStep(view(plan, { state: paused, running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
+    expect(nextStep(view(plan, { state: paused }))).toEqual({ kind: 'paused' });
+    const spent: StudyState = { ...initialStudyState('studies/r/'), trialCount: 5, spent: 10 };
+    expect(nextStep(view(plan, { state: spent }))).toMatchObject({ kind: 'finish' });
+    expect(nextStep(view(plan, { state: { ...spent, budget: 15 } }))).toMatchObject({ kind: 'start' });
+    const one = { ...initialStudyState('studies/r/'), parallelism: 1 };
+    expect(nextStep(view(plan, { state: one, running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
   });
 
   it('reserves the predicted cost, else the mean charge so far', () => {

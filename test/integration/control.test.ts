@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  enqueueConfigurations,
+  extendStudyBudget,
+  getStudyProgress,
+  pauseStudy,
+  resumeStudy,
+  setStudyParallelism,
+  startStudy,
+  StudyControlRefusedError,
+} from '../../src/client/index.js';
+import type { StudyProgress } from '../../src/core/study.js';
+import { memotuneBest, memotuneSpent } from '../../workflows/search-attributes.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+import { pacedStages } from './fixtures/paced-stages.js';
+import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
+
+let env: TestEnv;
+
+beforeAll(async () => {
+  env = await createTestEnv('control');
+  const stages = pacedStages(paper3Stages, { delayMs: 300 });
+  await env.startWorkers(stages, ['orchestration']);
+  for (let worker = 0; worker < 2; worker++) await env.startWorkers(stages, ['cpu', 'gpu'], { maxConcurrentStages: 1 });
+}, 120_000);
+
+afterAll(async () => {
+  await env?.close();
+});
+
+async function until(studyId: string, done: (progress: StudyProgress) => boolean): Promise<StudyProgress> {
+  for (;;) {
+    const progress = await getStudyProgress(env.client, studyId);
+    if (done(progress)) return progress;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+describe('controlling a running study (real Temporal + S3)', () => {
+  it('pauses, refuses bad requests before they reach history, enqueues, widens, extends and resumes', async () => {
+    const studyId = `${env.taskQueuePrefix}-control`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: studyId, budget: 1e5, maxTrials: 10, optimizer: { method: 'random', warmup: 3 } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    await until(studyId, (progress) => progress.trials >= 2);
+
+    const paused = await pauseStudy(env.client, studyId);
+    expect(paused.status).toBe('paused');
+    // Running trials finish, then nothing starts.
+    const settled = await until(studyId, (progress) => (progress.runningTrials?.length ?? 0) === 0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const still = await getStudyProgress(env.client, studyId);
+    expect(still.trials).toBe(settled.trials);
+    expect(still.status).toBe('paused');
+
+    // Refused, with the reason, and not recorded.
+    await expect(pauseStudy(env.client, studyId)).rejects.toThrow(/already paused/);
+    await expect(extendStudyBudget(env.client, studyId, -5)).rejects.toThrow(StudyControlRefusedError);
+    await expect(enqueueConfigurations(env.client, studyId, [paper3Config([9, 0, 0, 0, 0, 0, 0])])).rejects.toThrow(
+      /configurations\[0\]: .*x0.*invalid value 9/,
+    );
+    await expect(setStudyParallelism(env.client, studyId, 0)).rejects.toThrow(/parallelism: must be an integer/);
+
+    const enqueued = paper3Config([0.25, -0.25, 0.5, 0.5, 0.5, 1, 2]);
+    expect((await enqueueConfigurations(env.client, studyId, [enqueued])).status).toBe('paused');
+    await setStudyParallelism(env.client, studyId, 2);
+    expect((await extendStudyBudget(env.client, studyId, 10)).budget).toBe(1e5 + 10);
+    expect((await resumeStudy(env.client, studyId)).status).toBe('running');
+    await expect(resumeStudy(env.client, studyId)).rejects.toThrow(/not paused/);
+
+    const result = await env.result(handle);
+    expect(result.status).toBe('completed');
+    expect(result.history).toHaveLength(10);
+    expect(result.budget).toBe(1e5 + 10);
+    // The enqueued configuration ran as the first trial after the pause.
+    const next = result.history.find((trial) => trial.trialIndex === still.trials)!;
+    expect(next.config).toEqual(enqueued);
+    expect(next.source).toBe('enqueued');
+
+    // Only the accepted requests are in history: pause, enqueue, parallelism, extend, resume.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const accepted = events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
+    const names = accepted.map(
+      (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name,
+    );
+    expect(names).toEqual([
+      'memotune.pause',
+      'memotune.enqueue',
+      'memotune.setParallelism',
+      'memotune.extendBudget',
+      'memotune.resume',
+    ]);
+  }, 180_000);
+
+  it('keeps studies and their trials searchable: one query for studies, one for the trials of one', async () => {
+    const studyId = `${env.taskQueuePrefix}-search`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: studyId, budget: 1e5, maxTrials: 3, optimizer: { method: 'random', warmup: 2 } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    const count = async (query: string) => {
+      let found = 0;
+      for await (const _ of env.client.workflow.list({ query })) found++;
+      return found;
+    };
+    // Visibility is eventually consistent: the final upsert lands within a moment.
+    for (let attempt = 0; ; attempt++) {
+      const studies = await count(
+        `MemotuneKind = 'study' AND MemotuneStudy = '${studyId}' AND MemotuneStatus = 'completed'`,
+      );
+      const trials = await count(`MemotuneKind = 'trial' AND MemotuneStudy = '${studyId}'`);
+      const best = await count(`MemotuneStudy = '${studyId}' AND MemotuneTrials = 3 AND MemotuneSpent > 0`);
+      if ((studies === 1 && trials === 3 && best === 1) || attempt > 50) {
+        expect({ studies, trials, best }).toEqual({ studies: 1, trials: 3, best: 1 });
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const description = await handle.describe();
+    expect(description.typedSearchAttributes.get(memotuneBest)).toBe(result.best!.objective);
+    expect(description.typedSearchAttributes.get(memotuneSpent)).toBeCloseTo(result.spent / 1e5, 12);
+    expect(await description.staticSummary()).toMatch(new RegExp(`^memotune study ${studyId}: random, budget 100000`));
+  }, 120_000);
+});
