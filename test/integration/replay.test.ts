@@ -17,8 +17,10 @@ const fixture = (name: string): unknown =>
  *   v1: studies carrying their records inline (before the trial log; main at 37e11d6)
  *   v2: the bounded study state (trial log in the object store; main at ee40fff)
  *   v3: v2 plus the timeout charge (patched 'memotune-timeout-charge') and the crash-safe charge
+ *   v4: parallel trials (single flight with stagesSettled signals), control updates, search
+ *       attributes, trial timestamps; also a parallel study and one of its trials
  */
-const releases = ['v1', 'v2', 'v3'];
+const releases = ['v1', 'v2', 'v3', 'v4'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -37,6 +39,15 @@ describe('replaying recorded histories', () => {
       ).resolves.toBeUndefined();
     });
   }
+
+  it('replays a parallel study with shared prefixes and control updates, and its trial (v4)', async () => {
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('study-parallel-v4'), 'study-parallel'),
+    ).resolves.toBeUndefined();
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-parallel-v4'), 'trial-parallel'),
+    ).resolves.toBeUndefined();
+  });
 
   it('replays a timed-out trial recorded before the timeout charge existed (v2), taking the old charge path', async () => {
     // A stuck stage, timeoutSeconds 2, two attempts: recorded by the release before
