@@ -17,6 +17,13 @@ import {
   withTrials,
 } from '../../client/index.js';
 import { writeStudyReport } from '../../report/index.js';
+import {
+  memotuneBest,
+  memotuneMethod,
+  memotuneSpent,
+  memotuneStatus,
+  memotuneTrials,
+} from '../../../workflows/search-attributes.js';
 import type { StudyProgress } from '../../core/study.js';
 import type { Configuration } from '../../core/types.js';
 
@@ -312,24 +319,64 @@ Examples:
   withEndpoint(
     study
       .command('list')
-      .description('studies on the server, newest first')
-      .option('--limit <n>', 'at most this many', Number, 20),
-  ).action(async (options: EndpointFlags & { limit: number }) => {
-    const { client, close } = await connectClient(options);
-    try {
-      let shown = 0;
-      for await (const execution of client.workflow.list({
-        query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
-      })) {
-        if (shown++ >= options.limit) break;
-        console.log(
-          `${printable(execution.workflowId)}  ${execution.status.name.toLowerCase()}  started ${execution.startTime.toISOString()}`,
-        );
+      .description('studies on the server, newest first: status, trials, budget spent and best, from search attributes')
+      .option('--limit <n>', 'at most this many', Number, 20)
+      .option('--json', 'one JSON object per study'),
+  )
+    .addHelpText(
+      'after',
+      "\nExample:\n  memotune study list --limit 5\n  temporal workflow list --query \"MemotuneKind='study' AND MemotuneStatus='running'\"",
+    )
+    .action(async (options: EndpointFlags & { limit: number; json?: boolean }) => {
+      const { client, close } = await connectClient(options);
+      try {
+        const rows: Record<string, string | number | null>[] = [];
+        for await (const execution of client.workflow.list({
+          query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
+        })) {
+          if (rows.length >= options.limit) break;
+          // Studies started without memotune's search attributes show what the server knows.
+          const attributes = execution.typedSearchAttributes;
+          const spent = attributes.get(memotuneSpent);
+          rows.push({
+            id: execution.workflowId,
+            status: attributes.get(memotuneStatus) ?? execution.status.name.toLowerCase(),
+            trials: attributes.get(memotuneTrials) ?? null,
+            spent: spent === undefined ? null : Number(spent.toFixed(4)),
+            best: attributes.get(memotuneBest) ?? null,
+            method: attributes.get(memotuneMethod) ?? null,
+            started: execution.startTime.toISOString(),
+          });
+        }
+        if (options.json) {
+          for (const row of rows) console.log(printableLines(JSON.stringify(row)));
+        } else if (rows.length === 0) {
+          console.log('no studies yet');
+        } else {
+          const cells = rows.map((row) => [
+            printable(String(row.id)),
+            String(row.status),
+            row.trials === null ? '-' : String(row.trials),
+            row.spent === null ? '-' : `${Math.round(Number(row.spent) * 100)}%`,
+            row.best === null ? '-' : String(Number(Number(row.best).toPrecision(6))),
+            row.method === null ? '-' : String(row.method),
+            String(row.started),
+          ]);
+          const header = ['STUDY', 'STATUS', 'TRIALS', 'SPENT', 'BEST', 'METHOD', 'STARTED'];
+          const widths = header.map((title, column) =>
+            Math.max(title.length, ...cells.map((row) => row[column]!.length)),
+          );
+          for (const row of [header, ...cells])
+            console.log(
+              row
+                .map((cell, column) => cell.padEnd(widths[column]!))
+                .join('  ')
+                .trimEnd(),
+            );
+        }
+      } finally {
+        await close();
       }
-      if (shown === 0) console.log('no studies yet');
-    } finally {
-      await close();
-    }
-  });
+    });
   return study;
 }
