@@ -117,9 +117,14 @@ export class StudyNotFoundError extends Error {
 
 /** Raised when a running study cannot answer because no worker polls its orchestration queue. */
 export class NoWorkerError extends Error {
-  constructor(readonly studyId: string) {
+  constructor(
+    readonly studyId: string,
+    readonly taskQueue?: string,
+  ) {
     super(
-      `study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``,
+      taskQueue === undefined
+        ? `study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``
+        : `study '${studyId}' is running but no worker is polling ${taskQueue}; start one with \`memotune worker\``,
     );
     this.name = 'NoWorkerError';
   }
@@ -152,7 +157,8 @@ export async function getStudyProgress(client: Client, studyId: string): Promise
       const { history: _history, direction: _direction, ...progress } = await handle.result();
       return progress;
     }
-    if (status === 'RUNNING') return handle.query(progressQuery);
+    if (status === 'RUNNING')
+      return answeredByWorker(client, studyId, description.taskQueue, handle.query(progressQuery));
     const reason = await closingReason(client, description.workflowId, description.runId);
     try {
       return closedAbnormally(status, await handle.query(progressQuery), reason);
@@ -372,8 +378,8 @@ export class StudyControlRefusedError extends Error {
   }
 }
 
-/** How long a control request waits for a worker before saying none is there. */
-const controlWorkerWaitMs = 5000;
+/** How long a query or control request waits for a worker before checking that one is there. */
+const workerWaitMs = 3000;
 
 /**
  * Sends a control update and returns the study's progress after it. Refusals (the study's
@@ -390,18 +396,8 @@ async function controlStudy(
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING')
       throw new Error(`study '${studyId}' has already finished (${description.status.name.toLowerCase()})`);
-    const request = send(handle);
-    const noWorker = new Promise<never>((_, reject) => {
-      const timer = setTimeout(() => {
-        void hasPollers(client, description.taskQueue).then(
-          (polled) => (polled ? undefined : reject(new NoWorkerError(studyId))),
-          () => undefined,
-        );
-      }, controlWorkerWaitMs);
-      void request.finally(() => clearTimeout(timer)).catch(() => undefined);
-    });
     try {
-      return await Promise.race([request, noWorker]);
+      return await answeredByWorker(client, studyId, description.taskQueue, send(handle));
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
         const reason = error.cause?.message ?? error.message;
@@ -410,6 +406,33 @@ async function controlStudy(
       throw error;
     }
   });
+}
+
+/**
+ * `request` (a query or an update, which only a worker can answer), or {@link NoWorkerError}
+ * naming the queue once it has waited {@link workerWaitMs} and no worker polls the study's queue
+ * (instead of the server's 30 s query deadline, or an update waiting for ever).
+ */
+async function answeredByWorker<T>(
+  client: Client,
+  studyId: string,
+  taskQueue: string,
+  request: Promise<T>,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const noWorker = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      hasPollers(client, taskQueue).then(
+        (polled) => (polled ? undefined : reject(new NoWorkerError(studyId, taskQueue))),
+        () => undefined,
+      );
+    }, workerWaitMs);
+  });
+  try {
+    return await Promise.race([request, noWorker]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Whether any worker polls the study's workflow queue. */

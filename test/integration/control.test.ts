@@ -125,4 +125,24 @@ describe('controlling a running study (real Temporal + S3)', () => {
     expect(description.typedSearchAttributes.get(memotuneSpent)).toBeCloseTo(result.spent / 1e5, 12);
     expect(await description.staticSummary()).toMatch(new RegExp(`^memotune study ${studyId}: random, budget 100000`));
   }, 120_000);
+
+  it('says within seconds that no worker serves a study, instead of hanging on the query', async () => {
+    const studyId = `${env.taskQueuePrefix}-no-worker`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: studyId, budget: 10, optimizer: { method: 'random' } }),
+      { studyId, taskQueuePrefix: `${env.taskQueuePrefix}-nobody` },
+    );
+    try {
+      for (const ask of [() => getStudyProgress(env.client, studyId), () => pauseStudy(env.client, studyId)]) {
+        const started = Date.now();
+        await expect(ask()).rejects.toThrow(
+          new RegExp(`no worker is polling ${env.taskQueuePrefix}-nobody-orchestration; start one with`),
+        );
+        expect(Date.now() - started).toBeLessThan(5000);
+      }
+    } finally {
+      await handle.terminate('test over');
+    }
+  }, 60_000);
 });

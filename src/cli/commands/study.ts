@@ -8,8 +8,10 @@ import {
   pauseStudy,
   resumeStudy,
   setStudyParallelism,
+  getStudyHandle,
   getStudyOutcome,
   getStudyProgress,
+  NoWorkerError,
   readStudyTrials,
   startStudy,
   stopStudy,
@@ -104,7 +106,25 @@ export function studyCommand(): Command {
   ).action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
     const { client, close } = await connectClient(options);
     try {
-      const progress = await getStudyProgress(client, id);
+      let progress: StudyProgress;
+      try {
+        progress = await getStudyProgress(client, id);
+      } catch (error) {
+        if (!(error instanceof NoWorkerError)) throw error;
+        // What the server itself keeps (search attributes) needs no worker: show it, then say why
+        // there is no more.
+        const attributes = (await getStudyHandle(client, id).describe()).typedSearchAttributes;
+        const trials = attributes.get(memotuneTrials);
+        if (trials !== undefined) {
+          const spent = attributes.get(memotuneSpent) ?? 0;
+          const best = attributes.get(memotuneBest);
+          console.log(
+            `study     ${printable(id)} (${attributes.get(memotuneStatus) ?? 'running'}, from search attributes)\n` +
+              `budget    ${Math.round(spent * 100)}% spent\ntrials    ${trials}\nbest      ${best === undefined ? 'none yet' : best}`,
+          );
+        }
+        throw error;
+      }
       console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
     } finally {
       await close();
