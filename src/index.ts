@@ -56,9 +56,27 @@ export {
   readStudyTrials,
   withTrials,
   stopStudy,
+  pauseStudy,
+  resumeStudy,
+  extendStudyBudget,
+  enqueueConfigurations,
+  setStudyParallelism,
   StudyAlreadyRunningError,
+  StudyControlRefusedError,
   StudyNotFoundError,
   NoWorkerError,
   type StartStudyOptions,
   type StudyHandle,
 } from './client/index.js';
+export { missingSearchAttributes, registerSearchAttributes } from './client/search-attributes.js';
+export {
+  memotuneBest,
+  memotuneKind,
+  memotuneMethod,
+  memotunePipeline,
+  memotuneSearchAttributes,
+  memotuneSpent,
+  memotuneStatus,
+  memotuneStudy,
+  memotuneTrials,
+} from '../workflows/search-attributes.js';

@@ -4,6 +4,7 @@
  *   memotune dev [--stop]            local Temporal + S3 (idempotent)
  *   memotune worker                   serve the orchestration and stage queues
  *   memotune study start|status|result|trials|report|pause|resume|extend|enqueue|parallelism|stop
+ *   memotune cluster setup|check    memotune's search attributes on a namespace
  *   memotune cache ls|prune          what the stage cache holds; delete what no live study needs
  *   memotune demo                     everything above, on the paper's synthetic pipeline
  *   memotune bench                    in-process benchmark of the optimizer methods
@@ -12,6 +13,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchCommand } from './commands/bench.js';
 import { cacheCommand } from './commands/cache.js';
+import { clusterCommand } from './commands/cluster.js';
 import { demoCommand } from './commands/demo.js';
 import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
@@ -39,6 +41,7 @@ program.addCommand(devCommand());
 program.addCommand(workerCommand());
 program.addCommand(studyCommand());
 program.addCommand(cacheCommand());
+program.addCommand(clusterCommand());
 program.addCommand(demoCommand());
 program.addCommand(benchCommand());
 // Commander echoes what the user typed (an unknown option, a bad argument): escaped too.
