@@ -32,8 +32,12 @@ export interface ActivityDependencies {
   readonly stages?: StageRegistry;
   /** Milliseconds since the epoch, used for stage wall time. @default a monotonic clock */
   readonly clock?: () => number;
-  /** The optimizer entry point. @default suggest from src/optimizer */
-  readonly suggest?: (request: SuggestRequest) => Suggestion;
+  /**
+   * Computes suggestions: the optimizer in-process, or a thread pool's (`SuggestPool.suggest`,
+   * which `createWorkers` uses by default) that stops when `signal`, the activity's cancellation,
+   * aborts. @default suggest from src/optimizer, in-process
+   */
+  readonly suggest?: (request: SuggestRequest, signal?: AbortSignal) => Suggestion | Promise<Suggestion>;
   /**
    * How long `runStage` waits, once its attempt is cancelled (timeout, stopped study, worker
    * shutdown), for the stage's code to settle before it gives up on it and frees the worker's slot.

@@ -38,25 +38,45 @@ function observationOf(trial: TrialRecord): Observation {
   };
 }
 
-/** Heartbeats when running as an activity; a no-op when called directly (unit tests). */
-function heartbeat(): void {
+/**
+ * Computes a suggestion: the optimizer itself (synchronous, in-process) or a `SuggestPool`'s
+ * `suggest` (src/worker/suggest-pool.ts), which computes it on a thread and stops when `signal`
+ * (the activity's cancellation) aborts.
+ */
+export type SuggestFunction = (request: SuggestRequest, signal?: AbortSignal) => Suggestion | Promise<Suggestion>;
+
+/** The running activity's context; undefined when called directly (unit tests). */
+function activityContext(): Context | undefined {
   try {
-    Context.current().heartbeat();
+    return Context.current();
   } catch {
-    // Not inside an activity.
+    return undefined;
   }
 }
 
-export function createStudyLogActivities(trialLog: TrialLog, suggest: (request: SuggestRequest) => Suggestion) {
-  const suggestOrRefuse = (request: SuggestRequest): Suggestion => {
+/** Heartbeats when running as an activity; a no-op when called directly (unit tests). */
+function heartbeat(): void {
+  activityContext()?.heartbeat();
+}
+
+export function createStudyLogActivities(trialLog: TrialLog, suggest: SuggestFunction) {
+  const suggestOrRefuse = async (request: SuggestRequest): Promise<Suggestion> => {
+    const context = activityContext();
+    // While a thread computes, this event loop is free: heartbeats keep the attempt alive (and
+    // bring cancellations in) however long the suggestion takes. Every third of the timeout, as
+    // runStage does; Temporal throttles what it sends.
+    const intervalMs = Math.max(200, Math.min(10_000, (context?.info.heartbeatTimeoutMs ?? 30_000) / 3));
+    const timer = context === undefined ? undefined : setInterval(() => context.heartbeat(), intervalMs);
     try {
-      return suggest(request);
+      return await suggest(request, context?.cancellationSignal);
     } catch (error) {
       // The optimizer throws RangeError/TypeError for requests that can never succeed.
       if (error instanceof RangeError || error instanceof TypeError) {
         throw ApplicationFailure.nonRetryable(error.message, FailureType.InvalidSuggestRequest);
       }
       throw error;
+    } finally {
+      clearInterval(timer);
     }
   };
 

@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import type { Duration } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
 import type { TaskQueueKind } from '../config/study-config.js';
+import { SuggestPool, type SuggestPoolOptions } from './suggest-pool.js';
 
 export type QueueRole = 'orchestration' | TaskQueueKind;
 
@@ -32,6 +33,12 @@ export interface WorkersOptions extends ActivityDependencies {
    * cancellation runs into it. @default {@link defaultShutdownForceMs} (30 s)
    */
   readonly shutdownForceTime?: Duration;
+  /**
+   * The thread pool that computes suggestions off the event loop when `suggest` is not given. The
+   * orchestration worker runs one suggest activity at a time, so one thread is enough.
+   * @default { threads: 1 } (memotune's optimizer)
+   */
+  readonly suggestPool?: SuggestPoolOptions;
 }
 
 /** @see WorkersOptions.shutdownGraceTime */
@@ -54,8 +61,16 @@ export const workflowsPath = fileURLToPath(
  */
 export async function createWorkers(options: WorkersOptions): Promise<Worker[]> {
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
-  const { runStage, ...orchestrationActivities } = createActivities(options);
   const queues = options.queues ?? ['orchestration', 'cpu', 'gpu'];
+  // Suggestions run on a thread of the orchestration worker's own, which ends with that worker.
+  // Threads start on the first suggestion, so a worker that never runs leaves none behind.
+  const pool =
+    options.suggest === undefined && queues.includes('orchestration')
+      ? new SuggestPool(options.suggestPool)
+      : undefined;
+  const { runStage, ...orchestrationActivities } = createActivities(
+    pool === undefined ? options : { ...options, suggest: pool.suggest },
+  );
   const workers: Worker[] = [];
   for (const role of queues) {
     const common = {
@@ -74,14 +89,15 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
           // Every activity but the stage one: suggesting, the cache lookup, the study's own records.
           activities: orchestrationActivities,
-          // Suggestions are CPU-bound and synchronous: one at a time. They block this process's event
-          // loop while they run (up to ~2 s at n=1000), so stage workers with tight heartbeat timeouts
-          // belong in their own process (memotune worker --queues gpu).
+          // Suggestions are CPU-bound: one at a time. On the pool's thread they leave this process's
+          // event loop free for workflow tasks, queries and stage heartbeats; an injected synchronous
+          // `suggest` blocks it while it runs (up to ~2 s at n=1000).
           maxConcurrentActivityTaskExecutions: 1,
           // A study's next workflow task waits this long on a dead worker's sticky queue before any
           // other worker may take it (Temporal's default is 10 s): most of what killing an
           // orchestration worker costs. Replaying a run's history elsewhere is cheap (it is bounded).
           stickyQueueScheduleToStartTimeout: '3 seconds',
+          ...(pool === undefined ? {} : { plugins: [closesWithWorker(pool)] }),
         }),
       );
     } else {
@@ -95,6 +111,20 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
     }
   }
   return workers;
+}
+
+/** Closes the suggest pool once the worker has stopped (or failed to start): no thread outlives it. */
+function closesWithWorker(pool: SuggestPool): WorkerPlugin {
+  return {
+    name: 'memotune-suggest-pool',
+    async runWorker(worker, next) {
+      try {
+        await next(worker);
+      } finally {
+        await pool.close();
+      }
+    },
+  };
 }
 
 /** Runs workers until `signal` aborts (or one of them fails), then shuts all down. */

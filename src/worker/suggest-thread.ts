@@ -1,0 +1,35 @@
+/**
+ * Entry point of a {@link SuggestPool} thread: computes suggestions, one message at a time, with
+ * the optimizer (or the module named by `workerData.suggestModule`) loaded once for the thread's
+ * whole life, WebAssembly kernels included. Requests and suggestions arrive and leave as structured
+ * clones of plain JSON, so a suggestion is bit for bit what the same call gives in-process.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { SuggestRequest, Suggestion } from '../core/types.js';
+import { suggest as optimizerSuggest } from '../optimizer/index.js';
+import type { SuggestThreadReply, SuggestThreadData, SuggestThreadJob } from './suggest-pool.js';
+
+const port = parentPort;
+if (port === null) throw new Error('suggest-thread runs as a worker thread of a SuggestPool, not as a program');
+
+const { suggestModule } = (workerData ?? {}) as SuggestThreadData;
+const suggest: (request: SuggestRequest) => Suggestion =
+  suggestModule === undefined
+    ? optimizerSuggest
+    : ((await import(suggestModule)) as { suggest: (request: SuggestRequest) => Suggestion }).suggest;
+if (typeof suggest !== 'function') throw new TypeError(`suggestModule ${suggestModule} does not export suggest()`);
+
+port.on('message', ({ id, request }: SuggestThreadJob) => {
+  let reply: SuggestThreadReply;
+  try {
+    reply = { id, suggestion: suggest(request) };
+  } catch (error) {
+    // Rebuilt on the other side by name: RangeError/TypeError stay what they are (the activity
+    // refuses such requests for good), anything else becomes a plain Error with the same message.
+    reply =
+      error instanceof Error
+        ? { id, error: { name: error.name, message: error.message, ...(error.stack ? { stack: error.stack } : {}) } }
+        : { id, error: { name: 'Error', message: String(error) } };
+  }
+  port.postMessage(reply);
+});
