@@ -366,7 +366,8 @@ export function createActivities(dependencies: ActivityDependencies) {
       for (const key of keys) {
         const meta = await cache.readMeta(key);
         // A killed worker is noticed within the heartbeat timeout, not the 1-minute start-to-close.
-        Context.current().heartbeat();
+        // (As a local activity it dies with its workflow task, which is retried elsewhere.)
+        if (!Context.current().info.isLocal) Context.current().heartbeat();
         if (meta === null) break;
         cached.push(meta);
       }

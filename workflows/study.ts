@@ -6,6 +6,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -66,7 +67,7 @@ import {
 } from './definitions.js';
 import { progressSearchAttributes, trialSearchAttributes } from './search-attributes.js';
 import { studyWorkflowV1 } from './legacy/study-v1.js';
-import { stagesSettledSignal, trialWorkflow, type TrialInput } from './trial.js';
+import { localOrchestrationPatch, stagesSettledSignal, trialWorkflow, type TrialInput } from './trial.js';
 
 export interface StudyWorkflowInput {
   readonly plan: StudyPlan;
@@ -105,10 +106,15 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     // Retried until it works: an outage of S3 or a crashed worker pauses the study, never ends it.
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
   } as const;
-  const { recordTrial, importTrialLog } = proxyActivities<Activities>({
+  const { importTrialLog } = proxyActivities<Activities>({
     ...orchestration,
     startToCloseTimeout: '2 minutes',
   });
+  // Appending a record is a few small S3 writes: as a local activity it costs no task-queue round
+  // trip and no extra workflow task. Histories recorded before it replay the regular activity.
+  const { recordTrial } = patched(localOrchestrationPatch)
+    ? proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: orchestration.retry })
+    : proxyActivities<Activities>({ ...orchestration, startToCloseTimeout: '2 minutes' });
   const { suggestFromLog } = proxyActivities<Activities>({
     ...orchestration,
     startToCloseTimeout: '10 minutes',
@@ -315,8 +321,6 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       epsilon: plan.epsilon,
       orchestrationQueue: plan.orchestrationQueue,
       seed: plan.seed,
-      // Trials report the stages they have settled only when another trial may wait for them.
-      ...(parallelism() > 1 ? { reportSettledStages: true } : {}),
     };
     let trialInput: TrialInput;
     if (step.fromQueue) state = { ...state, queued: state.queued!.slice(1) };
@@ -376,6 +380,11 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           typeof suggestion.diagnostics.totalMs === 'number' ? suggestion.diagnostics.totalMs / 1000 : 0,
       };
     }
+    // A trial tells the study each stage it settles only when another may share its prefix: the
+    // optimizer pins only to post-warm-up EEIPU trials, users' enqueued ones may share by design.
+    // (Each signal costs a workflow task on both sides; a waiter is released when its owner ends anyway.)
+    if (parallelism() > 1 && (trialInput.source === 'enqueued' || (method === 'eeipu' && trialInput.phase === 'bo')))
+      trialInput = { ...trialInput, reportSettledStages: true };
     const shared = parallelism() > 1 ? sharedInFlightPrefix(trialInput.config, runningList()) : null;
     running.set(trialIndex, {
       trialIndex,

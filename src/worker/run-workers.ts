@@ -89,10 +89,10 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
           // Every activity but the stage one: suggesting, the cache lookup, the study's own records.
           activities: orchestrationActivities,
-          // Suggestions are CPU-bound: one at a time. On the pool's thread they leave this process's
-          // event loop free for workflow tasks, queries and stage heartbeats; an injected synchronous
-          // `suggest` blocks it while it runs (up to ~2 s at n=1000).
-          maxConcurrentActivityTaskExecutions: 1,
+          // Suggestions run on the pool's thread (queued there, one at a time per thread), so the
+          // cache lookups and log writes of parallel trials need not wait behind them. An injected
+          // synchronous `suggest` blocks the event loop while it runs (up to ~2 s at n=1000).
+          maxConcurrentActivityTaskExecutions: pool === undefined ? 1 : 8,
           // A study's next workflow task waits this long on a dead worker's sticky queue before any
           // other worker may take it (Temporal's default is 10 s): most of what killing an
           // orchestration worker costs. Replaying a run's history elsewhere is cheap (it is bounded).

@@ -19,8 +19,10 @@ const fixture = (name: string): unknown =>
  *   v3: v2 plus the timeout charge (patched 'memotune-timeout-charge') and the crash-safe charge
  *   v4: parallel trials (single flight with stagesSettled signals), control updates, search
  *       attributes, trial timestamps; also a parallel study and one of its trials
+ *   v5: v4 with the cache lookup and the trial-log write as local activities
+ *       (patched 'memotune-local-orchestration-activities')
  */
-const releases = ['v1', 'v2', 'v3', 'v4'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -40,14 +42,24 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  it('replays a parallel study with shared prefixes and control updates, and its trial (v4)', async () => {
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('study-parallel-v4'), 'study-parallel'),
-    ).resolves.toBeUndefined();
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, fixture('trial-parallel-v4'), 'trial-parallel'),
-    ).resolves.toBeUndefined();
-  });
+  for (const release of ['v4', 'v5']) {
+    it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: workflowBundle() },
+          fixture(`study-parallel-${release}`),
+          'study-parallel',
+        ),
+      ).resolves.toBeUndefined();
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: workflowBundle() },
+          fixture(`trial-parallel-${release}`),
+          'trial-parallel',
+        ),
+      ).resolves.toBeUndefined();
+    });
+  }
 
   it('replays a timed-out trial recorded before the timeout charge existed (v2), taking the old charge path', async () => {
     // A stuck stage, timeoutSeconds 2, two attempts: recorded by the release before
