@@ -61,6 +61,7 @@ export {
   extendStudyBudget,
   enqueueConfigurations,
   setStudyParallelism,
+  continueStudy,
   StudyAlreadyRunningError,
   StudyControlRefusedError,
   StudyNotFoundError,

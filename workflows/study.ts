@@ -149,6 +149,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   const outcome = (): StudyOutcome => ({
     ...progressOf(plan, state, status, runningList(), error),
     direction: plan.objective.direction,
+    state,
   });
   setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error));
   const method = plan.optimizer.method ?? 'eeipu';

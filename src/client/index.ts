@@ -9,7 +9,8 @@ import {
 } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
 import { parseStudyConfig } from '../config/study-config.js';
-import type { StudyOutcome, StudyPlan, StudyProgress, StudyResult, TrialRecord } from '../core/study.js';
+import type { StudyOutcome, StudyPlan, StudyProgress, StudyResult, StudyState, TrialRecord } from '../core/study.js';
+import { hasWorkflowPollers, startedWith } from './workflow-history.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
 import {
@@ -422,7 +423,7 @@ async function answeredByWorker<T>(
   let timer: NodeJS.Timeout | undefined;
   const noWorker = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      hasPollers(client, taskQueue).then(
+      hasWorkflowPollers(client, taskQueue).then(
         (polled) => (polled ? undefined : reject(new NoWorkerError(studyId, taskQueue))),
         () => undefined,
       );
@@ -433,15 +434,6 @@ async function answeredByWorker<T>(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** Whether any worker polls the study's workflow queue. */
-async function hasPollers(client: Client, taskQueue: string): Promise<boolean> {
-  const response = await client.workflowService.describeTaskQueue({
-    namespace: client.options.namespace,
-    taskQueue: { name: taskQueue },
-  });
-  return (response.pollers?.length ?? 0) > 0;
 }
 
 /** Finish the running trials and start none until {@link resumeStudy}. */
@@ -471,4 +463,61 @@ export function enqueueConfigurations(
 /** Run `parallelism` trials at once from now on. */
 export function setStudyParallelism(client: Client, studyId: string, parallelism: number): Promise<StudyProgress> {
   return controlStudy(client, studyId, (handle) => handle.executeUpdate(setParallelismUpdate, { args: [parallelism] }));
+}
+
+/**
+ * Continues a study that has ended (completed, stopped, exhausted) with `budget` more cost units:
+ * a new run of the same workflow id that starts from the state the study ended with, so its trial
+ * log, best trial and optimizer state carry on and its trials are numbered on.
+ * @throws Error when the study is still running (extend it instead), failed, or ended under a
+ *   release whose outcome does not carry its state
+ */
+export async function continueStudy(
+  client: Client,
+  studyId: string,
+  options: { readonly budget: number },
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>> {
+  if (!Number.isFinite(options.budget) || options.budget <= 0)
+    throw new RangeError(`budget: the extra budget must be a positive number (got ${options.budget})`);
+  return withNotFound(studyId, async () => {
+    const handle = getStudyHandle(client, studyId);
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING')
+      throw new Error(`study '${studyId}' is still running: extend its budget with \`memotune study extend\``);
+    if (description.status.name !== 'COMPLETED')
+      throw new Error(
+        `study '${studyId}' ${closedStatusPhrases[description.status.name] ?? 'did not complete'}: it cannot be continued`,
+      );
+    const outcome = await handle.result();
+    if (outcome.state === undefined || outcome.status === 'failed')
+      throw new Error(
+        outcome.status === 'failed'
+          ? `study '${studyId}' failed (${outcome.error ?? 'no reason recorded'}): start a new study instead`
+          : `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,
+      );
+    const plan = await studyPlanOf(client, studyId, description.runId);
+    const state: StudyState = {
+      ...outcome.state,
+      stopRequested: false,
+      paused: false,
+      budget: (outcome.state.budget ?? plan.budget) + options.budget,
+      runs: outcome.state.runs + 1,
+    };
+    return client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
+      workflowId: studyId,
+      taskQueue: plan.orchestrationQueue,
+      args: [{ plan, state }],
+      memo: { memotune: { study: plan.name, pipeline: plan.pipelineId, budget: state.budget } },
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+      ...studyStaticSummary(plan),
+      ...(plan.searchAttributes === true ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
+    });
+  });
+}
+
+/** The plan a study run was started with: the input of its first history event. */
+async function studyPlanOf(client: Client, studyId: string, runId: string): Promise<StudyPlan> {
+  const started = await startedWith<{ plan?: StudyPlan }>(client, studyId, runId);
+  if (started?.input.plan === undefined) throw new Error(`study '${studyId}': its run's input has no plan`);
+  return started.input.plan;
 }

@@ -184,6 +184,8 @@ export interface StudyOutcome extends StudyProgress {
   readonly direction: Direction;
   /** Inline records, only in outcomes of studies that ended under an older release. */
   readonly history?: readonly TrialRecord[];
+  /** The summary the study ended with: what a continued study starts from (absent in older outcomes). */
+  readonly state?: StudyState;
 }
 
 /** A study's outcome with every trial record, as the client assembles it from the trial log. */

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  continueStudy,
   enqueueConfigurations,
   extendStudyBudget,
   getStudyProgress,
@@ -145,4 +146,33 @@ describe('controlling a running study (real Temporal + S3)', () => {
       await handle.terminate('test over');
     }
   }, 60_000);
+
+  it('continues an ended study with more budget: same log, trials numbered on, best kept', async () => {
+    const studyId = `${env.taskQueuePrefix}-continue`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: studyId, budget: 20, optimizer: { method: 'eeipu', warmup: 3 } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const first = await env.result(handle);
+    expect(first.status).toBe('completed');
+    await expect(continueStudy(env.client, studyId, { budget: -1 })).rejects.toThrow(/^budget:/);
+    const next = await continueStudy(env.client, studyId, { budget: 15 });
+    const second = await env.result(next);
+    expect(second.status).toBe('completed');
+    expect(second.budget).toBe(35);
+    expect(second.trialLog).toBe(first.trialLog);
+    expect(second.history.slice(0, first.history.length)).toEqual(first.history);
+    expect(second.history.length).toBeGreaterThan(first.history.length);
+    expect(second.history.map((trial) => trial.trialIndex)).toEqual(second.history.map((_, index) => index));
+    expect(second.spent).toBeCloseTo(
+      second.history.reduce((sum, trial) => sum + trial.chargedCost, 0),
+      9,
+    );
+    expect(second.best!.objective).toBeGreaterThanOrEqual(first.best!.objective);
+    // A running study is extended, not continued.
+    await expect(continueStudy(env.client, `${env.taskQueuePrefix}-nonexistent`, { budget: 1 })).rejects.toThrow(
+      /no study/,
+    );
+  }, 120_000);
 });

@@ -3,8 +3,7 @@
  * live study needs (policy in src/storage/retention.ts). Prune is a dry run unless `--apply`.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ServiceError, WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
-import { fromPayloadsAtIndex, type Payload } from '@temporalio/common';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { stageKeys } from '../../core/keys.js';
 import type { StudyProgress } from '../../core/study.js';
 import { trialLogPrefix } from '../../core/trial-log.js';
@@ -31,6 +30,7 @@ import {
 import { progressQuery } from '../../../workflows/definitions.js';
 import type { StudyWorkflowInput } from '../../../workflows/study.js';
 import type { TrialInput } from '../../../workflows/trial.js';
+import { hasWorkflowPollers, startedWith } from '../../client/workflow-history.js';
 import { connectClient, openStore, temporalAddress, withEndpoint, type EndpointOptions } from '../connection.js';
 import { errorChain, printable, printableLines } from '../format.js';
 
@@ -118,35 +118,6 @@ const queryTimeoutMs = 10_000;
 /** Running studies asked at once. */
 const studiesAtOnce = 8;
 
-/** A workflow's input, from the first event of its (latest, or given) run; `null` when it no longer exists. */
-async function startedWith<T>(
-  client: Client,
-  workflowId: string,
-  runId?: string,
-): Promise<{ input: T; firstExecutionRunId: string | null } | null> {
-  let response;
-  try {
-    response = await client.workflowService.getWorkflowExecutionHistory({
-      namespace: client.options.namespace,
-      execution: { workflowId, ...(runId === undefined ? {} : { runId }) },
-      maximumPageSize: 1,
-    });
-  } catch (error) {
-    // gRPC NOT_FOUND: it ended and left the server's retention between the listing and now.
-    if (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 5) return null;
-    throw error;
-  }
-  const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
-  if (!started) return null;
-  const converter = client.options.loadedDataConverter;
-  let payloads = (started.input?.payloads ?? []) as Payload[];
-  for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
-  return {
-    input: fromPayloadsAtIndex<T>(converter.payloadConverter, 0, payloads),
-    firstExecutionRunId: started.firstExecutionRunId || null,
-  };
-}
-
 function keysOfTrial(trial: Pick<TrialInput, 'pipelineId' | 'stages' | 'config'>): string[] {
   return stageKeys(trial.pipelineId, trial.stages, trial.config);
 }
@@ -232,22 +203,6 @@ export async function liveWorkOf(client: Client): Promise<LiveWork> {
     studies.push(...described.filter((study): study is LiveStudy => study !== null));
   }
   return { studies, runningTrials: [...running.values()], warnings };
-}
-
-/** Whether any worker has polled this workflow task queue lately (the server's own view). */
-async function hasWorkflowPollers(client: Client, taskQueue: string): Promise<boolean> {
-  try {
-    const response = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue },
-      // TASK_QUEUE_TYPE_WORKFLOW (@temporalio/proto is not a direct dependency).
-      taskQueueType: 1,
-    });
-    return (response.pollers?.length ?? 0) > 0;
-  } catch {
-    // Cannot tell: ask the study and let the query's deadline decide.
-    return true;
-  }
 }
 
 /** Study id by trial log prefix for every study workflow run the server still lists. */

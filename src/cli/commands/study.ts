@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import type { Client } from '@temporalio/client';
 import {
+  continueStudy,
   enqueueConfigurations,
   extendStudyBudget,
   pauseStudy,
@@ -335,6 +336,29 @@ Examples:
     },
     '<file>',
   );
+
+  const continueCommand = withEndpoint(
+    study
+      .command('continue <id>')
+      .description('continue a study that has ended (completed, stopped, exhausted) with more budget')
+      .requiredOption('--budget <amount>', 'extra cost units')
+      .option('--wait', 'wait for it to end'),
+  ).addHelpText('after', '\nExample:\n  memotune study continue my-study --budget 3600');
+  continueCommand.action(async (id: string, options: EndpointFlags & { budget: string; wait?: boolean }) => {
+    const budget = Number(options.budget);
+    if (!Number.isFinite(budget) || budget <= 0)
+      continueCommand.error(`memotune: --budget must be a positive number, got '${printable(options.budget)}'`, {
+        exitCode: 2,
+      });
+    const { client, close } = await connectClient(options);
+    try {
+      const handle = await continueStudy(client, id, { budget });
+      console.log(`continued study ${printable(id)} with ${budget} more (run ${handle.firstExecutionRunId})`);
+      if (options.wait) await watchStudy(client, id);
+    } finally {
+      await close();
+    }
+  });
 
   withEndpoint(
     study

@@ -1,0 +1,51 @@
+/**
+ * What the Temporal server itself knows of a workflow, read without a worker: the input its run
+ * was started with, and whether any worker polls its queue.
+ */
+import { ServiceError, type Client } from '@temporalio/client';
+import { fromPayloadsAtIndex, type Payload } from '@temporalio/common';
+
+/** A workflow's input, from the first event of its (latest, or given) run; `null` when it no longer exists. */
+export async function startedWith<T>(
+  client: Client,
+  workflowId: string,
+  runId?: string,
+): Promise<{ input: T; firstExecutionRunId: string | null } | null> {
+  let response;
+  try {
+    response = await client.workflowService.getWorkflowExecutionHistory({
+      namespace: client.options.namespace,
+      execution: { workflowId, ...(runId === undefined ? {} : { runId }) },
+      maximumPageSize: 1,
+    });
+  } catch (error) {
+    // gRPC NOT_FOUND: it ended and left the server's retention between the listing and now.
+    if (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 5) return null;
+    throw error;
+  }
+  const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
+  if (!started) return null;
+  const converter = client.options.loadedDataConverter;
+  let payloads = (started.input?.payloads ?? []) as Payload[];
+  for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+  return {
+    input: fromPayloadsAtIndex<T>(converter.payloadConverter, 0, payloads),
+    firstExecutionRunId: started.firstExecutionRunId || null,
+  };
+}
+
+/** Whether any worker has polled this workflow task queue lately (the server's own view). */
+export async function hasWorkflowPollers(client: Client, taskQueue: string): Promise<boolean> {
+  try {
+    const response = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      taskQueue: { name: taskQueue },
+      // TASK_QUEUE_TYPE_WORKFLOW (@temporalio/proto is not a direct dependency).
+      taskQueueType: 1,
+    });
+    return (response.pollers?.length ?? 0) > 0;
+  } catch {
+    // Cannot tell: ask the study and let the query's deadline decide.
+    return true;
+  }
+}
