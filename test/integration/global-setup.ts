@@ -1,7 +1,8 @@
 /**
  * One real Temporal server and one real S3 server for the whole integration run, plus the
  * workflow bundle built once. Servers come from, in order:
- *   MEMOTUNE_TEST_TEMPORAL_ADDRESS + MEMOTUNE_TEST_S3_ENDPOINT (servers you run yourself), or
+ *   MEMOTUNE_TEST_TEMPORAL_ADDRESS + MEMOTUNE_TEST_S3_ENDPOINT (servers you run yourself; with
+ *   MEMOTUNE_TEST_UI_URL for the UI test), or
  *   a private stack this setup starts on ports 17233 / 17070 (state under .memotune/test-stack),
  *   stopped again at the end. There is no skip path: if the servers cannot start, the run fails.
  */
@@ -15,7 +16,8 @@ import { workflowsPath } from '../../src/worker/run-workers.js';
 import type { TestStack } from './stack-context.js';
 
 const stateDir = join(process.cwd(), '.memotune', 'test-stack');
-const stackOptions: StackOptions = { stateDir, temporalPort: 17233, s3Port: 17070, headless: true };
+// With the Web UI: the UI test opens it in headless Chromium.
+const stackOptions: StackOptions = { stateDir, temporalPort: 17233, s3Port: 17070, uiPort: 18233 };
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   let stack: TestStack['servers'];
@@ -24,6 +26,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (external !== undefined && process.env.MEMOTUNE_TEST_S3_ENDPOINT !== undefined) {
     stack = {
       temporalAddress: external,
+      ...(process.env.MEMOTUNE_TEST_UI_URL === undefined ? {} : { uiUrl: process.env.MEMOTUNE_TEST_UI_URL }),
       s3: {
         endpoint: process.env.MEMOTUNE_TEST_S3_ENDPOINT,
         bucket: process.env.MEMOTUNE_TEST_S3_BUCKET ?? 'memotune-test',
@@ -37,7 +40,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     rmSync(stateDir, { recursive: true, force: true });
     const info = await startStack({ ...stackOptions, bucket: 'memotune-test' });
     startedHere = true;
-    stack = { temporalAddress: info.temporalAddress, s3: info.s3 };
+    stack = {
+      temporalAddress: info.temporalAddress,
+      s3: info.s3,
+      ...(info.uiUrl === null ? {} : { uiUrl: info.uiUrl }),
+    };
   }
 
   mkdirSync(stateDir, { recursive: true });

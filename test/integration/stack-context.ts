@@ -2,6 +2,8 @@
 export interface TestStack {
   readonly servers: {
     readonly temporalAddress: string;
+    /** The Temporal Web UI (absent for servers run by hand without MEMOTUNE_TEST_UI_URL). */
+    readonly uiUrl?: string;
     readonly s3: {
       readonly endpoint: string;
       readonly bucket: string;
