@@ -9,7 +9,7 @@ import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
 /** Each stage takes this much real time, so trials overlap only if the study runs them at once. */
-const stageDelayMs = 1000;
+const stageDelayMs = 1500;
 
 let env: TestEnv;
 /** Every stage run started, as `<study>/<trial>/<stage>` with its cache key. */
