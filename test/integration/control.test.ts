@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   continueStudy,
@@ -12,6 +15,7 @@ import {
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
 import { memotuneBest, memotuneSpent } from '../../workflows/search-attributes.js';
+import { cliEnv, runCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
@@ -170,6 +174,26 @@ describe('controlling a running study (real Temporal + S3)', () => {
       9,
     );
     expect(second.best!.objective).toBeGreaterThanOrEqual(first.best!.objective);
+    // The best trial's last output, and a named stage of another trial, fetched by the CLI.
+    const out = mkdtempSync(join(tmpdir(), 'memotune-artifact-'));
+    const best = await runCli(
+      ['study', 'artifact', studyId, '--out', join(out, 'best.json'), '--json'],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(best.stderr).toBe('');
+    expect(JSON.parse(best.stdout)).toMatchObject({ trial: second.best!.trialIndex, stage: 's2', format: 'json' });
+    expect(JSON.parse(readFileSync(join(out, 'best.json'), 'utf8'))).toMatchObject({ stage: 's2' });
+    const first0 = await runCli(
+      ['study', 'artifact', studyId, '--trial', '0', '--stage', 's0', '--out', join(out, 's0.json')],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(first0.code).toBe(0);
+    const bad = await runCli(
+      ['study', 'artifact', studyId, '--stage', 'nope', '--out', join(out, 'x')],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--stage nope: the stages are s0, s1, s2/);
     // A running study is extended, not continued.
     await expect(continueStudy(env.client, `${env.taskQueuePrefix}-nonexistent`, { budget: 1 })).rejects.toThrow(
       /no study/,

@@ -35,6 +35,7 @@ type ControlRequest = (client: Client) => Promise<StudyProgress>;
 import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
+import { StageCache } from '../../storage/stage-cache.js';
 import { connectClient, openStore, temporalAddress, temporalNamespace, uiLink, withEndpoint } from '../connection.js';
 import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
 import { formatProgress, formatResult, printable, printableLines, watchStudy } from '../format.js';
@@ -335,6 +336,66 @@ Examples:
       return (c) => enqueueConfigurations(c, id, list as Configuration[]);
     },
     '<file>',
+  );
+
+  const artifact = withEndpoint(
+    study
+      .command('artifact <id>')
+      .description("fetch a trial's stage output: by default the best trial's last stage")
+      .requiredOption('--out <path>', 'where to write it (a directory output is extracted into it)')
+      .option('--trial <n>', 'trial index (default: the best trial)')
+      .option('--stage <name>', 'stage name (default: the last stage)')
+      .option('--json', 'print {path, trial, stage, key, format, bytes}'),
+  ).addHelpText(
+    'after',
+    '\nExamples:\n  memotune study artifact my-study --out best-model.json\n  memotune study artifact my-study --trial 12 --stage train --out ckpt/',
+  );
+  artifact.action(
+    async (id: string, options: EndpointFlags & { out: string; trial?: string; stage?: string; json?: boolean }) => {
+      const refuse = (message: string): never => artifact.error(`memotune: ${message}`, { exitCode: 2 });
+      const trialIndex = options.trial === undefined ? undefined : Number(options.trial);
+      if (trialIndex !== undefined && (!Number.isInteger(trialIndex) || trialIndex < 0))
+        refuse(`--trial must be a trial index (an integer >= 0), got '${printable(options.trial!)}'`);
+      const { client, close } = await connectClient(options);
+      try {
+        const outcome = await getStudyOutcome(client, id);
+        const store = openStore();
+        const records = await readStudyTrials(outcome, store);
+        const index = trialIndex ?? outcome.best?.trialIndex;
+        if (index === undefined) throw new Error(`study '${id}' has no completed trial yet: pass --trial`);
+        const record = records.find((trial) => trial.trialIndex === index);
+        if (record === undefined) refuse(`--trial ${index}: study '${id}' has trials 0..${records.length - 1}`);
+        const names = outcome.stages ?? record!.keys.map((_, at) => `stage${at}`);
+        const stageIndex = options.stage === undefined ? names.length - 1 : names.indexOf(options.stage);
+        if (stageIndex < 0) refuse(`--stage ${printable(options.stage!)}: the stages are ${names.join(', ')}`);
+        const key = record!.keys[stageIndex]!;
+        const cache = new StageCache(store);
+        const meta = await cache.readMeta(key);
+        if (meta === null)
+          throw new Error(
+            `trial ${index}'s ${names[stageIndex]} output is not in the cache (never committed, or pruned): ` +
+              're-run that configuration to get it back',
+          );
+        const out = resolve(options.out);
+        if (meta.format === 'directory') await cache.extractDirectory(meta, out);
+        else await cache.downloadData(meta, out);
+        const summary = {
+          path: out,
+          trial: index,
+          stage: names[stageIndex],
+          key,
+          format: meta.format,
+          bytes: meta.bytes,
+        };
+        console.log(
+          options.json
+            ? printableLines(JSON.stringify(summary))
+            : `${printable(out)} (trial ${index}, stage ${printable(names[stageIndex]!)}, ${meta.format}, ${meta.bytes} bytes)`,
+        );
+      } finally {
+        await close();
+      }
+    },
   );
 
   const continueCommand = withEndpoint(
