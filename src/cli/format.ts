@@ -79,19 +79,25 @@ export async function watchStudy(
   const bar = new SingleBar(
     {
       format:
-        ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | running {running} | reused {reused} | best {best}',
+        ' budget [{bar}] {percentage}% | {value}/{total} | trials {trials} | running {running} | reused {reused} | best {best} | ETA {eta}',
       hideCursor: true,
     },
     Presets.shades_classic,
   );
   let started = false;
   let reportedTrials = 0;
+  // The budget's rate of spending since watching began gives the ETA.
+  let first: { at: number; spent: number } | null = null;
   for (;;) {
     const progress = await getStudyProgress(client, studyId);
+    const now = Date.now();
+    first ??= { at: now, spent: progress.spent };
+    const rate = (progress.spent - first.spent) / Math.max(1, now - first.at);
+    const eta = rate > 0 ? formatDuration(Math.max(0, progress.budget - progress.spent) / rate) : '-';
     const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
     if (interactive) {
       const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);
-      const payload = { trials: progress.trials, running, reused: progress.reusedTrials, best };
+      const payload = { trials: progress.trials, running, reused: progress.reusedTrials, best, eta };
       const value = Math.min(progress.budget, Number(progress.spent.toFixed(1)));
       if (!started) bar.start(progress.budget, value, payload);
       else bar.update(value, payload);
@@ -100,13 +106,22 @@ export async function watchStudy(
       reportedTrials = progress.trials;
       console.log(
         `  ${progress.trials} trials, ${progress.reusedTrials} reused a cached prefix; ` +
-          `budget ${progress.spent.toFixed(1)}/${progress.budget}; best ${best}`,
+          `budget ${progress.spent.toFixed(1)}/${progress.budget}; best ${best}; ETA ${eta}`,
       );
     }
     if (progress.status !== 'running') break;
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }
   if (started) bar.stop();
+}
+
+/** `1h 02m`, `3m 05s`, `12s` for milliseconds. */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, '0')}m`;
 }
 
 /** How deep {@link errorChain} follows causes (a cycle or a runaway chain stops there). */

@@ -398,6 +398,22 @@ Examples:
     },
   );
 
+  withEndpoint(
+    study
+      .command('watch <id>')
+      .description('follow a study until it ends: budget spent, trials, running, reuse, best, ETA'),
+  )
+    .addHelpText('after', '\nExample:\n  memotune study watch my-study')
+    .action(async (id: string, options: EndpointFlags) => {
+      const { client, close } = await connectClient(options);
+      try {
+        await watchStudy(client, id);
+        console.log(formatResult(await getStudyProgress(client, id)));
+      } finally {
+        await close();
+      }
+    });
+
   const continueCommand = withEndpoint(
     study
       .command('continue <id>')

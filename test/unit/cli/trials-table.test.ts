@@ -51,3 +51,12 @@ describe('study trials output', () => {
     expect(csv[1]).toMatch(/,optimizer,,,$/);
   });
 });
+
+describe('durations', () => {
+  it('reads as seconds, minutes and hours', async () => {
+    const { formatDuration } = await import('../../../src/cli/format.js');
+    expect(formatDuration(12_400)).toBe('12s');
+    expect(formatDuration(185_000)).toBe('3m 05s');
+    expect(formatDuration(3_720_000)).toBe('1h 02m');
+  });
+});
