@@ -27,9 +27,10 @@
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
  *
  * Running trials (`request.pending`, see PendingHandling): the objective GP is conditioned on
- * them at its posterior mean (kriging believer), and the proper prefixes of those started after
+ * them at its posterior mean (kriging believer), the proper prefixes of those started after
  * warm-up join the pool at ε per stage (single flight: they are in the cache by the time a new
- * trial needs them). With nothing running every step is exactly the sequential one.
+ * trial needs them), and η counts their predicted cost as used. With nothing running every step
+ * is exactly the sequential one.
  */
 import type {
   Configuration,
@@ -110,13 +111,29 @@ export interface PendingHandling {
    * finished trials), or none.
    */
   readonly sharePrefixes: 'all' | 'bo' | 'none';
+  /**
+   * The incumbent f* of EI: the best observed value, or the best of the observed and the believed
+   * values (the kriging believer's own rule: a fantasy is treated as an observation).
+   */
+  readonly incumbent: 'observed' | 'believed';
+  /**
+   * Budget used in the cost-cooling η: what finished trials were charged, or that plus the
+   * predicted cost of the running trials (already committed).
+   */
+  readonly eta: 'spent' | 'committed';
 }
 
 /**
- * Kriging believer + prefixes of running post-warm-up trials: the best final objective of the
- * variants measured by benchmarks/pending-ablation.ts (docs/optimizer.md, "Pending trials").
+ * Kriging believer (f* = best observed) + prefixes of running post-warm-up trials + η from the
+ * committed budget: the best final objective on both paper specs of the variants measured by
+ * benchmarks/pending-ablation.ts (docs/optimizer.md, "Pending trials").
  */
-export const DEFAULT_PENDING_HANDLING: PendingHandling = Object.freeze({ believe: true, sharePrefixes: 'bo' });
+export const DEFAULT_PENDING_HANDLING: PendingHandling = Object.freeze({
+  believe: true,
+  sharePrefixes: 'bo',
+  incumbent: 'observed',
+  eta: 'committed',
+});
 
 /**
  * How many of the running trials (in start order) are warm-up trials: the first
@@ -836,6 +853,10 @@ export function boSuggest(
   // stops pointing at what is already being evaluated.
   const believed = handling.believe ? pending.map((trial) => encoding.encode(trial.config)) : [];
   const objective = fitted.believe(believed);
+  let incumbent = best;
+  if (handling.incumbent === 'believed' && believed.length > 0) {
+    for (const value of fitted.predict(believed).mean) if (value > incumbent) incumbent = value;
+  }
   const screening = exactScreen
     ? objective
     : GaussianProcess.fromHyperparameters(
@@ -851,14 +872,21 @@ export function boSuggest(
     costs = [fitTotalCostModel(encoding, history, encoded, gpSeed, previous.costs?.[0], reuse)];
   const tCosts = performance.now();
 
-  const eta =
-    method === 'eips'
-      ? 1
-      : kind === 'none'
-        ? 0
-        : (settings.eta ?? costExponent(history, request.budget.total, request.budget.spent));
   const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, k, STREAM_MC));
-  const acquisition = new Acquisition(objective, screening, best, costs, kind, eta, settings.epsilon, z);
+  // Cost cooling under running trials: their predicted cost is as good as spent (they will be
+  // charged whatever happens), so η sees the budget left for this decision, like the study loop's
+  // reservation rule. Measured in docs/optimizer.md ("Pending trials").
+  let committedCost = 0;
+  if (handling.eta === 'committed' && kind !== 'none' && pending.length > 0) {
+    const pricing = new Acquisition(objective, screening, incumbent, costs, kind, 1, settings.epsilon, z);
+    for (const trial of pending) {
+      committedCost += pricing.predictedCost(encoding.encode(trial.config), trial.cachedPrefix) ?? 0;
+    }
+  }
+  const used = request.budget.spent + committedCost;
+  const eta =
+    method === 'eips' ? 1 : kind === 'none' ? 0 : (settings.eta ?? costExponent(history, request.budget.total, used));
+  const acquisition = new Acquisition(objective, screening, incumbent, costs, kind, eta, settings.epsilon, z);
   // Running trials' prefixes are priced at ε like cached ones: by the time the new trial needs
   // them a running trial has committed them (single flight), so only retrieval is charged.
   const shared =
@@ -937,6 +965,7 @@ export function boSuggest(
       waitForPending,
       pending: pending.length,
       eta,
+      committedCost,
       poolSize: pool.length,
       runningPrefixes: pool.reduce((count, p) => count + (p.running ? 1 : 0), 0),
       delta: winner.prefix.delta,

@@ -10,8 +10,8 @@ import type {
   Suggestion,
 } from '../../../src/core/types.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
-import { prefixPool, runningWarmupCount } from '../../../src/optimizer/bo.js';
-import { suggest, suggestWithPendingHandling } from '../../../src/optimizer/index.js';
+import { costExponent, prefixPool, runningWarmupCount } from '../../../src/optimizer/bo.js';
+import { DEFAULT_PENDING_HANDLING, suggest, suggestWithPendingHandling } from '../../../src/optimizer/index.js';
 import { createRandom } from '../../../src/random/index.js';
 import { SpaceEncoding } from '../../../src/space/index.js';
 import { mixedSpace, observationsFrom, request } from './fixtures.js';
@@ -187,12 +187,14 @@ describe('pending trials in the BO step', () => {
     expect(key(again.config)).toBe(key(moved.config));
     // Ignoring the running trial's outcome (dedup only), the near one changes nothing.
     const ignored = suggestWithPendingHandling(request(mixedSpace, history, 'eeipu', { pending: running([near]) }), {
+      ...DEFAULT_PENDING_HANDLING,
       believe: false,
       sharePrefixes: 'none',
     });
     expect(key(ignored.config)).toBe(
       key(
         suggestWithPendingHandling(request(mixedSpace, history, 'eeipu', { pending: running([others[0]!]) }), {
+          ...DEFAULT_PENDING_HANDLING,
           believe: false,
           sharePrefixes: 'none',
         }).config,
@@ -232,7 +234,7 @@ describe('pending trials in the BO step', () => {
     expect(s.predictedCost).toBeLessThan(5);
     // Without sharing there is nothing to reuse.
     const alone = suggestWithPendingHandling(request(mixedSpace, warm, 'eeipu', base), {
-      believe: true,
+      ...DEFAULT_PENDING_HANDLING,
       sharePrefixes: 'none',
     });
     expect(alone.cachedPrefix).toBe(0);
@@ -249,6 +251,28 @@ describe('pending trials in the BO step', () => {
     expect(runningWarmupCount([obs('warmup'), obs('warmup'), obs('warmup'), obs('bo')], p, 4)).toBe(1);
     expect(runningWarmupCount([obs('warmup'), obs('warmup'), obs('warmup'), obs('warmup')], p, 4)).toBe(0);
     expect(runningWarmupCount([], [], 10)).toBe(0);
+  });
+
+  it("counts the running trials' predicted cost as used in η (committed budget)", () => {
+    const spent = history.reduce((sum, obs) => sum + obs.chargedCost, 0);
+    const total = spent + 200; // the fixture's budget
+    const pending = running(others.slice(0, 2));
+    const committed = suggest(request(mixedSpace, history, 'eeipu', { pending }));
+    const cost = committed.diagnostics.committedCost as number;
+    expect(cost).toBeGreaterThan(0);
+    expect(committed.diagnostics.eta).toBe(costExponent(history, total, spent + cost));
+    const spentOnly = suggestWithPendingHandling(request(mixedSpace, history, 'eeipu', { pending }), {
+      ...DEFAULT_PENDING_HANDLING,
+      eta: 'spent',
+    });
+    expect(spentOnly.diagnostics.eta).toBe(costExponent(history, total, spent));
+    expect(committed.diagnostics.eta).toBeLessThan(spentOnly.diagnostics.eta as number);
+    // Each running trial is priced like a suggestion of it (same cost models, its own δ).
+    const one = suggest(request(mixedSpace, history, 'eeipu', { pending: pending.slice(0, 1) }));
+    expect(one.diagnostics.committedCost).toBeLessThan(cost);
+    // Nothing running: the sequential η; eips keeps η = 1.
+    expect(suggest(request(mixedSpace, history, 'eeipu')).diagnostics.committedCost).toBe(0);
+    expect(suggest(request(mixedSpace, history, 'eips', { pending })).diagnostics.eta).toBe(1);
   });
 });
 
