@@ -67,6 +67,7 @@ export {
   StudyNotFoundError,
   NoWorkerError,
   type StartStudyOptions,
+  type WorkerWait,
   type StudyHandle,
 } from './client/index.js';
 export { missingSearchAttributes, registerSearchAttributes } from './client/search-attributes.js';

@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Client } from '@temporalio/client';
-import { getStudyProgress } from '../client/index.js';
+import { getStudyProgress, NoWorkerError } from '../client/index.js';
 import type { StudyProgress } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 
@@ -88,8 +88,20 @@ export async function watchStudy(
   let reportedTrials = 0;
   // The budget's rate of spending since watching began gives the ETA.
   let first: { at: number; spent: number } | null = null;
+  let waitingForWorker = false;
   for (;;) {
-    const progress = await getStudyProgress(client, studyId);
+    let progress: StudyProgress;
+    try {
+      progress = await getStudyProgress(client, studyId, { failWithoutWorkerMs: 3000 });
+    } catch (error) {
+      // A worker restarting (or not started yet) pauses the view, it does not end it.
+      if (!(error instanceof NoWorkerError)) throw error;
+      if (!waitingForWorker) console.error(`${error.message}; waiting for one...`);
+      waitingForWorker = true;
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      continue;
+    }
+    waitingForWorker = false;
     const now = Date.now();
     first ??= { at: now, spent: progress.spent };
     const rate = (progress.spent - first.spent) / Math.max(1, now - first.at);

@@ -149,7 +149,11 @@ async function withNotFound<T>(studyId: string, action: () => Promise<T>): Promi
  * was terminated, cancelled, timed out or failed is reported as failed, with why in `error` (read
  * from the event that closed its workflow), even when no worker can answer for it any more.
  */
-export async function getStudyProgress(client: Client, studyId: string): Promise<StudyProgress> {
+export async function getStudyProgress(
+  client: Client,
+  studyId: string,
+  options: WorkerWait = {},
+): Promise<StudyProgress> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
@@ -159,7 +163,13 @@ export async function getStudyProgress(client: Client, studyId: string): Promise
       return progress;
     }
     if (status === 'RUNNING')
-      return answeredByWorker(client, studyId, description.taskQueue, handle.query(progressQuery));
+      return answeredByWorker(
+        client,
+        studyId,
+        description.taskQueue,
+        handle.query(progressQuery),
+        options.failWithoutWorkerMs,
+      );
     const reason = await closingReason(client, description.workflowId, description.runId);
     try {
       return closedAbnormally(status, await handle.query(progressQuery), reason);
@@ -379,8 +389,15 @@ export class StudyControlRefusedError extends Error {
   }
 }
 
-/** How long a query or control request waits for a worker before checking that one is there. */
-const workerWaitMs = 3000;
+/**
+ * How a query or control request treats a study no worker serves: by default it waits (a query
+ * until the server's deadline, an update until a worker takes it — it is durable); with
+ * `failWithoutWorkerMs` it checks after that long and throws {@link NoWorkerError} naming the queue
+ * when no worker polls it (the CLI uses 3000).
+ */
+export interface WorkerWait {
+  readonly failWithoutWorkerMs?: number;
+}
 
 /**
  * Sends a control update and returns the study's progress after it. Refusals (the study's
@@ -391,6 +408,7 @@ async function controlStudy(
   client: Client,
   studyId: string,
   send: (handle: StudyHandle) => Promise<StudyProgress>,
+  options: WorkerWait,
 ): Promise<StudyProgress> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
@@ -398,7 +416,7 @@ async function controlStudy(
     if (description.status.name !== 'RUNNING')
       throw new Error(`study '${studyId}' has already finished (${description.status.name.toLowerCase()})`);
     try {
-      return await answeredByWorker(client, studyId, description.taskQueue, send(handle));
+      return await answeredByWorker(client, studyId, description.taskQueue, send(handle), options.failWithoutWorkerMs);
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
         const reason = error.cause?.message ?? error.message;
@@ -411,7 +429,7 @@ async function controlStudy(
 
 /**
  * `request` (a query or an update, which only a worker can answer), or {@link NoWorkerError}
- * naming the queue once it has waited {@link workerWaitMs} and no worker polls the study's queue
+ * naming the queue once it has waited `waitMs` and no worker polls the study's queue
  * (instead of the server's 30 s query deadline, or an update waiting for ever).
  */
 async function answeredByWorker<T>(
@@ -419,7 +437,9 @@ async function answeredByWorker<T>(
   studyId: string,
   taskQueue: string,
   request: Promise<T>,
+  waitMs: number | undefined,
 ): Promise<T> {
+  if (waitMs === undefined) return request;
   let timer: NodeJS.Timeout | undefined;
   const noWorker = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
@@ -427,7 +447,7 @@ async function answeredByWorker<T>(
         (polled) => (polled ? undefined : reject(new NoWorkerError(studyId, taskQueue))),
         () => undefined,
       );
-    }, workerWaitMs);
+    }, waitMs);
   });
   try {
     return await Promise.race([request, noWorker]);
@@ -437,18 +457,28 @@ async function answeredByWorker<T>(
 }
 
 /** Finish the running trials and start none until {@link resumeStudy}. */
-export function pauseStudy(client: Client, studyId: string): Promise<StudyProgress> {
-  return controlStudy(client, studyId, (handle) => handle.executeUpdate(pauseUpdate));
+export function pauseStudy(client: Client, studyId: string, options: WorkerWait = {}): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(pauseUpdate), options);
 }
 
 /** Start trials again after {@link pauseStudy}. */
-export function resumeStudy(client: Client, studyId: string): Promise<StudyProgress> {
-  return controlStudy(client, studyId, (handle) => handle.executeUpdate(resumeUpdate));
+export function resumeStudy(client: Client, studyId: string, options: WorkerWait = {}): Promise<StudyProgress> {
+  return controlStudy(client, studyId, (handle) => handle.executeUpdate(resumeUpdate), options);
 }
 
 /** Add `amount` cost units to the study's budget. */
-export function extendStudyBudget(client: Client, studyId: string, amount: number): Promise<StudyProgress> {
-  return controlStudy(client, studyId, (handle) => handle.executeUpdate(extendBudgetUpdate, { args: [amount] }));
+export function extendStudyBudget(
+  client: Client,
+  studyId: string,
+  amount: number,
+  options: WorkerWait = {},
+): Promise<StudyProgress> {
+  return controlStudy(
+    client,
+    studyId,
+    (handle) => handle.executeUpdate(extendBudgetUpdate, { args: [amount] }),
+    options,
+  );
 }
 
 /** Evaluate these configurations next, in order (like Optuna's `enqueue_trial` on a running study). */
@@ -456,13 +486,29 @@ export function enqueueConfigurations(
   client: Client,
   studyId: string,
   configurations: Configuration[],
+  options: WorkerWait = {},
 ): Promise<StudyProgress> {
-  return controlStudy(client, studyId, (handle) => handle.executeUpdate(enqueueUpdate, { args: [configurations] }));
+  return controlStudy(
+    client,
+    studyId,
+    (handle) => handle.executeUpdate(enqueueUpdate, { args: [configurations] }),
+    options,
+  );
 }
 
 /** Run `parallelism` trials at once from now on. */
-export function setStudyParallelism(client: Client, studyId: string, parallelism: number): Promise<StudyProgress> {
-  return controlStudy(client, studyId, (handle) => handle.executeUpdate(setParallelismUpdate, { args: [parallelism] }));
+export function setStudyParallelism(
+  client: Client,
+  studyId: string,
+  parallelism: number,
+  options: WorkerWait = {},
+): Promise<StudyProgress> {
+  return controlStudy(
+    client,
+    studyId,
+    (handle) => handle.executeUpdate(setParallelismUpdate, { args: [parallelism] }),
+    options,
+  );
 }
 
 /**

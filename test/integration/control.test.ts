@@ -139,7 +139,11 @@ describe('controlling a running study (real Temporal + S3)', () => {
       { studyId, taskQueuePrefix: `${env.taskQueuePrefix}-nobody` },
     );
     try {
-      for (const ask of [() => getStudyProgress(env.client, studyId), () => pauseStudy(env.client, studyId)]) {
+      const failFast = { failWithoutWorkerMs: 3000 };
+      for (const ask of [
+        () => getStudyProgress(env.client, studyId, failFast),
+        () => pauseStudy(env.client, studyId, failFast),
+      ]) {
         const started = Date.now();
         await expect(ask()).rejects.toThrow(
           new RegExp(`no worker is polling ${env.taskQueuePrefix}-nobody-orchestration; start one with`),

@@ -30,6 +30,9 @@ import {
 import type { StudyProgress } from '../../core/study.js';
 import type { Configuration } from '../../core/types.js';
 
+/** The CLI says within seconds that no worker serves a study, instead of waiting for one. */
+const cliWorkerWait = { failWithoutWorkerMs: 3000 } as const;
+
 /** A control request, ready to send once connected. */
 type ControlRequest = (client: Client) => Promise<StudyProgress>;
 import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
@@ -110,7 +113,7 @@ export function studyCommand(): Command {
     try {
       let progress: StudyProgress;
       try {
-        progress = await getStudyProgress(client, id);
+        progress = await getStudyProgress(client, id, cliWorkerWait);
       } catch (error) {
         if (!(error instanceof NoWorkerError)) throw error;
         // What the server itself keeps (search attributes) needs no worker: show it, then say why
@@ -293,13 +296,13 @@ Examples:
     'pause',
     'finish the running trials, start none until resumed',
     'memotune study pause my-study',
-    (id) => (c) => pauseStudy(c, id),
+    (id) => (c) => pauseStudy(c, id, cliWorkerWait),
   );
   controlVerb(
     'resume',
     'start trials again after a pause',
     'memotune study resume my-study',
-    (id) => (c) => resumeStudy(c, id),
+    (id) => (c) => resumeStudy(c, id, cliWorkerWait),
   );
   controlVerb(
     'extend',
@@ -307,7 +310,7 @@ Examples:
     'memotune study extend my-study 3600',
     (id, value, refuse) => {
       const amount = numberArgument('<amount>', value, refuse);
-      return (c) => extendStudyBudget(c, id, amount);
+      return (c) => extendStudyBudget(c, id, amount, cliWorkerWait);
     },
     '<amount>',
   );
@@ -317,7 +320,7 @@ Examples:
     'memotune study parallelism my-study 4',
     (id, value, refuse) => {
       const parallelism = numberArgument('<n>', value, refuse);
-      return (c) => setStudyParallelism(c, id, parallelism);
+      return (c) => setStudyParallelism(c, id, parallelism, cliWorkerWait);
     },
     '<n>',
   );
@@ -333,7 +336,7 @@ Examples:
         refuse(`<file>: ${error instanceof Error ? error.message : String(error)}`);
       }
       const list = Array.isArray(parsed) && parsed.every(Array.isArray) ? parsed : [parsed];
-      return (c) => enqueueConfigurations(c, id, list as Configuration[]);
+      return (c) => enqueueConfigurations(c, id, list as Configuration[], cliWorkerWait);
     },
     '<file>',
   );
