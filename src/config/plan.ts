@@ -15,8 +15,9 @@ export interface PlanOptions {
   readonly trialsPerRun?: number;
   /**
    * Seconds without a heartbeat after which a suggest, cache-lookup or trial-log activity is
-   * retried on another worker: the stall a killed orchestration worker costs. Keep it above the
-   * longest suggestion (synchronous, up to a few seconds at n = 2,000). @default 20
+   * retried on another worker: the stall a killed orchestration worker costs. The suggest activity
+   * heartbeats while its worker thread computes, so long suggestions need no larger value; an
+   * injected synchronous `suggest` blocks heartbeats and does. @default 20
    */
   readonly orchestrationHeartbeatSeconds?: number;
 }

@@ -18,5 +18,6 @@ export {
 export { MemoryObjectStore, type ObjectStore } from '../storage/object-store.js';
 export { S3ObjectStore, createS3Client, type S3Settings } from '../storage/s3-object-store.js';
 export { StageCache, type StageOutputMeta } from '../storage/stage-cache.js';
-export { defineStages, defineStudy } from '../stages/types.js';
+export { SuggestPool, SuggestThreadError, type SuggestPoolOptions } from './suggest-pool.js';
+export { defineStages, defineStudy, outputDirectory, outputFile, outputStream } from '../stages/types.js';
 export type { StageContext, StageImplementation, StageOutput, StageRegistry, StageResult } from '../stages/types.js';
