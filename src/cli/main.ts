@@ -44,10 +44,17 @@ program.addCommand(cacheCommand());
 program.addCommand(clusterCommand());
 program.addCommand(demoCommand());
 program.addCommand(benchCommand());
-// Commander echoes what the user typed (an unknown option, a bad argument): escaped too.
-(function escapeOutput(command: Command): void {
+// Commander echoes what the user typed (an unknown option, a bad argument): escaped too. Its own
+// refusals (unknown option, missing argument, bad value) are bad input on every command: exit 2.
+// Help and version exit 0; `command.error(..., { exitCode })` keeps the code it was given.
+(function configure(command: Command): void {
   command.configureOutput({ writeErr: (text) => process.stderr.write(printableLines(text)) });
-  command.commands.forEach(escapeOutput);
+  command.exitOverride((error) => {
+    throw error.exitCode === 1 && error.code !== 'commander.error'
+      ? new CommanderError(2, error.code, error.message)
+      : error;
+  });
+  command.commands.forEach(configure);
 })(program);
 
 try {

@@ -92,5 +92,11 @@ describe('memotune study (CLI against the real server)', () => {
     const missing = await runCli(['study', 'status', `${id}-nope`], cliEnv(env.s3KeyPrefix));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no study with id');
+    // Commander's own refusals are bad input on every command: exit 2, with what was wrong.
+    const unknown = await runCli(['study', 'status', id, '--frob'], cliEnv(env.s3KeyPrefix));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--frob'");
+    const noArgument = await runCli(['study', 'extend', id], cliEnv(env.s3KeyPrefix));
+    expect(noArgument.code).toBe(2);
   });
 });
