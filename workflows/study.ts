@@ -10,6 +10,7 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -84,6 +85,9 @@ export interface StudyWorkflowInput {
  */
 const boundedStatePatch = 'memotune-bounded-study-state';
 
+/** Marks histories whose study keeps its progress card in its memo. */
+const progressMemoPatch = 'memotune-progress-memo';
+
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
 
@@ -156,8 +160,13 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   /** Shows the study's progress: the UI's progress card, and its search attributes when it has them. */
   const publish = (): void => {
     const progress = progressOf(plan, state, status, runningList(), error);
-    setCurrentDetails(progressCard(progress, method, parallelism()));
+    const card = progressCard(progress, method, parallelism());
+    setCurrentDetails(card);
     if (plan.searchAttributes === true) upsertSearchAttributes(progressSearchAttributes(progress, status));
+    // The card in the memo too: the server keeps it, so it can be read with no worker running
+    // (current details are answered by a worker). Histories recorded before it have no such event.
+    if (patched(progressMemoPatch))
+      upsertMemo({ memotune: { study: plan.name, pipeline: plan.pipelineId, budget: progress.budget, card } });
   };
   setHandler(resultQuery, outcome);
   setHandler(stopSignal, () => {

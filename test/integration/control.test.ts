@@ -127,6 +127,10 @@ describe('controlling a running study (real Temporal + S3)', () => {
     }
     const description = await handle.describe();
     expect(description.typedSearchAttributes.get(memotuneBest)).toBe(result.best!.objective);
+    // The progress card is in the memo too, readable with no worker.
+    const card = (description.memo?.memotune as { card?: string } | undefined)?.card;
+    expect(card).toMatch(/— completed/);
+    expect(card).toMatch(/\*\*Trials\*\* 3 \(0 failed\)/);
     expect(description.typedSearchAttributes.get(memotuneSpent)).toBeCloseTo(result.spent / 1e5, 12);
     expect(await description.staticSummary()).toMatch(new RegExp(`^memotune study ${studyId}: random, budget 100000`));
   }, 120_000);

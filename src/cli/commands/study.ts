@@ -116,11 +116,15 @@ export function studyCommand(): Command {
         progress = await getStudyProgress(client, id, cliWorkerWait);
       } catch (error) {
         if (!(error instanceof NoWorkerError)) throw error;
-        // What the server itself keeps (search attributes) needs no worker: show it, then say why
-        // there is no more.
-        const attributes = (await getStudyHandle(client, id).describe()).typedSearchAttributes;
+        // What the server itself keeps (the memo's progress card, search attributes) needs no
+        // worker: show it, then say why there is no more.
+        const description = await getStudyHandle(client, id).describe();
+        const attributes = description.typedSearchAttributes;
         const trials = attributes.get(memotuneTrials);
-        if (trials !== undefined) {
+        const card = (description.memo?.memotune as { card?: unknown } | undefined)?.card;
+        if (typeof card === 'string') {
+          console.log(printableLines(card));
+        } else if (trials !== undefined) {
           const spent = attributes.get(memotuneSpent) ?? 0;
           const best = attributes.get(memotuneBest);
           console.log(
