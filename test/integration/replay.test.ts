@@ -21,8 +21,9 @@ const fixture = (name: string): unknown =>
  *       attributes, trial timestamps; also a parallel study and one of its trials
  *   v5: v4 with the cache lookup and the trial-log write as local activities
  *       (patched 'memotune-local-orchestration-activities')
+ *   v6: v5 with the progress card in the memo (patched 'memotune-progress-memo')
  */
-const releases = ['v1', 'v2', 'v3', 'v4', 'v5'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -42,7 +43,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5']) {
+  for (const release of ['v4', 'v5', 'v6']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(
