@@ -45,6 +45,7 @@ import {
 } from '../src/core/study.js';
 import type { Suggestion } from '../src/core/types.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
+import { configLine } from '../src/core/config-line.js';
 import { progressCard } from '../src/core/progress-card.js';
 import {
   enqueueProblem,
@@ -414,14 +415,11 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
 
 /** The trial's line in the Temporal UI: its configuration, and the prefix it plans to reuse. */
 function trialSummary(input: TrialInput, plan: StudyPlan): string {
-  const config = input.config
-    .map(
-      (stage, index) =>
-        `${plan.stages[index]?.name ?? index}: ${Object.entries(stage)
-          .map(([name, value]) => `${name}=${typeof value === 'number' ? Number(value.toPrecision(4)) : String(value)}`)
-          .join(' ')}`,
-    )
-    .join(' | ');
+  const config = configLine(
+    input.config,
+    plan.stages.map((stage) => stage.name),
+    4,
+  );
   const reuse = (input.suggestedPrefix ?? 0) > 0 ? ` (reuses ${input.suggestedPrefix} stage(s))` : '';
   // The UI shows one line; the whole configuration is in the trial's input.
   const line = `trial ${input.trialIndex}${reuse} — ${config}`;

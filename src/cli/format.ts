@@ -2,6 +2,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { getStudyProgress, NoWorkerError } from '../client/index.js';
 import type { StudyProgress } from '../core/study.js';
+import { configLine } from '../core/config-line.js';
 import type { Configuration } from '../core/types.js';
 
 /**
@@ -32,14 +33,7 @@ export function printableLines(text: string): string {
 }
 
 export function formatConfig(config: Configuration, names?: readonly string[]): string {
-  return config
-    .map((stage, index) => {
-      const values = Object.entries(stage)
-        .map(([key, value]) => `${key}=${typeof value === 'number' ? Number(value.toPrecision(6)) : String(value)}`)
-        .join(' ');
-      return printable(`${names?.[index] ?? `stage${index}`}: ${values}`);
-    })
-    .join(' | ');
+  return printable(configLine(config, names));
 }
 
 export function formatProgress(progress: StudyProgress): string {

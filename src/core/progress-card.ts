@@ -3,6 +3,7 @@
  * "current details", also kept in the study's memo so it can be read with no worker running.
  * Workflow-safe: a pure function of the progress.
  */
+import { configLine } from './config-line.js';
 import type { StudyProgress } from './study.js';
 
 const barWidth = 20;
@@ -25,14 +26,7 @@ export function progressCard(progress: StudyProgress, method: string, parallelis
     progress.best === null
       ? 'none yet'
       : `**${number(progress.best.objective)}** (trial ${progress.best.trialIndex}): ${code(
-          progress.best.config
-            .map(
-              (stage, index) =>
-                `${progress.stages?.[index] ?? `stage${index}`}: ${Object.entries(stage)
-                  .map(([name, value]) => `${name}=${typeof value === 'number' ? number(value) : String(value)}`)
-                  .join(' ')}`,
-            )
-            .join(' | '),
+          configLine(progress.best.config, progress.stages),
         )}`;
   const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
   const reuse = progress.trials === 0 ? '0%' : `${Math.round((100 * progress.reusedTrials) / progress.trials)}%`;
