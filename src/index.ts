@@ -72,6 +72,14 @@ export {
 } from './client/index.js';
 export { missingSearchAttributes, registerSearchAttributes } from './client/search-attributes.js';
 export {
+  connectTemporalClient,
+  describeEndpoint,
+  resolveTemporalEndpoint,
+  type EndpointOrigin,
+  type TemporalEndpoint,
+  type TemporalEndpointOptions,
+} from './client/temporal-connection.js';
+export {
   memotuneBest,
   memotuneKind,
   memotuneMethod,

@@ -1,22 +1,27 @@
 /**
  * Worker process entry point: parse settings, connect, register, run until SIGINT/SIGTERM.
  * Started by `memotune worker` (flags) or directly: `node bin/run-ts.js workers/main.ts`
- * (settings from MEMOTUNE_QUEUES, MEMOTUNE_STAGES, MEMOTUNE_TASK_QUEUE_PREFIX, TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE and the MEMOTUNE_S3_* / AWS_* variables).
+ * (settings from MEMOTUNE_QUEUES, MEMOTUNE_STAGES, MEMOTUNE_TASK_QUEUE_PREFIX, the TEMPORAL_*
+ * variables and config file (src/client/temporal-connection.ts) and the MEMOTUNE_S3_* / AWS_*
+ * variables (src/storage/s3-settings.ts)).
  */
 import { pathToFileURL } from 'node:url';
-import { connectWorker, openStore, temporalAddress, temporalNamespace } from '../src/cli/connection.js';
+import {
+  connectWorker,
+  openStore,
+  temporalEndpointDescription,
+  temporalNamespace,
+  type EndpointOptions,
+} from '../src/cli/connection.js';
 import { defaultTaskQueuePrefix } from '../src/config/plan.js';
 import { createWorkers, runWorkers, type QueueRole } from '../src/worker/run-workers.js';
 import { builtInStages, loadStageModule } from './stage-modules.js';
 
-export interface WorkerProcessOptions {
+export interface WorkerProcessOptions extends EndpointOptions {
   readonly queues: readonly QueueRole[];
   /** Module exporting the user's stage registry. */
   readonly stagesModule?: string;
   readonly taskQueuePrefix?: string;
-  readonly address?: string;
-  readonly namespace?: string;
 }
 
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
@@ -35,7 +40,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
   console.log(
-    `memotune worker on ${temporalAddress(options)}: queues ${options.queues.map((queue) => `${prefix}-${queue}`).join(', ')}; ` +
+    `memotune worker on ${temporalEndpointDescription(options)}: queues ${options.queues.map((queue) => `${prefix}-${queue}`).join(', ')}; ` +
       `${Object.keys(stages).length} stage implementations`,
   );
   await runWorkers(workers, controller.signal);

@@ -17,9 +17,26 @@ def test_settings_come_from_the_environment() -> None:
         {"MEMOTUNE_S3_ENDPOINT": "http://127.0.0.1:7070", "MEMOTUNE_S3_PREFIX": "t1/", "AWS_ACCESS_KEY_ID": "k",
          "AWS_SECRET_ACCESS_KEY": "s"}
     )
-    assert settings == S3Settings("http://127.0.0.1:7070", "memotune", "t1/", "k", "s", "us-east-1")
-    with pytest.raises(ValueError, match="MEMOTUNE_S3_ENDPOINT"):
+    # Keys are not copied: boto3's credential chain reads AWS_ACCESS_KEY_ID & co. itself.
+    assert settings == S3Settings("http://127.0.0.1:7070", "memotune", "t1/", region="us-east-1", force_path_style=True)
+    with pytest.raises(ValueError, match="MEMOTUNE_S3_BUCKET"):
         S3Settings.from_env({})
+
+
+def test_aws_s3_needs_only_a_bucket_and_takes_the_region_chain() -> None:
+    settings = S3Settings.from_env({"MEMOTUNE_S3_BUCKET": "team-cache", "AWS_REGION": "eu-west-1"})
+    assert settings == S3Settings(None, "team-cache", "", region="eu-west-1", force_path_style=False)
+    store = S3ObjectStore.from_settings(settings)
+    assert store._client.meta.region_name == "eu-west-1"
+    assert store._client.meta.config.s3["addressing_style"] == "auto"
+    assert store._client.meta.config.request_checksum_calculation == "when_required"
+
+
+def test_malformed_settings_name_the_variable() -> None:
+    with pytest.raises(ValueError, match="MEMOTUNE_S3_FORCE_PATH_STYLE"):
+        S3Settings.from_env({"MEMOTUNE_S3_BUCKET": "b", "MEMOTUNE_S3_FORCE_PATH_STYLE": "sometimes"})
+    with pytest.raises(ValueError, match="MEMOTUNE_S3_ENDPOINT"):
+        S3Settings.from_env({"MEMOTUNE_S3_ENDPOINT": "127.0.0.1:7070"})
 
 
 @pytest.fixture

@@ -1,50 +1,60 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import type { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
-import { NativeConnection } from '@temporalio/worker';
+import {
+  connectTemporalClient,
+  describeEndpoint,
+  resolveTemporalEndpoint,
+  type TemporalEndpoint,
+} from '../client/temporal-connection.js';
 import { readStackInfo } from '../dev/stack.js';
 import { S3ObjectStore, type S3Settings } from '../storage/s3-object-store.js';
+import { s3SettingsFromEnvironment } from '../storage/s3-settings.js';
+import { connectTemporalWorker } from '../worker/temporal-connection.js';
 
-/** Where to find Temporal and S3: flags, then environment, then the local stack's stack.json. */
+/** Where to find Temporal: flags, then the Temporal config file's profile and TEMPORAL_* variables, then the local stack. */
 export interface EndpointOptions {
   readonly address?: string;
   readonly namespace?: string;
+  readonly profile?: string;
+  readonly configFile?: string;
+}
+
+function endpointOf(options: EndpointOptions): TemporalEndpoint {
+  return resolveTemporalEndpoint({
+    ...(options.address === undefined ? {} : { address: options.address }),
+    ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+    ...(options.profile === undefined ? {} : { profile: options.profile }),
+    ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+  });
 }
 
 export function temporalAddress(options: EndpointOptions): string {
-  return options.address ?? process.env.TEMPORAL_ADDRESS ?? readStackInfo()?.temporalAddress ?? '127.0.0.1:7233';
+  return endpointOf(options).address;
 }
 
 export function temporalNamespace(options: EndpointOptions): string {
-  return options.namespace ?? process.env.TEMPORAL_NAMESPACE ?? 'default';
+  return endpointOf(options).namespace;
+}
+
+/** For messages: address, namespace, TLS / API key in use (never the secrets). */
+export function temporalEndpointDescription(options: EndpointOptions): string {
+  return describeEndpoint(endpointOf(options));
 }
 
 export async function connectClient(options: EndpointOptions): Promise<{ client: Client; close: () => Promise<void> }> {
-  const connection = await Connection.connect({ address: temporalAddress(options) });
-  return { client: new Client({ connection, namespace: temporalNamespace(options) }), close: () => connection.close() };
+  const { client, close } = await connectTemporalClient(endpointOf(options));
+  return { client, close };
 }
 
-export function connectWorker(options: EndpointOptions): Promise<NativeConnection> {
-  return NativeConnection.connect({ address: temporalAddress(options) });
+export async function connectWorker(options: EndpointOptions): Promise<NativeConnection> {
+  return (await connectTemporalWorker(endpointOf(options))).connection;
 }
 
-/** S3 settings from MEMOTUNE_S3_* / AWS_* variables, else the local stack. */
+/** S3 settings from the MEMOTUNE_S3_* / AWS_* variables (src/storage/s3-settings.ts), else the local stack. */
 export function s3Settings(): S3Settings {
   const stack = readStackInfo();
-  const endpoint = process.env.MEMOTUNE_S3_ENDPOINT ?? stack?.s3.endpoint;
-  const accessKeyId = process.env.AWS_ACCESS_KEY_ID ?? stack?.s3.accessKeyId;
-  const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY ?? stack?.s3.secretAccessKey;
-  if (endpoint === undefined || accessKeyId === undefined || secretAccessKey === undefined) {
-    throw new Error(
-      'no S3 server configured: run `memotune dev` or set MEMOTUNE_S3_ENDPOINT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
-    );
-  }
-  return {
-    endpoint,
-    bucket: process.env.MEMOTUNE_S3_BUCKET ?? stack?.s3.bucket ?? 'memotune',
-    accessKeyId,
-    secretAccessKey,
-    keyPrefix: process.env.MEMOTUNE_S3_PREFIX ?? '',
-  };
+  return s3SettingsFromEnvironment(process.env, stack?.s3);
 }
 
 export function openStore(): S3ObjectStore {
@@ -59,6 +69,14 @@ export function uiLink(studyId: string, namespace = 'default'): string | null {
 /** Adds the Temporal endpoint options every command that talks to the server takes. */
 export function withEndpoint(command: Command): Command {
   return command
-    .option('--address <host:port>', 'Temporal address (default: $TEMPORAL_ADDRESS or the local stack)')
-    .option('--namespace <ns>', 'Temporal namespace');
+    .option('--address <host:port>', 'Temporal address (default: the profile, $TEMPORAL_ADDRESS, or the local stack)')
+    .option('--namespace <ns>', 'Temporal namespace (default: the profile, $TEMPORAL_NAMESPACE, or default)')
+    .option(
+      '--profile <name>',
+      'profile of the Temporal config file: TLS, API key, address (default: $TEMPORAL_PROFILE)',
+    )
+    .option(
+      '--config-file <path>',
+      'Temporal config file (default: $TEMPORAL_CONFIG_FILE or ~/.config/temporalio/temporal.toml)',
+    );
 }

@@ -5,6 +5,7 @@
  */
 export { MemoryObjectStore, type BodySource, type ObjectStore, type PutStreamOptions } from './object-store.js';
 export { S3ObjectStore, type S3Settings } from './s3-object-store.js';
+export { s3SettingsFromEnvironment, type LocalS3Server } from './s3-settings.js';
 export { TrialLog, TrialLogError, type TrialLogOptions } from './trial-log.js';
 export { CacheReadError, StageCache, type StageCacheOptions, type StageOutputMeta } from './stage-cache.js';
 export {

@@ -15,14 +15,25 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
 import type { BodySource, ObjectStore, PutStreamOptions } from './object-store.js';
 
-/** Where the S3-compatible server is and how to sign requests. */
+/**
+ * Where the bucket is and how to sign requests. Read from the environment by
+ * {@link s3SettingsFromEnvironment} (src/storage/s3-settings.ts).
+ */
 export interface S3Settings {
-  readonly endpoint: string;
+  /** An S3-compatible server's URL; unset for AWS S3. */
+  readonly endpoint?: string;
   readonly bucket: string;
-  /** @default 'us-east-1' */
+  /** Unset: the AWS SDK's region chain (AWS_REGION, the profile); us-east-1 with an endpoint. */
   readonly region?: string;
-  readonly accessKeyId: string;
-  readonly secretAccessKey: string;
+  /** Path-style URLs (`endpoint/bucket/key`). @default true with an endpoint, else false */
+  readonly forcePathStyle?: boolean;
+  /**
+   * An explicit key pair (both or neither). Unset: the AWS SDK's default credential chain
+   * (environment, AWS_PROFILE and ~/.aws, SSO, web identity, container and instance roles).
+   */
+  readonly accessKeyId?: string;
+  readonly secretAccessKey?: string;
+  readonly sessionToken?: string;
   /** Every key is written under this prefix (e.g. one per test). @default '' */
   readonly keyPrefix?: string;
   /** Streamed writes: size of one part of a multipart upload. @default {@link defaultPartSizeBytes} */
@@ -48,12 +59,24 @@ const minPartSizeBytes = 5 * 1024 * 1024;
 const maxParts = 10_000;
 
 export function createS3Client(settings: S3Settings): S3Client {
+  if ((settings.accessKeyId === undefined) !== (settings.secretAccessKey === undefined)) {
+    throw new Error('S3 settings: give both accessKeyId and secretAccessKey, or neither (the AWS credential chain)');
+  }
   const client = new S3Client({
-    endpoint: settings.endpoint,
-    region: settings.region ?? 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-    // Only checksum when the operation demands it: works with every S3-compatible server.
+    ...(settings.endpoint === undefined ? {} : { endpoint: settings.endpoint }),
+    region: settings.region ?? (settings.endpoint === undefined ? undefined : 'us-east-1'),
+    forcePathStyle: settings.forcePathStyle ?? settings.endpoint !== undefined,
+    ...(settings.accessKeyId === undefined || settings.secretAccessKey === undefined
+      ? {}
+      : {
+          credentials: {
+            accessKeyId: settings.accessKeyId,
+            secretAccessKey: settings.secretAccessKey,
+            ...(settings.sessionToken === undefined ? {} : { sessionToken: settings.sessionToken }),
+          },
+        }),
+    // Only checksum when the operation demands it: S3-compatible servers (and AWS S3) accept it,
+    // while the SDK's default CRC32 trailers on every upload are refused by several of them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
   });

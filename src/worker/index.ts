@@ -17,6 +17,8 @@ export {
 } from '../../activities/index.js';
 export { MemoryObjectStore, type ObjectStore } from '../storage/object-store.js';
 export { S3ObjectStore, createS3Client, type S3Settings } from '../storage/s3-object-store.js';
+export { s3SettingsFromEnvironment } from '../storage/s3-settings.js';
+export { connectTemporalWorker } from './temporal-connection.js';
 export { StageCache, type StageOutputMeta } from '../storage/stage-cache.js';
 export { SuggestPool, SuggestThreadError, type SuggestPoolOptions } from './suggest-pool.js';
 export { defineStages, defineStudy, outputDirectory, outputFile, outputStream } from '../stages/types.js';

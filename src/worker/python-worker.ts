@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { packageRoot } from '../package-root.js';
 import type { S3Settings } from '../storage/s3-object-store.js';
+import { s3EnvironmentOf } from '../storage/s3-settings.js';
 
 /** Creates (once) the venv with memotune's Python package and returns its interpreter. */
 export async function ensurePythonEnvironment(): Promise<string> {
@@ -26,6 +27,8 @@ export interface PythonWorkerOptions {
   readonly address: string;
   /** @default 'default' */
   readonly namespace?: string;
+  /** The Temporal config-file profile whose TLS and API key the worker uses (else TEMPORAL_PROFILE's). */
+  readonly temporalProfile?: string;
   readonly s3: S3Settings;
   /** Where the worker's log lines go. @default discarded */
   readonly log?: (line: string) => void;
@@ -43,15 +46,14 @@ export interface PythonWorker {
 export function startPythonWorker(options: PythonWorkerOptions): Promise<PythonWorker> {
   const args = ['-m', 'memotune', 'worker', '--task-queue', options.taskQueue, '--address', options.address];
   args.push('--namespace', options.namespace ?? 'default');
+  if (options.temporalProfile !== undefined) args.push('--profile', options.temporalProfile);
   for (const file of options.stages) args.push('--stages', file);
   const child = spawn(options.python, args, {
     env: {
+      // Temporal's TLS and API key settings (TEMPORAL_* variables, the config file) and the AWS
+      // credential chain's variables are inherited; the Python side reads them the same way.
       ...process.env,
-      MEMOTUNE_S3_ENDPOINT: options.s3.endpoint,
-      MEMOTUNE_S3_BUCKET: options.s3.bucket,
-      MEMOTUNE_S3_PREFIX: options.s3.keyPrefix ?? '',
-      AWS_ACCESS_KEY_ID: options.s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: options.s3.secretAccessKey,
+      ...s3EnvironmentOf(options.s3),
       PYTHONUNBUFFERED: '1',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

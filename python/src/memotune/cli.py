@@ -39,8 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--stages", action="append", required=True, metavar="FILE_OR_MODULE",
                         help="a .py file or module name defining @stage functions (repeatable)")
     worker.add_argument("--task-queue", required=True, help="the task queue the study routes these stages to")
-    worker.add_argument("--address", help="Temporal frontend host:port (default $TEMPORAL_ADDRESS or 127.0.0.1:7233)")
-    worker.add_argument("--namespace", default="default")
+    worker.add_argument("--address", help="Temporal frontend host:port (default: the profile, $TEMPORAL_ADDRESS, "
+                        "or 127.0.0.1:7233)")
+    worker.add_argument("--namespace", help="Temporal namespace (default: the profile, $TEMPORAL_NAMESPACE, or default)")
+    worker.add_argument("--profile", help="profile of the Temporal config file: TLS, API key, address "
+                        "(default $TEMPORAL_PROFILE)")
     worker.add_argument("--max-concurrent", type=int, default=1, metavar="N",
                         help="stages run at once by this worker (default 1)")
     return parser
@@ -57,6 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.task_queue,
                 address=args.address,
                 namespace=args.namespace,
+                profile=args.profile,
                 max_concurrent=args.max_concurrent,
             )
         )

@@ -1,6 +1,8 @@
-"""The S3 object store, configured like the TypeScript side (src/storage/s3-object-store.ts):
-path-style addressing, region us-east-1, checksums only when an operation demands them — so it
-works against any S3-compatible server (versitygw, MinIO) as well as AWS.
+"""The S3 object store, configured like the TypeScript side (src/storage/s3-settings.ts and
+s3-object-store.ts) from the same variables: path-style addressing and region us-east-1 for a
+custom endpoint, checksums only when an operation demands them — so it works against any
+S3-compatible server (versitygw, MinIO) as well as AWS. Credentials come from boto3's default
+chain (AWS_* variables, AWS_PROFILE and ~/.aws, SSO, web identity, container and instance roles).
 """
 
 from __future__ import annotations
@@ -25,34 +27,70 @@ _TRANSFER = TransferConfig(max_concurrency=4)
 _TRANSFER.max_in_memory_upload_chunks = 6
 
 
+def _variable(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    value = _variable(env, name)
+    if value is None:
+        return None
+    if value.lower() in ("true", "1", "yes"):
+        return True
+    if value.lower() in ("false", "0", "no"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
 @dataclass(frozen=True)
 class S3Settings:
-    endpoint: str
+    endpoint: str | None = None
+    """An S3-compatible server's URL; None for AWS S3."""
     bucket: str = "memotune"
     prefix: str = ""
     access_key_id: str | None = None
     secret_access_key: str | None = None
-    region: str = "us-east-1"
+    region: str | None = None
+    """None: boto3's region chain (AWS_REGION, the profile); us-east-1 with an endpoint."""
+    force_path_style: bool | None = None
+    """Default: True with an endpoint, else False."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> S3Settings:
-        """Reads MEMOTUNE_S3_ENDPOINT (required), MEMOTUNE_S3_BUCKET, MEMOTUNE_S3_PREFIX and the
-        AWS key pair, the same variables the TypeScript CLI reads.
+        """Reads MEMOTUNE_S3_BUCKET, MEMOTUNE_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3 /
+        AWS_ENDPOINT_URL), MEMOTUNE_S3_REGION (or AWS_REGION / AWS_DEFAULT_REGION),
+        MEMOTUNE_S3_FORCE_PATH_STYLE and MEMOTUNE_S3_PREFIX: the variables the TypeScript side
+        reads. Credentials are left to boto3's chain.
 
         Raises:
-            ValueError: when MEMOTUNE_S3_ENDPOINT is not set.
+            ValueError: when neither a bucket nor an endpoint is configured, or a value is malformed.
         """
-        endpoint = env.get("MEMOTUNE_S3_ENDPOINT")
-        if not endpoint:
+        endpoint = (
+            _variable(env, "MEMOTUNE_S3_ENDPOINT")
+            or _variable(env, "AWS_ENDPOINT_URL_S3")
+            or _variable(env, "AWS_ENDPOINT_URL")
+        )
+        bucket = _variable(env, "MEMOTUNE_S3_BUCKET")
+        if endpoint is None and bucket is None:
             raise ValueError(
-                "no S3 server configured: set MEMOTUNE_S3_ENDPOINT (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)"
+                "no S3 bucket configured: set MEMOTUNE_S3_BUCKET (and MEMOTUNE_S3_ENDPOINT for an S3-compatible server)"
             )
+        if endpoint is not None and not endpoint.startswith(("http://", "https://")):
+            raise ValueError(f"MEMOTUNE_S3_ENDPOINT must be an http:// or https:// URL, not {endpoint!r}")
+        region = (
+            _variable(env, "MEMOTUNE_S3_REGION")
+            or _variable(env, "AWS_REGION")
+            or _variable(env, "AWS_DEFAULT_REGION")
+            or ("us-east-1" if endpoint is not None else None)
+        )
+        path_style = _flag(env, "MEMOTUNE_S3_FORCE_PATH_STYLE")
         return cls(
             endpoint=endpoint,
-            bucket=env.get("MEMOTUNE_S3_BUCKET") or "memotune",
+            bucket=bucket or "memotune",
             prefix=env.get("MEMOTUNE_S3_PREFIX", ""),
-            access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-            secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
+            region=region,
+            force_path_style=endpoint is not None if path_style is None else path_style,
         )
 
 
@@ -72,14 +110,15 @@ class S3ObjectStore:
 
     @classmethod
     def from_settings(cls, settings: S3Settings) -> S3ObjectStore:
+        path_style = settings.endpoint is not None if settings.force_path_style is None else settings.force_path_style
         client = boto3.client(
             "s3",
             endpoint_url=settings.endpoint,
-            region_name=settings.region,
+            region_name=settings.region or ("us-east-1" if settings.endpoint else None),
             aws_access_key_id=settings.access_key_id,
             aws_secret_access_key=settings.secret_access_key,
             config=Config(
-                s3={"addressing_style": "path"},
+                s3={"addressing_style": "path" if path_style else "auto"},
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",
             ),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from temporalio.client import Client
+from temporalio.envconfig import ClientConfigProfile
 from temporalio.worker import Worker
 
 from .activity import StageActivity
@@ -21,6 +22,24 @@ DEFAULT_ADDRESS = "127.0.0.1:7233"
 GRACEFUL_SHUTDOWN = timedelta(seconds=2)
 """How long running stages get after SIGTERM/SIGINT before they are cancelled: short, so the
 worker exits within seconds; an interrupted stage is retried elsewhere and charged what it spent."""
+
+
+def connect_config(
+    *, address: str | None = None, namespace: str | None = None, profile: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``Client.connect``: explicit values over the environment and profile.
+
+    Raises:
+        ValueError: when the config file or the requested profile cannot be read.
+    """
+    try:
+        loaded = ClientConfigProfile.load(profile=profile).to_client_connect_config()
+    except (OSError, RuntimeError, ValueError) as error:
+        raise ValueError(f"cannot read the Temporal connection settings: {error}") from error
+    config: dict[str, Any] = dict(loaded)
+    config["target_host"] = address or config.get("target_host") or DEFAULT_ADDRESS
+    config["namespace"] = namespace or config.get("namespace") or "default"
+    return config
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -44,7 +63,8 @@ async def run_worker(
     task_queue: str,
     *,
     address: str | None = None,
-    namespace: str = "default",
+    namespace: str | None = None,
+    profile: str | None = None,
     max_concurrent: int = 1,
     stages: Iterable[str | StageFunction] | None = None,
     store: ObjectStore | None = None,
@@ -52,8 +72,11 @@ async def run_worker(
     """Serves ``runStage`` for the registered stages (all, or those named in ``stages``) on
     ``task_queue`` until SIGTERM/SIGINT or until cancelled.
 
-    Temporal is at ``address``, else $TEMPORAL_ADDRESS, else 127.0.0.1:7233. The stage cache is
-    ``store``, else S3 configured from the MEMOTUNE_S3_* and AWS_* variables.
+    Temporal is reached like the TypeScript side does it (src/client/temporal-connection.ts):
+    ``address`` and ``namespace`` when given, over the TEMPORAL_* variables, over ``profile`` (else
+    $TEMPORAL_PROFILE, else ``default``) of the Temporal config file — TLS, mTLS and API key come
+    from there — else 127.0.0.1:7233 and namespace ``default``. The stage cache is ``store``, else
+    S3 configured from the MEMOTUNE_S3_* and AWS_* variables.
     Prints one line to stdout once the worker polls (scripts wait for it).
     """
     selected = select_stages(stages)
@@ -61,7 +84,7 @@ async def run_worker(
         raise ValueError("no stages registered: decorate stage functions with @memotune.stage")
     if store is None:
         store = S3ObjectStore.from_settings(S3Settings.from_env())
-    client = await Client.connect(address or os.environ.get("TEMPORAL_ADDRESS") or DEFAULT_ADDRESS, namespace=namespace)
+    client = await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
     worker = Worker(
         client,
         task_queue=task_queue,

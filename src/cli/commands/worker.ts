@@ -3,6 +3,7 @@ import { runWorkerProcess } from '../../../workers/main.js';
 import { defaultTaskQueuePrefix } from '../../config/plan.js';
 import { taskQueueKindPattern } from '../../config/study-config.js';
 import type { QueueRole } from '../../worker/run-workers.js';
+import { withEndpoint, type EndpointOptions } from '../connection.js';
 
 function parseQueues(value: string): QueueRole[] {
   const roles = value.split(',').map((role) => role.trim());
@@ -17,38 +18,39 @@ function parseQueues(value: string): QueueRole[] {
 }
 
 export function workerCommand(): Command {
-  return new Command('worker')
+  const command = new Command('worker')
     .description('run workers for the orchestration queue (workflows, suggestions) and stage queues')
-    .option('--queues <list>', 'queue kinds to serve: orchestration,cpu,gpu or your own stage queue kinds', parseQueues, [
-      'orchestration',
-      'cpu',
-      'gpu',
-    ] as QueueRole[])
+    .option(
+      '--queues <list>',
+      'queue kinds to serve: orchestration,cpu,gpu or your own stage queue kinds',
+      parseQueues,
+      ['orchestration', 'cpu', 'gpu'] as QueueRole[],
+    )
     .option('--stages <module>', 'JS/TS module exporting your stage registry (`stages` or default)')
-    .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
-    .option('--address <host:port>', 'Temporal address (default: $TEMPORAL_ADDRESS or the local stack)')
-    .option('--namespace <ns>', 'Temporal namespace')
-    .action(
-      async (options: {
+    .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix);
+  return withEndpoint(command).action(
+    async (
+      options: {
         queues: QueueRole[];
         stages?: string;
         prefix: string;
-        address?: string;
-        namespace?: string;
-      }) => {
-        // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
-        // stage that ignores its cancellation: runStage abandons it (in-process JavaScript cannot be
-        // killed), and past the force time the workers' run() rejects and the CLI exits with an error.
-        await runWorkerProcess({
-          queues: options.queues,
-          taskQueuePrefix: options.prefix,
-          ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
-          ...(options.address === undefined ? {} : { address: options.address }),
-          ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
-        });
-        // The workers are down. An abandoned stage may still hold timers or sockets that would keep
-        // Node alive: they do not hold the process.
-        setTimeout(() => process.exit(0), 1_000).unref();
-      },
-    );
+      } & EndpointOptions,
+    ) => {
+      // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
+      // stage that ignores its cancellation: runStage abandons it (in-process JavaScript cannot be
+      // killed), and past the force time the workers' run() rejects and the CLI exits with an error.
+      await runWorkerProcess({
+        queues: options.queues,
+        taskQueuePrefix: options.prefix,
+        ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
+        ...(options.address === undefined ? {} : { address: options.address }),
+        ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
+        ...(options.profile === undefined ? {} : { profile: options.profile }),
+        ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+      });
+      // The workers are down. An abandoned stage may still hold timers or sockets that would keep
+      // Node alive: they do not hold the process.
+      setTimeout(() => process.exit(0), 1_000).unref();
+    },
+  );
 }

@@ -1,0 +1,136 @@
+/**
+ * Where Temporal is and how to reach it, resolved once for the CLI, the client API and the
+ * workers, the way Temporal's own tools do (`@temporalio/envconfig`): explicit options first,
+ * then TEMPORAL_* environment variables over a profile of the Temporal config file
+ * (TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml; profile TEMPORAL_PROFILE, else
+ * `default`), then the local dev stack that `memotune dev` runs, then 127.0.0.1:7233.
+ *
+ * Secrets (API key, client key) only ever go into the connection options: `describeEndpoint` is
+ * what messages and logs print.
+ */
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { existsSync, readFileSync } from 'node:fs';
+import { readStackInfo } from '../dev/stack.js';
+
+export interface TemporalEndpointOptions {
+  /** host:port; overrides the profile and TEMPORAL_ADDRESS. */
+  readonly address?: string;
+  /** Overrides the profile and TEMPORAL_NAMESPACE. */
+  readonly namespace?: string;
+  /** Profile of the config file. @default $TEMPORAL_PROFILE, else 'default' */
+  readonly profile?: string;
+  /** The Temporal config file (TOML). @default $TEMPORAL_CONFIG_FILE, else ~/.config/temporalio/temporal.toml */
+  readonly configFile?: string;
+  /** The environment to read. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** Where the address came from, for messages. */
+export type EndpointOrigin = 'option' | 'profile or environment' | 'local stack' | 'default';
+
+export interface TemporalEndpoint {
+  readonly address: string;
+  readonly namespace: string;
+  readonly origin: EndpointOrigin;
+  /** What `Connection.connect` and `NativeConnection.connect` take: address, TLS, API key, gRPC metadata. */
+  readonly connectionOptions: {
+    readonly address: string;
+    readonly tls?: TLSConfig | boolean;
+    readonly apiKey?: string;
+    readonly metadata?: Record<string, string>;
+  };
+}
+
+const LOCAL_DEFAULT_ADDRESS = '127.0.0.1:7233';
+const ADDRESS_PATTERN = /^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/;
+
+function definedEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+/** Resolves the endpoint; throws with the setting's name when one is malformed or missing. */
+export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): TemporalEndpoint {
+  const env = definedEnvironment(options.env ?? process.env);
+  const configFile = options.configFile ?? env.TEMPORAL_CONFIG_FILE;
+  if (configFile !== undefined && !existsSync(configFile)) {
+    throw new Error(
+      `Temporal config file ${configFile} does not exist (from ${options.configFile === undefined ? 'TEMPORAL_CONFIG_FILE' : '--config-file'})`,
+    );
+  }
+  // envconfig 1.24 throws a TypeError on a file with no profile tables (e.g. an empty one).
+  const withoutProfiles = configFile !== undefined && !/^\s*\[\s*profile\b/m.test(readFileSync(configFile, 'utf8'));
+  if (withoutProfiles && options.profile !== undefined) {
+    throw new Error(
+      `cannot read the Temporal connection settings: Profile '${options.profile}' not found in ${configFile}`,
+    );
+  }
+  let loaded: ReturnType<typeof loadClientConnectConfig>;
+  try {
+    loaded = loadClientConnectConfig({
+      ...(options.profile === undefined ? {} : { profile: options.profile }),
+      ...(configFile === undefined ? {} : { configSource: { path: configFile } }),
+      ...(withoutProfiles ? { disableFile: true } : {}),
+      overrideEnvVars: env,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`cannot read the Temporal connection settings: ${message}`);
+  }
+  const { connectionOptions } = loaded;
+  let address: string;
+  let origin: EndpointOrigin;
+  if (options.address !== undefined) {
+    address = options.address;
+    origin = 'option';
+  } else if (connectionOptions.address !== undefined) {
+    address = connectionOptions.address;
+    origin = 'profile or environment';
+  } else {
+    const stack = readStackInfo();
+    address = stack?.temporalAddress ?? LOCAL_DEFAULT_ADDRESS;
+    origin = stack === null ? 'default' : 'local stack';
+  }
+  if (!ADDRESS_PATTERN.test(address)) {
+    throw new Error(`Temporal address must be host:port, not '${address}' (from ${origin})`);
+  }
+  const apiKey = connectionOptions.apiKey;
+  // envconfig's gRPC metadata comes from TEMPORAL_GRPC_META_* and the profile: always strings.
+  const metadata = connectionOptions.metadata as Record<string, string> | undefined;
+  return {
+    address,
+    namespace: options.namespace ?? loaded.namespace ?? 'default',
+    origin,
+    connectionOptions: {
+      address,
+      ...(connectionOptions.tls === undefined || connectionOptions.tls === null ? {} : { tls: connectionOptions.tls }),
+      ...(apiKey === undefined ? {} : { apiKey }),
+      ...(metadata === undefined ? {} : { metadata }),
+    },
+  };
+}
+
+/** One line for messages and logs: address, namespace, TLS and whether an API key is used — never the key. */
+export function describeEndpoint(endpoint: TemporalEndpoint): string {
+  const { tls, apiKey } = endpoint.connectionOptions;
+  const security = [
+    ...(tls === undefined || tls === false ? [] : [typeof tls === 'object' && tls.clientCertPair ? 'mTLS' : 'TLS']),
+    ...(apiKey === undefined ? [] : ['API key']),
+  ];
+  return `${endpoint.address} (namespace ${endpoint.namespace}${security.length > 0 ? `, ${security.join(', ')}` : ''})`;
+}
+
+/** A Temporal client on the resolved endpoint; `close` closes its connection. */
+export async function connectTemporalClient(
+  options: TemporalEndpointOptions = {},
+): Promise<{ client: Client; endpoint: TemporalEndpoint; close: () => Promise<void> }> {
+  const endpoint = resolveTemporalEndpoint(options);
+  const connection = await Connection.connect(endpoint.connectionOptions);
+  return {
+    client: new Client({ connection, namespace: endpoint.namespace }),
+    endpoint,
+    close: () => connection.close(),
+  };
+}
