@@ -67,9 +67,10 @@ export function formatResult(result: StudyProgress, stageNames: readonly string[
 export async function watchStudy(
   client: Client,
   studyId: string,
-  options: { intervalMs?: number } = {},
+  options: { intervalMs?: number; json?: boolean } = {},
 ): Promise<void> {
-  const interactive = process.stdout.isTTY === true;
+  const interactive = process.stdout.isTTY === true && options.json !== true;
+  let reportedStatus = '';
   const bar = new SingleBar(
     {
       format:
@@ -101,8 +102,28 @@ export async function watchStudy(
     const rate = (progress.spent - first.spent) / Math.max(1, now - first.at);
     const eta = rate > 0 ? formatDuration(Math.max(0, progress.budget - progress.spent) / rate) : '-';
     const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
-    if (interactive) {
-      const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);
+    const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);
+    if (options.json === true) {
+      // One line per change, for scripts: `memotune study watch id --json | jq`.
+      if (progress.trials !== reportedTrials || progress.status !== reportedStatus) {
+        reportedTrials = progress.trials;
+        reportedStatus = progress.status;
+        const etaSeconds = rate > 0 ? Math.round(Math.max(0, progress.budget - progress.spent) / rate / 1000) : null;
+        console.log(
+          JSON.stringify({
+            at: new Date(now).toISOString(),
+            status: progress.status,
+            trials: progress.trials,
+            running,
+            reused: progress.reusedTrials,
+            spent: progress.spent,
+            budget: progress.budget,
+            best: progress.best?.objective ?? null,
+            etaSeconds,
+          }),
+        );
+      }
+    } else if (interactive) {
       const payload = { trials: progress.trials, running, reused: progress.reusedTrials, best, eta };
       const value = Math.min(progress.budget, Number(progress.spent.toFixed(1)));
       if (!started) bar.start(progress.budget, value, payload);

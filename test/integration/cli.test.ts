@@ -99,4 +99,38 @@ describe('memotune study (CLI against the real server)', () => {
     const noArgument = await runCli(['study', 'extend', id], cliEnv(env.s3KeyPrefix));
     expect(noArgument.code).toBe(2);
   });
+
+  it('speaks JSON for scripts: start --wait --json, watch --json, cluster check --json', async () => {
+    const id = `${env.taskQueuePrefix}-json`;
+    const path = writeConfig('json', paper3Study({ name: 'cli-json', budget: 20, optimizer: { method: 'random' } }));
+    const started = await runCli(
+      ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--wait', '--json'],
+      cliEnv(env.s3KeyPrefix),
+      120_000,
+    );
+    expect(started.code, started.stderr).toBe(0);
+    // Every line is JSON: the start, one line per change, the outcome.
+    const lines = started.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toMatchObject({ studyId: id });
+    expect(typeof lines[0]!.runId).toBe('string');
+    const changes = lines.slice(1, -1);
+    expect(changes.length).toBeGreaterThan(0);
+    expect(changes.at(-1)).toMatchObject({ status: 'completed', budget: 20 });
+    for (const change of changes)
+      expect(Object.keys(change)).toEqual(expect.arrayContaining(['trials', 'spent', 'best']));
+    expect(lines.at(-1)).toMatchObject({ status: 'completed' });
+
+    const watched = await runCli(['study', 'watch', id, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(watched.code).toBe(0);
+    const watchLines = watched.stdout.trim().split('\n');
+    expect(JSON.parse(watchLines[0]!)).toMatchObject({ status: 'completed' });
+    expect(JSON.parse(watchLines.at(-1)!)).toMatchObject({ status: 'completed', budget: 20 });
+
+    const check = await runCli(['cluster', 'check', '--json'], cliEnv(env.s3KeyPrefix));
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout)).toEqual({ namespace: 'default', missing: [], ready: true });
+  });
 });

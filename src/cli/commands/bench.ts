@@ -242,6 +242,14 @@ export function benchCommand(): Command {
   return (
     new Command('bench')
       .description('in-process benchmark of the optimizer methods on a synthetic pipeline (no Temporal)')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  memotune bench benchmarks/paper-3stage.json --seeds 10
+  memotune bench benchmarks/cheap-prefix.json --methods eeipu,eips --seeds 30 --json out.json
+  memotune bench benchmarks/paper-5stage.json --parallel 4 --methods eeipu,ms-carbo`,
+      )
       .argument('[spec]', 'synthetic pipeline spec (JSON), e.g. benchmarks/paper-3stage.json')
       .addOption(
         new Option('--methods <list>', 'comma-separated methods')

@@ -13,7 +13,8 @@ export function clusterCommand(): Command {
   withEndpoint(
     cluster
       .command('setup')
-      .description('register the search attributes that make studies filterable in the Temporal UI (idempotent)'),
+      .description('register the search attributes that make studies filterable in the Temporal UI (idempotent)')
+      .option('--json', 'print {"namespace", "added": [...]}'),
   )
     .addHelpText(
       'after',
@@ -25,14 +26,16 @@ Needs operator rights on the namespace. On Temporal Cloud use tcld instead, e.g.
 Example:
   memotune cluster setup --address temporal.internal:7233 --namespace ml`,
     )
-    .action(async (options: EndpointOptions) => {
+    .action(async (options: EndpointOptions & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
         const added = await registerSearchAttributes(client.connection, temporalNamespace(options));
         console.log(
-          added.length === 0
-            ? `namespace ${temporalNamespace(options)} has memotune's search attributes already`
-            : `registered ${added.join(', ')} on namespace ${temporalNamespace(options)}`,
+          options.json
+            ? JSON.stringify({ namespace: temporalNamespace(options), added })
+            : added.length === 0
+              ? `namespace ${temporalNamespace(options)} has memotune's search attributes already`
+              : `registered ${added.join(', ')} on namespace ${temporalNamespace(options)}`,
         );
       } finally {
         await close();
@@ -41,14 +44,21 @@ Example:
   withEndpoint(
     cluster
       .command('check')
-      .description("say which of memotune's search attributes the namespace lacks (exit 1 if any)"),
+      .description("say which of memotune's search attributes the namespace lacks (exit 1 if any)")
+      .option('--json', 'print {"namespace", "missing": [...], "ready"}'),
   )
-    .addHelpText('after', '\nExample:\n  memotune cluster check --namespace ml')
-    .action(async (options: EndpointOptions) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune cluster check --namespace ml\n  memotune cluster check --profile cloud --json',
+    )
+    .action(async (options: EndpointOptions & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
         const missing = await missingSearchAttributes(client.connection, temporalNamespace(options));
-        if (missing.length === 0) console.log(`namespace ${temporalNamespace(options)} is ready`);
+        if (options.json) {
+          console.log(JSON.stringify({ namespace: temporalNamespace(options), missing, ready: missing.length === 0 }));
+          if (missing.length > 0) process.exitCode = 1;
+        } else if (missing.length === 0) console.log(`namespace ${temporalNamespace(options)} is ready`);
         else {
           console.error(
             `namespace ${temporalNamespace(options)} lacks ${missing.join(', ')}: run \`memotune cluster setup\``,

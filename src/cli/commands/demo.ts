@@ -92,6 +92,14 @@ function reusing(result: StudyResult, stages: number): number {
 export function demoCommand(): Command {
   return new Command('demo')
     .description('start the local stack and workers, run an example study to the end, print the best configuration')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memotune demo                              # the paper's synthetic 3-stage pipeline
+  memotune demo --example digits             # scikit-learn stages in a Python worker
+  memotune demo --method ms-carbo --budget 300`,
+    )
     .addOption(
       new Option('--example <name>', 'synthetic: the paper pipeline; digits: real models in Python stages')
         .choices(['synthetic', 'digits'])

@@ -7,7 +7,19 @@ export function devCommand(): Command {
     .option('--stop', 'stop the servers this project started')
     .option('--status', 'print where the stack is, without starting anything')
     .option('--headless', 'no Temporal Web UI')
-    .action(async (options: { stop?: boolean; status?: boolean; headless?: boolean }) => {
+    .option('--json', 'print where the stack is as JSON (addresses, UI, S3, state directory)')
+    .addHelpText(
+      'after',
+      `
+The stack keeps running after this command returns; its state (Temporal's SQLite file, the S3
+data) is under .memotune/ and survives restarts.
+
+Examples:
+  memotune dev                 # start (or reuse) Temporal, its Web UI and S3
+  memotune dev --status        # where it is, as JSON (null when not running)
+  memotune dev --stop`,
+    )
+    .action(async (options: { stop?: boolean; status?: boolean; headless?: boolean; json?: boolean }) => {
       if (options.stop) {
         await stopStack();
         console.log('local stack stopped');
@@ -18,6 +30,12 @@ export function devCommand(): Command {
         return;
       }
       const info = await startStack({ headless: options.headless ?? false });
+      if (options.json) {
+        // The local stack's fixed S3 key pair is not a secret, but it is not printed either.
+        const { s3, ...rest } = info;
+        console.log(JSON.stringify({ ...rest, s3: { endpoint: s3.endpoint, bucket: s3.bucket } }, null, 2));
+        return;
+      }
       console.log(`Temporal   ${info.temporalAddress} (namespace ${info.namespace})`);
       if (info.uiUrl) console.log(`Web UI     ${info.uiUrl}`);
       console.log(`S3         ${info.s3.endpoint} (bucket ${info.s3.bucket})`);

@@ -80,65 +80,91 @@ export function studyCommand(): Command {
       .description('validate a study config (JSON) and start it')
       .option('--id <id>', 'study (workflow) id; default: the study name')
       .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
-      .option('--wait', 'show progress until the study finishes, then print the result'),
-  ).action(async (path: string, options: EndpointFlags & { id?: string; prefix: string; wait?: boolean }) => {
-    // Validate before connecting: a bad config never reaches the server.
-    const config = parseStudyConfig(readJson(path));
-    const deployment = {
-      ...(options.id === undefined ? {} : { studyId: options.id }),
-      taskQueuePrefix: options.prefix,
-    };
-    // The id and prefix too: a bad --id is refused (exit 2) before anything connects.
-    planStudy(config, deployment);
-    const { client, close } = await connectClient(options);
-    try {
-      const { plan } = await startStudy(client, config, deployment);
-      console.log(`started study ${printable(plan.studyId)}`);
-      const link = uiLink(plan.studyId, temporalNamespace(options));
-      if (link) console.log(`watch it at ${printable(link)}`);
-      if (options.wait) {
-        await watchStudy(client, plan.studyId);
-        const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
-        console.log(formatResult(outcome));
-      }
-    } finally {
-      await close();
-    }
-  });
+      .option('--wait', 'show progress until the study finishes, then print the result')
+      .option('--json', 'print {"studyId", "runId", "uiUrl"} (with --wait: progress lines, then the result) as JSON'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  memotune study start study.json
+  memotune study start study.json --id resnet-sweep-2 --wait
+  memotune study start study.json --profile prod --json`,
+    )
+    .action(
+      async (
+        path: string,
+        options: EndpointFlags & { id?: string; prefix: string; wait?: boolean; json?: boolean },
+      ) => {
+        // Validate before connecting: a bad config never reaches the server.
+        const config = parseStudyConfig(readJson(path));
+        const deployment = {
+          ...(options.id === undefined ? {} : { studyId: options.id }),
+          taskQueuePrefix: options.prefix,
+        };
+        // The id and prefix too: a bad --id is refused (exit 2) before anything connects.
+        planStudy(config, deployment);
+        const { client, close } = await connectClient(options);
+        try {
+          const { plan, handle } = await startStudy(client, config, deployment);
+          const link = uiLink(plan.studyId, temporalNamespace(options));
+          if (options.json) {
+            console.log(
+              printableLines(JSON.stringify({ studyId: plan.studyId, runId: handle.firstExecutionRunId, uiUrl: link })),
+            );
+          } else {
+            console.log(`started study ${printable(plan.studyId)}`);
+            if (link) console.log(`watch it at ${printable(link)}`);
+          }
+          if (options.wait) {
+            await watchStudy(client, plan.studyId, { json: options.json ?? false });
+            const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
+            console.log(options.json ? printableLines(JSON.stringify(outcome)) : formatResult(outcome));
+          }
+        } finally {
+          await close();
+        }
+      },
+    );
 
   withEndpoint(
     study.command('status <id>').description('budget, trials and best so far').option('--json', 'machine-readable'),
-  ).action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
-    const { client, close } = await connectClient(options);
-    try {
-      let progress: StudyProgress;
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune study status my-study\n  memotune study status my-study --json | jq .best',
+    )
+    .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
+      const { client, close } = await connectClient(options);
       try {
-        progress = await getStudyProgress(client, id, cliWorkerWait);
-      } catch (error) {
-        if (!(error instanceof NoWorkerError)) throw error;
-        // What the server itself keeps (the memo's progress card, search attributes) needs no
-        // worker: show it, then say why there is no more.
-        const description = await getStudyHandle(client, id).describe();
-        const attributes = description.typedSearchAttributes;
-        const trials = attributes.get(memotuneTrials);
-        const card = (description.memo?.memotune as { card?: unknown } | undefined)?.card;
-        if (typeof card === 'string') {
-          console.log(printableLines(card));
-        } else if (trials !== undefined) {
-          const spent = attributes.get(memotuneSpent) ?? 0;
-          const best = attributes.get(memotuneBest);
-          console.log(
-            `study     ${printable(id)} (${attributes.get(memotuneStatus) ?? 'running'}, from search attributes)\n` +
-              `budget    ${Math.round(spent * 100)}% spent\ntrials    ${trials}\nbest      ${best === undefined ? 'none yet' : best}`,
-          );
+        let progress: StudyProgress;
+        try {
+          progress = await getStudyProgress(client, id, cliWorkerWait);
+        } catch (error) {
+          if (!(error instanceof NoWorkerError)) throw error;
+          // What the server itself keeps (the memo's progress card, search attributes) needs no
+          // worker: show it, then say why there is no more.
+          const description = await getStudyHandle(client, id).describe();
+          const attributes = description.typedSearchAttributes;
+          const trials = attributes.get(memotuneTrials);
+          const card = (description.memo?.memotune as { card?: unknown } | undefined)?.card;
+          if (typeof card === 'string') {
+            console.log(printableLines(card));
+          } else if (trials !== undefined) {
+            const spent = attributes.get(memotuneSpent) ?? 0;
+            const best = attributes.get(memotuneBest);
+            console.log(
+              `study     ${printable(id)} (${attributes.get(memotuneStatus) ?? 'running'}, from search attributes)\n` +
+                `budget    ${Math.round(spent * 100)}% spent\ntrials    ${trials}\nbest      ${best === undefined ? 'none yet' : best}`,
+            );
+          }
+          throw error;
         }
-        throw error;
+        console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
+      } finally {
+        await close();
       }
-      console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
-    } finally {
-      await close();
-    }
-  });
+    });
 
   withEndpoint(
     study
@@ -146,36 +172,46 @@ export function studyCommand(): Command {
       .description('best configuration and every trial')
       .option('--json', 'machine-readable')
       .option('--wait', 'wait for the study to finish'),
-  ).action(async (id: string, options: EndpointFlags & { json?: boolean; wait?: boolean }) => {
-    const { client, close } = await connectClient(options);
-    try {
-      const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
-      if (options.json)
-        console.log(printableLines(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2)));
-      else console.log(formatResult(outcome));
-    } finally {
-      await close();
-    }
-  });
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune study result my-study\n  memotune study result my-study --wait --json > result.json',
+    )
+    .action(async (id: string, options: EndpointFlags & { json?: boolean; wait?: boolean }) => {
+      const { client, close } = await connectClient(options);
+      try {
+        const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
+        if (options.json)
+          console.log(printableLines(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2)));
+        else console.log(formatResult(outcome));
+      } finally {
+        await close();
+      }
+    });
 
   withEndpoint(
     study
       .command('trials <id>')
       .description('one row per trial: hyperparameters by stage, objective, per-stage cost, reused stages, status')
       .option('--format <format>', `${trialFormats.join(', ')}`, 'table'),
-  ).action(async (id: string, options: EndpointFlags & { format: string }) => {
-    if (!(trialFormats as readonly string[]).includes(options.format)) {
-      throw new Error(`--format must be one of ${trialFormats.join(', ')}, got '${options.format}'`);
-    }
-    const { client, close } = await connectClient(options);
-    try {
-      const outcome = await getStudyOutcome(client, id);
-      const records = await readStudyTrials(outcome, configuredStore());
-      console.log(printableLines(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat)));
-    } finally {
-      await close();
-    }
-  });
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune study trials my-study\n  memotune study trials my-study --format csv > trials.csv\n  memotune study trials my-study --format json',
+    )
+    .action(async (id: string, options: EndpointFlags & { format: string }) => {
+      if (!(trialFormats as readonly string[]).includes(options.format)) {
+        throw new Error(`--format must be one of ${trialFormats.join(', ')}, got '${options.format}'`);
+      }
+      const { client, close } = await connectClient(options);
+      try {
+        const outcome = await getStudyOutcome(client, id);
+        const records = await readStudyTrials(outcome, configuredStore());
+        console.log(printableLines(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat)));
+      } finally {
+        await close();
+      }
+    });
 
   const report = withEndpoint(
     study
@@ -248,17 +284,29 @@ Examples:
     }
   });
 
-  withEndpoint(study.command('stop <id>').description('finish the running trial, then stop')).action(
-    async (id: string, options: EndpointFlags) => {
+  withEndpoint(
+    study
+      .command('stop <id>')
+      .description('start no more trials; the running ones finish and are recorded, then the study ends as stopped')
+      .option('--json', 'print {"studyId", "stopping": true}'),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune study stop my-study\n  memotune study continue my-study --budget 600   # later, with more budget',
+    )
+    .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
         await stopStudy(client, id);
-        console.log(`asked study ${printable(id)} to stop after its running trial`);
+        console.log(
+          options.json
+            ? printableLines(JSON.stringify({ studyId: id, stopping: true }))
+            : `asked study ${printable(id)} to stop: its running trials finish and are recorded`,
+        );
       } finally {
         await close();
       }
-    },
-  );
+    });
   /**
    * A control verb. `prepare` checks the arguments before anything connects (a refusal exits 2
    * naming the argument) and returns the request; the progress after it is printed.
@@ -408,14 +456,19 @@ Examples:
   withEndpoint(
     study
       .command('watch <id>')
-      .description('follow a study until it ends: budget spent, trials, running, reuse, best, ETA'),
+      .description('follow a study until it ends: budget spent, trials, running, reuse, best, ETA')
+      .option('--json', 'one JSON line per change (trials, status), then the final progress'),
   )
-    .addHelpText('after', '\nExample:\n  memotune study watch my-study')
-    .action(async (id: string, options: EndpointFlags) => {
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune study watch my-study\n  memotune study watch my-study --json | jq -c .best',
+    )
+    .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        await watchStudy(client, id);
-        console.log(formatResult(await getStudyProgress(client, id)));
+        await watchStudy(client, id, { json: options.json ?? false });
+        const progress = await getStudyProgress(client, id);
+        console.log(options.json ? printableLines(JSON.stringify(progress)) : formatResult(progress));
       } finally {
         await close();
       }
@@ -426,23 +479,30 @@ Examples:
       .command('continue <id>')
       .description('continue a study that has ended (completed, stopped, exhausted) with more budget')
       .requiredOption('--budget <amount>', 'extra cost units')
-      .option('--wait', 'wait for it to end'),
+      .option('--wait', 'wait for it to end')
+      .option('--json', 'print {"studyId", "runId", "budget"}'),
   ).addHelpText('after', '\nExample:\n  memotune study continue my-study --budget 3600');
-  continueCommand.action(async (id: string, options: EndpointFlags & { budget: string; wait?: boolean }) => {
-    const budget = Number(options.budget);
-    if (!Number.isFinite(budget) || budget <= 0)
-      continueCommand.error(`memotune: --budget must be a positive number, got '${printable(options.budget)}'`, {
-        exitCode: 2,
-      });
-    const { client, close } = await connectClient(options);
-    try {
-      const handle = await continueStudy(client, id, { budget });
-      console.log(`continued study ${printable(id)} with ${budget} more (run ${handle.firstExecutionRunId})`);
-      if (options.wait) await watchStudy(client, id);
-    } finally {
-      await close();
-    }
-  });
+  continueCommand.action(
+    async (id: string, options: EndpointFlags & { budget: string; wait?: boolean; json?: boolean }) => {
+      const budget = Number(options.budget);
+      if (!Number.isFinite(budget) || budget <= 0)
+        continueCommand.error(`memotune: --budget must be a positive number, got '${printable(options.budget)}'`, {
+          exitCode: 2,
+        });
+      const { client, close } = await connectClient(options);
+      try {
+        const handle = await continueStudy(client, id, { budget });
+        console.log(
+          options.json
+            ? printableLines(JSON.stringify({ studyId: id, runId: handle.firstExecutionRunId, budget }))
+            : `continued study ${printable(id)} with ${budget} more (run ${handle.firstExecutionRunId})`,
+        );
+        if (options.wait) await watchStudy(client, id, { json: options.json ?? false });
+      } finally {
+        await close();
+      }
+    },
+  );
 
   withEndpoint(
     study

@@ -27,7 +27,20 @@ export function workerCommand(): Command {
       ['orchestration', 'cpu', 'gpu'] as QueueRole[],
     )
     .option('--stages <module>', 'JS/TS module exporting your stage registry (`stages` or default)')
-    .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix);
+    .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
+    .addHelpText(
+      'after',
+      `
+Connection: --address/--namespace, else the Temporal config file's profile (--profile, with TLS,
+mTLS or an API key) and the TEMPORAL_* variables, else the local stack. The stage cache: the
+MEMOTUNE_S3_* variables and the AWS credential chain (see the README).
+
+Examples:
+  memotune worker                                        # everything, on the local stack
+  memotune worker --queues orchestration                 # the study loop and suggestions only
+  memotune worker --queues gpu --stages dist/stages.js   # your stages, on the GPU queue
+  memotune worker --profile cloud --queues gpu --stages dist/stages.js`,
+    );
   return withEndpoint(command).action(
     async (
       options: {
