@@ -7,7 +7,7 @@ import {
   resolveTemporalEndpoint,
   type TemporalEndpoint,
 } from '../client/temporal-connection.js';
-import { readStackInfo } from '../dev/stack.js';
+import { readStackInfo } from '../dev/stack-info.js';
 import { S3ObjectStore, type S3Settings } from '../storage/s3-object-store.js';
 import { s3SettingsFromEnvironment } from '../storage/s3-settings.js';
 import { connectTemporalWorker } from '../worker/temporal-connection.js';

@@ -11,7 +11,7 @@
 import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { existsSync, readFileSync } from 'node:fs';
-import { readStackInfo } from '../dev/stack.js';
+import { readStackInfo } from '../dev/stack-info.js';
 
 export interface TemporalEndpointOptions {
   /** host:port; overrides the profile and TEMPORAL_ADDRESS. */

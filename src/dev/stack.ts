@@ -12,11 +12,9 @@ import { Connection } from '@temporalio/client';
 import { registerSearchAttributes } from '../client/search-attributes.js';
 import { packageRoot } from '../package-root.js';
 import { S3ObjectStore } from '../storage/s3-object-store.js';
+import { defaultStateDir, type StackInfo } from './stack-info.js';
 
-/** The state folder of the project memotune runs in (its working directory), as `npm run` sets it. */
-export function defaultStateDir(): string {
-  return process.env.MEMOTUNE_STATE_DIR ?? join(process.cwd(), '.memotune');
-}
+export { defaultStateDir, readStackInfo, type StackInfo } from './stack-info.js';
 
 export interface StackOptions {
   /** Where SQLite state, S3 data, logs and stack.json live. @default $MEMOTUNE_STATE_DIR or './.memotune' */
@@ -35,21 +33,6 @@ export interface StackOptions {
   readonly startTimeoutMs?: number;
   /** Progress lines go here. @default stderr */
   readonly log?: (line: string) => void;
-}
-
-/** Everything a client, a worker or a test needs to reach the stack. */
-export interface StackInfo {
-  readonly temporalAddress: string;
-  readonly namespace: string;
-  readonly uiUrl: string | null;
-  readonly s3: {
-    readonly endpoint: string;
-    readonly bucket: string;
-    readonly accessKeyId: string;
-    readonly secretAccessKey: string;
-  };
-  readonly stateDir: string;
-  readonly pids: { readonly temporal: number | null; readonly s3: number | null };
 }
 
 // Local-only credentials: the S3 server listens on loopback and holds nothing but cached outputs.
@@ -279,11 +262,3 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
 }
 
 /** The stack's addresses as last written by `startStack`, or `null` if it never ran here. */
-export function readStackInfo(options: StackOptions = {}): StackInfo | null {
-  const o = resolveOptions(options);
-  try {
-    return JSON.parse(readFileSync(stackFile(o), 'utf8')) as StackInfo;
-  } catch {
-    return null;
-  }
-}

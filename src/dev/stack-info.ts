@@ -1,0 +1,38 @@
+/**
+ * Where the local dev stack is, as `memotune dev` wrote it (stack.json in the state folder). A
+ * light module on purpose: clients resolve their default endpoints from it without loading the
+ * stack's spawner or the AWS SDK (src/dev/stack.ts starts and stops the servers).
+ */
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** The state folder of the project memotune runs in (its working directory), as `npm run` sets it. */
+export function defaultStateDir(): string {
+  return process.env.MEMOTUNE_STATE_DIR ?? join(process.cwd(), '.memotune');
+}
+
+/** Everything a client, a worker or a test needs to reach the stack. */
+export interface StackInfo {
+  readonly temporalAddress: string;
+  readonly namespace: string;
+  readonly uiUrl: string | null;
+  readonly s3: {
+    readonly endpoint: string;
+    readonly bucket: string;
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+  };
+  readonly stateDir: string;
+  readonly pids: { readonly temporal: number | null; readonly s3: number | null };
+}
+
+/** The running stack's stack.json, or null when none was started in this state folder. */
+export function readStackInfo(options: { readonly stateDir?: string } = {}): StackInfo | null {
+  try {
+    return JSON.parse(
+      readFileSync(join(resolve(options.stateDir ?? defaultStateDir()), 'stack.json'), 'utf8'),
+    ) as StackInfo;
+  } catch {
+    return null;
+  }
+}
