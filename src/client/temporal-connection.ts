@@ -54,6 +54,8 @@ function definedEnvironment(env: Readonly<Record<string, string | undefined>>): 
 /** Resolves the endpoint; throws with the setting's name when one is malformed or missing. */
 export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): TemporalEndpoint {
   const env = definedEnvironment(options.env ?? process.env);
+  // `default` is the implicit profile: naming it is not an error when no file defines it.
+  const profile = options.profile === 'default' ? undefined : options.profile;
   const configFile = options.configFile ?? env.TEMPORAL_CONFIG_FILE;
   if (configFile !== undefined && !existsSync(configFile)) {
     throw new Error(
@@ -62,15 +64,13 @@ export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): 
   }
   // envconfig 1.24 throws a TypeError on a file with no profile tables (e.g. an empty one).
   const withoutProfiles = configFile !== undefined && !/^\s*\[\s*profile\b/m.test(readFileSync(configFile, 'utf8'));
-  if (withoutProfiles && options.profile !== undefined) {
-    throw new Error(
-      `cannot read the Temporal connection settings: Profile '${options.profile}' not found in ${configFile}`,
-    );
+  if (withoutProfiles && profile !== undefined) {
+    throw new Error(`cannot read the Temporal connection settings: Profile '${profile}' not found in ${configFile}`);
   }
   let loaded: ReturnType<typeof loadClientConnectConfig>;
   try {
     loaded = loadClientConnectConfig({
-      ...(options.profile === undefined ? {} : { profile: options.profile }),
+      ...(profile === undefined ? {} : { profile }),
       ...(configFile === undefined ? {} : { configSource: { path: configFile } }),
       ...(withoutProfiles ? { disableFile: true } : {}),
       overrideEnvVars: env,

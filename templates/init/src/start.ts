@@ -1,11 +1,11 @@
 // Starts the study with the Temporal client and waits for its result (or: memotune study start).
-import { Client, Connection } from '@temporalio/client';
-import { getStudyOutcome, startStudy } from 'memotune';
+// The connection: TEMPORAL_* variables, the Temporal config file's profile (TLS, API key), else
+// the local stack of `memotune dev` — the same rules as the CLI and the workers.
+import { connectTemporalClient, getStudyOutcome, startStudy } from 'memotune';
 import { study } from './study.js';
 
-const connection = await Connection.connect({ address: process.env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233' });
+const { client, close } = await connectTemporalClient();
 try {
-  const client = new Client({ connection });
   const { plan } = await startStudy(client, study, { studyId: `${study.name}-${Date.now()}` });
   console.log(`study ${plan.studyId} started; watch it with: npx memotune study status ${plan.studyId}`);
   // The outcome: status, trials, best. Every trial record: getStudyResult(client, id, { store })
@@ -13,5 +13,5 @@ try {
   const result = await getStudyOutcome(client, plan.studyId, { wait: true });
   console.log(`${result.status}: ${result.trials} trials, best ${JSON.stringify(result.best)}`);
 } finally {
-  await connection.close();
+  await close();
 }

@@ -76,6 +76,11 @@ describe('resolveTemporalEndpoint', () => {
     expect(fallback.address).toBe(readStackInfo()?.temporalAddress ?? '127.0.0.1:7233');
     expect(fallback.namespace).toBe('default');
     expect(['local stack', 'default']).toContain(fallback.origin);
+    // Naming the implicit default profile is not an error where no file defines it.
+    expect(resolveTemporalEndpoint({ configFile: join(dir, 'none.toml'), profile: 'default', env: {} }).address).toBe(
+      fallback.address,
+    );
+    expect(resolveTemporalEndpoint({ profile: 'default', env: {} }).namespace).toBe('default');
   });
 
   it('refuses what it cannot use, naming the setting', () => {
