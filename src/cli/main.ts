@@ -22,6 +22,7 @@ import { workerCommand } from './commands/worker.js';
 import { StudyConfigError } from '../config/study-config.js';
 import { StudyControlRefusedError } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
+import { ConnectionSettingsError } from '../core/settings-error.js';
 
 export function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -64,6 +65,11 @@ try {
   if (error instanceof StudyControlRefusedError) {
     // The study said no to a bad request (a negative budget, pause when paused): bad input.
     console.error(printable(error.message));
+    process.exit(2);
+  }
+  if (error instanceof ConnectionSettingsError) {
+    // A malformed or missing connection setting: the message names the variable or flag.
+    console.error(`memotune: ${printable(error.message)}`);
     process.exit(2);
   }
   if (error instanceof StudyConfigError) {

@@ -12,6 +12,7 @@ import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { existsSync, readFileSync } from 'node:fs';
 import { readStackInfo } from '../dev/stack-info.js';
+import { ConnectionSettingsError } from '../core/settings-error.js';
 
 export interface TemporalEndpointOptions {
   /** host:port; overrides the profile and TEMPORAL_ADDRESS. */
@@ -58,14 +59,16 @@ export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): 
   const profile = options.profile === 'default' ? undefined : options.profile;
   const configFile = options.configFile ?? env.TEMPORAL_CONFIG_FILE;
   if (configFile !== undefined && !existsSync(configFile)) {
-    throw new Error(
+    throw new ConnectionSettingsError(
       `Temporal config file ${configFile} does not exist (from ${options.configFile === undefined ? 'TEMPORAL_CONFIG_FILE' : '--config-file'})`,
     );
   }
   // envconfig 1.24 throws a TypeError on a file with no profile tables (e.g. an empty one).
   const withoutProfiles = configFile !== undefined && !/^\s*\[\s*profile\b/m.test(readFileSync(configFile, 'utf8'));
   if (withoutProfiles && profile !== undefined) {
-    throw new Error(`cannot read the Temporal connection settings: Profile '${profile}' not found in ${configFile}`);
+    throw new ConnectionSettingsError(
+      `cannot read the Temporal connection settings: Profile '${profile}' not found in ${configFile}`,
+    );
   }
   let loaded: ReturnType<typeof loadClientConnectConfig>;
   try {
@@ -77,7 +80,7 @@ export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): 
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`cannot read the Temporal connection settings: ${message}`);
+    throw new ConnectionSettingsError(`cannot read the Temporal connection settings: ${message}`);
   }
   const { connectionOptions } = loaded;
   let address: string;
@@ -94,7 +97,15 @@ export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): 
     origin = stack === null ? 'default' : 'local stack';
   }
   if (!ADDRESS_PATTERN.test(address)) {
-    throw new Error(`Temporal address must be host:port, not '${address}' (from ${origin})`);
+    const source =
+      origin === 'option'
+        ? '--address'
+        : origin === 'profile or environment'
+          ? env.TEMPORAL_ADDRESS === address
+            ? 'TEMPORAL_ADDRESS'
+            : `the address of profile '${profile ?? env.TEMPORAL_PROFILE ?? 'default'}'`
+          : origin;
+    throw new ConnectionSettingsError(`Temporal address must be host:port, not '${address}' (from ${source})`);
   }
   const apiKey = connectionOptions.apiKey;
   // envconfig's gRPC metadata comes from TEMPORAL_GRPC_META_* and the profile: always strings.

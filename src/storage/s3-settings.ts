@@ -16,6 +16,7 @@
  * and instance roles). Only the local dev stack's own fixed pair is passed explicitly.
  */
 import type { S3Settings } from './s3-object-store.js';
+import { ConnectionSettingsError } from '../core/settings-error.js';
 
 /** The local dev stack's S3 server (src/dev/stack.ts `stack.json`). */
 export interface LocalS3Server {
@@ -45,7 +46,7 @@ function booleanVariable(env: Environment, name: string): boolean | undefined {
   if (value === undefined) return undefined;
   if (['true', '1', 'yes'].includes(value)) return true;
   if (['false', '0', 'no'].includes(value)) return false;
-  throw new Error(`${name} must be true or false, not '${env[name]}'`);
+  throw new ConnectionSettingsError(`${name} must be true or false, not '${env[name]}'`);
 }
 
 function endpointVariable(env: Environment): string | undefined {
@@ -56,10 +57,10 @@ function endpointVariable(env: Environment): string | undefined {
     try {
       url = new URL(value);
     } catch {
-      throw new Error(`${name} must be a URL such as http://127.0.0.1:9000, not '${value}'`);
+      throw new ConnectionSettingsError(`${name} must be a URL such as http://127.0.0.1:9000, not '${value}'`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new Error(`${name} must be an http:// or https:// URL, not '${value}'`);
+      throw new ConnectionSettingsError(`${name} must be an http:// or https:// URL, not '${value}'`);
     }
     return value;
   }
@@ -76,7 +77,7 @@ export function s3SettingsFromEnvironment(env: Environment = process.env, localS
   const configured = CONFIGURING_VARIABLES.some((name) => set(env, name) !== undefined);
   if (!configured) {
     if (localStack === undefined) {
-      throw new Error(
+      throw new ConnectionSettingsError(
         'no S3 bucket configured: set MEMOTUNE_S3_BUCKET (and MEMOTUNE_S3_ENDPOINT for an S3-compatible server), ' +
           'or run `memotune dev` for a local one',
       );

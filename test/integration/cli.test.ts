@@ -98,6 +98,16 @@ describe('memotune study (CLI against the real server)', () => {
     expect(unknown.stderr).toContain("unknown option '--frob'");
     const noArgument = await runCli(['study', 'extend', id], cliEnv(env.s3KeyPrefix));
     expect(noArgument.code).toBe(2);
+    // A malformed connection setting is bad input too, named by its variable.
+    const badAddress = await runCli(['study', 'list'], { ...cliEnv(env.s3KeyPrefix), TEMPORAL_ADDRESS: 'http://x:1' });
+    expect(badAddress.code).toBe(2);
+    expect(badAddress.stderr).toContain("not 'http://x:1' (from TEMPORAL_ADDRESS)");
+    const badEndpoint = await runCli(['cache', 'ls'], {
+      ...cliEnv(env.s3KeyPrefix),
+      MEMOTUNE_S3_ENDPOINT: 'minio:9000',
+    });
+    expect(badEndpoint.code).toBe(2);
+    expect(badEndpoint.stderr).toContain('MEMOTUNE_S3_ENDPOINT must be a URL');
   });
 
   it('speaks JSON for scripts: start --wait --json, watch --json, cluster check --json', async () => {

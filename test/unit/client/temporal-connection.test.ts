@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeEndpoint, resolveTemporalEndpoint } from '../../../src/client/temporal-connection.js';
+import { ConnectionSettingsError } from '../../../src/core/settings-error.js';
 import { readStackInfo } from '../../../src/dev/stack.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memotune-envconfig-'));
@@ -92,7 +93,10 @@ describe('resolveTemporalEndpoint', () => {
     );
     expect(() => resolveTemporalEndpoint({ configFile, profile: 'prod', env: {} })).toThrow(/Profile 'prod' not found/);
     expect(() => resolveTemporalEndpoint({ configFile, address: 'http://host:7233', env: {} })).toThrow(
-      /host:port, not 'http:\/\/host:7233'/,
+      /host:port, not 'http:\/\/host:7233' \(from --address\)/,
     );
+    expect(() => resolveTemporalEndpoint({ env: { TEMPORAL_ADDRESS: 'host' } })).toThrow(/from TEMPORAL_ADDRESS/);
+    // The CLI exits 2 on these: they are the user's settings.
+    expect(() => resolveTemporalEndpoint({ env: { TEMPORAL_ADDRESS: 'host' } })).toThrow(ConnectionSettingsError);
   });
 });

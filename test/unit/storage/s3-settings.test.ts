@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ConnectionSettingsError } from '../../../src/core/settings-error.js';
 import { createS3Client } from '../../../src/storage/s3-object-store.js';
 import { s3EnvironmentOf, s3SettingsFromEnvironment } from '../../../src/storage/s3-settings.js';
 
@@ -65,6 +66,7 @@ describe('s3SettingsFromEnvironment', () => {
       /MEMOTUNE_S3_FORCE_PATH_STYLE/,
     );
     expect(() => s3SettingsFromEnvironment({})).toThrow(/MEMOTUNE_S3_BUCKET.*memotune dev/);
+    expect(() => s3SettingsFromEnvironment({})).toThrow(ConnectionSettingsError);
   });
 
   it('hands a child process the same bucket; explicit keys only when there are some', () => {
