@@ -107,7 +107,7 @@ describe('memotune study (CLI against the real server)', () => {
       MEMOTUNE_S3_ENDPOINT: 'minio:9000',
     });
     expect(badEndpoint.code).toBe(2);
-    expect(badEndpoint.stderr).toContain('MEMOTUNE_S3_ENDPOINT must be a URL');
+    expect(badEndpoint.stderr).toContain("MEMOTUNE_S3_ENDPOINT must be an http:// or https:// URL, not 'minio:9000'");
   });
 
   it('speaks JSON for scripts: start --wait --json, watch --json, cluster check --json', async () => {
