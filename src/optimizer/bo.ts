@@ -45,7 +45,7 @@ import type {
 import { canonicalJson } from '../core/canonical-json.js';
 import { InverseCostEstimator, logExpectedImprovementWithGradient, logH, stageCost } from '../acquisition/index.js';
 import { GaussianProcess } from '../gp/index.js';
-import { minimizeBounded } from '../optim/index.js';
+import { minimizeBounded } from '../bounded-lbfgs/index.js';
 import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
 import type { SpaceEncoding } from '../space/index.js';
 import { configKey, ENUMERATION_LIMIT, type Exclusions } from './design.js';
