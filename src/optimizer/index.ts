@@ -11,11 +11,12 @@ import type { Configuration, PendingTrial, SuggestRequest, Suggestion } from '..
 import { SpaceEncoding } from '../space/index.js';
 import { configKey, designPoint, randomPoint, type Exclusions, type Pick } from './design.js';
 import { resolveSettings } from './settings.js';
-import { boSuggest, DEFAULT_PENDING_HANDLING, type PendingHandling } from './bo.js';
+import { boSuggest } from './bo-step.js';
+import { DEFAULT_PENDING_HANDLING, type PendingHandling } from './pending-handling.js';
 
 export { methodNames, resolveSettings } from './settings.js';
 export { configKey } from './design.js';
-export { DEFAULT_PENDING_HANDLING, type PendingHandling } from './bo.js';
+export { DEFAULT_PENDING_HANDLING, type PendingHandling } from './pending-handling.js';
 
 function checkRequest(request: SuggestRequest, encoding: SpaceEncoding): void {
   if (!Number.isSafeInteger(request.seed)) throw new RangeError('seed must be a safe integer');
