@@ -10,7 +10,7 @@
 import type { Configuration, PendingTrial, SuggestRequest, Suggestion } from '../core/types.js';
 import { SpaceEncoding } from '../space/index.js';
 import { configKey, designPoint, randomPoint, type Exclusions, type Pick } from './design.js';
-import { resolveSettings } from './settings.js';
+import { effortIssues, resolveSettings } from './settings.js';
 import { boSuggest } from './bo-step.js';
 import { DEFAULT_PENDING_HANDLING, type PendingHandling } from './pending-handling.js';
 
@@ -100,6 +100,8 @@ export function suggestWithPendingHandling(request: SuggestRequest, handling: Pe
   const started = performance.now();
   const encoding = new SpaceEncoding(request.space);
   const settings = resolveSettings(request.settings);
+  const [effort] = effortIssues(settings, encoding.space.length, encoding.dimension);
+  if (effort !== undefined) throw new RangeError(effort.message);
   checkRequest(request, encoding);
   const pending = request.pending ?? [];
   const excluded: Exclusions = {
