@@ -12,3 +12,4 @@ export {
   inverseCostWithGradient,
   stageCost,
 } from './cost.js';
+export { Acquisition, type CostKind, type LogCostModel } from './eeipu.js';

@@ -1,15 +1,9 @@
 import { z } from 'zod';
 import type { SearchSpace } from '../core/types.js';
-import {
-  choiceProblem,
-  encodedDimension,
-  jsonBytes,
-  nameProblem,
-  spaceLimitIssues,
-  validateSpace,
-} from '../space/index.js';
+import { encodedDimension, jsonBytes, paramIssues, spaceLimitIssues, spaceStructureIssues } from '../space/index.js';
 import * as limits from '../space/limits.js';
-import { methodNames, resolveSettings } from '../optimizer/settings.js';
+import { effortIssues, methodNames, resolveSettings, unknownMethodMessage } from '../optimizer/settings.js';
+import { nameSchema, reportIssues, settingSchema } from './zod-rules.js';
 import { formatIssuePath } from '../core/issue-path.js';
 
 /**
@@ -29,11 +23,13 @@ export const taskQueueKindPattern = /^[a-z][a-z0-9-]{0,39}$/;
 
 export { methodNames };
 
-/** Limits and their reasons: `src/space/limits.ts`; the rules for names and choices: `src/space/validate.ts`. */
-const name = z.string({ error: 'is required and must be a string' }).superRefine((value, ctx) => {
-  const problem = nameProblem(value);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * Limits and their reasons: `src/space/limits.ts`; the rules of a search space (names, bounds,
+ * choices, uniqueness): `src/space/validate.ts`; of the optimizer settings:
+ * `src/optimizer/settings.ts`. This schema checks the JSON types and reports those rules' issues at
+ * their config paths.
+ */
+const name = nameSchema;
 
 const finite = z.number({ error: 'is required and must be a number' }).finite('must be finite');
 
@@ -79,47 +75,12 @@ const paramSchema = z
         type: z.literal('categorical'),
         choices: z
           .array(paramValue, { error: 'must be a list of choices' })
-          .min(1, 'must list at least one choice')
           .max(limits.maxChoices, `must list at most ${limits.maxChoices} choices`),
       }),
     ],
     { error: "must have a 'type' of float, int or categorical" },
   )
-  .superRefine((param, ctx) => {
-    if (param.type === 'categorical') {
-      // Already refused for its length; a hundred thousand duplicates need no line each.
-      if (param.choices.length > limits.maxChoices) return;
-      const seen = new Set<string>();
-      param.choices.forEach((choice, index) => {
-        const problem = choiceProblem(choice);
-        if (problem !== undefined) {
-          ctx.addIssue({ code: 'custom', path: ['choices', index], message: problem });
-          return;
-        }
-        const key = JSON.stringify(choice);
-        if (seen.has(key))
-          ctx.addIssue({ code: 'custom', path: ['choices', index], message: `duplicate choice ${key}` });
-        seen.add(key);
-      });
-      return;
-    }
-    if (param.low >= param.high) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['low'],
-        message: `must be less than high (${param.low} >= ${param.high})`,
-      });
-    }
-    if (param.type === 'int' && (!Number.isSafeInteger(param.low) || !Number.isSafeInteger(param.high))) {
-      ctx.addIssue({ code: 'custom', path: ['low'], message: 'int bounds must be safe integers' });
-    }
-    if (!Number.isFinite(param.high - param.low)) {
-      ctx.addIssue({ code: 'custom', path: ['high'], message: 'high - low must be a finite number' });
-    }
-    if (param.log === true && param.low <= 0) {
-      ctx.addIssue({ code: 'custom', path: ['low'], message: 'must be positive for a log-scale parameter' });
-    }
-  });
+  .superRefine((param, ctx) => reportIssues(ctx, paramIssues(param)));
 
 const retrySchema = z.strictObject(
   {
@@ -187,24 +148,15 @@ const stageSchema = z
 
 const optimizerSchema = z.strictObject(
   {
-    method: z.enum(methodNames, { error: `must be one of ${methodNames.join(', ')}` }).optional(),
-    warmup: count(1, limits.maxWarmup).optional(),
-    epsilon: z
-      .number({ error: 'must be a number' })
-      .min(0, 'must not be negative')
-      .max(limits.maxBudget, `must be at most ${limits.maxBudget}`)
-      .optional(),
-    topQ: count(1, limits.maxPerPrefix).optional(),
-    mcSamples: count(1, limits.maxSamples).optional(),
-    rawSamples: count(1, limits.maxSamples).optional(),
-    restarts: count(1, limits.maxRestarts).optional(),
-    startsPerPrefix: count(1, limits.maxPerPrefix).optional(),
-    eta: z
-      .number({ error: 'must be a number or null' })
-      .min(0, 'must be in [0, 1]')
-      .max(1, 'must be in [0, 1]')
-      .nullable()
-      .optional(),
+    method: z.enum(methodNames, { error: unknownMethodMessage }).optional(),
+    warmup: settingSchema('warmup').optional(),
+    epsilon: settingSchema('epsilon').optional(),
+    topQ: settingSchema('topQ').optional(),
+    mcSamples: settingSchema('mcSamples').optional(),
+    rawSamples: settingSchema('rawSamples').optional(),
+    restarts: settingSchema('restarts').optional(),
+    startsPerPrefix: settingSchema('startsPerPrefix').optional(),
+    eta: settingSchema('eta', 'must be a number or null').nullable().optional(),
   },
   { error: notAnObject('must be an object') },
 );
@@ -222,8 +174,8 @@ export const studyConfigSchema = z
           id: name.optional(),
           stages: z
             .array(stageSchema, { error: 'is required and must be a list of stages' })
-            .min(1, 'must have at least one stage')
-            .max(limits.maxStages, `must have at most ${limits.maxStages} stages`),
+            .max(limits.maxStages, `must have at most ${limits.maxStages} stages`)
+            .superRefine((stages, ctx) => reportIssues(ctx, spaceStructureIssues(stages))),
         },
         { error: notAnObject('is required and must be an object') },
       ),
@@ -279,37 +231,9 @@ export const studyConfigSchema = z
     // Checks of one field (a bound, a count) do not stop this refinement: the checks across
     // fields below run only on the parts with no issue yet, so nothing is reported twice.
     const clean = (section: string) => !ctx.issues.some((issue) => issue.path?.[0] === section);
-    const stageNames = new Map<string, number>();
-    config.pipeline.stages.forEach((stage, index) => {
-      const first = stageNames.get(stage.name);
-      if (first !== undefined) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['pipeline', 'stages', index, 'name'],
-          message: `duplicate stage name '${stage.name}' (also stages[${first}])`,
-        });
-      } else stageNames.set(stage.name, index);
-      const paramNames = new Set<string>();
-      stage.params.forEach((param, paramIndex) => {
-        if (paramNames.has(param.name)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['pipeline', 'stages', index, 'params', paramIndex, 'name'],
-            message: `duplicate parameter name '${param.name}'`,
-          });
-        }
-        paramNames.add(param.name);
-      });
-    });
-    if (config.pipeline.stages.length === 0) {
-      // Already reported by the stages' own minimum.
-    } else if (!config.pipeline.stages.some((stage) => stage.params.length > 0)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['pipeline', 'stages'],
-        message: 'at least one stage must have a parameter to tune',
-      });
-    } else if (clean('pipeline')) {
+    // Stage and parameter rules are reported where they apply (paramIssues, spaceStructureIssues);
+    // the limits of the whole space need a space without such issues.
+    if (clean('pipeline')) {
       const space = searchSpaceOf(config);
       // The limits, with each issue at its own path: the total ones at pipeline.stages.
       const limitIssues = spaceLimitIssues(space);
@@ -318,16 +242,12 @@ export const studyConfigSchema = z
         const path = stage === undefined ? ['pipeline', 'stages'] : ['pipeline', 'stages', stage, ...rest];
         ctx.addIssue({ code: 'custom', path, message: issue.message });
       }
-      // The optimizer's own checks (the same ones suggest() applies), so nothing it would refuse starts.
+      // What one suggestion would cost on this space, so nothing suggest() would refuse starts.
       if (limitIssues.length === 0 && clean('optimizer')) {
-        try {
-          validateSpace(space);
-        } catch (error) {
-          if (!(error instanceof RangeError)) throw error;
-          ctx.addIssue({ code: 'custom', path: ['pipeline', 'stages'], message: error.message });
+        const settings = resolveSettings(config.optimizer ?? {});
+        for (const issue of effortIssues(settings, space.length, encodedDimension(space))) {
+          ctx.addIssue({ code: 'custom', path: ['optimizer', issue.key], message: issue.message });
         }
-        const effort = optimizerEffortIssues(config.optimizer ?? {}, space.length, encodedDimension(space));
-        for (const issue of effort) ctx.addIssue({ code: 'custom', ...issue });
       }
     }
     if (config.enqueue === undefined || !clean('enqueue')) return;
@@ -349,52 +269,6 @@ export const studyConfigSchema = z
       });
     }
   });
-
-/**
- * What one suggestion would cost with these optimizer settings on a space of `dimension` encoded
- * dimensions, against the limits: Monte-Carlo cost draws, the raw Sobol block, local refinements.
- * The per-field bounds alone would allow suggestions that run for hours or exhaust memory.
- */
-function optimizerEffortIssues(
-  optimizer: z.output<typeof optimizerSchema>,
-  stages: number,
-  dimension: number,
-): { path: PropertyKey[]; message: string }[] {
-  const { method, mcSamples, rawSamples, restarts, startsPerPrefix, topQ } = resolveSettings(optimizer);
-  if (method === 'random') return [];
-  const issues: { path: PropertyKey[]; message: string }[] = [];
-  const draws = mcSamples * rawSamples;
-  if (draws > limits.maxMonteCarloDraws) {
-    issues.push({
-      path: ['optimizer', 'mcSamples'],
-      message:
-        `mcSamples × rawSamples must be at most ${limits.maxMonteCarloDraws} cost draws per stage and ` +
-        `suggestion (is ${draws})`,
-    });
-  }
-  const values = rawSamples * dimension;
-  if (values > limits.maxRawSampleValues) {
-    issues.push({
-      path: ['optimizer', 'rawSamples'],
-      message:
-        `rawSamples × ${dimension} encoded dimensions must be at most ${limits.maxRawSampleValues} values per ` +
-        `suggestion (is ${values}): at most ${Math.floor(limits.maxRawSampleValues / dimension)} raw samples here`,
-    });
-  }
-  // eeipu refines from every pooled prefix: ∅ plus the proper prefixes of the top-Q trials.
-  const prefixes = method === 'eeipu' ? 1 + topQ * (stages - 1) : 1;
-  const searches = prefixes * startsPerPrefix + restarts;
-  if (searches * dimension > limits.maxLocalSearchWork) {
-    issues.push({
-      path: ['optimizer', 'restarts'],
-      message:
-        `local searches × ${dimension} encoded dimensions must be at most ${limits.maxLocalSearchWork} per ` +
-        `suggestion (is ${searches * dimension}: restarts + startsPerPrefix × up to ${prefixes} prefixes ` +
-        'pooled by topQ)',
-    });
-  }
-  return issues;
-}
 
 /** A study config as written: accepts `as const` / {@link defineStudy} literals (deeply readonly). */
 export type StudyConfigInput = DeepReadonly<z.input<typeof studyConfigSchema>>;

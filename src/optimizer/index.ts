@@ -10,12 +10,13 @@
 import type { Configuration, PendingTrial, SuggestRequest, Suggestion } from '../core/types.js';
 import { SpaceEncoding } from '../space/index.js';
 import { configKey, designPoint, randomPoint, type Exclusions, type Pick } from './design.js';
-import { resolveSettings } from './settings.js';
-import { boSuggest, DEFAULT_PENDING_HANDLING, type PendingHandling } from './bo.js';
+import { effortIssues, resolveSettings } from './settings.js';
+import { boSuggest } from './bo-step.js';
+import { DEFAULT_PENDING_HANDLING, type PendingHandling } from './pending-handling.js';
 
 export { methodNames, resolveSettings } from './settings.js';
 export { configKey } from './design.js';
-export { DEFAULT_PENDING_HANDLING, type PendingHandling } from './bo.js';
+export { DEFAULT_PENDING_HANDLING, type PendingHandling } from './pending-handling.js';
 
 function checkRequest(request: SuggestRequest, encoding: SpaceEncoding): void {
   if (!Number.isSafeInteger(request.seed)) throw new RangeError('seed must be a safe integer');
@@ -99,6 +100,8 @@ export function suggestWithPendingHandling(request: SuggestRequest, handling: Pe
   const started = performance.now();
   const encoding = new SpaceEncoding(request.space);
   const settings = resolveSettings(request.settings);
+  const [effort] = effortIssues(settings, encoding.space.length, encoding.dimension);
+  if (effort !== undefined) throw new RangeError(effort.message);
   checkRequest(request, encoding);
   const pending = request.pending ?? [];
   const excluded: Exclusions = {

@@ -5,7 +5,7 @@
  */
 export { suggest, resolveSettings, methodNames } from './index.js';
 export { GaussianProcess, type GPHyperparameters, type GPFitOptions, type Points } from '../gp/index.js';
-export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from '../optim/index.js';
+export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from '../bounded-lbfgs/index.js';
 export type {
   BudgetState,
   Configuration,

@@ -1,4 +1,5 @@
 import type { MethodName, OptimizerSettings } from '../core/types.js';
+import * as limits from '../space/limits.js';
 
 /** Every acquisition family of the spec, in the order of its table. */
 export const methodNames = Object.freeze([
@@ -10,19 +11,56 @@ export const methodNames = Object.freeze([
   'random',
 ] as const) satisfies readonly MethodName[];
 
-function checkInteger(name: string, value: number, min: number): void {
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`${name} must be an integer >= ${min}`);
+/** Why `method` is refused (the study-config schema's enum says the same). */
+export const unknownMethodMessage = `must be one of ${methodNames.join(', ')}`;
+
+/**
+ * The range of each count setting: [least, most]. Warm-up and topQ start at 1 (warm-up 0 would
+ * only relabel the first design point as a BO trial, and leave the benchmarks' "best after
+ * warm-up" undefined; topQ 0 is `ms-carbo`); restarts start at 0 (no local refinement at all: the
+ * raw samples decide). The upper ends are the effort limits of `limits.ts`.
+ */
+const countRanges = {
+  warmup: [1, limits.maxWarmup],
+  topQ: [1, limits.maxPerPrefix],
+  mcSamples: [1, limits.maxSamples],
+  rawSamples: [1, limits.maxSamples],
+  restarts: [0, limits.maxRestarts],
+  startsPerPrefix: [1, limits.maxPerPrefix],
+} as const satisfies Partial<Record<keyof OptimizerSettings, readonly [number, number]>>;
+
+/**
+ * Why `value` cannot be the setting `key`; undefined when it can. The one rule of each setting:
+ * the study-config schema and the synthetic spec schema report it at their own paths (e.g.
+ * `optimizer.topQ: must be at least 1`), {@link resolveSettings} throws it as `topQ must be at
+ * least 1`.
+ */
+export function settingProblem(key: keyof OptimizerSettings, value: unknown): string | undefined {
+  if (key === 'method') return methodNames.includes(value as MethodName) ? undefined : unknownMethodMessage;
+  if (key === 'eta') {
+    if (value === null) return undefined;
+    return typeof value === 'number' && value >= 0 && value <= 1 ? undefined : 'must be in [0, 1]';
+  }
+  if (typeof value !== 'number' || Number.isNaN(value)) return 'must be a number';
+  if (key === 'epsilon') {
+    if (!Number.isFinite(value)) return 'must be finite';
+    if (value < 0) return 'must not be negative';
+    return value > limits.maxBudget ? `must be at most ${limits.maxBudget}` : undefined;
+  }
+  const [least, most] = countRanges[key];
+  if (!Number.isInteger(value)) return 'must be an integer';
+  if (value < least) return `must be at least ${least}`;
+  return value > most ? `must be at most ${most}` : undefined;
 }
 
 /**
  * Fills in every default of {@link OptimizerSettings} (the only place defaults live) and checks
- * the values.
+ * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
  * restarts 10, startsPerPrefix 1, eta null (budget-linear).
  *
- * @throws {RangeError} for an unknown method, a negative or non-integer count, a negative or
- *   non-finite epsilon, or an eta outside [0, 1].
+ * @throws {RangeError} naming the first setting out of its range, e.g. `topQ must be at least 1`.
  */
 export function resolveSettings(settings: OptimizerSettings): Required<OptimizerSettings> {
   const resolved: Required<OptimizerSettings> = {
@@ -36,18 +74,58 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     startsPerPrefix: settings.startsPerPrefix ?? 1,
     eta: settings.eta ?? null,
   };
-  if (!methodNames.includes(resolved.method)) throw new RangeError(`unknown method ${JSON.stringify(resolved.method)}`);
-  checkInteger('warmup', resolved.warmup, 0);
-  checkInteger('topQ', resolved.topQ, 0);
-  checkInteger('mcSamples', resolved.mcSamples, 1);
-  checkInteger('rawSamples', resolved.rawSamples, 1);
-  checkInteger('restarts', resolved.restarts, 0);
-  checkInteger('startsPerPrefix', resolved.startsPerPrefix, 1);
-  if (resolved.eta !== null && !(resolved.eta >= 0 && resolved.eta <= 1)) {
-    throw new RangeError('eta must be a number in [0, 1] or null');
-  }
-  if (!(Number.isFinite(resolved.epsilon) && resolved.epsilon >= 0)) {
-    throw new RangeError('epsilon must be a finite number >= 0');
+  for (const key of Object.keys(resolved) as (keyof OptimizerSettings)[]) {
+    const problem = settingProblem(key, resolved[key]);
+    if (problem !== undefined) throw new RangeError(`${key} ${problem}`);
   }
   return resolved;
+}
+
+/** A setting whose effort on this space is out of bounds, and why. */
+export interface EffortIssue {
+  readonly key: keyof OptimizerSettings;
+  readonly message: string;
+}
+
+/**
+ * What one suggestion would cost with these settings on a space of `stages` stages and
+ * `dimension` encoded dimensions, against the limits: Monte-Carlo cost draws, the raw Sobol block,
+ * local refinements. The per-setting ranges alone would allow suggestions that run for hours or
+ * exhaust memory. The study-config schema reports these; `suggest` throws the first.
+ */
+export function effortIssues(settings: Required<OptimizerSettings>, stages: number, dimension: number): EffortIssue[] {
+  const { method, mcSamples, rawSamples, restarts, startsPerPrefix, topQ } = settings;
+  if (method === 'random') return [];
+  const issues: EffortIssue[] = [];
+  const draws = mcSamples * rawSamples;
+  if (draws > limits.maxMonteCarloDraws) {
+    issues.push({
+      key: 'mcSamples',
+      message:
+        `mcSamples × rawSamples must be at most ${limits.maxMonteCarloDraws} cost draws per stage and ` +
+        `suggestion (is ${draws})`,
+    });
+  }
+  const values = rawSamples * dimension;
+  if (values > limits.maxRawSampleValues) {
+    issues.push({
+      key: 'rawSamples',
+      message:
+        `rawSamples × ${dimension} encoded dimensions must be at most ${limits.maxRawSampleValues} values per ` +
+        `suggestion (is ${values}): at most ${Math.floor(limits.maxRawSampleValues / dimension)} raw samples here`,
+    });
+  }
+  // eeipu refines from every pooled prefix: ∅ plus the proper prefixes of the top-Q trials.
+  const prefixes = method === 'eeipu' ? 1 + topQ * (stages - 1) : 1;
+  const searches = prefixes * startsPerPrefix + restarts;
+  if (searches * dimension > limits.maxLocalSearchWork) {
+    issues.push({
+      key: 'restarts',
+      message:
+        `local searches × ${dimension} encoded dimensions must be at most ${limits.maxLocalSearchWork} per ` +
+        `suggestion (is ${searches * dimension}: restarts + startsPerPrefix × up to ${prefixes} prefixes ` +
+        'pooled by topQ)',
+    });
+  }
+  return issues;
 }

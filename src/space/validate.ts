@@ -1,3 +1,4 @@
+import { formatIssuePath } from '../core/issue-path.js';
 import type { Configuration, ParamSpec, ParamValue, SearchSpace } from '../core/types.js';
 import {
   maxChoiceBytes,
@@ -130,7 +131,10 @@ export function configurationBytesBound(space: SearchSpace): number {
   return bytes;
 }
 
-/** One broken limit: `path` is relative to the space (`[1, 'params', 0, 'choices']`; `[]` for the whole space). */
+/**
+ * One broken rule: `path` is relative to the space (`[1, 'params', 0, 'choices']`; `[]` for the
+ * whole space), or to the parameter for {@link paramIssues}.
+ */
 export interface SpaceIssue {
   readonly path: readonly (string | number)[];
   readonly message: string;
@@ -139,8 +143,8 @@ export interface SpaceIssue {
 /**
  * Every limit of `limits.ts` that a structurally valid space breaks: counts of stages, parameters,
  * choices and encoded dimensions, names, the bytes of each choice, of the space and of its largest
- * configuration. The study-config schema reports these with their config paths; `validateSpace`
- * throws the first.
+ * configuration. Part of {@link searchSpaceIssues}; the study-config and synthetic-spec schemas
+ * report these with their own paths.
  */
 export function spaceLimitIssues(space: SearchSpace): SpaceIssue[] {
   const issues: SpaceIssue[] = [];
@@ -208,91 +212,183 @@ export function spaceLimitIssues(space: SearchSpace): SpaceIssue[] {
   return issues;
 }
 
-/** `[1, 'params', 0, 'choices', 3]` → `stage "train" param "opt" choices[3]` (for RangeError messages). */
+/** `[1, 'params', 0, 'choices', 3]` → `stage "train" param "opt": choices[3]: …` (for RangeError messages). */
 function describeIssue(space: SearchSpace, issue: SpaceIssue): string {
   const [s, , p, ...rest] = issue.path;
   if (typeof s !== 'number') return `search space: ${issue.message}`;
-  const stage = space[s]!;
-  if (typeof p !== 'number') return `${where(stage.name)}: ${issue.path.slice(1).join('.')} ${issue.message}`;
-  const field = rest.map((part) => (typeof part === 'number' ? `[${part}]` : part)).join('');
-  return `${where(stage.name, stage.params[p]!.name)}: ${field} ${issue.message}`;
+  const stage: unknown = space[s];
+  const stageName = (stage as { name?: unknown } | null)?.name;
+  const params = (stage as { params?: unknown } | null)?.params;
+  const paramName =
+    typeof p === 'number' && Array.isArray(params) ? (params[p] as { name?: unknown })?.name : undefined;
+  const at =
+    typeof stageName !== 'string'
+      ? `stage ${s}`
+      : typeof p === 'number' && typeof paramName === 'string'
+        ? where(stageName, paramName)
+        : typeof p === 'number'
+          ? `${where(stageName)} param ${p}`
+          : where(stageName);
+  const fields = typeof p === 'number' ? rest : issue.path.slice(1);
+  return fields.length === 0 ? `${at}: ${issue.message}` : `${at}: ${formatIssuePath(fields)}: ${issue.message}`;
 }
 
-function validateParam(stage: string, spec: ParamSpec): void {
-  const at = where(stage, spec.name);
-  switch (spec.type) {
-    case 'float':
-    case 'int': {
-      if (!Number.isFinite(spec.low) || !Number.isFinite(spec.high)) {
-        throw new RangeError(`${at}: bounds must be finite`);
-      }
-      if (!(spec.low < spec.high)) throw new RangeError(`${at}: low must be below high`);
-      // (v − low)/(high − low) must stay finite for the unit-cube encoding.
-      if (!Number.isFinite(spec.high - spec.low)) throw new RangeError(`${at}: high - low must be finite`);
-      if (spec.type === 'int' && (!Number.isSafeInteger(spec.low) || !Number.isSafeInteger(spec.high))) {
-        throw new RangeError(`${at}: int bounds must be integers`);
-      }
-      if (spec.log === true && !(spec.low > 0)) throw new RangeError(`${at}: log scale needs low > 0`);
-      return;
-    }
-    case 'categorical': {
-      if (!Array.isArray(spec.choices) || spec.choices.length === 0) {
-        throw new RangeError(`${at}: choices must be a non-empty array`);
-      }
-      const seen = new Set<string>();
-      for (const choice of spec.choices) {
-        const ok =
-          typeof choice === 'string' ||
-          typeof choice === 'boolean' ||
-          (typeof choice === 'number' && Number.isFinite(choice));
-        if (!ok) throw new RangeError(`${at}: choices must be finite numbers, strings or booleans`);
-        const key = `${typeof choice}:${String(choice)}`;
-        if (seen.has(key)) throw new RangeError(`${at}: duplicate choice ${JSON.stringify(choice)}`);
-        seen.add(key);
-      }
-      return;
-    }
-    default:
-      throw new RangeError(`${at}: unknown type ${JSON.stringify((spec as { type?: unknown }).type)}`);
-  }
+/** A categorical choice's type: a finite number, a string or a boolean. */
+function isChoice(value: unknown): boolean {
+  return (
+    typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))
+  );
 }
 
 /**
- * Checks that a search space is well formed: at least one stage and one parameter overall,
- * non-empty unique stage names, unique parameter names within a stage, finite bounds with
- * low < high, integer bounds for ints, low > 0 on log scale, non-empty distinct choices — and
- * within every limit of `limits.ts` ({@link spaceLimitIssues}).
+ * The rules of one parameter's own values (its name aside: {@link nameProblem} and
+ * {@link spaceStructureIssues}), with paths relative to the parameter: finite bounds with
+ * low < high and a finite high − low (the unit-cube encoding divides by it), safe-integer bounds for
+ * ints, low > 0 on log scale; at least one choice, each a finite number, string or boolean within
+ * {@link choiceProblem}, no two alike. The study-config schema, the synthetic spec schema and
+ * {@link validateSpace} all apply these.
+ */
+export function paramIssues(spec: ParamSpec): SpaceIssue[] {
+  const issues: SpaceIssue[] = [];
+  switch (spec.type) {
+    case 'float':
+    case 'int': {
+      if (!Number.isFinite(spec.low)) issues.push({ path: ['low'], message: 'must be finite' });
+      if (!Number.isFinite(spec.high)) issues.push({ path: ['high'], message: 'must be finite' });
+      if (issues.length > 0) return issues;
+      if (spec.low >= spec.high) {
+        issues.push({ path: ['low'], message: `must be less than high (${spec.low} >= ${spec.high})` });
+      }
+      if (spec.type === 'int' && (!Number.isSafeInteger(spec.low) || !Number.isSafeInteger(spec.high))) {
+        issues.push({ path: ['low'], message: 'int bounds must be safe integers' });
+      }
+      // (v − low)/(high − low) must stay finite for the unit-cube encoding.
+      if (!Number.isFinite(spec.high - spec.low)) {
+        issues.push({ path: ['high'], message: 'high - low must be a finite number' });
+      }
+      if (spec.log === true && spec.low <= 0) {
+        issues.push({ path: ['low'], message: 'must be positive for a log-scale parameter' });
+      }
+      return issues;
+    }
+    case 'categorical': {
+      if (!Array.isArray(spec.choices)) return [{ path: ['choices'], message: 'must be a list of choices' }];
+      if (spec.choices.length === 0) return [{ path: ['choices'], message: 'must list at least one choice' }];
+      // Too many choices is a limit (spaceLimitIssues); a hundred thousand duplicates need no line each.
+      if (spec.choices.length > maxChoices) return issues;
+      const seen = new Set<string>();
+      spec.choices.forEach((choice, index) => {
+        const path = ['choices', index];
+        if (!isChoice(choice)) {
+          issues.push({ path, message: 'must be a number, string or boolean' });
+          return;
+        }
+        const problem = choiceProblem(choice);
+        if (problem !== undefined) {
+          issues.push({ path, message: problem });
+          return;
+        }
+        const key = JSON.stringify(choice);
+        if (seen.has(key)) issues.push({ path, message: `duplicate choice ${key}` });
+        seen.add(key);
+      });
+      return issues;
+    }
+    default:
+      return [{ path: ['type'], message: "must have a 'type' of float, int or categorical" }];
+  }
+}
+
+/** A name inside a message: quoted, its control characters escaped. */
+function quoted(name: string): string {
+  return `'${JSON.stringify(name).slice(1, -1)}'`;
+}
+
+/**
+ * The rules across stages, with paths relative to the space: at least one stage, unique stage
+ * names, unique parameter names within a stage, and at least one parameter in all. (Each
+ * parameter's values: {@link paramIssues}; names and sizes: {@link spaceLimitIssues}.)
+ */
+export function spaceStructureIssues(
+  space: readonly { readonly name: string; readonly params: readonly { readonly name: string }[] }[],
+): SpaceIssue[] {
+  if (space.length === 0) return [{ path: [], message: 'must have at least one stage' }];
+  const issues: SpaceIssue[] = [];
+  const stageIndex = new Map<string, number>();
+  let params = 0;
+  space.forEach((stage, s) => {
+    const first = stageIndex.get(stage.name);
+    if (first !== undefined) {
+      issues.push({ path: [s, 'name'], message: `duplicate stage name ${quoted(stage.name)} (also stages[${first}])` });
+    } else stageIndex.set(stage.name, s);
+    const names = new Set<string>();
+    stage.params.forEach((spec, p) => {
+      if (names.has(spec.name)) {
+        issues.push({ path: [s, 'params', p, 'name'], message: `duplicate parameter name ${quoted(spec.name)}` });
+      }
+      names.add(spec.name);
+    });
+    params += stage.params.length;
+  });
+  if (params === 0) issues.push({ path: [], message: 'at least one stage must have a parameter to tune' });
+  return issues;
+}
+
+/** Shape problems of a space that did not come through a schema (plain JS callers of `suggest`). */
+function shapeIssues(space: unknown): SpaceIssue[] {
+  if (!Array.isArray(space)) return [{ path: [], message: 'must be a list of stages' }];
+  const issues: SpaceIssue[] = [];
+  space.forEach((stage: unknown, s) => {
+    if (stage === null || typeof stage !== 'object') {
+      issues.push({ path: [s], message: 'must be an object' });
+      return;
+    }
+    const { name, params } = stage as { name?: unknown; params?: unknown };
+    if (typeof name !== 'string') issues.push({ path: [s, 'name'], message: 'is required and must be a string' });
+    if (!Array.isArray(params)) {
+      issues.push({ path: [s, 'params'], message: 'is required and must be a list of parameters' });
+      return;
+    }
+    params.forEach((spec: unknown, p) => {
+      if (spec === null || typeof spec !== 'object')
+        issues.push({ path: [s, 'params', p], message: 'must be an object' });
+      else if (typeof (spec as { name?: unknown }).name !== 'string') {
+        issues.push({ path: [s, 'params', p, 'name'], message: 'is required and must be a string' });
+      }
+    });
+  });
+  return issues;
+}
+
+/**
+ * Every rule a search space must satisfy, with paths relative to the space: its shape,
+ * {@link spaceStructureIssues}, each parameter's {@link paramIssues}, and — once those hold —
+ * every limit of `limits.ts` ({@link spaceLimitIssues}). The one source of these rules: the
+ * study-config and synthetic-spec schemas report the same issues at their own paths, and
+ * {@link validateSpace} (the optimizer's check) throws the first.
+ */
+export function searchSpaceIssues(space: SearchSpace): SpaceIssue[] {
+  const shape = shapeIssues(space);
+  if (shape.length > 0) return shape;
+  const issues = spaceStructureIssues(space);
+  space.forEach((stage, s) =>
+    stage.params.forEach((spec, p) => {
+      for (const issue of paramIssues(spec)) {
+        issues.push({ path: [s, 'params', p, ...issue.path], message: issue.message });
+      }
+    }),
+  );
+  return issues.length > 0 ? issues : spaceLimitIssues(space);
+}
+
+/**
+ * Checks that a search space is well formed ({@link searchSpaceIssues}).
  *
- * @throws {RangeError} naming the offending stage and parameter, e.g.
- *   `stage "train" param "lr": log scale needs low > 0`.
+ * @throws {RangeError} for the first issue, naming the offending stage, parameter and field, e.g.
+ *   `stage "train" param "lr": low: must be positive for a log-scale parameter`.
  */
 export function validateSpace(space: SearchSpace): void {
-  if (!Array.isArray(space) || space.length === 0) throw new RangeError('search space must have at least one stage');
-  const stageNames = new Set<string>();
-  let total = 0;
-  space.forEach((stage, index) => {
-    if (typeof stage?.name !== 'string' || stage.name === '') {
-      throw new RangeError(`stage ${index}: name must be a non-empty string`);
-    }
-    if (stageNames.has(stage.name)) throw new RangeError(`${where(stage.name)}: duplicate stage name`);
-    stageNames.add(stage.name);
-    if (!Array.isArray(stage.params)) throw new RangeError(`${where(stage.name)}: params must be an array`);
-    const names = new Set<string>();
-    for (const spec of stage.params) {
-      if (typeof spec?.name !== 'string' || spec.name === '') {
-        throw new RangeError(`${where(stage.name)}: param name must be a non-empty string`);
-      }
-      // Configurations are plain records keyed by param name: "__proto__" would set the prototype
-      // instead of a value.
-      if (spec.name === '__proto__') throw new RangeError(`${where(stage.name, spec.name)}: reserved param name`);
-      if (names.has(spec.name)) throw new RangeError(`${where(stage.name, spec.name)}: duplicate param name`);
-      names.add(spec.name);
-      validateParam(stage.name, spec);
-      total++;
-    }
-  });
-  if (total === 0) throw new RangeError('search space has no parameters');
-  const [first] = spaceLimitIssues(space);
+  const [first] = searchSpaceIssues(space);
   if (first !== undefined) throw new RangeError(describeIssue(space, first));
 }
 

@@ -224,7 +224,7 @@ function byRecentUse(outputs: readonly CachedOutput[], chains: readonly (readonl
 /**
  * The Q best completed trials of a study by objective (ties: earlier in the log first), and the
  * Q best of its post-warm-up trials: the optimizer ranks only those when it builds its prefix pool
- * (src/optimizer/bo.ts), so protecting both keeps what a person calls the best configurations and
+ * (src/optimizer/prefix-pool.ts), so protecting both keeps what a person calls the best configurations and
  * everything the optimizer will pin a candidate to.
  */
 export function topTrials(records: readonly TrialRecord[], direction: Direction, q: number): TrialRecord[] {

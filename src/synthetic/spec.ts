@@ -2,8 +2,10 @@ import { z } from 'zod';
 import { COST_SHAPE_NAMES } from './cost.js';
 import { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES } from './functions.js';
 import { formatIssuePath } from '../core/issue-path.js';
-import { nameProblem, textProblem } from '../space/validate.js';
-import { maxBudget, maxParamsPerStage, maxStages, maxTrials } from '../space/limits.js';
+import { nameSchema, reportIssues, settingSchema } from '../config/zod-rules.js';
+import { syntheticSearchSpace } from './pipeline.js';
+import { paramIssues, spaceLimitIssues, spaceStructureIssues, textProblem } from '../space/validate.js';
+import { maxBudget, maxParamsPerStage, maxStages } from '../space/limits.js';
 
 /**
  * The JSON file format of a synthetic pipeline (see `benchmarks/*.json`): stages in order, each
@@ -16,11 +18,11 @@ import { maxBudget, maxParamsPerStage, maxStages, maxTrials } from '../space/lim
  */
 export const maxSyntheticMagnitude = 1e6;
 
-/** Stage and param names: the same rules as a study config's names (they become its names). */
-const name = z.string().superRefine((value, ctx) => {
-  const problem = nameProblem(value);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-});
+/**
+ * Names, bounds, uniqueness and the space's limits follow a study config's rules
+ * (`src/config/zod-rules.ts`): a spec's stages become a study's search space.
+ */
+const name = nameSchema;
 
 const magnitude = z
   .number()
@@ -33,10 +35,7 @@ const paramSchema = z
     low: magnitude,
     high: magnitude,
   })
-  .refine((param) => param.low < param.high, {
-    message: 'low must be below high',
-    path: ['low'],
-  });
+  .superRefine((param, ctx) => reportIssues(ctx, paramIssues({ ...param, type: 'float' })));
 
 const costTermSchema = z.strictObject({
   f: z.enum(COST_SHAPE_NAMES),
@@ -67,17 +66,6 @@ const stageSchema = z
         path: ['cost'],
       });
     }
-    const seen = new Set<string>();
-    stage.params.forEach((param, index) => {
-      if (seen.has(param.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `duplicate param name "${param.name}"`,
-          path: ['params', index, 'name'],
-        });
-      }
-      seen.add(param.name);
-    });
   });
 
 const pipelineSchema = z
@@ -93,23 +81,22 @@ const pipelineSchema = z
     /** Total budget in cost units. */
     budget: z.number().positive().max(maxBudget),
     /** Retrieval cost charged per cached stage. @default 0.1 */
-    epsilon: z.number().nonnegative().max(maxBudget).default(0.1),
+    epsilon: settingSchema('epsilon').default(0.1),
     /** Warm-up configurations per study. @default 10 */
-    warmup: z.int().positive().max(maxTrials).default(10),
-    stages: z.array(stageSchema).min(1).max(maxStages),
+    warmup: settingSchema('warmup').default(10),
+    stages: z
+      .array(stageSchema)
+      .max(maxStages)
+      .superRefine((stages, ctx) => reportIssues(ctx, spaceStructureIssues(stages))),
   })
   .superRefine((spec, ctx) => {
-    const seen = new Set<string>();
-    spec.stages.forEach((stage, index) => {
-      if (seen.has(stage.name)) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `duplicate stage name "${stage.name}"`,
-          path: ['stages', index, 'name'],
-        });
-      }
-      seen.add(stage.name);
-    });
+    // The limits of the whole space (parameter count, names, sizes), once its stages are valid.
+    if (ctx.issues.some((issue) => issue.path?.[0] === 'stages')) return;
+    const issues = spaceLimitIssues(syntheticSearchSpace(spec));
+    reportIssues(
+      ctx,
+      issues.map((issue) => ({ path: ['stages', ...issue.path], message: issue.message })),
+    );
   });
 
 /** A validated synthetic pipeline spec (defaults filled in). */

@@ -131,7 +131,7 @@ describe('memotune bench', () => {
       }),
     );
     await expect(benchCommand().parseAsync([bad, '--no-progress'], { from: 'user' })).rejects.toThrow(
-      /budget:[\s\S]*stages\[0\]\.params\[0\]\.low: low must be below high[\s\S]*stages\[0\]\.cost/,
+      /budget:[\s\S]*stages\[0\]\.params\[0\]\.low: must be less than high \(1 >= 0\)[\s\S]*stages\[0\]\.cost/,
     );
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bestRows } from '../../../src/optimizer/bo.js';
+import { bestRows } from '../../../src/optimizer/candidate-order.js';
 
 describe('bestRows', () => {
   it('ranks exact scores first, then higher score, then lower index', () => {

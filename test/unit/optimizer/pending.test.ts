@@ -10,7 +10,9 @@ import type {
   Suggestion,
 } from '../../../src/core/types.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
-import { costExponent, prefixPool, runningWarmupCount } from '../../../src/optimizer/bo.js';
+import { costExponent } from '../../../src/optimizer/cost-cooling.js';
+import { runningWarmupCount } from '../../../src/optimizer/pending-handling.js';
+import { prefixPool } from '../../../src/optimizer/prefix-pool.js';
 import { DEFAULT_PENDING_HANDLING, suggest, suggestWithPendingHandling } from '../../../src/optimizer/index.js';
 import { createRandom } from '../../../src/random/index.js';
 import { SpaceEncoding } from '../../../src/space/index.js';

@@ -82,14 +82,18 @@ describe('resolveSettings', () => {
   });
 
   it.each([
-    [{ method: 'bogus' as never }, 'unknown method "bogus"'],
-    [{ warmup: -1 }, 'warmup must be an integer >= 0'],
-    [{ mcSamples: 0 }, 'mcSamples must be an integer >= 1'],
-    [{ startsPerPrefix: 0 }, 'startsPerPrefix must be an integer >= 1'],
-    [{ eta: 1.5 }, 'eta must be a number in [0, 1] or null'],
-    [{ eta: Number.NaN }, 'eta must be a number in [0, 1] or null'],
-    [{ rawSamples: 2.5 }, 'rawSamples must be an integer >= 1'],
-    [{ epsilon: -0.1 }, 'epsilon must be a finite number >= 0'],
+    [{ method: 'bogus' as never }, 'method must be one of eeipu, ms-carbo, carbo, eips, ei, random'],
+    [{ warmup: 0 }, 'warmup must be at least 1'],
+    [{ topQ: 0 }, 'topQ must be at least 1'],
+    [{ restarts: -1 }, 'restarts must be at least 0'],
+    [{ mcSamples: 0 }, 'mcSamples must be at least 1'],
+    [{ mcSamples: 1e9 }, 'mcSamples must be at most 100000'],
+    [{ startsPerPrefix: 0 }, 'startsPerPrefix must be at least 1'],
+    [{ eta: 1.5 }, 'eta must be in [0, 1]'],
+    [{ eta: Number.NaN }, 'eta must be in [0, 1]'],
+    [{ rawSamples: 2.5 }, 'rawSamples must be an integer'],
+    [{ epsilon: -0.1 }, 'epsilon must not be negative'],
+    [{ epsilon: Number.POSITIVE_INFINITY }, 'epsilon must be finite'],
   ])('rejects %j', (settings, message) => {
     expect(() => resolveSettings(settings)).toThrow(message);
   });

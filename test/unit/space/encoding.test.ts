@@ -156,45 +156,45 @@ describe('SpaceEncoding', () => {
 
 describe('validateSpace', () => {
   const bad: [string, SearchSpace, string][] = [
-    ['empty space', [], 'search space must have at least one stage'],
-    ['no params', [{ name: 'a', params: [] }], 'search space has no parameters'],
+    ['empty space', [], 'search space: must have at least one stage'],
+    ['no params', [{ name: 'a', params: [] }], 'search space: at least one stage must have a parameter to tune'],
     [
       'duplicate stage',
       [
         { name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: 1 }] },
         { name: 'a', params: [] },
       ],
-      'stage "a": duplicate stage name',
+      `stage "a": name: duplicate stage name 'a' (also stages[0])`,
     ],
     [
       'low ≥ high',
       [{ name: 'a', params: [{ name: 'x', type: 'float', low: 1, high: 1 }] }],
-      'stage "a" param "x": low must be below high',
+      'stage "a" param "x": low: must be less than high (1 >= 1)',
     ],
     [
       'log with low ≤ 0',
       [{ name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: 1, log: true }] }],
-      'stage "a" param "x": log scale needs low > 0',
+      'stage "a" param "x": low: must be positive for a log-scale parameter',
     ],
     [
       'non-integer int bounds',
       [{ name: 'a', params: [{ name: 'k', type: 'int', low: 0.5, high: 3 }] }],
-      'stage "a" param "k": int bounds must be integers',
+      'stage "a" param "k": low: int bounds must be safe integers',
     ],
     [
       'infinite bound',
       [{ name: 'a', params: [{ name: 'x', type: 'float', low: 0, high: Number.POSITIVE_INFINITY }] }],
-      'stage "a" param "x": bounds must be finite',
+      'stage "a" param "x": high: must be finite',
     ],
     [
       'empty choices',
       [{ name: 'a', params: [{ name: 'c', type: 'categorical', choices: [] }] }],
-      'stage "a" param "c": choices must be a non-empty array',
+      'stage "a" param "c": choices: must list at least one choice',
     ],
     [
       'duplicate choices',
       [{ name: 'a', params: [{ name: 'c', type: 'categorical', choices: [1, 1] }] }],
-      'stage "a" param "c": duplicate choice 1',
+      'stage "a" param "c": choices[1]: duplicate choice 1',
     ],
     [
       'duplicate param',
@@ -207,12 +207,12 @@ describe('validateSpace', () => {
           ],
         },
       ],
-      'stage "a" param "x": duplicate param name',
+      `stage "a" param "x": name: duplicate parameter name 'x'`,
     ],
     [
       'reserved param name',
       [{ name: 'a', params: [{ name: '__proto__', type: 'float', low: 0, high: 1 }] }],
-      'stage "a" param "__proto__": reserved param name',
+      'stage "a" param "__proto__": name: is reserved ("__proto__")',
     ],
   ];
   it.each(bad)('rejects %s', (_label, s, message) => {

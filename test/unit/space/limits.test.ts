@@ -70,17 +70,17 @@ describe('space limits', () => {
 
   it('name the stage and parameter in validateSpace messages, with control characters escaped', () => {
     expect(() => validateSpace(stages(1, () => [categorical('opt', 300)]))).toThrow(
-      'stage "s0" param "opt": choices must list at most 256 choices (has 300)',
+      'stage "s0" param "opt": choices: must list at most 256 choices (has 300)',
     );
     expect(() => validateSpace([{ name: 'a\u001bb', params: [float('x')] }])).toThrow(
-      'stage "a\\u001bb": name must not contain control characters (U+001B at 1)',
+      'stage "a\\u001bb": name: must not contain control characters (U+001B at 1)',
     );
     expect(() => validateSpace(stages(40, () => [float('x')]))).toThrow(
       'search space: must have at most 32 stages (has 40)',
     );
     expect(() =>
       validateSpace([{ name: 'a', params: [{ name: 'x', type: 'float', low: -1e308, high: 1e308 }] }]),
-    ).toThrow('stage "a" param "x": high - low must be finite');
+    ).toThrow('stage "a" param "x": high: high - low must be a finite number');
   });
 
   it('the optimizer refuses a space past the limits before any work', () => {

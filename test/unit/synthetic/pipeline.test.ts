@@ -70,7 +70,7 @@ describe('synthetic pipeline spec', () => {
   it('names the path of low >= high', () => {
     const bad = structuredClone(minimal);
     bad.stages[0]!.params[1]!.low = 3;
-    expect(issuesOf(bad)).toContain('stages[0].params[1].low: low must be below high');
+    expect(issuesOf(bad)).toContain('stages[0].params[1].low: must be less than high (3 >= 2)');
   });
 
   it('names the path of an unknown function and an unknown cost shape', () => {
@@ -114,7 +114,7 @@ describe('synthetic pipeline spec', () => {
   it('rejects duplicate param names within a stage with their path', () => {
     const bad = structuredClone(minimal);
     bad.stages[0]!.params[1]!.name = 'a';
-    expect(issuesOf(bad)).toContain('stages[0].params[1].name: duplicate param name "a"');
+    expect(issuesOf(bad)).toContain(`stages[0].params[1].name: duplicate parameter name 'a'`);
   });
 
   it('reports the file name when reading a spec from disk fails', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { minimizeBounded } from '../../../src/optim/index.js';
+import { minimizeBounded } from '../../../src/bounded-lbfgs/index.js';
 
 function rosenbrock(x: Float64Array, g: Float64Array): number {
   let f = 0;

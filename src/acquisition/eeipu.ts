@@ -1,0 +1,261 @@
+/**
+ * The acquisition of the EEIPU family (shared/docs/eeipu.md, "Acquisition"), fixed for one BO step:
+ *
+ *   α(x; δ) = log EI(x) + η·log E[1/C_δ(x)],   C_δ = δ·ε + Σ_{s≥δ} c_s   (stages 0-based)
+ *
+ * x ∈ [0,1]^D is an encoded configuration whose first δ stages are pinned to a cached prefix;
+ * EI is taken under the objective GP (y' = ±objective, maximized) against the incumbent f*;
+ * log c_s = a_s(x_s) + b_s(x_s)·z_m with (a_s, b_s) a cost model's mean and standard deviation
+ * of log cost on stage s's own dims, and z_1..z_M one shared vector of quasi-random normals
+ * (common random numbers, see cost.ts). The cost kind selects the family member: one model per
+ * stage (`'stage'`: eeipu, ms-carbo; δ > 0 only for eeipu), one model of total cost (`'total'`:
+ * carbo, eips; δ is ignored), or none (`'none'`: ei; α = log EI). The cost term is dropped when
+ * η = 0.
+ */
+import type { GaussianProcess } from '../gp/index.js';
+import { InverseCostEstimator, stageCost } from './cost.js';
+import { logExpectedImprovementWithGradient, logH } from './log-ei.js';
+
+/** Which cost models enter α: one per stage, one of the total cost, or none. */
+export type CostKind = 'stage' | 'total' | 'none';
+
+/** A model of log cost: mean a(x) and standard deviation b(x) in raw log-cost units. */
+export interface LogCostModel {
+  /** Encoded dims [start, end) of the full vector this model reads. */
+  readonly start: number;
+  readonly end: number;
+  /** a and b at many inputs (each of length end − start). */
+  predict(points: readonly Float64Array[]): { mean: Float64Array; sd: Float64Array };
+  /** a, b and their gradients with respect to the model's own inputs. */
+  predictWithGradient(x: Float64Array): {
+    mean: number;
+    sd: number;
+    meanGradient: Float64Array;
+    sdGradient: Float64Array;
+  };
+}
+
+export class Acquisition {
+  private readonly stageCount: number;
+  private readonly aBuf: Float64Array;
+  private readonly bBuf: Float64Array;
+  private readonly dA: Float64Array;
+  private readonly dB: Float64Array;
+  private readonly estimator: InverseCostEstimator;
+  /** Cost-model predictions of the current point (reused across calls). */
+  private readonly costPreds: ReturnType<LogCostModel['predictWithGradient']>[] = [];
+
+  constructor(
+    readonly objective: GaussianProcess,
+    readonly screen: GaussianProcess,
+    readonly best: number,
+    readonly costs: readonly LogCostModel[],
+    readonly kind: CostKind,
+    readonly eta: number,
+    readonly epsilon: number,
+    readonly z: Float64Array,
+  ) {
+    this.stageCount = costs.length;
+    this.aBuf = new Float64Array(this.stageCount);
+    this.bBuf = new Float64Array(this.stageCount);
+    this.dA = new Float64Array(this.stageCount);
+    this.dB = new Float64Array(this.stageCount);
+    this.estimator = new InverseCostEstimator(z, this.stageCount);
+  }
+
+  /** Whether the cost term enters α (η > 0 and a cost model exists). */
+  get usesCost(): boolean {
+    return this.kind !== 'none' && this.eta > 0;
+  }
+
+  /** First model index that runs for prefix length δ (total-cost models ignore δ). */
+  private firstRun(delta: number): number {
+    return this.kind === 'stage' ? delta : 0;
+  }
+
+  private fixedCost(delta: number): number {
+    return this.kind === 'stage' ? delta * this.epsilon : 0;
+  }
+
+  /**
+   * −α and its gradient with respect to the free dims (`free` lists their indices in x);
+   * for the local optimizer.
+   */
+  negativeWithGradient(x: Float64Array, delta: number, free: Int32Array, gradient: Float64Array): number {
+    const p = this.screen.predictWithGradient(x);
+    const ei = logExpectedImprovementWithGradient(p.mean, p.variance, this.best);
+    if (!Number.isFinite(ei.value)) return Number.NaN;
+    let value = ei.value;
+    for (let k = 0; k < free.length; k++) {
+      const i = free[k]!;
+      gradient[k] = ei.dMean * p.meanGradient[i]! + ei.dVariance * p.varianceGradient[i]!;
+    }
+    if (this.usesCost) {
+      const first = this.firstRun(delta);
+      const count = this.stageCount - first;
+      const preds = this.costPreds;
+      for (let s = 0; s < count; s++) {
+        const m = this.costs[first + s]!;
+        const q = m.predictWithGradient(x.subarray(m.start, m.end));
+        preds[s] = q;
+        this.aBuf[s] = q.mean;
+        this.bBuf[s] = q.sd;
+      }
+      const cost = this.estimator.withGradient(
+        this.aBuf.subarray(0, count),
+        this.bBuf.subarray(0, count),
+        this.fixedCost(delta),
+        this.dA,
+        this.dB,
+      );
+      value += this.eta * Math.log(cost.value);
+      const scale = this.eta / cost.value;
+      // Each free dim belongs to one stage's cost model (total-cost models read every dim).
+      for (let k = 0; k < free.length; k++) {
+        const i = free[k]!;
+        let g = 0;
+        for (let s = 0; s < count; s++) {
+          const m = this.costs[first + s]!;
+          if (i < m.start || i >= m.end) continue;
+          const q = preds[s]!;
+          const j = i - m.start;
+          g += this.dA[s]! * q.meanGradient[j]! + this.dB[s]! * q.sdGradient[j]!;
+        }
+        gradient[k] = gradient[k]! + scale * g;
+      }
+    }
+    for (let k = 0; k < free.length; k++) gradient[k] = -gradient[k]!;
+    return -value;
+  }
+
+  /** Cost-model means a and standard deviations b at many points, row-major count × S'. */
+  stagePredictions(points: readonly Float64Array[]): { a: Float64Array; b: Float64Array } {
+    const count = points.length;
+    const s = this.stageCount;
+    const a = new Float64Array(count * s);
+    const b = new Float64Array(count * s);
+    this.costs.forEach((model, k) => {
+      const pred = model.predict(points.map((x) => x.subarray(model.start, model.end)));
+      for (let j = 0; j < count; j++) {
+        a[j * s + k] = pred.mean[j]!;
+        b[j * s + k] = pred.sd[j]!;
+      }
+    });
+    return { a, b };
+  }
+
+  /**
+   * Exact MC terms of the given rows: logInverse[j·S' + δ] = log E[1/C_δ(x_j)] for every δ
+   * (S' = number of cost models), and the MC mean cost likewise. Costs of stages ≥ δ only read the
+   * stage's own dims, so one row serves every prefix whose pinned stages precede them.
+   */
+  fillCostRows(
+    predictions: { a: Float64Array; b: Float64Array },
+    rows: Iterable<number>,
+    logInverse: Float64Array,
+    meanCost: Float64Array,
+  ): void {
+    const s = this.stageCount;
+    const eps = this.kind === 'stage' ? this.epsilon : 0;
+    for (const j of rows) {
+      const out = logInverse.subarray(j * s, (j + 1) * s);
+      const { a, b } = predictions;
+      this.estimator.byPrefix(
+        a.subarray(j * s, (j + 1) * s),
+        b.subarray(j * s, (j + 1) * s),
+        eps,
+        out,
+        meanCost.subarray(j * s, (j + 1) * s),
+      );
+      for (let k = 0; k < s; k++) out[k] = Math.log(out[k]!);
+    }
+  }
+
+  /**
+   * Bounds on every row's log E[1/C_δ] from the extreme draws: with b ≥ 0 every draw's cost lies
+   * between the costs at z_min and z_max, and so does the MC mean of 1/C. Cheap (S' exps per
+   * bound) and rigorous for the MC estimate itself, not just its expectation.
+   */
+  costBounds(
+    predictions: { a: Float64Array; b: Float64Array },
+    count: number,
+  ): { lower: Float64Array; upper: Float64Array } {
+    const s = this.stageCount;
+    let zMin = Number.POSITIVE_INFINITY;
+    let zMax = Number.NEGATIVE_INFINITY;
+    for (const v of this.z) {
+      zMin = Math.min(zMin, v);
+      zMax = Math.max(zMax, v);
+    }
+    const eps = this.kind === 'stage' ? this.epsilon : 0;
+    const lower = new Float64Array(count * s);
+    const upper = new Float64Array(count * s);
+    const { a, b } = predictions;
+    for (let j = 0; j < count; j++) {
+      let cheap = 0;
+      let dear = 0;
+      for (let k = s - 1; k >= 0; k--) {
+        cheap += stageCost(a[j * s + k]! + b[j * s + k]! * zMin);
+        dear += stageCost(a[j * s + k]! + b[j * s + k]! * zMax);
+        upper[j * s + k] = -Math.log(k * eps + cheap);
+        lower[j * s + k] = -Math.log(k * eps + dear);
+      }
+    }
+    return { lower, upper };
+  }
+
+  /** Exact cost table of every point (small batches: refined candidates, predictions). */
+  costTable(points: readonly Float64Array[]): { logInverse: Float64Array; meanCost: Float64Array } {
+    const s = this.stageCount;
+    const logInverse = new Float64Array(points.length * s);
+    const meanCost = new Float64Array(points.length * s);
+    this.fillCostRows(this.stagePredictions(points), points.keys(), logInverse, meanCost);
+    return { logInverse, meanCost };
+  }
+
+  /** log EI at many points under `model`. */
+  logEI(points: readonly Float64Array[], model: GaussianProcess): Float64Array {
+    const { mean, variance } = model.predict(points);
+    const out = new Float64Array(points.length);
+    for (let j = 0; j < points.length; j++) {
+      const sd = Math.sqrt(Math.max(variance[j]!, 0));
+      const value =
+        sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
+      out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
+    }
+    return out;
+  }
+
+  /** Column of the cost table that prefix length δ reads. */
+  column(delta: number): number {
+    return this.firstRun(delta);
+  }
+
+  /** α at many points (all with the same prefix length δ) given their cost table rows. */
+  score(
+    points: readonly Float64Array[],
+    delta: number,
+    table: { logInverse: Float64Array } | null,
+    model: GaussianProcess = this.objective,
+  ): Float64Array {
+    const { mean, variance } = model.predict(points);
+    const out = new Float64Array(points.length);
+    const s = this.stageCount;
+    const column = this.firstRun(delta);
+    for (let j = 0; j < points.length; j++) {
+      const sd = Math.sqrt(Math.max(variance[j]!, 0));
+      let value =
+        sd > 0 ? Math.log(sd) + logH((mean[j]! - this.best) / sd).value : Math.log(Math.max(0, mean[j]! - this.best));
+      if (this.usesCost && table !== null) value += this.eta * table.logInverse[j * s + column]!;
+      out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
+    }
+    return out;
+  }
+
+  /** MC mean cost of running a candidate with prefix length δ (null without a cost model). */
+  predictedCost(x: Float64Array, delta: number): number | null {
+    if (this.kind === 'none') return null;
+    const table = this.costTable([x]);
+    return table.meanCost[this.firstRun(delta)]!;
+  }
+}

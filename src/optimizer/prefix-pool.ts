@@ -1,0 +1,63 @@
+import { canonicalJson } from '../core/canonical-json.js';
+import type { Configuration, Observation, PendingTrial, StageParams } from '../core/types.js';
+import type { SpaceEncoding } from '../space/index.js';
+
+/** A cached prefix a candidate can reuse: its first δ stages, pinned to observed raw values. */
+export interface Prefix {
+  readonly delta: number;
+  /** Raw values of stages 0..δ−1, exactly as observed. */
+  readonly stages: readonly StageParams[];
+  /** Their encoding: dims [0, pinnedEnd). */
+  readonly encoded: Float64Array;
+  readonly pinnedEnd: number;
+  /**
+   * Taken from a running trial, not from the finished top-Q: its output may still be being
+   * computed, and a trial pinned to it then waits for that commit (single flight).
+   */
+  readonly running: boolean;
+}
+
+/**
+ * The prefix pool: ∅ plus every proper prefix (1..S−1 stages) of the top-`topQ` successful
+ * post-warm-up trials by objective (ties: earlier trial first), then every proper prefix of the
+ * given running trials (in their order), deduplicated by exact raw values.
+ */
+export function prefixPool(
+  encoding: SpaceEncoding,
+  history: readonly Observation[],
+  sign: number,
+  topQ: number,
+  running: readonly PendingTrial[] = [],
+): Prefix[] {
+  const pool: Prefix[] = [{ delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0, running: false }];
+  const ranked = history
+    .map((obs, index) => ({ obs, index }))
+    .filter(({ obs }) => obs.phase === 'bo' && obs.objective !== null)
+    .sort((p, q) => sign * q.obs.objective! - sign * p.obs.objective! || p.index - q.index)
+    .slice(0, topQ);
+  const seen = new Set<string>();
+  const stageCount = encoding.space.length;
+  const sources = [
+    ...ranked.map(({ obs }) => ({ config: obs.config, running: false })),
+    ...running.map(({ config }) => ({ config, running: true })),
+  ];
+  for (const { config, running: isRunning } of sources) {
+    const full = encoding.encode(config);
+    for (let delta = 1; delta < stageCount; delta++) {
+      const stages = config.slice(0, delta);
+      const key = canonicalJson(stages);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const pinnedEnd = encoding.stageRanges[delta - 1]!.end;
+      pool.push({ delta, stages, encoded: full.slice(0, pinnedEnd), pinnedEnd, running: isRunning });
+    }
+  }
+  return pool;
+}
+
+/** The configuration a candidate stands for: decoded free stages, exact raw pinned stages. */
+export function candidateConfig(encoding: SpaceEncoding, prefix: Prefix, x: Float64Array): Configuration {
+  const decoded = encoding.decode(x) as StageParams[];
+  for (let s = 0; s < prefix.delta; s++) decoded[s] = prefix.stages[s]!;
+  return decoded;
+}
