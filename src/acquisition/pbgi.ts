@@ -173,6 +173,31 @@ export function gittinsIndexWithGradient(
   };
 }
 
+/** A candidate as the index sees it: the latent posterior and its expected cost. */
+export interface IndexCandidate {
+  readonly mean: number;
+  readonly variance: number;
+  /** Expected cost in cost units (c_δ(x) for a candidate reusing δ cached stages). */
+  readonly cost: number;
+}
+
+/**
+ * max over the candidates of α_PBGI(x; λ) with costs λ·c (−∞ for no candidate; NaN indices are
+ * skipped): what the cost-aware stopping rule (stopping.ts) compares with the incumbent.
+ *
+ * @param costWeight - λ, objective units per cost unit (> 0).
+ */
+export function bestGittinsIndex(candidates: Iterable<IndexCandidate>, costWeight: number): number {
+  if (!(costWeight > 0)) throw new RangeError('costWeight must be > 0');
+  const logWeight = Math.log(costWeight);
+  let best = Number.NEGATIVE_INFINITY;
+  for (const { mean, variance, cost } of candidates) {
+    const value = gittinsIndexFromLogCost(mean, variance, logWeight + Math.log(cost)).value;
+    if (value > best) best = value;
+  }
+  return best;
+}
+
 /**
  * E[C] = fixed + Σ_s E[exp(a_s + b_s·Z)] = fixed + Σ_s exp(a_s + b_s²/2) over the stages that run
  * (log-normal stage costs with log-cost mean a_s and standard deviation b_s), with

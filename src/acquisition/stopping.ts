@@ -16,11 +16,10 @@
  * modelled (random) costs, c(x) is the expected cost (pbgi.ts, `expectedCost`), and for a
  * memoizing pipeline the cost of a candidate that reuses a cached prefix is c_δ(x).
  *
- * These are the decisions only: the optimizer supplies the largest index (or the largest log EI
- * per cost) over its candidates, the study loop halts on `true`.
+ * These are the decisions only, with no imports (the study workflow's loop can call them without
+ * pulling in the numeric code): the optimizer supplies the largest index (pbgi.ts,
+ * `bestGittinsIndex`) or the largest log EI per cost over its candidates, the loop halts on `true`.
  */
-import { gittinsIndexFromLogCost } from './pbgi.js';
-
 /**
  * The stopping decision from the best index: true when no candidate's index exceeds the
  * incumbent. No decision without evidence: a NaN index, or an incumbent that is not a number
@@ -41,29 +40,4 @@ export function costAwareStop(bestIndex: number, incumbent: number): boolean {
 export function costAwareStopFromLogEipc(maxLogEipc: number, costWeight: number): boolean {
   if (Number.isNaN(maxLogEipc) || !(costWeight > 0)) return false;
   return maxLogEipc <= Math.log(costWeight);
-}
-
-/** A candidate as the stopping rule sees it: the latent posterior and its expected cost. */
-export interface StoppingCandidate {
-  readonly mean: number;
-  readonly variance: number;
-  /** Expected cost in cost units (c_δ(x) for a candidate reusing δ cached stages). */
-  readonly cost: number;
-}
-
-/**
- * max over the candidates of α_PBGI(x; λ), the index the rule compares with the incumbent
- * (−∞ for no candidate). Candidates whose index is NaN are skipped.
- *
- * @param costWeight - λ, objective units per cost unit (> 0).
- */
-export function bestStoppingIndex(candidates: Iterable<StoppingCandidate>, costWeight: number): number {
-  if (!(costWeight > 0)) throw new RangeError('costWeight must be > 0');
-  const logWeight = Math.log(costWeight);
-  let best = Number.NEGATIVE_INFINITY;
-  for (const { mean, variance, cost } of candidates) {
-    const value = gittinsIndexFromLogCost(mean, variance, logWeight + Math.log(cost)).value;
-    if (value > best) best = value;
-  }
-  return best;
 }
