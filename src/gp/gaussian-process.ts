@@ -37,7 +37,7 @@ import {
 import type { WasmKernels } from '../linalg/index.js';
 import { minimizeBounded } from '../optim/index.js';
 import { LikelihoodEvaluator } from './likelihood.js';
-import { mulberry32 } from './prng.js';
+import { mulberry32 } from '../random/index.js';
 import {
   gammaLogDensity,
   gammaLogDensityDerivative,

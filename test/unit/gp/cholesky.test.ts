@@ -18,7 +18,7 @@ import {
   tryRobustCholeskyWasm,
 } from '../../../src/linalg/index.js';
 import { KERNELS_WAT_SHA256 } from '../../../src/linalg/wasm-kernels.js';
-import { mulberry32 } from '../../../src/gp/prng.js';
+import { mulberry32 } from '../../../src/random/index.js';
 
 /** B·Bᵀ + ridge·I for a random n×n B: symmetric positive definite. */
 function randomSpd(n: number, seed: number, ridge = 0.1): Float64Array {
