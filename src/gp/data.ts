@@ -6,6 +6,32 @@
 /** Rows are points, each of length d. */
 export type Points = readonly ArrayLike<number>[];
 
+/**
+ * Points as the rows of a matrix: what an ml-matrix `Matrix` (any `AbstractMatrix`) presents.
+ * Described structurally so that the GP accepts ml-matrix matrices without loading ml-matrix.
+ */
+export interface MatrixLike {
+  readonly rows: number;
+  readonly columns: number;
+  get(row: number, column: number): number;
+}
+
+/** Points as rows of arrays, or as the rows of a matrix (e.g. an ml-matrix `Matrix`). */
+export type PointsInput = Points | MatrixLike;
+
+/** The rows of `x` (the array itself when it is already rows; a copy of a matrix's rows). */
+export function toPoints(x: PointsInput): Points {
+  if (Array.isArray(x)) return x as Points;
+  const matrix = x as MatrixLike;
+  const rows: Float64Array[] = [];
+  for (let a = 0; a < matrix.rows; a++) {
+    const row = new Float64Array(matrix.columns);
+    for (let i = 0; i < matrix.columns; i++) row[i] = matrix.get(a, i);
+    rows.push(row);
+  }
+  return rows;
+}
+
 /** Observations as flat arrays: x n×d row-major, y length n. */
 export interface Data {
   readonly n: number;
@@ -25,7 +51,8 @@ export interface Standardized {
  * @throws {RangeError} on empty data, x and y of different lengths, ragged or non-finite inputs,
  *   or non-finite targets.
  */
-export function readData(x: Points, y: readonly number[]): Data {
+export function readData(points: PointsInput, y: readonly number[]): Data {
+  const x = toPoints(points);
   const n = x.length;
   if (n === 0) throw new RangeError('at least one observation is required');
   if (y.length !== n) throw new RangeError('x and y must have the same length');

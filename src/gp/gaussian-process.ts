@@ -33,8 +33,8 @@
  * prediction paths), ./model-state.ts (what they share).
  */
 import { choleskyAppend, robustCholesky, solveLowerInPlace, solveLowerTransposeInPlace } from '../linalg/index.js';
-import type { Data, Points, Standardized } from './data.js';
-import { readData, standardize } from './data.js';
+import type { Data, PointsInput, Standardized } from './data.js';
+import { readData, standardize, toPoints } from './data.js';
 import type { GPFitInfo, GPFitOptions } from './fit.js';
 import { fitHyperparameters } from './fit.js';
 import type { GPHyperparameters } from './hyperparameters.js';
@@ -52,6 +52,8 @@ import { createModelKernels, factorizeInHeap, WasmModel } from './wasm-model.js'
  * yStd is 1, so z = 0 and the posterior mean is yMean + yStd·m away from the data.
  * Fewer points than dimensions and duplicate points are fine: the noise variance (≥ `minNoise`)
  * and, when needed, jitter keep K positive definite.
+ * Inputs are rows of arrays, or the rows of a matrix such as an ml-matrix `Matrix` (see
+ * {@link PointsInput}); the results are the same.
  */
 export class GaussianProcess {
   /** Hyperparameters in standardized-target units. */
@@ -96,7 +98,7 @@ export class GaussianProcess {
    * @throws {RangeError} on empty data, ragged or non-finite inputs, non-finite targets, or bad
    *   options.
    */
-  static fit(x: Points, y: readonly number[], options: GPFitOptions = {}): GaussianProcess {
+  static fit(x: PointsInput, y: readonly number[], options: GPFitOptions = {}): GaussianProcess {
     const data = readData(x, y);
     const std = standardize(data.y);
     const { hyperparameters, fitInfo } = fitHyperparameters(data, std, options);
@@ -109,7 +111,11 @@ export class GaussianProcess {
    * @throws {RangeError} on empty data, ragged or non-finite inputs, non-finite targets, invalid
    *   hyperparameters, or when K is not positive definite even with jitter.
    */
-  static fromHyperparameters(x: Points, y: readonly number[], hyperparameters: GPHyperparameters): GaussianProcess {
+  static fromHyperparameters(
+    x: PointsInput,
+    y: readonly number[],
+    hyperparameters: GPHyperparameters,
+  ): GaussianProcess {
     const data = readData(x, y);
     checkHyperparameters(hyperparameters, data.d);
     return GaussianProcess.#condition(data, standardize(data.y), copyHyperparameters(hyperparameters));
@@ -193,9 +199,10 @@ export class GaussianProcess {
    *
    * @throws {RangeError} when a point does not have `dimension` coordinates.
    */
-  predict(xs: Points): { mean: Float64Array; variance: Float64Array } {
+  predict(xs: PointsInput): { mean: Float64Array; variance: Float64Array } {
+    const points = toPoints(xs);
     const wasm = this.#wasm();
-    return wasm === null ? predictJs(this.#state, xs) : wasm.predict(xs);
+    return wasm === null ? predictJs(this.#state, points) : wasm.predict(points);
   }
 
   /**
@@ -267,7 +274,8 @@ export class GaussianProcess {
    *
    * @throws {RangeError} when a point has the wrong dimension or a non-finite coordinate.
    */
-  believe(points: Points): GaussianProcess {
+  believe(pointsInput: PointsInput): GaussianProcess {
+    const points = toPoints(pointsInput);
     if (points.length === 0) return this;
     const old = this.#state;
     const { n, d, invLengthscales, hyperparameters, yMean, yStd } = old;

@@ -2,7 +2,7 @@ export { GaussianProcess } from './gaussian-process.js';
 export { covarianceMatrix } from './kernel.js';
 export { logMarginalLikelihoodWithGradient } from './likelihood.js';
 export { logPosteriorObjective } from './map-objective.js';
-export type { Points } from './data.js';
+export type { MatrixLike, Points, PointsInput } from './data.js';
 export type { GPFitInfo, GPFitOptions } from './fit.js';
 export type { GPHyperparameters } from './hyperparameters.js';
 export {

@@ -14,8 +14,8 @@
  * exponential (a polynomial there, within a few ulp of Math.exp); test/unit/gp/kernel.test.ts
  * checks that the two agree.
  */
-import type { Points } from './data.js';
-import { readData } from './data.js';
+import type { PointsInput } from './data.js';
+import { readData, toPoints } from './data.js';
 import type { GPHyperparameters } from './hyperparameters.js';
 import { checkHyperparameters } from './hyperparameters.js';
 
@@ -139,9 +139,10 @@ export function kernelPairs(
  *
  * @throws {RangeError} on invalid inputs or hyperparameters.
  */
-export function covarianceMatrix(x: Points, hyperparameters: GPHyperparameters): Float64Array {
-  const n = x.length;
-  const data = readData(x, new Array<number>(n).fill(0));
+export function covarianceMatrix(x: PointsInput, hyperparameters: GPHyperparameters): Float64Array {
+  const points = toPoints(x);
+  const n = points.length;
+  const data = readData(points, new Array<number>(n).fill(0));
   checkHyperparameters(hyperparameters, data.d);
   const inv = Float64Array.from(hyperparameters.lengthscales, (v) => 1 / v);
   const xs = scaleInputs(data.x, n, data.d, inv);

@@ -22,7 +22,7 @@ import {
   tryRobustCholeskyWasm,
 } from '../linalg/index.js';
 import type { WasmKernels } from '../linalg/index.js';
-import type { Points } from './data.js';
+import type { PointsInput } from './data.js';
 import { readData } from './data.js';
 import type { GPHyperparameters } from './hyperparameters.js';
 import { checkHyperparameters, toTheta } from './hyperparameters.js';
@@ -258,7 +258,7 @@ export class LikelihoodEvaluator {
  *   even with jitter.
  */
 export function logMarginalLikelihoodWithGradient(
-  x: Points,
+  x: PointsInput,
   z: readonly number[],
   hyperparameters: GPHyperparameters,
 ): { value: number; gradient: Float64Array; jitter: number } {

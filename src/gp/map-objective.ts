@@ -5,7 +5,7 @@
  *   log p(θ | z) = log p(z | θ) + Σ_i log Γ_ℓ(log ℓ_i) + log Γ_s(log s) + log Γ_σ²(log σ²) + const.
  * The fit minimizes its negative; {@link logPosteriorObjective} reports it for tests and diagnostics.
  */
-import type { Points } from './data.js';
+import type { PointsInput } from './data.js';
 import { readData } from './data.js';
 import type { GPHyperparameters } from './hyperparameters.js';
 import { checkHyperparameters, toTheta } from './hyperparameters.js';
@@ -56,7 +56,7 @@ export class MapObjective {
  * Gamma priors, for standardized targets `z`.
  */
 export function logPosteriorObjective(
-  x: Points,
+  x: PointsInput,
   z: readonly number[],
   hyperparameters: Omit<GPHyperparameters, 'mean'>,
 ): number {
