@@ -6,7 +6,7 @@
 import { CholeskyDecomposition, Matrix } from 'ml-matrix';
 import { GaussianProcess } from '../../src/gp/index.js';
 import { cholesky, createWasmKernels } from '../../src/linalg/index.js';
-import { mulberry32 } from '../../src/gp/prng.js';
+import { mulberry32 } from '../../src/random/index.js';
 
 const quick = process.argv.includes('--quick');
 

@@ -1,10 +1,10 @@
-export {
-  GaussianProcess,
-  covarianceMatrix,
-  logMarginalLikelihoodWithGradient,
-  logPosteriorObjective,
-} from './gaussian-process.js';
-export type { GPFitInfo, GPFitOptions, GPHyperparameters, Points } from './gaussian-process.js';
+export { GaussianProcess } from './gaussian-process.js';
+export { covarianceMatrix } from './kernel.js';
+export { logMarginalLikelihoodWithGradient } from './likelihood.js';
+export { logPosteriorObjective } from './map-objective.js';
+export type { MatrixLike, Points, PointsInput } from './data.js';
+export type { GPFitInfo, GPFitOptions } from './fit.js';
+export type { GPHyperparameters } from './hyperparameters.js';
 export {
   LENGTHSCALE_PRIOR,
   NOISE_PRIOR,

@@ -1,5 +1,6 @@
 /**
- * Log marginal likelihood of the Matérn-5/2 ARD GP and its analytic gradient.
+ * Log marginal likelihood of the Matérn-5/2 ARD GP and its analytic gradient (the kernel itself
+ * is defined once, in ./kernel.ts; the MAP objective adds the priors in ./map-objective.ts).
  *
  * Notation (Rasmussen & Williams, "Gaussian Processes for Machine Learning", 2006):
  *   X    n×d inputs in the unit cube, row-major; z the standardized targets (length n);
@@ -21,12 +22,36 @@ import {
   tryRobustCholeskyWasm,
 } from '../linalg/index.js';
 import type { WasmKernels } from '../linalg/index.js';
+import type { PointsInput } from './data.js';
+import { readData } from './data.js';
+import type { GPHyperparameters } from './hyperparameters.js';
+import { checkHyperparameters, toTheta } from './hyperparameters.js';
+import { kernelPairs } from './kernel.js';
 
 /** From this many points on, K, G, the Cholesky, the inverse and the lengthscale sums run in WebAssembly. */
 const WASM_MIN_POINTS = 16;
 
-const SQRT5 = Math.sqrt(5);
 const LOG_2PI = Math.log(2 * Math.PI);
+
+/**
+ * log p(z | θ) = −½(z − m)ᵀα − Σ log L_ii − (n/2)·log 2π from the factor L and α = K⁻¹(z − m)
+ * (R&W eq. 2.30).
+ */
+export function logLikelihoodFromFactor(
+  l: Float64Array,
+  n: number,
+  z: Float64Array,
+  m: number,
+  alpha: Float64Array,
+): number {
+  let quad = 0;
+  let logDet = 0;
+  for (let a = 0; a < n; a++) {
+    quad += (z[a]! - m) * alpha[a]!;
+    logDet += Math.log(l[a * n + a]!);
+  }
+  return -0.5 * quad - logDet - 0.5 * n * LOG_2PI;
+}
 
 /** What {@link LikelihoodEvaluator.evaluate} reports. */
 export interface LikelihoodTerms {
@@ -117,92 +142,10 @@ export class LikelihoodEvaluator {
     this.alpha = new Float64Array(n);
   }
 
-  /** K (lower triangle, noise on the diagonal) and G in plain JS from the scaled inputs `xs`. */
-  private kernelPairs(s: number, noise: number): void {
-    const { n, d, xs, k } = this;
-    const gScale = (5 / 3) * s;
-    for (let a = 0; a < n; a++) {
-      const ra = a * n;
-      const xa = a * d;
-      let b = 0;
-      // Four pairs (a, b..b+3) at a time: four independent r² accumulations share each x_a load.
-      for (; b + 4 <= a; b += 4) {
-        const x0 = b * d;
-        const x1 = x0 + d;
-        const x2 = x1 + d;
-        const x3 = x2 + d;
-        let q0 = 0;
-        let q1 = 0;
-        let q2 = 0;
-        let q3 = 0;
-        for (let i = 0; i < d; i++) {
-          const v = xs[xa + i]!;
-          const t0 = v - xs[x0 + i]!;
-          const t1 = v - xs[x1 + i]!;
-          const t2 = v - xs[x2 + i]!;
-          const t3 = v - xs[x3 + i]!;
-          q0 += t0 * t0;
-          q1 += t1 * t1;
-          q2 += t2 * t2;
-          q3 += t3 * t3;
-        }
-        this.pair(ra + b, q0, s, gScale);
-        this.pair(ra + b + 1, q1, s, gScale);
-        this.pair(ra + b + 2, q2, s, gScale);
-        this.pair(ra + b + 3, q3, s, gScale);
-      }
-      for (; b < a; b++) {
-        const xb = b * d;
-        let r2 = 0;
-        for (let i = 0; i < d; i++) {
-          const t = xs[xa + i]! - xs[xb + i]!;
-          r2 += t * t;
-        }
-        this.pair(ra + b, r2, s, gScale);
-      }
-      k[ra + a] = s + noise;
-    }
-  }
-
   /** ∂ log p/∂ log ℓ_i = Σ_{a>b} c_ab·(x_ai − x_bi)²/ℓ_i² in plain JS (c_ab stored in g). */
   private lengthscaleGradient(gradient: Float64Array): void {
     const { n, d, g, xt } = this;
-    // Four dimensions at a time over the transposed inputs: contiguous inner loops, four
-    // independent accumulators sharing each load of c_ab.
-    let i = 0;
-    for (; i + 4 <= d; i += 4) {
-      const r0 = i * n;
-      const r1 = r0 + n;
-      const r2 = r1 + n;
-      const r3 = r2 + n;
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      for (let a = 1; a < n; a++) {
-        const ra = a * n;
-        const x0 = xt[r0 + a]!;
-        const x1 = xt[r1 + a]!;
-        const x2 = xt[r2 + a]!;
-        const x3 = xt[r3 + a]!;
-        for (let b = 0; b < a; b++) {
-          const c = g[ra + b]!;
-          const t0 = x0 - xt[r0 + b]!;
-          const t1 = x1 - xt[r1 + b]!;
-          const t2 = x2 - xt[r2 + b]!;
-          const t3 = x3 - xt[r3 + b]!;
-          s0 += c * t0 * t0;
-          s1 += c * t1 * t1;
-          s2 += c * t2 * t2;
-          s3 += c * t3 * t3;
-        }
-      }
-      gradient[i] = s0;
-      gradient[i + 1] = s1;
-      gradient[i + 2] = s2;
-      gradient[i + 3] = s3;
-    }
-    for (; i < d; i++) {
+    for (let i = 0; i < d; i++) {
       const ri = i * n;
       let sum = 0;
       for (let a = 1; a < n; a++) {
@@ -215,17 +158,6 @@ export class LikelihoodEvaluator {
       }
       gradient[i] = sum;
     }
-  }
-
-  /**
-   * Stores k(r) and (5/3)·s·(1 + √5·r)·e^(−√5·r) for one pair (a, b), a > b, from r². Only the
-   * lower triangle is ever read (Cholesky, gradient).
-   */
-  private pair(index: number, r2: number, s: number, gScale: number): void {
-    const r = Math.sqrt(r2);
-    const e = Math.exp(-SQRT5 * r);
-    this.k[index] = s * (1 + SQRT5 * r + (5 / 3) * r2) * e;
-    this.g[index] = gScale * (1 + SQRT5 * r) * e;
   }
 
   /**
@@ -254,7 +186,7 @@ export class LikelihoodEvaluator {
       wasm.pairs(o.xt, o.k, o.g, n, d, s);
       for (let a = 0; a < n; a++) k[a * n + a] = s + noise;
     } else {
-      this.kernelPairs(s, noise);
+      kernelPairs(xs, n, d, s, noise, k, g);
     }
     const chol =
       wasm === null || o === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, o.l);
@@ -277,14 +209,8 @@ export class LikelihoodEvaluator {
       }
       m = den > 0 && Number.isFinite(num / den) ? num / den : 0;
     }
-    let quad = 0;
-    let logDet = 0;
-    for (let a = 0; a < n; a++) {
-      alpha[a] = u[a]! - m * v[a]!;
-      quad += (z[a]! - m) * alpha[a]!;
-      logDet += Math.log(l[a * n + a]!);
-    }
-    const value = -0.5 * quad - logDet - 0.5 * n * LOG_2PI;
+    for (let a = 0; a < n; a++) alpha[a] = u[a]! - m * v[a]!;
+    const value = logLikelihoodFromFactor(l, n, z, m, alpha);
 
     if (gradient !== null) {
       let kinv = this.kinv;
@@ -321,4 +247,29 @@ export class LikelihoodEvaluator {
     }
     return { value, mean: m, jitter: chol.jitter };
   }
+}
+
+/**
+ * log p(z | θ) of standardized targets `z` (no standardization, no priors) and its gradient with
+ * respect to (log ℓ_1..log ℓ_d, log s, log σ², m): the quantity the MAP fit climbs, exposed for
+ * diagnostics and tests.
+ *
+ * @throws {RangeError} on invalid data or hyperparameters, or when K is not positive definite
+ *   even with jitter.
+ */
+export function logMarginalLikelihoodWithGradient(
+  x: PointsInput,
+  z: readonly number[],
+  hyperparameters: GPHyperparameters,
+): { value: number; gradient: Float64Array; jitter: number } {
+  const data = readData(x, z);
+  checkHyperparameters(hyperparameters, data.d);
+  const evaluator = new LikelihoodEvaluator(data.x, data.y, data.n, data.d);
+  const theta = toTheta(hyperparameters);
+  const gradient = new Float64Array(data.d + 3);
+  const terms = evaluator.evaluate(theta, hyperparameters.mean, gradient);
+  if (Number.isNaN(terms.value)) {
+    throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
+  }
+  return { value: terms.value, gradient, jitter: terms.jitter };
 }

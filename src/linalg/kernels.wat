@@ -352,7 +352,9 @@
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $jl))))
 
-  ;; matern(r², s) = s·(1 + √5·r + (5/3)·r²)·e^(−√5·r), in the operation order of the JS code.
+  ;; matern(r², s) = s·(1 + √5·r + (5/3)·r²)·e^(−√5·r): mirrors the one JS definition of the kernel
+  ;; (src/gp/kernel.ts, maternValue; pairs and gradPoint below mirror maternRadialDerivative too),
+  ;; operation for operation except the exponential; test/unit/gp/kernel.test.ts checks they agree.
   (func $matern (param $r2 v128) (param $s v128) (result v128)
     (local $r v128)
     (local.set $r (f64x2.sqrt (local.get $r2)))

@@ -1,4 +1,4 @@
-export { createRandom, hashIntegers } from './prng.js';
+export { createRandom, hashIntegers, mulberry32 } from './prng.js';
 export type { Random } from './prng.js';
 export { erf, erfc, erfcx, normalCdf, normalPdf, normalQuantile } from './normal.js';
 export { MAX_SOBOL_DIMENSION, SobolSequence } from './sobol.js';

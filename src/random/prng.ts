@@ -1,11 +1,17 @@
 /**
- * Seeded pseudo-random numbers: xoshiro128** (Blackman & Vigna, "Scrambled linear pseudorandom
- * number generators", ACM TOMS 47, 2021) on 32-bit integer arithmetic, seeded by hashing a list
- * of safe integers with the SplitMix32-style finalizer of MurmurHash3.
+ * The project's seeded pseudo-random numbers — every random choice in src/ draws from here.
  *
- * Streams are named by integers, not by consuming a parent generator, so that a caller can derive
- * an independent stream for (seed, iteration, purpose) without any hidden order dependence:
- * `createRandom(seed, historyLength, STREAM_SOBOL)` is the same generator in every process.
+ * {@link createRandom}: xoshiro128** (Blackman & Vigna, "Scrambled linear pseudorandom number
+ * generators", ACM TOMS 47, 2021) on 32-bit integer arithmetic, seeded by hashing a list of safe
+ * integers with the SplitMix32-style finalizer of MurmurHash3. Streams are named by integers, not
+ * by consuming a parent generator, so that a caller can derive an independent stream for (seed,
+ * iteration, purpose) without any hidden order dependence: `createRandom(seed, historyLength,
+ * STREAM_SOBOL)` is the same generator in every process.
+ *
+ * {@link mulberry32}: a one-word generator on a single 32-bit seed, for the few places that only
+ * need a short reproducible stream (the GP's restart points and fitting subset, the benchmark
+ * harness's bootstrap and sampling). It is kept beside xoshiro128** rather than replaced by it
+ * because those streams are part of every fitted GP, hence of every recorded benchmark trial.
  */
 
 /** A seeded source of uniform random numbers. Not cryptographic. */
@@ -103,4 +109,19 @@ function rotl(x: number, k: number): number {
  */
 export function createRandom(...parts: number[]): Random {
   return new Xoshiro128(hashIntegers(parts, 4));
+}
+
+/**
+ * mulberry32 (Tommy Ettinger's 32-bit generator): uniform doubles in [0, 1) with 32 random bits
+ * from a single seed, taken modulo 2³². Same seed → same stream in every process.
+ */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

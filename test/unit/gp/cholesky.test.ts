@@ -18,7 +18,7 @@ import {
   tryRobustCholeskyWasm,
 } from '../../../src/linalg/index.js';
 import { KERNELS_WAT_SHA256 } from '../../../src/linalg/wasm-kernels.js';
-import { mulberry32 } from '../../../src/gp/prng.js';
+import { mulberry32 } from '../../../src/random/index.js';
 
 /** B·Bᵀ + ridge·I for a random n×n B: symmetric positive definite. */
 function randomSpd(n: number, seed: number, ridge = 0.1): Float64Array {
@@ -305,64 +305,6 @@ describe('WebAssembly kernels', () => {
     expect(maxAbsDiff(result!.l, robustCholesky(rankOne, n).l)).toBeLessThan(1e-9);
     expect(tryRobustCholeskyWasm(kernels, Float64Array.from([1, 2, 2, 1]), 2, 0)).toBeNull();
     expect(tryRobustCholeskyWasm(kernels, Float64Array.from([1, 0, Number.NaN, 1]), 2, 0)).toBeNull();
-  });
-
-  it('compute Matérn-5/2 covariances within 1e-15 of the JS formula (SIMD exponential)', () => {
-    const n = 3000;
-    const d = 3;
-    const kernels = createWasmKernels(8 * d + n * d + 8 * n)!;
-    const { heap } = kernels;
-    const random = mulberry32(77);
-    const q = 0;
-    const x = 8 * d;
-    const out = x + n * d;
-    for (let i = 0; i < 8 * d; i++) heap[q + i] = random() * 3;
-    // Distances from 0 to about 300 (far past underflow of the covariance).
-    for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) heap[x + j * d + i] = random() * 3 * (j % 3 === 0 ? 60 : 1);
-    kernels.cross8(q, x, out, n, d, 1.7);
-    const sqrt5 = Math.sqrt(5);
-    for (let j = 0; j < n; j++) {
-      for (let p = 0; p < 8; p++) {
-        let r2 = 0;
-        for (let i = 0; i < d; i++) r2 += (heap[q + 8 * i + p]! - heap[x + j * d + i]!) ** 2;
-        const r = Math.sqrt(r2);
-        const expected = 1.7 * (1 + sqrt5 * r + (5 / 3) * r2) * Math.exp(-sqrt5 * r);
-        const actual = heap[out + 8 * j + p]!;
-        expect(Math.abs(actual - expected)).toBeLessThanOrEqual(1e-15 * expected + 1e-280);
-      }
-    }
-  });
-
-  it.each([2, 3, 17, 40])('compute pair covariances and lengthscale gradient sums like plain JS (n = %i)', (n) => {
-    const d = 3;
-    const kernels = createWasmKernels(d * n + 3 * n * n + d)!;
-    const { heap } = kernels;
-    const random = mulberry32(300 + n);
-    const xt = 0;
-    const k = d * n;
-    const g = k + n * n;
-    const out = g + n * n;
-    for (let i = 0; i < d * n; i++) heap[xt + i] = random() * 2;
-    kernels.pairs(xt, k, g, n, d, 1.3);
-    const sqrt5 = Math.sqrt(5);
-    const expected = new Float64Array(d);
-    for (let a = 1; a < n; a++) {
-      for (let b = 0; b < a; b++) {
-        let r2 = 0;
-        for (let i = 0; i < d; i++) r2 += (heap[xt + i * n + a]! - heap[xt + i * n + b]!) ** 2;
-        const r = Math.sqrt(r2);
-        const e = Math.exp(-sqrt5 * r);
-        expect(heap[k + a * n + b]).toBeCloseTo(1.3 * (1 + sqrt5 * r + (5 / 3) * r2) * e, 14);
-        expect(heap[g + a * n + b]).toBeCloseTo((5 / 3) * 1.3 * (1 + sqrt5 * r) * e, 14);
-        // Nothing on or above the diagonal.
-        expect(heap[k + b * n + a]).toBe(0);
-        for (let i = 0; i < d; i++) {
-          expected[i] = expected[i]! + heap[g + a * n + b]! * (heap[xt + i * n + a]! - heap[xt + i * n + b]!) ** 2;
-        }
-      }
-    }
-    kernels.lengthGrad(xt, g, n, d, out);
-    for (let i = 0; i < d; i++) expect(heap[out + i]).toBeCloseTo(expected[i]!, 12);
   });
 
   it('can be switched off', () => {

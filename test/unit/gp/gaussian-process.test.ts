@@ -7,7 +7,7 @@ import {
 } from '../../../src/gp/index.js';
 import type { GPHyperparameters } from '../../../src/gp/index.js';
 import { setWasmEnabled } from '../../../src/linalg/index.js';
-import { mulberry32 } from '../../../src/gp/prng.js';
+import { mulberry32 } from '../../../src/random/index.js';
 
 function points(n: number, d: number, seed: number): number[][] {
   const random = mulberry32(seed);
