@@ -3,7 +3,7 @@
  * θ = (log ℓ, log s, log σ²) by {@link minimizeBounded} from several starts, on at most
  * `maxFitPoints` points (a seeded uniform subset).
  */
-import { minimizeBounded } from '../optim/index.js';
+import { minimizeBounded } from '../bounded-lbfgs/index.js';
 import { mulberry32 } from '../random/index.js';
 import type { Data, Standardized } from './data.js';
 import type { GPHyperparameters } from './hyperparameters.js';
