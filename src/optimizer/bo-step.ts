@@ -5,7 +5,7 @@
  *
  * 1. Models (models.ts): objective GP on successful trials (y' = ±objective); cost models per
  *    method; hyperparameters from `state` are reused until the history grows by REFIT_GROWTH;
- *    above SCREEN_MAX_POINTS trials the search runs on a screening GP (screening.ts) and
+ *    above SCREEN_MAX_POINTS trials (DataLimits) the search runs on a screening GP (screening.ts) and
  *    finalists are re-scored.
  * 2. η (cost-cooling.ts) = (B − B_used)/(B − B_0) clamped to [0, 1] (B_0 = charged cost of
  *    warm-up trials), or the fixed `settings.eta` when given; 1 for `eips`; the cost term is
@@ -47,7 +47,7 @@ import { DEFAULT_PENDING_HANDLING, runningWarmupCount, type PendingHandling } fr
 import { candidateConfig, prefixPool } from './prefix-pool.js';
 import { scoreRawPairs } from './raw-scoring.js';
 import { refineStarts } from './refinement.js';
-import { SCREEN_MAX_POINTS, screeningSubset } from './screening.js';
+import { SHIPPED_DATA_LIMITS, screeningSubset, type DataLimits } from './screening.js';
 import { readState, writeState } from './state.js';
 import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
 
@@ -74,6 +74,7 @@ export function boSuggest(
   settings: Required<OptimizerSettings>,
   excluded: Exclusions,
   handling: PendingHandling = DEFAULT_PENDING_HANDLING,
+  limits: DataLimits = SHIPPED_DATA_LIMITS,
 ): Suggestion | null {
   const started = performance.now();
   const { history, seed } = request;
@@ -111,10 +112,11 @@ export function boSuggest(
     : GaussianProcess.fit(xs, ys, {
         seed: gpSeed,
         ...(previous.objective ? { warmStart: previous.objective } : {}),
+        ...(limits.fitPoints === undefined ? {} : { maxFitPoints: limits.fitPoints }),
       });
   // f* stays the best OBSERVED value: a believed (fantasy) value is no improvement.
   const best = Math.max(...ys);
-  const screenRows = screeningSubset(ys, SCREEN_MAX_POINTS);
+  const screenRows = screeningSubset(ys, limits.screenPoints);
   const exactScreen = screenRows.length === ys.length;
   // Kriging believer: the running configurations as if observed at the posterior mean (same
   // hyperparameters, no refit). The mean is unchanged; the variance around them shrinks, so EI

@@ -6,6 +6,21 @@
  */
 export const SCREEN_MAX_POINTS = 256;
 
+/**
+ * How much of the history a step's objective model uses. `suggest` uses
+ * {@link SHIPPED_DATA_LIMITS}; benchmarks/suggest-speed.ts also times {@link FULL_DATA} (every
+ * successful trial in the hyperparameter fit and in the acquisition search, as Optuna's GPSampler
+ * does) and benchmarks/suggest-subset-quality.ts compares the two paths' final best.
+ */
+export interface DataLimits {
+  /** Above this many successful trials the acquisition search runs on a screening GP. */
+  readonly screenPoints: number;
+  /** Hyperparameters are fitted on at most this many trials (undefined: the GP's default). */
+  readonly fitPoints?: number;
+}
+export const SHIPPED_DATA_LIMITS: DataLimits = { screenPoints: SCREEN_MAX_POINTS };
+export const FULL_DATA: DataLimits = { screenPoints: Number.MAX_SAFE_INTEGER, fitPoints: Number.MAX_SAFE_INTEGER };
+
 /** Rows kept by the screening GP: the top ⌈limit/2⌉ by y, then evenly spaced others. */
 export function screeningSubset(ys: readonly number[], limit: number): number[] {
   if (ys.length <= limit) return ys.map((_, i) => i);
