@@ -72,6 +72,21 @@ const LOCAL_MAX_ITERATIONS = 50;
  */
 export const SCREEN_MAX_POINTS = 256;
 
+/**
+ * How much of the history a step's objective model uses. `suggest` uses
+ * {@link SHIPPED_DATA_LIMITS}; benchmarks/suggest-speed.ts also times {@link FULL_DATA} (every
+ * successful trial in the hyperparameter fit and in the acquisition search, as Optuna's GPSampler
+ * does) and benchmarks/suggest-subset-quality.ts compares the two paths' final best.
+ */
+export interface DataLimits {
+  /** Above this many successful trials the acquisition search runs on a screening GP. */
+  readonly screenPoints: number;
+  /** Hyperparameters are fitted on at most this many trials (undefined: the GP's default). */
+  readonly fitPoints?: number;
+}
+export const SHIPPED_DATA_LIMITS: DataLimits = { screenPoints: SCREEN_MAX_POINTS };
+export const FULL_DATA: DataLimits = { screenPoints: Number.MAX_SAFE_INTEGER, fitPoints: Number.MAX_SAFE_INTEGER };
+
 /** Rows kept by the screening GP: the top ⌈limit/2⌉ by y, then evenly spaced others. */
 export function screeningSubset(ys: readonly number[], limit: number): number[] {
   if (ys.length <= limit) return ys.map((_, i) => i);
@@ -806,6 +821,7 @@ export function boSuggest(
   settings: Required<OptimizerSettings>,
   excluded: Exclusions,
   handling: PendingHandling = DEFAULT_PENDING_HANDLING,
+  limits: DataLimits = SHIPPED_DATA_LIMITS,
 ): Suggestion | null {
   const started = performance.now();
   const { history, seed } = request;
@@ -843,10 +859,11 @@ export function boSuggest(
     : GaussianProcess.fit(xs, ys, {
         seed: gpSeed,
         ...(previous.objective ? { warmStart: previous.objective } : {}),
+        ...(limits.fitPoints === undefined ? {} : { maxFitPoints: limits.fitPoints }),
       });
   // f* stays the best OBSERVED value: a believed (fantasy) value is no improvement.
   const best = Math.max(...ys);
-  const screenRows = screeningSubset(ys, SCREEN_MAX_POINTS);
+  const screenRows = screeningSubset(ys, limits.screenPoints);
   const exactScreen = screenRows.length === ys.length;
   // Kriging believer: the running configurations as if observed at the posterior mean (same
   // hyperparameters, no refit). The mean is unchanged; the variance around them shrinks, so EI
