@@ -84,6 +84,8 @@ const PYTHON_PACKAGES = [
 const TORCH = 'torch==2.14.1';
 
 type Path = 'full' | 'subset';
+/** Timing fields of a BO step's `diagnostics`. */
+const PHASES = ['fitObjectiveMs', 'fitCostMs', 'setupMs', 'rawScoreMs', 'localOptMs', 'totalMs'] as const;
 const SUGGEST: Record<Path, (request: SuggestRequest) => Suggestion> = { full: suggestFullData, subset: suggest };
 
 interface Case {
@@ -349,6 +351,8 @@ interface CaseResult {
   readonly memotune: Partial<Record<Path, Samples>>;
   readonly optuna: { warm: number[]; cold: number[] } | null;
   readonly poolSize: number;
+  /** Where memotune's timed refit steps spent their time: median ms per phase (`diagnostics`), per path. */
+  readonly refitPhasesMs: Partial<Record<Path, Record<string, number>>>;
   readonly loadAverage: { before: number[]; after: number[] };
   readonly optunaModulesLoadedDuringColdAsk: string[];
 }
@@ -414,6 +418,12 @@ async function measure(c: Case, repeats: number, python: string | null, dir: str
     memotune,
     optuna,
     poolSize: last.poolSize as number,
+    refitPhasesMs: Object.fromEntries(
+      c.paths.map((p) => {
+        const timed = studies[p]!.refitDiagnostics.slice(SETTLE);
+        return [p, Object.fromEntries(PHASES.map((phase) => [phase, median(timed.map((t) => t[phase] as number))]))];
+      }),
+    ),
     loadAverage: { before, after: loadavg() },
     optunaModulesLoadedDuringColdAsk: modules,
   };
@@ -471,6 +481,10 @@ async function main(): Promise<void> {
         `${r.loadAverage.after.map((v) => v.toFixed(2)).join(' ')}` +
         (r.optuna ? `; modules Optuna's cold ask still imported: ${r.optunaModulesLoadedDuringColdAsk.length}` : ''),
     );
+    for (const [path, phases] of Object.entries(r.refitPhasesMs)) {
+      const parts = Object.entries(phases).map(([phase, ms]) => `${phase.replace(/Ms$/, '')} ${ms.toFixed(0)}`);
+      console.log(`  memotune ${path} refit step, median ms: ${parts.join(', ')}`);
+    }
   }
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
