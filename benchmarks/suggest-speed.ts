@@ -275,7 +275,11 @@ function ensureVenv(): string | null {
       ],
       { stdio: 'inherit', env: pythonEnv() },
     ).status === 0;
-  if (existsSync(python)) return verify() ? python : null;
+  if (existsSync(python)) {
+    if (verify()) return python;
+    console.log(`${VENV} fails the check above (an older venv with CUDA torch?): remove it to rebuild.`);
+    return null;
+  }
   const run = (command: string, args: string[]): boolean => spawnSync(command, args, { stdio: 'inherit' }).status === 0;
   if (!run('python3', ['-m', 'venv', VENV])) return null;
   const pip = (...args: string[]): boolean => run(python, ['-m', 'pip', 'install', '-q', '--no-deps', ...args]);
