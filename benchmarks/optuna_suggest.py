@@ -1,40 +1,47 @@
-"""Optuna GPSampler suggestion time, for `benchmarks/suggest-speed.ts`.
+"""Optuna GPSampler suggestion time, for `benchmarks/suggest-speed.ts`, on one thread.
 
-Usage: python benchmarks/optuna_suggest.py N D [SEED] [--cold-only]
-Prints one JSON line: {"n": N, "d": D, "cold_s": ..., "warm_interpreter_cold_s": ..., "early_s": ...,
-"warm_s": ..., "warm_all_s": [...], "modules_loaded_during_cold": [...], "optuna": version}.
+  python benchmarks/optuna_suggest.py --serve N D [SEED]
+      A running study: N finished trials, then one line on stdin per timed step ("step"), answered
+      by one JSON line {"s": seconds} after an ask and a tell; "quit" ends it. The first SETTLE
+      asks run untimed before "ready" is printed (the sampler's kernel-parameter cache and the
+      interpreter are warm, as in a study that has been running). Every ask is GPSampler's normal
+      one: it refits the GP's kernel parameters, warm-started from the previous ask's.
+  python benchmarks/optuna_suggest.py --cold N D [SEED]
+      One JSON line {"s": seconds, "modules_loaded_during_ask": [...]}: the first ask of a fresh
+      sampler on a study pre-filled with N finished trials, in this fresh interpreter, with every
+      module that ask imports lazily (torch, optuna._gp, scipy.stats) imported before the clock
+      starts, as memotune's modules are loaded before its cold step. It fits the GP from its
+      default kernel parameters.
 
-cold = the first ask of a fresh GPSampler on a study pre-filled with N finished trials, in this
-fresh interpreter with every module that ask uses already imported: exactly what memotune's cold
-step is (a fresh Node process, its modules loaded, nothing run yet). GPSampler imports torch,
-optuna._gp and scipy.stats lazily inside its first ask (about 2.5 s of imports); they are imported
-below, before the clock starts, as memotune's imports are. `modules_loaded_during_cold` lists what
-the cold ask still imported (with Optuna 5.0.0: four small standard-library modules), so the
-exclusion is visible.
-warm_interpreter_cold = the first ask of a second fresh sampler on an identical study right after
-that: the sampler is cold (no cached kernel parameters) but the interpreter and torch have run a
-whole ask already — a stricter comparison than memotune gets (its cold step has no warm-up run).
-early = median of the next 5 asks on that second study, each followed by a tell;
-warm = median of 5 asks after SETTLE more untimed ask/tell steps (a study that has been running:
-the same procedure as the TypeScript side). --cold-only stops after the cold ask (another fresh-process
-sample for the cold median). The objective is the same smooth test function as the
-TypeScript side (uniform [0, 1] floats).
+One thread, as memotune's suggest uses one: OMP_NUM_THREADS, MKL_NUM_THREADS and
+OPENBLAS_NUM_THREADS are set to 1 before numpy and torch load, and torch.set_num_threads(1) /
+set_num_interop_threads(1) right after torch loads (GPSampler also limits torch's intra-op threads
+to 1 inside its ask). The objective is the same smooth test function as the TypeScript side
+(uniform [0, 1] floats).
 """
-import importlib
-import json
-import math
-import statistics
-import sys
-import time
+import os
 
-import numpy as np
-import optuna
-from optuna.distributions import FloatDistribution
+for _variable in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_variable] = "1"
 
-# What GPSampler's first ask would otherwise import lazily (see optuna/samplers/_gp/sampler.py and
+import importlib  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+torch.set_num_interop_threads(1)
+
+import numpy as np  # noqa: E402
+import optuna  # noqa: E402
+from optuna.distributions import FloatDistribution  # noqa: E402
+
+# What GPSampler's first ask would otherwise import lazily (optuna/samplers/_gp/sampler.py,
 # optuna/_gp/search_space.py): imports are start-up, not suggestion time, on both sides.
 for module in (
-    "torch",
     "scipy.optimize",
     "scipy.stats",
     "scipy.stats.qmc",
@@ -51,13 +58,13 @@ for module in (
         importlib.import_module(module)
     except ImportError:
         # Private modules move between Optuna versions: whatever is missing here is imported
-        # inside the timed ask instead, and shows up in modules_loaded_during_cold.
+        # inside the timed ask instead, and shows up in modules_loaded_during_ask.
         pass
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-# Untimed steps between the early and the warm measurement (as in benchmarks/suggest-speed.ts).
-SETTLE = 10
+# Untimed asks of a --serve study before the timed ones (as in benchmarks/suggest-speed.ts).
+SETTLE = 3
 
 
 def objective_value(x):
@@ -65,12 +72,7 @@ def objective_value(x):
     return float(-sum((v - 0.3) ** 2 for v in x) + 0.1 * sum(math.sin(5 * v) for v in x))
 
 
-def main():
-    cold_only = "--cold-only" in sys.argv
-    args = [a for a in sys.argv[1:] if a != "--cold-only"]
-    n = int(args[0])
-    d = int(args[1])
-    seed = int(args[2]) if len(args) > 2 else 0
+def prefilled_study(n, d, seed):
     rng = np.random.default_rng(seed)
     distributions = {f"x{i}": FloatDistribution(0.0, 1.0) for i in range(d)}
     trials = []
@@ -78,53 +80,47 @@ def main():
         x = rng.random(d)
         params = {f"x{i}": float(x[i]) for i in range(d)}
         trials.append(optuna.trial.create_trial(params=params, distributions=distributions, value=objective_value(x)))
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
+    study.add_trials(trials)
+    return study, distributions
 
-    def prefilled_study():
-        study = optuna.create_study(direction="maximize", sampler=optuna.samplers.GPSampler(seed=seed))
-        study.add_trials(trials)
-        return study
 
-    # Cold: the first ask in this interpreter (a worker just restarted), imports done.
-    first = prefilled_study()
-    modules_before = set(sys.modules)
-    t0 = time.perf_counter()
-    first.ask(distributions)
-    cold = time.perf_counter() - t0
-    modules_loaded_during_cold = sorted(set(sys.modules) - modules_before)
-    if cold_only:
-        print(json.dumps({"n": n, "d": d, "cold_s": cold, "modules_loaded_during_cold": modules_loaded_during_cold}))
+def emit(record):
+    print(json.dumps(record), flush=True)
+
+
+def main():
+    mode = sys.argv[1]
+    n = int(sys.argv[2])
+    d = int(sys.argv[3])
+    seed = int(sys.argv[4]) if len(sys.argv) > 4 else 0
+    study, distributions = prefilled_study(n, d, seed)
+
+    if mode == "--cold":
+        modules_before = set(sys.modules)
+        t0 = time.perf_counter()
+        study.ask(distributions)
+        seconds = time.perf_counter() - t0
+        emit({"s": seconds, "modules_loaded_during_ask": sorted(set(sys.modules) - modules_before)})
         return
-
-    study = prefilled_study()
 
     def ask_tell():
         t0 = time.perf_counter()
         trial = study.ask(distributions)
-        elapsed = time.perf_counter() - t0
-        x = [trial.params[f"x{i}"] for i in range(d)]
-        study.tell(trial, objective_value(x))
-        return elapsed
+        seconds = time.perf_counter() - t0
+        study.tell(trial, objective_value([trial.params[f"x{i}"] for i in range(d)]))
+        return seconds
 
-    warm_interpreter_cold = ask_tell()
-    early = [ask_tell() for _ in range(5)]
     for _ in range(SETTLE):
         ask_tell()
-    warm = [ask_tell() for _ in range(5)]
-    print(
-        json.dumps(
-            {
-                "n": n,
-                "d": d,
-                "cold_s": cold,
-                "warm_interpreter_cold_s": warm_interpreter_cold,
-                "early_s": statistics.median(early),
-                "warm_s": statistics.median(warm),
-                "warm_all_s": warm,
-                "modules_loaded_during_cold": modules_loaded_during_cold,
-                "optuna": optuna.__version__,
-            }
-        )
-    )
+    emit({"ready": True, "optuna": optuna.__version__, "torch": torch.__version__, "threads": torch.get_num_threads()})
+    for line in sys.stdin:
+        command = line.strip()
+        if command == "quit":
+            return
+        if command != "step":
+            raise ValueError(f"unknown command {command!r}")
+        emit({"s": ask_tell()})
 
 
 if __name__ == "__main__":
