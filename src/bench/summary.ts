@@ -3,8 +3,11 @@ import { runMetrics, type RunMetrics } from './metrics.js';
 import type { BenchRun } from './runner.js';
 import { mean, pairedBootstrap, standardError, type Interval } from './stats.js';
 
-/** The methods EEIPU's headline figures are compared against (random is reported beside). */
-export const BASELINE_METHODS: readonly MethodName[] = ['ms-carbo', 'carbo', 'eips', 'ei'];
+/**
+ * The methods EEIPU's headline figures are compared against (random is reported beside, and so is
+ * pbgi-memo: memoization-aware like EEIPU, an alternative to it rather than a baseline).
+ */
+export const BASELINE_METHODS: readonly MethodName[] = ['ms-carbo', 'carbo', 'eips', 'ei', 'pbgi'];
 
 /** Mean and standard error over seeds. */
 export interface MeanSe {
