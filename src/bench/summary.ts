@@ -27,6 +27,8 @@ export interface MethodSummary {
   readonly improvement: MeanSe;
   readonly optimizerMsPerIteration: MeanSe;
   readonly totalCost: MeanSe;
+  /** Runs that cost-aware stopping ended before the budget (absent when none did). */
+  readonly earlyStops?: number;
 }
 
 /** EEIPU versus a group of methods: ratios of means over seeds with paired bootstrap intervals. */
@@ -115,6 +117,7 @@ export function summarizeBench(runs: readonly BenchRun[], options: SummaryOption
   const methods: MethodSummary[] = [...perMethod.entries()].map(([method, bySeed]) => {
     const all = [...bySeed.values()];
     const pick = (f: (m: RunMetrics) => number): MeanSe => meanSe(all.map(f));
+    const earlyStops = runs.filter((run) => run.method === method && run.earlyStop !== undefined).length;
     return {
       method,
       seeds: all.length,
@@ -126,6 +129,7 @@ export function summarizeBench(runs: readonly BenchRun[], options: SummaryOption
       improvement: pick((m) => m.improvement),
       optimizerMsPerIteration: pick((m) => m.optimizerMsPerIteration),
       totalCost: pick((m) => m.totalCost),
+      ...(earlyStops === 0 ? {} : { earlyStops }),
     };
   });
   const baselines = compare(perMethod, BASELINE_METHODS, options);
