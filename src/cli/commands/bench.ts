@@ -104,9 +104,10 @@ function collectSetting(value: string, previous: Record<string, number | boolean
     return { ...previous, costAwareStopping: raw === 'true' };
   }
   if (key === 'stoppingCostWeight') {
+    // null (the default weight) is what leaving the setting out gives: here only numbers.
     const weight = Number(raw);
-    const problem = settingProblem('stoppingCostWeight', weight);
-    if (problem !== undefined) throw new InvalidArgumentError(`stoppingCostWeight ${problem}`);
+    if (settingProblem('stoppingCostWeight', weight) !== undefined)
+      throw new InvalidArgumentError('stoppingCostWeight must be a finite number greater than 0');
     return { ...previous, stoppingCostWeight: weight };
   }
   return { ...previous, [key]: positiveInt(raw) };
