@@ -19,6 +19,7 @@ import type { Activities } from '../activities/index.js';
 import { FailureType } from '../src/core/errors.js';
 import {
   afterTrial,
+  costAwareHalt,
   logPositionFor,
   nextStep,
   type NextStep,
@@ -35,6 +36,7 @@ import {
   isLegacyState,
   progressOf,
   summarizeLegacyState,
+  type EarlyStop,
   type LegacyStudyState,
   type StudyOutcome,
   type StudyPlan,
@@ -44,6 +46,7 @@ import {
   type TrialRecord,
 } from '../src/core/study.js';
 import type { Suggestion } from '../src/core/types.js';
+import { reusesPrefixes } from '../src/core/methods.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
 import { configLine } from '../src/core/config-line.js';
 import { progressCard } from '../src/core/progress-card.js';
@@ -141,6 +144,8 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   }
   let status: StudyStatus = 'running';
   let error: string | null = null;
+  /** Set when the study ends early by the opt-in cost-aware stopping rule. */
+  let earlyStop: EarlyStop | null = null;
   let halt: Halt | null = null;
   /** Started (or waiting to start) and not yet recorded, in start order. */
   const running = new Map<number, RunningTrial>();
@@ -152,15 +157,15 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
 
   const runningList = (): RunningTrial[] => [...running.values()];
   const outcome = (): StudyOutcome => ({
-    ...progressOf(plan, state, status, runningList(), error),
+    ...progressOf(plan, state, status, runningList(), error, earlyStop),
     direction: plan.objective.direction,
     state,
   });
-  setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error));
+  setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error, earlyStop));
   const method = plan.optimizer.method ?? 'eeipu';
   /** Shows the study's progress: the UI's progress card, and its search attributes when it has them. */
   const publish = (): void => {
-    const progress = progressOf(plan, state, status, runningList(), error);
+    const progress = progressOf(plan, state, status, runningList(), error, earlyStop);
     const card = progressCard(progress, method, parallelism());
     setCurrentDetails(card);
     if (plan.searchAttributes === true) upsertSearchAttributes(progressSearchAttributes(progress, status));
@@ -184,7 +189,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       (...args: Args) => {
         state = apply(...args);
         publish();
-        return progressOf(plan, state, status, runningList(), error);
+        return progressOf(plan, state, status, runningList(), error, earlyStop);
       },
       {
         validator: (...args: Args) => {
@@ -274,6 +279,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     if (step.kind === 'finish') {
       status = step.status;
       error = step.error;
+      earlyStop = step.earlyStop ?? null;
       publish();
       break;
     }
@@ -378,6 +384,16 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
         awaitFinish = true;
         continue;
       }
+      // Opt-in (a setting no earlier release accepted, so recorded histories never take it): the
+      // decision reads the suggestion, which the history records, so it replays as it ran.
+      if (plan.optimizer.costAwareStopping === true) {
+        const stop = costAwareHalt(suggestion);
+        if (stop !== null) {
+          // Nothing left is worth its cost: finish the running trials, start no more.
+          halt = stop;
+          continue;
+        }
+      }
       state = suggestion.state === undefined ? state : { ...state, optimizerState: suggestion.state };
       trialInput = {
         ...common,
@@ -394,7 +410,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     // A trial tells the study each stage it settles only when another may share its prefix: the
     // optimizer pins only to post-warm-up EEIPU trials, users' enqueued ones may share by design.
     // (Each signal costs a workflow task on both sides; a waiter is released when its owner ends anyway.)
-    if (parallelism() > 1 && (trialInput.source === 'enqueued' || (method === 'eeipu' && trialInput.phase === 'bo')))
+    if (
+      parallelism() > 1 &&
+      (trialInput.source === 'enqueued' || (reusesPrefixes(method) && trialInput.phase === 'bo'))
+    )
       trialInput = { ...trialInput, reportSettledStages: true };
     const shared = parallelism() > 1 ? sharedInFlightPrefix(trialInput.config, runningList()) : null;
     running.set(trialIndex, {
@@ -408,7 +427,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     startedThisRun++;
     if (shared === null) await launch(trialInput);
     else waiting.set(trialIndex, { input: trialInput, prefix: shared });
-    setCurrentDetails(progressCard(progressOf(plan, state, status, runningList(), error), method, parallelism()));
+    setCurrentDetails(
+      progressCard(progressOf(plan, state, status, runningList(), error, earlyStop), method, parallelism()),
+    );
   }
   return outcome();
 }

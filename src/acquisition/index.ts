@@ -13,3 +13,19 @@ export {
   stageCost,
 } from './cost.js';
 export { Acquisition, type CostKind, type LogCostModel } from './eeipu.js';
+export {
+  bestGittinsIndex,
+  decayedLambda,
+  expectedCost,
+  expectedCostsByPrefix,
+  gittinsIndex,
+  gittinsIndexFromLogCost,
+  gittinsIndexWithGradient,
+  inverseLogH,
+  lambdaBelowEipc,
+  PBGI_DECAY,
+  type GittinsIndexWithGradient,
+  type IndexCandidate,
+} from './pbgi.js';
+export { expectedCostTable, GittinsAcquisition } from './pbgi-acquisition.js';
+export { costAwareStop, costAwareStopFromLogEipc } from './stopping.js';

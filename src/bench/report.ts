@@ -35,6 +35,11 @@ export function summaryMarkdown(summary: BenchSummary): string {
     );
   }
   const out = [lines.join('\n')];
+  const stopped = summary.methods.filter((m) => m.earlyStops !== undefined);
+  if (stopped.length > 0) {
+    const counts = stopped.map((m) => `${m.method} ${m.earlyStops}/${m.seeds}`).join(', ');
+    out.push('', `- ended before the budget by cost-aware stopping: ${counts} runs`);
+  }
   if (summary.versusBaselines !== null || summary.versusRandom !== null) {
     out.push('');
     if (summary.versusBaselines !== null) out.push(headlineLine('the average baseline', summary.versusBaselines));
@@ -156,7 +161,9 @@ async function loadVega(): Promise<{ vega: typeof import('vega'); vegaLite: type
   try {
     return { vega: await import('vega'), vegaLite: await import('vega-lite') };
   } catch (error) {
-    throw new Error(`benchmark plots need the optional packages vega and vega-lite: npm install vega vega-lite (${String(error)})`);
+    throw new Error(
+      `benchmark plots need the optional packages vega and vega-lite: npm install vega vega-lite (${String(error)})`,
+    );
   }
 }
 

@@ -11,10 +11,11 @@ import type {
 } from '../core/types.js';
 import { evaluateSynthetic, syntheticSearchSpace, type SyntheticPipelineSpec } from '../synthetic/index.js';
 import { PrefixMemo } from './memo.js';
-import { initialStudyState, trialCharge } from '../core/study.js';
+import { initialStudyState, trialCharge, type EarlyStop } from '../core/study.js';
 import {
   afterTrial,
   computingTrials,
+  costAwareHalt,
   mayShareRunningPrefixes,
   nextStep,
   reservationFor,
@@ -61,8 +62,10 @@ export interface BenchRun {
   readonly method: MethodName;
   readonly seed: number;
   readonly trials: readonly BenchTrial[];
-  /** True when the run stopped at `maxTrials` before spending the budget. */
+  /** True when the run stopped at `maxTrials` (or an exhausted space) before spending the budget. */
   readonly truncated: boolean;
+  /** Why the run completed before spending its budget (cost-aware stopping); absent otherwise. */
+  readonly earlyStop?: EarlyStop;
   /** Trials run at once (absent in older reports: 1). */
   readonly parallelism?: number;
 }
@@ -213,6 +216,10 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       awaitFinish = true;
       continue;
     }
+    if (settings.costAwareStopping === true) {
+      halt = costAwareHalt(suggestion);
+      if (halt !== null) continue;
+    }
     optimizerState = suggestion.state;
 
     // The longest proper prefix computed or being computed (single flight): reused at ε a stage.
@@ -264,5 +271,13 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     };
     running.push(waiting ? trial : launch(trial, clock));
   }
-  return { method, seed, trials, truncated: state.spent < spec.budget, ...(parallelism === 1 ? {} : { parallelism }) };
+  const earlyStop = halt?.earlyStop;
+  return {
+    method,
+    seed,
+    trials,
+    truncated: earlyStop === undefined && state.spent < spec.budget,
+    ...(earlyStop === undefined ? {} : { earlyStop }),
+    ...(parallelism === 1 ? {} : { parallelism }),
+  };
 }

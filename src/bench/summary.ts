@@ -3,8 +3,11 @@ import { runMetrics, type RunMetrics } from './metrics.js';
 import type { BenchRun } from './runner.js';
 import { mean, pairedBootstrap, standardError, type Interval } from './stats.js';
 
-/** The methods EEIPU's headline figures are compared against (random is reported beside). */
-export const BASELINE_METHODS: readonly MethodName[] = ['ms-carbo', 'carbo', 'eips', 'ei'];
+/**
+ * The methods EEIPU's headline figures are compared against (random is reported beside, and so is
+ * pbgi-memo: memoization-aware like EEIPU, an alternative to it rather than a baseline).
+ */
+export const BASELINE_METHODS: readonly MethodName[] = ['ms-carbo', 'carbo', 'eips', 'ei', 'pbgi'];
 
 /** Mean and standard error over seeds. */
 export interface MeanSe {
@@ -24,6 +27,8 @@ export interface MethodSummary {
   readonly improvement: MeanSe;
   readonly optimizerMsPerIteration: MeanSe;
   readonly totalCost: MeanSe;
+  /** Runs that cost-aware stopping ended before the budget (absent when none did). */
+  readonly earlyStops?: number;
 }
 
 /** EEIPU versus a group of methods: ratios of means over seeds with paired bootstrap intervals. */
@@ -112,6 +117,7 @@ export function summarizeBench(runs: readonly BenchRun[], options: SummaryOption
   const methods: MethodSummary[] = [...perMethod.entries()].map(([method, bySeed]) => {
     const all = [...bySeed.values()];
     const pick = (f: (m: RunMetrics) => number): MeanSe => meanSe(all.map(f));
+    const earlyStops = runs.filter((run) => run.method === method && run.earlyStop !== undefined).length;
     return {
       method,
       seeds: all.length,
@@ -123,6 +129,7 @@ export function summarizeBench(runs: readonly BenchRun[], options: SummaryOption
       improvement: pick((m) => m.improvement),
       optimizerMsPerIteration: pick((m) => m.optimizerMsPerIteration),
       totalCost: pick((m) => m.totalCost),
+      ...(earlyStops === 0 ? {} : { earlyStops }),
     };
   });
   const baselines = compare(perMethod, BASELINE_METHODS, options);

@@ -50,6 +50,8 @@ export function formatProgress(progress: StudyProgress): string {
   const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
   if (running.length > 0) lines.push(`running   ${running.length === 1 ? 'trial' : 'trials'} ${running.join(', ')}`);
   if (progress.error !== null && progress.error !== undefined) lines.push(`error     ${printable(progress.error)}`);
+  if (progress.earlyStop === 'costAwareStopping')
+    lines.push('ended     early, by cost-aware stopping: no candidate was worth its expected cost');
   return lines.join('\n');
 }
 

@@ -157,6 +157,13 @@ const optimizerSchema = z.strictObject(
     restarts: settingSchema('restarts').optional(),
     startsPerPrefix: settingSchema('startsPerPrefix').optional(),
     eta: settingSchema('eta', 'must be a number or null').nullable().optional(),
+    /**
+     * End the study before its budget once no candidate's expected improvement is worth its
+     * expected cost (Xie et al., ICML 2026). @default false
+     */
+    costAwareStopping: z.boolean({ error: 'must be true or false' }).optional(),
+    /** Objective units one cost unit must be expected to gain; null = scaled to the study. @default null */
+    stoppingCostWeight: settingSchema('stoppingCostWeight', 'must be a number or null').nullable().optional(),
   },
   { error: notAnObject('must be an object') },
 );

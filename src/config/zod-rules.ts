@@ -21,7 +21,16 @@ export const nameSchema = z.string({ error: 'is required and must be a string' }
 
 /** A numeric optimizer setting, checked by its one rule ({@link settingProblem}). */
 export function settingSchema(
-  key: 'warmup' | 'epsilon' | 'topQ' | 'mcSamples' | 'rawSamples' | 'restarts' | 'startsPerPrefix' | 'eta',
+  key:
+    | 'warmup'
+    | 'epsilon'
+    | 'topQ'
+    | 'mcSamples'
+    | 'rawSamples'
+    | 'restarts'
+    | 'startsPerPrefix'
+    | 'eta'
+    | 'stoppingCostWeight',
   error = 'must be a number',
 ) {
   return z.number({ error }).superRefine((value, ctx) => {

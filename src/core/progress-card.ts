@@ -42,5 +42,7 @@ export function progressCard(progress: StudyProgress, method: string, parallelis
     `**Running** ${running.length === 0 ? 'none' : `trial ${running.join(', ')}`} (parallelism ${parallelism}) · **method** ${code(method)}`,
   ];
   if (progress.error !== null) lines.push('', `**Error** ${code(progress.error)}`);
+  if (progress.earlyStop === 'costAwareStopping')
+    lines.push('', '**Ended early** cost-aware stopping: no candidate was worth its expected cost');
   return lines.join('\n');
 }

@@ -7,11 +7,20 @@
  *
  * Workflow-safe: plain data in, plain data out, no I/O, no clock, no randomness.
  */
+import { costAwareStopFromLogEipc } from '../acquisition/stopping.js';
 import { canonicalJson } from './canonical-json.js';
 import { FailureType } from './errors.js';
 import { budgetOf, parallelismIn } from './study-control.js';
-import { stopReason, withTrial, type StudyPlan, type StudyState, type StudyStatus, type TrialRecord } from './study.js';
-import type { Configuration } from './types.js';
+import {
+  stopReason,
+  withTrial,
+  type EarlyStop,
+  type StudyPlan,
+  type StudyState,
+  type StudyStatus,
+  type TrialRecord,
+} from './study.js';
+import type { Configuration, Suggestion } from './types.js';
 
 /** A trial the study has started (or is about to start, waiting for a shared prefix) and not yet recorded. */
 export interface RunningTrial {
@@ -34,6 +43,8 @@ export interface RunningTrial {
 export interface Halt {
   readonly status: Exclude<StudyStatus, 'running'>;
   readonly error: string | null;
+  /** Set when a `completed` study ends before its budget (absent otherwise). */
+  readonly earlyStop?: EarlyStop;
 }
 
 /** The parts of a study's plan the loop decides with (the benchmark runner has no stages to run). */
@@ -71,7 +82,12 @@ export type NextStep =
   /** Nothing running and this run's share of trials started: continue as new with the state. */
   | { readonly kind: 'continueAsNew' }
   /** Nothing running and nothing more to start: the study ends with `status`. */
-  | { readonly kind: 'finish'; readonly status: Exclude<StudyStatus, 'running'>; readonly error: string | null };
+  | {
+      readonly kind: 'finish';
+      readonly status: Exclude<StudyStatus, 'running'>;
+      readonly error: string | null;
+      readonly earlyStop?: EarlyStop;
+    };
 
 /** Trials computing now (started, not waiting for a shared prefix): each holds a worker. */
 export function computingTrials(running: readonly RunningTrial[]): number {
@@ -123,6 +139,24 @@ export function nextStep(view: LoopView): NextStep {
   if (planned !== undefined) return { kind: 'start', trialIndex, enqueued: planned, fromQueue: false };
   const queued = state.queued?.[0];
   return { kind: 'start', trialIndex, enqueued: queued ?? null, fromQueue: queued !== undefined };
+}
+
+/**
+ * Cost-aware stopping (Xie et al., ICML 2026), for a study with the optimizer setting
+ * `costAwareStopping` on — callers ask only then: the study completes (`earlyStop:
+ * 'costAwareStopping'`) instead of starting the suggested trial when no candidate's expected
+ * improvement over the best observed value was worth its expected cost at the study's weight
+ * (max log(EI/E[C]) ≤ log w: the evidence the optimizer attaches to every BO suggestion, see
+ * src/optimizer/stopping-evidence.ts). Running trials still finish and are charged. Warm-up,
+ * enqueued and random trials, and methods without a cost model (no evidence), never stop.
+ */
+export function costAwareHalt(suggestion: Pick<Suggestion, 'phase' | 'diagnostics'>): Halt | null {
+  if (suggestion.phase !== 'bo') return null;
+  const { stoppingLogEipc, stoppingCostWeight } = suggestion.diagnostics;
+  if (typeof stoppingLogEipc !== 'number' || typeof stoppingCostWeight !== 'number') return null;
+  return costAwareStopFromLogEipc(stoppingLogEipc, stoppingCostWeight)
+    ? { status: 'completed', error: null, earlyStop: 'costAwareStopping' }
+    : null;
 }
 
 /**

@@ -144,6 +144,13 @@ export function isLegacyState(state: StudyState | LegacyStudyState): state is Le
  */
 export type StudyStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'exhausted' | 'failed';
 
+/**
+ * Why a `completed` study ended before its budget was spent and before maxTrials:
+ * `'costAwareStopping'` — the opt-in cost-aware stopping rule (optimizer setting
+ * `costAwareStopping`) found no candidate whose expected improvement was worth its expected cost.
+ */
+export type EarlyStop = 'costAwareStopping';
+
 /** A trial that has started and not finished, as progress shows it. */
 export interface RunningTrialSummary {
   readonly trialIndex: number;
@@ -173,6 +180,8 @@ export interface StudyProgress {
   readonly runs: number;
   /** Why a `failed` study stopped; `null` otherwise. */
   readonly error: string | null;
+  /** Why a `completed` study ended early ({@link EarlyStop}); absent when it did not. */
+  readonly earlyStop?: EarlyStop;
   /** Where the trial records are; absent for studies that ended under an older release (inline history). */
   readonly trialLog?: string;
   /** Stage names in pipeline order; absent for studies that ended under an older release. */
@@ -286,7 +295,10 @@ export function summarizeLegacyState(legacy: LegacyStudyState, trialLog: string,
 }
 
 /** Why the study should stop now, or `null` to go on. */
-export function stopReason(plan: Pick<StudyPlan, 'budget' | 'maxTrials'>, state: StudyState): 'budget' | 'maxTrials' | 'stopRequested' | null {
+export function stopReason(
+  plan: Pick<StudyPlan, 'budget' | 'maxTrials'>,
+  state: StudyState,
+): 'budget' | 'maxTrials' | 'stopRequested' | null {
   if (state.stopRequested) return 'stopRequested';
   if (state.spent >= (state.budget ?? plan.budget)) return 'budget';
   if (plan.maxTrials !== null && state.trialCount >= plan.maxTrials) return 'maxTrials';
@@ -299,6 +311,7 @@ export function progressOf(
   status: StudyStatus,
   running: readonly RunningTrialSummary[],
   error: string | null = null,
+  earlyStop: EarlyStop | null = null,
 ): StudyProgress {
   return {
     studyId: plan.studyId,
@@ -316,5 +329,7 @@ export function progressOf(
     error,
     trialLog: state.trialLog,
     stages: plan.stages.map((stage) => stage.name),
+    // Only studies the rule ended carry the field: every other progress is as before.
+    ...(earlyStop === null ? {} : { earlyStop }),
   };
 }

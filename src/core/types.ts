@@ -76,8 +76,12 @@ export interface Observation {
   readonly phase: Phase;
 }
 
-/** Acquisition families of `../shared/docs/eeipu.md`, selectable by name. */
-export type MethodName = 'eeipu' | 'ms-carbo' | 'carbo' | 'eips' | 'ei' | 'random';
+/**
+ * Acquisition families of `../shared/docs/eeipu.md`, selectable by name, and the Pandora's Box
+ * Gittins index (`pbgi`: total-cost model; `pbgi-memo`: stage-cost models and EEIPU's prefix pool;
+ * docs/optimizer.md).
+ */
+export type MethodName = 'eeipu' | 'ms-carbo' | 'carbo' | 'eips' | 'ei' | 'random' | 'pbgi' | 'pbgi-memo';
 
 /** Optimizer knobs; every field is optional and defaulted in one place by the optimizer. */
 export interface OptimizerSettings {
@@ -110,6 +114,19 @@ export interface OptimizerSettings {
    * ablations. `null` = budget-linear. @default null
    */
   readonly eta?: number | null;
+  /**
+   * Cost-aware stopping (Xie et al., ICML 2026): the study ends before its budget is spent once no
+   * candidate's expected improvement over the best observed value is worth its expected cost
+   * (max EI/E[C] ≤ `stoppingCostWeight`), checked at every BO suggestion of a method with a cost
+   * model. The study then completes with `earlyStop: 'costAwareStopping'`. @default false
+   */
+  readonly costAwareStopping?: boolean;
+  /**
+   * The exchange rate of cost-aware stopping, in objective units per cost unit: what one cost unit
+   * must be expected to gain. `null` = 0.01 standard deviations of the observed objective per mean
+   * trial charge (docs/benchmarks.md, "PBGI and cost-aware stopping"). @default null
+   */
+  readonly stoppingCostWeight?: number | null;
 }
 
 /** Budget state, in cost units. */

@@ -27,19 +27,26 @@
  *    (exhausted space, or only running configurations left: wait for them).
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
  *
+ * PBGI ('pbgi': total-cost model; 'pbgi-memo': stage-cost models and the prefix pool) runs the same
+ * step with α = the Pandora's Box Gittins index at cost w·E[C_δ] (acquisition/pbgi-acquisition.ts),
+ * w = λ × the study's exchange rate (cost-exchange.ts), λ on PBGI-D's schedule carried in the state.
+ * With `costAwareStopping` the step also returns the stopping evidence (stopping-evidence.ts).
+ *
  * Running trials (`request.pending`, see PendingHandling in pending-handling.ts): the objective
  * GP is conditioned on them at its posterior mean (kriging believer), the proper prefixes of
  * those started after warm-up join the pool at ε per stage (single flight: they are in the cache
  * by the time a new trial needs them), and η counts their predicted cost as used. With nothing
  * running every step is exactly the sequential one.
  */
+import { reusesPrefixes } from '../core/methods.js';
 import type { Configuration, MethodName, OptimizerSettings, SuggestRequest, Suggestion } from '../core/types.js';
-import { Acquisition, type CostKind } from '../acquisition/index.js';
+import { Acquisition, decayedLambda, GittinsAcquisition, PBGI_DECAY, type CostKind } from '../acquisition/index.js';
 import { GaussianProcess } from '../gp/index.js';
 import { createRandom, hashIntegers, quasiNormals, SobolSequence } from '../random/index.js';
 import type { SpaceEncoding } from '../space/index.js';
 import { CandidateOrder, type Candidate } from './candidate-order.js';
 import { costExponent } from './cost-cooling.js';
+import { objectivePerCost } from './cost-exchange.js';
 import { configKey, ENUMERATION_LIMIT, type Exclusions } from './design.js';
 import { fitStageCostModels, fitTotalCostModel } from './models.js';
 import type { CostModel } from './models.js';
@@ -49,6 +56,7 @@ import { scoreRawPairs } from './raw-scoring.js';
 import { refineStarts } from './refinement.js';
 import { SHIPPED_DATA_LIMITS, screeningSubset, type DataLimits } from './screening.js';
 import { readState, writeState } from './state.js';
+import { stoppingWeight } from './stopping-evidence.js';
 import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
 
 /**
@@ -58,10 +66,10 @@ import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
  */
 export const REFIT_GROWTH = 0.1;
 
-/** Which cost models a method's α uses (shared/docs/eeipu.md, the methods' table). */
+/** Which cost models a method's α uses (shared/docs/eeipu.md, the methods' table; PBGI likewise). */
 function costKindOf(method: MethodName): CostKind {
-  if (method === 'eeipu' || method === 'ms-carbo') return 'stage';
-  if (method === 'carbo' || method === 'eips') return 'total';
+  if (method === 'eeipu' || method === 'ms-carbo' || method === 'pbgi-memo') return 'stage';
+  if (method === 'carbo' || method === 'eips' || method === 'pbgi') return 'total';
   return 'none';
 }
 
@@ -143,20 +151,33 @@ export function boSuggest(
   const tCosts = performance.now();
 
   const z = kind === 'none' ? new Float64Array(0) : quasiNormals(settings.mcSamples, createRandom(seed, k, STREAM_MC));
+  const gittins = method === 'pbgi' || method === 'pbgi-memo';
   // Cost cooling under running trials: their predicted cost is as good as spent (they will be
   // charged whatever happens), so η sees the budget left for this decision, like the study loop's
   // reservation rule. Measured in docs/optimizer.md ("Pending trials").
   let committedCost = 0;
-  if (handling.eta === 'committed' && kind !== 'none' && pending.length > 0) {
+  if (handling.eta === 'committed' && kind !== 'none' && !gittins && pending.length > 0) {
     const pricing = new Acquisition(objective, screening, incumbent, costs, kind, 1, settings.epsilon, z);
     for (const trial of pending) {
       committedCost += pricing.predictedCost(encoding.encode(trial.config), trial.cachedPrefix) ?? 0;
     }
   }
   const used = request.budget.spent + committedCost;
+  // η is not PBGI's (its cost is never cooled); 1 as for eips, where the cost also counts in full.
   const eta =
-    method === 'eips' ? 1 : kind === 'none' ? 0 : (settings.eta ?? costExponent(history, request.budget.total, used));
-  const acquisition = new Acquisition(objective, screening, incumbent, costs, kind, eta, settings.epsilon, z);
+    method === 'eips' || gittins
+      ? 1
+      : kind === 'none'
+        ? 0
+        : (settings.eta ?? costExponent(history, request.budget.total, used));
+  const exchangeRate = objectivePerCost(ys, history);
+  // PBGI-D (Xie et al. 2024): λ starts at λ₀ and halves after a step whose winner's index did not
+  // beat the incumbent (decayedLambda below), carried in the optimizer state (state.ts).
+  const lambda = gittins ? (previous.pbgiLambda ?? PBGI_DECAY.initialLambda) : null;
+  const acquisition =
+    lambda !== null && kind !== 'none'
+      ? new GittinsAcquisition(objective, screening, incumbent, costs, kind, settings.epsilon, z, lambda * exchangeRate)
+      : new Acquisition(objective, screening, incumbent, costs, kind, eta, settings.epsilon, z);
   // Running trials' prefixes are priced at ε like cached ones: by the time the new trial needs
   // them a running trial has committed them (single flight), so only retrieval is charged.
   const shared =
@@ -165,8 +186,9 @@ export function boSuggest(
       : handling.sharePrefixes === 'bo'
         ? pending.slice(runningWarmupCount(history, pending, settings.warmup))
         : pending;
-  const pool =
-    method === 'eeipu' ? prefixPool(encoding, history, sign, settings.topQ, shared) : prefixPool(encoding, [], sign, 0);
+  const pool = reusesPrefixes(method)
+    ? prefixPool(encoding, history, sign, settings.topQ, shared)
+    : prefixPool(encoding, [], sign, 0);
 
   // Raw candidates: enumeration for small finite spaces, otherwise snapped scrambled Sobol.
   const enumerated = encoding.cardinality <= ENUMERATION_LIMIT;
@@ -182,7 +204,7 @@ export function boSuggest(
   const tTable = performance.now();
 
   const t0 = performance.now();
-  const { scored, costRows } = scoreRawPairs(acquisition, screening, pool, raw, enumerated, settings);
+  const { scored, costRows, stoppingLogEipc } = scoreRawPairs(acquisition, screening, pool, raw, enumerated, settings);
   const tRaw = performance.now() - t0;
 
   const t1 = performance.now();
@@ -236,6 +258,11 @@ export function boSuggest(
       pending: pending.length,
       eta,
       committedCost,
+      ...(lambda === null ? {} : { pbgiLambda: lambda }),
+      // Cost-aware stopping's evidence and weight (src/core/study-loop.ts decides), only when on.
+      ...(settings.costAwareStopping
+        ? { stoppingLogEipc, stoppingCostWeight: stoppingWeight(settings, exchangeRate) }
+        : {}),
       poolSize: pool.length,
       runningPrefixes: pool.reduce((count, p) => count + (p.running ? 1 : 0), 0),
       delta: winner.prefix.delta,
@@ -266,6 +293,7 @@ export function boSuggest(
       fittedAt,
       objective.hyperparameters,
       costs.map((c) => c.hyperparameters),
+      lambda === null ? null : decayedLambda(lambda, winner.value, best),
     ),
   };
 }

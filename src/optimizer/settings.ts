@@ -1,3 +1,4 @@
+import { reusesPrefixes } from '../core/methods.js';
 import type { MethodName, OptimizerSettings } from '../core/types.js';
 import * as limits from '../space/limits.js';
 
@@ -9,6 +10,8 @@ export const methodNames = Object.freeze([
   'eips',
   'ei',
   'random',
+  'pbgi',
+  'pbgi-memo',
 ] as const) satisfies readonly MethodName[];
 
 /** Why `method` is refused (the study-config schema's enum says the same). */
@@ -41,6 +44,13 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     if (value === null) return undefined;
     return typeof value === 'number' && value >= 0 && value <= 1 ? undefined : 'must be in [0, 1]';
   }
+  if (key === 'costAwareStopping') return typeof value === 'boolean' ? undefined : 'must be true or false';
+  if (key === 'stoppingCostWeight') {
+    if (value === null) return undefined;
+    return typeof value === 'number' && Number.isFinite(value) && value > 0
+      ? undefined
+      : 'must be a finite number greater than 0, or null';
+  }
   if (typeof value !== 'number' || Number.isNaN(value)) return 'must be a number';
   if (key === 'epsilon') {
     if (!Number.isFinite(value)) return 'must be finite';
@@ -58,7 +68,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear).
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), costAwareStopping false,
+ * stoppingCostWeight null (scaled to the study: see {@link OptimizerSettings.stoppingCostWeight}).
  *
  * @throws {RangeError} naming the first setting out of its range, e.g. `topQ must be at least 1`.
  */
@@ -73,6 +84,8 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     restarts: settings.restarts ?? 10,
     startsPerPrefix: settings.startsPerPrefix ?? 1,
     eta: settings.eta ?? null,
+    costAwareStopping: settings.costAwareStopping ?? false,
+    stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };
   for (const key of Object.keys(resolved) as (keyof OptimizerSettings)[]) {
     const problem = settingProblem(key, resolved[key]);
@@ -115,8 +128,8 @@ export function effortIssues(settings: Required<OptimizerSettings>, stages: numb
         `suggestion (is ${values}): at most ${Math.floor(limits.maxRawSampleValues / dimension)} raw samples here`,
     });
   }
-  // eeipu refines from every pooled prefix: ∅ plus the proper prefixes of the top-Q trials.
-  const prefixes = method === 'eeipu' ? 1 + topQ * (stages - 1) : 1;
+  // eeipu and pbgi-memo refine from every pooled prefix: ∅ plus the proper prefixes of the top-Q trials.
+  const prefixes = reusesPrefixes(method) ? 1 + topQ * (stages - 1) : 1;
   const searches = prefixes * startsPerPrefix + restarts;
   if (searches * dimension > limits.maxLocalSearchWork) {
     issues.push({

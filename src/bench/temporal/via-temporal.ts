@@ -59,7 +59,14 @@ export async function runStudyViaTemporal(options: TemporalRunOptions): Promise<
       optimizerMs: trial.optimizerSeconds * 1000,
     };
   });
-  return { method: options.method, seed: options.seed, trials, truncated: spent < spec.budget };
+  const { earlyStop } = result;
+  return {
+    method: options.method,
+    seed: options.seed,
+    trials,
+    truncated: earlyStop === undefined && spent < spec.budget,
+    ...(earlyStop === undefined ? {} : { earlyStop }),
+  };
 }
 
 export interface RunComparison {

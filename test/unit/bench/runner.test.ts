@@ -5,6 +5,7 @@ import { runBench } from '../../../src/bench/pool.js';
 import { runStudy, type BenchRun } from '../../../src/bench/runner.js';
 import type { SuggestRequest } from '../../../src/core/types.js';
 import { evaluateSynthetic, parseSyntheticSpec } from '../../../src/synthetic/index.js';
+import { suggest } from '../../../src/optimizer/index.js';
 import { suggest as fakeSuggest } from './fixtures/fake-optimizer.js';
 
 const paper = parseSyntheticSpec({
@@ -35,6 +36,18 @@ function checkAccounting(run: BenchRun): void {
 }
 
 describe('runStudy', () => {
+  it('ends a run early by cost-aware stopping when it is on, and says so', () => {
+    // A weight no expected improvement can pay: the first BO suggestion stops the run.
+    const settings = { costAwareStopping: true, stoppingCostWeight: 1e12, rawSamples: 64, mcSamples: 64 };
+    const run = runStudy({ spec: paper, method: 'pbgi-memo', seed: 1, suggest, settings });
+    expect(run.trials.map((t) => t.phase)).toEqual(Array(paper.warmup).fill('warmup'));
+    expect(run.earlyStop).toBe('costAwareStopping');
+    expect(run.truncated).toBe(false);
+    const off = runStudy({ spec: paper, method: 'eips', seed: 1, suggest: fakeSuggest, settings });
+    // No evidence (the fake optimizer gives none): nothing stops.
+    expect(off.earlyStop).toBeUndefined();
+  });
+
   it('spends the budget, charges ε per reused stage and full cost for the rest', () => {
     for (const method of ['random', 'eeipu'] as const)
       checkAccounting(runStudy({ spec: paper, method, seed: 3, suggest: fakeSuggest }));

@@ -140,3 +140,19 @@ describe('report plots', () => {
     }
   });
 });
+
+describe('cost-aware stopping in the summary', () => {
+  it('counts the runs it ended early and says so under the table', () => {
+    const runs = [
+      { ...run('pbgi', 0, [1, 2, 3], 2), earlyStop: 'costAwareStopping' as const },
+      run('pbgi', 1, [1, 2, 3, 4], 2),
+      run('eips', 0, [1, 2, 3, 4], 2),
+    ];
+    const summary = summarizeBench(runs, { warmup: 2, stageCount: 2 });
+    expect(summary.methods.find((m) => m.method === 'pbgi')?.earlyStops).toBe(1);
+    expect(summary.methods.find((m) => m.method === 'eips')?.earlyStops).toBeUndefined();
+    expect(summaryMarkdown(summary)).toContain('ended before the budget by cost-aware stopping: pbgi 1/2 runs');
+    const none = summarizeBench([run('pbgi', 1, [1, 2, 3, 4], 2)], { warmup: 2, stageCount: 2 });
+    expect(summaryMarkdown(none)).not.toContain('cost-aware stopping');
+  });
+});

@@ -14,6 +14,7 @@ import {
   printable,
   printableLines,
 } from '../../../src/cli/format.js';
+import { progressCard } from '../../../src/core/progress-card.js';
 import type { StudyProgress } from '../../../src/core/study.js';
 
 const ESC = '\u001b';
@@ -69,6 +70,28 @@ describe('formatted study output', () => {
     expect(text).not.toContain(ESC);
     expect(text).toContain('study     id\\u001b[2J (failed)');
     expect(text).toContain("error     stage 'train' failed: \\u001b[31mboom");
+  });
+
+  it('says when a study ended early by cost-aware stopping', () => {
+    const progress: StudyProgress = {
+      studyId: 's',
+      name: 'n',
+      status: 'completed',
+      budget: 10,
+      spent: 6,
+      trials: 12,
+      failedTrials: 0,
+      reusedTrials: 0,
+      best: null,
+      runningTrial: null,
+      runs: 1,
+      error: null,
+      earlyStop: 'costAwareStopping',
+    };
+    expect(formatProgress(progress)).toContain('ended     early, by cost-aware stopping');
+    expect(progressCard(progress, 'eeipu', 1)).toContain('**Ended early** cost-aware stopping');
+    const { earlyStop: _none, ...toBudget } = progress;
+    expect(formatProgress(toBudget)).not.toContain('ended');
   });
 });
 

@@ -68,7 +68,10 @@ describe('study config validation', () => {
     ],
     [
       'a malformed task queue kind',
-      (c) => ({ ...c, pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'GPU/0' }] } }),
+      (c) => ({
+        ...c,
+        pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'GPU/0' }] },
+      }),
       [
         'pipeline.stages[1].taskQueue: must be a queue kind: lower-case letters, digits and dashes, starting with a letter (cpu, gpu, python, ...)',
       ],
@@ -121,7 +124,7 @@ describe('study config validation', () => {
     [
       'an unknown method',
       (c) => ({ ...c, optimizer: { method: 'tpe' } }),
-      ['optimizer.method: must be one of eeipu, ms-carbo, carbo, eips, ei, random'],
+      ['optimizer.method: must be one of eeipu, ms-carbo, carbo, eips, ei, random, pbgi, pbgi-memo'],
     ],
     ['an unknown top-level field', (c) => ({ ...c, budgte: 3 }), ['(root): Unrecognized key: "budgte"']],
     [
@@ -178,6 +181,28 @@ describe('configs the optimizer would refuse are refused up front', () => {
     ]);
     expect(() =>
       parseStudyConfig({ ...valid(), optimizer: { startsPerPrefix: 10, restarts: 1, eta: null } }),
+    ).not.toThrow();
+  });
+
+  it('checks the cost-aware stopping settings, naming the field', () => {
+    expect(issuesOf({ ...valid(), optimizer: { costAwareStopping: 'yes', stoppingCostWeight: -1 } })).toEqual([
+      'optimizer.costAwareStopping: must be true or false',
+      'optimizer.stoppingCostWeight: must be a finite number greater than 0, or null',
+    ]);
+    expect(issuesOf({ ...valid(), optimizer: { stoppingCostWeight: 'cheap' } })).toEqual([
+      'optimizer.stoppingCostWeight: must be a number or null',
+    ]);
+    expect(() =>
+      parseStudyConfig({
+        ...valid(),
+        optimizer: { method: 'pbgi-memo', costAwareStopping: true, stoppingCostWeight: null },
+      }),
+    ).not.toThrow();
+    expect(() =>
+      parseStudyConfig({
+        ...valid(),
+        optimizer: { method: 'pbgi', costAwareStopping: false, stoppingCostWeight: 0.5 },
+      }),
     ).not.toThrow();
   });
 });

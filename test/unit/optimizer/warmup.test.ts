@@ -78,11 +78,13 @@ describe('resolveSettings', () => {
       restarts: 10,
       startsPerPrefix: 1,
       eta: null,
+      costAwareStopping: false,
+      stoppingCostWeight: null,
     });
   });
 
   it.each([
-    [{ method: 'bogus' as never }, 'method must be one of eeipu, ms-carbo, carbo, eips, ei, random'],
+    [{ method: 'bogus' as never }, 'method must be one of eeipu, ms-carbo, carbo, eips, ei, random, pbgi, pbgi-memo'],
     [{ warmup: 0 }, 'warmup must be at least 1'],
     [{ topQ: 0 }, 'topQ must be at least 1'],
     [{ restarts: -1 }, 'restarts must be at least 0'],
@@ -94,12 +96,15 @@ describe('resolveSettings', () => {
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer'],
     [{ epsilon: -0.1 }, 'epsilon must not be negative'],
     [{ epsilon: Number.POSITIVE_INFINITY }, 'epsilon must be finite'],
+    [{ costAwareStopping: 'yes' as never }, 'costAwareStopping must be true or false'],
+    [{ stoppingCostWeight: 0 }, 'stoppingCostWeight must be a finite number greater than 0, or null'],
+    [{ stoppingCostWeight: Number.POSITIVE_INFINITY }, 'stoppingCostWeight must be a finite number greater than 0'],
   ])('rejects %j', (settings, message) => {
     expect(() => resolveSettings(settings)).toThrow(message);
   });
 
   it('lists every method of the spec', () => {
-    expect([...methodNames]).toEqual(['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random']);
+    expect([...methodNames]).toEqual(['eeipu', 'ms-carbo', 'carbo', 'eips', 'ei', 'random', 'pbgi', 'pbgi-memo']);
   });
 });
 
