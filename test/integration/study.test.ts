@@ -44,6 +44,25 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(result.best!.objective).toBe(Math.max(...result.history.map((trial) => trial.objective!)));
   });
 
+  it('stops early by the cost-aware stopping rule when asked, and says so', async () => {
+    // A steep exchange rate: any candidate's expected improvement is worth less than its cost,
+    // so the first BO step after warm-up halts the study.
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'stopping',
+        budget: 200,
+        optimizer: { method: 'eeipu', warmup: 4, costAwareStopping: true, stoppingCostWeight: 1e6 },
+      }),
+      { studyId: `${env.taskQueuePrefix}-stopping`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.status).toBe('completed');
+    expect(result.earlyStop).toBe('costAwareStopping');
+    expect(result.history).toHaveLength(4);
+    expect(result.spent).toBeLessThan(200);
+  });
+
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
     const first = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]);
     const second = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 7, 1]);
