@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Command } from 'commander';
 import {
-  connectTemporalClient,
+  connectClientTo,
   describeEndpoint,
   resolveTemporalEndpoint,
   type TemporalEndpoint,
@@ -10,7 +10,7 @@ import {
 import { readStackInfo } from '../dev/stack-info.js';
 import { S3ObjectStore, type S3Settings } from '../storage/s3-object-store.js';
 import { s3SettingsFromEnvironment } from '../storage/s3-settings.js';
-import { connectTemporalWorker } from '../worker/temporal-connection.js';
+import { connectWorkerTo } from '../worker/temporal-connection.js';
 
 /** Where to find Temporal: flags, then the Temporal config file's profile and TEMPORAL_* variables, then the local stack. */
 export interface EndpointOptions {
@@ -20,6 +20,7 @@ export interface EndpointOptions {
   readonly configFile?: string;
 }
 
+/** Resolved once per use, and connected to as resolved: the profile's TLS and API key included. */
 function endpointOf(options: EndpointOptions): TemporalEndpoint {
   return resolveTemporalEndpoint({
     ...(options.address === undefined ? {} : { address: options.address }),
@@ -43,12 +44,12 @@ export function temporalEndpointDescription(options: EndpointOptions): string {
 }
 
 export async function connectClient(options: EndpointOptions): Promise<{ client: Client; close: () => Promise<void> }> {
-  const { client, close } = await connectTemporalClient(endpointOf(options));
-  return { client, close };
+  // A CLI answers within seconds: an unreachable server is reported after 5 s, not Temporal's 10.
+  return connectClientTo(endpointOf(options), 5_000);
 }
 
 export async function connectWorker(options: EndpointOptions): Promise<NativeConnection> {
-  return (await connectTemporalWorker(endpointOf(options))).connection;
+  return connectWorkerTo(endpointOf(options));
 }
 
 /** S3 settings from the MEMOTUNE_S3_* / AWS_* variables (src/storage/s3-settings.ts), else the local stack. */

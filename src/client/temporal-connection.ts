@@ -25,6 +25,8 @@ export interface TemporalEndpointOptions {
   readonly configFile?: string;
   /** The environment to read. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How long to try to connect. @default Temporal's (10 s) */
+  readonly connectTimeoutMs?: number;
 }
 
 /** Where the address came from, for messages. */
@@ -133,15 +135,42 @@ export function describeEndpoint(endpoint: TemporalEndpoint): string {
   return `${endpoint.address} (namespace ${endpoint.namespace}${security.length > 0 ? `, ${security.join(', ')}` : ''})`;
 }
 
+/** Temporal cannot be reached: say where memotune looked, why it looked there, and what to do. */
+export function unreachable(endpoint: TemporalEndpoint, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint =
+    endpoint.origin === 'default' || endpoint.origin === 'local stack'
+      ? 'start a local server with `memotune dev`, or point memotune at yours with --address, TEMPORAL_ADDRESS or --profile'
+      : 'check the address, and the TLS / API key settings of the profile or TEMPORAL_* variables';
+  return new Error(
+    `cannot reach Temporal at ${describeEndpoint(endpoint)}, from ${endpoint.origin}: ${reason}; ${hint}`,
+    {
+      cause: error,
+    },
+  );
+}
+
 /** A Temporal client on the resolved endpoint; `close` closes its connection. */
 export async function connectTemporalClient(
   options: TemporalEndpointOptions = {},
 ): Promise<{ client: Client; endpoint: TemporalEndpoint; close: () => Promise<void> }> {
   const endpoint = resolveTemporalEndpoint(options);
-  const connection = await Connection.connect(endpoint.connectionOptions);
-  return {
-    client: new Client({ connection, namespace: endpoint.namespace }),
-    endpoint,
-    close: () => connection.close(),
-  };
+  return { ...(await connectClientTo(endpoint, options.connectTimeoutMs)), endpoint };
+}
+
+/** A Temporal client on an endpoint resolved before (the CLI resolves once, for messages too). */
+export async function connectClientTo(
+  endpoint: TemporalEndpoint,
+  connectTimeoutMs?: number,
+): Promise<{ client: Client; close: () => Promise<void> }> {
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      ...endpoint.connectionOptions,
+      ...(connectTimeoutMs === undefined ? {} : { connectTimeout: connectTimeoutMs }),
+    });
+  } catch (error) {
+    throw unreachable(endpoint, error);
+  }
+  return { client: new Client({ connection, namespace: endpoint.namespace }), close: () => connection.close() };
 }

@@ -1,6 +1,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import {
   resolveTemporalEndpoint,
+  unreachable,
   type TemporalEndpoint,
   type TemporalEndpointOptions,
 } from '../client/temporal-connection.js';
@@ -13,5 +14,14 @@ export async function connectTemporalWorker(
   options: TemporalEndpointOptions = {},
 ): Promise<{ connection: NativeConnection; endpoint: TemporalEndpoint }> {
   const endpoint = resolveTemporalEndpoint(options);
-  return { connection: await NativeConnection.connect(endpoint.connectionOptions), endpoint };
+  return { connection: await connectWorkerTo(endpoint), endpoint };
+}
+
+/** A worker connection on an endpoint resolved before. */
+export async function connectWorkerTo(endpoint: TemporalEndpoint): Promise<NativeConnection> {
+  try {
+    return await NativeConnection.connect(endpoint.connectionOptions);
+  } catch (error) {
+    throw unreachable(endpoint, error);
+  }
 }

@@ -24,20 +24,25 @@ let env: TestEnv;
 const dir = mkdtempSync(join(tmpdir(), 'memotune-secrets-'));
 const apiKey = `tmprl-api-key-${randomUUID()}`;
 const metadataToken = `grpc-meta-token-${randomUUID()}`;
+const profileApiKey = `tmprl-profile-key-${randomUUID()}`;
+/** The worker reads its key from a profile of a Temporal config file, the commands from TEMPORAL_API_KEY. */
+const configFile = join(dir, 'temporal.toml');
 
 /** What the user configured: every value here must appear nowhere memotune writes. */
 function secrets(): Record<string, string> {
   return {
     TEMPORAL_API_KEY: apiKey,
+    PROFILE_API_KEY: profileApiKey,
     TEMPORAL_GRPC_META_X_TEAM_TOKEN: metadataToken,
     AWS_SECRET_ACCESS_KEY: testStack().servers.s3.secretAccessKey,
   };
 }
 
 function userEnv(): NodeJS.ProcessEnv {
+  const { PROFILE_API_KEY: _inTheConfigFile, ...variables } = secrets();
   return {
     ...cliEnv(env.s3KeyPrefix),
-    ...secrets(),
+    ...variables,
     // The local server has no TLS; an API key alone would turn TLS on (as Temporal Cloud needs).
     TEMPORAL_TLS: 'false',
   };
@@ -72,7 +77,23 @@ describe('configured secrets (real Temporal + S3, CLI worker process)', () => {
 
   it('runs a study with an API key, a metadata token and S3 keys configured', async () => {
     const workerLog = join(dir, 'worker.log');
-    const worker = spawnCli(['worker', '--prefix', env.taskQueuePrefix], userEnv(), workerLog);
+    writeFileSync(
+      configFile,
+      [
+        '[profile.secrets]',
+        `address = "${testStack().servers.temporalAddress}"`,
+        `api_key = "${profileApiKey}"`,
+        '[profile.secrets.tls]',
+        'disabled = true',
+      ].join('\n'),
+    );
+    // The worker's address and key come from the profile alone.
+    const { TEMPORAL_API_KEY: _fromEnvironment, TEMPORAL_ADDRESS: _address, ...workerEnv } = userEnv();
+    const worker = spawnCli(
+      ['worker', '--prefix', env.taskQueuePrefix, '--config-file', configFile, '--profile', 'secrets'],
+      workerEnv,
+      workerLog,
+    );
     try {
       // The worker says how it connects (the key is in use) without printing the key.
       await expect
