@@ -157,6 +157,7 @@ const optimizerSchema = z.strictObject(
     restarts: settingSchema('restarts').optional(),
     startsPerPrefix: settingSchema('startsPerPrefix').optional(),
     eta: settingSchema('eta', 'must be a number or null').nullable().optional(),
+    refitGrowth: settingSchema('refitGrowth').optional(),
     /**
      * End the study before its budget once no candidate's expected improvement is worth its
      * expected cost (Xie et al., ICML 2026). @default false

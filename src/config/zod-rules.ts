@@ -30,6 +30,7 @@ export function settingSchema(
     | 'restarts'
     | 'startsPerPrefix'
     | 'eta'
+    | 'refitGrowth'
     | 'stoppingCostWeight',
   error = 'must be a number',
 ) {

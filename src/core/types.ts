@@ -115,6 +115,13 @@ export interface OptimizerSettings {
    */
   readonly eta?: number | null;
   /**
+   * GP hyperparameters stored in the optimizer state are reused (no search) until the history
+   * has grown by this fraction since they were fitted (at least one trial): 0.1 refits every step
+   * while n < 20, every 10th step around n = 100, every 100th around n = 1000; 0 refits every
+   * step, as the spec does. @default 0.1
+   */
+  readonly refitGrowth?: number;
+  /**
    * Cost-aware stopping (Xie et al., ICML 2026): the study ends before its budget is spent once no
    * candidate's expected improvement over the best observed value is worth its expected cost
    * (max EI/E[C] ≤ `stoppingCostWeight`), checked at every BO suggestion of a method with a cost

@@ -4,7 +4,7 @@
  *   maximize over prefixes p ∈ P and free dims x:  α(x; δ) = log EI(x) + η·log E[1/C_δ(x)]
  *
  * 1. Models (models.ts): objective GP on successful trials (y' = ±objective); cost models per
- *    method; hyperparameters from `state` are reused until the history grows by REFIT_GROWTH;
+ *    method; hyperparameters from `state` are reused until the history grows by `settings.refitGrowth`;
  *    above SCREEN_MAX_POINTS trials (DataLimits) the search runs on a screening GP (screening.ts) and
  *    finalists are re-scored.
  * 2. η (cost-cooling.ts) = (B − B_used)/(B − B_0) clamped to [0, 1] (B_0 = charged cost of
@@ -59,13 +59,6 @@ import { readState, writeState } from './state.js';
 import { stoppingWeight } from './stopping-evidence.js';
 import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
 
-/**
- * Hyperparameters stored in the state are reused (no search) until the history has grown by this
- * fraction since they were fitted (at least one observation): every step while n < 20, every
- * 10th step around n = 100, every 100th around n = 1000.
- */
-export const REFIT_GROWTH = 0.1;
-
 /** Which cost models a method's α uses (shared/docs/eeipu.md, the methods' table; PBGI likewise). */
 function costKindOf(method: MethodName): CostKind {
   if (method === 'eeipu' || method === 'ms-carbo' || method === 'pbgi-memo') return 'stage';
@@ -107,13 +100,13 @@ export function boSuggest(
   const previous = readState(request.state, encoding.dimension, kind);
   const gpSeed = hashIntegers([seed, k, STREAM_GP], 1)[0]!;
 
-  // Hyperparameters are refitted (warm-started) once the history has grown by REFIT_GROWTH since
+  // Hyperparameters are refitted (warm-started) once the history has grown by refitGrowth since
   // the state's fit, otherwise reused as they are: one more point hardly moves a MAP estimate.
   const reuse =
     previous.objective !== undefined &&
     previous.fittedAt > 0 &&
     previous.fittedAt <= n &&
-    n - previous.fittedAt < Math.max(1, Math.floor(REFIT_GROWTH * previous.fittedAt));
+    n - previous.fittedAt < Math.max(1, Math.floor(settings.refitGrowth * previous.fittedAt));
   const fittedAt = reuse ? previous.fittedAt : n;
   const fitted = reuse
     ? GaussianProcess.fromHyperparameters(xs, ys, previous.objective!)

@@ -52,6 +52,11 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
       : 'must be a finite number greater than 0, or null';
   }
   if (typeof value !== 'number' || Number.isNaN(value)) return 'must be a number';
+  if (key === 'refitGrowth') {
+    if (!Number.isFinite(value)) return 'must be finite';
+    if (value < 0) return 'must not be negative';
+    return value > limits.maxRefitGrowth ? `must be at most ${limits.maxRefitGrowth}` : undefined;
+  }
   if (key === 'epsilon') {
     if (!Number.isFinite(value)) return 'must be finite';
     if (value < 0) return 'must not be negative';
@@ -68,7 +73,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear), costAwareStopping false,
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, costAwareStopping false,
  * stoppingCostWeight null (scaled to the study: see {@link OptimizerSettings.stoppingCostWeight}).
  *
  * @throws {RangeError} naming the first setting out of its range, e.g. `topQ must be at least 1`.
@@ -84,6 +89,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     restarts: settings.restarts ?? 10,
     startsPerPrefix: settings.startsPerPrefix ?? 1,
     eta: settings.eta ?? null,
+    refitGrowth: settings.refitGrowth ?? 0.1,
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };

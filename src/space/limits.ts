@@ -99,3 +99,9 @@ export const maxRawSampleValues = 2 ** 22;
 
 /** Local refinements (≤ prefixes × startsPerPrefix + restarts) × encoded dimensions: ≈ 30 s per suggestion. */
 export const maxLocalSearchWork = 2 ** 21;
+
+/**
+ * `refitGrowth`: hyperparameters are reused until the history has grown by this factor. Beyond
+ * 1000 they would never be refitted within `maxTrials`; 0 refits every step.
+ */
+export const maxRefitGrowth = 1000;

@@ -23,6 +23,7 @@ const SETTABLE = [
   'restarts',
   'startsPerPrefix',
   'eta',
+  'refitGrowth',
   'costAwareStopping',
   'stoppingCostWeight',
 ] as const;
@@ -98,6 +99,12 @@ function collectSetting(value: string, previous: Record<string, number | boolean
     const eta = /^\s*(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) ? Number(raw) : Number.NaN;
     if (!(eta >= 0 && eta <= 1)) throw new InvalidArgumentError('eta must be a number in [0, 1]');
     return { ...previous, eta };
+  }
+  if (key === 'refitGrowth') {
+    const growth = Number(raw);
+    const problem = raw.trim() === '' ? 'must be a number' : settingProblem('refitGrowth', growth);
+    if (problem !== undefined) throw new InvalidArgumentError(`refitGrowth ${problem}`);
+    return { ...previous, refitGrowth: growth };
   }
   if (key === 'costAwareStopping') {
     if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError('costAwareStopping must be true or false');

@@ -78,6 +78,7 @@ describe('resolveSettings', () => {
       restarts: 10,
       startsPerPrefix: 1,
       eta: null,
+      refitGrowth: 0.1,
       costAwareStopping: false,
       stoppingCostWeight: null,
     });
@@ -95,6 +96,8 @@ describe('resolveSettings', () => {
     [{ eta: Number.NaN }, 'eta must be in [0, 1]'],
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer'],
     [{ epsilon: -0.1 }, 'epsilon must not be negative'],
+    [{ refitGrowth: -0.5 }, 'refitGrowth must not be negative'],
+    [{ refitGrowth: 1e4 }, 'refitGrowth must be at most 1000'],
     [{ epsilon: Number.POSITIVE_INFINITY }, 'epsilon must be finite'],
     [{ costAwareStopping: 'yes' as never }, 'costAwareStopping must be true or false'],
     [{ stoppingCostWeight: 0 }, 'stoppingCostWeight must be a finite number greater than 0, or null'],
