@@ -252,5 +252,9 @@ describe('synthetic pipeline evaluation', () => {
     const even = meanStageCosts(benchmark('heldout/even-6stage'));
     expect(even).toHaveLength(6);
     for (const mean of even) expect(mean >= 2.1 * 0.9 && mean <= 2.6 * 1.1).toBe(true);
+    const cheapHead = meanStageCosts(benchmark('heldout/cheap-head-4stage'));
+    near(cheapHead, [0.33, 0.57, 1.19, 6.4]);
+    for (let s = 1; s < 4; s++) expect(cheapHead[s]!).toBeGreaterThan(cheapHead[s - 1]!); // cost rises along the pipeline
+    near(meanStageCosts(benchmark('heldout/dominant-middle-3stage')), [0.74, 6.97, 0.74]);
   });
 });
