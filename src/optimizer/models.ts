@@ -9,25 +9,15 @@ import { GaussianProcess } from '../gp/index.js';
 import type { GPHyperparameters } from '../gp/index.js';
 import type { SpaceEncoding } from '../space/index.js';
 import { canonicalJson } from '../core/canonical-json.js';
+import type { LogCostModel } from '../acquisition/eeipu.js';
 
 /** A model of log cost: mean a(x) and standard deviation b(x) in raw log-cost units. */
-export interface CostModel {
-  /** Encoded dims [start, end) of the full vector this model reads. */
-  readonly start: number;
-  readonly end: number;
+/** A fitted cost model: what the acquisition reads ({@link LogCostModel}) plus what the state stores. */
+export interface CostModel extends LogCostModel {
   /** Fitted hyperparameters (null for a constant model), stored in the state for warm starts. */
   readonly hyperparameters: GPHyperparameters | null;
   /** Diagonal jitter the GP needed (0 for constant models). */
   readonly jitter: number;
-  /** a and b at many inputs (each of length end − start). */
-  predict(points: readonly Float64Array[]): { mean: Float64Array; sd: Float64Array };
-  /** a, b and their gradients with respect to the model's own inputs. */
-  predictWithGradient(x: Float64Array): {
-    mean: number;
-    sd: number;
-    meanGradient: Float64Array;
-    sdGradient: Float64Array;
-  };
 }
 
 /** A cost model that ignores its inputs (stage without hyperparameters, or no cost data). */
