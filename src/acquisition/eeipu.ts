@@ -73,8 +73,54 @@ export class Acquisition {
     return this.kind === 'stage' ? delta : 0;
   }
 
-  private fixedCost(delta: number): number {
+  /** What the δ reused stages cost: ε each (total-cost models ignore δ). */
+  protected fixedCost(delta: number): number {
     return this.kind === 'stage' ? delta * this.epsilon : 0;
+  }
+
+  /**
+   * The cost models that run after a prefix (from model `first`, `count` of them) at x: their
+   * predictions with gradients into `predictions`, a and b into `a` and `b`.
+   */
+  protected predictRunningCosts(
+    x: Float64Array,
+    first: number,
+    count: number,
+    predictions: ReturnType<LogCostModel['predictWithGradient']>[],
+    a: Float64Array,
+    b: Float64Array,
+  ): void {
+    for (let s = 0; s < count; s++) {
+      const m = this.costs[first + s]!;
+      const q = m.predictWithGradient(x.subarray(m.start, m.end));
+      predictions[s] = q;
+      a[s] = q.mean;
+      b[s] = q.sd;
+    }
+  }
+
+  /**
+   * ∂/∂x_i of a cost term whose partials are dA (∂/∂a_s) and dB (∂/∂b_s): the chain rule through
+   * the models that read dim i (each free dim belongs to one stage's model; a total-cost model
+   * reads every dim).
+   */
+  protected costChainGradient(
+    i: number,
+    first: number,
+    count: number,
+    predictions: readonly ReturnType<LogCostModel['predictWithGradient']>[],
+    dA: Float64Array,
+    dB: Float64Array,
+  ): number {
+    let g = 0;
+    for (let s = 0; s < count; s++) {
+      const m = this.costs[first + s]!;
+      if (i < m.start || i >= m.end) continue;
+      const q = predictions[s]!;
+      const j = i - m.start;
+      g += dA[s]! * q.meanGradient[j]! + dB[s]! * q.sdGradient[j]!;
+    }
+    return g;
   }
 
   /**
@@ -93,14 +139,7 @@ export class Acquisition {
     if (this.usesCost) {
       const first = this.firstRun(delta);
       const count = this.stageCount - first;
-      const preds = this.costPreds;
-      for (let s = 0; s < count; s++) {
-        const m = this.costs[first + s]!;
-        const q = m.predictWithGradient(x.subarray(m.start, m.end));
-        preds[s] = q;
-        this.aBuf[s] = q.mean;
-        this.bBuf[s] = q.sd;
-      }
+      this.predictRunningCosts(x, first, count, this.costPreds, this.aBuf, this.bBuf);
       const cost = this.estimator.withGradient(
         this.aBuf.subarray(0, count),
         this.bBuf.subarray(0, count),
@@ -110,17 +149,8 @@ export class Acquisition {
       );
       value += this.eta * Math.log(cost.value);
       const scale = this.eta / cost.value;
-      // Each free dim belongs to one stage's cost model (total-cost models read every dim).
       for (let k = 0; k < free.length; k++) {
-        const i = free[k]!;
-        let g = 0;
-        for (let s = 0; s < count; s++) {
-          const m = this.costs[first + s]!;
-          if (i < m.start || i >= m.end) continue;
-          const q = preds[s]!;
-          const j = i - m.start;
-          g += this.dA[s]! * q.meanGradient[j]! + this.dB[s]! * q.sdGradient[j]!;
-        }
+        const g = this.costChainGradient(free[k]!, first, count, this.costPreds, this.dA, this.dB);
         gradient[k] = gradient[k]! + scale * g;
       }
     }

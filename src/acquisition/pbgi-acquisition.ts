@@ -80,18 +80,11 @@ export class GittinsAcquisition extends Acquisition {
     const p = this.screen.predictWithGradient(x);
     const first = this.column(delta);
     const count = this.costs.length - first;
-    for (let s = 0; s < count; s++) {
-      const m = this.costs[first + s]!;
-      const q = m.predictWithGradient(x.subarray(m.start, m.end));
-      this.predictions[s] = q;
-      this.means[s] = q.mean;
-      this.sds[s] = q.sd;
-    }
-    const fixed = this.kind === 'stage' ? delta * this.epsilon : 0;
+    this.predictRunningCosts(x, first, count, this.predictions, this.means, this.sds);
     const cost = expectedCost(
       this.means.subarray(0, count),
       this.sds.subarray(0, count),
-      fixed,
+      this.fixedCost(delta),
       this.dMeans,
       this.dSds,
     );
@@ -101,14 +94,7 @@ export class GittinsAcquisition extends Acquisition {
     const perCost = index.dLogCost / cost;
     for (let k = 0; k < free.length; k++) {
       const i = free[k]!;
-      let g = 0;
-      for (let s = 0; s < count; s++) {
-        const m = this.costs[first + s]!;
-        if (i < m.start || i >= m.end) continue;
-        const q = this.predictions[s]!;
-        const j = i - m.start;
-        g += this.dMeans[s]! * q.meanGradient[j]! + this.dSds[s]! * q.sdGradient[j]!;
-      }
+      const g = this.costChainGradient(i, first, count, this.predictions, this.dMeans, this.dSds);
       gradient[k] = -(index.dMean * p.meanGradient[i]! + index.dVariance * p.varianceGradient[i]! + perCost * g);
     }
     return -index.value;
