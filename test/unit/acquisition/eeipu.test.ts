@@ -3,17 +3,10 @@ import { Acquisition } from '../../../src/acquisition/index.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
 import { ConstantCostModel, GaussianProcessCostModel } from '../../../src/optimizer/models.js';
 import { createRandom, quasiNormals } from '../../../src/random/index.js';
+import { hyper1d, mirrorObjective, risingCostGp } from './fixtures.js';
 
-const hyper1d = { lengthscales: [0.2], outputScale: 1, noise: 1e-4, mean: 0 };
-// Objective symmetric about x = 0.5: EI(0.5 − t) = EI(0.5 + t).
-const objective = GaussianProcess.fromHyperparameters([[0.1], [0.5], [0.9]], [0, 1, 0], hyper1d);
-// Stage cost rising with x: log c = 2x.
-const costGp = GaussianProcess.fromHyperparameters([[0], [0.25], [0.5], [0.75], [1]], [0, 0.5, 1, 1.5, 2], {
-  lengthscales: [0.5],
-  outputScale: 1,
-  noise: 1e-4,
-  mean: 0,
-});
+const objective = mirrorObjective;
+const costGp = risingCostGp;
 const z = quasiNormals(1000, createRandom(5));
 
 function single(eta: number): Acquisition {

@@ -9,17 +9,10 @@ import {
 import { GaussianProcess } from '../../../src/gp/index.js';
 import { GaussianProcessCostModel } from '../../../src/optimizer/models.js';
 import { createRandom, quasiNormals } from '../../../src/random/index.js';
+import { mirrorObjective, risingCostGp } from './fixtures.js';
 
-const hyper1d = { lengthscales: [0.2], outputScale: 1, noise: 1e-4, mean: 0 };
-// Objective symmetric about x = 0.5, so two mirror points have the same posterior.
-const objective = GaussianProcess.fromHyperparameters([[0.1], [0.5], [0.9]], [0, 1, 0], hyper1d);
-// Stage cost rising with x: log c = 2x.
-const costGp = GaussianProcess.fromHyperparameters([[0], [0.25], [0.5], [0.75], [1]], [0, 0.5, 1, 1.5, 2], {
-  lengthscales: [0.5],
-  outputScale: 1,
-  noise: 1e-4,
-  mean: 0,
-});
+const objective = mirrorObjective;
+const costGp = risingCostGp;
 const z = quasiNormals(256, createRandom(5));
 
 function single(weight: number): GittinsAcquisition {
