@@ -9,6 +9,7 @@ import { suggest } from '../../../src/optimizer/index.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { SuggestPool, SuggestThreadError } from '../../../src/worker/suggest-pool.js';
 import { mixedSpace, request } from '../optimizer/fixtures.js';
+import { rejection } from './fixtures/rejection.js';
 
 const quiet = new DefaultLogger('ERROR');
 
@@ -16,16 +17,6 @@ const quiet = new DefaultLogger('ERROR');
 function fromLog(overrides: Partial<SuggestRequest> = {}) {
   const { history: _history, ...rest } = request(mixedSpace, [], 'eeipu', overrides);
   return { ...rest, trialLog: 'studies/s/', trials: 0 };
-}
-
-/** What `action` rejects with. */
-async function rejection(action: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('the suggest activities with a thread pool', () => {

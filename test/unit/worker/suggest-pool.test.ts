@@ -6,6 +6,7 @@ import type { MethodName, Observation, SuggestRequest, Suggestion } from '../../
 import { suggest } from '../../../src/optimizer/index.js';
 import { SuggestPool, SuggestThreadError } from '../../../src/worker/suggest-pool.js';
 import { mixedSpace, observationsFrom, request } from '../optimizer/fixtures.js';
+import { rejection } from './fixtures/rejection.js';
 
 const testSuggestModule = new URL('./fixtures/test-suggest.ts', import.meta.url);
 
@@ -23,16 +24,6 @@ function historyOf(length: number, method: MethodName): Observation[] {
 function exact(suggestion: Suggestion): string {
   const diagnostics = Object.fromEntries(Object.entries(suggestion.diagnostics).filter(([key]) => !key.endsWith('Ms')));
   return JSON.stringify({ ...suggestion, diagnostics });
-}
-
-/** What `action` rejects with. */
-async function rejection(action: () => Promise<unknown>): Promise<unknown> {
-  try {
-    await action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('SuggestPool', () => {
