@@ -163,6 +163,20 @@ export async function temporalReady(address: string): Promise<boolean> {
 }
 
 /**
+ * Dynamic configuration the local Temporal server starts with. The dev server has one history
+ * shard, and each shard reads its task queues (transfer: workflow and activity tasks; timer;
+ * visibility) at most 20 times a second by default. Under a steady stream of short tasks that cap
+ * is the whole stack's dispatch latency: ~40 ms from "scheduled" to "started" for every workflow
+ * and activity task, against ~1.5 ms without it (3 no-op activities in a row: 334 ms → 47 ms).
+ * A cluster spreads the same limit over many shards, which is why it is only lifted here.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
+  'history.transferProcessorMaxPollRPS': 1000,
+  'history.timerProcessorMaxPollRPS': 1000,
+  'history.visibilityProcessorMaxPollRPS': 1000,
+};
+
+/**
  * Starts whatever part of the stack is not running (idempotent) and creates the bucket.
  * @returns where everything is; also written to `<stateDir>/stack.json`.
  */
@@ -195,6 +209,10 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         'default',
         '--log-level',
         'warn',
+        ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+          '--dynamic-config-value',
+          `${key}=${value}`,
+        ]),
       ];
       if (o.headless) args.push('--headless');
       else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(o.uiPort));
