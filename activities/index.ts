@@ -439,7 +439,14 @@ export function createActivities(dependencies: ActivityDependencies) {
         return signal.reason as unknown;
       };
       try {
-        const committed = await cache.readMeta(input.key);
+        const ancestorRefs =
+          input.ancestors ?? (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
+        // One round trip for all of them: the ancestors' markers are needed unless this output is
+        // already committed, which is rare (a retried attempt that died after its commit).
+        const [committed, ancestorMetas] = await Promise.all([
+          cache.readMeta(input.key),
+          Promise.all(ancestorRefs.map((ref) => cache.readMeta(ref.key))),
+        ]);
         if (committed !== null) {
           return {
             key: input.key,
@@ -455,12 +462,10 @@ export function createActivities(dependencies: ActivityDependencies) {
 
         // Earlier outputs are read lazily, but their commit markers are checked now: a missing one
         // will not heal by retrying, and the stage should not start only to fail on its first read.
-        const ancestorRefs =
-          input.ancestors ?? (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
         const ancestors: Record<string, StageOutput> = {};
         let parent: StageOutput | null = null;
-        for (const ref of ancestorRefs) {
-          const meta = await cache.readMeta(ref.key);
+        for (const [at, ref] of ancestorRefs.entries()) {
+          const meta = ancestorMetas[at]!;
           if (meta === null) {
             throw ApplicationFailure.nonRetryable(
               `stage '${input.stageName}' cannot read the output of stage '${ref.stage}': stage output ${ref.key} is not cached`,

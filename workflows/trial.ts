@@ -82,6 +82,12 @@ const timeoutChargePatch = 'memotune-timeout-charge';
 export const localOrchestrationPatch = 'memotune-local-orchestration-activities';
 
 /**
+ * Marks histories whose trials schedule their next stage without waiting for the study to have
+ * received the settled-stages signal; earlier histories waited one workflow task for it.
+ */
+const settledSignalInFlightPatch = 'memotune-settled-signal-in-flight';
+
+/**
  * Cost the failed stage spent over all its attempts: from the failure's details when the stage
  * threw or returned an invalid result; when the last attempt timed out, per
  * {@link timedOutStageCharge} (earlier attempts' spending plus the stage's timeout for a
@@ -119,10 +125,9 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
 export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const startedAt = workflowInfo().startTime.toISOString();
   const parent = workflowInfo().parent;
-  const reportSettled = async (stages: number): Promise<void> => {
-    if (input.reportSettledStages !== true || parent === undefined) return;
+  const signalSettled = async (stages: number): Promise<void> => {
     try {
-      await getExternalWorkflowHandle(parent.workflowId, parent.runId).signal(stagesSettledSignal, {
+      await getExternalWorkflowHandle(parent!.workflowId, parent!.runId).signal(stagesSettledSignal, {
         trialIndex: input.trialIndex,
         stages,
       });
@@ -131,6 +136,15 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       // nobody is left waiting for this prefix.
       log.warn('could not tell the study about settled stages', { error: String(failure) });
     }
+  };
+  const reportsSettled = input.reportSettledStages === true && parent !== undefined;
+  const signalsInFlight: Promise<void>[] = [];
+  const reportSettled = async (stages: number): Promise<void> => {
+    if (!reportsSettled) return;
+    // The next stage is scheduled in the same workflow task as the signal instead of one round
+    // trip after it. Histories recorded before waited for the signal to be delivered first.
+    if (patched(settledSignalInFlightPatch)) signalsInFlight.push(signalSettled(stages));
+    else await signalSettled(stages);
   };
   // Run in the workflow's own worker (no task-queue round trip, no extra workflow task): ~60-90 ms
   // a trial. Histories recorded before it scheduled a regular activity and replay doing so.
@@ -219,6 +233,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     // The last stage is never reused: only proper prefixes interest a waiting trial.
     if (index < input.stages.length - 1) await reportSettled(index + 1);
   }
+
+  await Promise.all(signalsInFlight);
 
   let objective: number | null = null;
   if (error === null) {
