@@ -163,6 +163,19 @@ export async function temporalReady(address: string): Promise<boolean> {
 }
 
 /**
+ * SQLite settings of the local Temporal server's database file. Write-ahead logging instead of
+ * the default rollback journal (a journal file created and deleted per transaction) halves the
+ * server's CPU per trial (parallel no-op trials on 2 loaded cores: 13.7 → 6.5 CPU seconds for 60
+ * trials; orchestration overhead per trial ~1,000 → ~420 ms). `synchronous=NORMAL` is SQLite's
+ * recommended pairing with WAL: a killed server loses nothing committed; only an OS crash or power
+ * loss can drop the last transactions, which a local development stack accepts.
+ */
+export const DEV_SERVER_SQLITE_PRAGMAS: Readonly<Record<string, string>> = {
+  journal_mode: 'wal',
+  synchronous: 'normal',
+};
+
+/**
  * Dynamic configuration the local Temporal server starts with. The dev server has one history
  * shard, and each shard reads its task queues (transfer: workflow and activity tasks; timer;
  * visibility) at most 20 times a second by default. Under a steady stream of short tasks that cap
@@ -209,6 +222,10 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         'default',
         '--log-level',
         'warn',
+        ...Object.entries(DEV_SERVER_SQLITE_PRAGMAS).flatMap(([pragma, value]) => [
+          '--sqlite-pragma',
+          `${pragma}=${value}`,
+        ]),
         ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
           '--dynamic-config-value',
           `${key}=${value}`,
