@@ -138,12 +138,14 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     }
   };
   const reportsSettled = input.reportSettledStages === true && parent !== undefined;
+  // The next stage is scheduled in the same workflow task as the signal instead of one round trip
+  // after it. Histories recorded before waited for the signal to be delivered first. (Asked in the
+  // first workflow task, so its marker shares that task's search-attribute update.)
+  const signalInFlight = reportsSettled && patched(settledSignalInFlightPatch);
   const signalsInFlight: Promise<void>[] = [];
   const reportSettled = async (stages: number): Promise<void> => {
     if (!reportsSettled) return;
-    // The next stage is scheduled in the same workflow task as the signal instead of one round
-    // trip after it. Histories recorded before waited for the signal to be delivered first.
-    if (patched(settledSignalInFlightPatch)) signalsInFlight.push(signalSettled(stages));
+    if (signalInFlight) signalsInFlight.push(signalSettled(stages));
     else await signalSettled(stages);
   };
   // Run in the workflow's own worker (no task-queue round trip, no extra workflow task): ~60-90 ms
