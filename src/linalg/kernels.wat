@@ -882,7 +882,7 @@
 
   ;; expg(y): e^y lane-wise with y clamped to [−700, 709] (e^709 ≈ 8.2e307 instead of Inf above;
   ;; e^−700 instead of smaller values below: costs that far out do not occur, and the JS cost
-  ;; bounds in src/optimizer/bo.ts clamp the same way). Same polynomial as $expv.
+  ;; bounds in src/acquisition/cost.ts clamp the same way). Same polynomial as $expv.
   (func $expg (param $y v128) (result v128)
     (call $expv (f64x2.min (local.get $y) (f64x2.splat (f64.const 709)))))
 
