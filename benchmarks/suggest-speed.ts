@@ -8,7 +8,8 @@
  *   npm run bench:suggest -- --quick           # n = 120 only
  *   npm run bench:suggest -- --repeats 9       # interleaved rounds per row (default 7)
  *   npm run bench:suggest -- --no-optuna       # memotune alone
- *   npm run bench:suggest -- --out FILE        # raw samples (default benchmarks/out/suggest-speed.json)
+ *   npm run bench:suggest -- --out FILE        # raw samples (default benchmarks/out/suggest-speed.json;
+ *                                              # with --quick or --no-optuna: $TMPDIR/suggest-speed.json)
  *
  * One memotune suggestion: objective GP + S stage-cost GPs + the whole prefix pool, M = 1000
  * Monte-Carlo draws, 512 raw samples, 10 restarts. One Optuna ask: one GP (no cost model), its
@@ -442,8 +443,15 @@ async function main(): Promise<void> {
   };
   const repeats = Number(option('--repeats', '7'));
   if (!Number.isInteger(repeats) || repeats < 1) throw new Error('--repeats must be a positive integer');
-  const out = resolve(option('--out', join(ROOT, 'benchmarks/out/suggest-speed.json')));
-  const cases = args.includes('--quick') ? CASES.filter((c) => c.n <= 256) : CASES;
+  const quick = args.includes('--quick');
+  // The tracked raw samples behind docs/benchmarks.md are the full run's: a quick or memotune-only
+  // run writes its own file unless told where.
+  const defaultOut =
+    quick || args.includes('--no-optuna')
+      ? join(tmpdir(), 'suggest-speed.json')
+      : join(ROOT, 'benchmarks/out/suggest-speed.json');
+  const out = resolve(option('--out', defaultOut));
+  const cases = quick ? CASES.filter((c) => c.n <= 256) : CASES;
   const python = args.includes('--no-optuna') ? null : ensureVenv();
   if (!args.includes('--no-optuna') && python === null)
     console.log('Optuna unavailable (no Python, pip install or CPU-only torch failed): memotune alone.');
