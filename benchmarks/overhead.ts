@@ -17,19 +17,15 @@
  *
  * `random` keeps the suggestion itself out of what is measured; `eeipu` shows it in trials/min.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { RunStageOutput } from '../activities/index.js';
 import { getStudyProgress, startStudy } from '../src/client/index.js';
-import { startStack, stopStack } from '../src/dev/stack.js';
 import type { StageRegistry } from '../src/stages/types.js';
-import { S3ObjectStore } from '../src/storage/s3-object-store.js';
-import { createWorkers, runWorkers } from '../src/worker/run-workers.js';
+import { startPrivateStack } from './private-stack.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -175,13 +171,6 @@ interface RunFigures {
   readonly studyIdleMs: number;
 }
 
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const temporalPort = Number(args.port);
-const stateDir = join(process.cwd(), '.memotune', `bench-overhead-${temporalPort}`);
-rmSync(stateDir, { recursive: true, force: true });
-const stackOptions = { stateDir, temporalPort, s3Port: temporalPort - 163, headless: true, log: () => {} };
-const stack = await startStack(stackOptions);
-
 const objectiveOf = (values: Readonly<Record<string, unknown>>) =>
   Object.values(values).reduce<number>((sum, value) => sum + (typeof value === 'number' ? value : 0), 0);
 const noop: StageRegistry[string] = ({ params }) => ({
@@ -192,23 +181,13 @@ const noop: StageRegistry[string] = ({ params }) => ({
 const stageNames = Array.from({ length: stageCount }, (_, index) => `noop${index}`);
 const stages: StageRegistry = Object.fromEntries(stageNames.map((name) => [name, noop]));
 
-const prefix = `overhead-${Date.now()}`;
-const store = S3ObjectStore.fromSettings({ ...stack.s3, keyPrefix: `${prefix}/` });
-await store.ensureBucket();
-const workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-const workers = await createWorkers({
-  connection: workerConnection,
-  taskQueuePrefix: prefix,
-  store,
+const { client, prefix, close } = await startPrivateStack({
+  name: 'overhead',
+  temporalPort: Number(args.port),
   stages,
-  queues: ['orchestration', 'cpu'],
   // Enough stage slots for every running trial: waiting for a slot is not orchestration overhead.
   maxConcurrentStages: Math.max(...parallelisms),
 });
-const controller = new AbortController();
-const running = runWorkers(workers, controller.signal);
-const connection = await Connection.connect({ address: stack.temporalAddress });
-const client = new Client({ connection });
 
 async function runStudy(studyId: string, method: string, parallelism: number, trialCount: number): Promise<void> {
   await startStudy(
@@ -383,9 +362,5 @@ try {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify({ stages: stageCount, trials, runs, results }, null, 2)}\n`);
 } finally {
-  controller.abort();
-  await running;
-  await workerConnection.close();
-  await connection.close();
-  await stopStack(stackOptions);
+  await close();
 }

@@ -9,17 +9,13 @@
  *
  * Stages are no-ops with a reported cost of 1, so the study spends exactly one unit per trial.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { getStudyOutcome, getStudyProgress, readStudyTrials, startStudy } from '../src/client/index.js';
 import type { ParamSpec } from '../src/core/types.js';
-import { startStack, stopStack } from '../src/dev/stack.js';
 import type { StageRegistry } from '../src/stages/types.js';
-import { S3ObjectStore } from '../src/storage/s3-object-store.js';
-import { createWorkers, runWorkers } from '../src/worker/run-workers.js';
+import { startPrivateStack } from './private-stack.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,15 +33,6 @@ const trials = Number(args.trials);
 const paramCount = Number(args.params);
 const stageCount = Number(args.stages);
 const choiceBytes = Number(args['choice-bytes']);
-
-Runtime.install({ logger: new DefaultLogger('WARN') });
-const temporalPort = Number(args.port);
-const stateDir = join(process.cwd(), '.memotune', `bench-scale-${temporalPort}`);
-rmSync(stateDir, { recursive: true, force: true });
-const stackOptions = { stateDir, temporalPort, s3Port: temporalPort - 163, headless: true, log: () => {} };
-const stack = await startStack(stackOptions);
-const dbFile = join(stateDir, 'temporal.db');
-const dbBytes = () => statSync(dbFile).size;
 
 const params: ParamSpec[] = Array.from({ length: paramCount }, (_, index) =>
   choiceBytes > 0 && index === 0
@@ -67,21 +54,15 @@ const noop: StageRegistry[string] = ({ params: values }) => {
 };
 const stages: StageRegistry = Object.fromEntries(stageNames.map((name) => [name, noop]));
 
-const prefix = `scale-${Date.now()}`;
-const store = S3ObjectStore.fromSettings({ ...stack.s3, keyPrefix: `${prefix}/` });
-await store.ensureBucket();
-const workerConnection = await NativeConnection.connect({ address: stack.temporalAddress });
-const workers = await createWorkers({
-  connection: workerConnection,
-  taskQueuePrefix: prefix,
-  store,
+const { client, prefix, store, stateDir, close } = await startPrivateStack({
+  name: 'scale',
+  temporalPort: Number(args.port),
   stages,
-  queues: ['orchestration', 'cpu'],
 });
-const controller = new AbortController();
-const running = runWorkers(workers, controller.signal);
-const connection = await Connection.connect({ address: stack.temporalAddress });
-const client = new Client({ connection });
+const dbFile = join(stateDir, 'temporal.db');
+// The server's SQLite runs in WAL mode: recent pages live in the -wal file until a checkpoint.
+const dbBytes = () =>
+  [dbFile, `${dbFile}-wal`].reduce((sum, file) => sum + (statSync(file, { throwIfNoEntry: false })?.size ?? 0), 0);
 const studyId = `${prefix}-study`;
 
 const checkpoints = [100, 1_000, 2_000, 5_000, 10_000, 20_000].filter((n) => n <= trials);
@@ -211,9 +192,5 @@ try {
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, `${JSON.stringify({ ...result, samples }, null, 2)}\n`);
 } finally {
-  controller.abort();
-  await running;
-  await workerConnection.close();
-  await connection.close();
-  await stopStack(stackOptions);
+  await close();
 }
