@@ -189,6 +189,20 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
   'history.visibilityProcessorMaxPollRPS': 1000,
 };
 
+/** `temporal server start-dev` flags for {@link DEV_SERVER_SQLITE_PRAGMAS} and {@link DEV_SERVER_DYNAMIC_CONFIG}. */
+export function devServerTuningArgs(): string[] {
+  return [
+    ...Object.entries(DEV_SERVER_SQLITE_PRAGMAS).flatMap(([pragma, value]) => [
+      '--sqlite-pragma',
+      `${pragma}=${value}`,
+    ]),
+    ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${value}`,
+    ]),
+  ];
+}
+
 /**
  * Starts whatever part of the stack is not running (idempotent) and creates the bucket.
  * @returns where everything is; also written to `<stateDir>/stack.json`.
@@ -222,14 +236,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         'default',
         '--log-level',
         'warn',
-        ...Object.entries(DEV_SERVER_SQLITE_PRAGMAS).flatMap(([pragma, value]) => [
-          '--sqlite-pragma',
-          `${pragma}=${value}`,
-        ]),
-        ...Object.entries(DEV_SERVER_DYNAMIC_CONFIG).flatMap(([key, value]) => [
-          '--dynamic-config-value',
-          `${key}=${value}`,
-        ]),
+        ...devServerTuningArgs(),
       ];
       if (o.headless) args.push('--headless');
       else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(o.uiPort));
