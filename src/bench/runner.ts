@@ -16,6 +16,7 @@ import {
   afterTrial,
   computingTrials,
   costAwareHalt,
+  initialDesignSize,
   mayShareRunningPrefixes,
   nextStep,
   reservationFor,
@@ -79,10 +80,20 @@ export interface RunStudyOptions {
   readonly settings?: OptimizerSettings;
   /** Trials run at once on the simulated clock. @default 1 */
   readonly parallelism?: number;
+  /** Ablations of the loop's rules (`LoopView`); the study workflow uses neither. */
+  readonly loopAblation?: LoopAblation;
   /** Called after every trial (progress reporting). */
   readonly onTrial?: (trial: BenchTrial) => void;
   /** Safety stop for degenerate specs (zero costs). @default 100000 */
   readonly maxTrials?: number;
+}
+
+/** Loop rules measured and not adopted (docs/optimizer.md, "Pending trials"). */
+export interface LoopAblation {
+  /** No BO suggestion while a warm-up trial runs (`awaitsInitialDesign`). */
+  readonly warmupBarrier?: boolean;
+  /** A trial waiting for a shared prefix holds its slot when the loop decides (`LoopView.waitingHoldsSlot`). */
+  readonly waitingHoldsSlot?: boolean;
 }
 
 interface SimulatedTrial extends RunningTrial {
@@ -121,6 +132,10 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     objective: { metric: 'objective', direction: 'maximize' },
     maxConsecutiveFailures: null,
   };
+  const ablation = {
+    ...(options.loopAblation?.warmupBarrier === true ? { initialDesign: initialDesignSize(settings) } : {}),
+    ...(options.loopAblation?.waitingHoldsSlot === true ? { waitingHoldsSlot: true } : {}),
+  };
   const memo = new PrefixMemo(stageCount);
   const history: Observation[] = [];
   const trials: BenchTrial[] = [];
@@ -156,7 +171,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     });
     const step: NextStep = awaitFinish
       ? { kind: 'wait' }
-      : nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt });
+      : nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt, ...ablation });
     // The simulation has no control requests: it never pauses.
     if (step.kind === 'finish' || step.kind === 'continueAsNew' || step.kind === 'paused') break;
     if (step.kind === 'wait') {
