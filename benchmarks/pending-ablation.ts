@@ -7,7 +7,7 @@
  *
  *   node bin/run-ts.js benchmarks/pending-ablation.ts [--specs benchmarks/paper-5stage.json]
  *       [--parallelism 4] [--seeds 10] [--seed-offset 0] [--jobs 2] [--variants a,b,...]
- *       [--reference] [--lag N] [--barrier] [--hold-slot] [--out FILE]
+ *       [--reference] [--lag N] [--barrier] [--hold-slot] [--one-waiting] [--out FILE]
  *
  * --reference also runs sequential EEIPU (parallelism 1, `suggest`) on the same seeds.
  * Paired differences are against the first variant, seed by seed.
@@ -118,6 +118,7 @@ async function main(): Promise<void> {
       // loop rules measured and not adopted (src/bench/runner.ts, LoopAblation)
       barrier: { type: 'boolean', default: false },
       'hold-slot': { type: 'boolean', default: false },
+      'one-waiting': { type: 'boolean', default: false },
       out: { type: 'string' },
     },
   });
@@ -140,7 +141,11 @@ async function main(): Promise<void> {
         seeds,
         jobs: Number(args.jobs),
         parallelism: level,
-        loopAblation: { warmupBarrier: args.barrier, waitingHoldsSlot: args['hold-slot'] },
+        loopAblation: {
+          warmupBarrier: args.barrier,
+          waitingHoldsSlot: args['hold-slot'],
+          oneWaiting: args['one-waiting'],
+        },
         suggestModule: import.meta.url,
       });
       console.error(`${spec.name} ${name} p=${level}: ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -94,6 +94,8 @@ export interface LoopAblation {
   readonly warmupBarrier?: boolean;
   /** A trial waiting for a shared prefix holds its slot when the loop decides (`LoopView.waitingHoldsSlot`). */
   readonly waitingHoldsSlot?: boolean;
+  /** At most one trial waits for a shared prefix at a time (`mayShareRunningPrefixes`). */
+  readonly oneWaiting?: boolean;
 }
 
 interface SimulatedTrial extends RunningTrial {
@@ -213,7 +215,9 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       ...(running.length === 0
         ? {}
         : { pending: running.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })) }),
-      ...(mayShareRunningPrefixes(running, parallelism) ? {} : { shareRunningPrefixes: false }),
+      ...(mayShareRunningPrefixes(running, parallelism, options.loopAblation?.oneWaiting === true)
+        ? {}
+        : { shareRunningPrefixes: false }),
       budget: { total: spec.budget, spent: state.spent },
       direction: 'maximize',
       settings,

@@ -208,9 +208,16 @@ export function costAwareHalt(suggestion: Pick<Suggestion, 'phase' | 'diagnostic
  * Whether the next trial may share a prefix a running trial is still computing (and wait for it).
  * Only while fewer trials run than there are workers: beyond that, a waiting trial would leave the
  * free worker idle, so the next one must be able to start at once. Waiting trials are therefore
- * fewer than `parallelism`, and the workers stay busy whenever trials can run.
+ * fewer than `parallelism`, and the workers stay busy whenever trials can run. `oneWaiting`
+ * (an ablation, with {@link LoopView.waitingHoldsSlot}): not while another trial waits, so at most
+ * one worker idles for a shared prefix.
  */
-export function mayShareRunningPrefixes(running: readonly RunningTrial[], parallelism: number): boolean {
+export function mayShareRunningPrefixes(
+  running: readonly RunningTrial[],
+  parallelism: number,
+  oneWaiting = false,
+): boolean {
+  if (oneWaiting && running.some((trial) => trial.waiting)) return false;
   return running.length < parallelism;
 }
 
