@@ -245,6 +245,10 @@ describe('single-flight prefixes', () => {
     expect(mayShareRunningPrefixes(oneWaiting, 2)).toBe(false);
     expect(mayShareRunningPrefixes([runningTrial(0)], 2)).toBe(true);
     expect(mayShareRunningPrefixes([], 1)).toBe(true);
+    // Ablation: at most one waiting trial at a time.
+    expect(mayShareRunningPrefixes([waitingTrial(0)], 4)).toBe(true);
+    expect(mayShareRunningPrefixes([waitingTrial(0)], 4, true)).toBe(false);
+    expect(mayShareRunningPrefixes([runningTrial(0)], 4, true)).toBe(true);
   });
 
   it('starts waiting trials whose prefix has settled, in start order, on free slots only', () => {
