@@ -7,7 +7,7 @@
  *
  *   node bin/run-ts.js benchmarks/pending-ablation.ts [--specs benchmarks/paper-5stage.json]
  *       [--parallelism 4] [--seeds 10] [--seed-offset 0] [--jobs 2] [--variants a,b,...]
- *       [--reference] [--lag N] [--barrier] [--hold-slot] [--one-waiting] [--out FILE]
+ *       [--reference] [--lag N] [--barrier] [--hold-slot] [--sharing RULE] [--out FILE]
  *
  * --reference also runs sequential EEIPU (parallelism 1, `suggest`) on the same seeds.
  * Paired differences are against the first variant, seed by seed.
@@ -22,6 +22,7 @@ import { runBench } from '../src/bench/pool.js';
 import { runMetrics } from '../src/bench/metrics.js';
 import type { BenchRun } from '../src/bench/runner.js';
 import { mean, standardError } from '../src/bench/stats.js';
+import type { SharingRule } from '../src/core/study-loop.js';
 import type { SuggestRequest, Suggestion } from '../src/core/types.js';
 import { DEFAULT_PENDING_HANDLING, suggestWithPendingHandling, type PendingHandling } from '../src/optimizer/index.js';
 import { readSyntheticSpec } from '../src/synthetic/index.js';
@@ -118,7 +119,8 @@ async function main(): Promise<void> {
       // loop rules measured and not adopted (src/bench/runner.ts, LoopAblation)
       barrier: { type: 'boolean', default: false },
       'hold-slot': { type: 'boolean', default: false },
-      'one-waiting': { type: 'boolean', default: false },
+      // SharingRule of src/core/study-loop.ts
+      sharing: { type: 'string', default: 'fewerThanWorkers' },
       out: { type: 'string' },
     },
   });
@@ -144,7 +146,7 @@ async function main(): Promise<void> {
         loopAblation: {
           warmupBarrier: args.barrier,
           waitingHoldsSlot: args['hold-slot'],
-          oneWaiting: args['one-waiting'],
+          sharing: args.sharing as SharingRule,
         },
         suggestModule: import.meta.url,
       });

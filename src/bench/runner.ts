@@ -24,6 +24,7 @@ import {
   type LoopPlan,
   type NextStep,
   type RunningTrial,
+  type SharingRule,
 } from '../core/study-loop.js';
 
 /** The optimizer entry point the harness drives (`suggest` of `src/optimizer`). */
@@ -94,8 +95,8 @@ export interface LoopAblation {
   readonly warmupBarrier?: boolean;
   /** A trial waiting for a shared prefix holds its slot when the loop decides (`LoopView.waitingHoldsSlot`). */
   readonly waitingHoldsSlot?: boolean;
-  /** At most one trial waits for a shared prefix at a time (`mayShareRunningPrefixes`). */
-  readonly oneWaiting?: boolean;
+  /** When a suggestion may share a running trial's prefix (`SharingRule`). @default 'fewerThanWorkers' */
+  readonly sharing?: SharingRule;
 }
 
 interface SimulatedTrial extends RunningTrial {
@@ -215,7 +216,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       ...(running.length === 0
         ? {}
         : { pending: running.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })) }),
-      ...(mayShareRunningPrefixes(running, parallelism, options.loopAblation?.oneWaiting === true)
+      ...(mayShareRunningPrefixes(running, parallelism, options.loopAblation?.sharing)
         ? {}
         : { shareRunningPrefixes: false }),
       budget: { total: spec.budget, spent: state.spent },

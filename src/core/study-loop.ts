@@ -205,19 +205,26 @@ export function costAwareHalt(suggestion: Pick<Suggestion, 'phase' | 'diagnostic
 }
 
 /**
- * Whether the next trial may share a prefix a running trial is still computing (and wait for it).
- * Only while fewer trials run than there are workers: beyond that, a waiting trial would leave the
- * free worker idle, so the next one must be able to start at once. Waiting trials are therefore
- * fewer than `parallelism`, and the workers stay busy whenever trials can run. `oneWaiting`
- * (an ablation, with {@link LoopView.waitingHoldsSlot}): not while another trial waits, so at most
- * one worker idles for a shared prefix.
+ * When the next trial may share a prefix a running trial is still computing (and wait for it):
+ * - `'fewerThanWorkers'` (the study workflow's rule): only while fewer trials run than there are
+ *   workers; beyond that, a waiting trial would leave the free worker idle, so the next one must be
+ *   able to start at once. Waiting trials are therefore fewer than `parallelism`, and the workers
+ *   stay busy whenever trials can run.
+ * - Ablations (docs/optimizer.md, "Pending trials"): `'oneWaiting'` — that, and not while another
+ *   trial waits; `'waitingBelowWorkers'` — whenever fewer than `parallelism` − 1 trials wait
+ *   (every decision may share, up to 2·`parallelism` − 1 trials in flight).
  */
+export type SharingRule = 'fewerThanWorkers' | 'oneWaiting' | 'waitingBelowWorkers';
+
+/** Whether the next trial may share a running trial's uncomputed prefix (see {@link SharingRule}). */
 export function mayShareRunningPrefixes(
   running: readonly RunningTrial[],
   parallelism: number,
-  oneWaiting = false,
+  rule: SharingRule = 'fewerThanWorkers',
 ): boolean {
-  if (oneWaiting && running.some((trial) => trial.waiting)) return false;
+  const waiting = running.length - computingTrials(running);
+  if (rule === 'waitingBelowWorkers') return waiting < parallelism - 1;
+  if (rule === 'oneWaiting' && waiting > 0) return false;
   return running.length < parallelism;
 }
 

@@ -245,10 +245,16 @@ describe('single-flight prefixes', () => {
     expect(mayShareRunningPrefixes(oneWaiting, 2)).toBe(false);
     expect(mayShareRunningPrefixes([runningTrial(0)], 2)).toBe(true);
     expect(mayShareRunningPrefixes([], 1)).toBe(true);
-    // Ablation: at most one waiting trial at a time.
+    // Ablations: at most one waiting trial at a time; any number of running ones, up to p − 2 waiting.
     expect(mayShareRunningPrefixes([waitingTrial(0)], 4)).toBe(true);
-    expect(mayShareRunningPrefixes([waitingTrial(0)], 4, true)).toBe(false);
-    expect(mayShareRunningPrefixes([runningTrial(0)], 4, true)).toBe(true);
+    expect(mayShareRunningPrefixes([waitingTrial(0)], 4, 'oneWaiting')).toBe(false);
+    expect(mayShareRunningPrefixes([runningTrial(0)], 4, 'oneWaiting')).toBe(true);
+    const fourComputingOneWaiting: RunningTrial[] = [0, 1, 2, 3].map((i) => runningTrial(i));
+    fourComputingOneWaiting.push(waitingTrial(4));
+    expect(mayShareRunningPrefixes(fourComputingOneWaiting, 4, 'waitingBelowWorkers')).toBe(true);
+    expect(
+      mayShareRunningPrefixes([...fourComputingOneWaiting, waitingTrial(5), waitingTrial(6)], 4, 'waitingBelowWorkers'),
+    ).toBe(false);
   });
 
   it('starts waiting trials whose prefix has settled, in start order, on free slots only', () => {
