@@ -7,7 +7,7 @@
  *
  *   node bin/run-ts.js benchmarks/pending-ablation.ts [--specs benchmarks/paper-5stage.json]
  *       [--parallelism 4] [--seeds 10] [--seed-offset 0] [--jobs 2] [--variants a,b,...]
- *       [--reference] [--lag N] [--barrier] [--hold-slot] [--sharing RULE] [--out FILE]
+ *       [--reference] [--lag N] [--barrier] [--slot-free-waiting N] [--sharing RULE] [--out FILE]
  *
  * --reference also runs sequential EEIPU (parallelism 1, `suggest`) on the same seeds.
  * Paired differences are against the first variant, seed by seed.
@@ -118,7 +118,8 @@ async function main(): Promise<void> {
       lag: { type: 'string', default: '0' },
       // loop rules measured and not adopted (src/bench/runner.ts, LoopAblation)
       barrier: { type: 'boolean', default: false },
-      'hold-slot': { type: 'boolean', default: false },
+      // LoopView.slotFreeWaiting (absent: every waiting trial leaves its slot)
+      'slot-free-waiting': { type: 'string' },
       // SharingRule of src/core/study-loop.ts
       sharing: { type: 'string', default: 'fewerThanWorkers' },
       out: { type: 'string' },
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
         parallelism: level,
         loopAblation: {
           warmupBarrier: args.barrier,
-          waitingHoldsSlot: args['hold-slot'],
+          ...(args['slot-free-waiting'] === undefined ? {} : { slotFreeWaiting: Number(args['slot-free-waiting']) }),
           sharing: args.sharing as SharingRule,
         },
         suggestModule: import.meta.url,

@@ -93,8 +93,8 @@ export interface RunStudyOptions {
 export interface LoopAblation {
   /** No BO suggestion while a warm-up trial runs (`awaitsInitialDesign`). */
   readonly warmupBarrier?: boolean;
-  /** A trial waiting for a shared prefix holds its slot when the loop decides (`LoopView.waitingHoldsSlot`). */
-  readonly waitingHoldsSlot?: boolean;
+  /** Waiting trials that leave their slot to another trial (`LoopView.slotFreeWaiting`); absent: all. */
+  readonly slotFreeWaiting?: number;
   /** When a suggestion may share a running trial's prefix (`SharingRule`). @default 'fewerThanWorkers' */
   readonly sharing?: SharingRule;
 }
@@ -137,7 +137,9 @@ export function runStudy(options: RunStudyOptions): BenchRun {
   };
   const ablation = {
     ...(options.loopAblation?.warmupBarrier === true ? { initialDesign: initialDesignSize(settings) } : {}),
-    ...(options.loopAblation?.waitingHoldsSlot === true ? { waitingHoldsSlot: true } : {}),
+    ...(options.loopAblation?.slotFreeWaiting === undefined
+      ? {}
+      : { slotFreeWaiting: options.loopAblation.slotFreeWaiting }),
   };
   const memo = new PrefixMemo(stageCount);
   const history: Observation[] = [];

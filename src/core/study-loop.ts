@@ -72,14 +72,14 @@ export interface LoopView {
    */
   readonly initialDesign?: number;
   /**
-   * Ablation only (the study workflow never sets it): a trial waiting for a shared prefix counts
-   * against `parallelism` when the loop decides whether to start another, so the optimizer is
-   * asked only when fewer than `parallelism` trials are started and unrecorded — every suggestion
-   * after the first `parallelism` follows a finished trial. By default a waiting trial holds no
-   * worker and the optimizer is asked again at once, on the same results (see docs/optimizer.md,
-   * "Pending trials": what that costs, and what this costs instead).
+   * Ablation only (the study workflow never sets it): how many waiting trials leave their slot to
+   * another trial; those beyond count against `parallelism` when the loop decides whether to start
+   * one. 0: the optimizer is asked only when fewer than `parallelism` trials are started and
+   * unrecorded — every suggestion after the first `parallelism` follows a finished trial. Absent
+   * (the workflow's rule): every waiting trial holds no worker, and the optimizer is asked again at
+   * once, on the same results (docs/optimizer.md, "Pending trials": what either costs).
    */
-  readonly waitingHoldsSlot?: boolean;
+  readonly slotFreeWaiting?: number;
 }
 
 export type NextStep =
@@ -146,7 +146,9 @@ export function nextStep(view: LoopView): NextStep {
     return idle ? { kind: 'continueAsNew' } : { kind: 'wait' };
   }
   const parallelism = parallelismIn(plan, state);
-  const occupied = view.waitingHoldsSlot === true ? running.length : computingTrials(running);
+  const computing = computingTrials(running);
+  const slotFree = view.slotFreeWaiting ?? Number.POSITIVE_INFINITY;
+  const occupied = computing + Math.max(0, running.length - computing - slotFree);
   if (occupied >= parallelism) return { kind: 'wait' };
   if (state.spent + reservedBudget(running) >= budgetOf(plan, state)) return { kind: 'wait' };
   if (plan.maxTrials !== null && state.trialCount + running.length >= plan.maxTrials) return { kind: 'wait' };

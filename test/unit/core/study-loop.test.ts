@@ -184,16 +184,21 @@ describe('the study loop', () => {
     ).toMatchObject({ kind: 'start', trialIndex: 4, fromQueue: true });
   });
 
-  it('ablation: counts a trial waiting for a shared prefix against the slots only when asked to', () => {
+  it('ablation: counts trials waiting for a shared prefix against the slots beyond slotFreeWaiting', () => {
     const plan = planWith({ parallelism: 2 });
     const waiting = { ...runningTrial(1), waiting: true };
     expect(nextStep(view(plan, { running: [runningTrial(0), waiting] }))).toMatchObject({
       kind: 'start',
       trialIndex: 2,
     });
-    expect(nextStep(view(plan, { running: [runningTrial(0), waiting], waitingHoldsSlot: true }))).toEqual({
+    expect(nextStep(view(plan, { running: [runningTrial(0), waiting], slotFreeWaiting: 0 }))).toEqual({
       kind: 'wait',
     });
+    expect(nextStep(view(plan, { running: [runningTrial(0), waiting], slotFreeWaiting: 1 }))).toMatchObject({
+      kind: 'start',
+    });
+    const twoWaiting = [runningTrial(0), waiting, { ...runningTrial(2), waiting: true }];
+    expect(nextStep(view(plan, { running: twoWaiting, slotFreeWaiting: 1 }))).toEqual({ kind: 'wait' });
   });
 
   it('takes the initial design from the optimizer settings: the warm-up, none for random search', () => {
