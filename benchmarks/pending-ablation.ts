@@ -10,6 +10,9 @@
  *       [--reference] [--lag N] [--barrier] [--slot-free-waiting N] [--sharing RULE] [--out FILE]
  *
  * --reference also runs sequential EEIPU (parallelism 1, `suggest`) on the same seeds.
+ * --lag N (with --parallelism 1): the optimizer sees the last N finished trials as running ones.
+ * --barrier, --slot-free-waiting N, --sharing RULE: loop rules measured and not adopted
+ * (`LoopAblation` of src/bench/runner.ts; the study workflow uses none).
  * Paired differences are against the first variant, seed by seed.
  *
  * This module is also the `suggest` module of the benchmark pool's worker threads: they pick the
