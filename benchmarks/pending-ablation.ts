@@ -7,9 +7,12 @@
  *
  *   node bin/run-ts.js benchmarks/pending-ablation.ts [--specs benchmarks/paper-5stage.json]
  *       [--parallelism 4] [--seeds 10] [--seed-offset 0] [--jobs 2] [--variants a,b,...]
- *       [--reference] [--out FILE]
+ *       [--reference] [--lag N] [--barrier] [--slot-free-waiting N] [--sharing RULE] [--out FILE]
  *
  * --reference also runs sequential EEIPU (parallelism 1, `suggest`) on the same seeds.
+ * --lag N (with --parallelism 1): the optimizer sees the last N finished trials as running ones.
+ * --barrier, --slot-free-waiting N, --sharing RULE: loop rules measured and not adopted
+ * (`LoopAblation` of src/bench/runner.ts; the study workflow uses none).
  * Paired differences are against the first variant, seed by seed.
  *
  * This module is also the `suggest` module of the benchmark pool's worker threads: they pick the
@@ -22,11 +25,18 @@ import { runBench } from '../src/bench/pool.js';
 import { runMetrics } from '../src/bench/metrics.js';
 import type { BenchRun } from '../src/bench/runner.js';
 import { mean, standardError } from '../src/bench/stats.js';
+import type { SharingRule } from '../src/core/study-loop.js';
 import type { SuggestRequest, Suggestion } from '../src/core/types.js';
 import { DEFAULT_PENDING_HANDLING, suggestWithPendingHandling, type PendingHandling } from '../src/optimizer/index.js';
 import { readSyntheticSpec } from '../src/synthetic/index.js';
 
 const VARIANT_ENV = 'MEMOTUNE_PENDING_VARIANT';
+/**
+ * Information lag (a diagnostic, run with --parallelism 1): the optimizer sees the last `lag`
+ * finished trials as running ones, as a study with `lag` + 1 trials at once would at best. Tells
+ * a parallel study's loss from what it cannot know apart from how it handles what is running.
+ */
+const LAG_ENV = 'MEMOTUNE_PENDING_LAG';
 
 const VARIANTS: Readonly<Record<string, PendingHandling>> = {
   default: DEFAULT_PENDING_HANDLING,
@@ -55,9 +65,21 @@ function variant(name: string): PendingHandling {
 export function suggest(request: SuggestRequest): Suggestion {
   const handling = variant(process.env[VARIANT_ENV] ?? 'default');
   return suggestWithPendingHandling(
-    request,
+    lagged(request, Number(process.env[LAG_ENV] ?? 0)),
     request.shareRunningPrefixes === false ? { ...handling, sharePrefixes: 'none' } : handling,
   );
+}
+
+/** The request with its last `lag` finished trials moved to the running ones (see LAG_ENV). */
+function lagged(request: SuggestRequest, lag: number): SuggestRequest {
+  const hidden = request.history.slice(Math.max(0, request.history.length - lag));
+  if (hidden.length === 0) return request;
+  return {
+    ...request,
+    history: request.history.slice(0, request.history.length - hidden.length),
+    pending: [...hidden.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })), ...(request.pending ?? [])],
+    budget: { ...request.budget, spent: request.budget.spent - hidden.reduce((sum, obs) => sum + obs.chargedCost, 0) },
+  };
 }
 
 interface Summary {
@@ -96,11 +118,19 @@ async function main(): Promise<void> {
       jobs: { type: 'string', default: '2' },
       variants: { type: 'string', default: Object.keys(VARIANTS).join(',') },
       reference: { type: 'boolean', default: false },
+      lag: { type: 'string', default: '0' },
+      // loop rules measured and not adopted (src/bench/runner.ts, LoopAblation)
+      barrier: { type: 'boolean', default: false },
+      // LoopView.slotFreeWaiting (absent: every waiting trial leaves its slot)
+      'slot-free-waiting': { type: 'string' },
+      // SharingRule of src/core/study-loop.ts
+      sharing: { type: 'string', default: 'fewerThanWorkers' },
       out: { type: 'string' },
     },
   });
   const seeds = Array.from({ length: Number(args.seeds) }, (_, i) => i + Number(args['seed-offset']));
   const parallelism = Number(args.parallelism);
+  process.env[LAG_ENV] = args.lag;
   const names = args.variants.split(',').map((name) => name.trim());
   names.forEach(variant);
   const report: Record<string, Record<string, Summary[]>> = {};
@@ -117,6 +147,11 @@ async function main(): Promise<void> {
         seeds,
         jobs: Number(args.jobs),
         parallelism: level,
+        loopAblation: {
+          warmupBarrier: args.barrier,
+          ...(args['slot-free-waiting'] === undefined ? {} : { slotFreeWaiting: Number(args['slot-free-waiting']) }),
+          sharing: args.sharing as SharingRule,
+        },
         suggestModule: import.meta.url,
       });
       console.error(`${spec.name} ${name} p=${level}: ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -145,4 +180,10 @@ async function main(): Promise<void> {
   if (args.out !== undefined) writeFileSync(args.out, `${JSON.stringify({ seeds, parallelism, report }, null, 1)}\n`);
 }
 
-if (isMainThread) await main();
+// Not awaited at the top level: with --jobs 1 the pool imports this module in this thread for its
+// `suggest`, and that import would wait forever for a top-level await that waits for it.
+if (isMainThread)
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { MethodName, OptimizerSettings } from '../core/types.js';
 import type { SyntheticPipelineSpec } from '../synthetic/index.js';
-import { runStudy, type BenchRun, type SuggestFn } from './runner.js';
+import { runStudy, type BenchRun, type LoopAblation, type SuggestFn } from './runner.js';
 
 // Sources run through tsx (`.ts`); keep the same extension for sibling modules we load by URL.
 const EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -16,6 +16,7 @@ export interface PoolWorkerData {
   readonly suggestModule: string;
   readonly settings?: OptimizerSettings;
   readonly parallelism?: number;
+  readonly loopAblation?: LoopAblation;
 }
 
 /** @internal One (method, seed) study for a worker. */
@@ -63,6 +64,8 @@ export interface RunBenchOptions {
   readonly settings?: OptimizerSettings;
   /** Trials each study runs at once on its simulated clock. @default 1 */
   readonly parallelism?: number;
+  /** Loop rules measured and not adopted (`RunStudyOptions.loopAblation`). */
+  readonly loopAblation?: LoopAblation;
   readonly onProgress?: (progress: BenchProgress) => void;
 }
 
@@ -103,6 +106,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun[]> {
         suggest,
         ...(options.settings === undefined ? {} : { settings: options.settings }),
         ...(options.parallelism === undefined ? {} : { parallelism: options.parallelism }),
+        ...(options.loopAblation === undefined ? {} : { loopAblation: options.loopAblation }),
         onTrial: (trial) => report(job, trial.spent, false),
       });
       runs.set(job.id, run);
@@ -114,6 +118,7 @@ export async function runBench(options: RunBenchOptions): Promise<BenchRun[]> {
       suggestModule,
       ...(options.settings === undefined ? {} : { settings: options.settings }),
       ...(options.parallelism === undefined ? {} : { parallelism: options.parallelism }),
+      ...(options.loopAblation === undefined ? {} : { loopAblation: options.loopAblation }),
     };
     const queue = [...jobs];
     const pool: Worker[] = [];

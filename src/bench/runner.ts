@@ -16,6 +16,7 @@ import {
   afterTrial,
   computingTrials,
   costAwareHalt,
+  initialDesignSize,
   mayShareRunningPrefixes,
   nextStep,
   reservationFor,
@@ -23,6 +24,7 @@ import {
   type LoopPlan,
   type NextStep,
   type RunningTrial,
+  type SharingRule,
 } from '../core/study-loop.js';
 
 /** The optimizer entry point the harness drives (`suggest` of `src/optimizer`). */
@@ -79,10 +81,22 @@ export interface RunStudyOptions {
   readonly settings?: OptimizerSettings;
   /** Trials run at once on the simulated clock. @default 1 */
   readonly parallelism?: number;
+  /** Ablations of the loop's rules (`LoopView`); the study workflow uses neither. */
+  readonly loopAblation?: LoopAblation;
   /** Called after every trial (progress reporting). */
   readonly onTrial?: (trial: BenchTrial) => void;
   /** Safety stop for degenerate specs (zero costs). @default 100000 */
   readonly maxTrials?: number;
+}
+
+/** Loop rules measured and not adopted (docs/optimizer.md, "Pending trials"). */
+export interface LoopAblation {
+  /** No BO suggestion while a warm-up trial runs (`awaitsInitialDesign`). */
+  readonly warmupBarrier?: boolean;
+  /** Waiting trials that leave their slot to another trial (`LoopView.slotFreeWaiting`); absent: all. */
+  readonly slotFreeWaiting?: number;
+  /** When a suggestion may share a running trial's prefix (`SharingRule`). @default 'fewerThanWorkers' */
+  readonly sharing?: SharingRule;
 }
 
 interface SimulatedTrial extends RunningTrial {
@@ -121,6 +135,12 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     objective: { metric: 'objective', direction: 'maximize' },
     maxConsecutiveFailures: null,
   };
+  const ablation = {
+    ...(options.loopAblation?.warmupBarrier === true ? { initialDesign: initialDesignSize(settings) } : {}),
+    ...(options.loopAblation?.slotFreeWaiting === undefined
+      ? {}
+      : { slotFreeWaiting: options.loopAblation.slotFreeWaiting }),
+  };
   const memo = new PrefixMemo(stageCount);
   const history: Observation[] = [];
   const trials: BenchTrial[] = [];
@@ -156,7 +176,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     });
     const step: NextStep = awaitFinish
       ? { kind: 'wait' }
-      : nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt });
+      : nextStep({ plan, state, running, startedThisRun: 0, handOffSuggested: false, halt, ...ablation });
     // The simulation has no control requests: it never pauses.
     if (step.kind === 'finish' || step.kind === 'continueAsNew' || step.kind === 'paused') break;
     if (step.kind === 'wait') {
@@ -198,7 +218,9 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       ...(running.length === 0
         ? {}
         : { pending: running.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })) }),
-      ...(mayShareRunningPrefixes(running, parallelism) ? {} : { shareRunningPrefixes: false }),
+      ...(mayShareRunningPrefixes(running, parallelism, options.loopAblation?.sharing)
+        ? {}
+        : { shareRunningPrefixes: false }),
       budget: { total: spec.budget, spent: state.spent },
       direction: 'maximize',
       settings,

@@ -25,6 +25,7 @@ port.on('message', (job: PoolJob | null) => {
       suggest,
       ...(data.settings === undefined ? {} : { settings: data.settings }),
       ...(data.parallelism === undefined ? {} : { parallelism: data.parallelism }),
+      ...(data.loopAblation === undefined ? {} : { loopAblation: data.loopAblation }),
       onTrial: (trial) => post({ type: 'trial', id: job.id, spent: trial.spent }),
     });
     post({ type: 'done', id: job.id, run });

@@ -8,6 +8,7 @@
  * Workflow-safe: plain data in, plain data out, no I/O, no clock, no randomness.
  */
 import { costAwareStopFromLogEipc } from '../acquisition/stopping.js';
+import { resolveSettings } from '../optimizer/settings.js';
 import { canonicalJson } from './canonical-json.js';
 import { FailureType } from './errors.js';
 import { budgetOf, parallelismIn } from './study-control.js';
@@ -20,7 +21,7 @@ import {
   type StudyStatus,
   type TrialRecord,
 } from './study.js';
-import type { Configuration, Suggestion } from './types.js';
+import type { Configuration, OptimizerSettings, Suggestion } from './types.js';
 
 /** A trial the study has started (or is about to start, waiting for a shared prefix) and not yet recorded. */
 export interface RunningTrial {
@@ -64,6 +65,21 @@ export interface LoopView {
   readonly handOffSuggested: boolean;
   /** Set once the study must end: failed, exhausted, stop requested. */
   readonly halt: Halt | null;
+  /**
+   * Ablation only (the study workflow never sets it): trials before this index are the initial
+   * design (see {@link initialDesignSize}) and the optimizer is not asked for a trial beyond it
+   * while one of them runs ({@link awaitsInitialDesign}). Absent or 0: no such barrier.
+   */
+  readonly initialDesign?: number;
+  /**
+   * Ablation only (the study workflow never sets it): how many waiting trials leave their slot to
+   * another trial; those beyond count against `parallelism` when the loop decides whether to start
+   * one. 0: the optimizer is asked only when fewer than `parallelism` trials are started and
+   * unrecorded — every suggestion after the first `parallelism` follows a finished trial. Absent
+   * (the workflow's rule): every waiting trial holds no worker, and the optimizer is asked again at
+   * once, on the same results (docs/optimizer.md, "Pending trials": what either costs).
+   */
+  readonly slotFreeWaiting?: number;
 }
 
 export type NextStep =
@@ -130,7 +146,10 @@ export function nextStep(view: LoopView): NextStep {
     return idle ? { kind: 'continueAsNew' } : { kind: 'wait' };
   }
   const parallelism = parallelismIn(plan, state);
-  if (computingTrials(running) >= parallelism) return { kind: 'wait' };
+  const computing = computingTrials(running);
+  const slotFree = view.slotFreeWaiting ?? Number.POSITIVE_INFINITY;
+  const occupied = computing + Math.max(0, running.length - computing - slotFree);
+  if (occupied >= parallelism) return { kind: 'wait' };
   if (state.spent + reservedBudget(running) >= budgetOf(plan, state)) return { kind: 'wait' };
   if (plan.maxTrials !== null && state.trialCount + running.length >= plan.maxTrials) return { kind: 'wait' };
   // Every started trial is either running or recorded (a trial that breaks halts the study).
@@ -138,7 +157,35 @@ export function nextStep(view: LoopView): NextStep {
   const planned = plan.enqueue[trialIndex];
   if (planned !== undefined) return { kind: 'start', trialIndex, enqueued: planned, fromQueue: false };
   const queued = state.queued?.[0];
-  return { kind: 'start', trialIndex, enqueued: queued ?? null, fromQueue: queued !== undefined };
+  if (queued !== undefined) return { kind: 'start', trialIndex, enqueued: queued, fromQueue: true };
+  if (awaitsInitialDesign(view, trialIndex)) return { kind: 'wait' };
+  return { kind: 'start', trialIndex, enqueued: null, fromQueue: false };
+}
+
+/**
+ * The initial design of a study whose trials the optimizer models: its warm-up trials (the
+ * optimizer's seeded design points, or enqueued configurations in their place). 0 for `random`,
+ * which models nothing. See {@link awaitsInitialDesign}.
+ */
+export function initialDesignSize(settings: OptimizerSettings): number {
+  const { method, warmup } = resolveSettings(settings);
+  return method === 'random' ? 0 : warmup;
+}
+
+/**
+ * Warm-up barrier (an ablation, `LoopView.initialDesign`): the optimizer is asked for the first
+ * trial after the initial design (the warm-up trials, and configurations enqueued in the plan
+ * beyond them) only once every trial of that design has finished, instead of from the 7–9 of 10
+ * warm-up trials finished when a slot frees at parallelism 4. Measured worse, not better
+ * (docs/optimizer.md, "Pending trials"): the free slots are then all filled at once from the same
+ * results — a batch of 4 and up to 3 trials waiting behind the first one's prefix. With
+ * parallelism 1 nothing runs when a trial starts, so it changes nothing there.
+ */
+export function awaitsInitialDesign(view: LoopView, trialIndex: number): boolean {
+  const size = view.initialDesign ?? 0;
+  if (size <= 0) return false;
+  const end = Math.max(size, view.plan.enqueue.length);
+  return trialIndex >= end && view.running.some((trial) => trial.trialIndex < end);
 }
 
 /**
@@ -160,12 +207,26 @@ export function costAwareHalt(suggestion: Pick<Suggestion, 'phase' | 'diagnostic
 }
 
 /**
- * Whether the next trial may share a prefix a running trial is still computing (and wait for it).
- * Only while fewer trials run than there are workers: beyond that, a waiting trial would leave the
- * free worker idle, so the next one must be able to start at once. Waiting trials are therefore
- * fewer than `parallelism`, and the workers stay busy whenever trials can run.
+ * When the next trial may share a prefix a running trial is still computing (and wait for it):
+ * - `'fewerThanWorkers'` (the study workflow's rule): only while fewer trials run than there are
+ *   workers; beyond that, a waiting trial would leave the free worker idle, so the next one must be
+ *   able to start at once. Waiting trials are therefore fewer than `parallelism`, and the workers
+ *   stay busy whenever trials can run.
+ * - Ablations (docs/optimizer.md, "Pending trials"): `'oneWaiting'` — that, and not while another
+ *   trial waits; `'waitingBelowWorkers'` — whenever fewer than `parallelism` − 1 trials wait
+ *   (every decision may share, up to 2·`parallelism` − 1 trials in flight).
  */
-export function mayShareRunningPrefixes(running: readonly RunningTrial[], parallelism: number): boolean {
+export type SharingRule = 'fewerThanWorkers' | 'oneWaiting' | 'waitingBelowWorkers';
+
+/** Whether the next trial may share a running trial's uncomputed prefix (see {@link SharingRule}). */
+export function mayShareRunningPrefixes(
+  running: readonly RunningTrial[],
+  parallelism: number,
+  rule: SharingRule = 'fewerThanWorkers',
+): boolean {
+  const waiting = running.length - computingTrials(running);
+  if (rule === 'waitingBelowWorkers') return waiting < parallelism - 1;
+  if (rule === 'oneWaiting' && waiting > 0) return false;
   return running.length < parallelism;
 }
 

@@ -4,6 +4,7 @@ import { parseStudyConfig } from '../../../src/config/study-config.js';
 import { initialStudyState, type StudyPlan, type StudyState } from '../../../src/core/study.js';
 import {
   afterTrial,
+  initialDesignSize,
   logPositionFor,
   nextStep,
   reservationFor,
@@ -139,6 +140,73 @@ describe('the study loop', () => {
     expect(nextStep(view(plan, { state: one, running: [runningTrial(0)] }))).toEqual({ kind: 'wait' });
   });
 
+  it('ablation: asks the optimizer beyond the initial design only once every trial of the design has finished', () => {
+    const plan = planWith({ parallelism: 4 });
+    const design = { initialDesign: 3 };
+    const state = (trialCount: number): StudyState => ({ ...initialStudyState('studies/r/'), trialCount });
+    // Warm-up trials start side by side.
+    expect(nextStep(view(plan, { ...design, running: [runningTrial(0)] }))).toMatchObject({
+      kind: 'start',
+      trialIndex: 1,
+    });
+    // The first trial after them waits while one of them runs, with slots free...
+    const warmupRunning = { ...design, state: state(2), running: [runningTrial(1)] };
+    expect(nextStep(view(plan, warmupRunning))).toEqual({ kind: 'wait' });
+    // ...and starts once all have finished; later trials run beside each other again.
+    expect(nextStep(view(plan, { ...design, state: state(3) }))).toMatchObject({ kind: 'start', trialIndex: 3 });
+    expect(nextStep(view(plan, { ...design, state: state(3), running: [runningTrial(3)] }))).toMatchObject({
+      kind: 'start',
+      trialIndex: 4,
+    });
+    // Without the barrier (the study workflow's rule), the first BO trial starts beside warm-up ones.
+    expect(nextStep(view(plan, { state: state(2), running: [runningTrial(1)] }))).toMatchObject({ kind: 'start' });
+  });
+
+  it("counts the plan's enqueued configurations beyond the warm-up in the initial design, not runtime ones", () => {
+    const enqueue = [1, 2, 3, 4].map((x) => [{ x }, { x }, { x }]);
+    const plan = planWith({ parallelism: 4, enqueue });
+    const state = (trialCount: number, queued?: Configuration[]): StudyState => ({
+      ...initialStudyState('studies/r/'),
+      trialCount,
+      ...(queued === undefined ? {} : { queued }),
+    });
+    // Enqueued configurations start whatever runs; the optimizer waits for all four.
+    expect(nextStep(view(plan, { initialDesign: 2, state: state(2), running: [runningTrial(2)] }))).toMatchObject({
+      kind: 'start',
+      trialIndex: 3,
+    });
+    expect(nextStep(view(plan, { initialDesign: 2, state: state(3), running: [runningTrial(3)] }))).toEqual({
+      kind: 'wait',
+    });
+    // A configuration enqueued while the study runs starts at once.
+    expect(
+      nextStep(view(plan, { initialDesign: 2, state: state(3, [config(7, 7, 7)]), running: [runningTrial(3)] })),
+    ).toMatchObject({ kind: 'start', trialIndex: 4, fromQueue: true });
+  });
+
+  it('ablation: counts trials waiting for a shared prefix against the slots beyond slotFreeWaiting', () => {
+    const plan = planWith({ parallelism: 2 });
+    const waiting = { ...runningTrial(1), waiting: true };
+    expect(nextStep(view(plan, { running: [runningTrial(0), waiting] }))).toMatchObject({
+      kind: 'start',
+      trialIndex: 2,
+    });
+    expect(nextStep(view(plan, { running: [runningTrial(0), waiting], slotFreeWaiting: 0 }))).toEqual({
+      kind: 'wait',
+    });
+    expect(nextStep(view(plan, { running: [runningTrial(0), waiting], slotFreeWaiting: 1 }))).toMatchObject({
+      kind: 'start',
+    });
+    const twoWaiting = [runningTrial(0), waiting, { ...runningTrial(2), waiting: true }];
+    expect(nextStep(view(plan, { running: twoWaiting, slotFreeWaiting: 1 }))).toEqual({ kind: 'wait' });
+  });
+
+  it('takes the initial design from the optimizer settings: the warm-up, none for random search', () => {
+    expect(initialDesignSize({})).toBe(10);
+    expect(initialDesignSize({ method: 'ms-carbo', warmup: 4 })).toBe(4);
+    expect(initialDesignSize({ method: 'random', warmup: 4 })).toBe(0);
+  });
+
   it('reserves the predicted cost, else the mean charge so far', () => {
     const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 4, spent: 6 };
     expect(reservationFor(2.5, state)).toBe(2.5);
@@ -182,6 +250,16 @@ describe('single-flight prefixes', () => {
     expect(mayShareRunningPrefixes(oneWaiting, 2)).toBe(false);
     expect(mayShareRunningPrefixes([runningTrial(0)], 2)).toBe(true);
     expect(mayShareRunningPrefixes([], 1)).toBe(true);
+    // Ablations: at most one waiting trial at a time; any number of running ones, up to p − 2 waiting.
+    expect(mayShareRunningPrefixes([waitingTrial(0)], 4)).toBe(true);
+    expect(mayShareRunningPrefixes([waitingTrial(0)], 4, 'oneWaiting')).toBe(false);
+    expect(mayShareRunningPrefixes([runningTrial(0)], 4, 'oneWaiting')).toBe(true);
+    const fourComputingOneWaiting: RunningTrial[] = [0, 1, 2, 3].map((i) => runningTrial(i));
+    fourComputingOneWaiting.push(waitingTrial(4));
+    expect(mayShareRunningPrefixes(fourComputingOneWaiting, 4, 'waitingBelowWorkers')).toBe(true);
+    expect(
+      mayShareRunningPrefixes([...fourComputingOneWaiting, waitingTrial(5), waitingTrial(6)], 4, 'waitingBelowWorkers'),
+    ).toBe(false);
   });
 
   it('starts waiting trials whose prefix has settled, in start order, on free slots only', () => {
