@@ -25,6 +25,7 @@ import {
   type NextStep,
   reservationFor,
   mayShareRunningPrefixes,
+  pendingTrials,
   sharedInFlightPrefix,
   trialsToLaunch,
   type Halt,
@@ -353,7 +354,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     } else {
       let suggestion: Suggestion;
       try {
-        const pending = runningList().map(({ config, cachedPrefix }) => ({ config, cachedPrefix }));
+        const pending = pendingTrials(runningList());
         suggestion = await suggestFromLog({
           space,
           trialLog: state.trialLog,
@@ -420,6 +421,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       trialIndex,
       config: trialInput.config,
       cachedPrefix: trialInput.suggestedPrefix ?? 0,
+      phase: trialInput.phase,
       reservedCost: reservationFor(trialInput.predictedCost, state),
       settledStages: 0,
       waiting: shared !== null,

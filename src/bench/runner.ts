@@ -19,6 +19,7 @@ import {
   initialDesignSize,
   mayShareRunningPrefixes,
   nextStep,
+  pendingTrials,
   reservationFor,
   type Halt,
   type LoopPlan,
@@ -215,9 +216,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       space,
       // Snapshots: the optimizer may keep the request, and later trials must not change it.
       history: history.slice(),
-      ...(running.length === 0
-        ? {}
-        : { pending: running.map(({ config, cachedPrefix }) => ({ config, cachedPrefix })) }),
+      ...(running.length === 0 ? {} : { pending: pendingTrials(running) }),
       ...(mayShareRunningPrefixes(running, parallelism, options.loopAblation?.sharing)
         ? {}
         : { shareRunningPrefixes: false }),
@@ -260,6 +259,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       trialIndex: step.trialIndex,
       config: suggestion.config,
       cachedPrefix: suggestion.cachedPrefix,
+      phase: suggestion.phase,
       reservedCost: reservationFor(suggestion.predictedCost, state),
       settledStages: delta,
       waiting: true,

@@ -21,7 +21,7 @@ import {
   type StudyStatus,
   type TrialRecord,
 } from './study.js';
-import type { Configuration, OptimizerSettings, Suggestion } from './types.js';
+import type { Configuration, OptimizerSettings, PendingTrial, Phase, Suggestion } from './types.js';
 
 /** A trial the study has started (or is about to start, waiting for a shared prefix) and not yet recorded. */
 export interface RunningTrial {
@@ -29,6 +29,8 @@ export interface RunningTrial {
   readonly config: Configuration;
   /** δ the optimizer planned for (0 for warm-up, random and enqueued trials). */
   readonly cachedPrefix: number;
+  /** `warmup` for warm-up and enqueued trials, `bo` for the optimizer's (told to it as pending). */
+  readonly phase: Phase;
   /** What the budget reserves for it until it finishes: its predicted cost, else the mean trial charge so far. */
   readonly reservedCost: number;
   /**
@@ -38,6 +40,11 @@ export interface RunningTrial {
   readonly settledStages: number;
   /** Not started yet: waiting for a running trial to settle the prefix they share. Holds no worker. */
   readonly waiting: boolean;
+}
+
+/** The running trials as the optimizer's pending points (docs/optimizer.md, "Pending trials"). */
+export function pendingTrials(running: readonly RunningTrial[]): PendingTrial[] {
+  return running.map(({ config, cachedPrefix, phase }) => ({ config, cachedPrefix, phase }));
 }
 
 /** Why the study will end once its running trials are recorded (it starts no new ones). */

@@ -157,6 +157,11 @@ export interface PendingTrial {
   readonly config: Configuration;
   /** δ it was started with (the prefix it reuses); its later stages are being computed. */
   readonly cachedPrefix: number;
+  /**
+   * `warmup` for a warm-up or enqueued trial, `bo` for one the optimizer chose. Absent in requests
+   * made before it existed: the optimizer then takes the first running trials as the warm-up ones.
+   */
+  readonly phase?: Phase;
 }
 
 export interface SuggestRequest {

@@ -50,7 +50,7 @@ import { objectivePerCost } from './cost-exchange.js';
 import { configKey, ENUMERATION_LIMIT, type Exclusions } from './design.js';
 import { fitStageCostModels, fitTotalCostModel } from './models.js';
 import type { CostModel } from './models.js';
-import { DEFAULT_PENDING_HANDLING, runningWarmupCount, type PendingHandling } from './pending-handling.js';
+import { DEFAULT_PENDING_HANDLING, runningBoTrials, type PendingHandling } from './pending-handling.js';
 import { candidateConfig, prefixPool } from './prefix-pool.js';
 import { scoreRawPairs } from './raw-scoring.js';
 import { refineStarts } from './refinement.js';
@@ -177,7 +177,7 @@ export function boSuggest(
     handling.sharePrefixes === 'none'
       ? []
       : handling.sharePrefixes === 'bo'
-        ? pending.slice(runningWarmupCount(history, pending, settings.warmup))
+        ? runningBoTrials(history, pending, settings.warmup)
         : pending;
   const pool = reusesPrefixes(method)
     ? prefixPool(encoding, history, sign, settings.topQ, shared)

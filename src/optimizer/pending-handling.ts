@@ -39,9 +39,24 @@ export const DEFAULT_PENDING_HANDLING: PendingHandling = Object.freeze({
 });
 
 /**
- * How many of the running trials (in start order) are warm-up trials: the first
- * min(k, warmup) − (finished warm-up trials) of them, k = trials started so far (warm-up trials
- * start before any other).
+ * The running trials the optimizer chose (phase `bo`): those whose prefixes join the pool under
+ * `sharePrefixes: 'bo'`. A trial without a phase (a request from before it existed) is inferred by
+ * {@link runningWarmupCount}.
+ */
+export function runningBoTrials(
+  history: readonly Observation[],
+  pending: readonly PendingTrial[],
+  warmup: number,
+): PendingTrial[] {
+  if (pending.every((trial) => trial.phase !== undefined)) return pending.filter((trial) => trial.phase === 'bo');
+  return pending.slice(runningWarmupCount(history, pending, warmup));
+}
+
+/**
+ * How many of the running trials (in start order) are warm-up trials, inferred from counts alone:
+ * the first min(k, warmup) − (finished warm-up trials) of them, k = trials started so far (warm-up
+ * trials start before any other). Exact unless trials were enqueued beyond the warm-up or
+ * mid-study, which is why requests now carry each running trial's phase.
  */
 export function runningWarmupCount(
   history: readonly Observation[],

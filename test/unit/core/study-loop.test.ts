@@ -34,7 +34,7 @@ function planWith(extra: Record<string, unknown>): StudyPlan {
 
 const config = (...xs: number[]): Configuration => xs.map((x) => ({ x }));
 const runningTrial = (trialIndex: number, reservedCost = 1, settledStages = 0, c = config(trialIndex, 0, 0)) =>
-  ({ trialIndex, config: c, cachedPrefix: 0, reservedCost, settledStages, waiting: false }) satisfies RunningTrial;
+  ({ trialIndex, config: c, cachedPrefix: 0, phase: 'bo', reservedCost, settledStages, waiting: false }) satisfies RunningTrial;
 
 function view(plan: StudyPlan, overrides: Partial<LoopView> = {}): LoopView {
   return {

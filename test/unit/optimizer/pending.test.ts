@@ -11,7 +11,7 @@ import type {
 } from '../../../src/core/types.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
 import { costExponent } from '../../../src/optimizer/cost-cooling.js';
-import { runningWarmupCount } from '../../../src/optimizer/pending-handling.js';
+import { runningBoTrials, runningWarmupCount } from '../../../src/optimizer/pending-handling.js';
 import { prefixPool } from '../../../src/optimizer/prefix-pool.js';
 import { DEFAULT_PENDING_HANDLING, suggest, suggestWithPendingHandling } from '../../../src/optimizer/index.js';
 import { createRandom } from '../../../src/random/index.js';
@@ -253,6 +253,20 @@ describe('pending trials in the BO step', () => {
     expect(runningWarmupCount([obs('warmup'), obs('warmup'), obs('warmup'), obs('bo')], p, 4)).toBe(1);
     expect(runningWarmupCount([obs('warmup'), obs('warmup'), obs('warmup'), obs('warmup')], p, 4)).toBe(0);
     expect(runningWarmupCount([], [], 10)).toBe(0);
+  });
+
+  it("takes the running trials' phases when the request gives them, and infers them when it does not", () => {
+    const [a, b, c] = running(others.slice(0, 3)) as [PendingTrial, PendingTrial, PendingTrial];
+    // Enqueued trials beyond the warm-up (phase warmup) running after a BO trial: counting from the
+    // start would take the BO trial for a warm-up one and share the enqueued trials' prefixes.
+    const phased = [
+      { ...a, phase: 'bo' as const },
+      { ...b, phase: 'warmup' as const },
+      { ...c, phase: 'warmup' as const },
+    ];
+    expect(runningBoTrials([], phased, 1)).toEqual([phased[0]]);
+    expect(runningBoTrials([], [a, b, c], 1)).toEqual([b, c]);
+    expect(runningBoTrials([], [a, b, c], 10)).toEqual([]);
   });
 
   it("counts the running trials' predicted cost as used in η (committed budget)", () => {
