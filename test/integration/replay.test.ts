@@ -22,8 +22,10 @@ const fixture = (name: string): unknown =>
  *   v5: v4 with the cache lookup and the trial-log write as local activities
  *       (patched 'memotune-local-orchestration-activities')
  *   v6: v5 with the progress card in the memo (patched 'memotune-progress-memo')
+ *   v7: v6 with parallel trials scheduling their next stage beside the settled-stages signal
+ *       (patched 'memotune-settled-signal-in-flight')
  */
-const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -43,7 +45,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5', 'v6']) {
+  for (const release of ['v4', 'v5', 'v6', 'v7']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(
