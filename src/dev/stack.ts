@@ -204,6 +204,21 @@ export function devServerTuningArgs(): string[] {
 }
 
 /**
+ * Whether the dev server with this pid runs without {@link devServerTuningArgs} (one started by an
+ * earlier release). False when that cannot be told (no such process, no /proc).
+ */
+function startedWithoutTuning(pid: number | null): boolean {
+  if (pid === null) return false;
+  let args: string[];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  } catch {
+    return false;
+  }
+  return args.includes('start-dev') && !devServerTuningArgs().every((arg) => args.includes(arg));
+}
+
+/**
  * Starts whatever part of the stack is not running (idempotent) and creates the bucket.
  * @returns where everything is; also written to `<stateDir>/stack.json`.
  */
@@ -253,6 +268,12 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     }
   } else {
     o.log('reusing the running stack');
+  }
+  if (temporalUp && startedWithoutTuning(pids.temporal)) {
+    o.log(
+      'the running Temporal dev server was started without the settings memotune dev now uses (up to ~40 ms ' +
+        'per task dispatch, twice the CPU): `memotune dev --stop` then `memotune dev` restarts it with them, keeping its state',
+    );
   }
   const info = infoOf(o, pids);
   await waitFor(
