@@ -124,10 +124,12 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
  */
 export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const startedAt = workflowInfo().startTime.toISOString();
-  const parent = workflowInfo().parent;
+  // The study to tell when more leading stages are in the cache (parallel studies only).
+  const study = input.reportSettledStages === true ? workflowInfo().parent : undefined;
   const signalSettled = async (stages: number): Promise<void> => {
+    if (study === undefined) return;
     try {
-      await getExternalWorkflowHandle(parent!.workflowId, parent!.runId).signal(stagesSettledSignal, {
+      await getExternalWorkflowHandle(study.workflowId, study.runId).signal(stagesSettledSignal, {
         trialIndex: input.trialIndex,
         stages,
       });
@@ -137,14 +139,11 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       log.warn('could not tell the study about settled stages', { error: String(failure) });
     }
   };
-  const reportsSettled = input.reportSettledStages === true && parent !== undefined;
   // The next stage is scheduled in the same workflow task as the signal instead of one round trip
-  // after it. Histories recorded before waited for the signal to be delivered first. (Asked in the
-  // first workflow task, so its marker shares that task's search-attribute update.)
-  const signalInFlight = reportsSettled && patched(settledSignalInFlightPatch);
+  // after it. Histories recorded before waited for the signal to be delivered first.
+  const signalInFlight = study !== undefined && patched(settledSignalInFlightPatch);
   const signalsInFlight: Promise<void>[] = [];
   const reportSettled = async (stages: number): Promise<void> => {
-    if (!reportsSettled) return;
     if (signalInFlight) signalsInFlight.push(signalSettled(stages));
     else await signalSettled(stages);
   };
