@@ -189,6 +189,14 @@ export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, number>> = {
   'history.visibilityProcessorMaxPollRPS': 1000,
 };
 
+/**
+ * versitygw flags of the local S3 server. Without `--keep-alive` it answers every request with
+ * `Connection: close`, so each of the ~12 object-store calls of a trial opened a new TCP connection
+ * (thousands in TIME-WAIT during a benchmark; ~0.2 ms of connect and socket setup per call in the
+ * worker, more in the server).
+ */
+export const S3_SERVER_TUNING_ARGS: readonly string[] = ['--keep-alive'];
+
 /** `temporal server start-dev` flags for {@link DEV_SERVER_SQLITE_PRAGMAS} and {@link DEV_SERVER_DYNAMIC_CONFIG}. */
 export function devServerTuningArgs(): string[] {
   return [
@@ -261,7 +269,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
       o.log(`starting S3 server (versitygw) on 127.0.0.1:${o.s3Port}, data in ${join(o.stateDir, 's3')}`);
       pids.s3 = spawnDetached(
         bins.versitygw,
-        ['--port', `127.0.0.1:${o.s3Port}`, '--quiet', 'posix', join(o.stateDir, 's3')],
+        ['--port', `127.0.0.1:${o.s3Port}`, ...S3_SERVER_TUNING_ARGS, '--quiet', 'posix', join(o.stateDir, 's3')],
         join(o.stateDir, 's3.log'),
         { ...process.env, ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
       );

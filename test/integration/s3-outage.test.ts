@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import { startStudy, withTrials } from '../../src/client/index.js';
 import type { StudyOutcome, TrialRecord } from '../../src/core/study.js';
-import { isPortOpen, serverBinaries } from '../../src/dev/stack.js';
+import { isPortOpen, S3_SERVER_TUNING_ARGS, serverBinaries } from '../../src/dev/stack.js';
 import type { StageContext } from '../../src/stages/types.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
@@ -47,14 +47,18 @@ class DedicatedS3 {
 
   async start(): Promise<void> {
     const log = openSync(`${this.dataDir}.log`, 'a');
-    this.process = spawn(this.binary, ['--port', `127.0.0.1:${this.port}`, '--quiet', 'posix', this.dataDir], {
-      stdio: ['ignore', log, log],
-      env: {
-        ...process.env,
-        ROOT_ACCESS_KEY: this.credentials.accessKeyId,
-        ROOT_SECRET_KEY: this.credentials.secretAccessKey,
+    this.process = spawn(
+      this.binary,
+      ['--port', `127.0.0.1:${this.port}`, ...S3_SERVER_TUNING_ARGS, '--quiet', 'posix', this.dataDir],
+      {
+        stdio: ['ignore', log, log],
+        env: {
+          ...process.env,
+          ROOT_ACCESS_KEY: this.credentials.accessKeyId,
+          ROOT_SECRET_KEY: this.credentials.secretAccessKey,
+        },
       },
-    });
+    );
     const deadline = Date.now() + 20_000;
     while (!(await isPortOpen(this.port, 200))) {
       if (Date.now() > deadline)
