@@ -1,3 +1,4 @@
+import { initialDesignSize } from '../optimizer/settings.js';
 import { performance } from 'node:perf_hooks';
 import type {
   Configuration,
@@ -16,7 +17,6 @@ import {
   afterTrial,
   computingTrials,
   costAwareHalt,
-  initialDesignSize,
   mayShareRunningPrefixes,
   nextStep,
   pendingTrials,

@@ -8,7 +8,6 @@
  * Workflow-safe: plain data in, plain data out, no I/O, no clock, no randomness.
  */
 import { costAwareStopFromLogEipc } from '../acquisition/stopping.js';
-import { resolveSettings } from '../optimizer/settings.js';
 import { canonicalJson } from './canonical-json.js';
 import { FailureType } from './errors.js';
 import { budgetOf, parallelismIn } from './study-control.js';
@@ -21,7 +20,7 @@ import {
   type StudyStatus,
   type TrialRecord,
 } from './study.js';
-import type { Configuration, OptimizerSettings, PendingTrial, Phase, Suggestion } from './types.js';
+import type { Configuration, PendingTrial, Phase, Suggestion } from './types.js';
 
 /** A trial the study has started (or is about to start, waiting for a shared prefix) and not yet recorded. */
 export interface RunningTrial {
@@ -74,7 +73,7 @@ export interface LoopView {
   readonly halt: Halt | null;
   /**
    * Ablation only (the study workflow never sets it): trials before this index are the initial
-   * design (see {@link initialDesignSize}) and the optimizer is not asked for a trial beyond it
+   * design (`initialDesignSize` in src/optimizer/settings.ts) and the optimizer is not asked for a trial beyond it
    * while one of them runs ({@link awaitsInitialDesign}). Absent or 0: no such barrier.
    */
   readonly initialDesign?: number;
@@ -167,16 +166,6 @@ export function nextStep(view: LoopView): NextStep {
   if (queued !== undefined) return { kind: 'start', trialIndex, enqueued: queued, fromQueue: true };
   if (awaitsInitialDesign(view, trialIndex)) return { kind: 'wait' };
   return { kind: 'start', trialIndex, enqueued: null, fromQueue: false };
-}
-
-/**
- * The initial design of a study whose trials the optimizer models: its warm-up trials (the
- * optimizer's seeded design points, or enqueued configurations in their place). 0 for `random`,
- * which models nothing. See {@link awaitsInitialDesign}.
- */
-export function initialDesignSize(settings: OptimizerSettings): number {
-  const { method, warmup } = resolveSettings(settings);
-  return method === 'random' ? 0 : warmup;
 }
 
 /**

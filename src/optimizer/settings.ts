@@ -148,3 +148,14 @@ export function effortIssues(settings: Required<OptimizerSettings>, stages: numb
   }
   return issues;
 }
+
+/**
+ * The initial design of a study whose trials the optimizer models: its warm-up trials (the
+ * optimizer's seeded design points, or enqueued configurations in their place). 0 for `random`,
+ * which models nothing. The loop's warm-up barrier ablation (`awaitsInitialDesign` in
+ * src/core/study-loop.ts) waits for it.
+ */
+export function initialDesignSize(settings: OptimizerSettings): number {
+  const { method, warmup } = resolveSettings(settings);
+  return method === 'random' ? 0 : warmup;
+}

@@ -1,10 +1,10 @@
+import { initialDesignSize } from '../../../src/optimizer/settings.js';
 import { describe, expect, it } from 'vitest';
 import { planStudy } from '../../../src/config/plan.js';
 import { parseStudyConfig } from '../../../src/config/study-config.js';
 import { initialStudyState, type StudyPlan, type StudyState } from '../../../src/core/study.js';
 import {
   afterTrial,
-  initialDesignSize,
   logPositionFor,
   nextStep,
   reservationFor,
@@ -34,7 +34,15 @@ function planWith(extra: Record<string, unknown>): StudyPlan {
 
 const config = (...xs: number[]): Configuration => xs.map((x) => ({ x }));
 const runningTrial = (trialIndex: number, reservedCost = 1, settledStages = 0, c = config(trialIndex, 0, 0)) =>
-  ({ trialIndex, config: c, cachedPrefix: 0, phase: 'bo', reservedCost, settledStages, waiting: false }) satisfies RunningTrial;
+  ({
+    trialIndex,
+    config: c,
+    cachedPrefix: 0,
+    phase: 'bo',
+    reservedCost,
+    settledStages,
+    waiting: false,
+  }) satisfies RunningTrial;
 
 function view(plan: StudyPlan, overrides: Partial<LoopView> = {}): LoopView {
   return {
