@@ -100,11 +100,14 @@ function activitySpans(events: readonly HistoryEvent[]): ActivitySpan[] {
   return spans;
 }
 
-/** Each workflow task of a history: scheduled → started (waiting for a worker) and started → completed (the worker's turn). */
-function workflowTasks(events: readonly HistoryEvent[]): { waitMs: number; runMs: number }[] {
+/**
+ * Each workflow task of a history: scheduled → started (waiting for a worker) and started → completed
+ * (the worker's turn), keyed by its completed event's id.
+ */
+function workflowTasks(events: readonly HistoryEvent[]): Map<string, { waitMs: number; runMs: number }> {
   const scheduled = new Map<string, number>();
   const started = new Map<string, { scheduled: number; at: number }>();
-  const tasks: { waitMs: number; runMs: number }[] = [];
+  const tasks = new Map<string, { waitMs: number; runMs: number }>();
   for (const event of events) {
     if (event.workflowTaskScheduledEventAttributes) scheduled.set(String(event.eventId), eventMs(event));
     const startedTask = event.workflowTaskStartedEventAttributes;
@@ -117,10 +120,30 @@ function workflowTasks(events: readonly HistoryEvent[]): { waitMs: number; runMs
     const completedTask = event.workflowTaskCompletedEventAttributes;
     if (completedTask) {
       const start = started.get(String(completedTask.startedEventId))!;
-      tasks.push({ waitMs: start.at - start.scheduled, runMs: eventMs(event) - start.at });
+      tasks.set(String(event.eventId), { waitMs: start.at - start.scheduled, runMs: eventMs(event) - start.at });
     }
   }
   return tasks;
+}
+
+/**
+ * The run time of each workflow task that ran a local activity of type `type` (lookupCache and
+ * recordTrial are local activities: they run inside a workflow task, which records a marker and
+ * no activity events, so the task's run time is the figure that bounds them).
+ */
+function localActivityTaskMs(events: readonly HistoryEvent[], type: string): number[] {
+  const tasks = workflowTasks(events);
+  const out: number[] = [];
+  for (const event of events) {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') continue;
+    const payload = marker.details?.data?.payloads?.[0];
+    const data = payload ? (defaultPayloadConverter.fromPayload(payload) as { activity_type?: string }) : undefined;
+    if (data?.activity_type !== type) continue;
+    const task = tasks.get(String(marker.workflowTaskCompletedEventId));
+    if (task !== undefined) out.push(task.runMs);
+  }
+  return out;
 }
 
 /** How long at least one interval was open. */
@@ -158,6 +181,7 @@ interface RunFigures {
   readonly stageScheduleToStartMs: number;
   readonly stageStartToCloseMs: number;
   readonly stageWallMs: number;
+  /** Run time of the trial's workflow task that ran the lookupCache local activity. */
   readonly lookupCacheMs: number;
   readonly trialWorkflowTasksMs: number;
   /** Workflow tasks per trial, and how long each waited for a worker and ran on it. */
@@ -165,6 +189,7 @@ interface RunFigures {
   readonly workflowTaskWaitMs: number;
   readonly workflowTaskRunMs: number;
   readonly suggestMs: number;
+  /** Run time of the study's workflow tasks that ran the recordTrial local activity. */
   readonly recordTrialMs: number;
   readonly childStartMs: number;
   /** The study's wall time with no trial running, per trial: suggesting, recording, starting children. */
@@ -264,7 +289,6 @@ async function measure(studyId: string, trialCount: number): Promise<RunFigures>
     let activitiesSpan = 0;
     for (const span of spans) {
       activitiesSpan += span.closed - span.scheduled;
-      if (span.type === 'lookupCache') lookup.push(span.closed - span.scheduled);
       if (span.type !== 'runStage') continue;
       const wallMs = (span.result as RunStageOutput).wallSeconds * 1000;
       stagesWall += wallMs;
@@ -275,7 +299,8 @@ async function measure(studyId: string, trialCount: number): Promise<RunFigures>
     }
     trialOverhead.push(trialWall - stagesWall);
     trialTasks.push(trialWall - activitiesSpan);
-    const tasks = workflowTasks(events);
+    lookup.push(...localActivityTaskMs(events, 'lookupCache'));
+    const tasks = [...workflowTasks(events).values()];
     taskCounts.push(tasks.length);
     taskWaits.push(...tasks.map((task) => task.waitMs));
     taskRuns.push(...tasks.map((task) => task.runMs));
@@ -296,7 +321,7 @@ async function measure(studyId: string, trialCount: number): Promise<RunFigures>
     workflowTaskWaitMs: median(taskWaits),
     workflowTaskRunMs: median(taskRuns),
     suggestMs: median(of('suggestFromLog')),
-    recordTrialMs: median(of('recordTrial')),
+    recordTrialMs: median(studyRuns.flatMap((run) => localActivityTaskMs(run, 'recordTrial'))),
     childStartMs: median(childSpans.map((child) => (child.started ?? Number.NaN) - child.initiated)),
     studyIdleMs:
       (studyEnd -
@@ -345,13 +370,13 @@ try {
     'stage sched→start': ms(m.stageScheduleToStartMs),
     'stage start→close': ms(m.stageStartToCloseMs),
     'stage wallSeconds': ms(m.stageWallMs),
-    lookupCache: ms(m.lookupCacheMs),
+    'lookupCache task': ms(m.lookupCacheMs),
     'trial wf tasks': ms(m.trialWorkflowTasksMs),
     'wf tasks/trial': m.trialWorkflowTaskCount,
     'wf task wait': ms(m.workflowTaskWaitMs),
     'wf task run': ms(m.workflowTaskRunMs),
     suggest: ms(m.suggestMs),
-    recordTrial: ms(m.recordTrialMs),
+    'recordTrial task': ms(m.recordTrialMs),
     'child start': ms(m.childStartMs),
     'study idle/trial': ms(m.studyIdleMs),
   }));
