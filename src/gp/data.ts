@@ -58,15 +58,7 @@ export function readData(points: PointsInput, y: readonly number[]): Data {
   if (y.length !== n) throw new RangeError('x and y must have the same length');
   const d = x[0]!.length;
   const flat = new Float64Array(n * d);
-  for (let a = 0; a < n; a++) {
-    const row = x[a]!;
-    if (row.length !== d) throw new RangeError('all points must have the same dimension');
-    for (let i = 0; i < d; i++) {
-      const v = row[i]!;
-      if (!Number.isFinite(v)) throw new RangeError('x must be finite');
-      flat[a * d + i] = v;
-    }
-  }
+  copyPoints(x, d, flat, 0, 'all points must have the same dimension');
   const values = new Float64Array(n);
   for (let a = 0; a < n; a++) {
     const v = y[a]!;
@@ -74,6 +66,31 @@ export function readData(points: PointsInput, y: readonly number[]): Data {
     values[a] = v;
   }
   return { n, d, x: flat, y: values };
+}
+
+/**
+ * Copies `points` into the row-major `out` from row `firstRow` on, checking each row (the one
+ * validation of GP inputs: the data, an extension, the believer's running points).
+ *
+ * @throws {RangeError} `wrongDimension` when a row's length is not d; on a non-finite coordinate.
+ */
+export function copyPoints(
+  points: Points,
+  d: number,
+  out: Float64Array,
+  firstRow: number,
+  wrongDimension: string,
+): void {
+  for (let a = 0; a < points.length; a++) {
+    const row = points[a]!;
+    if (row.length !== d) throw new RangeError(wrongDimension);
+    const base = (firstRow + a) * d;
+    for (let i = 0; i < d; i++) {
+      const v = row[i]!;
+      if (!Number.isFinite(v)) throw new RangeError('x must be finite');
+      out[base + i] = v;
+    }
+  }
 }
 
 /**

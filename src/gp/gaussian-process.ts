@@ -34,7 +34,7 @@
  */
 import { choleskyAppend, robustCholesky, solveLowerInPlace, solveLowerTransposeInPlace } from '../linalg/index.js';
 import type { Data, PointsInput, Standardized } from './data.js';
-import { readData, standardize, toPoints } from './data.js';
+import { copyPoints, readData, standardize, toPoints } from './data.js';
 import type { GPFitInfo, GPFitOptions } from './fit.js';
 import { fitHyperparameters } from './fit.js';
 import type { GPHyperparameters } from './hyperparameters.js';
@@ -235,16 +235,11 @@ export class GaussianProcess {
   extend(x: ArrayLike<number>, y: number): GaussianProcess {
     const old = this.#state;
     const { n, d, invLengthscales, hyperparameters } = old;
-    if (x.length !== d) throw new RangeError('point must have the model dimension');
-    if (!Number.isFinite(y)) throw new RangeError('y must be finite (filter failed trials first)');
     const n1 = n + 1;
     const rawX = new Float64Array(n1 * d);
     rawX.set(old.x);
-    for (let i = 0; i < d; i++) {
-      const v = x[i]!;
-      if (!Number.isFinite(v)) throw new RangeError('x must be finite');
-      rawX[n * d + i] = v;
-    }
+    copyPoints([x], d, rawX, n, 'point must have the model dimension');
+    if (!Number.isFinite(y)) throw new RangeError('y must be finite (filter failed trials first)');
     const rawY = new Float64Array(n1);
     rawY.set(old.y);
     rawY[n] = y;
@@ -286,16 +281,8 @@ export class GaussianProcess {
     const xs = new Float64Array(n1 * d);
     rawX.set(old.x);
     xs.set(old.xs);
-    for (let q = 0; q < count; q++) {
-      const point = points[q]!;
-      if (point.length !== d) throw new RangeError('points must have the model dimension');
-      for (let i = 0; i < d; i++) {
-        const v = point[i]!;
-        if (!Number.isFinite(v)) throw new RangeError('x must be finite');
-        rawX[(n + q) * d + i] = v;
-        xs[(n + q) * d + i] = v * invLengthscales[i]!;
-      }
-    }
+    copyPoints(points, d, rawX, n, 'points must have the model dimension');
+    for (let a = n * d; a < n1 * d; a++) xs[a] = rawX[a]! * invLengthscales[a % d]!;
     const { mean } = this.predict(points);
     const rawY = new Float64Array(n1);
     const z = new Float64Array(n1);
