@@ -6,8 +6,9 @@
  *             then a multipart upload), and the same bytes from a file (outputFile: hashed, then
  *             uploaded while hashed again), each committed like runStage does
  *   read      the output streamed back into a file with its checksum verified (StageOutput.toFile)
- *   raw       the same upload and download straight through the S3 store, nothing hashed: what
- *             the server itself can take, the ceiling of any client
+ *   raw       the same upload (the file read straight into the part buffers) and download
+ *             through the S3 store, nothing hashed: what the server itself can take, the ceiling of
+ *             any client
  * Prints medians of MB/s (10^6 bytes per second), the ratios to the plain copy and to the raw
  * transfers, and the peak RSS growth of this process during each operation (sampled every 10 ms,
  * from a collected heap).
@@ -26,7 +27,6 @@ import { startStack, stopStack } from '../src/dev/stack.js';
 import { outputFile, outputStream } from '../src/stages/types.js';
 import { retryingStore } from '../src/storage/retry.js';
 import { defaultPartSizeBytes, defaultUploadConcurrency, S3ObjectStore } from '../src/storage/s3-object-store.js';
-import { readFile } from '../src/storage/data-streams.js';
 import { outputDataKey, StageCache, type StageOutputMeta } from '../src/storage/stage-cache.js';
 
 const { values: args } = parseArgs({
@@ -147,7 +147,7 @@ try {
     );
     rmSync(copy);
 
-    results.rawPut.push(await measure(() => s3.putStream('raw', () => readFile(source), { size })));
+    results.rawPut.push(await measure(() => s3.putFile('raw', source, { size })));
     results.rawGet.push(await measure(async () => pipeline((await s3.getStream('raw'))!, createWriteStream(copy))));
     await s3.delete('raw');
     rmSync(copy);

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,6 +58,26 @@ export async function digestOf(source: AsyncIterable<unknown>, signal?: AbortSig
     const data = asBytes(chunk);
     hash.update(data);
     bytes += data.byteLength;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** A file's digest, read through one reused buffer (a stream would allocate every chunk anew). */
+export async function digestOfFile(path: string, signal?: AbortSignal): Promise<Digest> {
+  const hash = createHash('sha256');
+  const buffer = new Uint8Array(readChunkBytes);
+  let bytes = 0;
+  const handle = await open(path, 'r');
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.byteLength, bytes);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      bytes += bytesRead;
+    }
+  } finally {
+    await handle.close();
   }
   return { sha256: hash.digest('hex'), bytes };
 }

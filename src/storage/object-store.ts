@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
 /**
@@ -18,6 +19,12 @@ export interface ObjectStore {
    * call re-reads the body from its start.
    */
   putStream(key: string, open: BodySource, options?: PutStreamOptions): Promise<void>;
+  /**
+   * Writes (replaces) an object from a file of `options.size` bytes, on the same terms as
+   * {@link putStream} (S3: read straight into reused part buffers). A file of another length, or
+   * a `check` that throws at its end, stores nothing.
+   */
+  putFile(key: string, path: string, options: PutFileOptions): Promise<void>;
   /** Whether an object exists. */
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix, sorted. */
@@ -31,10 +38,26 @@ export type BodySource = () => Readable;
 export interface PutStreamOptions {
   /** @default 'application/octet-stream' */
   readonly contentType?: string;
-  /** The body's length when known: lets the store size its parts for very large bodies. */
+  /**
+   * The body's length when known (a body of another length is then an error and stores nothing):
+   * lets the store size its parts for very large bodies and reuse its part buffers.
+   */
   readonly size?: number;
   /** Aborts the write; nothing is stored. */
   readonly signal?: AbortSignal;
+}
+
+/** Sees a body's bytes in order while it is written, and may refuse it at its end. */
+export interface BodyCheck {
+  update(bytes: Uint8Array): void;
+  /** After the last byte, before the object is stored: throwing stores nothing. */
+  end(): void;
+}
+
+export interface PutFileOptions extends PutStreamOptions {
+  readonly size: number;
+  /** A fresh check for each try of the write. */
+  readonly check?: () => BodyCheck;
 }
 
 /** Unit-test store: a Map, with copies so callers cannot mutate what was stored. */
@@ -68,8 +91,25 @@ export class MemoryObjectStore implements ObjectStore {
     } finally {
       body.destroy();
     }
+    const bytes = Buffer.concat(chunks);
+    if (options.size !== undefined && bytes.byteLength !== options.size) {
+      throw new Error(`the body has ${bytes.byteLength} bytes, not its declared ${options.size}`);
+    }
     // A plain Uint8Array: its slice() copies (a Buffer's would share memory with the store).
-    this.objects.set(key, new Uint8Array(Buffer.concat(chunks)));
+    this.objects.set(key, new Uint8Array(bytes));
+  }
+
+  /** Reads the file whole, shows it to the check, and stores it. */
+  async putFile(key: string, path: string, options: PutFileOptions): Promise<void> {
+    options.signal?.throwIfAborted();
+    const body = new Uint8Array(await readFile(path));
+    if (body.byteLength !== options.size) {
+      throw new Error(`${path} has ${body.byteLength} bytes, not its declared ${options.size}`);
+    }
+    const check = options.check?.();
+    check?.update(body);
+    check?.end();
+    this.objects.set(key, body);
   }
 
   exists(key: string): Promise<boolean> {

@@ -236,6 +236,8 @@ export function retryingStore(store: ObjectStore, options: RetryOptions = {}): O
     put: (key, body, contentType) => retry(() => store.put(key, body, contentType)),
     // Each try opens the body again from its start (a consumed stream cannot be replayed).
     putStream: (key, open, putOptions) => retry(() => store.putStream(key, open, putOptions)),
+    // Each try reads the file again from its start, with a fresh check.
+    putFile: (key, path, putOptions) => retry(() => store.putFile(key, path, putOptions)),
     exists: (key) => retry(() => store.exists(key)),
     list: (prefix) => retry(() => store.list(prefix)),
     delete: (key) => retry(() => store.delete(key)),

@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Readable } from 'node:stream';
-import type { BodySource, ObjectStore, PutStreamOptions } from './object-store.js';
+import { fileParts, streamParts, uploadKnownSize, type KnownSizeUpload } from './multipart-upload.js';
+import type { BodySource, ObjectStore, PutFileOptions, PutStreamOptions } from './object-store.js';
 
 /**
  * Where the bucket is and how to sign requests. Read from the environment by
@@ -192,6 +193,13 @@ export class S3ObjectStore implements ObjectStore {
     signal?.addEventListener('abort', abort, { once: true });
     const body = open();
     try {
+      if (options.size !== undefined) {
+        await uploadKnownSize(
+          streamParts(body, options.size),
+          this.#knownSize(key, { ...options, size: options.size }, abortController.signal),
+        );
+        return;
+      }
       const upload = new Upload({
         client: this.client,
         params: {
@@ -213,6 +221,38 @@ export class S3ObjectStore implements ObjectStore {
       signal?.removeEventListener('abort', abort);
       body.destroy();
     }
+  }
+
+  /** The file read straight into reused part buffers (see ./multipart-upload.ts). */
+  async putFile(key: string, path: string, options: PutFileOptions): Promise<void> {
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const source = await fileParts(path, options.size, options.check?.());
+    try {
+      await uploadKnownSize(source, this.#knownSize(key, options, signal));
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      throw error;
+    } finally {
+      await source.close();
+    }
+  }
+
+  #knownSize(
+    key: string,
+    options: PutStreamOptions & { size: number },
+    signal: AbortSignal | undefined,
+  ): KnownSizeUpload {
+    return {
+      client: this.client,
+      bucket: this.bucket,
+      key: this.prefix + key,
+      contentType: options.contentType ?? 'application/octet-stream',
+      size: options.size,
+      partSize: Math.max(this.partSizeBytes, Math.ceil(options.size / maxParts)),
+      concurrency: this.uploadConcurrency,
+      ...(signal === undefined ? {} : { signal }),
+    };
   }
 
   async exists(key: string): Promise<boolean> {

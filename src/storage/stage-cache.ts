@@ -6,15 +6,15 @@ import { Readable } from 'node:stream';
 import { artifactKind, artifactOf, type OutputFormat } from '../stages/types.js';
 import {
   digestOf,
+  digestOfFile,
   extractDirectoryWhole,
   hashing,
-  readFile,
   spool,
   tarDirectory,
   writeFileWhole,
   type Digest,
 } from './data-streams.js';
-import type { ObjectStore } from './object-store.js';
+import type { BodyCheck, ObjectStore } from './object-store.js';
 
 /**
  * Stage outputs in the object store, one folder per chained stage key:
@@ -213,14 +213,17 @@ export class StageCache {
     switch (prepared.source) {
       case 'memory':
         return this.writeEncoded(key, prepared.encoded);
-      case 'file':
-        return this.writeTwice(
-          key,
-          'bytes',
-          () => readFile(prepared.path),
-          `the output file ${prepared.path}`,
-          options,
-        );
+      case 'file': {
+        // Hashed, then uploaded straight from the file while hashed again: a file that changed in
+        // between is refused before the upload completes.
+        const what = `the output file ${prepared.path}`;
+        const digest = await digestOfFile(prepared.path, options.signal);
+        await this.store.putFile(dataKey(key, digest.sha256), prepared.path, {
+          ...this.#putOptions('bytes', digest, options),
+          check: () => unchangedSince(digest, what),
+        });
+        return { key, format: 'bytes', ...digest };
+      }
       case 'directory':
         return this.writeTwice(
           key,
@@ -233,7 +236,11 @@ export class StageCache {
         const spooled = await spool(prepared.stream, this.spoolDir, options.signal);
         try {
           // The spooled file is private to this write: nothing can change it between the passes.
-          await this.upload(key, 'bytes', () => readFile(spooled.path), spooled.digest, options);
+          await this.store.putFile(
+            dataKey(key, spooled.digest.sha256),
+            spooled.path,
+            this.#putOptions('bytes', spooled.digest, options),
+          );
           return { key, format: 'bytes', ...spooled.digest };
         } finally {
           await spooled.remove();
@@ -257,22 +264,12 @@ export class StageCache {
           throw new Error(`${what} changed while it was being stored`);
         }
       });
-    await this.upload(key, format, checked, digest, options);
+    await this.store.putStream(dataKey(key, digest.sha256), checked, this.#putOptions(format, digest, options));
     return { key, format, ...digest };
   }
 
-  private async upload(
-    key: string,
-    format: OutputFormat,
-    open: () => Readable,
-    digest: Digest,
-    options: WriteOptions,
-  ): Promise<void> {
-    await this.store.putStream(dataKey(key, digest.sha256), open, {
-      contentType: contentTypes[format],
-      size: digest.bytes,
-      signal: options.signal,
-    });
+  #putOptions(format: OutputFormat, digest: Digest, options: WriteOptions) {
+    return { contentType: contentTypes[format], size: digest.bytes, signal: options.signal };
   }
 
   /** Writes the commit marker of stored data: from now on the output counts as cached. */
@@ -281,6 +278,23 @@ export class StageCache {
     await this.store.put(metaKey(data.key), encoder.encode(JSON.stringify(meta)), 'application/json');
     return meta;
   }
+}
+
+/** A check that the bytes written hash to `digest` (the source did not change since it was hashed). */
+function unchangedSince(digest: Digest, what: string): BodyCheck {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return {
+    update(chunk) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    },
+    end() {
+      if (hash.digest('hex') !== digest.sha256 || bytes !== digest.bytes) {
+        throw new Error(`${what} changed while it was being stored`);
+      }
+    },
+  };
 }
 
 /** A stage output as the bytes the cache stores. */

@@ -1,3 +1,7 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { CacheReadError, outputDataKey, StageCache } from '../../src/storage/stage-cache.js';
@@ -32,6 +36,43 @@ export function describeObjectStore(name: string, makeStore: () => Promise<Objec
       for await (const chunk of stream!) chunks.push(chunk as Uint8Array);
       expect(Buffer.concat(chunks).equals(Buffer.from(body))).toBe(true);
       expect(await store.getStream('stream/missing')).toBeNull();
+    });
+
+    it('writes streams and files of a declared size, and stores nothing of another size or refused by its check', async () => {
+      const store = await makeStore();
+      const body = Buffer.from(new Uint8Array(300_000).map((_, index) => (index * 7) % 251));
+      const chunks = () => Readable.from([body.subarray(0, 1000), body.subarray(1000)]);
+      await store.putStream('sized/stream', chunks, { size: body.length });
+      expect(Buffer.from((await store.get('sized/stream'))!).equals(body)).toBe(true);
+      await expect(store.putStream('sized/wrong', chunks, { size: body.length + 1 })).rejects.toThrow();
+      expect(await store.exists('sized/wrong')).toBe(false);
+
+      const dir = await mkdtemp(join(tmpdir(), 'memotune-conformance-'));
+      try {
+        const path = join(dir, 'file.bin');
+        await writeFile(path, body);
+        const seen: Uint8Array[] = [];
+        await store.putFile('sized/file', path, {
+          size: body.length,
+          check: () => ({ update: (part) => void seen.push(part.slice()), end: () => undefined }),
+        });
+        expect(Buffer.from((await store.get('sized/file'))!).equals(body)).toBe(true);
+        expect(Buffer.concat(seen).equals(body)).toBe(true);
+        await expect(store.putFile('sized/long', path, { size: body.length - 1 })).rejects.toThrow();
+        expect(await store.exists('sized/long')).toBe(false);
+        const refusing = () => ({
+          update: () => undefined,
+          end: () => {
+            throw new Error('refused');
+          },
+        });
+        await expect(store.putFile('sized/refused', path, { size: body.length, check: refusing })).rejects.toThrow(
+          'refused',
+        );
+        expect(await store.exists('sized/refused')).toBe(false);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     it('lists keys under a prefix in sorted order and deletes', async () => {

@@ -170,14 +170,12 @@ async function metas(result: StudyResult): Promise<StageOutputMeta[]> {
   return Promise.all(result.history[0]!.keys.map(async (key) => (await cache.readMeta(key))!));
 }
 
-/** The ETag of a data object: a multipart upload's ends in `-<parts>`. */
-async function etag(meta: StageOutputMeta): Promise<string> {
+/** The ETag of an object under the test's prefix: a multipart upload's ends in `-<parts>`. */
+async function etag(key: string): Promise<string> {
   const { s3 } = testStack().servers;
   const client = createS3Client(s3);
   try {
-    const head = await client.send(
-      new HeadObjectCommand({ Bucket: s3.bucket, Key: env.s3KeyPrefix + outputDataKey(meta) }),
-    );
+    const head = await client.send(new HeadObjectCommand({ Bucket: s3.bucket, Key: env.s3KeyPrefix + key }));
     return head.ETag ?? '';
   } finally {
     client.destroy();
@@ -196,8 +194,8 @@ describe('artifacts through the real S3 server', () => {
     expect(first).toMatchObject({ format: 'bytes', bytes: sizeIn });
     expect(middle).toMatchObject({ format: 'bytes', bytes: sizeOut });
     // 8 MiB parts: written by the TypeScript store and by boto3 alike as four parts.
-    expect(await etag(first!)).toMatch(/-4"?$/);
-    expect(await etag(middle!)).toMatch(/-4"?$/);
+    expect(await etag(outputDataKey(first!))).toMatch(/-4"?$/);
+    expect(await etag(outputDataKey(middle!))).toMatch(/-4"?$/);
   });
 
   it('passes directories TypeScript → Python → TypeScript as tar archives, extracted verified', async () => {
@@ -231,5 +229,60 @@ describe('artifacts through the real S3 server', () => {
     expect(await sameAsPattern((await store.getStream('whole/multipart'))!, 5, 12 * MiB)).toBe(true);
     await store.putStream('whole/small', () => Readable.from(pattern(6, 1000)));
     expect(await sameAsPattern((await store.getStream('whole/small'))!, 6, 1000)).toBe(true);
+    // Of known size (reused part buffers): the same, and a body of another length stores nothing.
+    await expect(store.putStream('broken/sized', body, { size: 12 * MiB })).rejects.toThrow(/broke at its end/);
+    expect(await store.exists('broken/sized')).toBe(false);
+    const short = () => Readable.from(pattern(5, 12 * MiB - 1));
+    await expect(store.putStream('short/sized', short, { size: 12 * MiB })).rejects.toThrow(/ended after/);
+    expect(await store.exists('short/sized')).toBe(false);
+    await expect(
+      store.putStream('long/sized', () => Readable.from(pattern(5, 12 * MiB)), { size: 12 * MiB - 1 }),
+    ).rejects.toThrow(/past its declared/);
+    expect(await store.exists('long/sized')).toBe(false);
+  });
+
+  it('uploads a file straight from disk in parts, checked in order, and stores nothing it refuses', async () => {
+    const store = S3ObjectStore.fromSettings({
+      ...testStack().servers.s3,
+      keyPrefix: env.s3KeyPrefix,
+      partSizeBytes: 5 * MiB,
+    });
+    const dir = await scratchDir();
+    const path = join(dir, 'model.bin');
+    const size = 12 * MiB + 5;
+    await pipeline(Readable.from(pattern(7, size)), createWriteStream(path));
+    const seen = createHash('sha256');
+    let ended = false;
+    await store.putFile('file/whole', path, {
+      size,
+      check: () => ({ update: (bytes) => void seen.update(bytes), end: () => void (ended = true) }),
+    });
+    expect(ended).toBe(true);
+    expect(await sameAsPattern((await store.getStream('file/whole'))!, 7, size)).toBe(true);
+    const expected = createHash('sha256');
+    for (const chunk of pattern(7, size)) expected.update(chunk);
+    expect(seen.digest('hex')).toBe(expected.digest('hex'));
+    // Three 5 MiB parts.
+    expect(await etag('file/whole')).toMatch(/-3"?$/);
+
+    const refusing = () => ({
+      update: () => undefined,
+      end: () => {
+        throw new Error('changed while it was being stored');
+      },
+    });
+    await expect(store.putFile('file/refused', path, { size, check: refusing })).rejects.toThrow(/changed/);
+    expect(await store.exists('file/refused')).toBe(false);
+    await expect(store.putFile('file/short', path, { size: size + 1 })).rejects.toThrow(/ended after/);
+    expect(await store.exists('file/short')).toBe(false);
+    await expect(store.putFile('file/long', path, { size: size - 1 })).rejects.toThrow(/longer than/);
+    expect(await store.exists('file/long')).toBe(false);
+    // One part: a single request, checked all the same.
+    const small = join(dir, 'small.bin');
+    writeFileSync(small, Buffer.concat([...pattern(8, 1000)]));
+    await expect(store.putFile('file/refused-small', small, { size: 1000, check: refusing })).rejects.toThrow(
+      /changed/,
+    );
+    expect(await store.exists('file/refused-small')).toBe(false);
   });
 });

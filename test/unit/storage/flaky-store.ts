@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import {
   MemoryObjectStore,
   type BodySource,
   type ObjectStore,
+  type PutFileOptions,
   type PutStreamOptions,
 } from '../../../src/storage/object-store.js';
 
@@ -116,6 +118,18 @@ export class FlakyStore implements ObjectStore {
         body.destroy();
       }
       throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+    });
+  }
+
+  /** Like {@link putStream}, from a file: `breakUploadsAfter` makes it break off midway too. */
+  putFile(key: string, path: string, options: PutFileOptions) {
+    return this.call('put', key, async () => {
+      const breakAfter = this.uploadBreaks.shift();
+      if (breakAfter === undefined) return this.inner.putFile(key, path, options);
+      const check = options.check?.();
+      const body = await readFile(path);
+      check?.update(body.subarray(0, breakAfter));
+      throw Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
     });
   }
 

@@ -15,7 +15,7 @@ import { Readable } from 'node:stream';
 import { Header } from 'tar';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { outputDirectory, outputFile, outputStream } from '../../../src/stages/types.js';
-import { MemoryObjectStore, type ObjectStore } from '../../../src/storage/object-store.js';
+import { MemoryObjectStore, type ObjectStore, type PutFileOptions } from '../../../src/storage/object-store.js';
 import { retryingStore } from '../../../src/storage/retry.js';
 import {
   CacheReadError,
@@ -119,9 +119,9 @@ describe('stage outputs streamed from files, directories and streams', () => {
     const path = join(dir, 'model.bin');
     writeFileSync(path, pattern(10_000));
     const store: ObjectStore = Object.assign(Object.create(inner) as MemoryObjectStore, {
-      putStream: (key: string, open: () => Readable) => {
-        writeFileSync(path, pattern(10_000, 2));
-        return inner.putStream(key, open);
+      putFile: (key: string, from: string, options: PutFileOptions) => {
+        writeFileSync(from, pattern(10_000, 2));
+        return inner.putFile(key, from, options);
       },
     });
     await expect(new StageCache(store).writeData('k', outputFile(path))).rejects.toThrow(
