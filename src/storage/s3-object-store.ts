@@ -44,15 +44,16 @@ export interface S3Settings {
 }
 
 /**
- * 8 MiB, boto3's default too: a streamed write holds about (concurrency + 2) parts in memory, and
- * S3 accepts at most 10,000 parts (80 GB at this size; larger bodies of known size get larger parts).
+ * 8 MiB, boto3's default too: a write of known size holds `concurrency` part buffers (reused), one
+ * of unknown size about (concurrency + 2) parts; S3 accepts at most 10,000 parts (80 GB at this
+ * size; larger bodies of known size get larger parts).
  */
 export const defaultPartSizeBytes = 8 * 1024 * 1024;
 /**
- * Parts in flight at once: enough to keep a link busy while a part's request is answered. Each
- * part is a fresh 8 MiB buffer that the garbage collector frees only some time later, so the
- * memory a streamed write holds grows with this (`npm run bench:artifacts`, 1 GiB uploads: at most
- * 92 MB of RSS growth with 3, 111 MB with 4; no faster with 4 on a local server).
+ * Parts in flight at once: enough to keep a link busy while a part's request is answered. For a
+ * body of unknown size (lib-storage's `Upload`) each part is a fresh 8 MiB buffer that the garbage
+ * collector frees only some time later, so the memory such a write holds grows with this (1 GiB:
+ * at most 92 MB of RSS growth with 3, 111 MB with 4; no faster with 4 on a local server).
  */
 export const defaultUploadConcurrency = 3;
 /** S3's smallest part (all but the last) and most parts in one multipart upload. */
