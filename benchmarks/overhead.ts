@@ -253,7 +253,8 @@ async function measure(studyId: string, trialCount: number): Promise<RunFigures>
     studyRuns.push((await client.workflow.getHandle(studyId, execution.runId).fetchHistory()).events ?? []);
   }
   const studyEvents = studyRuns.flat().sort((a, b) => eventMs(a) - eventMs(b));
-  const studyActivities = activitySpans(studyEvents);
+  // Per run: event ids restart with every continue-as-new run.
+  const studyActivities = studyRuns.flatMap((run) => activitySpans(run));
   const studyStart = eventMs(studyEvents[0]!);
   const studyEnd = eventMs(studyEvents.at(-1)!);
 
