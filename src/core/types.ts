@@ -122,6 +122,13 @@ export interface OptimizerSettings {
    */
   readonly refitGrowth?: number;
   /**
+   * An ablation of issue #13 (docs/benchmarks.md, "Where caching cannot help"): when a step's
+   * winner reuses a prefix (δ > 0), one more local run of the unpinned acquisition (δ = 0, every
+   * continuous dim free) starts at the winner's full point, and its result replaces the winner if
+   * its α (full cost) is higher. @default false
+   */
+  readonly unpinnedCheck?: boolean;
+  /**
    * Cost-aware stopping (Xie et al., ICML 2026): the study ends before its budget is spent once no
    * candidate's expected improvement over the best observed value is worth its expected cost
    * (max EI/E[C] ≤ `stoppingCostWeight`), checked at every BO suggestion of a method with a cost

@@ -24,7 +24,9 @@
  *    re-scored.
  * 6. Winner (candidate-order.ts): highest α; ties → shorter prefix; candidates whose
  *    configuration was already observed or is running are skipped unless nothing else is left
- *    (exhausted space, or only running configurations left: wait for them).
+ *    (exhausted space, or only running configurations left: wait for them). With the ablation
+ *    `settings.unpinnedCheck` a pinned winner must also beat one unpinned local run started at
+ *    its point (unpinned-check.ts).
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
  *
  * PBGI ('pbgi': total-cost model; 'pbgi-memo': stage-cost models and the prefix pool) runs the same
@@ -58,6 +60,7 @@ import { SHIPPED_DATA_LIMITS, screeningSubset, type DataLimits } from './screeni
 import { readState, writeState } from './state.js';
 import { stoppingWeight } from './stopping-evidence.js';
 import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
+import { unpinnedAlternative, unpinnedWins } from './unpinned-check.js';
 
 /** Which cost models a method's α uses (shared/docs/eeipu.md, the methods' table; PBGI likewise). */
 function costKindOf(method: MethodName): CostKind {
@@ -235,6 +238,23 @@ export function boSuggest(
     winner = ordering.first();
     config = candidateConfig(encoding, winner.prefix, winner.x);
   }
+  // Ablation (unpinned-check.ts): a pinned winner must beat the unpinned search started at its point.
+  let unpinnedCheck: 'kept' | 'replaced' | null = null;
+  let checkEvaluations = 0;
+  if (settings.unpinnedCheck && !enumerated && !waitForPending && !exhausted && winner.prefix.delta > 0) {
+    unpinnedCheck = 'kept';
+    const alternative = unpinnedAlternative(acquisition, encoding, winner);
+    checkEvaluations = alternative?.evaluations ?? 0;
+    if (alternative !== null && unpinnedWins(alternative.candidate, winner)) {
+      const configuration = candidateConfig(encoding, alternative.candidate.prefix, alternative.candidate.x);
+      const key = configKey(configuration);
+      if (!excluded.observed.has(key) && !excluded.pending.has(key)) {
+        winner = alternative.candidate;
+        config = configuration;
+        unpinnedCheck = 'replaced';
+      }
+    }
+  }
   const predictedCost = acquisition.predictedCost(winner.x, winner.prefix.delta);
   const finished = performance.now();
 
@@ -262,8 +282,9 @@ export function boSuggest(
       sharesRunningPrefix: winner.prefix.running,
       rawSamples: raw.length,
       enumerated,
-      localRuns,
-      localEvaluations,
+      localRuns: localRuns + (unpinnedCheck === null ? 0 : 1),
+      localEvaluations: localEvaluations + checkEvaluations,
+      ...(unpinnedCheck === null ? {} : { unpinnedCheck }),
       observations: n,
       successful: successful.length,
       bestObserved: sign * best,

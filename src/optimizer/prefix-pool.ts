@@ -17,6 +17,11 @@ export interface Prefix {
   readonly running: boolean;
 }
 
+/** ∅: no stage reused, every stage searched (δ = 0). */
+export function unpinnedPrefix(): Prefix {
+  return { delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0, running: false };
+}
+
 /**
  * The prefix pool: ∅ plus every proper prefix (1..S−1 stages) of the top-`topQ` successful
  * post-warm-up trials by objective (ties: earlier trial first), then every proper prefix of the
@@ -29,7 +34,7 @@ export function prefixPool(
   topQ: number,
   running: readonly PendingTrial[] = [],
 ): Prefix[] {
-  const pool: Prefix[] = [{ delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0, running: false }];
+  const pool: Prefix[] = [unpinnedPrefix()];
   const ranked = history
     .map((obs, index) => ({ obs, index }))
     .filter(({ obs }) => obs.phase === 'bo' && obs.objective !== null)

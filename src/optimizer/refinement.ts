@@ -3,6 +3,7 @@ import { minimizeBounded } from '../bounded-lbfgs/index.js';
 import type { OptimizerSettings } from '../core/types.js';
 import type { SpaceEncoding } from '../space/index.js';
 import { bestRows, type Candidate } from './candidate-order.js';
+import type { Prefix } from './prefix-pool.js';
 import type { ScoredPrefix } from './raw-scoring.js';
 
 /** Iteration cap of each local acquisition optimization. */
@@ -39,36 +40,55 @@ export function refineStarts(
   let localRuns = 0;
   let localEvaluations = 0;
   const refined: Candidate[] = [];
-  const categorical = new Set(encoding.categoricalDims);
   for (const { entry, r } of enumerated || settings.restarts === 0 ? [] : starts) {
-    const prefix = entry.prefix;
-    const free: number[] = [];
-    for (let i = prefix.pinnedEnd; i < encoding.dimension; i++) if (!categorical.has(i)) free.push(i);
-    if (free.length === 0) continue;
-    const freeIdx = Int32Array.from(free);
-    const lower = new Float64Array(free.length);
-    const upper = new Float64Array(free.length).fill(1);
-    const base = entry.points[r]!.slice();
-    const x0 = Float64Array.from(free, (i) => base[i]!);
-    const work = base.slice();
-    const result = minimizeBounded(
-      (v, gradient) => {
-        for (let k = 0; k < free.length; k++) work[freeIdx[k]!] = v[k]!;
-        return acquisition.negativeWithGradient(work, prefix.delta, freeIdx, gradient);
-      },
-      x0,
-      lower,
-      upper,
-      { maxIterations: LOCAL_MAX_ITERATIONS, tolerance: 1e-6 },
-    );
+    const run = refineLocally(acquisition, encoding, entry.prefix, entry.points[r]!);
+    if (run === null) continue;
     localRuns++;
-    localEvaluations += result.evaluations;
-    for (let k = 0; k < free.length; k++) base[freeIdx[k]!] = result.x[k]!;
-    const snapped = encoding.snap(base);
-    snapped.set(prefix.encoded, 0);
-    const t = acquisition.usesCost ? acquisition.costTable([snapped]) : null;
-    const value = acquisition.score([snapped], prefix.delta, t)[0]!;
-    refined.push({ prefix, x: snapped, value: Number.isNaN(value) ? -Infinity : value, exact: true });
+    localEvaluations += run.evaluations;
+    refined.push(run.candidate);
   }
   return { refined, localRuns, localEvaluations };
+}
+
+/**
+ * One bounded L-BFGS run of α(·; prefix.delta) from `start` (a full encoded point whose first
+ * prefix.pinnedEnd dims are the prefix's) over the free continuous dims: those of the unpinned
+ * stages, categorical one-hot dims excepted. The result is snapped (ints rounded), the prefix's
+ * encoding restored and α re-scored exactly. Null when there is no free continuous dim.
+ */
+export function refineLocally(
+  acquisition: Acquisition,
+  encoding: SpaceEncoding,
+  prefix: Prefix,
+  start: Float64Array,
+): { candidate: Candidate; evaluations: number } | null {
+  const categorical = new Set(encoding.categoricalDims);
+  const free: number[] = [];
+  for (let i = prefix.pinnedEnd; i < encoding.dimension; i++) if (!categorical.has(i)) free.push(i);
+  if (free.length === 0) return null;
+  const freeIdx = Int32Array.from(free);
+  const lower = new Float64Array(free.length);
+  const upper = new Float64Array(free.length).fill(1);
+  const base = start.slice();
+  const x0 = Float64Array.from(free, (i) => base[i]!);
+  const work = base.slice();
+  const result = minimizeBounded(
+    (v, gradient) => {
+      for (let k = 0; k < free.length; k++) work[freeIdx[k]!] = v[k]!;
+      return acquisition.negativeWithGradient(work, prefix.delta, freeIdx, gradient);
+    },
+    x0,
+    lower,
+    upper,
+    { maxIterations: LOCAL_MAX_ITERATIONS, tolerance: 1e-6 },
+  );
+  for (let k = 0; k < free.length; k++) base[freeIdx[k]!] = result.x[k]!;
+  const snapped = encoding.snap(base);
+  snapped.set(prefix.encoded, 0);
+  const t = acquisition.usesCost ? acquisition.costTable([snapped]) : null;
+  const value = acquisition.score([snapped], prefix.delta, t)[0]!;
+  return {
+    candidate: { prefix, x: snapped, value: Number.isNaN(value) ? -Infinity : value, exact: true },
+    evaluations: result.evaluations,
+  };
 }

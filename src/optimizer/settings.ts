@@ -44,7 +44,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     if (value === null) return undefined;
     return typeof value === 'number' && value >= 0 && value <= 1 ? undefined : 'must be in [0, 1]';
   }
-  if (key === 'costAwareStopping') return typeof value === 'boolean' ? undefined : 'must be true or false';
+  if (key === 'costAwareStopping' || key === 'unpinnedCheck')
+    return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (key === 'stoppingCostWeight') {
     if (value === null) return undefined;
     return typeof value === 'number' && Number.isFinite(value) && value > 0
@@ -73,7 +74,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, costAwareStopping false,
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false,
+ * costAwareStopping false,
  * stoppingCostWeight null (scaled to the study: see {@link OptimizerSettings.stoppingCostWeight}).
  *
  * @throws {RangeError} naming the first setting out of its range, e.g. `topQ must be at least 1`.
@@ -90,6 +92,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     startsPerPrefix: settings.startsPerPrefix ?? 1,
     eta: settings.eta ?? null,
     refitGrowth: settings.refitGrowth ?? 0.1,
+    unpinnedCheck: settings.unpinnedCheck ?? false,
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };

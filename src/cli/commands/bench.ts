@@ -24,6 +24,7 @@ const SETTABLE = [
   'startsPerPrefix',
   'eta',
   'refitGrowth',
+  'unpinnedCheck',
   'costAwareStopping',
   'stoppingCostWeight',
 ] as const;
@@ -106,9 +107,9 @@ function collectSetting(value: string, previous: Record<string, number | boolean
     if (problem !== undefined) throw new InvalidArgumentError(`refitGrowth ${problem}`);
     return { ...previous, refitGrowth: growth };
   }
-  if (key === 'costAwareStopping') {
-    if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError('costAwareStopping must be true or false');
-    return { ...previous, costAwareStopping: raw === 'true' };
+  if (key === 'costAwareStopping' || key === 'unpinnedCheck') {
+    if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`${key} must be true or false`);
+    return { ...previous, [key]: raw === 'true' };
   }
   if (key === 'stoppingCostWeight') {
     // null (the default weight) is what leaving the setting out gives: here only numbers.

@@ -184,6 +184,13 @@ describe('configs the optimizer would refuse are refused up front', () => {
     ).not.toThrow();
   });
 
+  it('checks the unpinned-check ablation setting', () => {
+    expect(issuesOf({ ...valid(), optimizer: { unpinnedCheck: 'yes' } })).toEqual([
+      'optimizer.unpinnedCheck: must be true or false',
+    ]);
+    expect(() => parseStudyConfig({ ...valid(), optimizer: { unpinnedCheck: true } })).not.toThrow();
+  });
+
   it('checks the cost-aware stopping settings, naming the field', () => {
     expect(issuesOf({ ...valid(), optimizer: { costAwareStopping: 'yes', stoppingCostWeight: -1 } })).toEqual([
       'optimizer.costAwareStopping: must be true or false',

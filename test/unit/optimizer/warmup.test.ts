@@ -79,6 +79,7 @@ describe('resolveSettings', () => {
       startsPerPrefix: 1,
       eta: null,
       refitGrowth: 0.1,
+      unpinnedCheck: false,
       costAwareStopping: false,
       stoppingCostWeight: null,
     });
@@ -93,6 +94,7 @@ describe('resolveSettings', () => {
     [{ mcSamples: 1e9 }, 'mcSamples must be at most 100000'],
     [{ startsPerPrefix: 0 }, 'startsPerPrefix must be at least 1'],
     [{ eta: 1.5 }, 'eta must be in [0, 1]'],
+    [{ unpinnedCheck: 1 as never }, 'unpinnedCheck must be true or false'],
     [{ eta: Number.NaN }, 'eta must be in [0, 1]'],
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer'],
     [{ epsilon: -0.1 }, 'epsilon must not be negative'],

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { Acquisition } from '../../../src/acquisition/index.js';
+import type { Observation, OptimizerState, Suggestion } from '../../../src/core/types.js';
+import { GaussianProcess } from '../../../src/gp/index.js';
+import { suggest } from '../../../src/optimizer/index.js';
+import type { Candidate } from '../../../src/optimizer/candidate-order.js';
+import { GaussianProcessCostModel } from '../../../src/optimizer/models.js';
+import { unpinnedPrefix, type Prefix } from '../../../src/optimizer/prefix-pool.js';
+import { unpinnedAlternative, unpinnedWins } from '../../../src/optimizer/unpinned-check.js';
+import { createRandom, quasiNormals } from '../../../src/random/index.js';
+import { SpaceEncoding } from '../../../src/space/index.js';
+import { mixedSpace, observationsFrom, request } from './fixtures.js';
+
+/** Two one-float stages; the objective peaks at x0 = 0.5, far from the pinned prefix x0 = 0.1. */
+const encoding = new SpaceEncoding([
+  { name: 'a', params: [{ name: 'x0', type: 'float', low: 0, high: 1 }] },
+  { name: 'b', params: [{ name: 'x1', type: 'float', low: 0, high: 1 }] },
+]);
+const observed = [
+  [0.1, 0.2],
+  [0.5, 0.6],
+  [0.9, 0.3],
+  [0.1, 0.8],
+];
+const objective = GaussianProcess.fromHyperparameters(observed, [0, 1, 0.2, 0.1], {
+  lengthscales: [0.3, 0.3],
+  outputScale: 1,
+  noise: 1e-4,
+  mean: 0,
+});
+const flatCost = GaussianProcess.fromHyperparameters([[0], [0.5], [1]], [0, 0, 0], {
+  lengthscales: [0.5],
+  outputScale: 0.1,
+  noise: 1e-4,
+  mean: 0,
+});
+const acquisition = new Acquisition(
+  objective,
+  objective,
+  1,
+  [new GaussianProcessCostModel(0, 1, flatCost), new GaussianProcessCostModel(1, 2, flatCost)],
+  'stage',
+  1,
+  0.1,
+  quasiNormals(256, createRandom(3)),
+);
+const pinned: Prefix = {
+  delta: 1,
+  stages: [{ x0: 0.1 }],
+  encoded: Float64Array.of(0.1),
+  pinnedEnd: 1,
+  running: false,
+};
+
+function scored(prefix: Prefix, x: Float64Array): Candidate {
+  const value = acquisition.score([x], prefix.delta, acquisition.costTable([x]))[0]!;
+  return { prefix, x, value, exact: true };
+}
+
+describe('unpinned check', () => {
+  it('refines the unpinned acquisition from a pinned winner, moving the pinned stage too', () => {
+    const winner = scored(pinned, Float64Array.of(0.1, 0.5));
+    const alternative = unpinnedAlternative(acquisition, encoding, winner);
+    expect(alternative).not.toBeNull();
+    const { candidate, evaluations } = alternative!;
+    expect(evaluations).toBeGreaterThan(0);
+    expect(candidate.prefix.delta).toBe(0);
+    expect(candidate.exact).toBe(true);
+    // The pinned stage moved away from the prefix's value, towards the objective's peak.
+    expect(candidate.x[0]).toBeGreaterThan(0.15);
+    // Exactly scored as an unpinned candidate at its point, and no worse than where it started.
+    expect(candidate.value).toBe(scored(unpinnedPrefix(), candidate.x).value);
+    expect(candidate.value).toBeGreaterThanOrEqual(scored(unpinnedPrefix(), winner.x).value);
+    // Here moving the prefix buys more EI than the reuse saves.
+    expect(unpinnedWins(candidate, winner)).toBe(true);
+  });
+
+  it('does nothing for a winner that reuses no prefix', () => {
+    expect(unpinnedAlternative(acquisition, encoding, scored(unpinnedPrefix(), Float64Array.of(0.1, 0.5)))).toBeNull();
+  });
+
+  it('replaces only an exactly scored winner, and only by a strictly higher α', () => {
+    const winner: Candidate = { prefix: pinned, x: Float64Array.of(0.1, 0.5), value: -2, exact: true };
+    const at = (value: number): Candidate => ({ prefix: unpinnedPrefix(), x: winner.x, value, exact: true });
+    expect(unpinnedWins(at(-1.5), winner)).toBe(true);
+    expect(unpinnedWins(at(-2), winner)).toBe(false);
+    expect(unpinnedWins(at(-2.5), winner)).toBe(false);
+    expect(unpinnedWins(at(-1.5), { ...winner, exact: false })).toBe(false);
+  });
+});
+
+describe('unpinnedCheck setting in a study', () => {
+  it('leaves unpinned winners alone and lets a pinned winner stand only against the unpinned run', () => {
+    const history: Observation[] = [];
+    let state: OptimizerState | undefined;
+    let pinnedSteps = 0;
+    for (let i = 0; i < 5 + 10; i++) {
+      const base = request(mixedSpace, history, 'eeipu', state ? { state } : {});
+      const off: Suggestion = suggest(base);
+      const on: Suggestion = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: true } });
+      if (off.phase !== 'bo' || off.cachedPrefix === 0) {
+        expect(on.config).toEqual(off.config);
+        expect(on.cachedPrefix).toBe(off.cachedPrefix);
+        expect(on.diagnostics.unpinnedCheck).toBeUndefined();
+      } else {
+        pinnedSteps++;
+        expect(on.diagnostics.localRuns).toBe((off.diagnostics.localRuns as number) + 1);
+        if (on.diagnostics.unpinnedCheck === 'kept') {
+          expect(on.config).toEqual(off.config);
+          expect(on.cachedPrefix).toBe(off.cachedPrefix);
+        } else {
+          expect(on.diagnostics.unpinnedCheck).toBe('replaced');
+          expect(on.cachedPrefix).toBe(0);
+          expect(on.acquisition!).toBeGreaterThan(off.acquisition!);
+        }
+      }
+      // The study follows the checked suggestions.
+      state = on.state;
+      const [obs] = observationsFrom([on.config], on.phase);
+      history.push({ ...obs!, cachedPrefix: on.cachedPrefix });
+    }
+    expect(pinnedSteps).toBeGreaterThan(0);
+  });
+});
