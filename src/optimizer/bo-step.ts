@@ -24,7 +24,7 @@
  *    re-scored.
  * 6. Winner (candidate-order.ts): highest α; ties → shorter prefix; candidates whose
  *    configuration was already observed or is running are skipped unless nothing else is left
- *    (exhausted space, or only running configurations left: wait for them). With the ablation
+ *    (exhausted space, or only running configurations left: wait for them). With the option
  *    `settings.unpinnedCheck` a pinned winner must also beat one unpinned local run started at
  *    its point (unpinned-check.ts).
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
@@ -238,7 +238,7 @@ export function boSuggest(
     winner = ordering.first();
     config = candidateConfig(encoding, winner.prefix, winner.x);
   }
-  // Ablation (unpinned-check.ts): a pinned winner must beat the unpinned search started at its point.
+  // Option (unpinned-check.ts): a pinned winner must beat the unpinned search started at its point.
   let unpinnedCheck: 'kept' | 'replaced' | null = null;
   let checkEvaluations = 0;
   if (settings.unpinnedCheck && !enumerated && !waitForPending && !exhausted && winner.prefix.delta > 0) {
