@@ -1,4 +1,3 @@
-import { initialDesignSize } from '../optimizer/settings.js';
 import { performance } from 'node:perf_hooks';
 import type {
   Configuration,
@@ -27,6 +26,7 @@ import {
   type RunningTrial,
   type SharingRule,
 } from '../core/study-loop.js';
+import { initialDesignSize } from '../optimizer/settings.js';
 
 /** The optimizer entry point the harness drives (`suggest` of `src/optimizer`). */
 export type SuggestFn = (request: SuggestRequest) => Suggestion;

@@ -158,7 +158,7 @@ const optimizerSchema = z.strictObject(
     startsPerPrefix: settingSchema('startsPerPrefix').optional(),
     eta: settingSchema('eta', 'must be a number or null').nullable().optional(),
     refitGrowth: settingSchema('refitGrowth').optional(),
-    /** Issue #13's ablation: a pinned winner must beat one unpinned local run from its point. @default false */
+    /** A reused prefix must beat one unpinned local run from its point (opt-in; docs/optimizer.md). @default false */
     unpinnedCheck: z.boolean({ error: 'must be true or false' }).optional(),
     /**
      * End the study before its budget once no candidate's expected improvement is worth its

@@ -75,8 +75,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
  * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false,
- * costAwareStopping false,
- * stoppingCostWeight null (scaled to the study: see {@link OptimizerSettings.stoppingCostWeight}).
+ * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
+ * {@link OptimizerSettings.stoppingCostWeight}).
  *
  * @throws {RangeError} naming the first setting out of its range, e.g. `topQ must be at least 1`.
  */

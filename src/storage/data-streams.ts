@@ -23,7 +23,8 @@ export interface Digest {
  */
 export const readChunkBytes = 1024 * 1024;
 
-function asBytes(chunk: unknown): Uint8Array {
+/** A stream chunk as bytes (strings encoded as UTF-8); anything else is refused. */
+export function asBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk);
   throw new TypeError(`a stream output yielded ${typeof chunk === 'object' ? 'an object' : typeof chunk}, not bytes`);

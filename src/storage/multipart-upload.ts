@@ -21,6 +21,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { asBytes } from './data-streams.js';
 import type { BodyCheck } from './object-store.js';
 
 export interface KnownSizeUpload {
@@ -230,10 +231,4 @@ export async function fileParts(
     },
     close: () => handle.close(),
   };
-}
-
-function asBytes(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (typeof chunk === 'string') return Buffer.from(chunk);
-  throw new TypeError(`a body chunk must be bytes or a string, not ${typeof chunk}`);
 }

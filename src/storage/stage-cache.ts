@@ -258,12 +258,7 @@ export class StageCache {
     options: WriteOptions,
   ): Promise<StoredData> {
     const digest = await digestOf(open(), options.signal);
-    const checked = () =>
-      hashing(open(), (again) => {
-        if (again.sha256 !== digest.sha256 || again.bytes !== digest.bytes) {
-          throw new Error(`${what} changed while it was being stored`);
-        }
-      });
+    const checked = () => hashing(open(), (again) => assertUnchanged(again, digest, what));
     await this.store.putStream(dataKey(key, digest.sha256), checked, this.#putOptions(format, digest, options));
     return { key, format, ...digest };
   }
@@ -280,6 +275,13 @@ export class StageCache {
   }
 }
 
+/** Refuses a source whose second read does not hash to what its first read did. */
+function assertUnchanged(again: Digest, digest: Digest, what: string): void {
+  if (again.sha256 !== digest.sha256 || again.bytes !== digest.bytes) {
+    throw new Error(`${what} changed while it was being stored`);
+  }
+}
+
 /** A check that the bytes written hash to `digest` (the source did not change since it was hashed). */
 function unchangedSince(digest: Digest, what: string): BodyCheck {
   const hash = createHash('sha256');
@@ -289,11 +291,7 @@ function unchangedSince(digest: Digest, what: string): BodyCheck {
       hash.update(chunk);
       bytes += chunk.byteLength;
     },
-    end() {
-      if (hash.digest('hex') !== digest.sha256 || bytes !== digest.bytes) {
-        throw new Error(`${what} changed while it was being stored`);
-      }
-    },
+    end: () => assertUnchanged({ sha256: hash.digest('hex'), bytes }, digest, what),
   };
 }
 
