@@ -10,7 +10,6 @@
  *   memotune bench                    in-process benchmark of the optimizer methods
  */
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { benchCommand } from './commands/bench.js';
 import { cacheCommand } from './commands/cache.js';
 import { clusterCommand } from './commands/cluster.js';
@@ -23,6 +22,7 @@ import { StudyConfigError } from '../config/study-config.js';
 import { StudyControlRefusedError } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
+import { installRuntime } from './runtime.js';
 
 export function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -30,13 +30,11 @@ export function positiveInt(value: string): number {
   return parsed;
 }
 
-// Workers log state changes at INFO; a CLI user wants warnings only (MEMOTUNE_LOG_LEVEL=INFO for more).
-Runtime.install({ logger: new DefaultLogger((process.env.MEMOTUNE_LOG_LEVEL ?? 'WARN') as 'WARN') });
-
 const program = new Command('memotune')
   .description('memoization-aware hyperparameter tuning for multi-stage pipelines on Temporal')
   .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  .hook('preAction', (_program, command) => installRuntime(command));
 program.addCommand(initCommand());
 program.addCommand(devCommand());
 program.addCommand(workerCommand());

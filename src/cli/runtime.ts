@@ -1,0 +1,25 @@
+/**
+ * The Temporal Runtime of a CLI process. The Runtime turns SIGINT/SIGTERM into "shut the workers
+ * down" and keeps the process alive until they are down: right for the commands that run workers,
+ * wrong for the others, where a first Ctrl-C then did nothing (`study watch`, `result --wait`) and,
+ * with the thread busy in a study (the in-process bench), not even a second one got through.
+ */
+import type { Command } from 'commander';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+
+/** Whether the command runs workers in this process (which then stop on SIGINT/SIGTERM). */
+export function hostsWorkers(command: Command): boolean {
+  const name = command.name();
+  if (name === 'worker' || name === 'demo') return true;
+  return name === 'bench' && (command.opts() as { via?: string }).via === 'temporal';
+}
+
+/**
+ * Installs the Runtime for `command`: workers log warnings only (MEMOTUNE_LOG_LEVEL=INFO for
+ * more), and only a command that runs workers hands SIGINT/SIGTERM to them; any other is ended by
+ * the signal at once, as Node does by default.
+ */
+export function installRuntime(command: Command): void {
+  const logger = new DefaultLogger((process.env.MEMOTUNE_LOG_LEVEL ?? 'WARN') as 'WARN');
+  Runtime.install(hostsWorkers(command) ? { logger } : { logger, shutdownSignals: [] });
+}
