@@ -219,7 +219,9 @@ function closedAbnormally<T extends StudyProgress>(workflowStatus: string, progr
   return {
     ...progress,
     status: 'failed',
+    // Its trials stopped with it: none is running any more.
     runningTrial: null,
+    runningTrials: [],
     error: reason ?? `the study workflow ${phrase}`,
   };
 }

@@ -48,6 +48,16 @@ interface EndpointFlags {
   namespace?: string;
 }
 
+/**
+ * A study's status in `study list`. Its search attribute is written by the study itself, so a
+ * workflow terminated, cancelled or timed out from outside still says 'running': such a study has
+ * failed, as `study status` reports it.
+ */
+export function listedStatus(attribute: string | undefined, workflowStatus: string): string {
+  if (['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(workflowStatus)) return 'failed';
+  return attribute ?? workflowStatus.toLowerCase();
+}
+
 function readJson(path: string): unknown {
   let text: string;
   try {
@@ -528,7 +538,7 @@ Examples:
           const spent = attributes.get(memotuneSpent);
           rows.push({
             id: execution.workflowId,
-            status: attributes.get(memotuneStatus) ?? execution.status.name.toLowerCase(),
+            status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
             trials: attributes.get(memotuneTrials) ?? null,
             spent: spent === undefined ? null : Number(spent.toFixed(4)),
             best: attributes.get(memotuneBest) ?? null,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError, type Client } from '@temporalio/client';
-import { getStudyOutcome } from '../../../src/client/index.js';
-import type { StudyOutcome } from '../../../src/core/study.js';
+import { getStudyOutcome, getStudyProgress } from '../../../src/client/index.js';
+import type { StudyOutcome, StudyProgress } from '../../../src/core/study.js';
 
 const unavailable = () =>
   new ServiceError('14 UNAVAILABLE: connection refused', {
@@ -33,5 +33,34 @@ describe('getStudyOutcome with wait', () => {
     const { client, calls } = clientAnswering([() => Promise.reject(new Error('boom'))]);
     await expect(getStudyOutcome(client, 's', { wait: true })).rejects.toThrow('boom');
     expect(calls()).toBe(1);
+  });
+});
+
+describe('getStudyProgress of a study whose workflow was cancelled', () => {
+  it('reports it failed with why, and no trial running any more', async () => {
+    const atCancel = {
+      studyId: 's',
+      status: 'running',
+      runningTrial: 3,
+      runningTrials: [{ trialIndex: 3, config: [{ lr: 0.1 }] }],
+      error: null,
+    } as unknown as StudyProgress;
+    const handle = {
+      describe: () => Promise.resolve({ status: { name: 'CANCELLED' }, workflowId: 's', runId: 'r' }),
+      query: () => Promise.resolve(atCancel),
+    };
+    const client = {
+      options: { namespace: 'default' },
+      workflow: { getHandle: () => handle },
+      workflowService: {
+        getWorkflowExecutionHistory: () =>
+          Promise.resolve({ history: { events: [{ workflowExecutionCanceledEventAttributes: {} }] } }),
+      },
+    } as unknown as Client;
+    const progress = await getStudyProgress(client, 's');
+    expect(progress.status).toBe('failed');
+    expect(progress.error).toMatch(/^the study workflow was cancelled/);
+    expect(progress.runningTrial).toBeNull();
+    expect(progress.runningTrials).toEqual([]);
   });
 });
