@@ -9,7 +9,15 @@ import {
 } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
 import { parseStudyConfig } from '../config/study-config.js';
-import type { StudyOutcome, StudyPlan, StudyProgress, StudyResult, StudyState, TrialRecord } from '../core/study.js';
+import {
+  stopReason,
+  type StudyOutcome,
+  type StudyPlan,
+  type StudyProgress,
+  type StudyResult,
+  type StudyState,
+  type TrialRecord,
+} from '../core/study.js';
 import { hasWorkflowPollers, startedWith } from './workflow-history.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
@@ -551,6 +559,12 @@ export async function continueStudy(
       budget: (outcome.state.budget ?? plan.budget) + options.budget,
       runs: outcome.state.runs + 1,
     };
+    // More budget alone would start a run that ends before its first trial.
+    if (stopReason(plan, state) === 'maxTrials')
+      throw new Error(
+        `study '${studyId}' ran its maxTrials (${plan.maxTrials}): more budget would run no trial; ` +
+          'start a new study with a higher maxTrials (the same pipeline id reuses its cached outputs)',
+      );
     return client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
       workflowId: studyId,
       taskQueue: plan.orchestrationQueue,

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError, type Client } from '@temporalio/client';
-import { getStudyOutcome, getStudyProgress } from '../../../src/client/index.js';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { continueStudy, getStudyOutcome, getStudyProgress } from '../../../src/client/index.js';
+import { planStudy } from '../../../src/config/plan.js';
+import { parseStudyConfig } from '../../../src/config/study-config.js';
 import type { StudyOutcome, StudyProgress } from '../../../src/core/study.js';
 
 const unavailable = () =>
@@ -62,5 +65,63 @@ describe('getStudyProgress of a study whose workflow was cancelled', () => {
     expect(progress.error).toMatch(/^the study workflow was cancelled/);
     expect(progress.runningTrial).toBeNull();
     expect(progress.runningTrials).toEqual([]);
+  });
+});
+
+describe('continueStudy', () => {
+  /** A client for a study that completed with `trialCount` trials of a plan with `maxTrials`. */
+  function completedStudy(trialCount: number, maxTrials: number | null) {
+    const started: unknown[] = [];
+    const plan = planStudy(
+      parseStudyConfig({
+        name: 's',
+        pipeline: { stages: [{ name: 'train', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1 }] }] },
+        objective: { metric: 'acc' },
+        budget: 10,
+        maxTrials,
+      }),
+    );
+    const state = { trialCount, spent: 4, budget: 10, runs: 1, stopRequested: false };
+    const handle = {
+      describe: () => Promise.resolve({ status: { name: 'COMPLETED' }, runId: 'r' }),
+      result: () => Promise.resolve({ status: 'completed', state }),
+    };
+    const client = {
+      options: {
+        namespace: 'default',
+        loadedDataConverter: { payloadConverter: defaultPayloadConverter, payloadCodecs: [] },
+      },
+      workflow: {
+        getHandle: () => handle,
+        start: (_type: string, options: unknown) => (started.push(options), Promise.resolve({})),
+      },
+      workflowService: {
+        getWorkflowExecutionHistory: () =>
+          Promise.resolve({
+            history: {
+              events: [
+                {
+                  workflowExecutionStartedEventAttributes: {
+                    input: { payloads: [defaultPayloadConverter.toPayload({ plan })] },
+                  },
+                },
+              ],
+            },
+          }),
+      },
+    } as unknown as Client;
+    return { client, started };
+  }
+
+  it('refuses a study that ran its maxTrials: more budget would run no trial', async () => {
+    const { client, started } = completedStudy(8, 8);
+    await expect(continueStudy(client, 's', { budget: 5 })).rejects.toThrow(/ran its maxTrials \(8\)/);
+    expect(started).toHaveLength(0);
+  });
+
+  it('continues a study that spent its budget', async () => {
+    const { client, started } = completedStudy(5, 8);
+    await continueStudy(client, 's', { budget: 5 });
+    expect(started).toHaveLength(1);
   });
 });
