@@ -25,6 +25,9 @@ function checkRequest(request: SuggestRequest, encoding: SpaceEncoding): void {
   }
   const { total, spent } = request.budget;
   if (!Number.isFinite(total) || !Number.isFinite(spent)) throw new RangeError('budget must be finite');
+  // The cost cooling divides by the total: zero or less turned EEIPU into something else silently.
+  if (total <= 0) throw new RangeError(`budget.total must be positive (got ${total})`);
+  const stageCount = encoding.space.length;
   request.history.forEach((obs, i) => {
     try {
       encoding.encode(obs.config);
@@ -34,8 +37,23 @@ function checkRequest(request: SuggestRequest, encoding: SpaceEncoding): void {
     if (obs.objective !== null && !Number.isFinite(obs.objective)) {
       throw new RangeError(`history[${i}]: objective must be finite or null`);
     }
-    if (obs.stageCosts.length !== encoding.space.length) {
-      throw new RangeError(`history[${i}]: stageCosts must have ${encoding.space.length} entries`);
+    if (obs.stageCosts.length !== stageCount) {
+      throw new RangeError(`history[${i}]: stageCosts must have ${stageCount} entries`);
+    }
+    // A NaN here does not fail later: it reaches the cost models and the budget bookkeeping.
+    obs.stageCosts.forEach((cost, s) => {
+      if (cost !== null && !Number.isFinite(cost)) {
+        throw new RangeError(`history[${i}]: stageCosts[${s}] must be a finite number or null (got ${String(cost)})`);
+      }
+    });
+    if (!Number.isFinite(obs.chargedCost)) {
+      throw new RangeError(`history[${i}]: chargedCost must be finite (got ${String(obs.chargedCost)})`);
+    }
+    const delta = obs.cachedPrefix;
+    if (!Number.isSafeInteger(delta) || delta < 0 || delta >= stageCount) {
+      throw new RangeError(
+        `history[${i}]: cachedPrefix must be an integer in [0, ${stageCount - 1}] (got ${JSON.stringify(delta)})`,
+      );
     }
   });
   checkPending(request.pending, encoding.space.length, encoding);

@@ -124,4 +124,31 @@ describe('request validation', () => {
   it('rejects a non-integer seed', () => {
     expect(() => suggest(request(mixedSpace, [], 'eeipu', { seed: 0.5 }))).toThrow('seed must be a safe integer');
   });
+
+  it('rejects a budget total of zero or less', () => {
+    for (const total of [0, -100]) {
+      expect(() => suggest(request(mixedSpace, [], 'eeipu', { budget: { total, spent: 0 } }))).toThrow(
+        `budget.total must be positive (got ${total})`,
+      );
+    }
+  });
+
+  it('names the observation whose costs or cached prefix are not numbers it can use', () => {
+    const [valid] = observationsFrom([[{ a: 0.5, scale: 1 }, { k: 1, opt: 'sgd' }, { b: 0 }]]);
+    const cases: [Partial<Observation>, string][] = [
+      [{ stageCosts: [1, Number.NaN, 1] }, 'history[0]: stageCosts[1] must be a finite number or null (got NaN)'],
+      [{ stageCosts: [1, '2' as unknown as number, 1] }, 'history[0]: stageCosts[1] must be a finite number or null'],
+      [{ chargedCost: Number.NaN }, 'history[0]: chargedCost must be finite (got NaN)'],
+      [{ cachedPrefix: 3 }, 'history[0]: cachedPrefix must be an integer in [0, 2] (got 3)'],
+      [{ cachedPrefix: -1 }, 'history[0]: cachedPrefix must be an integer in [0, 2] (got -1)'],
+    ];
+    for (const [change, message] of cases) {
+      const history = [{ ...valid!, ...change }];
+      expect(() => suggest(request(mixedSpace, history, 'eeipu', { budget: { total: 200, spent: 0 } }))).toThrow(
+        message,
+      );
+    }
+    // A failed stage's cost is unknown: null stays valid.
+    expect(() => suggest(request(mixedSpace, [{ ...valid!, stageCosts: [1, null, null] }], 'eeipu'))).not.toThrow();
+  });
 });
