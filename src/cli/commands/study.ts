@@ -105,9 +105,17 @@ Examples:
       async (
         path: string,
         options: EndpointFlags & { id?: string; prefix: string; wait?: boolean; json?: boolean },
+        command: Command,
       ) => {
-        // Validate before connecting: a bad config never reaches the server.
-        const config = parseStudyConfig(readJson(path));
+        // Validate before connecting: a bad config never reaches the server. A config file that
+        // cannot be read or parsed is bad input too (exit 2), like an invalid config.
+        let raw: unknown;
+        try {
+          raw = readJson(path);
+        } catch (error) {
+          command.error(`memotune: ${error instanceof Error ? error.message : String(error)}`, { exitCode: 2 });
+        }
+        const config = parseStudyConfig(raw);
         const deployment = {
           ...(options.id === undefined ? {} : { studyId: options.id }),
           taskQueuePrefix: options.prefix,

@@ -1,0 +1,45 @@
+/** `memotune study start` refuses a config file it cannot use before connecting to anything. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommanderError, type Command } from 'commander';
+import { describe, expect, it } from 'vitest';
+import { studyCommand } from '../../../src/cli/commands/study.js';
+
+/** Runs `memotune study <args>`; what it printed on stderr and the exit code it asked for. */
+async function run(args: string[]): Promise<{ stderr: string; exitCode: number | null }> {
+  let stderr = '';
+  const configure = (command: Command): void => {
+    command.exitOverride().configureOutput({ writeErr: (text) => (stderr += text), writeOut: () => {} });
+    command.commands.forEach(configure);
+  };
+  const study = studyCommand();
+  configure(study);
+  try {
+    // An address nothing listens on: the command must not get as far as connecting.
+    await study.parseAsync([...args, '--address', '127.0.0.1:1'], { from: 'user' });
+    return { stderr, exitCode: null };
+  } catch (error) {
+    if (error instanceof CommanderError) return { stderr, exitCode: error.exitCode };
+    throw error;
+  }
+}
+
+describe('study start with a config file it cannot use', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'memotune-start-'));
+
+  it('exits 2 naming a file that does not exist', async () => {
+    const missing = join(dir, 'missing.json');
+    const { stderr, exitCode } = await run(['start', missing]);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`memotune: cannot read ${missing}`);
+  });
+
+  it('exits 2 naming a file that is not JSON', async () => {
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{ "name": "x", ');
+    const { stderr, exitCode } = await run(['start', broken]);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`memotune: ${broken} is not valid JSON`);
+  });
+});
