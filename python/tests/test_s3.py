@@ -12,15 +12,16 @@ from botocore.stub import Stubber
 from memotune import S3ObjectStore, S3Settings
 
 
-def test_settings_come_from_the_environment() -> None:
+def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     settings = S3Settings.from_env(
         {"MEMOTUNE_S3_ENDPOINT": "http://127.0.0.1:7070", "MEMOTUNE_S3_PREFIX": "t1/", "AWS_ACCESS_KEY_ID": "k",
          "AWS_SECRET_ACCESS_KEY": "s"}
     )
     # Keys are not copied: boto3's credential chain reads AWS_ACCESS_KEY_ID & co. itself.
     assert settings == S3Settings("http://127.0.0.1:7070", "memotune", "t1/", region="us-east-1", force_path_style=True)
+    # Nothing configured and no local stack in the state folder.
     with pytest.raises(ValueError, match="MEMOTUNE_S3_BUCKET"):
-        S3Settings.from_env({})
+        S3Settings.from_env({"MEMOTUNE_STATE_DIR": str(tmp_path)})
 
 
 def test_aws_s3_needs_only_a_bucket_and_takes_the_region_chain() -> None:

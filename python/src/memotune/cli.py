@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="a .py file or module name defining @stage functions (repeatable)")
     worker.add_argument("--task-queue", required=True, help="the task queue the study routes these stages to")
     worker.add_argument("--address", help="Temporal frontend host:port (default: the profile, $TEMPORAL_ADDRESS, "
-                        "or 127.0.0.1:7233)")
+                        "the local stack of memotune dev, or 127.0.0.1:7233)")
     worker.add_argument("--namespace", help="Temporal namespace (default: the profile, $TEMPORAL_NAMESPACE, or default)")
     worker.add_argument("--profile", help="profile of the Temporal config file: TLS, API key, address "
                         "(default $TEMPORAL_PROFILE)")

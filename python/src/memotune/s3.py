@@ -18,6 +18,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from .local_stack import local_stack
 from .store import BodySource
 
 # Multipart uploads of large outputs use a few threads: the machine may have only two cores. Parts
@@ -61,10 +62,12 @@ class S3Settings:
         """Reads MEMOTUNE_S3_BUCKET, MEMOTUNE_S3_ENDPOINT (or AWS_ENDPOINT_URL_S3 /
         AWS_ENDPOINT_URL), MEMOTUNE_S3_REGION (or AWS_REGION / AWS_DEFAULT_REGION),
         MEMOTUNE_S3_FORCE_PATH_STYLE and MEMOTUNE_S3_PREFIX: the variables the TypeScript side
-        reads. Credentials are left to boto3's chain.
+        reads. Credentials are left to boto3's chain. With none of bucket and endpoint set, the
+        local stack of ``memotune dev`` (its endpoint, bucket and keys), as on the TypeScript side.
 
         Raises:
-            ValueError: when neither a bucket nor an endpoint is configured, or a value is malformed.
+            ValueError: when neither a bucket nor an endpoint is configured and no local stack
+                runs, or a value is malformed.
         """
         endpoint = (
             _variable(env, "MEMOTUNE_S3_ENDPOINT")
@@ -73,8 +76,22 @@ class S3Settings:
         )
         bucket = _variable(env, "MEMOTUNE_S3_BUCKET")
         if endpoint is None and bucket is None:
-            raise ValueError(
-                "no S3 bucket configured: set MEMOTUNE_S3_BUCKET (and MEMOTUNE_S3_ENDPOINT for an S3-compatible server)"
+            # Nothing configured: the S3 server of `memotune dev`, with the keys it was started with.
+            stack = local_stack(env)
+            s3 = stack.get("s3") if stack is not None else None
+            if not isinstance(s3, dict):
+                raise ValueError(
+                    "no S3 bucket configured: set MEMOTUNE_S3_BUCKET (and MEMOTUNE_S3_ENDPOINT for an S3-compatible"
+                    " server), or run `memotune dev` for a local one"
+                )
+            return cls(
+                endpoint=s3["endpoint"],
+                bucket=s3["bucket"],
+                prefix=env.get("MEMOTUNE_S3_PREFIX", ""),
+                access_key_id=s3.get("accessKeyId"),
+                secret_access_key=s3.get("secretAccessKey"),
+                region="us-east-1",
+                force_path_style=True,
             )
         if endpoint is not None and not endpoint.startswith(("http://", "https://")):
             raise ValueError(f"MEMOTUNE_S3_ENDPOINT must be an http:// or https:// URL, not {endpoint!r}")

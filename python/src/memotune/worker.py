@@ -13,6 +13,7 @@ from temporalio.envconfig import ClientConfigProfile
 from temporalio.worker import Worker
 
 from .activity import StageActivity
+from .local_stack import local_stack
 from .registry import StageFunction, select_stages
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
@@ -37,7 +38,10 @@ def connect_config(
     except (OSError, RuntimeError, ValueError) as error:
         raise ValueError(f"cannot read the Temporal connection settings: {error}") from error
     config: dict[str, Any] = dict(loaded)
-    config["target_host"] = address or config.get("target_host") or DEFAULT_ADDRESS
+    stack = local_stack()
+    config["target_host"] = (
+        address or config.get("target_host") or (stack or {}).get("temporalAddress") or DEFAULT_ADDRESS
+    )
     config["namespace"] = namespace or config.get("namespace") or "default"
     return config
 
@@ -75,8 +79,9 @@ async def run_worker(
     Temporal is reached like the TypeScript side does it (src/client/temporal-connection.ts):
     ``address`` and ``namespace`` when given, over the TEMPORAL_* variables, over ``profile`` (else
     $TEMPORAL_PROFILE, else ``default``) of the Temporal config file — TLS, mTLS and API key come
-    from there — else 127.0.0.1:7233 and namespace ``default``. The stage cache is ``store``, else
-    S3 configured from the MEMOTUNE_S3_* and AWS_* variables.
+    from there — else the local stack of ``memotune dev``, else 127.0.0.1:7233, and namespace
+    ``default``. The stage cache is ``store``, else S3 configured from the MEMOTUNE_S3_* and AWS_*
+    variables, else the local stack's.
     Prints one line to stdout once the worker polls (scripts wait for it).
     """
     selected = select_stages(stages)
