@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memotune import StageResult, registered_stages, registry, stage
-from memotune.cli import load_stages
+from memotune.cli import load_stages, main
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +73,9 @@ def test_cli_loads_a_stage_file_that_imports_its_siblings(tmp_path: Path, monkey
     assert registered_stages()["prep"].fn(None) == StageResult(42)
     for name in ("my_stages", "helpers_for_memotune_test"):
         monkeypatch.delitem(sys.modules, name)
+
+
+def test_cli_names_a_stage_file_that_does_not_exist(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = str(tmp_path / "stages.py")
+    assert main(["worker", "--stages", missing, "--task-queue", "q"]) == 2
+    assert f"memotune: --stages {missing}: no such file" in capsys.readouterr().err

@@ -53,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for spec in args.stages:
+        if not Path(spec).is_file() and (spec.endswith(".py") or "/" in spec):
+            # Meant as a file: "No module named 'stages'" would not say which path was wrong.
+            print(f"memotune: --stages {spec}: no such file", file=sys.stderr)
+            return 2
         load_stages(spec)
     try:
         asyncio.run(
