@@ -24,9 +24,21 @@ export interface WorkerProcessOptions extends EndpointOptions {
   readonly taskQueuePrefix?: string;
 }
 
+/**
+ * The stages a worker serves, as its start-up line says them: the user's by name (a count alone,
+ * the shipped synthetic stages included, did not match the module they had written).
+ */
+export function stagesDescription(module: string | undefined, names: readonly string[], builtIn: number): string {
+  const synthetic = `${builtIn} built-in synthetic`;
+  if (module === undefined) return `stages: ${synthetic}`;
+  return `stages from ${module}: ${names.join(', ') || 'none'} (+ ${synthetic})`;
+}
+
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
-  const stages = { ...builtInStages(), ...(options.stagesModule ? await loadStageModule(options.stagesModule) : {}) };
+  const yours = options.stagesModule ? await loadStageModule(options.stagesModule) : {};
+  const builtIn = builtInStages();
+  const stages = { ...builtIn, ...yours };
   const connection = await connectWorker(options);
   const workers = await createWorkers({
     connection,
@@ -41,7 +53,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   process.once('SIGTERM', () => controller.abort());
   console.log(
     `memotune worker on ${temporalEndpointDescription(options)}: queues ${options.queues.map((queue) => `${prefix}-${queue}`).join(', ')}; ` +
-      `${Object.keys(stages).length} stage implementations`,
+      stagesDescription(options.stagesModule, Object.keys(yours), Object.keys(builtIn).length),
   );
   await runWorkers(workers, controller.signal);
   await connection.close();

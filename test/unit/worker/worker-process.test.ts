@@ -1,0 +1,15 @@
+/** What `memotune worker` says it serves when it starts (workers/main.ts). */
+import { describe, expect, it } from 'vitest';
+import { stagesDescription } from '../../../workers/main.js';
+
+describe('the worker start-up line', () => {
+  it("names the user's stages apart from the built-in synthetic ones", () => {
+    expect(stagesDescription('dist/stages.js', ['prepare', 'train'], 14)).toBe(
+      'stages from dist/stages.js: prepare, train (+ 14 built-in synthetic)',
+    );
+  });
+
+  it('says when no stage module was given', () => {
+    expect(stagesDescription(undefined, [], 14)).toBe('stages: 14 built-in synthetic');
+  });
+});
