@@ -3,7 +3,7 @@ import type { SearchSpace } from '../core/types.js';
 import { encodedDimension, jsonBytes, paramIssues, spaceLimitIssues, spaceStructureIssues } from '../space/index.js';
 import * as limits from '../space/limits.js';
 import { effortIssues, methodNames, resolveSettings, unknownMethodMessage } from '../optimizer/settings.js';
-import { nameSchema, reportIssues, settingSchema } from './zod-rules.js';
+import { nameSchema, readableIssues, reportIssues, settingSchema } from './zod-rules.js';
 import { formatIssuePath } from '../core/issue-path.js';
 
 /**
@@ -312,11 +312,7 @@ export const formatPath = formatIssuePath;
  */
 export function parseStudyConfig(input: unknown): StudyConfig {
   const result = studyConfigSchema.safeParse(input);
-  if (!result.success) {
-    throw new StudyConfigError(
-      result.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),
-    );
-  }
+  if (!result.success) throw new StudyConfigError(readableIssues(studyConfigSchema, input, result.error));
   return result.data;
 }
 

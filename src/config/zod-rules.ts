@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { settingProblem } from '../optimizer/settings.js';
+import { formatIssuePath } from '../core/issue-path.js';
 import { nameProblem, type SpaceIssue } from '../space/index.js';
 
 /**
@@ -38,4 +39,118 @@ export function settingSchema(
     const problem = settingProblem(key, value);
     if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
+}
+
+/** One validation problem as the user reads it: where, and what is wrong. */
+export interface ReadableIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/**
+ * zod's issues in the user's terms: an unknown key is reported at its own path with the known key
+ * it most resembles (`budjet: unknown field (did you mean "budget"?)`, not zod's
+ * `(root): Unrecognized key: "budjet"`), and a value of the wrong type says what it was
+ * (`budget: must be a number (got string)`, not "is required", which it is not).
+ */
+export function readableIssues(schema: z.ZodType, input: unknown, error: z.ZodError): ReadableIssue[] {
+  return error.issues.flatMap((issue): ReadableIssue[] => {
+    if (issue.code === 'unrecognized_keys') {
+      const known = knownKeys(schema, issue.path);
+      return issue.keys.map((key) => {
+        const near = closestKey(key, known);
+        return {
+          path: formatIssuePath([...issue.path, key]),
+          message: `unknown field${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+        };
+      });
+    }
+    let message = issue.message;
+    if (issue.code === 'invalid_type') {
+      const value = valueAt(input, issue.path);
+      // zod's own wording already says what it received.
+      if (value !== undefined && !message.includes('received'))
+        message = `${message.replace(/^is required and /, '')} (got ${kindOf(value)})`;
+    }
+    return [{ path: formatIssuePath(issue.path), message }];
+  });
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<PropertyKey, unknown>)[part];
+  }
+  return value;
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/** The keys the schema's object at `path` accepts (of every option of a union; none found: empty). */
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let nodes: z.core.$ZodType[] = [unwrap(schema)];
+  for (const part of path) {
+    nodes = nodes.flatMap((node) => {
+      const def = node._zod.def;
+      if (def.type === 'array') return [unwrap((def as z.core.$ZodArrayDef).element)];
+      return shapesOf(node).flatMap((shape) =>
+        shape[String(part)] === undefined ? [] : [unwrap(shape[String(part)]!)],
+      );
+    });
+  }
+  return [...new Set(nodes.flatMap((node) => shapesOf(node).flatMap((shape) => Object.keys(shape))))];
+}
+
+/** The object shapes a schema accepts: its own, or each object option of a union. */
+function shapesOf(node: z.core.$ZodType): Record<string, z.core.$ZodType>[] {
+  const def = node._zod.def;
+  if (def.type === 'object') return [(def as z.core.$ZodObjectDef).shape];
+  if (def.type === 'union') return (def as z.core.$ZodUnionDef).options.flatMap((option) => shapesOf(unwrap(option)));
+  return [];
+}
+
+/** Through optional, nullable, default and pipe wrappers to the schema that holds the shape. */
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+  let node = schema;
+  for (;;) {
+    const def = node._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType !== undefined) node = def.innerType;
+    else if (def.type === 'pipe' && def.in !== undefined) node = def.in;
+    else return node;
+  }
+}
+
+/** The known key a typo most likely meant: same letters up to case, or at most 2 edits away. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const lower = key.toLowerCase();
+  const sameCase = known.find((candidate) => candidate.toLowerCase() === lower);
+  if (sameCase !== undefined) return sameCase;
+  let best: string | undefined;
+  let bestDistance = Math.min(2, Math.floor(key.length / 2));
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase());
+    if (distance <= bestDistance && (best === undefined || distance < bestDistance)) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+
+/** Levenshtein distance (two rows). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

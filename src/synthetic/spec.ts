@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { COST_SHAPE_NAMES } from './cost.js';
 import { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES } from './functions.js';
 import { formatIssuePath } from '../core/issue-path.js';
-import { nameSchema, reportIssues, settingSchema } from '../config/zod-rules.js';
+import { nameSchema, readableIssues, reportIssues, settingSchema } from '../config/zod-rules.js';
 import { syntheticSearchSpace } from './pipeline.js';
 import { paramIssues, spaceLimitIssues, spaceStructureIssues, textProblem } from '../space/validate.js';
 import { maxBudget, maxParamsPerStage, maxStages } from '../space/limits.js';
@@ -116,6 +116,6 @@ export { formatIssuePath };
 export function parseSyntheticSpec(input: unknown): SyntheticPipelineSpec {
   const result = pipelineSchema.safeParse(input);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => `  ${formatIssuePath(issue.path)}: ${issue.message}`);
+  const lines = readableIssues(pipelineSchema, input, result.error).map((issue) => `  ${issue.path}: ${issue.message}`);
   throw new Error(`invalid synthetic pipeline spec:\n${lines.join('\n')}`);
 }

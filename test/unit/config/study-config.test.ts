@@ -126,7 +126,8 @@ describe('study config validation', () => {
       (c) => ({ ...c, optimizer: { method: 'tpe' } }),
       ['optimizer.method: must be one of eeipu, ms-carbo, carbo, eips, ei, random, pbgi, pbgi-memo'],
     ],
-    ['an unknown top-level field', (c) => ({ ...c, budgte: 3 }), ['(root): Unrecognized key: "budgte"']],
+    ['an unknown top-level field', (c) => ({ ...c, budgte: 3 }), ['budgte: unknown field (did you mean "budget"?)']],
+    ['a field of the wrong type', (c) => ({ ...c, budget: '100' }), ['budget: must be a number (got string)']],
     [
       'an enqueued configuration outside the space',
       (c) => ({ ...c, enqueue: [[{ frac: 5 }, { lr: 0.01, layers: 2.5, opt: 'rmsprop', extra: 1 }]] }),
@@ -186,18 +187,31 @@ describe('configs the optimizer would refuse are refused up front', () => {
 
   it('checks the unpinned-check ablation setting', () => {
     expect(issuesOf({ ...valid(), optimizer: { unpinnedCheck: 'yes' } })).toEqual([
-      'optimizer.unpinnedCheck: must be true or false',
+      'optimizer.unpinnedCheck: must be true or false (got string)',
     ]);
     expect(() => parseStudyConfig({ ...valid(), optimizer: { unpinnedCheck: true } })).not.toThrow();
   });
 
+  it('reports an unknown key at its own path with the known key it most resembles', () => {
+    const stage = valid().pipeline.stages[0]!;
+    expect(issuesOf({ ...valid(), optimizer: { topq: 3, warmUp: 2, zzz: 1 } })).toEqual([
+      'optimizer.topq: unknown field (did you mean "topQ"?)',
+      'optimizer.warmUp: unknown field (did you mean "warmup"?)',
+      'optimizer.zzz: unknown field',
+    ]);
+    // Through the stage list and the parameter union (int, float and categorical keys together).
+    expect(
+      issuesOf({ ...valid(), pipeline: { stages: [{ ...stage, params: [{ ...stage.params[0]!, hgih: 2 }] }] } }),
+    ).toEqual(['pipeline.stages[0].params[0].hgih: unknown field (did you mean "high"?)']);
+  });
+
   it('checks the cost-aware stopping settings, naming the field', () => {
     expect(issuesOf({ ...valid(), optimizer: { costAwareStopping: 'yes', stoppingCostWeight: -1 } })).toEqual([
-      'optimizer.costAwareStopping: must be true or false',
+      'optimizer.costAwareStopping: must be true or false (got string)',
       'optimizer.stoppingCostWeight: must be a finite number greater than 0, or null',
     ]);
     expect(issuesOf({ ...valid(), optimizer: { stoppingCostWeight: 'cheap' } })).toEqual([
-      'optimizer.stoppingCostWeight: must be a number or null',
+      'optimizer.stoppingCostWeight: must be a number or null (got string)',
     ]);
     expect(() =>
       parseStudyConfig({
