@@ -27,7 +27,7 @@ import {
   memotuneStatus,
   memotuneTrials,
 } from '../../../workflows/search-attributes.js';
-import type { StudyProgress } from '../../core/study.js';
+import type { StudyOutcome, StudyProgress } from '../../core/study.js';
 import type { Configuration } from '../../core/types.js';
 
 /** The CLI says within seconds that no worker serves a study, instead of waiting for one. */
@@ -56,6 +56,14 @@ interface EndpointFlags {
 export function listedStatus(attribute: string | undefined, workflowStatus: string): string {
   if (['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(workflowStatus)) return 'failed';
   return attribute ?? workflowStatus.toLowerCase();
+}
+
+/**
+ * The exit code of a command that waited for a study to end: 1 when it failed, so that a script
+ * (`study start --wait && deploy`) stops there; 0 for every other end, stopped or exhausted included.
+ */
+export function waitedExitCode(outcome: Pick<StudyOutcome, 'status'>): number {
+  return outcome.status === 'failed' ? 1 : 0;
 }
 
 function readJson(path: string): unknown {
@@ -138,6 +146,7 @@ Examples:
             await watchStudy(client, plan.studyId, { json: options.json ?? false });
             const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
             console.log(options.json ? printableLines(JSON.stringify(outcome)) : formatResult(outcome));
+            process.exitCode = waitedExitCode(outcome);
           }
         } finally {
           await close();
@@ -202,6 +211,7 @@ Examples:
         if (options.json)
           console.log(printableLines(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2)));
         else console.log(formatResult(outcome));
+        if (options.wait) process.exitCode = waitedExitCode(outcome);
       } finally {
         await close();
       }
