@@ -183,7 +183,8 @@ export class LikelihoodEvaluator {
     const wasm = this.wasm;
     const o = this.offsets;
     if (wasm !== null && o !== null) {
-      wasm.pairs(o.xt, o.k, o.g, n, d, s);
+      // The inverse's scratch is free until the gradient: the pairs kernel's scratch meanwhile.
+      wasm.pairs(o.xt, o.k, o.g, n, d, s, o.t);
       for (let a = 0; a < n; a++) k[a * n + a] = s + noise;
     } else {
       kernelPairs(xs, n, d, s, noise, k, g);

@@ -18,12 +18,12 @@ export const PREDICT_BLOCK = 32;
 
 /**
  * Heap doubles a model needs: L, a block of k* rows, scaled inputs, a query block, α,
- * the two scratch vectors and output of a gradient query, and the 8 means / 8 squared norms of a
- * prediction group (everything after L also holds X/ℓ dimension-major while K is built: ≥ n·d
- * doubles).
+ * the two scratch vectors and output of a gradient query, the 8 means / 8 squared norms of a
+ * prediction group, and the exponentials of a prediction group (everything after L also holds
+ * X/ℓ dimension-major while K is built: ≥ n·d doubles, and the exponentials of a row of K there).
  */
 function wasmHeapSize(n: number, d: number): number {
-  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16;
+  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16 + 8 * n;
 }
 
 /** A heap for a model of n points in d dimensions, or null: too small to gain, or no WebAssembly SIMD. */
@@ -47,11 +47,13 @@ export function factorizeInHeap(
 ): { l: Float64Array; jitter: number } | null {
   const heap = kernels.heap;
   const xt = n * n;
+  // Scratch of the pairs kernel (2n + 2 doubles) right after X/ℓ.
+  const scratch = xt + n * d;
   for (let a = 0; a < n; a++) for (let i = 0; i < d; i++) heap[xt + i * n + a] = xs[a * d + i]!;
   return tryRobustCholeskyWasm(
     kernels,
     () => {
-      kernels.pairs(xt, 0, -1, n, d, s);
+      kernels.pairs(xt, 0, -1, n, d, s, scratch);
       for (let a = 0; a < n; a++) heap[a * n + a] = s + noise;
     },
     n,
@@ -80,6 +82,8 @@ export class WasmModel {
   readonly #out: number;
   /** Means (8) then squared norms (8) of one prediction group. */
   readonly #moments: number;
+  /** Exponentials of one prediction group's covariances (8n). */
+  readonly #exponentials: number;
 
   /** Lays out the heap of `kernels` (L is already at offset 0); copies X/ℓ and α in. */
   constructor(kernels: WasmKernels, state: ModelState) {
@@ -94,6 +98,7 @@ export class WasmModel {
     this.#c = this.#k + n + 2;
     this.#out = this.#c + n + 2;
     this.#moments = this.#out + 2 + 2 * d;
+    this.#exponentials = this.#moments + 16;
     kernels.heap.set(state.xs, this.#x);
     kernels.heap.set(state.alpha, this.#alpha);
   }
@@ -137,7 +142,7 @@ export class WasmModel {
           for (let i = 0; i < d; i++) heap[q + 8 * i + p] = 0;
         }
       }
-      kernels.cross8(q, this.#x, v, n, d, s);
+      kernels.cross8(q, this.#x, v, n, d, s, this.#exponentials);
       kernels.dot8(this.#alpha, v, n, means);
       kernels.solve8(this.#l, v, n);
       kernels.sumsq8(v, n, norms);

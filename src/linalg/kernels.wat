@@ -284,42 +284,16 @@
       (then (f64.store (local.get $b) (f64.div (f64.load (local.get $b)) (f64.load (local.get $l))))))
   )
 
-;; expv(y): e^y lane-wise for y ≤ 709 (y < −700 gives e^−700 ≈ 1e−304 instead of a smaller value:
-  ;; negligible wherever it is used). y = k·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r
-  ;; by its Taylor polynomial to degree 13 (truncation < 1e−17) in Estrin's scheme (a dependency
-  ;; chain of four multiply-adds instead of Horner's thirteen), times 2^k built in the exponent
-  ;; bits. Within a few ulp of Math.exp.
-  (func $expv (param $y v128) (result v128)
-    (local $k v128) (local $r v128) (local $r2 v128) (local $r4 v128)
-    (local.set $y (f64x2.max (local.get $y) (f64x2.splat (f64.const -700))))
-    (local.set $k (f64x2.nearest (f64x2.mul (local.get $y) (f64x2.splat (f64.const 1.4426950408889634)))))
-    (local.set $r (f64x2.sub
-      (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0.6931471803691238))))
-      (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.9082149292705877e-10)))))
-    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
-    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
-    (f64x2.mul
-      (f64x2.add
-        (f64x2.add
-          (f64x2.add (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 1)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (f64x2.splat (f64.const 0.16666666666666666)) (local.get $r))) (local.get $r2)))
-          (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.041666666666666664)) (f64x2.mul (f64x2.splat (f64.const 0.008333333333333333)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.001388888888888889)) (f64x2.mul (f64x2.splat (f64.const 0.0001984126984126984)) (local.get $r))) (local.get $r2))) (local.get $r4)))
-        (f64x2.mul
-          (f64x2.add
-            (f64x2.add (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (f64x2.splat (f64.const 2.7557319223985893e-06)) (local.get $r))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (f64x2.splat (f64.const 2.505210838544172e-08)) (local.get $r))) (local.get $r2)))
-            (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09)) (f64x2.mul (f64x2.splat (f64.const 1.6059043836821613e-10)) (local.get $r))) (local.get $r4)))
-          (f64x2.mul (local.get $r4) (local.get $r4))))
-      (i64x2.shl
-        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023)))
-        (i32.const 52))))
-
-  ;; cross8(q, x, out, n, d, s): Matérn-5/2 covariances of 8 query points against n training
+  ;; cross8(q, x, out, n, d, s, e): Matérn-5/2 covariances of 8 query points against n training
   ;; points. q: the queries dimension-major (q + 8i + p), x: training points row-major (x + dj + i),
-  ;; both scaled by the lengthscales; out + 8j + p receives s·(1 + √5·r + 5r²/3)·e^(−√5·r).
-  (func (export "cross8") (param $q i32) (param $x i32) (param $out i32) (param $n i32) (param $d i32) (param $s f64)
-    (local $j i32) (local $i i32) (local $px i32) (local $pq i32) (local $qe i32) (local $po i32)
+  ;; both scaled by the lengthscales; out + 8j + p receives s·(1 + √5·r + 5r²/3)·e^(−√5·r); e:
+  ;; scratch of 8n doubles. First r² of every pair (into out), then the exponentials in one batch,
+  ;; then the covariances: the arithmetic of src/gp/kernel.ts (maternValue) operation for
+  ;; operation except the exponential; test/unit/gp/kernel.test.ts checks they agree.
+  (func (export "cross8") (param $q i32) (param $x i32) (param $out i32) (param $n i32) (param $d i32) (param $s f64) (param $e i32)
+    (local $j i32) (local $px i32) (local $pq i32) (local $qe i32) (local $po i32) (local $pe i32) (local $end i32)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128) (local $xv v128) (local $t v128)
     (local $sv v128) (local $r v128) (local $r2 v128)
-    (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $px (local.get $x))
     (local.set $po (local.get $out))
     (local.set $qe (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 6))))
@@ -344,40 +318,57 @@
         (local.set $px (i32.add (local.get $px) (i32.const 8)))
         (local.set $pq (i32.add (local.get $pq) (i32.const 64)))
         (br $il)))
-      (v128.store (local.get $po) (call $matern (local.get $a0) (local.get $sv)))
-      (v128.store offset=16 (local.get $po) (call $matern (local.get $a1) (local.get $sv)))
-      (v128.store offset=32 (local.get $po) (call $matern (local.get $a2) (local.get $sv)))
-      (v128.store offset=48 (local.get $po) (call $matern (local.get $a3) (local.get $sv)))
+      (v128.store (local.get $po) (local.get $a0))
+      (v128.store offset=16 (local.get $po) (local.get $a1))
+      (v128.store offset=32 (local.get $po) (local.get $a2))
+      (v128.store offset=48 (local.get $po) (local.get $a3))
       (local.set $po (i32.add (local.get $po) (i32.const 64)))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $jl))))
+      (br $jl)))
+    (local.set $end (i32.add (local.get $out) (i32.shl (local.get $n) (i32.const 6))))
+    (local.set $po (local.get $out))
+    (local.set $pe (local.get $e))
+    (block $yd (loop $yl
+      (br_if $yd (i32.ge_u (local.get $po) (local.get $end)))
+      (v128.store (local.get $pe) (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (f64x2.sqrt (v128.load (local.get $po)))))
+      (local.set $po (i32.add (local.get $po) (i32.const 16)))
+      (local.set $pe (i32.add (local.get $pe) (i32.const 16)))
+      (br $yl)))
+    (call $expInPlace (local.get $e) (local.get $pe))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (local.set $po (local.get $out))
+    (local.set $pe (local.get $e))
+    (block $kd (loop $kl
+      (br_if $kd (i32.ge_u (local.get $po) (local.get $end)))
+      (local.set $r2 (v128.load (local.get $po)))
+      (local.set $r (f64x2.sqrt (local.get $r2)))
+      (v128.store (local.get $po)
+        (f64x2.mul
+          (f64x2.mul (local.get $sv)
+            (f64x2.add
+              (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r)))
+              (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $r2))))
+          (v128.load (local.get $pe))))
+      (local.set $po (i32.add (local.get $po) (i32.const 16)))
+      (local.set $pe (i32.add (local.get $pe) (i32.const 16)))
+      (br $kl))))
 
-  ;; matern(r², s) = s·(1 + √5·r + (5/3)·r²)·e^(−√5·r): mirrors the one JS definition of the kernel
-  ;; (src/gp/kernel.ts, maternValue; pairs and gradPoint below mirror maternRadialDerivative too),
-  ;; operation for operation except the exponential; test/unit/gp/kernel.test.ts checks they agree.
-  (func $matern (param $r2 v128) (param $s v128) (result v128)
-    (local $r v128)
-    (local.set $r (f64x2.sqrt (local.get $r2)))
-    (f64x2.mul
-      (f64x2.mul (local.get $s)
-        (f64x2.add
-          (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r)))
-          (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $r2))))
-      (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r)))))
-
-
-  ;; pairs(xt, k, g, n, d, s, wantG): for every pair a > b of n points stored dimension-major
+  ;; pairs(xt, k, g, n, d, s, wantG, e): for every pair a > b of n points stored dimension-major
   ;; (xt + n·i + a, scaled by the lengthscales), k + n·a + b receives s·(1 + √5·r + 5r²/3)·e^(−√5·r)
-  ;; and, when wantG ≠ 0, g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r). Two values of b per
-  ;; lane pair; r² summed over i in order, as in the JS loop.
-  (func (export "pairs") (param $xt i32) (param $k i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64) (param $wantG i32)
-    (local $a i32) (local $b i32) (local $i i32) (local $rb i32) (local $pa i32) (local $pb i32) (local $end i32)
-    (local $acc v128) (local $t v128) (local $r v128) (local $e v128) (local $sv v128) (local $gs v128) (local $one v128)
-    (local $off i32) (local $ra i32)
+  ;; and, when wantG ≠ 0, g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r) (src/gp/kernel.ts,
+  ;; maternValue and maternRadialDerivative, operation for operation except the exponential). e:
+  ;; scratch of 2n + 2 doubles. Row by row: r² of two values of b per lane pair (summed over i in
+  ;; order, as in the JS loop), then the row's exponentials in one batch, then the covariances.
+  (func (export "pairs") (param $xt i32) (param $k i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64) (param $wantG i32) (param $e i32)
+    (local $a i32) (local $b i32) (local $i i32) (local $rb i32) (local $pa i32) (local $pb i32)
+    (local $acc v128) (local $t v128) (local $r v128) (local $ev v128) (local $sv v128) (local $gs v128) (local $one v128)
+    (local $off i32) (local $ra i32) (local $r2s i32) (local $ye i32)
     (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
     (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $gs (f64x2.splat (f64.mul (f64.const 1.6666666666666667) (local.get $s))))
     (local.set $one (f64x2.splat (f64.const 1)))
+    ;; e: exponents, then exponentials (n + 1 doubles); r2s: r² (n + 1 doubles)
+    (local.set $r2s (i32.add (local.get $e) (i32.shl (i32.add (local.get $n) (i32.const 1)) (i32.const 3))))
     (local.set $a (i32.const 1))
     (block $ad (loop $al
       (br_if $ad (i32.ge_u (local.get $a) (local.get $n)))
@@ -398,25 +389,38 @@
           (local.set $pb (i32.add (local.get $pb) (local.get $rb)))
           (local.set $i (i32.add (local.get $i) (i32.const 1)))
           (br $il)))
+        (local.set $off (i32.shl (local.get $b) (i32.const 3)))
+        (v128.store (i32.add (local.get $r2s) (local.get $off)) (local.get $acc))
+        (v128.store (i32.add (local.get $e) (local.get $off))
+          (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (f64x2.sqrt (local.get $acc))))
+        (local.set $b (i32.add (local.get $b) (i32.const 2)))
+        (br $bl)))
+      (local.set $ye (i32.add (local.get $e) (i32.shl (local.get $b) (i32.const 3))))
+      (call $expInPlace (local.get $e) (local.get $ye))
+      (local.set $b (i32.const 0))
+      (block $cd (loop $cl
+        (br_if $cd (i32.ge_u (local.get $b) (local.get $a)))
+        (local.set $off (i32.shl (local.get $b) (i32.const 3)))
+        (local.set $acc (v128.load (i32.add (local.get $r2s) (local.get $off))))
+        (local.set $ev (v128.load (i32.add (local.get $e) (local.get $off))))
         (local.set $r (f64x2.sqrt (local.get $acc)))
-        (local.set $e (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r))))
         (local.set $t (f64x2.add (local.get $one) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r))))
-        (local.set $off (i32.add (local.get $ra) (i32.shl (local.get $b) (i32.const 3))))
+        (local.set $off (i32.add (local.get $ra) (local.get $off)))
         (if (i32.lt_u (i32.add (local.get $b) (i32.const 1)) (local.get $a))
           (then
             (v128.store (i32.add (local.get $k) (local.get $off))
-              (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $e)))
+              (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $ev)))
             (if (local.get $wantG) (then
               (v128.store (i32.add (local.get $g) (local.get $off))
-                (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))))
+                (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $ev))))))
           (else
             (f64.store (i32.add (local.get $k) (local.get $off))
-              (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $e))))
+              (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $ev))))
             (if (local.get $wantG) (then
               (f64.store (i32.add (local.get $g) (local.get $off))
-                (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $e))))))))
+                (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $ev))))))))
         (local.set $b (i32.add (local.get $b) (i32.const 2)))
-        (br $bl)))
+        (br $cl)))
       (local.set $a (i32.add (local.get $a) (i32.const 1)))
       (br $al))))
 
@@ -806,7 +810,16 @@
       (f64.store (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))) (local.get $r2))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $jl)))
-    ;; k_j and c_j two at a time.
+    ;; Exponents −√5·r_j into c, their exponentials in one batch, then k_j and c_j two at a time.
+    (local.set $j (i32.const 0))
+    (block $yd (loop $yl
+      (br_if $yd (i32.ge_u (local.get $j) (local.get $n)))
+      (v128.store (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3)))
+        (f64x2.mul (f64x2.splat (f64.const -2.23606797749979))
+          (f64x2.sqrt (v128.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $yl)))
+    (call $expInPlace (local.get $c) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))
     (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $one (f64x2.splat (f64.const 1)))
     (local.set $j (i32.const 0))
@@ -816,7 +829,7 @@
       (local.set $pg (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))
       (local.set $rr (v128.load (local.get $pm)))
       (local.set $r (f64x2.sqrt (local.get $rr)))
-      (local.set $e (call $expv (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (local.get $r))))
+      (local.set $e (v128.load (local.get $pg)))
       (v128.store (local.get $pm)
         (f64x2.mul
           (f64x2.mul (local.get $sv)
@@ -880,113 +893,216 @@
     (f64.store (local.get $out) (local.get $mu))
     (f64.store offset=8 (local.get $out) (local.get $vv)))
 
-  ;; expg(y): e^y lane-wise with y clamped to [−700, 709] (e^709 ≈ 8.2e307 instead of Inf above;
-  ;; e^−700 instead of smaller values below: costs that far out do not occur, and the JS cost
-  ;; bounds in src/acquisition/cost.ts clamp the same way). Same polynomial as $expv.
-  (func $expg (param $y v128) (result v128)
-    (call $expv (f64x2.min (local.get $y) (f64x2.splat (f64.const 709)))))
+  ;; e^y of double pairs (the SIMD exponential of every kernel here). y = k·ln2 + r with
+  ;; |r| ≤ ln2/2 (Cody–Waite split of ln2), e^r by its Taylor polynomial to degree 13 (truncation
+  ;; < 1e−17) in Estrin's scheme (a dependency chain of four multiply-adds instead of Horner's
+  ;; thirteen), times 2^k built in the exponent bits. Within a few ulp of Math.exp for y ≤ 709; y
+  ;; below −700 gives e^−700 ≈ 1e−304 instead of a smaller value (negligible wherever it is used).
+  ;; Its constants are mutable globals so that V8 loads them once per call, before the loop: a
+  ;; constant operand (f64x2.splat of f64.const) is rebuilt from an immediate at every use, three
+  ;; instructions each, twenty times per pair. For the same reason callers batch their exponents
+  ;; (V8 does not inline wasm calls). 2^k: k + 1.5·2^52 holds the integer k in its low mantissa
+  ;; bits (exact for |k| < 2^51), so subtracting the bits of 1.5·2^52 − 1023 and shifting gives
+  ;; the exponent field of 2^k; the floor at −700 is a pseudo-maximum (one instruction; for this
+  ;; constant it equals f64x2.max, NaN included).
+  (global $exp_lo (mut v128) (v128.const f64x2 -700 -700))
+  (global $exp_log2e (mut v128) (v128.const f64x2 1.4426950408889634 1.4426950408889634))
+  (global $exp_ln2hi (mut v128) (v128.const f64x2 0.6931471803691238 0.6931471803691238))
+  (global $exp_ln2lo (mut v128) (v128.const f64x2 1.9082149292705877e-10 1.9082149292705877e-10))
+  (global $exp_c0 (mut v128) (v128.const f64x2 1 1))
+  (global $exp_c2 (mut v128) (v128.const f64x2 0.5 0.5))
+  (global $exp_c3 (mut v128) (v128.const f64x2 0.16666666666666666 0.16666666666666666))
+  (global $exp_c4 (mut v128) (v128.const f64x2 0.041666666666666664 0.041666666666666664))
+  (global $exp_c5 (mut v128) (v128.const f64x2 0.008333333333333333 0.008333333333333333))
+  (global $exp_c6 (mut v128) (v128.const f64x2 0.001388888888888889 0.001388888888888889))
+  (global $exp_c7 (mut v128) (v128.const f64x2 0.0001984126984126984 0.0001984126984126984))
+  (global $exp_c8 (mut v128) (v128.const f64x2 2.48015873015873e-05 2.48015873015873e-05))
+  (global $exp_c9 (mut v128) (v128.const f64x2 2.7557319223985893e-06 2.7557319223985893e-06))
+  (global $exp_c10 (mut v128) (v128.const f64x2 2.755731922398589e-07 2.755731922398589e-07))
+  (global $exp_c11 (mut v128) (v128.const f64x2 2.505210838544172e-08 2.505210838544172e-08))
+  (global $exp_c12 (mut v128) (v128.const f64x2 2.08767569878681e-09 2.08767569878681e-09))
+  (global $exp_c13 (mut v128) (v128.const f64x2 1.6059043836821613e-10 1.6059043836821613e-10))
+  (global $exp_round (mut v128) (v128.const f64x2 6755399441055744 6755399441055744))
+  (global $exp_bias (mut v128) (v128.const i64x2 0x4337FFFFFFFFFC01 0x4337FFFFFFFFFC01))
+
+  ;; expInPlace(p, end): e^y in place for every double pair from byte offset p up to end.
+  (func $expInPlace (param $p i32) (param $end i32)
+    (local $y v128) (local $k v128) (local $r v128) (local $r2 v128) (local $r4 v128)
+    (local $lo v128) (local $log2e v128) (local $ln2hi v128) (local $ln2lo v128) (local $c0 v128) (local $c2 v128) (local $c3 v128) (local $c4 v128) (local $c5 v128) (local $c6 v128) (local $c7 v128) (local $c8 v128) (local $c9 v128) (local $c10 v128) (local $c11 v128) (local $c12 v128) (local $c13 v128) (local $round v128) (local $bias v128)
+    (local.set $lo (global.get $exp_lo))
+    (local.set $log2e (global.get $exp_log2e))
+    (local.set $ln2hi (global.get $exp_ln2hi))
+    (local.set $ln2lo (global.get $exp_ln2lo))
+    (local.set $c0 (global.get $exp_c0))
+    (local.set $c2 (global.get $exp_c2))
+    (local.set $c3 (global.get $exp_c3))
+    (local.set $c4 (global.get $exp_c4))
+    (local.set $c5 (global.get $exp_c5))
+    (local.set $c6 (global.get $exp_c6))
+    (local.set $c7 (global.get $exp_c7))
+    (local.set $c8 (global.get $exp_c8))
+    (local.set $c9 (global.get $exp_c9))
+    (local.set $c10 (global.get $exp_c10))
+    (local.set $c11 (global.get $exp_c11))
+    (local.set $c12 (global.get $exp_c12))
+    (local.set $c13 (global.get $exp_c13))
+    (local.set $round (global.get $exp_round))
+    (local.set $bias (global.get $exp_bias))
+    (block $d (loop $l
+      (br_if $d (i32.ge_u (local.get $p) (local.get $end)))
+      (local.set $y (f64x2.pmax (v128.load (local.get $p)) (local.get $lo)))
+      (local.set $k (f64x2.nearest (f64x2.mul (local.get $y) (local.get $log2e))))
+      (local.set $r (f64x2.sub
+        (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (local.get $ln2hi)))
+        (f64x2.mul (local.get $k) (local.get $ln2lo))))
+      (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+      (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+      (v128.store (local.get $p)
+        (f64x2.mul
+          (f64x2.add
+            (f64x2.add
+              (f64x2.add (f64x2.add (local.get $c0) (f64x2.mul (local.get $c0) (local.get $r))) (f64x2.mul (f64x2.add (local.get $c2) (f64x2.mul (local.get $c3) (local.get $r))) (local.get $r2)))
+              (f64x2.mul (f64x2.add (f64x2.add (local.get $c4) (f64x2.mul (local.get $c5) (local.get $r))) (f64x2.mul (f64x2.add (local.get $c6) (f64x2.mul (local.get $c7) (local.get $r))) (local.get $r2))) (local.get $r4)))
+            (f64x2.mul
+              (f64x2.add
+                (f64x2.add (f64x2.add (local.get $c8) (f64x2.mul (local.get $c9) (local.get $r))) (f64x2.mul (f64x2.add (local.get $c10) (f64x2.mul (local.get $c11) (local.get $r))) (local.get $r2)))
+                (f64x2.mul (f64x2.add (local.get $c12) (f64x2.mul (local.get $c13) (local.get $r))) (local.get $r4)))
+              (f64x2.mul (local.get $r4) (local.get $r4))))
+          (i64x2.shl (i64x2.sub (f64x2.add (local.get $k) (local.get $round)) (local.get $bias)) (i32.const 52))))
+      (local.set $p (i32.add (local.get $p) (i32.const 16)))
+      (br $l))))
 
   ;; hsum(v) = lane 0 + lane 1.
   (func $hsum (param $v v128) (result f64)
     (f64.add (f64x2.extract_lane 0 (local.get $v)) (f64x2.extract_lane 1 (local.get $v))))
 
+  ;; drawMask(kk, m): both lanes of the draw pair (kk, kk + 1), or only the first when kk + 1 = m
+  ;; (odd m: the padding lane's contributions are zeroed by a bit mask, since a multiplication by 0
+  ;; would turn an overflowed Inf into NaN).
+  (func $drawMask (param $kk i32) (param $m i32) (result v128)
+    (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
+      (then (v128.const i64x2 -1 -1))
+      (else (v128.const i64x2 -1 0))))
+
+  ;; stageCosts(a, b, ns, z, m, acc): c_sm = e^min(a_s + b_s·z_m, 709) for every stage s < ns and
+  ;; draw m (z: m doubles followed by one 0) into row s of acc (rows of (m + 1) & ~1 doubles), i.e.
+  ;; the exponential clamped to [−700, 709] (e^709 ≈ 8.2e307 instead of Inf above, e^−700 below: costs
+  ;; that far out do not occur, and the JS cost bounds in src/acquisition/cost.ts clamp the same
+  ;; way). Returns the byte offset just past the last row.
+  (func $stageCosts (param $a i32) (param $b i32) (param $ns i32) (param $z i32) (param $m i32) (param $acc i32) (result i32)
+    (local $s i32) (local $pe i32) (local $pz i32) (local $ze i32) (local $as v128) (local $bs v128)
+    (local.set $ze (i32.add (local.get $z) (i32.shl (i32.and (i32.add (local.get $m) (i32.const 1)) (i32.const -2)) (i32.const 3))))
+    (local.set $pe (local.get $acc))
+    (block $sd (loop $sl
+      (br_if $sd (i32.ge_u (local.get $s) (local.get $ns)))
+      (local.set $as (v128.load64_splat (i32.add (local.get $a) (i32.shl (local.get $s) (i32.const 3)))))
+      (local.set $bs (v128.load64_splat (i32.add (local.get $b) (i32.shl (local.get $s) (i32.const 3)))))
+      (local.set $pz (local.get $z))
+      (block $kd (loop $kl
+        (br_if $kd (i32.ge_u (local.get $pz) (local.get $ze)))
+        (v128.store (local.get $pe)
+          (f64x2.min (f64x2.add (local.get $as) (f64x2.mul (local.get $bs) (v128.load (local.get $pz)))) (f64x2.splat (f64.const 709))))
+        (local.set $pe (i32.add (local.get $pe) (i32.const 16)))
+        (local.set $pz (i32.add (local.get $pz) (i32.const 16)))
+        (br $kl)))
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (br $sl)))
+    (call $expInPlace (local.get $acc) (local.get $pe))
+    (local.get $pe))
+
   ;; invCostGrad(a, b, ns, fixed, z, m, acc, out): Monte-Carlo E[1/C] with C_m = fixed +
-  ;; Σ_s e^(a_s + b_s·z_m) over ns stages and m draws (z: m doubles followed by one 0), and its
-  ;; gradient. acc: scratch of 6·ns doubles. Writes out[0] = E[1/C], out[1] = E[C],
+  ;; Σ_s c_sm over ns stages and m draws (c_sm from $stageCosts), and its gradient. acc: scratch of
+  ;; ns + 1 rows of (m + 1) & ~1 doubles. Writes out[0] = E[1/C], out[1] = E[C],
   ;; out[2 + s] = ∂E/∂a_s = −(1/m)Σ_m c_sm/C_m², out[2 + ns + s] = ∂E/∂b_s = −(1/m)Σ_m z_m·c_sm/C_m².
-  ;; Draws two at a time; for an odd m a bit mask zeroes the padding lane's contributions (a
-  ;; multiplication by 0 would turn an overflowed Inf into NaN).
+  ;; Draws two at a time, each sum over the draws in increasing order (C_m over the stages in
+  ;; increasing order); the stage costs are computed for all draws first, then C, then the
+  ;; gradient stage by stage with its sums in registers.
   (func (export "invCostGrad") (param $a i32) (param $b i32) (param $ns i32) (param $fixed f64) (param $z i32)
       (param $m i32) (param $acc i32) (param $out i32)
-    (local $kk i32) (local $s i32) (local $zv v128) (local $mask v128) (local $total v128) (local $inv v128)
-    (local $inv2 v128) (local $g v128) (local $e v128) (local $value v128) (local $cost v128) (local $pa i32)
-    (local $ce i32) (local $cs i32)
-    ;; acc: [c_s pairs (2·ns doubles) | dA,dB pairs per stage (4·ns doubles, after the c pairs)]
-    (local.set $ce (i32.add (local.get $acc) (i32.shl (local.get $ns) (i32.const 4))))
-    (memory.fill (local.get $ce) (i32.const 0) (i32.shl (local.get $ns) (i32.const 5)))
+    (local $kk i32) (local $s i32) (local $row i32) (local $ce i32) (local $pe i32) (local $pw i32)
+    (local $mask v128) (local $total v128) (local $inv v128) (local $g v128) (local $value v128) (local $cost v128)
+    (local $da v128) (local $db v128) (local $md f64)
+    (local.set $row (i32.shl (i32.and (i32.add (local.get $m) (i32.const 1)) (i32.const -2)) (i32.const 3)))
+    ;; rows 0..ns−1: c_s; row ns: 1/C² per draw
+    (local.set $ce (call $stageCosts (local.get $a) (local.get $b) (local.get $ns) (local.get $z) (local.get $m) (local.get $acc)))
+    (local.set $pw (local.get $ce))
     (block $kd (loop $kl
       (br_if $kd (i32.ge_u (local.get $kk) (local.get $m)))
-      (local.set $zv (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))))
-      (local.set $mask
-        (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
-          (then (v128.const i64x2 -1 -1))
-          (else (v128.const i64x2 -1 0))))
+      (local.set $mask (call $drawMask (local.get $kk) (local.get $m)))
       (local.set $total (f64x2.splat (local.get $fixed)))
-      (local.set $s (i32.const 0))
+      (local.set $pe (i32.add (local.get $acc) (i32.shl (local.get $kk) (i32.const 3))))
       (block $sd (loop $sl
-        (br_if $sd (i32.ge_u (local.get $s) (local.get $ns)))
-        (local.set $pa (i32.shl (local.get $s) (i32.const 3)))
-        (local.set $e (call $expg (f64x2.add
-          (v128.load64_splat (i32.add (local.get $a) (local.get $pa)))
-          (f64x2.mul (v128.load64_splat (i32.add (local.get $b) (local.get $pa))) (local.get $zv)))))
-        (v128.store (i32.add (local.get $acc) (i32.shl (local.get $s) (i32.const 4))) (local.get $e))
-        (local.set $total (f64x2.add (local.get $total) (local.get $e)))
-        (local.set $s (i32.add (local.get $s) (i32.const 1)))
+        (br_if $sd (i32.ge_u (local.get $pe) (local.get $ce)))
+        (local.set $total (f64x2.add (local.get $total) (v128.load (local.get $pe))))
+        (local.set $pe (i32.add (local.get $pe) (local.get $row)))
         (br $sl)))
       (local.set $inv (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (local.get $total)) (local.get $mask)))
       (local.set $value (f64x2.add (local.get $value) (local.get $inv)))
       (local.set $cost (f64x2.add (local.get $cost) (v128.and (local.get $total) (local.get $mask))))
-      (local.set $inv2 (f64x2.mul (local.get $inv) (local.get $inv)))
-      (local.set $s (i32.const 0))
-      (block $gd (loop $gl
-        (br_if $gd (i32.ge_u (local.get $s) (local.get $ns)))
-        (local.set $g (v128.and
-          (f64x2.mul (v128.load (i32.add (local.get $acc) (i32.shl (local.get $s) (i32.const 4)))) (local.get $inv2))
-          (local.get $mask)))
-        (local.set $cs (i32.add (local.get $ce) (i32.shl (local.get $s) (i32.const 5))))
-        (v128.store (local.get $cs) (f64x2.sub (v128.load (local.get $cs)) (local.get $g)))
-        (v128.store offset=16 (local.get $cs) (f64x2.sub (v128.load offset=16 (local.get $cs)) (f64x2.mul (local.get $zv) (local.get $g))))
-        (local.set $s (i32.add (local.get $s) (i32.const 1)))
-        (br $gl)))
+      (v128.store (local.get $pw) (f64x2.mul (local.get $inv) (local.get $inv)))
+      (local.set $pw (i32.add (local.get $pw) (i32.const 16)))
       (local.set $kk (i32.add (local.get $kk) (i32.const 2)))
       (br $kl)))
-    (f64.store (local.get $out) (f64.div (call $hsum (local.get $value)) (f64.convert_i32_u (local.get $m))))
-    (f64.store offset=8 (local.get $out) (f64.div (call $hsum (local.get $cost)) (f64.convert_i32_u (local.get $m))))
-    (local.set $s (i32.const 0))
-    (block $od (loop $ol
-      (br_if $od (i32.ge_u (local.get $s) (local.get $ns)))
-      (local.set $cs (i32.add (local.get $ce) (i32.shl (local.get $s) (i32.const 5))))
+    (local.set $md (f64.convert_i32_u (local.get $m)))
+    (f64.store (local.get $out) (f64.div (call $hsum (local.get $value)) (local.get $md)))
+    (f64.store offset=8 (local.get $out) (f64.div (call $hsum (local.get $cost)) (local.get $md)))
+    (local.set $pe (local.get $acc))
+    (block $sd (loop $sl
+      (br_if $sd (i32.ge_u (local.get $s) (local.get $ns)))
+      (local.set $da (f64x2.splat (f64.const 0)))
+      (local.set $db (f64x2.splat (f64.const 0)))
+      (local.set $pw (local.get $ce))
+      (local.set $kk (i32.const 0))
+      (block $gd (loop $gl
+        (br_if $gd (i32.ge_u (local.get $kk) (local.get $m)))
+        (local.set $g (v128.and (f64x2.mul (v128.load (local.get $pe)) (v128.load (local.get $pw)))
+          (call $drawMask (local.get $kk) (local.get $m))))
+        (local.set $da (f64x2.sub (local.get $da) (local.get $g)))
+        (local.set $db (f64x2.sub (local.get $db)
+          (f64x2.mul (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))) (local.get $g))))
+        (local.set $pe (i32.add (local.get $pe) (i32.const 16)))
+        (local.set $pw (i32.add (local.get $pw) (i32.const 16)))
+        (local.set $kk (i32.add (local.get $kk) (i32.const 2)))
+        (br $gl)))
       (f64.store offset=16 (i32.add (local.get $out) (i32.shl (local.get $s) (i32.const 3)))
-        (f64.div (call $hsum (v128.load (local.get $cs))) (f64.convert_i32_u (local.get $m))))
+        (f64.div (call $hsum (local.get $da)) (local.get $md)))
       (f64.store offset=16 (i32.add (local.get $out) (i32.shl (i32.add (local.get $s) (local.get $ns)) (i32.const 3)))
-        (f64.div (call $hsum (v128.load offset=16 (local.get $cs))) (f64.convert_i32_u (local.get $m))))
+        (f64.div (call $hsum (local.get $db)) (local.get $md)))
       (local.set $s (i32.add (local.get $s) (i32.const 1)))
-      (br $ol))))
+      (br $sl))))
 
-  ;; invCostPrefix(a, b, ns, eps, z, m, tail, out, mean): E[1/C_δ] for every δ = 0..ns−1 at once,
-  ;; C_δ = δ·eps + Σ_{s≥δ} e^(a_s + b_s·z), by suffix sums over the stages (tail: m + 1 doubles of
-  ;; scratch; z as in invCostGrad). out[δ] = E[1/C_δ], mean[δ] = E[C_δ].
+  ;; invCostPrefix(a, b, ns, eps, z, m, acc, out, mean): E[1/C_δ] for every δ = 0..ns−1 at once,
+  ;; C_δ = δ·eps + Σ_{s≥δ} c_s (c_s from $stageCosts), by suffix sums over the stages (acc: scratch
+  ;; of ns + 1 rows of (m + 1) & ~1 doubles, the last one for the suffix sums; z as in invCostGrad).
+  ;; out[δ] = E[1/C_δ], mean[δ] = E[C_δ].
   (func (export "invCostPrefix") (param $a i32) (param $b i32) (param $ns i32) (param $eps f64) (param $z i32)
-      (param $m i32) (param $tail i32) (param $out i32) (param $mean i32)
-    (local $kk i32) (local $s i32) (local $pa i32) (local $pt i32) (local $zv v128) (local $mask v128)
-    (local $t v128) (local $inverse v128) (local $cost v128) (local $as v128) (local $bs v128) (local $fixed f64) (local $last v128)
-    (memory.fill (local.get $tail) (i32.const 0) (i32.shl (i32.add (local.get $m) (i32.const 1)) (i32.const 3)))
-    (local.set $last (v128.const i64x2 -1 0))
+      (param $m i32) (param $acc i32) (param $out i32) (param $mean i32)
+    (local $kk i32) (local $s i32) (local $pa i32) (local $pt i32) (local $pe i32) (local $row i32) (local $tail i32)
+    (local $mask v128) (local $t v128) (local $inverse v128) (local $cost v128) (local $fixed f64)
+    (local.set $row (i32.shl (i32.and (i32.add (local.get $m) (i32.const 1)) (i32.const -2)) (i32.const 3)))
+    (local.set $tail (call $stageCosts (local.get $a) (local.get $b) (local.get $ns) (local.get $z) (local.get $m) (local.get $acc)))
+    (memory.fill (local.get $tail) (i32.const 0) (local.get $row))
     (local.set $s (local.get $ns))
     (block $sd (loop $sl
       (br_if $sd (i32.eqz (local.get $s)))
       (local.set $s (i32.sub (local.get $s) (i32.const 1)))
       (local.set $pa (i32.shl (local.get $s) (i32.const 3)))
-      (local.set $as (v128.load64_splat (i32.add (local.get $a) (local.get $pa))))
-      (local.set $bs (v128.load64_splat (i32.add (local.get $b) (local.get $pa))))
       (local.set $fixed (f64.mul (f64.convert_i32_u (local.get $s)) (local.get $eps)))
       (local.set $inverse (f64x2.splat (f64.const 0)))
       (local.set $cost (f64x2.splat (f64.const 0)))
+      (local.set $pe (i32.add (local.get $acc) (i32.mul (local.get $s) (local.get $row))))
+      (local.set $pt (local.get $tail))
       (local.set $kk (i32.const 0))
       (block $kd (loop $kl
         (br_if $kd (i32.ge_u (local.get $kk) (local.get $m)))
-        (local.set $mask
-          (if (result v128) (i32.lt_u (i32.add (local.get $kk) (i32.const 1)) (local.get $m))
-            (then (v128.const i64x2 -1 -1))
-            (else (local.get $last))))
-        (local.set $pt (i32.add (local.get $tail) (i32.shl (local.get $kk) (i32.const 3))))
-        (local.set $zv (v128.load (i32.add (local.get $z) (i32.shl (local.get $kk) (i32.const 3)))))
-        (local.set $t (f64x2.add (v128.load (local.get $pt))
-          (call $expg (f64x2.add (local.get $as) (f64x2.mul (local.get $bs) (local.get $zv))))))
+        (local.set $mask (call $drawMask (local.get $kk) (local.get $m)))
+        (local.set $t (f64x2.add (v128.load (local.get $pt)) (v128.load (local.get $pe))))
         (v128.store (local.get $pt) (local.get $t))
         (local.set $inverse (f64x2.add (local.get $inverse)
           (v128.and (f64x2.div (f64x2.splat (f64.const 1)) (f64x2.add (f64x2.splat (local.get $fixed)) (local.get $t))) (local.get $mask))))
         (local.set $cost (f64x2.add (local.get $cost) (v128.and (local.get $t) (local.get $mask))))
+        (local.set $pe (i32.add (local.get $pe) (i32.const 16)))
+        (local.set $pt (i32.add (local.get $pt) (i32.const 16)))
         (local.set $kk (i32.add (local.get $kk) (i32.const 2)))
         (br $kl)))
       (f64.store (i32.add (local.get $out) (local.get $pa))

@@ -27,15 +27,16 @@ export interface WasmKernels {
    * Matérn-5/2 covariances of 8 query points against n training points: `q` holds the queries
    * dimension-major (q + 8i + p), `x` the training points row-major (x + d·j + i), both divided by
    * the lengthscales; out + 8j + p receives s·(1 + √5·r + 5r²/3)·e^(−√5·r). The exponential is a
-   * polynomial within a few ulp of `Math.exp` (not bit-identical).
+   * polynomial within a few ulp of `Math.exp` (not bit-identical). `e`: scratch of 8n doubles.
    */
-  cross8(q: number, x: number, out: number, n: number, d: number, s: number): void;
+  cross8(q: number, x: number, out: number, n: number, d: number, s: number, e: number): void;
   /**
    * For all pairs a > b of n points stored dimension-major at `xt` (xt + n·i + a, divided by the
    * lengthscales): k + n·a + b ← s·(1 + √5·r + 5r²/3)·e^(−√5·r) and, when `g` ≥ 0,
-   * g + n·a + b ← (5/3)·s·(1 + √5·r)·e^(−√5·r). Other entries are not written.
+   * g + n·a + b ← (5/3)·s·(1 + √5·r)·e^(−√5·r). Other entries are not written. `e`: scratch of
+   * 2n + 2 doubles.
    */
-  pairs(xt: number, k: number, g: number, n: number, d: number, s: number): void;
+  pairs(xt: number, k: number, g: number, n: number, d: number, s: number, e: number): void;
   /** out + i ← Σ_{a>b} c[n·a + b]·(xt[n·i + a] − xt[n·i + b])² for i < d. */
   lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
   /**
@@ -73,12 +74,13 @@ export interface WasmKernels {
   ): void;
   /**
    * Monte-Carlo E[1/C] over `m` draws at `z` (followed by one 0) with C = fixed + Σ_s e^(a_s + b_s·z)
-   * for `ns` stages; `acc` is scratch of 6·ns doubles. out ← [E[1/C], E[C], ∂/∂a (ns), ∂/∂b (ns)].
+   * for `ns` stages; `acc` is scratch of {@link costScratchSize}(ns, m) doubles.
+   * out ← [E[1/C], E[C], ∂/∂a (ns), ∂/∂b (ns)].
    */
   invCostGrad(a: number, b: number, ns: number, fixed: number, z: number, m: number, acc: number, out: number): void;
   /**
    * E[1/C_δ] (at out + δ) and E[C_δ] (at mean + δ) for every δ < ns, C_δ = δ·eps + Σ_{s≥δ} e^(a_s + b_s·z);
-   * `tail` is scratch of m + 1 doubles.
+   * `acc` is scratch of {@link costScratchSize}(ns, m) doubles.
    */
   invCostPrefix(
     a: number,
@@ -87,10 +89,18 @@ export interface WasmKernels {
     eps: number,
     z: number,
     m: number,
-    tail: number,
+    acc: number,
     out: number,
     mean: number,
   ): void;
+}
+
+/**
+ * Scratch doubles of `invCostGrad` and `invCostPrefix` for `stages` stages and `m` draws: one row of
+ * every draw's cost per stage (all exponentials of a call are taken in one batch) and one more row.
+ */
+export function costScratchSize(stages: number, m: number): number {
+  return (stages + 1) * (m + (m % 2));
 }
 
 /** Names of the functions kernels.wat exports. */
@@ -165,8 +175,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     solve8: (l, v, n) => exports.solve8(l * 8, v * 8, n),
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
-    cross8: (q, x, out, n, d, s) => exports.cross8(q * 8, x * 8, out * 8, n, d, s),
-    pairs: (xt, k, g, n, d, s) => exports.pairs(xt * 8, k * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0),
+    cross8: (q, x, out, n, d, s, e) => exports.cross8(q * 8, x * 8, out * 8, n, d, s, e * 8),
+    pairs: (xt, k, g, n, d, s, e) => exports.pairs(xt * 8, k * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0, e * 8),
     lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
     dot8: (w, v, n, out) => exports.dot8(w * 8, v * 8, n, out * 8),
@@ -175,8 +185,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
       exports.gradPoint(q * 8, x * 8, alpha * 8, l * 8, n, d, s, k * 8, c * 8, out * 8),
     invCostGrad: (a, b, ns, fixed, z, m, acc, out) =>
       exports.invCostGrad(a * 8, b * 8, ns, fixed, z * 8, m, acc * 8, out * 8),
-    invCostPrefix: (a, b, ns, eps, z, m, tail, out, mean) =>
-      exports.invCostPrefix(a * 8, b * 8, ns, eps, z * 8, m, tail * 8, out * 8, mean * 8),
+    invCostPrefix: (a, b, ns, eps, z, m, acc, out, mean) =>
+      exports.invCostPrefix(a * 8, b * 8, ns, eps, z * 8, m, acc * 8, out * 8, mean * 8),
     inverse: (l, t, out, n) => {
       heap.fill(0, t, t + n * n);
       exports.inv(l * 8, t * 8, out * 8, n);
