@@ -732,7 +732,142 @@
       (br $al))))
   ;; END GENERATED
 
-  ;; ---- Prediction and acquisition kernels (hand-written) ----
+;; ---- Likelihood kernels (hand-written) ----
+
+  ;; solve2(l, v, n): A·x = b in place for 2 right-hand sides stored interleaved (v + 16k + 8p), A = L·Lᵀ
+  ;; with L row-major n×n at l: forward then back substitution, one right-hand side per lane. Per
+  ;; right-hand side the arithmetic of choleskySolveInPlace in cholesky.ts (solveLowerRowsInPlace
+  ;; then solveLowerTransposeInPlace: same operations, same order), so results are bit-identical.
+  (func (export "solve2") (param $l i32) (param $v i32) (param $n i32)
+    (local $i i32) (local $rb i32) (local $li i32) (local $lj i32) (local $pi i32) (local $pj i32) (local $pv i32) (local $end i32) (local $vi i32)
+    (local $a v128) (local $c v128) (local $w v128) (local $xi v128) (local $xh v128)
+    (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
+    ;; Forward: rows i and i + 1 per sweep.
+    (block $done
+      (loop $rows
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+        (local.set $li (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $lj (i32.add (local.get $li) (local.get $rb)))
+        (local.set $vi (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 4))))
+        (local.set $a (v128.load (local.get $vi)))
+        (local.set $c (v128.load offset=16 (local.get $vi)))
+        (local.set $pi (local.get $li))
+        (local.set $pj (local.get $lj))
+        (local.set $pv (local.get $v))
+        (local.set $end (i32.add (local.get $li) (i32.shl (local.get $i) (i32.const 3))))
+        (block $kdone
+          (loop $k
+            (br_if $kdone (i32.ge_u (local.get $pi) (local.get $end)))
+            (local.set $w (v128.load (local.get $pv)))
+            (local.set $a (f64x2.sub (local.get $a) (f64x2.mul (v128.load64_splat (local.get $pi)) (local.get $w))))
+            (local.set $c (f64x2.sub (local.get $c) (f64x2.mul (v128.load64_splat (local.get $pj)) (local.get $w))))
+            (local.set $pi (i32.add (local.get $pi) (i32.const 8)))
+            (local.set $pj (i32.add (local.get $pj) (i32.const 8)))
+            (local.set $pv (i32.add (local.get $pv) (i32.const 16)))
+            (br $k)))
+        ;; a = acc · (1 / L_ii); c = (acc − L_{i+1,i}·a) · (1 / L_{i+1,i+1})
+        (local.set $a (f64x2.mul (local.get $a) (f64x2.splat (f64.div (f64.const 1) (f64.load (local.get $pi))))))
+        (v128.store (local.get $vi) (local.get $a))
+        (v128.store offset=16 (local.get $vi)
+          (f64x2.mul (f64x2.sub (local.get $c) (f64x2.mul (v128.load64_splat (local.get $pj)) (local.get $a)))
+            (f64x2.splat (f64.div (f64.const 1) (f64.load offset=8 (local.get $pj))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $rows)))
+    ;; odd n: last row
+    (if (i32.lt_u (local.get $i) (local.get $n))
+      (then
+        (local.set $li (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $vi (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 4))))
+        (local.set $a (v128.load (local.get $vi)))
+        (local.set $pi (local.get $li))
+        (local.set $pv (local.get $v))
+        (local.set $end (i32.add (local.get $li) (i32.shl (local.get $i) (i32.const 3))))
+        (block $kdone2
+          (loop $k2
+            (br_if $kdone2 (i32.ge_u (local.get $pi) (local.get $end)))
+            (local.set $a (f64x2.sub (local.get $a) (f64x2.mul (v128.load64_splat (local.get $pi)) (v128.load (local.get $pv)))))
+            (local.set $pi (i32.add (local.get $pi) (i32.const 8)))
+            (local.set $pv (i32.add (local.get $pv) (i32.const 16)))
+            (br $k2)))
+        (v128.store (local.get $vi) (f64x2.mul (local.get $a) (f64x2.splat (f64.div (f64.const 1) (f64.load (local.get $pi))))))))
+    ;; Back substitution: rows i and i − 1 per sweep over x_0..x_{i−2}.
+    (local.set $i (i32.sub (local.get $n) (i32.const 1)))
+    (block $bdone
+      (loop $brows
+        (br_if $bdone (i32.lt_s (local.get $i) (i32.const 1)))
+        (local.set $li (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $lj (i32.sub (local.get $li) (local.get $rb)))
+        (local.set $vi (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 4))))
+        ;; x_i = b_i / L_ii ; x_{i−1} = (b_{i−1} − L_{i,i−1}·x_i) / L_{i−1,i−1}
+        (local.set $pi (i32.add (local.get $li) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $xi (f64x2.div (v128.load (local.get $vi)) (v128.load64_splat (local.get $pi))))
+        (v128.store (local.get $vi) (local.get $xi))
+        (local.set $vi (i32.sub (local.get $vi) (i32.const 16)))
+        (local.set $pi (i32.sub (local.get $pi) (i32.const 8)))
+        (local.set $xh (f64x2.div
+          (f64x2.sub (v128.load (local.get $vi)) (f64x2.mul (v128.load64_splat (local.get $pi)) (local.get $xi)))
+          (v128.load64_splat (i32.sub (local.get $pi) (local.get $rb)))))
+        (v128.store (local.get $vi) (local.get $xh))
+        (local.set $pi (local.get $li))
+        (local.set $pj (local.get $lj))
+        (local.set $pv (local.get $v))
+        (local.set $end (i32.add (local.get $v) (i32.shl (i32.sub (local.get $i) (i32.const 1)) (i32.const 4))))
+        (block $kd (loop $kl
+          (br_if $kd (i32.ge_u (local.get $pv) (local.get $end)))
+          (v128.store (local.get $pv)
+            (f64x2.sub (v128.load (local.get $pv))
+              (f64x2.add (f64x2.mul (v128.load64_splat (local.get $pi)) (local.get $xi))
+                         (f64x2.mul (v128.load64_splat (local.get $pj)) (local.get $xh)))))
+          (local.set $pi (i32.add (local.get $pi) (i32.const 8)))
+          (local.set $pj (i32.add (local.get $pj) (i32.const 8)))
+          (local.set $pv (i32.add (local.get $pv) (i32.const 16)))
+          (br $kl)))
+        (local.set $i (i32.sub (local.get $i) (i32.const 2)))
+        (br $brows)))
+    (if (i32.eqz (local.get $i))
+      (then (v128.store (local.get $v) (f64x2.div (v128.load (local.get $v)) (v128.load64_splat (local.get $l)))))))
+
+  ;; gradientTerms(alpha, kinv, k, g, n, out): the sums of the likelihood gradient over the pairs
+  ;; a > b with w_ab = α_a·α_b − (K⁻¹)_ab: out[0] = Σ_a (α_a² − (K⁻¹)_aa), out[1] = Σ_{a>b} w_ab·K_ab,
+  ;; and g_ab ← w_ab·g_ab. Row by row, b ascending: the loop of LikelihoodEvaluator.evaluate in
+  ;; likelihood.ts (same operations, same order: bit-identical), w two at a time.
+  (func (export "gradientTerms") (param $alpha i32) (param $kinv i32) (param $k i32) (param $g i32) (param $n i32) (param $out i32)
+    (local $a i32) (local $ra i32) (local $pb i32) (local $end i32) (local $off i32)
+    (local $alphaA f64) (local $traceW f64) (local $sumWK f64) (local $w f64)
+    (local $av v128) (local $wv v128) (local $pv v128)
+    (block $ad (loop $al
+      (br_if $ad (i32.ge_u (local.get $a) (local.get $n)))
+      (local.set $ra (i32.mul (local.get $a) (i32.shl (local.get $n) (i32.const 3))))
+      (local.set $alphaA (f64.load (i32.add (local.get $alpha) (i32.shl (local.get $a) (i32.const 3)))))
+      (local.set $av (f64x2.splat (local.get $alphaA)))
+      (local.set $pb (i32.const 0))
+      (local.set $end (i32.shl (i32.and (local.get $a) (i32.const -2)) (i32.const 3)))
+      (block $bd (loop $bl
+        (br_if $bd (i32.ge_u (local.get $pb) (local.get $end)))
+        (local.set $off (i32.add (local.get $ra) (local.get $pb)))
+        (local.set $wv (f64x2.sub (f64x2.mul (local.get $av) (v128.load (i32.add (local.get $alpha) (local.get $pb))))
+          (v128.load (i32.add (local.get $kinv) (local.get $off)))))
+        (local.set $pv (f64x2.mul (local.get $wv) (v128.load (i32.add (local.get $k) (local.get $off)))))
+        (local.set $sumWK (f64.add (f64.add (local.get $sumWK) (f64x2.extract_lane 0 (local.get $pv))) (f64x2.extract_lane 1 (local.get $pv))))
+        (v128.store (i32.add (local.get $g) (local.get $off)) (f64x2.mul (local.get $wv) (v128.load (i32.add (local.get $g) (local.get $off)))))
+        (local.set $pb (i32.add (local.get $pb) (i32.const 16)))
+        (br $bl)))
+      (if (i32.and (local.get $a) (i32.const 1))
+        (then
+          (local.set $off (i32.add (local.get $ra) (local.get $pb)))
+          (local.set $w (f64.sub (f64.mul (local.get $alphaA) (f64.load (i32.add (local.get $alpha) (local.get $pb))))
+            (f64.load (i32.add (local.get $kinv) (local.get $off)))))
+          (local.set $sumWK (f64.add (local.get $sumWK) (f64.mul (local.get $w) (f64.load (i32.add (local.get $k) (local.get $off))))))
+          (f64.store (i32.add (local.get $g) (local.get $off)) (f64.mul (local.get $w) (f64.load (i32.add (local.get $g) (local.get $off)))))))
+      (local.set $traceW (f64.add (local.get $traceW)
+        (f64.sub (f64.mul (local.get $alphaA) (local.get $alphaA))
+          (f64.load (i32.add (local.get $kinv) (i32.add (local.get $ra) (i32.shl (local.get $a) (i32.const 3))))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 1)))
+      (br $al)))
+    (f64.store (local.get $out) (local.get $traceW))
+    (f64.store offset=8 (local.get $out) (local.get $sumWK)))
+
+    ;; ---- Prediction and acquisition kernels (hand-written) ----
 
   ;; dot8(w, v, n, out): out + 8p ← Σ_j w[j]·v[8j + p] for 8 vectors stored interleaved at v
   ;; (w: n doubles). j ascending, as the JS loop: bit-identical to it. With w = α and v = k*

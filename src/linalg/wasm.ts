@@ -19,6 +19,11 @@ export interface WasmKernels {
   solve4(l: number, v: number, n: number): void;
   /** {@link solve4} for 8 interleaved right-hand sides (v + 8k + p); also bit-identical. */
   solve8(l: number, v: number, n: number): void;
+  /**
+   * A·x = b with A = L·Lᵀ in place for 2 right-hand sides stored interleaved at `v` (element k of
+   * right-hand side p at v + 2k + p). Bit-identical to `choleskySolveInPlace` for each.
+   */
+  solve2(l: number, v: number, n: number): void;
   /** L·x = b in place for one right-hand side at `b` (agrees with the JS loop to rounding). */
   forward1(l: number, b: number, n: number): void;
   /** Lᵀ·x = b in place for one right-hand side at `b`. */
@@ -50,6 +55,12 @@ export interface WasmKernels {
    * scratch; the strict upper triangle of `out` is not written.
    */
   inverse(l: number, t: number, out: number, n: number): void;
+  /**
+   * The likelihood gradient's sums over the pairs a > b of n points, w_ab = α_a·α_b − (K⁻¹)_ab:
+   * out ← [Σ_a (α_a² − (K⁻¹)_aa), Σ_{a>b} w_ab·K_ab] and g + n·a + b ← w_ab·g_ab. Bit-identical to
+   * the JS loop of the likelihood (same order).
+   */
+  gradientTerms(alpha: number, kinv: number, k: number, g: number, n: number, out: number): void;
   /** out + p ← Σ_j w[j]·v[v + 8j + p] for p < 8 (posterior means of an interleaved k* block). */
   dot8(w: number, v: number, n: number, out: number): void;
   /** out + p ← Σ_j v[v + 8j + p]² for p < 8 (|L⁻¹k*|² of a solved block). */
@@ -107,6 +118,8 @@ export function costScratchSize(stages: number, m: number): number {
 type KernelExport =
   | 'solve4'
   | 'solve8'
+  | 'solve2'
+  | 'gradientTerms'
   | 'forward1'
   | 'backward1'
   | 'chol'
@@ -173,12 +186,14 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     heap,
     solve4: (l, v, n) => exports.solve4(l * 8, v * 8, n),
     solve8: (l, v, n) => exports.solve8(l * 8, v * 8, n),
+    solve2: (l, v, n) => exports.solve2(l * 8, v * 8, n),
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
     cross8: (q, x, out, n, d, s, e) => exports.cross8(q * 8, x * 8, out * 8, n, d, s, e * 8),
     pairs: (xt, k, g, n, d, s, e) => exports.pairs(xt * 8, k * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0, e * 8),
     lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
+    gradientTerms: (alpha, kinv, k, g, n, out) => exports.gradientTerms(alpha * 8, kinv * 8, k * 8, g * 8, n, out * 8),
     dot8: (w, v, n, out) => exports.dot8(w * 8, v * 8, n, out * 8),
     sumsq8: (v, n, out) => exports.sumsq8(v * 8, n, out * 8),
     gradPoint: (q, x, alpha, l, n, d, s, k, c, out) =>

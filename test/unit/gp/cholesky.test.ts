@@ -261,6 +261,13 @@ describe('WebAssembly kernels', () => {
     for (let k = 0; k < n; k++) {
       for (let p = 0; p < 8; p++) expect(heap[v + 8 * k + p]).toBe(js8[p * n + k]);
     }
+    // Two interleaved right-hand sides, forward and back: bit-identical to choleskySolveInPlace.
+    for (let k = 0; k < n; k++) for (let p = 0; p < 2; p++) heap[v + 2 * k + p] = rhs[p * n + k]!;
+    kernels!.solve2(0, v, n);
+    for (let p = 0; p < 2; p++) {
+      const js2 = choleskySolveInPlace(l, n, rhs.slice(p * n, (p + 1) * n));
+      for (let k = 0; k < n; k++) expect(heap[v + 2 * k + p]).toBe(js2[k]);
+    }
     // One right-hand side, forward then back substitution: equal to rounding.
     const b = n * n + 8 * n;
     const single = rhs.subarray(0, n);
@@ -271,6 +278,28 @@ describe('WebAssembly kernels', () => {
     kernels!.backward1(0, b, n);
     const backward = solveLowerTransposeInPlace(l, n, forward);
     expect(maxAbsDiff(heap.subarray(b, b + n), backward)).toBeLessThan(1e-12);
+  });
+
+  it.each([1, 2, 5, 16, 33])('sum the likelihood gradient terms like the JS loop, bit for bit (n = %i)', (n) => {
+    const kernels = createWasmKernels(3 * n * n + n + 2)!;
+    const { heap } = kernels;
+    const random = mulberry32(700 + n);
+    const [kinv, k, g, alpha] = [0, n * n, 2 * n * n, 3 * n * n];
+    for (let i = 0; i < 3 * n * n + n; i++) heap[i] = random() - 0.3;
+    const jsG = heap.slice(g, g + n * n);
+    let traceW = 0;
+    let sumWK = 0;
+    for (let a = 0; a < n; a++) {
+      for (let b = 0; b < a; b++) {
+        const w = heap[alpha + a]! * heap[alpha + b]! - heap[kinv + a * n + b]!;
+        sumWK += w * heap[k + a * n + b]!;
+        jsG[a * n + b] = w * jsG[a * n + b]!;
+      }
+      traceW += heap[alpha + a]! * heap[alpha + a]! - heap[kinv + a * n + a]!;
+    }
+    kernels.gradientTerms(alpha, kinv, k, g, n, alpha + n);
+    expect([heap[alpha + n], heap[alpha + n + 1]]).toEqual([traceW, sumWK]);
+    expect(heap.slice(g, g + n * n)).toEqual(jsG);
   });
 
   it.each([1, 3, 4, 7, 8, 13, 64, 101])('factorize and invert like the JS code (n = %i)', (n) => {
