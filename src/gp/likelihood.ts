@@ -16,8 +16,8 @@
  */
 import {
   choleskySolveInPlace,
-  createWasmKernels,
   inverseFromCholesky,
+  sharedWasmKernels,
   tryRobustCholesky,
   tryRobustCholeskyWasm,
 } from '../linalg/index.js';
@@ -82,7 +82,10 @@ export class LikelihoodEvaluator {
   private readonly work: Float64Array;
   /** Scratch for the inverse. */
   private readonly scratch: Float64Array;
-  /** WebAssembly kernels (null: JS loops); `xt`, `k`, `g` and `kinv` are then views of its heap. */
+  /**
+   * WebAssembly kernels (null: JS loops); `xt`, `k`, `g` and `kinv` are then views of its heap,
+   * which other evaluators also use between this one's calls.
+   */
   private readonly wasm: WasmKernels | null;
   private readonly offsets: {
     readonly xt: number;
@@ -111,7 +114,9 @@ export class LikelihoodEvaluator {
     this.z = z;
     this.xs = new Float64Array(n * d);
     const nn = n * n;
-    this.wasm = n >= WASM_MIN_POINTS ? createWasmKernels(d * n + 5 * nn + d + 3 * n + 2) : null;
+    // Every evaluation rewrites all it reads from the heap (from θ and the data kept here), so the
+    // evaluators share one heap.
+    this.wasm = n >= WASM_MIN_POINTS ? sharedWasmKernels(d * n + 5 * nn + d + 3 * n + 2) : null;
     if (this.wasm === null) {
       this.xt = new Float64Array(n * d);
       this.k = new Float64Array(nn);

@@ -209,6 +209,26 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
   };
 }
 
+/** Largest heap {@link sharedWasmKernels} keeps for reuse (32 MB); larger requests get their own. */
+const SHARED_MAX_DOUBLES = 1 << 22;
+let shared: WasmKernels | null = null;
+
+/**
+ * Kernels whose heap is shared by every caller of this function, for callers that keep nothing in
+ * the heap between two of their calls (they rewrite whatever they read) and run synchronously, so
+ * that two of them never interleave: the likelihood evaluators of the hyperparameter fits. A fit
+ * then neither instantiates the module nor maps a fresh memory (0.6 MB at n = 120, several fits
+ * per BO step, and the discarded memories made V8 run full garbage collections). The heap is NOT
+ * zeroed; it only grows (up to 32 MB; a larger request gets a private heap, as from
+ * {@link createWasmKernels}).
+ */
+export function sharedWasmKernels(doubles: number): WasmKernels | null {
+  if (!enabled) return null;
+  if (doubles > SHARED_MAX_DOUBLES) return createWasmKernels(doubles);
+  if (shared === null || shared.heap.length < doubles) shared = createWasmKernels(doubles);
+  return shared;
+}
+
 /**
  * Switches the WebAssembly kernels on or off for models created afterwards (for tests and
  * benchmarks comparing both paths). @default true

@@ -276,6 +276,15 @@ describe('GaussianProcess.fit', () => {
     expect(d.hyperparameters).toEqual(c.hyperparameters);
   });
 
+  it('is bit-identical after fits of other data (the fits share a WebAssembly heap)', () => {
+    const first = GaussianProcess.fit(x, y, { seed: 3 });
+    const likelihood = logMarginalLikelihoodWithGradient(x, zScore(y), HP3);
+    const other = points(45, 4, 21);
+    GaussianProcess.fit(other, other.map(objective), { seed: 4 });
+    expect(GaussianProcess.fit(x, y, { seed: 3 }).hyperparameters).toEqual(first.hyperparameters);
+    expect(logMarginalLikelihoodWithGradient(x, zScore(y), HP3)).toEqual(likelihood);
+  });
+
   it('respects the noise lower bound and stays inside the search box', () => {
     const fitted = GaussianProcess.fit(x, y, { minNoise: 1e-3 });
     const h = fitted.hyperparameters;
