@@ -17,6 +17,14 @@ describe('canonical JSON', () => {
     expect(canonicalJson([-0, 0.1, 1e-7, 123456789012])).toBe('[0,0.1,1e-7,123456789012]');
   });
 
+  it('orders keys as strings, escapes like JSON, drops undefined members and keeps array holes empty', () => {
+    const value = { '2': 'a"b\n', '10': [1e21, 5e-324, true], z: undefined, é: { y: null, x: [] } };
+    expect(canonicalJson(value)).toBe('{"10":[1e+21,5e-324,true],"2":"a\\"b\\n","é":{"x":[],"y":null}}');
+    // eslint-disable-next-line no-sparse-arrays
+    expect(canonicalJson([1, , 3])).toBe('[1,,3]');
+    expect(() => canonicalJson([1, undefined])).toThrow(TypeError);
+  });
+
   it('refuses values JSON cannot carry', () => {
     expect(() => canonicalJson(Number.NaN)).toThrow(TypeError);
     expect(() => canonicalJson(Number.POSITIVE_INFINITY)).toThrow(TypeError);
