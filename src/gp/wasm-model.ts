@@ -19,11 +19,12 @@ export const PREDICT_BLOCK = 32;
 /**
  * Heap doubles a model needs: L, a block of k* rows, scaled inputs, a query block, α,
  * the two scratch vectors and output of a gradient query, the 8 means / 8 squared norms of a
- * prediction group, and the exponentials of a prediction group (everything after L also holds
+ * prediction group, the exponentials of a prediction group, and the scaled inputs dimension-major
+ * for gradient queries (and one more double) (everything after L also holds
  * X/ℓ dimension-major while K is built: ≥ n·d doubles, and the exponentials of a row of K there).
  */
 function wasmHeapSize(n: number, d: number): number {
-  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16 + 8 * n;
+  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16 + 8 * n + n * d + 1;
 }
 
 /** A heap for a model of n points in d dimensions, or null: too small to gain, or no WebAssembly SIMD. */
@@ -84,6 +85,8 @@ export class WasmModel {
   readonly #moments: number;
   /** Exponentials of one prediction group's covariances (8n). */
   readonly #exponentials: number;
+  /** Training inputs divided by the lengthscales, dimension-major (d×n, then one spare double). */
+  readonly #xt: number;
 
   /** Lays out the heap of `kernels` (L is already at offset 0); copies X/ℓ and α in. */
   constructor(kernels: WasmKernels, state: ModelState) {
@@ -99,7 +102,9 @@ export class WasmModel {
     this.#out = this.#c + n + 2;
     this.#moments = this.#out + 2 + 2 * d;
     this.#exponentials = this.#moments + 16;
+    this.#xt = this.#exponentials + 8 * n;
     kernels.heap.set(state.xs, this.#x);
+    for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) kernels.heap[this.#xt + i * n + j] = state.xs[j * d + i]!;
     kernels.heap.set(state.alpha, this.#alpha);
   }
 
@@ -164,7 +169,7 @@ export class WasmModel {
     const out = this.#out;
     const heap = kernels.heap;
     for (let i = 0; i < d; i++) heap[q + i] = x[i]! * invLengthscales[i]!;
-    kernels.gradPoint(q, this.#x, this.#alpha, this.#l, n, d, s, this.#k, this.#c, out);
+    kernels.gradPoint(q, this.#x, this.#xt, this.#alpha, this.#l, n, d, s, this.#k, this.#c, out);
     const latent = s - heap[out + 1]!;
     const clamped = !(latent > 0);
     const variance2 = yStd * yStd;

@@ -916,34 +916,36 @@
     (v128.store offset=32 (local.get $out) (local.get $a2))
     (v128.store offset=48 (local.get $out) (local.get $a3)))
 
-  ;; gradPoint(q, x, alpha, l, n, d, s, k, c, out): everything the posterior at ONE query needs for
-  ;; its value and gradient. q: the query divided by the lengthscales (d doubles); x: training
-  ;; inputs likewise, row-major n×d; alpha = K⁻¹(z − m); l: the Cholesky factor; k, c: scratch of
-  ;; n + 1 doubles each (even n + 1 is written). Writes out[0] = k*ᵀα, out[1] = |L⁻¹k*|²,
+  ;; gradPoint(q, x, xt, alpha, l, n, d, s, k, c, out): everything the posterior at ONE query needs
+  ;; for its value and gradient. q: the query divided by the lengthscales (d doubles, and one more
+  ;; readable); x: training inputs likewise, row-major n×d, and xt the same dimension-major (xt +
+  ;; n·i + j, and one more readable double); alpha = K⁻¹(z − m); l: the Cholesky factor; k, c:
+  ;; scratch of n + 1 doubles each (even n + 1 is written). Writes out[0] = k*ᵀα, out[1] = |L⁻¹k*|²,
   ;; out[2 + i] = Σ_j α_j·c_j·t_ji and out[2 + d + i] = Σ_j −2·w_j·c_j·t_ji with t_ji = q_i − x_ji,
   ;; c_j = −(5/3)·s·(1 + √5·r_j)·e^(−√5·r_j) and w = K⁻¹k*. Same order of operations as
   ;; GaussianProcess.predictWithGradient, except the exponential (polynomial) and the solves.
-  (func (export "gradPoint") (param $q i32) (param $x i32) (param $alpha i32) (param $l i32) (param $n i32)
+  (func (export "gradPoint") (param $q i32) (param $x i32) (param $xt i32) (param $alpha i32) (param $l i32) (param $n i32)
       (param $d i32) (param $s f64) (param $k i32) (param $c i32) (param $out i32)
-    (local $j i32) (local $i i32) (local $px i32) (local $pq i32) (local $qe i32) (local $r2 f64) (local $t f64)
+    (local $j i32) (local $i i32) (local $px i32) (local $pq i32) (local $qe i32) (local $t f64)
     (local $r v128) (local $rr v128) (local $e v128) (local $sv v128) (local $one v128)
-    (local $mu f64) (local $vv f64) (local $cm f64) (local $cv f64) (local $pm i32) (local $pg i32)
-    ;; r² of every training point, into k.
-    (local.set $px (local.get $x))
+    (local $mu f64) (local $vv f64) (local $pm i32) (local $pg i32) (local $qv v128) (local $tv v128) (local $am v128) (local $ag v128)
     (local.set $qe (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 3))))
+    ;; r² of every training point, into k, two points at a time from the dimension-major copy
+    ;; (summed over i in order).
     (block $jd (loop $jl
       (br_if $jd (i32.ge_u (local.get $j) (local.get $n)))
-      (local.set $r2 (f64.const 0))
+      (local.set $am (f64x2.splat (f64.const 0)))
       (local.set $pq (local.get $q))
+      (local.set $px (i32.add (local.get $xt) (i32.shl (local.get $j) (i32.const 3))))
       (block $id (loop $il
         (br_if $id (i32.ge_u (local.get $pq) (local.get $qe)))
-        (local.set $t (f64.sub (f64.load (local.get $pq)) (f64.load (local.get $px))))
-        (local.set $r2 (f64.add (local.get $r2) (f64.mul (local.get $t) (local.get $t))))
+        (local.set $tv (f64x2.sub (v128.load64_splat (local.get $pq)) (v128.load (local.get $px))))
+        (local.set $am (f64x2.add (local.get $am) (f64x2.mul (local.get $tv) (local.get $tv))))
         (local.set $pq (i32.add (local.get $pq) (i32.const 8)))
-        (local.set $px (i32.add (local.get $px) (i32.const 8)))
+        (local.set $px (i32.add (local.get $px) (i32.shl (local.get $n) (i32.const 3))))
         (br $il)))
-      (f64.store (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))) (local.get $r2))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (v128.store (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))) (local.get $am))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
       (br $jl)))
     ;; Exponents −√5·r_j into c, their exponentials in one batch, then k_j and c_j two at a time.
     (local.set $j (i32.const 0))
@@ -999,32 +1001,50 @@
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (br $vl)))
     (call $backward1 (local.get $l) (local.get $k) (local.get $n))
-    ;; Gradient sums.
+    ;; Gradient sums: c_j ← α_j·c_j and k_j ← −2·w_j·c_j, then the sums over j for two dimensions
+    ;; at a time, in registers (for each dimension over j in increasing order, as the JS loop does;
+    ;; one pass over the training points per pair of dimensions instead of one load and store of
+    ;; every sum per point). For an odd d the last pass's second lane reads one double past each
+    ;; point and past the query, and is dropped.
+    (local.set $j (i32.const 0))
+    (block $cd (loop $cl
+      (br_if $cd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $pm (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $pg (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $t (f64.load (local.get $pm)))
+      (f64.store (local.get $pm) (f64.mul (f64.load (i32.add (local.get $alpha) (i32.shl (local.get $j) (i32.const 3)))) (local.get $t)))
+      (f64.store (local.get $pg) (f64.mul (f64.mul (f64.const -2) (f64.load (local.get $pg))) (local.get $t)))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $cl)))
     (local.set $pm (i32.add (local.get $out) (i32.const 16)))
     (local.set $pg (i32.add (local.get $pm) (i32.shl (local.get $d) (i32.const 3))))
-    (memory.fill (local.get $pm) (i32.const 0) (i32.shl (local.get $d) (i32.const 4)))
-    (local.set $px (local.get $x))
-    (local.set $j (i32.const 0))
-    (block $gd (loop $gl
-      (br_if $gd (i32.ge_u (local.get $j) (local.get $n)))
-      (local.set $t (f64.load (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3)))))
-      (local.set $cm (f64.mul (f64.load (i32.add (local.get $alpha) (i32.shl (local.get $j) (i32.const 3)))) (local.get $t)))
-      (local.set $cv (f64.mul (f64.mul (f64.const -2) (f64.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))))) (local.get $t)))
-      (local.set $i (i32.const 0))
-      (block $hd (loop $hl
-        (br_if $hd (i32.ge_u (local.get $i) (local.get $d)))
-        (local.set $t (f64.sub
-          (f64.load (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 3))))
-          (f64.load (local.get $px))))
-        (f64.store (i32.add (local.get $pm) (i32.shl (local.get $i) (i32.const 3)))
-          (f64.add (f64.load (i32.add (local.get $pm) (i32.shl (local.get $i) (i32.const 3)))) (f64.mul (local.get $cm) (local.get $t))))
-        (f64.store (i32.add (local.get $pg) (i32.shl (local.get $i) (i32.const 3)))
-          (f64.add (f64.load (i32.add (local.get $pg) (i32.shl (local.get $i) (i32.const 3)))) (f64.mul (local.get $cv) (local.get $t))))
-        (local.set $px (i32.add (local.get $px) (i32.const 8)))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
-        (br $hl)))
-      (local.set $j (i32.add (local.get $j) (i32.const 1)))
-      (br $gl)))
+    (local.set $i (i32.const 0))
+    (block $hd (loop $hl
+      (br_if $hd (i32.ge_u (local.get $i) (local.get $d)))
+      (local.set $qv (v128.load (i32.add (local.get $q) (i32.shl (local.get $i) (i32.const 3)))))
+      (local.set $am (f64x2.splat (f64.const 0)))
+      (local.set $ag (f64x2.splat (f64.const 0)))
+      (local.set $px (i32.add (local.get $x) (i32.shl (local.get $i) (i32.const 3))))
+      (local.set $j (i32.const 0))
+      (block $gd (loop $gl
+        (br_if $gd (i32.ge_u (local.get $j) (local.get $n)))
+        (local.set $tv (f64x2.sub (local.get $qv) (v128.load (local.get $px))))
+        (local.set $am (f64x2.add (local.get $am)
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3)))) (local.get $tv))))
+        (local.set $ag (f64x2.add (local.get $ag)
+          (f64x2.mul (v128.load64_splat (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))) (local.get $tv))))
+        (local.set $px (i32.add (local.get $px) (i32.shl (local.get $d) (i32.const 3))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $gl)))
+      (if (i32.lt_u (i32.add (local.get $i) (i32.const 1)) (local.get $d))
+        (then
+          (v128.store (i32.add (local.get $pm) (i32.shl (local.get $i) (i32.const 3))) (local.get $am))
+          (v128.store (i32.add (local.get $pg) (i32.shl (local.get $i) (i32.const 3))) (local.get $ag)))
+        (else
+          (f64.store (i32.add (local.get $pm) (i32.shl (local.get $i) (i32.const 3))) (f64x2.extract_lane 0 (local.get $am)))
+          (f64.store (i32.add (local.get $pg) (i32.shl (local.get $i) (i32.const 3))) (f64x2.extract_lane 0 (local.get $ag)))))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $hl)))
     (f64.store (local.get $out) (local.get $mu))
     (f64.store offset=8 (local.get $out) (local.get $vv)))
 

@@ -66,14 +66,16 @@ export interface WasmKernels {
   /** out + p ← Σ_j v[v + 8j + p]² for p < 8 (|L⁻¹k*|² of a solved block). */
   sumsq8(v: number, n: number, out: number): void;
   /**
-   * Posterior pieces at one query `q` (d doubles, divided by the lengthscales) against training
-   * inputs `x` (row-major n×d, likewise), with α at `alpha` and L at `l`; `k` and `c` are scratch
-   * of n + 1 doubles. out ← [k*ᵀα, |L⁻¹k*|², Σ_j α_j·c_j·t_j (d), Σ_j −2·w_j·c_j·t_j (d)] with
-   * t_j = q − x_j, w = K⁻¹k*, c_j = ∂k_j/∂r / r.
+   * Posterior pieces at one query `q` (d doubles, divided by the lengthscales, and one more
+   * readable) against training inputs `x` (row-major n×d, likewise) and their dimension-major copy
+   * `xt` (xt + n·i + j, and one more readable double), with α at `alpha` and L at `l`; `k` and `c`
+   * are scratch of n + 1 doubles. out ← [k*ᵀα, |L⁻¹k*|², Σ_j α_j·c_j·t_j (d), Σ_j −2·w_j·c_j·t_j
+   * (d)] with t_j = q − x_j, w = K⁻¹k*, c_j = ∂k_j/∂r / r.
    */
   gradPoint(
     q: number,
     x: number,
+    xt: number,
     alpha: number,
     l: number,
     n: number,
@@ -196,8 +198,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     gradientTerms: (alpha, kinv, k, g, n, out) => exports.gradientTerms(alpha * 8, kinv * 8, k * 8, g * 8, n, out * 8),
     dot8: (w, v, n, out) => exports.dot8(w * 8, v * 8, n, out * 8),
     sumsq8: (v, n, out) => exports.sumsq8(v * 8, n, out * 8),
-    gradPoint: (q, x, alpha, l, n, d, s, k, c, out) =>
-      exports.gradPoint(q * 8, x * 8, alpha * 8, l * 8, n, d, s, k * 8, c * 8, out * 8),
+    gradPoint: (q, x, xt, alpha, l, n, d, s, k, c, out) =>
+      exports.gradPoint(q * 8, x * 8, xt * 8, alpha * 8, l * 8, n, d, s, k * 8, c * 8, out * 8),
     invCostGrad: (a, b, ns, fixed, z, m, acc, out) =>
       exports.invCostGrad(a * 8, b * 8, ns, fixed, z * 8, m, acc * 8, out * 8),
     invCostPrefix: (a, b, ns, eps, z, m, acc, out, mean) =>
