@@ -1059,7 +1059,7 @@
   ;; (V8 does not inline wasm calls). 2^k: k + 1.5·2^52 holds the integer k in its low mantissa
   ;; bits (exact for |k| < 2^51), so subtracting the bits of 1.5·2^52 − 1023 and shifting gives
   ;; the exponent field of 2^k; the floor at −700 is a pseudo-maximum (one instruction; for this
-  ;; constant it equals f64x2.max, NaN included).
+  ;; constant it equals f64x2.max, NaN included); the Taylor term 1·r is r itself (exactly).
   (global $exp_lo (mut v128) (v128.const f64x2 -700 -700))
   (global $exp_log2e (mut v128) (v128.const f64x2 1.4426950408889634 1.4426950408889634))
   (global $exp_ln2hi (mut v128) (v128.const f64x2 0.6931471803691238 0.6931471803691238))
@@ -1116,7 +1116,7 @@
         (f64x2.mul
           (f64x2.add
             (f64x2.add
-              (f64x2.add (f64x2.add (local.get $c0) (f64x2.mul (local.get $c0) (local.get $r))) (f64x2.mul (f64x2.add (local.get $c2) (f64x2.mul (local.get $c3) (local.get $r))) (local.get $r2)))
+              (f64x2.add (f64x2.add (local.get $c0) (local.get $r)) (f64x2.mul (f64x2.add (local.get $c2) (f64x2.mul (local.get $c3) (local.get $r))) (local.get $r2)))
               (f64x2.mul (f64x2.add (f64x2.add (local.get $c4) (f64x2.mul (local.get $c5) (local.get $r))) (f64x2.mul (f64x2.add (local.get $c6) (f64x2.mul (local.get $c7) (local.get $r))) (local.get $r2))) (local.get $r4)))
             (f64x2.mul
               (f64x2.add
