@@ -135,6 +135,17 @@ export class WasmModel {
     const means = this.#moments;
     const norms = this.#moments + 8;
     const variance2 = yStd * yStd;
+    if (count === 1) {
+      // One query (a refined candidate, a predicted cost): its lane of the block below, alone.
+      const point = xs[0]!;
+      if (point.length !== d) throw new RangeError('points must have the model dimension');
+      for (let i = 0; i < d; i++) heap[q + i] = point[i]! * invLengthscales[i]!;
+      kernels.predict1(q, this.#xt, this.#alpha, this.#l, n, d, s, this.#k, this.#c, means);
+      mean[0] = yMean + yStd * (m + heap[means]!);
+      const latent = s - heap[means + 1]!;
+      variance[0] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
+      return { mean, variance };
+    }
     for (let g = 0; g < count; g += 8) {
       const width = Math.min(8, count - g);
       // Queries dimension-major (q + 8i + p); unused lanes 0.

@@ -916,6 +916,164 @@
     (v128.store offset=32 (local.get $out) (local.get $a2))
     (v128.store offset=48 (local.get $out) (local.get $a3)))
 
+;; radialRow(q, xt, n, d, k, e): for ONE query q (d doubles divided by the lengthscales, and one
+  ;; more readable) against n training points stored dimension-major at xt (xt + n·i + j, likewise,
+  ;; and one more readable double): k_j ← r_j² (summed over i in order, two points at a time) and
+  ;; e_j ← e^(−√5·r_j) (in one batch); even n + 1 entries of each are written. Per point the
+  ;; arithmetic of cross8's lanes.
+  (func $radialRow (param $q i32) (param $xt i32) (param $n i32) (param $d i32) (param $k i32) (param $e i32)
+    (local $j i32) (local $pq i32) (local $px i32) (local $qe i32) (local $acc v128) (local $t v128)
+    (local.set $qe (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 3))))
+    (block $jd (loop $jl
+      (br_if $jd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $acc (f64x2.splat (f64.const 0)))
+      (local.set $pq (local.get $q))
+      (local.set $px (i32.add (local.get $xt) (i32.shl (local.get $j) (i32.const 3))))
+      (block $id (loop $il
+        (br_if $id (i32.ge_u (local.get $pq) (local.get $qe)))
+        (local.set $t (f64x2.sub (v128.load64_splat (local.get $pq)) (v128.load (local.get $px))))
+        (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul (local.get $t) (local.get $t))))
+        (local.set $pq (i32.add (local.get $pq) (i32.const 8)))
+        (local.set $px (i32.add (local.get $px) (i32.shl (local.get $n) (i32.const 3))))
+        (br $il)))
+      (v128.store (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))) (local.get $acc))
+      (v128.store (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3)))
+        (f64x2.mul (f64x2.splat (f64.const -2.23606797749979)) (f64x2.sqrt (local.get $acc))))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $jl)))
+    (call $expInPlace (local.get $e) (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3)))))
+
+  ;; forwardRows1(l, b, n): L·x = b in place for one right-hand side with the arithmetic of
+  ;; solveLowerRowsInPlace in cholesky.ts (and of solve4/solve8 per right-hand side: bit-identical):
+  ;; row i's sum runs over k in increasing order, subtracting one product at a time, and rows are
+  ;; finished in pairs (i, i + 1). Four rows per sweep over x (four independent chains of
+  ;; subtractions); rows i + 2 and i + 3 take their terms k = i, i + 1 once x_i and x_{i+1} are known.
+  (func $forwardRows1 (param $l i32) (param $b i32) (param $n i32)
+    (local $i i32) (local $rb i32) (local $l0 i32) (local $l1 i32) (local $l2 i32) (local $l3 i32) (local $pk i32) (local $end i32) (local $pb i32)
+    (local $a0 f64) (local $c0 f64) (local $a2 f64) (local $c2 f64) (local $w f64)
+    (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
+    (block $d4 (loop $r4
+      (br_if $d4 (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $l0 (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
+      (local.set $l1 (i32.add (local.get $l0) (local.get $rb)))
+      (local.set $l2 (i32.add (local.get $l1) (local.get $rb)))
+      (local.set $l3 (i32.add (local.get $l2) (local.get $rb)))
+      (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3))))
+      (local.set $a0 (f64.load (local.get $pb)))
+      (local.set $c0 (f64.load offset=8 (local.get $pb)))
+      (local.set $a2 (f64.load offset=16 (local.get $pb)))
+      (local.set $c2 (f64.load offset=24 (local.get $pb)))
+      (local.set $pk (i32.const 0))
+      (local.set $end (i32.shl (local.get $i) (i32.const 3)))
+      (block $kd (loop $kl
+        (br_if $kd (i32.ge_u (local.get $pk) (local.get $end)))
+        (local.set $w (f64.load (i32.add (local.get $b) (local.get $pk))))
+        (local.set $a0 (f64.sub (local.get $a0) (f64.mul (f64.load (i32.add (local.get $l0) (local.get $pk))) (local.get $w))))
+        (local.set $c0 (f64.sub (local.get $c0) (f64.mul (f64.load (i32.add (local.get $l1) (local.get $pk))) (local.get $w))))
+        (local.set $a2 (f64.sub (local.get $a2) (f64.mul (f64.load (i32.add (local.get $l2) (local.get $pk))) (local.get $w))))
+        (local.set $c2 (f64.sub (local.get $c2) (f64.mul (f64.load (i32.add (local.get $l3) (local.get $pk))) (local.get $w))))
+        (local.set $pk (i32.add (local.get $pk) (i32.const 8)))
+        (br $kl)))
+      ;; rows i, i + 1
+      (local.set $a0 (f64.mul (local.get $a0) (f64.div (f64.const 1) (f64.load (i32.add (local.get $l0) (local.get $end))))))
+      (f64.store (local.get $pb) (local.get $a0))
+      (local.set $c0 (f64.mul
+        (f64.sub (local.get $c0) (f64.mul (f64.load (i32.add (local.get $l1) (local.get $end))) (local.get $a0)))
+        (f64.div (f64.const 1) (f64.load offset=8 (i32.add (local.get $l1) (local.get $end))))))
+      (f64.store offset=8 (local.get $pb) (local.get $c0))
+      ;; rows i + 2, i + 3: terms k = i, i + 1, then as a pair
+      (local.set $a2 (f64.sub (local.get $a2) (f64.mul (f64.load (i32.add (local.get $l2) (local.get $end))) (local.get $a0))))
+      (local.set $c2 (f64.sub (local.get $c2) (f64.mul (f64.load (i32.add (local.get $l3) (local.get $end))) (local.get $a0))))
+      (local.set $a2 (f64.sub (local.get $a2) (f64.mul (f64.load offset=8 (i32.add (local.get $l2) (local.get $end))) (local.get $c0))))
+      (local.set $c2 (f64.sub (local.get $c2) (f64.mul (f64.load offset=8 (i32.add (local.get $l3) (local.get $end))) (local.get $c0))))
+      (local.set $a2 (f64.mul (local.get $a2) (f64.div (f64.const 1) (f64.load offset=16 (i32.add (local.get $l2) (local.get $end))))))
+      (f64.store offset=16 (local.get $pb) (local.get $a2))
+      (f64.store offset=24 (local.get $pb) (f64.mul
+        (f64.sub (local.get $c2) (f64.mul (f64.load offset=16 (i32.add (local.get $l3) (local.get $end))) (local.get $a2)))
+        (f64.div (f64.const 1) (f64.load offset=24 (i32.add (local.get $l3) (local.get $end))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $r4)))
+    ;; the last 1–3 rows: a pair, then a single row
+    (if (i32.le_u (i32.add (local.get $i) (i32.const 2)) (local.get $n))
+      (then
+        (local.set $l0 (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $l1 (i32.add (local.get $l0) (local.get $rb)))
+        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $a0 (f64.load (local.get $pb)))
+        (local.set $c0 (f64.load offset=8 (local.get $pb)))
+        (local.set $pk (i32.const 0))
+        (local.set $end (i32.shl (local.get $i) (i32.const 3)))
+        (block $kd2 (loop $kl2
+          (br_if $kd2 (i32.ge_u (local.get $pk) (local.get $end)))
+          (local.set $w (f64.load (i32.add (local.get $b) (local.get $pk))))
+          (local.set $a0 (f64.sub (local.get $a0) (f64.mul (f64.load (i32.add (local.get $l0) (local.get $pk))) (local.get $w))))
+          (local.set $c0 (f64.sub (local.get $c0) (f64.mul (f64.load (i32.add (local.get $l1) (local.get $pk))) (local.get $w))))
+          (local.set $pk (i32.add (local.get $pk) (i32.const 8)))
+          (br $kl2)))
+        (local.set $a0 (f64.mul (local.get $a0) (f64.div (f64.const 1) (f64.load (i32.add (local.get $l0) (local.get $end))))))
+        (f64.store (local.get $pb) (local.get $a0))
+        (f64.store offset=8 (local.get $pb) (f64.mul
+          (f64.sub (local.get $c0) (f64.mul (f64.load (i32.add (local.get $l1) (local.get $end))) (local.get $a0)))
+          (f64.div (f64.const 1) (f64.load offset=8 (i32.add (local.get $l1) (local.get $end))))))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))))
+    (if (i32.lt_u (local.get $i) (local.get $n))
+      (then
+        (local.set $l0 (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
+        (local.set $pb (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $a0 (f64.load (local.get $pb)))
+        (local.set $pk (i32.const 0))
+        (local.set $end (i32.shl (local.get $i) (i32.const 3)))
+        (block $kd3 (loop $kl3
+          (br_if $kd3 (i32.ge_u (local.get $pk) (local.get $end)))
+          (local.set $a0 (f64.sub (local.get $a0)
+            (f64.mul (f64.load (i32.add (local.get $l0) (local.get $pk))) (f64.load (i32.add (local.get $b) (local.get $pk))))))
+          (local.set $pk (i32.add (local.get $pk) (i32.const 8)))
+          (br $kl3)))
+        (f64.store (local.get $pb) (f64.mul (local.get $a0) (f64.div (f64.const 1) (f64.load (i32.add (local.get $l0) (local.get $end)))))))))
+
+  ;; predict1(q, xt, alpha, l, n, d, s, k, e, out): the posterior at ONE query (q and xt as in
+  ;; radialRow) with the arithmetic of one lane of cross8, dot8, solve8 and sumsq8, so bit-identical
+  ;; to predicting it in a block of eight, at an eighth of the work: out[0] = k*ᵀα (j ascending),
+  ;; out[1] = |L⁻¹k*|²; k, e: scratch of n + 1 doubles each.
+  (func (export "predict1") (param $q i32) (param $xt i32) (param $alpha i32) (param $l i32) (param $n i32)
+      (param $d i32) (param $s f64) (param $k i32) (param $e i32) (param $out i32)
+    (local $j i32) (local $pk i32) (local $rr v128) (local $r v128) (local $sv v128) (local $mu f64) (local $vv f64) (local $t f64)
+    (call $radialRow (local.get $q) (local.get $xt) (local.get $n) (local.get $d) (local.get $k) (local.get $e))
+    (local.set $sv (f64x2.splat (local.get $s)))
+    (block $cd (loop $cl
+      (br_if $cd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $pk (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))))
+      (local.set $rr (v128.load (local.get $pk)))
+      (local.set $r (f64x2.sqrt (local.get $rr)))
+      (v128.store (local.get $pk)
+        (f64x2.mul
+          (f64x2.mul (local.get $sv)
+            (f64x2.add
+              (f64x2.add (f64x2.splat (f64.const 1)) (f64x2.mul (f64x2.splat (f64.const 2.23606797749979)) (local.get $r)))
+              (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $rr))))
+          (v128.load (i32.add (local.get $e) (i32.shl (local.get $j) (i32.const 3))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 2)))
+      (br $cl)))
+    (local.set $j (i32.const 0))
+    (block $md (loop $ml
+      (br_if $md (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $mu (f64.add (local.get $mu)
+        (f64.mul (f64.load (i32.add (local.get $alpha) (i32.shl (local.get $j) (i32.const 3))))
+                 (f64.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $ml)))
+    (call $forwardRows1 (local.get $l) (local.get $k) (local.get $n))
+    (local.set $j (i32.const 0))
+    (block $vd (loop $vl
+      (br_if $vd (i32.ge_u (local.get $j) (local.get $n)))
+      (local.set $t (f64.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))))
+      (local.set $vv (f64.add (local.get $vv) (f64.mul (local.get $t) (local.get $t))))
+      (local.set $j (i32.add (local.get $j) (i32.const 1)))
+      (br $vl)))
+    (f64.store (local.get $out) (local.get $mu))
+    (f64.store offset=8 (local.get $out) (local.get $vv)))
+
+  
   ;; gradPoint(q, x, xt, alpha, l, n, d, s, k, c, out): everything the posterior at ONE query needs
   ;; for its value and gradient. q: the query divided by the lengthscales (d doubles, and one more
   ;; readable); x: training inputs likewise, row-major n×d, and xt the same dimension-major (xt +
@@ -926,40 +1084,13 @@
   ;; GaussianProcess.predictWithGradient, except the exponential (polynomial) and the solves.
   (func (export "gradPoint") (param $q i32) (param $x i32) (param $xt i32) (param $alpha i32) (param $l i32) (param $n i32)
       (param $d i32) (param $s f64) (param $k i32) (param $c i32) (param $out i32)
-    (local $j i32) (local $i i32) (local $px i32) (local $pq i32) (local $qe i32) (local $t f64)
+    (local $j i32) (local $i i32) (local $px i32) (local $t f64)
     (local $r v128) (local $rr v128) (local $e v128) (local $sv v128) (local $one v128)
     (local $mu f64) (local $vv f64) (local $pm i32) (local $pg i32) (local $qv v128) (local $tv v128) (local $am v128) (local $ag v128)
-    (local.set $qe (i32.add (local.get $q) (i32.shl (local.get $d) (i32.const 3))))
-    ;; r² of every training point, into k, two points at a time from the dimension-major copy
-    ;; (summed over i in order).
-    (block $jd (loop $jl
-      (br_if $jd (i32.ge_u (local.get $j) (local.get $n)))
-      (local.set $am (f64x2.splat (f64.const 0)))
-      (local.set $pq (local.get $q))
-      (local.set $px (i32.add (local.get $xt) (i32.shl (local.get $j) (i32.const 3))))
-      (block $id (loop $il
-        (br_if $id (i32.ge_u (local.get $pq) (local.get $qe)))
-        (local.set $tv (f64x2.sub (v128.load64_splat (local.get $pq)) (v128.load (local.get $px))))
-        (local.set $am (f64x2.add (local.get $am) (f64x2.mul (local.get $tv) (local.get $tv))))
-        (local.set $pq (i32.add (local.get $pq) (i32.const 8)))
-        (local.set $px (i32.add (local.get $px) (i32.shl (local.get $n) (i32.const 3))))
-        (br $il)))
-      (v128.store (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))) (local.get $am))
-      (local.set $j (i32.add (local.get $j) (i32.const 2)))
-      (br $jl)))
-    ;; Exponents −√5·r_j into c, their exponentials in one batch, then k_j and c_j two at a time.
-    (local.set $j (i32.const 0))
-    (block $yd (loop $yl
-      (br_if $yd (i32.ge_u (local.get $j) (local.get $n)))
-      (v128.store (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3)))
-        (f64x2.mul (f64x2.splat (f64.const -2.23606797749979))
-          (f64x2.sqrt (v128.load (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3)))))))
-      (local.set $j (i32.add (local.get $j) (i32.const 2)))
-      (br $yl)))
-    (call $expInPlace (local.get $c) (i32.add (local.get $c) (i32.shl (local.get $j) (i32.const 3))))
+    ;; r² into k, the exponentials into c; then k_j and c_j two at a time.
+    (call $radialRow (local.get $q) (local.get $xt) (local.get $n) (local.get $d) (local.get $k) (local.get $c))
     (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $one (f64x2.splat (f64.const 1)))
-    (local.set $j (i32.const 0))
     (block $pd (loop $pl
       (br_if $pd (i32.ge_u (local.get $j) (local.get $n)))
       (local.set $pm (i32.add (local.get $k) (i32.shl (local.get $j) (i32.const 3))))

@@ -61,6 +61,24 @@ export interface WasmKernels {
    * the JS loop of the likelihood (same order).
    */
   gradientTerms(alpha: number, kinv: number, k: number, g: number, n: number, out: number): void;
+  /**
+   * Posterior pieces at ONE query `q` (d doubles divided by the lengthscales, and one more
+   * readable) against the training inputs dimension-major at `xt` (xt + n·i + j, and one more
+   * readable double), with α at `alpha` and L at `l`; `k` and `e` are scratch of n + 1 doubles.
+   * out ← [k*ᵀα, |L⁻¹k*|²], bit-identical to that query's lane of cross8, dot8, solve8 and sumsq8.
+   */
+  predict1(
+    q: number,
+    xt: number,
+    alpha: number,
+    l: number,
+    n: number,
+    d: number,
+    s: number,
+    k: number,
+    e: number,
+    out: number,
+  ): void;
   /** out + p ← Σ_j w[j]·v[v + 8j + p] for p < 8 (posterior means of an interleaved k* block). */
   dot8(w: number, v: number, n: number, out: number): void;
   /** out + p ← Σ_j v[v + 8j + p]² for p < 8 (|L⁻¹k*|² of a solved block). */
@@ -132,6 +150,7 @@ type KernelExport =
   | 'dot8'
   | 'sumsq8'
   | 'gradPoint'
+  | 'predict1'
   | 'invCostGrad'
   | 'invCostPrefix';
 
@@ -200,6 +219,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     sumsq8: (v, n, out) => exports.sumsq8(v * 8, n, out * 8),
     gradPoint: (q, x, xt, alpha, l, n, d, s, k, c, out) =>
       exports.gradPoint(q * 8, x * 8, xt * 8, alpha * 8, l * 8, n, d, s, k * 8, c * 8, out * 8),
+    predict1: (q, xt, alpha, l, n, d, s, k, e, out) =>
+      exports.predict1(q * 8, xt * 8, alpha * 8, l * 8, n, d, s, k * 8, e * 8, out * 8),
     invCostGrad: (a, b, ns, fixed, z, m, acc, out) =>
       exports.invCostGrad(a * 8, b * 8, ns, fixed, z * 8, m, acc * 8, out * 8),
     invCostPrefix: (a, b, ns, eps, z, m, acc, out, mean) =>

@@ -161,6 +161,19 @@ describe('prediction with and without the WebAssembly kernels', () => {
     });
   });
 
+  it.each([32, 33, 34, 35, 71, 120])('predicts one point alone bit for bit as in a block (n = %i)', (n) => {
+    const x = points(n, 3, 40);
+    const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), HP3);
+    const queries = [...points(11, 3, 41), x[0]!];
+    const batch = gp.predict(queries);
+    queries.forEach((q, i) => {
+      const single = gp.predict([q]);
+      expect(single.mean[0]).toBe(batch.mean[i]);
+      expect(single.variance[0]).toBe(batch.variance[i]);
+    });
+    expect(Number.isNaN(gp.predict([[0.5, Number.NaN, 0.5]]).mean[0]!)).toBe(true);
+  });
+
   it.each([10, 50])('predicts nothing for no points and NaN for a NaN coordinate (n = %i)', (n) => {
     const x = points(n, 2, 33);
     const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), {
