@@ -194,15 +194,24 @@ export class LikelihoodEvaluator {
     }
     const wasm = this.wasm;
     const o = this.offsets;
+    let chol: { l: Float64Array; jitter: number } | null;
     if (wasm !== null && o !== null) {
-      // The inverse's scratch is free until the gradient: the pairs kernel's scratch meanwhile.
-      wasm.pairs(o.xt, o.k, o.g, n, d, s, o.t);
-      for (let a = 0; a < n; a++) k[a * n + a] = s + noise;
+      // K straight into L's region too (the Cholesky works in place, the gradient needs K); the
+      // inverse's scratch is free until the gradient: the pairs kernel's scratch meanwhile.
+      wasm.pairs(o.xt, o.k, o.g, n, d, s, o.t, o.l);
+      const heap = wasm.heap;
+      for (let a = 0; a < n; a++) heap[o.k + a * n + a] = heap[o.l + a * n + a] = s + noise;
+      // Only a retry with jitter needs K copied again.
+      let loaded = true;
+      const load = (): void => {
+        if (!loaded) heap.copyWithin(o.l, o.k, o.k + n * n);
+        loaded = false;
+      };
+      chol = tryRobustCholeskyWasm(wasm, load, n, o.l);
     } else {
       kernelPairs(xs, n, d, s, noise, k, g);
+      chol = tryRobustCholesky(k, n, this.work);
     }
-    const chol =
-      wasm === null || o === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, o.l);
     if (chol === null) return { value: Number.NaN, mean: mean ?? 0, jitter: Number.NaN };
     const l = chol.l;
 

@@ -353,16 +353,18 @@
       (local.set $pe (i32.add (local.get $pe) (i32.const 16)))
       (br $kl))))
 
-  ;; pairs(xt, k, g, n, d, s, wantG, e): for every pair a > b of n points stored dimension-major
-  ;; (xt + n·i + a, scaled by the lengthscales), k + n·a + b receives s·(1 + √5·r + 5r²/3)·e^(−√5·r)
-  ;; and, when wantG ≠ 0, g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r) (src/gp/kernel.ts,
+  ;; pairs(xt, k, k2, g, n, d, s, wantG, e): for every pair a > b of n points stored dimension-major
+  ;; (xt + n·i + a, scaled by the lengthscales), k + n·a + b and k2 + n·a + b receive
+  ;; s·(1 + √5·r + 5r²/3)·e^(−√5·r) (k2: a second copy, e.g. the one a Cholesky factorizes in place,
+  ;; written here instead of copied afterwards; k2 = k for one copy) and, when wantG ≠ 0,
+  ;; g + n·a + b receives (5/3)·s·(1 + √5·r)·e^(−√5·r) (src/gp/kernel.ts,
   ;; maternValue and maternRadialDerivative, operation for operation except the exponential). e:
   ;; scratch of 2n + 2 doubles. Row by row: r² of two values of b per lane pair (summed over i in
   ;; order, as in the JS loop), then the row's exponentials in one batch, then the covariances.
-  (func (export "pairs") (param $xt i32) (param $k i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64) (param $wantG i32) (param $e i32)
+  (func (export "pairs") (param $xt i32) (param $k i32) (param $k2 i32) (param $g i32) (param $n i32) (param $d i32) (param $s f64) (param $wantG i32) (param $e i32)
     (local $a i32) (local $b i32) (local $i i32) (local $rb i32) (local $pa i32) (local $pb i32)
     (local $acc v128) (local $t v128) (local $r v128) (local $ev v128) (local $sv v128) (local $gs v128) (local $one v128)
-    (local $off i32) (local $ra i32) (local $r2s i32) (local $ye i32)
+    (local $off i32) (local $ra i32) (local $r2s i32) (local $ye i32) (local $kv v128)
     (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
     (local.set $sv (f64x2.splat (local.get $s)))
     (local.set $gs (f64x2.splat (f64.mul (f64.const 1.6666666666666667) (local.get $s))))
@@ -408,14 +410,16 @@
         (local.set $off (i32.add (local.get $ra) (local.get $off)))
         (if (i32.lt_u (i32.add (local.get $b) (i32.const 1)) (local.get $a))
           (then
-            (v128.store (i32.add (local.get $k) (local.get $off))
-              (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $ev)))
+            (local.set $kv (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $ev)))
+            (v128.store (i32.add (local.get $k) (local.get $off)) (local.get $kv))
+            (v128.store (i32.add (local.get $k2) (local.get $off)) (local.get $kv))
             (if (local.get $wantG) (then
               (v128.store (i32.add (local.get $g) (local.get $off))
                 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $ev))))))
           (else
-            (f64.store (i32.add (local.get $k) (local.get $off))
-              (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $ev))))
+            (local.set $kv (f64x2.mul (f64x2.mul (local.get $sv) (f64x2.add (local.get $t) (f64x2.mul (f64x2.splat (f64.const 1.6666666666666667)) (local.get $acc)))) (local.get $ev)))
+            (f64.store (i32.add (local.get $k) (local.get $off)) (f64x2.extract_lane 0 (local.get $kv)))
+            (f64.store (i32.add (local.get $k2) (local.get $off)) (f64x2.extract_lane 0 (local.get $kv)))
             (if (local.get $wantG) (then
               (f64.store (i32.add (local.get $g) (local.get $off))
                 (f64x2.extract_lane 0 (f64x2.mul (f64x2.mul (local.get $gs) (local.get $t)) (local.get $ev))))))))

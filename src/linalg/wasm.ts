@@ -39,9 +39,10 @@ export interface WasmKernels {
    * For all pairs a > b of n points stored dimension-major at `xt` (xt + n·i + a, divided by the
    * lengthscales): k + n·a + b ← s·(1 + √5·r + 5r²/3)·e^(−√5·r) and, when `g` ≥ 0,
    * g + n·a + b ← (5/3)·s·(1 + √5·r)·e^(−√5·r). Other entries are not written. `e`: scratch of
-   * 2n + 2 doubles.
+   * 2n + 2 doubles. `copy` (default: none) receives the same covariances as `k` (cheaper than
+   * copying K afterwards, e.g. into the region a Cholesky factorizes in place).
    */
-  pairs(xt: number, k: number, g: number, n: number, d: number, s: number, e: number): void;
+  pairs(xt: number, k: number, g: number, n: number, d: number, s: number, e: number, copy?: number): void;
   /** out + i ← Σ_{a>b} c[n·a + b]·(xt[n·i + a] − xt[n·i + b])² for i < d. */
   lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
   /**
@@ -211,7 +212,8 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
     cross8: (q, x, out, n, d, s, e) => exports.cross8(q * 8, x * 8, out * 8, n, d, s, e * 8),
-    pairs: (xt, k, g, n, d, s, e) => exports.pairs(xt * 8, k * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0, e * 8),
+    pairs: (xt, k, g, n, d, s, e, copy = k) =>
+      exports.pairs(xt * 8, k * 8, copy * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0, e * 8),
     lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
     cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
     gradientTerms: (alpha, kinv, k, g, n, out) => exports.gradientTerms(alpha * 8, kinv * 8, k * 8, g * 8, n, out * 8),

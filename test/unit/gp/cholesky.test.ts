@@ -311,6 +311,11 @@ describe('WebAssembly kernels', () => {
     const l = heap.slice(0, n * n);
     expect(maxAbsDiff(l, cholesky(a, n)!)).toBeLessThan(1e-12 * n);
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(l[i * n + j]).toBe(0);
+    // Only the lower triangle is read: NaN above the diagonal changes nothing.
+    heap.set(a, 0);
+    for (let i = 0; i < n; i++) heap.fill(Number.NaN, i * n + i + 1, (i + 1) * n);
+    expect(kernels.cholesky(0, n, 0)).toBe(true);
+    expect(heap.slice(0, n * n)).toEqual(l);
     kernels.inverse(0, n * n, 2 * n * n, n);
     const reference = inverseFromCholesky(cholesky(a, n)!, n);
     let scale = 0;

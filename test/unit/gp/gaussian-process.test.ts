@@ -298,6 +298,24 @@ describe('GaussianProcess.fit', () => {
     expect(logMarginalLikelihoodWithGradient(x, zScore(y), HP3)).toEqual(likelihood);
   });
 
+  it('evaluates a likelihood that needs jitter alike on both paths', () => {
+    // 20 points, each twice, noiseless: K is singular without jitter.
+    const twice = [...x.slice(0, 20), ...x.slice(0, 20)];
+    const z = zScore(twice.map(objective));
+    const hp = { ...HP3, noise: 1e-16 };
+    const withWasm = logMarginalLikelihoodWithGradient(twice, z, hp);
+    setWasmEnabled(false);
+    let plain: ReturnType<typeof logMarginalLikelihoodWithGradient>;
+    try {
+      plain = logMarginalLikelihoodWithGradient(twice, z, hp);
+    } finally {
+      setWasmEnabled(true);
+    }
+    expect(withWasm.jitter).toBeGreaterThan(0);
+    expect(withWasm.jitter).toBe(plain.jitter);
+    expect(withWasm.value).toBeCloseTo(plain.value, 6);
+  });
+
   it('respects the noise lower bound and stays inside the search box', () => {
     const fitted = GaussianProcess.fit(x, y, { minNoise: 1e-3 });
     const h = fitted.hyperparameters;
