@@ -1,9 +1,10 @@
 /**
  * WebAssembly SIMD (f64x2) versions of the triangular solves that dominate GP prediction
- * (source: kernels.wat; about 3× faster than the plain-JS loops in V8). Each caller owns a
- * {@link WasmKernels} with its own linear memory, so a model's Cholesky factor is copied in once
- * and stays there. When WebAssembly SIMD is unavailable, {@link createWasmKernels} returns `null`
- * and callers use the JS loops of ./cholesky.ts.
+ * (source: kernels.wat; about 3× faster than the plain-JS loops in V8). A model owns a
+ * {@link WasmKernels} with its own linear memory, so its Cholesky factor is copied in once and
+ * stays there; callers that keep nothing in the heap between calls (the likelihood evaluators)
+ * share one ({@link sharedWasmKernels}). When WebAssembly SIMD is unavailable,
+ * {@link createWasmKernels} returns `null` and callers use the JS loops of ./cholesky.ts.
  */
 import { KERNELS_WASM_BASE64 } from './wasm-kernels.js';
 
