@@ -33,7 +33,7 @@ export function canonicalJson(value: unknown): string {
       }
       const record = value as Record<string, unknown>;
       let out = '{';
-      for (const key of Object.keys(record).sort()) {
+      for (const key of sortedKeys(record)) {
         const item = record[key];
         if (item === undefined) continue;
         if (out.length > 1) out += ',';
@@ -44,4 +44,20 @@ export function canonicalJson(value: unknown): string {
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
   }
+}
+
+/**
+ * The object's own keys in code-unit order (the order of Array.prototype.sort without a comparator),
+ * by insertion: configurations have a handful of keys, and the built-in sort allocated a work array
+ * for each of them.
+ */
+function sortedKeys(record: Record<string, unknown>): string[] {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i - 1;
+    for (; j >= 0 && keys[j]! > key; j--) keys[j + 1] = keys[j]!;
+    keys[j + 1] = key;
+  }
+  return keys;
 }
