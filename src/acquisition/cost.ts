@@ -8,7 +8,7 @@
  * candidates are compared with the same noise). Stages are 0-based here: stages 0..δ−1 are
  * cached, δ..S−1 run.
  */
-import { createWasmKernels, type WasmKernels } from '../linalg/wasm.js';
+import { costScratchSize, createWasmKernels, type WasmKernels } from '../linalg/wasm.js';
 
 /** Log-cost range whose exponential is taken as is; outside it the exponent is clamped. */
 const LOG_COST_MIN = -700;
@@ -139,13 +139,12 @@ export class InverseCostEstimator {
   readonly #z: Float64Array;
   readonly #maxStages: number;
   readonly #kernels: WasmKernels | null;
-  // Heap offsets (doubles): z (m + 1, the last 0), a, b, acc (6·S), out (2 + 2·S), tail (m + 1),
+  // Heap offsets (doubles): z (m + 1, the last 0), a, b, acc (the kernels' scratch), out (2 + 2·S),
   // mean (S).
   readonly #a: number;
   readonly #b: number;
   readonly #acc: number;
   readonly #out: number;
-  readonly #tail: number;
   readonly #mean: number;
   readonly #scratch: Float64Array;
 
@@ -158,9 +157,8 @@ export class InverseCostEstimator {
     this.#a = m + 2;
     this.#b = this.#a + stages;
     this.#acc = this.#b + stages;
-    this.#out = this.#acc + 6 * stages;
-    this.#tail = this.#out + 2 + 2 * stages;
-    this.#mean = this.#tail + m + 2;
+    this.#out = this.#acc + costScratchSize(stages, m);
+    this.#mean = this.#out + 2 + 2 * stages;
     this.#kernels = m > 0 ? createWasmKernels(this.#mean + stages) : null;
     if (this.#kernels !== null) this.#kernels.heap.set(z, 0);
     this.#scratch = new Float64Array(stages);
@@ -212,7 +210,7 @@ export class InverseCostEstimator {
     }
     const kernels = this.#load(a, b);
     const stages = a.length;
-    kernels.invCostPrefix(this.#a, this.#b, stages, epsilon, 0, this.#z.length, this.#tail, this.#out, this.#mean);
+    kernels.invCostPrefix(this.#a, this.#b, stages, epsilon, 0, this.#z.length, this.#acc, this.#out, this.#mean);
     const heap = kernels.heap;
     for (let s = 0; s < stages; s++) {
       out[s] = heap[this.#out + s]!;

@@ -135,7 +135,14 @@ export function fitHyperparameters(
   upper[d + 1] = Math.log(Math.max(MAX_NOISE, opts.minNoise));
 
   const map = new MapObjective(evaluator);
-  const fg = (theta: Float64Array, gradient: Float64Array): number => map.negativeLogPosterior(theta, gradient);
+  // The profiled mean at every θ the minimizer evaluated: the winner is one of them, so its mean
+  // needs no further O(n³) evaluation.
+  const evaluated: { theta: Float64Array; mean: number }[] = [];
+  const fg = (theta: Float64Array, gradient: Float64Array): number => {
+    const value = map.negativeLogPosterior(theta, gradient);
+    if (Number.isFinite(value)) evaluated.push({ theta: theta.slice(), mean: map.lastMean });
+    return value;
+  };
   const clip = (theta: Float64Array): Float64Array => {
     for (let i = 0; i < dim; i++) theta[i] = Math.min(upper[i]!, Math.max(lower[i]!, theta[i]!));
     return theta;
@@ -186,7 +193,12 @@ export function fitHyperparameters(
   }
   // Every start failing means K was singular everywhere we looked: fall back to the default.
   const theta: Float64Array = bestTheta ?? defaultStart;
-  const mean = evaluator.evaluate(theta, null, null).mean;
+  let mean: number | undefined;
+  for (let e = evaluated.length - 1; e >= 0 && mean === undefined; e--) {
+    const entry = evaluated[e]!;
+    if (entry.theta.every((v, i) => Object.is(v, theta[i]))) mean = entry.mean;
+  }
+  mean ??= evaluator.evaluate(theta, null, null).mean;
   return {
     hyperparameters: fromTheta(theta, d, mean),
     fitInfo: {

@@ -33,6 +33,7 @@
  * prediction paths), ./model-state.ts (what they share).
  */
 import { choleskyAppend, robustCholesky, solveLowerInPlace, solveLowerTransposeInPlace } from '../linalg/index.js';
+import type { WasmKernels } from '../linalg/index.js';
 import type { Data, PointsInput, Standardized } from './data.js';
 import { copyPoints, readData, standardize, toPoints } from './data.js';
 import type { GPFitInfo, GPFitOptions } from './fit.js';
@@ -137,7 +138,7 @@ export class GaussianProcess {
         ? robustCholesky(kernelMatrix(xs, n, d, s, noise), n)
         : factorizeInHeap(kernels, xs, n, d, s, noise);
     if (chol === null) throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
-    const model = GaussianProcess.#fromFactor(data, xs, std, hyperparameters, invLengthscales, chol, fitInfo);
+    const model = GaussianProcess.#fromFactor(data, xs, std, hyperparameters, invLengthscales, chol, fitInfo, kernels);
     if (kernels !== null) model.#wasmModel = new WasmModel(kernels, model.#state);
     return model;
   }
@@ -151,10 +152,11 @@ export class GaussianProcess {
     invLengthscales: Float64Array,
     factor: { l: Float64Array; jitter: number },
     fitInfo?: GPFitInfo,
+    kernels: WasmKernels | null = null,
   ): GaussianProcess {
     const { n, d, x, y } = data;
     const { l, jitter } = factor;
-    const alpha = residualWeights(l, n, std.z, hyperparameters.mean);
+    const alpha = residualWeights(l, n, std.z, hyperparameters.mean, kernels);
     return new GaussianProcess({
       n,
       d,
@@ -303,11 +305,32 @@ export class GaussianProcess {
   }
 }
 
-/** α = K⁻¹(z − m) by forward and back substitution. */
-function residualWeights(l: Float64Array, n: number, z: Float64Array, m: number): Float64Array {
+/**
+ * α = K⁻¹(z − m) by forward and back substitution: in the model's heap when it has one (L at
+ * offset 0, the space after it still free; solve2 has the JS loops' arithmetic, so α is the same).
+ */
+function residualWeights(
+  l: Float64Array,
+  n: number,
+  z: Float64Array,
+  m: number,
+  kernels: WasmKernels | null,
+): Float64Array {
   const alpha = new Float64Array(n);
   for (let a = 0; a < n; a++) alpha[a] = z[a]! - m;
-  solveLowerInPlace(l, n, alpha);
-  solveLowerTransposeInPlace(l, n, alpha);
+  if (kernels === null) {
+    solveLowerInPlace(l, n, alpha);
+    solveLowerTransposeInPlace(l, n, alpha);
+    return alpha;
+  }
+  // The right-hand side in lane 0 of solve2's interleaved pair, zeros in lane 1.
+  const heap = kernels.heap;
+  const v = n * n;
+  for (let a = 0; a < n; a++) {
+    heap[v + 2 * a] = alpha[a]!;
+    heap[v + 2 * a + 1] = 0;
+  }
+  kernels.solve2(0, v, n);
+  for (let a = 0; a < n; a++) alpha[a] = heap[v + 2 * a]!;
   return alpha;
 }

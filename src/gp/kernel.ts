@@ -9,7 +9,7 @@
  * Every function here takes inputs already divided by the lengthscales (X/ℓ), so r² is a plain
  * squared distance, summed over the dimensions in index order on every path.
  *
- * The WebAssembly kernels (src/linalg/kernels.wat: `$matern`, `pairs`, `gradPoint`) are the fast
+ * The WebAssembly kernels (src/linalg/kernels.wat: `cross8`, `pairs`, `gradPoint`) are the fast
  * path for larger models and mirror these expressions operation for operation, except for the
  * exponential (a polynomial there, within a few ulp of Math.exp); test/unit/gp/kernel.test.ts
  * checks that the two agree.

@@ -16,8 +16,8 @@
  */
 import {
   choleskySolveInPlace,
-  createWasmKernels,
   inverseFromCholesky,
+  sharedWasmKernels,
   tryRobustCholesky,
   tryRobustCholeskyWasm,
 } from '../linalg/index.js';
@@ -82,7 +82,10 @@ export class LikelihoodEvaluator {
   private readonly work: Float64Array;
   /** Scratch for the inverse. */
   private readonly scratch: Float64Array;
-  /** WebAssembly kernels (null: JS loops); `xt`, `k`, `g` and `kinv` are then views of its heap. */
+  /**
+   * WebAssembly kernels (null: JS loops); `xt`, `k`, `g` and `kinv` are then views of its heap,
+   * which other evaluators also use between this one's calls.
+   */
   private readonly wasm: WasmKernels | null;
   private readonly offsets: {
     readonly xt: number;
@@ -92,6 +95,9 @@ export class LikelihoodEvaluator {
     readonly t: number;
     readonly kinv: number;
     readonly grad: number;
+    readonly rhs: number;
+    readonly alpha: number;
+    readonly terms: number;
   } | null;
   private readonly u: Float64Array;
   private readonly v: Float64Array;
@@ -108,7 +114,9 @@ export class LikelihoodEvaluator {
     this.z = z;
     this.xs = new Float64Array(n * d);
     const nn = n * n;
-    this.wasm = n >= WASM_MIN_POINTS ? createWasmKernels(d * n + 5 * nn + d) : null;
+    // Every evaluation rewrites all it reads from the heap (from θ and the data kept here), so the
+    // evaluators share one heap.
+    this.wasm = n >= WASM_MIN_POINTS ? sharedWasmKernels(d * n + 5 * nn + d + 3 * n + 2) : null;
     if (this.wasm === null) {
       this.xt = new Float64Array(n * d);
       this.k = new Float64Array(nn);
@@ -118,7 +126,8 @@ export class LikelihoodEvaluator {
       this.scratch = new Float64Array(nn);
       this.offsets = null;
     } else {
-      // Heap layout (doubles): X/ℓ dimension-major, K, G, L, scratch, K⁻¹, lengthscale gradient.
+      // Heap layout (doubles): X/ℓ dimension-major, K, G, L, scratch, K⁻¹, lengthscale gradient,
+      // the two right-hand sides z and 1 (interleaved), α, the two trace sums.
       const heap = this.wasm.heap;
       const o = {
         xt: 0,
@@ -128,6 +137,9 @@ export class LikelihoodEvaluator {
         t: d * n + 3 * nn,
         kinv: d * n + 4 * nn,
         grad: d * n + 5 * nn,
+        rhs: d * n + 5 * nn + d,
+        alpha: d * n + 5 * nn + d + 2 * n,
+        terms: d * n + 5 * nn + d + 3 * n,
       };
       this.offsets = o;
       this.xt = heap.subarray(o.xt, o.xt + d * n);
@@ -182,23 +194,46 @@ export class LikelihoodEvaluator {
     }
     const wasm = this.wasm;
     const o = this.offsets;
+    let chol: { l: Float64Array; jitter: number } | null;
     if (wasm !== null && o !== null) {
-      wasm.pairs(o.xt, o.k, o.g, n, d, s);
-      for (let a = 0; a < n; a++) k[a * n + a] = s + noise;
+      // K straight into L's region too (the Cholesky works in place, the gradient needs K); the
+      // inverse's scratch is free until the gradient: the pairs kernel's scratch meanwhile.
+      wasm.pairs(o.xt, o.k, o.g, n, d, s, o.t, o.l);
+      const heap = wasm.heap;
+      for (let a = 0; a < n; a++) heap[o.k + a * n + a] = heap[o.l + a * n + a] = s + noise;
+      // Only a retry with jitter needs K copied again.
+      let loaded = true;
+      const load = (): void => {
+        if (!loaded) heap.copyWithin(o.l, o.k, o.k + n * n);
+        loaded = false;
+      };
+      chol = tryRobustCholeskyWasm(wasm, load, n, o.l);
     } else {
       kernelPairs(xs, n, d, s, noise, k, g);
+      chol = tryRobustCholesky(k, n, this.work);
     }
-    const chol =
-      wasm === null || o === null ? tryRobustCholesky(k, n, this.work) : tryRobustCholeskyWasm(wasm, k, n, o.l);
     if (chol === null) return { value: Number.NaN, mean: mean ?? 0, jitter: Number.NaN };
     const l = chol.l;
 
-    // u = K⁻¹z, v = K⁻¹1 by two triangular solves each.
+    // u = K⁻¹z, v = K⁻¹1 by two triangular solves each (both at once in the heap).
     const { u, v, alpha } = this;
-    u.set(z);
-    v.fill(1);
-    choleskySolveInPlace(l, n, u);
-    choleskySolveInPlace(l, n, v);
+    if (wasm !== null && o !== null) {
+      const heap = wasm.heap;
+      for (let a = 0; a < n; a++) {
+        heap[o.rhs + 2 * a] = z[a]!;
+        heap[o.rhs + 2 * a + 1] = 1;
+      }
+      wasm.solve2(o.l, o.rhs, n);
+      for (let a = 0; a < n; a++) {
+        u[a] = heap[o.rhs + 2 * a]!;
+        v[a] = heap[o.rhs + 2 * a + 1]!;
+      }
+    } else {
+      u.set(z);
+      v.fill(1);
+      choleskySolveInPlace(l, n, u);
+      choleskySolveInPlace(l, n, v);
+    }
     let m = mean;
     if (m === null) {
       let num = 0;
@@ -223,15 +258,22 @@ export class LikelihoodEvaluator {
       // in the trace, so ½·2 = 1.
       let traceW = 0;
       let sumWK = 0;
-      for (let a = 0; a < n; a++) {
-        const ra = a * n;
-        const alphaA = alpha[a]!;
-        for (let b = 0; b < a; b++) {
-          const w = alphaA * alpha[b]! - kinv[ra + b]!;
-          sumWK += w * k[ra + b]!;
-          g[ra + b] = w * g[ra + b]!;
+      if (wasm !== null && o !== null) {
+        wasm.heap.set(alpha, o.alpha);
+        wasm.gradientTerms(o.alpha, o.kinv, o.k, o.g, n, o.terms);
+        traceW = wasm.heap[o.terms]!;
+        sumWK = wasm.heap[o.terms + 1]!;
+      } else {
+        for (let a = 0; a < n; a++) {
+          const ra = a * n;
+          const alphaA = alpha[a]!;
+          for (let b = 0; b < a; b++) {
+            const w = alphaA * alpha[b]! - kinv[ra + b]!;
+            sumWK += w * k[ra + b]!;
+            g[ra + b] = w * g[ra + b]!;
+          }
+          traceW += alphaA * alphaA - kinv[ra + a]!;
         }
-        traceW += alphaA * alphaA - kinv[ra + a]!;
       }
       if (wasm !== null && o !== null) {
         wasm.lengthGrad(o.xt, o.g, n, d, o.grad);

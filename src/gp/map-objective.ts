@@ -22,6 +22,8 @@ import {
 export class MapObjective {
   readonly #evaluator: LikelihoodEvaluator;
   readonly #likelihoodGradient: Float64Array;
+  /** The constant mean (profiled) at the last θ evaluated. */
+  lastMean = 0;
 
   constructor(evaluator: LikelihoodEvaluator) {
     this.#evaluator = evaluator;
@@ -36,6 +38,7 @@ export class MapObjective {
     const d = this.#evaluator.d;
     const likelihoodGradient = this.#likelihoodGradient;
     const terms = this.#evaluator.evaluate(theta, null, gradient === null ? null : likelihoodGradient);
+    this.lastMean = terms.mean;
     if (Number.isNaN(terms.value)) return Number.NaN;
     let logPrior = gammaLogDensity(OUTPUT_SCALE_PRIOR, theta[d]!);
     logPrior += gammaLogDensity(NOISE_PRIOR, theta[d + 1]!);

@@ -18,12 +18,13 @@ export const PREDICT_BLOCK = 32;
 
 /**
  * Heap doubles a model needs: L, a block of k* rows, scaled inputs, a query block, α,
- * the two scratch vectors and output of a gradient query, and the 8 means / 8 squared norms of a
- * prediction group (everything after L also holds X/ℓ dimension-major while K is built: ≥ n·d
- * doubles).
+ * the two scratch vectors and output of a gradient query, the 8 means / 8 squared norms of a
+ * prediction group, the exponentials of a prediction group, and the scaled inputs dimension-major
+ * for gradient queries (and one more double) (everything after L also holds
+ * X/ℓ dimension-major while K is built: ≥ n·d doubles, and the exponentials of a row of K there).
  */
 function wasmHeapSize(n: number, d: number): number {
-  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16;
+  return n * n + n * PREDICT_BLOCK + n * d + d * PREDICT_BLOCK + n + 2 * (n + 2) + (2 + 2 * d) + 16 + 8 * n + n * d + 1;
 }
 
 /** A heap for a model of n points in d dimensions, or null: too small to gain, or no WebAssembly SIMD. */
@@ -47,11 +48,13 @@ export function factorizeInHeap(
 ): { l: Float64Array; jitter: number } | null {
   const heap = kernels.heap;
   const xt = n * n;
+  // Scratch of the pairs kernel (2n + 2 doubles) right after X/ℓ.
+  const scratch = xt + n * d;
   for (let a = 0; a < n; a++) for (let i = 0; i < d; i++) heap[xt + i * n + a] = xs[a * d + i]!;
   return tryRobustCholeskyWasm(
     kernels,
     () => {
-      kernels.pairs(xt, 0, -1, n, d, s);
+      kernels.pairs(xt, 0, -1, n, d, s, scratch);
       for (let a = 0; a < n; a++) heap[a * n + a] = s + noise;
     },
     n,
@@ -80,6 +83,10 @@ export class WasmModel {
   readonly #out: number;
   /** Means (8) then squared norms (8) of one prediction group. */
   readonly #moments: number;
+  /** Exponentials of one prediction group's covariances (8n). */
+  readonly #exponentials: number;
+  /** Training inputs divided by the lengthscales, dimension-major (d×n, then one spare double). */
+  readonly #xt: number;
 
   /** Lays out the heap of `kernels` (L is already at offset 0); copies X/ℓ and α in. */
   constructor(kernels: WasmKernels, state: ModelState) {
@@ -94,7 +101,10 @@ export class WasmModel {
     this.#c = this.#k + n + 2;
     this.#out = this.#c + n + 2;
     this.#moments = this.#out + 2 + 2 * d;
+    this.#exponentials = this.#moments + 16;
+    this.#xt = this.#exponentials + 8 * n;
     kernels.heap.set(state.xs, this.#x);
+    for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) kernels.heap[this.#xt + i * n + j] = state.xs[j * d + i]!;
     kernels.heap.set(state.alpha, this.#alpha);
   }
 
@@ -125,6 +135,17 @@ export class WasmModel {
     const means = this.#moments;
     const norms = this.#moments + 8;
     const variance2 = yStd * yStd;
+    if (count === 1) {
+      // One query (a refined candidate, a predicted cost): its lane of the block below, alone.
+      const point = xs[0]!;
+      if (point.length !== d) throw new RangeError('points must have the model dimension');
+      for (let i = 0; i < d; i++) heap[q + i] = point[i]! * invLengthscales[i]!;
+      kernels.predict1(q, this.#xt, this.#alpha, this.#l, n, d, s, this.#k, this.#c, means);
+      mean[0] = yMean + yStd * (m + heap[means]!);
+      const latent = s - heap[means + 1]!;
+      variance[0] = latent > 0 ? variance2 * latent : Number.isNaN(latent) ? Number.NaN : 0;
+      return { mean, variance };
+    }
     for (let g = 0; g < count; g += 8) {
       const width = Math.min(8, count - g);
       // Queries dimension-major (q + 8i + p); unused lanes 0.
@@ -137,7 +158,7 @@ export class WasmModel {
           for (let i = 0; i < d; i++) heap[q + 8 * i + p] = 0;
         }
       }
-      kernels.cross8(q, this.#x, v, n, d, s);
+      kernels.cross8(q, this.#x, v, n, d, s, this.#exponentials);
       kernels.dot8(this.#alpha, v, n, means);
       kernels.solve8(this.#l, v, n);
       kernels.sumsq8(v, n, norms);
@@ -159,7 +180,7 @@ export class WasmModel {
     const out = this.#out;
     const heap = kernels.heap;
     for (let i = 0; i < d; i++) heap[q + i] = x[i]! * invLengthscales[i]!;
-    kernels.gradPoint(q, this.#x, this.#alpha, this.#l, n, d, s, this.#k, this.#c, out);
+    kernels.gradPoint(q, this.#x, this.#xt, this.#alpha, this.#l, n, d, s, this.#k, this.#c, out);
     const latent = s - heap[out + 1]!;
     const clamped = !(latent > 0);
     const variance2 = yStd * yStd;

@@ -11,5 +11,5 @@ export {
   tryRobustCholesky,
 } from './cholesky.js';
 export type { CholeskyResult } from './cholesky.js';
-export { createWasmKernels, setWasmEnabled, tryRobustCholeskyWasm } from './wasm.js';
+export { createWasmKernels, setWasmEnabled, sharedWasmKernels, tryRobustCholeskyWasm } from './wasm.js';
 export type { WasmKernels } from './wasm.js';

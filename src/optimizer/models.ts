@@ -161,19 +161,26 @@ export function fitStageCostModels(
   for (const obs of history) for (const c of obs.stageCosts) if (c !== null && Number.isFinite(c)) all.push(c);
   const allLog = flooredLogCosts(all);
   const fallbackMean = allLog.length === 0 ? 0 : allLog.reduce((p, q) => p + q, 0) / allLog.length;
-  // prefixKeys[i] ends up as canonicalJson of trial i's stages 0..s (without the closing bracket),
-  // extended by one stage per model: one small serialization per (trial, stage).
-  const prefixKeys = history.map(() => '[');
+  // prefixIds[i] ends up as a number naming trial i's stages 0..s (equal numbers ⇔ equal raw
+  // values of every stage up to s), extended by one stage per model: one small serialization per
+  // (trial, stage), and short map keys instead of whole serialized prefixes.
+  const prefixIds = new Int32Array(history.length);
   return encoding.stageRanges.map((range, s) => {
     const x: Float64Array[] = [];
     const costs: number[] = [];
     // One row per computed stage output: a trial that reused stage s reports the cost measured
     // when that output was first computed, so its row would only repeat an earlier one (and, with
     // EEIPU reusing most of the time, crowd the subset the cost GP is fitted on).
-    const seen = new Set<string>();
+    const ids = new Map<string, number>();
+    const seen = new Set<number>();
     history.forEach((obs, i) => {
-      const stageKey = canonicalJson(obs.config[s] ?? null);
-      const prefix = (prefixKeys[i] = prefixKeys[i]! + (s === 0 ? '' : ',') + stageKey);
+      const key = `${prefixIds[i]!}:${canonicalJson(obs.config[s] ?? null)}`;
+      let prefix = ids.get(key);
+      if (prefix === undefined) {
+        prefix = ids.size;
+        ids.set(key, prefix);
+      }
+      prefixIds[i] = prefix;
       const c = obs.stageCosts[s];
       if (c === null || c === undefined || !Number.isFinite(c)) return;
       if (seen.has(prefix)) return;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/core/canonical-json.js';
 import { stageKeys } from '../../../src/core/keys.js';
+import { mulberry32 } from '../../../src/random/index.js';
 
 const stages = [{ name: 'prep' }, { name: 'train', version: '2' }, { name: 'eval' }];
 const config: Record<string, number | string | boolean>[] = [{ a: 1, b: 'x' }, { lr: 0.001 }, { k: true }];
@@ -15,6 +16,49 @@ describe('canonical JSON', () => {
 
   it('treats -0 as 0 and keeps numbers in shortest round-trip form', () => {
     expect(canonicalJson([-0, 0.1, 1e-7, 123456789012])).toBe('[0,0.1,1e-7,123456789012]');
+  });
+
+  it('orders keys as strings, escapes like JSON, drops undefined members and keeps array holes empty', () => {
+    const value = { '2': 'a"b\n', '10': [1e21, 5e-324, true], z: undefined, é: { y: null, x: [] } };
+    expect(canonicalJson(value)).toBe('{"10":[1e+21,5e-324,true],"2":"a\\"b\\n","é":{"x":[],"y":null}}');
+    // eslint-disable-next-line no-sparse-arrays
+    expect(canonicalJson([1, , 3])).toBe('[1,,3]');
+    expect(() => canonicalJson([1, undefined])).toThrow(TypeError);
+  });
+
+  it('equals JSON.stringify with keys sorted by the built-in sort, on random values', () => {
+    // The straightforward definition the implementation must match exactly.
+    const reference = (value: unknown): string => {
+      if (typeof value === 'number') return Object.is(value, -0) ? '0' : JSON.stringify(value);
+      if (Array.isArray(value)) return `[${value.map(reference).join(',')}]`;
+      if (value !== null && typeof value === 'object') {
+        const record = value as Record<string, unknown>;
+        const keys = Object.keys(record)
+          .filter((key) => record[key] !== undefined)
+          .sort();
+        return `{${keys.map((key) => `${JSON.stringify(key)}:${reference(record[key])}`).join(',')}}`;
+      }
+      return JSON.stringify(value);
+    };
+    const random = mulberry32(11);
+    const names = ['a', 'b', '', 'é', '"', '\\', '10', '2', 'Z', 'aa', 'B', '01', '\u{1F600}', 'x0'];
+    const make = (depth: number): unknown => {
+      const r = random();
+      if (depth > 3 || r < 0.35) {
+        const k = Math.floor(random() * 6);
+        return [null, true, false, (random() - 0.5) * 10 ** Math.floor(random() * 40 - 20), names[k], -0][k];
+      }
+      if (r < 0.6) return Array.from({ length: Math.floor(random() * 4) }, () => make(depth + 1));
+      const record: Record<string, unknown> = {};
+      for (let i = Math.floor(random() * 6); i > 0; i--) {
+        record[names[Math.floor(random() * names.length)]!] = random() < 0.1 ? undefined : make(depth + 1);
+      }
+      return record;
+    };
+    for (let i = 0; i < 3000; i++) {
+      const value = make(0);
+      expect(canonicalJson(value)).toBe(reference(value));
+    }
   });
 
   it('refuses values JSON cannot carry', () => {

@@ -261,6 +261,13 @@ describe('WebAssembly kernels', () => {
     for (let k = 0; k < n; k++) {
       for (let p = 0; p < 8; p++) expect(heap[v + 8 * k + p]).toBe(js8[p * n + k]);
     }
+    // Two interleaved right-hand sides, forward and back: bit-identical to choleskySolveInPlace.
+    for (let k = 0; k < n; k++) for (let p = 0; p < 2; p++) heap[v + 2 * k + p] = rhs[p * n + k]!;
+    kernels!.solve2(0, v, n);
+    for (let p = 0; p < 2; p++) {
+      const js2 = choleskySolveInPlace(l, n, rhs.slice(p * n, (p + 1) * n));
+      for (let k = 0; k < n; k++) expect(heap[v + 2 * k + p]).toBe(js2[k]);
+    }
     // One right-hand side, forward then back substitution: equal to rounding.
     const b = n * n + 8 * n;
     const single = rhs.subarray(0, n);
@@ -273,7 +280,29 @@ describe('WebAssembly kernels', () => {
     expect(maxAbsDiff(heap.subarray(b, b + n), backward)).toBeLessThan(1e-12);
   });
 
-  it.each([1, 3, 4, 7, 8, 13, 64, 101])('factorize and invert like the JS code (n = %i)', (n) => {
+  it.each([1, 2, 5, 16, 33])('sum the likelihood gradient terms like the JS loop, bit for bit (n = %i)', (n) => {
+    const kernels = createWasmKernels(3 * n * n + n + 2)!;
+    const { heap } = kernels;
+    const random = mulberry32(700 + n);
+    const [kinv, k, g, alpha] = [0, n * n, 2 * n * n, 3 * n * n];
+    for (let i = 0; i < 3 * n * n + n; i++) heap[i] = random() - 0.3;
+    const jsG = heap.slice(g, g + n * n);
+    let traceW = 0;
+    let sumWK = 0;
+    for (let a = 0; a < n; a++) {
+      for (let b = 0; b < a; b++) {
+        const w = heap[alpha + a]! * heap[alpha + b]! - heap[kinv + a * n + b]!;
+        sumWK += w * heap[k + a * n + b]!;
+        jsG[a * n + b] = w * jsG[a * n + b]!;
+      }
+      traceW += heap[alpha + a]! * heap[alpha + a]! - heap[kinv + a * n + a]!;
+    }
+    kernels.gradientTerms(alpha, kinv, k, g, n, alpha + n);
+    expect([heap[alpha + n], heap[alpha + n + 1]]).toEqual([traceW, sumWK]);
+    expect(heap.slice(g, g + n * n)).toEqual(jsG);
+  });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 101, 120])('factorize and invert like the JS code (n = %i)', (n) => {
     const kernels = createWasmKernels(3 * n * n)!;
     const a = randomSpd(n, 900 + n);
     const { heap } = kernels;
@@ -282,6 +311,11 @@ describe('WebAssembly kernels', () => {
     const l = heap.slice(0, n * n);
     expect(maxAbsDiff(l, cholesky(a, n)!)).toBeLessThan(1e-12 * n);
     for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) expect(l[i * n + j]).toBe(0);
+    // Only the lower triangle is read: NaN above the diagonal changes nothing.
+    heap.set(a, 0);
+    for (let i = 0; i < n; i++) heap.fill(Number.NaN, i * n + i + 1, (i + 1) * n);
+    expect(kernels.cholesky(0, n, 0)).toBe(true);
+    expect(heap.slice(0, n * n)).toEqual(l);
     kernels.inverse(0, n * n, 2 * n * n, n);
     const reference = inverseFromCholesky(cholesky(a, n)!, n);
     let scale = 0;
@@ -290,6 +324,13 @@ describe('WebAssembly kernels', () => {
       for (let j = 0; j <= i; j++) {
         expect(Math.abs(heap[2 * n * n + i * n + j]! - reference[i * n + j]!)).toBeLessThan(1e-11 * scale);
       }
+    }
+    // The scratch needs no clearing: NaN in it (where the wrapper does not write) changes nothing.
+    const inverse = heap.slice(2 * n * n, 3 * n * n);
+    heap.fill(Number.NaN, n * n, 3 * n * n);
+    kernels.inverse(0, n * n, 2 * n * n, n);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j <= i; j++) expect(heap[2 * n * n + i * n + j]).toBe(inverse[i * n + j]);
     }
   });
 

@@ -161,6 +161,19 @@ describe('prediction with and without the WebAssembly kernels', () => {
     });
   });
 
+  it.each([32, 33, 34, 35, 71, 120])('predicts one point alone bit for bit as in a block (n = %i)', (n) => {
+    const x = points(n, 3, 40);
+    const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), HP3);
+    const queries = [...points(11, 3, 41), x[0]!];
+    const batch = gp.predict(queries);
+    queries.forEach((q, i) => {
+      const single = gp.predict([q]);
+      expect(single.mean[0]).toBe(batch.mean[i]);
+      expect(single.variance[0]).toBe(batch.variance[i]);
+    });
+    expect(Number.isNaN(gp.predict([[0.5, Number.NaN, 0.5]]).mean[0]!)).toBe(true);
+  });
+
   it.each([10, 50])('predicts nothing for no points and NaN for a NaN coordinate (n = %i)', (n) => {
     const x = points(n, 2, 33);
     const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), {
@@ -274,6 +287,33 @@ describe('GaussianProcess.fit', () => {
     const c = GaussianProcess.fit(x, y, { warmStart: a.hyperparameters });
     const d = GaussianProcess.fit(x, y, { warmStart: a.hyperparameters });
     expect(d.hyperparameters).toEqual(c.hyperparameters);
+  });
+
+  it('is bit-identical after fits of other data (the fits share a WebAssembly heap)', () => {
+    const first = GaussianProcess.fit(x, y, { seed: 3 });
+    const likelihood = logMarginalLikelihoodWithGradient(x, zScore(y), HP3);
+    const other = points(45, 4, 21);
+    GaussianProcess.fit(other, other.map(objective), { seed: 4 });
+    expect(GaussianProcess.fit(x, y, { seed: 3 }).hyperparameters).toEqual(first.hyperparameters);
+    expect(logMarginalLikelihoodWithGradient(x, zScore(y), HP3)).toEqual(likelihood);
+  });
+
+  it('evaluates a likelihood that needs jitter alike on both paths', () => {
+    // 20 points, each twice, noiseless: K is singular without jitter.
+    const twice = [...x.slice(0, 20), ...x.slice(0, 20)];
+    const z = zScore(twice.map(objective));
+    const hp = { ...HP3, noise: 1e-16 };
+    const withWasm = logMarginalLikelihoodWithGradient(twice, z, hp);
+    setWasmEnabled(false);
+    let plain: ReturnType<typeof logMarginalLikelihoodWithGradient>;
+    try {
+      plain = logMarginalLikelihoodWithGradient(twice, z, hp);
+    } finally {
+      setWasmEnabled(true);
+    }
+    expect(withWasm.jitter).toBeGreaterThan(0);
+    expect(withWasm.jitter).toBe(plain.jitter);
+    expect(withWasm.value).toBeCloseTo(plain.value, 6);
   });
 
   it('respects the noise lower bound and stays inside the search box', () => {

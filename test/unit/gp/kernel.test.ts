@@ -44,7 +44,7 @@ describe('the WebAssembly kernels mirror the JS definition', () => {
   it('cross8 matches crossKernel within 1e-15 (only the SIMD exponential differs)', () => {
     const n = 3000;
     const d = 3;
-    const kernels = createWasmKernels(8 * d + n * d + 8 * n)!;
+    const kernels = createWasmKernels(8 * d + n * d + 16 * n)!;
     const { heap } = kernels;
     const random = mulberry32(77);
     const q = 0;
@@ -53,7 +53,7 @@ describe('the WebAssembly kernels mirror the JS definition', () => {
     for (let i = 0; i < 8 * d; i++) heap[q + i] = random() * 3;
     // Distances from 0 to about 300 (far past underflow of the covariance).
     for (let j = 0; j < n; j++) for (let i = 0; i < d; i++) heap[x + j * d + i] = random() * 3 * (j % 3 === 0 ? 60 : 1);
-    kernels.cross8(q, x, out, n, d, 1.7);
+    kernels.cross8(q, x, out, n, d, 1.7, out + 8 * n);
     // The same queries row-major for the JS path.
     const query = new Float64Array(8 * d);
     for (let p = 0; p < 8; p++) for (let i = 0; i < d; i++) query[p * d + i] = heap[q + 8 * i + p]!;
@@ -69,7 +69,7 @@ describe('the WebAssembly kernels mirror the JS definition', () => {
 
   it.each([2, 3, 17, 40])('pairs matches kernelPairs, and lengthGrad the plain sums (n = %i)', (n) => {
     const d = 3;
-    const kernels = createWasmKernels(d * n + 3 * n * n + d)!;
+    const kernels = createWasmKernels(d * n + 3 * n * n + d + 2 * n + 2)!;
     const { heap } = kernels;
     const random = mulberry32(300 + n);
     const xt = 0;
@@ -77,7 +77,7 @@ describe('the WebAssembly kernels mirror the JS definition', () => {
     const g = k + n * n;
     const out = g + n * n;
     for (let i = 0; i < d * n; i++) heap[xt + i] = random() * 2;
-    kernels.pairs(xt, k, g, n, d, 1.3);
+    kernels.pairs(xt, k, g, n, d, 1.3, out + d);
     const xs = new Float64Array(n * d);
     for (let a = 0; a < n; a++) for (let i = 0; i < d; i++) xs[a * d + i] = heap[xt + i * n + a]!;
     const jsK = new Float64Array(n * n);
