@@ -128,7 +128,8 @@ export interface OptimizerSettings {
    * its α (full cost) is higher — a reuse must beat the fresh configurations next to it. Worth
    * turning on where early stages are cheap (a reuse saves little): at 230 seeds it lifted the
    * cheap-prefix spec's final best by 0.19 ± 0.06 and was level or better on the paper specs.
-   * Off by default until it has been measured on the held-out shapes and in parallel studies.
+   * Off by default because it costs where one stage dominates the cost: −0.11 ± 0.06 on the
+   * dominant-middle shape, 40% fewer teacher reuses on the digits pipeline (docs/benchmarks.md).
    * @default false
    */
   readonly unpinnedCheck?: boolean;
