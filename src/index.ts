@@ -56,6 +56,7 @@ export {
   readStudyTrials,
   withTrials,
   stopStudy,
+  cancelStudy,
   pauseStudy,
   resumeStudy,
   extendStudyBudget,

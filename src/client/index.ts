@@ -388,6 +388,24 @@ export async function stopStudy(client: Client, studyId: string): Promise<void> 
   });
 }
 
+/**
+ * Ends a study now, without waiting for its running trials (`stopStudy` waits for them): Temporal
+ * cancels the study workflow and, with it, its running trial workflows, whose stage activities see
+ * the cancellation at their next heartbeat. The study then reports `failed` ("the study workflow
+ * was cancelled"). Trials recorded before stay recorded, and a stage output is stored only by a
+ * stage that finished, so nothing cached is half-written. For a study stuck on a queue no worker
+ * serves, or one whose running trials are not worth finishing.
+ */
+export async function cancelStudy(client: Client, studyId: string): Promise<void> {
+  await withNotFound(studyId, async () => {
+    const handle = getStudyHandle(client, studyId);
+    const { status } = await handle.describe();
+    if (status.name !== 'RUNNING')
+      throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
+    await handle.cancel();
+  });
+}
+
 /** A control request the study refused (its reason says why: already paused, a bad value, ...). */
 export class StudyControlRefusedError extends Error {
   constructor(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
+import { cancelStudy, getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
@@ -129,6 +129,40 @@ describe('stage failures', () => {
     // Why, from the event that closed the workflow.
     expect(progress.error).toMatch(/^the study workflow was terminated: operator: wrong budget/);
     await expect(stopStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished/);
+  });
+
+  it('cancels a study at once, its running trial with it, even one stuck on a queue no worker serves', async () => {
+    const stuck = config([
+      { a: 0.5, mode: 'ok' },
+      { a: 0.6, mode: 'ok' },
+    ]);
+    const { handle } = await startStudy(
+      env.client,
+      {
+        ...stuck,
+        name: 'stuck',
+        // No worker polls <prefix>-nowhere: the trial's second stage waits there for ever.
+        pipeline: { stages: [stuck.pipeline.stages[0], { ...stuck.pipeline.stages[1], taskQueue: 'nowhere' }] },
+      },
+      { studyId: `${env.taskQueuePrefix}-cancelled`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const deadline = Date.now() + 30_000;
+    while ((await getStudyProgress(env.client, handle.workflowId)).runningTrial === null && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await getStudyProgress(env.client, handle.workflowId)).runningTrial).toBe(0);
+
+    await cancelStudy(env.client, handle.workflowId);
+    await expect(handle.result()).rejects.toThrow();
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+    const trial = env.client.workflow.getHandle(`${handle.workflowId}/trial-0`);
+    await expect
+      .poll(async () => (await trial.describe()).status.name, { timeout: 10_000, interval: 100 })
+      .not.toBe('RUNNING');
+    const progress = await getStudyProgress(env.client, handle.workflowId);
+    expect(progress).toMatchObject({ status: 'failed', trials: 0, runningTrial: null, runningTrials: [] });
+    expect(progress.error).toMatch(/^the study workflow was cancelled/);
+    await expect(cancelStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished \(cancelled\)/);
   });
 
   it('says why a study was terminated even when no worker can replay it', async () => {

@@ -16,6 +16,7 @@ import {
   readStudyTrials,
   startStudy,
   stopStudy,
+  cancelStudy,
   StudyNotFoundError,
   withTrials,
 } from '../../client/index.js';
@@ -330,6 +331,32 @@ Examples:
           options.json
             ? printableLines(JSON.stringify({ studyId: id, stopping: true }))
             : `asked study ${printable(id)} to stop: its running trials finish and are recorded`,
+        );
+      } finally {
+        await close();
+      }
+    });
+  withEndpoint(
+    study
+      .command('cancel <id>')
+      .description(
+        'end the study now: its running trials are cancelled, not waited for; it ends as failed ("cancelled")',
+      )
+      .option('--json', 'print {"studyId", "cancelled": true}'),
+  )
+    .addHelpText(
+      'after',
+      '\nExamples:\n  memotune study cancel my-study   # e.g. stuck on a queue no worker serves\n' +
+        '  memotune study stop my-study     # gentler: the running trials finish and are recorded',
+    )
+    .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
+      const { client, close } = await connectClient(options);
+      try {
+        await cancelStudy(client, id);
+        console.log(
+          options.json
+            ? printableLines(JSON.stringify({ studyId: id, cancelled: true }))
+            : `cancelled study ${printable(id)}: its running trials are cancelled; trials recorded before stay recorded`,
         );
       } finally {
         await close();
