@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { readStackInfo, startStack, stopStack } from '../../dev/stack.js';
 
 export function devCommand(): Command {
@@ -8,6 +8,8 @@ export function devCommand(): Command {
     .option('--status', 'print where the stack is, without starting anything')
     .option('--headless', 'no Temporal Web UI')
     .option('--json', 'print where the stack is as JSON (addresses, UI, S3, state directory)')
+    .option('--temporal-port <port>', 'Temporal gRPC port (the Web UI takes port + 1000)', port, 7233)
+    .option('--s3-port <port>', 'S3 port', port, 7070)
     .addHelpText(
       'after',
       `
@@ -17,28 +19,60 @@ data) is under .memotune/ and survives restarts.
 Examples:
   memotune dev                 # start (or reuse) Temporal, its Web UI and S3
   memotune dev --status        # where it is, as JSON (null when not running)
+  memotune dev --temporal-port 17233 --s3-port 17070   # beside another stack (use another
+                               # MEMOTUNE_STATE_DIR too); clients and workers started with that
+                               # MEMOTUNE_STATE_DIR find it through its stack.json
   memotune dev --stop`,
     )
-    .action(async (options: { stop?: boolean; status?: boolean; headless?: boolean; json?: boolean }) => {
-      if (options.stop) {
-        await stopStack();
-        console.log('local stack stopped');
-        return;
-      }
-      if (options.status) {
-        console.log(JSON.stringify(readStackInfo(), null, 2));
-        return;
-      }
-      const info = await startStack({ headless: options.headless ?? false });
-      if (options.json) {
-        // The local stack's fixed S3 key pair is not a secret, but it is not printed either.
-        const { s3, ...rest } = info;
-        console.log(JSON.stringify({ ...rest, s3: { endpoint: s3.endpoint, bucket: s3.bucket } }, null, 2));
-        return;
-      }
-      console.log(`Temporal   ${info.temporalAddress} (namespace ${info.namespace})`);
-      if (info.uiUrl) console.log(`Web UI     ${info.uiUrl}`);
-      console.log(`S3         ${info.s3.endpoint} (bucket ${info.s3.bucket})`);
-      console.log(`state      ${info.stateDir}`);
-    });
+    .action(
+      async (
+        options: {
+          stop?: boolean;
+          status?: boolean;
+          headless?: boolean;
+          json?: boolean;
+          temporalPort: number;
+          s3Port: number;
+        },
+        command: Command,
+      ) => {
+        if (options.stop) {
+          await stopStack();
+          console.log('local stack stopped');
+          return;
+        }
+        if (options.status) {
+          console.log(JSON.stringify(readStackInfo(), null, 2));
+          return;
+        }
+        if (!options.headless && options.temporalPort + 1000 > 65535)
+          command.error(
+            `memotune: --temporal-port: the Web UI would need port ${options.temporalPort + 1000}; pick a lower port or --headless`,
+            { exitCode: 2 },
+          );
+        const info = await startStack({
+          headless: options.headless ?? false,
+          temporalPort: options.temporalPort,
+          s3Port: options.s3Port,
+        });
+        if (options.json) {
+          // The local stack's fixed S3 key pair is not a secret, but it is not printed either.
+          const { s3, ...rest } = info;
+          console.log(JSON.stringify({ ...rest, s3: { endpoint: s3.endpoint, bucket: s3.bucket } }, null, 2));
+          return;
+        }
+        console.log(`Temporal   ${info.temporalAddress} (namespace ${info.namespace})`);
+        if (info.uiUrl) console.log(`Web UI     ${info.uiUrl}`);
+        console.log(`S3         ${info.s3.endpoint} (bucket ${info.s3.bucket})`);
+        console.log(`state      ${info.stateDir}`);
+      },
+    );
+}
+
+/** A TCP port to listen on: an integer in 1..65535. */
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535)
+    throw new InvalidArgumentError('must be a port number in 1..65535');
+  return parsed;
 }
