@@ -379,13 +379,16 @@ export async function withTrials(outcome: StudyOutcome, store: ObjectStore | und
  * @throws Error when the study has already finished.
  */
 export async function stopStudy(client: Client, studyId: string): Promise<void> {
-  await withNotFound(studyId, async () => {
-    const handle = getStudyHandle(client, studyId);
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING')
-      throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
-    await handle.signal(stopSignal);
-  });
+  await withNotFound(studyId, async () => (await runningStudyHandle(client, studyId)).signal(stopSignal));
+}
+
+/** The handle of a study that is still running; throws when it has already finished. */
+async function runningStudyHandle(client: Client, studyId: string): Promise<StudyHandle> {
+  const handle = getStudyHandle(client, studyId);
+  const { status } = await handle.describe();
+  if (status.name !== 'RUNNING')
+    throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
+  return handle;
 }
 
 /**
@@ -397,13 +400,7 @@ export async function stopStudy(client: Client, studyId: string): Promise<void> 
  * serves, or one whose running trials are not worth finishing.
  */
 export async function cancelStudy(client: Client, studyId: string): Promise<void> {
-  await withNotFound(studyId, async () => {
-    const handle = getStudyHandle(client, studyId);
-    const { status } = await handle.describe();
-    if (status.name !== 'RUNNING')
-      throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
-    await handle.cancel();
-  });
+  await withNotFound(studyId, async () => (await runningStudyHandle(client, studyId)).cancel());
 }
 
 /** A control request the study refused (its reason says why: already paused, a bad value, ...). */
