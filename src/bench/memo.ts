@@ -52,13 +52,20 @@ export class PrefixMemo {
   /**
    * Stores every proper prefix of a configuration that runs, keeping entries already stored.
    * @param readyAt when each stage's output is committed (default: already, time 0)
+   * @param computed how many leading stages produce an output (default all; a trial whose stage s
+   *   fails computes s of them)
    */
-  record(config: Configuration, stageCosts: readonly number[], readyAt?: readonly number[]): void {
+  record(
+    config: Configuration,
+    stageCosts: readonly number[],
+    readyAt?: readonly number[],
+    computed: number = this.stageCount,
+  ): void {
     this.#check(config);
     if (stageCosts.length !== this.stageCount) throw new RangeError('stageCosts must have one entry per stage');
     if (readyAt !== undefined && readyAt.length !== this.stageCount)
       throw new RangeError('readyAt must have one entry per stage');
-    for (let k = 1; k < this.stageCount; k++) {
+    for (let k = 1; k < this.stageCount && k <= computed; k++) {
       const key = canonicalJson(config.slice(0, k));
       if (!this.#entries.has(key))
         this.#entries.set(key, { cost: stageCosts[k - 1] as number, readyAt: readyAt?.[k - 1] ?? 0 });

@@ -32,8 +32,9 @@ export function runMetrics(run: BenchRun, warmup: number, stageCount: number): R
   const warm = run.trials.slice(0, warmup);
   const post = run.trials.slice(warmup);
   if (warm.length === 0) throw new RangeError('run has no warm-up trial');
-  const warmupBest = Math.max(...warm.map((t) => t.objective));
-  const finalBest = Math.max(warmupBest, ...post.map((t) => t.objective));
+  // A failed trial (objective null) is best at nothing.
+  const warmupBest = Math.max(...objectivesOf(warm));
+  const finalBest = Math.max(warmupBest, ...objectivesOf(post));
   const byDelta = new Array<number>(stageCount).fill(0);
   let optimizerMs = 0;
   for (const trial of post) {
@@ -51,4 +52,11 @@ export function runMetrics(run: BenchRun, warmup: number, stageCount: number): R
     totalCost: run.trials.reduce((sum, t) => sum + t.chargedCost, 0),
     optimizerMsPerIteration: post.length === 0 ? 0 : optimizerMs / post.length,
   };
+}
+
+/** The objectives of the trials that did not fail. */
+function objectivesOf(trials: BenchRun['trials']): number[] {
+  const out: number[] = [];
+  for (const trial of trials) if (trial.objective !== null) out.push(trial.objective);
+  return out;
 }

@@ -90,7 +90,7 @@ export function bestSoFarCurve(runs: readonly BenchRun[], budget: number, points
         let best = Number.NEGATIVE_INFINITY;
         for (const trial of run.trials) {
           if (trial.spent > x) break;
-          best = Math.max(best, trial.objective);
+          if (trial.objective !== null) best = Math.max(best, trial.objective);
         }
         return best;
       });

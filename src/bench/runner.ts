@@ -41,8 +41,9 @@ export interface BenchTrial {
   readonly delta: number;
   /** δ the optimizer assumed when it suggested the configuration. */
   readonly suggestedDelta: number;
-  readonly objective: number;
-  /** Full (uncached) cost of every stage. */
+  /** `null` when a stage failed (the spec's `fails` rules). */
+  readonly objective: number | null;
+  /** Full (uncached) cost of every stage; 0 for the stages after a failed one (they never ran). */
   readonly stageCosts: readonly number[];
   /** δ·ε + Σ_{s>δ} c_s. */
   readonly chargedCost: number;
@@ -103,8 +104,13 @@ export interface LoopAblation {
 interface SimulatedTrial extends RunningTrial {
   /** δ actually reused (cached or being computed by another trial). */
   readonly delta: number;
-  /** Full cost of every stage (reused ones as measured by the trial that computed them). */
+  /**
+   * Full cost of every stage (reused ones as measured by the trial that computed them; 0 after a
+   * failed stage: nothing after it runs).
+   */
   readonly stageCosts: readonly number[];
+  /** The stage that failed (the spec's `fails` rules), or null. */
+  readonly failedAt: number | null;
   /** On the simulated clock; ∞ while the trial waits for a shared prefix. */
   readonly finishedAt: number;
   readonly trial: BenchTrial;
@@ -200,10 +206,10 @@ export function runStudy(options: RunStudyOptions): BenchRun {
         trialIndex: finished.trialIndex,
         config: finished.config,
         objective: finished.observation.objective,
-        status: 'completed',
+        status: finished.failedAt === null ? 'completed' : 'failed',
         chargedCost: finished.observation.chargedCost,
         cachedPrefix: finished.delta,
-        error: null,
+        error: finished.failedAt === null ? null : `stage ${finished.failedAt} failed (its fails rule)`,
       }));
       const trial: BenchTrial = { ...finished.trial, spent: state.spent, finishedAt: finished.finishedAt };
       trials.push(trial);
@@ -246,13 +252,19 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     // The longest proper prefix computed or being computed (single flight): reused at ε a stage.
     const evaluation = evaluateSynthetic(spec, suggestion.config);
     const { delta, cachedCosts, readyAt } = memo.lookup(suggestion.config);
-    const stageCosts = evaluation.stageCosts.map((cost, s) => (s < delta ? cachedCosts[s]! : cost));
+    // A failing stage costs a run and ends the trial; it is never among the cached ones (a failed
+    // stage stores no output, and its rule reads only its own params).
+    const { failedAt } = evaluation;
+    const stageCosts = evaluation.stageCosts.map((cost, s) =>
+      s < delta ? cachedCosts[s]! : failedAt !== null && s > failedAt ? 0 : cost,
+    );
     const waiting = (readyAt[delta - 1] ?? clock) > clock;
     // Its own prefixes are known from now on (a later trial shares them), their times once it runs.
     memo.record(
       suggestion.config,
       stageCosts,
       stageCosts.map(() => Number.POSITIVE_INFINITY),
+      failedAt ?? stageCosts.length,
     );
     const chargedCost = trialCharge(delta, spec.epsilon, stageCosts.slice(delta));
     const trial: SimulatedTrial = {
@@ -265,6 +277,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       waiting: true,
       delta,
       stageCosts,
+      failedAt,
       finishedAt: Number.POSITIVE_INFINITY,
       trial: {
         index: step.trialIndex,
@@ -285,7 +298,8 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       observation: {
         config: suggestion.config,
         objective: evaluation.objective,
-        stageCosts,
+        // The optimizer's cost models learn from clean runs only: none from the failed stage on.
+        stageCosts: failedAt === null ? stageCosts : stageCosts.map((cost, s) => (s < failedAt ? cost : null)),
         cachedPrefix: delta,
         chargedCost,
         phase: suggestion.phase,

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import type { SearchSpace } from '../core/types.js';
 import { encodedDimension, jsonBytes, paramIssues, spaceLimitIssues, spaceStructureIssues } from '../space/index.js';
 import * as limits from '../space/limits.js';
-import { effortIssues, methodNames, resolveSettings, unknownMethodMessage } from '../optimizer/settings.js';
+import {
+  effortIssues,
+  failedTrialPolicies,
+  methodNames,
+  resolveSettings,
+  unknownMethodMessage,
+} from '../optimizer/settings.js';
 import { nameSchema, readableIssues, reportIssues, settingSchema } from './zod-rules.js';
 import { formatIssuePath } from '../core/issue-path.js';
 
@@ -160,6 +166,8 @@ const optimizerSchema = z.strictObject(
     refitGrowth: settingSchema('refitGrowth').optional(),
     /** A reused prefix must beat one unpinned local run from its point (opt-in; docs/optimizer.md). @default false */
     unpinnedCheck: z.boolean({ error: 'must be true or false' }).optional(),
+    /** Failed trials in the objective model: left out, or at the worst value seen. @default 'ignore' */
+    failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
     /**
      * End the study before its budget once no candidate's expected improvement is worth its
      * expected cost (Xie et al., ICML 2026). @default false

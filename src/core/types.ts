@@ -57,6 +57,9 @@ export type Direction = 'maximize' | 'minimize';
 
 export type Phase = 'warmup' | 'bo';
 
+/** How the objective model counts failed trials ({@link OptimizerSettings.failedTrials}). */
+export type FailedTrialPolicy = 'ignore' | 'worst';
+
 /** One finished (or failed) trial as the optimizer sees it. */
 export interface Observation {
   readonly config: Configuration;
@@ -133,6 +136,16 @@ export interface OptimizerSettings {
    * @default false
    */
   readonly unpinnedCheck?: boolean;
+  /**
+   * What a failed trial (objective `null`: a stage threw, timed out or never reported the metric)
+   * tells the objective model. `'ignore'`: nothing, it is left out. `'worst'`: it counts as the
+   * worst objective observed so far (SMAC's crash cost), so EI turns away from a region where
+   * stages fail — a learning rate that diverges — instead of proposing its neighbours again.
+   * The best value EI improves on stays the best successful one. docs/benchmarks.md ("Failing
+   * regions") measures both.
+   * @default 'ignore'
+   */
+  readonly failedTrials?: FailedTrialPolicy;
   /**
    * Cost-aware stopping (Xie et al., ICML 2026): the study ends before its budget is spent once no
    * candidate's expected improvement over the best observed value is worth its expected cost

@@ -3,7 +3,8 @@
  *
  *   maximize over prefixes p ∈ P and free dims x:  α(x; δ) = log EI(x) + η·log E[1/C_δ(x)]
  *
- * 1. Models (models.ts): objective GP on successful trials (y' = ±objective); cost models per
+ * 1. Models (models.ts): objective GP on successful trials (y' = ±objective; with
+ *    `settings.failedTrials` 'worst' failed ones too, at the worst y' seen); cost models per
  *    method; hyperparameters from `state` are reused until the history grows by `settings.refitGrowth`;
  *    above SCREEN_MAX_POINTS trials (DataLimits) the search runs on a screening GP (screening.ts) and
  *    finalists are re-scored.
@@ -100,6 +101,19 @@ export function boSuggest(
     xs.push(encoded[i]!);
     ys.push(sign * obs.objective);
   });
+  // f* stays the best OBSERVED value: neither a failed trial's stand-in nor a believed (fantasy)
+  // value is an improvement.
+  const best = Math.max(...ys);
+  if (settings.failedTrials === 'worst') {
+    // A failed trial as the worst value seen so far (SMAC's crash cost): the GP learns that the
+    // region around it is bad, and EI stops proposing its neighbours.
+    const worst = Math.min(...ys);
+    history.forEach((obs, i) => {
+      if (obs.objective !== null) return;
+      xs.push(encoded[i]!);
+      ys.push(worst);
+    });
+  }
   const previous = readState(request.state, encoding.dimension, kind);
   const gpSeed = hashIntegers([seed, k, STREAM_GP], 1)[0]!;
 
@@ -118,8 +132,6 @@ export function boSuggest(
         ...(previous.objective ? { warmStart: previous.objective } : {}),
         ...(limits.fitPoints === undefined ? {} : { maxFitPoints: limits.fitPoints }),
       });
-  // f* stays the best OBSERVED value: a believed (fantasy) value is no improvement.
-  const best = Math.max(...ys);
   const screenRows = screeningSubset(ys, limits.screenPoints);
   const exactScreen = screenRows.length === ys.length;
   // Kriging believer: the running configurations as if observed at the posterior mean (same

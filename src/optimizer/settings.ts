@@ -1,6 +1,9 @@
 import { reusesPrefixes } from '../core/methods.js';
-import type { MethodName, OptimizerSettings } from '../core/types.js';
+import type { FailedTrialPolicy, MethodName, OptimizerSettings } from '../core/types.js';
 import * as limits from '../space/limits.js';
+
+/** The values of {@link OptimizerSettings.failedTrials}. */
+export const failedTrialPolicies: readonly FailedTrialPolicy[] = ['ignore', 'worst'];
 
 /** Every acquisition family of the spec, in the order of its table. */
 export const methodNames = Object.freeze([
@@ -44,6 +47,10 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     if (value === null) return undefined;
     return typeof value === 'number' && value >= 0 && value <= 1 ? undefined : 'must be in [0, 1]';
   }
+  if (key === 'failedTrials')
+    return failedTrialPolicies.includes(value as FailedTrialPolicy)
+      ? undefined
+      : `must be one of ${failedTrialPolicies.join(', ')}`;
   if (key === 'costAwareStopping' || key === 'unpinnedCheck')
     return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (key === 'stoppingCostWeight') {
@@ -74,7 +81,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false,
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false, failedTrials 'ignore',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -93,6 +100,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     eta: settings.eta ?? null,
     refitGrowth: settings.refitGrowth ?? 0.1,
     unpinnedCheck: settings.unpinnedCheck ?? false,
+    failedTrials: settings.failedTrials ?? 'ignore',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };

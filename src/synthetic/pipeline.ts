@@ -58,8 +58,12 @@ export function stageCost(spec: SyntheticPipelineSpec, stageIndex: number, param
 
 /** Objective and per-stage (uncached) costs of one full configuration. */
 export interface SyntheticEvaluation {
-  readonly objective: number;
+  /** `null` when a stage failed. */
+  readonly objective: number | null;
+  /** Full cost of each stage (a failing stage's attempt costs as much as a run; later stages too). */
   readonly stageCosts: readonly number[];
+  /** The stage whose `fails` rule the configuration meets (it ran, failed, and nothing after it ran), or null. */
+  readonly failedAt: number | null;
 }
 
 /**
@@ -76,5 +80,9 @@ export function evaluateSynthetic(spec: SyntheticPipelineSpec, config: Configura
     objective += stageObjective(spec, index, params);
     return stageCost(spec, index, params);
   });
-  return { objective, stageCosts };
+  const failedAt = spec.stages.findIndex((stage, index) => {
+    const rule = stage.fails;
+    return rule !== undefined && (config[index]![rule.param] as number) > rule.above;
+  });
+  return failedAt < 0 ? { objective, stageCosts, failedAt: null } : { objective: null, stageCosts, failedAt };
 }

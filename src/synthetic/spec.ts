@@ -49,6 +49,11 @@ const stageSchema = z
     params: z.array(paramSchema).min(1).max(maxParamsPerStage),
     objective: z.enum(SYNTHETIC_FUNCTION_NAMES),
     cost: z.array(costTermSchema).max(maxParamsPerStage),
+    /**
+     * A failing region (a learning rate that diverges): the stage fails, after costing as much as a
+     * run, whenever `param` is above `above`; the trial fails and no later stage runs.
+     */
+    fails: z.strictObject({ param: name, above: magnitude }).optional(),
   })
   .superRefine((stage, ctx) => {
     const fn = SYNTHETIC_FUNCTIONS[stage.objective];
@@ -58,6 +63,17 @@ const stageSchema = z
         message: `${stage.objective} needs at least ${fn.minDims} params, got ${stage.params.length}`,
         path: ['params'],
       });
+    }
+    if (stage.fails !== undefined) {
+      const param = stage.params.find((p) => p.name === stage.fails!.param);
+      if (param === undefined)
+        ctx.addIssue({ code: 'custom', message: 'is not a param of this stage', path: ['fails', 'param'] });
+      else if (!(stage.fails.above >= param.low && stage.fails.above < param.high))
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be in [${param.low}, ${param.high}) (the param's range)`,
+          path: ['fails', 'above'],
+        });
     }
     if (stage.cost.length !== stage.params.length) {
       ctx.addIssue({

@@ -12,7 +12,7 @@ import { methodNames, suggest } from '../../optimizer/index.js';
 import { settingProblem } from '../../optimizer/settings.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
-import type { MethodName, OptimizerSettings } from '../../core/types.js';
+import type { FailedTrialPolicy, MethodName, OptimizerSettings } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
 // Optimizer knobs an ablation may override with --set key=value.
@@ -25,6 +25,7 @@ const SETTABLE = [
   'eta',
   'refitGrowth',
   'unpinnedCheck',
+  'failedTrials',
   'costAwareStopping',
   'stoppingCostWeight',
 ] as const;
@@ -45,7 +46,7 @@ interface BenchFlags {
   parallel: number;
   budget?: number;
   epsilon?: number;
-  set: Record<string, number | boolean>;
+  set: Record<string, number | boolean | string>;
   json?: string;
   report?: string;
   progress: boolean;
@@ -89,7 +90,10 @@ const nonNegativeNumber = (value: string): number => {
   return n;
 };
 
-function collectSetting(value: string, previous: Record<string, number | boolean>): Record<string, number | boolean> {
+function collectSetting(
+  value: string,
+  previous: Record<string, number | boolean | string>,
+): Record<string, number | boolean | string> {
   const match = /^(\w+)=(.+)$/.exec(value);
   const key = match?.[1];
   if (match === null || key === undefined || !(SETTABLE as readonly string[]).includes(key)) {
@@ -106,6 +110,11 @@ function collectSetting(value: string, previous: Record<string, number | boolean
     const problem = raw.trim() === '' ? 'must be a number' : settingProblem('refitGrowth', growth);
     if (problem !== undefined) throw new InvalidArgumentError(`refitGrowth ${problem}`);
     return { ...previous, refitGrowth: growth };
+  }
+  if (key === 'failedTrials') {
+    const problem = settingProblem('failedTrials', raw);
+    if (problem !== undefined) throw new InvalidArgumentError(`failedTrials ${problem}`);
+    return { ...previous, failedTrials: raw as FailedTrialPolicy };
   }
   if (key === 'costAwareStopping' || key === 'unpinnedCheck') {
     if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`${key} must be true or false`);
@@ -356,6 +365,10 @@ Examples:
           settings = flags.set;
           if (flags.via === 'temporal') {
             if (flags.parallel !== 1) throw new Error('--parallel runs in-process only (drop --via temporal)');
+            // The synthetic stage workers know no failing regions; a failure there would be charged
+            // its real wall time, not the spec's cost, so the two runs could not agree anyway.
+            if (spec.stages.some((stage) => stage.fails !== undefined))
+              throw new Error('a spec with "fails" rules runs in-process only (drop --via temporal)');
             runs = await runViaTemporalChecked(spec, methods, seeds, settings);
           } else {
             const bar = progressBar(flags.progress, methods.length * seeds.length, spec.budget);

@@ -36,6 +36,35 @@ function checkAccounting(run: BenchRun): void {
 }
 
 describe('runStudy', () => {
+  it('runs a failing stage for its cost, stops the trial there, caches nothing from it on, and records it failed', () => {
+    const failing = parseSyntheticSpec({
+      ...JSON.parse(readFileSync(new URL('../../../benchmarks/failing-regions.json', import.meta.url), 'utf8')),
+      budget: 120,
+      warmup: 5,
+    });
+    const memo = new PrefixMemo(failing.stages.length);
+    const run = runStudy({ spec: failing, method: 'eeipu', seed: 2, suggest: fakeSuggest });
+    let failed = 0;
+    for (const trial of run.trials) {
+      const { delta } = memo.lookup(trial.config);
+      expect(trial.delta).toBe(delta);
+      const full = evaluateSynthetic(failing, trial.config);
+      const ran = full.failedAt ?? failing.stages.length - 1;
+      expect(trial.objective).toBe(full.objective);
+      expect(trial.stageCosts).toEqual(full.stageCosts.map((cost, s) => (s <= ran ? cost : 0)));
+      const charged = delta * failing.epsilon + full.stageCosts.slice(delta, ran + 1).reduce((a, b) => a + b, 0);
+      expect(trial.chargedCost).toBeCloseTo(charged, 12);
+      memo.record(trial.config, trial.stageCosts, undefined, full.failedAt ?? failing.stages.length);
+      if (full.failedAt !== null) {
+        failed++;
+        expect(trial.objective).toBeNull();
+        expect(delta).toBeLessThanOrEqual(full.failedAt);
+      }
+    }
+    expect(failed).toBeGreaterThan(0);
+    expect(failed).toBeLessThan(run.trials.length);
+  });
+
   it('ends a run early by cost-aware stopping when it is on, and says so', () => {
     // A weight no expected improvement can pay: the first BO suggestion stops the run.
     const settings = { costAwareStopping: true, stoppingCostWeight: 1e12, rawSamples: 64, mcSamples: 64 };

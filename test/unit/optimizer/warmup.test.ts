@@ -80,6 +80,7 @@ describe('resolveSettings', () => {
       eta: null,
       refitGrowth: 0.1,
       unpinnedCheck: false,
+      failedTrials: 'ignore',
       costAwareStopping: false,
       stoppingCostWeight: null,
     });
@@ -95,6 +96,7 @@ describe('resolveSettings', () => {
     [{ startsPerPrefix: 0 }, 'startsPerPrefix must be at least 1'],
     [{ eta: 1.5 }, 'eta must be in [0, 1]'],
     [{ unpinnedCheck: 1 as never }, 'unpinnedCheck must be true or false'],
+    [{ failedTrials: 'drop' as never }, 'failedTrials must be one of ignore, worst'],
     [{ eta: Number.NaN }, 'eta must be in [0, 1]'],
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer'],
     [{ epsilon: -0.1 }, 'epsilon must not be negative'],

@@ -258,3 +258,39 @@ describe('synthetic pipeline evaluation', () => {
     near(meanStageCosts(benchmark('heldout/dominant-middle-3stage')), [0.74, 6.97, 0.74]);
   });
 });
+
+describe('failing regions (`fails`)', () => {
+  const spec = (fails: unknown) =>
+    parseSyntheticSpec({
+      name: 'f',
+      budget: 10,
+      stages: [
+        {
+          name: 'a',
+          params: [{ name: 'x', low: 0, high: 1 }],
+          objective: 'ackley',
+          cost: [{ f: 'square', scale: 1, shift: 1 }],
+          fails,
+        },
+        {
+          name: 'b',
+          params: [{ name: 'y', low: 0, high: 1 }],
+          objective: 'ackley',
+          cost: [{ f: 'square', scale: 1, shift: 1 }],
+        },
+      ],
+    });
+
+  it('fails a configuration above the threshold at that stage, with every stage cost still known', () => {
+    const s = spec({ param: 'x', above: 0.5 });
+    expect(evaluateSynthetic(s, [{ x: 0.4 }, { y: 0.5 }]).failedAt).toBeNull();
+    const failed = evaluateSynthetic(s, [{ x: 0.6 }, { y: 0.5 }]);
+    expect(failed).toMatchObject({ objective: null, failedAt: 0 });
+    expect(failed.stageCosts).toHaveLength(2);
+  });
+
+  it('names a rule that reads another stage or lies outside the range', () => {
+    expect(() => spec({ param: 'y', above: 0.5 })).toThrow('stages[0].fails.param: is not a param of this stage');
+    expect(() => spec({ param: 'x', above: 1 })).toThrow('stages[0].fails.above: must be in [0, 1)');
+  });
+});
