@@ -166,7 +166,7 @@ const optimizerSchema = z.strictObject(
     refitGrowth: settingSchema('refitGrowth').optional(),
     /** A reused prefix must beat one unpinned local run from its point (opt-in; docs/optimizer.md). @default false */
     unpinnedCheck: z.boolean({ error: 'must be true or false' }).optional(),
-    /** Failed trials in the objective model: left out, or at the worst value seen. @default 'ignore' */
+    /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
     /**
      * End the study before its budget once no candidate's expected improvement is worth its

@@ -81,7 +81,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false, failedTrials 'ignore',
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false, failedTrials 'worst',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -100,7 +100,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     eta: settings.eta ?? null,
     refitGrowth: settings.refitGrowth ?? 0.1,
     unpinnedCheck: settings.unpinnedCheck ?? false,
-    failedTrials: settings.failedTrials ?? 'ignore',
+    failedTrials: settings.failedTrials ?? 'worst',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };
