@@ -63,6 +63,25 @@ export function formatResult(result: StudyProgress, stageNames: readonly string[
 }
 
 /**
+ * Time until the study ends at the rates seen since watching began: its budget runs out, or (with
+ * `maxTrials`) its last trial finishes, whichever comes first; null before any progress.
+ */
+export function remainingMs(
+  progress: Pick<StudyProgress, 'spent' | 'budget' | 'trials' | 'maxTrials'>,
+  since: { at: number; spent: number; trials: number },
+  now: number,
+): number | null {
+  const elapsed = Math.max(1, now - since.at);
+  const estimates: number[] = [];
+  const spending = (progress.spent - since.spent) / elapsed;
+  if (spending > 0) estimates.push(Math.max(0, progress.budget - progress.spent) / spending);
+  const finishing = (progress.trials - since.trials) / elapsed;
+  if (progress.maxTrials !== undefined && finishing > 0)
+    estimates.push(Math.max(0, progress.maxTrials - progress.trials) / finishing);
+  return estimates.length === 0 ? null : Math.min(...estimates);
+}
+
+/**
  * Follows a study until it finishes: a progress bar over its budget on a terminal, one line per
  * finished trial otherwise (logs, CI). Polls the progress query.
  */
@@ -83,8 +102,8 @@ export async function watchStudy(
   );
   let started = false;
   let reportedTrials = 0;
-  // The budget's rate of spending since watching began gives the ETA.
-  let first: { at: number; spent: number } | null = null;
+  // The rates of spending budget and of finishing trials since watching began give the ETA.
+  let first: { at: number; spent: number; trials: number } | null = null;
   let waitingForWorker = false;
   for (;;) {
     let progress: StudyProgress;
@@ -100,9 +119,9 @@ export async function watchStudy(
     }
     waitingForWorker = false;
     const now = Date.now();
-    first ??= { at: now, spent: progress.spent };
-    const rate = (progress.spent - first.spent) / Math.max(1, now - first.at);
-    const eta = rate > 0 ? formatDuration(Math.max(0, progress.budget - progress.spent) / rate) : '-';
+    first ??= { at: now, spent: progress.spent, trials: progress.trials };
+    const etaMs = remainingMs(progress, first, now);
+    const eta = etaMs === null ? '-' : formatDuration(etaMs);
     const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
     const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);
     if (options.json === true) {
@@ -110,7 +129,7 @@ export async function watchStudy(
       if (progress.trials !== reportedTrials || progress.status !== reportedStatus) {
         reportedTrials = progress.trials;
         reportedStatus = progress.status;
-        const etaSeconds = rate > 0 ? Math.round(Math.max(0, progress.budget - progress.spent) / rate / 1000) : null;
+        const etaSeconds = etaMs === null ? null : Math.round(etaMs / 1000);
         console.log(
           JSON.stringify({
             at: new Date(now).toISOString(),

@@ -5,7 +5,7 @@
  * with the thread busy in a study (the in-process bench), not even a second one got through.
  */
 import type { Command } from 'commander';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
 
 /** Whether the command runs workers in this process (which then stop on SIGINT/SIGTERM). */
 export function hostsWorkers(command: Command): boolean {
@@ -15,11 +15,23 @@ export function hostsWorkers(command: Command): boolean {
 }
 
 /**
+ * The SDK's logger without its warning that a worker has no workflows: a stage worker (the
+ * plugin's `runStage` activity only) is how memotune runs stages, and a new user read the warning,
+ * repeated for every stage queue, as something wrong.
+ */
+export class CliLogger extends DefaultLogger {
+  override log(level: LogLevel, message: string, meta?: LogMetadata): void {
+    if (message.startsWith('No workflows registered')) return;
+    super.log(level, message, meta);
+  }
+}
+
+/**
  * Installs the Runtime for `command`: workers log warnings only (MEMOTUNE_LOG_LEVEL=INFO for
  * more), and only a command that runs workers hands SIGINT/SIGTERM to them; any other is ended by
  * the signal at once, as Node does by default.
  */
 export function installRuntime(command: Command): void {
-  const logger = new DefaultLogger((process.env.MEMOTUNE_LOG_LEVEL ?? 'WARN') as 'WARN');
+  const logger = new CliLogger((process.env.MEMOTUNE_LOG_LEVEL ?? 'WARN') as LogLevel);
   Runtime.install(hostsWorkers(command) ? { logger } : { logger, shutdownSignals: [] });
 }

@@ -186,6 +186,8 @@ export interface StudyProgress {
   readonly trialLog?: string;
   /** Stage names in pipeline order; absent for studies that ended under an older release. */
   readonly stages?: readonly string[];
+  /** The study's trial limit, when it has one (the study also ends there, budget left or not). */
+  readonly maxTrials?: number;
 }
 
 /** What the study workflow returns: its final progress, with the trial records left in the trial log. */
@@ -331,5 +333,6 @@ export function progressOf(
     stages: plan.stages.map((stage) => stage.name),
     // Only studies the rule ended carry the field: every other progress is as before.
     ...(earlyStop === null ? {} : { earlyStop }),
+    ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
   };
 }

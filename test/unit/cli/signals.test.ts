@@ -10,7 +10,7 @@ import { benchCommand } from '../../../src/cli/commands/bench.js';
 import { demoCommand } from '../../../src/cli/commands/demo.js';
 import { studyCommand } from '../../../src/cli/commands/study.js';
 import { workerCommand } from '../../../src/cli/commands/worker.js';
-import { hostsWorkers } from '../../../src/cli/runtime.js';
+import { CliLogger, hostsWorkers } from '../../../src/cli/runtime.js';
 
 const root = new URL('../../../', import.meta.url);
 
@@ -65,4 +65,15 @@ describe('SIGINT', () => {
     if (signal === 'still running') child.kill('SIGKILL');
     expect(signal).toBe('SIGINT');
   }, 20_000);
+});
+
+describe('the CLI logger', () => {
+  it('drops the SDK warning that a stage worker has no workflows, and nothing else', () => {
+    const logged: string[] = [];
+    const logger = new CliLogger('WARN', (entry) => logged.push(`${entry.level} ${entry.message}`));
+    logger.warn('No workflows registered, not polling for workflow tasks');
+    logger.warn('Activity heartbeat timed out');
+    logger.info('Worker state changed');
+    expect(logged).toEqual(['WARN Activity heartbeat timed out']);
+  });
 });
