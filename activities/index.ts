@@ -391,8 +391,12 @@ export function createActivities(dependencies: ActivityDependencies) {
       const registry = dependencies.stages ?? {};
       const implementation = Object.hasOwn(registry, input.implementation) ? registry[input.implementation] : undefined;
       if (implementation === undefined) {
+        // Naming what this worker does serve shows a queue shared by workers with different stage
+        // sets, the usual cause when another worker of the queue has the stage.
         throw ApplicationFailure.nonRetryable(
-          `no stage implementation named '${input.implementation}' is registered on task queue '${info.taskQueue}'`,
+          `no stage implementation named '${input.implementation}' is registered on the worker that took it ` +
+            `from task queue '${info.taskQueue}' (it serves ${servedStages(registry)}); every worker of a queue ` +
+            'must register the same stages',
           FailureType.UnknownStage,
         );
       }
@@ -571,3 +575,11 @@ export function createActivities(dependencies: ActivityDependencies) {
 }
 
 export type Activities = ReturnType<typeof createActivities>;
+
+/** A worker's stage names for an error message: the first few, sorted, and how many more. */
+function servedStages(registry: Readonly<Record<string, unknown>>): string {
+  const names = Object.keys(registry).sort();
+  if (names.length === 0) return 'no stage';
+  const shown = names.slice(0, 12).map((name) => `'${name}'`);
+  return names.length > shown.length ? `${shown.join(', ')} and ${names.length - shown.length} more` : shown.join(', ');
+}

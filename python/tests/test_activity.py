@@ -114,6 +114,15 @@ def test_unknown_implementation_is_not_retried(harness: Harness) -> None:
     error = failure(harness, harness.activity({}), request(implementation="nope"))
     assert (error.type, error.non_retryable) == ("UnknownStage", True)
     assert "'nope'" in error.message and "'memotune-python'" in error.message
+    assert "(it serves no stage)" in error.message
+
+
+def test_unknown_implementation_names_what_the_worker_serves(harness: Harness) -> None:
+    harness.set_info(task_queue="memotune-python")
+    stages = {"train": lambda ctx: None, "eval": lambda ctx: None}
+    error = failure(harness, harness.activity(stages), request(implementation="nope"))
+    assert "(it serves 'eval', 'train')" in error.message
+    assert "every worker of a queue must register the same stages" in error.message
 
 
 def test_malformed_request_is_not_retried(harness: Harness) -> None:

@@ -331,8 +331,16 @@ class StageActivity:
             ) from error
         definition = self._stages.get(req.implementation)
         if definition is None:
+            # Naming what this worker does serve shows a queue shared by workers with different
+            # stage sets, the usual cause when another worker of the queue has the stage.
+            names = sorted(self._stages)
+            served = ", ".join(f"'{name}'" for name in names[:12]) or "no stage"
+            if len(names) > 12:
+                served += f" and {len(names) - 12} more"
             raise ApplicationError(
-                f"no stage implementation named '{req.implementation}' is registered on task queue '{info.task_queue}'",
+                f"no stage implementation named '{req.implementation}' is registered on the worker that took it "
+                f"from task queue '{info.task_queue}' (it serves {served}); every worker of a queue must register "
+                "the same stages",
                 type=UNKNOWN_STAGE,
                 non_retryable=True,
             )

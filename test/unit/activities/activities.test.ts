@@ -103,6 +103,9 @@ describe('runStage', () => {
     const unknown = await run(env, activities.runStage, input(0, 'nope')).catch((e: unknown) => e);
     expect(unknown).toBeInstanceOf(ApplicationFailure);
     expect(unknown).toMatchObject({ type: 'UnknownStage', nonRetryable: true });
+    // It says what this worker serves: a queue shared by workers with different stage sets shows.
+    expect((unknown as Error).message).toMatch(/no stage implementation named 'nope' .* \(it serves '.+'/);
+    expect((unknown as Error).message).toContain('every worker of a queue must register the same stages');
     const nan = await run(env, activities.runStage, input(0, 'nan')).catch((e: unknown) => e);
     expect(nan).toMatchObject({ type: 'InvalidStageResult', nonRetryable: true });
     expect((nan as Error).message).toContain('metrics.acc = NaN');
