@@ -89,6 +89,15 @@ describe('memotune study (CLI against the real server)', () => {
     const parsed = JSON.parse(result.stdout) as { history: unknown[]; best: { objective: number } };
     expect(parsed.history).toHaveLength(progress.trials);
     expect(Number.isFinite(parsed.best.objective)).toBe(true);
+    // The same id again: a new run, and the CLI says that one ran before.
+    const again = await runCli(
+      ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--wait'],
+      cliEnv(env.s3KeyPrefix),
+      120_000,
+    );
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain(`note: study ${id} ran before (completed); this is a new run`);
+    expect(started.stderr).not.toContain('ran before');
     const missing = await runCli(['study', 'status', `${id}-nope`], cliEnv(env.s3KeyPrefix));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('no study with id');

@@ -130,10 +130,25 @@ Examples:
           taskQueuePrefix: options.prefix,
         };
         // The id and prefix too: a bad --id is refused (exit 2) before anything connects.
-        planStudy(config, deployment);
+        const { studyId } = planStudy(config, deployment);
         const { client, close } = await connectClient(options);
         try {
+          // An id that ran before gets a new run with its own trial log; say so, since the earlier
+          // run's results are then one click further away in the Temporal UI.
+          const earlier = await client.workflow
+            .getHandle(studyId)
+            .describe()
+            .then(
+              (description) => description.status.name,
+              () => null,
+            );
           const { plan, handle } = await startStudy(client, config, deployment);
+          if (earlier !== null && earlier !== 'RUNNING')
+            console.error(
+              `note: study ${printable(studyId)} ran before (${earlier.toLowerCase()}); this is a new run with ` +
+                'its own trial log, the earlier one stays in the Temporal UI (`memotune study continue ' +
+                `${printable(studyId)} --budget N\` extends an ended study instead)`,
+            );
           const link = uiLink(plan.studyId, temporalNamespace(options));
           if (options.json) {
             console.log(
