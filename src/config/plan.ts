@@ -107,6 +107,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
   const heartbeat = options.orchestrationHeartbeatSeconds;
   if (heartbeat !== undefined && !(Number.isFinite(heartbeat) && heartbeat >= 1 && heartbeat <= 3600))
     throw new RangeError('orchestrationHeartbeatSeconds must be between 1 and 3600');
+  const settings = resolveSettings(config.optimizer ?? {});
   const plan: StudyPlan = {
     studyId: options.studyId ?? config.name,
     name: config.name,
@@ -115,9 +116,10 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     objective: { metric: config.objective.metric, direction: config.objective.direction ?? 'maximize' },
     budget: config.budget,
     maxTrials: config.maxTrials ?? null,
-    optimizer: config.optimizer ?? {},
+    // Defaults pinned now: a worker upgrade that changes one does not change a running study.
+    optimizer: settings,
     // The optimizer owns the default, so the workflow charges the ε the acquisition assumes.
-    epsilon: resolveSettings(config.optimizer ?? {}).epsilon,
+    epsilon: settings.epsilon,
     seed: config.seed ?? 0,
     enqueue: (config.enqueue ?? []) as Configuration[],
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),

@@ -29,6 +29,11 @@ export interface StudyPlan {
   readonly objective: { readonly metric: string; readonly direction: Direction };
   readonly budget: number;
   readonly maxTrials: number | null;
+  /**
+   * Every optimizer setting, defaults filled in when the study was planned (plans recorded before
+   * that hold only the config's own): a study keeps the defaults it started with when its workers
+   * are upgraded, and the Temporal UI shows what it runs with.
+   */
   readonly optimizer: OptimizerSettings;
   /** Retrieval cost charged per reused stage, in cost units. */
   readonly epsilon: number;

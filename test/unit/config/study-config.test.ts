@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planStudy } from '../../../src/config/plan.js';
 import { parseStudyConfig, StudyConfigError } from '../../../src/config/study-config.js';
+import { resolveSettings } from '../../../src/optimizer/settings.js';
 
 const valid = () => ({
   name: 'study',
@@ -51,6 +52,13 @@ describe('study config validation', () => {
       retry: { maximumAttempts: 3 },
       timeoutSeconds: 3600,
     });
+  });
+
+  it('pins every optimizer default in the plan, keeping the values the config sets', () => {
+    const plan = planStudy(parseStudyConfig({ ...valid(), optimizer: { topQ: 3 } }), { studyId: 'id-1' });
+    // All of them, so a worker upgrade that changes a default does not change a running study.
+    expect(plan.optimizer).toEqual({ ...resolveSettings({}), topQ: 3 });
+    expect(plan.epsilon).toBe(plan.optimizer.epsilon);
   });
 
   const cases: [string, (config: ReturnType<typeof valid>) => unknown, string[]][] = [
