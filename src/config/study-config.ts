@@ -8,6 +8,7 @@ import {
   methodNames,
   resolveSettings,
   unknownMethodMessage,
+  unpinnedCheckMessage,
 } from '../optimizer/settings.js';
 import { nameSchema, readableIssues, reportIssues, settingSchema } from './zod-rules.js';
 import { formatIssuePath } from '../core/issue-path.js';
@@ -164,8 +165,8 @@ const optimizerSchema = z.strictObject(
     startsPerPrefix: settingSchema('startsPerPrefix').optional(),
     eta: settingSchema('eta', 'must be a number or null').nullable().optional(),
     refitGrowth: settingSchema('refitGrowth').optional(),
-    /** A reused prefix must beat one unpinned local run from its point (opt-in; docs/optimizer.md). @default false */
-    unpinnedCheck: z.boolean({ error: 'must be true or false' }).optional(),
+    /** A reused prefix must beat one unpinned local run from its point ('guarded': only a point expected as good replaces it). @default false */
+    unpinnedCheck: z.union([z.boolean(), z.literal('guarded')], { error: unpinnedCheckMessage }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
     /**

@@ -133,9 +133,12 @@ export interface OptimizerSettings {
    * cheap-prefix spec's final best by 0.19 ± 0.06 and was level or better on the paper specs.
    * Off by default because it costs where one stage dominates the cost: −0.11 ± 0.06 on the
    * dominant-middle shape, 40% fewer teacher reuses on the digits pipeline (docs/benchmarks.md).
+   * `'guarded'`: the unpinned point must also have an objective posterior mean at least the
+   * winner's — a point that is only more uncertain does not replace a reuse (−0.03 ± 0.05 on the
+   * dominant-middle shape, +0.17 ± 0.05 on the cheap prefix at 230 seeds).
    * @default false
    */
-  readonly unpinnedCheck?: boolean;
+  readonly unpinnedCheck?: boolean | 'guarded';
   /**
    * What a failed trial (objective `null`: a stage threw, timed out or never reported the metric)
    * tells the objective model. `'ignore'`: nothing, it is left out. `'worst'`: it counts as the

@@ -27,7 +27,8 @@
  *    configuration was already observed or is running are skipped unless nothing else is left
  *    (exhausted space, or only running configurations left: wait for them). With the option
  *    `settings.unpinnedCheck` a pinned winner must also beat one unpinned local run started at
- *    its point (unpinned-check.ts).
+ *    its point (unpinned-check.ts; `'guarded'`: and the run's point must have a posterior mean
+ *    at least the winner's).
  * Finite spaces with at most ENUMERATION_LIMIT configurations are enumerated instead of sampled.
  *
  * PBGI ('pbgi': total-cost model; 'pbgi-memo': stage-cost models and the prefix pool) runs the same
@@ -257,7 +258,9 @@ export function boSuggest(
     unpinnedCheck = 'kept';
     const alternative = unpinnedAlternative(acquisition, encoding, winner);
     checkEvaluations = alternative?.evaluations ?? 0;
-    if (alternative !== null && unpinnedWins(alternative.candidate, winner)) {
+    const guard =
+      settings.unpinnedCheck === 'guarded' ? (x: Float64Array) => objective.predict([x]).mean[0]! : undefined;
+    if (alternative !== null && unpinnedWins(alternative.candidate, winner, guard)) {
       const configuration = candidateConfig(encoding, alternative.candidate.prefix, alternative.candidate.x);
       const key = configKey(configuration);
       if (!excluded.observed.has(key) && !excluded.pending.has(key)) {

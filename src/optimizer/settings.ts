@@ -19,6 +19,7 @@ export const methodNames = Object.freeze([
 
 /** Why `method` is refused (the study-config schema's enum says the same). */
 export const unknownMethodMessage = `must be one of ${methodNames.join(', ')}`;
+export const unpinnedCheckMessage = "must be true, false or 'guarded'";
 
 /**
  * The range of each count setting: [least, most]. Warm-up and topQ start at 1 (warm-up 0 would
@@ -51,8 +52,9 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     return failedTrialPolicies.includes(value as FailedTrialPolicy)
       ? undefined
       : `must be one of ${failedTrialPolicies.join(', ')}`;
-  if (key === 'costAwareStopping' || key === 'unpinnedCheck')
-    return typeof value === 'boolean' ? undefined : 'must be true or false';
+  if (key === 'costAwareStopping') return typeof value === 'boolean' ? undefined : 'must be true or false';
+  if (key === 'unpinnedCheck')
+    return typeof value === 'boolean' || value === 'guarded' ? undefined : unpinnedCheckMessage;
   if (key === 'stoppingCostWeight') {
     if (value === null) return undefined;
     return typeof value === 'number' && Number.isFinite(value) && value > 0

@@ -27,7 +27,17 @@ export function unpinnedAlternative(
 /**
  * Whether the unpinned alternative replaces the pinned winner: only a strictly higher α, and only
  * against an exactly scored winner (a screening score is not comparable with an exact one).
+ *
+ * With `objectiveMean` (the `'guarded'` check) the alternative must also be expected to be at
+ * least as good: the objective GP's posterior mean there ≥ at the winner. The unpinned run moves
+ * the pinned dims, where the model knows least, so part of the α it gains is variance; a point
+ * that is only more uncertain does not replace a reuse that costs a fraction of a trial.
  */
-export function unpinnedWins(alternative: Candidate, winner: Candidate): boolean {
-  return winner.exact && alternative.value > winner.value;
+export function unpinnedWins(
+  alternative: Candidate,
+  winner: Candidate,
+  objectiveMean?: (x: Float64Array) => number,
+): boolean {
+  if (!winner.exact || !(alternative.value > winner.value)) return false;
+  return objectiveMean === undefined || objectiveMean(alternative.x) >= objectiveMean(winner.x);
 }

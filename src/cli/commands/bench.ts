@@ -9,7 +9,7 @@ import { runStudy, type BenchRun } from '../../bench/runner.js';
 import { runBenchViaTemporal } from '../../bench/temporal/run-bench.js';
 import { compareRuns } from '../../bench/temporal/via-temporal.js';
 import { methodNames, suggest } from '../../optimizer/index.js';
-import { settingProblem } from '../../optimizer/settings.js';
+import { settingProblem, unpinnedCheckMessage } from '../../optimizer/settings.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { FailedTrialPolicy, MethodName, OptimizerSettings } from '../../core/types.js';
@@ -116,7 +116,12 @@ function collectSetting(
     if (problem !== undefined) throw new InvalidArgumentError(`failedTrials ${problem}`);
     return { ...previous, failedTrials: raw as FailedTrialPolicy };
   }
-  if (key === 'costAwareStopping' || key === 'unpinnedCheck') {
+  if (key === 'unpinnedCheck') {
+    if (raw === 'guarded') return { ...previous, unpinnedCheck: raw };
+    if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`unpinnedCheck ${unpinnedCheckMessage}`);
+    return { ...previous, unpinnedCheck: raw === 'true' };
+  }
+  if (key === 'costAwareStopping') {
     if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`${key} must be true or false`);
     return { ...previous, [key]: raw === 'true' };
   }

@@ -195,9 +195,12 @@ describe('configs the optimizer would refuse are refused up front', () => {
 
   it('checks the unpinned-check ablation setting', () => {
     expect(issuesOf({ ...valid(), optimizer: { unpinnedCheck: 'yes' } })).toEqual([
-      'optimizer.unpinnedCheck: must be true or false (got string)',
+      "optimizer.unpinnedCheck: must be true, false or 'guarded'",
     ]);
     expect(() => parseStudyConfig({ ...valid(), optimizer: { unpinnedCheck: true } })).not.toThrow();
+    expect(parseStudyConfig({ ...valid(), optimizer: { unpinnedCheck: 'guarded' } }).optimizer?.unpinnedCheck).toBe(
+      'guarded',
+    );
   });
 
   it('reports an unknown key at its own path with the known key it most resembles', () => {

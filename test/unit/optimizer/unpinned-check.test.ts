@@ -87,6 +87,19 @@ describe('unpinned check', () => {
     expect(unpinnedWins(at(-2.5), winner)).toBe(false);
     expect(unpinnedWins(at(-1.5), { ...winner, exact: false })).toBe(false);
   });
+
+  it("'guarded': a higher α wins only at a posterior mean at least the winner's", () => {
+    const winner: Candidate = { prefix: pinned, x: Float64Array.of(0.1, 0.5), value: -2, exact: true };
+    const elsewhere = Float64Array.of(0.7, 0.5);
+    const alternative: Candidate = { prefix: unpinnedPrefix(), x: elsewhere, value: -1.5, exact: true };
+    const meanOf = (winnerMean: number, alternativeMean: number) => (x: Float64Array) =>
+      x === elsewhere ? alternativeMean : winnerMean;
+    expect(unpinnedWins(alternative, winner, meanOf(0.3, 0.2))).toBe(false);
+    expect(unpinnedWins(alternative, winner, meanOf(0.3, 0.3))).toBe(true);
+    expect(unpinnedWins(alternative, winner, meanOf(0.3, 0.4))).toBe(true);
+    // The guard never lets a lower α win.
+    expect(unpinnedWins({ ...alternative, value: -2.5 }, winner, meanOf(0.3, 0.9))).toBe(false);
+  });
 });
 
 describe('unpinnedCheck setting in a study', () => {
@@ -120,5 +133,28 @@ describe('unpinnedCheck setting in a study', () => {
       history.push({ ...obs!, cachedPrefix: on.cachedPrefix });
     }
     expect(pinnedSteps).toBeGreaterThan(0);
+  });
+
+  it("'guarded' keeps every reuse the plain check keeps, and otherwise makes the plain check's choice or keeps the reuse", () => {
+    const history: Observation[] = [];
+    let state: OptimizerState | undefined;
+    let checked = 0;
+    for (let i = 0; i < 5 + 10; i++) {
+      const base = request(mixedSpace, history, 'eeipu', state ? { state } : {});
+      const plain = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: true } });
+      const guarded = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: 'guarded' } });
+      expect(guarded.diagnostics.unpinnedCheck === undefined).toBe(plain.diagnostics.unpinnedCheck === undefined);
+      if (plain.diagnostics.unpinnedCheck !== undefined) checked++;
+      if (plain.diagnostics.unpinnedCheck !== 'replaced') {
+        expect(guarded.config).toEqual(plain.config);
+      } else {
+        if (guarded.diagnostics.unpinnedCheck === 'replaced') expect(guarded.config).toEqual(plain.config);
+        else expect(guarded.cachedPrefix).toBeGreaterThan(0);
+      }
+      state = guarded.state;
+      const [obs] = observationsFrom([guarded.config], guarded.phase);
+      history.push({ ...obs!, cachedPrefix: guarded.cachedPrefix });
+    }
+    expect(checked).toBeGreaterThan(0);
   });
 });
