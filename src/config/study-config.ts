@@ -165,7 +165,7 @@ const optimizerSchema = z.strictObject(
     startsPerPrefix: settingSchema('startsPerPrefix').optional(),
     eta: settingSchema('eta', 'must be a number or null').nullable().optional(),
     refitGrowth: settingSchema('refitGrowth').optional(),
-    /** A reused prefix must beat one unpinned local run from its point ('guarded': only a point expected as good replaces it). @default false */
+    /** A reused prefix must beat one unpinned local run from its point ('guarded': only a point expected as good replaces it). @default 'guarded' */
     unpinnedCheck: z.union([z.boolean(), z.literal('guarded')], { error: unpinnedCheckMessage }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),

@@ -128,15 +128,15 @@ export interface OptimizerSettings {
    * The unpinned check (docs/benchmarks.md, "Where caching cannot help"): when a step's winner
    * reuses a prefix (δ > 0), one more local run of the unpinned acquisition (δ = 0, every
    * continuous dim free) starts at the winner's full point, and its result replaces the winner if
-   * its α (full cost) is higher — a reuse must beat the fresh configurations next to it. Worth
-   * turning on where early stages are cheap (a reuse saves little): at 230 seeds it lifted the
-   * cheap-prefix spec's final best by 0.19 ± 0.06 and was level or better on the paper specs.
-   * Off by default because it costs where one stage dominates the cost: −0.11 ± 0.06 on the
-   * dominant-middle shape, 40% fewer teacher reuses on the digits pipeline (docs/benchmarks.md).
-   * `'guarded'`: the unpinned point must also have an objective posterior mean at least the
-   * winner's — a point that is only more uncertain does not replace a reuse (−0.03 ± 0.05 on the
-   * dominant-middle shape, +0.17 ± 0.05 on the cheap prefix at 230 seeds).
-   * @default false
+   * its α (full cost) is higher — a reuse must beat the fresh configurations next to it.
+   * `'guarded'` (the default): the unpinned point must also have an objective posterior mean at
+   * least the winner's, so a point that is only more uncertain does not replace a reuse. Against no
+   * check, at 230 seeds: +0.17 ± 0.05 on the cheap prefix (where a reuse saves little), level on
+   * the dominant-middle shape (−0.03 ± 0.05), level or better on the paper specs and on four
+   * held-out shapes. `true` (no guard): +0.19 ± 0.06 on the cheap prefix but −0.11 ± 0.06 on the
+   * dominant-middle shape. `false`: a reuse is never checked — the most reuses (on the digits
+   * pipeline about twice the guarded check's) for the same final best there.
+   * @default 'guarded'
    */
   readonly unpinnedCheck?: boolean | 'guarded';
   /**

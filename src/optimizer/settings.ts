@@ -83,7 +83,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck false, failedTrials 'worst',
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded', failedTrials 'worst',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -101,7 +101,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     startsPerPrefix: settings.startsPerPrefix ?? 1,
     eta: settings.eta ?? null,
     refitGrowth: settings.refitGrowth ?? 0.1,
-    unpinnedCheck: settings.unpinnedCheck ?? false,
+    unpinnedCheck: settings.unpinnedCheck ?? 'guarded',
     failedTrials: settings.failedTrials ?? 'worst',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,

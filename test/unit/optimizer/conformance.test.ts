@@ -103,8 +103,9 @@ describe('local refinement starts', () => {
   it('refines startsPerPrefix points of every prefix plus restarts − 1 shared runners-up', () => {
     const { history } = study('eeipu', 8);
     const base = request(mixedSpace, history, 'eeipu');
+    // The unpinned check's own local run (unpinned-check.test.ts) is not a refinement start.
     const run = (startsPerPrefix: number, restarts: number): Suggestion =>
-      suggest({ ...base, settings: { ...base.settings, startsPerPrefix, restarts } });
+      suggest({ ...base, settings: { ...base.settings, startsPerPrefix, restarts, unpinnedCheck: false } });
     const shared = run(1, 3);
     const pool = shared.diagnostics.poolSize as number;
     expect(pool).toBeGreaterThan(1);

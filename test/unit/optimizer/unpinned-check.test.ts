@@ -109,7 +109,7 @@ describe('unpinnedCheck setting in a study', () => {
     let pinnedSteps = 0;
     for (let i = 0; i < 5 + 10; i++) {
       const base = request(mixedSpace, history, 'eeipu', state ? { state } : {});
-      const off: Suggestion = suggest(base);
+      const off: Suggestion = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: false } });
       const on: Suggestion = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: true } });
       if (off.phase !== 'bo' || off.cachedPrefix === 0) {
         expect(on.config).toEqual(off.config);

@@ -79,7 +79,7 @@ describe('resolveSettings', () => {
       startsPerPrefix: 1,
       eta: null,
       refitGrowth: 0.1,
-      unpinnedCheck: false,
+      unpinnedCheck: 'guarded',
       failedTrials: 'worst',
       costAwareStopping: false,
       stoppingCostWeight: null,
