@@ -36,6 +36,7 @@ import {
   initialStudyState,
   isLegacyState,
   progressOf,
+  studySettings,
   summarizeLegacyState,
   type EarlyStop,
   type LegacyStudyState,
@@ -363,7 +364,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           ...(mayShareRunningPrefixes(runningList(), parallelism()) ? {} : { shareRunningPrefixes: false }),
           budget: { total: plan.budget, spent: state.spent },
           direction: plan.objective.direction,
-          settings: { ...plan.optimizer, epsilon: plan.epsilon },
+          settings: studySettings(plan),
           seed: plan.seed,
           ...(state.optimizerState === undefined ? {} : { state: state.optimizerState }),
         });

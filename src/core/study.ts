@@ -210,6 +210,21 @@ export interface StudyResult extends StudyProgress {
   readonly history: readonly TrialRecord[];
 }
 
+/**
+ * The optimizer settings a study's suggestions run with. A plan recorded before the defaults were
+ * pinned holds only its config's own keys, and its other settings take today's defaults — except
+ * the unpinned check: every such study started while the check was off by default, and turning
+ * it on under a running study would change how it trades reuse for exploration midway.
+ */
+export function studySettings(plan: Pick<StudyPlan, 'optimizer' | 'epsilon'>): OptimizerSettings {
+  const recordedBeforePinning = plan.optimizer.unpinnedCheck === undefined;
+  return {
+    ...plan.optimizer,
+    ...(recordedBeforePinning ? { unpinnedCheck: false } : {}),
+    epsilon: plan.epsilon,
+  };
+}
+
 export function initialStudyState(trialLog: string): StudyState {
   return {
     version: 2,

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { planStudy } from '../../../src/config/plan.js';
+import { parseStudyConfig } from '../../../src/config/study-config.js';
+import { studySettings } from '../../../src/core/study.js';
+import { resolveSettings } from '../../../src/optimizer/settings.js';
+
+const config = parseStudyConfig({
+  name: 'settings',
+  pipeline: { stages: [{ name: 'train', params: [{ name: 'lr', type: 'float', low: 0.001, high: 0.1 }] }] },
+  objective: { metric: 'acc' },
+  budget: 10,
+});
+
+describe('studySettings', () => {
+  it("runs a plan recorded now with every setting it pinned, today's defaults included", () => {
+    const plan = planStudy(config);
+    expect(studySettings(plan)).toEqual({ ...resolveSettings({}), epsilon: plan.epsilon });
+    expect(studySettings(plan).unpinnedCheck).toBe('guarded');
+  });
+
+  it('keeps the unpinned check off for a plan recorded before the defaults were pinned', () => {
+    const partial = { optimizer: { method: 'eeipu' as const, warmup: 4 }, epsilon: 0.05 };
+    expect(studySettings(partial)).toEqual({ method: 'eeipu', warmup: 4, unpinnedCheck: false, epsilon: 0.05 });
+    // A partial plan that named the check keeps what it named.
+    expect(studySettings({ ...partial, optimizer: { unpinnedCheck: true } }).unpinnedCheck).toBe(true);
+  });
+});
