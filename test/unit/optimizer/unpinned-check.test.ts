@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Acquisition } from '../../../src/acquisition/index.js';
-import type { Observation, OptimizerState, Suggestion } from '../../../src/core/types.js';
+import type {
+  Observation,
+  OptimizerSettings,
+  OptimizerState,
+  Suggestion,
+  SuggestRequest,
+} from '../../../src/core/types.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
 import { suggest } from '../../../src/optimizer/index.js';
 import type { Candidate } from '../../../src/optimizer/candidate-order.js';
@@ -102,15 +108,30 @@ describe('unpinned check', () => {
   });
 });
 
+type CheckSetting = NonNullable<OptimizerSettings['unpinnedCheck']>;
+
+function withCheck(base: SuggestRequest, unpinnedCheck: CheckSetting): Suggestion {
+  return suggest({ ...base, settings: { ...base.settings, unpinnedCheck } });
+}
+
+/** 5 warm-up and 10 BO steps of a study that runs what `step` returns for each request. */
+function followStudy(step: (base: SuggestRequest) => Suggestion): void {
+  const history: Observation[] = [];
+  let state: OptimizerState | undefined;
+  for (let i = 0; i < 5 + 10; i++) {
+    const followed = step(request(mixedSpace, history, 'eeipu', state ? { state } : {}));
+    state = followed.state;
+    const [obs] = observationsFrom([followed.config], followed.phase);
+    history.push({ ...obs!, cachedPrefix: followed.cachedPrefix });
+  }
+}
+
 describe('unpinnedCheck setting in a study', () => {
   it('leaves unpinned winners alone and lets a pinned winner stand only against the unpinned run', () => {
-    const history: Observation[] = [];
-    let state: OptimizerState | undefined;
     let pinnedSteps = 0;
-    for (let i = 0; i < 5 + 10; i++) {
-      const base = request(mixedSpace, history, 'eeipu', state ? { state } : {});
-      const off: Suggestion = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: false } });
-      const on: Suggestion = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: true } });
+    followStudy((base) => {
+      const off = withCheck(base, false);
+      const on = withCheck(base, true);
       if (off.phase !== 'bo' || off.cachedPrefix === 0) {
         expect(on.config).toEqual(off.config);
         expect(on.cachedPrefix).toBe(off.cachedPrefix);
@@ -127,34 +148,27 @@ describe('unpinnedCheck setting in a study', () => {
           expect(on.acquisition!).toBeGreaterThan(off.acquisition!);
         }
       }
-      // The study follows the checked suggestions.
-      state = on.state;
-      const [obs] = observationsFrom([on.config], on.phase);
-      history.push({ ...obs!, cachedPrefix: on.cachedPrefix });
-    }
+      return on; // the study follows the checked suggestions
+    });
     expect(pinnedSteps).toBeGreaterThan(0);
   });
 
   it("'guarded' keeps every reuse the plain check keeps, and otherwise makes the plain check's choice or keeps the reuse", () => {
-    const history: Observation[] = [];
-    let state: OptimizerState | undefined;
     let checked = 0;
-    for (let i = 0; i < 5 + 10; i++) {
-      const base = request(mixedSpace, history, 'eeipu', state ? { state } : {});
-      const plain = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: true } });
-      const guarded = suggest({ ...base, settings: { ...base.settings, unpinnedCheck: 'guarded' } });
+    followStudy((base) => {
+      const plain = withCheck(base, true);
+      const guarded = withCheck(base, 'guarded');
       expect(guarded.diagnostics.unpinnedCheck === undefined).toBe(plain.diagnostics.unpinnedCheck === undefined);
       if (plain.diagnostics.unpinnedCheck !== undefined) checked++;
       if (plain.diagnostics.unpinnedCheck !== 'replaced') {
         expect(guarded.config).toEqual(plain.config);
+      } else if (guarded.diagnostics.unpinnedCheck === 'replaced') {
+        expect(guarded.config).toEqual(plain.config);
       } else {
-        if (guarded.diagnostics.unpinnedCheck === 'replaced') expect(guarded.config).toEqual(plain.config);
-        else expect(guarded.cachedPrefix).toBeGreaterThan(0);
+        expect(guarded.cachedPrefix).toBeGreaterThan(0);
       }
-      state = guarded.state;
-      const [obs] = observationsFrom([guarded.config], guarded.phase);
-      history.push({ ...obs!, cachedPrefix: guarded.cachedPrefix });
-    }
+      return guarded;
+    });
     expect(checked).toBeGreaterThan(0);
   });
 });
