@@ -22,6 +22,7 @@ import { FailureType } from '../../src/core/errors.js';
 import {
   bestTrial,
   type LegacyStudyState as StudyState,
+  studySettings,
   type StudyPlan,
   type StudyProgress,
   type StudyResult,
@@ -159,7 +160,7 @@ export async function studyWorkflowV1(input: StudyWorkflowInput): Promise<StudyR
           history: state.trials.map(observationOf),
           budget: { total: plan.budget, spent: state.spent },
           direction: plan.objective.direction,
-          settings: { ...plan.optimizer, epsilon: plan.epsilon },
+          settings: studySettings(plan),
           seed: plan.seed,
           ...(state.optimizerState === undefined ? {} : { state: state.optimizerState }),
         });

@@ -9,7 +9,7 @@ import { runStudy, type BenchRun } from '../../bench/runner.js';
 import { runBenchViaTemporal } from '../../bench/temporal/run-bench.js';
 import { compareRuns } from '../../bench/temporal/via-temporal.js';
 import { methodNames, suggest } from '../../optimizer/index.js';
-import { settingProblem, unpinnedCheckMessage } from '../../optimizer/settings.js';
+import { settingProblem } from '../../optimizer/settings.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { FailedTrialPolicy, MethodName, OptimizerSettings } from '../../core/types.js';
@@ -90,7 +90,8 @@ const nonNegativeNumber = (value: string): number => {
   return n;
 };
 
-function collectSetting(
+/** One `--set key=value` of `memotune bench`, checked by the optimizer's own setting rules. */
+export function collectSetting(
   value: string,
   previous: Record<string, number | boolean | string>,
 ): Record<string, number | boolean | string> {
@@ -116,14 +117,11 @@ function collectSetting(
     if (problem !== undefined) throw new InvalidArgumentError(`failedTrials ${problem}`);
     return { ...previous, failedTrials: raw as FailedTrialPolicy };
   }
-  if (key === 'unpinnedCheck') {
-    if (raw === 'guarded') return { ...previous, unpinnedCheck: raw };
-    if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`unpinnedCheck ${unpinnedCheckMessage}`);
-    return { ...previous, unpinnedCheck: raw === 'true' };
-  }
-  if (key === 'costAwareStopping') {
-    if (raw !== 'true' && raw !== 'false') throw new InvalidArgumentError(`${key} must be true or false`);
-    return { ...previous, [key]: raw === 'true' };
+  if (key === 'costAwareStopping' || key === 'unpinnedCheck') {
+    const value = raw === 'true' ? true : raw === 'false' ? false : raw;
+    const problem = settingProblem(key, value);
+    if (problem !== undefined) throw new InvalidArgumentError(`${key} ${problem}`);
+    return { ...previous, [key]: value };
   }
   if (key === 'stoppingCostWeight') {
     // null (the default weight) is what leaving the setting out gives: here only numbers.
