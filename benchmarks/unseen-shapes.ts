@@ -13,6 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createRandom, type Random } from '../src/random/index.js';
 import {
   COST_SHAPE_NAMES,
@@ -108,6 +109,12 @@ function shape(random: Random, index: number, seed: number): SyntheticPipelineSp
   });
 }
 
+/** `count` shapes drawn from one seeded stream, named unseen-1 … unseen-`count`. */
+export function unseenShapes(seed: number, count: number): SyntheticPipelineSpec[] {
+  const random = createRandom(seed);
+  return Array.from({ length: count }, (_, k) => shape(random, k + 1, seed));
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const option = (flag: string, fallback: string): string => {
@@ -120,13 +127,11 @@ function main(): void {
   if (!Number.isInteger(count) || count < 1 || count > 100) throw new Error('--count must be an integer in 1..100');
   const out = resolve(option('--out', 'benchmarks/out/unseen'));
   mkdirSync(out, { recursive: true });
-  const random = createRandom(seed);
-  for (let index = 1; index <= count; index++) {
-    const spec = shape(random, index, seed);
-    const file = join(out, `unseen-${index}.json`);
+  for (const spec of unseenShapes(seed, count)) {
+    const file = join(out, `${spec.name}.json`);
     writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
     console.log(`${file}: budget ${spec.budget}, ${spec.description!.split(': ')[1]}`);
   }
 }
 
-main();
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) main();
