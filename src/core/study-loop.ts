@@ -250,7 +250,11 @@ export function afterTrial(
 ): { state: StudyState; halt: Halt | null } {
   const next = withTrial(state, record, plan.objective.direction);
   if (record.failureType === FailureType.UnknownStage) {
-    const error = `trial ${record.trialIndex}: ${record.error ?? 'unknown stage'} — register it on a worker of that queue`;
+    // memotune's workers (TypeScript and Python) already say to register the stage on every
+    // worker of the queue; another worker's message gets the advice added.
+    const message = record.error ?? 'unknown stage';
+    const advice = /must register/i.test(message) ? '' : ' — register it on a worker of that queue';
+    const error = `trial ${record.trialIndex}: ${message}${advice}`;
     return { state: next, halt: { status: 'failed', error } };
   }
   const limit = plan.maxConsecutiveFailures ?? null;

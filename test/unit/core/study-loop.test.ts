@@ -236,7 +236,18 @@ describe('the study loop', () => {
     ({ state, halt } = afterTrial(plan, state, failed(1)));
     expect(halt).toEqual({ status: 'failed', error: expect.stringContaining('2 trials in a row failed') });
     expect(state.trialCount).toBe(2);
-    expect(afterTrial(plan, initialStudyState('s/'), failed(0, 'UnknownStage')).halt?.error).toMatch(/register it/);
+    expect(afterTrial(plan, initialStudyState('s/'), failed(0, 'UnknownStage')).halt?.error).toBe(
+      'trial 0: it broke — register it on a worker of that queue',
+    );
+    // A memotune worker's message already says what to do: not said twice.
+    const workerMessage =
+      "no stage implementation named 'train' is registered on the worker that took it from task queue 'gpu' " +
+      "(it serves 'prep'); every worker of a queue must register the same stages";
+    const fromWorker = { ...failed(3, 'UnknownStage'), error: workerMessage };
+    expect(afterTrial(plan, initialStudyState('s/'), fromWorker).halt).toEqual({
+      status: 'failed',
+      error: `trial 3: ${workerMessage}`,
+    });
   });
 
   it('writes the log position only when a trial finishes out of start order', () => {
