@@ -9,6 +9,8 @@ import {
   resolveSettings,
   unknownMethodMessage,
   unpinnedCheckMessage,
+  unpinnedSearchMessage,
+  unpinnedSearchValues,
 } from '../optimizer/settings.js';
 import { nameSchema, readableIssues, reportIssues, settingSchema } from './zod-rules.js';
 import { formatIssuePath } from '../core/issue-path.js';
@@ -167,6 +169,8 @@ const optimizerSchema = z.strictObject(
     refitGrowth: settingSchema('refitGrowth').optional(),
     /** A reused prefix must beat one unpinned local run from its point ('guarded': only a point expected as good replaces it). @default 'guarded' */
     unpinnedCheck: z.union([z.boolean(), z.literal('guarded')], { error: unpinnedCheckMessage }).optional(),
+    /** Local refinement runs: shared with the pinned prefixes, or as many for fresh candidates as ms-carbo's. @default 'shared' */
+    unpinnedSearch: z.enum(unpinnedSearchValues, { error: unpinnedSearchMessage }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
     /**

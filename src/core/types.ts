@@ -55,6 +55,9 @@ export type Configuration = readonly StageParams[];
 
 export type Direction = 'maximize' | 'minimize';
 
+/** How local refinement runs are shared with the unpinned search ({@link OptimizerSettings.unpinnedSearch}). */
+export type UnpinnedSearch = 'shared' | 'full';
+
 export type Phase = 'warmup' | 'bo';
 
 /** How the objective model counts failed trials ({@link OptimizerSettings.failedTrials}). */
@@ -139,6 +142,18 @@ export interface OptimizerSettings {
    * @default 'guarded'
    */
   readonly unpinnedCheck?: boolean | 'guarded';
+  /**
+   * How the local refinement runs are shared between the unpinned search (δ = 0) and the pinned
+   * prefixes. `'shared'` (the default): every prefix gets `startsPerPrefix` runs and the
+   * `restarts − 1` others go to the best raw points of all prefixes, so where the pinned prefixes
+   * score best the unpinned search gets few (3.4 of 14.1 a step on a 2-stage shape where EEIPU
+   * lost to ms-carbo). `'full'`: the unpinned search gets its best `startsPerPrefix + restarts − 1`
+   * raw points, exactly the runs ms-carbo's search has, and the pinned prefixes their
+   * `startsPerPrefix` each plus the `restarts − 1` best runners-up among them: EEIPU's fresh
+   * candidates are then searched as hard as ms-carbo's, at about 40–50% more optimizer time a step
+   * (docs/benchmarks.md, "Unseen shapes"). @default 'shared'
+   */
+  readonly unpinnedSearch?: UnpinnedSearch;
   /**
    * What a failed trial (objective `null`: a stage threw, timed out or never reported the metric)
    * tells the objective model. `'ignore'`: nothing, it is left out. `'worst'`: it counts as the

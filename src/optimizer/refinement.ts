@@ -14,6 +14,9 @@ const LOCAL_MAX_ITERATIONS = 50;
  * is refined at least once) plus the restarts − 1 best other (prefix, raw point) pairs overall.
  * The spec's "best ~10 starts per prefix" would cost 10 × |P| runs for little gain: runners-up
  * of a prefix whose best start is far behind the leader rarely win after refinement.
+ * With `unpinnedSearch: 'full'` and pinned prefixes in the pool, the unpinned prefix (δ = 0)
+ * keeps all its startsPerPrefix + restarts − 1 best raw points, as a pool of ∅ alone (ms-carbo)
+ * does, and the restarts − 1 runners-up are drawn from the pinned prefixes only.
  */
 export function refineStarts(
   acquisition: Acquisition,
@@ -25,12 +28,14 @@ export function refineStarts(
   const perPrefix = Math.max(1, settings.startsPerPrefix);
   const starts: { entry: ScoredPrefix; r: number; value: number }[] = [];
   const runnersUp: { entry: ScoredPrefix; r: number; value: number }[] = [];
+  const unpinnedKeepsAll = settings.unpinnedSearch === 'full' && scored.length > 1;
   for (const entry of scored) {
     const top = bestRows(entry.scores, entry.exact, perPrefix + Math.max(0, settings.restarts - 1));
+    const keepsAll = unpinnedKeepsAll && entry.prefix.delta === 0;
     top.forEach((r, rank) => {
       const value = entry.scores[r]!;
       if (!Number.isFinite(value)) return;
-      (rank < perPrefix ? starts : runnersUp).push({ entry, r, value });
+      (rank < perPrefix || keepsAll ? starts : runnersUp).push({ entry, r, value });
     });
   }
   runnersUp.sort((p, q) => q.value - p.value || p.entry.prefix.delta - q.entry.prefix.delta);

@@ -1,5 +1,5 @@
 import { reusesPrefixes } from '../core/methods.js';
-import type { FailedTrialPolicy, MethodName, OptimizerSettings } from '../core/types.js';
+import type { FailedTrialPolicy, MethodName, OptimizerSettings, UnpinnedSearch } from '../core/types.js';
 import * as limits from '../space/limits.js';
 
 /** The values of {@link OptimizerSettings.failedTrials}. */
@@ -20,6 +20,9 @@ export const methodNames = Object.freeze([
 /** Why `method` is refused (the study-config schema's enum says the same). */
 export const unknownMethodMessage = `must be one of ${methodNames.join(', ')}`;
 export const unpinnedCheckMessage = "must be true, false or 'guarded'";
+/** The values of `unpinnedSearch`. */
+export const unpinnedSearchValues = ['shared', 'full'] as const satisfies readonly UnpinnedSearch[];
+export const unpinnedSearchMessage = "must be 'shared' or 'full'";
 
 /**
  * The range of each count setting: [least, most]. Warm-up and topQ start at 1 (warm-up 0 would
@@ -55,6 +58,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
   if (key === 'costAwareStopping') return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (key === 'unpinnedCheck')
     return typeof value === 'boolean' || value === 'guarded' ? undefined : unpinnedCheckMessage;
+  if (key === 'unpinnedSearch')
+    return unpinnedSearchValues.includes(value as UnpinnedSearch) ? undefined : unpinnedSearchMessage;
   if (key === 'stoppingCostWeight') {
     if (value === null) return undefined;
     return typeof value === 'number' && Number.isFinite(value) && value > 0
@@ -83,7 +88,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * the values ({@link settingProblem}).
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
- * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded', failedTrials 'worst',
+ * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded',
+ * unpinnedSearch 'shared', failedTrials 'worst',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -102,6 +108,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     eta: settings.eta ?? null,
     refitGrowth: settings.refitGrowth ?? 0.1,
     unpinnedCheck: settings.unpinnedCheck ?? 'guarded',
+    unpinnedSearch: settings.unpinnedSearch ?? 'shared',
     failedTrials: settings.failedTrials ?? 'worst',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
@@ -149,14 +156,16 @@ export function effortIssues(settings: Required<OptimizerSettings>, stages: numb
   }
   // eeipu and pbgi-memo refine from every pooled prefix: ∅ plus the proper prefixes of the top-Q trials.
   const prefixes = reusesPrefixes(method) ? 1 + topQ * (stages - 1) : 1;
-  const searches = prefixes * startsPerPrefix + restarts;
+  // unpinnedSearch 'full' gives the unpinned search its own restarts − 1 runs besides the shared ones.
+  const twice = settings.unpinnedSearch === 'full' && prefixes > 1;
+  const searches = prefixes * startsPerPrefix + (twice ? 2 : 1) * restarts;
   if (searches * dimension > limits.maxLocalSearchWork) {
     issues.push({
       key: 'restarts',
       message:
         `local searches × ${dimension} encoded dimensions must be at most ${limits.maxLocalSearchWork} per ` +
-        `suggestion (is ${searches * dimension}: restarts + startsPerPrefix × up to ${prefixes} prefixes ` +
-        'pooled by topQ)',
+        `suggestion (is ${searches * dimension}: ${twice ? '2 × restarts (unpinnedSearch full)' : 'restarts'} + ` +
+        `startsPerPrefix × up to ${prefixes} prefixes pooled by topQ)`,
     });
   }
   return issues;

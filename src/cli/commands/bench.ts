@@ -12,7 +12,7 @@ import { methodNames, suggest } from '../../optimizer/index.js';
 import { settingProblem } from '../../optimizer/settings.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
-import type { FailedTrialPolicy, MethodName, OptimizerSettings } from '../../core/types.js';
+import type { FailedTrialPolicy, MethodName, OptimizerSettings, UnpinnedSearch } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
 // Optimizer knobs an ablation may override with --set key=value.
@@ -25,6 +25,7 @@ const SETTABLE = [
   'eta',
   'refitGrowth',
   'unpinnedCheck',
+  'unpinnedSearch',
   'failedTrials',
   'costAwareStopping',
   'stoppingCostWeight',
@@ -116,6 +117,11 @@ export function collectSetting(
     const problem = settingProblem('failedTrials', raw);
     if (problem !== undefined) throw new InvalidArgumentError(`failedTrials ${problem}`);
     return { ...previous, failedTrials: raw as FailedTrialPolicy };
+  }
+  if (key === 'unpinnedSearch') {
+    const problem = settingProblem('unpinnedSearch', raw);
+    if (problem !== undefined) throw new InvalidArgumentError(`unpinnedSearch ${problem}`);
+    return { ...previous, unpinnedSearch: raw as UnpinnedSearch };
   }
   if (key === 'costAwareStopping' || key === 'unpinnedCheck') {
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;

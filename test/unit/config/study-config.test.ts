@@ -203,6 +203,15 @@ describe('configs the optimizer would refuse are refused up front', () => {
     );
   });
 
+  it('checks how the local runs are shared with the unpinned search', () => {
+    expect(issuesOf({ ...valid(), optimizer: { unpinnedSearch: true } })).toEqual([
+      "optimizer.unpinnedSearch: must be 'shared' or 'full'",
+    ]);
+    expect(parseStudyConfig({ ...valid(), optimizer: { unpinnedSearch: 'full' } }).optimizer?.unpinnedSearch).toBe(
+      'full',
+    );
+  });
+
   it('reports an unknown key at its own path with the known key it most resembles', () => {
     const stage = valid().pipeline.stages[0]!;
     expect(issuesOf({ ...valid(), optimizer: { topq: 3, warmUp: 2, zzz: 1 } })).toEqual([
