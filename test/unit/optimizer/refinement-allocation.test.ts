@@ -1,52 +1,10 @@
 /** How pass 2 shares its local runs between the unpinned search and the pinned prefixes (setting `unpinnedSearch`). */
 import { describe, expect, it } from 'vitest';
-import { Acquisition } from '../../../src/acquisition/index.js';
-import { GaussianProcess } from '../../../src/gp/index.js';
-import { GaussianProcessCostModel } from '../../../src/optimizer/models.js';
 import { unpinnedPrefix, type Prefix } from '../../../src/optimizer/prefix-pool.js';
 import type { ScoredPrefix } from '../../../src/optimizer/raw-scoring.js';
 import { refineStarts } from '../../../src/optimizer/refinement.js';
 import { resolveSettings } from '../../../src/optimizer/settings.js';
-import { createRandom, quasiNormals } from '../../../src/random/index.js';
-import { SpaceEncoding } from '../../../src/space/index.js';
-
-/** Two stages of one float each. */
-const encoding = new SpaceEncoding([
-  { name: 'a', params: [{ name: 'x0', type: 'float', low: 0, high: 1 }] },
-  { name: 'b', params: [{ name: 'x1', type: 'float', low: 0, high: 1 }] },
-]);
-const observed = [
-  [0.1, 0.2],
-  [0.5, 0.6],
-  [0.9, 0.3],
-  [0.3, 0.8],
-];
-const objective = GaussianProcess.fromHyperparameters(observed, [0, 1, 0.2, 0.1], {
-  lengthscales: [0.3, 0.3],
-  outputScale: 1,
-  noise: 1e-4,
-  mean: 0,
-});
-const flatCost = GaussianProcess.fromHyperparameters([[0], [0.5], [1]], [0, 0, 0], {
-  lengthscales: [0.5],
-  outputScale: 0.1,
-  noise: 1e-4,
-  mean: 0,
-});
-const acquisition = new Acquisition(
-  objective,
-  objective,
-  1,
-  [new GaussianProcessCostModel(0, 1, flatCost), new GaussianProcessCostModel(1, 2, flatCost)],
-  'stage',
-  1,
-  0.1,
-  quasiNormals(256, createRandom(3)),
-);
-
-function pinned(x0: number): Prefix {
-  return { delta: 1, stages: [{ x0 }], encoded: Float64Array.of(x0), pinnedEnd: 1, running: false };
-}
+import { acquisition, encoding, pinnedAt } from './two-stage-acquisition.js';
 
 /** 12 raw points per prefix; the pinned prefixes' raw scores all above the unpinned one's. */
 function scoredPool(): ScoredPrefix[] {
@@ -63,7 +21,7 @@ function scoredPool(): ScoredPrefix[] {
       exact: new Uint8Array(count).fill(1),
     };
   };
-  return [entry(unpinnedPrefix(), 0), entry(pinned(0.5), 1), entry(pinned(0.9), 2)];
+  return [entry(unpinnedPrefix(), 0), entry(pinnedAt(0.5), 1), entry(pinnedAt(0.9), 2)];
 }
 
 /** How many refined candidates came from each δ. */

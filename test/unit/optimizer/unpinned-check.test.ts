@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { Acquisition } from '../../../src/acquisition/index.js';
 import type {
   Observation,
   OptimizerSettings,
@@ -7,56 +6,14 @@ import type {
   Suggestion,
   SuggestRequest,
 } from '../../../src/core/types.js';
-import { GaussianProcess } from '../../../src/gp/index.js';
 import { suggest } from '../../../src/optimizer/index.js';
 import type { Candidate } from '../../../src/optimizer/candidate-order.js';
-import { GaussianProcessCostModel } from '../../../src/optimizer/models.js';
 import { unpinnedPrefix, type Prefix } from '../../../src/optimizer/prefix-pool.js';
 import { unpinnedAlternative, unpinnedWins } from '../../../src/optimizer/unpinned-check.js';
-import { createRandom, quasiNormals } from '../../../src/random/index.js';
-import { SpaceEncoding } from '../../../src/space/index.js';
 import { mixedSpace, observationsFrom, request } from './fixtures.js';
+import { acquisition, encoding, pinnedAt } from './two-stage-acquisition.js';
 
-/** Two one-float stages; the objective peaks at x0 = 0.5, far from the pinned prefix x0 = 0.1. */
-const encoding = new SpaceEncoding([
-  { name: 'a', params: [{ name: 'x0', type: 'float', low: 0, high: 1 }] },
-  { name: 'b', params: [{ name: 'x1', type: 'float', low: 0, high: 1 }] },
-]);
-const observed = [
-  [0.1, 0.2],
-  [0.5, 0.6],
-  [0.9, 0.3],
-  [0.1, 0.8],
-];
-const objective = GaussianProcess.fromHyperparameters(observed, [0, 1, 0.2, 0.1], {
-  lengthscales: [0.3, 0.3],
-  outputScale: 1,
-  noise: 1e-4,
-  mean: 0,
-});
-const flatCost = GaussianProcess.fromHyperparameters([[0], [0.5], [1]], [0, 0, 0], {
-  lengthscales: [0.5],
-  outputScale: 0.1,
-  noise: 1e-4,
-  mean: 0,
-});
-const acquisition = new Acquisition(
-  objective,
-  objective,
-  1,
-  [new GaussianProcessCostModel(0, 1, flatCost), new GaussianProcessCostModel(1, 2, flatCost)],
-  'stage',
-  1,
-  0.1,
-  quasiNormals(256, createRandom(3)),
-);
-const pinned: Prefix = {
-  delta: 1,
-  stages: [{ x0: 0.1 }],
-  encoded: Float64Array.of(0.1),
-  pinnedEnd: 1,
-  running: false,
-};
+const pinned = pinnedAt(0.1);
 
 function scored(prefix: Prefix, x: Float64Array): Candidate {
   const value = acquisition.score([x], prefix.delta, acquisition.costTable([x]))[0]!;
