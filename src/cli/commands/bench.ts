@@ -12,7 +12,7 @@ import { methodNames, suggest } from '../../optimizer/index.js';
 import { settingProblem } from '../../optimizer/settings.js';
 import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
-import type { FailedTrialPolicy, MethodName, OptimizerSettings, UnpinnedSearch } from '../../core/types.js';
+import type { MethodName, OptimizerSettings } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
 
 // Optimizer knobs an ablation may override with --set key=value.
@@ -113,17 +113,8 @@ export function collectSetting(
     if (problem !== undefined) throw new InvalidArgumentError(`refitGrowth ${problem}`);
     return { ...previous, refitGrowth: growth };
   }
-  if (key === 'failedTrials') {
-    const problem = settingProblem('failedTrials', raw);
-    if (problem !== undefined) throw new InvalidArgumentError(`failedTrials ${problem}`);
-    return { ...previous, failedTrials: raw as FailedTrialPolicy };
-  }
-  if (key === 'unpinnedSearch') {
-    const problem = settingProblem('unpinnedSearch', raw);
-    if (problem !== undefined) throw new InvalidArgumentError(`unpinnedSearch ${problem}`);
-    return { ...previous, unpinnedSearch: raw as UnpinnedSearch };
-  }
-  if (key === 'costAwareStopping' || key === 'unpinnedCheck') {
+  if (key === 'failedTrials' || key === 'unpinnedSearch' || key === 'costAwareStopping' || key === 'unpinnedCheck') {
+    // Words and booleans: the optimizer's own rule decides which a setting takes.
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;
     const problem = settingProblem(key, value);
     if (problem !== undefined) throw new InvalidArgumentError(`${key} ${problem}`);
