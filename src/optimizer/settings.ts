@@ -21,8 +21,8 @@ export const methodNames = Object.freeze([
 export const unknownMethodMessage = `must be one of ${methodNames.join(', ')}`;
 export const unpinnedCheckMessage = "must be true, false or 'guarded'";
 /** The values of `unpinnedSearch`. */
-export const unpinnedSearchValues = ['shared', 'full'] as const satisfies readonly UnpinnedSearch[];
-export const unpinnedSearchMessage = "must be 'shared' or 'full'";
+export const unpinnedSearchValues = ['shared', 'full', 'adaptive'] as const satisfies readonly UnpinnedSearch[];
+export const unpinnedSearchMessage = "must be 'shared', 'full' or 'adaptive'";
 
 /**
  * The range of each count setting: [least, most]. Warm-up and topQ start at 1 (warm-up 0 would
