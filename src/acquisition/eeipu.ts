@@ -68,11 +68,6 @@ export class Acquisition {
     return this.kind !== 'none' && this.eta > 0;
   }
 
-  /** d log α / d log(cost saved): η with the cost term, 0 without. */
-  get costElasticity(): number {
-    return this.usesCost ? this.eta : 0;
-  }
-
   /** First model index that runs for prefix length δ (total-cost models ignore δ). */
   private firstRun(delta: number): number {
     return this.kind === 'stage' ? delta : 0;

@@ -72,11 +72,6 @@ export class GittinsAcquisition extends Acquisition {
     return false;
   }
 
-  /** The index responds to the whole expected cost: no cooling, so a reuse counts in full. */
-  override get costElasticity(): number {
-    return 1;
-  }
-
   /**
    * −α and its gradient with respect to the free dims, for the local optimizer: the implicit
    * function theorem through μ, σ² (pbgi.ts) and E[C_δ], whose stage terms read their own dims.

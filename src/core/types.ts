@@ -56,7 +56,7 @@ export type Configuration = readonly StageParams[];
 export type Direction = 'maximize' | 'minimize';
 
 /** How local refinement runs are shared with the unpinned search ({@link OptimizerSettings.unpinnedSearch}). */
-export type UnpinnedSearch = 'shared' | 'full' | 'adaptive';
+export type UnpinnedSearch = 'shared' | 'full' | 'auto';
 
 export type Phase = 'warmup' | 'bo';
 

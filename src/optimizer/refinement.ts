@@ -17,8 +17,7 @@ const LOCAL_MAX_ITERATIONS = 50;
  * With `unpinnedSearch: 'full'` and pinned prefixes in the pool, the unpinned prefix (δ = 0)
  * keeps all its startsPerPrefix + restarts − 1 best raw points, as a pool of ∅ alone (ms-carbo)
  * does, and the restarts − 1 runners-up are drawn from the pinned prefixes only.
- * With `unpinnedSearch: 'adaptive'`, ∅ is guaranteed the share {@link unpinnedShare} of the
- * restarts − 1 runners-up and the rest go to the best others overall, as with 'shared'.
+ * `unpinnedSearch: 'auto'` is 'full' in a step whose pool {@link reuseSavesLittle}, else 'shared'.
  */
 export function refineStarts(
   acquisition: Acquisition,
@@ -30,32 +29,23 @@ export function refineStarts(
   const perPrefix = Math.max(1, settings.startsPerPrefix);
   const starts: { entry: ScoredPrefix; r: number; value: number }[] = [];
   const runnersUp: { entry: ScoredPrefix; r: number; value: number }[] = [];
-  const others = Math.max(0, settings.restarts - 1);
-  const pinned = scored.length > 1;
-  // Runners-up of ∅ that start a run whatever the other prefixes score.
-  const unpinnedExtra =
-    !pinned || settings.unpinnedSearch === 'shared'
-      ? 0
-      : settings.unpinnedSearch === 'full'
-        ? Infinity
-        : Math.round(others * unpinnedShare(acquisition, scored, perPrefix));
-  let guaranteed = 0;
+  const unpinnedKeepsAll =
+    scored.length > 1 &&
+    (settings.unpinnedSearch === 'full' ||
+      (settings.unpinnedSearch === 'auto' && reuseSavesLittle(acquisition, scored, perPrefix)));
   for (const entry of scored) {
-    const top = bestRows(entry.scores, entry.exact, perPrefix + others);
-    const unpinned = entry.prefix.delta === 0;
+    const top = bestRows(entry.scores, entry.exact, perPrefix + Math.max(0, settings.restarts - 1));
+    const keepsAll = unpinnedKeepsAll && entry.prefix.delta === 0;
     top.forEach((r, rank) => {
       const value = entry.scores[r]!;
       if (!Number.isFinite(value)) return;
-      const kept = rank < perPrefix || (unpinned && rank < perPrefix + unpinnedExtra);
-      if (kept && rank >= perPrefix) guaranteed++;
-      (kept ? starts : runnersUp).push({ entry, r, value });
+      (rank < perPrefix || keepsAll ? starts : runnersUp).push({ entry, r, value });
     });
   }
   runnersUp.sort((p, q) => q.value - p.value || p.entry.prefix.delta - q.entry.prefix.delta);
   // The globally best runners-up bring the total to (pool size × startsPerPrefix + restarts − 1)
-  // local runs; 'full' adds its restarts − 1 runs of ∅ on top.
-  const open = settings.unpinnedSearch === 'full' ? others : Math.max(0, others - guaranteed);
-  starts.push(...runnersUp.slice(0, open));
+  // local runs.
+  starts.push(...runnersUp.slice(0, Math.max(0, settings.restarts - 1)));
   let localRuns = 0;
   let localEvaluations = 0;
   const refined: Candidate[] = [];
@@ -70,28 +60,27 @@ export function refineStarts(
 }
 
 /**
- * The share of the restarts − 1 runners-up that `unpinnedSearch: 'adaptive'` keeps for the
- * unpinned search: exp(−G), G the largest gain in log α a pinned prefix of the pool buys by its
- * reuse alone, at its best raw point: η·(log E[1/C_δ] − log E[1/C_0]) (PBGI's index, whose cost
- * weight does not cool, counts with η = 1). A pinned prefix's raw points outscore ∅'s by that
- * gain plus what pinning good stages is worth; only the gain is a reason to search ∅ less. Where
- * a reuse saves a fraction s of a trial, the share is (1 − s)^η: about all the runners-up where
- * reuse saves little or η has cooled (ms-carbo's search), the 'shared' allocation where it saves
- * most of a trial at full cost-awareness. 1 when α has no cost term.
+ * Whether `unpinnedSearch: 'auto'` searches ∅ as 'full' does in this step: when no pinned prefix
+ * of the pool saves half of a trial's expected cost (E[1/C_δ] < 2·E[1/C_∅] at the prefix's best
+ * raw point, for every pooled δ), so that a reuse at most doubles α (η ≤ 1). On the 56 unseen
+ * shapes EEIPU with 'shared' was level with the best baseline where the deepest reuse saves under
+ * half a trial, and ahead where it saves more (docs/benchmarks.md, "Unseen shapes").
  */
-export function unpinnedShare(acquisition: Acquisition, scored: readonly ScoredPrefix[], perPrefix: number): number {
-  const weight = acquisition.costElasticity;
-  if (weight === 0) return 1;
-  let gain = 0;
+export function reuseSavesLittle(
+  acquisition: Acquisition,
+  scored: readonly ScoredPrefix[],
+  perPrefix: number,
+): boolean {
+  if (acquisition.kind === 'none') return true;
   for (const entry of scored) {
     if (entry.prefix.delta === 0) continue;
     const [best] = bestRows(entry.scores, entry.exact, perPrefix);
     if (best === undefined || !Number.isFinite(entry.scores[best]!)) continue;
     const { logInverse } = acquisition.costTable([entry.points[best]!]);
-    const reuse = logInverse[acquisition.column(entry.prefix.delta)]! - logInverse[acquisition.column(0)]!;
-    if (reuse > gain) gain = reuse;
+    const gain = logInverse[acquisition.column(entry.prefix.delta)]! - logInverse[acquisition.column(0)]!;
+    if (gain >= Math.LN2) return false;
   }
-  return Math.exp(-weight * gain);
+  return true;
 }
 
 /**

@@ -21,8 +21,8 @@ export const methodNames = Object.freeze([
 export const unknownMethodMessage = `must be one of ${methodNames.join(', ')}`;
 export const unpinnedCheckMessage = "must be true, false or 'guarded'";
 /** The values of `unpinnedSearch`. */
-export const unpinnedSearchValues = ['shared', 'full', 'adaptive'] as const satisfies readonly UnpinnedSearch[];
-export const unpinnedSearchMessage = "must be 'shared', 'full' or 'adaptive'";
+export const unpinnedSearchValues = ['shared', 'full', 'auto'] as const satisfies readonly UnpinnedSearch[];
+export const unpinnedSearchMessage = "must be 'shared', 'full' or 'auto'";
 
 /**
  * The range of each count setting: [least, most]. Warm-up and topQ start at 1 (warm-up 0 would
@@ -156,15 +156,16 @@ export function effortIssues(settings: Required<OptimizerSettings>, stages: numb
   }
   // eeipu and pbgi-memo refine from every pooled prefix: ∅ plus the proper prefixes of the top-Q trials.
   const prefixes = reusesPrefixes(method) ? 1 + topQ * (stages - 1) : 1;
-  // unpinnedSearch 'full' gives the unpinned search its own restarts − 1 runs besides the shared ones.
-  const twice = settings.unpinnedSearch === 'full' && prefixes > 1;
+  // unpinnedSearch 'full' (and 'auto', in the steps where it acts as 'full') gives the unpinned
+  // search its own restarts − 1 runs besides the shared ones.
+  const twice = (settings.unpinnedSearch === 'full' || settings.unpinnedSearch === 'auto') && prefixes > 1;
   const searches = prefixes * startsPerPrefix + (twice ? 2 : 1) * restarts;
   if (searches * dimension > limits.maxLocalSearchWork) {
     issues.push({
       key: 'restarts',
       message:
         `local searches × ${dimension} encoded dimensions must be at most ${limits.maxLocalSearchWork} per ` +
-        `suggestion (is ${searches * dimension}: ${twice ? '2 × restarts (unpinnedSearch full)' : 'restarts'} + ` +
+        `suggestion (is ${searches * dimension}: ${twice ? `2 × restarts (unpinnedSearch ${settings.unpinnedSearch})` : 'restarts'} + ` +
         `startsPerPrefix × up to ${prefixes} prefixes pooled by topQ)`,
     });
   }

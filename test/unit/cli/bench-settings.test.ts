@@ -12,7 +12,7 @@ describe('bench --set', () => {
 
   it("takes the unpinned search's share of local runs as shared or full", () => {
     expect(collectSetting('unpinnedSearch=full', { topQ: 3 })).toEqual({ topQ: 3, unpinnedSearch: 'full' });
-    expect(() => collectSetting('unpinnedSearch=true', {})).toThrow("unpinnedSearch must be 'shared', 'full' or 'adaptive'");
+    expect(() => collectSetting('unpinnedSearch=true', {})).toThrow("unpinnedSearch must be 'shared', 'full' or 'auto'");
   });
 
   it('takes cost-aware stopping as true or false only', () => {

@@ -205,7 +205,7 @@ describe('configs the optimizer would refuse are refused up front', () => {
 
   it('checks how the local runs are shared with the unpinned search', () => {
     expect(issuesOf({ ...valid(), optimizer: { unpinnedSearch: true } })).toEqual([
-      "optimizer.unpinnedSearch: must be 'shared', 'full' or 'adaptive'",
+      "optimizer.unpinnedSearch: must be 'shared', 'full' or 'auto'",
     ]);
     expect(parseStudyConfig({ ...valid(), optimizer: { unpinnedSearch: 'full' } }).optimizer?.unpinnedSearch).toBe(
       'full',

@@ -2,11 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { unpinnedPrefix, type Prefix } from '../../../src/optimizer/prefix-pool.js';
 import type { ScoredPrefix } from '../../../src/optimizer/raw-scoring.js';
-import { refineStarts, unpinnedShare } from '../../../src/optimizer/refinement.js';
+import { refineStarts, reuseSavesLittle } from '../../../src/optimizer/refinement.js';
 import { resolveSettings } from '../../../src/optimizer/settings.js';
-import { Acquisition } from '../../../src/acquisition/index.js';
 import type { UnpinnedSearch } from '../../../src/core/types.js';
-import { acquisition, encoding, pinnedAt } from './two-stage-acquisition.js';
+import { acquisition, encoding, expensiveFirst, pinnedAt } from './two-stage-acquisition.js';
 
 /** 12 raw points per prefix; the pinned prefixes' raw scores all above the unpinned one's. */
 function scoredPool(): ScoredPrefix[] {
@@ -50,7 +49,7 @@ describe('refineStarts: local runs of the unpinned search', () => {
     const alone = scoredPool().slice(0, 1);
     expect(runsByDelta('shared', alone)).toEqual([10, 0]);
     expect(runsByDelta('full', alone)).toEqual([10, 0]);
-    expect(runsByDelta('adaptive', alone)).toEqual([10, 0]);
+    expect(runsByDelta('auto', alone)).toEqual([10, 0]);
     const settings = (unpinnedSearch: UnpinnedSearch) =>
       resolveSettings({ restarts: 10, startsPerPrefix: 1, unpinnedSearch });
     const shared = refineStarts(acquisition, encoding, alone, false, settings('shared'));
@@ -58,25 +57,14 @@ describe('refineStarts: local runs of the unpinned search', () => {
     expect(full.refined.map((c) => Array.from(c.x))).toEqual(shared.refined.map((c) => Array.from(c.x)));
   });
 
-  it("'adaptive': the unpinned search keeps the share (C_δ / C_∅)^η of the nine runners-up, the rest as 'shared'", () => {
-    // Both stages cost ~1 unit: reusing the first one costs ε + 1 = 1.1 instead of 2, so at η = 1
-    // ∅ keeps round(9 × 1.1 / 2) = 5 runners-up and the pinned prefixes compete for the other 4.
-    expect(unpinnedShare(acquisition, scoredPool(), 1)).toBeCloseTo(1.1 / 2, 3);
-    expect(runsByDelta('adaptive')).toEqual([6, 6]);
-  });
-
-  it("'adaptive': with η cooled to 0 a reuse buys nothing, so the unpinned search keeps all its runs", () => {
-    const cooled = new Acquisition(
-      acquisition.objective,
-      acquisition.screen,
-      acquisition.best,
-      acquisition.costs,
-      acquisition.kind,
-      0,
-      acquisition.epsilon,
-      acquisition.z,
+  it("'auto': 'full' where no pinned prefix saves half a trial, 'shared' where one does", () => {
+    // Both stages cost ~1 unit: reusing the first one costs ε + 1 = 1.1 instead of 2.
+    expect(reuseSavesLittle(acquisition, scoredPool(), 1)).toBe(true);
+    expect(runsByDelta('auto')).toEqual(runsByDelta('full'));
+    // The first stage costs ~9 units: reusing it costs 1.1 instead of ~10.
+    expect(reuseSavesLittle(expensiveFirst, scoredPool(), 1)).toBe(false);
+    expect(runsByDelta('auto', scoredPool(), expensiveFirst)).toEqual(
+      runsByDelta('shared', scoredPool(), expensiveFirst),
     );
-    expect(unpinnedShare(cooled, scoredPool(), 1)).toBe(1);
-    expect(runsByDelta('adaptive', scoredPool(), cooled)).toEqual([10, 2]);
   });
 });

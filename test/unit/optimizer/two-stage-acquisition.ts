@@ -31,15 +31,31 @@ const flatCost = GaussianProcess.fromHyperparameters([[0], [0.5], [1]], [0, 0, 0
   mean: 0,
 });
 
-export const acquisition = new Acquisition(
-  objective,
-  objective,
-  1,
-  [new GaussianProcessCostModel(0, 1, flatCost), new GaussianProcessCostModel(1, 2, flatCost)],
-  'stage',
-  1,
-  0.1,
-  quasiNormals(256, createRandom(3)),
+/** EEIPU's acquisition at η = 1 and ε = 0.1, with `firstStageCost` as the first stage's log-cost model. */
+function withFirstStageCost(firstStageCost: GaussianProcess): Acquisition {
+  return new Acquisition(
+    objective,
+    objective,
+    1,
+    [new GaussianProcessCostModel(0, 1, firstStageCost), new GaussianProcessCostModel(1, 2, flatCost)],
+    'stage',
+    1,
+    0.1,
+    quasiNormals(256, createRandom(3)),
+  );
+}
+
+/** Both stages cost ~1 unit (log cost 0). */
+export const acquisition = withFirstStageCost(flatCost);
+
+/** The first stage costs ~9 units (log cost 2.2), the second ~1. */
+export const expensiveFirst = withFirstStageCost(
+  GaussianProcess.fromHyperparameters([[0], [0.5], [1]], [2.2, 2.2, 2.2], {
+    lengthscales: [0.5],
+    outputScale: 0.1,
+    noise: 1e-4,
+    mean: 2.2,
+  }),
 );
 
 /** The first stage pinned at x0. */

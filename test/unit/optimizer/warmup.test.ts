@@ -98,7 +98,7 @@ describe('resolveSettings', () => {
     [{ eta: 1.5 }, 'eta must be in [0, 1]'],
     [{ unpinnedCheck: 1 as never }, "unpinnedCheck must be true, false or 'guarded'"],
     [{ unpinnedCheck: 'always' as never }, "unpinnedCheck must be true, false or 'guarded'"],
-    [{ unpinnedSearch: 'all' as never }, "unpinnedSearch must be 'shared', 'full' or 'adaptive'"],
+    [{ unpinnedSearch: 'all' as never }, "unpinnedSearch must be 'shared', 'full' or 'auto'"],
     [{ failedTrials: 'drop' as never }, 'failedTrials must be one of ignore, worst'],
     [{ eta: Number.NaN }, 'eta must be in [0, 1]'],
     [{ rawSamples: 2.5 }, 'rawSamples must be an integer'],
