@@ -213,14 +213,17 @@ export interface StudyResult extends StudyProgress {
 /**
  * The optimizer settings a study's suggestions run with. A plan recorded before the defaults were
  * pinned holds only its config's own keys, and its other settings take today's defaults — except
- * the unpinned check: every such study started while the check was off by default, and turning
- * it on under a running study would change how it trades reuse for exploration midway.
+ * those whose default changed since: every such study started while the unpinned check was off
+ * and the local runs were shared ('shared' was the only allocation before `unpinnedSearch`
+ * existed), and changing either under a running study would change how it trades reuse for
+ * exploration midway.
  */
 export function studySettings(plan: Pick<StudyPlan, 'optimizer' | 'epsilon'>): OptimizerSettings {
-  const recordedBeforePinning = plan.optimizer.unpinnedCheck === undefined;
+  const { unpinnedCheck, unpinnedSearch } = plan.optimizer;
   return {
     ...plan.optimizer,
-    ...(recordedBeforePinning ? { unpinnedCheck: false } : {}),
+    ...(unpinnedCheck === undefined ? { unpinnedCheck: false } : {}),
+    ...(unpinnedSearch === undefined ? { unpinnedSearch: 'shared' } : {}),
     epsilon: plan.epsilon,
   };
 }

@@ -89,7 +89,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
  * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded',
- * unpinnedSearch 'shared', failedTrials 'worst',
+ * unpinnedSearch 'auto', failedTrials 'worst',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -108,7 +108,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     eta: settings.eta ?? null,
     refitGrowth: settings.refitGrowth ?? 0.1,
     unpinnedCheck: settings.unpinnedCheck ?? 'guarded',
-    unpinnedSearch: settings.unpinnedSearch ?? 'shared',
+    unpinnedSearch: settings.unpinnedSearch ?? 'auto',
     failedTrials: settings.failedTrials ?? 'worst',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,

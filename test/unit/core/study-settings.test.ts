@@ -16,12 +16,26 @@ describe('studySettings', () => {
     const plan = planStudy(config);
     expect(studySettings(plan)).toEqual({ ...resolveSettings({}), epsilon: plan.epsilon });
     expect(studySettings(plan).unpinnedCheck).toBe('guarded');
+    expect(studySettings(plan).unpinnedSearch).toBe('auto');
   });
 
-  it('keeps the unpinned check off for a plan recorded before the defaults were pinned', () => {
+  it('keeps the unpinned check off and the local runs shared for a plan recorded before the defaults were pinned', () => {
     const partial = { optimizer: { method: 'eeipu' as const, warmup: 4 }, epsilon: 0.05 };
-    expect(studySettings(partial)).toEqual({ method: 'eeipu', warmup: 4, unpinnedCheck: false, epsilon: 0.05 });
-    // A partial plan that named the check keeps what it named.
+    expect(studySettings(partial)).toEqual({
+      method: 'eeipu',
+      warmup: 4,
+      unpinnedCheck: false,
+      unpinnedSearch: 'shared',
+      epsilon: 0.05,
+    });
+    // A partial plan that named a setting keeps what it named.
     expect(studySettings({ ...partial, optimizer: { unpinnedCheck: true } }).unpinnedCheck).toBe(true);
+    expect(studySettings({ ...partial, optimizer: { unpinnedSearch: 'full' } }).unpinnedSearch).toBe('full');
+  });
+
+  it("keeps the local runs shared for a plan pinned before unpinnedSearch existed (its default then: 'shared')", () => {
+    const { unpinnedSearch: _absent, ...pinnedBefore } = resolveSettings({});
+    expect(studySettings({ optimizer: pinnedBefore, epsilon: 0.1 }).unpinnedSearch).toBe('shared');
+    expect(studySettings({ optimizer: pinnedBefore, epsilon: 0.1 }).unpinnedCheck).toBe('guarded');
   });
 });

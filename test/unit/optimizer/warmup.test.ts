@@ -80,7 +80,7 @@ describe('resolveSettings', () => {
       eta: null,
       refitGrowth: 0.1,
       unpinnedCheck: 'guarded',
-      unpinnedSearch: 'shared',
+      unpinnedSearch: 'auto',
       failedTrials: 'worst',
       costAwareStopping: false,
       stoppingCostWeight: null,
