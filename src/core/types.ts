@@ -144,16 +144,16 @@ export interface OptimizerSettings {
   readonly unpinnedCheck?: boolean | 'guarded';
   /**
    * How the local refinement runs are shared between the unpinned search (δ = 0) and the pinned
-   * prefixes. `'shared'` (the default): every prefix gets `startsPerPrefix` runs and the
-   * `restarts − 1` others go to the best raw points of all prefixes, so where the pinned prefixes
-   * score best the unpinned search gets few (3.4 of 14.1 a step on a 2-stage shape where EEIPU
-   * lost to ms-carbo). `'full'`: the unpinned search gets its best `startsPerPrefix + restarts − 1`
-   * raw points, exactly the runs ms-carbo's search has, and the pinned prefixes their
-   * `startsPerPrefix` each plus the `restarts − 1` best runners-up among them: EEIPU's fresh
-   * candidates are then searched as hard as ms-carbo's, at about 40–50% more optimizer time a step.
-   * It closes that 2-stage gap but loses 0.28 ± 0.10 on the paper 3-stage spec at budget 200 (100
-   * seeds), where the harder search trades good reuses for fresh points EI overrates
-   * (docs/benchmarks.md, "Unseen shapes"). @default 'shared'
+   * prefixes. `'shared'`: every prefix gets `startsPerPrefix` runs and the `restarts − 1` others
+   * go to the best raw points of all prefixes, so where the pinned prefixes score best the
+   * unpinned search gets few (3.4 of 14.1 a step on a 2-stage shape where EEIPU lost to ms-carbo).
+   * `'full'`: the unpinned search gets its best `startsPerPrefix + restarts − 1` raw points,
+   * exactly the runs ms-carbo's search has, and the pinned prefixes their `startsPerPrefix` each
+   * plus the `restarts − 1` best runners-up among them, at about 40–50% more optimizer time a
+   * step; it closes that gap but loses 0.28 ± 0.10 on the paper 3-stage spec at budget 200.
+   * `'auto'` (the default): `'full'` in a step where no pooled prefix saves half of a trial's
+   * expected cost, `'shared'` otherwise — the full search where a reuse buys little, the shared
+   * one where it pays (docs/benchmarks.md, "Unseen shapes"). @default 'auto'
    */
   readonly unpinnedSearch?: UnpinnedSearch;
   /**
