@@ -169,7 +169,7 @@ const optimizerSchema = z.strictObject(
     refitGrowth: settingSchema('refitGrowth').optional(),
     /** A reused prefix must beat one unpinned local run from its point ('guarded': only a point expected as good replaces it). @default 'guarded' */
     unpinnedCheck: z.union([z.boolean(), z.literal('guarded')], { error: unpinnedCheckMessage }).optional(),
-    /** Local refinement runs: shared with the pinned prefixes, or as many for fresh candidates as ms-carbo's. @default 'shared' */
+    /** Local refinement runs: shared with the pinned prefixes, as many for fresh candidates as ms-carbo's ('full'), or 'full' only where no reuse saves half a trial ('auto'). @default 'auto' */
     unpinnedSearch: z.enum(unpinnedSearchValues, { error: unpinnedSearchMessage }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),

@@ -10,9 +10,11 @@ describe('bench --set', () => {
     expect(() => collectSetting('unpinnedCheck=always', {})).toThrow("unpinnedCheck must be true, false or 'guarded'");
   });
 
-  it("takes the unpinned search's share of local runs as shared or full", () => {
+  it("takes the unpinned search's share of local runs as shared, full or auto", () => {
     expect(collectSetting('unpinnedSearch=full', { topQ: 3 })).toEqual({ topQ: 3, unpinnedSearch: 'full' });
-    expect(() => collectSetting('unpinnedSearch=true', {})).toThrow("unpinnedSearch must be 'shared', 'full' or 'auto'");
+    expect(() => collectSetting('unpinnedSearch=true', {})).toThrow(
+      "unpinnedSearch must be 'shared', 'full' or 'auto'",
+    );
   });
 
   it('takes cost-aware stopping as true or false only', () => {
