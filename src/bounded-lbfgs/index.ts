@@ -1,2 +1,2 @@
 export { minimizeBounded } from './minimize-bounded.js';
-export type { MinimizeOptions, MinimizeResult } from './minimize-bounded.js';
+export type { CurvaturePairs, MinimizeOptions, MinimizeResult } from './minimize-bounded.js';

@@ -10,7 +10,20 @@
  *    x(t) = P(x + t·d), where P clips to the box — so no point outside the box is ever evaluated.
  * Stops when the projected gradient's largest component is ≤ `tolerance`, when the relative
  * decrease of f falls below `functionTolerance`, or after `maxIterations`.
+ *
+ * The pairs a run ends with are returned as {@link CurvaturePairs}; handed to the next run on a
+ * slightly changed f (`curvature`), they make its first step a quasi-Newton one instead of a
+ * steepest-descent probe, which is what a warm restart near the old minimum needs.
  */
+
+/**
+ * L-BFGS curvature pairs: steps s_j = x_{j+1} − x_j and gradient changes y_j = ∇f_{j+1} − ∇f_j,
+ * oldest first. Their two-loop recursion approximates the inverse Hessian.
+ */
+export interface CurvaturePairs {
+  readonly s: readonly ArrayLike<number>[];
+  readonly y: readonly ArrayLike<number>[];
+}
 
 /** Outcome of {@link minimizeBounded}. */
 export interface MinimizeResult {
@@ -24,6 +37,8 @@ export interface MinimizeResult {
   readonly converged: boolean;
   /** Number of calls to `fg`. */
   readonly evaluations: number;
+  /** The pairs held at the end (at most `memory`), for a warm restart on a similar f. */
+  readonly curvature: { readonly s: Float64Array[]; readonly y: Float64Array[] };
 }
 
 /** Options of {@link minimizeBounded}. */
@@ -38,6 +53,13 @@ export interface MinimizeOptions {
   readonly functionTolerance?: number;
   /** Maximum function evaluations in one line search. @default 30 */
   readonly maxLineSearchSteps?: number;
+  /**
+   * Pairs to start from, e.g. a previous run's {@link MinimizeResult.curvature} on a similar f
+   * (the newest `memory` are kept; pairs without positive curvature are dropped). A pair that
+   * misleads costs at most one failed line search: the minimizer then forgets all pairs, as it
+   * does with its own.
+   */
+  readonly curvature?: CurvaturePairs;
 }
 
 interface ResolvedOptions {
@@ -94,6 +116,9 @@ export function minimizeBounded(
   if (lower.length !== n || upper.length !== n) {
     throw new RangeError('bounds must have the same length as x0');
   }
+  const sHist: Float64Array[] = [];
+  const yHist: Float64Array[] = [];
+  if (options.curvature !== undefined) readPairs(options.curvature, n, opts.memory, sHist, yHist);
   const lo = Float64Array.from(lower);
   const hi = Float64Array.from(upper);
   for (let i = 0; i < n; i++) {
@@ -127,12 +152,10 @@ export function minimizeBounded(
   const g = new Float64Array(n);
   let f = evaluate(x, g);
   if (Number.isNaN(f)) {
-    return { x, value: Number.NaN, iterations: 0, converged: false, evaluations };
+    return { x, value: Number.NaN, iterations: 0, converged: false, evaluations, curvature: { s: sHist, y: yHist } };
   }
 
   const m = opts.memory;
-  const sHist: Float64Array[] = [];
-  const yHist: Float64Array[] = [];
   const free = new Uint8Array(n);
   const d = new Float64Array(n);
   const alpha = new Float64Array(m);
@@ -224,8 +247,7 @@ export function minimizeBounded(
       sy += s[i]! * y[i]!;
       yy += y[i]! * y[i]!;
     }
-    // Keep only pairs with safely positive curvature (the update stays positive definite).
-    if (sy > 1e-10 * yy && sy > 0) {
+    if (positiveCurvature(sy, yy)) {
       if (sHist.length === m) {
         sHist.shift();
         yHist.shift();
@@ -244,7 +266,44 @@ export function minimizeBounded(
     }
   }
 
-  return { x, value: f, iterations, converged, evaluations };
+  return { x, value: f, iterations, converged, evaluations, curvature: { s: sHist, y: yHist } };
+}
+
+/** Keep only pairs with safely positive curvature (the update stays positive definite). */
+function positiveCurvature(sy: number, yy: number): boolean {
+  return sy > 1e-10 * yy && sy > 0;
+}
+
+/** Copies the newest `memory` usable pairs of `pairs` into sHist / yHist. */
+function readPairs(
+  pairs: CurvaturePairs,
+  n: number,
+  memory: number,
+  sHist: Float64Array[],
+  yHist: Float64Array[],
+): void {
+  if (pairs.s.length !== pairs.y.length) {
+    throw new RangeError('curvature must have as many s as y vectors');
+  }
+  pairs.s.forEach((sj, j) => {
+    const yj = pairs.y[j]!;
+    if (sj.length !== n || yj.length !== n) {
+      throw new RangeError('curvature vectors must have the same length as x0');
+    }
+    const s = Float64Array.from(sj);
+    const y = Float64Array.from(yj);
+    let sy = 0;
+    let yy = 0;
+    for (let i = 0; i < n; i++) {
+      sy += s[i]! * y[i]!;
+      yy += y[i]! * y[i]!;
+    }
+    if (!Number.isFinite(sy) || !Number.isFinite(yy) || !positiveCurvature(sy, yy)) return;
+    sHist.push(s);
+    yHist.push(y);
+  });
+  sHist.splice(0, Math.max(0, sHist.length - memory));
+  yHist.splice(0, Math.max(0, yHist.length - memory));
 }
 
 /**

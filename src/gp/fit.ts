@@ -23,6 +23,13 @@ export interface GPFitOptions {
    * beats the warm optimum (otherwise they are just evaluated once).
    */
   readonly warmStart?: GPHyperparameters;
+  /**
+   * The previous fit's {@link GPFitInfo.curvature}, to go with `warmStart`: the warm start's
+   * search starts with that curvature instead of a steepest-descent probe. After one new point
+   * the optimum moves little and the curvature hardly at all, so a warm refit then takes about
+   * half the likelihood evaluations (each O(n³)). It only changes how fast the search gets there.
+   */
+  readonly warmCurvature?: GPFitCurvature;
   /** Lower bound on noise variance. @default 1e-6 */
   readonly minNoise?: number;
   /** Max optimizer iterations per start. @default 100, or 30 with `warmStart` */
@@ -45,6 +52,17 @@ export interface GPFitInfo {
   readonly startsOptimized: number;
   /** Points the hyperparameters were fitted on (≤ `maxFitPoints`). */
   readonly fitPoints: number;
+  /** The winning search's final curvature pairs, for the next refit's `warmCurvature`. */
+  readonly curvature: GPFitCurvature;
+}
+
+/**
+ * L-BFGS curvature pairs (steps s and gradient changes y, oldest first) in the fit's coordinates
+ * θ = (log ℓ_1..log ℓ_d, log s, log σ²): d + 2 numbers per vector, at most 10 pairs. Plain JSON.
+ */
+export interface GPFitCurvature {
+  readonly s: readonly (readonly number[])[];
+  readonly y: readonly (readonly number[])[];
 }
 
 /** Log-space box for the MAP search (ℓ in the unit cube, s and σ² in z units). */
@@ -57,11 +75,14 @@ const MAX_NOISE = 10;
  */
 const FIT_GRADIENT_TOLERANCE = 1e-4;
 const FIT_FUNCTION_TOLERANCE = 1e-9;
+/** L-BFGS memory of the MAP search (the minimizer's default), and so the most pairs a curvature holds. */
+const CURVATURE_PAIRS = 10;
 
 interface ResolvedFitOptions {
   readonly restarts: number;
   readonly seed: number;
   readonly warmStart: GPHyperparameters | undefined;
+  readonly warmCurvature: GPFitCurvature | undefined;
   readonly minNoise: number;
   readonly maxIterations: number;
   readonly maxFitPoints: number;
@@ -72,6 +93,7 @@ function resolveFitOptions(options: GPFitOptions, d: number): ResolvedFitOptions
     restarts: options.restarts ?? 4,
     seed: options.seed ?? 0,
     warmStart: options.warmStart,
+    warmCurvature: options.warmCurvature,
     minNoise: options.minNoise ?? 1e-6,
     maxIterations: options.maxIterations ?? (options.warmStart === undefined ? 100 : 30),
     maxFitPoints: options.maxFitPoints ?? 256,
@@ -90,6 +112,7 @@ function resolveFitOptions(options: GPFitOptions, d: number): ResolvedFitOptions
     throw new RangeError('maxFitPoints must be a positive integer');
   }
   if (resolved.warmStart !== undefined) checkHyperparameters(resolved.warmStart, d);
+  if (resolved.warmCurvature !== undefined) checkCurvature(resolved.warmCurvature, resolved.warmStart, d);
   return resolved;
 }
 
@@ -168,22 +191,28 @@ export function fitHyperparameters(
     maxIterations: opts.maxIterations,
     tolerance: FIT_GRADIENT_TOLERANCE,
     functionTolerance: FIT_FUNCTION_TOLERANCE,
+    memory: CURVATURE_PAIRS,
   };
   let bestTheta: Float64Array | null = null;
   let bestValue = Number.POSITIVE_INFINITY;
+  let bestCurvature: GPFitCurvature = { s: [], y: [] };
   let evaluations = 0;
   let startsOptimized = 0;
-  const optimize = (start: Float64Array): void => {
-    const result = minimizeBounded(fg, start, lower, upper, minimizeOptions);
+  const optimize = (start: Float64Array, curvature?: GPFitCurvature): void => {
+    const result = minimizeBounded(fg, start, lower, upper, {
+      ...minimizeOptions,
+      ...(curvature === undefined ? {} : { curvature }),
+    });
     evaluations += result.evaluations;
     startsOptimized++;
     if (Number.isFinite(result.value) && result.value < bestValue) {
       bestValue = result.value;
       bestTheta = result.x;
+      bestCurvature = { s: result.curvature.s.map((v) => [...v]), y: result.curvature.y.map((v) => [...v]) };
     }
   };
   if (opts.warmStart !== undefined) {
-    optimize(clip(toTheta(opts.warmStart)));
+    optimize(clip(toTheta(opts.warmStart)), opts.warmCurvature);
     for (const start of starts) {
       evaluations++;
       if (map.negativeLogPosterior(start, null) < bestValue) optimize(start);
@@ -206,8 +235,22 @@ export function fitHyperparameters(
       evaluations,
       startsOptimized,
       fitPoints: fitN,
+      curvature: bestCurvature,
     },
   };
+}
+
+function checkCurvature(curvature: GPFitCurvature, warmStart: GPHyperparameters | undefined, d: number): void {
+  if (warmStart === undefined) throw new RangeError('warmCurvature needs warmStart');
+  const { s, y } = curvature;
+  if (!Array.isArray(s) || !Array.isArray(y) || s.length !== y.length || s.length > CURVATURE_PAIRS) {
+    throw new RangeError(`warmCurvature must have equally many s and y vectors, at most ${CURVATURE_PAIRS}`);
+  }
+  for (const v of [...s, ...y]) {
+    if (!Array.isArray(v) || v.length !== d + 2 || !v.every((e) => typeof e === 'number' && Number.isFinite(e))) {
+      throw new RangeError(`warmCurvature vectors must be ${d + 2} finite numbers (d + 2)`);
+    }
+  }
 }
 
 function logUniform(random: () => number, low: number, high: number): number {

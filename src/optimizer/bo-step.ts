@@ -131,6 +131,7 @@ export function boSuggest(
     : GaussianProcess.fit(xs, ys, {
         seed: gpSeed,
         ...(previous.objective ? { warmStart: previous.objective } : {}),
+        ...(previous.objective && previous.objectiveCurvature ? { warmCurvature: previous.objectiveCurvature } : {}),
         ...(limits.fitPoints === undefined ? {} : { maxFitPoints: limits.fitPoints }),
       });
   const screenRows = screeningSubset(ys, limits.screenPoints);
@@ -322,6 +323,7 @@ export function boSuggest(
       fittedAt,
       objective.hyperparameters,
       costs.map((c) => c.hyperparameters),
+      reuse ? previous.objectiveCurvature : fitted.fitInfo?.curvature,
       lambda === null ? null : decayedLambda(lambda, winner.value, best),
     ),
   };

@@ -4,8 +4,20 @@
  * Imports nothing from Temporal: usable in any script, notebook or service.
  */
 export { suggest, resolveSettings, methodNames } from './index.js';
-export { GaussianProcess, type GPHyperparameters, type GPFitOptions, type Points } from '../gp/index.js';
-export { minimizeBounded, type MinimizeOptions, type MinimizeResult } from '../bounded-lbfgs/index.js';
+export {
+  GaussianProcess,
+  type GPFitCurvature,
+  type GPFitInfo,
+  type GPFitOptions,
+  type GPHyperparameters,
+  type Points,
+} from '../gp/index.js';
+export {
+  minimizeBounded,
+  type CurvaturePairs,
+  type MinimizeOptions,
+  type MinimizeResult,
+} from '../bounded-lbfgs/index.js';
 export type {
   BudgetState,
   Configuration,

@@ -6,7 +6,7 @@
  * {@link ParsedState.pbgiLambda}).
  */
 import type { OptimizerState } from '../core/types.js';
-import type { GPHyperparameters } from '../gp/index.js';
+import type { GPFitCurvature, GPHyperparameters } from '../gp/index.js';
 
 export const STATE_VERSION = 1;
 
@@ -15,6 +15,13 @@ export interface ParsedState {
   readonly costs: readonly (GPHyperparameters | null)[] | undefined;
   /** History length at which these hyperparameters were last fitted (0 when unknown). */
   readonly fittedAt: number;
+  /**
+   * The objective GP's last fit's curvature pairs, for the next refit's `warmCurvature`
+   * (./bo-step.ts). Only the objective's: its fit is the O(n³) one that dominates a refit step at
+   * large n, while the cost GPs fit on at most 128 points and would add more to every step's
+   * payload than they save. Absent in states written before it existed.
+   */
+  readonly objectiveCurvature: GPFitCurvature | undefined;
   /**
    * PBGI-D's cost weight λ for this step (methods 'pbgi', 'pbgi-memo'; Xie et al. 2024): the
    * schedule halves λ after a step whose winner's index did not beat the incumbent, so it needs
@@ -44,7 +51,13 @@ function isHyperparameters(value: unknown, d?: number): value is GPHyperparamete
 /** Reads a state written by {@link writeState} for the same encoded dimension and cost kind. */
 export function readState(state: OptimizerState | undefined, dimension: number, costKind: string): ParsedState {
   if (state === undefined || state.version !== STATE_VERSION || state.dimension !== dimension) {
-    return { objective: undefined, costs: undefined, fittedAt: 0, pbgiLambda: undefined };
+    return {
+      objective: undefined,
+      costs: undefined,
+      fittedAt: 0,
+      objectiveCurvature: undefined,
+      pbgiLambda: undefined,
+    };
   }
   const objective = isHyperparameters(state.objective, dimension) ? state.objective : undefined;
   const costs =
@@ -59,7 +72,40 @@ export function readState(state: OptimizerState | undefined, dimension: number, 
     typeof state.pbgiLambda === 'number' && Number.isFinite(state.pbgiLambda) && state.pbgiLambda > 0
       ? state.pbgiLambda
       : undefined;
-  return { objective, costs, fittedAt, pbgiLambda };
+  const objectiveCurvature =
+    objective !== undefined && isCurvature(state.objectiveCurvature, dimension + 2)
+      ? state.objectiveCurvature
+      : undefined;
+  return { objective, costs, fittedAt, objectiveCurvature, pbgiLambda };
+}
+
+/** At most as many pairs as the fit keeps (GPFitCurvature), each vector `length` finite numbers. */
+const MAX_CURVATURE_PAIRS = 10;
+
+function isCurvature(value: unknown, length: number): value is GPFitCurvature {
+  if (value === null || typeof value !== 'object') return false;
+  const { s, y } = value as Record<string, unknown>;
+  const isVector = (v: unknown): boolean =>
+    Array.isArray(v) && v.length === length && v.every((e) => typeof e === 'number' && Number.isFinite(e));
+  return (
+    Array.isArray(s) &&
+    Array.isArray(y) &&
+    s.length === y.length &&
+    s.length <= MAX_CURVATURE_PAIRS &&
+    s.every(isVector) &&
+    y.every(isVector)
+  );
+}
+
+/**
+ * Six significant digits: the pairs only shape the search's first steps (the minimizer drops any
+ * that rounding leaves without positive curvature), and every step's state crosses the workflow
+ * history — about 4 KB instead of 8 for d = 20. Rounded when written, so a study resumed from its
+ * stored state reads exactly what an uninterrupted one does.
+ */
+function compactCurvature(curvature: GPFitCurvature): GPFitCurvature {
+  const round = (v: readonly number[]): number[] => v.map((e) => Number(e.toPrecision(6)));
+  return { s: curvature.s.map(round), y: curvature.y.map(round) };
 }
 
 /** The JSON state of one step. */
@@ -69,6 +115,7 @@ export function writeState(
   fittedAt: number,
   objective: GPHyperparameters,
   costs: readonly (GPHyperparameters | null)[],
+  objectiveCurvature: GPFitCurvature | undefined,
   pbgiLambda: number | null = null,
 ): OptimizerState {
   const plain = (h: GPHyperparameters): GPHyperparameters => ({
@@ -84,6 +131,7 @@ export function writeState(
     fittedAt,
     objective: plain(objective),
     costs: costs.map((c) => (c === null ? null : plain(c))),
+    ...(objectiveCurvature === undefined ? {} : { objectiveCurvature: compactCurvature(objectiveCurvature) }),
     // Only PBGI's states carry λ: every other method's state is unchanged.
     ...(pbgiLambda === null ? {} : { pbgiLambda }),
   };

@@ -156,6 +156,40 @@ describe('minimizeBounded', () => {
     expect(a.evaluations).toBe(b.evaluations);
   });
 
+  it("restarts faster from a previous run's curvature on a slightly moved minimum", () => {
+    // Badly scaled: steepest descent zig-zags, a Hessian-aware first step does not.
+    const weights = [1, 30, 300, 3000, 5, 80];
+    const lower = weights.map(() => -5);
+    const upper = weights.map(() => 5);
+    const first = minimizeBounded(quadratic([1, 1, 1, 1, 1, 1], weights), [0, 0, 0, 0, 0, 0], lower, upper);
+    expect(first.curvature.s.length).toBeGreaterThan(0);
+    expect(first.curvature.s.length).toBeLessThanOrEqual(10);
+    expect(first.curvature.s.every((v) => v.length === 6)).toBe(true);
+    expect(first.curvature.y.length).toBe(first.curvature.s.length);
+
+    const moved = quadratic([1.02, 0.99, 1.01, 1, 0.98, 1.03], weights);
+    const plain = minimizeBounded(moved, first.x, lower, upper);
+    const warm = minimizeBounded(moved, first.x, lower, upper, { curvature: first.curvature });
+    expect(warm.converged).toBe(true);
+    expect(warm.value).toBeLessThanOrEqual(plain.value + 1e-10);
+    expect(warm.evaluations).toBeLessThan(plain.evaluations);
+  });
+
+  it('keeps only usable curvature pairs, and checks their shape', () => {
+    const f = quadratic([0.3, 0.6], [1, 50]);
+    const plain = minimizeBounded(f, [0, 0], [-1, -1], [1, 1]);
+    // sᵀy ≤ 0 carries no curvature: the run is the plain one, evaluation for evaluation.
+    const useless = minimizeBounded(f, [0, 0], [-1, -1], [1, 1], { curvature: { s: [[1, 0]], y: [[-1, 0]] } });
+    expect(Array.from(useless.x)).toEqual(Array.from(plain.x));
+    expect(useless.evaluations).toBe(plain.evaluations);
+    expect(() => minimizeBounded(f, [0, 0], [-1, -1], [1, 1], { curvature: { s: [[1, 0]], y: [] } })).toThrow(
+      new RangeError('curvature must have as many s as y vectors'),
+    );
+    expect(() => minimizeBounded(f, [0, 0], [-1, -1], [1, 1], { curvature: { s: [[1]], y: [[1]] } })).toThrow(
+      new RangeError('curvature vectors must have the same length as x0'),
+    );
+  });
+
   it('rejects inconsistent bounds', () => {
     const f = quadratic([0], [1]);
     expect(() => minimizeBounded(f, [0], [1], [0])).toThrow(RangeError);

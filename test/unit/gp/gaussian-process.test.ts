@@ -365,8 +365,40 @@ describe('GaussianProcess.fit', () => {
     ys.slice(0, 20).forEach((v, i) => expect(Math.abs(mean[i]! - v)).toBeLessThan(0.01));
   });
 
+  it("refits faster from the previous fit's curvature, to the same hyperparameters", () => {
+    const xs = points(120, 4, 43);
+    const ys = xs.map(objective);
+    const before = GaussianProcess.fit(xs, ys, { seed: 2 });
+    const curvature = before.fitInfo!.curvature;
+    expect(curvature.s.length).toBeGreaterThan(0);
+    expect(curvature.s.every((v) => Array.isArray(v) && v.length === 4 + 2)).toBe(true);
+    expect(JSON.parse(JSON.stringify(curvature))).toEqual(curvature);
+
+    const more = [...xs, [0.31, 0.62, 0.47, 0.55]];
+    const moreY = more.map(objective);
+    const z = zScore(moreY);
+    const options = { seed: 2, warmStart: before.hyperparameters };
+    const plain = GaussianProcess.fit(more, moreY, options);
+    const warm = GaussianProcess.fit(more, moreY, { ...options, warmCurvature: curvature });
+    expect(warm.fitInfo!.evaluations).toBeLessThan(plain.fitInfo!.evaluations);
+    expect(logPosteriorObjective(more, z, warm.hyperparameters)).toBeCloseTo(
+      logPosteriorObjective(more, z, plain.hyperparameters),
+      4,
+    );
+  });
+
   it('rejects bad options', () => {
     expect(() => GaussianProcess.fit(x, y, { restarts: -1 })).toThrow(RangeError);
+    const warmStart = GaussianProcess.fit(x, y).hyperparameters;
+    expect(() => GaussianProcess.fit(x, y, { warmCurvature: { s: [], y: [] } })).toThrow(
+      new RangeError('warmCurvature needs warmStart'),
+    );
+    expect(() => GaussianProcess.fit(x, y, { warmStart, warmCurvature: { s: [[1, 2]], y: [[1, 2]] } })).toThrow(
+      new RangeError('warmCurvature vectors must be 5 finite numbers (d + 2)'),
+    );
+    expect(() => GaussianProcess.fit(x, y, { warmStart, warmCurvature: { s: [[1, 2, 3, 4, 5]], y: [] } })).toThrow(
+      new RangeError('warmCurvature must have equally many s and y vectors, at most 10'),
+    );
     expect(() => GaussianProcess.fit(x, y, { minNoise: 0 })).toThrow(RangeError);
     expect(() => GaussianProcess.fit(x, y, { maxFitPoints: 0 })).toThrow(RangeError);
     expect(() =>

@@ -147,4 +147,38 @@ describe('bad and unusual data', () => {
     const foreign = suggest(request(mixedSpace, more, 'eeipu', { state: { ...second.state!, fittedAt: 100 } }));
     expect(foreign.diagnostics.refit).toBe(true); // fitted on a longer history than this one
   });
+
+  it("carries the objective fit's curvature in the state: kept while reused, replaced by a refit", () => {
+    const history = warmup();
+    const first = suggest(request(mixedSpace, history, 'eeipu'));
+    const curvature = first.state!.objectiveCurvature as { s: number[][]; y: number[][] };
+    const length = (first.state!.dimension as number) + 2;
+    expect(curvature.s.length).toBeGreaterThan(0);
+    expect([...curvature.s, ...curvature.y].every((v) => v.length === length)).toBe(true);
+    // Rounded when written: what a resumed study reads back from JSON is what was used.
+    expect([...curvature.s, ...curvature.y].flat().every((v) => v === Number(v.toPrecision(6)))).toBe(true);
+    expect(JSON.parse(JSON.stringify(first.state))).toEqual(first.state);
+
+    const more = [...history, ...observationsFrom([first.config], 'bo')];
+    const second = suggest(request(mixedSpace, more, 'eeipu', { state: first.state! }));
+    expect(second.diagnostics.refit).toBe(true);
+    expect(second.state!.objectiveCurvature).not.toEqual(curvature);
+    const reused = suggest(request(mixedSpace, more, 'eeipu', { state: second.state! }));
+    expect(reused.diagnostics.refit).toBe(false);
+    expect(reused.state!.objectiveCurvature).toEqual(second.state!.objectiveCurvature);
+  });
+
+  it('refits from a state without curvature, or with a malformed one, as from none', () => {
+    const history = warmup();
+    const first = suggest(request(mixedSpace, history, 'eeipu'));
+    const more = [...history, ...observationsFrom([first.config], 'bo')];
+    const { objectiveCurvature: _dropped, ...older } = first.state!;
+    const fromOlder = suggest(request(mixedSpace, more, 'eeipu', { state: older }));
+    expect(fromOlder.diagnostics.refit).toBe(true);
+    for (const objectiveCurvature of [{ s: [[1]], y: [[1]] }, 'x', { s: [[Number.NaN]], y: [] }]) {
+      const s = suggest(request(mixedSpace, more, 'eeipu', { state: { ...first.state!, objectiveCurvature } }));
+      expect(canonicalJson(s.config)).toBe(canonicalJson(fromOlder.config));
+      expect(s.state).toEqual(fromOlder.state);
+    }
+  });
 });
