@@ -76,7 +76,7 @@ const MAX_NOISE = 10;
 const FIT_GRADIENT_TOLERANCE = 1e-4;
 const FIT_FUNCTION_TOLERANCE = 1e-9;
 /** L-BFGS memory of the MAP search (the minimizer's default), and so the most pairs a curvature holds. */
-const CURVATURE_PAIRS = 10;
+export const CURVATURE_PAIRS = 10;
 
 interface ResolvedFitOptions {
   readonly restarts: number;

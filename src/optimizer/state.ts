@@ -6,7 +6,7 @@
  * {@link ParsedState.pbgiLambda}).
  */
 import type { OptimizerState } from '../core/types.js';
-import type { GPFitCurvature, GPHyperparameters } from '../gp/index.js';
+import { CURVATURE_PAIRS, type GPFitCurvature, type GPHyperparameters } from '../gp/index.js';
 
 export const STATE_VERSION = 1;
 
@@ -79,9 +79,7 @@ export function readState(state: OptimizerState | undefined, dimension: number, 
   return { objective, costs, fittedAt, objectiveCurvature, pbgiLambda };
 }
 
-/** At most as many pairs as the fit keeps (GPFitCurvature), each vector `length` finite numbers. */
-const MAX_CURVATURE_PAIRS = 10;
-
+/** At most as many pairs as the fit keeps, each vector `length` finite numbers. */
 function isCurvature(value: unknown, length: number): value is GPFitCurvature {
   if (value === null || typeof value !== 'object') return false;
   const { s, y } = value as Record<string, unknown>;
@@ -91,7 +89,7 @@ function isCurvature(value: unknown, length: number): value is GPFitCurvature {
     Array.isArray(s) &&
     Array.isArray(y) &&
     s.length === y.length &&
-    s.length <= MAX_CURVATURE_PAIRS &&
+    s.length <= CURVATURE_PAIRS &&
     s.every(isVector) &&
     y.every(isVector)
   );
