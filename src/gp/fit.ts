@@ -76,7 +76,7 @@ const MAX_NOISE = 10;
 const FIT_GRADIENT_TOLERANCE = 1e-4;
 const FIT_FUNCTION_TOLERANCE = 1e-9;
 /** L-BFGS memory of the MAP search (the minimizer's default), and so the most pairs a curvature holds. */
-export const CURVATURE_PAIRS = 10;
+const CURVATURE_PAIRS = 10;
 
 interface ResolvedFitOptions {
   readonly restarts: number;
@@ -242,15 +242,26 @@ export function fitHyperparameters(
 
 function checkCurvature(curvature: GPFitCurvature, warmStart: GPHyperparameters | undefined, d: number): void {
   if (warmStart === undefined) throw new RangeError('warmCurvature needs warmStart');
-  const { s, y } = curvature;
+  const problem = curvatureProblem(curvature, d);
+  if (problem !== undefined) throw new RangeError(`warmCurvature ${problem}`);
+}
+
+/**
+ * What makes `value` unusable as a {@link GPFitCurvature} for inputs of dimension d (undefined when
+ * it is one): the shape check of `warmCurvature` and of a stored optimizer state alike.
+ */
+export function curvatureProblem(value: unknown, d: number): string | undefined {
+  if (value === null || typeof value !== 'object') return 'must be an object with s and y';
+  const { s, y } = value as Record<string, unknown>;
   if (!Array.isArray(s) || !Array.isArray(y) || s.length !== y.length || s.length > CURVATURE_PAIRS) {
-    throw new RangeError(`warmCurvature must have equally many s and y vectors, at most ${CURVATURE_PAIRS}`);
+    return `must have equally many s and y vectors, at most ${CURVATURE_PAIRS}`;
   }
-  for (const v of [...s, ...y]) {
+  for (const v of [...s, ...y] as unknown[]) {
     if (!Array.isArray(v) || v.length !== d + 2 || !v.every((e) => typeof e === 'number' && Number.isFinite(e))) {
-      throw new RangeError(`warmCurvature vectors must be ${d + 2} finite numbers (d + 2)`);
+      return `vectors must be ${d + 2} finite numbers (d + 2)`;
     }
   }
+  return undefined;
 }
 
 function logUniform(random: () => number, low: number, high: number): number {

@@ -3,7 +3,7 @@ export { covarianceMatrix } from './kernel.js';
 export { logMarginalLikelihoodWithGradient } from './likelihood.js';
 export { logPosteriorObjective } from './map-objective.js';
 export type { MatrixLike, Points, PointsInput } from './data.js';
-export { CURVATURE_PAIRS } from './fit.js';
+export { curvatureProblem } from './fit.js';
 export type { GPFitCurvature, GPFitInfo, GPFitOptions } from './fit.js';
 export type { GPHyperparameters } from './hyperparameters.js';
 export {

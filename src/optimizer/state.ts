@@ -6,7 +6,7 @@
  * {@link ParsedState.pbgiLambda}).
  */
 import type { OptimizerState } from '../core/types.js';
-import { CURVATURE_PAIRS, type GPFitCurvature, type GPHyperparameters } from '../gp/index.js';
+import { curvatureProblem, type GPFitCurvature, type GPHyperparameters } from '../gp/index.js';
 
 export const STATE_VERSION = 1;
 
@@ -73,26 +73,10 @@ export function readState(state: OptimizerState | undefined, dimension: number, 
       ? state.pbgiLambda
       : undefined;
   const objectiveCurvature =
-    objective !== undefined && isCurvature(state.objectiveCurvature, dimension + 2)
-      ? state.objectiveCurvature
+    objective !== undefined && curvatureProblem(state.objectiveCurvature, dimension) === undefined
+      ? (state.objectiveCurvature as GPFitCurvature)
       : undefined;
   return { objective, costs, fittedAt, objectiveCurvature, pbgiLambda };
-}
-
-/** At most as many pairs as the fit keeps, each vector `length` finite numbers. */
-function isCurvature(value: unknown, length: number): value is GPFitCurvature {
-  if (value === null || typeof value !== 'object') return false;
-  const { s, y } = value as Record<string, unknown>;
-  const isVector = (v: unknown): boolean =>
-    Array.isArray(v) && v.length === length && v.every((e) => typeof e === 'number' && Number.isFinite(e));
-  return (
-    Array.isArray(s) &&
-    Array.isArray(y) &&
-    s.length === y.length &&
-    s.length <= CURVATURE_PAIRS &&
-    s.every(isVector) &&
-    y.every(isVector)
-  );
 }
 
 /**
