@@ -119,10 +119,13 @@ export class WasmModel {
   /**
    * GaussianProcess.predict, eight queries at a time: covariances, means (k*ᵀα), the triangular
    * solve and |L⁻¹k*|² all run in the heap (same arithmetic, same order as the JS loops; only the
-   * exponential differs, by a few ulp).
+   * exponential differs, by a few ulp). With `rows` < n the solve stops after the first `rows`
+   * entries of L⁻¹k*: the variance is then the one given only the first `rows` observations
+   * (GaussianProcess.predictWithVarianceBound), the mean is still exact.
    */
-  predict(xs: Points): Prediction {
+  predict(xs: Points, rows?: number): Prediction {
     const { d, n, invLengthscales, yMean, yStd, hyperparameters } = this.#state;
+    const solved = rows ?? n;
     const s = hyperparameters.outputScale;
     const m = hyperparameters.mean;
     const count = xs.length;
@@ -135,7 +138,7 @@ export class WasmModel {
     const means = this.#moments;
     const norms = this.#moments + 8;
     const variance2 = yStd * yStd;
-    if (count === 1) {
+    if (count === 1 && solved === n) {
       // One query (a refined candidate, a predicted cost): its lane of the block below, alone.
       const point = xs[0]!;
       if (point.length !== d) throw new RangeError('points must have the model dimension');
@@ -160,8 +163,8 @@ export class WasmModel {
       }
       kernels.cross8(q, this.#x, v, n, d, s, this.#exponentials);
       kernels.dot8(this.#alpha, v, n, means);
-      kernels.solve8(this.#l, v, n);
-      kernels.sumsq8(v, n, norms);
+      kernels.solve8(this.#l, v, n, solved);
+      kernels.sumsq8(v, solved, norms);
       for (let p = 0; p < width; p++) {
         mean[g + p] = yMean + yStd * (m + heap[means + p]!);
         const latent = s - heap[norms + p]!;

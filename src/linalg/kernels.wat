@@ -77,15 +77,17 @@
         (v128.store offset=16 (local.get $vi) (f64x2.mul (local.get $a1) (local.get $x)))))
   )
 
-  ;; solve8(l, v, n): the same for 8 right-hand sides (V[k*8 + p]): half the loads of L per
-  ;; multiply-add; 8 accumulators + 6 temporaries fit the 16 SIMD registers of x86-64.
-  (func (export "solve8") (param $l i32) (param $v i32) (param $n i32)
+  ;; solve8(l, v, n, m): the same for 8 right-hand sides (V[k*8 + p]): half the loads of L per
+  ;; multiply-add; 8 accumulators + 6 temporaries fit the 16 SIMD registers of x86-64. Only the
+  ;; first m ≤ n rows are solved (L's row stride stays n): they are the first m entries of the
+  ;; full solve, bit for bit, since row i reads rows < i only.
+  (func (export "solve8") (param $l i32) (param $v i32) (param $n i32) (param $m i32)
     (local $i i32) (local $li i32) (local $lj i32) (local $vi i32) (local $pi i32) (local $pj i32) (local $pv i32) (local $end i32) (local $rb i32)
     (local $a0 v128) (local $c0 v128) (local $w0 v128) (local $a1 v128) (local $c1 v128) (local $w1 v128) (local $a2 v128) (local $c2 v128) (local $w2 v128) (local $a3 v128) (local $c3 v128) (local $w3 v128) (local $x v128) (local $y v128)
     (local.set $rb (i32.shl (local.get $n) (i32.const 3)))
     (block $done
       (loop $rows
-        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+        (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $m)))
         (local.set $li (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
         (local.set $lj (i32.add (local.get $li) (local.get $rb)))
         (local.set $vi (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 6))))
@@ -141,8 +143,8 @@
         (v128.store offset=112 (local.get $vi) (f64x2.mul (f64x2.sub (local.get $c3) (f64x2.mul (local.get $y) (local.get $a3))) (local.get $x)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))
         (br $rows)))
-    ;; odd n: last row
-    (if (i32.lt_u (local.get $i) (local.get $n))
+    ;; odd m: last row
+    (if (i32.lt_u (local.get $i) (local.get $m))
       (then
         (local.set $li (i32.add (local.get $l) (i32.mul (local.get $i) (local.get $rb))))
         (local.set $vi (i32.add (local.get $v) (i32.shl (local.get $i) (i32.const 6))))

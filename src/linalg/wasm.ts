@@ -18,8 +18,11 @@ export interface WasmKernels {
    * `solveLowerRowsInPlace` for each right-hand side.
    */
   solve4(l: number, v: number, n: number): void;
-  /** {@link solve4} for 8 interleaved right-hand sides (v + 8k + p); also bit-identical. */
-  solve8(l: number, v: number, n: number): void;
+  /**
+   * {@link solve4} for 8 interleaved right-hand sides (v + 8k + p); also bit-identical. With
+   * `rows` < n only the first `rows` entries are solved: the same values as the full solve's.
+   */
+  solve8(l: number, v: number, n: number, rows?: number): void;
   /**
    * A·x = b with A = L·Lᵀ in place for 2 right-hand sides stored interleaved at `v` (element k of
    * right-hand side p at v + 2k + p). Bit-identical to `choleskySolveInPlace` for each.
@@ -208,7 +211,7 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
   return {
     heap,
     solve4: (l, v, n) => exports.solve4(l * 8, v * 8, n),
-    solve8: (l, v, n) => exports.solve8(l * 8, v * 8, n),
+    solve8: (l, v, n, rows = n) => exports.solve8(l * 8, v * 8, n, rows),
     solve2: (l, v, n) => exports.solve2(l * 8, v * 8, n),
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),

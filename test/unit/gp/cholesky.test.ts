@@ -261,6 +261,15 @@ describe('WebAssembly kernels', () => {
     for (let k = 0; k < n; k++) {
       for (let p = 0; p < 8; p++) expect(heap[v + 8 * k + p]).toBe(js8[p * n + k]);
     }
+    // The first m rows alone (odd and even m): the full solve's first m entries, bit for bit, and
+    // nothing past them written.
+    for (const m of [0, 1, Math.floor(n / 2), n - 1]) {
+      for (let k = 0; k < n; k++) for (let p = 0; p < 8; p++) heap[v + 8 * k + p] = rhs8[p * n + k]!;
+      kernels!.solve8(0, v, n, m);
+      for (let k = 0; k < n; k++) {
+        for (let p = 0; p < 8; p++) expect(heap[v + 8 * k + p]).toBe(k < m ? js8[p * n + k] : rhs8[p * n + k]);
+      }
+    }
     // Two interleaved right-hand sides, forward and back: bit-identical to choleskySolveInPlace.
     for (let k = 0; k < n; k++) for (let p = 0; p < 2; p++) heap[v + 2 * k + p] = rhs[p * n + k]!;
     kernels!.solve2(0, v, n);

@@ -206,6 +206,48 @@ describe('prediction with and without the WebAssembly kernels', () => {
   });
 });
 
+describe('GaussianProcess.predictWithVarianceBound', () => {
+  const x = points(80, 3, 31);
+  const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), HP3);
+  const queries = points(21, 3, 32);
+  const exact = gp.predict(queries);
+
+  it('has the exact mean and, on all rows, the exact variance (bit for bit)', () => {
+    const all = gp.predictWithVarianceBound(queries, gp.size);
+    expect(Array.from(all.mean)).toEqual(Array.from(exact.mean));
+    expect(Array.from(all.varianceBound)).toEqual(Array.from(exact.variance));
+  });
+
+  it('bounds the variance from above, less tightly the fewer rows it reads, down to the prior at 0 rows', () => {
+    let previous = exact.variance;
+    for (const rows of [60, 40, 20, 1, 0]) {
+      const bound = gp.predictWithVarianceBound(queries, rows);
+      expect(Array.from(bound.mean)).toEqual(Array.from(exact.mean));
+      for (let j = 0; j < queries.length; j++) expect(bound.varianceBound[j]).toBeGreaterThanOrEqual(previous[j]!);
+      previous = bound.varianceBound;
+    }
+    const prior = HP3.outputScale * gp.yStd ** 2;
+    for (const v of previous) expect(v).toBeCloseTo(prior, 12);
+  });
+
+  it('equals the variance of the model conditioned on the first rows only (same standardization)', () => {
+    // The two models standardize different targets; in standardized units the variance does not
+    // depend on the targets at all, so compare variance / yStd².
+    const first = GaussianProcess.fromHyperparameters(x.slice(0, 30), x.slice(0, 30).map(objective), HP3);
+    const bound = gp.predictWithVarianceBound(queries, 30);
+    const reference = first.predict(queries);
+    for (let j = 0; j < queries.length; j++) {
+      expect(bound.varianceBound[j]! / gp.yStd ** 2).toBeCloseTo(reference.variance[j]! / first.yStd ** 2, 9);
+    }
+  });
+
+  it('rejects a row count outside [0, size]', () => {
+    expect(() => gp.predictWithVarianceBound(queries, -1)).toThrow(/rows must be an integer in \[0, 80\]/);
+    expect(() => gp.predictWithVarianceBound(queries, 81)).toThrow(/rows/);
+    expect(() => gp.predictWithVarianceBound(queries, 2.5)).toThrow(/rows/);
+  });
+});
+
 describe('GaussianProcess.extend', () => {
   const x = points(30, 3, 5);
   const y = x.map(objective);
