@@ -259,14 +259,10 @@ class PairScores {
   /** α of an exact pair (NaN: −∞). */
   #value(e: number, r: number): number {
     const logEI = this.logEI[e]![r]!;
-    const value =
-      this.#predictions === null
-        ? logEI
-        : logEI +
-          this.#acquisition.eta *
-            this.#logInverse[
-              this.#pairs[e]!.rows[r]! * this.#width + this.#acquisition.column(this.#pairs[e]!.prefix.delta)
-            ]!;
+    if (this.#predictions === null) return logEI;
+    const { rows, prefix } = this.#pairs[e]!;
+    const cell = rows[r]! * this.#width + this.#acquisition.column(prefix.delta);
+    const value = logEI + this.#acquisition.eta * this.#logInverse[cell]!;
     return Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
   }
 
