@@ -2,6 +2,7 @@ import { expectedCostTable, GittinsAcquisition, type Acquisition } from '../acqu
 import type { OptimizerSettings } from '../core/types.js';
 import type { GaussianProcess } from '../gp/index.js';
 import type { Prefix } from './prefix-pool.js';
+import { startQuota } from './refinement.js';
 import { maxLogEipc } from './stopping-evidence.js';
 
 /** The (prefix, raw point) pairs of one prefix with their α (exact or an upper bound). */
@@ -71,7 +72,7 @@ function startsWith(x: Float64Array, prefix: Float64Array, end: number): boolean
  * docs/optimizer.md ("Speed").
  */
 export const BOUND_MIN_POINTS = 384;
-export const BOUND_ROWS_FRACTION = 0.25;
+const BOUND_ROWS_FRACTION = 0.25;
 
 /** Rows of the variance bound for a screening GP of `size` observations (size: no bound, exact). */
 export function boundRows(size: number): number {
@@ -84,7 +85,7 @@ export function boundRows(size: number): number {
  * Every pair first gets a cheap upper bound of α: log EI at the exact posterior mean and an upper
  * bound of the variance ({@link boundRows}; EI grows with the variance), plus η times the cost
  * term's bound from the extreme Monte-Carlo draws (Acquisition.costBounds). The pairs with the
- * best bounds — as many as pass 2 can start from ({@link startQuota}) — are scored exactly; the
+ * best bounds — as many as pass 2 can start from (refinement.ts, {@link startQuota}) — are scored exactly; the
  * k-th best of those exact values is then a lower bound of the true k-th best. Every pair whose
  * bound reaches such a threshold is scored exactly too; every other pair provably ranks below all
  * refinement starts and below the winner, so the outcome equals the full computation
@@ -138,29 +139,6 @@ export function scoreRawPairs(
 }
 
 /**
- * Which pairs pass 2 (refinement.ts, `refineStarts`) can start from, as counts of best pairs:
- * `own[e]` best of entry e (its startsPerPrefix starts; with `unpinnedSearch` 'full' or 'auto' the
- * unpinned prefix ∅ keeps startsPerPrefix + restarts − 1), and the `sharedCount` best among the
- * entries marked `shared` (the restarts − 1 runners-up together with those entries' own starts;
- * 'full' and 'auto' draw runners-up from the pinned prefixes only). 'auto' decides per step after
- * pass 1 whether ∅ keeps all; its quota covers either outcome. The winner among raw pairs is the
- * best of some entry, so it is covered too.
- */
-function startQuota(
-  pairs: readonly PinnedPairs[],
-  settings: Required<OptimizerSettings>,
-): { own: number[]; shared: Uint8Array; sharedCount: number } {
-  const perPrefix = Math.max(1, settings.startsPerPrefix);
-  const runnersUp = Math.max(0, settings.restarts - 1);
-  const unpinnedKeepsAll = pairs.length > 1 && settings.unpinnedSearch !== 'shared';
-  const own = pairs.map(({ prefix }) => (unpinnedKeepsAll && prefix.delta === 0 ? perPrefix + runnersUp : perPrefix));
-  const shared = Uint8Array.from(pairs, ({ prefix }) => (unpinnedKeepsAll && prefix.delta === 0 ? 0 : 1));
-  let sharedEntries = 0;
-  for (const flag of shared) sharedEntries += flag;
-  return { own, shared, sharedCount: sharedEntries * perPrefix + runnersUp };
-}
-
-/**
  * Rounding slack of an upper bound: log h is evaluated by branches and series, so a bound at a
  * larger variance may undercut the exact value by a few ulp; a pair that close to its threshold
  * is scored exactly rather than risk dropping it.
@@ -200,7 +178,6 @@ class PairScores {
   readonly logEI: Float64Array[];
   /** Upper bound of α of every pair (NaN: −∞). */
   readonly upper: Float64Array[];
-  readonly total: number;
   /** Raw points whose cost terms were computed. */
   costRows = 0;
   readonly #acquisition: Acquisition;
@@ -227,11 +204,8 @@ class PairScores {
     const width = acquisition.costs.length;
     this.#width = width;
     const exactRows = rows === screening.size;
-    this.logEI = pairs.map(({ points }) =>
-      exactRows ? acquisition.logEI(points, screening) : acquisition.logEIBound(points, screening, rows),
-    );
+    this.logEI = pairs.map(({ points }) => acquisition.logEIBound(points, screening, rows));
     this.#exactLogEI = pairs.map(({ rows: r }) => new Uint8Array(r.length).fill(exactRows ? 1 : 0));
-    this.total = pairs.reduce((sum, { rows: r }) => sum + r.length, 0);
     this.#predictions = acquisition.usesCost ? acquisition.stagePredictions(raw) : null;
     this.#logInverse = new Float64Array(raw.length * width);
     this.#meanCost = new Float64Array(raw.length * width);

@@ -60,6 +60,30 @@ export function refineStarts(
 }
 
 /**
+ * Which pairs {@link refineStarts} can start from, as counts of best pairs:
+ * `own[e]` best of entry e (its startsPerPrefix starts; with `unpinnedSearch` 'full' or 'auto' the
+ * unpinned prefix ∅ keeps startsPerPrefix + restarts − 1), and the `sharedCount` best among the
+ * entries marked `shared` (the restarts − 1 runners-up together with those entries' own starts;
+ * 'full' and 'auto' draw runners-up from the pinned prefixes only). 'auto' decides per step after
+ * pass 1 whether ∅ keeps all; its quota covers either outcome. The winner among raw pairs is the
+ * best of some entry, so it is covered too. Pass 1 (raw-scoring.ts) scores at least these pairs
+ * exactly; the allocation itself is {@link refineStarts}'s, below: the two change together.
+ */
+export function startQuota(
+  pairs: readonly { readonly prefix: Prefix }[],
+  settings: Required<OptimizerSettings>,
+): { own: number[]; shared: Uint8Array; sharedCount: number } {
+  const perPrefix = Math.max(1, settings.startsPerPrefix);
+  const runnersUp = Math.max(0, settings.restarts - 1);
+  const unpinnedKeepsAll = pairs.length > 1 && settings.unpinnedSearch !== 'shared';
+  const own = pairs.map(({ prefix }) => (unpinnedKeepsAll && prefix.delta === 0 ? perPrefix + runnersUp : perPrefix));
+  const shared = Uint8Array.from(pairs, ({ prefix }) => (unpinnedKeepsAll && prefix.delta === 0 ? 0 : 1));
+  let sharedEntries = 0;
+  for (const flag of shared) sharedEntries += flag;
+  return { own, shared, sharedCount: sharedEntries * perPrefix + runnersUp };
+}
+
+/**
  * Whether `unpinnedSearch: 'auto'` searches ∅ as 'full' does in this step: when no pinned prefix
  * of the pool saves half of a trial's expected cost (E[1/C_δ] < 2·E[1/C_∅] at the prefix's best
  * raw point, for every pooled δ), so that a reuse at most doubles α (η ≤ 1). On the 56 unseen
