@@ -171,6 +171,8 @@ const optimizerSchema = z.strictObject(
     unpinnedCheck: z.union([z.boolean(), z.literal('guarded')], { error: unpinnedCheckMessage }).optional(),
     /** Local refinement runs: shared with the pinned prefixes, as many for fresh candidates as ms-carbo's ('full'), or 'full' only where no reuse saves half a trial ('auto'). @default 'auto' */
     unpinnedSearch: z.enum(unpinnedSearchValues, { error: unpinnedSearchMessage }).optional(),
+    /** One more local search each step, from next to the best observed configuration. @default true */
+    localSearchFromBest: z.boolean({ error: 'must be true or false' }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
     /**

@@ -216,14 +216,16 @@ export interface StudyResult extends StudyProgress {
  * those whose default changed since: every such study started while the unpinned check was off
  * and the local runs were shared ('shared' was the only allocation before `unpinnedSearch`
  * existed), and changing either under a running study would change how it trades reuse for
- * exploration midway.
+ * exploration midway. Likewise a plan pinned before `localSearchFromBest` existed ran without
+ * that search, and keeps running without it.
  */
 export function studySettings(plan: Pick<StudyPlan, 'optimizer' | 'epsilon'>): OptimizerSettings {
-  const { unpinnedCheck, unpinnedSearch } = plan.optimizer;
+  const { unpinnedCheck, unpinnedSearch, localSearchFromBest } = plan.optimizer;
   return {
     ...plan.optimizer,
     ...(unpinnedCheck === undefined ? { unpinnedCheck: false } : {}),
     ...(unpinnedSearch === undefined ? { unpinnedSearch: 'shared' } : {}),
+    ...(localSearchFromBest === undefined ? { localSearchFromBest: false } : {}),
     epsilon: plan.epsilon,
   };
 }

@@ -21,8 +21,9 @@
  *    best other (prefix, point) pairs overall start a bounded L-BFGS on the free continuous
  *    dims (floats and relaxed ints of the unpinned stages; categorical one-hot dims stay at the
  *    start's choice, so categories are searched by the raw samples), with analytic gradients
- *    through log EI and the Monte-Carlo cost mean. Results are snapped (ints rounded) and
- *    re-scored.
+ *    through log EI and the Monte-Carlo cost mean. With `settings.localSearchFromBest` one more
+ *    unpinned run starts next to the best observed configuration. Results are snapped (ints
+ *    rounded) and re-scored.
  * 6. Winner (candidate-order.ts): highest α; ties → shorter prefix; candidates whose
  *    configuration was already observed or is running are skipped unless nothing else is left
  *    (exhausted space, or only running configurations left: wait for them). With the option
@@ -57,11 +58,11 @@ import type { CostModel } from './models.js';
 import { DEFAULT_PENDING_HANDLING, runningBoTrials, type PendingHandling } from './pending-handling.js';
 import { candidateConfig, prefixPool } from './prefix-pool.js';
 import { scoreRawPairs } from './raw-scoring.js';
-import { refineStarts } from './refinement.js';
+import { refineFromBest, refineStarts } from './refinement.js';
 import { SHIPPED_DATA_LIMITS, screeningSubset, type DataLimits } from './screening.js';
 import { readState, writeState } from './state.js';
 import { stoppingWeight } from './stopping-evidence.js';
-import { STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
+import { STREAM_BEST, STREAM_GP, STREAM_MC, STREAM_RAW } from './streams.js';
 import { unpinnedAlternative, unpinnedWins } from './unpinned-check.js';
 
 /** Which cost models a method's α uses (shared/docs/eeipu.md, the methods' table; PBGI likewise). */
@@ -218,7 +219,14 @@ export function boSuggest(
   const tRaw = performance.now() - t0;
 
   const t1 = performance.now();
-  const { refined, localRuns, localEvaluations } = refineStarts(acquisition, encoding, scored, enumerated, settings);
+  const local = refineStarts(acquisition, encoding, scored, enumerated, settings);
+  const fromBest =
+    settings.localSearchFromBest && !enumerated && settings.restarts > 0
+      ? refineFromBest(acquisition, encoding, xs[ys.indexOf(best)]!, createRandom(seed, k, STREAM_BEST))
+      : null;
+  const refined = fromBest === null ? local.refined : [...local.refined, fromBest.candidate];
+  const localRuns = local.localRuns + (fromBest === null ? 0 : 1);
+  const localEvaluations = local.localEvaluations + (fromBest?.evaluations ?? 0);
   const tLocal = performance.now() - t1;
 
   // The winner: the first candidate neither observed nor running in the order (exactly scored

@@ -1,13 +1,20 @@
 import type { Acquisition } from '../acquisition/index.js';
 import { minimizeBounded } from '../bounded-lbfgs/index.js';
 import type { OptimizerSettings } from '../core/types.js';
+import { sampleNormal, type Random } from '../random/index.js';
 import type { SpaceEncoding } from '../space/index.js';
 import { bestRows, type Candidate } from './candidate-order.js';
-import type { Prefix } from './prefix-pool.js';
+import { unpinnedPrefix, type Prefix } from './prefix-pool.js';
 import type { ScoredPrefix } from './raw-scoring.js';
 
 /** Iteration cap of each local acquisition optimization. */
 const LOCAL_MAX_ITERATIONS = 50;
+/**
+ * Standard deviation of the move from the best observed configuration (unit-cube coordinates) at
+ * the start of the local search from it: at the observed point itself σ is at its minimum and
+ * the search barely leaves it; 1% of a range is well inside the fitted lengthscales.
+ */
+const BEST_START_SPREAD = 0.01;
 
 /**
  * Pass 2: local refinement from the best startsPerPrefix raw points of every prefix (each prefix
@@ -148,4 +155,27 @@ export function refineLocally(
     candidate: { prefix, x: snapped, value: Number.isNaN(value) ? -Infinity : value, exact: true },
     evaluations: result.evaluations,
   };
+}
+
+/**
+ * The local search from the best observed configuration (setting `localSearchFromBest`): one
+ * unpinned run (δ = 0) from `best`, its continuous coordinates moved by N(0, 0.01²) (clipped to
+ * the unit cube). Optuna's GPSampler starts a local search at its best point, BoTorch's
+ * `sample_around_best` around its best points: exploitation near the incumbent that the raw
+ * samples reach only by chance. For EEIPU it is also the one search that moves the incumbent's
+ * first stages, which every reuse of its prefixes keeps fixed. Null as {@link refineLocally}.
+ */
+export function refineFromBest(
+  acquisition: Acquisition,
+  encoding: SpaceEncoding,
+  best: Float64Array,
+  random: Random,
+): { candidate: Candidate; evaluations: number } | null {
+  const start = best.slice();
+  const categorical = new Set(encoding.categoricalDims);
+  for (let i = 0; i < start.length; i++) {
+    if (categorical.has(i)) continue;
+    start[i] = Math.min(1, Math.max(0, start[i]! + BEST_START_SPREAD * sampleNormal(random)));
+  }
+  return refineLocally(acquisition, encoding, unpinnedPrefix(), start);
 }

@@ -55,7 +55,8 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     return failedTrialPolicies.includes(value as FailedTrialPolicy)
       ? undefined
       : `must be one of ${failedTrialPolicies.join(', ')}`;
-  if (key === 'costAwareStopping') return typeof value === 'boolean' ? undefined : 'must be true or false';
+  if (key === 'costAwareStopping' || key === 'localSearchFromBest')
+    return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (key === 'unpinnedCheck')
     return typeof value === 'boolean' || value === 'guarded' ? undefined : unpinnedCheckMessage;
   if (key === 'unpinnedSearch')
@@ -89,7 +90,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
  * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded',
- * unpinnedSearch 'auto', failedTrials 'worst',
+ * unpinnedSearch 'auto', localSearchFromBest true, failedTrials 'worst',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -109,6 +110,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     refitGrowth: settings.refitGrowth ?? 0.1,
     unpinnedCheck: settings.unpinnedCheck ?? 'guarded',
     unpinnedSearch: settings.unpinnedSearch ?? 'auto',
+    localSearchFromBest: settings.localSearchFromBest ?? true,
     failedTrials: settings.failedTrials ?? 'worst',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
@@ -159,7 +161,8 @@ export function effortIssues(settings: Required<OptimizerSettings>, stages: numb
   // unpinnedSearch 'full' (and 'auto', in the steps where it acts as 'full') gives the unpinned
   // search its own restarts − 1 runs besides the shared ones.
   const twice = (settings.unpinnedSearch === 'full' || settings.unpinnedSearch === 'auto') && prefixes > 1;
-  const searches = prefixes * startsPerPrefix + (twice ? 2 : 1) * restarts;
+  const fromBest = settings.localSearchFromBest && restarts > 0 ? 1 : 0;
+  const searches = prefixes * startsPerPrefix + (twice ? 2 : 1) * restarts + fromBest;
   if (searches * dimension > limits.maxLocalSearchWork) {
     issues.push({
       key: 'restarts',

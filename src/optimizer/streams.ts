@@ -14,3 +14,5 @@ export const STREAM_RAW = 3;
 export const STREAM_MC = 4;
 /** Restart seeds of the GP hyperparameter fits. */
 export const STREAM_GP = 5;
+/** Perturbation of the best observed configuration, the start of the local search from it. */
+export const STREAM_BEST = 6;

@@ -26,6 +26,7 @@ const SETTABLE = [
   'refitGrowth',
   'unpinnedCheck',
   'unpinnedSearch',
+  'localSearchFromBest',
   'failedTrials',
   'costAwareStopping',
   'stoppingCostWeight',
@@ -113,7 +114,13 @@ export function collectSetting(
     if (problem !== undefined) throw new InvalidArgumentError(`refitGrowth ${problem}`);
     return { ...previous, refitGrowth: growth };
   }
-  if (key === 'failedTrials' || key === 'unpinnedSearch' || key === 'costAwareStopping' || key === 'unpinnedCheck') {
+  if (
+    key === 'failedTrials' ||
+    key === 'unpinnedSearch' ||
+    key === 'costAwareStopping' ||
+    key === 'unpinnedCheck' ||
+    key === 'localSearchFromBest'
+  ) {
     // Words and booleans: the optimizer's own rule decides which a setting takes.
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;
     const problem = settingProblem(key, value);

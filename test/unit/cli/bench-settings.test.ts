@@ -21,4 +21,9 @@ describe('bench --set', () => {
     expect(collectSetting('costAwareStopping=true', {})).toEqual({ costAwareStopping: true });
     expect(() => collectSetting('costAwareStopping=guarded', {})).toThrow('costAwareStopping must be true or false');
   });
+
+  it('takes the local search from the best configuration as true or false only', () => {
+    expect(collectSetting('localSearchFromBest=false', {})).toEqual({ localSearchFromBest: false });
+    expect(() => collectSetting('localSearchFromBest=1', {})).toThrow('localSearchFromBest must be true or false');
+  });
 });

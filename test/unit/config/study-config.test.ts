@@ -212,6 +212,15 @@ describe('configs the optimizer would refuse are refused up front', () => {
     );
   });
 
+  it('checks the local search from the best configuration is true or false', () => {
+    expect(issuesOf({ ...valid(), optimizer: { localSearchFromBest: 'yes' } })).toEqual([
+      "optimizer.localSearchFromBest: must be true or false (got string)",
+    ]);
+    expect(
+      parseStudyConfig({ ...valid(), optimizer: { localSearchFromBest: false } }).optimizer?.localSearchFromBest,
+    ).toBe(false);
+  });
+
   it('reports an unknown key at its own path with the known key it most resembles', () => {
     const stage = valid().pipeline.stages[0]!;
     expect(issuesOf({ ...valid(), optimizer: { topq: 3, warmUp: 2, zzz: 1 } })).toEqual([

@@ -17,6 +17,7 @@ describe('studySettings', () => {
     expect(studySettings(plan)).toEqual({ ...resolveSettings({}), epsilon: plan.epsilon });
     expect(studySettings(plan).unpinnedCheck).toBe('guarded');
     expect(studySettings(plan).unpinnedSearch).toBe('auto');
+    expect(studySettings(plan).localSearchFromBest).toBe(true);
   });
 
   it('keeps the unpinned check off and the local runs shared for a plan recorded before the defaults were pinned', () => {
@@ -26,6 +27,7 @@ describe('studySettings', () => {
       warmup: 4,
       unpinnedCheck: false,
       unpinnedSearch: 'shared',
+      localSearchFromBest: false,
       epsilon: 0.05,
     });
     // A partial plan that named a setting keeps what it named.
@@ -37,5 +39,14 @@ describe('studySettings', () => {
     const { unpinnedSearch: _absent, ...pinnedBefore } = resolveSettings({});
     expect(studySettings({ optimizer: pinnedBefore, epsilon: 0.1 }).unpinnedSearch).toBe('shared');
     expect(studySettings({ optimizer: pinnedBefore, epsilon: 0.1 }).unpinnedCheck).toBe('guarded');
+  });
+
+  it('runs a plan pinned before localSearchFromBest existed without that search, as it started', () => {
+    const { localSearchFromBest: _absent, ...pinnedBefore } = resolveSettings({});
+    expect(studySettings({ optimizer: pinnedBefore, epsilon: 0.1 }).localSearchFromBest).toBe(false);
+    expect(studySettings({ optimizer: pinnedBefore, epsilon: 0.1 }).unpinnedSearch).toBe('auto');
+    expect(
+      studySettings({ optimizer: { ...pinnedBefore, localSearchFromBest: true }, epsilon: 0.1 }).localSearchFromBest,
+    ).toBe(true);
   });
 });

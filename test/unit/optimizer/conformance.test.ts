@@ -103,9 +103,13 @@ describe('local refinement starts', () => {
   it('refines startsPerPrefix points of every prefix plus restarts − 1 shared runners-up', () => {
     const { history } = study('eeipu', 8);
     const base = request(mixedSpace, history, 'eeipu');
-    // The unpinned check's own local run (unpinned-check.test.ts) is not a refinement start.
+    // The unpinned check's own local run (unpinned-check.test.ts) is not a refinement start, nor
+    // is the search from the best observed configuration (local-search-from-best.test.ts).
     const run = (startsPerPrefix: number, restarts: number): Suggestion =>
-      suggest({ ...base, settings: { ...base.settings, startsPerPrefix, restarts, unpinnedCheck: false } });
+      suggest({
+        ...base,
+        settings: { ...base.settings, startsPerPrefix, restarts, unpinnedCheck: false, localSearchFromBest: false },
+      });
     const shared = run(1, 3);
     const pool = shared.diagnostics.poolSize as number;
     expect(pool).toBeGreaterThan(1);

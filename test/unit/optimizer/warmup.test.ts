@@ -81,6 +81,7 @@ describe('resolveSettings', () => {
       refitGrowth: 0.1,
       unpinnedCheck: 'guarded',
       unpinnedSearch: 'auto',
+      localSearchFromBest: true,
       failedTrials: 'worst',
       costAwareStopping: false,
       stoppingCostWeight: null,
