@@ -169,7 +169,7 @@ export function effortIssues(settings: Required<OptimizerSettings>, stages: numb
       message:
         `local searches × ${dimension} encoded dimensions must be at most ${limits.maxLocalSearchWork} per ` +
         `suggestion (is ${searches * dimension}: ${twice ? `2 × restarts (unpinnedSearch ${settings.unpinnedSearch})` : 'restarts'} + ` +
-        `startsPerPrefix × up to ${prefixes} prefixes pooled by topQ)`,
+        `startsPerPrefix × up to ${prefixes} prefixes pooled by topQ${fromBest ? ' + 1 from the best configuration (localSearchFromBest)' : ''})`,
     });
   }
   return issues;

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MethodName, Observation, OptimizerState, Suggestion } from '../../../src/core/types.js';
 import { resolveSettings, suggest } from '../../../src/optimizer/index.js';
+import { effortIssues } from '../../../src/optimizer/settings.js';
 import { refineFromBest } from '../../../src/optimizer/refinement.js';
 import { createRandom, sampleNormal } from '../../../src/random/index.js';
 import { acquisition, encoding } from './two-stage-acquisition.js';
@@ -90,5 +91,19 @@ describe('localSearchFromBest in a suggestion', () => {
       history.push({ ...obs!, cachedPrefix: s.cachedPrefix });
     }
     expect(boSteps).toBe(2);
+  });
+});
+
+describe('localSearchFromBest in the effort limit', () => {
+  it('counts its run among the local searches of a suggestion', () => {
+    // 2^21 local-search values allowed: 32 searches of 2^16 dims. 'ei' pools ∅ only: 1 + 31 restarts.
+    const dims = 2 ** 16;
+    const off = resolveSettings({ method: 'ei', restarts: 31, rawSamples: 64, localSearchFromBest: false });
+    const on = resolveSettings({ method: 'ei', restarts: 31, rawSamples: 64 });
+    expect(effortIssues(off, 1, dims)).toEqual([]);
+    const [issue] = effortIssues(on, 1, dims);
+    expect(issue?.key).toBe('restarts');
+    expect(issue?.message).toContain('is 2162688');
+    expect(issue?.message).toContain('+ 1 from the best configuration (localSearchFromBest)');
   });
 });
