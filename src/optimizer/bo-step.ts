@@ -58,7 +58,7 @@ import type { CostModel } from './models.js';
 import { DEFAULT_PENDING_HANDLING, runningBoTrials, type PendingHandling } from './pending-handling.js';
 import { candidateConfig, prefixPool } from './prefix-pool.js';
 import { scoreRawPairs } from './raw-scoring.js';
-import { refineFromBest, refineStarts } from './refinement.js';
+import { refineStarts } from './refinement.js';
 import { SHIPPED_DATA_LIMITS, screeningSubset, type DataLimits } from './screening.js';
 import { readState, writeState } from './state.js';
 import { stoppingWeight } from './stopping-evidence.js';
@@ -219,14 +219,16 @@ export function boSuggest(
   const tRaw = performance.now() - t0;
 
   const t1 = performance.now();
-  const local = refineStarts(acquisition, encoding, scored, enumerated, settings);
-  const fromBest =
-    settings.localSearchFromBest && !enumerated && settings.restarts > 0
-      ? refineFromBest(acquisition, encoding, xs[ys.indexOf(best)]!, createRandom(seed, k, STREAM_BEST))
-      : null;
-  const refined = fromBest === null ? local.refined : [...local.refined, fromBest.candidate];
-  const localRuns = local.localRuns + (fromBest === null ? 0 : 1);
-  const localEvaluations = local.localEvaluations + (fromBest?.evaluations ?? 0);
+  // The best observed configuration: successful trials come first in xs, so never a failed one's stand-in.
+  const bestStart = { point: xs[ys.indexOf(best)]!, random: createRandom(seed, k, STREAM_BEST) };
+  const { refined, localRuns, localEvaluations } = refineStarts(
+    acquisition,
+    encoding,
+    scored,
+    enumerated,
+    settings,
+    bestStart,
+  );
   const tLocal = performance.now() - t1;
 
   // The winner: the first candidate neither observed nor running in the order (exactly scored

@@ -32,6 +32,7 @@ export function refineStarts(
   scored: readonly ScoredPrefix[],
   enumerated: boolean,
   settings: Required<OptimizerSettings>,
+  best?: { readonly point: Float64Array; readonly random: Random },
 ): { refined: Candidate[]; localRuns: number; localEvaluations: number } {
   const perPrefix = Math.max(1, settings.startsPerPrefix);
   const starts: { entry: ScoredPrefix; r: number; value: number }[] = [];
@@ -56,8 +57,18 @@ export function refineStarts(
   let localRuns = 0;
   let localEvaluations = 0;
   const refined: Candidate[] = [];
-  for (const { entry, r } of enumerated || settings.restarts === 0 ? [] : starts) {
-    const run = refineLocally(acquisition, encoding, entry.prefix, entry.points[r]!);
+  const searches = enumerated || settings.restarts === 0 ? [] : starts;
+  const runs = searches.map(
+    ({ entry, r }) =>
+      () =>
+        refineLocally(acquisition, encoding, entry.prefix, entry.points[r]!),
+  );
+  // `localSearchFromBest`: one more run, after the others, next to the best observed configuration.
+  if (searches.length > 0 && settings.localSearchFromBest && best !== undefined) {
+    runs.push(() => refineFromBest(acquisition, encoding, best.point, best.random));
+  }
+  for (const search of runs) {
+    const run = search();
     if (run === null) continue;
     localRuns++;
     localEvaluations += run.evaluations;
