@@ -98,12 +98,37 @@ const pythonWorker = await startPythonWorker({
 const { client, close } = await connectClient({});
 const runs: RealRun[] = [];
 const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
+// A study is a durable workflow: left running, it would resume with the next local stack and share
+// the Python worker with the next benchmark's studies, skewing their measured stage seconds. On
+// Ctrl-C (or SIGTERM) the running study is terminated and the script ends without a report; a
+// second signal leaves at once. Terminated, not cancelled: the Temporal workers of this process
+// shut down on the same signal, and a cancellation needs a worker to act on it. Termination ends
+// the trial workflows too (their parent close policy); a stage output is stored only by a stage
+// that finished, so the cache holds nothing half-written.
+let runningStudy: string | undefined;
+let interrupted = false;
+async function terminate(studyId: string): Promise<void> {
+  try {
+    await client.workflow.getHandle(studyId).terminate('benchmark interrupted');
+  } catch (error) {
+    console.error(`could not terminate ${studyId}:`, error);
+  }
+}
+const interrupt = (signal: NodeJS.Signals): void => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  console.error(`\n${signal}: terminating ${runningStudy ?? 'no running study'}; no report is written`);
+  if (runningStudy !== undefined) void terminate(runningStudy);
+};
+process.on('SIGINT', interrupt);
+process.on('SIGTERM', interrupt);
 try {
   console.log(`real pipeline ${base.name}: budget ${budget}, methods ${methods.join(', ')}, seeds ${seeds.join(', ')}`);
   console.log(`Temporal ${stack.temporalAddress}; one study at a time\n`);
   // Seed-major order, methods interleaved: slow drift in the machine's speed hits every method alike.
   for (const seed of seeds) {
     for (const method of methods) {
+      if (interrupted) break;
       const studyId = `bench-real-${method}-${seed}-${stamp}`;
       const started = Date.now();
       await startStudy(
@@ -118,7 +143,19 @@ try {
         },
         { studyId },
       );
-      const result = await getStudyResult(client, studyId, { wait: true, store });
+      runningStudy = studyId;
+      // Interrupted while it was being started: terminate it here, the handler could not.
+      if (interrupted) await terminate(studyId);
+      let result: StudyResult;
+      try {
+        result = await getStudyResult(client, studyId, { wait: true, store });
+      } catch (error) {
+        if (interrupted) break;
+        throw error;
+      } finally {
+        runningStudy = undefined;
+      }
+      if (interrupted) break;
       const run = summarize(method, seed, result, (Date.now() - started) / 1000);
       runs.push(run);
       console.log(
@@ -135,6 +172,7 @@ try {
   await running;
   await connection.close();
 }
+if (interrupted) process.exit(130);
 
 mkdirSync(dirname(values.json), { recursive: true });
 writeFileSync(values.json, JSON.stringify({ config: values.config, budget, methods, seeds, runs }, null, 2));
