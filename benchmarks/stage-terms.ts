@@ -13,19 +13,10 @@
  *   node bin/run-ts.js benchmarks/stage-terms.ts benchmarks/out/paper-5stage.json [MORE.json ...]
  */
 import { readFileSync } from 'node:fs';
+import type { BenchRun, BenchTrial } from '../src/bench/runner.js';
+import { mean, standardError } from '../src/bench/stats.js';
 import { createRandom } from '../src/random/index.js';
 import { parseSyntheticSpec, stageObjective, type SyntheticPipelineSpec } from '../src/synthetic/index.js';
-
-type StageParams = Record<string, number>;
-interface Trial {
-  readonly config: readonly StageParams[];
-  readonly objective: number | null;
-}
-interface Run {
-  readonly method: string;
-  readonly seed: number;
-  readonly trials: readonly Trial[];
-}
 
 const SAMPLES = 200_000;
 
@@ -35,7 +26,7 @@ function termRange(spec: SyntheticPipelineSpec, index: number): { median: number
   const random = createRandom(index, 0x57a6e);
   const values = new Float64Array(SAMPLES);
   for (let k = 0; k < SAMPLES; k++) {
-    const params: StageParams = {};
+    const params: Record<string, number> = {};
     for (const p of stage.params) params[p.name] = p.low + (p.high - p.low) * random.next();
     values[k] = stageObjective(spec, index, params);
   }
@@ -43,22 +34,20 @@ function termRange(spec: SyntheticPipelineSpec, index: number): { median: number
   return { median: values[SAMPLES >> 1]!, max: values[SAMPLES - 1]! };
 }
 
-function bestTrial(run: Run): Trial | undefined {
-  let best: Trial | undefined;
+/** The run's best successful trial (synthetic specs maximize). */
+function bestTrial(run: BenchRun): BenchTrial | undefined {
+  let best: BenchTrial | undefined;
   for (const t of run.trials)
     if (t.objective !== null && (best === undefined || t.objective > best.objective!)) best = t;
   return best;
 }
 
 function meanSe(values: readonly number[]): string {
-  const n = values.length;
-  const mean = values.reduce((a, b) => a + b, 0) / n;
-  const variance = n > 1 ? values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1) : 0;
-  return `${mean.toFixed(3)} ± ${Math.sqrt(variance / n).toFixed(3)}`;
+  return `${mean(values).toFixed(3)} ± ${standardError(values).toFixed(3)}`;
 }
 
 function report(path: string): void {
-  const file = JSON.parse(readFileSync(path, 'utf8')) as { spec: unknown; runs: Run[] };
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { spec: unknown; runs: BenchRun[] };
   const spec = parseSyntheticSpec(file.spec);
   const ranges = spec.stages.map((_, i) => termRange(spec, i));
   console.log(`\n${path}: ${spec.name}`);
