@@ -22,6 +22,7 @@ import { defaultTaskQueuePrefix, taskQueueName } from '../src/config/plan.js';
 import { parseStudyConfig } from '../src/config/study-config.js';
 import type { StudyResult } from '../src/core/study.js';
 import type { MethodName } from '../src/core/types.js';
+import { terminateStudiesOnInterrupt } from '../src/bench/temporal/interrupt.js';
 import { startStack } from '../src/dev/stack.js';
 import { packageRoot } from '../src/package-root.js';
 import { ensurePythonEnvironment, startPythonWorker } from '../src/worker/python-worker.js';
@@ -98,37 +99,15 @@ const pythonWorker = await startPythonWorker({
 const { client, close } = await connectClient({});
 const runs: RealRun[] = [];
 const stamp = new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15);
-// A study is a durable workflow: left running, it would resume with the next local stack and share
-// the Python worker with the next benchmark's studies, skewing their measured stage seconds. On
-// Ctrl-C (or SIGTERM) the running study is terminated and the script ends without a report; a
-// second signal leaves at once. Terminated, not cancelled: the Temporal workers of this process
-// shut down on the same signal, and a cancellation needs a worker to act on it. Termination ends
-// the trial workflows too (their parent close policy); a stage output is stored only by a stage
-// that finished, so the cache holds nothing half-written.
-let runningStudy: string | undefined;
-let interrupted = false;
-async function terminate(studyId: string): Promise<void> {
-  try {
-    await client.workflow.getHandle(studyId).terminate('benchmark interrupted');
-  } catch (error) {
-    console.error(`could not terminate ${studyId}:`, error);
-  }
-}
-const interrupt = (signal: NodeJS.Signals): void => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  console.error(`\n${signal}: terminating ${runningStudy ?? 'no running study'}; no report is written`);
-  if (runningStudy !== undefined) void terminate(runningStudy);
-};
-process.on('SIGINT', interrupt);
-process.on('SIGTERM', interrupt);
+// Ctrl-C (or SIGTERM): the running study is terminated, no report (src/bench/temporal/interrupt.ts).
+const guard = terminateStudiesOnInterrupt(client);
 try {
   console.log(`real pipeline ${base.name}: budget ${budget}, methods ${methods.join(', ')}, seeds ${seeds.join(', ')}`);
   console.log(`Temporal ${stack.temporalAddress}; one study at a time\n`);
   // Seed-major order, methods interleaved: slow drift in the machine's speed hits every method alike.
   for (const seed of seeds) {
     for (const method of methods) {
-      if (interrupted) break;
+      if (guard.signal !== null) break;
       const studyId = `bench-real-${method}-${seed}-${stamp}`;
       const started = Date.now();
       await startStudy(
@@ -143,19 +122,17 @@ try {
         },
         { studyId },
       );
-      runningStudy = studyId;
-      // Interrupted while it was being started: terminate it here, the handler could not.
-      if (interrupted) await terminate(studyId);
+      await guard.started(studyId);
       let result: StudyResult;
       try {
         result = await getStudyResult(client, studyId, { wait: true, store });
       } catch (error) {
-        if (interrupted) break;
+        if (guard.signal !== null) break;
         throw error;
       } finally {
-        runningStudy = undefined;
+        guard.finished();
       }
-      if (interrupted) break;
+      if (guard.signal !== null) break;
       const run = summarize(method, seed, result, (Date.now() - started) / 1000);
       runs.push(run);
       console.log(
@@ -166,13 +143,14 @@ try {
     }
   }
 } finally {
+  guard.dispose();
   await close();
   await pythonWorker.stop();
   controller.abort();
   await running;
   await connection.close();
 }
-if (interrupted) process.exit(130);
+if (guard.signal !== null) process.exit(130);
 
 mkdirSync(dirname(values.json), { recursive: true });
 writeFileSync(values.json, JSON.stringify({ config: values.config, budget, methods, seeds, runs }, null, 2));

@@ -18,6 +18,7 @@ import { devCommand } from './commands/dev.js';
 import { initCommand } from './commands/init.js';
 import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
+import { BenchInterruptedError } from '../bench/temporal/interrupt.js';
 import { StudyConfigError } from '../config/study-config.js';
 import { StudyControlRefusedError } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
@@ -60,6 +61,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof BenchInterruptedError) {
+    // The shell's convention for Ctrl-C; the running study was terminated, not left to resume.
+    console.error(`memotune: ${error.message}`);
+    process.exit(130);
+  }
   if (error instanceof StudyControlRefusedError) {
     // The study said no to a bad request (a negative budget, pause when paused): bad input.
     console.error(printable(error.message));

@@ -12,6 +12,7 @@ import { S3ObjectStore } from '../../storage/s3-object-store.js';
 import type { SyntheticPipelineSpec } from '../../synthetic/index.js';
 import { createWorkers, runWorkers } from '../../worker/run-workers.js';
 import type { BenchRun } from '../runner.js';
+import { terminateStudiesOnInterrupt } from './interrupt.js';
 import { runStudyViaTemporal } from './via-temporal.js';
 
 export interface TemporalBenchOptions {
@@ -23,6 +24,10 @@ export interface TemporalBenchOptions {
   readonly onStudy?: (run: BenchRun, studyId: string) => void;
 }
 
+/**
+ * Runs every (method, seed) study in turn. Interrupted (SIGINT, SIGTERM), it terminates the
+ * running study and throws a `BenchInterruptedError` (./interrupt.ts).
+ */
 export async function runBenchViaTemporal(options: TemporalBenchOptions): Promise<BenchRun[]> {
   const stack = await startStack();
   const stamp = new Date().toISOString().replace(/[-:.]/g, '').replace('T', '-').slice(0, 15);
@@ -39,26 +44,40 @@ export async function runBenchViaTemporal(options: TemporalBenchOptions): Promis
   const running = runWorkers(workers, controller.signal);
   const connection = await Connection.connect({ address: stack.temporalAddress });
   const client = new Client({ connection });
+  const guard = terminateStudiesOnInterrupt(client);
   const runs: BenchRun[] = [];
   try {
     for (const method of options.methods) {
       for (const seed of options.seeds) {
+        guard.throwIfInterrupted();
         const studyId = `${prefix}-${options.spec.name}-${method}-s${seed}`;
-        const run = await runStudyViaTemporal({
-          client,
-          store,
-          spec: options.spec,
-          method,
-          seed,
-          taskQueuePrefix: prefix,
-          studyId,
-          ...(options.settings === undefined ? {} : { settings: options.settings }),
-        });
+        let run: BenchRun;
+        try {
+          run = await runStudyViaTemporal({
+            client,
+            store,
+            spec: options.spec,
+            method,
+            seed,
+            taskQueuePrefix: prefix,
+            studyId,
+            onStarted: (id) => guard.started(id),
+            ...(options.settings === undefined ? {} : { settings: options.settings }),
+          });
+        } catch (error) {
+          // The study's failure is the termination's doing: say that, not "workflow terminated".
+          guard.throwIfInterrupted();
+          throw error;
+        } finally {
+          guard.finished();
+        }
+        guard.throwIfInterrupted();
         runs.push(run);
         options.onStudy?.(run, studyId);
       }
     }
   } finally {
+    guard.dispose();
     controller.abort();
     await running;
     await workerConnection.close();

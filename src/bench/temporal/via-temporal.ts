@@ -23,6 +23,8 @@ export interface TemporalRunOptions {
   /** Workflow id; also the pipeline id, so every run starts with an empty stage cache. */
   readonly studyId: string;
   readonly settings?: OptimizerSettings;
+  /** Called once the study workflow has started, before waiting for its result. */
+  readonly onStarted?: (studyId: string) => Promise<void>;
 }
 
 /** Runs one benchmark study through Temporal and returns it in the in-process runner's shape. */
@@ -39,6 +41,7 @@ export async function runStudyViaTemporal(options: TemporalRunOptions): Promise<
     }),
     { studyId: options.studyId, taskQueuePrefix: options.taskQueuePrefix },
   );
+  await options.onStarted?.(options.studyId);
   const result = await withTrials(await handle.result(), options.store);
   let spent = 0;
   const trials: BenchTrial[] = result.history.map((trial) => {
