@@ -11,6 +11,14 @@
  * stage (`'stage'`: eeipu, ms-carbo; δ > 0 only for eeipu), one model of total cost (`'total'`:
  * carbo, eips; δ is ignored), or none (`'none'`: ei; α = log EI). The cost term is dropped when
  * η = 0.
+ *
+ * With `keepsReuseSaving` (setting `keepReuseSaving`) a pinned candidate's cost term is
+ *
+ *   η·log E[1/C_δ] + (1 − η)·log(1 + s·E[1/C_δ]),   s = the pinned stages' measured cost − δ·ε,
+ *
+ * so that only the preference for cheap regions cools: 1 + s·E[1/C_δ] ≈ (C_δ + s)/C_δ is what
+ * running the same configuration from scratch would cost over what the reuse costs. Both terms
+ * grow with E[1/C_δ], so bounds on it bound the term (raw-scoring.ts). δ = 0 scores as before.
  */
 import type { GaussianProcess } from '../gp/index.js';
 import { InverseCostEstimator, stageCost } from './cost.js';
@@ -18,6 +26,16 @@ import { logExpectedImprovementWithGradient, logH } from './log-ei.js';
 
 /** Which cost models enter α: one per stage, one of the total cost, or none. */
 export type CostKind = 'stage' | 'total' | 'none';
+
+/** How a candidate reuses the cache: its pinned prefix length δ and what those stages cost when computed. */
+export interface Reuse {
+  readonly delta: number;
+  /** Measured cost of the δ pinned stages (0 when unknown: no saving is counted). */
+  readonly measuredCost: number;
+}
+
+/** A candidate that reuses nothing. */
+export const NO_REUSE: Reuse = { delta: 0, measuredCost: 0 };
 
 /** A model of log cost: mean a(x) and standard deviation b(x) in raw log-cost units. */
 export interface LogCostModel {
@@ -54,6 +72,7 @@ export class Acquisition {
     readonly eta: number,
     readonly epsilon: number,
     readonly z: Float64Array,
+    readonly keepsReuseSaving = false,
   ) {
     this.stageCount = costs.length;
     this.aBuf = new Float64Array(this.stageCount);
@@ -65,7 +84,23 @@ export class Acquisition {
 
   /** Whether the cost term enters α (η > 0 and a cost model exists). */
   get usesCost(): boolean {
-    return this.kind !== 'none' && this.eta > 0;
+    return this.kind !== 'none' && (this.eta > 0 || (this.keepsReuseSaving && this.kind === 'stage'));
+  }
+
+  /** s of the kept reuse saving (class comment): 0 unless `keepsReuseSaving` and a pinned prefix. */
+  reuseSaving(reuse: Reuse): number {
+    if (!this.keepsReuseSaving || this.kind !== 'stage' || reuse.delta === 0) return 0;
+    return Math.max(0, reuse.measuredCost - this.fixedCost(reuse.delta));
+  }
+
+  /**
+   * The cost term of α given log E[1/C_δ] (`logInverse`): η·log E[1/C_δ], plus the kept reuse
+   * saving's (1 − η)·log(1 + s·E[1/C_δ]). Increasing in logInverse.
+   */
+  costTerm(logInverse: number, reuse: Reuse): number {
+    const saving = this.reuseSaving(reuse);
+    if (saving === 0) return this.eta * logInverse;
+    return this.eta * logInverse + (1 - this.eta) * Math.log1p(saving * Math.exp(logInverse));
   }
 
   /** First model index that runs for prefix length δ (total-cost models ignore δ). */
@@ -127,7 +162,8 @@ export class Acquisition {
    * −α and its gradient with respect to the free dims (`free` lists their indices in x);
    * for the local optimizer.
    */
-  negativeWithGradient(x: Float64Array, delta: number, free: Int32Array, gradient: Float64Array): number {
+  negativeWithGradient(x: Float64Array, reuse: Reuse, free: Int32Array, gradient: Float64Array): number {
+    const delta = reuse.delta;
     const p = this.screen.predictWithGradient(x);
     const ei = logExpectedImprovementWithGradient(p.mean, p.variance, this.best);
     if (!Number.isFinite(ei.value)) return Number.NaN;
@@ -147,8 +183,15 @@ export class Acquisition {
         this.dA,
         this.dB,
       );
-      value += this.eta * Math.log(cost.value);
-      const scale = this.eta / cost.value;
+      const saving = this.reuseSaving(reuse);
+      let scale: number;
+      if (saving === 0) {
+        value += this.eta * Math.log(cost.value);
+        scale = this.eta / cost.value;
+      } else {
+        value += this.eta * Math.log(cost.value) + (1 - this.eta) * Math.log1p(saving * cost.value);
+        scale = this.eta / cost.value + ((1 - this.eta) * saving) / (1 + saving * cost.value);
+      }
       for (let k = 0; k < free.length; k++) {
         const g = this.costChainGradient(free[k]!, first, count, this.costPreds, this.dA, this.dB);
         gradient[k] = gradient[k]! + scale * g;
@@ -276,19 +319,19 @@ export class Acquisition {
     return this.firstRun(delta);
   }
 
-  /** α at many points (all with the same prefix length δ) given their cost table rows. */
+  /** α at many points (all with the same reuse) given their cost table rows. */
   score(
     points: readonly Float64Array[],
-    delta: number,
+    reuse: Reuse,
     table: { logInverse: Float64Array } | null,
     model: GaussianProcess = this.objective,
   ): Float64Array {
     const out = this.logEI(points, model);
     if (!this.usesCost || table === null) return out;
     const s = this.stageCount;
-    const column = this.firstRun(delta);
+    const column = this.firstRun(reuse.delta);
     for (let j = 0; j < points.length; j++) {
-      const value = out[j]! + this.eta * table.logInverse[j * s + column]!;
+      const value = out[j]! + this.costTerm(table.logInverse[j * s + column]!, reuse);
       out[j] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
     }
     return out;

@@ -12,7 +12,7 @@ export {
   inverseCostWithGradient,
   stageCost,
 } from './cost.js';
-export { Acquisition, type CostKind, type LogCostModel } from './eeipu.js';
+export { Acquisition, NO_REUSE, type CostKind, type LogCostModel, type Reuse } from './eeipu.js';
 export {
   bestGittinsIndex,
   decayedLambda,

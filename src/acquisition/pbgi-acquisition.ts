@@ -13,7 +13,7 @@
  * candidate is the E[C_δ] it was priced at.
  */
 import type { GaussianProcess } from '../gp/index.js';
-import { Acquisition, type CostKind, type LogCostModel } from './eeipu.js';
+import { Acquisition, type CostKind, type LogCostModel, type Reuse } from './eeipu.js';
 import { logExpectedImprovement } from './log-ei.js';
 import { expectedCost, expectedCostsByPrefix, gittinsIndexFromLogCost } from './pbgi.js';
 
@@ -76,7 +76,8 @@ export class GittinsAcquisition extends Acquisition {
    * −α and its gradient with respect to the free dims, for the local optimizer: the implicit
    * function theorem through μ, σ² (pbgi.ts) and E[C_δ], whose stage terms read their own dims.
    */
-  override negativeWithGradient(x: Float64Array, delta: number, free: Int32Array, gradient: Float64Array): number {
+  override negativeWithGradient(x: Float64Array, reuse: Reuse, free: Int32Array, gradient: Float64Array): number {
+    const delta = reuse.delta;
     const p = this.screen.predictWithGradient(x);
     const first = this.column(delta);
     const count = this.costs.length - first;
@@ -125,7 +126,7 @@ export class GittinsAcquisition extends Acquisition {
   /** α at many points with the same prefix length δ (the cost table argument is not used). */
   override score(
     points: readonly Float64Array[],
-    delta: number,
+    { delta }: Reuse,
     _table: { logInverse: Float64Array } | null = null,
     model: GaussianProcess = this.objective,
   ): Float64Array {

@@ -173,6 +173,8 @@ const optimizerSchema = z.strictObject(
     unpinnedSearch: z.enum(unpinnedSearchValues, { error: unpinnedSearchMessage }).optional(),
     /** One more local search each step, from next to the best observed configuration. @default true */
     localSearchFromBest: z.boolean({ error: 'must be true or false' }).optional(),
+    /** A reused prefix keeps its cost saving in α as the cost-awareness η cools. @default false */
+    keepReuseSaving: z.boolean({ error: 'must be true or false' }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
     /**

@@ -167,6 +167,15 @@ export interface OptimizerSettings {
    */
   readonly localSearchFromBest?: boolean;
   /**
+   * Whether a reuse keeps its saving as η cools. α = log EI + η·log E[1/C_δ] cools every cost
+   * difference alike, so near the budget's end a reused prefix is worth no more than running it
+   * again. With `true` only the preference for cheap regions cools: a pinned candidate adds
+   * (1 − η)·log(1 + s·E[1/C_δ]), s = the pinned stages' measured cost − δ·ε, i.e. the ratio
+   * (fresh cost)/(reuse cost) the cache saves, in full at every η; fresh candidates (δ = 0) score
+   * as before. Only EEIPU pools prefixes, so only EEIPU changes. @default false
+   */
+  readonly keepReuseSaving?: boolean;
+  /**
    * What a failed trial (objective `null`: a stage threw, timed out or never reported the metric)
    * tells the objective model. `'ignore'`: nothing, it is left out. `'worst'`: it counts as the
    * worst objective observed so far (SMAC's crash cost), so EI turns away from a region where

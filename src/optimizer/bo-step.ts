@@ -188,7 +188,17 @@ export function boSuggest(
   const acquisition =
     lambda !== null && kind !== 'none'
       ? new GittinsAcquisition(objective, screening, incumbent, costs, kind, settings.epsilon, z, lambda * exchangeRate)
-      : new Acquisition(objective, screening, incumbent, costs, kind, eta, settings.epsilon, z);
+      : new Acquisition(
+          objective,
+          screening,
+          incumbent,
+          costs,
+          kind,
+          eta,
+          settings.epsilon,
+          z,
+          settings.keepReuseSaving && reusesPrefixes(method),
+        );
   // Running trials' prefixes are priced at ε like cached ones: by the time the new trial needs
   // them a running trial has committed them (single flight), so only retrieval is charged.
   const shared =

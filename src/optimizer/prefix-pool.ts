@@ -15,11 +15,17 @@ export interface Prefix {
    * computed, and a trial pinned to it then waits for that commit (single flight).
    */
   readonly running: boolean;
+  /**
+   * What the pinned stages cost when they were computed (the source trial's measured stage costs;
+   * 0 for ∅ and for a running trial's prefix, whose costs are not known yet): the saving a reuse
+   * buys with setting `keepReuseSaving` (Acquisition, `reuseSaving`).
+   */
+  readonly measuredCost: number;
 }
 
 /** ∅: no stage reused, every stage searched (δ = 0). */
 export function unpinnedPrefix(): Prefix {
-  return { delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0, running: false };
+  return { delta: 0, stages: [], encoded: new Float64Array(0), pinnedEnd: 0, running: false, measuredCost: 0 };
 }
 
 /**
@@ -43,10 +49,10 @@ export function prefixPool(
   const seen = new Set<string>();
   const stageCount = encoding.space.length;
   const sources = [
-    ...ranked.map(({ obs }) => ({ config: obs.config, running: false })),
-    ...running.map(({ config }) => ({ config, running: true })),
+    ...ranked.map(({ obs }) => ({ config: obs.config, running: false, stageCosts: obs.stageCosts })),
+    ...running.map(({ config }) => ({ config, running: true, stageCosts: [] as readonly (number | null)[] })),
   ];
-  for (const { config, running: isRunning } of sources) {
+  for (const { config, running: isRunning, stageCosts } of sources) {
     const full = encoding.encode(config);
     for (let delta = 1; delta < stageCount; delta++) {
       const stages = config.slice(0, delta);
@@ -54,7 +60,9 @@ export function prefixPool(
       if (seen.has(key)) continue;
       seen.add(key);
       const pinnedEnd = encoding.stageRanges[delta - 1]!.end;
-      pool.push({ delta, stages, encoded: full.slice(0, pinnedEnd), pinnedEnd, running: isRunning });
+      let measuredCost = 0;
+      for (let s = 0; s < delta; s++) measuredCost += stageCosts[s] ?? 0;
+      pool.push({ delta, stages, encoded: full.slice(0, pinnedEnd), pinnedEnd, running: isRunning, measuredCost });
     }
   }
   return pool;

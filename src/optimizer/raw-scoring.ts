@@ -211,13 +211,13 @@ class PairScores {
     this.#meanCost = new Float64Array(raw.length * width);
     this.#costDone = new Uint8Array(raw.length);
     const bounds = this.#predictions === null ? null : acquisition.costBounds(this.#predictions, raw.length);
-    const eta = acquisition.eta;
     this.upper = pairs.map(({ prefix, rows: r }, e) => {
       const column = acquisition.column(prefix.delta);
       const logEI = this.logEI[e]!;
       const upper = new Float64Array(r.length);
       for (let i = 0; i < r.length; i++) {
-        const value = bounds === null ? logEI[i]! : logEI[i]! + eta * bounds.upper[r[i]! * width + column]!;
+        const value =
+          bounds === null ? logEI[i]! : logEI[i]! + acquisition.costTerm(bounds.upper[r[i]! * width + column]!, prefix);
         upper[i] = Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
       }
       return upper;
@@ -236,7 +236,7 @@ class PairScores {
     if (this.#predictions === null) return logEI;
     const { rows, prefix } = this.#pairs[e]!;
     const cell = rows[r]! * this.#width + this.#acquisition.column(prefix.delta);
-    const value = logEI + this.#acquisition.eta * this.#logInverse[cell]!;
+    const value = logEI + this.#acquisition.costTerm(this.#logInverse[cell]!, prefix);
     return Number.isNaN(value) ? Number.NEGATIVE_INFINITY : value;
   }
 

@@ -150,7 +150,7 @@ export function refineLocally(
   const result = minimizeBounded(
     (v, gradient) => {
       for (let k = 0; k < free.length; k++) work[freeIdx[k]!] = v[k]!;
-      return acquisition.negativeWithGradient(work, prefix.delta, freeIdx, gradient);
+      return acquisition.negativeWithGradient(work, prefix, freeIdx, gradient);
     },
     x0,
     lower,
@@ -161,7 +161,7 @@ export function refineLocally(
   const snapped = encoding.snap(base);
   snapped.set(prefix.encoded, 0);
   const t = acquisition.usesCost ? acquisition.costTable([snapped]) : null;
-  const value = acquisition.score([snapped], prefix.delta, t)[0]!;
+  const value = acquisition.score([snapped], prefix, t)[0]!;
   return {
     candidate: { prefix, x: snapped, value: Number.isNaN(value) ? -Infinity : value, exact: true },
     evaluations: result.evaluations,

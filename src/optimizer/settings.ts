@@ -55,7 +55,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     return failedTrialPolicies.includes(value as FailedTrialPolicy)
       ? undefined
       : `must be one of ${failedTrialPolicies.join(', ')}`;
-  if (key === 'costAwareStopping' || key === 'localSearchFromBest')
+  if (key === 'costAwareStopping' || key === 'localSearchFromBest' || key === 'keepReuseSaving')
     return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (key === 'unpinnedCheck')
     return typeof value === 'boolean' || value === 'guarded' ? undefined : unpinnedCheckMessage;
@@ -90,7 +90,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
  * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded',
- * unpinnedSearch 'auto', localSearchFromBest true, failedTrials 'worst',
+ * unpinnedSearch 'auto', localSearchFromBest true, keepReuseSaving false, failedTrials 'worst',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -111,6 +111,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     unpinnedCheck: settings.unpinnedCheck ?? 'guarded',
     unpinnedSearch: settings.unpinnedSearch ?? 'auto',
     localSearchFromBest: settings.localSearchFromBest ?? true,
+    keepReuseSaving: settings.keepReuseSaving ?? false,
     failedTrials: settings.failedTrials ?? 'worst',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,

@@ -27,6 +27,7 @@ const SETTABLE = [
   'unpinnedCheck',
   'unpinnedSearch',
   'localSearchFromBest',
+  'keepReuseSaving',
   'failedTrials',
   'costAwareStopping',
   'stoppingCostWeight',
@@ -119,7 +120,8 @@ export function collectSetting(
     key === 'unpinnedSearch' ||
     key === 'costAwareStopping' ||
     key === 'unpinnedCheck' ||
-    key === 'localSearchFromBest'
+    key === 'localSearchFromBest' ||
+    key === 'keepReuseSaving'
   ) {
     // Words and booleans: the optimizer's own rule decides which a setting takes.
     const value = raw === 'true' ? true : raw === 'false' ? false : raw;

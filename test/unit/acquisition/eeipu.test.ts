@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Acquisition } from '../../../src/acquisition/index.js';
+import { Acquisition, NO_REUSE } from '../../../src/acquisition/index.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
 import { ConstantCostModel, GaussianProcessCostModel } from '../../../src/optimizer/models.js';
 import { createRandom, quasiNormals } from '../../../src/random/index.js';
@@ -19,24 +19,24 @@ describe('EEIPU acquisition', () => {
 
   it('gives two mirror points equal EI', () => {
     const a = single(0);
-    const [l, r] = a.score([left, right], 0, null);
+    const [l, r] = a.score([left, right], NO_REUSE, null);
     expect(l).toBeCloseTo(r!, 10);
   });
 
   it('with η = 1 prefers the cheaper of two equal-EI candidates', () => {
     const a = single(1);
     const table = a.costTable([left, right]);
-    const [l, r] = a.score([left, right], 0, table);
+    const [l, r] = a.score([left, right], NO_REUSE, table);
     expect(l).toBeGreaterThan(r! + 0.1);
   });
 
   it('equals log EI when η = 0', () => {
     const withCost = single(0);
     const table = withCost.costTable([left, right]);
-    const scores = withCost.score([left, right], 0, table);
+    const scores = withCost.score([left, right], NO_REUSE, table);
     const plain = new Acquisition(objective, objective, 1, [], 'none', 0, 0.1, new Float64Array(0)).score(
       [left, right],
-      0,
+      NO_REUSE,
       null,
     );
     expect(Array.from(scores)).toEqual(Array.from(plain));
@@ -45,11 +45,11 @@ describe('EEIPU acquisition', () => {
 
   it('η scales the log cost term linearly', () => {
     const points = [left];
-    const s0 = single(0).score(points, 0, null)[0]!;
+    const s0 = single(0).score(points, NO_REUSE, null)[0]!;
     const a1 = single(1);
-    const s1 = a1.score(points, 0, a1.costTable(points))[0]!;
+    const s1 = a1.score(points, NO_REUSE, a1.costTable(points))[0]!;
     const a05 = single(0.5);
-    const s05 = a05.score(points, 0, a05.costTable(points))[0]!;
+    const s05 = a05.score(points, NO_REUSE, a05.costTable(points))[0]!;
     expect(s05 - s0).toBeCloseTo(0.5 * (s1 - s0), 12);
   });
 
@@ -109,7 +109,7 @@ describe('EEIPU acquisition', () => {
       const freeDims = delta === 0 ? free : Int32Array.of(1);
       const x = Float64Array.of(0.35, 0.45);
       const g = new Float64Array(freeDims.length);
-      two.negativeWithGradient(x, delta, freeDims, g);
+      two.negativeWithGradient(x, { delta, measuredCost: 0 }, freeDims, g);
       freeDims.forEach((i, k) => {
         const h = 1e-6;
         const up = x.slice();
@@ -118,8 +118,8 @@ describe('EEIPU acquisition', () => {
         down[i]! -= h;
         const scratch = new Float64Array(freeDims.length);
         const numeric =
-          (two.negativeWithGradient(up, delta, freeDims, scratch) -
-            two.negativeWithGradient(down, delta, freeDims, scratch)) /
+          (two.negativeWithGradient(up, { delta, measuredCost: 0 }, freeDims, scratch) -
+            two.negativeWithGradient(down, { delta, measuredCost: 0 }, freeDims, scratch)) /
           (2 * h);
         expect(g[k]).toBeCloseTo(numeric, 5);
       });

@@ -5,6 +5,7 @@ import {
   GittinsAcquisition,
   gittinsIndex,
   logExpectedImprovement,
+  NO_REUSE,
 } from '../../../src/acquisition/index.js';
 import { GaussianProcess } from '../../../src/gp/index.js';
 import { GaussianProcessCostModel } from '../../../src/optimizer/models.js';
@@ -58,7 +59,7 @@ describe('PBGI acquisition', () => {
 
   it('scores the Gittins index of the posterior at cost w·E[C]', () => {
     const a = single(0.05);
-    const [score] = a.score([left], 0);
+    const [score] = a.score([left], NO_REUSE);
     const { mean, variance } = objective.predict([left]);
     const p = costGp.predict([left]);
     const cost = expectedCost([p.mean[0]!], [Math.sqrt(p.variance[0]!)], 0);
@@ -68,7 +69,7 @@ describe('PBGI acquisition', () => {
   });
 
   it('prefers the cheaper of two candidates with equal posteriors', () => {
-    const [l, r] = single(0.05).score([left, right], 0);
+    const [l, r] = single(0.05).score([left, right], NO_REUSE);
     expect(l).toBeGreaterThan(r!);
   });
 
@@ -81,7 +82,7 @@ describe('PBGI acquisition', () => {
     expect(table[0]).toBeCloseTo(stage(0) + stage(1), 12);
     expect(table[1]).toBeCloseTo(0.1 + stage(1), 12);
     // Cheaper with the prefix reused: a higher index for the same posterior.
-    expect(a.score([x], 1)[0]!).toBeGreaterThan(a.score([x], 0)[0]!);
+    expect(a.score([x], { delta: 1, measuredCost: 0 })[0]!).toBeGreaterThan(a.score([x], NO_REUSE)[0]!);
   });
 
   it('returns log EI alongside the index on request', () => {
@@ -95,8 +96,8 @@ describe('PBGI acquisition', () => {
   it('gives the local optimizer the gradient of the index (central differences)', () => {
     const check = (a: GittinsAcquisition, x: Float64Array, delta: number, free: Int32Array): void => {
       const gradient = new Float64Array(free.length);
-      const value = a.negativeWithGradient(x, delta, free, gradient);
-      expect(value).toBeCloseTo(-a.score([x], delta)[0]!, 9);
+      const value = a.negativeWithGradient(x, { delta, measuredCost: 0 }, free, gradient);
+      expect(value).toBeCloseTo(-a.score([x], { delta, measuredCost: 0 })[0]!, 9);
       free.forEach((i, k) => {
         const h = 1e-6;
         const up = x.slice();
@@ -105,7 +106,9 @@ describe('PBGI acquisition', () => {
         down[i] = down[i]! - h;
         const g = new Float64Array(free.length);
         const numeric =
-          (a.negativeWithGradient(up, delta, free, g) - a.negativeWithGradient(down, delta, free, g)) / (2 * h);
+          (a.negativeWithGradient(up, { delta, measuredCost: 0 }, free, g) -
+            a.negativeWithGradient(down, { delta, measuredCost: 0 }, free, g)) /
+          (2 * h);
         expect(gradient[k]).toBeCloseTo(numeric, 4);
       });
     };

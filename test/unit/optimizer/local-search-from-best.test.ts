@@ -1,5 +1,6 @@
 /** The local search from the best observed configuration (setting `localSearchFromBest`). */
 import { describe, expect, it } from 'vitest';
+import { NO_REUSE } from '../../../src/acquisition/index.js';
 import type { MethodName, Observation, OptimizerState, Suggestion } from '../../../src/core/types.js';
 import { resolveSettings, suggest } from '../../../src/optimizer/index.js';
 import { effortIssues } from '../../../src/optimizer/settings.js';
@@ -18,7 +19,7 @@ describe('refineFromBest', () => {
     expect(run.evaluations).toBeGreaterThan(1);
     const draws = createRandom(7);
     const start = Float64Array.from(best, (v) => Math.min(1, Math.max(0, v + 0.01 * sampleNormal(draws))));
-    const atStart = acquisition.score([start], 0, acquisition.costTable([start]))[0]!;
+    const atStart = acquisition.score([start], NO_REUSE, acquisition.costTable([start]))[0]!;
     expect(run.candidate.value).toBeGreaterThanOrEqual(atStart);
     for (const v of run.candidate.x) expect(v >= 0 && v <= 1).toBe(true);
   });

@@ -64,7 +64,14 @@ function costModel(start: number, level: number): GaussianProcessCostModel {
 }
 
 function pinned(x0: number, x1: number): Prefix {
-  return { delta: 1, stages: [{ x0, x1 }], encoded: Float64Array.of(x0, x1), pinnedEnd: 2, running: false };
+  return {
+    delta: 1,
+    stages: [{ x0, x1 }],
+    encoded: Float64Array.of(x0, x1),
+    pinnedEnd: 2,
+    running: false,
+    measuredCost: 0,
+  };
 }
 
 const pool: Prefix[] = [unpinnedPrefix(), pinned(0.35, 0.1), pinned(0.4, 0.9), pinned(0.8, 0.5)];
@@ -90,7 +97,7 @@ function exactly(acquisition: Acquisition, scored: readonly ScoredPrefix[]): Sco
     ...entry,
     scores: Float64Array.from(entry.points, (x) => {
       const table = acquisition.usesCost ? acquisition.costTable([x]) : null;
-      return acquisition.score([x], entry.prefix.delta, table, acquisition.screen)[0]!;
+      return acquisition.score([x], entry.prefix, table, acquisition.screen)[0]!;
     }),
     exact: new Uint8Array(entry.points.length).fill(1),
   }));

@@ -60,5 +60,5 @@ export const expensiveFirst = withFirstStageCost(
 
 /** The first stage pinned at x0. */
 export function pinnedAt(x0: number): Prefix {
-  return { delta: 1, stages: [{ x0 }], encoded: Float64Array.of(x0), pinnedEnd: 1, running: false };
+  return { delta: 1, stages: [{ x0 }], encoded: Float64Array.of(x0), pinnedEnd: 1, running: false, measuredCost: 0 };
 }

@@ -16,7 +16,7 @@ import { acquisition, encoding, pinnedAt } from './two-stage-acquisition.js';
 const pinned = pinnedAt(0.1);
 
 function scored(prefix: Prefix, x: Float64Array): Candidate {
-  const value = acquisition.score([x], prefix.delta, acquisition.costTable([x]))[0]!;
+  const value = acquisition.score([x], prefix, acquisition.costTable([x]))[0]!;
   return { prefix, x, value, exact: true };
 }
 

@@ -82,6 +82,7 @@ describe('resolveSettings', () => {
       unpinnedCheck: 'guarded',
       unpinnedSearch: 'auto',
       localSearchFromBest: true,
+      keepReuseSaving: false,
       failedTrials: 'worst',
       costAwareStopping: false,
       stoppingCostWeight: null,
