@@ -146,3 +146,74 @@ describe('cost bounds used to skip hopeless raw points', () => {
     }
   });
 });
+
+describe('keepReuseSaving: a reuse keeps its saving as η cools', () => {
+  /** Two one-dim stages, the first costing 4 units; `keeps` sets keepsReuseSaving. */
+  function twoStage(eta: number, keeps: boolean): Acquisition {
+    const model = GaussianProcess.fromHyperparameters(
+      [
+        [0.1, 0.1],
+        [0.9, 0.3],
+      ],
+      [0, 1],
+      { ...hyper1d, lengthscales: [0.3, 0.4] },
+    );
+    const costs = [new ConstantCostModel(0, 1, Math.log(4), 0), new GaussianProcessCostModel(1, 2, costGp)];
+    return new Acquisition(model, model, 0.5, costs, 'stage', eta, 0.1, z, keeps);
+  }
+  const x = Float64Array.of(0.35, 0.45);
+  const reused = { delta: 1, measuredCost: 4.2 };
+
+  it('adds (1 − η)·log(1 + s·E[1/C_δ]) to a pinned candidate, s = measured cost − δ·ε', () => {
+    for (const eta of [1, 0.6, 0]) {
+      const kept = twoStage(eta, true);
+      const plain = twoStage(eta, false);
+      const table = kept.costTable([x]);
+      const inverse = Math.exp(table.logInverse[1]!);
+      const gain = kept.score([x], reused, table)[0]! - plain.score([x], reused, plain.costTable([x]))[0]!;
+      expect(gain).toBeCloseTo((1 - eta) * Math.log1p((4.2 - 0.1) * inverse), 12);
+      expect(kept.reuseSaving(reused)).toBeCloseTo(4.1, 12);
+    }
+  });
+
+  it('leaves fresh candidates, unknown costs and the setting off exactly as they were', () => {
+    const kept = twoStage(0.6, true);
+    const plain = twoStage(0.6, false);
+    const table = plain.costTable([x]);
+    expect(kept.score([x], NO_REUSE, table)[0]).toBe(plain.score([x], NO_REUSE, table)[0]);
+    expect(kept.score([x], { delta: 1, measuredCost: 0 }, table)[0]).toBe(
+      plain.score([x], { delta: 1, measuredCost: 0 }, table)[0],
+    );
+    // A prefix cheaper to compute than to retrieve saves nothing.
+    expect(kept.reuseSaving({ delta: 1, measuredCost: 0.05 })).toBe(0);
+    expect(plain.reuseSaving(reused)).toBe(0);
+  });
+
+  it('keeps the cost term at η = 0, where plain EEIPU drops it', () => {
+    expect(twoStage(0, true).usesCost).toBe(true);
+    expect(twoStage(0, false).usesCost).toBe(false);
+    const kept = twoStage(0, true);
+    expect(kept.score([x], reused, kept.costTable([x]))[0]!).toBeGreaterThan(
+      kept.score([x], NO_REUSE, kept.costTable([x]))[0]!,
+    );
+  });
+
+  it('gives the local optimizer the gradient of α (central differences)', () => {
+    for (const eta of [0.7, 0]) {
+      const kept = twoStage(eta, true);
+      const free = Int32Array.of(1);
+      const gradient = new Float64Array(1);
+      const value = kept.negativeWithGradient(x, reused, free, gradient);
+      expect(value).toBeCloseTo(-kept.score([x], reused, kept.costTable([x]))[0]!, 6);
+      const h = 1e-6;
+      const up = Float64Array.of(x[0]!, x[1]! + h);
+      const down = Float64Array.of(x[0]!, x[1]! - h);
+      const scratch = new Float64Array(1);
+      const numeric =
+        (kept.negativeWithGradient(up, reused, free, scratch) -
+          kept.negativeWithGradient(down, reused, free, scratch)) /
+        (2 * h);
+      expect(gradient[0]).toBeCloseTo(numeric, 5);
+    }
+  });
+});

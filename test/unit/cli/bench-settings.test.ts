@@ -25,5 +25,7 @@ describe('bench --set', () => {
   it('takes the local search from the best configuration as true or false only', () => {
     expect(collectSetting('localSearchFromBest=false', {})).toEqual({ localSearchFromBest: false });
     expect(() => collectSetting('localSearchFromBest=1', {})).toThrow('localSearchFromBest must be true or false');
+    expect(collectSetting('keepReuseSaving=true', {})).toEqual({ keepReuseSaving: true });
+    expect(() => collectSetting('keepReuseSaving=yes', {})).toThrow('keepReuseSaving must be true or false');
   });
 });

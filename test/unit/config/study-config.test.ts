@@ -214,11 +214,20 @@ describe('configs the optimizer would refuse are refused up front', () => {
 
   it('checks the local search from the best configuration is true or false', () => {
     expect(issuesOf({ ...valid(), optimizer: { localSearchFromBest: 'yes' } })).toEqual([
-      "optimizer.localSearchFromBest: must be true or false (got string)",
+      'optimizer.localSearchFromBest: must be true or false (got string)',
     ]);
     expect(
       parseStudyConfig({ ...valid(), optimizer: { localSearchFromBest: false } }).optimizer?.localSearchFromBest,
     ).toBe(false);
+  });
+
+  it('checks keepReuseSaving is true or false', () => {
+    expect(issuesOf({ ...valid(), optimizer: { keepReuseSaving: 1 } })).toEqual([
+      'optimizer.keepReuseSaving: must be true or false (got number)',
+    ]);
+    expect(parseStudyConfig({ ...valid(), optimizer: { keepReuseSaving: true } }).optimizer?.keepReuseSaving).toBe(
+      true,
+    );
   });
 
   it('reports an unknown key at its own path with the known key it most resembles', () => {

@@ -217,6 +217,8 @@ describe('pending trials in the BO step', () => {
       key(others[2]!.slice(0, 2)),
     ]);
     expect(prefixPool(encoding, history, 1, 5)).toHaveLength(pool.length - 3);
+    // A running trial's stage costs are not measured yet: its prefixes count no saving.
+    expect(fromRunning.every((p) => p.measuredCost === 0)).toBe(true);
   });
 
   it("pins a suggestion to a running trial's prefix when its stages are expensive (priced at ε)", () => {

@@ -67,6 +67,16 @@ describe('prefix pool', () => {
     ]);
   });
 
+  it("records what each prefix cost when computed: the source trial's first δ stage costs", () => {
+    const costly = { ...trial(0.1, 0.2, 0.3, 5), stageCosts: [2.5, 4, 1] };
+    const pool = prefixPool(encoding, [costly], 1, 1);
+    expect(pool.map((p) => [p.delta, p.measuredCost])).toEqual([
+      [0, 0],
+      [1, 2.5],
+      [2, 6.5],
+    ]);
+  });
+
   it('ranks by the direction of optimization', () => {
     const history = [trial(0.1, 0.1, 0.1, 5), trial(0.2, 0.2, 0.2, 1)];
     expect(prefixPool(encoding, history, -1, 1)[1]!.stages).toEqual([{ x: 0.2 }]);
