@@ -10,7 +10,7 @@
  * (common random numbers, see cost.ts). The cost kind selects the family member: one model per
  * stage (`'stage'`: eeipu, ms-carbo; δ > 0 only for eeipu), one model of total cost (`'total'`:
  * carbo, eips; δ is ignored), or none (`'none'`: ei; α = log EI). The cost term is dropped when
- * η = 0.
+ * η = 0 (unless a kept reuse saving, below, still needs it).
  *
  * With `keepsReuseSaving` (setting `keepReuseSaving`) a pinned candidate's cost term is
  *
@@ -82,7 +82,7 @@ export class Acquisition {
     this.estimator = new InverseCostEstimator(z, this.stageCount);
   }
 
-  /** Whether the cost term enters α (η > 0 and a cost model exists). */
+  /** Whether the cost term enters α: a cost model exists and η > 0, or a kept reuse saving needs it. */
   get usesCost(): boolean {
     return this.kind !== 'none' && (this.eta > 0 || (this.keepsReuseSaving && this.kind === 'stage'));
   }
