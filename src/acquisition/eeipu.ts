@@ -99,8 +99,12 @@ export class Acquisition {
    */
   costTerm(logInverse: number, reuse: Reuse): number {
     const saving = this.reuseSaving(reuse);
-    if (saving === 0) return this.eta * logInverse;
-    return this.eta * logInverse + (1 - this.eta) * Math.log1p(saving * Math.exp(logInverse));
+    return saving === 0 ? this.eta * logInverse : this.#keptTerm(logInverse, Math.exp(logInverse), saving);
+  }
+
+  /** The cost term with a kept saving s > 0, from E[1/C_δ] and its log (whichever the caller has exactly). */
+  #keptTerm(logInverse: number, inverse: number, saving: number): number {
+    return this.eta * logInverse + (1 - this.eta) * Math.log1p(saving * inverse);
   }
 
   /** First model index that runs for prefix length δ (total-cost models ignore δ). */
@@ -189,7 +193,7 @@ export class Acquisition {
         value += this.eta * Math.log(cost.value);
         scale = this.eta / cost.value;
       } else {
-        value += this.eta * Math.log(cost.value) + (1 - this.eta) * Math.log1p(saving * cost.value);
+        value += this.#keptTerm(Math.log(cost.value), cost.value, saving);
         scale = this.eta / cost.value + ((1 - this.eta) * saving) / (1 + saving * cost.value);
       }
       for (let k = 0; k < free.length; k++) {
