@@ -67,6 +67,7 @@ export {
   StudyControlRefusedError,
   StudyNotFoundError,
   NoWorkerError,
+  NoAnswerError,
   type StartStudyOptions,
   type WorkerWait,
   type StudyHandle,

@@ -18,7 +18,10 @@ import {
   type StudyState,
   type TrialRecord,
 } from '../core/study.js';
-import { hasWorkflowPollers, startedWith } from './workflow-history.js';
+import { startedWith } from './workflow-history.js';
+import { answeredByWorker, NoWorkerError, type WorkerWait } from './worker-wait.js';
+
+export { NoAnswerError, NoWorkerError, type WorkerWait } from './worker-wait.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
 import {
@@ -124,21 +127,6 @@ export class StudyNotFoundError extends Error {
   }
 }
 
-/** Raised when a running study cannot answer because no worker polls its orchestration queue. */
-export class NoWorkerError extends Error {
-  constructor(
-    readonly studyId: string,
-    readonly taskQueue?: string,
-  ) {
-    super(
-      taskQueue === undefined
-        ? `study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``
-        : `study '${studyId}' is running but no worker is polling ${taskQueue}; start one with \`memotune worker\``,
-    );
-    this.name = 'NoWorkerError';
-  }
-}
-
 async function withNotFound<T>(studyId: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
@@ -171,13 +159,7 @@ export async function getStudyProgress(
       return progress;
     }
     if (status === 'RUNNING')
-      return answeredByWorker(
-        client,
-        studyId,
-        description.taskQueue,
-        handle.query(progressQuery),
-        options.failWithoutWorkerMs,
-      );
+      return answeredByWorker(client, studyId, description.taskQueue, handle.query(progressQuery), options, 'query');
     const reason = await closingReason(client, description.workflowId, description.runId);
     try {
       return closedAbnormally(status, await handle.query(progressQuery), reason);
@@ -415,19 +397,9 @@ export class StudyControlRefusedError extends Error {
 }
 
 /**
- * How a query or control request treats a study no worker serves: by default it waits (a query
- * until the server's deadline, an update until a worker takes it — it is durable); with
- * `failWithoutWorkerMs` it checks after that long and throws {@link NoWorkerError} naming the queue
- * when no worker polls it (the CLI uses 3000).
- */
-export interface WorkerWait {
-  readonly failWithoutWorkerMs?: number;
-}
-
-/**
  * Sends a control update and returns the study's progress after it. Refusals (the study's
  * validators) become {@link StudyControlRefusedError}; a study no worker serves is reported as
- * {@link NoWorkerError} within ~5 s instead of waiting for one.
+ * {@link NoWorkerError} within ~5 s instead of waiting for one (./worker-wait.ts).
  */
 async function controlStudy(
   client: Client,
@@ -441,7 +413,7 @@ async function controlStudy(
     if (description.status.name !== 'RUNNING')
       throw new Error(`study '${studyId}' has already finished (${description.status.name.toLowerCase()})`);
     try {
-      return await answeredByWorker(client, studyId, description.taskQueue, send(handle), options.failWithoutWorkerMs);
+      return await answeredByWorker(client, studyId, description.taskQueue, send(handle), options, 'update');
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
         const reason = error.cause?.message ?? error.message;
@@ -450,35 +422,6 @@ async function controlStudy(
       throw error;
     }
   });
-}
-
-/**
- * `request` (a query or an update, which only a worker can answer), or {@link NoWorkerError}
- * naming the queue once it has waited `waitMs` and no worker polls the study's queue
- * (instead of the server's 30 s query deadline, or an update waiting for ever).
- */
-async function answeredByWorker<T>(
-  client: Client,
-  studyId: string,
-  taskQueue: string,
-  request: Promise<T>,
-  waitMs: number | undefined,
-): Promise<T> {
-  if (waitMs === undefined) return request;
-  let timer: NodeJS.Timeout | undefined;
-  const noWorker = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      hasWorkflowPollers(client, taskQueue).then(
-        (polled) => (polled ? undefined : reject(new NoWorkerError(studyId, taskQueue))),
-        () => undefined,
-      );
-    }, waitMs);
-  });
-  try {
-    return await Promise.race([request, noWorker]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Finish the running trials and start none until {@link resumeStudy}. */

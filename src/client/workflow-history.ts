@@ -1,6 +1,6 @@
 /**
  * What the Temporal server itself knows of a workflow, read without a worker: the input its run
- * was started with, and whether any worker polls its queue.
+ * was started with (whether a worker polls its queue: ./worker-wait.ts).
  */
 import { ServiceError, type Client } from '@temporalio/client';
 import { fromPayloadsAtIndex, type Payload } from '@temporalio/common';
@@ -32,20 +32,4 @@ export async function startedWith<T>(
     input: fromPayloadsAtIndex<T>(converter.payloadConverter, 0, payloads),
     firstExecutionRunId: started.firstExecutionRunId || null,
   };
-}
-
-/** Whether any worker has polled this workflow task queue lately (the server's own view). */
-export async function hasWorkflowPollers(client: Client, taskQueue: string): Promise<boolean> {
-  try {
-    const response = await client.workflowService.describeTaskQueue({
-      namespace: client.options.namespace,
-      taskQueue: { name: taskQueue },
-      // TASK_QUEUE_TYPE_WORKFLOW (@temporalio/proto is not a direct dependency).
-      taskQueueType: 1,
-    });
-    return (response.pollers?.length ?? 0) > 0;
-  } catch {
-    // Cannot tell: ask the study and let the query's deadline decide.
-    return true;
-  }
 }

@@ -30,7 +30,8 @@ import {
 import { progressQuery } from '../../../workflows/definitions.js';
 import type { StudyWorkflowInput } from '../../../workflows/study.js';
 import type { TrialInput } from '../../../workflows/trial.js';
-import { hasWorkflowPollers, startedWith } from '../../client/workflow-history.js';
+import { startedWith } from '../../client/workflow-history.js';
+import { hasWorkflowPollers } from '../../client/worker-wait.js';
 import { connectClient, openStore, temporalAddress, withEndpoint, type EndpointOptions } from '../connection.js';
 import { errorChain, printable, printableLines } from '../format.js';
 

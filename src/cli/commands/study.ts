@@ -32,7 +32,7 @@ import type { StudyOutcome, StudyProgress } from '../../core/study.js';
 import type { Configuration } from '../../core/types.js';
 
 /** The CLI says within seconds that no worker serves a study, instead of waiting for one. */
-const cliWorkerWait = { failWithoutWorkerMs: 3000 } as const;
+const cliWorkerWait = { failWithoutWorkerMs: 3000, giveUpAfterMs: 60_000 } as const;
 
 /** A control request, ready to send once connected. */
 type ControlRequest = (client: Client) => Promise<StudyProgress>;
