@@ -1,3 +1,4 @@
+import { closestKey } from '../core/closest-key.js';
 import { reusesPrefixes } from '../core/methods.js';
 import type { FailedTrialPolicy, MethodName, OptimizerSettings, UnpinnedSearch } from '../core/types.js';
 import * as limits from '../space/limits.js';
@@ -94,7 +95,9 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
- * @throws {RangeError} naming the first setting out of its range, e.g. `topQ must be at least 1`.
+ * @throws {RangeError} naming the first key that is not a setting, with the setting it most
+ *   resembles (`settings.warmpu: unknown setting (did you mean "warmup"?)`), as the study-config
+ *   schema refuses it; else naming the first setting out of its range, e.g. `topQ must be at least 1`.
  */
 export function resolveSettings(settings: OptimizerSettings): Required<OptimizerSettings> {
   const resolved: Required<OptimizerSettings> = {
@@ -116,6 +119,15 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };
+  // A misspelled key would otherwise silently leave its setting at the default.
+  const known = Object.keys(resolved);
+  const unknown = Object.keys(settings).find((key) => !Object.hasOwn(resolved, key));
+  if (unknown !== undefined) {
+    const near = closestKey(unknown, known);
+    throw new RangeError(
+      `settings.${unknown}: unknown setting${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
+    );
+  }
   for (const key of Object.keys(resolved) as (keyof OptimizerSettings)[]) {
     const problem = settingProblem(key, resolved[key]);
     if (problem !== undefined) throw new RangeError(`${key} ${problem}`);

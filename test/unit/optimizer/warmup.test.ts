@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../../src/core/canonical-json.js';
-import type { Observation, SearchSpace } from '../../../src/core/types.js';
+import type { Observation, OptimizerSettings, SearchSpace } from '../../../src/core/types.js';
 import { methodNames, resolveSettings, suggest } from '../../../src/optimizer/index.js';
 import { validateConfiguration } from '../../../src/space/index.js';
 import { mixedSpace, observationsFrom, request } from './fixtures.js';
@@ -113,6 +113,61 @@ describe('resolveSettings', () => {
     [{ stoppingCostWeight: Number.POSITIVE_INFINITY }, 'stoppingCostWeight must be a finite number greater than 0'],
   ])('rejects %j', (settings, message) => {
     expect(() => resolveSettings(settings)).toThrow(message);
+  });
+
+  it('refuses a misspelled setting, naming it and the setting it resembles', () => {
+    const typo = { method: 'eeipu', warmpu: 3 } as OptimizerSettings;
+    expect(() => resolveSettings(typo)).toThrow(RangeError);
+    expect(() => resolveSettings(typo)).toThrow(
+      new RangeError('settings.warmpu: unknown setting (did you mean "warmup"?)'),
+    );
+    expect(() => resolveSettings({ topq: 3 } as never)).toThrow(
+      'settings.topq: unknown setting (did you mean "topQ"?)',
+    );
+  });
+
+  it('refuses a key that resembles no setting, naming only it', () => {
+    expect(() => resolveSettings({ learningRate: 0.1 } as never)).toThrow(
+      new RangeError('settings.learningRate: unknown setting'),
+    );
+  });
+
+  it('reports an unknown key alone, not the other settings out of range', () => {
+    expect(() => resolveSettings({ warmpu: 3, topQ: 0 } as never)).toThrow(
+      new RangeError('settings.warmpu: unknown setting (did you mean "warmup"?)'),
+    );
+  });
+
+  it('refuses a misspelled setting in an in-process suggest() call', () => {
+    const typo = { method: 'eeipu', warmpu: 3 } as OptimizerSettings;
+    expect(() => suggest(request(mixedSpace, [], 'eeipu', { settings: typo }))).toThrow(
+      new RangeError('settings.warmpu: unknown setting (did you mean "warmup"?)'),
+    );
+  });
+
+  it('accepts every known setting, and takes an undefined one as its default', () => {
+    const every: Required<OptimizerSettings> = {
+      method: 'pbgi-memo',
+      warmup: 4,
+      epsilon: 0.2,
+      topQ: 3,
+      mcSamples: 200,
+      rawSamples: 64,
+      restarts: 0,
+      startsPerPrefix: 2,
+      eta: 0.5,
+      refitGrowth: 0.2,
+      unpinnedCheck: true,
+      unpinnedSearch: 'full',
+      localSearchFromBest: false,
+      keepReuseSaving: true,
+      failedTrials: 'ignore',
+      costAwareStopping: true,
+      stoppingCostWeight: 2,
+    };
+    expect(resolveSettings(every)).toEqual(every);
+    const undefinedEverywhere = Object.fromEntries(Object.keys(every).map((key) => [key, undefined]));
+    expect(resolveSettings(undefinedEverywhere)).toEqual(resolveSettings({}));
   });
 
   it('lists every method of the spec', () => {
