@@ -18,3 +18,8 @@ function findPackageRoot(start: string): string {
     if (dirname(dir) === dir) throw new Error(`memotune: no package.json of memotune above ${start}`);
   }
 }
+
+/** The version of the memotune package that is running (from its own package.json). */
+export const packageVersion: string = (
+  JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
+).version;

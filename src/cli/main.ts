@@ -24,6 +24,7 @@ import { StudyControlRefusedError } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
 import { installRuntime } from './runtime.js';
+import { packageVersion } from '../package-root.js';
 
 export function positiveInt(value: string): number {
   const parsed = Number(value);
@@ -33,6 +34,7 @@ export function positiveInt(value: string): number {
 
 const program = new Command('memotune')
   .description('memoization-aware hyperparameter tuning for multi-stage pipelines on Temporal')
+  .version(packageVersion)
   .showHelpAfterError()
   .exitOverride()
   .hook('preAction', (_program, command) => installRuntime(command));

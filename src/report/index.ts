@@ -13,7 +13,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { TrialRecord } from '../core/study.js';
-import { packageRoot } from '../package-root.js';
+import { packageVersion } from '../package-root.js';
 import { renderReportHtml, type ChartLibrary } from './html.js';
 import { buildStudyReport, type ReportOptions, type ReportOutcome } from './report-data.js';
 
@@ -30,15 +30,6 @@ export function loadChartLibrary(): ChartLibrary {
   const source = readFileSync(require.resolve('echarts/dist/echarts.min'), 'utf8');
   const { version } = JSON.parse(readFileSync(require.resolve('echarts/package.json'), 'utf8')) as { version: string };
   return { name: 'Apache ECharts', version, source };
-}
-
-function memotuneVersion(): string {
-  try {
-    const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version?: string };
-    return `memotune ${version ?? ''}`.trim();
-  } catch {
-    return 'memotune';
-  }
 }
 
 /** Longest file name stem written (file systems allow 255 bytes; leave room for the suffixes). */
@@ -79,7 +70,7 @@ export function writeStudyReport(
   const report = buildStudyReport(outcome, records, options);
   const html = renderReportHtml(report, loadChartLibrary(), {
     generatedAt: options.generatedAt ?? new Date().toISOString(),
-    generator: memotuneVersion(),
+    generator: `memotune ${packageVersion}`,
   });
   mkdirSync(options.outDir, { recursive: true });
   const path = join(options.outDir, reportFileName(outcome.studyId));

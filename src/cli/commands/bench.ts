@@ -1,5 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { runMetrics } from '../../bench/metrics.js';
@@ -14,6 +16,7 @@ import { summarizeBench, type BenchSummary } from '../../bench/summary.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { MethodName, OptimizerSettings } from '../../core/types.js';
 import { parseSyntheticSpec, readSyntheticSpec, type SyntheticPipelineSpec } from '../../synthetic/index.js';
+import { packageRoot } from '../../package-root.js';
 
 // Optimizer knobs an ablation may override with --set key=value.
 const SETTABLE = [
@@ -137,6 +140,55 @@ export function collectSetting(
     return { ...previous, stoppingCostWeight: weight };
   }
   return { ...previous, [key]: positiveInt(raw) };
+}
+
+/** Where the package keeps the synthetic pipeline specs it ships (package.json "files"). */
+const shippedSpecDirs = [join(packageRoot, 'benchmarks'), join(packageRoot, 'benchmarks', 'heldout')];
+
+/** The synthetic pipeline specs memotune ships, by name (`paper-3stage`) to file. */
+export function shippedSpecs(): Map<string, string> {
+  const specs = new Map<string, string>();
+  for (const dir of shippedSpecDirs) {
+    const files = existsSync(dir) ? readdirSync(dir).filter((file) => file.endsWith('.json')) : [];
+    for (const name of files.map((file) => basename(file, '.json')).sort()) specs.set(name, join(dir, `${name}.json`));
+  }
+  return specs;
+}
+
+/**
+ * The file `memotune bench <spec>` reads: `spec` itself when it exists (relative to the working
+ * directory), else the shipped spec of that bare name (`paper-3stage` or `paper-3stage.json`).
+ *
+ * @returns undefined when there is neither.
+ */
+export function resolveSpecPath(spec: string): string | undefined {
+  if (existsSync(spec)) return spec;
+  return basename(spec) === spec ? shippedSpecs().get(basename(spec, '.json')) : undefined;
+}
+
+/**
+ * Reads the spec `memotune bench` was given. No spec, no such file or shipped name, or a file that
+ * cannot be read or is not a valid spec is bad input: a usage error naming the argument, exit 2.
+ */
+async function loadSpec(spec: string | undefined, command: Command): Promise<SyntheticPipelineSpec> {
+  const shipped = [...shippedSpecs().keys()].join(', ');
+  if (spec === undefined) {
+    command.error(
+      `memotune: missing argument [spec]: a spec file or a shipped spec's name (${shipped}), or --from results.json`,
+      {
+        exitCode: 2,
+      },
+    );
+  }
+  const path = resolveSpecPath(spec);
+  if (path === undefined) {
+    command.error(`memotune: [spec] ${spec}: no such file, nor a shipped spec (${shipped})`, { exitCode: 2 });
+  }
+  try {
+    return await readSyntheticSpec(path);
+  } catch (error) {
+    command.error(`memotune: [spec] ${(error as Error).message}`, { exitCode: 2 });
+  }
 }
 
 /** The JSON written by `memotune bench --json`. */
@@ -300,11 +352,15 @@ export function benchCommand(): Command {
         'after',
         `
 Examples:
-  memotune bench benchmarks/paper-3stage.json --seeds 10
-  memotune bench benchmarks/cheap-prefix.json --methods eeipu,eips --seeds 30 --json out.json
-  memotune bench benchmarks/paper-5stage.json --parallel 4 --methods eeipu,ms-carbo`,
+  memotune bench paper-3stage --seeds 10
+  memotune bench cheap-prefix --methods eeipu,eips --seeds 30 --json out.json
+  memotune bench paper-5stage --parallel 4 --methods eeipu,ms-carbo
+  memotune bench my-pipeline.json --seeds 5`,
       )
-      .argument('[spec]', 'synthetic pipeline spec (JSON), e.g. benchmarks/paper-3stage.json')
+      .argument(
+        '[spec]',
+        `synthetic pipeline spec: a JSON file, or the name of a shipped one (${[...shippedSpecs().keys()].join(', ')})`,
+      )
       .addOption(
         new Option('--methods <list>', 'comma-separated methods')
           .default([...DEFAULT_METHODS], `${DEFAULT_METHODS.join(',')}; also: pbgi, pbgi-memo`)
@@ -351,7 +407,7 @@ Examples:
         '--from <results.json...>',
         'do not run: re-summarize and re-plot JSON written by --json (several files of the same spec are merged, e.g. other seeds)',
       )
-      .action(async (specPath: string | undefined, flags: BenchFlags) => {
+      .action(async (specArg: string | undefined, flags: BenchFlags, command: Command) => {
         let spec: SyntheticPipelineSpec;
         let runs: BenchRun[];
         let seeds: number[];
@@ -362,8 +418,7 @@ Examples:
           ({ spec, seeds, methods, settings } = saved);
           runs = saved.runs;
         } else {
-          if (specPath === undefined) throw new Error('give a spec file (or --from results.json)');
-          const loaded = await readSyntheticSpec(specPath);
+          const loaded = await loadSpec(specArg, command);
           spec = {
             ...loaded,
             ...(flags.budget === undefined ? {} : { budget: flags.budget }),

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Client } from '@temporalio/client';
@@ -26,6 +26,14 @@ function parseMethod(value: string): MethodName {
     throw new InvalidArgumentError(`must be one of ${methodNames.join(', ')}`);
   }
   return value as MethodName;
+}
+
+/**
+ * How to run `memotune <args>` where the CLI runs: `npm run memotune -- <args>` inside memotune's
+ * own checkout (its package.json script), `npx memotune <args>` from a project that installed it.
+ */
+export function memotuneCommandLine(args: string, cwd: string = process.cwd()): string {
+  return realpathSync(cwd) === realpathSync(packageRoot) ? `npm run memotune -- ${args}` : `npx memotune ${args}`;
 }
 
 function timestamp(): string {
@@ -146,8 +154,8 @@ Examples:
         console.log(`\nworkflow id   ${studyId}`);
         const link = uiLink(studyId);
         if (link) console.log(`Temporal UI   ${link}`);
-        console.log('list studies  npm run memotune -- study list');
-        console.log('the local stack keeps running (stop it with `npm run memotune -- dev --stop`)');
+        console.log(`list studies  ${memotuneCommandLine('study list')}`);
+        console.log(`the local stack keeps running (stop it with \`${memotuneCommandLine('dev --stop')}\`)`);
       } finally {
         await close();
         await pythonWorker?.stop();

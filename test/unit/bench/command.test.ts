@@ -130,8 +130,14 @@ describe('memotune bench', () => {
         stages: [{ name: 's', params: [{ name: 'a', low: 1, high: 0 }], objective: 'levy', cost: [] }],
       }),
     );
-    await expect(benchCommand().parseAsync([bad, '--no-progress'], { from: 'user' })).rejects.toThrow(
+    const command = benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+    const parsed = command.parseAsync([bad, '--no-progress'], { from: 'user' });
+    await expect(parsed).rejects.toThrow(
       /budget:[\s\S]*stages\[0\]\.params\[0\]\.low: must be less than high \(1 >= 0\)[\s\S]*stages\[0\]\.cost/,
     );
+    // Bad input, as a bad study config is: exit code 2.
+    await expect(parsed).rejects.toMatchObject({ exitCode: 2 });
   });
 });
