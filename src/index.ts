@@ -68,6 +68,8 @@ export {
   StudyNotFoundError,
   NoWorkerError,
   NoAnswerError,
+  stageQueuesWaitedOn,
+  type WaitingStageQueue,
   type StartStudyOptions,
   type WorkerWait,
   type StudyHandle,

@@ -19,7 +19,7 @@ import {
   type TrialRecord,
 } from '../core/study.js';
 import { startedWith } from './workflow-history.js';
-import { answeredByWorker, NoWorkerError, type WorkerWait } from './worker-wait.js';
+import { answeredByWorker, NoWorkerError, queuePollers, type WorkerWait } from './worker-wait.js';
 
 export { NoAnswerError, NoWorkerError, type WorkerWait } from './worker-wait.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -533,6 +533,55 @@ export async function continueStudy(
       ...(plan.searchAttributes === true ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
     });
   });
+}
+
+/** A stage queue that a running trial's stage waits on while no live worker polls it. */
+export interface WaitingStageQueue {
+  readonly taskQueue: string;
+  /** The study's stages that run on it. */
+  readonly stages: readonly string[];
+  /** Milliseconds since its last poll, when the server still lists a (stopped) worker. */
+  readonly lastPollAgeMs: number | null;
+}
+
+/** PENDING_ACTIVITY_STATE_SCHEDULED: scheduled, no worker has started the attempt yet. */
+const ACTIVITY_SCHEDULED = 1;
+
+/**
+ * The stage queues a running study is stuck on: when one of its running trials has a stage
+ * scheduled that no worker has started, every stage queue of the study that no live worker polls
+ * (./worker-wait.ts). Empty for a study that is not running, whose stages have all started, or
+ * when the server cannot say. A worker whose slots are all busy does not poll either, so a queue
+ * may be named while its only worker is busy with another trial.
+ */
+export async function stageQueuesWaitedOn(client: Client, progress: StudyProgress): Promise<WaitingStageQueue[]> {
+  if (progress.status !== 'running' && progress.status !== 'paused') return [];
+  const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
+  if (progress.runningTrial !== null && !running.includes(progress.runningTrial)) running.push(progress.runningTrial);
+  let waiting = false;
+  for (const trialIndex of running) {
+    try {
+      const description = await client.workflow.getHandle(`${progress.studyId}/trial-${trialIndex}`).describe();
+      waiting ||= (description.raw.pendingActivities ?? []).some(
+        (activity) => activity.activityType?.name === 'runStage' && Number(activity.state) === ACTIVITY_SCHEDULED,
+      );
+    } catch {
+      // The trial finished (or its workflow is gone) since the progress was read.
+    }
+    if (waiting) break;
+  }
+  if (!waiting) return [];
+  const started = await startedWith<{ plan?: StudyPlan }>(client, progress.studyId);
+  const stages = started?.input.plan?.stages ?? [];
+  const byQueue = new Map<string, string[]>();
+  for (const stage of stages) byQueue.set(stage.taskQueue, [...(byQueue.get(stage.taskQueue) ?? []), stage.name]);
+  const stuck: WaitingStageQueue[] = [];
+  for (const [taskQueue, names] of byQueue) {
+    const pollers = await queuePollers(client, taskQueue, 'activity');
+    if (pollers !== null && pollers.live === 0)
+      stuck.push({ taskQueue, stages: names, lastPollAgeMs: pollers.lastPollAgeMs });
+  }
+  return stuck;
 }
 
 /** The plan a study run was started with: the input of its first history event. */

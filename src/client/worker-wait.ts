@@ -37,14 +37,22 @@ export function classifyPollers(lastAccessMs: readonly (number | null)[], nowMs:
   return { live, listed: lastAccessMs.length, lastPollAgeMs: newest === null ? null : Math.max(0, nowMs - newest) };
 }
 
-/** The pollers of a workflow task queue, or null when the server cannot say. */
-export async function workflowPollers(client: Client, taskQueue: string): Promise<QueuePollers | null> {
+/** Which pollers a task queue has: workflow tasks (the study loop) or activity tasks (the stages). */
+export type QueueKind = 'workflow' | 'activity';
+
+/** The pollers of a task queue, or null when the server cannot say. */
+export async function queuePollers(
+  client: Client,
+  taskQueue: string,
+  kind: QueueKind = 'workflow',
+): Promise<QueuePollers | null> {
   try {
     const response = await client.workflowService.describeTaskQueue({
       namespace: client.options.namespace,
       taskQueue: { name: taskQueue },
-      // TASK_QUEUE_TYPE_WORKFLOW (@temporalio/proto is not a direct dependency).
-      taskQueueType: 1,
+      // TASK_QUEUE_TYPE_WORKFLOW = 1, TASK_QUEUE_TYPE_ACTIVITY = 2 (@temporalio/proto is not a
+      // direct dependency).
+      taskQueueType: kind === 'workflow' ? 1 : 2,
     });
     const times = (response.pollers ?? []).map((poller) => {
       const at = poller.lastAccessTime;
@@ -59,9 +67,12 @@ export async function workflowPollers(client: Client, taskQueue: string): Promis
 
 /** Whether a live worker polls this workflow task queue (true when the server cannot say). */
 export async function hasWorkflowPollers(client: Client, taskQueue: string): Promise<boolean> {
-  const pollers = await workflowPollers(client, taskQueue);
+  const pollers = await queuePollers(client, taskQueue);
   return pollers === null || pollers.live > 0;
 }
+
+/** What an unanswered update still does (it is not withdrawn when the caller stops waiting). */
+const PENDING = '; the request stays pending and may still apply when a worker takes the study';
 
 /** Raised when a running study cannot answer because no worker polls its orchestration queue. */
 export class NoWorkerError extends Error {
@@ -70,6 +81,8 @@ export class NoWorkerError extends Error {
     readonly taskQueue?: string,
     /** Milliseconds since a stopped worker last polled the queue, when the server still lists one. */
     readonly lastPollAgeMs?: number | null,
+    /** An update was sent: it stays pending and may still apply when a worker takes the study. */
+    pending = false,
   ) {
     const stopped =
       lastPollAgeMs === undefined || lastPollAgeMs === null
@@ -78,7 +91,8 @@ export class NoWorkerError extends Error {
     super(
       taskQueue === undefined
         ? `study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``
-        : `study '${studyId}' is running but no worker is polling ${taskQueue}${stopped}; start one with \`memotune worker\``,
+        : `study '${studyId}' is running but no worker is polling ${taskQueue}${stopped}; start one with \`memotune worker\`` +
+            (pending ? PENDING : ''),
     );
     this.name = 'NoWorkerError';
   }
@@ -96,7 +110,7 @@ export class NoAnswerError extends NoWorkerError {
     this.message =
       `no worker answered for study '${studyId}' within ${Math.round(waitedMs / 1000)} s: ${taskQueue} lists a worker${polled}, ` +
       'which may have just stopped (a stopped worker stays listed for up to 5 minutes) — check it, or start one with `memotune worker`' +
-      (pending ? '; the request stays pending and may still apply when a worker takes the study' : '');
+      (pending ? PENDING : '');
     this.name = 'NoAnswerError';
   }
 }
@@ -146,11 +160,12 @@ export async function answeredByWorker<T>(
   const noWorker = new Promise<never>((_, reject) => {
     const check = async (): Promise<void> => {
       if (settled) return;
-      const pollers = await workflowPollers(client, taskQueue);
+      const pollers = await queuePollers(client, taskQueue);
       if (settled) return;
       if (pollers !== null) lastPollAgeMs = pollers.lastPollAgeMs;
       if (pollers !== null && pollers.live === 0) {
-        reject(new NoWorkerError(studyId, taskQueue, pollers.listed > 0 ? pollers.lastPollAgeMs : undefined));
+        const age = pollers.listed > 0 ? pollers.lastPollAgeMs : undefined;
+        reject(new NoWorkerError(studyId, taskQueue, age, kind === 'update'));
         return;
       }
       const waited = Date.now() - started;

@@ -10,8 +10,10 @@ import {
   pauseStudy,
   resumeStudy,
   setStudyParallelism,
+  stageQueuesWaitedOn,
   startStudy,
   StudyControlRefusedError,
+  type WaitingStageQueue,
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
 import { memotuneBest, memotuneSpent } from '../../workflows/search-attributes.js';
@@ -158,6 +160,42 @@ describe('controlling a running study (real Temporal + S3)', () => {
       await handle.terminate('test over');
     }
   }, 60_000);
+
+  it('names the stage queue a running trial waits on when no worker polls it (status, --json)', async () => {
+    const studyId = `${env.taskQueuePrefix}-stage-nobody`;
+    const config = paper3Study({ name: studyId, budget: 10, optimizer: { method: 'random' } });
+    const stalled = {
+      ...config,
+      pipeline: {
+        ...config.pipeline,
+        stages: config.pipeline.stages.map((stage, i) => (i === 1 ? { ...stage, taskQueue: 'nobody' } : stage)),
+      },
+    };
+    const { handle } = await startStudy(env.client, stalled, { studyId, taskQueuePrefix: env.taskQueuePrefix });
+    try {
+      const expected = [{ taskQueue: `${env.taskQueuePrefix}-nobody`, stages: ['s1'], lastPollAgeMs: null }];
+      let waiting: WaitingStageQueue[] = [];
+      for (let attempt = 0; attempt < 150 && waiting.length === 0; attempt++) {
+        waiting = await stageQueuesWaitedOn(env.client, await getStudyProgress(env.client, studyId));
+        if (waiting.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      // s0 and s2 run on queues the workers poll: only s1's is named.
+      expect(waiting).toEqual(expected);
+      const text = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(
+        new RegExp(
+          `waiting   a trial's stage waits on ${env.taskQueuePrefix}-nobody \\(stage s1\\): no worker has polled`,
+        ),
+      );
+      const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'running', waitingOn: expected });
+    } finally {
+      await handle.terminate('test over');
+    }
+    // A study that is not running waits on nothing.
+    expect(await stageQueuesWaitedOn(env.client, await getStudyProgress(env.client, studyId))).toEqual([]);
+  }, 90_000);
 
   it('continues an ended study with more budget: same log, trials numbered on, best kept', async () => {
     const studyId = `${env.taskQueuePrefix}-continue`;

@@ -13,6 +13,8 @@ import {
   getStudyOutcome,
   getStudyProgress,
   NoWorkerError,
+  stageQueuesWaitedOn,
+  type WaitingStageQueue,
   readStudyTrials,
   startStudy,
   stopStudy,
@@ -33,6 +35,19 @@ import type { Configuration } from '../../core/types.js';
 
 /** The CLI says within seconds that no worker serves a study, instead of waiting for one. */
 const cliWorkerWait = { failWithoutWorkerMs: 3000, giveUpAfterMs: 60_000 } as const;
+
+/** One line on a stage queue a running trial waits on with no worker polling it. */
+export function formatWaitingQueue(queue: WaitingStageQueue): string {
+  const polled =
+    queue.lastPollAgeMs === null
+      ? 'no worker has polled it in the last 5 minutes'
+      : `its last worker polled ${Math.round(queue.lastPollAgeMs / 1000)} s ago`;
+  return (
+    `waiting   a trial's stage waits on ${printable(queue.taskQueue)} (stage${queue.stages.length === 1 ? '' : 's'} ` +
+    `${queue.stages.map(printable).join(', ')}): ${polled} — start a worker for that queue ` +
+    '(a worker whose slots are all busy does not poll either)'
+  );
+}
 
 /** A control request, ready to send once connected. */
 type ControlRequest = (client: Client) => Promise<StudyProgress>;
@@ -203,7 +218,15 @@ Examples:
           }
           throw error;
         }
-        console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
+        // A stage no worker takes stalls a study without failing it: say which queue it waits on.
+        const waitingOn = await stageQueuesWaitedOn(client, progress);
+        if (options.json) {
+          const shown = waitingOn.length === 0 ? progress : { ...progress, waitingOn };
+          console.log(printableLines(JSON.stringify(shown, null, 2)));
+        } else {
+          console.log(formatProgress(progress));
+          for (const line of waitingOn.map(formatWaitingQueue)) console.log(line);
+        }
       } finally {
         await close();
       }

@@ -66,6 +66,12 @@ describe('answeredByWorker', () => {
     const asked = answeredByWorker(client, 's', 'q', never(), { failWithoutWorkerMs: 10 }, 'update');
     await expect(asked).rejects.toThrow(NoWorkerError);
     await expect(asked).rejects.toThrow("study 's' is running but no worker is polling q; start one with");
+    // An update is not withdrawn when the caller stops waiting; a query is just unanswered.
+    await expect(asked).rejects.toThrow(
+      /; the request stays pending and may still apply when a worker takes the study$/,
+    );
+    const query = answeredByWorker(client, 's', 'q', never(), { failWithoutWorkerMs: 10 }, 'query');
+    await expect(query).rejects.toThrow(/start one with `memotune worker`$/);
   });
 
   it('says when the only listed worker stopped (its last poll over a minute old)', async () => {
