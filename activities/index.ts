@@ -20,6 +20,7 @@ import {
   type StageOutputMeta,
   type StoredData,
 } from '../src/storage/stage-cache.js';
+import { SYNTHETIC_IMPLEMENTATION_PREFIX } from '../src/examples/synthetic-stages.js';
 import type { StageOutput, StageRegistry, StageResult } from '../src/stages/types.js';
 import { OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
 import { TrialLog } from '../src/storage/trial-log.js';
@@ -576,10 +577,17 @@ export function createActivities(dependencies: ActivityDependencies) {
 
 export type Activities = ReturnType<typeof createActivities>;
 
-/** A worker's stage names for an error message: the first few, sorted, and how many more. */
+/**
+ * A worker's stage names for an error message: the user's own first (the first few, sorted, and
+ * how many more), then how many built-in synthetic stages it also serves, which would otherwise
+ * bury them.
+ */
 function servedStages(registry: Readonly<Record<string, unknown>>): string {
-  const names = Object.keys(registry).sort();
-  if (names.length === 0) return 'no stage';
-  const shown = names.slice(0, 12).map((name) => `'${name}'`);
-  return names.length > shown.length ? `${shown.join(', ')} and ${names.length - shown.length} more` : shown.join(', ');
+  const names = Object.keys(registry);
+  const own = names.filter((name) => !name.startsWith(SYNTHETIC_IMPLEMENTATION_PREFIX)).sort();
+  const builtIn = names.length - own.length;
+  const shown = own.slice(0, 12).map((name) => `'${name}'`);
+  const parts = own.length > shown.length ? [`${shown.join(', ')} and ${own.length - shown.length} more`] : shown;
+  if (builtIn > 0) parts.push(`${builtIn} built-in synthetic stage${builtIn === 1 ? '' : 's'}`);
+  return parts.length === 0 ? 'no stage' : parts.join(', ');
 }

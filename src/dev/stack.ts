@@ -316,12 +316,14 @@ function alive(pid: number | null): pid is number {
   }
 }
 
-/** Stops the servers this stack started (by the pids in stack.json). */
-export async function stopStack(options: StackOptions = {}): Promise<void> {
+/** Stops the servers this stack started (by the pids in stack.json); says which it stopped. */
+export async function stopStack(options: StackOptions = {}): Promise<{ stopped: string[]; stateDir: string }> {
   const o = resolveOptions(options);
   const pids = readPids(o);
+  const stopped: string[] = [];
   for (const [name, pid] of Object.entries(pids)) {
     if (!alive(pid)) continue;
+    stopped.push(name);
     o.log(`stopping ${name} (pid ${pid})`);
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + 10_000;
@@ -330,6 +332,7 @@ export async function stopStack(options: StackOptions = {}): Promise<void> {
   }
   if (existsSync(stackFile(o)))
     writeFileSync(stackFile(o), JSON.stringify(infoOf(o, { temporal: null, s3: null }), null, 2));
+  return { stopped, stateDir: o.stateDir };
 }
 
 /** The stack's addresses as last written by `startStack`, or `null` if it never ran here. */

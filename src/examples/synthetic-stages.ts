@@ -9,9 +9,12 @@ export interface SyntheticStageOutput {
   readonly partialObjective: number;
 }
 
+/** What every synthetic stage's implementation name starts with. */
+export const SYNTHETIC_IMPLEMENTATION_PREFIX = 'synthetic/';
+
 /** Implementation name of a synthetic stage in the registry. */
 export function syntheticImplementationName(spec: SyntheticPipelineSpec, stageIndex: number): string {
-  return `synthetic/${spec.name}/${spec.stages[stageIndex]?.name ?? stageIndex}`;
+  return `${SYNTHETIC_IMPLEMENTATION_PREFIX}${spec.name}/${spec.stages[stageIndex]?.name ?? stageIndex}`;
 }
 
 /**

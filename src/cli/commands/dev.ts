@@ -37,8 +37,13 @@ Examples:
         command: Command,
       ) => {
         if (options.stop) {
-          await stopStack();
-          console.log('local stack stopped');
+          const { stopped, stateDir } = await stopStack();
+          // The stack is this directory's (.memotune/): one started elsewhere is not stopped.
+          console.log(
+            stopped.length > 0
+              ? `local stack stopped (${stopped.join(', ')}; state in ${stateDir})`
+              : `no local stack of this directory is running (state in ${stateDir}); one started from another directory keeps running: stop it from there`,
+          );
           return;
         }
         if (options.status) {

@@ -106,6 +106,14 @@ describe('runStage', () => {
     // It says what this worker serves: a queue shared by workers with different stage sets shows.
     expect((unknown as Error).message).toMatch(/no stage implementation named 'nope' .* \(it serves '.+'/);
     expect((unknown as Error).message).toContain('every worker of a queue must register the same stages');
+    // The user's own stages come first; the built-in synthetic ones are only counted.
+    const withBuiltIns = createActivities({
+      store: new MemoryObjectStore(),
+      stages: { ...stages, 'synthetic/paper-3stage/s0': stages.prep!, 'synthetic/paper-3stage/s1': stages.prep! },
+    });
+    const buried = await run(env, withBuiltIns.runStage, input(0, 'nope')).catch((e: unknown) => e);
+    expect((buried as Error).message).toMatch(/\(it serves '[^)]*', 2 built-in synthetic stages\)/);
+    expect((buried as Error).message).not.toContain('synthetic/');
     const nan = await run(env, activities.runStage, input(0, 'nan')).catch((e: unknown) => e);
     expect(nan).toMatchObject({ type: 'InvalidStageResult', nonRetryable: true });
     expect((nan as Error).message).toContain('metrics.acc = NaN');
