@@ -96,12 +96,18 @@ function readJson(path: string): unknown {
   }
 }
 
-/** The workers' object store when one is configured; `readStudyTrials` explains when it is needed. */
-function configuredStore(): ObjectStore | undefined {
+/**
+ * The workers' object store, when the study's trial records live there (studies that ended under
+ * an older release carry them inline and need none); says why it cannot be opened otherwise.
+ */
+function trialStore(outcome: Pick<StudyOutcome, 'studyId' | 'history' | 'trialLog'>): ObjectStore | undefined {
+  if (outcome.history !== undefined || outcome.trialLog === undefined) return undefined;
   try {
     return openStore();
-  } catch {
-    return undefined;
+  } catch (error) {
+    throw new Error(
+      `cannot read the trial records of study '${outcome.studyId}', which live in S3: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
@@ -248,7 +254,7 @@ Examples:
       try {
         const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
         if (options.json)
-          console.log(printableLines(JSON.stringify(await withTrials(outcome, configuredStore()), null, 2)));
+          console.log(printableLines(JSON.stringify(await withTrials(outcome, trialStore(outcome)), null, 2)));
         else console.log(formatResult(outcome));
         if (options.wait) process.exitCode = waitedExitCode(outcome);
       } finally {
@@ -273,7 +279,7 @@ Examples:
       const { client, close } = await connectClient(options);
       try {
         const outcome = await getStudyOutcome(client, id);
-        const records = await readStudyTrials(outcome, configuredStore());
+        const records = await readStudyTrials(outcome, trialStore(outcome));
         console.log(printableLines(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat)));
       } finally {
         await close();
@@ -333,17 +339,7 @@ Examples:
             'check the id with `memotune study list`, or pass the --address/--namespace of the server that ran it',
         );
       }
-      let store: ObjectStore | undefined;
-      if (outcome.history === undefined && outcome.trialLog !== undefined) {
-        try {
-          store = openStore();
-        } catch (error) {
-          throw new Error(
-            `cannot read the trial records of study '${id}', which live in S3: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-      }
-      const records = await readStudyTrials(outcome, store);
+      const records = await readStudyTrials(outcome, trialStore(outcome));
       const path = writeStudyReport(outcome, records, { outDir, top });
       console.log(options.json ? printableLines(JSON.stringify({ path })) : printable(path));
     } finally {
