@@ -9,7 +9,7 @@
  * contiguous block `stageRanges[s]`.
  */
 import type { Configuration, ParamSpec, ParamValue, SearchSpace, StageParams } from '../core/types.js';
-import { isValidValue, validateSpace } from './validate.js';
+import { invalidValueMessage, isValidValue, validateSpace } from './validate.js';
 
 /** Placement of one parameter in the encoded vector. */
 export interface EncodedParam {
@@ -123,10 +123,7 @@ export class SpaceEncoding {
   /** Writes parameter `k` (= `params[k]`) of value `value` into its dims of `out`. */
   private encodeValue(p: EncodedParam, k: number, value: ParamValue | undefined, out: Float64Array): void {
     const spec = p.spec;
-    if (!isValidValue(spec, value)) {
-      const stage = this.space[p.stage]!.name;
-      throw new RangeError(`stage "${stage}" param "${spec.name}": invalid value ${JSON.stringify(value)}`);
-    }
+    if (!isValidValue(spec, value)) throw new RangeError(invalidValueMessage(this.space[p.stage]!.name, spec, value));
     if (spec.type === 'categorical') {
       const index = spec.choices.findIndex((choice) => choice === value);
       for (let k = 0; k < p.width; k++) out[p.offset + k] = k === index ? 1 : 0;

@@ -1,3 +1,4 @@
+import { closestKey } from '../core/closest-key.js';
 import { formatIssuePath } from '../core/issue-path.js';
 import type { Configuration, ParamSpec, ParamValue, SearchSpace } from '../core/types.js';
 import {
@@ -404,29 +405,133 @@ export function isValidValue(spec: ParamSpec, value: ParamValue | undefined): bo
   }
 }
 
+/** Most problems one configuration's error lists (a wholly wrong configuration would list 1,024). */
+const maxReportedProblems = 5;
+
+/** Longest text of a user's value or key shown in a message. */
+const maxShownLength = 60;
+
+/** Longest list of choices shown in a message (it names how many more there are). */
+const maxShownChoicesLength = 120;
+
+/** `value` as a message shows it: numbers as written (`NaN`, `1e-7`), the rest as JSON, cut short. */
+function shown(value: unknown): string {
+  if (typeof value === 'number') return String(value);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    // A BigInt or a cycle (plain JS callers): its type is all the message needs.
+  }
+  if (text === undefined) return `a ${typeof value}`;
+  if (text.length <= maxShownLength) return text;
+  let end = maxShownLength - 3;
+  // Never cut a surrogate pair in two.
+  if (isLowSurrogate(text.charCodeAt(end))) end--;
+  return `${text.slice(0, end)}...`;
+}
+
+/** `["relu", "tanh"]`, or its first choices and how many more. */
+function shownChoices(choices: readonly ParamValue[]): string {
+  const parts: string[] = [];
+  let length = 0;
+  for (const choice of choices) {
+    const text = shown(choice);
+    if (parts.length > 0 && length + text.length > maxShownChoicesLength) break;
+    parts.push(text);
+    length += text.length + 2;
+  }
+  const more = choices.length - parts.length;
+  return `[${parts.join(', ')}${more > 0 ? `, ... (${more} more)` : ''}]`;
+}
+
+/** ` (did you mean "epochs"?)` when `key` is a likely typo of one of `known`, else empty. */
+function didYouMean(key: string, known: readonly string[]): string {
+  // closestKey accepts at most 2 edits (of the lower-cased texts), so a candidate whose length
+  // differs by more cannot match: skipping it keeps a 32 kB key from costing an edit-distance
+  // table per parameter.
+  const length = key.toLowerCase().length;
+  const near = closestKey(
+    key,
+    known.filter((candidate) => Math.abs(candidate.toLowerCase().length - length) <= 2),
+  );
+  return near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`;
+}
+
+/**
+ * Why `value` (undefined: absent) is not a legal value of `spec`, as a message fragment that
+ * follows `stage "train" param "lr": ` — `is missing`, `5 is outside [0.0001, 0.1]`,
+ * `1.5 is not an integer (int in [1, 8])`, `"gelu" is not one of ["relu", "tanh"]`. Call it only
+ * for a value {@link isValidValue} refuses: that, not this, decides what is legal.
+ */
+function valueProblem(spec: ParamSpec, value: unknown): string {
+  if (value === undefined) return 'is missing';
+  if (spec.type === 'categorical') {
+    const near =
+      typeof value === 'string'
+        ? didYouMean(
+            value,
+            spec.choices.filter((c) => typeof c === 'string'),
+          )
+        : '';
+    return `${shown(value)} is not one of ${shownChoices(spec.choices)}${near}`;
+  }
+  const range = `[${spec.low}, ${spec.high}]`;
+  if (typeof value !== 'number' || Number.isNaN(value))
+    return `${shown(value)} is not a number (${spec.type} in ${range})`;
+  if (!(value >= spec.low && value <= spec.high)) return `${shown(value)} is outside ${range}`;
+  return `${shown(value)} is not an integer (int in ${range})`;
+}
+
+/**
+ * The message for a value {@link isValidValue} refuses:
+ * `stage "train" param "lr": 5 is outside [0.0001, 0.1]` (see {@link validateConfiguration}).
+ */
+export function invalidValueMessage(stage: string, spec: ParamSpec, value: unknown): string {
+  return `${where(stage, spec.name)}: ${valueProblem(spec, value)}`;
+}
+
 /**
  * Checks that a configuration has one record per stage with a legal value for every parameter.
  * Extra keys are rejected too: they would silently break exact-match caching.
  *
- * @throws {RangeError} naming the offending stage and parameter.
+ * @throws {RangeError} listing one message per problem (at most 5, then how many more), each
+ *   naming its stage, and within a stage the unknown keys first:
+ *   `stage "train": unknown parameter "epchs" (did you mean "epochs"?); stage "train" param "epochs": is missing`.
+ *   A value out of its parameter's range says the range or the choices (see {@link invalidValueMessage}).
  */
 export function validateConfiguration(space: SearchSpace, config: Configuration): void {
   if (!Array.isArray(config) || config.length !== space.length) {
     throw new RangeError(`configuration must have ${space.length} stages`);
   }
+  // Messages are built for the reported problems only (a suggestion costs an edit distance per name).
+  const problems: string[] = [];
+  let count = 0;
+  const report = (message: () => string): void => {
+    if (count++ < maxReportedProblems) problems.push(message());
+  };
   space.forEach((stage, s) => {
     const values = config[s];
-    if (values === null || typeof values !== 'object')
-      throw new RangeError(`${where(stage.name)}: values must be an object`);
+    if (values === null || typeof values !== 'object') {
+      report(() => `${where(stage.name)}: values must be an object`);
+      return;
+    }
+    const known = stage.params.map((spec) => spec.name);
+    for (const key of Object.keys(values)) {
+      if (!known.includes(key))
+        report(() => `${where(stage.name)}: unknown parameter ${shown(key)}${didYouMean(key, known)}`);
+    }
     for (const spec of stage.params) {
       if (!isValidValue(spec, values[spec.name])) {
-        throw new RangeError(`${where(stage.name, spec.name)}: invalid value ${JSON.stringify(values[spec.name])}`);
-      }
-    }
-    for (const key of Object.keys(values)) {
-      if (!stage.params.some((spec) => spec.name === key)) {
-        throw new RangeError(`${where(stage.name, key)}: not in the search space`);
+        // Own keys only in the message: a parameter named "constructor" is missing, not a function.
+        report(() =>
+          invalidValueMessage(stage.name, spec, Object.hasOwn(values, spec.name) ? values[spec.name] : undefined),
+        );
       }
     }
   });
+  if (count === 0) return;
+  const more = count - problems.length;
+  const listed = problems.join('; ');
+  throw new RangeError(more > 0 ? `${listed}; and ${more} more problem${more === 1 ? '' : 's'}` : listed);
 }

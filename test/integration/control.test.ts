@@ -66,7 +66,7 @@ describe('controlling a running study (real Temporal + S3)', () => {
     await expect(pauseStudy(env.client, studyId)).rejects.toThrow(/already paused/);
     await expect(extendStudyBudget(env.client, studyId, -5)).rejects.toThrow(StudyControlRefusedError);
     await expect(enqueueConfigurations(env.client, studyId, [paper3Config([9, 0, 0, 0, 0, 0, 0])])).rejects.toThrow(
-      /configurations\[0\]: .*x0.*invalid value 9/,
+      /configurations\[0\]: .*x0.*9 is outside \[-2, 2\]/,
     );
     await expect(setStudyParallelism(env.client, studyId, 0)).rejects.toThrow(/parallelism: must be an integer/);
 

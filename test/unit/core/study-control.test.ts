@@ -49,7 +49,7 @@ describe('study control requests', () => {
     expect(enqueueProblem(plan, running, [good])).toBeUndefined();
     expect(enqueueProblem(plan, running, [])).toMatch(/non-empty/);
     expect(enqueueProblem(plan, running, [good, [{ mode: 'c' }, { lr: 0.01 }]])).toMatch(
-      /^configurations\[1\]: .*prep.*mode.*invalid value "c"/,
+      /^configurations\[1\]: .*prep.*mode.*"c" is not one of \["a", "b"\]/,
     );
     expect(enqueueProblem(plan, running, [[{ mode: 'a' }]])).toMatch(
       /^configurations\[0\]: configuration must have 2 stages/,

@@ -305,7 +305,7 @@ describe('pending entries are validated', () => {
         { config: good, cachedPrefix: 0 },
         { config: [{ ...good[0], a: 7 }, good[1], good[2]], cachedPrefix: 0 },
       ],
-      /^pending\[1\]\.config: stage "prep" param "a": invalid value 7/,
+      /^pending\[1\]\.config: stage "prep" param "a": 7 is outside \[-2, 2\]/,
     ],
     ['unknown stage shape', [{ config: 'x', cachedPrefix: 0 }], /^pending\[0\]\.config must be an array/],
     [

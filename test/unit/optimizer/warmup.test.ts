@@ -179,7 +179,7 @@ describe('request validation', () => {
   it('names the history entry, stage and param of an invalid observation', () => {
     const history = observationsFrom([[{ a: 5, scale: 1 }, { k: 1, opt: 'sgd' }, { b: 0 }]]);
     expect(() => suggest(request(mixedSpace, history, 'eeipu'))).toThrow(
-      'history[0]: stage "prep" param "a": invalid value 5',
+      'history[0]: stage "prep" param "a": 5 is outside [-2, 2]',
     );
   });
 

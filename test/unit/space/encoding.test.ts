@@ -119,7 +119,7 @@ describe('SpaceEncoding', () => {
       }
     }
     expect(() => enc.snap(new Float64Array(3))).toThrow(/7 dims/);
-    expect(() => enc.snap(new Float64Array(enc.dimension).fill(Number.NaN))).toThrow(/invalid value/);
+    expect(() => enc.snap(new Float64Array(enc.dimension).fill(Number.NaN))).toThrow(/NaN is not a number/);
   });
 
   it('encodes one stage alone into its own dims', () => {
@@ -131,7 +131,7 @@ describe('SpaceEncoding', () => {
 
   it('rejects values outside the space with the stage and param in the message', () => {
     expect(() => enc.encode([{ lr: 1, frac: 0 }, { layers: 1, act: 'relu', batch: 16 }, {}])).toThrow(
-      'stage "prep" param "lr": invalid value 1',
+      'stage "prep" param "lr": 1 is outside [0.00001, 0.1]',
     );
     expect(() => enc.encode([{ lr: 0.01, frac: 0 }, { layers: 1.5, act: 'relu', batch: 16 }, {}])).toThrow(
       'stage "train" param "layers"',
@@ -228,6 +228,6 @@ describe('validateSpace', () => {
     expect(() => validateConfiguration(space, [{}])).toThrow('configuration must have 3 stages');
     expect(() =>
       validateConfiguration(space, [{ lr: 0.01, frac: 0, extra: 1 }, { layers: 1, act: 'relu', batch: 16 }, {}]),
-    ).toThrow('stage "prep" param "extra": not in the search space');
+    ).toThrow('stage "prep": unknown parameter "extra"');
   });
 });
