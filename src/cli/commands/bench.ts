@@ -414,7 +414,13 @@ Examples:
         let methods: MethodName[];
         let settings: OptimizerSettings;
         if (flags.from !== undefined) {
-          const saved = mergeReports(flags.from, await Promise.all(flags.from.map(readSavedReport)));
+          let saved: SavedReport;
+          try {
+            saved = mergeReports(flags.from, await Promise.all(flags.from.map(readSavedReport)));
+          } catch (error) {
+            // An unreadable, foreign or mismatched report is bad input, as a bad spec is.
+            command.error(`memotune: --from ${(error as Error).message}`, { exitCode: 2 });
+          }
           ({ spec, seeds, methods, settings } = saved);
           runs = saved.runs;
         } else {
@@ -428,11 +434,14 @@ Examples:
           methods = flags.methods;
           settings = flags.set;
           if (flags.via === 'temporal') {
-            if (flags.parallel !== 1) throw new Error('--parallel runs in-process only (drop --via temporal)');
+            if (flags.parallel !== 1)
+              command.error('memotune: --parallel runs in-process only (drop --via temporal)', { exitCode: 2 });
             // The synthetic stage workers know no failing regions; a failure there would be charged
             // its real wall time, not the spec's cost, so the two runs could not agree anyway.
             if (spec.stages.some((stage) => stage.fails !== undefined))
-              throw new Error('a spec with "fails" rules runs in-process only (drop --via temporal)');
+              command.error('memotune: a spec with "fails" rules runs in-process only (drop --via temporal)', {
+                exitCode: 2,
+              });
             runs = await runViaTemporalChecked(spec, methods, seeds, settings);
           } else {
             const bar = progressBar(flags.progress, methods.length * seeds.length, spec.budget);

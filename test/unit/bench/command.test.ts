@@ -93,7 +93,18 @@ describe('memotune bench', () => {
     await benchCommand().parseAsync(['--from', a, b], { from: 'user' });
     expect(out.join('\n')).toContain('## paper-3stage (budget 40, 2 seeds)');
     expect(out.join('\n')).toMatch(/\| eeipu \| 2 \|/);
-    await expect(benchCommand().parseAsync(['--from', a, a], { from: 'user' })).rejects.toThrow(/appears twice/);
+    const twice = benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined })
+      .parseAsync(['--from', a, a], { from: 'user' });
+    await expect(twice).rejects.toThrow(/--from .*appears twice/);
+    await expect(twice).rejects.toMatchObject({ exitCode: 2 });
+    const missing = benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined })
+      .parseAsync(['--from', `${a}.missing`], { from: 'user' });
+    await expect(missing).rejects.toThrow(/--from cannot read .*\.missing/);
+    await expect(missing).rejects.toMatchObject({ exitCode: 2 });
   });
 
   it('rejects unknown methods before running anything', async () => {
