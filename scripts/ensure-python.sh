@@ -2,13 +2,25 @@
 # Creates (once) the Python environment for Python stage workers and their tests:
 #   .memotune/venv  with python/ installed editable, plus its [examples] and [test] extras,
 #   every dependency pinned in python/pyproject.toml and fetched from PyPI.
+# In an installed package (under node_modules) the venv lives in a per-user cache instead,
+# $MEMOTUNE_CACHE_DIR (default ~/.cache/memotune)/python-<hash of the package path>/venv, with the
+# [examples] extra only: a reinstall of the package does not wipe it, and a read-only install
+# (global, or a container's image) needs nothing written inside it.
 # Re-installs only when python/pyproject.toml changes (its sha256 is stamped in the venv).
 # Needs python3 >= 3.10 on PATH (or MEMOTUNE_PYTHON). Progress goes to stderr; prints the venv's
 # python on stdout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENV="$PWD/.memotune/venv"
+if [[ "$PWD" == */node_modules/* ]]; then
+  CACHE_DIR="${MEMOTUNE_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/memotune}"
+  STATE_DIR="$CACHE_DIR/python-$(printf '%s' "$PWD" | sha256sum | cut -c1-16)"
+  EXTRAS="examples"
+else
+  STATE_DIR="$PWD/.memotune"
+  EXTRAS="examples,test"
+fi
+VENV="$STATE_DIR/venv"
 STAMP="$VENV/.memotune-pyproject.sha256"
 PYTHON="${MEMOTUNE_PYTHON:-python3}"
 
@@ -24,9 +36,9 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)
 fi
 
 want="$(sha256sum python/pyproject.toml | cut -d' ' -f1)"
-mkdir -p .memotune
+mkdir -p "$STATE_DIR"
 # Serialize concurrent callers (tests and a worker started together) on one lock.
-exec 9>.memotune/.python.lock
+exec 9>"$STATE_DIR/.python.lock"
 flock 9
 
 # A venv whose base interpreter disappeared (pyenv upgrade) is rebuilt, not reused.
@@ -45,7 +57,7 @@ fi
 rm -f "$STAMP"
 log "installing python/ and its pinned dependencies from PyPI..."
 "$VENV/bin/python" -m pip install --no-input --progress-bar off --disable-pip-version-check \
-  -e "./python[examples,test]" >&2
+  -e "./python[$EXTRAS]" >&2
 echo "$want" >"$STAMP"
 log "ready: $VENV"
 echo "$VENV/bin/python"
