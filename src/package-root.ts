@@ -7,19 +7,19 @@ import { fileURLToPath } from 'node:url';
  * package when running compiled (`node_modules/memotune/lib/src/…`) — where its shipped files
  * (the synthetic pipeline specs, the tools script, the Python stage package) live.
  */
-export const packageRoot: string = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+const found = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
+export const packageRoot: string = found.dir;
 
-function findPackageRoot(start: string): string {
+/** The version of the memotune package that is running (from its own package.json). */
+export const packageVersion: string = found.version;
+
+function findPackageRoot(start: string): { dir: string; version: string } {
   for (let dir = start; ; dir = dirname(dir)) {
     const manifest = join(dir, 'package.json');
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'memotune') {
-      return dir;
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
+      if (name === 'memotune') return { dir, version: version ?? '' };
     }
     if (dirname(dir) === dir) throw new Error(`memotune: no package.json of memotune above ${start}`);
   }
 }
-
-/** The version of the memotune package that is running (from its own package.json). */
-export const packageVersion: string = (
-  JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }
-).version;

@@ -571,8 +571,7 @@ export async function stageQueuesWaitedOn(client: Client, progress: StudyProgres
     if (waiting) break;
   }
   if (!waiting) return [];
-  const started = await startedWith<{ plan?: StudyPlan }>(client, progress.studyId);
-  const stages = started?.input.plan?.stages ?? [];
+  const stages = (await studyPlanOf(client, progress.studyId).catch(() => null))?.stages ?? [];
   const byQueue = new Map<string, string[]>();
   for (const stage of stages) byQueue.set(stage.taskQueue, [...(byQueue.get(stage.taskQueue) ?? []), stage.name]);
   const stuck: WaitingStageQueue[] = [];
@@ -584,8 +583,8 @@ export async function stageQueuesWaitedOn(client: Client, progress: StudyProgres
   return stuck;
 }
 
-/** The plan a study run was started with: the input of its first history event. */
-async function studyPlanOf(client: Client, studyId: string, runId: string): Promise<StudyPlan> {
+/** The plan a study run (default: its latest) was started with: the input of its first history event. */
+async function studyPlanOf(client: Client, studyId: string, runId?: string): Promise<StudyPlan> {
   const started = await startedWith<{ plan?: StudyPlan }>(client, studyId, runId);
   if (started?.input.plan === undefined) throw new Error(`study '${studyId}': its run's input has no plan`);
   return started.input.plan;

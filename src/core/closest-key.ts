@@ -14,7 +14,11 @@ export function closestKey(key: string, known: readonly string[]): string | unde
   let best: string | undefined;
   let bestDistance = Math.min(2, Math.floor(key.length / 2));
   for (const candidate of known) {
-    const distance = editDistance(lower, candidate.toLowerCase());
+    // The edit distance is at least the difference in length: skipping those candidates keeps a
+    // hostile 32 kB key from costing an edit-distance table per known key.
+    const candidateLower = candidate.toLowerCase();
+    if (Math.abs(candidateLower.length - lower.length) > bestDistance) continue;
+    const distance = editDistance(lower, candidateLower);
     if (distance <= bestDistance && (best === undefined || distance < bestDistance)) {
       best = candidate;
       bestDistance = distance;

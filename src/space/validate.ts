@@ -447,14 +447,7 @@ function shownChoices(choices: readonly ParamValue[]): string {
 
 /** ` (did you mean "epochs"?)` when `key` is a likely typo of one of `known`, else empty. */
 function didYouMean(key: string, known: readonly string[]): string {
-  // closestKey accepts at most 2 edits (of the lower-cased texts), so a candidate whose length
-  // differs by more cannot match: skipping it keeps a 32 kB key from costing an edit-distance
-  // table per parameter.
-  const length = key.toLowerCase().length;
-  const near = closestKey(
-    key,
-    known.filter((candidate) => Math.abs(candidate.toLowerCase().length - length) <= 2),
-  );
+  const near = closestKey(key, known);
   return near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}?)`;
 }
 
