@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import type { SearchSpace } from '../core/types.js';
-import { encodedDimension, jsonBytes, paramIssues, spaceLimitIssues, spaceStructureIssues } from '../space/index.js';
+import {
+  configurationProblems,
+  encodedDimension,
+  jsonBytes,
+  paramIssues,
+  spaceLimitIssues,
+  spaceStructureIssues,
+} from '../space/index.js';
 import * as limits from '../space/limits.js';
 import {
   effortIssues,
@@ -289,9 +296,15 @@ export const studyConfigSchema = z
       });
     } else if (clean('pipeline')) {
       config.enqueue.forEach((candidate, candidateIndex) => {
-        const issues = checkConfiguration(config.pipeline.stages, candidate);
-        for (const issue of issues) {
-          ctx.addIssue({ code: 'custom', path: ['enqueue', candidateIndex, ...issue.path], message: issue.message });
+        const { problems } = configurationProblems(searchSpaceOf(config), candidate);
+        for (const { stage, key, message } of problems) {
+          const path = [
+            'enqueue',
+            candidateIndex,
+            ...(stage === undefined ? [] : [stage]),
+            ...(key === undefined ? [] : [key]),
+          ];
+          ctx.addIssue({ code: 'custom', path, message });
         }
       });
     }
@@ -305,7 +318,6 @@ type DeepReadonly<T> = T extends (infer E)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 export type StudyConfig = z.output<typeof studyConfigSchema>;
-type StageConfig = StudyConfig['pipeline']['stages'][number];
 
 /** Issues the message of a {@link StudyConfigError} lists; `issues` holds them all. */
 const maxIssuesInMessage = 100;
@@ -336,40 +348,4 @@ export function parseStudyConfig(input: unknown): StudyConfig {
 /** The search space the optimizer sees: stages in order with their parameters. */
 export function searchSpaceOf(config: StudyConfig): SearchSpace {
   return config.pipeline.stages.map((stage) => ({ name: stage.name, params: stage.params }));
-}
-
-/** Checks a candidate configuration (one record per stage) against the pipeline's parameters. */
-function checkConfiguration(
-  stages: readonly StageConfig[],
-  candidate: readonly Readonly<Record<string, unknown>>[],
-): { path: PropertyKey[]; message: string }[] {
-  const issues: { path: PropertyKey[]; message: string }[] = [];
-  if (candidate.length !== stages.length) {
-    issues.push({ path: [], message: `must have ${stages.length} stages, got ${candidate.length}` });
-    return issues;
-  }
-  stages.forEach((stage, stageIndex) => {
-    const values = candidate[stageIndex] ?? {};
-    for (const key of Object.keys(values)) {
-      if (!stage.params.some((param) => param.name === key)) {
-        issues.push({ path: [stageIndex, key], message: `unknown parameter of stage '${stage.name}'` });
-      }
-    }
-    for (const param of stage.params) {
-      // Own keys only: a parameter named "constructor" must not find Object.prototype's.
-      const value = Object.hasOwn(values, param.name) ? values[param.name] : undefined;
-      const path = [stageIndex, param.name];
-      if (value === undefined) {
-        issues.push({ path, message: 'is missing' });
-      } else if (param.type === 'categorical') {
-        if (!param.choices.some((choice) => choice === value))
-          issues.push({ path, message: 'is not one of the choices' });
-      } else if (typeof value !== 'number' || value < param.low || value > param.high) {
-        issues.push({ path, message: `must be a number in [${param.low}, ${param.high}]` });
-      } else if (param.type === 'int' && !Number.isInteger(value)) {
-        issues.push({ path, message: 'must be an integer' });
-      }
-    }
-  });
-  return issues;
 }

@@ -4,6 +4,7 @@ export * as limits from './limits.js';
 export {
   choiceProblem,
   configurationBytesBound,
+  configurationProblems,
   encodedDimension,
   isValidValue,
   jsonBytes,
@@ -17,4 +18,4 @@ export {
   validateConfiguration,
   validateSpace,
 } from './validate.js';
-export type { SpaceIssue } from './validate.js';
+export type { ConfigurationProblem, SpaceIssue } from './validate.js';

@@ -485,6 +485,61 @@ export function invalidValueMessage(stage: string, spec: ParamSpec, value: unkno
 }
 
 /**
+ * One problem of a configuration: where it is (stage index, and the parameter or unknown key
+ * when there is one) and what is wrong, as a fragment without the place
+ * (`5 is outside [0.0001, 0.1]`, `unknown parameter "epchs" (did you mean "epochs"?)`).
+ */
+export interface ConfigurationProblem {
+  /** Index of the stage, or undefined when the configuration as a whole is wrong. */
+  readonly stage?: number;
+  /** The parameter (or unknown key) the problem is about. */
+  readonly key?: string;
+  readonly message: string;
+}
+
+/**
+ * The problems of a configuration against a space, within a stage the unknown keys first, and how
+ * many there are in all: only the first `limit` are built (a suggestion costs an edit distance
+ * per name). {@link validateConfiguration} throws them; the study config schema reports them at
+ * their paths.
+ */
+export function configurationProblems(
+  space: SearchSpace,
+  config: unknown,
+  limit = Number.POSITIVE_INFINITY,
+): { problems: ConfigurationProblem[]; count: number } {
+  const problems: ConfigurationProblem[] = [];
+  if (!Array.isArray(config) || config.length !== space.length) {
+    const got = Array.isArray(config) ? `${config.length}` : shown(config);
+    problems.push({ message: `must have ${space.length} stages (one record per stage), got ${got}` });
+    return { problems, count: 1 };
+  }
+  let count = 0;
+  const report = (problem: () => ConfigurationProblem): void => {
+    if (count++ < limit) problems.push(problem());
+  };
+  space.forEach((stage, s) => {
+    const values: unknown = config[s];
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) {
+      report(() => ({ stage: s, message: 'values must be an object of parameter values' }));
+      return;
+    }
+    const record = values as Readonly<Record<string, ParamValue>>;
+    const known = stage.params.map((spec) => spec.name);
+    for (const key of Object.keys(record)) {
+      if (!known.includes(key))
+        report(() => ({ stage: s, key, message: `unknown parameter ${shown(key)}${didYouMean(key, known)}` }));
+    }
+    for (const spec of stage.params) {
+      // Own keys only: a parameter named "constructor" is missing, not Object.prototype's function.
+      const value = Object.hasOwn(record, spec.name) ? record[spec.name] : undefined;
+      if (!isValidValue(spec, value)) report(() => ({ stage: s, key: spec.name, message: valueProblem(spec, value) }));
+    }
+  });
+  return { problems, count };
+}
+
+/**
  * Checks that a configuration has one record per stage with a legal value for every parameter.
  * Extra keys are rejected too: they would silently break exact-match caching.
  *
@@ -494,37 +549,16 @@ export function invalidValueMessage(stage: string, spec: ParamSpec, value: unkno
  *   A value out of its parameter's range says the range or the choices (see {@link invalidValueMessage}).
  */
 export function validateConfiguration(space: SearchSpace, config: Configuration): void {
-  if (!Array.isArray(config) || config.length !== space.length) {
-    throw new RangeError(`configuration must have ${space.length} stages`);
-  }
-  // Messages are built for the reported problems only (a suggestion costs an edit distance per name).
-  const problems: string[] = [];
-  let count = 0;
-  const report = (message: () => string): void => {
-    if (count++ < maxReportedProblems) problems.push(message());
-  };
-  space.forEach((stage, s) => {
-    const values = config[s];
-    if (values === null || typeof values !== 'object') {
-      report(() => `${where(stage.name)}: values must be an object`);
-      return;
-    }
-    const known = stage.params.map((spec) => spec.name);
-    for (const key of Object.keys(values)) {
-      if (!known.includes(key))
-        report(() => `${where(stage.name)}: unknown parameter ${shown(key)}${didYouMean(key, known)}`);
-    }
-    for (const spec of stage.params) {
-      if (!isValidValue(spec, values[spec.name])) {
-        // Own keys only in the message: a parameter named "constructor" is missing, not a function.
-        report(() =>
-          invalidValueMessage(stage.name, spec, Object.hasOwn(values, spec.name) ? values[spec.name] : undefined),
-        );
-      }
-    }
-  });
+  const { problems, count } = configurationProblems(space, config, maxReportedProblems);
   if (count === 0) return;
-  const more = count - problems.length;
-  const listed = problems.join('; ');
+  const placed = problems.map(({ stage, key, message }) => {
+    if (stage === undefined) return `configuration ${message}`;
+    const stageName = space[stage]!.name;
+    // An unknown key's message names it; a parameter's problem names the parameter in the place.
+    const isParam = key !== undefined && space[stage]!.params.some((spec) => spec.name === key);
+    return `${where(stageName, isParam ? key : undefined)}: ${message}`;
+  });
+  const more = count - placed.length;
+  const listed = placed.join('; ');
   throw new RangeError(more > 0 ? `${listed}; and ${more} more problem${more === 1 ? '' : 's'}` : listed);
 }

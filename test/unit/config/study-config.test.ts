@@ -140,10 +140,10 @@ describe('study config validation', () => {
       'an enqueued configuration outside the space',
       (c) => ({ ...c, enqueue: [[{ frac: 5 }, { lr: 0.01, layers: 2.5, opt: 'rmsprop', extra: 1 }]] }),
       [
-        'enqueue[0][0].frac: must be a number in [0.1, 1]',
-        'enqueue[0][1].extra: unknown parameter',
-        'enqueue[0][1].layers: must be an integer',
-        'enqueue[0][1].opt: is not one of the choices',
+        'enqueue[0][0].frac: 5 is outside [0.1, 1]',
+        'enqueue[0][1].extra: unknown parameter "extra"',
+        'enqueue[0][1].layers: 2.5 is not an integer (int in [1, 8])',
+        'enqueue[0][1].opt: "rmsprop" is not one of ["adam", "sgd"]',
       ],
     ],
   ];
@@ -154,6 +154,19 @@ describe('study config validation', () => {
       for (const message of expected) expect(issues.some((issue) => issue.startsWith(message))).toBe(true);
     });
   }
+
+  it("checks an enqueued configuration with the optimizer's validator: same problems, at their paths", () => {
+    const issues = issuesOf({
+      ...valid(),
+      enqueue: [[{ frac: 0.5 }], [{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adma' }]],
+    });
+    expect(issues).toContain('enqueue[0]: must have 2 stages (one record per stage), got 1');
+    expect(
+      issues.some((issue) =>
+        issue.startsWith('enqueue[1][1].opt: "adma" is not one of ["adam", "sgd"] (did you mean "adam"?)'),
+      ),
+    ).toBe(true);
+  });
 
   it('reports every issue at once, not just the first', () => {
     const issues = issuesOf({ ...valid(), budget: 0, pipeline: { stages: [] }, objective: { metric: '' } });
