@@ -72,6 +72,13 @@ describe('the packed package, installed into an empty project', () => {
     expect(files.filter((file) => /^(test|src|workflows|activities)\//.test(file))).toEqual([]);
   });
 
+  it('ships every document the README refers to', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const named = [...new Set(readme.match(/docs\/[\w.-]+\.md/g) ?? [])];
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((doc) => !files.includes(doc))).toEqual([]);
+  });
+
   it("type-checks the user's files strictly against every entry point's declarations", async () => {
     const result = await run('npx', ['tsc', '-p', '.'], { cwd: project }).catch((error: { stdout: string }) => error);
     expect('stdout' in result ? result.stdout : '').toBe('');
