@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from memotune import S3Settings
+from memotune.local_stack import state_dir as find_state_dir
 from memotune.worker import connect_config
 
 STACK = {
@@ -51,3 +52,16 @@ def test_without_a_local_stack_the_default_address(tmp_path: Path, monkeypatch: 
     monkeypatch.delenv("TEMPORAL_PROFILE", raising=False)
     monkeypatch.setenv("TEMPORAL_CONFIG_FILE", str(tmp_path / "no-such-config.toml"))
     assert connect_config()["target_host"] == "127.0.0.1:7233"
+
+
+def test_a_worker_in_a_subfolder_finds_the_stack_at_the_project_root(tmp_path: Path) -> None:
+    (tmp_path / ".memotune").mkdir()
+    (tmp_path / ".memotune" / "stack.json").write_text(json.dumps(STACK), encoding="utf-8")
+    deep = tmp_path / "pipelines" / "stages"
+    deep.mkdir(parents=True)
+    assert find_state_dir({}, str(deep)) == tmp_path.resolve() / ".memotune"
+    # The nearest wins, and the setting wins over both.
+    (deep / ".memotune").mkdir()
+    (deep / ".memotune" / "stack.json").write_text("{}", encoding="utf-8")
+    assert find_state_dir({}, str(deep)) == deep.resolve() / ".memotune"
+    assert find_state_dir({"MEMOTUNE_STATE_DIR": "/elsewhere"}, str(deep)) == Path("/elsewhere")

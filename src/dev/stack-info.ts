@@ -3,12 +3,22 @@
  * light module on purpose: clients resolve their default endpoints from it without loading the
  * stack's spawner or the AWS SDK (src/dev/stack.ts starts and stops the servers).
  */
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 
-/** The state folder of the project memotune runs in (its working directory), as `npm run` sets it. */
-export function defaultStateDir(): string {
-  return process.env.MEMOTUNE_STATE_DIR ?? join(process.cwd(), '.memotune');
+/**
+ * The state folder of the project memotune runs in: `$MEMOTUNE_STATE_DIR`, else the nearest
+ * `.memotune/` holding a stack.json in the working directory or above it (as git finds `.git`,
+ * so a command run from `src/` of a project reaches the stack `memotune dev` started at its root),
+ * else `./.memotune`, where `memotune dev` starts one.
+ */
+export function defaultStateDir(from: string = process.cwd()): string {
+  if (process.env.MEMOTUNE_STATE_DIR) return process.env.MEMOTUNE_STATE_DIR;
+  const start = resolve(from);
+  for (let dir = start; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.memotune', 'stack.json'))) return join(dir, '.memotune');
+    if (dirname(dir) === dir) return join(start, '.memotune');
+  }
 }
 
 /** Everything a client, a worker or a test needs to reach the stack. */

@@ -14,7 +14,8 @@ export function devCommand(): Command {
       'after',
       `
 The stack keeps running after this command returns; its state (Temporal's SQLite file, the S3
-data) is under .memotune/ and survives restarts.
+data) is under .memotune/ and survives restarts. From a subfolder of the project, every command
+(this one too) finds the nearest .memotune/ with a stack.json above it, as git finds .git.
 
 Examples:
   memotune dev                 # start (or reuse) Temporal, its Web UI and S3
@@ -38,11 +39,11 @@ Examples:
       ) => {
         if (options.stop) {
           const { stopped, stateDir } = await stopStack();
-          // The stack is this directory's (.memotune/): one started elsewhere is not stopped.
+          // The stack is this project's (the nearest .memotune/ up): one started elsewhere is not stopped.
           console.log(
             stopped.length > 0
               ? `local stack stopped (${stopped.join(', ')}; state in ${stateDir})`
-              : `no local stack of this directory is running (state in ${stateDir}); one started from another directory keeps running: stop it from there`,
+              : `no local stack of this project is running (state in ${stateDir}); one started from another project keeps running: stop it from there`,
           );
           return;
         }
