@@ -28,5 +28,8 @@ export const study = defineStudy({
   budget: 60,
   // Toy stages take milliseconds; a real pipeline's budget (seconds) ends the study first.
   maxTrials: 25,
-  optimizer: { method: 'eeipu', warmup: 5 },
+  // epsilon: what a trial is charged for each stage it reuses from the cache (default 0.1 s).
+  // It must stay below the cheapest stage's time or a reuse looks dearer than a re-run; these toy
+  // stages take milliseconds.
+  optimizer: { method: 'eeipu', warmup: 5, epsilon: 0.001 },
 });
