@@ -231,7 +231,7 @@ function startedWithoutTuning(pid: number | null): boolean {
  * @returns where everything is; also written to `<stateDir>/stack.json`.
  */
 export async function startStack(options: StackOptions = {}): Promise<StackInfo> {
-  const o = resolveOptions(options);
+  const o = resolveOptions(withRunningPorts(options));
   mkdirSync(join(o.stateDir, 's3'), { recursive: true });
   const pids = { ...readPids(o) };
   const temporalUp = await isPortOpen(o.temporalPort);
@@ -304,6 +304,51 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   }
   writeFileSync(stackFile(o), JSON.stringify(info, null, 2));
   return info;
+}
+
+/** The port of `http://127.0.0.1:7070` or `127.0.0.1:7233`, or undefined. */
+function portOf(address: string | null | undefined): number | undefined {
+  const match = /:(\d+)\/?$/.exec(address ?? '');
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * The options with the ports (and Web UI choice) of this state folder's stack when one of its
+ * servers still runs: a stack started with `--temporal-port 27233` is reused by a later
+ * `memotune dev` or `memotune demo` that names no ports, instead of a second pair of servers on
+ * the default ports writing into the same SQLite file and S3 folder.
+ * @throws Error when the options name other ports than the running stack's.
+ */
+export function withRunningPorts(options: StackOptions): StackOptions {
+  const stateDir = resolve(options.stateDir ?? defaultStateDir());
+  let saved: StackInfo;
+  try {
+    saved = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackInfo;
+  } catch {
+    return options;
+  }
+  if (!alive(saved.pids?.temporal ?? null) && !alive(saved.pids?.s3 ?? null)) return options;
+  const running = {
+    temporalPort: portOf(saved.temporalAddress),
+    s3Port: portOf(saved.s3?.endpoint),
+    uiPort: portOf(saved.uiUrl),
+  };
+  for (const key of ['temporalPort', 's3Port', 'uiPort'] as const) {
+    const asked = options[key];
+    if (asked !== undefined && running[key] !== undefined && asked !== running[key]) {
+      throw new Error(
+        `the local stack of ${stateDir} already runs (Temporal ${saved.temporalAddress}, S3 ${saved.s3.endpoint}): ` +
+          `stop it first (memotune dev --stop) to move it to other ports, or use another MEMOTUNE_STATE_DIR for a second stack`,
+      );
+    }
+  }
+  return {
+    ...options,
+    ...(running.temporalPort === undefined ? {} : { temporalPort: running.temporalPort }),
+    ...(running.s3Port === undefined ? {} : { s3Port: running.s3Port }),
+    ...(running.uiPort === undefined ? {} : { uiPort: running.uiPort }),
+    headless: options.headless ?? saved.uiUrl === null,
+  };
 }
 
 function alive(pid: number | null): pid is number {

@@ -8,8 +8,12 @@ export function devCommand(): Command {
     .option('--status', 'print where the stack is, without starting anything')
     .option('--headless', 'no Temporal Web UI')
     .option('--json', 'print where the stack is as JSON (addresses, UI, S3, state directory)')
-    .option('--temporal-port <port>', 'Temporal gRPC port (the Web UI takes port + 1000)', port, 7233)
-    .option('--s3-port <port>', 'S3 port', port, 7070)
+    .option(
+      '--temporal-port <port>',
+      "Temporal gRPC port (the Web UI takes port + 1000; default 7233, or the running stack's)",
+      port,
+    )
+    .option('--s3-port <port>', "S3 port (default 7070, or the running stack's)", port)
     .addHelpText(
       'after',
       `
@@ -32,8 +36,8 @@ Examples:
           status?: boolean;
           headless?: boolean;
           json?: boolean;
-          temporalPort: number;
-          s3Port: number;
+          temporalPort?: number;
+          s3Port?: number;
         },
         command: Command,
       ) => {
@@ -51,15 +55,15 @@ Examples:
           console.log(JSON.stringify(readStackInfo(), null, 2));
           return;
         }
-        if (!options.headless && options.temporalPort + 1000 > 65535)
+        if (!options.headless && options.temporalPort !== undefined && options.temporalPort + 1000 > 65535)
           command.error(
             `memotune: --temporal-port: the Web UI would need port ${options.temporalPort + 1000}; pick a lower port or --headless`,
             { exitCode: 2 },
           );
         const info = await startStack({
-          headless: options.headless ?? false,
-          temporalPort: options.temporalPort,
-          s3Port: options.s3Port,
+          ...(options.headless === undefined ? {} : { headless: options.headless }),
+          ...(options.temporalPort === undefined ? {} : { temporalPort: options.temporalPort }),
+          ...(options.s3Port === undefined ? {} : { s3Port: options.s3Port }),
         });
         if (options.json) {
           // The local stack's fixed S3 key pair is not a secret, but it is not printed either.
