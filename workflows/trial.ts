@@ -16,6 +16,7 @@ import type { Activities, RunStageOutput } from '../activities/index.js';
 import { spentCostOf, timedOutStageCharge } from '../src/core/charge.js';
 import { FailureType } from '../src/core/errors.js';
 import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study.js';
+import { closestKey } from '../src/core/closest-key.js';
 import { stageSeed } from '../src/core/seed.js';
 import type { Configuration, Phase } from '../src/core/types.js';
 
@@ -63,9 +64,26 @@ function failureTypeOf(error: unknown): string | null {
   return null;
 }
 
-function failureMessage(error: unknown): string {
-  if (error instanceof ActivityFailure && error.cause !== undefined) return error.cause.message;
-  return error instanceof Error ? error.message : String(error);
+function failureMessage(error: unknown, stage: StagePlan): string {
+  const cause = error instanceof ActivityFailure ? error.cause : undefined;
+  if (cause instanceof TimeoutFailure) {
+    const attempts = stage.retry.maximumAttempts;
+    const tries = attempts === 1 ? '' : ` (after ${attempts === 0 ? 'every' : attempts} attempts)`;
+    switch (cause.timeoutType) {
+      case 'START_TO_CLOSE':
+        return `stage '${stage.name}' timed out: no result within its timeoutSeconds (${stage.timeoutSeconds} s)${tries}`;
+      case 'HEARTBEAT':
+        return (
+          `stage '${stage.name}' timed out: no heartbeat within its heartbeatSeconds (${stage.heartbeatSeconds} s)${tries}; ` +
+          "a stage that blocks its worker (a synchronous sleep in an async stage, a long call holding Python's GIL) cannot heartbeat"
+        );
+      default:
+        return `stage '${stage.name}' timed out (${cause.message})${tries}`;
+    }
+  }
+  const message = cause?.message ?? (error instanceof Error ? error.message : String(error));
+  // Stage failures name their stage already ("stage 'train' failed: ..."); a worker's do not.
+  return message.startsWith('stage ') ? message : `stage '${stage.name}': ${message}`;
 }
 
 /**
@@ -172,6 +190,10 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const ranCosts: number[] = [];
   const stagesRun: number[] = [];
   let metrics: Readonly<Record<string, number>> = {};
+  // Every stage's metrics, a reused stage's as it reported them when it ran.
+  const stageMetrics: (Readonly<Record<string, number>> | null)[] = input.stages.map((_, index) =>
+    index < cachedPrefix ? (lookup.cached[index]!.metrics ?? {}) : null,
+  );
   let error: string | null = null;
   let failureType: string | null = null;
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
@@ -222,7 +244,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       if (!(failure instanceof ActivityFailure)) throw failure;
       ranCosts.push(spentByFailedStage(failure, stage));
       stagesRun.push(index);
-      error = failureMessage(failure);
+      error = failureMessage(failure, stage);
       failureType = failureTypeOf(failure);
       break;
     }
@@ -231,6 +253,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     ranCosts.push(output.chargedCost ?? output.cost);
     stagesRun.push(index);
     metrics = output.metrics;
+    stageMetrics[index] = output.metrics;
     // The last stage is never reused: only proper prefixes interest a waiting trial.
     if (index < input.stages.length - 1) await reportSettled(index + 1);
   }
@@ -241,7 +264,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   if (error === null) {
     const value = metrics[input.objectiveMetric];
     if (typeof value === 'number' && Number.isFinite(value)) objective = value;
-    else error = `the last stage did not report the objective metric '${input.objectiveMetric}'`;
+    else error = missingObjectiveMessage(input.objectiveMetric, value, metrics);
   }
   return {
     trialIndex: input.trialIndex,
@@ -256,6 +279,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     ...(failureType === null ? {} : { failureType }),
     keys: lookup.keys,
     metrics,
+    stageMetrics,
     stagesRun,
     source: input.source,
     acquisition: input.acquisition,
@@ -267,4 +291,25 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     // eslint-disable-next-line no-restricted-globals
     finishedAt: new Date().toISOString(),
   };
+}
+
+/** Most reported metric names a missing-objective message lists. */
+const maxListedMetrics = 10;
+
+/**
+ * Why a finished last stage gives no objective: the metric missing (with what it did report and
+ * the name it most likely meant) or not a finite number.
+ */
+function missingObjectiveMessage(metric: string, value: unknown, reported: Readonly<Record<string, number>>): string {
+  const names = Object.keys(reported);
+  if (value !== undefined)
+    return `the last stage reported the objective metric '${metric}' = ${String(value)}, not a finite number`;
+  if (names.length === 0)
+    return `the last stage did not report the objective metric '${metric}' (it reported no metrics)`;
+  const near = closestKey(metric, names);
+  const listed = names.slice(0, maxListedMetrics).join(', ') + (names.length > maxListedMetrics ? ', ...' : '');
+  return (
+    `the last stage did not report the objective metric '${metric}' (it reported ${listed}` +
+    `${near === undefined ? '' : `; did you mean '${near}'?`})`
+  );
 }

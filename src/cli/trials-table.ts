@@ -1,6 +1,7 @@
 /**
  * One row per trial, for `memotune study trials`: hyperparameters by stage name, objective,
- * per-stage cost, reused stages, status and start/finish times, as an aligned table, CSV or JSON.
+ * per-stage cost, reused stages, every stage's metrics, status and start/finish times, as an
+ * aligned table, CSV or JSON.
  */
 import type { TrialRecord } from '../core/study.js';
 
@@ -27,6 +28,24 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
   }
   params.sort((a, b) => a[0] - b[0]);
   const stageCount = Math.max(stageNames.length, ...records.map((record) => record.stageCosts.length));
+  // Every metric that appears, likewise; records made before stageMetrics existed have the last stage's.
+  const metricsOf = (record: TrialRecord) =>
+    record.stageMetrics ??
+    Array.from({ length: stageCount }, (_, index) => (index === stageCount - 1 ? record.metrics : null));
+  const metrics: [number, string][] = [];
+  const seenMetrics = new Set<string>();
+  for (const record of records) {
+    metricsOf(record).forEach((reported, index) => {
+      for (const name of Object.keys(reported ?? {})) {
+        const id = `${index}\u0000${name}`;
+        if (!seenMetrics.has(id)) {
+          seenMetrics.add(id);
+          metrics.push([index, name]);
+        }
+      }
+    });
+  }
+  metrics.sort((a, b) => a[0] - b[0]);
   const header = [
     'trial',
     'status',
@@ -35,6 +54,8 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     'reused',
     ...Array.from({ length: stageCount }, (_, index) => `${stageName(index)}.cost`),
     ...params.map(([index, name]) => `${stageName(index)}.${name}`),
+    // "metric." keeps a metric's column apart from a parameter of the same name.
+    ...metrics.map(([index, name]) => `${stageName(index)}.metric.${name}`),
     'phase',
     'source',
     'started',
@@ -49,6 +70,10 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     record.cachedPrefix,
     ...Array.from({ length: stageCount }, (_, index) => record.stageCosts[index] ?? null),
     ...params.map(([index, name]) => record.config[index]?.[name] ?? null),
+    ...(() => {
+      const reported = metricsOf(record);
+      return metrics.map(([index, name]) => reported[index]?.[name] ?? null);
+    })(),
     record.phase,
     record.source,
     record.startedAt ?? null,

@@ -81,8 +81,13 @@ export interface TrialRecord extends Observation {
   readonly failureType?: string;
   /** Chained cache key of every stage's output. */
   readonly keys: readonly string[];
-  /** Metrics reported by the last stage. */
+  /** Metrics reported by the last stage (the objective is one of them). */
   readonly metrics: Readonly<Record<string, number>>;
+  /**
+   * Every stage's metrics, in stage order: a reused stage's as it reported them when it ran,
+   * `null` for a stage not reached. Absent in records made before it existed.
+   */
+  readonly stageMetrics?: readonly (Readonly<Record<string, number>> | null)[];
   /** Indices of the stages that actually ran (the rest were reused or never reached). */
   readonly stagesRun: readonly number[];
   readonly source: 'enqueued' | 'optimizer';

@@ -109,6 +109,10 @@ describe('a stage that ignores its cancellation', () => {
       expect(result.status).toBe('completed');
       expect(result.history.map((trial) => trial.status)).toEqual(['failed', 'completed', 'completed']);
       expect(result.history[0]).toMatchObject({ failureType: 'Timeout' });
+      // The record names the stage and the limit, not Temporal's bare "activity StartToClose timeout".
+      expect(result.history[0]!.error).toBe(
+        `stage 'only' timed out: no result within its timeoutSeconds (${timeoutSeconds} s)`,
+      );
       expect(gap).toBeGreaterThanOrEqual(timeoutSeconds * 1000);
       expect(gap).toBeLessThan(timeoutSeconds * 1000 + 1000 + graceMs + 3000);
     } finally {

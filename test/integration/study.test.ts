@@ -111,6 +111,13 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       .partialObjective;
     expect(lastPartial).toBeCloseTo(b!.objective!, 12);
     expect(lastPartial - parentPartial).toBeCloseTo(b!.metrics.stageObjective!, 12);
+    // Every stage's metrics are in the record; a reused stage's as it reported them when it ran.
+    expect(a!.stageMetrics).toHaveLength(3);
+    expect(a!.stageMetrics![2]).toEqual(a!.metrics);
+    expect(b!.stageMetrics![0]).toEqual(a!.stageMetrics![0]);
+    expect(b!.stageMetrics![1]).toEqual(a!.stageMetrics![1]);
+    expect(Object.keys(b!.stageMetrics![1]!)).toContain('stageObjective');
+    expect(b!.stageMetrics![2]).toEqual(b!.metrics);
     const status = await getStudyResult(env.client, studyId, { store: env.store });
     expect(status.reusedTrials).toBe(1);
   });

@@ -45,6 +45,40 @@ describe('study trials output', () => {
     expect(csv[2]).toMatch(/"out of memory, ""again"""$/);
   });
 
+  it("has a column for every stage's metrics, apart from parameters of the same name", () => {
+    const withMetrics = [
+      record(0, { metrics: { acc: 0.9 }, stageMetrics: [{ lr: 7, rows: 100 }, { acc: 0.9 }] }),
+      record(2, {
+        metrics: { acc: 0.8, loss: 0.3 },
+        stageMetrics: [
+          { lr: 7, rows: 100 },
+          { acc: 0.8, loss: 0.3 },
+        ],
+      }),
+    ];
+    const csv = formatTrials(withMetrics, ['prep', 'train'], 'csv').split('\n');
+    const header = csv[0]!.split(',');
+    const column = (name: string) => header.indexOf(name);
+    expect(column('prep.lr')).toBeGreaterThan(0);
+    expect(column('prep.metric.lr')).toBeGreaterThan(column('train.opt'));
+    expect(header.slice(column('prep.metric.lr'), column('phase'))).toEqual([
+      'prep.metric.lr',
+      'prep.metric.rows',
+      'train.metric.acc',
+      'train.metric.loss',
+    ]);
+    expect(csv[1]!.split(',')[column('train.metric.loss')]).toBe('');
+    expect(csv[2]!.split(',')[column('train.metric.loss')]).toBe('0.3');
+    expect(csv[2]!.split(',')[column('prep.metric.rows')]).toBe('100');
+  });
+
+  it("puts a record's metrics under its last stage when it predates per-stage metrics", () => {
+    const csv = formatTrials([record(0, { metrics: { acc: 0.9 } })], ['prep', 'train'], 'csv').split('\n');
+    const header = csv[0]!.split(',');
+    expect(header).toContain('train.metric.acc');
+    expect(csv[1]!.split(',')[header.indexOf('train.metric.acc')]).toBe('0.9');
+  });
+
   it('leaves the time columns empty for records written before they existed', () => {
     const { startedAt: _s, finishedAt: _f, ...old } = record(0);
     const csv = formatTrials([old], ['prep', 'train'], 'csv').split('\n');
