@@ -265,17 +265,29 @@ Examples:
   withEndpoint(
     study
       .command('trials <id>')
-      .description('one row per trial: hyperparameters by stage, objective, per-stage cost, reused stages, status')
-      .option('--format <format>', `${trialFormats.join(', ')}`, 'table'),
+      .description(
+        "one row per trial: hyperparameters by stage, objective, per-stage cost, reused stages, every stage's metrics, status",
+      )
+      .option('--format <format>', `${trialFormats.join(', ')}`, 'table')
+      .option('--json', 'the same as --format json, as the other commands that print data take it'),
   )
     .addHelpText(
       'after',
       '\nExamples:\n  memotune study trials my-study\n  memotune study trials my-study --format csv > trials.csv\n  memotune study trials my-study --format json',
     )
-    .action(async (id: string, options: EndpointFlags & { format: string }) => {
+    .action(async (id: string, options: EndpointFlags & { format: string; json?: boolean }, command: Command) => {
       if (!(trialFormats as readonly string[]).includes(options.format)) {
-        throw new Error(`--format must be one of ${trialFormats.join(', ')}, got '${options.format}'`);
+        command.error(
+          `memotune: --format must be one of ${trialFormats.join(', ')}, got '${printable(options.format)}'`,
+          {
+            exitCode: 2,
+          },
+        );
       }
+      if (options.json && options.format !== 'table' && options.format !== 'json') {
+        command.error(`memotune: --json and --format ${options.format} ask for two formats: give one`, { exitCode: 2 });
+      }
+      if (options.json) options.format = 'json';
       const { client, close } = await connectClient(options);
       try {
         const outcome = await getStudyOutcome(client, id);

@@ -43,3 +43,17 @@ describe('study start with a config file it cannot use', () => {
     expect(stderr).toContain(`memotune: ${broken} is not valid JSON`);
   });
 });
+
+describe('study trials with formats it cannot print', () => {
+  it('exits 2 naming an unknown --format', async () => {
+    const { stderr, exitCode } = await run(['trials', 'my-study', '--format', 'xml']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain("--format must be one of table, csv, json, got 'xml'");
+  });
+
+  it('exits 2 for --json beside another --format (--json alone is --format json)', async () => {
+    const { stderr, exitCode } = await run(['trials', 'my-study', '--json', '--format', 'csv']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('--json and --format csv ask for two formats');
+  });
+});
