@@ -313,42 +313,57 @@ function portOf(address: string | null | undefined): number | undefined {
 }
 
 /**
- * The options with the ports (and Web UI choice) of this state folder's stack when one of its
- * servers still runs: a stack started with `--temporal-port 27233` is reused by a later
- * `memotune dev` or `memotune demo` that names no ports, instead of a second pair of servers on
- * the default ports writing into the same SQLite file and S3 folder.
- * @throws Error when the options name other ports than the running stack's.
+ * The options with the ports (and Web UI choice) of this state folder's stack for what they do not
+ * name: a stack started with `--temporal-port 27233` is reused by a later `memotune dev` or
+ * `memotune demo` that names no ports, instead of a second pair of servers on the default ports
+ * writing into the same SQLite file and S3 folder, and a stopped one restarts where it was.
+ * @throws Error when the options name other ports than those of the stack while it runs.
  */
 export function withRunningPorts(options: StackOptions): StackOptions {
   const stateDir = resolve(options.stateDir ?? defaultStateDir());
-  let saved: StackInfo;
-  try {
-    saved = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackInfo;
-  } catch {
-    return options;
-  }
-  if (!alive(saved.pids?.temporal ?? null) && !alive(saved.pids?.s3 ?? null)) return options;
-  const running = {
+  const saved = readSavedStack(stateDir);
+  if (saved === null) return options;
+  const previous = {
     temporalPort: portOf(saved.temporalAddress),
     s3Port: portOf(saved.s3?.endpoint),
-    uiPort: portOf(saved.uiUrl),
+    // The UI port goes with the Temporal port it was derived from.
+    uiPort: options.temporalPort === undefined ? portOf(saved.uiUrl) : undefined,
   };
-  for (const key of ['temporalPort', 's3Port', 'uiPort'] as const) {
-    const asked = options[key];
-    if (asked !== undefined && running[key] !== undefined && asked !== running[key]) {
-      throw new Error(
-        `the local stack of ${stateDir} already runs (Temporal ${saved.temporalAddress}, S3 ${saved.s3.endpoint}): ` +
-          `stop it first (memotune dev --stop) to move it to other ports, or use another MEMOTUNE_STATE_DIR for a second stack`,
-      );
+  if (alive(saved.pids?.temporal ?? null) || alive(saved.pids?.s3 ?? null)) {
+    for (const key of ['temporalPort', 's3Port', 'uiPort'] as const) {
+      const asked = options[key];
+      if (asked !== undefined && previous[key] !== undefined && asked !== previous[key]) {
+        throw new Error(
+          `the local stack of ${stateDir} already runs (Temporal ${saved.temporalAddress}, S3 ${saved.s3.endpoint}): ` +
+            `stop it first (memotune dev --stop) to move it to other ports, or use another MEMOTUNE_STATE_DIR for a second stack`,
+        );
+      }
     }
   }
   return {
     ...options,
-    ...(running.temporalPort === undefined ? {} : { temporalPort: running.temporalPort }),
-    ...(running.s3Port === undefined ? {} : { s3Port: running.s3Port }),
-    ...(running.uiPort === undefined ? {} : { uiPort: running.uiPort }),
+    ...(options.temporalPort === undefined && previous.temporalPort !== undefined
+      ? { temporalPort: previous.temporalPort }
+      : {}),
+    ...(options.s3Port === undefined && previous.s3Port !== undefined ? { s3Port: previous.s3Port } : {}),
+    ...(options.uiPort === undefined && previous.uiPort !== undefined ? { uiPort: previous.uiPort } : {}),
     headless: options.headless ?? saved.uiUrl === null,
   };
+}
+
+/** This state folder's stack.json as last written, or null. */
+function readSavedStack(stateDir: string): StackInfo | null {
+  try {
+    const saved = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackInfo | null;
+    return saved !== null && typeof saved === 'object' ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a server the stack.json names still runs (`memotune dev --status` prints null if not). */
+export function isStackRunning(info: StackInfo): boolean {
+  return alive(info.pids?.temporal ?? null) || alive(info.pids?.s3 ?? null);
 }
 
 function alive(pid: number | null): pid is number {
@@ -375,8 +390,10 @@ export async function stopStack(options: StackOptions = {}): Promise<{ stopped: 
     while (alive(pid) && Date.now() < deadline) await sleep(100);
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
-  if (existsSync(stackFile(o)))
-    writeFileSync(stackFile(o), JSON.stringify(infoOf(o, { temporal: null, s3: null }), null, 2));
+  // The addresses stay as they were (a restart takes them up again); only the pids go.
+  const saved = readSavedStack(o.stateDir);
+  if (saved !== null)
+    writeFileSync(stackFile(o), JSON.stringify({ ...saved, pids: { temporal: null, s3: null } }, null, 2));
   return { stopped, stateDir: o.stateDir };
 }
 

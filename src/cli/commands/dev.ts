@@ -1,19 +1,19 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { readStackInfo, startStack, stopStack } from '../../dev/stack.js';
+import { isStackRunning, readStackInfo, startStack, stopStack } from '../../dev/stack.js';
 
 export function devCommand(): Command {
   return new Command('dev')
     .description('start the local Temporal dev server (with Web UI) and S3 server; reuses running ones')
     .option('--stop', 'stop the servers this project started')
-    .option('--status', 'print where the stack is, without starting anything')
+    .option('--status', 'print where the stack is as JSON (null when it is not running), without starting anything')
     .option('--headless', 'no Temporal Web UI')
     .option('--json', 'print where the stack is as JSON (addresses, UI, S3, state directory)')
     .option(
       '--temporal-port <port>',
-      "Temporal gRPC port (the Web UI takes port + 1000; default 7233, or the running stack's)",
+      "Temporal gRPC port (the dev server also takes port + 10 and + 11, the Web UI port + 1000; default 7233, or this folder's stack's last one)",
       port,
     )
-    .option('--s3-port <port>', "S3 port (default 7070, or the running stack's)", port)
+    .option('--s3-port <port>', "S3 port (default 7070, or this folder's stack's last one)", port)
     .addHelpText(
       'after',
       `
@@ -52,7 +52,8 @@ Examples:
           return;
         }
         if (options.status) {
-          console.log(JSON.stringify(readStackInfo(), null, 2));
+          const info = readStackInfo();
+          console.log(JSON.stringify(info !== null && isStackRunning(info) ? info : null, null, 2));
           return;
         }
         if (!options.headless && options.temporalPort !== undefined && options.temporalPort + 1000 > 65535)

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startStack, withRunningPorts } from '../../../src/dev/stack.js';
+import { isStackRunning, startStack, stopStack, withRunningPorts, type StackInfo } from '../../../src/dev/stack.js';
 
 /** A stack.json as `memotune dev --temporal-port 27233 --s3-port 27070` writes it. */
 function writeStack(stateDir: string, pid: number | null, uiUrl: string | null): void {
@@ -52,8 +52,24 @@ describe("a running stack's ports", () => {
     expect(withRunningPorts({ stateDir, temporalPort: 27233, s3Port: 27070 })).toMatchObject({ temporalPort: 27233 });
   });
 
-  it('do not bind once the stack has stopped', () => {
+  it('are where a stopped stack restarts, unless others are named', () => {
     writeStack(stateDir, null, null);
-    expect(withRunningPorts({ stateDir, temporalPort: 7233 })).toEqual({ stateDir, temporalPort: 7233 });
+    expect(withRunningPorts({ stateDir })).toMatchObject({ temporalPort: 27233, s3Port: 27070, headless: true });
+    expect(withRunningPorts({ stateDir, temporalPort: 7233 })).toEqual({
+      stateDir,
+      temporalPort: 7233,
+      s3Port: 27070,
+      headless: true,
+    });
+  });
+
+  it('stay in stack.json after a stop: only the pids go', async () => {
+    writeStack(stateDir, null, 'http://127.0.0.1:28233');
+    const { stopped } = await stopStack({ stateDir, log: () => {} });
+    expect(stopped).toEqual([]);
+    const saved = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackInfo;
+    expect(saved).toMatchObject({ temporalAddress: '127.0.0.1:27233', uiUrl: 'http://127.0.0.1:28233' });
+    expect(saved.pids).toEqual({ temporal: null, s3: null });
+    expect(isStackRunning(saved)).toBe(false);
   });
 });
