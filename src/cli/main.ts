@@ -20,7 +20,7 @@ import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
 import { BenchInterruptedError } from '../bench/temporal/interrupt.js';
 import { StudyConfigError } from '../config/study-config.js';
-import { StudyControlRefusedError } from '../client/index.js';
+import { StudyControlRefusedError, StudyFinishedError, StudyNotFoundError } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
 import { installRuntime } from './runtime.js';
@@ -59,6 +59,13 @@ program.addCommand(benchCommand());
   command.commands.forEach(configure);
 })(program);
 
+// A reader that stops early (`| head`) closes the pipe: the output is no longer wanted, which is
+// not a failure of the command.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
@@ -71,6 +78,19 @@ try {
   if (error instanceof StudyControlRefusedError) {
     // The study said no to a bad request (a negative budget, pause when paused): bad input.
     console.error(printable(error.message));
+    process.exit(2);
+  }
+  if (error instanceof StudyFinishedError) {
+    // A request to a study that has ended: bad input, with the way to go on.
+    console.error(`memotune: ${printable(error.message)}`);
+    process.exit(2);
+  }
+  if (error instanceof StudyNotFoundError) {
+    // A wrong id is bad input; the server it was looked up on is the likely other mistake.
+    console.error(
+      `memotune: ${printable(error.message)}: check the id with \`memotune study list\`, or pass the ` +
+        '--address/--namespace (or the Temporal profile) of the server that ran it',
+    );
     process.exit(2);
   }
   if (error instanceof ConnectionSettingsError) {

@@ -4,6 +4,7 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type WorkflowExecutionDescription,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
@@ -36,7 +37,7 @@ import {
 } from '../../workflows/definitions.js';
 import type { Configuration } from '../core/types.js';
 import type { studyWorkflow } from '../../workflows/study.js';
-import { studySearchAttributes } from '../../workflows/search-attributes.js';
+import { memotuneStatus, studySearchAttributes } from '../../workflows/search-attributes.js';
 import { missingSearchAttributes } from './search-attributes.js';
 
 export type StudyHandle = WorkflowHandle<typeof studyWorkflow>;
@@ -360,17 +361,61 @@ export async function withTrials(outcome: StudyOutcome, store: ObjectStore | und
  * Asks the study to stop after its running trial.
  * @throws Error when the study has already finished.
  */
-export async function stopStudy(client: Client, studyId: string): Promise<void> {
-  await withNotFound(studyId, async () => (await runningStudyHandle(client, studyId)).signal(stopSignal));
+export async function stopStudy(client: Client, studyId: string): Promise<ControlDelivery> {
+  return withNotFound(studyId, async () => {
+    const { handle, taskQueue } = await runningStudy(client, studyId);
+    await handle.signal(stopSignal);
+    return delivery(client, taskQueue);
+  });
 }
 
-/** The handle of a study that is still running; throws when it has already finished. */
-async function runningStudyHandle(client: Client, studyId: string): Promise<StudyHandle> {
+/**
+ * Where a stop or cancel request went: it is recorded by the server at once, but the study acts
+ * on it only when a worker of its orchestration queue takes it.
+ */
+export interface ControlDelivery {
+  readonly orchestrationQueue: string;
+  /** False when no worker has polled that queue lately: the request waits for one. */
+  readonly workerPolling: boolean;
+}
+
+async function delivery(client: Client, taskQueue: string): Promise<ControlDelivery> {
+  const pollers = await queuePollers(client, taskQueue);
+  // Unknown (no permission to describe the queue): assume it is served rather than alarm.
+  return { orchestrationQueue: taskQueue, workerPolling: pollers === null || pollers.live > 0 };
+}
+
+/** The handle and queue of a study that is still running; throws when it has already finished. */
+async function runningStudy(client: Client, studyId: string): Promise<{ handle: StudyHandle; taskQueue: string }> {
   const handle = getStudyHandle(client, studyId);
-  const { status } = await handle.describe();
-  if (status.name !== 'RUNNING')
-    throw new Error(`study '${studyId}' has already finished (${status.name.toLowerCase()})`);
-  return handle;
+  const description = await handle.describe();
+  if (description.status.name !== 'RUNNING') throw new StudyFinishedError(studyId, finishedAs(description));
+  return { handle, taskQueue: description.taskQueue };
+}
+
+/**
+ * How a study that is no longer running ended, as the study says it (a stopped study's workflow
+ * completed, but the study was `stopped`), else as Temporal does (`cancelled`, `terminated`).
+ */
+function finishedAs(description: WorkflowExecutionDescription): string {
+  const said = description.typedSearchAttributes.get(memotuneStatus);
+  if (said !== undefined && said !== 'running') return said;
+  const name = description.status.name.toLowerCase();
+  return name === 'canceled' ? 'cancelled' : name === 'continued_as_new' ? 'continued as new' : name;
+}
+
+/** Raised by a control request (stop, pause, extend, enqueue, ...) to a study that has ended: bad input. */
+export class StudyFinishedError extends Error {
+  constructor(
+    readonly studyId: string,
+    readonly finishedAs: string,
+  ) {
+    super(
+      `study '${studyId}' has already finished (${finishedAs}); ` +
+        `\`memotune study continue ${studyId}\` starts a new run of it from its recorded trials`,
+    );
+    this.name = 'StudyFinishedError';
+  }
 }
 
 /**
@@ -381,8 +426,12 @@ async function runningStudyHandle(client: Client, studyId: string): Promise<Stud
  * stage that finished, so nothing cached is half-written. For a study stuck on a queue no worker
  * serves, or one whose running trials are not worth finishing.
  */
-export async function cancelStudy(client: Client, studyId: string): Promise<void> {
-  await withNotFound(studyId, async () => (await runningStudyHandle(client, studyId)).cancel());
+export async function cancelStudy(client: Client, studyId: string): Promise<ControlDelivery> {
+  return withNotFound(studyId, async () => {
+    const { handle, taskQueue } = await runningStudy(client, studyId);
+    await handle.cancel();
+    return delivery(client, taskQueue);
+  });
 }
 
 /** A control request the study refused (its reason says why: already paused, a bad value, ...). */
@@ -410,8 +459,7 @@ async function controlStudy(
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
-    if (description.status.name !== 'RUNNING')
-      throw new Error(`study '${studyId}' has already finished (${description.status.name.toLowerCase()})`);
+    if (description.status.name !== 'RUNNING') throw new StudyFinishedError(studyId, finishedAs(description));
     try {
       return await answeredByWorker(client, studyId, description.taskQueue, send(handle), options, 'update');
     } catch (error) {

@@ -99,8 +99,9 @@ describe('memotune study (CLI against the real server)', () => {
     expect(again.stderr).toContain(`note: study ${id} ran before (completed); this is a new run`);
     expect(started.stderr).not.toContain('ran before');
     const missing = await runCli(['study', 'status', `${id}-nope`], cliEnv(env.s3KeyPrefix));
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no study with id');
+    expect(missing.stderr).toContain('memotune study list');
     // Commander's own refusals are bad input on every command: exit 2, with what was wrong.
     const unknown = await runCli(['study', 'status', id, '--frob'], cliEnv(env.s3KeyPrefix));
     expect(unknown.code).toBe(2);

@@ -56,7 +56,7 @@ function reportStudy(name: string, overrides: Parameters<typeof paper3Study>[0] 
           ? {
               ...stage,
               params: [
-                ...stage.params,
+                ...(stage.params ?? []),
                 { name: 'opt', type: 'categorical' as const, choices: ['adam', 'sgd', hostileChoice] },
               ],
             }
@@ -345,10 +345,14 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
     } finally {
       await stopStudy(env.client, studyId);
       await env.client.workflow.getHandle(studyId).result();
+      // Its workflow completed, but the study was stopped: a late request says so, and how to go on.
+      await expect(stopStudy(env.client, studyId)).rejects.toThrow(
+        /has already finished \(stopped\); `memotune study continue .*` starts a new run/,
+      );
     }
   });
 
-  it('refuses bad flags with exit 2 naming the flag, and a missing study with exit 1 and what to do', async () => {
+  it('refuses bad flags with exit 2 naming the flag, and a missing study likewise with what to do', async () => {
     const cli = (args: string[]) => runCli(['study', 'report', ...args], cliEnv(env.s3KeyPrefix));
     const file = join(outDir, 'not-a-dir');
     writeFileSync(file, '');
@@ -369,7 +373,7 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
     expect(badTop.stderr).toContain("--top must be a positive integer, got 'many'");
     expect(fileOut.code).toBe(2);
     expect(fileOut.stderr).toContain('is a file: pass a directory');
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`no study with id '${missingId}'`);
     expect(missing.stderr).toContain('memotune study list');
     expect(help.code).toBe(0);

@@ -19,6 +19,7 @@ import {
   startStudy,
   stopStudy,
   cancelStudy,
+  type ControlDelivery,
   StudyNotFoundError,
   withTrials,
 } from '../../client/index.js';
@@ -92,7 +93,9 @@ function readJson(path: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`${path} is not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
+    // Node's message ends in `, "<the text>" is not valid JSON`: said once, without the echo.
+    const reason = (error instanceof Error ? error.message : String(error)).replace(/, ".*" is not valid JSON$/s, '');
+    throw new Error(`${path} is not valid JSON: ${reason}`);
   }
 }
 
@@ -212,8 +215,21 @@ Examples:
           const attributes = description.typedSearchAttributes;
           const trials = attributes.get(memotuneTrials);
           const card = (description.memo?.memotune as { card?: unknown } | undefined)?.card;
-          if (typeof card === 'string') {
-            console.log(printableLines(card));
+          if (options.json) {
+            // Still JSON for a script: what the server keeps, and why there is no more.
+            const kept = {
+              studyId: id,
+              source: 'server (no worker answered)',
+              status: attributes.get(memotuneStatus) ?? null,
+              trials: trials ?? null,
+              spentFraction: attributes.get(memotuneSpent) ?? null,
+              best: attributes.get(memotuneBest) ?? null,
+              card: typeof card === 'string' ? card : null,
+              noAnswer: error.message,
+            };
+            console.log(printableLines(JSON.stringify(kept, null, 2)));
+          } else if (typeof card === 'string') {
+            console.log(printableLines(plainCard(card)));
           } else if (trials !== undefined) {
             const spent = attributes.get(memotuneSpent) ?? 0;
             const best = attributes.get(memotuneBest);
@@ -346,7 +362,7 @@ Examples:
         outcome = await getStudyOutcome(client, id);
       } catch (error) {
         if (!(error instanceof StudyNotFoundError)) throw error;
-        throw new Error(
+        return refuse(
           `no study with id '${id}' on ${temporalAddress(options)} (namespace ${temporalNamespace(options)}): ` +
             'check the id with `memotune study list`, or pass the --address/--namespace of the server that ran it',
         );
@@ -372,11 +388,12 @@ Examples:
     .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        await stopStudy(client, id);
+        const sent = await stopStudy(client, id);
         console.log(
           options.json
-            ? printableLines(JSON.stringify({ studyId: id, stopping: true }))
-            : `asked study ${printable(id)} to stop: its running trials finish and are recorded`,
+            ? printableLines(JSON.stringify({ studyId: id, stopping: true, workerPolling: sent.workerPolling }))
+            : `asked study ${printable(id)} to stop: its running trials finish and are recorded` +
+                waitsForWorker(id, sent),
         );
       } finally {
         await close();
@@ -398,11 +415,13 @@ Examples:
     .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        await cancelStudy(client, id);
+        const sent = await cancelStudy(client, id);
         console.log(
           options.json
-            ? printableLines(JSON.stringify({ studyId: id, cancelled: true }))
-            : `cancelled study ${printable(id)}: its running trials are cancelled; trials recorded before stay recorded`,
+            ? printableLines(JSON.stringify({ studyId: id, cancelled: true, workerPolling: sent.workerPolling }))
+            : sent.workerPolling
+              ? `cancelled study ${printable(id)}: its running trials are cancelled; trials recorded before stay recorded`
+              : `asked study ${printable(id)} to cancel` + waitsForWorker(id, sent),
         );
       } finally {
         await close();
@@ -668,4 +687,21 @@ Examples:
       }
     });
   return study;
+}
+
+/** The study's Markdown card (written for the Temporal UI) as terminal text: no markup. */
+function plainCard(card: string): string {
+  return card
+    .replace(/^#+\s*/gm, '')
+    .replace(/\*\*/g, '')
+    .replace(/`/g, '');
+}
+
+/** What a stop or cancel request still waits for when no worker serves the study's queue. */
+function waitsForWorker(id: string, sent: ControlDelivery): string {
+  if (sent.workerPolling) return '';
+  return (
+    `\nno worker polls its queue '${printable(sent.orchestrationQueue)}': the request applies when one takes the study ` +
+    `(\`memotune worker\` on that queue); \`temporal workflow terminate --workflow-id ${printable(id)}\` ends it now without one`
+  );
 }
