@@ -137,9 +137,11 @@ const stageSchema = z
           'is reserved for the study workflows (use cpu, gpu or your own kind)',
         )
         .optional(),
+      /** The stage's hyperparameters; none (an evaluation stage) when left out. */
       params: z
-        .array(paramSchema, { error: 'is required and must be a list of parameters' })
-        .max(limits.maxParamsPerStage, `must have at most ${limits.maxParamsPerStage} parameters`),
+        .array(paramSchema, { error: 'must be a list of parameters' })
+        .max(limits.maxParamsPerStage, `must have at most ${limits.maxParamsPerStage} parameters`)
+        .default([]),
       retry: retrySchema.optional(),
       /** Wall-clock limit of one attempt. @default 3600 */
       timeoutSeconds: seconds.optional(),

@@ -259,7 +259,7 @@ export function afterTrial(
   }
   const limit = plan.maxConsecutiveFailures ?? null;
   if (limit !== null && next.trailingFailures >= limit) {
-    const error = `${limit} trials in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
+    const error = `${limit} trial${limit === 1 ? '' : 's'} in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
     return { state: next, halt: { status: 'failed', error } };
   }
   return { state: next, halt: null };

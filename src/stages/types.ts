@@ -177,7 +177,8 @@ interface ParamShape {
 interface StageShape {
   readonly name: string;
   readonly implementation?: string;
-  readonly params: readonly ParamShape[];
+  /** Left out: a stage without hyperparameters. */
+  readonly params?: readonly ParamShape[];
 }
 interface StudyShape {
   readonly pipeline: { readonly stages: readonly StageShape[] };
@@ -203,9 +204,14 @@ type ImplementationName<S extends StageShape> = S extends { readonly implementat
 /** One implementation per stage of `C`, each typed with its own stage's parameters. */
 export type TypedStages<C extends StudyShape> = {
   readonly [N in ImplementationName<C['pipeline']['stages'][number]>]: StageImplementation<
-    ParamsOf<StageNamed<C['pipeline']['stages'][number], N>['params']>
+    ParamsOf<ParamListOf<StageNamed<C['pipeline']['stages'][number], N>>>
   >;
 };
+
+/** A stage's `params` list; none when it leaves them out. */
+type ParamListOf<S extends StageShape> = S extends { readonly params: infer P extends readonly ParamShape[] }
+  ? P
+  : readonly [];
 
 type StageNamed<S extends StageShape, N> = S extends unknown ? (ImplementationName<S> extends N ? S : never) : never;
 

@@ -22,7 +22,11 @@ export function scaffoldProject(target: string, name = basename(resolve(target))
     path: join(target, relative(templateDir, source)),
   }));
   const existing = files.filter(({ path }) => existsSync(path)).map(({ path }) => path);
-  if (existing.length > 0) throw new Error(`memotune init would overwrite ${existing.join(', ')}; nothing was written`);
+  if (existing.length > 0)
+    throw new Error(
+      `memotune init would overwrite ${existing.join(', ')}; nothing was written ` +
+        '(`memotune init <dir>` scaffolds into a new folder, e.g. `npx memotune init sweep` in an existing npm project)',
+    );
   for (const { source, path } of files) {
     mkdirSync(join(path, '..'), { recursive: true });
     if (source.endsWith('.json') || source.endsWith('.md') || source.endsWith('.ts')) {

@@ -15,7 +15,11 @@ const study = defineStudy({
           { name: 'scaling', type: 'categorical', choices: ['none', 'standard'] },
         ],
       },
-      { name: 'fit', implementation: 'trainer', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1, log: true }] },
+      {
+        name: 'fit',
+        implementation: 'trainer',
+        params: [{ name: 'lr', type: 'float', low: 0.001, high: 1, log: true }],
+      },
     ],
   },
   objective: { metric: 'score' },
@@ -40,6 +44,26 @@ describe('typed stage registries', () => {
       },
     });
     expect(Object.keys(stages)).toEqual(['prepare', 'trainer']);
+  });
+
+  it('takes a stage that leaves out params as one without hyperparameters', () => {
+    const withEvaluation = defineStudy({
+      name: 'typed-eval',
+      pipeline: {
+        stages: [{ name: 'fit', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1 }] }, { name: 'evaluate' }],
+      },
+      objective: { metric: 'score' },
+      budget: 10,
+    });
+    const stages = defineStages(withEvaluation, {
+      fit: ({ params }) => ({ output: params.lr }),
+      evaluate: ({ params }) => {
+        expectTypeOf<keyof typeof params>().toEqualTypeOf<never>();
+        return { output: Object.keys(params).length, metrics: { score: 1 } };
+      },
+    });
+    expect(Object.keys(stages)).toEqual(['fit', 'evaluate']);
+    expect(parseStudyConfig(withEvaluation).pipeline.stages[1]!.params).toEqual([]);
   });
 
   it('rejects a registry that misses a stage or names an unknown one (at compile time)', () => {
