@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 import pytest
 from temporalio.exceptions import ApplicationError
@@ -472,8 +472,40 @@ def test_typeddict_params(harness: Harness) -> None:
 def test_params_that_do_not_fit_fail_without_retry(harness: Harness, params: dict[str, Any], fragment: str) -> None:
     harness.with_parent()
     error = failure(harness, typed_activity(harness, TeacherParams, {}), request(params=params))
-    assert (error.type, error.non_retryable) == ("StageFailed", True)
+    assert (error.type, error.non_retryable) == ("StageParamsMismatch", True)
     assert fragment in error.message and "TeacherParams" in error.message
+
+
+@pytest.mark.parametrize(
+    "params, fragment",
+    [
+        ({"lr": 0.1, "depth": 0.14}, "field 'depth' is declared int, but the study gave 0.14 (float) (declare"),
+        ({"lr": "0.1", "depth": 2}, "field 'lr' is declared float, but the study gave '0.1' (str)"),
+        ({"lr": 0.1, "depth": 2, "mode": 3}, "field 'mode' is declared str, but the study gave 3 (int)"),
+        ({"lr": True, "depth": 2}, "field 'lr' is declared float, but the study gave True (bool)"),
+    ],
+)
+def test_params_of_another_type_than_their_field_fail_naming_it(
+    harness: Harness, params: dict[str, Any], fragment: str
+) -> None:
+    harness.with_parent()
+    error = failure(harness, typed_activity(harness, TeacherParams, {}), request(params=params))
+    assert (error.type, error.non_retryable) == ("StageParamsMismatch", True)
+    assert fragment in error.message, error.message
+
+
+def test_literal_fields_take_only_their_choices(harness: Harness) -> None:
+    @dataclass(frozen=True)
+    class Choice:
+        opt: Literal["adam", "sgd"]
+
+    harness.with_parent()
+    seen: dict[str, Any] = {}
+    harness.run(typed_activity(harness, Choice, seen), request(params={"opt": "sgd"}))
+    assert seen["params"] == Choice(opt="sgd")
+    harness.store.objects.pop(cache.meta_key(KEY_B), None)
+    error = failure(harness, typed_activity(harness, Choice, {}), request(params={"opt": "rmsprop"}))
+    assert "field 'opt' is declared" in error.message and "'rmsprop'" in error.message
 
 def test_a_dead_workers_attempt_is_not_carried_over(harness: Harness) -> None:
     """An attempt whose worker died left no ``charged`` mark: only what came before it counts."""

@@ -17,6 +17,11 @@ export const FailureType = {
   InvalidStageResult: 'InvalidStageResult',
   /** A parent output the stage needs is missing or does not match its checksum. */
   CacheMiss: 'CacheMiss',
+  /**
+   * The stage's declared parameters (a Python dataclass or TypedDict) do not fit the study's: a
+   * field missing or of another type. Every trial would fail alike: not retried, ends the study.
+   */
+  StageParamsMismatch: 'StageParamsMismatch',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

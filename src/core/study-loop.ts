@@ -240,7 +240,8 @@ export type TrialOutcome = Pick<
 
 /**
  * A finished trial recorded: the new summary, and a halt when it shows the study cannot go on —
- * a stage no worker can run (every trial would fail the same way) or `maxConsecutiveFailures`
+ * a stage no worker can run or whose declared parameters do not fit the study's (every trial
+ * would fail the same way) or `maxConsecutiveFailures`
  * failures in a row; either would otherwise spend the whole budget on nothing.
  */
 export function afterTrial(
@@ -249,6 +250,11 @@ export function afterTrial(
   record: TrialOutcome,
 ): { state: StudyState; halt: Halt | null } {
   const next = withTrial(state, record, plan.objective.direction);
+  if (record.failureType === FailureType.StageParamsMismatch) {
+    // The stage's declared parameters and the study's disagree: no configuration can run it.
+    const error = `trial ${record.trialIndex}: ${record.error ?? 'stage parameters do not fit the study'} — make the stage's parameter type and the study config's params agree`;
+    return { state: next, halt: { status: 'failed', error } };
+  }
   if (record.failureType === FailureType.UnknownStage) {
     // memotune's workers (TypeScript and Python) already say to register the stage on every
     // worker of the queue; another worker's message gets the advice added.

@@ -36,6 +36,8 @@ CONTRACT_VERSION = 1
 UNKNOWN_STAGE = "UnknownStage"
 STAGE_FAILED = "StageFailed"
 INVALID_STAGE_RESULT = "InvalidStageResult"
+# The stage's declared parameters do not fit the study's: every trial would fail alike (ends the study).
+STAGE_PARAMS_MISMATCH = "StageParamsMismatch"
 CACHE_MISS = "CacheMiss"
 INVALID_STAGE_REQUEST = "InvalidStageRequest"
 
@@ -471,7 +473,7 @@ class StageActivity:
             raise ApplicationError(
                 f"stage '{req.stage_name}' failed: {_error_message(error)}",
                 details,
-                type=STAGE_FAILED,
+                type=STAGE_PARAMS_MISMATCH if isinstance(error, ParamsError) else STAGE_FAILED,
                 non_retryable=isinstance(error, ParamsError)
                 or (isinstance(error, ApplicationError) and error.non_retryable),
             ) from error

@@ -22,18 +22,48 @@ def check_params_type(params_type: type) -> None:
         raise TypeError(f"params= must be a dataclass or a TypedDict, not {params_type!r}")
 
 
-def _coerce(annotation: Any, value: Any) -> Any:
-    """JSON has one number type: an integral float parameter may arrive as an int."""
-    if annotation is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
+def _coerce(owner: str, key: str, annotation: Any, value: Any) -> Any:
+    """``value`` for a field declared ``annotation``: JSON has one number type, so an integral
+    float parameter may arrive as an int and becomes a float; a value of another type than the
+    field's (a float for an ``int`` field, a number for a ``str``) is a ParamsError naming both.
+    Annotations other than int, float, str, bool and Literal are not checked."""
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if annotation is float:
+        if is_number:
+            return float(value)
+    elif annotation is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif annotation is str or annotation is bool:
+        if type(value) is annotation:
+            return value
+    elif typing.get_origin(annotation) is typing.Literal:
+        choices = typing.get_args(annotation)
+        if any(value == choice and type(value) is type(choice) for choice in choices):
+            return value
+        raise ParamsError(
+            f"{owner} field '{key}' is declared {annotation!r}, but the study gave {value!r}: "
+            "make the field's choices those of the study's categorical parameter"
+        )
+    else:
+        return value
+    hint = (
+        " (declare the study's parameter as type 'int', or the field as float)"
+        if annotation is int and is_number
+        else ""
+    )
+    raise ParamsError(
+        f"{owner} field '{key}' is declared {annotation.__name__}, but the study gave "
+        f"{value!r} ({type(value).__name__}){hint}"
+    )
 
 
 def build_params(params_type: type | None, values: Mapping[str, Any]) -> Any:
     """``values`` as an instance of ``params_type`` (a plain dict copy when it is ``None``).
 
     Raises:
-        ParamsError: a parameter the type has no field for, or a required field with no value.
+        ParamsError: a parameter the type has no field for, a required field with no value, or a
+            value of another type than its field's (int, float, str, bool, Literal are checked).
     """
     if params_type is None:
         return dict(values)
@@ -56,5 +86,5 @@ def build_params(params_type: type | None, values: Mapping[str, Any]) -> Any:
     for key in sorted(required):
         if key not in values:
             raise ParamsError(f"{name} field '{key}' has no value among the study's parameters")
-    converted = {key: _coerce(hints.get(key), value) for key, value in values.items()}
+    converted = {key: _coerce(name, key, hints.get(key), value) for key, value in values.items()}
     return params_type(**converted)

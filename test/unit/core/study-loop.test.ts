@@ -239,6 +239,15 @@ describe('the study loop', () => {
     expect(afterTrial(plan, initialStudyState('s/'), failed(0, 'UnknownStage')).halt?.error).toBe(
       'trial 0: it broke — register it on a worker of that queue',
     );
+    // A stage whose declared parameters do not fit the study's fails every trial alike: halt at once.
+    const mismatch = {
+      ...failed(0, 'StageParamsMismatch'),
+      error: "stage 'train' failed: TrainParams field 'depth' is declared int, but the study gave 0.5 (float)",
+    };
+    expect(afterTrial(plan, initialStudyState('s/'), mismatch).halt).toEqual({
+      status: 'failed',
+      error: expect.stringMatching(/^trial 0: stage 'train' failed: TrainParams field 'depth' .* make the stage's/),
+    });
     // A memotune worker's message already says what to do: not said twice.
     const workerMessage =
       "no stage implementation named 'train' is registered on the worker that took it from task queue 'gpu' " +
