@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Creates (once) the Python environment for Python stage workers and their tests:
 #   .memotune/venv  with python/ installed editable, plus its [examples] and [test] extras,
-#   every dependency pinned in python/pyproject.toml and fetched from PyPI.
+#   fetched from PyPI at the versions python/pyproject.toml pins (extras) and python/constraints.txt
+#   fixes (the package's own dependencies, which pyproject.toml gives as ranges).
 # In an installed package (under node_modules) the venv lives in a per-user cache instead,
 # $MEMOTUNE_CACHE_DIR (default ~/.cache/memotune)/python-<hash of the package path>/venv, with the
 # [examples] extra only: a reinstall of the package does not wipe it, and a read-only install
 # (global, or a container's image) needs nothing written inside it.
-# Re-installs only when python/pyproject.toml changes (its sha256 is stamped in the venv).
+# Re-installs only when python/pyproject.toml or python/constraints.txt changes (their sha256 is
+# stamped in the venv).
 # Needs python3 >= 3.10 on PATH (or MEMOTUNE_PYTHON). Progress goes to stderr; prints the venv's
 # python on stdout.
 set -euo pipefail
@@ -35,7 +37,7 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)
   exit 1
 fi
 
-want="$(sha256sum python/pyproject.toml | cut -d' ' -f1)"
+want="$(cat python/pyproject.toml python/constraints.txt | sha256sum | cut -d' ' -f1)"
 mkdir -p "$STATE_DIR"
 # Serialize concurrent callers (tests and a worker started together) on one lock.
 exec 9>"$STATE_DIR/.python.lock"
@@ -57,7 +59,7 @@ fi
 rm -f "$STAMP"
 log "installing python/ and its pinned dependencies from PyPI..."
 "$VENV/bin/python" -m pip install --no-input --progress-bar off --disable-pip-version-check \
-  -e "./python[$EXTRAS]" >&2
+  -c python/constraints.txt -e "./python[$EXTRAS]" >&2
 echo "$want" >"$STAMP"
 log "ready: $VENV"
 echo "$VENV/bin/python"

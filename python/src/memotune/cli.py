@@ -33,7 +33,9 @@ def load_stages(spec: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m memotune", description=__doc__)
+    # The module docstring is reStructuredText; --help shows it without the markup.
+    description = __doc__.replace("``", "") if __doc__ else None
+    parser = argparse.ArgumentParser(prog="python -m memotune", description=description)
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser("worker", help="serve runStage for Python stages on one task queue")
     worker.add_argument("--stages", action="append", required=True, metavar="FILE_OR_MODULE",
