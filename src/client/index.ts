@@ -1,6 +1,7 @@
 import {
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
@@ -314,7 +315,14 @@ export async function getStudyOutcome(
 ): Promise<StudyOutcome> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
-    if (options.wait) return untilServerAnswers(() => handle.result());
+    if (options.wait) {
+      try {
+        return await untilServerAnswers(() => handle.result());
+      } catch (error) {
+        // Cancelled, terminated or timed out: reported below like a study that had already ended.
+        if (!(error instanceof WorkflowFailedError)) throw error;
+      }
+    }
     const description = await handle.describe();
     const status = description.status.name;
     if (status === 'COMPLETED') return handle.result();
@@ -410,10 +418,11 @@ export class StudyFinishedError extends Error {
     readonly studyId: string,
     readonly finishedAs: string,
   ) {
-    super(
-      `study '${studyId}' has already finished (${finishedAs}); ` +
-        `\`memotune study continue ${studyId}\` starts a new run of it from its recorded trials`,
-    );
+    // Only a study that ended on its own keeps a state to go on from (continueStudy).
+    const next = ['completed', 'stopped', 'exhausted'].includes(finishedAs)
+      ? `; \`memotune study continue ${studyId}\` starts a new run of it from its recorded trials`
+      : '';
+    super(`study '${studyId}' has already finished (${finishedAs})${next}`);
     this.name = 'StudyFinishedError';
   }
 }

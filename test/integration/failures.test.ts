@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelStudy, getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
+import { cancelStudy, getStudyOutcome, getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
@@ -163,6 +163,10 @@ describe('stage failures', () => {
     expect(progress).toMatchObject({ status: 'failed', trials: 0, runningTrial: null, runningTrials: [] });
     expect(progress.error).toMatch(/^the study workflow was cancelled/);
     await expect(cancelStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished \(cancelled\)/);
+    // Waiting for its result gives the same report, not the bare "Workflow execution cancelled".
+    const waited = await getStudyOutcome(env.client, handle.workflowId, { wait: true });
+    expect(waited).toMatchObject({ status: 'failed', trials: 0 });
+    expect(waited.error).toMatch(/^the study workflow was cancelled/);
   });
 
   it('says why a study was terminated even when no worker can replay it', async () => {
