@@ -23,6 +23,7 @@ import {
   logPositionFor,
   nextStep,
   type NextStep,
+  isUsablePrediction,
   reservationFor,
   mayShareRunningPrefixes,
   pendingTrials,
@@ -93,6 +94,11 @@ const boundedStatePatch = 'memotune-bounded-study-state';
 
 /** Marks histories whose study keeps its progress card in its memo. */
 const progressMemoPatch = 'memotune-progress-memo';
+/**
+ * Marks histories in which a running trial without a predicted cost reserves the current mean
+ * charge (src/core/study-loop.ts, reservedBudget); earlier ones reserved the mean at its start.
+ */
+const currentMeanReservationPatch = 'memotune-current-mean-reservation';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -120,6 +126,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     ...orchestration,
     startToCloseTimeout: '2 minutes',
   });
+  const currentMeanReservation = patched(currentMeanReservationPatch);
   // Appending a record is a few small S3 writes: as a local activity it costs no task-queue round
   // trip and no extra workflow task. Histories recorded before it replay the regular activity.
   const { recordTrial } = patched(localOrchestrationPatch)
@@ -277,6 +284,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           startedThisRun,
           handOffSuggested: workflowInfo().continueAsNewSuggested,
           halt,
+          currentMeanReservation,
         });
     if (step.kind === 'finish') {
       status = step.status;
@@ -424,6 +432,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       cachedPrefix: trialInput.suggestedPrefix ?? 0,
       phase: trialInput.phase,
       reservedCost: reservationFor(trialInput.predictedCost, state),
+      predicted: isUsablePrediction(trialInput.predictedCost),
       settledStages: 0,
       waiting: shared !== null,
     });

@@ -30,8 +30,14 @@ export interface RunningTrial {
   readonly cachedPrefix: number;
   /** `warmup` for warm-up and enqueued trials, `bo` for the optimizer's (told to it as pending). */
   readonly phase: Phase;
-  /** What the budget reserves for it until it finishes: its predicted cost, else the mean trial charge so far. */
+  /** What the budget reserved for it when it started: its predicted cost, else the mean trial charge then. */
   readonly reservedCost: number;
+  /**
+   * Whether `reservedCost` is the trial's own prediction. A trial without one (warm-up, enqueued)
+   * reserves the larger of that and the mean charge as it stands ({@link reservedBudget}): the
+   * first trials of a parallel study start before any charge is known.
+   */
+  readonly predicted?: boolean;
   /**
    * Leading stages known to be in the cache for it: reused at its lookup or committed since. A trial
    * sharing a longer prefix with it waits until this reaches the shared length.
@@ -86,6 +92,11 @@ export interface LoopView {
    * once, on the same results (docs/optimizer.md, "Pending trials": what either costs).
    */
   readonly slotFreeWaiting?: number;
+  /**
+   * False only for study histories recorded before a trial without a prediction reserved the
+   * current mean charge ({@link reservedBudget}): they replay with the reservation fixed at start.
+   */
+  readonly currentMeanReservation?: boolean;
 }
 
 export type NextStep =
@@ -118,10 +129,18 @@ export function computingTrials(running: readonly RunningTrial[]): number {
   return computing;
 }
 
-/** Budget reserved by the running trials. */
-export function reservedBudget(running: readonly RunningTrial[]): number {
+/**
+ * Budget reserved by the running trials. With `state` (the study workflow's rule since
+ * `memotune-current-mean-reservation`, and the benchmark runner's), a trial without a prediction
+ * reserves at least the mean charge as it stands now, not only as it stood when it started —
+ * before the first result that was 0, and a parallel study's first batch reserved nothing for its
+ * whole run. Without `state`: what each trial reserved when it started (older histories replay so).
+ */
+export function reservedBudget(running: readonly RunningTrial[], state?: StudyState): number {
+  const mean = state === undefined || state.trialCount === 0 ? 0 : state.spent / state.trialCount;
   let reserved = 0;
-  for (const trial of running) reserved += trial.reservedCost;
+  for (const trial of running)
+    reserved += trial.predicted === false ? Math.max(trial.reservedCost, mean) : trial.reservedCost;
   return reserved;
 }
 
@@ -156,7 +175,8 @@ export function nextStep(view: LoopView): NextStep {
   const slotFree = view.slotFreeWaiting ?? Number.POSITIVE_INFINITY;
   const occupied = computing + Math.max(0, running.length - computing - slotFree);
   if (occupied >= parallelism) return { kind: 'wait' };
-  if (state.spent + reservedBudget(running) >= budgetOf(plan, state)) return { kind: 'wait' };
+  const reserved = reservedBudget(running, view.currentMeanReservation === false ? undefined : state);
+  if (state.spent + reserved >= budgetOf(plan, state)) return { kind: 'wait' };
   if (plan.maxTrials !== null && state.trialCount + running.length >= plan.maxTrials) return { kind: 'wait' };
   // Every started trial is either running or recorded (a trial that breaks halts the study).
   const trialIndex = state.trialCount + running.length;
@@ -226,9 +246,14 @@ export function mayShareRunningPrefixes(
   return running.length < parallelism;
 }
 
+/** Whether a suggestion's predicted cost is one the budget can reserve. */
+export function isUsablePrediction(predictedCost: number | null): predictedCost is number {
+  return predictedCost !== null && Number.isFinite(predictedCost) && predictedCost > 0;
+}
+
 /** What the budget reserves for a trial about to start. */
 export function reservationFor(predictedCost: number | null, state: StudyState): number {
-  if (predictedCost !== null && Number.isFinite(predictedCost) && predictedCost > 0) return predictedCost;
+  if (isUsablePrediction(predictedCost)) return predictedCost;
   return state.trialCount === 0 ? 0 : state.spent / state.trialCount;
 }
 

@@ -8,6 +8,7 @@ import {
   logPositionFor,
   nextStep,
   reservationFor,
+  reservedBudget,
   sharedInFlightPrefix,
   mayShareRunningPrefixes,
   sharedStages,
@@ -213,6 +214,28 @@ describe('the study loop', () => {
     expect(initialDesignSize({})).toBe(10);
     expect(initialDesignSize({ method: 'ms-carbo', warmup: 4 })).toBe(4);
     expect(initialDesignSize({ method: 'random', warmup: 4 })).toBe(0);
+  });
+
+  it('reserves for a running trial without a prediction the mean charge as it stands, not as it stood at its start', () => {
+    // Budget 10, parallelism 8: six warm-up trials started before any result, reserving 0 then.
+    const plan = planWith({ parallelism: 8 });
+    const unpredicted = [0, 1, 2, 3, 4, 5].map((i) => ({
+      ...runningTrial(i, 0),
+      phase: 'warmup' as const,
+      predicted: false,
+    }));
+    // Two trials have finished at 1.5 each: 3 spent, and six more of about that size are running.
+    const state: StudyState = { ...initialStudyState('studies/r/'), trialCount: 2, spent: 3 };
+    expect(reservedBudget(unpredicted, state)).toBe(9);
+    expect(nextStep(view(plan, { state, running: unpredicted }))).toEqual({ kind: 'wait' });
+    // Histories recorded before the rule replay with the reservations fixed at start.
+    expect(reservedBudget(unpredicted)).toBe(0);
+    expect(nextStep(view(plan, { state, running: unpredicted, currentMeanReservation: false }))).toMatchObject({
+      kind: 'start',
+    });
+    // A trial's own prediction stays what it reserves, above or below the mean.
+    const predicted = [{ ...runningTrial(6, 0.5), predicted: true }];
+    expect(reservedBudget(predicted, state)).toBe(0.5);
   });
 
   it('reserves the predicted cost, else the mean charge so far', () => {
