@@ -37,18 +37,35 @@ export function formatConfig(config: Configuration, names?: readonly string[]): 
 }
 
 export function formatProgress(progress: StudyProgress): string {
+  const ended = progress.status !== 'running' && progress.status !== 'paused';
   const best =
-    progress.best === null
-      ? 'none yet'
-      : `${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`;
+    progress.best !== null
+      ? `${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`
+      : ended && progress.trials > 0
+        ? 'none: every trial failed (their errors: `memotune study trials <id>`)'
+        : 'none yet';
   const lines = [
     `study     ${printable(progress.studyId)} (${progress.status})`,
     `budget    ${progress.spent.toFixed(2)} / ${progress.budget} spent`,
     `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed)`,
     `best      ${best}`,
   ];
-  const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
-  if (running.length > 0) lines.push(`running   ${running.length === 1 ? 'trial' : 'trials'} ${running.join(', ')}`);
+  const running = progress.runningTrials ?? [];
+  const computing = running.filter((trial) => trial.waiting !== true).map((trial) => trial.trialIndex);
+  const waiting = running.filter((trial) => trial.waiting === true).map((trial) => trial.trialIndex);
+  if (computing.length > 0)
+    lines.push(`running   ${computing.length === 1 ? 'trial' : 'trials'} ${computing.join(', ')}`);
+  if (waiting.length > 0)
+    lines.push(
+      `waiting   ${waiting.length === 1 ? 'trial' : 'trials'} ${waiting.join(', ')} (for a prefix a running trial computes)`,
+    );
+  const control = [
+    ...(progress.parallelism !== undefined && progress.parallelism > 1 ? [`parallelism ${progress.parallelism}`] : []),
+    ...(progress.queued !== undefined
+      ? [`${progress.queued} enqueued configuration${progress.queued === 1 ? '' : 's'} to run next`]
+      : []),
+  ];
+  if (control.length > 0 && !ended) lines.push(`control   ${control.join('; ')}`);
   if (progress.error !== null && progress.error !== undefined) lines.push(`error     ${printable(progress.error)}`);
   if (progress.earlyStop === 'costAwareStopping')
     lines.push('ended     early, by cost-aware stopping: no candidate was worth its expected cost');

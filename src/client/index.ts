@@ -157,7 +157,8 @@ export async function getStudyProgress(
     const description = await handle.describe();
     const status = description.status.name;
     if (status === 'COMPLETED') {
-      const { history: _history, direction: _direction, ...progress } = await handle.result();
+      // Progress as a running study reports it: not the state carried to a continued run.
+      const { history: _history, direction: _direction, state: _state, ...progress } = await handle.result();
       return progress;
     }
     if (status === 'RUNNING')

@@ -165,6 +165,8 @@ export type EarlyStop = 'costAwareStopping';
 export interface RunningTrialSummary {
   readonly trialIndex: number;
   readonly config: Configuration;
+  /** Set while it waits for a running trial to commit the prefix they share (it holds no worker). */
+  readonly waiting?: boolean;
 }
 
 export interface BestTrial {
@@ -198,6 +200,10 @@ export interface StudyProgress {
   readonly stages?: readonly string[];
   /** The study's trial limit, when it has one (the study also ends there, budget left or not). */
   readonly maxTrials?: number;
+  /** Trials at once, as the plan or the last `parallelism` request set it; absent in older progress. */
+  readonly parallelism?: number;
+  /** Configurations enqueued while the study runs and not started yet; absent when none. */
+  readonly queued?: number;
 }
 
 /** What the study workflow returns: its final progress, with the trial records left in the trial log. */
@@ -356,7 +362,11 @@ export function progressOf(
     reusedTrials: state.reusedTrials,
     best: state.best,
     runningTrial: running[0]?.trialIndex ?? null,
-    runningTrials: running.map(({ trialIndex, config }) => ({ trialIndex, config })),
+    runningTrials: running.map(({ trialIndex, config, waiting }) => ({
+      trialIndex,
+      config,
+      ...(waiting === true ? { waiting } : {}),
+    })),
     runs: state.runs,
     error,
     trialLog: state.trialLog,
@@ -364,5 +374,7 @@ export function progressOf(
     // Only studies the rule ended carry the field: every other progress is as before.
     ...(earlyStop === null ? {} : { earlyStop }),
     ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
+    parallelism: state.parallelism ?? plan.parallelism,
+    ...(state.queued !== undefined && state.queued.length > 0 ? { queued: state.queued.length } : {}),
   };
 }

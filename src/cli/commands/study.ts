@@ -79,8 +79,9 @@ export function listedStatus(attribute: string | undefined, workflowStatus: stri
  * The exit code of a command that waited for a study to end: 1 when it failed, so that a script
  * (`study start --wait && deploy`) stops there; 0 for every other end, stopped or exhausted included.
  */
-export function waitedExitCode(outcome: Pick<StudyOutcome, 'status'>): number {
-  return outcome.status === 'failed' ? 1 : 0;
+export function waitedExitCode(outcome: Pick<StudyOutcome, 'status' | 'best' | 'trials'>): number {
+  // A study that ran trials and found no result (every trial failed) is no success either.
+  return outcome.status === 'failed' || (outcome.best === null && outcome.trials > 0) ? 1 : 0;
 }
 
 function readJson(path: string): unknown {

@@ -93,6 +93,38 @@ describe('formatted study output', () => {
     const { earlyStop: _none, ...toBudget } = progress;
     expect(formatProgress(toBudget)).not.toContain('ended');
   });
+
+  it('tells the trials computing from those waiting for a shared prefix, and shows the control state', () => {
+    const progress: StudyProgress = {
+      studyId: 's',
+      name: 'n',
+      status: 'running',
+      budget: 10,
+      spent: 2,
+      trials: 4,
+      failedTrials: 0,
+      reusedTrials: 1,
+      best: { trialIndex: 1, objective: 0.5, config: [] },
+      runningTrial: 4,
+      runningTrials: [
+        { trialIndex: 4, config: [] },
+        { trialIndex: 6, config: [], waiting: true },
+        { trialIndex: 5, config: [] },
+      ],
+      runs: 1,
+      error: null,
+      parallelism: 3,
+      queued: 2,
+    };
+    const text = formatProgress(progress);
+    expect(text).toContain('running   trials 4, 5');
+    expect(text).toContain('waiting   trial 6 (for a prefix a running trial computes)');
+    expect(text).toContain('control   parallelism 3; 2 enqueued configurations to run next');
+    // A study every trial of which failed says so when it has ended.
+    const failedEverywhere = { ...progress, status: 'completed' as const, best: null, runningTrials: [] };
+    expect(formatProgress(failedEverywhere)).toContain('best      none: every trial failed');
+    expect(formatProgress(failedEverywhere)).not.toContain('control');
+  });
 });
 
 describe('errorChain / formatError', () => {
