@@ -22,6 +22,8 @@ export interface WorkerProcessOptions extends EndpointOptions {
   /** Module exporting the user's stage registry. */
   readonly stagesModule?: string;
   readonly taskQueuePrefix?: string;
+  /** Stages run at once per stage queue. @default 1 on gpu, 2 on the other queues */
+  readonly maxConcurrentStages?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     queues: options.queues,
     store: openStore(),
     stages,
+    ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
   });
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

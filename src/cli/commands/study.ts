@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Client } from '@temporalio/client';
 import {
   continueStudy,
@@ -308,7 +308,10 @@ Examples:
       const { client, close } = await connectClient(options);
       try {
         const outcome = await getStudyOutcome(client, id);
-        const records = await readStudyTrials(outcome, trialStore(outcome));
+        // In start order (the log is in finish order; a record finished out of order has its logPosition).
+        const records = [...(await readStudyTrials(outcome, trialStore(outcome)))].sort(
+          (a, b) => a.trialIndex - b.trialIndex,
+        );
         console.log(printableLines(formatTrials(records, outcome.stages ?? [], options.format as TrialFormat)));
       } finally {
         await close();
@@ -629,12 +632,12 @@ Examples:
     study
       .command('list')
       .description('studies on the server, newest first: status, trials, budget spent and best, from search attributes')
-      .option('--limit <n>', 'at most this many', Number, 20)
+      .option('--limit <n>', 'at most this many', limitOf, 20)
       .option('--json', 'one JSON object per study'),
   )
     .addHelpText(
       'after',
-      "\nExample:\n  memotune study list --limit 5\n  temporal workflow list --query \"MemotuneKind='study' AND MemotuneStatus='running'\"",
+      "\nExample:\n  memotune study list --limit 5\n  temporal workflow list --query \"MemotuneKind='study' AND ExecutionStatus='Running'\"",
     )
     .action(async (options: EndpointFlags & { limit: number; json?: boolean }) => {
       const { client, close } = await connectClient(options);
@@ -705,4 +708,12 @@ function waitsForWorker(id: string, sent: ControlDelivery): string {
     `\nno worker polls its queue '${printable(sent.orchestrationQueue)}': the request applies when one takes the study ` +
     `(\`memotune worker\` on that queue); \`temporal workflow terminate --workflow-id ${printable(id)}\` ends it now without one`
   );
+}
+
+/** `--limit`: a positive integer (commander would pass NaN for `abc` and 0 silently). */
+function limitOf(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1)
+    throw new InvalidArgumentError(`must be a positive integer, got '${value}'`);
+  return parsed;
 }

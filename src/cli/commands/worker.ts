@@ -17,6 +17,13 @@ function parseQueues(value: string): QueueRole[] {
   return roles as QueueRole[];
 }
 
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 1000)
+    throw new InvalidArgumentError(`must be an integer from 1 to 1000, got '${value}'`);
+  return parsed;
+}
+
 export function workerCommand(): Command {
   const command = new Command('worker')
     .description('run workers for the orchestration queue (workflows, suggestions) and stage queues')
@@ -28,6 +35,11 @@ export function workerCommand(): Command {
     )
     .option('--stages <module>', 'JS/TS module exporting your stage registry (`stages` or default)')
     .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
+    .option(
+      '--max-concurrent-stages <n>',
+      'stages this process runs at once on each stage queue (default 1 on gpu, 2 on the others)',
+      positiveInteger,
+    )
     .addHelpText(
       'after',
       `
@@ -39,6 +51,7 @@ Examples:
   memotune worker                                        # everything, on the local stack
   memotune worker --queues orchestration                 # the study loop and suggestions only
   memotune worker --queues gpu --stages dist/stages.js   # your stages, on the GPU queue
+  memotune worker --queues cpu --max-concurrent-stages 4 --stages dist/stages.js
   memotune worker --profile cloud --queues gpu --stages dist/stages.js`,
     );
   return withEndpoint(command).action(
@@ -47,6 +60,7 @@ Examples:
         queues: QueueRole[];
         stages?: string;
         prefix: string;
+        maxConcurrentStages?: number;
       } & EndpointOptions,
     ) => {
       // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
@@ -56,6 +70,7 @@ Examples:
         queues: options.queues,
         taskQueuePrefix: options.prefix,
         ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
+        ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
         ...(options.address === undefined ? {} : { address: options.address }),
         ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         ...(options.profile === undefined ? {} : { profile: options.profile }),

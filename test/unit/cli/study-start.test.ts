@@ -57,3 +57,12 @@ describe('study trials with formats it cannot print', () => {
     expect(stderr).toContain('--json and --format csv ask for two formats');
   });
 });
+
+describe('study list with a limit it cannot use', () => {
+  it.each(['abc', '0', '2.5'])('refuses --limit %s, naming the option', async (value) => {
+    const { stderr, exitCode } = await run(['list', '--limit', value]);
+    expect(exitCode).not.toBeNull();
+    expect(stderr).toContain('--limit <n>');
+    expect(stderr).toContain(`must be a positive integer, got '${value}'`);
+  });
+});
