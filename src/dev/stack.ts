@@ -147,6 +147,14 @@ function readPids(o: Resolved): StackInfo['pids'] {
   }
 }
 
+/** Whether `check` turns true within `ms` (a server that is still starting gets that long). */
+async function answersWithin(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  for (const deadline = Date.now() + ms; ; await sleep(500)) {
+    if (await check()) return true;
+    if (Date.now() > deadline) return false;
+  }
+}
+
 /** Whether a Temporal server at `address` answers for the default namespace (not merely listens). */
 export async function temporalReady(address: string): Promise<boolean> {
   try {
@@ -236,6 +244,29 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   const pids = { ...readPids(o) };
   const temporalUp = await isPortOpen(o.temporalPort);
   const s3Up = await isPortOpen(o.s3Port);
+  // Before anything starts: a port taken by something else would make a server fail to come up
+  // (after the 2-minute wait) and leave the other one orphaned.
+  if (temporalUp && !(await answersWithin(10_000, () => temporalReady(`127.0.0.1:${o.temporalPort}`)))) {
+    throw new Error(
+      `127.0.0.1:${o.temporalPort} is in use by something that is not a Temporal server answering: ` +
+        'pick another --temporal-port (the dev server also takes that port + 10 and + 11, and the Web UI + 1000)',
+    );
+  }
+  if (!temporalUp) {
+    const needed = [
+      ['its HTTP API', o.temporalPort + 10],
+      ['its metrics', o.temporalPort + 11],
+      ...(o.headless ? [] : [['its Web UI', o.uiPort] as const]),
+    ] as const;
+    for (const [what, port] of needed) {
+      if (await isPortOpen(port)) {
+        throw new Error(
+          `the Temporal dev server on ${o.temporalPort} needs port ${port} for ${what}, which is in use: ` +
+            'pick another --temporal-port (or --headless to need no Web UI port)',
+        );
+      }
+    }
+  }
   if (!temporalUp || !s3Up) {
     const bins = await serverBinaries(o.log);
     if (!temporalUp) {

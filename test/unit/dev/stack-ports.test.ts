@@ -1,5 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStackRunning, startStack, stopStack, withRunningPorts, type StackInfo } from '../../../src/dev/stack.js';
@@ -71,5 +72,38 @@ describe("a running stack's ports", () => {
     expect(saved).toMatchObject({ temporalAddress: '127.0.0.1:27233', uiUrl: 'http://127.0.0.1:28233' });
     expect(saved.pids).toEqual({ temporal: null, s3: null });
     expect(isStackRunning(saved)).toBe(false);
+  });
+});
+
+describe('ports taken by something else', () => {
+  let stateDir: string;
+  const servers: Server[] = [];
+  /** A TCP server that is not Temporal, on a free port; its port. */
+  const occupy = async (port = 0): Promise<number> => {
+    const server = createServer((socket) => socket.destroy());
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    return (server.address() as { port: number }).port;
+  };
+  beforeEach(() => {
+    stateDir = mkdtempSync(join(tmpdir(), 'memotune-stack-taken-'));
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => new Promise((resolve) => server.close(resolve))));
+    rmSync(stateDir, { recursive: true, force: true });
+  });
+
+  it('refuse a Temporal port another program listens on, before starting anything', async () => {
+    const port = await occupy();
+    await expect(
+      startStack({ stateDir, temporalPort: port, s3Port: 1, headless: true, log: () => {} }),
+    ).rejects.toThrow(`127.0.0.1:${port} is in use by something that is not a Temporal server answering`);
+  }, 30_000);
+
+  it("refuse a Temporal port whose dev server's HTTP port is taken", async () => {
+    const http = await occupy();
+    await expect(
+      startStack({ stateDir, temporalPort: http - 10, s3Port: 1, headless: true, log: () => {} }),
+    ).rejects.toThrow(`needs port ${http} for its HTTP API, which is in use`);
   });
 });
