@@ -420,7 +420,9 @@ export function createActivities(dependencies: ActivityDependencies) {
       let progress: unknown = null;
       // spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus the
       // whole timeout (src/core/charge.ts), whatever this attempt last reported.
-      const heartbeat = () => context.heartbeat({ ...spent(), spentBefore, details: progress });
+      // `stage`: what `memotune study status` shows a running trial computing.
+      const heartbeat = () =>
+        context.heartbeat({ ...spent(), spentBefore, details: progress, stage: input.stageName });
       // Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
       // running when it returned must not retry forever).
       const attemptOver = new AbortController();

@@ -67,6 +67,8 @@ export {
   StudyAlreadyRunningError,
   StudyControlRefusedError,
   StudyFinishedError,
+  runningStages,
+  type RunningStage,
   StudyNotFoundError,
   NoWorkerError,
   NoAnswerError,

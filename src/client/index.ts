@@ -641,6 +641,71 @@ export async function stageQueuesWaitedOn(client: Client, progress: StudyProgres
   return stuck;
 }
 
+/** A stage attempt a running trial is computing, as the server and the attempt's last heartbeat say. */
+export interface RunningStage {
+  readonly trialIndex: number;
+  /** The stage, from its heartbeat: absent before the first one (or from a worker that does not say). */
+  readonly stage?: string;
+  readonly attempt: number;
+  /** The stage's retry limit (0: unlimited). */
+  readonly maximumAttempts: number;
+  /** Seconds the stage's attempts in this trial have spent, as its last heartbeat reported them. */
+  readonly spentSeconds?: number;
+  /** What the stage last passed to its heartbeat (`heartbeat(details)`, `ctx.heartbeat(details)`). */
+  readonly progress?: unknown;
+  /** Seconds since that heartbeat (absent before the first). */
+  readonly lastHeartbeatAgeSeconds?: number;
+}
+
+/** PendingActivityState STARTED (@temporalio/proto is not a direct dependency). */
+const ACTIVITY_STARTED = 2;
+
+/**
+ * What each computing trial of a running study is doing: its stage attempt, how long the stage has
+ * run and the progress it last reported (runStage heartbeats `{spentCost, details, stage}`). Read
+ * from the server (it keeps each pending activity's last heartbeat): no worker needs to answer.
+ * Empty for a study that is not running or whose trials have no stage started.
+ */
+export async function runningStages(client: Client, progress: StudyProgress): Promise<RunningStage[]> {
+  if (progress.status !== 'running' && progress.status !== 'paused') return [];
+  const converter = client.options.loadedDataConverter;
+  const stages: RunningStage[] = [];
+  for (const trial of progress.runningTrials ?? []) {
+    if (trial.waiting === true) continue;
+    let pending;
+    try {
+      const description = await client.workflow.getHandle(`${progress.studyId}/trial-${trial.trialIndex}`).describe();
+      pending = (description.raw.pendingActivities ?? []).find(
+        (activity) => activity.activityType?.name === 'runStage' && Number(activity.state) === ACTIVITY_STARTED,
+      );
+    } catch {
+      continue; // Finished (or gone) since the progress was read.
+    }
+    if (pending === undefined) continue;
+    let details: Record<string, unknown> = {};
+    try {
+      let payloads = pending.heartbeatDetails?.payloads ?? [];
+      for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
+      const first: unknown = payloads.length > 0 ? converter.payloadConverter.fromPayload(payloads[0]!) : undefined;
+      if (first !== null && typeof first === 'object') details = first as Record<string, unknown>;
+    } catch {
+      // Details this client cannot decode (another codec): the attempt is shown without them.
+    }
+    const beat = pending.lastHeartbeatTime;
+    const beatMs = beat ? Number(beat.seconds ?? 0) * 1000 + Math.floor((beat.nanos ?? 0) / 1e6) : null;
+    stages.push({
+      trialIndex: trial.trialIndex,
+      ...(typeof details.stage === 'string' ? { stage: details.stage } : {}),
+      attempt: pending.attempt ?? 1,
+      maximumAttempts: pending.maximumAttempts ?? 0,
+      ...(typeof details.spentCost === 'number' ? { spentSeconds: details.spentCost } : {}),
+      ...(details.details === undefined || details.details === null ? {} : { progress: details.details }),
+      ...(beatMs === null || beatMs <= 0 ? {} : { lastHeartbeatAgeSeconds: Math.max(0, (Date.now() - beatMs) / 1000) }),
+    });
+  }
+  return stages;
+}
+
 /** The plan a study run (default: its latest) was started with: the input of its first history event. */
 async function studyPlanOf(client: Client, studyId: string, runId?: string): Promise<StudyPlan> {
   const started = await startedWith<{ plan?: StudyPlan }>(client, studyId, runId);

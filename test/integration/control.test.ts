@@ -11,6 +11,8 @@ import {
   resumeStudy,
   setStudyParallelism,
   stageQueuesWaitedOn,
+  runningStages,
+  type RunningStage,
   startStudy,
   StudyControlRefusedError,
   type WaitingStageQueue,
@@ -195,6 +197,54 @@ describe('controlling a running study (real Temporal + S3)', () => {
     }
     // A study that is not running waits on nothing.
     expect(await stageQueuesWaitedOn(env.client, await getStudyProgress(env.client, studyId))).toEqual([]);
+  }, 90_000);
+
+  it("shows what each computing trial's stage is doing: stage, attempt, time and its last progress (status, --json)", async () => {
+    const studyId = `${env.taskQueuePrefix}-progress`;
+    const config = paper3Study({ name: studyId, budget: 10, maxTrials: 1, optimizer: { method: 'random' } });
+    const onItsOwnQueue = {
+      ...config,
+      pipeline: {
+        ...config.pipeline,
+        stages: config.pipeline.stages.map((stage, i) => (i === 1 ? { ...stage, taskQueue: 'progress' } : stage)),
+      },
+    };
+    // Stage s1 reports progress, then holds until the test has seen it.
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const s1 = paper3Stages.s1!;
+    const stopWorker = await env.startWorkers(
+      {
+        ...paper3Stages,
+        s1: async (context) => {
+          context.heartbeat({ epoch: 3, loss: 0.25 });
+          await held;
+          return s1(context);
+        },
+      },
+      ['progress'],
+    );
+    const { handle } = await startStudy(env.client, onItsOwnQueue, { studyId, taskQueuePrefix: env.taskQueuePrefix });
+    try {
+      let seen: RunningStage[] = [];
+      for (let attempt = 0; attempt < 150 && seen[0]?.progress === undefined; attempt++) {
+        seen = await runningStages(env.client, await getStudyProgress(env.client, studyId));
+        if (seen[0]?.progress === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(seen).toEqual([
+        expect.objectContaining({ trialIndex: 0, stage: 's1', attempt: 1, progress: { epoch: 3, loss: 0.25 } }),
+      ]);
+      const text = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+      expect(text.stdout).toMatch(/trial 0 +s1, attempt 1\/\d+, [\d.]+ s so far; progress \{"epoch":3,"loss":0.25\}/);
+      const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
+      expect(JSON.parse(json.stdout)).toMatchObject({ runningStages: [{ trialIndex: 0, stage: 's1' }] });
+      release();
+      await handle.result();
+    } finally {
+      release();
+      await handle.terminate('test over').catch(() => {});
+      await stopWorker();
+    }
   }, 90_000);
 
   it('continues an ended study with more budget: same log, trials numbered on, best kept', async () => {

@@ -200,10 +200,11 @@ class _Heartbeat:
     from the stage's thread are handed over with ``call_soon_threadsafe``.
     """
 
-    def __init__(self, spent: Callable[[], float], attempt: int, spent_before: float = 0.0) -> None:
+    def __init__(self, spent: Callable[[], float], attempt: int, spent_before: float = 0.0, stage: str = "") -> None:
         self._spent = spent
         self._attempt = attempt
         self._spent_before = spent_before
+        self._stage = stage
         self._loop = asyncio.get_running_loop()
         self._context = contextvars.copy_context()
         self._details: Any = None
@@ -217,7 +218,15 @@ class _Heartbeat:
         if not self._closed:
             # spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus
             # the whole timeout (src/core/charge.ts), whatever this attempt last reported.
-            activity.heartbeat({**self.failure_details(), "spentBefore": self._spent_before, "details": self._details})
+            # stage: what `memotune study status` shows a running trial computing.
+            activity.heartbeat(
+                {
+                    **self.failure_details(),
+                    "spentBefore": self._spent_before,
+                    "details": self._details,
+                    "stage": self._stage,
+                }
+            )
 
     def from_stage(self, details: Any) -> None:
         """``ctx.heartbeat``: records the details and heartbeats soon; a no-op once the attempt ended."""
@@ -364,7 +373,7 @@ class StageActivity:
                 return 0.0
             return max(0.0, self._clock() - started - outages.seconds_between(started))
 
-        heartbeat = _Heartbeat(lambda: spent_before + stage_seconds(), info.attempt, spent_before)
+        heartbeat = _Heartbeat(lambda: spent_before + stage_seconds(), info.attempt, spent_before, req.stage_name)
         # Heartbeat for the whole attempt, also while it waits out an outage.
         beating = asyncio.create_task(heartbeat.run_periodically(_heartbeat_interval(info)))
         cancelled = threading.Event()

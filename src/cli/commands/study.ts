@@ -18,6 +18,8 @@ import {
   readStudyTrials,
   startStudy,
   stopStudy,
+  runningStages,
+  type RunningStage,
   cancelStudy,
   type ControlDelivery,
   StudyNotFoundError,
@@ -48,6 +50,28 @@ export function formatWaitingQueue(queue: WaitingStageQueue): string {
     `${queue.stages.map(printable).join(', ')}): ${polled} — start a worker for that queue ` +
     '(a worker whose slots are all busy does not poll either)'
   );
+}
+
+/** Longest progress shown on a status line (the whole of it is in `--json`). */
+const maxShownProgress = 120;
+
+/** `  trial 4   train, attempt 1/3, 12.3 s so far; progress {"epoch":3} (heartbeat 2 s ago)` */
+export function formatRunningStage(running: RunningStage): string {
+  const attempts = running.maximumAttempts > 0 ? `${running.attempt}/${running.maximumAttempts}` : `${running.attempt}`;
+  const parts = [`${running.stage === undefined ? 'a stage' : printable(running.stage)}, attempt ${attempts}`];
+  if (running.spentSeconds !== undefined) parts[0] += `, ${running.spentSeconds.toFixed(1)} s so far`;
+  if (running.progress !== undefined) {
+    const text = JSON.stringify(running.progress) ?? String(running.progress);
+    parts.push(
+      `progress ${printable(text.length > maxShownProgress ? `${text.slice(0, maxShownProgress - 3)}...` : text)}`,
+    );
+  }
+  const age =
+    running.lastHeartbeatAgeSeconds === undefined
+      ? ''
+      : ` (heartbeat ${Math.round(running.lastHeartbeatAgeSeconds)} s ago)`;
+  const label = `  trial ${running.trialIndex}`;
+  return `${label}${' '.repeat(Math.max(1, 11 - label.length))}${parts.join('; ')}${age}`;
 }
 
 /** A control request, ready to send once connected. */
@@ -243,11 +267,17 @@ Examples:
         }
         // A stage no worker takes stalls a study without failing it: say which queue it waits on.
         const waitingOn = await stageQueuesWaitedOn(client, progress);
+        const stages = await runningStages(client, progress);
         if (options.json) {
-          const shown = waitingOn.length === 0 ? progress : { ...progress, waitingOn };
+          const shown = {
+            ...progress,
+            ...(waitingOn.length === 0 ? {} : { waitingOn }),
+            ...(stages.length === 0 ? {} : { runningStages: stages }),
+          };
           console.log(printableLines(JSON.stringify(shown, null, 2)));
         } else {
           console.log(formatProgress(progress));
+          for (const line of stages.map(formatRunningStage)) console.log(line);
           for (const line of waitingOn.map(formatWaitingQueue)) console.log(line);
         }
       } finally {

@@ -1,0 +1,32 @@
+/** `study status`'s line for a stage a trial is computing (src/cli/commands/study.ts). */
+import { describe, expect, it } from 'vitest';
+import { formatRunningStage } from '../../../src/cli/commands/study.js';
+
+describe('a running stage on the status screen', () => {
+  it('names the stage, the attempt out of the limit, the time so far, the progress and the heartbeat age', () => {
+    expect(
+      formatRunningStage({
+        trialIndex: 4,
+        stage: 'train',
+        attempt: 2,
+        maximumAttempts: 3,
+        spentSeconds: 12.34,
+        progress: { epoch: 3 },
+        lastHeartbeatAgeSeconds: 2.2,
+      }),
+    ).toBe('  trial 4  train, attempt 2/3, 12.3 s so far; progress {"epoch":3} (heartbeat 2 s ago)');
+  });
+
+  it('says less when the worker has said less, and cuts long progress (escaped)', () => {
+    expect(formatRunningStage({ trialIndex: 12, attempt: 1, maximumAttempts: 0 })).toBe('  trial 12 a stage, attempt 1');
+    const line = formatRunningStage({
+      trialIndex: 1,
+      attempt: 1,
+      maximumAttempts: 0,
+      progress: 'x'.repeat(500) + '\u001b',
+    });
+    expect(line.length).toBeLessThan(200);
+    expect(line).toContain('...');
+    expect(line).not.toContain('\u001b');
+  });
+});
