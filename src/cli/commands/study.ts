@@ -651,7 +651,13 @@ Examples:
             ? printableLines(JSON.stringify({ studyId: id, runId: handle.firstExecutionRunId, budget }))
             : `continued study ${printable(id)} with ${budget} more (run ${handle.firstExecutionRunId})`,
         );
-        if (options.wait) await watchStudy(client, id, { json: options.json ?? false });
+        if (options.wait) {
+          // Ends as `study start --wait` does: the progress, then the result and its exit code.
+          await watchStudy(client, id, { json: options.json ?? false });
+          const outcome = await getStudyOutcome(client, id, { wait: true });
+          console.log(options.json ? printableLines(JSON.stringify(outcome)) : formatResult(outcome));
+          process.exitCode = waitedExitCode(outcome);
+        }
       } finally {
         await close();
       }
