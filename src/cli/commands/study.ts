@@ -679,10 +679,14 @@ Examples:
       const { client, close } = await connectClient(options);
       try {
         const rows: Record<string, string | number | null>[] = [];
+        const listed = new Set<string>();
         for await (const execution of client.workflow.list({
           query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
         })) {
           if (rows.length >= options.limit) break;
+          // A continued study (`study continue`) is a new run of the same id: list its latest only.
+          if (listed.has(execution.workflowId)) continue;
+          listed.add(execution.workflowId);
           // Studies started without memotune's search attributes show what the server knows.
           const attributes = execution.typedSearchAttributes;
           const spent = attributes.get(memotuneSpent);
