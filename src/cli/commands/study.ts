@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import {
   continueStudy,
   enqueueConfigurations,
@@ -678,28 +678,34 @@ Examples:
     .action(async (options: EndpointFlags & { limit: number; json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        const rows: Record<string, string | number | null>[] = [];
-        const listed = new Set<string>();
+        // The latest run of each study id (`study continue` starts a new run of the same id), newest
+        // first; the server's listing order is by its own rules, so a few more are read and sorted.
+        const latest = new Map<string, WorkflowExecutionInfo>();
+        let read = 0;
         for await (const execution of client.workflow.list({
           query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
         })) {
-          if (rows.length >= options.limit) break;
-          // A continued study (`study continue`) is a new run of the same id: list its latest only.
-          if (listed.has(execution.workflowId)) continue;
-          listed.add(execution.workflowId);
-          // Studies started without memotune's search attributes show what the server knows.
-          const attributes = execution.typedSearchAttributes;
-          const spent = attributes.get(memotuneSpent);
-          rows.push({
-            id: execution.workflowId,
-            status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
-            trials: attributes.get(memotuneTrials) ?? null,
-            spent: spent === undefined ? null : Number(spent.toFixed(4)),
-            best: attributes.get(memotuneBest) ?? null,
-            method: attributes.get(memotuneMethod) ?? null,
-            started: execution.startTime.toISOString(),
-          });
+          if (++read > options.limit * 4 + 20) break;
+          const known = latest.get(execution.workflowId);
+          if (known === undefined || known.startTime < execution.startTime) latest.set(execution.workflowId, execution);
         }
+        const rows: Record<string, string | number | null>[] = [...latest.values()]
+          .sort((a, b) => b.startTime.getTime() - a.startTime.getTime())
+          .slice(0, options.limit)
+          .map((execution) => {
+            // Studies started without memotune's search attributes show what the server knows.
+            const attributes = execution.typedSearchAttributes;
+            const spent = attributes.get(memotuneSpent);
+            return {
+              id: execution.workflowId,
+              status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
+              trials: attributes.get(memotuneTrials) ?? null,
+              spent: spent === undefined ? null : Number(spent.toFixed(4)),
+              best: attributes.get(memotuneBest) ?? null,
+              method: attributes.get(memotuneMethod) ?? null,
+              started: execution.startTime.toISOString(),
+            };
+          });
         if (options.json) {
           for (const row of rows) console.log(printableLines(JSON.stringify(row)));
         } else if (rows.length === 0) {
