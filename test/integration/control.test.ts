@@ -212,11 +212,11 @@ describe('controlling a running study (real Temporal + S3)', () => {
     // Stage s1 reports progress, then holds until the test has seen it.
     let release = (): void => {};
     const held = new Promise<void>((resolve) => (release = resolve));
-    const s1 = paper3Stages.s1!;
+    const implementation = 'synthetic/paper-3stage/s1';
+    const s1 = paper3Stages[implementation]!;
     const stopWorker = await env.startWorkers(
       {
-        ...paper3Stages,
-        s1: async (context) => {
+        [implementation]: async (context) => {
           context.heartbeat({ epoch: 3, loss: 0.25 });
           await held;
           return s1(context);
