@@ -6,25 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { benchCommand, resolveSpecPath, shippedSpecs } from '../../../src/cli/commands/bench.js';
 import { packageRoot } from '../../../src/package-root.js';
+import { runCommand } from './run-command.js';
 
-/** Runs `memotune bench <args>`; what it printed on stderr and the exit code it asked for. */
-async function run(args: string[]): Promise<{ stderr: string; exitCode: number | null }> {
-  let stderr = '';
-  const bench = benchCommand()
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => (stderr += text), writeOut: () => {} });
-  try {
-    await bench.parseAsync([...args, '--no-progress'], { from: 'user' });
-    return { stderr, exitCode: null };
-  } catch (error) {
-    if (error instanceof CommanderError) return { stderr, exitCode: error.exitCode };
-    throw error;
-  }
-}
+/** Runs `memotune bench <args>`. */
+const run = (args: string[]) => runCommand(benchCommand(), [...args, '--no-progress']);
 
 describe('bench spec names', () => {
   it('lists the shipped specs, held-out ones included', () => {

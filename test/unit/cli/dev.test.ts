@@ -1,22 +1,10 @@
 /** `memotune dev` refuses ports it cannot use before starting anything. */
-import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { devCommand } from '../../../src/cli/commands/dev.js';
+import { runCommand } from './run-command.js';
 
-/** Runs `memotune dev <args>`; what it printed on stderr and the exit code it asked for. */
-async function run(args: string[]): Promise<{ stderr: string; exitCode: number | null }> {
-  let stderr = '';
-  const dev = devCommand()
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => (stderr += text), writeOut: () => {} });
-  try {
-    await dev.parseAsync(args, { from: 'user' });
-    return { stderr, exitCode: null };
-  } catch (error) {
-    if (error instanceof CommanderError) return { stderr, exitCode: error.exitCode };
-    throw error;
-  }
-}
+/** Runs `memotune dev <args>`. */
+const run = (args: string[]) => runCommand(devCommand(), args);
 
 describe('memotune dev ports', () => {
   it.each([

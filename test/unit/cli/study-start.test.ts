@@ -2,28 +2,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommanderError, type Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { studyCommand } from '../../../src/cli/commands/study.js';
+import { runCommand } from './run-command.js';
 
-/** Runs `memotune study <args>`; what it printed on stderr and the exit code it asked for. */
-async function run(args: string[]): Promise<{ stderr: string; exitCode: number | null }> {
-  let stderr = '';
-  const configure = (command: Command): void => {
-    command.exitOverride().configureOutput({ writeErr: (text) => (stderr += text), writeOut: () => {} });
-    command.commands.forEach(configure);
-  };
-  const study = studyCommand();
-  configure(study);
-  try {
-    // An address nothing listens on: the command must not get as far as connecting.
-    await study.parseAsync([...args, '--address', '127.0.0.1:1'], { from: 'user' });
-    return { stderr, exitCode: null };
-  } catch (error) {
-    if (error instanceof CommanderError) return { stderr, exitCode: error.exitCode };
-    throw error;
-  }
-}
+/** Runs `memotune study <args>` against an address nothing listens on: it must not get as far as connecting. */
+const run = (args: string[]) => runCommand(studyCommand(), [...args, '--address', '127.0.0.1:1']);
 
 describe('study start with a config file it cannot use', () => {
   const dir = mkdtempSync(join(tmpdir(), 'memotune-start-'));

@@ -1,22 +1,10 @@
 /** `memotune worker` refuses flags it cannot use before connecting to anything. */
-import { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { workerCommand } from '../../../src/cli/commands/worker.js';
+import { runCommand } from './run-command.js';
 
-async function run(args: string[]): Promise<{ stderr: string; exitCode: number | null }> {
-  let stderr = '';
-  const worker = workerCommand()
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => (stderr += text), writeOut: () => {} });
-  try {
-    // An address nothing listens on: a refused flag must stop it before it connects.
-    await worker.parseAsync([...args, '--address', '127.0.0.1:1'], { from: 'user' });
-    return { stderr, exitCode: null };
-  } catch (error) {
-    if (error instanceof CommanderError) return { stderr, exitCode: error.exitCode };
-    throw error;
-  }
-}
+/** Runs `memotune worker <args>`; a refused flag must stop it before it connects to the address nothing listens on. */
+const run = (args: string[]) => runCommand(workerCommand(), [...args, '--address', '127.0.0.1:1']);
 
 describe('memotune worker --max-concurrent-stages', () => {
   it.each(['0', '2.5', 'many', '1001'])('refuses %s, naming the option', async (value) => {
