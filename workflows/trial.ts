@@ -190,6 +190,9 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const ranCosts: number[] = [];
   const stagesRun: number[] = [];
   let metrics: Readonly<Record<string, number>> = {};
+  // The last stage's output was already committed (an exact repeat, or a retried trial): runStage
+  // returned it without running the stage's code.
+  let lastFromCache = false;
   // Every stage's metrics, a reused stage's as it reported them when it ran.
   const stageMetrics: (Readonly<Record<string, number>> | null)[] = input.stages.map((_, index) =>
     index < cachedPrefix ? (lookup.cached[index]!.metrics ?? {}) : null,
@@ -197,14 +200,14 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   let error: string | null = null;
   let failureType: string | null = null;
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
-  setCurrentDetails(
+  const plan =
     cachedPrefix === 0
       ? 'Runs every stage (no cached prefix).'
       : `Reuses ${input.stages
           .slice(0, cachedPrefix)
           .map((stage) => `\`${stage.name}\``)
-          .join(', ')} from the cache (ε each); runs the rest.`,
-  );
+          .join(', ')} from the cache (ε each); runs the rest.`;
+  setCurrentDetails(plan);
   if (cachedPrefix > 0) await reportSettled(cachedPrefix);
 
   for (let index = cachedPrefix; index < input.stages.length; index++) {
@@ -254,6 +257,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     stagesRun.push(index);
     metrics = output.metrics;
     stageMetrics[index] = output.metrics;
+    lastFromCache = output.recovered === true;
     // The last stage is never reused: only proper prefixes interest a waiting trial.
     if (index < input.stages.length - 1) await reportSettled(index + 1);
   }
@@ -264,8 +268,24 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   if (error === null) {
     const value = metrics[input.objectiveMetric];
     if (typeof value === 'number' && Number.isFinite(value)) objective = value;
-    else error = missingObjectiveMessage(input.objectiveMetric, value, metrics);
+    else {
+      error = missingObjectiveMessage(input.objectiveMetric, value, metrics);
+      // Changed code under the same stage version would otherwise fail here on every rerun.
+      if (lastFromCache) {
+        const last = input.stages[input.stages.length - 1]!;
+        error +=
+          `; that output of stage '${last.name}' was cached by an earlier run of this configuration ` +
+          `(stage version '${last.version}'): bump the stage's version to run its current code`;
+      }
+    }
   }
+  // The UI shows a finished trial workflow as Completed either way: its details say how it went.
+  // (Current details are answered by a query, not recorded as a command: replay is unaffected.)
+  setCurrentDetails(
+    error === null
+      ? `**Completed**: ${input.objectiveMetric} = ${objective}. ${plan}`
+      : `**Failed**: ${error.replace(/\s+/g, ' ').slice(0, 500)}. ${plan}`,
+  );
   return {
     trialIndex: input.trialIndex,
     config: input.config,

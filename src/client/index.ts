@@ -649,7 +649,12 @@ export interface RunningStage {
   readonly attempt: number;
   /** The stage's retry limit (0: unlimited). */
   readonly maximumAttempts: number;
-  /** Seconds the stage's attempts in this trial have spent, as its last heartbeat reported them. */
+  /** Seconds the current attempt has run, from the server's record of its start. */
+  readonly runningSeconds?: number;
+  /**
+   * Seconds the stage's attempts in this trial had spent at its last heartbeat (the SDK sends a
+   * heartbeat to the server at most every 0.8 × heartbeatSeconds, so this and `progress` lag).
+   */
   readonly spentSeconds?: number;
   /** What the stage last passed to its heartbeat (`heartbeat(details)`, `ctx.heartbeat(details)`). */
   readonly progress?: unknown;
@@ -691,13 +696,16 @@ export async function runningStages(client: Client, progress: StudyProgress): Pr
     } catch {
       // Details this client cannot decode (another codec): the attempt is shown without them.
     }
-    const beat = pending.lastHeartbeatTime;
-    const beatMs = beat ? Number(beat.seconds ?? 0) * 1000 + Math.floor((beat.nanos ?? 0) / 1e6) : null;
+    const millis = (at: typeof pending.lastHeartbeatTime): number | null =>
+      at ? Number(at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) : null;
+    const beatMs = millis(pending.lastHeartbeatTime);
+    const startedMs = millis(pending.lastStartedTime);
     stages.push({
       trialIndex: trial.trialIndex,
       ...(typeof details.stage === 'string' ? { stage: details.stage } : {}),
       attempt: pending.attempt ?? 1,
       maximumAttempts: pending.maximumAttempts ?? 0,
+      ...(startedMs === null || startedMs <= 0 ? {} : { runningSeconds: Math.max(0, (Date.now() - startedMs) / 1000) }),
       ...(typeof details.spentCost === 'number' ? { spentSeconds: details.spentCost } : {}),
       ...(details.details === undefined || details.details === null ? {} : { progress: details.details }),
       ...(beatMs === null || beatMs <= 0 ? {} : { lastHeartbeatAgeSeconds: Math.max(0, (Date.now() - beatMs) / 1000) }),

@@ -55,21 +55,22 @@ export function formatWaitingQueue(queue: WaitingStageQueue): string {
 /** Longest progress shown on a status line (the whole of it is in `--json`). */
 const maxShownProgress = 120;
 
-/** `  trial 4   train, attempt 1/3, 12.3 s so far; progress {"epoch":3} (heartbeat 2 s ago)` */
+/** `  trial 4  train, attempt 1/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)` */
 export function formatRunningStage(running: RunningStage): string {
   const attempts = running.maximumAttempts > 0 ? `${running.attempt}/${running.maximumAttempts}` : `${running.attempt}`;
   const parts = [`${running.stage === undefined ? 'a stage' : printable(running.stage)}, attempt ${attempts}`];
-  if (running.spentSeconds !== undefined) parts[0] += `, ${running.spentSeconds.toFixed(1)} s so far`;
+  if (running.runningSeconds !== undefined) parts[0] += `, running ${running.runningSeconds.toFixed(1)} s`;
   if (running.progress !== undefined) {
     const text = JSON.stringify(running.progress) ?? String(running.progress);
     parts.push(
       `progress ${printable(text.length > maxShownProgress ? `${text.slice(0, maxShownProgress - 3)}...` : text)}`,
     );
   }
+  // Heartbeats reach the server at most every 0.8 × heartbeatSeconds: say how old the progress is.
   const age =
-    running.lastHeartbeatAgeSeconds === undefined
+    running.progress === undefined || running.lastHeartbeatAgeSeconds === undefined
       ? ''
-      : ` (heartbeat ${Math.round(running.lastHeartbeatAgeSeconds)} s ago)`;
+      : ` (reported ${Math.round(running.lastHeartbeatAgeSeconds)} s ago)`;
   const label = `  trial ${running.trialIndex}`;
   return `${label}${' '.repeat(Math.max(1, 11 - label.length))}${parts.join('; ')}${age}`;
 }

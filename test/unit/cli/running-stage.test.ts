@@ -3,18 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { formatRunningStage } from '../../../src/cli/commands/study.js';
 
 describe('a running stage on the status screen', () => {
-  it('names the stage, the attempt out of the limit, the time so far, the progress and the heartbeat age', () => {
+  it('names the stage, the attempt out of the limit, how long it has run, the progress and how old that is', () => {
     expect(
       formatRunningStage({
         trialIndex: 4,
         stage: 'train',
         attempt: 2,
         maximumAttempts: 3,
-        spentSeconds: 12.34,
+        runningSeconds: 12.34,
+        spentSeconds: 3,
         progress: { epoch: 3 },
         lastHeartbeatAgeSeconds: 2.2,
       }),
-    ).toBe('  trial 4  train, attempt 2/3, 12.3 s so far; progress {"epoch":3} (heartbeat 2 s ago)');
+    ).toBe('  trial 4  train, attempt 2/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)');
   });
 
   it('says less when the worker has said less, and cuts long progress (escaped)', () => {
