@@ -24,6 +24,7 @@ import { StudyControlRefusedError, StudyFinishedError, StudyNotFoundError } from
 import { formatError, printable, printableLines } from './format.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
 import { installRuntime } from './runtime.js';
+import { StackPortError } from '../dev/stack.js';
 import { packageVersion } from '../package-root.js';
 
 export function positiveInt(value: string): number {
@@ -78,6 +79,11 @@ try {
   if (error instanceof StudyControlRefusedError) {
     // The study said no to a bad request (a negative budget, pause when paused): bad input.
     console.error(printable(error.message));
+    process.exit(2);
+  }
+  if (error instanceof StackPortError) {
+    // A port the local stack cannot use: bad input, named in the message.
+    console.error(`memotune: ${printable(error.message)}`);
     process.exit(2);
   }
   if (error instanceof StudyFinishedError) {

@@ -312,7 +312,7 @@ async function untilServerAnswers<T>(action: () => Promise<T>): Promise<T> {
 export async function getStudyOutcome(
   client: Client,
   studyId: string,
-  options: { wait?: boolean } = {},
+  options: { wait?: boolean } & WorkerWait = {},
 ): Promise<StudyOutcome> {
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
@@ -327,7 +327,10 @@ export async function getStudyOutcome(
     const description = await handle.describe();
     const status = description.status.name;
     if (status === 'COMPLETED') return handle.result();
-    if (status === 'RUNNING') return handle.query(resultQuery);
+    // A running study's result is a query a worker answers: with `failWithoutWorkerMs`, a study no
+    // worker serves is reported (NoWorkerError) instead of waiting out the server's deadline.
+    if (status === 'RUNNING')
+      return answeredByWorker(client, studyId, description.taskQueue, handle.query(resultQuery), options, 'query');
     const reason = await closingReason(client, description.workflowId, description.runId);
     return closedAbnormally(status, await handle.query(resultQuery), reason);
   });

@@ -14,7 +14,9 @@ export function configLine(config: Configuration, names?: readonly string[], sig
       const values = Object.entries(stage)
         .map(([key, value]) => `${key}=${typeof value === 'number' ? numberText(value, significant) : String(value)}`)
         .join(' ');
-      return `${names?.[index] ?? `stage${index}`}: ${values}`;
+      const name = names?.[index] ?? `stage${index}`;
+      // A stage without hyperparameters (an evaluation stage) is named alone, without a dangling colon.
+      return values === '' ? name : `${name}: ${values}`;
     })
     .join(' | ');
 }

@@ -202,7 +202,7 @@ export interface StudyProgress {
   readonly maxTrials?: number;
   /** Trials at once, as the plan or the last `parallelism` request set it; absent in older progress. */
   readonly parallelism?: number;
-  /** Configurations enqueued while the study runs and not started yet; absent when none. */
+  /** Enqueued configurations (the config's `enqueue`, then `study enqueue`'s) not started yet; absent when none. */
   readonly queued?: number;
 }
 
@@ -343,6 +343,11 @@ export function stopReason(
   return null;
 }
 
+/** `queued` of a progress: the plan's enqueued configurations not started yet plus the runtime queue. */
+function queuedField(count: number): { queued?: number } {
+  return count > 0 ? { queued: count } : {};
+}
+
 export function progressOf(
   plan: StudyPlan,
   state: StudyState,
@@ -375,6 +380,6 @@ export function progressOf(
     ...(earlyStop === null ? {} : { earlyStop }),
     ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
     parallelism: state.parallelism ?? plan.parallelism,
-    ...(state.queued !== undefined && state.queued.length > 0 ? { queued: state.queued.length } : {}),
+    ...queuedField(Math.max(0, plan.enqueue.length - state.trialCount - running.length) + (state.queued?.length ?? 0)),
   };
 }

@@ -147,6 +147,25 @@ function readPids(o: Resolved): StackInfo['pids'] {
   }
 }
 
+/** Ports the stack cannot use (taken, or not the running stack's): bad input, `memotune dev` exits 2. */
+export class StackPortError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StackPortError';
+  }
+}
+
+/** Whether what listens on 127.0.0.1:`port` answers HTTP as an S3 server does (an S3 error document or `x-amz-request-id`). */
+async function looksLikeS3(port: number): Promise<boolean> {
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+    const body = await response.text();
+    return response.headers.has('x-amz-request-id') || /<(Error|ListAllMyBucketsResult)[\s>]/.test(body);
+  } catch {
+    return false;
+  }
+}
+
 /** Whether `check` turns true within `ms` (a server that is still starting gets that long). */
 async function answersWithin(ms: number, check: () => Promise<boolean>): Promise<boolean> {
   for (const deadline = Date.now() + ms; ; await sleep(500)) {
@@ -246,10 +265,17 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   const s3Up = await isPortOpen(o.s3Port);
   // Before anything starts: a port taken by something else would make a server fail to come up
   // (after the 2-minute wait) and leave the other one orphaned.
-  if (temporalUp && !(await answersWithin(10_000, () => temporalReady(`127.0.0.1:${o.temporalPort}`)))) {
-    throw new Error(
+  if (temporalUp && !(await answersWithin(3_000, () => temporalReady(`127.0.0.1:${o.temporalPort}`)))) {
+    throw new StackPortError(
       `127.0.0.1:${o.temporalPort} is in use by something that is not a Temporal server answering: ` +
         'pick another --temporal-port (the dev server also takes that port + 10 and + 11, and the Web UI + 1000)',
+    );
+  }
+  // An S3 server not started by this stack is reused only if it answers as S3 (any S3 error
+  // document will do): another program there would fail the bucket check after Temporal started.
+  if (s3Up && !(await answersWithin(3_000, () => looksLikeS3(o.s3Port)))) {
+    throw new StackPortError(
+      `127.0.0.1:${o.s3Port} is in use by something that does not answer as an S3 server: pick another --s3-port`,
     );
   }
   if (!temporalUp) {
@@ -260,7 +286,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     ] as const;
     for (const [what, port] of needed) {
       if (await isPortOpen(port)) {
-        throw new Error(
+        throw new StackPortError(
           `the Temporal dev server on ${o.temporalPort} needs port ${port} for ${what}, which is in use: ` +
             'pick another --temporal-port (or --headless to need no Web UI port)',
         );
@@ -364,7 +390,7 @@ export function withRunningPorts(options: StackOptions): StackOptions {
     for (const key of ['temporalPort', 's3Port', 'uiPort'] as const) {
       const asked = options[key];
       if (asked !== undefined && previous[key] !== undefined && asked !== previous[key]) {
-        throw new Error(
+        throw new StackPortError(
           `the local stack of ${stateDir} already runs (Temporal ${saved.temporalAddress}, S3 ${saved.s3.endpoint}): ` +
             `stop it first (memotune dev --stop) to move it to other ports, or use another MEMOTUNE_STATE_DIR for a second stack`,
         );

@@ -300,7 +300,7 @@ Examples:
     .action(async (id: string, options: EndpointFlags & { json?: boolean; wait?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false });
+        const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false, ...cliWorkerWait });
         if (options.json)
           console.log(printableLines(JSON.stringify(await withTrials(outcome, trialStore(outcome)), null, 2)));
         else console.log(formatResult(outcome));
@@ -338,7 +338,7 @@ Examples:
       if (options.json) options.format = 'json';
       const { client, close } = await connectClient(options);
       try {
-        const outcome = await getStudyOutcome(client, id);
+        const outcome = await getStudyOutcome(client, id, cliWorkerWait);
         // In start order (the log is in finish order; a record finished out of order has its logPosition).
         const records = [...(await readStudyTrials(outcome, trialStore(outcome)))].sort(
           (a, b) => a.trialIndex - b.trialIndex,
@@ -394,7 +394,7 @@ Examples:
     try {
       let outcome;
       try {
-        outcome = await getStudyOutcome(client, id);
+        outcome = await getStudyOutcome(client, id, cliWorkerWait);
       } catch (error) {
         if (!(error instanceof StudyNotFoundError)) throw error;
         return refuse(
@@ -568,7 +568,7 @@ Examples:
         refuse(`--trial must be a trial index (an integer >= 0), got '${printable(options.trial!)}'`);
       const { client, close } = await connectClient(options);
       try {
-        const outcome = await getStudyOutcome(client, id);
+        const outcome = await getStudyOutcome(client, id, cliWorkerWait);
         const store = openStore();
         const records = await readStudyTrials(outcome, store);
         const index = trialIndex ?? outcome.best?.trialIndex;

@@ -13,4 +13,8 @@ describe('a configuration in one line', () => {
     );
     expect(configLine(config, undefined, 3)).toBe('stage0: augment=flip crop=true | stage1: lr=0.0123 batch=1000000');
   });
+
+  it('names a stage without hyperparameters alone', () => {
+    expect(configLine([{ lr: 0.5 }, {}], ['train', 'evaluate'])).toBe('train: lr=0.5 | evaluate');
+  });
 });

@@ -57,7 +57,9 @@ describe('budget accounting', () => {
     expect(stopReason(plan, initial)).toBeNull();
     expect(stopReason(plan, { ...initial, spent: 10 })).toBe('budget');
     expect(stopReason(plan, { ...initial, spent: 9.99 })).toBeNull();
-    const four = [0, 1, 2, 3].map((i) => trial(i, i, 0.5)).reduce((state, t) => withTrial(state, t, 'maximize'), initial);
+    const four = [0, 1, 2, 3]
+      .map((i) => trial(i, i, 0.5))
+      .reduce((state, t) => withTrial(state, t, 'maximize'), initial);
     expect(stopReason(plan, four)).toBe('maxTrials');
     expect(stopReason(plan, { ...initial, stopRequested: true })).toBe('stopRequested');
   });
@@ -109,5 +111,16 @@ describe('best trial', () => {
       runningTrials: running,
       best: { trialIndex: 2 },
     });
+  });
+
+  it("counts as queued the plan's enqueued configurations not started yet and the runtime queue", () => {
+    const config = trials[0]!.config;
+    const withQueue = { ...plan, enqueue: [config, config, config, config] };
+    const state = { ...summarize(trials.slice(0, 1)), queued: [config] };
+    // 1 recorded + 1 running of the plan's 4: 2 left, plus 1 enqueued at run time.
+    expect(progressOf(withQueue, state, 'running', [{ trialIndex: 1, config }]).queued).toBe(3);
+    // Past the plan's list, only the runtime queue; none at all: no field.
+    expect(progressOf(withQueue, { ...summarize(trials), queued: [config] }, 'running', []).queued).toBe(1);
+    expect(progressOf(plan, summarize(trials), 'running', [])).not.toHaveProperty('queued');
   });
 });

@@ -100,6 +100,13 @@ describe('ports taken by something else', () => {
     ).rejects.toThrow(`127.0.0.1:${port} is in use by something that is not a Temporal server answering`);
   }, 30_000);
 
+  it('refuse an S3 port another program listens on, before starting Temporal', async () => {
+    const port = await occupy();
+    await expect(
+      startStack({ stateDir, temporalPort: 1, s3Port: port, headless: true, log: () => {} }),
+    ).rejects.toThrow(`127.0.0.1:${port} is in use by something that does not answer as an S3 server`);
+  }, 30_000);
+
   it("refuse a Temporal port whose dev server's HTTP port is taken", async () => {
     const http = await occupy();
     await expect(
