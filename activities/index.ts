@@ -3,6 +3,9 @@
  * looking up the stage cache, and running stages. Built by a factory that takes its dependencies,
  * so tests pass fakes and nothing connects at import time.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { spentBeforeAttempt } from '../src/core/charge.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
@@ -421,8 +424,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       // spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus the
       // whole timeout (src/core/charge.ts), whatever this attempt last reported.
       // `stage`: what `memotune study status` shows a running trial computing.
-      const heartbeat = () =>
-        context.heartbeat({ ...spent(), spentBefore, details: progress, stage: input.stageName });
+      const heartbeat = () => context.heartbeat({ ...spent(), spentBefore, details: progress, stage: input.stageName });
       // Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
       // running when it returned must not retry forever).
       const attemptOver = new AbortController();
@@ -445,6 +447,9 @@ export function createActivities(dependencies: ActivityDependencies) {
         heartbeat();
         return signal.reason as unknown;
       };
+      // The attempt's own scratch folder (as Python stages' ctx.workdir): an outputFile or
+      // outputDirectory written there is uploaded before the folder goes with the attempt.
+      let workdir: string | null = null;
       try {
         const ancestorRefs =
           input.ancestors ?? (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
@@ -483,6 +488,10 @@ export function createActivities(dependencies: ActivityDependencies) {
           ancestors[meta.stage] = parent;
         }
 
+        const attemptDir = await mkdtemp(
+          join(tmpdir(), `memotune-${input.stageName.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-`),
+        );
+        workdir = attemptDir;
         started = clock();
         let raw: unknown;
         try {
@@ -494,6 +503,7 @@ export function createActivities(dependencies: ActivityDependencies) {
                 parent,
                 ancestors,
                 stage: { name: input.stageName, index: input.stageIndex, version: input.version },
+                workdir: attemptDir,
                 trial: { studyId: input.studyId, trialIndex: input.trialIndex, attempt: info.attempt },
                 heartbeat: (details?: unknown) => {
                   progress = details ?? null;
@@ -572,6 +582,8 @@ export function createActivities(dependencies: ActivityDependencies) {
         clearInterval(timer);
         dispose();
         attemptOver.abort(new Error('the stage attempt is over'));
+        // Whatever the attempt left there (its output is uploaded by now, or was never to be).
+        if (workdir !== null) await rm(workdir, { recursive: true, force: true }).catch(() => {});
       }
     },
   };

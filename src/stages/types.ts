@@ -65,6 +65,11 @@ export interface StageContext<P = StageParams> {
   readonly ancestors: Readonly<Record<string, StageOutput>>;
   readonly stage: { readonly name: string; readonly index: number; readonly version: string };
   readonly trial: { readonly studyId: string; readonly trialIndex: number; readonly attempt: number };
+  /**
+   * A folder of this attempt's own, empty at its start and deleted when it ends (after the output
+   * is stored): the place for an `outputFile` / `outputDirectory` and any scratch files.
+   */
+  readonly workdir: string;
   /** Report liveness (and optional progress details) so a dead worker's attempt is retried fast. */
   heartbeat(details?: unknown): void;
   /** Aborted when the attempt is cancelled or times out. */

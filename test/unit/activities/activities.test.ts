@@ -1,3 +1,6 @@
+import { existsSync } from 'node:fs';
+import { readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
@@ -6,7 +9,7 @@ import { createActivities, type RunStageInput } from '../../../activities/index.
 import { stageKeys } from '../../../src/core/keys.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { StageCache } from '../../../src/storage/stage-cache.js';
-import type { StageRegistry } from '../../../src/stages/types.js';
+import { outputFile, type StageRegistry } from '../../../src/stages/types.js';
 
 const stages: StageRegistry = {
   prep: ({ params }) => ({
@@ -33,7 +36,15 @@ const stages: StageRegistry = {
   broken: () => {
     throw new Error('kaput');
   },
+  // Writes its output into the attempt's own folder and says where it was.
+  scratch: async ({ workdir }) => {
+    seenWorkdirs.push(workdir);
+    const path = join(workdir, 'model.bin');
+    await writeFile(path, 'weights');
+    return { output: outputFile(path), metrics: { files: (await readdir(workdir)).length } };
+  },
 };
+const seenWorkdirs: string[] = [];
 
 const identities = [{ name: 'prep' }, { name: 'train' }];
 const config: Record<string, number>[] = [{ n: 3 }, { lr: 0.1 }];
@@ -126,6 +137,31 @@ describe('runStage', () => {
     expect((failure as ApplicationFailure).message).toContain('kaput');
     const details = (failure as ApplicationFailure).details?.[0] as { spentCost: number };
     expect(details.spentCost).toBeGreaterThan(0);
+  });
+
+  it('gives each attempt its own empty folder, stores an output written there, then deletes the folder', async () => {
+    const { activities, env, store } = setup();
+    const out = await run(env, activities.runStage, input(0, 'scratch'));
+    expect(out.metrics).toEqual({ files: 1 });
+    const stored = await new StageCache(store).readOutput(keys[0]!);
+    expect(new TextDecoder().decode(stored.body)).toBe('weights');
+    expect(seenWorkdirs).toHaveLength(1);
+    expect(existsSync(seenWorkdirs[0]!)).toBe(false);
+    // A failed attempt's folder goes too.
+    const failing = createActivities({
+      store: new MemoryObjectStore(),
+      stages: {
+        ...stages,
+        scratch: async (context) => {
+          seenWorkdirs.push(context.workdir);
+          throw new Error('out of memory');
+        },
+      },
+    });
+    await run(env, failing.runStage, input(0, 'scratch')).catch(() => {});
+    expect(seenWorkdirs).toHaveLength(2);
+    expect(seenWorkdirs[1]).not.toBe(seenWorkdirs[0]);
+    expect(existsSync(seenWorkdirs[1]!)).toBe(false);
   });
 
   it('fails cleanly when the parent output is missing', async () => {
