@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import {
@@ -109,7 +110,23 @@ export function waitedExitCode(outcome: Pick<StudyOutcome, 'status' | 'best' | '
   return outcome.status === 'failed' || (outcome.best === null && outcome.trials > 0) ? 1 : 0;
 }
 
+/** The study config a JS module exports (`study`, else its default), as `defineStudy` builds it. */
+async function readConfigModule(path: string): Promise<unknown> {
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new Error(`cannot load ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const config = module.study ?? module.default;
+  if (config === undefined) throw new Error(`${path} exports neither \`study\` nor a default study config`);
+  return config;
+}
+
 function readJson(path: string): unknown {
+  if (/\.(m|c)?ts$/.test(path)) {
+    throw new Error(`${path} is TypeScript: compile it (tsc) and pass the .js module, or write the config as JSON`);
+  }
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -146,7 +163,9 @@ export function studyCommand(): Command {
   withEndpoint(
     study
       .command('start <config>')
-      .description('validate a study config (JSON) and start it')
+      .description(
+        'validate a study config (a JSON file, or a compiled JS module exporting `study` or a default, e.g. from defineStudy) and start it',
+      )
       .option('--id <id>', 'study (workflow) id; default: the study name')
       .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
       .option('--wait', 'show progress until the study finishes, then print the result')
@@ -158,7 +177,8 @@ export function studyCommand(): Command {
 Examples:
   memotune study start study.json
   memotune study start study.json --id resnet-sweep-2 --wait
-  memotune study start study.json --profile prod --json`,
+  memotune study start study.json --profile prod --json
+  memotune study start dist/study.js        # a module exporting \`study\` (defineStudy), compiled`,
     )
     .action(
       async (
@@ -170,7 +190,7 @@ Examples:
         // cannot be read or parsed is bad input too (exit 2), like an invalid config.
         let raw: unknown;
         try {
-          raw = readJson(path);
+          raw = /\.(m|c)?js$/.test(path) ? await readConfigModule(path) : readJson(path);
         } catch (error) {
           command.error(`memotune: ${error instanceof Error ? error.message : String(error)}`, { exitCode: 2 });
         }

@@ -50,3 +50,30 @@ describe('study list with a limit it cannot use', () => {
     expect(stderr).toContain(`must be a positive integer, got '${value}'`);
   });
 });
+
+describe('study start with a config module', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'memotune-start-module-'));
+
+  it('reads a JS module exporting `study` (it gets as far as validating it)', async () => {
+    const module = join(dir, 'study.mjs');
+    writeFileSync(
+      module,
+      'export const study = { name: "m", pipeline: { stages: [] }, objective: { metric: "x" }, budget: 1 };',
+    );
+    // The config check refuses its empty pipeline (the CLI prints that and exits 2): the module was read.
+    await expect(run(['start', module])).rejects.toThrow('pipeline.stages: must have at least one stage');
+  });
+
+  it('exits 2 for a module exporting no config, and for a .ts file, saying what to do', async () => {
+    const empty = join(dir, 'empty.mjs');
+    writeFileSync(empty, 'export const other = 1;');
+    const none = await run(['start', empty]);
+    expect(none.exitCode).toBe(2);
+    expect(none.stderr).toContain('exports neither `study` nor a default study config');
+    const ts = join(dir, 'study.ts');
+    writeFileSync(ts, 'export const study = {};');
+    const typescript = await run(['start', ts]);
+    expect(typescript.exitCode).toBe(2);
+    expect(typescript.stderr).toContain('is TypeScript: compile it (tsc) and pass the .js module');
+  });
+});
