@@ -30,19 +30,21 @@ export function progressCard(progress: StudyProgress, method: string, parallelis
         )}`;
   const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
   const reuse = progress.trials === 0 ? '0%' : `${Math.round((100 * progress.reusedTrials) / progress.trials)}%`;
-  const lines = [
-    `### ${code(progress.name)} — ${progress.status}`,
+  // The UI shows the card in a frame of fixed height: what matters most comes first (why a study
+  // failed, what runs), the best configuration, which can be long, last.
+  const lines = [`### ${code(progress.name)} — ${progress.status}`];
+  if (progress.error !== null) lines.push('', `**Error** ${code(progress.error)}`);
+  if (progress.earlyStop === 'costAwareStopping')
+    lines.push('', '**Ended early** cost-aware stopping: no candidate was worth its expected cost');
+  lines.push(
     '',
     `**Budget** ${code(budgetBar(progress.spent, progress.budget))} ${number(Number(progress.spent.toFixed(2)))} / ${number(progress.budget)}`,
     '',
     `**Trials** ${progress.trials} (${progress.failedTrials} failed) · **reused a cached prefix** ${progress.reusedTrials} (${reuse})`,
     '',
-    `**Best** ${best}`,
-    '',
     `**Running** ${running.length === 0 ? 'none' : `trial ${running.join(', ')}`} (parallelism ${parallelism}) · **method** ${code(method)}`,
-  ];
-  if (progress.error !== null) lines.push('', `**Error** ${code(progress.error)}`);
-  if (progress.earlyStop === 'costAwareStopping')
-    lines.push('', '**Ended early** cost-aware stopping: no candidate was worth its expected cost');
+    '',
+    `**Best** ${best}`,
+  );
   return lines.join('\n');
 }

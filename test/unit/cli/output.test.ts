@@ -90,6 +90,11 @@ describe('formatted study output', () => {
     };
     expect(formatProgress(progress)).toContain('ended     early, by cost-aware stopping');
     expect(progressCard(progress, 'eeipu', 1)).toContain('**Ended early** cost-aware stopping');
+    // The UI's frame is short: why it failed first, then budget and what runs, the (long) best last.
+    const card = progressCard({ ...progress, status: 'failed', error: 'stage x broke' }, 'eeipu', 1);
+    const at = (text: string) => card.indexOf(text);
+    expect(at('**Error**')).toBeLessThan(at('**Budget**'));
+    expect(at('**Running**')).toBeLessThan(at('**Best**'));
     const { earlyStop: _none, ...toBudget } = progress;
     expect(formatProgress(toBudget)).not.toContain('ended');
   });
