@@ -67,6 +67,7 @@ export {
   StudyAlreadyRunningError,
   StudyControlRefusedError,
   StudyFinishedError,
+  StudyNotContinuableError,
   runningStages,
   type RunningStage,
   StudyNotFoundError,

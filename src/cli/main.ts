@@ -20,7 +20,12 @@ import { studyCommand } from './commands/study.js';
 import { workerCommand } from './commands/worker.js';
 import { BenchInterruptedError } from '../bench/temporal/interrupt.js';
 import { StudyConfigError } from '../config/study-config.js';
-import { StudyControlRefusedError, StudyFinishedError, StudyNotFoundError } from '../client/index.js';
+import {
+  StudyControlRefusedError,
+  StudyFinishedError,
+  StudyNotContinuableError,
+  StudyNotFoundError,
+} from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
 import { installRuntime } from './runtime.js';
@@ -86,7 +91,7 @@ try {
     console.error(`memotune: ${printable(error.message)}`);
     process.exit(2);
   }
-  if (error instanceof StudyFinishedError) {
+  if (error instanceof StudyFinishedError || error instanceof StudyNotContinuableError) {
     // A request to a study that has ended: bad input, with the way to go on.
     console.error(`memotune: ${printable(error.message)}`);
     process.exit(2);

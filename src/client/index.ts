@@ -540,12 +540,21 @@ export function setStudyParallelism(
   );
 }
 
+/** `continueStudy` on a study that cannot go on (running, failed, out of trials): bad input. */
+export class StudyNotContinuableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StudyNotContinuableError';
+  }
+}
+
 /**
  * Continues a study that has ended (completed, stopped, exhausted) with `budget` more cost units:
  * a new run of the same workflow id that starts from the state the study ended with, so its trial
- * log, best trial and optimizer state carry on and its trials are numbered on.
- * @throws Error when the study is still running (extend it instead), failed, or ended under a
- *   release whose outcome does not carry its state
+ * log, best trial and optimizer state carry on and its trials are numbered on. The new budget is the
+ * old one plus `budget`: a study stopped early keeps what it had not spent, besides the extra.
+ * @throws StudyNotContinuableError when the study is still running (extend it instead), failed,
+ *   ran its maxTrials, or ended under a release whose outcome does not carry its state
  */
 export async function continueStudy(
   client: Client,
@@ -558,14 +567,16 @@ export async function continueStudy(
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING')
-      throw new Error(`study '${studyId}' is still running: extend its budget with \`memotune study extend\``);
+      throw new StudyNotContinuableError(
+        `study '${studyId}' is still running: extend its budget with \`memotune study extend\``,
+      );
     if (description.status.name !== 'COMPLETED')
-      throw new Error(
+      throw new StudyNotContinuableError(
         `study '${studyId}' ${closedStatusPhrases[description.status.name] ?? 'did not complete'}: it cannot be continued`,
       );
     const outcome = await handle.result();
     if (outcome.state === undefined || outcome.status === 'failed')
-      throw new Error(
+      throw new StudyNotContinuableError(
         outcome.status === 'failed'
           ? `study '${studyId}' failed (${outcome.error ?? 'no reason recorded'}): start a new study instead`
           : `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,
@@ -580,7 +591,7 @@ export async function continueStudy(
     };
     // More budget alone would start a run that ends before its first trial.
     if (stopReason(plan, state) === 'maxTrials')
-      throw new Error(
+      throw new StudyNotContinuableError(
         `study '${studyId}' ran its maxTrials (${plan.maxTrials}): more budget would run no trial; ` +
           'start a new study with a higher maxTrials (the same pipeline id reuses its cached outputs)',
       );

@@ -332,7 +332,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
       );
     }
   } else {
-    o.log('reusing the running stack');
+    o.log(
+      o.headless
+        ? 'reusing the running stack (headless: no Web UI; `memotune dev --stop`, then `memotune dev`, restarts it with one)'
+        : 'reusing the running stack',
+    );
   }
   if (temporalUp && startedWithoutTuning(pids.temporal)) {
     o.log(
@@ -386,7 +390,8 @@ export function withRunningPorts(options: StackOptions): StackOptions {
     // The UI port goes with the Temporal port it was derived from.
     uiPort: options.temporalPort === undefined ? portOf(saved.uiUrl) : undefined,
   };
-  if (alive(saved.pids?.temporal ?? null) || alive(saved.pids?.s3 ?? null)) {
+  const running = alive(saved.pids?.temporal ?? null) || alive(saved.pids?.s3 ?? null);
+  if (running) {
     for (const key of ['temporalPort', 's3Port', 'uiPort'] as const) {
       const asked = options[key];
       if (asked !== undefined && previous[key] !== undefined && asked !== previous[key]) {
@@ -404,7 +409,12 @@ export function withRunningPorts(options: StackOptions): StackOptions {
       : {}),
     ...(options.s3Port === undefined && previous.s3Port !== undefined ? { s3Port: previous.s3Port } : {}),
     ...(options.uiPort === undefined && previous.uiPort !== undefined ? { uiPort: previous.uiPort } : {}),
-    headless: options.headless ?? saved.uiUrl === null,
+    // A running stack is reused as it is; a stopped one restarts with the Web UI unless asked not to.
+    ...(options.headless !== undefined
+      ? { headless: options.headless }
+      : running
+        ? { headless: saved.uiUrl === null }
+        : {}),
   };
 }
 

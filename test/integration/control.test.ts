@@ -15,6 +15,7 @@ import {
   type RunningStage,
   startStudy,
   StudyControlRefusedError,
+  StudyNotContinuableError,
   type WaitingStageQueue,
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
@@ -258,6 +259,8 @@ describe('controlling a running study (real Temporal + S3)', () => {
     expect(first.status).toBe('completed');
     await expect(continueStudy(env.client, studyId, { budget: -1 })).rejects.toThrow(/^budget:/);
     const next = await continueStudy(env.client, studyId, { budget: 15 });
+    // While that run goes on, the study is extended, not continued (bad input: the CLI exits 2).
+    await expect(continueStudy(env.client, studyId, { budget: 1 })).rejects.toThrow(StudyNotContinuableError);
     const second = await env.result(next);
     expect(second.status).toBe('completed');
     expect(second.budget).toBe(35);

@@ -653,7 +653,10 @@ Examples:
     study
       .command('continue <id>')
       .description('continue a study that has ended (completed, stopped, exhausted) with more budget')
-      .requiredOption('--budget <amount>', 'extra cost units')
+      .requiredOption(
+        '--budget <amount>',
+        "extra cost units: the budget becomes the study's old budget plus this (a stopped study keeps what it had not spent)",
+      )
       .option('--wait', 'wait for it to end')
       .option('--json', 'print {"studyId", "runId", "budget"}'),
   ).addHelpText('after', '\nExample:\n  memotune study continue my-study --budget 3600');
