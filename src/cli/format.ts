@@ -40,7 +40,7 @@ export function formatProgress(progress: StudyProgress): string {
   const ended = progress.status !== 'running' && progress.status !== 'paused';
   const best =
     progress.best !== null
-      ? `${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`
+      ? `${progress.objectiveMetric === undefined ? '' : `${printable(progress.objectiveMetric)} `}${progress.best.objective.toPrecision(6)} (trial ${progress.best.trialIndex})`
       : ended && progress.trials > 0
         ? 'none: every trial failed (their errors: `memotune study trials <id>`)'
         : 'none yet';

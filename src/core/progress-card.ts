@@ -25,7 +25,7 @@ export function progressCard(progress: StudyProgress, method: string, parallelis
   const best =
     progress.best === null
       ? 'none yet'
-      : `**${number(progress.best.objective)}** (trial ${progress.best.trialIndex}): ${code(
+      : `${progress.objectiveMetric === undefined ? '' : `${code(progress.objectiveMetric)} `}**${number(progress.best.objective)}** (trial ${progress.best.trialIndex}): ${code(
           configLine(progress.best.config, progress.stages),
         )}`;
   const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];

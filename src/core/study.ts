@@ -200,6 +200,8 @@ export interface StudyProgress {
   readonly stages?: readonly string[];
   /** The study's trial limit, when it has one (the study also ends there, budget left or not). */
   readonly maxTrials?: number;
+  /** The metric the study optimizes (the last stage's), named beside the best value; absent in older progress. */
+  readonly objectiveMetric?: string;
   /** Trials at once, as the plan or the last `parallelism` request set it; absent in older progress. */
   readonly parallelism?: number;
   /** Enqueued configurations (the config's `enqueue`, then `study enqueue`'s) not started yet; absent when none. */
@@ -379,6 +381,7 @@ export function progressOf(
     // Only studies the rule ended carry the field: every other progress is as before.
     ...(earlyStop === null ? {} : { earlyStop }),
     ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
+    objectiveMetric: plan.objective.metric,
     parallelism: state.parallelism ?? plan.parallelism,
     ...queuedField(Math.max(0, plan.enqueue.length - state.trialCount - running.length) + (state.queued?.length ?? 0)),
   };

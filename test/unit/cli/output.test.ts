@@ -125,6 +125,8 @@ describe('formatted study output', () => {
     expect(text).toContain('running   trials 4, 5');
     expect(text).toContain('waiting   trial 6 (for a prefix a running trial computes)');
     expect(text).toContain('control   parallelism 3; 2 enqueued configurations to run next');
+    // The best value says which metric it is.
+    expect(formatProgress({ ...progress, objectiveMetric: 'valAcc' })).toContain('best      valAcc 0.500000 (trial 1)');
     // A study every trial of which failed says so when it has ended.
     const failedEverywhere = { ...progress, status: 'completed' as const, best: null, runningTrials: [] };
     expect(formatProgress(failedEverywhere)).toContain('best      none: every trial failed');
