@@ -12,7 +12,7 @@ import { Connection } from '@temporalio/client';
 import { registerSearchAttributes } from '../client/search-attributes.js';
 import { packageRoot } from '../package-root.js';
 import { S3ObjectStore } from '../storage/s3-object-store.js';
-import { defaultStateDir, type StackInfo } from './stack-info.js';
+import { defaultStateDir, readStackInfo, type StackInfo } from './stack-info.js';
 
 export { defaultStateDir, readStackInfo, type StackInfo } from './stack-info.js';
 
@@ -139,12 +139,7 @@ function stackFile(o: Resolved): string {
 }
 
 function readPids(o: Resolved): StackInfo['pids'] {
-  try {
-    const saved = JSON.parse(readFileSync(stackFile(o), 'utf8')) as StackInfo;
-    return saved.pids;
-  } catch {
-    return { temporal: null, s3: null };
-  }
+  return readStackInfo({ stateDir: o.stateDir })?.pids ?? { temporal: null, s3: null };
 }
 
 /** Ports the stack cannot use (taken, or not the running stack's): bad input, `memotune dev` exits 2. */
@@ -378,11 +373,11 @@ function portOf(address: string | null | undefined): number | undefined {
  * name: a stack started with `--temporal-port 27233` is reused by a later `memotune dev` or
  * `memotune demo` that names no ports, instead of a second pair of servers on the default ports
  * writing into the same SQLite file and S3 folder, and a stopped one restarts where it was.
- * @throws Error when the options name other ports than those of the stack while it runs.
+ * @throws StackPortError when the options name other ports than those of the stack while it runs.
  */
 export function withRunningPorts(options: StackOptions): StackOptions {
   const stateDir = resolve(options.stateDir ?? defaultStateDir());
-  const saved = readSavedStack(stateDir);
+  const saved = readStackInfo({ stateDir });
   if (saved === null) return options;
   const previous = {
     temporalPort: portOf(saved.temporalAddress),
@@ -390,7 +385,7 @@ export function withRunningPorts(options: StackOptions): StackOptions {
     // The UI port goes with the Temporal port it was derived from.
     uiPort: options.temporalPort === undefined ? portOf(saved.uiUrl) : undefined,
   };
-  const running = alive(saved.pids?.temporal ?? null) || alive(saved.pids?.s3 ?? null);
+  const running = isStackRunning(saved);
   if (running) {
     for (const key of ['temporalPort', 's3Port', 'uiPort'] as const) {
       const asked = options[key];
@@ -416,16 +411,6 @@ export function withRunningPorts(options: StackOptions): StackOptions {
         ? { headless: saved.uiUrl === null }
         : {}),
   };
-}
-
-/** This state folder's stack.json as last written, or null. */
-function readSavedStack(stateDir: string): StackInfo | null {
-  try {
-    const saved = JSON.parse(readFileSync(join(stateDir, 'stack.json'), 'utf8')) as StackInfo | null;
-    return saved !== null && typeof saved === 'object' ? saved : null;
-  } catch {
-    return null;
-  }
 }
 
 /** Whether a server the stack.json names still runs (`memotune dev --status` prints null if not). */
@@ -458,7 +443,7 @@ export async function stopStack(options: StackOptions = {}): Promise<{ stopped: 
     if (alive(pid)) process.kill(pid, 'SIGKILL');
   }
   // The addresses stay as they were (a restart takes them up again); only the pids go.
-  const saved = readSavedStack(o.stateDir);
+  const saved = readStackInfo({ stateDir: o.stateDir });
   if (saved !== null)
     writeFileSync(stackFile(o), JSON.stringify({ ...saved, pids: { temporal: null, s3: null } }, null, 2));
   return { stopped, stateDir: o.stateDir };
