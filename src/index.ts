@@ -69,6 +69,7 @@ export {
   StudyFinishedError,
   StudyNotContinuableError,
   runningStages,
+  stageActivity,
   type RunningStage,
   StudyNotFoundError,
   NoWorkerError,

@@ -21,7 +21,14 @@ import {
   type TrialRecord,
 } from '../core/study.js';
 import { startedWith } from './workflow-history.js';
-import { answeredByWorker, NoWorkerError, queuePollers, type WorkerWait } from './worker-wait.js';
+import {
+  answeredByWorker,
+  hasWorkflowPollers,
+  NoWorkerError,
+  queuePollers,
+  timestampMs,
+  type WorkerWait,
+} from './worker-wait.js';
 
 export { NoAnswerError, NoWorkerError, type WorkerWait } from './worker-wait.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -392,9 +399,7 @@ export interface ControlDelivery {
 }
 
 async function delivery(client: Client, taskQueue: string): Promise<ControlDelivery> {
-  const pollers = await queuePollers(client, taskQueue);
-  // Unknown (no permission to describe the queue): assume it is served rather than alarm.
-  return { orchestrationQueue: taskQueue, workerPolling: pollers === null || pollers.live > 0 };
+  return { orchestrationQueue: taskQueue, workerPolling: await hasWorkflowPollers(client, taskQueue) };
 }
 
 /** The handle and queue of a study that is still running; throws when it has already finished. */
@@ -627,22 +632,46 @@ const ACTIVITY_SCHEDULED = 1;
  * may be named while its only worker is busy with another trial.
  */
 export async function stageQueuesWaitedOn(client: Client, progress: StudyProgress): Promise<WaitingStageQueue[]> {
+  return queuesWaitedOn(client, progress, await pendingStageRuns(client, progress));
+}
+
+/** A running trial's pending runStage activity, as one describe of the trial's workflow gives it. */
+interface PendingStageRun {
+  readonly trialIndex: number;
+  /** The trial waits for a running trial to commit a prefix they share (it computes nothing). */
+  readonly waiting: boolean;
+  readonly activity: NonNullable<WorkflowExecutionDescription['raw']['pendingActivities']>[number];
+}
+
+/** The pending stage runs of a running study's trials: each trial's workflow described once. */
+async function pendingStageRuns(client: Client, progress: StudyProgress): Promise<PendingStageRun[]> {
   if (progress.status !== 'running' && progress.status !== 'paused') return [];
-  const running = progress.runningTrials?.map((trial) => trial.trialIndex) ?? [];
-  if (progress.runningTrial !== null && !running.includes(progress.runningTrial)) running.push(progress.runningTrial);
-  let waiting = false;
-  for (const trialIndex of running) {
+  const trials = (progress.runningTrials ?? []).map(({ trialIndex, waiting }) => ({
+    trialIndex,
+    waiting: waiting === true,
+  }));
+  if (progress.runningTrial !== null && !trials.some((trial) => trial.trialIndex === progress.runningTrial))
+    trials.push({ trialIndex: progress.runningTrial, waiting: false });
+  const runs: PendingStageRun[] = [];
+  for (const { trialIndex, waiting } of trials) {
     try {
       const description = await client.workflow.getHandle(`${progress.studyId}/trial-${trialIndex}`).describe();
-      waiting ||= (description.raw.pendingActivities ?? []).some(
-        (activity) => activity.activityType?.name === 'runStage' && Number(activity.state) === ACTIVITY_SCHEDULED,
-      );
+      for (const activity of description.raw.pendingActivities ?? [])
+        if (activity.activityType?.name === 'runStage') runs.push({ trialIndex, waiting, activity });
     } catch {
       // The trial finished (or its workflow is gone) since the progress was read.
     }
-    if (waiting) break;
   }
-  if (!waiting) return [];
+  return runs;
+}
+
+/** {@link stageQueuesWaitedOn} from the trials' pending stage runs. */
+async function queuesWaitedOn(
+  client: Client,
+  progress: StudyProgress,
+  runs: readonly PendingStageRun[],
+): Promise<WaitingStageQueue[]> {
+  if (!runs.some((run) => Number(run.activity.state) === ACTIVITY_SCHEDULED)) return [];
   const stages = (await studyPlanOf(client, progress.studyId).catch(() => null))?.stages ?? [];
   const byQueue = new Map<string, string[]>();
   for (const stage of stages) byQueue.set(stage.taskQueue, [...(byQueue.get(stage.taskQueue) ?? []), stage.name]);
@@ -686,39 +715,43 @@ const ACTIVITY_STARTED = 2;
  * Empty for a study that is not running or whose trials have no stage started.
  */
 export async function runningStages(client: Client, progress: StudyProgress): Promise<RunningStage[]> {
-  if (progress.status !== 'running' && progress.status !== 'paused') return [];
+  return stagesRunning(client, await pendingStageRuns(client, progress));
+}
+
+/**
+ * What a running study's stages are doing, from one look at its trials: the stage queues it waits
+ * on ({@link stageQueuesWaitedOn}) and what each computing trial runs ({@link runningStages}).
+ */
+export async function stageActivity(
+  client: Client,
+  progress: StudyProgress,
+): Promise<{ waitingOn: WaitingStageQueue[]; runningStages: RunningStage[] }> {
+  const runs = await pendingStageRuns(client, progress);
+  return { waitingOn: await queuesWaitedOn(client, progress, runs), runningStages: await stagesRunning(client, runs) };
+}
+
+/** {@link runningStages} from the trials' pending stage runs. */
+async function stagesRunning(client: Client, runs: readonly PendingStageRun[]): Promise<RunningStage[]> {
   const converter = client.options.loadedDataConverter;
   const stages: RunningStage[] = [];
-  for (const trial of progress.runningTrials ?? []) {
-    if (trial.waiting === true) continue;
-    let pending;
-    try {
-      const description = await client.workflow.getHandle(`${progress.studyId}/trial-${trial.trialIndex}`).describe();
-      pending = (description.raw.pendingActivities ?? []).find(
-        (activity) => activity.activityType?.name === 'runStage' && Number(activity.state) === ACTIVITY_STARTED,
-      );
-    } catch {
-      continue; // Finished (or gone) since the progress was read.
-    }
-    if (pending === undefined) continue;
+  for (const { trialIndex, waiting, activity } of runs) {
+    if (waiting || Number(activity.state) !== ACTIVITY_STARTED) continue;
     let details: Record<string, unknown> = {};
     try {
-      let payloads = pending.heartbeatDetails?.payloads ?? [];
+      let payloads = activity.heartbeatDetails?.payloads ?? [];
       for (const codec of [...converter.payloadCodecs].reverse()) payloads = await codec.decode(payloads);
       const first: unknown = payloads.length > 0 ? converter.payloadConverter.fromPayload(payloads[0]!) : undefined;
       if (first !== null && typeof first === 'object') details = first as Record<string, unknown>;
     } catch {
       // Details this client cannot decode (another codec): the attempt is shown without them.
     }
-    const millis = (at: typeof pending.lastHeartbeatTime): number | null =>
-      at ? Number(at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) : null;
-    const beatMs = millis(pending.lastHeartbeatTime);
-    const startedMs = millis(pending.lastStartedTime);
+    const beatMs = timestampMs(activity.lastHeartbeatTime);
+    const startedMs = timestampMs(activity.lastStartedTime);
     stages.push({
-      trialIndex: trial.trialIndex,
+      trialIndex,
       ...(typeof details.stage === 'string' ? { stage: details.stage } : {}),
-      attempt: pending.attempt ?? 1,
-      maximumAttempts: pending.maximumAttempts ?? 0,
+      attempt: activity.attempt ?? 1,
+      maximumAttempts: activity.maximumAttempts ?? 0,
       ...(startedMs === null || startedMs <= 0 ? {} : { runningSeconds: Math.max(0, (Date.now() - startedMs) / 1000) }),
       ...(typeof details.spentCost === 'number' ? { spentSeconds: details.spentCost } : {}),
       ...(details.details === undefined || details.details === null ? {} : { progress: details.details }),

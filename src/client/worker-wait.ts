@@ -40,6 +40,14 @@ export function classifyPollers(lastAccessMs: readonly (number | null)[], nowMs:
 /** Which pollers a task queue has: workflow tasks (the study loop) or activity tasks (the stages). */
 export type QueueKind = 'workflow' | 'activity';
 
+/** A protobuf timestamp the server sent (a poller's last poll, an activity's start) in epoch ms; null when absent. */
+export function timestampMs(
+  at: { readonly seconds?: number | { toString(): string } | null; readonly nanos?: number | null } | null | undefined,
+): number | null {
+  if (at === null || at === undefined) return null;
+  return Number(at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6);
+}
+
 /** The pollers of a task queue, or null when the server cannot say. */
 export async function queuePollers(
   client: Client,
@@ -54,11 +62,7 @@ export async function queuePollers(
       // direct dependency).
       taskQueueType: kind === 'workflow' ? 1 : 2,
     });
-    const times = (response.pollers ?? []).map((poller) => {
-      const at = poller.lastAccessTime;
-      if (at === null || at === undefined) return null;
-      return Number(at.seconds ?? 0) * 1000 + Math.floor((at.nanos ?? 0) / 1e6);
-    });
+    const times = (response.pollers ?? []).map((poller) => timestampMs(poller.lastAccessTime));
     return classifyPollers(times, Date.now());
   } catch {
     return null;

@@ -14,12 +14,11 @@ import {
   getStudyOutcome,
   getStudyProgress,
   NoWorkerError,
-  stageQueuesWaitedOn,
   type WaitingStageQueue,
   readStudyTrials,
   startStudy,
   stopStudy,
-  runningStages,
+  stageActivity,
   type RunningStage,
   cancelStudy,
   type ControlDelivery,
@@ -287,8 +286,7 @@ Examples:
           throw error;
         }
         // A stage no worker takes stalls a study without failing it: say which queue it waits on.
-        const waitingOn = await stageQueuesWaitedOn(client, progress);
-        const stages = await runningStages(client, progress);
+        const { waitingOn, runningStages: stages } = await stageActivity(client, progress);
         if (options.json) {
           const shown = {
             ...progress,
