@@ -68,7 +68,8 @@ function failureMessage(error: unknown, stage: StagePlan): string {
   const cause = error instanceof ActivityFailure ? error.cause : undefined;
   if (cause instanceof TimeoutFailure) {
     const attempts = stage.retry.maximumAttempts;
-    const tries = attempts === 1 ? '' : ` (after ${attempts === 0 ? 'every' : attempts} attempts)`;
+    // Unlimited attempts (0) never end in a timeout failure: only a limit above 1 is worth saying.
+    const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
     switch (cause.timeoutType) {
       case 'START_TO_CLOSE':
         return `stage '${stage.name}' timed out: no result within its timeoutSeconds (${stage.timeoutSeconds} s)${tries}`;
