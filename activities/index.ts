@@ -445,7 +445,19 @@ export function createActivities(dependencies: ActivityDependencies) {
       // A cancelled attempt commits nothing; the last heartbeat carries what it spent.
       const cancelled = () => {
         heartbeat();
-        return signal.reason as unknown;
+        const reason = signal.reason as unknown;
+        // A worker shutting down is not the stage's failure: reported as such and not retried
+        // here, so it uses up none of the stage's attempts; the trial runs the stage again on
+        // another worker and charges what this attempt spent (workflows/trial.ts).
+        if (reason instanceof CancelledFailure && reason.message === 'WORKER_SHUTDOWN') {
+          return ApplicationFailure.create({
+            message: `stage '${input.stageName}' was interrupted: its worker shut down`,
+            type: FailureType.WorkerShutdown,
+            nonRetryable: true,
+            details: [spent()],
+          });
+        }
+        return reason;
       };
       // The attempt's own scratch folder (as Python stages' ctx.workdir): an outputFile or
       // outputDirectory written there is uploaded before the folder goes with the attempt.

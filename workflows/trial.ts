@@ -128,11 +128,58 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
   }
   if (
     cause instanceof ApplicationFailure &&
-    (cause.type === FailureType.StageFailed || cause.type === FailureType.InvalidStageResult)
+    (cause.type === FailureType.StageFailed ||
+      cause.type === FailureType.InvalidStageResult ||
+      cause.type === FailureType.WorkerShutdown)
   ) {
     return spentCostOf(cause.details?.[0]);
   }
   return 0;
+}
+
+/**
+ * Marks histories whose trials run a stage again when its worker shut down under it
+ * ({@link FailureType.WorkerShutdown}); before, that failure failed the trial.
+ */
+const workerShutdownPatch = 'memotune-rerun-after-worker-shutdown';
+
+/**
+ * How many times one stage of a trial is run again after its worker shut down under it. A fleet
+ * being redeployed or reclaimed interrupts a stage a few times at most; past this something keeps
+ * stopping the workers that take it, and the trial fails with the interruption as its error.
+ */
+export const maxWorkerShutdownReruns = 20;
+
+type StageRun =
+  | { readonly output: RunStageOutput; readonly failure?: undefined; readonly interruptedSpent: number }
+  | { readonly output?: undefined; readonly failure: ActivityFailure; readonly interruptedSpent: number };
+
+/**
+ * Runs a stage's activity, scheduling it again each time it fails because its worker shut down:
+ * that failure is not retried by Temporal (it would use up one of the stage's attempts, and with
+ * `maximumAttempts: 1` fail the trial), so a new activity, with all its attempts, waits for the
+ * next worker of the queue. What the interrupted attempts spent is returned to be charged.
+ */
+async function runThroughWorkerShutdowns(
+  runStage: (interruptions: number) => Promise<RunStageOutput>,
+): Promise<StageRun> {
+  let interruptedSpent = 0;
+  for (let interruptions = 0; ; interruptions++) {
+    try {
+      return { output: await runStage(interruptions), interruptedSpent };
+    } catch (failure) {
+      if (!(failure instanceof ActivityFailure)) throw failure;
+      const rerun =
+        failureTypeOf(failure) === FailureType.WorkerShutdown &&
+        interruptions < maxWorkerShutdownReruns &&
+        patched(workerShutdownPatch);
+      if (!rerun) return { failure, interruptedSpent };
+      interruptedSpent += spentCostOf((failure.cause as ApplicationFailure).details?.[0]);
+      log.info('stage interrupted by its worker shutting down: scheduling it again', {
+        interruptions: interruptions + 1,
+      });
+    }
+  }
 }
 
 /**
@@ -213,22 +260,22 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
 
   for (let index = cachedPrefix; index < input.stages.length; index++) {
     const stage = input.stages[index]!;
-    const { runStage } = proxyActivities<Activities>({
-      // The UI labels each stage run by its stage instead of "runStage".
-      summary: `${stage.name} (stage ${index + 1}/${input.stages.length})`,
-      taskQueue: stage.taskQueue,
-      startToCloseTimeout: stage.timeoutSeconds * 1000,
-      heartbeatTimeout: stage.heartbeatSeconds * 1000,
-      retry: {
-        maximumAttempts: stage.retry.maximumAttempts,
-        initialInterval: stage.retry.initialIntervalSeconds * 1000,
-        backoffCoefficient: stage.retry.backoffCoefficient,
-        nonRetryableErrorTypes: [FailureType.UnknownStage, FailureType.InvalidStageResult, FailureType.CacheMiss],
-      },
-    });
-    let output: RunStageOutput;
-    try {
-      output = await runStage({
+    const runStage = (interruptions: number) =>
+      proxyActivities<Activities>({
+        // The UI labels each stage run by its stage instead of "runStage".
+        summary:
+          `${stage.name} (stage ${index + 1}/${input.stages.length})` +
+          (interruptions === 0 ? '' : `, again after its worker shut down (${interruptions})`),
+        taskQueue: stage.taskQueue,
+        startToCloseTimeout: stage.timeoutSeconds * 1000,
+        heartbeatTimeout: stage.heartbeatSeconds * 1000,
+        retry: {
+          maximumAttempts: stage.retry.maximumAttempts,
+          initialInterval: stage.retry.initialIntervalSeconds * 1000,
+          backoffCoefficient: stage.retry.backoffCoefficient,
+          nonRetryableErrorTypes: [FailureType.UnknownStage, FailureType.InvalidStageResult, FailureType.CacheMiss],
+        },
+      }).runStage({
         studyId: input.studyId,
         trialIndex: input.trialIndex,
         pipelineId: input.pipelineId,
@@ -244,17 +291,18 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
           .map((ancestor, at) => ({ stage: ancestor.name, key: lookup.keys[at]! })),
         ...(input.seed === undefined ? {} : { seed: stageSeed(input.seed, lookup.keys[index]!) }),
       });
-    } catch (failure) {
-      if (!(failure instanceof ActivityFailure)) throw failure;
-      ranCosts.push(spentByFailedStage(failure, stage));
+    const run = await runThroughWorkerShutdowns(runStage);
+    if (run.failure !== undefined) {
+      ranCosts.push(run.interruptedSpent + spentByFailedStage(run.failure, stage));
       stagesRun.push(index);
-      error = failureMessage(failure, stage);
-      failureType = failureTypeOf(failure);
+      error = failureMessage(run.failure, stage);
+      failureType = failureTypeOf(run.failure);
       break;
     }
+    const output = run.output;
     stageCosts[index] = output.cost;
     // Histories recorded before chargedCost existed carry only cost.
-    ranCosts.push(output.chargedCost ?? output.cost);
+    ranCosts.push(run.interruptedSpent + (output.chargedCost ?? output.cost));
     stagesRun.push(index);
     metrics = output.metrics;
     stageMetrics[index] = output.metrics;

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Literal, TypedDict
 
 import pytest
+import temporalio.activity
 from temporalio.exceptions import ApplicationError
 
 from memotune import StageActivity, StageContext, StageDefinition, StageResult, cache
@@ -423,6 +424,56 @@ def test_async_stage_is_cancelled_too(harness: Harness) -> None:
     asyncio.run(scenario())
     assert seen == {"event": True}
     assert cache.meta_key(KEY_B) not in harness.store.objects
+
+
+def test_worker_shutdown_is_reported_as_an_interruption_not_a_failure_to_retry(harness: Harness) -> None:
+    harness.with_parent()
+    started = threading.Event()
+
+    def train(ctx: StageContext) -> StageResult:
+        started.set()
+        ctx.cancelled.wait(5)
+        raise RuntimeError("stopped half way")
+
+    activity = harness.activity({"train": train})
+
+    async def scenario() -> ApplicationError:
+        task = asyncio.ensure_future(harness.env.run(activity.run_stage, request()))
+        await asyncio.to_thread(started.wait, 5)
+        harness.env.cancel(temporalio.activity.ActivityCancellationDetails(worker_shutdown=True))
+        with pytest.raises(ApplicationError) as raised:
+            await task
+        return raised.value
+
+    error = asyncio.run(scenario())
+    assert error.type == "WorkerShutdown"
+    assert error.non_retryable
+    assert error.message == "stage 'train' was interrupted: its worker shut down"
+    assert error.details[0]["spentCost"] >= 0 and error.details[0]["attempt"] == 1
+    assert cache.meta_key(KEY_B) not in harness.store.objects
+
+
+def test_a_cancel_request_during_worker_shutdown_stays_a_cancellation(harness: Harness) -> None:
+    harness.with_parent()
+    started = threading.Event()
+
+    def train(ctx: StageContext) -> StageResult:
+        started.set()
+        ctx.cancelled.wait(5)
+        return StageResult(1)
+
+    activity = harness.activity({"train": train})
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(harness.env.run(activity.run_stage, request()))
+        await asyncio.to_thread(started.wait, 5)
+        harness.env.cancel(
+            temporalio.activity.ActivityCancellationDetails(cancel_requested=True, worker_shutdown=True)
+        )
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
 
 
 # ---- typed parameters ---------------------------------------------------------------------------

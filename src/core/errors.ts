@@ -22,6 +22,12 @@ export const FailureType = {
    * field missing or of another type. Every trial would fail alike: not retried, ends the study.
    */
   StageParamsMismatch: 'StageParamsMismatch',
+  /**
+   * The stage's worker shut down while it ran (SIGTERM, a deploy, a reclaimed spot instance): not
+   * the stage's fault. Not retried by Temporal, so it uses up none of the stage's attempts; the
+   * trial schedules the stage again for another worker.
+   */
+  WorkerShutdown: 'WorkerShutdown',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

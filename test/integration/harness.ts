@@ -25,7 +25,7 @@ export interface TestEnv {
   startWorkers(
     stages: StageRegistry,
     queues?: readonly QueueRole[],
-    options?: { readonly maxConcurrentStages?: number },
+    options?: { readonly maxConcurrentStages?: number; readonly shutdownGraceTime?: number },
   ): Promise<() => Promise<void>>;
   /** A finished study's outcome with its trial records read from this env's store. */
   result(handle: { result(): Promise<StudyOutcome> }): Promise<StudyResult>;

@@ -39,6 +39,9 @@ INVALID_STAGE_RESULT = "InvalidStageResult"
 # The stage's declared parameters do not fit the study's: every trial would fail alike (ends the study).
 STAGE_PARAMS_MISMATCH = "StageParamsMismatch"
 CACHE_MISS = "CacheMiss"
+WORKER_SHUTDOWN = "WorkerShutdown"
+"""The stage's worker shut down while it ran: not the stage's fault, not retried (no attempt is
+used up); the trial runs the stage again on another worker (``workflows/trial.ts``)."""
 INVALID_STAGE_REQUEST = "InvalidStageRequest"
 
 MAX_STAGE_METRICS = 256
@@ -401,6 +404,14 @@ class StageActivity:
             meta, wall_seconds = await self._store_output(req, store, result, encoded, workdir, stage_seconds, heartbeat)
         except asyncio.CancelledError:
             cancelled.set()
+            details = activity.cancellation_details()
+            if details is not None and details.worker_shutdown and not details.cancel_requested:
+                raise ApplicationError(
+                    f"stage '{req.stage_name}' was interrupted: its worker shut down",
+                    {"spentCost": spent_before + stage_seconds(), "attempt": info.attempt},
+                    type=WORKER_SHUTDOWN,
+                    non_retryable=True,
+                ) from None
             raise
         finally:
             # Ends the waits of store calls still running in threads (RetryCancelled there).

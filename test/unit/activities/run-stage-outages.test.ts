@@ -188,6 +188,40 @@ describe('runStage during an S3 outage', () => {
   });
 });
 
+describe('runStage when its worker shuts down', () => {
+  it('reports an interruption, not retried and carrying what the attempt spent, instead of a cancellation', async () => {
+    const { run, env, clock, cache } = setup({
+      prep: ({ signal }) =>
+        new Promise((_, reject) => {
+          clock.now += 4000;
+          signal.addEventListener('abort', () => reject(new Error('stopped half way')));
+        }),
+    });
+    const running = run(input(0)).catch((error: unknown) => error);
+    await sleep(20);
+    env.cancel('WORKER_SHUTDOWN');
+    const failure = await running;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({
+      type: 'WorkerShutdown',
+      nonRetryable: true,
+      message: "stage 'prep' was interrupted: its worker shut down",
+      details: [{ spentCost: 4, attempt: 1 }],
+    });
+    expect(await cache.readMeta(keys[0]!)).toBeNull();
+  });
+
+  it('stays a cancellation when the server asked for it', async () => {
+    const { run, env } = setup({
+      prep: ({ signal }) => new Promise((_, reject) => signal.addEventListener('abort', reject)),
+    });
+    const running = run(input(0)).catch((error: unknown) => error);
+    await sleep(20);
+    env.cancel('CANCELLED');
+    expect(await running).toBeInstanceOf(CancelledFailure);
+  });
+});
+
 describe('runStage with a stage that ignores cancellation', () => {
   const stuck: StageImplementation = () => new Promise(() => undefined);
 
