@@ -8,7 +8,8 @@
  *   MemotuneStudy      the study's name      "trials of X":  MemotuneKind = 'trial' AND MemotuneStudy = 'X'
  *   MemotunePipeline   the pipeline id
  *   MemotuneMethod     eeipu, ms-carbo, ...
- *   MemotuneStatus     running | paused | completed | stopped | exhausted | failed
+ *   MemotuneStatus     running | paused | completed | stopped | exhausted | failed (a study);
+ *                      running | completed | failed (a trial: whether it produced an objective)
  *   MemotuneTrials     trials recorded (Int)
  *   MemotuneBest       best objective so far (Double; absent until a trial completes)
  *   MemotuneSpent      fraction of the budget spent, 0..1+ (Double)
@@ -65,12 +66,24 @@ export function progressSearchAttributes(progress: StudyProgress, status: string
   ];
 }
 
-/** A trial's attributes: which study it belongs to, so "trials of X" is one query. */
+/**
+ * A trial's attributes when it starts: which study it belongs to, so "trials of X" is one query,
+ * and `running` until it ends ({@link trialEndSearchAttributes}).
+ */
 export function trialSearchAttributes(plan: StudyPlan): SearchAttributePair[] {
   return [
     { key: memotuneKind, value: 'trial' },
     { key: memotuneStudy, value: plan.name },
     { key: memotunePipeline, value: plan.pipelineId },
     { key: memotuneMethod, value: plan.optimizer.method ?? 'eeipu' },
+    { key: memotuneStatus, value: 'running' },
   ];
+}
+
+/**
+ * A finished trial's status: the UI shows every trial workflow as Completed, failed trials too
+ * (a failed trial is a record, not a workflow failure), so "failed trials of X" is a query on this.
+ */
+export function trialEndSearchAttributes(status: 'completed' | 'failed'): SearchAttributeUpdatePair[] {
+  return [{ key: memotuneStatus, value: status }];
 }

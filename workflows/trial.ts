@@ -10,6 +10,7 @@ import {
   setCurrentDetails,
   TimeoutFailure,
   upsertMemo,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities, RunStageOutput } from '../activities/index.js';
@@ -19,6 +20,7 @@ import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study
 import { closestKey } from '../src/core/closest-key.js';
 import { stageSeed } from '../src/core/seed.js';
 import type { Configuration, Phase } from '../src/core/types.js';
+import { memotuneKind, trialEndSearchAttributes } from './search-attributes.js';
 
 /** What the study hands one trial. Plain JSON. */
 export interface TrialInput {
@@ -142,6 +144,9 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
  * ({@link FailureType.WorkerShutdown}); before, that failure failed the trial.
  */
 const workerShutdownPatch = 'memotune-rerun-after-worker-shutdown';
+
+/** Marks histories whose finished trials set their `MemotuneStatus` search attribute. */
+const trialStatusPatch = 'memotune-trial-status-attribute';
 
 /**
  * How many times one stage of a trial is run again after its worker shut down under it. A fleet
@@ -328,7 +333,11 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       }
     }
   }
-  // The UI shows a finished trial workflow as Completed either way: its details say how it went.
+  // The UI shows a finished trial workflow as Completed either way: its details say how it went,
+  // and its status attribute lets a list be filtered by it. Only a trial started with memotune's
+  // attributes sets one (they may not be registered on the namespace otherwise).
+  if (workflowInfo().typedSearchAttributes.get(memotuneKind) === 'trial' && patched(trialStatusPatch))
+    upsertSearchAttributes(trialEndSearchAttributes(error === null ? 'completed' : 'failed'));
   // (Current details are answered by a query, not recorded as a command: replay is unaffected.)
   setCurrentDetails(
     error === null

@@ -87,6 +87,26 @@ describe('stage failures', () => {
       9,
     );
     expect(result.best).toMatchObject({ trialIndex: 2, objective: 1.5 });
+
+    // Every trial workflow shows as Completed in the UI; its MemotuneStatus says how the trial went.
+    const trialsWith = async (status: string) => {
+      const query = `MemotuneKind = 'trial' AND MemotuneStudy = 'failures' AND WorkflowId STARTS_WITH '${result.studyId}/' AND MemotuneStatus = '${status}'`;
+      const ids: string[] = [];
+      for await (const workflow of env.client.workflow.list({ query })) ids.push(workflow.workflowId);
+      return ids.sort();
+    };
+    // Visibility is eventually consistent: the trials' last upserts land within a moment.
+    for (let attempt = 0; ; attempt++) {
+      const [failed, completed] = [await trialsWith('failed'), await trialsWith('completed')];
+      if ((failed.length === 1 && completed.length === 2) || attempt > 50) {
+        expect({ failed, completed }).toEqual({
+          failed: [`${result.studyId}/trial-1`],
+          completed: [`${result.studyId}/trial-0`, `${result.studyId}/trial-2`],
+        });
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   });
 
   it('stops with status exhausted once every configuration of a finite space was evaluated', async () => {
