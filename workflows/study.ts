@@ -54,6 +54,7 @@ import { trialLogPrefix } from '../src/core/trial-log.js';
 import { configLine } from '../src/core/config-line.js';
 import { progressCard } from '../src/core/progress-card.js';
 import {
+  enqueuedConfigurations,
   enqueueProblem,
   extendBudgetProblem,
   parallelismIn,
@@ -233,7 +234,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   control(
     enqueueUpdate,
     (configs) => enqueueProblem(plan, state, configs),
-    (configs) => ({ ...state, queued: [...(state.queued ?? []), ...configs] }),
+    (configs) => ({ ...state, queued: [...(state.queued ?? []), ...enqueuedConfigurations(plan, configs)] }),
   );
   control(
     setParallelismUpdate,

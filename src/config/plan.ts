@@ -1,7 +1,7 @@
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
-import { jsonBytes, textProblem } from '../space/index.js';
+import { jsonBytes, textProblem, withParamlessStages } from '../space/index.js';
 import { maxIdLength, maxPlanBytes } from '../space/limits.js';
 import { defaultTimeoutSeconds, StudyConfigError, type StudyConfig, type TaskQueueKind } from './study-config.js';
 
@@ -121,7 +121,13 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     // The optimizer owns the default, so the workflow charges the ε the acquisition assumes.
     epsilon: settings.epsilon,
     seed: config.seed ?? 0,
-    enqueue: (config.enqueue ?? []) as Configuration[],
+    // A configuration may leave out parameterless stages at its end: the plan has every stage.
+    enqueue: ((config.enqueue ?? []) as Configuration[]).map((candidate) =>
+      withParamlessStages(
+        stages.map((stage) => ({ name: stage.name, params: stage.params })),
+        candidate,
+      ),
+    ),
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),
     trialsPerRun,
     parallelism: config.parallelism ?? 1,

@@ -7,6 +7,7 @@ import {
   paramIssues,
   spaceLimitIssues,
   spaceStructureIssues,
+  withParamlessStages,
 } from '../space/index.js';
 import * as limits from '../space/limits.js';
 import {
@@ -298,7 +299,8 @@ export const studyConfigSchema = z
       });
     } else if (clean('pipeline')) {
       config.enqueue.forEach((candidate, candidateIndex) => {
-        const { problems } = configurationProblems(searchSpaceOf(config), candidate);
+        const space = searchSpaceOf(config);
+        const { problems } = configurationProblems(space, withParamlessStages(space, candidate));
         for (const { stage, key, message } of problems) {
           const path = [
             'enqueue',

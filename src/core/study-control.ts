@@ -3,7 +3,7 @@
  * and why a request is refused. Workflow-safe and pure: the study's update validators call these,
  * so a refused request never reaches the study's history.
  */
-import { validateConfiguration } from '../space/validate.js';
+import { validateConfiguration, withParamlessStages } from '../space/validate.js';
 import { maxBudget, maxEnqueued, maxParallelism } from '../space/limits.js';
 import type { StudyPlan, StudyState } from './study.js';
 import type { Configuration } from './types.js';
@@ -41,15 +41,25 @@ export function extendBudgetProblem(plan: StudyPlan, state: StudyState, amount: 
   return state.stopRequested ? 'the study is stopping: resume it with more budget once it has ended' : undefined;
 }
 
+function spaceOf(plan: StudyPlan) {
+  return plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
+}
+
+/** The configurations an accepted enqueue request queues: with `{}` for left-out parameterless stages. */
+export function enqueuedConfigurations(plan: StudyPlan, configs: readonly Configuration[]): Configuration[] {
+  const space = spaceOf(plan);
+  return configs.map((config) => withParamlessStages(space, config));
+}
+
 export function enqueueProblem(plan: StudyPlan, state: StudyState, configs: unknown): string | undefined {
   if (!Array.isArray(configs) || configs.length === 0) return 'configurations: give a non-empty list';
   const queued = state.queued?.length ?? 0;
   if (queued + configs.length > maxEnqueued)
     return `configurations: ${queued} are queued already; at most ${maxEnqueued} may wait at once`;
-  const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
+  const space = spaceOf(plan);
   for (const [index, config] of configs.entries()) {
     try {
-      validateConfiguration(space, config as Configuration);
+      validateConfiguration(space, withParamlessStages(space, config as Configuration));
     } catch (error) {
       return `configurations[${index}]: ${error instanceof Error ? error.message : String(error)}`;
     }

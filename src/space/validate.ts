@@ -498,6 +498,17 @@ export interface ConfigurationProblem {
 }
 
 /**
+ * `config` with `{}` added for the stages at its end that have no parameters (an evaluation stage):
+ * a configuration may leave those out. Anything else, a configuration too short by a stage with
+ * parameters included, is returned as it is, for {@link configurationProblems} to report.
+ */
+export function withParamlessStages<T>(space: SearchSpace, config: T): T {
+  if (!Array.isArray(config) || config.length >= space.length) return config;
+  if (space.slice(config.length).some((stage) => stage.params.length > 0)) return config;
+  return [...(config as unknown[]), ...space.slice(config.length).map(() => ({}))] as T;
+}
+
+/**
  * The problems of a configuration against a space, within a stage the unknown keys first, and how
  * many there are in all: only the first `limit` are built (a suggestion costs an edit distance
  * per name). {@link validateConfiguration} throws them; the study config schema reports them at
@@ -511,7 +522,11 @@ export function configurationProblems(
   const problems: ConfigurationProblem[] = [];
   if (!Array.isArray(config) || config.length !== space.length) {
     const got = Array.isArray(config) ? `${config.length}` : shown(config);
-    problems.push({ message: `must have ${space.length} stages (one record per stage), got ${got}` });
+    problems.push({
+      message:
+        `must have ${space.length} stages (one record per stage; stages without parameters may be ` +
+        `left out at the end), got ${got}`,
+    });
     return { problems, count: 1 };
   }
   let count = 0;

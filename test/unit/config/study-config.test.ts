@@ -160,12 +160,27 @@ describe('study config validation', () => {
       ...valid(),
       enqueue: [[{ frac: 0.5 }], [{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adma' }]],
     });
-    expect(issues).toContain('enqueue[0]: must have 2 stages (one record per stage), got 1');
+    expect(issues).toContain(
+      'enqueue[0]: must have 2 stages (one record per stage; stages without parameters may be left out at the end), got 1',
+    );
     expect(
       issues.some((issue) =>
         issue.startsWith('enqueue[1][1].opt: "adma" is not one of ["adam", "sgd"] (did you mean "adam"?)'),
       ),
     ).toBe(true);
+  });
+
+  it('lets an enqueued configuration leave out parameterless stages at its end, and plans them as {}', () => {
+    const config = {
+      ...valid(),
+      pipeline: { stages: [...valid().pipeline.stages, { name: 'evaluate' }, { name: 'report' }] },
+      enqueue: [[{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adam' }]],
+    };
+    expect(planStudy(parseStudyConfig(config)).enqueue).toEqual([
+      [{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adam' }, {}, {}],
+    ]);
+    // A stage with parameters cannot be left out.
+    expect(issuesOf({ ...config, enqueue: [[{ frac: 0.5 }]] })[0]).toMatch(/^enqueue\[0\]: must have 4 stages/);
   });
 
   it('reports every issue at once, not just the first', () => {

@@ -4,6 +4,7 @@ import { parseStudyConfig } from '../../../src/config/study-config.js';
 import { initialStudyState, type StudyState } from '../../../src/core/study.js';
 import type { Configuration } from '../../../src/core/types.js';
 import {
+  enqueuedConfigurations,
   enqueueProblem,
   extendBudgetProblem,
   parallelismProblem,
@@ -56,6 +57,30 @@ describe('study control requests', () => {
     );
     const full: StudyState = { ...running, queued: Array.from({ length: 1000 }, () => good) };
     expect(enqueueProblem(plan, full, [good])).toMatch(/at most 1000/);
+  });
+
+  it('takes configurations that leave out parameterless stages at their end, and queues them whole', () => {
+    const withEvaluate = planStudy(
+      parseStudyConfig({
+        name: 's',
+        pipeline: {
+          stages: [
+            { name: 'prep', params: [{ name: 'mode', type: 'categorical', choices: ['a', 'b'] }] },
+            { name: 'evaluate' },
+          ],
+        },
+        objective: { metric: 'm' },
+        budget: 100,
+      }),
+    );
+    expect(enqueueProblem(withEvaluate, running, [[{ mode: 'a' }]])).toBeUndefined();
+    expect(enqueuedConfigurations(withEvaluate, [[{ mode: 'a' }], [{ mode: 'b' }, {}]])).toEqual([
+      [{ mode: 'a' }, {}],
+      [{ mode: 'b' }, {}],
+    ]);
+    expect(enqueueProblem(withEvaluate, running, [[]])).toMatch(
+      /^configurations\[0\]: configuration must have 2 stages/,
+    );
   });
 
   it('changes parallelism to an integer from 1 to the limit', () => {
