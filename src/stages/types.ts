@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ParamValue, StageParams } from '../core/types.js';
+import type { StudyConfigInput } from '../config/study-config.js';
 
 /**
  * A committed output of an earlier stage of the same trial, read lazily from the object store:
@@ -241,8 +242,11 @@ export function defineStages(first: unknown, second?: unknown): StageRegistry {
 
 /**
  * Identity helper that keeps a study config's literal types (stage names, parameter names,
- * categorical choices) for {@link defineStages}; validate it with `parseStudyConfig` as usual.
+ * categorical choices) for {@link defineStages}, and type-checks it as a study config: a missing
+ * `budget` or `objective`, a parameter type or optimizer method that does not exist, a number
+ * given as a string are compile errors. Validate it with `parseStudyConfig` as usual (ranges,
+ * names and limits are checked there).
  */
-export function defineStudy<const C extends StudyShape>(config: C): C {
+export function defineStudy<const C extends StudyShape & StudyConfigInput>(config: C): C {
   return config;
 }

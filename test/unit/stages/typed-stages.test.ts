@@ -77,6 +77,30 @@ describe('typed stage registries', () => {
     });
   });
 
+  // Checked by tsc only: each call below must be a compile error.
+  it('type-checks the study as a config: missing fields, unknown types and methods, strings for numbers', () => {
+    const stages = [{ name: 'fit', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1 }] }] as const;
+    // @ts-expect-error no budget
+    defineStudy({ name: 'x', pipeline: { stages }, objective: { metric: 'score' } });
+    // @ts-expect-error a budget given as a string
+    defineStudy({ name: 'x', pipeline: { stages }, objective: { metric: 'score' }, budget: '10' });
+    defineStudy({
+      name: 'x',
+      // @ts-expect-error a parameter type that does not exist
+      pipeline: { stages: [{ name: 'fit', params: [{ name: 'lr', type: 'flaot', low: 0, high: 1 }] }] },
+      objective: { metric: 'score' },
+      budget: 10,
+    });
+    defineStudy({
+      name: 'x',
+      pipeline: { stages },
+      objective: { metric: 'score' },
+      budget: 10,
+      // @ts-expect-error an optimizer method that does not exist
+      optimizer: { method: 'tpe' },
+    });
+  });
+
   it('keeps the declared study a valid plain config', () => {
     expect(defineStudy(study)).toBe(study);
     expect(parseStudyConfig(study).pipeline.stages.map((stage) => stage.name)).toEqual(['prepare', 'fit']);
