@@ -1,5 +1,9 @@
 import { SimplePlugin } from '@temporalio/plugin';
+import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+
+/** The activity the plugin registers; trials schedule it by this name. */
+const stageActivity = 'runStage';
 
 /**
  * memotune's stage activity for your own Temporal workers: add it to a worker that polls a
@@ -15,11 +19,25 @@ import { createActivities, type ActivityDependencies } from '../activities/index
  * });
  * ```
  * The study and trial workflows run on memotune's own queue, `<prefix>-orchestration`, in a worker
- * that {@link createWorkers} builds (`queues: ['orchestration']`) or `memotune worker --queues orchestration`.
+ * that {@link createWorkers} builds (`queues: ['orchestration']`) or `memotune worker --queues orchestration`:
+ * the plugin alone runs stages, never a study. The worker's `maxConcurrentActivityTaskExecutions`
+ * bounds its stages and your own activities alike (on a GPU queue, set it to the GPUs it has).
  */
 export class MemotunePlugin extends SimplePlugin {
   constructor(dependencies: ActivityDependencies) {
     const { runStage } = createActivities(dependencies);
-    super({ name: 'memotune', activities: { runStage } });
+    super({ name: 'memotune', activities: { [stageActivity]: runStage } });
+  }
+
+  /** Refuses a worker that has an activity of its own named `runStage`: one would replace the other. */
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const activities = options.activities as object | undefined;
+    if (activities !== undefined && Object.hasOwn(activities, stageActivity)) {
+      throw new TypeError(
+        `MemotunePlugin: this worker already registers an activity named '${stageActivity}', the name memotune's ` +
+          'trials schedule their stages by; rename yours, or run memotune stages on a worker of their own',
+      );
+    }
+    return super.configureWorker(options);
   }
 }

@@ -17,6 +17,7 @@
  */
 import type { S3Settings } from './s3-object-store.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
+import { readStackInfo } from '../dev/stack-info.js';
 
 /** The local dev stack's S3 server (src/dev/stack.ts `stack.json`). */
 export interface LocalS3Server {
@@ -68,15 +69,19 @@ function endpointVariable(env: Environment): string | undefined {
 }
 
 /**
- * S3 settings from the environment; with nothing configured, the local stack's server (when
- * `memotune dev` runs). Throws, naming the variable, on a malformed value, and when there is
- * neither configuration nor a local stack.
+ * S3 settings from the environment; with nothing configured, the local stack's server: the one
+ * `memotune dev` started for this project (found as `connectTemporalWorker` finds its Temporal
+ * server), unless `localStack` names another or is `null` (none). Throws, naming the variable, on
+ * a malformed value, and when there is neither configuration nor a local stack.
  */
-export function s3SettingsFromEnvironment(env: Environment = process.env, localStack?: LocalS3Server): S3Settings {
+export function s3SettingsFromEnvironment(
+  env: Environment = process.env,
+  localStack: LocalS3Server | null = readStackInfo()?.s3 ?? null,
+): S3Settings {
   const keyPrefix = set(env, 'MEMOTUNE_S3_PREFIX') ?? '';
   const configured = CONFIGURING_VARIABLES.some((name) => set(env, name) !== undefined);
   if (!configured) {
-    if (localStack === undefined) {
+    if (localStack === null) {
       throw new ConnectionSettingsError(
         'no S3 bucket configured: set MEMOTUNE_S3_BUCKET (and MEMOTUNE_S3_ENDPOINT for an S3-compatible server), ' +
           'or run `memotune dev` for a local one',

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectionSettingsError } from '../../../src/core/settings-error.js';
 import { createS3Client } from '../../../src/storage/s3-object-store.js';
@@ -65,8 +68,32 @@ describe('s3SettingsFromEnvironment', () => {
     expect(() => s3SettingsFromEnvironment({ MEMOTUNE_S3_BUCKET: 'b', MEMOTUNE_S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(
       /MEMOTUNE_S3_FORCE_PATH_STYLE/,
     );
-    expect(() => s3SettingsFromEnvironment({})).toThrow(/MEMOTUNE_S3_BUCKET.*memotune dev/);
-    expect(() => s3SettingsFromEnvironment({})).toThrow(ConnectionSettingsError);
+    expect(() => s3SettingsFromEnvironment({}, null)).toThrow(/MEMOTUNE_S3_BUCKET.*memotune dev/);
+    expect(() => s3SettingsFromEnvironment({}, null)).toThrow(ConnectionSettingsError);
+  });
+
+  it("finds the project's local stack by itself, as connectTemporalWorker finds its Temporal server", () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'memotune-s3-settings-'));
+    writeFileSync(
+      join(stateDir, 'stack.json'),
+      JSON.stringify({
+        temporalAddress: '127.0.0.1:27233',
+        namespace: 'default',
+        uiUrl: null,
+        s3: { ...localStack, endpoint: 'http://127.0.0.1:27070' },
+        stateDir,
+        pids: { temporal: null, s3: null },
+      }),
+    );
+    const saved = process.env.MEMOTUNE_STATE_DIR;
+    process.env.MEMOTUNE_STATE_DIR = stateDir;
+    try {
+      expect(s3SettingsFromEnvironment({})).toMatchObject({ endpoint: 'http://127.0.0.1:27070', bucket: 'memotune' });
+    } finally {
+      if (saved === undefined) delete process.env.MEMOTUNE_STATE_DIR;
+      else process.env.MEMOTUNE_STATE_DIR = saved;
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 
   it('hands a child process the same bucket; explicit keys only when there are some', () => {
