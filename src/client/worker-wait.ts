@@ -8,6 +8,7 @@
  * one. Only pollers seen within {@link LIVE_POLL_AGE_MS} count as a worker.
  */
 import { ServiceError, type Client } from '@temporalio/client';
+import { defaultTaskQueuePrefix } from '../config/plan.js';
 
 /** A listed poller older than this has stopped: one minute of long poll, plus a margin. */
 export const LIVE_POLL_AGE_MS = 75_000;
@@ -78,6 +79,19 @@ export async function hasWorkflowPollers(client: Client, taskQueue: string): Pro
 /** What an unanswered update still does (it is not withdrawn when the caller stops waiting). */
 const PENDING = '; the request stays pending and may still apply when a worker takes the study';
 
+/**
+ * The command that serves `taskQueue`: a study started with another task-queue prefix than the
+ * default is served only by workers given the same one (a worker on the default prefix polls
+ * another queue and never takes it).
+ */
+function workerCommandFor(taskQueue: string): string {
+  const suffix = '-orchestration';
+  const prefix = taskQueue.endsWith(suffix) ? taskQueue.slice(0, -suffix.length) : defaultTaskQueuePrefix;
+  return prefix === defaultTaskQueuePrefix
+    ? '`memotune worker`'
+    : `\`memotune worker --prefix ${prefix}\` (the study's task-queue prefix)`;
+}
+
 /** Raised when a running study cannot answer because no worker polls its orchestration queue. */
 export class NoWorkerError extends Error {
   constructor(
@@ -95,7 +109,7 @@ export class NoWorkerError extends Error {
     super(
       taskQueue === undefined
         ? `study '${studyId}' is running but no worker is serving its queue right now; start one with \`memotune worker\``
-        : `study '${studyId}' is running but no worker is polling ${taskQueue}${stopped}; start one with \`memotune worker\`` +
+        : `study '${studyId}' is running but no worker is polling ${taskQueue}${stopped}; start one with ${workerCommandFor(taskQueue)}` +
             (pending ? PENDING : ''),
     );
     this.name = 'NoWorkerError';

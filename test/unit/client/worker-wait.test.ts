@@ -74,6 +74,23 @@ describe('answeredByWorker', () => {
     await expect(query).rejects.toThrow(/start one with `memotune worker`$/);
   });
 
+  it("names the study's task-queue prefix in the command to start when it is not the default", async () => {
+    const { client } = fakeClient([[]]);
+    const asked = answeredByWorker(client, 's', 'acme-orchestration', never(), { failWithoutWorkerMs: 10 }, 'query');
+    await expect(asked).rejects.toThrow(
+      /no worker is polling acme-orchestration; start one with `memotune worker --prefix acme` \(the study's task-queue prefix\)$/,
+    );
+    const defaultQueue = answeredByWorker(
+      client,
+      's',
+      'memotune-orchestration',
+      never(),
+      { failWithoutWorkerMs: 10 },
+      'query',
+    );
+    await expect(defaultQueue).rejects.toThrow(/start one with `memotune worker`$/);
+  });
+
   it('says when the only listed worker stopped (its last poll over a minute old)', async () => {
     const { client } = fakeClient([[100_000]]);
     const asked = answeredByWorker(client, 's', 'q', never(), { failWithoutWorkerMs: 10 }, 'update');
