@@ -442,6 +442,9 @@ export function createActivities(dependencies: ActivityDependencies) {
       // heartbeat timeout and a timeout on the server is noticed here with the next heartbeat's answer.
       const intervalMs = Math.max(200, Math.min(10_000, (info.heartbeatTimeoutMs ?? 30_000) / 3));
       const timer = setInterval(heartbeat, intervalMs);
+      // One at once too: `study status` names a running stage from its heartbeat, so it can from
+      // the attempt's start rather than one interval later.
+      heartbeat();
       // A cancelled attempt commits nothing; the last heartbeat carries what it spent.
       const cancelled = () => {
         heartbeat();

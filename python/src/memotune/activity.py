@@ -242,10 +242,11 @@ class _Heartbeat:
             pass  # the loop has closed: the worker is gone, nobody listens any more
 
     async def run_periodically(self, interval: float) -> None:
-        """Keeps heartbeating so a dead worker is noticed within the heartbeat timeout."""
+        """Keeps heartbeating so a dead worker is noticed within the heartbeat timeout; once at
+        once too, so ``memotune study status`` names the running stage from the attempt's start."""
         while True:
-            await asyncio.sleep(interval)
             self.send()
+            await asyncio.sleep(interval)
 
     @property
     def spent_before(self) -> float:
