@@ -228,7 +228,9 @@ describe('controlling a running study (real Temporal + S3)', () => {
     const { handle } = await startStudy(env.client, onItsOwnQueue, { studyId, taskQueuePrefix: env.taskQueuePrefix });
     try {
       let seen: RunningStage[] = [];
-      for (let attempt = 0; attempt < 150 && seen[0]?.progress === undefined; attempt++) {
+      // The attempt's first heartbeat (sent as it starts) opens the SDK's throttle window: the
+      // progress reaches the server 0.8 × heartbeatSeconds later.
+      for (let attempt = 0; attempt < 300 && seen[0]?.progress === undefined; attempt++) {
         seen = await runningStages(env.client, await getStudyProgress(env.client, studyId));
         if (seen[0]?.progress === undefined) await new Promise((resolve) => setTimeout(resolve, 200));
       }
