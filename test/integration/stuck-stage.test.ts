@@ -16,6 +16,7 @@ import {
   runWorkers,
 } from '../../src/worker/run-workers.js';
 import { cliEnv, spawnCli } from './cli.js';
+import { stageRunning } from './stage-running.js';
 import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { stages as stuckStages } from './fixtures/stuck-stages.js';
@@ -55,18 +56,6 @@ function stuckStudy(implementation: string, timeoutSeconds: number, maxTrials: n
     maxConsecutiveFailures: null,
     optimizer: { method: 'random' },
   };
-}
-
-/** Resolves once the trial's stage attempt is running on a worker. */
-async function stageRunning(trialWorkflowId: string, timeoutMs = 30_000): Promise<void> {
-  const handle = env.client.workflow.getHandle(trialWorkflowId);
-  for (const deadline = Date.now() + timeoutMs; ; await sleep(100)) {
-    if (Date.now() > deadline) throw new Error(`${trialWorkflowId}: no stage attempt started`);
-    const description = await handle.describe().catch(() => null);
-    // 2 = PENDING_ACTIVITY_STATE_STARTED
-    const stage = description?.raw.pendingActivities?.find((activity) => activity.activityType?.name === 'runStage');
-    if (stage?.state === 2) return;
-  }
 }
 
 describe('a stage that ignores its cancellation', () => {
@@ -136,7 +125,7 @@ describe('a stage that ignores its cancellation', () => {
       taskQueuePrefix: env.taskQueuePrefix,
     });
     try {
-      await stageRunning(`${studyId}/trial-0`);
+      await stageRunning(env.client, `${studyId}/trial-0`);
       const signalled = Date.now();
       worker.kill('SIGTERM');
       const [code, signal] = (await Promise.race([

@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudy } from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageRegistry } from '../../src/stages/types.js';
+import { stageRunning } from './stage-running.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures', 'python-interrupt');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let env: TestEnv;
 
@@ -47,18 +47,6 @@ function oneStageStudy(name: string, implementation: string, taskQueue: string):
   };
 }
 
-/** Resolves once the trial's stage attempt is running on a worker. */
-async function stageRunning(trialWorkflowId: string, timeoutMs = 60_000): Promise<void> {
-  const handle = env.client.workflow.getHandle(trialWorkflowId);
-  for (const deadline = Date.now() + timeoutMs; ; await sleep(100)) {
-    if (Date.now() > deadline) throw new Error(`${trialWorkflowId}: no stage attempt started`);
-    const description = await handle.describe().catch(() => null);
-    // 2 = PENDING_ACTIVITY_STATE_STARTED
-    const stage = description?.raw.pendingActivities?.find((activity) => activity.activityType?.name === 'runStage');
-    if (stage?.state === 2) return;
-  }
-}
-
 /** How many times the trial scheduled its stage, and the failures its stage activities ended in. */
 async function stageActivities(trialWorkflowId: string) {
   const history = await env.client.workflow.getHandle(trialWorkflowId).fetchHistory();
@@ -91,7 +79,7 @@ describe('a stage whose worker shuts down under it', () => {
       studyId,
       taskQueuePrefix: env.taskQueuePrefix,
     });
-    await stageRunning(`${studyId}/trial-0`);
+    await stageRunning(env.client, `${studyId}/trial-0`, 60_000);
     await stopFirst();
     await env.startWorkers(stages, ['cpu']);
     const result = await env.result(handle);
@@ -114,7 +102,7 @@ describe('a stage whose worker shuts down under it', () => {
       studyId,
       taskQueuePrefix: env.taskQueuePrefix,
     });
-    await stageRunning(`${studyId}/trial-0`);
+    await stageRunning(env.client, `${studyId}/trial-0`, 60_000);
     await stopFirst();
     await env.startPythonWorker([join(fixtures, 'done.py')]);
     const result = await env.result(handle);
