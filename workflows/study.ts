@@ -37,6 +37,7 @@ import {
   initialStudyState,
   isLegacyState,
   progressOf,
+  planSearchSpace,
   studySettings,
   summarizeLegacyState,
   type EarlyStop,
@@ -264,7 +265,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   const readyToLaunch = (): number[] =>
     waiting.size === 0 ? [] : trialsToLaunch(runningList(), parallelism(), (index) => waiting.get(index)!.prefix);
 
-  const space = plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
+  const space = planSearchSpace(plan);
   publish();
   let startedThisRun = 0;
   /** Set when the optimizer has nothing new while trials run: wait for one to finish first. */

@@ -166,6 +166,7 @@ type StageRun =
  * next worker of the queue. What the interrupted attempts spent is returned to be charged.
  */
 async function runThroughWorkerShutdowns(
+  stage: StagePlan,
   runStage: (interruptions: number) => Promise<RunStageOutput>,
 ): Promise<StageRun> {
   let interruptedSpent = 0;
@@ -179,7 +180,7 @@ async function runThroughWorkerShutdowns(
         interruptions < maxWorkerShutdownReruns &&
         patched(workerShutdownPatch);
       if (!rerun) return { failure, interruptedSpent };
-      interruptedSpent += spentCostOf((failure.cause as ApplicationFailure).details?.[0]);
+      interruptedSpent += spentByFailedStage(failure, stage);
       log.info('stage interrupted by its worker shutting down: scheduling it again', {
         interruptions: interruptions + 1,
       });
@@ -296,7 +297,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
           .map((ancestor, at) => ({ stage: ancestor.name, key: lookup.keys[at]! })),
         ...(input.seed === undefined ? {} : { seed: stageSeed(input.seed, lookup.keys[index]!) }),
       });
-    const run = await runThroughWorkerShutdowns(runStage);
+    const run = await runThroughWorkerShutdowns(stage, runStage);
     if (run.failure !== undefined) {
       ranCosts.push(run.interruptedSpent + spentByFailedStage(run.failure, stage));
       stagesRun.push(index);

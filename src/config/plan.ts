@@ -3,7 +3,13 @@ import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
 import { jsonBytes, textProblem, withParamlessStages } from '../space/index.js';
 import { maxIdLength, maxPlanBytes } from '../space/limits.js';
-import { defaultTimeoutSeconds, StudyConfigError, type StudyConfig, type TaskQueueKind } from './study-config.js';
+import {
+  defaultTimeoutSeconds,
+  searchSpaceOf,
+  StudyConfigError,
+  type StudyConfig,
+  type TaskQueueKind,
+} from './study-config.js';
 
 /** Deployment choices that are not part of the study itself. */
 export interface PlanOptions {
@@ -123,10 +129,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     seed: config.seed ?? 0,
     // A configuration may leave out parameterless stages at its end: the plan has every stage.
     enqueue: ((config.enqueue ?? []) as Configuration[]).map((candidate) =>
-      withParamlessStages(
-        stages.map((stage) => ({ name: stage.name, params: stage.params })),
-        candidate,
-      ),
+      withParamlessStages(searchSpaceOf(config), candidate),
     ),
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),
     trialsPerRun,

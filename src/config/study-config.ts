@@ -298,8 +298,8 @@ export const studyConfigSchema = z
           'the plan carries every enqueued configuration',
       });
     } else if (clean('pipeline')) {
+      const space = searchSpaceOf(config);
       config.enqueue.forEach((candidate, candidateIndex) => {
-        const space = searchSpaceOf(config);
         const { problems } = configurationProblems(space, withParamlessStages(space, candidate));
         for (const { stage, key, message } of problems) {
           const path = [

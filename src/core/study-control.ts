@@ -5,7 +5,7 @@
  */
 import { validateConfiguration, withParamlessStages } from '../space/validate.js';
 import { maxBudget, maxEnqueued, maxParallelism } from '../space/limits.js';
-import type { StudyPlan, StudyState } from './study.js';
+import { planSearchSpace, type StudyPlan, type StudyState } from './study.js';
 import type { Configuration } from './types.js';
 
 /** The budget in force: the plan's, or what the study was extended to. */
@@ -41,13 +41,9 @@ export function extendBudgetProblem(plan: StudyPlan, state: StudyState, amount: 
   return state.stopRequested ? 'the study is stopping: resume it with more budget once it has ended' : undefined;
 }
 
-function spaceOf(plan: StudyPlan) {
-  return plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
-}
-
 /** The configurations an accepted enqueue request queues: with `{}` for left-out parameterless stages. */
 export function enqueuedConfigurations(plan: StudyPlan, configs: readonly Configuration[]): Configuration[] {
-  const space = spaceOf(plan);
+  const space = planSearchSpace(plan);
   return configs.map((config) => withParamlessStages(space, config));
 }
 
@@ -56,7 +52,7 @@ export function enqueueProblem(plan: StudyPlan, state: StudyState, configs: unkn
   const queued = state.queued?.length ?? 0;
   if (queued + configs.length > maxEnqueued)
     return `configurations: ${queued} are queued already; at most ${maxEnqueued} may wait at once`;
-  const space = spaceOf(plan);
+  const space = planSearchSpace(plan);
   for (const [index, config] of configs.entries()) {
     try {
       validateConfiguration(space, withParamlessStages(space, config as Configuration));

@@ -2,7 +2,15 @@
  * The study's plain-data model and its pure bookkeeping (budget, best trial). Workflow-safe:
  * imports nothing with side effects, so the study workflow can use it directly.
  */
-import type { Configuration, Direction, Observation, OptimizerSettings, OptimizerState, ParamSpec } from './types.js';
+import type {
+  Configuration,
+  Direction,
+  Observation,
+  OptimizerSettings,
+  OptimizerState,
+  ParamSpec,
+  SearchSpace,
+} from './types.js';
 
 /** One stage, resolved: defaults applied, task queue kind turned into a real queue name. */
 export interface StagePlan {
@@ -61,6 +69,11 @@ export interface StudyPlan {
    * recorded before it existed (then 20).
    */
   readonly orchestrationHeartbeatSeconds?: number;
+}
+
+/** The search space a plan's stages span (what the optimizer and the enqueue validator see). */
+export function planSearchSpace(plan: Pick<StudyPlan, 'stages'>): SearchSpace {
+  return plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
 }
 
 export type TrialStatus = 'completed' | 'failed';

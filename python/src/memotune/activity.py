@@ -409,7 +409,7 @@ class StageActivity:
             if details is not None and details.worker_shutdown and not details.cancel_requested:
                 raise ApplicationError(
                     f"stage '{req.stage_name}' was interrupted: its worker shut down",
-                    {"spentCost": spent_before + stage_seconds(), "attempt": info.attempt},
+                    heartbeat.failure_details(),
                     type=WORKER_SHUTDOWN,
                     non_retryable=True,
                 ) from None
