@@ -7,8 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import { ApplicationFailureCategory } from '@temporalio/common';
 import { spentBeforeAttempt } from '../src/core/charge.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
+import { reportProblem, shouldPrune, type IntermediateValues, type PruneReference } from '../src/core/pruning.js';
 import { stageKeys, type StageIdentity } from '../src/core/keys.js';
 import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
 import { suggest as defaultSuggest } from '../src/optimizer/index.js';
@@ -24,7 +26,7 @@ import {
   type StoredData,
 } from '../src/storage/stage-cache.js';
 import { SYNTHETIC_IMPLEMENTATION_PREFIX } from '../src/examples/synthetic-stages.js';
-import type { StageOutput, StageRegistry, StageResult } from '../src/stages/types.js';
+import { TrialPruned, type StageOutput, type StageRegistry, type StageResult } from '../src/stages/types.js';
 import { OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
 import { TrialLog } from '../src/storage/trial-log.js';
 import { createStudyLogActivities } from './study-log.js';
@@ -92,6 +94,8 @@ export interface RunStageInput {
   readonly ancestors?: readonly AncestorRef[];
   /** The stage's seed ({@link stageSeed}); absent in older histories (then 0). */
   readonly seed?: number;
+  /** What `shouldPrune()` compares the stage's reports with; absent when nothing can be pruned yet. */
+  readonly prune?: PruneReference;
 }
 
 export interface RunStageOutput {
@@ -106,6 +110,18 @@ export interface RunStageOutput {
   readonly wallSeconds: number;
   /** True when an earlier attempt had already committed this output (the result was lost). */
   readonly recovered: boolean;
+  /** The values the stage reported with `report(step, value)`; absent when it reported none. */
+  readonly intermediate?: IntermediateValues;
+}
+
+/** Details of a `TrialPruned` failure: what the stage spent, and the values it reported. */
+export interface PrunedStageDetails extends StageFailureDetails {
+  readonly intermediate: IntermediateValues;
+}
+
+/** A stage's `TrialPruned`, also when thrown by another copy of this package (no shared class). */
+function isTrialPruned(error: unknown): boolean {
+  return error instanceof TrialPruned || (error instanceof Error && error.name === 'TrialPruned');
 }
 
 function errorMessage(error: unknown): string {
@@ -465,6 +481,7 @@ export function createActivities(dependencies: ActivityDependencies) {
       // The attempt's own scratch folder (as Python stages' ctx.workdir): an outputFile or
       // outputDirectory written there is uploaded before the folder goes with the attempt.
       let workdir: string | null = null;
+      let curve: IntermediateValues = { steps: [], values: [] };
       try {
         const ancestorRefs =
           input.ancestors ?? (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);
@@ -507,6 +524,10 @@ export function createActivities(dependencies: ActivityDependencies) {
           join(tmpdir(), `memotune-${input.stageName.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-`),
         );
         workdir = attemptDir;
+        // This attempt's reports (a retried attempt reports afresh).
+        const steps: number[] = [];
+        const values: number[] = [];
+        curve = { steps, values };
         started = clock();
         let raw: unknown;
         try {
@@ -524,6 +545,13 @@ export function createActivities(dependencies: ActivityDependencies) {
                   progress = details ?? null;
                   heartbeat();
                 },
+                report: (step: number, value: number) => {
+                  const problem = reportProblem({ steps, values }, step, value);
+                  if (problem !== undefined) throw new TypeError(problem);
+                  steps.push(step);
+                  values.push(value);
+                },
+                shouldPrune: () => shouldPrune({ steps, values }, input.prune),
                 signal,
               }),
             ),
@@ -540,6 +568,19 @@ export function createActivities(dependencies: ActivityDependencies) {
               `stage '${input.stageName}' read a damaged output: ${error.message}`,
               FailureType.CacheMiss,
             );
+          }
+          if (isTrialPruned(error)) {
+            // Not a failure: nothing to retry, nothing committed; the trial ends as pruned.
+            const last = curve.steps[curve.steps.length - 1];
+            const details: PrunedStageDetails = { ...spent(), intermediate: curve };
+            throw ApplicationFailure.create({
+              message: `stage '${input.stageName}' pruned the trial${last === undefined ? '' : ` at step ${last}`}`,
+              type: FailureType.TrialPruned,
+              nonRetryable: true,
+              // Pruning is an outcome, not an error: the SDK logs it at debug and counts no failure.
+              category: ApplicationFailureCategory.BENIGN,
+              details: [details],
+            });
           }
           const details = spent();
           // The failure is the stage's own: the next attempt carries this attempt's cost over.
@@ -592,6 +633,7 @@ export function createActivities(dependencies: ActivityDependencies) {
           sha256: meta.sha256,
           wallSeconds,
           recovered: false,
+          ...(curve.steps.length === 0 ? {} : { intermediate: curve }),
         };
       } finally {
         clearInterval(timer);

@@ -46,7 +46,7 @@ export type {
   StreamOutput,
   TypedStages,
 } from './stages/types.js';
-export { defineStages, defineStudy, outputDirectory, outputFile, outputStream } from './stages/types.js';
+export { defineStages, defineStudy, outputDirectory, outputFile, outputStream, TrialPruned } from './stages/types.js';
 export {
   startStudy,
   getStudyHandle,

@@ -9,7 +9,7 @@
  *   MemotunePipeline   the pipeline id
  *   MemotuneMethod     eeipu, ms-carbo, ...
  *   MemotuneStatus     running | paused | completed | stopped | exhausted | failed (a study);
- *                      running | completed | failed (a trial: whether it produced an objective)
+ *                      running | completed | failed | pruned (a trial: whether it produced an objective)
  *   MemotuneTrials     trials recorded (Int)
  *   MemotuneBest       best objective so far (Double; absent until a trial completes)
  *   MemotuneSpent      fraction of the budget spent, 0..1+ (Double)
@@ -20,7 +20,7 @@ import {
   type SearchAttributePair,
   type SearchAttributeUpdatePair,
 } from '@temporalio/common';
-import type { StudyPlan, StudyProgress } from '../src/core/study.js';
+import type { StudyPlan, StudyProgress, TrialStatus } from '../src/core/study.js';
 
 export const memotuneKind = defineSearchAttributeKey('MemotuneKind', SearchAttributeType.KEYWORD);
 export const memotuneStudy = defineSearchAttributeKey('MemotuneStudy', SearchAttributeType.KEYWORD);
@@ -84,6 +84,6 @@ export function trialSearchAttributes(plan: StudyPlan): SearchAttributePair[] {
  * A finished trial's status: the UI shows every trial workflow as Completed, failed trials too
  * (a failed trial is a record, not a workflow failure), so "failed trials of X" is a query on this.
  */
-export function trialEndSearchAttributes(status: 'completed' | 'failed'): SearchAttributeUpdatePair[] {
+export function trialEndSearchAttributes(status: TrialStatus): SearchAttributeUpdatePair[] {
   return [{ key: memotuneStatus, value: status }];
 }

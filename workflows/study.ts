@@ -40,6 +40,7 @@ import {
   planSearchSpace,
   studySettings,
   summarizeLegacyState,
+  withPruningSample,
   type EarlyStop,
   type LegacyStudyState,
   type StudyOutcome,
@@ -51,6 +52,7 @@ import {
 } from '../src/core/study.js';
 import type { Suggestion } from '../src/core/types.js';
 import { reusesPrefixes } from '../src/core/methods.js';
+import { defaultPruner, pruneReferences } from '../src/core/pruning.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
 import { configLine } from '../src/core/config-line.js';
 import { progressCard } from '../src/core/progress-card.js';
@@ -326,7 +328,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       await recordTrial({ trialLog: state.trialLog, record });
       running.delete(result.trialIndex);
       const recorded = afterTrial(plan, state, record);
-      state = recorded.state;
+      state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;
       publish();
       log.info('trial finished', {
@@ -341,6 +343,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     }
 
     const { trialIndex } = step;
+    const prune = pruneReferences(state.pruning, plan.stages, plan.pruner ?? defaultPruner, plan.objective.direction);
     const common = {
       studyId: plan.studyId,
       pipelineId: plan.pipelineId,
@@ -350,6 +353,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       epsilon: plan.epsilon,
       orchestrationQueue: plan.orchestrationQueue,
       seed: plan.seed,
+      ...(prune === undefined ? {} : { prune }),
     };
     let trialInput: TrialInput;
     if (step.fromQueue) state = { ...state, queued: state.queued!.slice(1) };

@@ -13,11 +13,12 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { Activities, RunStageOutput } from '../activities/index.js';
+import type { Activities, PrunedStageDetails, RunStageOutput } from '../activities/index.js';
 import { spentCostOf, timedOutStageCharge } from '../src/core/charge.js';
 import { FailureType } from '../src/core/errors.js';
 import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study.js';
 import { closestKey } from '../src/core/closest-key.js';
+import type { IntermediateValues, PruneReference } from '../src/core/pruning.js';
 import { stageSeed } from '../src/core/seed.js';
 import type { Configuration, Phase } from '../src/core/types.js';
 import { memotuneKind, trialEndSearchAttributes } from './search-attributes.js';
@@ -47,6 +48,11 @@ export interface TrialInput {
    * so trials sharing them can start (parallel studies only; absent in older histories).
    */
   readonly reportSettledStages?: boolean;
+  /**
+   * By stage index, what the stage's `shouldPrune()` compares its reports with (the study's
+   * pruner); absent while nothing can be pruned, and in older histories.
+   */
+  readonly prune?: readonly (PruneReference | null)[];
 }
 
 /** How many leading stages of a running trial are now in the cache (reused or committed). */
@@ -132,7 +138,8 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
     cause instanceof ApplicationFailure &&
     (cause.type === FailureType.StageFailed ||
       cause.type === FailureType.InvalidStageResult ||
-      cause.type === FailureType.WorkerShutdown)
+      cause.type === FailureType.WorkerShutdown ||
+      cause.type === FailureType.TrialPruned)
   ) {
     return spentCostOf(cause.details?.[0]);
   }
@@ -253,6 +260,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   );
   let error: string | null = null;
   let failureType: string | null = null;
+  // Values each stage reported with report(step, value): the ran stages', a pruned one's so far.
+  const stageIntermediate: (IntermediateValues | null)[] = input.stages.map(() => null);
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
   const plan =
     cachedPrefix === 0
@@ -296,6 +305,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
           .slice(0, index)
           .map((ancestor, at) => ({ stage: ancestor.name, key: lookup.keys[at]! })),
         ...(input.seed === undefined ? {} : { seed: stageSeed(input.seed, lookup.keys[index]!) }),
+        ...(input.prune?.[index] ? { prune: input.prune[index]! } : {}),
       });
     const run = await runThroughWorkerShutdowns(stage, runStage);
     if (run.failure !== undefined) {
@@ -303,6 +313,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       stagesRun.push(index);
       error = failureMessage(run.failure, stage);
       failureType = failureTypeOf(run.failure);
+      if (failureType === FailureType.TrialPruned) stageIntermediate[index] = prunedCurve(run.failure);
       break;
     }
     const output = run.output;
@@ -312,6 +323,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     stagesRun.push(index);
     metrics = output.metrics;
     stageMetrics[index] = output.metrics;
+    if (output.intermediate !== undefined) stageIntermediate[index] = output.intermediate;
     lastFromCache = output.recovered === true;
     // The last stage is never reused: only proper prefixes interest a waiting trial.
     if (index < input.stages.length - 1) await reportSettled(index + 1);
@@ -319,6 +331,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
 
   await Promise.all(signalsInFlight);
 
+  const pruned = failureType === FailureType.TrialPruned;
   let objective: number | null = null;
   if (error === null) {
     const value = metrics[input.objectiveMetric];
@@ -338,12 +351,12 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   // and its status attribute lets a list be filtered by it. Only a trial started with memotune's
   // attributes sets one (they may not be registered on the namespace otherwise).
   if (workflowInfo().typedSearchAttributes.get(memotuneKind) === 'trial' && patched(trialStatusPatch))
-    upsertSearchAttributes(trialEndSearchAttributes(error === null ? 'completed' : 'failed'));
+    upsertSearchAttributes(trialEndSearchAttributes(error === null ? 'completed' : pruned ? 'pruned' : 'failed'));
   // (Current details are answered by a query, not recorded as a command: replay is unaffected.)
   setCurrentDetails(
     error === null
       ? `**Completed**: ${input.objectiveMetric} = ${objective}. ${plan}`
-      : `**Failed**: ${error.replace(/\s+/g, ' ').slice(0, 500)}. ${plan}`,
+      : `**${pruned ? 'Pruned' : 'Failed'}**: ${error.replace(/\s+/g, ' ').slice(0, 500)}. ${plan}`,
   );
   return {
     trialIndex: input.trialIndex,
@@ -353,12 +366,13 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     cachedPrefix,
     chargedCost: trialCharge(cachedPrefix, input.epsilon, ranCosts),
     phase: input.phase,
-    status: error === null ? 'completed' : 'failed',
+    status: error === null ? 'completed' : pruned ? 'pruned' : 'failed',
     error,
     ...(failureType === null ? {} : { failureType }),
     keys: lookup.keys,
     metrics,
     stageMetrics,
+    ...(stageIntermediate.some((curve) => curve !== null) ? { stageIntermediate } : {}),
     stagesRun,
     source: input.source,
     acquisition: input.acquisition,
@@ -370,6 +384,16 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     // eslint-disable-next-line no-restricted-globals
     finishedAt: new Date().toISOString(),
   };
+}
+
+/** The values a pruned stage had reported, from its failure's details (empty when unreadable). */
+function prunedCurve(failure: ActivityFailure): IntermediateValues {
+  const cause = failure.cause;
+  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<PrunedStageDetails> | undefined) : undefined;
+  const curve = details?.intermediate;
+  return curve !== undefined && Array.isArray(curve.steps) && Array.isArray(curve.values) && curve.steps.length === curve.values.length
+    ? { steps: curve.steps, values: curve.values }
+    : { steps: [], values: [] };
 }
 
 /** Most reported metric names a missing-objective message lists. */

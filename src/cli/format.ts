@@ -47,7 +47,9 @@ export function formatProgress(progress: StudyProgress): string {
   const lines = [
     `study     ${printable(progress.studyId)} (${progress.status})`,
     `budget    ${progress.spent.toFixed(2)} / ${progress.budget} spent`,
-    `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed)`,
+    `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed${
+      (progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''
+    })`,
     `best      ${best}`,
   ];
   const running = progress.runningTrials ?? [];

@@ -1,3 +1,4 @@
+import { defaultPruner, type PrunerSettings } from '../core/pruning.js';
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
@@ -39,6 +40,17 @@ export const defaultHeartbeatSeconds = 20;
 
 export function taskQueueName(prefix: string, kind: TaskQueueKind): string {
   return `${prefix}-${kind}`;
+}
+
+/** The config's pruner with its defaults filled in (pinned in the plan, like the optimizer's). */
+function prunerOf(pruner: StudyConfig['pruner']): PrunerSettings {
+  if (pruner === undefined) return defaultPruner;
+  if (pruner.type === 'none') return { type: 'none' };
+  return {
+    type: 'median',
+    startupTrials: pruner.startupTrials ?? defaultPruner.startupTrials,
+    warmupSteps: pruner.warmupSteps ?? defaultPruner.warmupSteps,
+  };
 }
 
 /**
@@ -138,6 +150,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
       ? {}
       : { orchestrationHeartbeatSeconds: options.orchestrationHeartbeatSeconds }),
     maxConsecutiveFailures: config.maxConsecutiveFailures === undefined ? 5 : config.maxConsecutiveFailures,
+    pruner: prunerOf(config.pruner),
   };
   // The field limits keep real plans far below this; it catches only their extreme combinations
   // (every name at full length in 3-byte characters, in every one of the stages).

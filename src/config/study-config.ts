@@ -22,6 +22,7 @@ import {
 } from '../optimizer/settings.js';
 import { nameSchema, readableIssues, reportIssues, settingSchema } from './zod-rules.js';
 import { formatIssuePath } from '../core/issue-path.js';
+import { maxIntermediateStep } from '../core/pruning.js';
 
 /**
  * The study configuration a user writes (JSON file or TS object), validated before anything
@@ -243,6 +244,29 @@ export const studyConfigSchema = z
       parallelism: count(1, limits.maxParallelism).optional(),
       /** Hard cap on the number of trials, whatever the budget. */
       maxTrials: count(1, limits.maxTrials).optional(),
+      /**
+       * When a stage's `shouldPrune()` says stop (src/core/pruning.ts): `median` (Optuna's
+       * MedianPruner) or `none`. @default { type: 'median', startupTrials: 5, warmupSteps: 0 }
+       */
+      pruner: z
+        .discriminatedUnion(
+          'type',
+          [
+            z.strictObject({
+              type: z.literal('median'),
+              /** Completed trials that must have reported a step before a trial is pruned at it. @default 5 */
+              startupTrials: count(1, limits.maxTrials).optional(),
+              /** Steps before this one never prune. @default 0 */
+              warmupSteps: count(0, maxIntermediateStep).optional(),
+            }),
+            z.strictObject({ type: z.literal('none') }),
+          ],
+          {
+            error: (issue: { code?: string }) =>
+              issue.code === 'invalid_type' ? "must be an object with a type: 'median' or 'none'" : "must be 'median' or 'none'",
+          },
+        )
+        .optional(),
       optimizer: optimizerSchema.optional(),
       /** @default 0 */
       seed: z

@@ -28,6 +28,11 @@ export const FailureType = {
    * trial schedules the stage again for another worker.
    */
   WorkerShutdown: 'WorkerShutdown',
+  /**
+   * The stage stopped its trial (`TrialPruned`): its intermediate values fell behind earlier
+   * trials'. Not a failure and not retried; the trial ends as `pruned`, charged what it spent.
+   */
+  TrialPruned: 'TrialPruned',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

@@ -40,7 +40,9 @@ export function progressCard(progress: StudyProgress, method: string, parallelis
     '',
     `**Budget** ${code(budgetBar(progress.spent, progress.budget))} ${number(Number(progress.spent.toFixed(2)))} / ${number(progress.budget)}`,
     '',
-    `**Trials** ${progress.trials} (${progress.failedTrials} failed) · **reused a cached prefix** ${progress.reusedTrials} (${reuse})`,
+    `**Trials** ${progress.trials} (${progress.failedTrials} failed${
+      (progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''
+    }) · **reused a cached prefix** ${progress.reusedTrials} (${reuse})`,
     '',
     `**Running** ${running.length === 0 ? 'none' : `trial ${running.join(', ')}`} (parallelism ${parallelism}) · **method** ${code(method)}`,
     '',

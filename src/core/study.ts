@@ -11,6 +11,7 @@ import type {
   ParamSpec,
   SearchSpace,
 } from './types.js';
+import { withCompletedCurve, type IntermediateValues, type PrunerSettings, type PruningState } from './pruning.js';
 
 /** One stage, resolved: defaults applied, task queue kind turned into a real queue name. */
 export interface StagePlan {
@@ -58,6 +59,8 @@ export interface StudyPlan {
   readonly searchAttributes?: boolean;
   /** Continue-as-new after this many trials in one run, to keep each history short. */
   readonly trialsPerRun: number;
+  /** When a stage's `shouldPrune()` says stop (src/core/pruning.ts); absent in plans recorded before it (then the default). */
+  readonly pruner?: PrunerSettings;
   /**
    * The study fails after this many failed trials in a row instead of spending its budget on a
    * pipeline that does not run; absent (no limit) in plans recorded before it existed.
@@ -76,7 +79,11 @@ export function planSearchSpace(plan: Pick<StudyPlan, 'stages'>): SearchSpace {
   return plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
 }
 
-export type TrialStatus = 'completed' | 'failed';
+/**
+ * `pruned`: a stage stopped the trial early (`TrialPruned`, src/core/pruning.ts); like a failed
+ * trial it has no objective, but it is no failure of the pipeline.
+ */
+export type TrialStatus = 'completed' | 'failed' | 'pruned';
 
 /** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
 export interface TrialRecord extends Observation {
@@ -88,7 +95,7 @@ export interface TrialRecord extends Observation {
    */
   readonly logPosition?: number;
   readonly status: TrialStatus;
-  /** Why the trial failed, `null` when it completed. */
+  /** Why the trial failed (or which stage pruned it, at what step), `null` when it completed. */
   readonly error: string | null;
   /** The failure's type (`StageFailed`, `UnknownStage`, `CacheMiss`, `Timeout`, ...) when known. */
   readonly failureType?: string;
@@ -101,6 +108,11 @@ export interface TrialRecord extends Observation {
    * `null` for a stage not reached. Absent in records made before it existed.
    */
   readonly stageMetrics?: readonly (Readonly<Record<string, number>> | null)[];
+  /**
+   * By stage, the values it reported with `report(step, value)` (a pruned stage's up to where it
+   * stopped), `null` for a stage that reported none or did not run. Absent when none reported.
+   */
+  readonly stageIntermediate?: readonly (IntermediateValues | null)[];
   /** Indices of the stages that actually ran (the rest were reused or never reached). */
   readonly stagesRun: readonly number[];
   readonly source: 'enqueued' | 'optimizer';
@@ -128,6 +140,10 @@ export interface StudyState {
   readonly spent: number;
   readonly failedTrials: number;
   readonly reusedTrials: number;
+  /** Trials a stage pruned; absent (0) in states recorded before pruning. */
+  readonly prunedTrials?: number;
+  /** Completed trials' reported values, sampled per stage and step (what the pruner compares with). */
+  readonly pruning?: PruningState;
   /** Failed trials at the end of the log (the current streak). */
   readonly trailingFailures: number;
   readonly best: BestTrial | null;
@@ -197,6 +213,8 @@ export interface StudyProgress {
   readonly trials: number;
   readonly failedTrials: number;
   readonly reusedTrials: number;
+  /** Trials a stage pruned; absent when none were. */
+  readonly prunedTrials?: number;
   readonly best: BestTrial | null;
   /** Index of the trial now running, `null` between trials (the earliest started, with parallelism). */
   readonly runningTrial: number | null;
@@ -322,17 +340,38 @@ export function bestTrial(trials: readonly TrialRecord[], direction: Direction):
  */
 export function withTrial(state: StudyState, record: TrialSummaryFields, direction: Direction): StudyState {
   const failed = record.status === 'failed';
+  const pruned = record.status === 'pruned';
   return {
     ...state,
     trialCount: state.trialCount + 1,
     spent: state.spent + record.chargedCost,
     failedTrials: state.failedTrials + (failed ? 1 : 0),
+    ...(pruned ? { prunedTrials: (state.prunedTrials ?? 0) + 1 } : {}),
     reusedTrials: state.reusedTrials + (record.cachedPrefix > 0 ? 1 : 0),
     trailingFailures: failed ? state.trailingFailures + 1 : 0,
     best: improves(record, state.best, direction)
       ? { trialIndex: record.trialIndex, objective: record.objective, config: record.config }
       : state.best,
   };
+}
+
+/**
+ * The pruning sample after a finished trial: a completed trial's reported values join it (as in
+ * Optuna, only completed trials set the bar; a pruned or failed one's do not).
+ */
+export function withPruningSample(
+  state: StudyState,
+  record: Pick<TrialRecord, 'status' | 'stageIntermediate'>,
+  plan: { readonly stages: readonly { readonly name: string }[]; readonly seed: number },
+): StudyState {
+  if (record.status !== 'completed' || record.stageIntermediate === undefined) return state;
+  let pruning = state.pruning;
+  record.stageIntermediate.forEach((curve, index) => {
+    const stage = plan.stages[index];
+    if (curve !== null && stage !== undefined && curve.steps.length > 0)
+      pruning = withCompletedCurve(pruning, stage.name, curve, plan.seed);
+  });
+  return pruning === state.pruning ? state : { ...state, pruning };
 }
 
 /** The summary of a study started by an older release, from its inline records. */
@@ -380,6 +419,7 @@ export function progressOf(
     trials: state.trialCount,
     failedTrials: state.failedTrials,
     reusedTrials: state.reusedTrials,
+    ...((state.prunedTrials ?? 0) > 0 ? { prunedTrials: state.prunedTrials } : {}),
     best: state.best,
     runningTrial: running[0]?.trialIndex ?? null,
     runningTrials: running.map(({ trialIndex, config, waiting }) => ({

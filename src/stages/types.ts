@@ -73,6 +73,20 @@ export interface StageContext<P = StageParams> {
   readonly workdir: string;
   /** Report liveness (and optional progress details) so a dead worker's attempt is retried fast. */
   heartbeat(details?: unknown): void;
+  /**
+   * Reports an intermediate value of the study's objective at `step` (an epoch, an iteration),
+   * as Optuna's `trial.report(value, step)`: steps are integers from 0 and must increase; at
+   * most 1,000 reports a run. The values go into the trial's record, and completed trials'
+   * values are what {@link shouldPrune} compares later trials with.
+   * @throws {TypeError} for a bad step or value, naming it
+   */
+  report(step: number, value: number): void;
+  /**
+   * Whether this trial should stop: its best reported value so far is worse than the median of
+   * the earlier completed trials' values at the same step of this stage (the study's `pruner`;
+   * never before `startupTrials` of them reported that step). Stop by throwing {@link TrialPruned}.
+   */
+  shouldPrune(): boolean;
   /** Aborted when the attempt is cancelled or times out. */
   readonly signal: AbortSignal;
 }
@@ -99,6 +113,19 @@ export type StageImplementation<P = StageParams> = (context: StageContext<P>) =>
 
 /** Stage implementations a worker can run, by implementation name. */
 export type StageRegistry = Readonly<Record<string, StageImplementation>>;
+
+/**
+ * Thrown by a stage to stop its trial early (usually when {@link StageContext.shouldPrune} says
+ * so), as Optuna's `TrialPruned`. The trial ends as `pruned`, not failed: it is charged what it
+ * spent, its stage commits no output, it is not retried, and it never counts toward
+ * `maxConsecutiveFailures`.
+ */
+export class TrialPruned extends Error {
+  constructor(message = 'trial pruned') {
+    super(message);
+    this.name = 'TrialPruned';
+  }
+}
 
 // ---- outputs streamed from a file, a directory or a stream ------------------------------------
 

@@ -9,7 +9,7 @@ import { createActivities, type RunStageInput } from '../../../activities/index.
 import { stageKeys } from '../../../src/core/keys.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { StageCache } from '../../../src/storage/stage-cache.js';
-import { outputFile, type StageRegistry } from '../../../src/stages/types.js';
+import { outputFile, TrialPruned, type StageRegistry } from '../../../src/stages/types.js';
 
 const stages: StageRegistry = {
   prep: ({ params }) => ({
@@ -35,6 +35,19 @@ const stages: StageRegistry = {
   },
   broken: () => {
     throw new Error('kaput');
+  },
+  // Reports a curve; stops when told to (Optuna's should_prune / TrialPruned pattern).
+  curve: ({ params, report, shouldPrune }) => {
+    for (let epoch = 0; epoch < 4; epoch++) {
+      report(epoch, Number(params.lr) * (epoch + 1));
+      if (shouldPrune()) throw new TrialPruned();
+    }
+    return { output: null, metrics: { acc: Number(params.lr) * 4 } };
+  },
+  badReport: ({ report }) => {
+    report(2, 0.5);
+    report(1, 0.6);
+    return { output: null };
   },
   // Writes its output into the attempt's own folder and says where it was.
   scratch: async ({ workdir }) => {
@@ -168,6 +181,52 @@ describe('runStage', () => {
     const { activities, env } = setup();
     const failure = await run(env, activities.runStage, input(1)).catch((e: unknown) => e);
     expect(failure).toMatchObject({ type: 'CacheMiss', nonRetryable: true });
+  });
+});
+
+describe('runStage with intermediate values', () => {
+  const withPrune = (lr: number, prune?: RunStageInput['prune']): RunStageInput => ({
+    ...input(1, 'curve'),
+    params: { lr },
+    key: stageKeys('pipe', identities, [config[0]!, { lr }])[1]!,
+    ...(prune === undefined ? {} : { prune }),
+  });
+  const reference = { direction: 'maximize', steps: [0, 1, 2, 3], thresholds: [0.1, 0.2, 0.3, 0.4] } as const;
+
+  it('returns what the stage reported, and no intermediate field when it reported nothing', async () => {
+    const { activities, env } = setup();
+    await run(env, activities.runStage, input(0));
+    const out = await run(env, activities.runStage, withPrune(0.1));
+    expect(out.intermediate).toEqual({ steps: [0, 1, 2, 3], values: [0.1, 0.2, 0.30000000000000004, 0.4] });
+    expect(out.metrics).toEqual({ acc: 0.4 });
+    expect(await run(env, activities.runStage, input(0))).not.toHaveProperty('intermediate');
+  });
+
+  it('keeps a stage that is level with the reference; prunes one below it, without retry and without committing', async () => {
+    const { activities, env, store } = setup();
+    await run(env, activities.runStage, input(0));
+    expect(await run(env, activities.runStage, withPrune(0.1, reference))).toMatchObject({ metrics: { acc: 0.4 } });
+    const pruned = await run(env, activities.runStage, withPrune(0.05, reference)).catch((e: unknown) => e);
+    expect(pruned).toBeInstanceOf(ApplicationFailure);
+    expect(pruned).toMatchObject({
+      type: 'TrialPruned',
+      nonRetryable: true,
+      message: "stage 'train' pruned the trial at step 0",
+      details: [{ attempt: 1, intermediate: { steps: [0], values: [0.05] } }],
+    });
+    expect((pruned as ApplicationFailure).details![0]).toHaveProperty('spentCost', expect.any(Number));
+    const key = withPrune(0.05).key;
+    expect(await new StageCache(store).readMeta(key)).toBeNull();
+  });
+
+  it('fails a stage whose steps do not increase, naming the rule', async () => {
+    const { activities, env } = setup();
+    await run(env, activities.runStage, input(0));
+    const failure = await run(env, activities.runStage, input(1, 'badReport')).catch((e: unknown) => e);
+    expect(failure).toMatchObject({
+      type: 'StageFailed',
+      message: "stage 'train' failed: report(): step 1 is not after the last reported step 2 (steps must increase)",
+    });
   });
 });
 

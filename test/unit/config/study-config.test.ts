@@ -33,6 +33,18 @@ function issuesOf(input: unknown): string[] {
   throw new Error('config was accepted');
 }
 
+describe('the pruner setting', () => {
+  it('defaults to the median pruner, fills its defaults in the plan, and accepts none', () => {
+    expect(planStudy(parseStudyConfig(valid())).pruner).toEqual({ type: 'median', startupTrials: 5, warmupSteps: 0 });
+    expect(planStudy(parseStudyConfig({ ...valid(), pruner: { type: 'median', warmupSteps: 3 } })).pruner).toEqual({
+      type: 'median',
+      startupTrials: 5,
+      warmupSteps: 3,
+    });
+    expect(planStudy(parseStudyConfig({ ...valid(), pruner: { type: 'none' } })).pruner).toEqual({ type: 'none' });
+  });
+});
+
 describe('study config validation', () => {
   it('accepts a valid config and fills defaults in the plan', () => {
     const plan = planStudy(parseStudyConfig(valid()), { studyId: 'id-1', taskQueuePrefix: 'mt' });
@@ -91,6 +103,16 @@ describe('study config validation', () => {
         pipeline: { stages: [c.pipeline.stages[0]!, { ...c.pipeline.stages[1]!, taskQueue: 'orchestration' }] },
       }),
       ['pipeline.stages[1].taskQueue: is reserved for the study workflows (use cpu, gpu or your own kind)'],
+    ],
+    [
+      'a pruner of an unknown type',
+      (c) => ({ ...c, pruner: { type: 'hyperband' } }),
+      ["pruner.type: must be 'median' or 'none'"],
+    ],
+    [
+      'a median pruner with 0 startup trials and a fractional warm-up',
+      (c) => ({ ...c, pruner: { type: 'median', startupTrials: 0, warmupSteps: 1.5 } }),
+      ['pruner.startupTrials: must be at least 1', 'pruner.warmupSteps: must be an integer'],
     ],
     [
       'maxConsecutiveFailures of 0',
