@@ -7,7 +7,7 @@ TypeScript stages (docs/stage-contract.md, contract version 1).
 
 from .activity import CONTRACT_VERSION, StageActivity
 from .cache import CacheReadError
-from .context import StageContext, StageOutput
+from .context import MAX_INTERMEDIATE_STEPS, StageContext, StageOutput, TrialPruned
 from .registry import StageDefinition, registered_stages, stage
 from .result import StageResult, output_directory, output_file, output_stream
 from .s3 import S3ObjectStore, S3Settings
@@ -17,6 +17,7 @@ from .worker import run_worker
 __all__ = [
     "CONTRACT_VERSION",
     "CacheReadError",
+    "MAX_INTERMEDIATE_STEPS",
     "MemoryObjectStore",
     "ObjectStore",
     "S3ObjectStore",
@@ -26,6 +27,7 @@ __all__ = [
     "StageDefinition",
     "StageOutput",
     "StageResult",
+    "TrialPruned",
     "output_directory",
     "output_file",
     "output_stream",

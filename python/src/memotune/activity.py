@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from . import cache
-from .context import StageContext, StageOutput
+from .context import IntermediateCurve, PruneReference, StageContext, StageOutput, TrialPruned
 from .params import ParamsError, build_params
 from .registry import StageDefinition
 from .result import InvalidResult, StageResult, check_result
@@ -42,6 +42,9 @@ CACHE_MISS = "CacheMiss"
 WORKER_SHUTDOWN = "WorkerShutdown"
 """The stage's worker shut down while it ran: not the stage's fault, not retried (no attempt is
 used up); the trial runs the stage again on another worker (``workflows/trial.ts``)."""
+TRIAL_PRUNED = "TrialPruned"
+"""The stage raised :class:`~memotune.TrialPruned`: the trial stops, charged what it spent, with
+nothing committed for the stage. Not retried: a re-run would be pruned again at the same cost."""
 INVALID_STAGE_REQUEST = "InvalidStageRequest"
 
 MAX_STAGE_METRICS = 256
@@ -88,6 +91,8 @@ class StageRequest:
     parent_key: str | None
     ancestors: tuple[AncestorRef, ...]
     seed: int
+    prune: PruneReference | None = None
+    """What ``ctx.should_prune()`` compares the stage's curve with; ``None``: never prune."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StageRequest:
@@ -114,6 +119,7 @@ class StageRequest:
             parent_key=None if parent_key is None else str(parent_key),
             ancestors=ancestors,
             seed=int(data.get("seed") or 0),
+            prune=PruneReference.from_json(data.get("prune")),
         )
 
 
@@ -386,6 +392,8 @@ class StageActivity:
         attempt_over = threading.Event()
         store = RetryingStore(self._store, cancelled=attempt_over, policy=self._retry_policy, outages=outages)
         workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
+        # Each attempt reports afresh: a retry's curve does not continue the failed attempt's.
+        curve = IntermediateCurve(req.prune)
         try:
             committed = await asyncio.to_thread(cache.read_meta, store, req.key)
             if committed is not None:
@@ -401,7 +409,9 @@ class StageActivity:
                 }
             parent, ancestors = await self._read_ancestors(req, store, workdir / ".memotune-inputs")
             clock["started"] = self._clock()
-            result, encoded = await self._run(definition, req, info.attempt, parent, ancestors, workdir, cancelled, heartbeat)
+            result, encoded = await self._run(
+                definition, req, info.attempt, parent, ancestors, workdir, cancelled, heartbeat, curve
+            )
             meta, wall_seconds = await self._store_output(req, store, result, encoded, workdir, stage_seconds, heartbeat)
         except asyncio.CancelledError:
             cancelled.set()
@@ -420,7 +430,7 @@ class StageActivity:
             heartbeat.close()
             beating.cancel()
             await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
-        return {
+        outcome: dict[str, Any] = {
             "key": req.key,
             "cost": meta["cost"],
             "chargedCost": spent_before + meta["cost"],
@@ -430,6 +440,12 @@ class StageActivity:
             "wallSeconds": wall_seconds,
             "recovered": False,
         }
+        # Only when something was reported: a stage that never reports returns exactly what it did
+        # before pruning existed. The curve is not stored with the output, so a recovered output
+        # (above) has none.
+        if len(curve) > 0:
+            outcome["intermediate"] = curve.to_json()
+        return outcome
 
     async def _read_ancestors(
         self, req: StageRequest, store: ObjectStore, download_dir: Path
@@ -464,8 +480,10 @@ class StageActivity:
         workdir: Path,
         cancelled: threading.Event,
         heartbeat: _Heartbeat,
+        curve: IntermediateCurve,
     ) -> tuple[StageResult, cache.EncodedOutput | cache.OutputSource]:
-        """Calls the stage's code and checks what it returned; failures carry what was spent."""
+        """Calls the stage's code and checks what it returned; failures carry what was spent.
+        ``curve`` records what the stage reports (``ctx.report``)."""
         try:
             ctx = StageContext(
                 params=build_params(definition.params, req.params),
@@ -481,11 +499,26 @@ class StageActivity:
                 cancelled=cancelled,
                 workdir=workdir,
                 _heartbeat=heartbeat.from_stage,
+                _curve=curve,
             )
             raw = await self._call(definition, ctx)
         except cache.CacheReadError as error:
             raise ApplicationError(
                 f"stage '{req.stage_name}' read a damaged output: {error}", type=CACHE_MISS, non_retryable=True
+            ) from error
+        except TrialPruned as error:
+            # Not a failure: the stage chose to stop. Nothing to retry, so no heartbeat carries its
+            # cost to a next attempt; the details carry what it spent and the curve for the trial.
+            details = {**heartbeat.failure_details(), "intermediate": curve.to_json()}
+            last_step = curve.last_step
+            raise ApplicationError(
+                f"stage '{req.stage_name}' pruned the trial"
+                + ("" if last_step is None else f" at step {last_step}"),
+                details,
+                type=TRIAL_PRUNED,
+                non_retryable=True,
+                # Pruning is an outcome, not an error: the SDK logs it at debug, with no traceback.
+                category=ApplicationErrorCategory.BENIGN,
             ) from error
         except Exception as error:
             details = heartbeat.failure_details()

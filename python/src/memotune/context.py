@@ -1,17 +1,225 @@
-"""What a stage function receives: its parameters, its seed, earlier outputs and liveness hooks."""
+"""What a stage function receives: its parameters, its seed, earlier outputs, liveness hooks and
+the intermediate values it reports for pruning."""
 
 from __future__ import annotations
 
+import bisect
 import json
+import math
+import numbers
 import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, TypedDict
 
 from . import cache
 from .store import ObjectStore
+
+MAX_INTERMEDIATE_STEPS = 1000
+"""Most values one stage attempt may report (``maxIntermediateSteps`` in src/core/pruning.ts). A
+curve travels in the stage's result, the trial record and the trial log: 1,000 points of an epoch
+loop stay near 20 kB; a loop over batches should report every n-th."""
+
+MAX_INTERMEDIATE_STEP = 2**31 - 1
+"""Largest step a stage may report (``maxIntermediateStep``): an int32, held exactly by both
+languages (TypeScript numbers are doubles)."""
+
+
+class TrialPruned(Exception):
+    """Raised by a stage to stop its trial early, typically when :meth:`StageContext.should_prune`
+    says the trial is doing worse than the trials before it.
+
+    Not a failure: the attempt is reported as ``TrialPruned`` (never retried: a re-run would be
+    pruned again, at the same cost), the trial is charged what it spent, and nothing is committed
+    for the stage. The study records the trial as ``pruned``.
+    """
+
+
+class IntermediateValues(TypedDict):
+    """Values a stage reported, in the order it reported them (steps strictly increasing)."""
+
+    steps: list[int]
+    values: list[float]
+
+
+def _describe(value: Any) -> str:
+    """``value`` for an error message: its repr, cut short, and its type when that is not obvious."""
+    try:
+        text = repr(value)
+    except Exception:  # a __repr__ that raises must not hide the real error
+        text = "(a value whose repr cannot be read)"
+    if len(text) > 40:
+        text = text[:40] + "…"
+    return text if isinstance(value, (int, float)) and not isinstance(value, bool) else f"{text} ({type(value).__name__})"
+
+
+def _is_integer(value: Any) -> bool:
+    """An int or another integral type (a numpy integer), never a bool (``True`` is not step 1)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> float | None:
+    """``value`` as a float if it is a finite real number (numpy scalars included, bools not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):  # an int beyond the float range
+        return None
+    return number if math.isfinite(number) else None
+
+
+@dataclass(frozen=True)
+class PruneReference:
+    """What a stage compares its curve with (the ``prune`` field of the activity's input): for
+    each step, the threshold the trial's best value so far must not be worse than. The study sets
+    it to the median of its completed trials' values at that step of the same stage; a step
+    without enough of them has no threshold, and a trial is never pruned there."""
+
+    direction: Literal["maximize", "minimize"]
+    steps: tuple[int, ...]
+    """Strictly ascending (looked up by binary search)."""
+    thresholds: tuple[float, ...]
+    """One per step."""
+
+    @classmethod
+    def from_json(cls, data: Any) -> PruneReference | None:
+        """The reference in a runStage input; ``None`` when it is absent (``null``).
+
+        It comes from memotune's own workflow, so a malformed one is a bug, reported naming the field.
+
+        Raises:
+            TypeError, ValueError: a malformed reference.
+        """
+        if data is None:
+            return None
+        if not isinstance(data, Mapping):
+            raise TypeError(f"prune must be an object or null, got {_describe(data)}")
+        direction = data.get("direction")
+        if direction not in ("maximize", "minimize"):
+            raise ValueError(f"prune.direction must be 'maximize' or 'minimize', got {_describe(direction)}")
+        raw_steps = data.get("steps")
+        raw_thresholds = data.get("thresholds")
+        if not isinstance(raw_steps, list):
+            raise TypeError(f"prune.steps must be a list, got {_describe(raw_steps)}")
+        if not isinstance(raw_thresholds, list):
+            raise TypeError(f"prune.thresholds must be a list, got {_describe(raw_thresholds)}")
+        if len(raw_steps) != len(raw_thresholds):
+            raise ValueError(
+                f"prune.steps and prune.thresholds must have the same length, got {len(raw_steps)} and "
+                f"{len(raw_thresholds)}"
+            )
+        steps: list[int] = []
+        for i, step in enumerate(raw_steps):
+            if not _is_integer(step) or not 0 <= step <= MAX_INTERMEDIATE_STEP:
+                raise ValueError(
+                    f"prune.steps[{i}] must be an integer from 0 to {MAX_INTERMEDIATE_STEP}, got {_describe(step)}"
+                )
+            if steps and step <= steps[-1]:
+                raise ValueError(f"prune.steps must be strictly ascending, got {step} after {steps[-1]} at index {i}")
+            steps.append(int(step))
+        thresholds: list[float] = []
+        for i, threshold in enumerate(raw_thresholds):
+            number = _finite(threshold)
+            if number is None:
+                raise ValueError(f"prune.thresholds[{i}] must be a finite number, got {_describe(threshold)}")
+            thresholds.append(number)
+        return cls(direction, tuple(steps), tuple(thresholds))
+
+    def threshold_at(self, step: int) -> float | None:
+        """The threshold at exactly ``step``, or ``None`` when the reference has none there."""
+        at = bisect.bisect_left(self.steps, step)
+        return self.thresholds[at] if at < len(self.steps) and self.steps[at] == step else None
+
+
+class IntermediateCurve:
+    """The values one attempt reported, and whether they say to prune (the rule of
+    ``shouldPrune`` in src/core/pruning.ts, so both languages prune alike).
+
+    Thread-safe: a sync stage reports from its worker thread while the activity reads the curve
+    on the event loop once the stage is done. Each attempt gets a new, empty one.
+    """
+
+    def __init__(self, reference: PruneReference | None = None) -> None:
+        self._reference = reference
+        self._steps: list[int] = []
+        self._values: list[float] = []
+        self._best: float | None = None
+        self._lock = threading.Lock()
+
+    def report(self, step: Any, value: Any) -> None:
+        """Records ``value`` at ``step``; checks in the order of ``reportProblem`` in
+        src/core/pruning.ts (step, its order, value, count), so a bad call fails alike in both
+        languages. Nothing is recorded when it raises.
+
+        Raises:
+            TypeError: ``step`` is not an integer, or ``value`` not a number.
+            ValueError: ``step`` out of range or not after the last one, ``value`` not finite, or
+                :data:`MAX_INTERMEDIATE_STEPS` values reported already.
+        """
+        if not _is_integer(step):
+            raise TypeError(f"report(): step must be a non-negative integer, got {_describe(step)}")
+        if step < 0:
+            raise ValueError(f"report(): step must be a non-negative integer, got {_describe(step)}")
+        if step > MAX_INTERMEDIATE_STEP:
+            raise ValueError(f"report(): step must be at most {MAX_INTERMEDIATE_STEP}, got {_describe(step)}")
+        step = int(step)
+        with self._lock:
+            if self._steps and step <= self._steps[-1]:
+                raise ValueError(
+                    f"report(): step {step} is not after the last reported step {self._steps[-1]} (steps must increase)"
+                )
+            number = _finite(value)
+            if number is None:
+                is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
+                raise (ValueError if is_number else TypeError)(
+                    f"report(): value must be a finite number, got {_describe(value)}"
+                )
+            if len(self._steps) >= MAX_INTERMEDIATE_STEPS:
+                raise ValueError(
+                    f"report(): at most {MAX_INTERMEDIATE_STEPS} values may be reported per stage run "
+                    "(report every n-th step)"
+                )
+            self._steps.append(step)
+            self._values.append(number)
+            if self._best is None or self._is_better(number, self._best):
+                self._best = number
+
+    def _is_better(self, value: float, than: float) -> bool:
+        # Without a reference the best value is never used: either direction will do.
+        maximize = self._reference is None or self._reference.direction == "maximize"
+        return value > than if maximize else value < than
+
+    def should_prune(self) -> bool:
+        """Whether the best value so far is strictly worse than the reference's threshold at the
+        last reported step. No reference, nothing reported, or no threshold at exactly that step:
+        ``False`` (an early good value keeps a trial alive, as Optuna's MedianPruner does)."""
+        reference = self._reference
+        with self._lock:
+            if reference is None or self._best is None:
+                return False
+            threshold = reference.threshold_at(self._steps[-1])
+            best = self._best
+        if threshold is None:
+            return False
+        return best < threshold if reference.direction == "maximize" else best > threshold
+
+    @property
+    def last_step(self) -> int | None:
+        """The last reported step, ``None`` before the first report."""
+        with self._lock:
+            return self._steps[-1] if self._steps else None
+
+    def to_json(self) -> IntermediateValues:
+        """A copy of the curve, as it travels in the activity's result and failure details."""
+        with self._lock:
+            return {"steps": list(self._steps), "values": list(self._values)}
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._steps)
 
 
 class StageOutput:
@@ -142,8 +350,36 @@ class StageContext:
     workdir: Path
     """A fresh directory for this attempt, deleted afterwards (after a returned path is uploaded)."""
     _heartbeat: Callable[[Any], None] = field(repr=False)
+    _curve: IntermediateCurve = field(default_factory=IntermediateCurve, repr=False)
 
     def heartbeat(self, details: Any = None) -> None:
         """Reports liveness, with optional JSON-able progress details, from any thread. The
         activity also heartbeats on its own while the stage runs; this adds progress details."""
         self._heartbeat(details)
+
+    def report(self, step: int, value: float) -> None:
+        """Records an intermediate value of the study's objective at ``step`` (e.g. the validation
+        accuracy after epoch ``step``), for :meth:`should_prune` and for the study: completed
+        trials' values become the reference later trials are pruned against.
+
+        ``step``: an integer from 0 to 2**31 - 1, greater than the last one reported by this
+        attempt (a retried attempt starts a new curve). ``value``: a finite number (numpy scalars
+        included). At most :data:`MAX_INTERMEDIATE_STEPS` values per attempt: in a loop over
+        batches, report every n-th.
+
+        Raises:
+            TypeError, ValueError: naming the argument; nothing is recorded.
+        """
+        self._curve.report(step, value)
+
+    def should_prune(self) -> bool:
+        """Whether to stop this trial now (then ``raise TrialPruned()``): the best value reported
+        so far is strictly worse than the study's reference (the median of completed trials) at
+        the last reported step. ``False`` before the first report, when the study gave no
+        reference (pruning off, too few completed trials) or has none at exactly that step."""
+        return self._curve.should_prune()
+
+    @property
+    def intermediate(self) -> IntermediateValues:
+        """A copy of what this attempt reported: ``{"steps": [...], "values": [...]}``."""
+        return self._curve.to_json()
