@@ -1,0 +1,135 @@
+/**
+ * Pruning against the real servers: a stage reports a value per epoch and stops when it falls
+ * below the median of the completed trials at the same epoch. Pruned trials are charged, keep their
+ * curve in the trial log, commit nothing for the stopped stage, are not retried, never count as
+ * failures, and show as `pruned` in the Temporal UI. For a TypeScript and a Python stage.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStudy } from '../../src/client/index.js';
+import type { StudyConfigInput } from '../../src/config/study-config.js';
+import { StageCache } from '../../src/storage/stage-cache.js';
+import { TrialPruned, type StageRegistry } from '../../src/stages/types.js';
+import { createTestEnv, type TestEnv } from './harness.js';
+
+const pythonStages = join(import.meta.dirname, '..', 'fixtures', 'python-pruning', 'stages.py');
+
+let env: TestEnv;
+/** Attempts of the TS train stage, by study and trial. */
+const attempts = new Map<string, number>();
+
+const stages: StageRegistry = {
+  prepare: ({ params }) => ({ output: { a: params.a }, cost: 1 }),
+  // Mirrors test/fixtures/python-pruning/stages.py.
+  curve: ({ params, report, shouldPrune, trial }) => {
+    const key = `${trial.studyId}/${trial.trialIndex}`;
+    attempts.set(key, (attempts.get(key) ?? 0) + 1);
+    const lr = Number(params.lr);
+    for (let epoch = 0; epoch < 5; epoch++) {
+      report(epoch, (lr * (epoch + 1)) / 5);
+      if (shouldPrune()) throw new TrialPruned();
+    }
+    return { output: { lr }, metrics: { score: lr }, cost: 5 };
+  },
+};
+
+beforeAll(async () => {
+  env = await createTestEnv('pruning');
+  await env.startWorkers(stages);
+  await env.startPythonWorker([pythonStages]);
+});
+
+afterAll(async () => {
+  await env?.close();
+});
+
+// Three trials set the bar (startupTrials 3: medians 0.6·(epoch+1)/5), then two below it in a row
+// (pruned at epoch 0; with maxConsecutiveFailures 1 a failure would end the study), then one above.
+const learningRates = [0.5, 0.6, 0.7, 0.2, 0.1, 0.9];
+
+function study(name: string, implementation: string, taskQueue: string): StudyConfigInput {
+  return {
+    name,
+    pipeline: {
+      stages: [
+        { name: 'prepare', params: [{ name: 'a', type: 'float', low: 0, high: 1 }] },
+        {
+          name: 'train',
+          implementation,
+          taskQueue,
+          params: [{ name: 'lr', type: 'float', low: 0, high: 1 }],
+          retry: { maximumAttempts: 3, initialIntervalSeconds: 0.1 },
+        },
+      ],
+    },
+    objective: { metric: 'score' },
+    budget: 1000,
+    maxTrials: learningRates.length,
+    maxConsecutiveFailures: 1,
+    pruner: { type: 'median', startupTrials: 3 },
+    enqueue: learningRates.map((lr): Record<string, number>[] => [{ a: 0.5 }, { lr }]),
+  };
+}
+
+describe.each([
+  { language: 'TypeScript', implementation: 'curve', taskQueue: 'gpu' },
+  { language: 'Python', implementation: 'py-curve', taskQueue: 'python' },
+])('pruning a $language stage', ({ language, implementation, taskQueue }) => {
+  it('stops trials below the median, charges them, caches nothing for the stopped stage, and goes on', async () => {
+    const name = `pruning-${language.toLowerCase()}`;
+    const { handle } = await startStudy(env.client, study(name, implementation, taskQueue), {
+      studyId: `${env.taskQueuePrefix}-${name}`,
+      taskQueuePrefix: env.taskQueuePrefix,
+    });
+    const result = await env.result(handle);
+    expect(result.status).toBe('completed');
+    expect(result.history.map((trial) => trial.status)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+      'pruned',
+      'pruned',
+      'completed',
+    ]);
+    expect(result).toMatchObject({ trials: 6, failedTrials: 0, prunedTrials: 2 });
+    expect(result.best).toMatchObject({ trialIndex: 5, objective: 0.9 });
+
+    const cache = new StageCache(env.store);
+    const completed = result.history[0]!;
+    expect(completed.stageIntermediate).toEqual([
+      null,
+      { steps: [0, 1, 2, 3, 4], values: [0.1, 0.2, 0.3, 0.4, 0.5] },
+    ]);
+    expect(await cache.readMeta(completed.keys[1]!)).not.toBeNull();
+    for (const [trialIndex, lr] of [
+      [3, 0.2],
+      [4, 0.1],
+    ] as const) {
+      const pruned = result.history[trialIndex]!;
+      expect(pruned).toMatchObject({
+        objective: null,
+        failureType: 'TrialPruned',
+        error: "stage 'train' pruned the trial at step 0",
+        stageCosts: [1, null],
+        cachedPrefix: 1,
+        stageIntermediate: [null, { steps: [0], values: [lr / 5] }],
+      });
+      // Charged ε for the reused prepare stage and what train spent before it stopped.
+      expect(pruned.chargedCost).toBeGreaterThan(0.1);
+      expect(await cache.readMeta(pruned.keys[1]!)).toBeNull();
+      if (language === 'TypeScript') expect(attempts.get(`${result.studyId}/${trialIndex}`)).toBe(1);
+    }
+
+    // Every trial workflow shows as Completed in the UI; MemotuneStatus tells pruned ones apart.
+    const query = `MemotuneKind = 'trial' AND MemotuneStudy = '${name}' AND WorkflowId STARTS_WITH '${result.studyId}/' AND MemotuneStatus = 'pruned'`;
+    for (let attempt = 0; ; attempt++) {
+      const ids: string[] = [];
+      for await (const workflow of env.client.workflow.list({ query })) ids.push(workflow.workflowId);
+      if (ids.length === 2 || attempt > 50) {
+        expect(ids.sort()).toEqual([`${result.studyId}/trial-3`, `${result.studyId}/trial-4`]);
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  });
+});
