@@ -49,7 +49,7 @@ export function configHtml(config: Configuration, stages: readonly string[]): st
 /** Which chart draws what, with everything the page needs to draw it. */
 export interface ChartSpec {
   /** Fixed identifier, also the chart container's `data-chart`. */
-  readonly id: 'convergence' | 'costs' | 'timeline' | 'parallel' | 'association';
+  readonly id: 'convergence' | 'costs' | 'timeline' | 'parallel' | 'association' | `intermediate-${number}`;
   readonly title: string;
   readonly description: string;
   /** Why there is nothing to draw, or `null` when `option` is drawn. */
@@ -75,6 +75,9 @@ const stagePalette = ['#5470c6', '#91cc75', '#fac858', '#73c0de', '#3ba272', '#f
 const failedColor = '#d9534f';
 const completedColor = '#5470c6';
 const reusedColor = '#3ba272';
+const prunedColor = '#e8912d';
+/** A cross (ECharts has no built-in one): where a pruned trial stopped. */
+const crossSymbol = 'path://M2,0L5,3L8,0L10,2L7,5L10,8L8,10L5,7L2,10L0,8L3,5L0,2Z';
 /** Hatching that marks a reused stage (works with ECharts' SVG and canvas renderers). */
 const reusedDecal = {
   symbol: 'rect',
@@ -491,6 +494,62 @@ function associationChart(report: StudyReport): ChartSpec {
   };
 }
 
+/**
+ * One chart per stage that reported intermediate values: each trial's curve against its step,
+ * completed trials in blue, pruned ones in orange ending with a cross where they stopped, the best
+ * trial bold. What the median pruner compared trials with, and how early it stopped them.
+ */
+function intermediateCharts(report: StudyReport, tipIndex: ReadonlyMap<number, number>): ChartSpec[] {
+  const best = report.study.best?.trialIndex;
+  return report.intermediate.map(({ stage, curves }, index) => {
+    const shown = curves.length;
+    const series = curves.map((curve) => {
+      const pruned = curve.status === 'pruned';
+      const isBest = curve.trialIndex === best;
+      const color = pruned ? prunedColor : isBest ? '#222' : completedColor;
+      const last = curve.steps.length - 1;
+      return {
+        name: `trial ${curve.trialIndex}`,
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { width: isBest ? 2.5 : 1, color, opacity: isBest ? 1 : 0.55 },
+        itemStyle: { color },
+        emphasis: { focus: 'series', lineStyle: { width: 2.5, opacity: 1 } },
+        z: isBest ? 3 : pruned ? 1 : 2,
+        data: curve.steps.map((step, at) => ({
+          value: [step, curve.values[at]!],
+          t: tipIndex.get(curve.trialIndex),
+          ...(pruned && at === last ? { symbol: crossSymbol, symbolSize: 9, itemStyle: { color } } : {}),
+        })),
+        // A pruned trial's last point is drawn, a cross (its other points, as every line's, are not).
+        ...(pruned ? { showSymbol: true, showAllSymbol: true, symbol: 'none', clip: false } : {}),
+      };
+    });
+    const pruned = curves.filter((curve) => curve.status === 'pruned').length;
+    const option = {
+      ...base,
+      grid: { left: 70, right: 30, top: 30, bottom: 60 },
+      xAxis: { type: 'value', name: 'step', nameLocation: 'middle', nameGap: 32, minInterval: 1 },
+      yAxis: { type: 'value', name: `reported value (${report.study.direction})`, scale: true },
+      series,
+      dataZoom: [{ type: 'inside', xAxisIndex: 0 }],
+    };
+    return {
+      id: `intermediate-${index}`,
+      title: `Intermediate values: ${stage}`,
+      description:
+        `What the stage reported with report(step, value), one line per trial (${shown} shown, ${pruned} of them pruned). ` +
+        'Blue: completed trials; orange: pruned trials, ending where they stopped; black, bold: the best trial. ' +
+        'A trial is pruned when its best value so far is worse than the median of the completed trials at the same step.',
+      empty: null,
+      option,
+      tooltip: 'item',
+      items: shown,
+      height: 380,
+    };
+  });
+}
+
 /** Every chart of the report, in page order, with the trial tooltips they share. */
 export function reportCharts(report: StudyReport): ReportCharts {
   const tipIndex = new Map(report.trials.map((trial, index) => [trial.trialIndex, index]));
@@ -507,6 +566,7 @@ export function reportCharts(report: StudyReport): ReportCharts {
       timelineChart(report, tipIndex),
       parallelChart(report, tipIndex),
       associationChart(report),
+      ...intermediateCharts(report, tipIndex),
     ],
     trialTips,
   };

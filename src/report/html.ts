@@ -64,7 +64,7 @@ dl.facts div { min-width: 0; }
 dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 dd { margin: 0; font-size: 16px; overflow-wrap: anywhere; }
 .status { display: inline-block; padding: 0 8px; border-radius: 10px; background: #e8edf5; }
-.status-completed { background: #dff3e4; } .status-failed { background: #fbe0df; } .status-running { background: #fff4d6; }
+.status-completed { background: #dff3e4; } .status-failed { background: #fbe0df; } .status-pruned { background: #fdebd3; } .status-running { background: #fff4d6; }
 .config { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; overflow-wrap: anywhere; }
 .error { color: #b02a26; overflow-wrap: anywhere; }
 .chart { width: 100%; }
@@ -101,7 +101,9 @@ function headerHtml(report: StudyReport, options: RenderOptions): string {
     '<dl class="facts">',
     `<div><dt>status</dt><dd><span class="${statusClass}">${escapeHtml(study.status)}</span></dd></div>`,
     `<div><dt>budget</dt><dd>${formatNumber(study.spent)} of ${formatNumber(study.budget)} spent (${percent(study.spent, study.budget)})</dd></div>`,
-    `<div><dt>trials</dt><dd>${study.trials} finished · ${study.failedTrials} failed · ${study.reusedTrials} reused cached stages${running}</dd></div>`,
+    `<div><dt>trials</dt><dd>${study.trials} finished · ${study.failedTrials} failed${
+      study.prunedTrials > 0 ? ` · ${study.prunedTrials} pruned` : ''
+    } · ${study.reusedTrials} reused cached stages${running}</dd></div>`,
     `<div><dt>best (${escapeHtml(study.direction)})</dt>${best}</div>`,
     '</dl>',
   ];

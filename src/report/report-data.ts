@@ -17,6 +17,8 @@ export interface ReportStudy {
   readonly trials: number;
   readonly failedTrials: number;
   readonly reusedTrials: number;
+  /** Trials a stage pruned. */
+  readonly prunedTrials: number;
   /** Trials running when the snapshot was taken (a running study), in start order. */
   readonly runningTrials: readonly number[];
   readonly error: string | null;
@@ -126,6 +128,50 @@ export interface TopConfiguration {
   readonly config: Configuration;
 }
 
+/** One trial's values reported by one stage (`report(step, value)`). */
+export interface ReportCurve {
+  readonly trialIndex: number;
+  readonly status: TrialStatus;
+  readonly steps: readonly number[];
+  readonly values: readonly number[];
+}
+
+/** The curves one stage reported, in trial order. */
+export interface StageCurves {
+  readonly stage: string;
+  readonly curves: readonly ReportCurve[];
+}
+
+/**
+ * Most curves a stage's chart draws: the latest trials' (and the best trial's, always). Each is a
+ * line in the page's SVG and up to 1,000 points of embedded JSON.
+ */
+export const maxReportCurves = 200;
+
+/**
+ * Every stage's reported curves, for stages that reported any: the {@link maxReportCurves}
+ * latest trials', plus the best trial's when it is older.
+ */
+export function intermediateOf(
+  records: readonly TrialRecord[],
+  stages: readonly string[],
+  bestTrial: number | null,
+): StageCurves[] {
+  const sorted = [...records].sort((a, b) => a.trialIndex - b.trialIndex);
+  return stages.flatMap((stage, index): StageCurves[] => {
+    const curves = sorted.flatMap((record): ReportCurve[] => {
+      const curve = record.stageIntermediate?.[index];
+      if (curve === null || curve === undefined || curve.steps.length === 0) return [];
+      return [{ trialIndex: record.trialIndex, status: record.status, steps: curve.steps, values: curve.values }];
+    });
+    if (curves.length === 0) return [];
+    const latest = curves.slice(-maxReportCurves);
+    const best = curves.find((curve) => curve.trialIndex === bestTrial);
+    const kept = best !== undefined && !latest.includes(best) ? [best, ...latest.slice(1)] : latest;
+    return [{ stage, curves: kept }];
+  });
+}
+
 export interface StudyReport {
   readonly study: ReportStudy;
   readonly convergence: readonly ConvergencePoint[];
@@ -136,6 +182,8 @@ export interface StudyReport {
   /** Strongest first; computed over completed trials. */
   readonly associations: readonly Association[];
   readonly top: readonly TopConfiguration[];
+  /** Intermediate values of the stages that reported any (pruning), by stage. */
+  readonly intermediate: readonly StageCurves[];
 }
 
 /** The outcome fields the report reads (a `StudyOutcome`, or a running study's `resultQuery` answer). */
@@ -143,7 +191,9 @@ export type ReportOutcome = Pick<
   StudyProgress,
   'studyId' | 'name' | 'status' | 'budget' | 'spent' | 'trials' | 'failedTrials' | 'reusedTrials' | 'best' | 'error'
 > &
-  Partial<Pick<StudyProgress, 'runningTrials' | 'runningTrial' | 'stages'>> & { readonly direction: Direction };
+  Partial<Pick<StudyProgress, 'runningTrials' | 'runningTrial' | 'stages' | 'prunedTrials'>> & {
+    readonly direction: Direction;
+  };
 
 export interface ReportOptions {
   /** Rows of the top-configurations table. @default 10 */
@@ -388,6 +438,7 @@ export function buildStudyReport(
       trials: outcome.trials,
       failedTrials: outcome.failedTrials,
       reusedTrials: outcome.reusedTrials,
+      prunedTrials: outcome.prunedTrials ?? 0,
       runningTrials: outcome.status === 'running' ? running : [],
       error: outcome.error,
       stages,
@@ -399,5 +450,6 @@ export function buildStudyReport(
     parameters: { columns, rows },
     associations: associationsOf(columns, rows),
     top: topConfigurationsOf(records, outcome.direction, top),
+    intermediate: intermediateOf(records, stages, outcome.best?.trialIndex ?? null),
   };
 }

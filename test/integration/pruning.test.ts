@@ -4,17 +4,23 @@
  * curve in the trial log, commit nothing for the stopped stage, are not retried, never count as
  * failures, and show as `pruned` in the Temporal UI. For a TypeScript and a Python stage.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudy } from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
 import { TrialPruned, type StageRegistry } from '../../src/stages/types.js';
+import { cliEnv, runCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
+import { chartsOnPage, launchBrowser, openReport } from './report-page.js';
 
 const pythonStages = join(import.meta.dirname, '..', 'fixtures', 'python-pruning', 'stages.py');
 
 let env: TestEnv;
+let browser: Browser;
 /** Attempts of the TS train stage, by study and trial. */
 const attempts = new Map<string, number>();
 
@@ -34,12 +40,14 @@ const stages: StageRegistry = {
 };
 
 beforeAll(async () => {
+  browser = await launchBrowser();
   env = await createTestEnv('pruning');
   await env.startWorkers(stages);
   await env.startPythonWorker([pythonStages]);
 });
 
 afterAll(async () => {
+  await browser?.close();
   await env?.close();
 });
 
@@ -130,6 +138,23 @@ describe.each([
         break;
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    // The study report draws each trial's curve, the pruned ones where they stopped.
+    const outDir = mkdtempSync(join(tmpdir(), 'memotune-pruning-report-'));
+    const printed = await runCli(['study', 'report', result.studyId, '--out', outDir], cliEnv(env.s3KeyPrefix));
+    const { page, problems } = await openReport(browser, printed.stdout.trim());
+    try {
+      const charts = await chartsOnPage(page);
+      const curves = charts.find((chart) => chart.id === 'intermediate-0')!;
+      expect(curves.rendered).toBe('true');
+      expect(curves.series.map((series) => [series.name, series.items])).toEqual(
+        learningRates.map((_, trialIndex) => [`trial ${trialIndex}`, trialIndex === 3 || trialIndex === 4 ? 1 : 5]),
+      );
+      expect(await page.textContent('header')).toContain('2 pruned');
+      expect(problems).toEqual({ requests: [], errors: [] });
+    } finally {
+      await page.context().close();
     }
   });
 });

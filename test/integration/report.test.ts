@@ -3,17 +3,16 @@
  * categorical parameter, a hostile study name), the report written by the built CLI, then opened
  * in headless Chromium (Debian's binary driven by playwright-core) with the network blocked.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
 import type { StudyResult } from '../../src/core/study.js';
 import { cliEnv, runCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
+import { chartsOnPage, launchBrowser, openReport, type Dom } from './report-page.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
@@ -28,12 +27,7 @@ let browser: Browser;
 const outDir = mkdtempSync(join(tmpdir(), 'memotune-report-'));
 
 beforeAll(async () => {
-  // Installs Debian's chromium when it is missing (no skip path: the test needs a browser).
-  const executablePath = execFileSync('bash', [join(root, 'scripts', 'ensure-chromium.sh')], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  }).trim();
-  browser = await chromium.launch({ executablePath });
+  browser = await launchBrowser();
   env = await createTestEnv('report');
   // Stages take real time so that the two trials running at once overlap on the timeline.
   await env.startWorkers(pacedStages(paper3Stages, { delayMs: 150 }));
@@ -64,107 +58,6 @@ function reportStudy(name: string, overrides: Parameters<typeof paper3Study>[0] 
       ),
     },
   };
-}
-
-/** The little of the browser the page checks use (the project compiles without the DOM lib). */
-interface DomElement {
-  readonly textContent: string | null;
-  getAttribute(name: string): string | null;
-  querySelector(selector: string): DomElement | null;
-  querySelectorAll(selector: string): ArrayLike<DomElement>;
-  getBoundingClientRect(): { readonly width: number; readonly height: number };
-}
-interface EChartsOption {
-  readonly series: readonly { readonly name: string; readonly type: string; readonly data?: readonly unknown[] }[];
-  readonly xAxis?: readonly { readonly data?: readonly unknown[] }[];
-  readonly yAxis?: readonly { readonly data?: readonly unknown[] }[];
-  readonly parallelAxis?: readonly unknown[];
-}
-interface CanvasContext {
-  drawImage(image: unknown, x: number, y: number): void;
-  getImageData(x: number, y: number, width: number, height: number): { readonly data: ArrayLike<number> };
-}
-interface Dom {
-  readonly document: {
-    querySelector(selector: string): DomElement | null;
-    querySelectorAll(selector: string): ArrayLike<DomElement>;
-    getElementById(id: string): DomElement | null;
-    createElement(tag: 'canvas'): { width: number; height: number; getContext(kind: '2d'): CanvasContext };
-  };
-  readonly echarts: {
-    getInstanceByDom(element: DomElement): { getOption(): EChartsOption; dispatchAction(action: object): void };
-  };
-  readonly Image: new () => { src: string; width: number; height: number; decode(): Promise<void> };
-  readonly __pwned?: number;
-}
-
-interface PageProblems {
-  readonly requests: string[];
-  readonly errors: string[];
-}
-
-/** A page that may load the report file and nothing else; every other request is aborted and recorded. */
-async function openReport(path: string): Promise<{ page: Page; problems: PageProblems }> {
-  const url = pathToFileURL(path).href;
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, offline: true });
-  const problems: PageProblems = { requests: [], errors: [] };
-  await context.route(
-    (target) => target.href !== url,
-    (route) => route.abort(),
-  );
-  const page = await context.newPage();
-  page.on('request', (request) => {
-    if (request.url() !== url) problems.requests.push(request.url());
-  });
-  page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.errors.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.errors.push(error.message));
-  await page.goto(url);
-  await page.waitForSelector('body[data-report-ready="true"]', { timeout: 30_000 });
-  return { page, problems };
-}
-
-interface RenderedChart {
-  readonly id: string;
-  readonly rendered: string | null;
-  readonly width: number;
-  readonly height: number;
-  /** SVG shapes ECharts drew. */
-  readonly shapes: number;
-  readonly series: { name: string; type: string; items: number }[];
-  readonly categories: number;
-  readonly parallelAxes: number;
-}
-
-function chartsOnPage(page: Page): Promise<RenderedChart[]> {
-  return page.evaluate(() => {
-    const { document, echarts } = globalThis as unknown as Dom;
-    const present = (item: unknown) => {
-      const value = item !== null && typeof item === 'object' && 'value' in item ? item.value : item;
-      return value !== '-' && value !== null && value !== undefined;
-    };
-    return Array.from(document.querySelectorAll('[data-chart]')).map((element) => {
-      const option = echarts.getInstanceByDom(element).getOption();
-      const svg = element.querySelector('svg');
-      const box = svg?.getBoundingClientRect();
-      const category = [...(option.xAxis ?? []), ...(option.yAxis ?? [])].find((axis) => axis.data !== undefined);
-      return {
-        id: element.getAttribute('data-chart')!,
-        rendered: element.getAttribute('data-rendered'),
-        width: box?.width ?? 0,
-        height: box?.height ?? 0,
-        shapes: svg?.querySelectorAll('path, rect, circle, polyline').length ?? 0,
-        series: option.series.map((series) => ({
-          name: series.name,
-          type: series.type,
-          items: (series.data ?? []).filter(present).length,
-        })),
-        categories: category?.data?.length ?? 0,
-        parallelAxes: option.parallelAxis?.length ?? 0,
-      };
-    });
-  });
 }
 
 /** How many distinct colours a PNG shows (decoded by the browser itself, in a page of its own). */
@@ -231,7 +124,7 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
   });
 
   it('renders every chart offline: one point, bar, span and line per trial, no request, no console error', async () => {
-    const { page, problems } = await openReport(reportPath);
+    const { page, problems } = await openReport(browser, reportPath);
     try {
       const charts = await chartsOnPage(page);
       expect(charts.map((chart) => chart.id)).toEqual(['convergence', 'costs', 'timeline', 'parallel', 'association']);
@@ -333,7 +226,7 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
       const { path } = JSON.parse(printed.stdout) as { path: string };
       const html = readFileSync(path, 'utf8');
       expect(html).toContain('a snapshot of a running study');
-      const { page, problems } = await openReport(path);
+      const { page, problems } = await openReport(browser, path);
       try {
         const charts = await chartsOnPage(page);
         expect(charts.length).toBeGreaterThanOrEqual(4);

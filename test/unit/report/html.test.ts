@@ -108,6 +108,43 @@ describe('the report page', () => {
   });
 });
 
+describe('intermediate values chart', () => {
+  const pruned = { ...record({ index: 1, objective: null }), status: 'pruned' as const };
+  const records = [
+    { ...record({ index: 0 }), stageIntermediate: [null, { steps: [0, 1], values: [0.2, 0.4] }, null] },
+    { ...pruned, stageIntermediate: [null, { steps: [0], values: [0.1] }, null] },
+  ];
+  const report = buildStudyReport(outcome(records, { prunedTrials: 1 }), records);
+
+  it('draws one line a trial per reporting stage, a pruned one orange with a cross where it stopped', () => {
+    const chart = reportCharts(report).charts.find((spec) => spec.id === 'intermediate-0')!;
+    expect(chart).toMatchObject({ title: 'Intermediate values: train', items: 2, empty: null });
+    const series = (chart.option as { series: { name: string; data: { value: number[]; symbol?: string }[] }[] })
+      .series;
+    expect(series.map((line) => line.name)).toEqual(['trial 0', 'trial 1']);
+    expect(series[0]!.data.map((point) => point.value)).toEqual([
+      [0, 0.2],
+      [1, 0.4],
+    ]);
+    expect(series[1]!.data).toEqual([
+      expect.objectContaining({ value: [0, 0.1], symbol: expect.stringMatching(/^path:/) }),
+    ]);
+  });
+
+  it('adds the chart and the pruned count to the page only when a stage reported', () => {
+    const html = renderReportHtml(report, fakeLibrary, options);
+    expect(html).toContain('id="chart-intermediate-0"');
+    expect(html).toContain(' · 1 pruned');
+    const plain = renderReportHtml(
+      buildStudyReport(outcome([record({ index: 0 })]), [record({ index: 0 })]),
+      fakeLibrary,
+      options,
+    );
+    expect(plain).not.toContain('intermediate');
+    expect(plain).not.toMatch(/\d pruned/);
+  });
+});
+
 describe('inlining', () => {
   it('makes a script unable to close its element early', () => {
     expect(inlineScript('var a = "</script><b>"; var b = "</SCRIPT>";')).toBe(

@@ -225,3 +225,41 @@ describe('a running study', () => {
     expect(report.top).toEqual([]);
   });
 });
+
+describe('intermediate values (pruning)', () => {
+  const withCurve = (index: number, status: 'completed' | 'pruned', values: number[]) => ({
+    ...record({ index, ...(status === 'pruned' ? { objective: null } : {}) }),
+    status,
+    stageIntermediate: [null, { steps: values.map((_, step) => step), values }, null],
+  });
+
+  it('gives one entry per reporting stage, curves in trial order with their status', () => {
+    const report = buildStudyReport(outcome([]), [
+      withCurve(1, 'pruned', [0.1]),
+      withCurve(0, 'completed', [0.3, 0.5]),
+      record({ index: 2 }),
+    ]);
+    expect(report.intermediate).toEqual([
+      {
+        stage: 'train',
+        curves: [
+          { trialIndex: 0, status: 'completed', steps: [0, 1], values: [0.3, 0.5] },
+          { trialIndex: 1, status: 'pruned', steps: [0], values: [0.1] },
+        ],
+      },
+    ]);
+    expect(buildStudyReport(outcome([]), [record({ index: 0 })]).intermediate).toEqual([]);
+  });
+
+  it('keeps the latest 200 curves and always the best trial', () => {
+    const records = Array.from({ length: 250 }, (_, index) => withCurve(index, 'completed', [index]));
+    const report = buildStudyReport(
+      outcome([], { best: { trialIndex: 3, objective: 3, config: records[3]!.config } }),
+      records,
+    );
+    const shown = report.intermediate[0]!.curves.map((curve) => curve.trialIndex);
+    expect(shown).toHaveLength(200);
+    expect(shown[0]).toBe(3);
+    expect(shown.slice(1)).toEqual(Array.from({ length: 199 }, (_, at) => 51 + at));
+  });
+});
