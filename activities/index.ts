@@ -437,10 +437,17 @@ export function createActivities(dependencies: ActivityDependencies) {
         started === null ? 0 : Math.max(0, (clock() - started - outages.msBetween(started)) / 1000);
       const spent = (): StageFailureDetails => ({ spentCost: spentBefore + stageSeconds(), attempt: info.attempt });
       let progress: unknown = null;
+      // This attempt's report(step, value)s (a retried attempt reports afresh).
+      let curve: IntermediateValues = { steps: [], values: [] };
       // spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus the
       // whole timeout (src/core/charge.ts), whatever this attempt last reported.
       // `stage`: what `memotune study status` shows a running trial computing.
-      const heartbeat = () => context.heartbeat({ ...spent(), spentBefore, details: progress, stage: input.stageName });
+      // `reported`: the stage's last report(step, value), also shown by `study status`.
+      const heartbeat = () => {
+        const at = curve.steps.length - 1;
+        const reported = at < 0 ? {} : { reported: { step: curve.steps[at], value: curve.values[at] } };
+        context.heartbeat({ ...spent(), spentBefore, details: progress, stage: input.stageName, ...reported });
+      };
       // Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
       // running when it returned must not retry forever).
       const attemptOver = new AbortController();
@@ -481,7 +488,6 @@ export function createActivities(dependencies: ActivityDependencies) {
       // The attempt's own scratch folder (as Python stages' ctx.workdir): an outputFile or
       // outputDirectory written there is uploaded before the folder goes with the attempt.
       let workdir: string | null = null;
-      let curve: IntermediateValues = { steps: [], values: [] };
       try {
         const ancestorRefs =
           input.ancestors ?? (input.parentKey === null ? [] : [{ stage: 'parent', key: input.parentKey }]);

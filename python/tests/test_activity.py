@@ -580,3 +580,20 @@ def test_a_dead_workers_attempt_is_not_carried_over(harness: Harness) -> None:
     harness.set_info(heartbeat_details=[{"spentCost": 59.0, "spentBefore": 3.0, "attempt": 2}])
     harness.store.objects.pop(cache.meta_key(KEY_B), None)
     assert harness.run(harness.activity({"train": train}), request())["chargedCost"] == 65.0
+
+
+def test_heartbeats_carry_the_last_report(short_heartbeat: Harness) -> None:
+    """``study status`` shows a running stage's last ``ctx.report`` from its heartbeat."""
+    harness = short_heartbeat
+    harness.with_parent()
+
+    def train(ctx: StageContext) -> StageResult:
+        ctx.report(0, 0.25)
+        ctx.report(3, 0.5)
+        threading.Event().wait(0.35)  # longer than the 0.2 s heartbeat interval
+        return StageResult(1)
+
+    harness.run(harness.activity({"train": train}), request())
+    first, *rest = harness.heartbeats
+    assert "reported" not in first
+    assert rest[-1]["reported"] == {"step": 3, "value": 0.5}

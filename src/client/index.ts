@@ -701,6 +701,8 @@ export interface RunningStage {
   readonly spentSeconds?: number;
   /** What the stage last passed to its heartbeat (`heartbeat(details)`, `ctx.heartbeat(details)`). */
   readonly progress?: unknown;
+  /** The stage's last `report(step, value)` as of that heartbeat (pruning); absent before its first. */
+  readonly reported?: { readonly step: number; readonly value: number };
   /** Seconds since that heartbeat (absent before the first). */
   readonly lastHeartbeatAgeSeconds?: number;
 }
@@ -755,10 +757,18 @@ async function stagesRunning(client: Client, runs: readonly PendingStageRun[]): 
       ...(startedMs === null || startedMs <= 0 ? {} : { runningSeconds: Math.max(0, (Date.now() - startedMs) / 1000) }),
       ...(typeof details.spentCost === 'number' ? { spentSeconds: details.spentCost } : {}),
       ...(details.details === undefined || details.details === null ? {} : { progress: details.details }),
+      ...reportedIn(details.reported),
       ...(beatMs === null || beatMs <= 0 ? {} : { lastHeartbeatAgeSeconds: Math.max(0, (Date.now() - beatMs) / 1000) }),
     });
   }
   return stages;
+}
+
+/** A heartbeat's `reported` field, when it is a step and a value. */
+function reportedIn(value: unknown): { reported?: { step: number; value: number } } {
+  if (value === null || typeof value !== 'object') return {};
+  const { step, value: reported } = value as { step?: unknown; value?: unknown };
+  return typeof step === 'number' && typeof reported === 'number' ? { reported: { step, value: reported } } : {};
 }
 
 /** The plan a study run (default: its latest) was started with: the input of its first history event. */

@@ -209,8 +209,16 @@ class _Heartbeat:
     from the stage's thread are handed over with ``call_soon_threadsafe``.
     """
 
-    def __init__(self, spent: Callable[[], float], attempt: int, spent_before: float = 0.0, stage: str = "") -> None:
+    def __init__(
+        self,
+        spent: Callable[[], float],
+        attempt: int,
+        spent_before: float = 0.0,
+        stage: str = "",
+        curve: IntermediateCurve | None = None,
+    ) -> None:
         self._spent = spent
+        self._curve = curve
         self._attempt = attempt
         self._spent_before = spent_before
         self._stage = stage
@@ -227,13 +235,15 @@ class _Heartbeat:
         if not self._closed:
             # spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus
             # the whole timeout (src/core/charge.ts), whatever this attempt last reported.
-            # stage: what `memotune study status` shows a running trial computing.
+            # stage, reported: what `memotune study status` shows a running trial computing.
+            reported = None if self._curve is None else self._curve.last_report()
             activity.heartbeat(
                 {
                     **self.failure_details(),
                     "spentBefore": self._spent_before,
                     "details": self._details,
                     "stage": self._stage,
+                    **({} if reported is None else {"reported": reported}),
                 }
             )
 
@@ -383,7 +393,11 @@ class StageActivity:
                 return 0.0
             return max(0.0, self._clock() - started - outages.seconds_between(started))
 
-        heartbeat = _Heartbeat(lambda: spent_before + stage_seconds(), info.attempt, spent_before, req.stage_name)
+        # Each attempt reports afresh: a retry's curve does not continue the failed attempt's.
+        curve = IntermediateCurve(req.prune)
+        heartbeat = _Heartbeat(
+            lambda: spent_before + stage_seconds(), info.attempt, spent_before, req.stage_name, curve
+        )
         # Heartbeat for the whole attempt, also while it waits out an outage.
         beating = asyncio.create_task(heartbeat.run_periodically(_heartbeat_interval(info)))
         cancelled = threading.Event()
@@ -392,8 +406,6 @@ class StageActivity:
         attempt_over = threading.Event()
         store = RetryingStore(self._store, cancelled=attempt_over, policy=self._retry_policy, outages=outages)
         workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
-        # Each attempt reports afresh: a retry's curve does not continue the failed attempt's.
-        curve = IntermediateCurve(req.prune)
         try:
             committed = await asyncio.to_thread(cache.read_meta, store, req.key)
             if committed is not None:

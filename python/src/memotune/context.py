@@ -206,6 +206,11 @@ class IntermediateCurve:
             return False
         return best < threshold if reference.direction == "maximize" else best > threshold
 
+    def last_report(self) -> dict[str, float] | None:
+        """The last reported ``{"step", "value"}`` (heartbeats carry it to ``study status``), or ``None``."""
+        with self._lock:
+            return {"step": self._steps[-1], "value": self._values[-1]} if self._steps else None
+
     @property
     def last_step(self) -> int | None:
         """The last reported step, ``None`` before the first report."""

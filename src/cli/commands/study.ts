@@ -60,6 +60,8 @@ export function formatRunningStage(running: RunningStage): string {
   const attempts = running.maximumAttempts > 0 ? `${running.attempt}/${running.maximumAttempts}` : `${running.attempt}`;
   const parts = [`${running.stage === undefined ? 'a stage' : printable(running.stage)}, attempt ${attempts}`];
   if (running.runningSeconds !== undefined) parts[0] += `, running ${running.runningSeconds.toFixed(1)} s`;
+  if (running.reported !== undefined)
+    parts.push(`step ${running.reported.step}: ${running.reported.value.toPrecision(6)}`);
   if (running.progress !== undefined) {
     const text = JSON.stringify(running.progress) ?? String(running.progress);
     parts.push(
@@ -68,7 +70,7 @@ export function formatRunningStage(running: RunningStage): string {
   }
   // Heartbeats reach the server at most every 0.8 × heartbeatSeconds: say how old the progress is.
   const age =
-    running.progress === undefined || running.lastHeartbeatAgeSeconds === undefined
+    (running.progress === undefined && running.reported === undefined) || running.lastHeartbeatAgeSeconds === undefined
       ? ''
       : ` (reported ${Math.round(running.lastHeartbeatAgeSeconds)} s ago)`;
   const label = `  trial ${running.trialIndex}`;

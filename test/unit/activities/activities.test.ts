@@ -44,6 +44,12 @@ const stages: StageRegistry = {
     }
     return { output: null, metrics: { acc: Number(params.lr) * 4 } };
   },
+  progress: ({ params, report, heartbeat }) => {
+    report(0, Number(params.lr));
+    report(1, Number(params.lr) * 2);
+    heartbeat({ epoch: 1 });
+    return { output: null };
+  },
   badReport: ({ report }) => {
     report(2, 0.5);
     report(1, 0.6);
@@ -217,6 +223,15 @@ describe('runStage with intermediate values', () => {
     expect((pruned as ApplicationFailure).details![0]).toHaveProperty('spentCost', expect.any(Number));
     const key = withPrune(0.05).key;
     expect(await new StageCache(store).readMeta(key)).toBeNull();
+  });
+
+  it("heartbeats the stage's last report, for `study status`", async () => {
+    const { activities, env } = setup();
+    const beats: { reported?: unknown; details?: unknown }[] = [];
+    env.on('heartbeat', (details: (typeof beats)[number]) => beats.push(details));
+    await run(env, activities.runStage, input(0));
+    await run(env, activities.runStage, { ...input(1, 'progress'), params: { lr: 0.3 } });
+    expect(beats.at(-1)).toMatchObject({ stage: 'train', details: { epoch: 1 }, reported: { step: 1, value: 0.6 } });
   });
 
   it('fails a stage whose steps do not increase, naming the rule', async () => {

@@ -18,6 +18,19 @@ describe('a running stage on the status screen', () => {
     ).toBe('  trial 4  train, attempt 2/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)');
   });
 
+  it("shows the stage's last reported intermediate value and its step", () => {
+    expect(
+      formatRunningStage({
+        trialIndex: 7,
+        stage: 'train',
+        attempt: 1,
+        maximumAttempts: 3,
+        reported: { step: 12, value: 0.8312346 },
+        lastHeartbeatAgeSeconds: 4,
+      }),
+    ).toBe('  trial 7  train, attempt 1/3; step 12: 0.831235 (reported 4 s ago)');
+  });
+
   it('says less when the worker has said less, and cuts long progress (escaped)', () => {
     expect(formatRunningStage({ trialIndex: 12, attempt: 1, maximumAttempts: 0 })).toBe(
       '  trial 12 a stage, attempt 1',
