@@ -1,7 +1,7 @@
 // Stage implementations: params are typed from src/study.ts. Each stage's output (a JSON value or
 // bytes) is cached in S3 under a key chained from the stages before it, so later trials that share
 // this prefix of hyperparameters reuse it instead of running the stage again.
-import { defineStages } from 'memotune';
+import { defineStages, TrialPruned } from 'memotune';
 import { study } from './study.js';
 
 export const stages = defineStages(study, {
@@ -13,14 +13,18 @@ export const stages = defineStages(study, {
     const rows = xs.map((x) => ({ x: params.features === 'squared' ? x * x : x, y: Math.sin(3 * x) }));
     return { output: rows };
   },
-  train: async ({ params, parent, heartbeat, signal }) => {
+  train: async ({ params, parent, heartbeat, signal, report, shouldPrune }) => {
     const rows = await parent!.json<{ x: number; y: number }[]>();
+    const mse = (w: number) => rows.reduce((sum, { x, y }) => sum + (y - w * x) ** 2, 0) / rows.length;
     let w = 0;
     for (let epoch = 0; epoch < params.epochs && !signal.aborted; epoch++) {
       for (const { x, y } of rows) w += params.lr * (y - w * x) * x;
       heartbeat({ epoch });
+      // The objective so far: a trial behind the earlier ones' median at this epoch stops here,
+      // charged what it spent (the study's `pruner`; `study report` draws every trial's curve).
+      report(epoch, -mse(w));
+      if (shouldPrune()) throw new TrialPruned();
     }
-    const mse = rows.reduce((sum, { x, y }) => sum + (y - w * x) ** 2, 0) / rows.length;
-    return { output: { w }, metrics: { score: -mse } };
+    return { output: { w }, metrics: { score: -mse(w) } };
   },
 });
