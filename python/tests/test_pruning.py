@@ -51,9 +51,9 @@ def curve(prune: dict[str, Any] | None, *reports: tuple[int, float]) -> Intermed
         ("3", 0.5, TypeError, "report(): step must be a non-negative integer, got '3' (str)"),
         (None, 0.5, TypeError, "report(): step must be a non-negative integer, got None (NoneType)"),
         (2**31, 0.5, ValueError, "report(): step must be at most 2147483647, got 2147483648"),
-        (1, math.nan, ValueError, "report(): value must be a finite number, got nan"),
-        (1, math.inf, ValueError, "report(): value must be a finite number, got inf"),
-        (1, -math.inf, ValueError, "report(): value must be a finite number, got -inf"),
+        (1, math.nan, ValueError, "report(): value must be a finite number, got nan (a run that diverged: raise TrialPruned, or let the stage fail)"),
+        (1, math.inf, ValueError, "report(): value must be a finite number, got inf (a run that diverged: raise TrialPruned, or let the stage fail)"),
+        (1, -math.inf, ValueError, "report(): value must be a finite number, got -inf (a run that diverged: raise TrialPruned, or let the stage fail)"),
         (1, 10**400, ValueError, "report(): value must be a finite number, got 1000000000000000000000000000000000000000…"),
         (1, False, TypeError, "report(): value must be a finite number, got False (bool)"),
         (1, "0.5", TypeError, "report(): value must be a finite number, got '0.5' (str)"),
@@ -270,7 +270,12 @@ def test_trial_pruned_before_any_report(harness: Harness) -> None:
         raise TrialPruned("not worth it")
 
     error = failure(harness, harness.activity({"train": train}), request())
-    assert (error.type, error.non_retryable, error.message) == ("TrialPruned", True, "stage 'train' pruned the trial")
+    # The stage's own message is kept.
+    assert (error.type, error.non_retryable, error.message) == (
+        "TrialPruned",
+        True,
+        "stage 'train' pruned the trial: not worth it",
+    )
     assert error.details[0]["intermediate"] == {"steps": [], "values": []}
     assert "spentCost" in error.details[0]
     assert nothing_committed(harness)
@@ -320,8 +325,21 @@ def test_a_bad_report_fails_the_stage_naming_the_argument(harness: Harness) -> N
         return StageResult(1)
 
     error = failure(harness, harness.activity({"train": train}), request())
-    assert (error.type, error.non_retryable) == ("StageFailed", False)
-    assert error.message == "stage 'train' failed: ValueError: report(): value must be a finite number, got nan"
+    # A bug in the stage's code: another attempt would repeat it at full cost.
+    assert (error.type, error.non_retryable) == ("StageFailed", True)
+    assert error.message == (
+        "stage 'train' failed: ValueError: report(): value must be a finite number, got nan "
+        "(a run that diverged: raise TrialPruned, or let the stage fail)"
+    )
+
+
+def test_report_takes_a_0d_numpy_value_and_hints_at_swapped_arguments() -> None:
+    np = pytest.importorskip("numpy")
+    c = IntermediateCurve()
+    c.report(0, np.array(0.5))
+    assert c.to_json() == {"steps": [0], "values": [0.5]}
+    with pytest.raises(TypeError, match=r"got 0.93 .*the order is report\(step, value\); Optuna's is report\(value, step\)"):
+        c.report(0.93, 5)
 
 
 # ---- the result -----------------------------------------------------------------------------------

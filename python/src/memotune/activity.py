@@ -24,7 +24,14 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from . import cache
-from .context import IntermediateCurve, PruneReference, StageContext, StageOutput, TrialPruned
+from .context import (
+    IntermediateCurve,
+    PruneReference,
+    StageContext,
+    StageOutput,
+    TrialPruned,
+    is_report_error,
+)
 from .params import ParamsError, build_params
 from .registry import StageDefinition
 from .result import InvalidResult, StageResult, check_result
@@ -523,9 +530,11 @@ class StageActivity:
             # cost to a next attempt; the details carry what it spent and the curve for the trial.
             details = {**heartbeat.failure_details(), "intermediate": curve.to_json()}
             last_step = curve.last_step
+            own = str(error)
             raise ApplicationError(
                 f"stage '{req.stage_name}' pruned the trial"
-                + ("" if last_step is None else f" at step {last_step}"),
+                + ("" if last_step is None else f" at step {last_step}")
+                + (f": {own}" if own else ""),
                 details,
                 type=TRIAL_PRUNED,
                 non_retryable=True,
@@ -540,7 +549,9 @@ class StageActivity:
                 f"stage '{req.stage_name}' failed: {_error_message(error)}",
                 details,
                 type=STAGE_PARAMS_MISMATCH if isinstance(error, ParamsError) else STAGE_FAILED,
+                # A bad ctx.report() is a bug in the stage: another attempt would repeat it at full cost.
                 non_retryable=isinstance(error, ParamsError)
+                or is_report_error(error)
                 or (isinstance(error, ApplicationError) and error.non_retryable),
             ) from error
         # The stage ran to the end: an unusable result still carries what it spent, and is never

@@ -37,6 +37,18 @@ class TrialPruned(Exception):
     """
 
 
+def report_error(kind: type[Exception], message: str) -> Exception:
+    """A ``TypeError``/``ValueError`` from ``report()``, marked (:func:`is_report_error`): a bug in
+    the stage's code, which the activity does not retry (another attempt would repeat it at full cost)."""
+    error = kind(message)
+    error.memotune_report_error = True  # type: ignore[attr-defined]
+    return error
+
+
+def is_report_error(error: BaseException) -> bool:
+    return getattr(error, "memotune_report_error", False) is True
+
+
 class IntermediateValues(TypedDict):
     """Values a stage reported, in the order it reported them (steps strictly increasing)."""
 
@@ -58,6 +70,16 @@ def _describe(value: Any) -> str:
 def _is_integer(value: Any) -> bool:
     """An int or another integral type (a numpy integer), never a bool (``True`` is not step 1)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _scalar(value: Any) -> Any:
+    """A 0-d numpy array (``np.mean`` of a tensor, ``loss.item``-less code) as its one number."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        try:
+            return value.item()
+        except Exception:  # not numpy after all: checked as it is
+            return value
+    return value
 
 
 def _finite(value: Any) -> float | None:
@@ -159,26 +181,37 @@ class IntermediateCurve:
             ValueError: ``step`` out of range or not after the last one, ``value`` not finite, or
                 :data:`MAX_INTERMEDIATE_STEPS` values reported already.
         """
+        value = _scalar(value)
         if not _is_integer(step):
-            raise TypeError(f"report(): step must be a non-negative integer, got {_describe(step)}")
+            swapped = isinstance(step, float) and _is_integer(value)
+            raise report_error(TypeError, 
+                f"report(): step must be a non-negative integer, got {_describe(step)}"
+                + (" (the order is report(step, value); Optuna's is report(value, step))" if swapped else "")
+            )
         if step < 0:
-            raise ValueError(f"report(): step must be a non-negative integer, got {_describe(step)}")
+            raise report_error(ValueError, f"report(): step must be a non-negative integer, got {_describe(step)}")
         if step > MAX_INTERMEDIATE_STEP:
-            raise ValueError(f"report(): step must be at most {MAX_INTERMEDIATE_STEP}, got {_describe(step)}")
+            raise report_error(ValueError, f"report(): step must be at most {MAX_INTERMEDIATE_STEP}, got {_describe(step)}")
         step = int(step)
         with self._lock:
             if self._steps and step <= self._steps[-1]:
-                raise ValueError(
+                raise report_error(ValueError, 
                     f"report(): step {step} is not after the last reported step {self._steps[-1]} (steps must increase)"
                 )
             number = _finite(value)
             if number is None:
                 is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
-                raise (ValueError if is_number else TypeError)(
+                raise report_error(ValueError if is_number else TypeError, 
                     f"report(): value must be a finite number, got {_describe(value)}"
+                    # NaN or an infinity: what a diverging loss reports.
+                    + (
+                        " (a run that diverged: raise TrialPruned, or let the stage fail)"
+                        if is_number and not isinstance(value, numbers.Integral)
+                        else ""
+                    )
                 )
             if len(self._steps) >= MAX_INTERMEDIATE_STEPS:
-                raise ValueError(
+                raise report_error(ValueError, 
                     f"report(): at most {MAX_INTERMEDIATE_STEPS} values may be reported per stage run "
                     "(report every n-th step)"
                 )
