@@ -119,6 +119,16 @@ export interface PrunedStageDetails extends StageFailureDetails {
   readonly intermediate: IntermediateValues;
 }
 
+/** A `report(step, value)` the stage got wrong: not retried (see runStage). */
+class ReportError extends TypeError {}
+
+/** `stage 'train' pruned the trial at step 3`, with the stage's own message when it gave one. */
+function prunedMessage(stage: string, lastStep: number | undefined, error: Error): string {
+  const own = typeof error.message === 'string' && error.message !== 'trial pruned' ? error.message : '';
+  const at = lastStep === undefined ? '' : ` at step ${lastStep}`;
+  return clip(`stage '${stage}' pruned the trial${at}${own === '' ? '' : `: ${own}`}`, maxFailureMessageLength);
+}
+
 /** A stage's `TrialPruned`, also when thrown by another copy of this package (no shared class). */
 function isTrialPruned(error: unknown): boolean {
   return error instanceof TrialPruned || (error instanceof Error && error.name === 'TrialPruned');
@@ -553,7 +563,7 @@ export function createActivities(dependencies: ActivityDependencies) {
                 },
                 report: (step: number, value: number) => {
                   const problem = reportProblem({ steps, values }, step, value);
-                  if (problem !== undefined) throw new TypeError(problem);
+                  if (problem !== undefined) throw new ReportError(problem);
                   steps.push(step);
                   values.push(value);
                 },
@@ -580,7 +590,7 @@ export function createActivities(dependencies: ActivityDependencies) {
             const last = curve.steps[curve.steps.length - 1];
             const details: PrunedStageDetails = { ...spent(), intermediate: curve };
             throw ApplicationFailure.create({
-              message: `stage '${input.stageName}' pruned the trial${last === undefined ? '' : ` at step ${last}`}`,
+              message: prunedMessage(input.stageName, last, error as Error),
               type: FailureType.TrialPruned,
               nonRetryable: true,
               // Pruning is an outcome, not an error: the SDK logs it at debug and counts no failure.
@@ -594,7 +604,9 @@ export function createActivities(dependencies: ActivityDependencies) {
           throw ApplicationFailure.create({
             message: `stage '${input.stageName}' failed: ${thrownMessage(error)}`,
             type: FailureType.StageFailed,
-            nonRetryable: error instanceof ApplicationFailure && error.nonRetryable === true,
+            // A bad report() is a bug in the stage's code: another attempt would repeat it, at full cost.
+            nonRetryable:
+              (error instanceof ApplicationFailure && error.nonRetryable === true) || error instanceof ReportError,
             details: [details],
             cause: attachableCause(error),
           });

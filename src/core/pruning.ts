@@ -36,8 +36,7 @@ export interface PruneReference {
  * (`shouldPrune()` is always false; a stage may still throw `TrialPruned` itself).
  */
 export type PrunerSettings =
-  | { readonly type: 'median'; readonly startupTrials: number; readonly warmupSteps: number }
-  | { readonly type: 'none' };
+  { readonly type: 'median'; readonly startupTrials: number; readonly warmupSteps: number } | { readonly type: 'none' };
 
 /** Optuna's MedianPruner defaults (n_startup_trials 5, n_warmup_steps 0). */
 export const defaultPruner = { type: 'median', startupTrials: 5, warmupSteps: 0 } as const satisfies PrunerSettings;
@@ -94,6 +93,15 @@ export function shouldPrune(curve: IntermediateValues, reference: PruneReference
   return maximize ? best < threshold : best > threshold;
 }
 
+/**
+ * What a pruned trial counts as for the objective model under `prunedTrials: 'reported'`: the
+ * best value its stopped stage reported (the largest for maximize); `null` when it reported none.
+ */
+export function prunedObjective(curve: IntermediateValues | null | undefined, direction: Direction): number | null {
+  if (curve === null || curve === undefined || curve.values.length === 0) return null;
+  return direction === 'maximize' ? Math.max(...curve.values) : Math.min(...curve.values);
+}
+
 /** Index of `step` in ascending `steps`, or −1. */
 function indexOfStep(steps: readonly number[], step: number): number {
   let low = 0;
@@ -115,13 +123,21 @@ function indexOfStep(steps: readonly number[], step: number): number {
  */
 export function reportProblem(curve: IntermediateValues, step: unknown, value: unknown): string | undefined {
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0)
-    return `report(): step must be a non-negative integer, got ${describe(step)}`;
+    return (
+      `report(): step must be a non-negative integer, got ${describe(step)}` +
+      (typeof step === 'number' && !Number.isInteger(step) && Number.isInteger(value)
+        ? " (the order is report(step, value); Optuna's is report(value, step))"
+        : '')
+    );
   if (step > maxIntermediateStep) return `report(): step must be at most ${maxIntermediateStep}, got ${step}`;
   const last = curve.steps[curve.steps.length - 1];
   if (last !== undefined && step <= last)
     return `report(): step ${step} is not after the last reported step ${last} (steps must increase)`;
   if (typeof value !== 'number' || !Number.isFinite(value))
-    return `report(): value must be a finite number, got ${describe(value)}`;
+    return (
+      `report(): value must be a finite number, got ${describe(value)}` +
+      (typeof value === 'number' ? ' (a run that diverged: throw TrialPruned, or let the stage fail)' : '')
+    );
   if (curve.steps.length >= maxIntermediateSteps)
     return `report(): at most ${maxIntermediateSteps} values may be reported per stage run (report every n-th step)`;
   return undefined;

@@ -50,6 +50,10 @@ const stages: StageRegistry = {
     heartbeat({ epoch: 1 });
     return { output: null };
   },
+  ownPrune: ({ report }) => {
+    report(2, 9);
+    throw new TrialPruned('loss exploded');
+  },
   badReport: ({ report }) => {
     report(2, 0.5);
     report(1, 0.6);
@@ -234,12 +238,24 @@ describe('runStage with intermediate values', () => {
     expect(beats.at(-1)).toMatchObject({ stage: 'train', details: { epoch: 1 }, reported: { step: 1, value: 0.6 } });
   });
 
-  it('fails a stage whose steps do not increase, naming the rule', async () => {
+  it("keeps the stage's own TrialPruned message", async () => {
+    const { activities, env } = setup();
+    await run(env, activities.runStage, input(0));
+    const pruned = await run(env, activities.runStage, input(1, 'ownPrune')).catch((e: unknown) => e);
+    expect(pruned).toMatchObject({
+      type: 'TrialPruned',
+      message: "stage 'train' pruned the trial at step 2: loss exploded",
+    });
+  });
+
+  it('fails a stage whose steps do not increase, without retry, naming the rule', async () => {
     const { activities, env } = setup();
     await run(env, activities.runStage, input(0));
     const failure = await run(env, activities.runStage, input(1, 'badReport')).catch((e: unknown) => e);
+    // A bug in the stage's code: another attempt would repeat it at full cost.
     expect(failure).toMatchObject({
       type: 'StageFailed',
+      nonRetryable: true,
       message: "stage 'train' failed: report(): step 1 is not after the last reported step 2 (steps must increase)",
     });
   });

@@ -9,7 +9,13 @@ import {
   withCompletedCurve,
   type PruningState,
 } from '../../../src/core/pruning.js';
-import { initialStudyState, withPruningSample, withTrial, type TrialRecord } from '../../../src/core/study.js';
+import {
+  initialStudyState,
+  modelObjective,
+  withPruningSample,
+  withTrial,
+  type TrialRecord,
+} from '../../../src/core/study.js';
 import { afterTrial } from '../../../src/core/study-loop.js';
 
 const median = { type: 'median', startupTrials: 3, warmupSteps: 0 } as const;
@@ -52,11 +58,19 @@ describe('reportProblem', () => {
   const curve = { steps: [3], values: [0.1] };
   it('names what is wrong with a step or value', () => {
     expect(reportProblem(curve, -1, 0)).toBe('report(): step must be a non-negative integer, got -1');
-    expect(reportProblem(curve, 1.5, 0)).toBe('report(): step must be a non-negative integer, got 1.5');
+    expect(reportProblem(curve, 1.5, 0.2)).toBe('report(): step must be a non-negative integer, got 1.5');
+    // Optuna's order, report(value, step), swapped by habit.
+    expect(reportProblem(curve, 0.93, 5)).toBe(
+      "report(): step must be a non-negative integer, got 0.93 (the order is report(step, value); Optuna's is report(value, step))",
+    );
     expect(reportProblem(curve, '4', 0)).toBe('report(): step must be a non-negative integer, got "4"');
     expect(reportProblem(curve, 2 ** 31, 0)).toBe('report(): step must be at most 2147483647, got 2147483648');
-    expect(reportProblem(curve, 3, 0)).toBe('report(): step 3 is not after the last reported step 3 (steps must increase)');
-    expect(reportProblem(curve, 4, Number.NaN)).toBe('report(): value must be a finite number, got NaN');
+    expect(reportProblem(curve, 3, 0)).toBe(
+      'report(): step 3 is not after the last reported step 3 (steps must increase)',
+    );
+    expect(reportProblem(curve, 4, Number.NaN)).toBe(
+      'report(): value must be a finite number, got NaN (a run that diverged: throw TrialPruned, or let the stage fail)',
+    );
     expect(reportProblem(curve, 4, null)).toBe('report(): value must be a finite number, got null');
     expect(reportProblem(curve, 4, 0.2)).toBeUndefined();
   });
@@ -164,5 +178,30 @@ describe('a pruned trial in the study summary', () => {
     expect(withPruningSample(state, record('completed', null), plan)).toBe(state);
     const sampled = withPruningSample(state, record('completed', [0.1, 0.2]), plan);
     expect(sampled.pruning).toEqual([{ stage: 'train', steps: [0, 1], counts: [1, 1], samples: [[0.1], [0.2]] }]);
+  });
+});
+
+describe('what the optimizer learns of a pruned trial (prunedTrials)', () => {
+  const pruned = {
+    status: 'pruned' as const,
+    objective: null,
+    stagesRun: [1],
+    stageIntermediate: [null, { steps: [0, 1], values: [0.4, 0.3] }],
+  };
+
+  it('censored: no objective, its best report as a bound; reported: the report as its value; asFailed: nothing', () => {
+    expect(modelObjective(pruned, 'maximize', 'censored')).toEqual({ objective: null, reported: 0.4 });
+    expect(modelObjective(pruned, 'minimize', 'censored')).toEqual({ objective: null, reported: 0.3 });
+    expect(modelObjective(pruned, 'maximize', 'reported')).toEqual({ objective: 0.4 });
+    expect(modelObjective(pruned, 'maximize', 'asFailed')).toEqual({ objective: null });
+  });
+
+  it('leaves completed and failed trials, and a pruned one that reported nothing, as they are', () => {
+    expect(modelObjective({ ...pruned, status: 'completed', objective: 0.9 }, 'maximize', 'censored')).toEqual({
+      objective: 0.9,
+    });
+    expect(modelObjective({ ...pruned, stageIntermediate: [null, null] }, 'maximize', 'censored')).toEqual({
+      objective: null,
+    });
   });
 });
