@@ -250,7 +250,11 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       running.set(trialIndex, { ...trial, settledStages: stages });
   });
 
-  const launch = async (input: TrialInput): Promise<void> => {
+  const launch = async (trial: TrialInput): Promise<void> => {
+    // The pruning reference as it stands at launch: a trial that waited for a shared prefix
+    // compares with the trials completed meanwhile too.
+    const prune = pruneReferences(state.pruning, plan.stages, plan.pruner ?? defaultPruner, plan.objective.direction);
+    const input = prune === undefined ? trial : { ...trial, prune };
     const child = await startChild(trialWorkflow, {
       workflowId: `${plan.studyId}/trial-${input.trialIndex}`,
       taskQueue: plan.orchestrationQueue,
@@ -343,7 +347,6 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     }
 
     const { trialIndex } = step;
-    const prune = pruneReferences(state.pruning, plan.stages, plan.pruner ?? defaultPruner, plan.objective.direction);
     const common = {
       studyId: plan.studyId,
       pipelineId: plan.pipelineId,
@@ -353,7 +356,6 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       epsilon: plan.epsilon,
       orchestrationQueue: plan.orchestrationQueue,
       seed: plan.seed,
-      ...(prune === undefined ? {} : { prune }),
     };
     let trialInput: TrialInput;
     if (step.fromQueue) state = { ...state, queued: state.queued!.slice(1) };
