@@ -156,6 +156,7 @@ export async function watchStudy(
             trials: progress.trials,
             running,
             reused: progress.reusedTrials,
+            ...((progress.prunedTrials ?? 0) > 0 ? { pruned: progress.prunedTrials } : {}),
             spent: progress.spent,
             budget: progress.budget,
             best: progress.best?.objective ?? null,
@@ -172,7 +173,8 @@ export async function watchStudy(
     } else if (progress.trials > reportedTrials) {
       reportedTrials = progress.trials;
       console.log(
-        `  ${progress.trials} trials, ${progress.reusedTrials} reused a cached prefix; ` +
+        `  ${progress.trials} trials, ${progress.reusedTrials} reused a cached prefix` +
+          `${(progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''}; ` +
           `budget ${progress.spent.toFixed(1)}/${progress.budget}; best ${best}; ETA ${eta}`,
       );
     }

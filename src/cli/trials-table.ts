@@ -46,6 +46,15 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     });
   }
   metrics.sort((a, b) => a[0] - b[0]);
+  // Stages that reported intermediate values (pruning): their last report, where a pruned one stopped.
+  const reporting = Array.from({ length: stageCount }, (_, index) => index).filter((index) =>
+    records.some((record) => (record.stageIntermediate?.[index]?.steps.length ?? 0) > 0),
+  );
+  const lastReport = (record: TrialRecord, index: number) => {
+    const curve = record.stageIntermediate?.[index];
+    const at = (curve?.steps.length ?? 0) - 1;
+    return at < 0 ? [null, null] : [curve!.steps[at]!, curve!.values[at]!];
+  };
   const header = [
     'trial',
     'status',
@@ -56,6 +65,7 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     ...params.map(([index, name]) => `${stageName(index)}.${name}`),
     // "metric." keeps a metric's column apart from a parameter of the same name.
     ...metrics.map(([index, name]) => `${stageName(index)}.metric.${name}`),
+    ...reporting.flatMap((index) => [`${stageName(index)}.lastStep`, `${stageName(index)}.lastReported`]),
     'phase',
     'source',
     'started',
@@ -74,6 +84,7 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
       const reported = metricsOf(record);
       return metrics.map(([index, name]) => reported[index]?.[name] ?? null);
     })(),
+    ...reporting.flatMap((index) => lastReport(record, index)),
     record.phase,
     record.source,
     record.startedAt ?? null,

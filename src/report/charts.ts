@@ -120,7 +120,7 @@ function convergenceChart(report: StudyReport, tipIndex: ReadonlyMap<number, num
   const title = 'Convergence: best so far against budget spent';
   const description =
     'Each finished trial at the budget spent once it finished (trials in the order they finished). ' +
-    `The line is the best objective so far (${study.direction}); failed trials sit at the worst objective seen.`;
+    `The line is the best objective so far (${study.direction}); failed trials sit at the worst objective seen, pruned ones (crosses) at the best value they reported.`;
   if (convergence.length === 0)
     return {
       id: 'convergence',
@@ -197,6 +197,20 @@ function convergenceChart(report: StudyReport, tipIndex: ReadonlyMap<number, num
           point.status === 'failed' ? [item(point.trialIndex, [point.cumulativeCost, worst])] : [],
         ),
       },
+      ...(convergence.some((point) => point.reported !== undefined)
+        ? [
+            {
+              name: 'pruned trial (best reported value)',
+              type: 'scatter',
+              symbol: crossSymbol,
+              symbolSize: 8,
+              itemStyle: { color: prunedColor },
+              data: convergence.flatMap((point) =>
+                point.reported === undefined ? [] : [item(point.trialIndex, [point.cumulativeCost, point.reported])],
+              ),
+            },
+          ]
+        : []),
     ],
     dataZoom: [{ type: 'inside', xAxisIndex: 0 }],
   };
@@ -218,7 +232,7 @@ function costsChart(report: StudyReport): ChartSpec {
   const description =
     'Full cost of each stage as measured when it was computed. Hatched, faded segments are stages reused ' +
     'from the cache (charged only the retrieval cost ε); the diamond is what the trial was charged. ' +
-    'Failed trials are outlined in red.';
+    'Failed trials are outlined in red, pruned ones in orange (the stage they stopped in shows only in the charge).';
   if (trials.length === 0)
     return {
       id: 'costs',
@@ -231,7 +245,9 @@ function costsChart(report: StudyReport): ChartSpec {
       height: 380,
     };
   const outline = (trial: ReportTrial) =>
-    trial.status === 'failed' ? { itemStyle: { borderColor: failedColor, borderWidth: 1.5 } } : {};
+    trial.status === 'failed' || trial.status === 'pruned'
+      ? { itemStyle: { borderColor: trial.status === 'failed' ? failedColor : prunedColor, borderWidth: 1.5 } }
+      : {};
   const series: Record<string, unknown>[] = study.stages.flatMap((stage, index) => {
     const color = stagePalette[index % stagePalette.length]!;
     const segment = (reused: boolean) =>
@@ -257,8 +273,8 @@ function costsChart(report: StudyReport): ChartSpec {
     symbolSize: 9,
     itemStyle: { color: '#222' },
     data: trials.map((trial) =>
-      trial.status === 'failed'
-        ? { value: trial.chargedCost, itemStyle: { color: failedColor } }
+      trial.status === 'failed' || trial.status === 'pruned'
+        ? { value: trial.chargedCost, itemStyle: { color: trial.status === 'failed' ? failedColor : prunedColor } }
         : { value: trial.chargedCost },
     ),
   });

@@ -2,7 +2,13 @@
  * What the study report shows, as plain data: a pure function of the study's outcome (or progress
  * snapshot) and its trial records. The HTML renderer turns it into charts; tests check it here.
  */
-import { logPositionOf, type StudyProgress, type TrialRecord, type TrialStatus } from '../core/study.js';
+import {
+  logPositionOf,
+  prunedReport,
+  type StudyProgress,
+  type TrialRecord,
+  type TrialStatus,
+} from '../core/study.js';
 import type { Configuration, Direction, ParamValue } from '../core/types.js';
 import { rankCorrelationRatio, spearman } from './association.js';
 
@@ -41,6 +47,8 @@ export interface ConvergencePoint {
   readonly bestSoFar: number | null;
   /** Whether this trial set a new best. */
   readonly improved: boolean;
+  /** A pruned trial's best reported value (what the optimizer counts it at); absent otherwise. */
+  readonly reported?: number;
 }
 
 /** One trial with its cost by stage, in trial (start) order. */
@@ -229,6 +237,7 @@ export function convergenceOf(records: readonly TrialRecord[], direction: Direct
     const objective = completedObjective(record);
     const improved = objective !== null && (best === null || better(direction, objective, best));
     if (improved) best = objective;
+    const reported = prunedReport(record, direction);
     return {
       trialIndex: record.trialIndex,
       status: record.status,
@@ -236,6 +245,7 @@ export function convergenceOf(records: readonly TrialRecord[], direction: Direct
       objective,
       bestSoFar: best,
       improved,
+      ...(reported === null ? {} : { reported }),
     };
   });
 }

@@ -4,6 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { defaultPruner } from '../../core/pruning.js';
 import { runMetrics } from '../../bench/metrics.js';
 import { DEFAULT_SUGGEST_MODULE, runBench } from '../../bench/pool.js';
 import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
@@ -32,6 +33,7 @@ const SETTABLE = [
   'localSearchFromBest',
   'keepReuseSaving',
   'failedTrials',
+  'prunedTrials',
   'costAwareStopping',
   'stoppingCostWeight',
 ] as const;
@@ -52,12 +54,24 @@ interface BenchFlags {
   parallel: number;
   budget?: number;
   epsilon?: number;
+  curves?: { epochs: number; gap: number };
+  pruner?: 'median' | 'none';
   set: Record<string, number | boolean | string>;
   json?: string;
   report?: string;
   progress: boolean;
   optimizer: string;
   from?: string[];
+}
+
+/** `--curves 10:2`: epochs (an integer ≥ 2) and gap (> 0). */
+function parseCurves(value: string): { epochs: number; gap: number } {
+  const match = /^(\d+):([0-9.eE+-]+)$/.exec(value.trim());
+  const epochs = match === null ? Number.NaN : Number(match[1]);
+  const gap = match === null ? Number.NaN : Number(match[2]);
+  if (!(Number.isInteger(epochs) && epochs >= 2 && epochs <= 1000 && Number.isFinite(gap) && gap > 0))
+    throw new InvalidArgumentError('give <epochs>:<gap>, an integer from 2 to 1000 and a positive number (e.g. 10:2)');
+  return { epochs, gap };
 }
 
 function parseMethods(value: string): MethodName[] {
@@ -120,6 +134,7 @@ export function collectSetting(
   }
   if (
     key === 'failedTrials' ||
+    key === 'prunedTrials' ||
     key === 'unpinnedSearch' ||
     key === 'costAwareStopping' ||
     key === 'unpinnedCheck' ||
@@ -384,6 +399,18 @@ Examples:
       .addOption(new Option('--budget <units>', "override the spec's budget").argParser(positiveNumber))
       .addOption(new Option('--epsilon <units>', "override the spec's retrieval cost ε").argParser(nonNegativeNumber))
       .addOption(
+        new Option(
+          '--curves <epochs:gap>',
+          'the last stage reports its objective per epoch and may be pruned (the spec\'s "curves")',
+        ).argParser(parseCurves),
+      )
+      .addOption(
+        new Option('--pruner <type>', "the study's pruner for a spec with curves (median: 5 startup trials)").choices([
+          'median',
+          'none',
+        ]),
+      )
+      .addOption(
         new Option('--set <key=value>', `optimizer setting for an ablation (${SETTABLE.join(', ')}); repeatable`)
           .default({}, 'none')
           .argParser(collectSetting),
@@ -429,6 +456,10 @@ Examples:
             ...loaded,
             ...(flags.budget === undefined ? {} : { budget: flags.budget }),
             ...(flags.epsilon === undefined ? {} : { epsilon: flags.epsilon }),
+            ...(flags.curves === undefined ? {} : { curves: flags.curves }),
+            ...(flags.pruner === undefined
+              ? {}
+              : { pruner: flags.pruner === 'none' ? { type: 'none' as const } : defaultPruner }),
           };
           seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seedOffset + i);
           methods = flags.methods;

@@ -72,6 +72,32 @@ describe('study trials output', () => {
     expect(csv[2]!.split(',')[column('prep.metric.rows')]).toBe('100');
   });
 
+  it('shows where a reporting stage stopped: its last step and value, for pruned and completed trials', () => {
+    const csv = formatTrials(
+      [
+        record(0, { stageIntermediate: [null, { steps: [0, 1, 2], values: [0.2, 0.4, 0.7] }] }),
+        record(1, {
+          status: 'pruned',
+          error: "stage 'train' pruned the trial at step 0",
+          stageIntermediate: [null, { steps: [0], values: [0.05] }],
+        }),
+        record(2),
+      ],
+      ['prep', 'train'],
+      'csv',
+    ).split('\n');
+    const header = csv[0]!.split(',');
+    const cells = (row: number) =>
+      [header.indexOf('train.lastStep'), header.indexOf('train.lastReported')].map((at) => csv[row]!.split(',')[at]);
+    expect(header).not.toContain('prep.lastStep');
+    expect([cells(1), cells(2), cells(3)]).toEqual([
+      ['2', '0.7'],
+      ['0', '0.05'],
+      ['', ''],
+    ]);
+    expect(csv[2]).toContain('pruned');
+  });
+
   it("puts a record's metrics under its last stage when it predates per-stage metrics", () => {
     const csv = formatTrials([record(0, { metrics: { acc: 0.9 } })], ['prep', 'train'], 'csv').split('\n');
     const header = csv[0]!.split(',');

@@ -231,6 +231,8 @@ describe('intermediate values (pruning)', () => {
     ...record({ index, ...(status === 'pruned' ? { objective: null } : {}) }),
     status,
     stageIntermediate: [null, { steps: values.map((_, step) => step), values }, null],
+    // A pruned trial stopped in its second stage; nothing after it ran.
+    ...(status === 'pruned' ? { stagesRun: [0, 1] } : {}),
   });
 
   it('gives one entry per reporting stage, curves in trial order with their status', () => {
@@ -249,6 +251,17 @@ describe('intermediate values (pruning)', () => {
       },
     ]);
     expect(buildStudyReport(outcome([]), [record({ index: 0 })]).intermediate).toEqual([]);
+  });
+
+  it('puts a pruned trial on the convergence chart at the best value it reported', () => {
+    const points = convergenceOf(
+      [withCurve(0, 'completed', [0.3, 0.5]), withCurve(1, 'pruned', [0.1, 0.15])],
+      'maximize',
+    );
+    expect(points.map((point) => [point.status, point.objective, point.reported])).toEqual([
+      ['completed', 0, undefined],
+      ['pruned', null, 0.15],
+    ]);
   });
 
   it('keeps the latest 200 curves and always the best trial', () => {
