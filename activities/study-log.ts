@@ -4,8 +4,9 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { FailureType } from '../src/core/errors.js';
-import type { TrialRecord } from '../src/core/study.js';
-import type { Observation, SuggestRequest, Suggestion } from '../src/core/types.js';
+import { modelObjective, type TrialRecord } from '../src/core/study.js';
+import type { Direction, Observation, PrunedTrialPolicy, SuggestRequest, Suggestion } from '../src/core/types.js';
+import { resolveSettings } from '../src/optimizer/settings.js';
 import { TrialLog } from '../src/storage/trial-log.js';
 
 /** What the study workflow sends to `suggestFromLog`: the request minus the history, plus where it is. */
@@ -26,11 +27,11 @@ export interface ImportTrialLogInput {
   readonly records: readonly TrialRecord[];
 }
 
-/** Only what the optimizer reads. */
-function observationOf(trial: TrialRecord): Observation {
+/** Only what the optimizer reads; a pruned trial's objective per `prunedTrials` ({@link modelObjective}). */
+function observationOf(trial: TrialRecord, direction: Direction, prunedTrials: PrunedTrialPolicy): Observation {
   return {
     config: trial.config,
-    objective: trial.objective,
+    ...modelObjective(trial, direction, prunedTrials),
     stageCosts: trial.stageCosts,
     cachedPrefix: trial.cachedPrefix,
     chargedCost: trial.chargedCost,
@@ -92,7 +93,9 @@ export function createStudyLogActivities(trialLog: TrialLog, suggest: SuggestFun
       heartbeat();
       const records = await trialLog.read(prefix, trials, { onProgress: heartbeat });
       heartbeat();
-      return suggestOrRefuse({ ...request, history: records.map(observationOf) });
+      const policy = resolveSettings(request.settings).prunedTrials;
+      const observe = (record: TrialRecord) => observationOf(record, request.direction, policy);
+      return suggestOrRefuse({ ...request, history: records.map(observe) });
     },
 
     /** Appends a finished trial to the study's trial log. */

@@ -9,9 +9,27 @@ import type {
   SuggestRequest,
   Suggestion,
 } from '../core/types.js';
-import { evaluateSynthetic, syntheticSearchSpace, type SyntheticPipelineSpec } from '../synthetic/index.js';
+import {
+  evaluateSynthetic,
+  syntheticCurve,
+  syntheticSearchSpace,
+  type SyntheticPipelineSpec,
+} from '../synthetic/index.js';
+import {
+  defaultPruner,
+  pruneReferences,
+  shouldPrune,
+  type IntermediateValues,
+} from '../core/pruning.js';
 import { PrefixMemo } from './memo.js';
-import { initialStudyState, trialCharge, type EarlyStop } from '../core/study.js';
+import {
+  initialStudyState,
+  modelObjective,
+  trialCharge,
+  withPruningSample,
+  type EarlyStop,
+  type TrialStatus,
+} from '../core/study.js';
 import {
   afterTrial,
   computingTrials,
@@ -27,7 +45,7 @@ import {
   type RunningTrial,
   type SharingRule,
 } from '../core/study-loop.js';
-import { initialDesignSize } from '../optimizer/settings.js';
+import { initialDesignSize, resolveSettings } from '../optimizer/settings.js';
 
 /** The optimizer entry point the harness drives (`suggest` of `src/optimizer`). */
 export type SuggestFn = (request: SuggestRequest) => Suggestion;
@@ -60,6 +78,8 @@ export interface BenchTrial {
   readonly sharedInFlight?: number;
   /** Trials running when this one was suggested. */
   readonly pending?: number;
+  /** The epoch its last stage was pruned at (specs with `curves`); absent when it was not pruned. */
+  readonly prunedAt?: number;
 }
 
 /** One (method, seed) study. */
@@ -112,6 +132,9 @@ interface SimulatedTrial extends RunningTrial {
   readonly stageCosts: readonly number[];
   /** The stage that failed (the spec's `fails` rules), or null. */
   readonly failedAt: number | null;
+  readonly status: TrialStatus;
+  /** What its last stage reported, by stage (specs with `curves`). */
+  readonly stageIntermediate?: readonly (IntermediateValues | null)[];
   /** On the simulated clock; ∞ while the trial waits for a shared prefix. */
   readonly finishedAt: number;
   readonly trial: BenchTrial;
@@ -207,11 +230,14 @@ export function runStudy(options: RunStudyOptions): BenchRun {
         trialIndex: finished.trialIndex,
         config: finished.config,
         objective: finished.observation.objective,
-        status: finished.failedAt === null ? 'completed' : 'failed',
+        status: finished.status,
         chargedCost: finished.observation.chargedCost,
         cachedPrefix: finished.delta,
         error: finished.failedAt === null ? null : `stage ${finished.failedAt} failed (its fails rule)`,
       }));
+      // As the study workflow does: a completed trial's curve joins the pruning sample.
+      if (finished.stageIntermediate !== undefined)
+        state = withPruningSample(state, finished, { stages: spec.stages, seed });
       const trial: BenchTrial = { ...finished.trial, spent: state.spent, finishedAt: finished.finishedAt };
       trials.push(trial);
       history.push(finished.observation);
@@ -256,16 +282,40 @@ export function runStudy(options: RunStudyOptions): BenchRun {
     // A failing stage costs a run and ends the trial; it is never among the cached ones (a failed
     // stage stores no output, and its rule reads only its own params).
     const { failedAt } = evaluation;
+    const last = stageCount - 1;
+    // A spec with curves: the last stage reports each epoch and stops, having cost its share of a
+    // run, once it falls behind the median the study had when the trial started.
+    const curve = syntheticCurve(spec, suggestion.config, evaluation.objective, seed);
+    const reference =
+      curve === null
+        ? undefined
+        : pruneReferences(state.pruning, spec.stages, spec.pruner ?? defaultPruner, 'maximize')?.[last];
+    let prunedAt: number | null = null;
+    if (curve !== null && reference !== undefined && reference !== null)
+      for (let k = 0; k < curve.steps.length - 1 && prunedAt === null; k++)
+        if (shouldPrune({ steps: curve.steps.slice(0, k + 1), values: curve.values.slice(0, k + 1) }, reference))
+          prunedAt = k;
+    const reported =
+      curve === null || prunedAt === null
+        ? curve
+        : { steps: curve.steps.slice(0, prunedAt + 1), values: curve.values.slice(0, prunedAt + 1) };
     const stageCosts = evaluation.stageCosts.map((cost, s) =>
-      s < delta ? cachedCosts[s]! : failedAt !== null && s > failedAt ? 0 : cost,
+      s < delta
+        ? cachedCosts[s]!
+        : failedAt !== null && s > failedAt
+          ? 0
+          : prunedAt !== null && s === last
+            ? (cost * (prunedAt + 1)) / curve!.steps.length
+            : cost,
     );
+    const objective = prunedAt === null ? evaluation.objective : null;
     const waiting = (readyAt[delta - 1] ?? clock) > clock;
     // Its own prefixes are known from now on (a later trial shares them), their times once it runs.
     memo.record(
       suggestion.config,
       stageCosts,
       stageCosts.map(() => Number.POSITIVE_INFINITY),
-      failedAt ?? stageCosts.length,
+      failedAt ?? (prunedAt === null ? stageCosts.length : last),
     );
     const chargedCost = trialCharge(delta, spec.epsilon, stageCosts.slice(delta));
     const trial: SimulatedTrial = {
@@ -280,6 +330,8 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       delta,
       stageCosts,
       failedAt,
+      status: failedAt !== null ? 'failed' : prunedAt !== null ? 'pruned' : 'completed',
+      ...(reported === null ? {} : { stageIntermediate: stageCosts.map((_, s) => (s === last ? reported : null)) }),
       finishedAt: Number.POSITIVE_INFINITY,
       trial: {
         index: step.trialIndex,
@@ -287,7 +339,7 @@ export function runStudy(options: RunStudyOptions): BenchRun {
         config: suggestion.config,
         delta,
         suggestedDelta: suggestion.cachedPrefix,
-        objective: evaluation.objective,
+        objective,
         stageCosts,
         chargedCost,
         spent: Number.NaN,
@@ -296,12 +348,26 @@ export function runStudy(options: RunStudyOptions): BenchRun {
         startedAt: clock,
         sharedInFlight: readyAt.filter((ready) => ready > clock).length,
         pending: running.length,
+        ...(prunedAt === null ? {} : { prunedAt }),
       },
       observation: {
         config: suggestion.config,
-        objective: evaluation.objective,
-        // The optimizer's cost models learn from clean runs only: none from the failed stage on.
-        stageCosts: failedAt === null ? stageCosts : stageCosts.map((cost, s) => (s < failedAt ? cost : null)),
+        // As the study's trial log gives it to the optimizer (modelObjective in src/core/study.ts).
+        ...(prunedAt === null
+          ? { objective }
+          : modelObjective(
+              { status: 'pruned', objective, stageIntermediate: [reported], stagesRun: [0] },
+              'maximize',
+              resolveSettings(settings).prunedTrials,
+            )),
+        // The optimizer's cost models learn from clean runs only: none from the failed (or pruned)
+        // stage on.
+        stageCosts:
+          failedAt !== null
+            ? stageCosts.map((cost, s) => (s < failedAt ? cost : null))
+            : prunedAt !== null
+              ? stageCosts.map((cost, s) => (s < last ? cost : null))
+              : stageCosts,
         cachedPrefix: delta,
         chargedCost,
         phase: suggestion.phase,

@@ -13,6 +13,7 @@ import * as limits from '../space/limits.js';
 import {
   effortIssues,
   failedTrialPolicies,
+  prunedTrialPolicies,
   methodNames,
   resolveSettings,
   unknownMethodMessage,
@@ -188,6 +189,7 @@ const optimizerSchema = z.strictObject(
     keepReuseSaving: z.boolean({ error: 'must be true or false' }).optional(),
     /** Failed trials in the objective model: at the worst value seen, or left out. @default 'worst' */
     failedTrials: z.enum(failedTrialPolicies, { error: `must be one of ${failedTrialPolicies.join(', ')}` }).optional(),
+    prunedTrials: z.enum(prunedTrialPolicies, { error: `must be one of ${prunedTrialPolicies.join(', ')}` }).optional(),
     /**
      * End the study before its budget once no candidate's expected improvement is worth its
      * expected cost (Xie et al., ICML 2026). @default false

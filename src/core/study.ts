@@ -9,9 +9,16 @@ import type {
   OptimizerSettings,
   OptimizerState,
   ParamSpec,
+  PrunedTrialPolicy,
   SearchSpace,
 } from './types.js';
-import { withCompletedCurve, type IntermediateValues, type PrunerSettings, type PruningState } from './pruning.js';
+import {
+  prunedObjective,
+  withCompletedCurve,
+  type IntermediateValues,
+  type PrunerSettings,
+  type PruningState,
+} from './pruning.js';
 
 /** One stage, resolved: defaults applied, task queue kind turned into a real queue name. */
 export interface StagePlan {
@@ -372,6 +379,34 @@ export function withPruningSample(
       pruning = withCompletedCurve(pruning, stage.name, curve, plan.seed);
   });
   return pruning === state.pruning ? state : { ...state, pruning };
+}
+
+/**
+ * A pruned trial's best reported value: what its stopped stage (the last it ran) reported best;
+ * `null` for other trials and for a pruned one that reported nothing.
+ */
+export function prunedReport(
+  record: Pick<TrialRecord, 'status' | 'stageIntermediate' | 'stagesRun'>,
+  direction: Direction,
+): number | null {
+  if (record.status !== 'pruned') return null;
+  const stopped = record.stagesRun[record.stagesRun.length - 1];
+  return stopped === undefined ? null : prunedObjective(record.stageIntermediate?.[stopped], direction);
+}
+
+/**
+ * What the optimizer learns of a finished trial's value: its objective; for a pruned trial per
+ * `prunedTrials` its best report as a bound (`reported` in the observation) or as its value, or
+ * nothing (`null`: left to the `failedTrials` policy, as a pruned trial that reported nothing).
+ */
+export function modelObjective(
+  record: Pick<TrialRecord, 'status' | 'objective' | 'stageIntermediate' | 'stagesRun'>,
+  direction: Direction,
+  prunedTrials: PrunedTrialPolicy,
+): { readonly objective: number | null; readonly reported?: number } {
+  const reported = prunedTrials === 'asFailed' ? null : prunedReport(record, direction);
+  if (reported === null) return { objective: record.objective };
+  return prunedTrials === 'reported' ? { objective: reported } : { objective: null, reported };
 }
 
 /** The summary of a study started by an older release, from its inline records. */

@@ -63,6 +63,9 @@ export type Phase = 'warmup' | 'bo';
 /** How the objective model counts failed trials ({@link OptimizerSettings.failedTrials}). */
 export type FailedTrialPolicy = 'ignore' | 'worst';
 
+/** How the objective model counts pruned trials ({@link OptimizerSettings.prunedTrials}). */
+export type PrunedTrialPolicy = 'censored' | 'reported' | 'asFailed';
+
 /** One finished (or failed) trial as the optimizer sees it. */
 export interface Observation {
   readonly config: Configuration;
@@ -80,6 +83,12 @@ export interface Observation {
   readonly chargedCost: number;
   /** Whether the suggestion came from the warm-up design or from the acquisition. */
   readonly phase: Phase;
+  /**
+   * A pruned trial (objective `null`) under `prunedTrials: 'censored'`: the best value its stopped
+   * stage reported. Its final value is taken to be at least this (at most, when minimizing): the
+   * objective model believes it at the larger of this and its posterior mean.
+   */
+  readonly reported?: number;
 }
 
 /**
@@ -186,6 +195,18 @@ export interface OptimizerSettings {
    * @default 'worst'
    */
   readonly failedTrials?: FailedTrialPolicy;
+  /**
+   * What a pruned trial (a stage threw `TrialPruned`, src/core/pruning.ts) tells the objective
+   * model. The best value its stopped stage reported is on the objective's scale by the pruning
+   * contract, and at most what the trial would have reached on a rising curve: `'censored'` treats
+   * it as that lower bound (believed at the larger of it and the model's posterior mean there, so
+   * EI turns elsewhere without the model being dragged down); `'reported'` as the trial's value;
+   * `'asFailed'`: as a failed trial, per `failedTrials`. A pruned trial without any
+   * report counts as failed either way. On a synthetic pipeline with training curves (30 seeds,
+   * docs/benchmarks.md, "Pruning") 'asFailed' with 'worst' distorted the model near the incumbent
+   * and 'ignore' let the optimizer propose pruned configurations again and again. @default 'reported'
+   */
+  readonly prunedTrials?: PrunedTrialPolicy;
   /**
    * Cost-aware stopping (Xie et al., ICML 2026): the study ends before its budget is spent once no
    * candidate's expected improvement over the best observed value is worth its expected cost

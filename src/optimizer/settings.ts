@@ -1,10 +1,18 @@
 import { closestKey } from '../core/closest-key.js';
 import { reusesPrefixes } from '../core/methods.js';
-import type { FailedTrialPolicy, MethodName, OptimizerSettings, UnpinnedSearch } from '../core/types.js';
+import type {
+  FailedTrialPolicy,
+  MethodName,
+  OptimizerSettings,
+  PrunedTrialPolicy,
+  UnpinnedSearch,
+} from '../core/types.js';
 import * as limits from '../space/limits.js';
 
 /** The values of {@link OptimizerSettings.failedTrials}. */
 export const failedTrialPolicies: readonly FailedTrialPolicy[] = ['ignore', 'worst'];
+/** The values of {@link OptimizerSettings.prunedTrials}. */
+export const prunedTrialPolicies: readonly PrunedTrialPolicy[] = ['censored', 'reported', 'asFailed'];
 
 /** Every acquisition family of the spec, in the order of its table. */
 export const methodNames = Object.freeze([
@@ -56,6 +64,10 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
     return failedTrialPolicies.includes(value as FailedTrialPolicy)
       ? undefined
       : `must be one of ${failedTrialPolicies.join(', ')}`;
+  if (key === 'prunedTrials')
+    return prunedTrialPolicies.includes(value as PrunedTrialPolicy)
+      ? undefined
+      : `must be one of ${prunedTrialPolicies.join(', ')}`;
   if (key === 'costAwareStopping' || key === 'localSearchFromBest' || key === 'keepReuseSaving')
     return typeof value === 'boolean' ? undefined : 'must be true or false';
   if (key === 'unpinnedCheck')
@@ -91,7 +103,7 @@ export function settingProblem(key: keyof OptimizerSettings, value: unknown): st
  *
  * Defaults: method `'eeipu'`, warmup 10, epsilon 0.1, topQ 5, mcSamples 1000, rawSamples 512,
  * restarts 10, startsPerPrefix 1, eta null (budget-linear), refitGrowth 0.1, unpinnedCheck 'guarded',
- * unpinnedSearch 'auto', localSearchFromBest true, keepReuseSaving false, failedTrials 'worst',
+ * unpinnedSearch 'auto', localSearchFromBest true, keepReuseSaving false, failedTrials 'worst', prunedTrials 'reported',
  * costAwareStopping false, stoppingCostWeight null (scaled to the study: see
  * {@link OptimizerSettings.stoppingCostWeight}).
  *
@@ -116,6 +128,7 @@ export function resolveSettings(settings: OptimizerSettings): Required<Optimizer
     localSearchFromBest: settings.localSearchFromBest ?? true,
     keepReuseSaving: settings.keepReuseSaving ?? false,
     failedTrials: settings.failedTrials ?? 'worst',
+    prunedTrials: settings.prunedTrials ?? 'reported',
     costAwareStopping: settings.costAwareStopping ?? false,
     stoppingCostWeight: settings.stoppingCostWeight ?? null,
   };

@@ -6,7 +6,7 @@ export { COST_SHAPE_NAMES, costShape, syntheticStageCost } from './cost.js';
 export type { CostShapeName, CostTerm } from './cost.js';
 export { SYNTHETIC_FUNCTIONS, SYNTHETIC_FUNCTION_NAMES, evaluateSyntheticFunction } from './functions.js';
 export type { SyntheticFunction, SyntheticFunctionName } from './functions.js';
-export { evaluateSynthetic, stageCost, stageObjective, syntheticSearchSpace } from './pipeline.js';
+export { evaluateSynthetic, stageCost, stageObjective, syntheticCurve, syntheticSearchSpace } from './pipeline.js';
 export type { SyntheticEvaluation } from './pipeline.js';
 export { formatIssuePath, parseSyntheticSpec } from './spec.js';
 export type { SyntheticPipelineSpec, SyntheticStageSpec } from './spec.js';

@@ -1,3 +1,6 @@
+import { canonicalJson } from '../core/canonical-json.js';
+import type { IntermediateValues } from '../core/pruning.js';
+import { stageSeed } from '../core/seed.js';
 import type { Configuration, SearchSpace, StageParams } from '../core/types.js';
 import { syntheticStageCost } from './cost.js';
 import { evaluateSyntheticFunction } from './functions.js';
@@ -85,4 +88,23 @@ export function evaluateSynthetic(spec: SyntheticPipelineSpec, config: Configura
     return rule !== undefined && (config[index]![rule.param] as number) > rule.above;
   });
   return failedAt < 0 ? { objective, stageCosts, failedAt: null } : { objective: null, stageCosts, failedAt };
+}
+
+/**
+ * What the last stage reports epoch by epoch when the spec has `curves`: its final objective from
+ * below, `gap·u·(1 − (k+1)/epochs)` short of it at epoch k, where `u` ∈ [0.5, 1.5) is drawn per
+ * configuration and seed. A slow starter can overtake a fast one, so an early value ranks trials
+ * only roughly, as a real training curve does. `null` without curves or for a failed trial.
+ */
+export function syntheticCurve(
+  spec: SyntheticPipelineSpec,
+  config: Configuration,
+  objective: number | null,
+  seed: number,
+): IntermediateValues | null {
+  if (spec.curves === undefined || objective === null) return null;
+  const { epochs, gap } = spec.curves;
+  const u = 0.5 + stageSeed(seed, canonicalJson(config)) / 2 ** 32;
+  const steps = Array.from({ length: epochs }, (_, k) => k);
+  return { steps, values: steps.map((k) => objective - gap * u * (1 - (k + 1) / epochs)) };
 }

@@ -6,6 +6,7 @@ import { nameSchema, readableIssues, reportIssues, settingSchema } from '../conf
 import { syntheticSearchSpace } from './pipeline.js';
 import { paramIssues, spaceLimitIssues, spaceStructureIssues, textProblem } from '../space/validate.js';
 import { maxBudget, maxParamsPerStage, maxStages } from '../space/limits.js';
+import { maxIntermediateStep } from '../core/pruning.js';
 
 /**
  * The JSON file format of a synthetic pipeline (see `benchmarks/*.json`): stages in order, each
@@ -104,6 +105,28 @@ const pipelineSchema = z
       .array(stageSchema)
       .max(maxStages)
       .superRefine((stages, ctx) => reportIssues(ctx, spaceStructureIssues(stages))),
+    /**
+     * The last stage trains for `epochs` epochs and reports its objective after each (pruning):
+     * at epoch k (0-based) it stands `gap·u·(1 − (k+1)/epochs)` below its final value, `u` in
+     * [0.5, 1.5) drawn per configuration, so early values rank trials only roughly (src/synthetic/pipeline.ts).
+     */
+    curves: z
+      .strictObject({
+        epochs: z.number().int().min(2).max(1000),
+        gap: z.number().positive().max(maxSyntheticMagnitude),
+      })
+      .optional(),
+    /** The study's pruner when the spec has `curves` (as a study config's `pruner`). @default median, 5 startup trials */
+    pruner: z
+      .discriminatedUnion('type', [
+        z.strictObject({
+          type: z.literal('median'),
+          startupTrials: z.number().int().min(1).max(1_000_000),
+          warmupSteps: z.number().int().min(0).max(maxIntermediateStep),
+        }),
+        z.strictObject({ type: z.literal('none') }),
+      ])
+      .optional(),
   })
   .superRefine((spec, ctx) => {
     // The limits of the whole space (parameter count, names, sizes), once its stages are valid.

@@ -129,6 +129,18 @@ describe('memotune bench', () => {
     await expect(command.parseAsync([SPEC, '--set', setting], { from: 'user' })).rejects.toThrow(message);
   });
 
+  it.each([
+    ['--curves', '1:2', /--curves <epochs:gap>.*give <epochs>:<gap>, an integer from 2 to 1000 and a positive number/],
+    ['--curves', '10:-1', /give <epochs>:<gap>/],
+    ['--pruner', 'hyperband', /--pruner <type>.*Allowed choices are median, none/],
+    ['--set', 'prunedTrials=worst', /prunedTrials must be one of censored, reported, asFailed/],
+  ])('rejects %s %s before running anything, naming the flag', async (flag, value, message) => {
+    const command = benchCommand()
+      .exitOverride()
+      .configureOutput({ writeErr: () => undefined });
+    await expect(command.parseAsync([SPEC, flag, value], { from: 'user' })).rejects.toThrow(message);
+  });
+
   it('reports every spec issue with its path', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'memotune-bench-bad-'));
     const bad = join(dir, 'bad.json');

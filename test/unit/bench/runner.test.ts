@@ -35,6 +35,40 @@ function checkAccounting(run: BenchRun): void {
   expect(run.truncated).toBe(false);
 }
 
+describe('runStudy with training curves (pruning)', () => {
+  const curved = parseSyntheticSpec({ ...paper, curves: { epochs: 10, gap: 5 } });
+
+  it('stops a trial whose curve falls behind the median, charging its last stage by the epochs it ran', () => {
+    const run = runStudy({ spec: curved, method: 'random', seed: 3, suggest });
+    const pruned = run.trials.filter((trial) => trial.prunedAt !== undefined);
+    expect(pruned.length).toBeGreaterThan(0);
+    const last = curved.stages.length - 1;
+    for (const trial of run.trials) {
+      const full = evaluateSynthetic(curved, trial.config);
+      if (trial.prunedAt === undefined) {
+        expect(trial.objective).toBe(full.objective);
+        continue;
+      }
+      expect(trial.objective).toBeNull();
+      expect(trial.prunedAt).toBeLessThan(9);
+      expect(trial.stageCosts[last]).toBeCloseTo((full.stageCosts[last]! * (trial.prunedAt + 1)) / 10, 12);
+    }
+    // Nothing is pruned before 5 completed trials (the median pruner's startup).
+    const firstPruned = run.trials.indexOf(pruned[0]!);
+    expect(run.trials.slice(0, firstPruned).filter((trial) => trial.objective !== null).length).toBeGreaterThanOrEqual(
+      5,
+    );
+  });
+
+  it('gives the same trials as without curves when the pruner is none', () => {
+    const none = runStudy({ spec: { ...curved, pruner: { type: 'none' } }, method: 'random', seed: 3, suggest });
+    const plain = runStudy({ spec: paper, method: 'random', seed: 3, suggest });
+    // Everything but the optimizer's wall time.
+    const shown = (run: BenchRun) => run.trials.map(({ optimizerMs: _, ...trial }) => trial);
+    expect(shown(none)).toEqual(shown(plain));
+  });
+});
+
 describe('runStudy', () => {
   it('runs a failing stage for its cost, stops the trial there, caches nothing from it on, and records it failed', () => {
     const failing = parseSyntheticSpec({

@@ -84,6 +84,7 @@ describe('resolveSettings', () => {
       localSearchFromBest: true,
       keepReuseSaving: false,
       failedTrials: 'worst',
+      prunedTrials: 'reported',
       costAwareStopping: false,
       stoppingCostWeight: null,
     });
@@ -162,6 +163,7 @@ describe('resolveSettings', () => {
       localSearchFromBest: false,
       keepReuseSaving: true,
       failedTrials: 'ignore',
+      prunedTrials: 'asFailed',
       costAwareStopping: true,
       stoppingCostWeight: 2,
     };
