@@ -31,7 +31,7 @@ export interface ImportTrialLogInput {
 function observationOf(trial: TrialRecord, direction: Direction, prunedTrials: PrunedTrialPolicy): Observation {
   return {
     config: trial.config,
-    ...modelObjective(trial, direction, prunedTrials),
+    objective: modelObjective(trial, direction, prunedTrials),
     stageCosts: trial.stageCosts,
     cachedPrefix: trial.cachedPrefix,
     chargedCost: trial.chargedCost,

@@ -15,12 +15,7 @@ import {
   syntheticSearchSpace,
   type SyntheticPipelineSpec,
 } from '../synthetic/index.js';
-import {
-  defaultPruner,
-  pruneReferences,
-  shouldPrune,
-  type IntermediateValues,
-} from '../core/pruning.js';
+import { defaultPruner, pruneReferences, shouldPrune, type IntermediateValues } from '../core/pruning.js';
 import { PrefixMemo } from './memo.js';
 import {
   initialStudyState,
@@ -353,13 +348,16 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       observation: {
         config: suggestion.config,
         // As the study's trial log gives it to the optimizer (modelObjective in src/core/study.ts).
-        ...(prunedAt === null
-          ? { objective }
-          : modelObjective(
-              { status: 'pruned', objective, stageIntermediate: [reported], stagesRun: [0] },
-              'maximize',
-              resolveSettings(settings).prunedTrials,
-            )),
+        objective: modelObjective(
+          {
+            status: prunedAt === null ? 'completed' : 'pruned',
+            objective,
+            stageIntermediate: [reported],
+            stagesRun: [0],
+          },
+          'maximize',
+          resolveSettings(settings).prunedTrials,
+        ),
         // The optimizer's cost models learn from clean runs only: none from the failed (or pruned)
         // stage on.
         stageCosts:

@@ -265,7 +265,9 @@ export const studyConfigSchema = z
           ],
           {
             error: (issue: { code?: string }) =>
-              issue.code === 'invalid_type' ? "must be an object with a type: 'median' or 'none'" : "must be 'median' or 'none'",
+              issue.code === 'invalid_type'
+                ? "must be an object with a type: 'median' or 'none'"
+                : "must be 'median' or 'none'",
           },
         )
         .optional(),

@@ -395,18 +395,16 @@ export function prunedReport(
 }
 
 /**
- * What the optimizer learns of a finished trial's value: its objective; for a pruned trial per
- * `prunedTrials` its best report as a bound (`reported` in the observation) or as its value, or
- * nothing (`null`: left to the `failedTrials` policy, as a pruned trial that reported nothing).
+ * The objective the optimizer learns from a finished trial: its own; for a pruned trial with
+ * `prunedTrials: 'reported'` its best report; `null` leaves it to the `failedTrials` policy (a
+ * failed trial, a pruned one under 'asFailed' or that reported nothing).
  */
 export function modelObjective(
   record: Pick<TrialRecord, 'status' | 'objective' | 'stageIntermediate' | 'stagesRun'>,
   direction: Direction,
   prunedTrials: PrunedTrialPolicy,
-): { readonly objective: number | null; readonly reported?: number } {
-  const reported = prunedTrials === 'asFailed' ? null : prunedReport(record, direction);
-  if (reported === null) return { objective: record.objective };
-  return prunedTrials === 'reported' ? { objective: reported } : { objective: null, reported };
+): number | null {
+  return prunedTrials === 'reported' ? (prunedReport(record, direction) ?? record.objective) : record.objective;
 }
 
 /** The summary of a study started by an older release, from its inline records. */

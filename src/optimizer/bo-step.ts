@@ -111,15 +111,11 @@ export function boSuggest(
     // region around it is bad, and EI stops proposing its neighbours.
     const worst = Math.min(...ys);
     history.forEach((obs, i) => {
-      if (obs.objective !== null || obs.reported !== undefined) return;
+      if (obs.objective !== null) return;
       xs.push(encoded[i]!);
       ys.push(worst);
     });
   }
-  // Pruned trials as lower bounds (`prunedTrials: 'censored'`), taken in after the fit below.
-  const censored = history.flatMap((obs, i) =>
-    obs.objective === null && obs.reported !== undefined ? [{ x: encoded[i]!, bound: sign * obs.reported }] : [],
-  );
   const previous = readState(request.state, encoding.dimension, kind);
   const gpSeed = hashIntegers([seed, k, STREAM_GP], 1)[0]!;
 
@@ -139,35 +135,22 @@ export function boSuggest(
         ...(previous.objective && previous.objectiveCurvature ? { warmCurvature: previous.objectiveCurvature } : {}),
         ...(limits.fitPoints === undefined ? {} : { maxFitPoints: limits.fitPoints }),
       });
-  // A censored trial is believed at the larger of its bound and the posterior mean there (same
-  // hyperparameters, fitted without it): the model is never dragged below what it already expects
-  // (a pruned trial stopped early, it did not end badly), and EI stops pointing at it.
-  let model = fitted;
-  let modelXs = xs;
-  let modelYs = ys;
-  if (censored.length > 0) {
-    const at = censored.map((point) => point.x);
-    const mean = fitted.predict(at).mean;
-    modelXs = [...xs, ...at];
-    modelYs = [...ys, ...censored.map((point, i) => Math.max(point.bound, mean[i]!))];
-    model = GaussianProcess.fromHyperparameters(modelXs, modelYs, fitted.hyperparameters);
-  }
-  const screenRows = screeningSubset(modelYs, limits.screenPoints);
-  const exactScreen = screenRows.length === modelYs.length;
+  const screenRows = screeningSubset(ys, limits.screenPoints);
+  const exactScreen = screenRows.length === ys.length;
   // Kriging believer: the running configurations as if observed at the posterior mean (same
   // hyperparameters, no refit). The mean is unchanged; the variance around them shrinks, so EI
   // stops pointing at what is already being evaluated.
   const believed = handling.believe ? pending.map((trial) => encoding.encode(trial.config)) : [];
-  const objective = model.believe(believed);
+  const objective = fitted.believe(believed);
   let incumbent = best;
   if (handling.incumbent === 'believed' && believed.length > 0) {
-    for (const value of model.predict(believed).mean) if (value > incumbent) incumbent = value;
+    for (const value of fitted.predict(believed).mean) if (value > incumbent) incumbent = value;
   }
   const screening = exactScreen
     ? objective
     : GaussianProcess.fromHyperparameters(
-        screenRows.map((i) => modelXs[i]!),
-        screenRows.map((i) => modelYs[i]!),
+        screenRows.map((i) => xs[i]!),
+        screenRows.map((i) => ys[i]!),
         fitted.hyperparameters,
       ).believe(believed);
   const tObjective = performance.now();

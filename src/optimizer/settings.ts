@@ -12,7 +12,7 @@ import * as limits from '../space/limits.js';
 /** The values of {@link OptimizerSettings.failedTrials}. */
 export const failedTrialPolicies: readonly FailedTrialPolicy[] = ['ignore', 'worst'];
 /** The values of {@link OptimizerSettings.prunedTrials}. */
-export const prunedTrialPolicies: readonly PrunedTrialPolicy[] = ['censored', 'reported', 'asFailed'];
+export const prunedTrialPolicies: readonly PrunedTrialPolicy[] = ['reported', 'asFailed'];
 
 /** Every acquisition family of the spec, in the order of its table. */
 export const methodNames = Object.freeze([

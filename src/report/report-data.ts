@@ -2,13 +2,7 @@
  * What the study report shows, as plain data: a pure function of the study's outcome (or progress
  * snapshot) and its trial records. The HTML renderer turns it into charts; tests check it here.
  */
-import {
-  logPositionOf,
-  prunedReport,
-  type StudyProgress,
-  type TrialRecord,
-  type TrialStatus,
-} from '../core/study.js';
+import { logPositionOf, prunedReport, type StudyProgress, type TrialRecord, type TrialStatus } from '../core/study.js';
 import type { Configuration, Direction, ParamValue } from '../core/types.js';
 import { rankCorrelationRatio, spearman } from './association.js';
 

@@ -104,10 +104,7 @@ describe.each([
 
     const cache = new StageCache(env.store);
     const completed = result.history[0]!;
-    expect(completed.stageIntermediate).toEqual([
-      null,
-      { steps: [0, 1, 2, 3, 4], values: [0.1, 0.2, 0.3, 0.4, 0.5] },
-    ]);
+    expect(completed.stageIntermediate).toEqual([null, { steps: [0, 1, 2, 3, 4], values: [0.1, 0.2, 0.3, 0.4, 0.5] }]);
     expect(await cache.readMeta(completed.keys[1]!)).not.toBeNull();
     for (const [trialIndex, lr] of [
       [3, 0.2],

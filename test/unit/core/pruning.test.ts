@@ -189,19 +189,15 @@ describe('what the optimizer learns of a pruned trial (prunedTrials)', () => {
     stageIntermediate: [null, { steps: [0, 1], values: [0.4, 0.3] }],
   };
 
-  it('censored: no objective, its best report as a bound; reported: the report as its value; asFailed: nothing', () => {
-    expect(modelObjective(pruned, 'maximize', 'censored')).toEqual({ objective: null, reported: 0.4 });
-    expect(modelObjective(pruned, 'minimize', 'censored')).toEqual({ objective: null, reported: 0.3 });
-    expect(modelObjective(pruned, 'maximize', 'reported')).toEqual({ objective: 0.4 });
-    expect(modelObjective(pruned, 'maximize', 'asFailed')).toEqual({ objective: null });
+  it('reported: its best report (the largest when maximizing, the smallest when minimizing); asFailed: nothing', () => {
+    expect(modelObjective(pruned, 'maximize', 'reported')).toBe(0.4);
+    expect(modelObjective(pruned, 'minimize', 'reported')).toBe(0.3);
+    expect(modelObjective(pruned, 'maximize', 'asFailed')).toBeNull();
   });
 
   it('leaves completed and failed trials, and a pruned one that reported nothing, as they are', () => {
-    expect(modelObjective({ ...pruned, status: 'completed', objective: 0.9 }, 'maximize', 'censored')).toEqual({
-      objective: 0.9,
-    });
-    expect(modelObjective({ ...pruned, stageIntermediate: [null, null] }, 'maximize', 'censored')).toEqual({
-      objective: null,
-    });
+    expect(modelObjective({ ...pruned, status: 'completed', objective: 0.9 }, 'maximize', 'reported')).toBe(0.9);
+    expect(modelObjective({ ...pruned, status: 'failed' }, 'maximize', 'reported')).toBeNull();
+    expect(modelObjective({ ...pruned, stageIntermediate: [null, null] }, 'maximize', 'reported')).toBeNull();
   });
 });
