@@ -60,10 +60,12 @@ export function readableIssues(schema: z.ZodType, input: unknown, error: z.ZodEr
       const known = knownKeys(schema, issue.path);
       return issue.keys.map((key) => {
         const near = closestKey(key, known);
-        return {
-          path: formatIssuePath([...issue.path, key]),
-          message: `unknown field${near === undefined ? '' : ` (did you mean "${near}"?)`}`,
-        };
+        // A key of another variant of a union (`startupTrials` on `{"type": "none"}`).
+        const message =
+          near === key
+            ? 'not allowed with this type (another type of this setting takes it)'
+            : `unknown field${near === undefined ? '' : ` (did you mean "${near}"?)`}`;
+        return { path: formatIssuePath([...issue.path, key]), message };
       });
     }
     let message = issue.message;

@@ -110,6 +110,11 @@ describe('study config validation', () => {
       ["pruner.type: must be 'median' or 'none'"],
     ],
     [
+      'a setting of the median pruner on the none pruner',
+      (c) => ({ ...c, pruner: { type: 'none', startupTrials: 3 } }),
+      ['pruner.startupTrials: not allowed with this type (another type of this setting takes it)'],
+    ],
+    [
       'a median pruner with 0 startup trials and a fractional warm-up',
       (c) => ({ ...c, pruner: { type: 'median', startupTrials: 0, warmupSteps: 1.5 } }),
       ['pruner.startupTrials: must be at least 1', 'pruner.warmupSteps: must be an integer'],
