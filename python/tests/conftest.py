@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -132,6 +132,20 @@ class Harness:
 
     def run(self, activity: StageActivity, req: dict[str, Any]) -> dict[str, Any]:
         return asyncio.run(self.env.run(activity.run_stage, req))
+
+    def run_cancelled(
+        self, activity: StageActivity, req: dict[str, Any], cancel_when: Callable[[], Awaitable[Any]]
+    ) -> None:
+        """Runs the activity, cancels it once ``cancel_when()`` returns, and checks it ends cancelled."""
+
+        async def scenario() -> None:
+            task = asyncio.ensure_future(self.env.run(activity.run_stage, req))
+            await cancel_when()
+            self.env.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(scenario())
 
     def with_parent(self, output: Any = None) -> dict[str, Any]:
         return commit_output(self.store, KEY_A, "prep", {"rows": 10} if output is None else output)

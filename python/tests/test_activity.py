@@ -387,16 +387,7 @@ def test_cancellation_sets_the_event_and_commits_nothing(harness: Harness) -> No
         seen["workdir"] = ctx.workdir
         return StageResult(1)
 
-    activity = harness.activity({"train": train})
-
-    async def scenario() -> None:
-        task = asyncio.ensure_future(harness.env.run(activity.run_stage, request()))
-        await asyncio.to_thread(started.wait, 5)
-        harness.env.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(scenario())
+    harness.run_cancelled(harness.activity({"train": train}), request(), lambda: asyncio.to_thread(started.wait, 5))
     assert seen["stopped"] is True
     assert not seen["workdir"].exists()
     assert cache.meta_key(KEY_B) not in harness.store.objects
@@ -415,16 +406,7 @@ def test_async_stage_is_cancelled_too(harness: Harness) -> None:
             raise
         return StageResult(1)
 
-    activity = harness.activity({"train": train})
-
-    async def scenario() -> None:
-        task = asyncio.ensure_future(harness.env.run(activity.run_stage, request()))
-        await asyncio.sleep(0.1)
-        harness.env.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(scenario())
+    harness.run_cancelled(harness.activity({"train": train}), request(), lambda: asyncio.sleep(0.1))
     assert seen == {"event": True}
     assert cache.meta_key(KEY_B) not in harness.store.objects
 

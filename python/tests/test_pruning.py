@@ -304,16 +304,7 @@ def test_trial_pruned_in_a_cancelled_attempt_is_a_cancellation(harness: Harness)
         ctx.cancelled.wait(5)
         raise TrialPruned()
 
-    activity = harness.activity({"train": train})
-
-    async def scenario() -> None:
-        task = asyncio.ensure_future(harness.env.run(activity.run_stage, request()))
-        await asyncio.to_thread(started.wait, 5)
-        harness.env.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-
-    asyncio.run(scenario())
+    harness.run_cancelled(harness.activity({"train": train}), request(), lambda: asyncio.to_thread(started.wait, 5))
     assert nothing_committed(harness)
 
 

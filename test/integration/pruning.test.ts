@@ -148,6 +148,8 @@ describe.each([
       expect(curves.series.map((series) => [series.name, series.items])).toEqual(
         learningRates.map((_, trialIndex) => [`trial ${trialIndex}`, trialIndex === 3 || trialIndex === 4 ? 1 : 5]),
       );
+      const convergence = charts.find((chart) => chart.id === 'convergence')!;
+      expect(convergence.series.find((series) => series.name.startsWith('pruned trial'))?.items).toBe(2);
       expect(await page.textContent('header')).toContain('2 pruned');
       expect(problems).toEqual({ requests: [], errors: [] });
     } finally {
