@@ -46,11 +46,13 @@ export function taskQueueName(prefix: string, kind: TaskQueueKind): string {
 function prunerOf(pruner: StudyConfig['pruner']): PrunerSettings {
   if (pruner === undefined) return defaultPruner;
   if (pruner.type === 'none') return { type: 'none' };
-  return {
-    type: 'median',
+  const common = {
     startupTrials: pruner.startupTrials ?? defaultPruner.startupTrials,
     warmupSteps: pruner.warmupSteps ?? defaultPruner.warmupSteps,
   };
+  return pruner.type === 'median'
+    ? { type: 'median', ...common }
+    : { type: 'percentile', percentile: pruner.percentile, ...common };
 }
 
 /**

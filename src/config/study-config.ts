@@ -261,13 +261,23 @@ export const studyConfigSchema = z
               /** Steps before this one never prune. @default 0 */
               warmupSteps: count(0, maxIntermediateStep).optional(),
             }),
+            z.strictObject({
+              type: z.literal('percentile'),
+              /** Keep trials within the best this-many percent of the completed trials' values (50: the median). */
+              percentile: z
+                .number({ error: 'is required and must be a number' })
+                .gt(0, 'must be greater than 0')
+                .max(100, 'must be at most 100'),
+              startupTrials: count(1, limits.maxTrials).optional(),
+              warmupSteps: count(0, maxIntermediateStep).optional(),
+            }),
             z.strictObject({ type: z.literal('none') }),
           ],
           {
             error: (issue: { code?: string }) =>
               issue.code === 'invalid_type'
-                ? "must be an object with a type: 'median' or 'none'"
-                : "must be 'median' or 'none'",
+                ? "must be an object with a type: 'median', 'percentile' or 'none'"
+                : "must be 'median', 'percentile' or 'none'",
           },
         )
         .optional(),

@@ -32,11 +32,21 @@ export interface PruneReference {
 /**
  * The study config's `pruner`. `median` prunes a trial whose best value so far is worse than the
  * median of the completed trials' values at the same step of the same stage, once at least
- * `startupTrials` of them reported that step and from step `warmupSteps` on. `none` never prunes
- * (`shouldPrune()` is always false; a stage may still throw `TrialPruned` itself).
+ * `startupTrials` of them reported that step and from step `warmupSteps` on. `percentile` keeps
+ * only trials within the best `percentile` % of those values (Optuna's PercentilePruner: 50 is
+ * the median, 25 prunes harder). `none` never prunes (`shouldPrune()` is always false; a stage
+ * may still throw `TrialPruned` itself).
  */
 export type PrunerSettings =
-  { readonly type: 'median'; readonly startupTrials: number; readonly warmupSteps: number } | { readonly type: 'none' };
+  | { readonly type: 'median'; readonly startupTrials: number; readonly warmupSteps: number }
+  | {
+      readonly type: 'percentile';
+      /** In (0, 100]: the share of the completed trials' values a trial must stay within. */
+      readonly percentile: number;
+      readonly startupTrials: number;
+      readonly warmupSteps: number;
+    }
+  | { readonly type: 'none' };
 
 /** Optuna's MedianPruner defaults (n_startup_trials 5, n_warmup_steps 0). */
 export const defaultPruner = { type: 'median', startupTrials: 5, warmupSteps: 0 } as const satisfies PrunerSettings;
@@ -211,8 +221,8 @@ function lowerBound(steps: readonly number[], step: number): number {
 }
 
 /**
- * What each stage of a new trial compares its curve with, by stage index: the median of the
- * sample at every step that at least `startupTrials` completed trials reported, from
+ * What each stage of a new trial compares its curve with, by stage index: the median (or the
+ * pruner's percentile) of the sample at every step that at least `startupTrials` completed trials reported, from
  * `warmupSteps` on; `null` for a stage without one. Undefined when nothing can be pruned.
  */
 export function pruneReferences(
@@ -222,6 +232,9 @@ export function pruneReferences(
   direction: Direction,
 ): (PruneReference | null)[] | undefined {
   if (pruner.type === 'none' || state === undefined || state.length === 0) return undefined;
+  // The bar at the best `percentile` % of the values: from the top when maximizing.
+  const keep = pruner.type === 'median' ? 50 : pruner.percentile;
+  const quantile = direction === 'maximize' ? 1 - keep / 100 : keep / 100;
   let any = false;
   const references = stages.map((stage): PruneReference | null => {
     const sample = state.find((entry) => entry.stage === stage.name);
@@ -231,7 +244,7 @@ export function pruneReferences(
     sample.steps.forEach((step, i) => {
       if (step < pruner.warmupSteps || sample.counts[i]! < pruner.startupTrials) return;
       steps.push(step);
-      thresholds.push(median(sample.samples[i]!));
+      thresholds.push(quantileOf(sample.samples[i]!, quantile));
     });
     if (steps.length === 0) return null;
     any = true;
@@ -240,9 +253,15 @@ export function pruneReferences(
   return any ? references : undefined;
 }
 
-/** The median; the mean of the two middle values for an even count (numpy's 50th percentile). */
-function median(values: readonly number[]): number {
+/**
+ * The `q`-quantile, interpolated linearly between the order statistics (numpy's default
+ * percentile, as Optuna's pruners use): at q = 0.5 the median, the mean of the two middle values
+ * for an even count.
+ */
+function quantileOf(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  const at = q * (sorted.length - 1);
+  const below = Math.floor(at);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below]! + (at - below) * (sorted[above]! - sorted[below]!);
 }

@@ -42,6 +42,12 @@ describe('the pruner setting', () => {
       warmupSteps: 3,
     });
     expect(planStudy(parseStudyConfig({ ...valid(), pruner: { type: 'none' } })).pruner).toEqual({ type: 'none' });
+    expect(planStudy(parseStudyConfig({ ...valid(), pruner: { type: 'percentile', percentile: 25 } })).pruner).toEqual({
+      type: 'percentile',
+      percentile: 25,
+      startupTrials: 5,
+      warmupSteps: 0,
+    });
   });
 });
 
@@ -107,7 +113,17 @@ describe('study config validation', () => {
     [
       'a pruner of an unknown type',
       (c) => ({ ...c, pruner: { type: 'hyperband' } }),
-      ["pruner.type: must be 'median' or 'none'"],
+      ["pruner.type: must be 'median', 'percentile' or 'none'"],
+    ],
+    [
+      'a percentile pruner without a percentile',
+      (c) => ({ ...c, pruner: { type: 'percentile' } }),
+      ['pruner.percentile: is required and must be a number'],
+    ],
+    [
+      'a percentile pruner at 0',
+      (c) => ({ ...c, pruner: { type: 'percentile', percentile: 0 } }),
+      ['pruner.percentile: must be greater than 0'],
     ],
     [
       'a setting of the median pruner on the none pruner',

@@ -106,6 +106,24 @@ describe('the study sample and its references', () => {
     ]);
   });
 
+  it("takes a percentile pruner's bar from the best end of the values: the top when maximizing", () => {
+    // Values 1..5 at step 0: keeping the best 25% puts the bar at the 75th percentile when
+    // maximizing (4) and at the 25th when minimizing (2); 50 is the median either way.
+    const state = sampleOf([[1], [2], [3], [4], [5]]);
+    const at = (percentile: number, direction: 'maximize' | 'minimize') =>
+      pruneReferences(
+        state,
+        stages,
+        { type: 'percentile', percentile, startupTrials: 3, warmupSteps: 0 },
+        direction,
+      )![1]!.thresholds[0];
+    expect(at(25, 'maximize')).toBe(4);
+    expect(at(25, 'minimize')).toBe(2);
+    expect(at(50, 'maximize')).toBe(3);
+    expect(at(10, 'maximize')).toBeCloseTo(4.6, 12);
+    expect(at(100, 'maximize')).toBe(1);
+  });
+
   it('keeps steps sorted when curves report different steps', () => {
     const state = withCompletedCurve(sampleOf([[1, 2]], [5, 9]), 'train', { steps: [1, 7], values: [3, 4] }, 7);
     expect(state[0]).toMatchObject({ steps: [1, 5, 7, 9], counts: [1, 1, 1, 1], samples: [[3], [1], [4], [2]] });
