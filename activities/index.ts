@@ -10,6 +10,7 @@ import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activ
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { spentBeforeAttempt } from '../src/core/charge.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
+import { clip, preview } from '../src/core/preview.js';
 import { reportProblem, shouldPrune, type IntermediateValues, type PruneReference } from '../src/core/pruning.js';
 import { stageKeys, type StageIdentity } from '../src/core/keys.js';
 import type { Configuration, StageParams, SuggestRequest, Suggestion } from '../src/core/types.js';
@@ -210,29 +211,6 @@ interface CheckedResult {
   readonly output: PreparedOutput;
   readonly metrics: Readonly<Record<string, number>>;
   readonly cost: number | undefined;
-}
-
-function clip(text: string, length: number): string {
-  return text.length > length ? `${text.slice(0, length)}…` : text;
-}
-
-/** A short, never-throwing description of a value a stage handed us, for failure messages. */
-function preview(value: unknown): string {
-  switch (typeof value) {
-    case 'string':
-      return JSON.stringify(clip(value, 40));
-    case 'number':
-    case 'boolean':
-    case 'undefined':
-      return String(value);
-    case 'bigint':
-      return `${clip(value.toString(), 40)}n (a BigInt)`;
-    case 'symbol':
-    case 'function':
-      return `a ${typeof value}`;
-    default:
-      return value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
-  }
 }
 
 /** The message of whatever a stage threw, for `StageFailed`; never throws, never huge. */
@@ -447,8 +425,9 @@ export function createActivities(dependencies: ActivityDependencies) {
         started === null ? 0 : Math.max(0, (clock() - started - outages.msBetween(started)) / 1000);
       const spent = (): StageFailureDetails => ({ spentCost: spentBefore + stageSeconds(), attempt: info.attempt });
       let progress: unknown = null;
-      // This attempt's report(step, value)s (a retried attempt reports afresh).
-      let curve: IntermediateValues = { steps: [], values: [] };
+      // This attempt's report(step, value)s (each attempt is its own runStage call: a retried
+      // attempt reports afresh).
+      const curve: { steps: number[]; values: number[] } = { steps: [], values: [] };
       // spentBefore lets the workflow charge a start-to-close timeout as earlier attempts plus the
       // whole timeout (src/core/charge.ts), whatever this attempt last reported.
       // `stage`: what `memotune study status` shows a running trial computing.
@@ -540,10 +519,6 @@ export function createActivities(dependencies: ActivityDependencies) {
           join(tmpdir(), `memotune-${input.stageName.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40)}-`),
         );
         workdir = attemptDir;
-        // This attempt's reports (a retried attempt reports afresh).
-        const steps: number[] = [];
-        const values: number[] = [];
-        curve = { steps, values };
         started = clock();
         let raw: unknown;
         try {
@@ -562,12 +537,12 @@ export function createActivities(dependencies: ActivityDependencies) {
                   heartbeat();
                 },
                 report: (step: number, value: number) => {
-                  const problem = reportProblem({ steps, values }, step, value);
+                  const problem = reportProblem(curve, step, value);
                   if (problem !== undefined) throw new ReportError(problem);
-                  steps.push(step);
-                  values.push(value);
+                  curve.steps.push(step);
+                  curve.values.push(value);
                 },
-                shouldPrune: () => shouldPrune({ steps, values }, input.prune),
+                shouldPrune: () => shouldPrune(curve, input.prune),
                 signal,
               }),
             ),

@@ -13,6 +13,7 @@
  * Workflow-safe: plain data, no I/O, no clock; the sample's random choices are seeded.
  */
 import { hashIntegers } from '../random/prng.js';
+import { preview } from './preview.js';
 import type { Direction } from './types.js';
 
 /** Values a stage reported, in the order it reported them (steps strictly increasing). */
@@ -97,17 +98,15 @@ export function shouldPrune(curve: IntermediateValues, reference: PruneReference
   const at = indexOfStep(reference.steps, step);
   if (at < 0) return false;
   const threshold = reference.thresholds[at]!;
-  const maximize = reference.direction === 'maximize';
-  let best = curve.values[0]!;
-  for (const value of curve.values) best = maximize ? Math.max(best, value) : Math.min(best, value);
-  return maximize ? best < threshold : best > threshold;
+  const best = bestReported(curve, reference.direction)!;
+  return reference.direction === 'maximize' ? best < threshold : best > threshold;
 }
 
 /**
- * What a pruned trial counts as for the objective model under `prunedTrials: 'reported'`: the
- * best value its stopped stage reported (the largest for maximize); `null` when it reported none.
+ * The best value a curve holds (the largest when maximizing): what {@link shouldPrune} compares,
+ * and what a pruned trial counts as under `prunedTrials: 'reported'`; `null` for no report.
  */
-export function prunedObjective(curve: IntermediateValues | null | undefined, direction: Direction): number | null {
+export function bestReported(curve: IntermediateValues | null | undefined, direction: Direction): number | null {
   if (curve === null || curve === undefined || curve.values.length === 0) return null;
   return direction === 'maximize' ? Math.max(...curve.values) : Math.min(...curve.values);
 }
@@ -134,7 +133,7 @@ function indexOfStep(steps: readonly number[], step: number): number {
 export function reportProblem(curve: IntermediateValues, step: unknown, value: unknown): string | undefined {
   if (typeof step !== 'number' || !Number.isInteger(step) || step < 0)
     return (
-      `report(): step must be a non-negative integer, got ${describe(step)}` +
+      `report(): step must be a non-negative integer, got ${preview(step)}` +
       (typeof step === 'number' && !Number.isInteger(step) && Number.isInteger(value)
         ? " (the order is report(step, value); Optuna's is report(value, step))"
         : '')
@@ -145,19 +144,12 @@ export function reportProblem(curve: IntermediateValues, step: unknown, value: u
     return `report(): step ${step} is not after the last reported step ${last} (steps must increase)`;
   if (typeof value !== 'number' || !Number.isFinite(value))
     return (
-      `report(): value must be a finite number, got ${describe(value)}` +
+      `report(): value must be a finite number, got ${preview(value)}` +
       (typeof value === 'number' ? ' (a run that diverged: throw TrialPruned, or let the stage fail)' : '')
     );
   if (curve.steps.length >= maxIntermediateSteps)
     return `report(): at most ${maxIntermediateSteps} values may be reported per stage run (report every n-th step)`;
   return undefined;
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined || value === null)
-    return String(value);
-  return `a ${typeof value}`;
 }
 
 /**

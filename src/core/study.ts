@@ -13,7 +13,7 @@ import type {
   SearchSpace,
 } from './types.js';
 import {
-  prunedObjective,
+  bestReported,
   withCompletedCurve,
   type IntermediateValues,
   type PrunerSettings,
@@ -391,7 +391,7 @@ export function prunedReport(
 ): number | null {
   if (record.status !== 'pruned') return null;
   const stopped = record.stagesRun[record.stagesRun.length - 1];
-  return stopped === undefined ? null : prunedObjective(record.stageIntermediate?.[stopped], direction);
+  return stopped === undefined ? null : bestReported(record.stageIntermediate?.[stopped], direction);
 }
 
 /**

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import math
 import numbers
 import os
 import threading
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Literal, TypedDict
 
 from . import cache
+from .result import finite_number
 from .store import ObjectStore
 
 MAX_INTERMEDIATE_STEPS = 1000
@@ -82,17 +82,6 @@ def _scalar(value: Any) -> Any:
     return value
 
 
-def _finite(value: Any) -> float | None:
-    """``value`` as a float if it is a finite real number (numpy scalars included, bools not)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return None
-    try:
-        number = float(value)
-    except (OverflowError, ValueError):  # an int beyond the float range
-        return None
-    return number if math.isfinite(number) else None
-
-
 @dataclass(frozen=True)
 class PruneReference:
     """What a stage compares its curve with (the ``prune`` field of the activity's input): for
@@ -144,7 +133,7 @@ class PruneReference:
             steps.append(int(step))
         thresholds: list[float] = []
         for i, threshold in enumerate(raw_thresholds):
-            number = _finite(threshold)
+            number = finite_number(threshold)
             if number is None:
                 raise ValueError(f"prune.thresholds[{i}] must be a finite number, got {_describe(threshold)}")
             thresholds.append(number)
@@ -198,7 +187,7 @@ class IntermediateCurve:
                 raise report_error(ValueError, 
                     f"report(): step {step} is not after the last reported step {self._steps[-1]} (steps must increase)"
                 )
-            number = _finite(value)
+            number = finite_number(value)
             if number is None:
                 is_number = isinstance(value, numbers.Real) and not isinstance(value, bool)
                 raise report_error(ValueError if is_number else TypeError, 

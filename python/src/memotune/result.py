@@ -84,8 +84,19 @@ class InvalidResult(ValueError):
 _RESULT_FIELDS = {"output", "metrics", "cost"}
 
 
+def finite_number(value: Any) -> float | None:
+    """``value`` as a float if it is a finite real number (numpy scalars included, bools not)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):  # an int beyond the float range
+        return None
+    return number if math.isfinite(number) else None
+
+
 def _is_number(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+    return finite_number(value) is not None
 
 
 def _plain(value: Any) -> int | float:
