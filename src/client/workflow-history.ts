@@ -19,8 +19,14 @@ export async function startedWith<T>(
       maximumPageSize: 1,
     });
   } catch (error) {
-    // gRPC NOT_FOUND: it ended and left the server's retention between the listing and now.
-    if (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 5) return null;
+    // gRPC NOT_FOUND: no such workflow, or it ended and left the server's retention between the
+    // listing and now. The raw service call rejects with the bare gRPC error (code 5); a wrapped
+    // one carries it as its cause.
+    const code =
+      error instanceof ServiceError
+        ? (error.cause as { code?: number } | undefined)?.code
+        : (error as { code?: unknown } | null)?.code;
+    if (code === 5) return null;
     throw error;
   }
   const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;
