@@ -53,6 +53,7 @@ export {
   getStudyProgress,
   getStudyResult,
   getStudyOutcome,
+  getStudyPlan,
   readStudyTrials,
   withTrials,
   stopStudy,
@@ -100,3 +101,12 @@ export {
   memotuneStudy,
   memotuneTrials,
 } from '../workflows/search-attributes.js';
+export {
+  parameterImportance,
+  ImportanceUnavailableError,
+  minImportanceTrials,
+  type ImportanceEntry,
+  type ImportanceOptions,
+  type ImportanceResult,
+  type ImportanceTarget,
+} from './importance/index.js';

@@ -771,6 +771,21 @@ function reportedIn(value: unknown): { reported?: { step: number; value: number 
   return typeof step === 'number' && typeof reported === 'number' ? { reported: { step, value: reported } } : {};
 }
 
+/**
+ * The plan a study was started with: its stages and search space, objective, budget and the
+ * optimizer settings with their defaults pinned. Read from its latest run's history, so it works on
+ * running and finished studies alike and needs no worker.
+ * @throws StudyNotFoundError when no study has that id (or it has left the server's retention)
+ */
+export function getStudyPlan(client: Client, studyId: string): Promise<StudyPlan> {
+  return withNotFound(studyId, async () => {
+    const started = await startedWith<{ plan?: StudyPlan }>(client, studyId);
+    if (started === null) throw new StudyNotFoundError(studyId);
+    if (started.input.plan === undefined) throw new Error(`study '${studyId}': its run's input has no plan`);
+    return started.input.plan;
+  });
+}
+
 /** The plan a study run (default: its latest) was started with: the input of its first history event. */
 async function studyPlanOf(client: Client, studyId: string, runId?: string): Promise<StudyPlan> {
   const started = await startedWith<{ plan?: StudyPlan }>(client, studyId, runId);

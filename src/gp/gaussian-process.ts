@@ -208,6 +208,16 @@ export class GaussianProcess {
   }
 
   /**
+   * The latent posterior mean alone at many points, in ORIGINAL y units: the n·d covariances and
+   * one dot product per point, without {@link predict}'s O(n²) triangular solve.
+   *
+   * @throws {RangeError} when a point does not have `dimension` coordinates.
+   */
+  predictMean(xs: PointsInput): Float64Array {
+    return this.predictWithVarianceBound(xs, 0).mean;
+  }
+
+  /**
    * The exact posterior mean and an upper bound of the posterior variance at many points, for a
    * fraction of {@link predict}'s work: the variance given only the first `rows` observations
    * (conditioning on fewer observations never lowers a Gaussian posterior's variance). It is read

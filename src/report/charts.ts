@@ -6,7 +6,8 @@
  * which is never parsed as markup.
  */
 import type { Configuration } from '../core/types.js';
-import type { Association, ReportTrial, StudyReport } from './report-data.js';
+import type { ImportanceEntry } from '../importance/index.js';
+import type { Association, ReportImportance, ReportTrial, StudyReport } from './report-data.js';
 
 const htmlEntities: Readonly<Record<string, string>> = {
   '&': '&amp;',
@@ -49,7 +50,15 @@ export function configHtml(config: Configuration, stages: readonly string[]): st
 /** Which chart draws what, with everything the page needs to draw it. */
 export interface ChartSpec {
   /** Fixed identifier, also the chart container's `data-chart`. */
-  readonly id: 'convergence' | 'costs' | 'timeline' | 'parallel' | 'association' | `intermediate-${number}`;
+  readonly id:
+    | 'convergence'
+    | 'costs'
+    | 'timeline'
+    | 'parallel'
+    | 'association'
+    | 'importance-objective'
+    | 'importance-cost'
+    | `intermediate-${number}`;
   readonly title: string;
   readonly description: string;
   /** Why there is nothing to draw, or `null` when `option` is drawn. */
@@ -510,6 +519,76 @@ function associationChart(report: StudyReport): ChartSpec {
   };
 }
 
+function importanceTip(entry: ImportanceEntry): string {
+  const name =
+    entry.param === undefined ? `stage ${entry.stage} (all its parameters)` : `${entry.stage}.${entry.param}`;
+  return (
+    `<b>${escapeHtml(name)}</b><br>first-order ${formatNumber(entry.firstOrder)} ± ${formatNumber(entry.firstOrderSe)}` +
+    `<br>total ${formatNumber(entry.total)} ± ${formatNumber(entry.totalSe)}`
+  );
+}
+
+/**
+ * Sobol indices of the GP fitted to the completed trials (src/importance): per parameter, then per
+ * stage, first-order and total side by side.
+ */
+function importanceChart(target: 'objective' | 'cost', importance: ReportImportance): ChartSpec {
+  const id = target === 'objective' ? 'importance-objective' : 'importance-cost';
+  const title =
+    target === 'objective'
+      ? 'Importance of each parameter and stage: objective'
+      : 'Importance of each parameter and stage: cost';
+  const what = target === 'objective' ? 'the objective' : "the cost (log of a trial's full cost)";
+  const description =
+    `How much of the variance of ${what} over the search space each parameter, and each stage's parameters ` +
+    'together, account for: Sobol indices of a Gaussian process fitted to the completed trials (fANOVA on the ' +
+    "optimizer's model class). First-order: alone; total: with interactions. The figures describe the model: " +
+    'with few trials, or trials bunched where the optimizer exploited, they are rough.';
+  if ('unavailable' in importance)
+    return {
+      id,
+      title,
+      description,
+      empty: importance.unavailable,
+      option: null,
+      tooltip: 'item',
+      items: 0,
+      height: 200,
+    };
+  const entries = [...importance.result.parameters, ...importance.result.stages];
+  const labels = entries.map((entry) =>
+    entry.param === undefined ? `stage ${entry.stage}` : `${entry.stage}.${entry.param}`,
+  );
+  const clamp = (value: number): number => Math.min(1, Math.max(0, value));
+  const bars = (name: string, pick: (entry: ImportanceEntry) => number, color: string) => ({
+    name,
+    type: 'bar',
+    itemStyle: { color },
+    data: entries.map((entry) => ({ value: clamp(pick(entry)), tip: importanceTip(entry) })),
+  });
+  const option = {
+    ...base,
+    legend: { top: 0 },
+    grid: { left: 20, right: 40, top: 36, bottom: 50, containLabel: true },
+    xAxis: { type: 'value', min: 0, max: 1, name: 'share of variance', nameLocation: 'middle', nameGap: 30 },
+    yAxis: { type: 'category', inverse: true, data: labels },
+    series: [
+      bars('first-order', (entry) => entry.firstOrder, completedColor),
+      bars('total', (entry) => entry.total, '#9a60b4'),
+    ],
+  };
+  return {
+    id,
+    title,
+    description: `${description} ${importance.result.trials} trials, N = ${importance.result.samples}.`,
+    empty: null,
+    option,
+    tooltip: 'item',
+    items: 2 * entries.length,
+    height: Math.min(900, 110 + entries.length * 34),
+  };
+}
+
 /**
  * One chart per stage that reported intermediate values: each trial's curve against its step,
  * completed trials in blue, pruned ones in orange ending with a cross where they stopped, the best
@@ -582,6 +661,9 @@ export function reportCharts(report: StudyReport): ReportCharts {
       timelineChart(report, tipIndex),
       parallelChart(report, tipIndex),
       associationChart(report),
+      ...(report.importance === null
+        ? []
+        : [importanceChart('objective', report.importance.objective), importanceChart('cost', report.importance.cost)]),
       ...intermediateCharts(report, tipIndex),
     ],
     trialTips,

@@ -3,7 +3,8 @@
  * snapshot) and its trial records. The HTML renderer turns it into charts; tests check it here.
  */
 import { logPositionOf, prunedReport, type StudyProgress, type TrialRecord, type TrialStatus } from '../core/study.js';
-import type { Configuration, Direction, ParamValue } from '../core/types.js';
+import type { Configuration, Direction, ParamValue, SearchSpace } from '../core/types.js';
+import { ImportanceUnavailableError, parameterImportance, type ImportanceResult } from '../importance/index.js';
 import { rankCorrelationRatio, spearman } from './association.js';
 
 /** The study as the report's header shows it. */
@@ -186,6 +187,8 @@ export interface StudyReport {
   readonly top: readonly TopConfiguration[];
   /** Intermediate values of the stages that reported any (pruning), by stage. */
   readonly intermediate: readonly StageCurves[];
+  /** Parameter importance for the objective and the cost; `null` when the space was not given. */
+  readonly importance: { readonly objective: ReportImportance; readonly cost: ReportImportance } | null;
 }
 
 /** The outcome fields the report reads (a `StudyOutcome`, or a running study's `resultQuery` answer). */
@@ -200,7 +203,15 @@ export type ReportOutcome = Pick<
 export interface ReportOptions {
   /** Rows of the top-configurations table. @default 10 */
   readonly top?: number;
+  /**
+   * The study's search space (its plan's `stages`): with it the report adds parameter importance
+   * for the objective and the cost (src/importance); without it, it leaves that section out.
+   */
+  readonly space?: SearchSpace;
 }
+
+/** One target's importance, or why there is none (too few trials, a flat model). */
+export type ReportImportance = { readonly result: ImportanceResult } | { readonly unavailable: string };
 
 /** Stage names: the study's own, else `stage<i>` for as many stages as the records have. */
 export function stageNamesOf(outcome: Pick<ReportOutcome, 'stages'>, records: readonly TrialRecord[]): string[] {
@@ -455,5 +466,25 @@ export function buildStudyReport(
     associations: associationsOf(columns, rows),
     top: topConfigurationsOf(records, outcome.direction, top),
     intermediate: intermediateOf(records, stages, outcome.best?.trialIndex ?? null),
+    importance:
+      options.space === undefined
+        ? null
+        : {
+            objective: importanceOf(options.space, records, 'objective'),
+            cost: importanceOf(options.space, records, 'cost'),
+          },
   };
+}
+
+function importanceOf(
+  space: SearchSpace,
+  records: readonly TrialRecord[],
+  target: 'objective' | 'cost',
+): ReportImportance {
+  try {
+    return { result: parameterImportance(space, records, { target }) };
+  } catch (error) {
+    if (error instanceof ImportanceUnavailableError) return { unavailable: error.message };
+    throw error;
+  }
 }

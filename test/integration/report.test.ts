@@ -10,6 +10,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
 import type { StudyResult } from '../../src/core/study.js';
+import type { ImportanceResult } from '../../src/importance/index.js';
 import { cliEnv, runCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 import { chartsOnPage, launchBrowser, openReport, type Dom } from './report-page.js';
@@ -127,7 +128,15 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
     const { page, problems } = await openReport(browser, reportPath);
     try {
       const charts = await chartsOnPage(page);
-      expect(charts.map((chart) => chart.id)).toEqual(['convergence', 'costs', 'timeline', 'parallel', 'association']);
+      expect(charts.map((chart) => chart.id)).toEqual([
+        'convergence',
+        'costs',
+        'timeline',
+        'parallel',
+        'association',
+        'importance-objective',
+        'importance-cost',
+      ]);
       for (const chart of charts) {
         expect(chart.rendered, chart.id).toBe('true');
         expect(chart.width, chart.id).toBeGreaterThan(600);
@@ -167,6 +176,12 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
       // x0..x6, the categorical opt, and the objective.
       expect(byId.parallel!.parallelAxes).toBe(9);
       expect(byId.association!.categories).toBe(8);
+      // Importance: the 8 parameters, then the 3 stages, each with a first-order and a total bar.
+      for (const id of ['importance-objective', 'importance-cost']) {
+        expect(byId[id]!.categories, id).toBe(11);
+        expect(itemsOf(id, 'first-order'), id).toBe(11);
+        expect(itemsOf(id, 'total'), id).toBe(11);
+      }
 
       // A tooltip (HTML that ECharts inserts) shows the hostile choice as text, not as a tag.
       const tooltip = await page.evaluate(() => {
@@ -207,6 +222,52 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
     } finally {
       await page.context().close();
     }
+  });
+
+  it('prints which parameters and stages matter, for the objective and the cost (study importance)', async () => {
+    const studyId = `${env.taskQueuePrefix}-finished`;
+    const cli = (args: string[]) => runCli(['study', 'importance', ...args], cliEnv(env.s3KeyPrefix));
+    const [text, json, cost, missing, badTarget, badSeed] = await Promise.all([
+      cli([studyId]),
+      cli([studyId, '--json']),
+      cli([studyId, '--target', 'cost', '--json', '--seed', '3']),
+      cli([`${env.taskQueuePrefix}-no-such-study`]),
+      cli([studyId, '--target', 'loss']),
+      cli([studyId, '--seed', '-1']),
+    ]);
+    expect(text.stderr).toBe('');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain(`Importance for the objective (maximize objective), study ${studyId}`);
+    expect(text.stdout).toContain('fitted to 10 completed trials');
+    expect(text.stdout).toMatch(/^stage +parameter +first-order +total$/m);
+    expect(text.stdout).toMatch(/^s1 +opt +\d\.\d\d ± \d\.\d\d +\d\.\d\d ± \d\.\d\d$/m);
+
+    expect(json.code).toBe(0);
+    const objective = JSON.parse(json.stdout) as ImportanceResult & { studyId: string };
+    expect(objective).toMatchObject({ studyId, target: 'objective', trials: 10 });
+    expect(objective.parameters.map((entry) => `${entry.stage}.${entry.param}`).sort()).toEqual(
+      ['s0.x0', 's0.x1', 's1.x2', 's1.x3', 's1.x4', 's1.opt', 's2.x5', 's2.x6'].sort(),
+    );
+    expect(objective.stages.map((entry) => entry.stage)).toEqual(['s0', 's1', 's2']);
+    for (const entry of [...objective.parameters, ...objective.stages]) {
+      // Indices are shares of variance, up to the Monte-Carlo error of their estimate.
+      expect(entry.firstOrder).toBeGreaterThan(-4 * entry.firstOrderSe - 0.01);
+      expect(entry.total).toBeLessThan(1 + 4 * entry.totalSe + 0.01);
+      expect(entry.total).toBeGreaterThan(entry.firstOrder - 4 * (entry.firstOrderSe + entry.totalSe) - 0.01);
+    }
+    // The parameters ranked by total index, most important first.
+    const totals = objective.parameters.map((entry) => entry.total);
+    expect(totals).toEqual([...totals].sort((a, b) => b - a));
+
+    expect(cost.code).toBe(0);
+    expect(JSON.parse(cost.stdout)).toMatchObject({ studyId, target: 'cost', trials: 10 });
+
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('no study with id');
+    expect(badTarget.code).toBe(2);
+    expect(badTarget.stderr).toContain("--target must be objective or cost, got 'loss'");
+    expect(badSeed.code).toBe(2);
+    expect(badSeed.stderr).toContain('--seed');
   });
 
   it('reports a running study as a snapshot of the trials finished so far', async () => {

@@ -12,6 +12,7 @@ import {
   setStudyParallelism,
   getStudyHandle,
   getStudyOutcome,
+  getStudyPlan,
   getStudyProgress,
   NoWorkerError,
   type WaitingStageQueue,
@@ -26,6 +27,13 @@ import {
   withTrials,
 } from '../../client/index.js';
 import { writeStudyReport } from '../../report/index.js';
+import {
+  ImportanceUnavailableError,
+  minImportanceTrials,
+  parameterImportance,
+  type ImportanceTarget,
+} from '../../importance/index.js';
+import { formatImportance } from '../importance-table.js';
 import {
   memotuneBest,
   memotuneMethod,
@@ -369,6 +377,66 @@ Examples:
       }
     });
 
+  const importance = withEndpoint(
+    study
+      .command('importance <id>')
+      .description(
+        'which hyperparameters and which stages matter: Sobol indices of a Gaussian process fitted to the completed trials',
+      )
+      .option('--target <target>', "objective, or cost (log of a trial's full cost)", 'objective')
+      .option('--seed <n>', 'seed of the fit and the Monte-Carlo samples', '0')
+      .option('--json', 'machine-readable: {studyId, target, trials, samples, parameters, stages, firstOrderSum}'),
+  ).addHelpText(
+    'after',
+    `
+Like Optuna's fANOVA importance, on the optimizer's own model class, per stage as well as per
+parameter, and for the cost as well as the objective. Works on running and finished studies;
+needs at least ${minImportanceTrials} completed trials. Trial records are read from the workers' S3 store.
+
+Examples:
+  memotune study importance my-study
+  memotune study importance my-study --target cost
+  memotune study importance my-study --json`,
+  );
+  importance.action(async (id: string, options: EndpointFlags & { target: string; seed: string; json?: boolean }) => {
+    const refuse = (message: string): never =>
+      importance.error(`memotune: ${message}`, { exitCode: 2, code: 'memotune.badFlag' });
+    if (options.target !== 'objective' && options.target !== 'cost')
+      refuse(`--target must be objective or cost, got '${printable(options.target)}'`);
+    const seed = Number(options.seed);
+    if (!/^\d+$/.test(options.seed) || !Number.isSafeInteger(seed))
+      refuse(`--seed must be a non-negative integer, got '${printable(options.seed)}'`);
+    const { client, close } = await connectClient(options);
+    try {
+      const plan = await getStudyPlan(client, id);
+      const outcome = await getStudyOutcome(client, id, cliWorkerWait);
+      const records = await readStudyTrials(outcome, trialStore(outcome));
+      let result;
+      try {
+        result = parameterImportance(plan.stages, records, { target: options.target as ImportanceTarget, seed });
+      } catch (error) {
+        if (!(error instanceof ImportanceUnavailableError)) throw error;
+        // Not bad input: the study has too little to go on yet (or its target looks like noise).
+        console.error(`memotune: study ${printable(id)}: ${printable(error.message)}`);
+        process.exitCode = 1;
+        return;
+      }
+      console.log(
+        options.json
+          ? printableLines(JSON.stringify({ studyId: id, ...result }))
+          : printableLines(
+              formatImportance(result, {
+                studyId: id,
+                metric: plan.objective.metric,
+                direction: plan.objective.direction,
+              }),
+            ),
+      );
+    } finally {
+      await close();
+    }
+  });
+
   const report = withEndpoint(
     study
       .command('report <id>')
@@ -381,8 +449,9 @@ Examples:
       'after',
       `
 The report is one HTML file that opens offline: convergence (best so far against budget spent),
-cost per trial by stage with reused stages marked, a trial timeline, parallel coordinates and a
-parameter association view, and the top configurations. Trial records are read from the
+cost per trial by stage with reused stages marked, a trial timeline, parallel coordinates, a
+parameter association view, parameter and stage importance for the objective and the cost, and
+the top configurations. Trial records are read from the
 workers' S3 store (MEMOTUNE_S3_* / AWS_* variables, or the local stack).
 
 Examples:
@@ -423,7 +492,9 @@ Examples:
         );
       }
       const records = await readStudyTrials(outcome, trialStore(outcome));
-      const path = writeStudyReport(outcome, records, { outDir, top });
+      // The space is the plan's; a run whose history no longer has it gets a report without importance.
+      const space = (await getStudyPlan(client, id).catch(() => null))?.stages;
+      const path = writeStudyReport(outcome, records, { outDir, top, ...(space === undefined ? {} : { space }) });
       console.log(options.json ? printableLines(JSON.stringify({ path })) : printable(path));
     } finally {
       await close();

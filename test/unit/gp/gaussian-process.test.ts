@@ -572,3 +572,16 @@ describe('bad data', () => {
     expect(variance[0]!).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('GaussianProcess.predictMean', () => {
+  it("is predict's mean bit for bit, on the WebAssembly path and the small-model JS path", () => {
+    for (const n of [80, 12]) {
+      const x = points(n, 3, 41);
+      const gp = GaussianProcess.fromHyperparameters(x, x.map(objective), HP3);
+      const queries = points(19, 3, 42);
+      expect(Array.from(gp.predictMean(queries))).toEqual(Array.from(gp.predict(queries).mean));
+    }
+    const gp = GaussianProcess.fromHyperparameters(points(20, 3, 1), points(20, 3, 1).map(objective), HP3);
+    expect(() => gp.predictMean([[0.5, 0.5]])).toThrow(/dimension/);
+  });
+});

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Configuration } from '../../../src/core/types.js';
+import type { Configuration, SearchSpace } from '../../../src/core/types.js';
 import { reportCharts } from '../../../src/report/charts.js';
 import { inlineScript, jsonForScript, renderReportHtml } from '../../../src/report/html.js';
 import { buildStudyReport, loadChartLibrary, reportFileName } from '../../../src/report/index.js';
@@ -179,5 +179,49 @@ describe('report file names', () => {
     expect(reportFileName('..')).toMatch(/^_-[0-9a-f]{8}\.html$/);
     expect(reportFileName(hostile)).not.toMatch(/[/<>\\\u2028]/);
     expect(reportFileName('x'.repeat(1000)).length).toBeLessThan(200);
+  });
+});
+
+describe('importance charts', () => {
+  const space: SearchSpace = [
+    { name: 'prep', params: [{ name: 'x0', type: 'float', low: 0, high: 1 }] },
+    { name: 'train', params: [{ name: 'lr', type: 'float', low: 0, high: 1 }] },
+  ];
+  // The objective follows lr only; the cost follows x0 only.
+  const records = Array.from({ length: 24 }, (_, index) => {
+    const x0 = ((index * 7) % 24) / 23;
+    const lr = index / 23;
+    return record({ index, objective: Math.sin(3 * lr), costs: [1 + 4 * x0, 1], config: [{ x0 }, { lr }] });
+  });
+
+  it('draws objective and cost importance, parameters then stages, when the report has the space', () => {
+    const report = buildStudyReport(outcome(records), records, { space });
+    const { charts } = reportCharts(report);
+    const byId = Object.fromEntries(charts.map((chart) => [chart.id, chart]));
+    const labels = (id: string) => (byId[id]!.option as { yAxis: { data: string[] } }).yAxis.data;
+    expect(labels('importance-objective')).toEqual(['train.lr', 'prep.x0', 'stage prep', 'stage train']);
+    expect(labels('importance-cost')).toEqual(['prep.x0', 'train.lr', 'stage prep', 'stage train']);
+    expect(byId['importance-objective']!.items).toBe(8);
+    const totals = (byId['importance-objective']!.option as { series: { name: string; data: { value: number }[] }[] })
+      .series[1]!;
+    expect(totals.name).toBe('total');
+    expect(totals.data[0]!.value).toBeGreaterThan(0.95);
+    expect(totals.data[1]!.value).toBeLessThan(0.05);
+    const html = renderReportHtml(report, fakeLibrary, options);
+    expect(html).toContain('id="chart-importance-objective"');
+    expect(html).toContain('id="chart-importance-cost"');
+  });
+
+  it('says why when too few trials completed, and leaves the charts out without the space', () => {
+    const few = records.slice(0, 3);
+    const report = buildStudyReport(outcome(few), few, { space });
+    expect(report.importance?.objective).toEqual({
+      unavailable: 'importance needs at least 5 completed trials; this study has 3',
+    });
+    const chart = reportCharts(report).charts.find((spec) => spec.id === 'importance-cost')!;
+    expect(chart.empty).toMatch(/with every stage cost measured; this study has 3/);
+    const without = buildStudyReport(outcome(records), records);
+    expect(without.importance).toBeNull();
+    expect(reportCharts(without).charts.map((spec) => spec.id)).not.toContain('importance-objective');
   });
 });

@@ -1,0 +1,186 @@
+/**
+ * Which hyperparameters — and which stages — matter: functional ANOVA of the study's surrogate.
+ *
+ * A Gaussian process (the optimizer's own model class: Matérn-5/2 ARD, MAP hyperparameters) is
+ * fitted to the completed trials, and the variance of its posterior mean over the search space
+ * (each parameter drawn from its own range as the optimizer sees it: uniform, log-uniform for
+ * `log`, each choice equally likely) is split by parameter with Sobol indices
+ * (./sobol-indices.ts). This is what Optuna's fANOVA evaluator reports, on a GP instead of a random
+ * forest, and it adds what a pipeline needs: the same split by stage, and for the cost as well as
+ * the objective — which stage's knobs decide the result, and which decide the bill.
+ *
+ * The figures describe the model, not the truth: with few trials, or trials crowded where the
+ * optimizer exploited, they are rough. The standard errors are those of the Monte-Carlo estimate.
+ */
+import { GaussianProcess } from '../gp/index.js';
+import type { Observation, SearchSpace } from '../core/types.js';
+import { createRandom } from '../random/index.js';
+import { SpaceEncoding } from '../space/index.js';
+import { sobolIndices, type SobolIndex } from './sobol-indices.js';
+
+/** What is decomposed: the objective, or log of a trial's full cost (every stage as if run). */
+export type ImportanceTarget = 'objective' | 'cost';
+
+export interface ImportanceOptions {
+  /** @default 'objective' */
+  readonly target?: ImportanceTarget;
+  /** Seeds the model's fit, the trial subset and the Monte-Carlo samples. @default 0 */
+  readonly seed?: number;
+  /**
+   * N, rows of each Monte-Carlo base sample (N·(2 + parameters + stages) model evaluations).
+   * @default 2048, fewer (not below 256) when trials × (parameters + stages) is large
+   */
+  readonly samples?: number;
+  /** At most this many completed trials (a seeded subset beyond it) condition the model. @default 1000 */
+  readonly maxTrials?: number;
+}
+
+/** One parameter's (or one stage's) share of the target's variance under the model. */
+export interface ImportanceEntry extends SobolIndex {
+  readonly stage: string;
+  /** The parameter; absent on a stage's row. */
+  readonly param?: string;
+}
+
+export interface ImportanceResult {
+  readonly target: ImportanceTarget;
+  /** Completed trials the model was conditioned on. */
+  readonly trials: number;
+  /** N of the Monte-Carlo estimate. */
+  readonly samples: number;
+  /** Parameters, most important (total index) first. */
+  readonly parameters: readonly ImportanceEntry[];
+  /** Stages in pipeline order: each one's parameters together. */
+  readonly stages: readonly ImportanceEntry[];
+  /** Σ first-order over parameters; 1 − this is the share of interactions between parameters. */
+  readonly firstOrderSum: number;
+}
+
+/** Fewest completed trials an importance is computed from. */
+export const minImportanceTrials = 5;
+
+/** Raised when a study cannot be analysed (too few trials, or a model with no structure). */
+export class ImportanceUnavailableError extends Error {
+  override readonly name = 'ImportanceUnavailableError';
+}
+
+/** Kernel evaluations the estimate aims to stay under when it picks N itself. */
+const evaluationBudget = 6e7;
+
+/** A trial as the analysis reads it: an observation, and a record's status when it has one. */
+export type ImportanceTrial = Observation & { readonly status?: string };
+
+function targetValue(trial: ImportanceTrial, target: ImportanceTarget): number | null {
+  if (trial.status !== undefined && trial.status !== 'completed') return null;
+  if (trial.objective === null || !Number.isFinite(trial.objective)) return null;
+  if (target === 'objective') return trial.objective;
+  let total = 0;
+  for (const cost of trial.stageCosts) {
+    if (cost === null || !Number.isFinite(cost)) return null;
+    total += cost;
+  }
+  return total > 0 ? Math.log(total) : null;
+}
+
+/** `count` distinct indices of [0, n), in increasing order (all of them when count ≥ n). */
+function subsetIndices(n: number, count: number, seed: number): number[] {
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (count >= n) return all;
+  const random = createRandom(seed, n, 0x1a7);
+  for (let i = 0; i < count; i++) {
+    const j = i + random.nextInt(n - i);
+    [all[i], all[j]] = [all[j]!, all[i]!];
+  }
+  return all.slice(0, count).sort((x, y) => x - y);
+}
+
+/**
+ * Sobol indices of every parameter and every stage for the objective (or log cost) of a study's
+ * completed trials (records of another status, trials without an objective, and for `cost` trials with a stage cost
+ * missing or a total cost ≤ 0, are left out).
+ *
+ * @throws {ImportanceUnavailableError} with fewer than {@link minImportanceTrials} usable trials, or
+ *   when the model's mean is flat (it found no structure: the target looks like noise).
+ * @throws {RangeError} on an invalid space, a trial whose configuration does not fit it, or bad options.
+ */
+export function parameterImportance(
+  space: SearchSpace,
+  trials: readonly ImportanceTrial[],
+  options: ImportanceOptions = {},
+): ImportanceResult {
+  const target = options.target ?? 'objective';
+  if (target !== 'objective' && target !== 'cost')
+    throw new RangeError(`target must be 'objective' or 'cost' (got ${JSON.stringify(target)})`);
+  const seed = options.seed ?? 0;
+  if (!Number.isSafeInteger(seed)) throw new RangeError(`seed must be a safe integer (got ${seed})`);
+  const maxTrials = options.maxTrials ?? 1000;
+  if (!Number.isInteger(maxTrials) || maxTrials < minImportanceTrials)
+    throw new RangeError(`maxTrials must be an integer ≥ ${minImportanceTrials} (got ${maxTrials})`);
+  if (options.samples !== undefined && (!Number.isInteger(options.samples) || options.samples < 2))
+    throw new RangeError(`samples must be an integer ≥ 2 (got ${options.samples})`);
+
+  const encoding = new SpaceEncoding(space);
+  const usable = trials.flatMap((trial) => {
+    const value = targetValue(trial, target);
+    return value === null ? [] : [{ config: trial.config, value }];
+  });
+  if (usable.length < minImportanceTrials)
+    throw new ImportanceUnavailableError(
+      `importance needs at least ${minImportanceTrials} completed trials` +
+        (target === 'cost' ? ' with every stage cost measured' : '') +
+        `; this study has ${usable.length}`,
+    );
+  const chosen = subsetIndices(usable.length, maxTrials, seed).map((i) => usable[i]!);
+  const model = GaussianProcess.fit(
+    chosen.map((trial) => encoding.encode(trial.config)),
+    chosen.map((trial) => trial.value),
+    { seed },
+  );
+
+  // One factor per parameter: its value drawn as the optimizer's unit cube sees it, then snapped
+  // to a legal configuration (integers rounded, a categorical's one-hot set) before the model.
+  const params = encoding.params;
+  const toPoint = (u: Float64Array): Float64Array => {
+    const raw = new Float64Array(encoding.dimension);
+    params.forEach((param, k) => {
+      if (param.spec.type === 'categorical')
+        raw[param.offset + Math.min(param.width - 1, Math.floor(u[k]! * param.width))] = 1;
+      else raw[param.offset] = u[k]!;
+    });
+    return encoding.encode(encoding.decode(raw));
+  };
+  const stageGroups = space.map((_, s) => params.flatMap((param, k) => (param.stage === s ? [k] : [])));
+  const groups = [...params.map((_, k) => [k]), ...stageGroups.filter((group) => group.length > 0)];
+  const samples =
+    options.samples ??
+    Math.max(256, Math.min(2048, Math.floor(evaluationBudget / ((groups.length + 2) * chosen.length))));
+  const { variance, groups: indices } = sobolIndices({
+    factors: params.length,
+    groups,
+    evaluate: (points) => model.predictMean(points.map(toPoint)),
+    samples,
+    random: createRandom(seed, 0x50b01),
+  });
+  if (variance === 0)
+    throw new ImportanceUnavailableError(
+      `the model of the ${target} is flat over the search space (it explains the ${chosen.length} trials as noise): no parameter stands out`,
+    );
+
+  const parameters = params
+    .map((param, k): ImportanceEntry => ({ stage: space[param.stage]!.name, param: param.spec.name, ...indices[k]! }))
+    .sort((x, y) => y.total - x.total || y.firstOrder - x.firstOrder);
+  let groupAt = params.length;
+  const stages = space.map((stage, s): ImportanceEntry => {
+    if (stageGroups[s]!.length === 0)
+      return { stage: stage.name, firstOrder: 0, total: 0, firstOrderSe: 0, totalSe: 0 };
+    return { stage: stage.name, ...indices[groupAt++]! };
+  });
+  return {
+    target,
+    trials: chosen.length,
+    samples,
+    parameters,
+    stages,
+    firstOrderSum: parameters.reduce((sum, entry) => sum + entry.firstOrder, 0),
+  };
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { formatImportance } from '../../../src/cli/importance-table.js';
+import type { ImportanceResult } from '../../../src/importance/index.js';
+
+const entry = (stage: string, param: string | undefined, firstOrder: number, total: number) => ({
+  stage,
+  ...(param === undefined ? {} : { param }),
+  firstOrder,
+  total,
+  firstOrderSe: 0.012,
+  totalSe: 0.004,
+});
+
+const result: ImportanceResult = {
+  target: 'objective',
+  trials: 48,
+  samples: 2048,
+  parameters: [
+    entry('train', 'learning_rate', 0.61, 0.72),
+    entry('prep', 'n_components', 0.2, 0.31),
+    entry('prep', 'scale', -0.004, 0.001),
+  ],
+  stages: [entry('prep', undefined, 0.21, 0.33), entry('train', undefined, 0.61, 0.72)],
+  firstOrderSum: 0.806,
+};
+
+describe('formatImportance', () => {
+  it('lists parameters as given (most important first), then stages, then the interaction share', () => {
+    const text = formatImportance(result, { studyId: 'digits-1', metric: 'accuracy', direction: 'maximize' });
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('Importance for the objective (maximize accuracy), study digits-1');
+    expect(lines[1]).toContain('fitted to 48 completed trials');
+    expect(text).toContain('N = 2048');
+    const table = lines.slice(lines.indexOf('') + 1, lines.indexOf('') + 5);
+    expect(table).toEqual([
+      'stage  parameter      first-order  total',
+      'train  learning_rate  0.61 ± 0.01  0.72 ± 0.00',
+      'prep   n_components   0.20 ± 0.01  0.31 ± 0.00',
+      // A Monte-Carlo excursion below 0 is shown at 0.
+      'prep   scale          0.00 ± 0.01  0.00 ± 0.00',
+    ]);
+    expect(text).toContain('stage  first-order  total\nprep   0.21         0.33\ntrain  0.61         0.72');
+    expect(text).toContain('0.19 of the variance is in interactions between parameters');
+  });
+
+  it('names the cost target, and says when the parameters act independently', () => {
+    const text = formatImportance(
+      { ...result, target: 'cost', firstOrderSum: 0.98 },
+      { studyId: 's', metric: 'loss', direction: 'minimize' },
+    );
+    expect(text.split('\n')[0]).toBe(
+      "Importance for the cost (log of a trial's full cost, every stage as if run), study s",
+    );
+    expect(text).toContain('act almost independently');
+  });
+});

@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest';
+import type { Configuration, Observation, SearchSpace } from '../../../src/core/types.js';
+import { ImportanceUnavailableError, parameterImportance, sobolIndices } from '../../../src/importance/index.js';
+import { createRandom } from '../../../src/random/index.js';
+
+// The Ishigami function (Ishigami & Homma 1990), the standard check of Sobol estimators:
+// f = sin x1 + a sin² x2 + b x3⁴ sin x1 on [−π, π]³, with analytic indices.
+const a = 7;
+const b = 0.1;
+const ishigami = (x1: number, x2: number, x3: number): number =>
+  Math.sin(x1) + a * Math.sin(x2) ** 2 + b * x3 ** 4 * Math.sin(x1);
+const v1 = 0.5 * (1 + (b * Math.PI ** 4) / 5) ** 2;
+const v2 = a ** 2 / 8;
+const vt3 = (8 * b ** 2 * Math.PI ** 8) / 225;
+const variance = v1 + v2 + vt3;
+const exact = {
+  first: [v1 / variance, v2 / variance, 0],
+  total: [(v1 + vt3) / variance, v2 / variance, vt3 / variance],
+};
+const scale = (u: number): number => -Math.PI + 2 * Math.PI * u;
+
+describe('sobolIndices', () => {
+  it('recovers the Ishigami function’s analytic first-order and total indices', () => {
+    const result = sobolIndices({
+      factors: 3,
+      groups: [[0], [1], [2], [0, 2]],
+      evaluate: (points) => points.map((u) => ishigami(scale(u[0]!), scale(u[1]!), scale(u[2]!))),
+      samples: 20_000,
+      random: createRandom(1),
+    });
+    expect(result.variance).toBeCloseTo(variance, 0);
+    for (let i = 0; i < 3; i++) {
+      const index = result.groups[i]!;
+      // Within four Monte-Carlo standard errors of the analytic values.
+      expect(Math.abs(index.firstOrder - exact.first[i]!)).toBeLessThan(4 * index.firstOrderSe + 1e-9);
+      expect(Math.abs(index.total - exact.total[i]!)).toBeLessThan(4 * index.totalSe + 1e-9);
+      expect(index.firstOrderSe).toBeLessThan(0.02);
+    }
+    // x1 and x3 together: everything but x2's share (x2 interacts with nothing).
+    expect(result.groups[3]!.firstOrder).toBeCloseTo(1 - exact.first[1]!, 1);
+  });
+
+  it('gives null indices for a flat function and refuses bad problems', () => {
+    const flat = sobolIndices({
+      factors: 2,
+      groups: [[0]],
+      evaluate: (p) => p.map(() => 3),
+      samples: 64,
+      random: createRandom(0),
+    });
+    expect(flat).toEqual({ variance: 0, groups: [null] });
+    const base = { factors: 2, evaluate: (p: readonly Float64Array[]) => p.map((u) => u[0]!), random: createRandom(0) };
+    expect(() => sobolIndices({ ...base, groups: [[]], samples: 8 })).toThrow(/at least one factor/);
+    expect(() => sobolIndices({ ...base, groups: [[2]], samples: 8 })).toThrow(/\[0, 2\)/);
+    expect(() => sobolIndices({ ...base, groups: [[0]], samples: 1 })).toThrow(/samples/);
+  });
+});
+
+/** x1, x2 in stage `prep`, x3 in stage `train`; all on [−π, π]. */
+const twoStageSpace: SearchSpace = [
+  {
+    name: 'prep',
+    params: [
+      { name: 'x1', type: 'float', low: -Math.PI, high: Math.PI },
+      { name: 'x2', type: 'float', low: -Math.PI, high: Math.PI },
+    ],
+  },
+  { name: 'train', params: [{ name: 'x3', type: 'float', low: -Math.PI, high: Math.PI }] },
+];
+
+function observation(config: Configuration, objective: number | null, stageCosts: (number | null)[]): Observation {
+  return { config, objective, stageCosts, cachedPrefix: 0, chargedCost: 1, phase: 'bo' };
+}
+
+function ishigamiTrials(count: number, seed: number): Observation[] {
+  const random = createRandom(seed);
+  return Array.from({ length: count }, () => {
+    const [x1, x2, x3] = [scale(random.next()), scale(random.next()), scale(random.next())];
+    // The cost depends on x3 only: train takes longer as |x3| grows.
+    return observation([{ x1, x2 }, { x3 }], ishigami(x1, x2, x3), [1, Math.exp(Math.abs(x3))]);
+  });
+}
+
+describe('parameterImportance', () => {
+  const trials = ishigamiTrials(250, 7);
+
+  it('ranks parameters and stages as the Ishigami function’s analytic indices do', () => {
+    const result = parameterImportance(twoStageSpace, trials, { seed: 3 });
+    expect(result.target).toBe('objective');
+    expect(result.trials).toBe(250);
+    expect(result.parameters.map((entry) => entry.param)).toEqual(['x1', 'x2', 'x3']);
+    const byName = Object.fromEntries(result.parameters.map((entry) => [entry.param, entry]));
+    // The model is fitted to 250 noise-free trials: within 0.06 of the exact values.
+    ['x1', 'x2', 'x3'].forEach((name, i) => {
+      expect(Math.abs(byName[name]!.firstOrder - exact.first[i]!)).toBeLessThan(0.06);
+      expect(Math.abs(byName[name]!.total - exact.total[i]!)).toBeLessThan(0.06);
+    });
+    // prep = {x1, x2}: its first-order index includes x1·x2 (none); train's first order is 0 but
+    // its total is x3's interaction with x1.
+    const [prep, train] = result.stages;
+    expect(prep!.stage).toBe('prep');
+    expect(prep!.param).toBeUndefined();
+    expect(Math.abs(prep!.firstOrder - (exact.first[0]! + exact.first[1]!))).toBeLessThan(0.06);
+    expect(Math.abs(train!.firstOrder)).toBeLessThan(0.05);
+    expect(Math.abs(train!.total - exact.total[2]!)).toBeLessThan(0.06);
+    expect(result.firstOrderSum).toBeCloseTo(
+      result.parameters.reduce((sum, e) => sum + e.firstOrder, 0),
+      12,
+    );
+  });
+
+  it('is a pure function of its inputs and seed', () => {
+    const options = { seed: 5, samples: 256 };
+    expect(parameterImportance(twoStageSpace, trials, options)).toEqual(
+      parameterImportance(twoStageSpace, trials, options),
+    );
+  });
+
+  it('finds what drives the cost: log of the full cost of every stage', () => {
+    const result = parameterImportance(twoStageSpace, trials, { target: 'cost', samples: 1024 });
+    expect(result.target).toBe('cost');
+    expect(result.parameters[0]!.param).toBe('x3');
+    expect(result.parameters[0]!.total).toBeGreaterThan(0.9);
+    expect(result.stages[0]!.total).toBeLessThan(0.05);
+  });
+
+  it('handles categorical and integer parameters, drawing each choice equally often', () => {
+    const space: SearchSpace = [
+      {
+        name: 'model',
+        params: [
+          { name: 'kind', type: 'categorical', choices: ['linear', 'tree', 'knn'] },
+          { name: 'depth', type: 'int', low: 1, high: 8 },
+          { name: 'unused', type: 'float', low: 0, high: 1 },
+        ],
+      },
+    ];
+    const random = createRandom(11);
+    const shift = { linear: 0, tree: 3, knn: 6 } as const;
+    const observations = Array.from({ length: 120 }, () => {
+      const kind = (['linear', 'tree', 'knn'] as const)[random.nextInt(3)]!;
+      const depth = 1 + random.nextInt(8);
+      return observation([{ kind, depth, unused: random.next() }], shift[kind] + 0.3 * depth, [1]);
+    });
+    const result = parameterImportance(space, observations, { samples: 1024 });
+    expect(result.parameters.map((entry) => entry.param)).toEqual(['kind', 'depth', 'unused']);
+    // Var(kind) = 6, Var(0.3·depth) = 0.09·63/12: kind's share is 6 / 6.4725.
+    expect(result.parameters[0]!.firstOrder).toBeCloseTo(6 / (6 + (0.09 * 63) / 12), 1);
+    expect(result.parameters[2]!.total).toBeLessThan(0.02);
+  });
+
+  it('leaves out failed trials, and refuses too few or a target with no structure', () => {
+    const failed = observation([{ x1: 0, x2: 0 }, { x3: 0 }], null, [1, null]);
+    expect(parameterImportance(twoStageSpace, [...trials.slice(0, 20), failed], { samples: 64 }).trials).toBe(20);
+    expect(() => parameterImportance(twoStageSpace, [...trials.slice(0, 4), failed])).toThrow(
+      ImportanceUnavailableError,
+    );
+    expect(() => parameterImportance(twoStageSpace, trials.slice(0, 4))).toThrow(
+      /at least 5 completed trials; this study has 4/,
+    );
+    const constant = trials.slice(0, 30).map((trial) => ({ ...trial, objective: 2 }));
+    expect(() => parameterImportance(twoStageSpace, constant)).toThrow(/flat/);
+  });
+
+  it('conditions on a seeded subset of at most maxTrials trials', () => {
+    expect(parameterImportance(twoStageSpace, trials, { maxTrials: 40, samples: 64 }).trials).toBe(40);
+  });
+
+  it('names the bad option', () => {
+    expect(() => parameterImportance(twoStageSpace, trials, { target: 'loss' as never })).toThrow(/target must be/);
+    expect(() => parameterImportance(twoStageSpace, trials, { samples: 1 })).toThrow(/samples/);
+    expect(() => parameterImportance(twoStageSpace, trials, { maxTrials: 2 })).toThrow(/maxTrials/);
+    expect(() => parameterImportance(twoStageSpace, trials, { seed: 0.5 })).toThrow(/seed/);
+  });
+});
