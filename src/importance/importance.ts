@@ -50,7 +50,7 @@ export interface ImportanceResult {
   readonly samples: number;
   /** Parameters, most important (total index) first. */
   readonly parameters: readonly ImportanceEntry[];
-  /** Stages in pipeline order: each one's parameters together. */
+  /** Stages with parameters, in pipeline order: each one's parameters together. */
   readonly stages: readonly ImportanceEntry[];
   /** Σ first-order over parameters; 1 − this is the share of interactions between parameters. */
   readonly firstOrderSum: number;
@@ -149,8 +149,12 @@ export function parameterImportance(
     });
     return encoding.encode(encoding.decode(raw));
   };
-  const stageGroups = space.map((_, s) => params.flatMap((param, k) => (param.stage === s ? [k] : [])));
-  const groups = [...params.map((_, k) => [k]), ...stageGroups.filter((group) => group.length > 0)];
+  // Stages with parameters (a parameterless stage explains nothing by construction).
+  const stagesWithParams = space.flatMap((stage, s) => {
+    const members = params.flatMap((param, k) => (param.stage === s ? [k] : []));
+    return members.length === 0 ? [] : [{ name: stage.name, members }];
+  });
+  const groups = [...params.map((_, k) => [k]), ...stagesWithParams.map((stage) => stage.members)];
   const samples =
     options.samples ??
     Math.max(256, Math.min(2048, Math.floor(evaluationBudget / ((groups.length + 2) * chosen.length))));
@@ -169,12 +173,10 @@ export function parameterImportance(
   const parameters = params
     .map((param, k): ImportanceEntry => ({ stage: space[param.stage]!.name, param: param.spec.name, ...indices[k]! }))
     .sort((x, y) => y.total - x.total || y.firstOrder - x.firstOrder);
-  let groupAt = params.length;
-  const stages = space.map((stage, s): ImportanceEntry => {
-    if (stageGroups[s]!.length === 0)
-      return { stage: stage.name, firstOrder: 0, total: 0, firstOrderSe: 0, totalSe: 0 };
-    return { stage: stage.name, ...indices[groupAt++]! };
-  });
+  const stages = stagesWithParams.map((stage, g): ImportanceEntry => ({
+    stage: stage.name,
+    ...indices[params.length + g]!,
+  }));
   return {
     target,
     trials: chosen.length,

@@ -173,3 +173,16 @@ describe('parameterImportance', () => {
     expect(() => parameterImportance(twoStageSpace, trials, { seed: 0.5 })).toThrow(/seed/);
   });
 });
+
+describe('parameterImportance on a pipeline with a parameterless stage', () => {
+  it('leaves that stage out of the stage rows', () => {
+    const space: SearchSpace = [...twoStageSpace, { name: 'evaluate', params: [] }];
+    const trials = ishigamiTrials(40, 2).map((trial) => ({
+      ...trial,
+      config: [...trial.config, {}],
+      stageCosts: [...trial.stageCosts, 0.5],
+    }));
+    const result = parameterImportance(space, trials, { samples: 256 });
+    expect(result.stages.map((entry) => entry.stage)).toEqual(['prep', 'train']);
+  });
+});
