@@ -91,6 +91,12 @@ async function distinctColours(png: Buffer): Promise<number> {
 
 const sum = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
 
+/** A CLI run refused as bad input: exit 2, with `message` on stderr. */
+function expectRefused(run: { code: number | null; stderr: string }, message: string): void {
+  expect(run.code, run.stderr).toBe(2);
+  expect(run.stderr).toContain(message);
+}
+
 describe('memotune study report (real Temporal + S3, headless Chromium)', () => {
   let result: StudyResult;
   let reportPath: string;
@@ -262,12 +268,9 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
     expect(cost.code).toBe(0);
     expect(JSON.parse(cost.stdout)).toMatchObject({ studyId, target: 'cost', trials: 10 });
 
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('no study with id');
-    expect(badTarget.code).toBe(2);
-    expect(badTarget.stderr).toContain("--target must be objective or cost, got 'loss'");
-    expect(badSeed.code).toBe(2);
-    expect(badSeed.stderr).toContain('--seed');
+    expectRefused(missing, 'no study with id');
+    expectRefused(badTarget, "--target must be objective or cost, got 'loss'");
+    expectRefused(badSeed, '--seed');
   });
 
   it('reports a running study as a snapshot of the trials finished so far', async () => {
@@ -319,16 +322,11 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
       cli([missingId, '--out', outDir]),
       cli(['--help']),
     ]);
-    expect(noOut.code).toBe(2);
-    expect(noOut.stderr).toContain('--out is required');
-    expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("unknown option '--colour'");
-    expect(badTop.code).toBe(2);
-    expect(badTop.stderr).toContain("--top must be a positive integer, got 'many'");
-    expect(fileOut.code).toBe(2);
-    expect(fileOut.stderr).toContain('is a file: pass a directory');
-    expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain(`no study with id '${missingId}'`);
+    expectRefused(noOut, '--out is required');
+    expectRefused(unknown, "unknown option '--colour'");
+    expectRefused(badTop, "--top must be a positive integer, got 'many'");
+    expectRefused(fileOut, 'is a file: pass a directory');
+    expectRefused(missing, `no study with id '${missingId}'`);
     expect(missing.stderr).toContain('memotune study list');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('memotune study report my-study --out reports/');
