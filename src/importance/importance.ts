@@ -96,8 +96,8 @@ function subsetIndices(n: number, count: number, seed: number): number[] {
 
 /**
  * Sobol indices of every parameter and every stage for the objective (or log cost) of a study's
- * completed trials (records of another status, trials without an objective, and for `cost` trials with a stage cost
- * missing or a total cost ≤ 0, are left out).
+ * completed trials. Left out: records of another status, trials without an objective, and for
+ * `cost` trials with a stage cost missing or a total cost ≤ 0.
  *
  * @throws {ImportanceUnavailableError} with fewer than {@link minImportanceTrials} usable trials, or
  *   when the model's mean is flat (it found no structure: the target looks like noise).
