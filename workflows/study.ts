@@ -27,6 +27,7 @@ import {
   reservationFor,
   mayShareRunningPrefixes,
   pendingTrials,
+  settledAtStart,
   sharedInFlightPrefix,
   trialsToLaunch,
   type Halt,
@@ -103,6 +104,12 @@ const progressMemoPatch = 'memotune-progress-memo';
  * charge (src/core/study-loop.ts, reservedBudget); earlier ones reserved the mean at its start.
  */
 const currentMeanReservationPatch = 'memotune-current-mean-reservation';
+/**
+ * Marks histories in which a trial starts with the stages it reuses counted as settled, and a
+ * waiting trial's settle with its owner's (src/core/study-loop.ts, settledAtStart); earlier ones
+ * started every trial at 0, so a trial sharing only cached stages with a running one waited for it.
+ */
+const settledAtStartPatch = 'memotune-settled-at-start';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -131,6 +138,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     startToCloseTimeout: '2 minutes',
   });
   const currentMeanReservation = patched(currentMeanReservationPatch);
+  const countsSettledAtStart = patched(settledAtStartPatch);
   // Appending a record is a few small S3 writes: as a local activity it costs no task-queue round
   // trip and no extra workflow task. Histories recorded before it replay the regular activity.
   const { recordTrial } = patched(localOrchestrationPatch)
@@ -246,8 +254,16 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   );
   setHandler(stagesSettledSignal, ({ trialIndex, stages }) => {
     const trial = running.get(trialIndex);
-    if (trial !== undefined && stages > trial.settledStages)
-      running.set(trialIndex, { ...trial, settledStages: stages });
+    if (trial === undefined || stages <= trial.settledStages) return;
+    running.set(trialIndex, { ...trial, settledStages: stages });
+    if (!countsSettledAtStart) return;
+    // The trials waiting for it have those of their shared stages in the cache too.
+    for (const [index, { prefix }] of waiting) {
+      const waiter = running.get(index);
+      const settled = Math.min(prefix.stages, stages);
+      if (prefix.owner === trialIndex && waiter !== undefined && settled > waiter.settledStages)
+        running.set(index, { ...waiter, settledStages: settled });
+    }
   });
 
   const launch = async (trial: TrialInput): Promise<void> => {
@@ -441,7 +457,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       phase: trialInput.phase,
       reservedCost: reservationFor(trialInput.predictedCost, state),
       predicted: isUsablePrediction(trialInput.predictedCost),
-      settledStages: 0,
+      settledStages: countsSettledAtStart ? settledAtStart(trialInput.suggestedPrefix ?? 0, shared, runningList()) : 0,
       waiting: shared !== null,
     });
     startedThisRun++;

@@ -327,6 +327,23 @@ export function sharedInFlightPrefix(config: Configuration, running: readonly Ru
   return best;
 }
 
+/**
+ * Leading stages already in the cache for a trial about to start: every stage it plans to reuse
+ * (`cachedPrefix`) when it waits for no running trial; when it waits for an owner, those of the
+ * shared stages the owner has settled. Counting a reused prefix as settled at once — not only when
+ * the trial's own lookup reports it — is what keeps a trial that shares only cached stages with a
+ * running one from waiting for it (and, holding no worker, from letting the study start another).
+ */
+export function settledAtStart(
+  cachedPrefix: number,
+  shared: SharedPrefix | null,
+  running: readonly RunningTrial[],
+): number {
+  if (shared === null) return cachedPrefix;
+  const owner = running.find((trial) => trial.trialIndex === shared.owner);
+  return owner === undefined ? shared.stages : Math.min(shared.stages, owner.settledStages);
+}
+
 /** Whether a waiting trial's shared prefix is in the cache now (or its owner ended without it). */
 export function prefixSettled(prefix: SharedPrefix, running: readonly RunningTrial[]): boolean {
   const owner = running.find((trial) => trial.trialIndex === prefix.owner);

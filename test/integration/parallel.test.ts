@@ -137,6 +137,45 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
     }
   }, 120_000);
 
+  it('keeps fewer than parallelism trials waiting: a reused prefix counts as settled from the start', async () => {
+    // EEIPU after warm-up reuses cached prefixes; a new trial that shares only cached stages with a
+    // running one must start at once, not wait for it (waiting trials hold no worker, so the study
+    // would start yet another: a burst).
+    const studyId = `${env.taskQueuePrefix}-waiting-bound`;
+    const parallelism = 3;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'waiting-bound',
+        budget: 1e6,
+        maxTrials: 18,
+        parallelism,
+        optimizer: { method: 'eeipu', warmup: 3 },
+      }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    let mostWaiting = 0;
+    let mostInFlight = 0;
+    const watching = (async () => {
+      for (;;) {
+        const progress = await getStudyProgress(env.client, studyId);
+        const running = progress.runningTrials ?? [];
+        mostWaiting = Math.max(mostWaiting, running.filter((trial) => trial.waiting === true).length);
+        mostInFlight = Math.max(mostInFlight, running.length);
+        if (progress.status !== 'running') return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    })();
+    const result = await env.result(handle);
+    await watching;
+    expect(result.status).toBe('completed');
+    expect(result.history).toHaveLength(18);
+    expect(result.history.filter((trial) => trial.cachedPrefix > 0).length).toBeGreaterThan(3);
+    expect(mostWaiting).toBeLessThan(parallelism);
+    expect(mostInFlight).toBeLessThanOrEqual(2 * parallelism - 1);
+    expectNoDuplicates(result);
+  }, 240_000);
+
   it('goes on after its orchestration worker is replaced mid-study, losing and repeating nothing', async () => {
     const crashEnv = await createTestEnv('parallel-crash');
     try {

@@ -10,6 +10,7 @@ import {
   reservationFor,
   reservedBudget,
   sharedInFlightPrefix,
+  settledAtStart,
   mayShareRunningPrefixes,
   sharedStages,
   trialsToLaunch,
@@ -342,5 +343,22 @@ describe('single-flight prefixes', () => {
     expect(sharedInFlightPrefix(config(1, 2, 9), [{ ...a, settledStages: 2 }])).toBeNull();
     expect(sharedInFlightPrefix(config(1, 2, 9), [{ ...a, settledStages: 1 }])).toEqual({ owner: 0, stages: 2 });
     expect(sharedInFlightPrefix(config(7, 2, 9), [a, b])).toBeNull();
+  });
+
+  it('starts a trial with the stages it reuses settled, so a trial sharing only those never waits for it', () => {
+    // Trial 0 reuses stage 0 from the cache and computes stage 1; trial 1 shares only stage 0.
+    const reusing = { ...runningTrial(0, 1, settledAtStart(1, null, []), config(1, 2, 3)), cachedPrefix: 1 };
+    expect(reusing.settledStages).toBe(1);
+    expect(sharedInFlightPrefix(config(1, 5, 9), [reusing])).toBeNull();
+    // Sharing stage 1 too, it waits for trial 0 to compute it.
+    expect(sharedInFlightPrefix(config(1, 2, 9), [reusing])).toEqual({ owner: 0, stages: 2 });
+  });
+
+  it('starts a waiting trial with what its owner has settled of the shared stages', () => {
+    const owner = runningTrial(0, 1, 1, config(1, 2, 3));
+    expect(settledAtStart(2, { owner: 0, stages: 2 }, [owner])).toBe(1);
+    expect(settledAtStart(2, { owner: 0, stages: 2 }, [{ ...owner, settledStages: 2 }])).toBe(2);
+    // An owner no longer running has settled (or given up) the prefix: its stages count as there.
+    expect(settledAtStart(2, { owner: 0, stages: 2 }, [])).toBe(2);
   });
 });
