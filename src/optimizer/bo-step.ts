@@ -52,7 +52,7 @@ import type { SpaceEncoding } from '../space/index.js';
 import { CandidateOrder, type Candidate } from './candidate-order.js';
 import { costExponent } from './cost-cooling.js';
 import { objectivePerCost } from './cost-exchange.js';
-import { configKey, ENUMERATION_LIMIT, type Exclusions } from './design.js';
+import { configKey, ENUMERATION_LIMIT, nearPending, type Exclusions } from './design.js';
 import { fitStageCostModels, fitTotalCostModel } from './models.js';
 import type { CostModel } from './models.js';
 import { DEFAULT_PENDING_HANDLING, runningBoTrials, type PendingHandling } from './pending-handling.js';
@@ -241,9 +241,10 @@ export function boSuggest(
   );
   const tLocal = performance.now() - t1;
 
-  // The winner: the first candidate neither observed nor running in the order (exactly scored
-  // first — screening scores are not comparable with them —, then α, then shorter prefix, then raw
-  // points by prefix and index, then refined ones). Candidates are taken best-first by linear
+  // The winner: the first candidate neither observed nor running (nor next to a running one:
+  // design.ts, PENDING_RADIUS) in the order (exactly scored first — screening scores are not
+  // comparable with them —, then α, then shorter prefix, then raw points by prefix and index, then
+  // refined ones). Candidates are taken best-first by linear
   // scans: the first one almost always wins, so sorting thousands of raw pairs would be wasted.
   const ordering = new CandidateOrder(scored, refined, exactScreen);
   let winner: Candidate | undefined;
@@ -253,7 +254,7 @@ export function boSuggest(
     const configuration = candidateConfig(encoding, c.prefix, c.x);
     const key = configKey(configuration);
     if (excluded.observed.has(key)) continue;
-    if (!excluded.pending.has(key)) {
+    if (!excluded.pending.has(key) && !nearPending(encoding.encode(configuration), excluded)) {
       winner = c;
       config = configuration;
       break;
@@ -284,7 +285,11 @@ export function boSuggest(
     if (alternative !== null && unpinnedWins(alternative.candidate, winner, guard)) {
       const configuration = candidateConfig(encoding, alternative.candidate.prefix, alternative.candidate.x);
       const key = configKey(configuration);
-      if (!excluded.observed.has(key) && !excluded.pending.has(key)) {
+      if (
+        !excluded.observed.has(key) &&
+        !excluded.pending.has(key) &&
+        !nearPending(encoding.encode(configuration), excluded)
+      ) {
         winner = alternative.candidate;
         config = configuration;
         unpinnedCheck = 'replaced';

@@ -23,6 +23,32 @@ export function configKey(config: Configuration): string {
 export interface Exclusions {
   readonly observed: ReadonlySet<string>;
   readonly pending: ReadonlySet<string>;
+  /**
+   * The running configurations in the unit cube, for {@link nearPending}: the BO step treats a
+   * candidate next to one of them as that running configuration. Absent: exact keys only.
+   */
+  readonly pendingPoints?: readonly Float64Array[];
+}
+
+/**
+ * Half-width of the box around a running configuration (in the unit cube, every dimension) inside
+ * which a candidate counts as that configuration. The believer lowers the acquisition at a running
+ * point only to its noise level, so without it the search can settle a hair's breadth away — a
+ * learning rate 2e-6 apart, run again at full cost — trial after trial while the first still runs.
+ * 1e-3 of a log-scaled range of three decades is a factor of 1.007: no configuration worth running
+ * apart from the running one.
+ */
+export const PENDING_RADIUS = 1e-3;
+
+/** Whether encoded point `x` lies within {@link PENDING_RADIUS} of a running configuration in every dimension. */
+export function nearPending(x: ArrayLike<number>, excluded: Exclusions): boolean {
+  const points = excluded.pendingPoints;
+  if (points === undefined) return false;
+  outer: for (const point of points) {
+    for (let i = 0; i < point.length; i++) if (Math.abs(point[i]! - x[i]!) > PENDING_RADIUS) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /**

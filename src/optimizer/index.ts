@@ -125,6 +125,7 @@ export function suggestWithPendingHandling(request: SuggestRequest, handling: Pe
   const excluded: Exclusions = {
     observed: new Set<string>(request.history.map((obs) => configKey(obs.config))),
     pending: new Set<string>(pending.map((trial) => configKey(trial.config))),
+    ...(pending.length === 0 ? {} : { pendingPoints: pending.map((trial) => encoding.encode(trial.config)) }),
   };
   const trialIndex = request.history.length + pending.length;
 
