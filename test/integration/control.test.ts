@@ -299,5 +299,13 @@ describe('controlling a running study (real Temporal + S3)', () => {
     await expect(continueStudy(env.client, `${env.taskQueuePrefix}-nonexistent`, { budget: 1 })).rejects.toThrow(
       /no study/,
     );
+    // The CLI says what the new run gets: the extra plus what the study had not spent.
+    const more = await runCli(['study', 'continue', studyId, '--budget', '5', '--json'], cliEnv(env.s3KeyPrefix));
+    expect(more.stderr).toBe('');
+    const continued = JSON.parse(more.stdout) as { totalBudget: number; remaining: number; budget: number };
+    expect(continued).toMatchObject({ studyId, budget: 5, totalBudget: 40 });
+    expect(continued.remaining).toBeCloseTo(40 - second.spent, 5);
+    const third = await env.result(env.client.workflow.getHandle(studyId));
+    expect(third.budget).toBe(40);
   }, 120_000);
 });

@@ -729,7 +729,7 @@ Examples:
         "extra cost units: the budget becomes the study's old budget plus this (a stopped study keeps what it had not spent)",
       )
       .option('--wait', 'wait for it to end')
-      .option('--json', 'print {"studyId", "runId", "budget"}'),
+      .option('--json', 'print {"studyId", "runId", "budget", "totalBudget", "remaining"}'),
   ).addHelpText('after', '\nExample:\n  memotune study continue my-study --budget 3600');
   continueCommand.action(
     async (id: string, options: EndpointFlags & { budget: string; wait?: boolean; json?: boolean }) => {
@@ -740,11 +740,27 @@ Examples:
         });
       const { client, close } = await connectClient(options);
       try {
+        // What the new run gets: the extra budget plus what the study had not spent (a stopped one).
+        const before = await getStudyOutcome(client, id).catch(() => null);
         const handle = await continueStudy(client, id, { budget });
+        const total = before === null ? null : before.budget + budget;
+        const left = before === null ? null : Math.max(0, before.budget + budget - before.spent);
+        const round = (value: number) => Number(value.toFixed(6));
         console.log(
           options.json
-            ? printableLines(JSON.stringify({ studyId: id, runId: handle.firstExecutionRunId, budget }))
-            : `continued study ${printable(id)} with ${budget} more (run ${handle.firstExecutionRunId})`,
+            ? printableLines(
+                JSON.stringify({
+                  studyId: id,
+                  runId: handle.firstExecutionRunId,
+                  budget,
+                  ...(total === null || left === null ? {} : { totalBudget: round(total), remaining: round(left) }),
+                }),
+              )
+            : `continued study ${printable(id)} with ${budget} more` +
+                (total === null || left === null
+                  ? ''
+                  : `: budget now ${round(total)}, ${round(left)} left (spent ${round(before!.spent)})`) +
+                ` (run ${handle.firstExecutionRunId})`,
         );
         if (options.wait) {
           // Ends as `study start --wait` does: the progress, then the result and its exit code.
