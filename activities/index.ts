@@ -113,6 +113,12 @@ export interface RunStageOutput {
   readonly recovered: boolean;
   /** The values the stage reported with `report(step, value)`; absent when it reported none. */
   readonly intermediate?: IntermediateValues;
+  /**
+   * Metrics the stage reported as NaN or ±Infinity, by name (`"NaN"`, `"Infinity"`, `"-Infinity"`):
+   * left out of `metrics` (JSON has no such numbers); absent when there were none. The trial fails
+   * only when one of them is its objective.
+   */
+  readonly nonFiniteMetrics?: Readonly<Record<string, string>>;
 }
 
 /** Details of a `TrialPruned` failure: what the stage spent, and the values it reported. */
@@ -210,6 +216,8 @@ export const maxFailureMessageLength = 2000;
 interface CheckedResult {
   readonly output: PreparedOutput;
   readonly metrics: Readonly<Record<string, number>>;
+  /** Metrics reported as NaN or ±Infinity, left out of `metrics` (see {@link RunStageOutput}). */
+  readonly nonFiniteMetrics: Readonly<Record<string, string>>;
   readonly cost: number | undefined;
 }
 
@@ -287,6 +295,7 @@ function checkResult(result: unknown, stageName: string, spent: () => StageFailu
     }
     const { metrics: rawMetrics, cost: rawCost, output } = result as StageResult;
     const metrics: Record<string, number> = {};
+    const nonFiniteMetrics: Record<string, string> = {};
     if (rawMetrics !== undefined && rawMetrics !== null) {
       if (!isPlainObject(rawMetrics)) {
         throw invalid(`reported metrics = ${preview(rawMetrics)}; metrics must be a plain object of numbers`);
@@ -302,10 +311,13 @@ function checkResult(result: unknown, stageName: string, spent: () => StageFailu
           );
         }
         const value = rawMetrics[name];
-        if (typeof value !== 'number' || !Number.isFinite(value)) {
-          throw invalid(`reported metrics.${name} = ${preview(value)}; metrics must be finite numbers`);
+        if (typeof value !== 'number') {
+          throw invalid(`reported metrics.${name} = ${preview(value)}; metrics must be numbers`);
         }
-        metrics[name] = value;
+        // A diverged loss is data, not a bug: the output is kept, the metric left out (only a
+        // non-finite objective fails the trial, in the trial workflow).
+        if (Number.isFinite(value)) metrics[name] = value;
+        else nonFiniteMetrics[name] = String(value);
       }
     }
     // null is "not reported", as Python's None is.
@@ -313,7 +325,7 @@ function checkResult(result: unknown, stageName: string, spent: () => StageFailu
     if (cost !== undefined && (typeof cost !== 'number' || !Number.isFinite(cost) || cost < 0)) {
       throw invalid(`reported cost = ${preview(cost)}; cost must be a finite number >= 0`);
     }
-    return { output: prepareOutput(output), metrics, cost };
+    return { output: prepareOutput(output), metrics, nonFiniteMetrics, cost };
   } catch (error) {
     if (error instanceof ApplicationFailure) throw error;
     if (error instanceof OutputEncodingError) {
@@ -588,6 +600,11 @@ export function createActivities(dependencies: ActivityDependencies) {
         }
         // Outside the stage's try: an invalid result is the result's fault, never a retryable failure.
         const result = checkResult(raw, input.stageName, spent);
+        const nonFinite = Object.keys(result.nonFiniteMetrics);
+        if (nonFinite.length > 0)
+          Context.current().log.warn(`stage '${input.stageName}' reported non-finite metrics, left out of its record`, {
+            metrics: result.nonFiniteMetrics,
+          });
 
         // The stage's work is done: the store retries a failing write itself (until the attempt is
         // cancelled) rather than letting Temporal re-run the whole, expensive stage.
@@ -627,6 +644,7 @@ export function createActivities(dependencies: ActivityDependencies) {
           wallSeconds,
           recovered: false,
           ...(curve.steps.length === 0 ? {} : { intermediate: curve }),
+          ...(Object.keys(result.nonFiniteMetrics).length === 0 ? {} : { nonFiniteMetrics: result.nonFiniteMetrics }),
         };
       } finally {
         clearInterval(timer);

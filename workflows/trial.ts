@@ -251,6 +251,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const ranCosts: number[] = [];
   const stagesRun: number[] = [];
   let metrics: Readonly<Record<string, number>> = {};
+  // The last stage's metrics that were NaN or ±Infinity (left out of `metrics`), for the message.
+  let nonFiniteMetrics: Readonly<Record<string, string>> = {};
   // The last stage's output was already committed (an exact repeat, or a retried trial): runStage
   // returned it without running the stage's code.
   let lastFromCache = false;
@@ -322,6 +324,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     ranCosts.push(run.interruptedSpent + (output.chargedCost ?? output.cost));
     stagesRun.push(index);
     metrics = output.metrics;
+    nonFiniteMetrics = output.nonFiniteMetrics ?? {};
     stageMetrics[index] = output.metrics;
     if (output.intermediate !== undefined) stageIntermediate[index] = output.intermediate;
     lastFromCache = output.recovered === true;
@@ -334,7 +337,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const pruned = failureType === FailureType.TrialPruned;
   let objective: number | null = null;
   if (error === null) {
-    const value = metrics[input.objectiveMetric];
+    const value = metrics[input.objectiveMetric] ?? nonFiniteMetrics[input.objectiveMetric];
     if (typeof value === 'number' && Number.isFinite(value)) objective = value;
     else {
       error = missingObjectiveMessage(input.objectiveMetric, value, metrics);
@@ -389,9 +392,13 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
 /** The values a pruned stage had reported, from its failure's details (empty when unreadable). */
 function prunedCurve(failure: ActivityFailure): IntermediateValues {
   const cause = failure.cause;
-  const details = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<PrunedStageDetails> | undefined) : undefined;
+  const details =
+    cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<PrunedStageDetails> | undefined) : undefined;
   const curve = details?.intermediate;
-  return curve !== undefined && Array.isArray(curve.steps) && Array.isArray(curve.values) && curve.steps.length === curve.values.length
+  return curve !== undefined &&
+    Array.isArray(curve.steps) &&
+    Array.isArray(curve.values) &&
+    curve.steps.length === curve.values.length
     ? { steps: curve.steps, values: curve.values }
     : { steps: [], values: [] };
 }

@@ -256,8 +256,6 @@ def test_non_retryable_application_error_stays_non_retryable(harness: Harness) -
 @pytest.mark.parametrize(
     "returned, fragment",
     [
-        (StageResult(1, {"acc": math.nan}), "metrics.acc"),
-        (StageResult(1, {"acc": math.inf}), "metrics.acc"),
         (StageResult(1, {"ok": True}), "metrics.ok"),
         (StageResult(1, {"acc": "0.5"}), "metrics.acc"),  # type: ignore[dict-item]
         (StageResult(1, [0.5]), "metrics must be a dict"),  # type: ignore[arg-type]
@@ -287,6 +285,21 @@ def test_numpy_numbers_are_accepted_as_plain_numbers(harness: Harness) -> None:
     result = harness.run(harness.activity({"train": lambda ctx: returned}), request())
     assert result["metrics"] == {"f": 0.25, "n": 7} and result["cost"] == 3
     assert [type(v) for v in (result["metrics"]["f"], result["metrics"]["n"], result["cost"])] == [float, int, int]
+
+
+def test_non_finite_metrics_are_left_out_and_named_apart_and_the_output_is_kept(harness: Harness) -> None:
+    np = pytest.importorskip("numpy")
+    harness.with_parent()
+    returned = StageResult(
+        1, {"acc": math.nan, "loss": math.inf, "low": np.float64(-math.inf), "huge": -(10**400), "rows": 3}
+    )
+    result = harness.run(harness.activity({"train": lambda ctx: returned}), request())
+    assert result["metrics"] == {"rows": 3}
+    assert result["nonFiniteMetrics"] == {"acc": "NaN", "loss": "Infinity", "low": "-Infinity", "huge": "-Infinity"}
+    assert result["recovered"] is False and cache.meta_key(KEY_B) in harness.store.objects
+    # A stage with finite metrics only returns exactly what it did before.
+    plain = harness.run(harness.activity({"train": lambda ctx: StageResult(1, {"acc": 0.5})}), request(key=KEY_C))
+    assert "nonFiniteMetrics" not in plain
 
 
 def test_failed_write_is_retried_past_the_old_four_attempts(harness: Harness) -> None:

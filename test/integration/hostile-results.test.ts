@@ -55,7 +55,17 @@ function study(modes: readonly string[]): StudyConfigInput {
 
 describe('a study whose stage returns hostile results', () => {
   it('records each as a failed trial with its reason, charges what the stage spent, and goes on', async () => {
-    const modes = ['ok', 'nan-cost', 'cyclic-output', 'many-metrics', 'huge-output', 'stuck', 'ok'];
+    const modes = [
+      'ok',
+      'nan-cost',
+      'cyclic-output',
+      'many-metrics',
+      'huge-output',
+      'stuck',
+      'ok',
+      'nan-aux',
+      'nan-objective',
+    ];
     const { handle } = await startStudy(env.client, study(modes), {
       studyId: `${env.taskQueuePrefix}-hostile`,
       taskQueuePrefix: env.taskQueuePrefix,
@@ -71,10 +81,12 @@ describe('a study whose stage returns hostile results', () => {
       'completed',
       'failed',
       'completed',
+      'completed',
+      'failed',
     ]);
     const runs = (index: number) => stageRuns.get(`${result.studyId}/${index}`);
 
-    const [, nanCost, cyclic, manyMetrics, huge, stuck, last] = trials;
+    const [, nanCost, cyclic, manyMetrics, huge, stuck, last, nanAux, nanObjective] = trials;
     const refused = [
       [nanCost!, /reported cost = NaN; cost must be a finite number >= 0/],
       [cyclic!, /returned an output memotune cannot store: .*circular structure/],
@@ -109,7 +121,14 @@ describe('a study whose stage returns hostile results', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, stuckHistory)).resolves.toBeUndefined();
 
     expect(last).toMatchObject({ status: 'completed', objective: 1 });
-    expect(result.failedTrials).toBe(4);
+    // Non-finite metrics: left out of the record; only as the objective do they fail the trial,
+    // which is then charged its whole stage and keeps its output cached (an exact repeat reuses it).
+    expect(nanAux).toMatchObject({ status: 'completed', objective: 0.75, metrics: { score: 0.75 } });
+    expect(nanObjective).toMatchObject({ status: 'failed', objective: null, metrics: { loss: 2 } });
+    expect(nanObjective!.error).toBe("the last stage reported the objective metric 'score' = NaN, not a finite number");
+    expect(nanObjective!.chargedCost).toBeGreaterThanOrEqual(prepareCost + 0.25);
+    expect(runs(nanObjective!.trialIndex)).toBe(1);
+    expect(result.failedTrials).toBe(5);
     expect(result.spent).toBeCloseTo(
       trials.reduce((sum, trial) => sum + trial.chargedCost, 0),
       9,

@@ -428,7 +428,7 @@ class StageActivity:
                 }
             parent, ancestors = await self._read_ancestors(req, store, workdir / ".memotune-inputs")
             clock["started"] = self._clock()
-            result, encoded = await self._run(
+            result, non_finite, encoded = await self._run(
                 definition, req, info.attempt, parent, ancestors, workdir, cancelled, heartbeat, curve
             )
             meta, wall_seconds = await self._store_output(req, store, result, encoded, workdir, stage_seconds, heartbeat)
@@ -459,6 +459,8 @@ class StageActivity:
             "wallSeconds": wall_seconds,
             "recovered": False,
         }
+        if non_finite:
+            outcome["nonFiniteMetrics"] = non_finite
         # Only when something was reported: a stage that never reports returns exactly what it did
         # before pruning existed. The curve is not stored with the output, so a recovered output
         # (above) has none.
@@ -500,8 +502,9 @@ class StageActivity:
         cancelled: threading.Event,
         heartbeat: _Heartbeat,
         curve: IntermediateCurve,
-    ) -> tuple[StageResult, cache.EncodedOutput | cache.OutputSource]:
-        """Calls the stage's code and checks what it returned; failures carry what was spent.
+    ) -> tuple[StageResult, dict[str, str], cache.EncodedOutput | cache.OutputSource]:
+        """Calls the stage's code and checks what it returned (and which metrics it reported as NaN
+        or ±Infinity, left out of its metrics); failures carry what was spent.
         ``curve`` records what the stage reports (``ctx.report``)."""
         try:
             ctx = StageContext(
@@ -558,7 +561,7 @@ class StageActivity:
         # retried (a re-run would return the same and cost as much again).
         try:
             _check_limits(raw, req.stage_name)
-            result = check_result(raw, req.stage_name)
+            result, non_finite = check_result(raw, req.stage_name)
             encoded = await asyncio.to_thread(cache.encode_output, result.output)
         except Exception as error:  # whatever the result does, it is the result's fault
             if isinstance(error, InvalidResult):
@@ -575,7 +578,11 @@ class StageActivity:
             raise ApplicationError(
                 message, heartbeat.failure_details(), type=INVALID_STAGE_RESULT, non_retryable=True
             ) from error
-        return result, encoded
+        if non_finite:
+            activity.logger.warning(
+                f"stage '{req.stage_name}' reported non-finite metrics, left out of its record: {non_finite}"
+            )
+        return result, non_finite, encoded
 
     async def _call(self, definition: StageDefinition, ctx: StageContext) -> Any:
         """Runs the stage's function; on cancellation, sets ``ctx.cancelled`` and gives the code

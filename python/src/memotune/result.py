@@ -104,15 +104,33 @@ def _plain(value: Any) -> int | float:
     return int(value) if isinstance(value, numbers.Integral) else float(value)
 
 
-def check_result(raw: Any, stage_name: str) -> StageResult:
-    """The stage's result with metrics and cost as plain numbers.
+def _non_finite_name(value: Any) -> str | None:
+    """``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` (as the TypeScript worker names them) for a
+    real number that is not finite, else None."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond the float range
+        number = math.inf if value > 0 else -math.inf
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return None
+
+
+def check_result(raw: Any, stage_name: str) -> tuple[StageResult, dict[str, str]]:
+    """The stage's result with metrics and cost as plain numbers, and the metrics it reported as
+    NaN or ±Infinity (by name: ``"NaN"``, ``"Infinity"``, ``"-Infinity"``), which are left out of
+    its metrics: a diverged loss is data, not a bug (only a non-finite objective fails the trial).
 
     Accepts a :class:`StageResult` or a dict with an ``output`` key (and optionally ``metrics``
     and ``cost``; any other key is reported, as it is most likely a typo).
 
     Raises:
-        InvalidResult: no output, unknown keys, non-finite or non-numeric metrics, a negative
-            or non-finite cost.
+        InvalidResult: no output, unknown keys, non-numeric metrics, a negative or non-finite
+            cost.
     """
     if isinstance(raw, StageResult):
         result = raw
@@ -129,16 +147,18 @@ def check_result(raw: Any, stage_name: str) -> StageResult:
     metrics = result.metrics if result.metrics is not None else {}
     if not isinstance(metrics, Mapping):
         raise InvalidResult(f"stage '{stage_name}' reported metrics = {metrics!r}; metrics must be a dict")
+    non_finite: dict[str, str] = {}
     for name, value in metrics.items():
-        if not isinstance(name, str) or not _is_number(value):
-            raise InvalidResult(
-                f"stage '{stage_name}' reported metrics.{name} = {value!r}; metrics must be finite numbers"
-            )
+        if isinstance(name, str) and (infinite := _non_finite_name(value)) is not None:
+            non_finite[name] = infinite
+        elif not isinstance(name, str) or not _is_number(value):
+            raise InvalidResult(f"stage '{stage_name}' reported metrics.{name} = {value!r}; metrics must be numbers")
     cost = result.cost
     if cost is not None and not (_is_number(cost) and cost >= 0):
         raise InvalidResult(f"stage '{stage_name}' reported cost = {cost!r}; cost must be a finite number >= 0")
-    return StageResult(
+    checked = StageResult(
         output=result.output,
-        metrics={name: _plain(value) for name, value in metrics.items()},
+        metrics={name: _plain(value) for name, value in metrics.items() if name not in non_finite},
         cost=None if cost is None else _plain(cost),
     )
+    return checked, non_finite
