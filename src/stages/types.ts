@@ -260,11 +260,41 @@ type StageNamed<S extends StageShape, N> = S extends unknown ? (ImplementationNa
  * ```
  */
 export function defineStages<const C extends StudyShape>(study: C, stages: TypedStages<C>): StageRegistry;
+/**
+ * The stages of `C` this worker implements, when others are served elsewhere (Python stages on
+ * their own queue): `only` lists them, and exactly those are required, each typed as above. A name
+ * in `only` that is not a stage of `C` is a type error too, and so, at run time, is a registry that
+ * does not implement exactly the names listed.
+ *
+ * ```ts
+ * // prepare and train run in a Python worker; this module implements evaluate.
+ * export const stages = defineStages(study, { evaluate: async ({ parent }) => score(parent) }, { only: ['evaluate'] });
+ * ```
+ */
+export function defineStages<
+  const C extends StudyShape,
+  const K extends ImplementationName<C['pipeline']['stages'][number]>,
+>(study: C, stages: NoInfer<Pick<TypedStages<C>, K>>, options: { readonly only: readonly K[] }): StageRegistry;
 /** Keeps an untyped registry literal typed as such. */
 export function defineStages<const T extends StageRegistry>(stages: T): T;
-export function defineStages(first: unknown, second?: unknown): StageRegistry {
+export function defineStages(first: unknown, second?: unknown, options?: { readonly only?: unknown }): StageRegistry {
   // Parameter types are a compile-time view of the same plain records: nothing to convert.
-  return (second ?? first) as StageRegistry;
+  const registry = (second ?? first) as StageRegistry;
+  const only = options?.only;
+  if (only !== undefined) {
+    if (!Array.isArray(only) || only.some((name) => typeof name !== 'string'))
+      throw new TypeError('defineStages: options.only must be a list of stage implementation names');
+    const listed = new Set<string>(only as string[]);
+    const missing = [...listed].filter((name) => !Object.hasOwn(registry, name));
+    const extra = Object.keys(registry).filter((name) => !listed.has(name));
+    if (missing.length > 0 || extra.length > 0)
+      throw new TypeError(
+        'defineStages: the registry must implement exactly the stages in options.only' +
+          (missing.length > 0 ? `; missing ${missing.map((name) => `'${name}'`).join(', ')}` : '') +
+          (extra.length > 0 ? `; not listed ${extra.map((name) => `'${name}'`).join(', ')}` : ''),
+      );
+  }
+  return registry;
 }
 
 /**

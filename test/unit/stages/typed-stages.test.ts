@@ -77,6 +77,50 @@ describe('typed stage registries', () => {
     });
   });
 
+  it('types the subset a worker implements when other stages run elsewhere (options.only)', () => {
+    // 'prepare' runs in a Python worker; this registry implements the trainer only.
+    const stages = defineStages(
+      study,
+      {
+        trainer: ({ params }) => {
+          expectTypeOf(params.lr).toEqualTypeOf<number>();
+          return { output: null, metrics: { score: params.lr } };
+        },
+      },
+      { only: ['trainer'] },
+    );
+    expect(Object.keys(stages)).toEqual(['trainer']);
+    // Each of these is a compile error, and refused at run time as well.
+    expect(() =>
+      // @ts-expect-error a name in `only` that is no stage implementation of the study
+      defineStages(study, { trainer: () => ({ output: 1 }) }, { only: ['trainer', 'fit'] }),
+    ).toThrow(/missing 'fit'/);
+    // @ts-expect-error a listed stage left out
+    expect(() => defineStages(study, {}, { only: ['trainer'] })).toThrow(/missing 'trainer'/);
+    expect(() =>
+      defineStages(
+        study,
+        {
+          trainer: () => ({ output: 1 }),
+          // @ts-expect-error a stage implemented but not listed
+          prepare: () => ({ output: 2 }),
+        },
+        { only: ['trainer'] },
+      ),
+    ).toThrow(/not listed 'prepare'/);
+  });
+
+  it('refuses at run time a registry that does not implement exactly the listed stages', () => {
+    const untyped = defineStages as (...args: unknown[]) => unknown;
+    expect(() => untyped(study, {}, { only: ['trainer'] })).toThrow(
+      /implement exactly the stages in options.only; missing 'trainer'/,
+    );
+    expect(() => untyped(study, { trainer: () => 1, prepare: () => 2 }, { only: ['trainer'] })).toThrow(
+      /not listed 'prepare'/,
+    );
+    expect(() => untyped(study, {}, { only: 'trainer' })).toThrow(/options.only must be a list/);
+  });
+
   // Checked by tsc only: each call below must be a compile error.
   it('type-checks the study as a config: missing fields, unknown types and methods, strings for numbers', () => {
     const stages = [{ name: 'fit', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1 }] }] as const;
