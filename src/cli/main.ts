@@ -72,29 +72,40 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/**
+ * Ends the process with `code` once what it printed has reached its readers: a pipe takes writes
+ * asynchronously, and `process.exit` at once would cut off its last lines (a status card before its
+ * error, the card's final newline).
+ */
+async function exit(code: number): Promise<never> {
+  const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+  process.exit(code);
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
-  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CommanderError) await exit(error.exitCode);
   if (error instanceof BenchInterruptedError) {
     // The shell's convention for Ctrl-C; the running study was terminated, not left to resume.
     console.error(`memotune: ${error.message}`);
-    process.exit(130);
+    await exit(130);
   }
   if (error instanceof StudyControlRefusedError) {
     // The study said no to a bad request (a negative budget, pause when paused): bad input.
     console.error(printable(error.message));
-    process.exit(2);
+    await exit(2);
   }
   if (error instanceof StackPortError) {
     // A port the local stack cannot use: bad input, named in the message.
     console.error(`memotune: ${printable(error.message)}`);
-    process.exit(2);
+    await exit(2);
   }
   if (error instanceof StudyFinishedError || error instanceof StudyNotContinuableError) {
     // A request to a study that has ended: bad input, with the way to go on.
     console.error(`memotune: ${printable(error.message)}`);
-    process.exit(2);
+    await exit(2);
   }
   if (error instanceof StudyNotFoundError) {
     // A wrong id is bad input; the server it was looked up on is the likely other mistake.
@@ -102,20 +113,20 @@ try {
       `memotune: ${printable(error.message)}: check the id with \`memotune study list\`, or pass the ` +
         '--address/--namespace (or the Temporal profile) of the server that ran it',
     );
-    process.exit(2);
+    await exit(2);
   }
   if (error instanceof ConnectionSettingsError) {
     // A malformed or missing connection setting: the message names the variable or flag.
     console.error(`memotune: ${printable(error.message)}`);
-    process.exit(2);
+    await exit(2);
   }
   if (error instanceof StudyConfigError) {
     // Issue by issue, not the message: a path or message is escaped without faking a line.
     console.error('invalid study config:');
     for (const issue of error.issues) console.error(`  - ${printable(issue.path)}: ${printable(issue.message)}`);
-    process.exit(2);
+    await exit(2);
   }
   // Every other error with the causes that explain it ("Failed to start Workflow" alone does not).
   console.error(formatError(error));
-  process.exit(1);
+  await exit(1);
 }

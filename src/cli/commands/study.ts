@@ -66,7 +66,7 @@ const maxShownProgress = 120;
 /** `  trial 4  train, attempt 1/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)` */
 export function formatRunningStage(running: RunningStage): string {
   const attempts = running.maximumAttempts > 0 ? `${running.attempt}/${running.maximumAttempts}` : `${running.attempt}`;
-  const parts = [`${running.stage === undefined ? 'a stage' : printable(running.stage)}, attempt ${attempts}`];
+  const parts = [`${running.stage === undefined ? '(stage not named yet: no heartbeat)' : printable(running.stage)}, attempt ${attempts}`];
   if (running.runningSeconds !== undefined) parts[0] += `, running ${running.runningSeconds.toFixed(1)} s`;
   if (running.reported !== undefined)
     parts.push(`step ${running.reported.step}: ${running.reported.value.toPrecision(6)}`);
@@ -811,7 +811,8 @@ Examples:
               id: execution.workflowId,
               status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
               trials: attributes.get(memotuneTrials) ?? null,
-              spent: spent === undefined ? null : Number(spent.toFixed(4)),
+              // A share of the budget (the search attribute): the list has no absolute budgets.
+              spentFraction: spent === undefined ? null : Number(spent.toFixed(4)),
               best: attributes.get(memotuneBest) ?? null,
               method: attributes.get(memotuneMethod) ?? null,
               started: execution.startTime.toISOString(),
@@ -826,7 +827,7 @@ Examples:
             printable(String(row.id)),
             String(row.status),
             row.trials === null ? '-' : String(row.trials),
-            row.spent === null ? '-' : `${Math.round(Number(row.spent) * 100)}%`,
+            row.spentFraction === null ? '-' : `${Math.round(Number(row.spentFraction) * 100)}%`,
             row.best === null ? '-' : String(Number(Number(row.best).toPrecision(6))),
             row.method === null ? '-' : String(row.method),
             String(row.started),

@@ -33,7 +33,7 @@ describe('a running stage on the status screen', () => {
 
   it('says less when the worker has said less, and cuts long progress (escaped)', () => {
     expect(formatRunningStage({ trialIndex: 12, attempt: 1, maximumAttempts: 0 })).toBe(
-      '  trial 12 a stage, attempt 1',
+      '  trial 12 (stage not named yet: no heartbeat), attempt 1',
     );
     const line = formatRunningStage({
       trialIndex: 1,
