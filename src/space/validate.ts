@@ -394,10 +394,19 @@ export function validateSpace(space: SearchSpace): void {
 }
 
 /** True when `value` is a legal value of `spec` (exact: ints must be integers, choices must match). */
+/**
+ * Whether `value` lies in [low, high], a float up to rounding at either bound (four ulps of the
+ * bound): `10 ** -4` is 0.00009999999999999999, and a low of 1e-4 must not refuse it.
+ */
+function inRange(value: number, low: number, high: number): boolean {
+  const slack = (bound: number) => 4 * Number.EPSILON * Math.abs(bound);
+  return value >= low - slack(low) && value <= high + slack(high);
+}
+
 export function isValidValue(spec: ParamSpec, value: ParamValue | undefined): boolean {
   switch (spec.type) {
     case 'float':
-      return typeof value === 'number' && value >= spec.low && value <= spec.high;
+      return typeof value === 'number' && inRange(value, spec.low, spec.high);
     case 'int':
       return typeof value === 'number' && Number.isInteger(value) && value >= spec.low && value <= spec.high;
     case 'categorical':

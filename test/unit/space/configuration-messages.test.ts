@@ -39,6 +39,17 @@ describe('validateConfiguration messages', () => {
     expect(() => validateConfiguration(space, [{ mode: true }, { lr: 0.1, epochs: 1, act: 'relu' }])).not.toThrow();
   });
 
+  it('takes a float a rounding error past a bound (10 ** -4 for a low of 1e-4), not one beyond it', () => {
+    expect(10 ** -4).toBeLessThan(1e-4);
+    expect(() => validateConfiguration(space, withTrain({ lr: 10 ** -4, epochs: 10, act: 'relu' }))).not.toThrow();
+    expect(() =>
+      validateConfiguration(space, withTrain({ lr: 0.1 * (1 + 2 ** -52), epochs: 10, act: 'relu' })),
+    ).not.toThrow();
+    expect(messageOf(withTrain({ lr: 1e-4 * (1 - 1e-12), epochs: 10, act: 'relu' }))).toMatch(
+      /is outside \[0\.0001, 0\.1\]/,
+    );
+  });
+
   it('names a misspelled key with the known one first, then the parameter it leaves missing', () => {
     expect(messageOf(withTrain({ lr: 0.01, epchs: 10, act: 'relu' }))).toBe(
       'stage "train": unknown parameter "epchs" (did you mean "epochs"?); stage "train" param "epochs": is missing',
