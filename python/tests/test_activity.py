@@ -523,6 +523,8 @@ def test_params_that_do_not_fit_fail_without_retry(harness: Harness, params: dic
     error = failure(harness, typed_activity(harness, TeacherParams, {}), request(params=params))
     assert (error.type, error.non_retryable) == ("StageParamsMismatch", True)
     assert fragment in error.message and "TeacherParams" in error.message
+    assert error.message.startswith("stage 'train': its params= type does not match the study (StageParamsMismatch): ")
+    assert "ParamsError" not in error.message
 
 
 @pytest.mark.parametrize(

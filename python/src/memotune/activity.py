@@ -549,7 +549,10 @@ class StageActivity:
             # The failure is the stage's own: the next attempt carries this attempt's cost over.
             heartbeat.close(last={**details, "spentBefore": heartbeat.spent_before, "charged": True})
             raise ApplicationError(
-                f"stage '{req.stage_name}' failed: {_error_message(error)}",
+                # A mismatch is named by its failure type, not by the Python class that found it.
+                f"stage '{req.stage_name}': its params= type does not match the study ({STAGE_PARAMS_MISMATCH}): {error}"
+                if isinstance(error, ParamsError)
+                else f"stage '{req.stage_name}' failed: {_error_message(error)}",
                 details,
                 type=STAGE_PARAMS_MISMATCH if isinstance(error, ParamsError) else STAGE_FAILED,
                 # A bad ctx.report() is a bug in the stage: another attempt would repeat it at full cost.
