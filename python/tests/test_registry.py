@@ -79,3 +79,21 @@ def test_cli_names_a_stage_file_that_does_not_exist(tmp_path: Path, capsys: pyte
     missing = str(tmp_path / "stages.py")
     assert main(["worker", "--stages", missing, "--task-queue", "q"]) == 2
     assert f"memotune: --stages {missing}: no such file" in capsys.readouterr().err
+
+
+def test_cli_says_which_stage_file_failed_to_import_and_shows_only_its_frames(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    broken = tmp_path / "broken_stages_for_memotune_test.py"
+    broken.write_text("import json\n\ndef helper():\n    import no_such_package_for_memotune_test\n\nhelper()\n")
+    assert main(["worker", "--stages", str(broken), "--task-queue", "q"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"memotune: --stages {broken} could not be imported: "
+        "ModuleNotFoundError: No module named 'no_such_package_for_memotune_test'\n"
+        "in your code (most recent call last):\n"
+    )
+    assert err.count(str(broken)) == 3  # the headline and its two frames (module level, helper)
+    assert "importlib" not in err and "cli.py" not in err
+    monkeypatch.delitem(sys.modules, "broken_stages_for_memotune_test", raising=False)

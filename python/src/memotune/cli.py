@@ -8,6 +8,7 @@ import importlib
 import importlib.util
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +31,18 @@ def load_stages(spec: str) -> None:
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[path.stem] = module
     module_spec.loader.exec_module(module)
+
+
+def _import_failure(spec: str, error: BaseException) -> str:
+    """``memotune: --stages X could not be imported: <error>``, then the traceback's frames in the
+    user's code (not this CLI's, not importlib's), most recent call last."""
+    own = (str(Path(__file__).resolve().parent), "<frozen importlib")
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if not frame.filename.startswith(own)]
+    lines = [f"memotune: --stages {spec} could not be imported: {type(error).__name__}: {error}"]
+    if frames:
+        lines.append("in your code (most recent call last):")
+        lines.extend(line.rstrip("\n") for line in traceback.format_list(frames))
+    return "\n".join(lines)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,7 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Meant as a file: "No module named 'stages'" would not say which path was wrong.
             print(f"memotune: --stages {spec}: no such file", file=sys.stderr)
             return 2
-        load_stages(spec)
+        try:
+            load_stages(spec)
+        except Exception as error:  # the user's module: say which, and show its own frames only
+            print(_import_failure(spec, error), file=sys.stderr)
+            return 2
     try:
         asyncio.run(
             run_worker(
