@@ -418,7 +418,9 @@ function finishedAs(description: WorkflowExecutionDescription): string {
   const said = description.typedSearchAttributes.get(memotuneStatus);
   if (said !== undefined && said !== 'running') return said;
   const name = description.status.name.toLowerCase();
-  return name === 'canceled' ? 'cancelled' : name === 'continued_as_new' ? 'continued as new' : name;
+  if (name === 'continued_as_new') return 'continued as new';
+  // As `study status` reports such a study: failed, with how its workflow ended.
+  return `failed: ${name === 'canceled' ? 'cancelled' : name.replace('_', ' ')}`;
 }
 
 /** Raised by a control request (stop, pause, extend, enqueue, ...) to a study that has ended: bad input. */

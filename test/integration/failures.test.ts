@@ -182,7 +182,7 @@ describe('stage failures', () => {
     const progress = await getStudyProgress(env.client, handle.workflowId);
     expect(progress).toMatchObject({ status: 'failed', trials: 0, runningTrial: null, runningTrials: [] });
     expect(progress.error).toMatch(/^the study workflow was cancelled/);
-    await expect(cancelStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished \(cancelled\)/);
+    await expect(cancelStudy(env.client, handle.workflowId)).rejects.toThrow(/already finished \(failed: cancelled\)/);
     // Waiting for its result gives the same report, not the bare "Workflow execution cancelled".
     const waited = await getStudyOutcome(env.client, handle.workflowId, { wait: true });
     expect(waited).toMatchObject({ status: 'failed', trials: 0 });
