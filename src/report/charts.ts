@@ -438,6 +438,8 @@ function parallelChart(report: StudyReport, tipIndex: ReadonlyMap<number, number
       dimension: columns.length,
       min: low,
       max: high,
+      // Enough decimals to tell the ends apart: 0.90 and 0.97 are not both "1".
+      precision: labelPrecision(high - low),
       calculable: true,
       right: 10,
       top: 'middle',
@@ -458,6 +460,12 @@ function parallelChart(report: StudyReport, tipIndex: ReadonlyMap<number, number
     ],
   };
   return { id: 'parallel', title, description, empty: null, option, tooltip: 'item', items: rows.length, height: 460 };
+}
+
+/** Decimals that show a range of width `span` with about two significant digits (0 to 6). */
+export function labelPrecision(span: number): number {
+  if (!(span > 0) || !Number.isFinite(span)) return 0;
+  return Math.min(6, Math.max(0, 1 - Math.floor(Math.log10(span))));
 }
 
 function associationTip(entry: Association): string {

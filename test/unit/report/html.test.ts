@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Configuration, SearchSpace } from '../../../src/core/types.js';
-import { reportCharts } from '../../../src/report/charts.js';
+import { labelPrecision, reportCharts } from '../../../src/report/charts.js';
 import { inlineScript, jsonForScript, renderReportHtml } from '../../../src/report/html.js';
 import { buildStudyReport, loadChartLibrary, reportFileName } from '../../../src/report/index.js';
 import { outcome, record } from './records.js';
@@ -223,5 +223,16 @@ describe('importance charts', () => {
     const without = buildStudyReport(outcome(records), records);
     expect(without.importance).toBeNull();
     expect(reportCharts(without).charts.map((spec) => spec.id)).not.toContain('importance-objective');
+  });
+});
+
+describe('labelPrecision', () => {
+  it('shows a range with about two significant digits, so its ends differ', () => {
+    expect(labelPrecision(0.07)).toBe(3); // 0.900 … 0.970
+    expect(labelPrecision(0.9)).toBe(2);
+    expect(labelPrecision(5)).toBe(1);
+    expect(labelPrecision(250)).toBe(0);
+    expect(labelPrecision(1e-9)).toBe(6);
+    expect(labelPrecision(0)).toBe(0);
   });
 });
