@@ -416,7 +416,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         throw ApplicationFailure.nonRetryable(
           `no stage implementation named '${input.implementation}' is registered on the worker that took it ` +
             `from task queue '${info.taskQueue}' (it serves ${servedStages(registry)}); every worker of a queue ` +
-            'must register the same stages',
+            'must register the same stages (two projects on one server: give each its own queues with --prefix)',
           FailureType.UnknownStage,
         );
       }

@@ -378,7 +378,8 @@ class StageActivity:
             raise ApplicationError(
                 f"no stage implementation named '{req.implementation}' is registered on the worker that took it "
                 f"from task queue '{info.task_queue}' (it serves {served}); every worker of a queue must register "
-                "the same stages",
+                "the same stages (two projects on one server: give each its own queues, `memotune study start --prefix P` "
+                "and --task-queue P-<queue> here)",
                 type=UNKNOWN_STAGE,
                 non_retryable=True,
             )
