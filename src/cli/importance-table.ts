@@ -53,5 +53,8 @@ export function formatImportance(result: ImportanceResult, subject: ImportanceSu
       ? `${share(interactions)} of the variance is in interactions between parameters (1 − Σ first-order).`
       : 'The parameters act almost independently (Σ first-order ≈ 1).',
     `The figures describe the model: with few trials, or trials bunched where the optimizer exploited, they are rough.`,
+    ...(result.warnings.length === 0
+      ? []
+      : ['', 'Thinly covered:', ...result.warnings.map((warning) => `  ${warning}`)]),
   ].join('\n');
 }

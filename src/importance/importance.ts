@@ -13,7 +13,7 @@
  * optimizer exploited, they are rough. The standard errors are those of the Monte-Carlo estimate.
  */
 import { GaussianProcess } from '../gp/index.js';
-import type { Observation, SearchSpace } from '../core/types.js';
+import type { Configuration, Observation, SearchSpace } from '../core/types.js';
 import { createRandom } from '../random/index.js';
 import { SpaceEncoding } from '../space/index.js';
 import { sobolIndices, type SobolIndex } from './sobol-indices.js';
@@ -54,6 +54,12 @@ export interface ImportanceResult {
   readonly stages: readonly ImportanceEntry[];
   /** Σ first-order over parameters; 1 − this is the share of interactions between parameters. */
   readonly firstOrderSum: number;
+  /**
+   * Parameters whose trials cover their range too thinly for the model to tell their effect — a
+   * choice tried by few trials, values bunched in a small part of the range — as an optimizer that
+   * exploits leaves them. Their figures are a guess; empty when every parameter is covered.
+   */
+  readonly warnings: readonly string[];
 }
 
 /** Fewest completed trials an importance is computed from. */
@@ -184,5 +190,41 @@ export function parameterImportance(
     parameters,
     stages,
     firstOrderSum: parameters.reduce((sum, entry) => sum + entry.firstOrder, 0),
+    warnings: coverageWarnings(
+      encoding,
+      chosen.map((trial) => trial.config),
+    ),
   };
+}
+
+/** Fewest trials a choice needs (at least this, and a tenth of the trials) not to be flagged. */
+const minTrialsPerChoice = 3;
+/** Shortest share of its axis the middle 80% of a numeric parameter's trials must span. */
+const minSpread = 0.25;
+
+/** What {@link ImportanceResult.warnings} says, parameter by parameter. */
+function coverageWarnings(encoding: SpaceEncoding, configs: readonly Configuration[]): string[] {
+  const points = configs.map((config) => encoding.encode(config));
+  const warnings: string[] = [];
+  for (const param of encoding.params) {
+    const name = `${encoding.space[param.stage]!.name}.${param.spec.name}`;
+    if (param.spec.type === 'categorical') {
+      const counts = param.spec.choices.map((_, k) => points.filter((x) => x[param.offset + k] === 1).length);
+      const needed = Math.max(minTrialsPerChoice, Math.ceil(points.length / 10));
+      if (counts.some((count) => count < needed))
+        warnings.push(
+          `${name}: ${param.spec.choices.map((choice, k) => `${JSON.stringify(choice)} ${counts[k]}`).join(', ')} ` +
+            `trials; a choice with fewer than ${needed} is a guess`,
+        );
+      continue;
+    }
+    const values = points.map((x) => x[param.offset]!).sort((a, b) => a - b);
+    const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
+    const spread = at(0.9) - at(0.1);
+    if (spread < minSpread)
+      warnings.push(
+        `${name}: 80% of the trials lie within ${Math.round(spread * 100)}% of its range; its effect elsewhere is a guess`,
+      );
+  }
+  return warnings;
 }

@@ -588,7 +588,9 @@ function importanceChart(target: 'objective' | 'cost', importance: ReportImporta
   return {
     id,
     title,
-    description: `${description} ${importance.result.trials} trials, N = ${importance.result.samples}.`,
+    description:
+      `${description} ${importance.result.trials} trials, N = ${importance.result.samples}.` +
+      (importance.result.warnings.length === 0 ? '' : ` Thinly covered: ${importance.result.warnings.join('; ')}.`),
     empty: null,
     option,
     tooltip: 'item',

@@ -22,6 +22,7 @@ const result: ImportanceResult = {
   ],
   stages: [entry('prep', undefined, 0.21, 0.33), entry('train', undefined, 0.61, 0.72)],
   firstOrderSum: 0.806,
+  warnings: [],
 };
 
 describe('formatImportance', () => {
@@ -41,6 +42,16 @@ describe('formatImportance', () => {
     ]);
     expect(text).toContain('stage  first-order  total\nprep   0.21         0.33\ntrain  0.61         0.72');
     expect(text).toContain('0.19 of the variance is in interactions between parameters');
+  });
+
+  it('lists the thinly covered parameters last', () => {
+    const text = formatImportance(
+      { ...result, warnings: ['prep.aug: "none" 2, "flip" 27 trials; a choice with fewer than 3 is a guess'] },
+      { studyId: 's', metric: 'acc', direction: 'maximize' },
+    );
+    expect(
+      text.endsWith('\nThinly covered:\n  prep.aug: "none" 2, "flip" 27 trials; a choice with fewer than 3 is a guess'),
+    ).toBe(true);
   });
 
   it('names the cost target, and says when the parameters act independently', () => {

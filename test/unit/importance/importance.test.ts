@@ -162,6 +162,29 @@ describe('parameterImportance', () => {
     expect(() => parameterImportance(twoStageSpace, constant)).toThrow(/flat/);
   });
 
+  it('warns of a choice few trials tried and of values bunched in a corner, and of nothing on even coverage', () => {
+    expect(parameterImportance(twoStageSpace, trials, { samples: 64 }).warnings).toEqual([]);
+    const space: SearchSpace = [
+      {
+        name: 'prep',
+        params: [
+          { name: 'aug', type: 'categorical', choices: ['none', 'flip'] },
+          { name: 'lr', type: 'float', low: 1e-4, high: 1, log: true },
+        ],
+      },
+    ];
+    const random = createRandom(3);
+    // An exploiting optimizer's history: 'flip' nearly always, lr near 1e-2.
+    const bunched = Array.from({ length: 30 }, (_, index) => {
+      const lr = 10 ** (-2 + 0.1 * (random.next() - 0.5));
+      return observation([{ aug: index < 2 ? 'none' : 'flip', lr }], -((Math.log10(lr) + 2) ** 2), [1]);
+    });
+    expect(parameterImportance(space, bunched, { samples: 64 }).warnings).toEqual([
+      'prep.aug: "none" 2, "flip" 28 trials; a choice with fewer than 3 is a guess',
+      'prep.lr: 80% of the trials lie within 2% of its range; its effect elsewhere is a guess',
+    ]);
+  });
+
   it('conditions on a seeded subset of at most maxTrials trials', () => {
     expect(parameterImportance(twoStageSpace, trials, { maxTrials: 40, samples: 64 }).trials).toBe(40);
   });
