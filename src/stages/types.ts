@@ -248,6 +248,15 @@ type ParamListOf<S extends StageShape> = S extends { readonly params: infer P ex
 
 type StageNamed<S extends StageShape, N> = S extends unknown ? (ImplementationName<S> extends N ? S : never) : never;
 
+/** A study config's stage implementation names (`implementation`, else `name`); null if it has none to read. */
+function implementationNames(study: unknown): string[] | null {
+  const stages = (study as { pipeline?: { stages?: unknown } } | null)?.pipeline?.stages;
+  if (!Array.isArray(stages)) return null;
+  return stages.map((stage: { implementation?: unknown; name?: unknown }) =>
+    String(typeof stage.implementation === 'string' ? stage.implementation : stage.name),
+  );
+}
+
 /**
  * Builds a stage registry. With a study config first (declared with `as const` or through
  * {@link defineStudy}), each implementation's `params` is typed from its stage's declared space
@@ -282,8 +291,15 @@ export function defineStages(first: unknown, second?: unknown, options?: { reado
   const registry = (second ?? first) as StageRegistry;
   const only = options?.only;
   if (only !== undefined) {
-    if (!Array.isArray(only) || only.some((name) => typeof name !== 'string'))
-      throw new TypeError('defineStages: options.only must be a list of stage implementation names');
+    if (!Array.isArray(only) || only.length === 0 || only.some((name) => typeof name !== 'string'))
+      throw new TypeError('defineStages: options.only must be a non-empty list of stage implementation names');
+    const known = implementationNames(first);
+    const unknown = (only as string[]).filter((name) => known !== null && !known.includes(name));
+    if (unknown.length > 0)
+      throw new TypeError(
+        `defineStages: options.only names ${unknown.map((name) => `'${name}'`).join(', ')}, not a stage of the study ` +
+          `(its implementations: ${known!.map((name) => `'${name}'`).join(', ')})`,
+      );
     const listed = new Set<string>(only as string[]);
     const missing = [...listed].filter((name) => !Object.hasOwn(registry, name));
     const extra = Object.keys(registry).filter((name) => !listed.has(name));

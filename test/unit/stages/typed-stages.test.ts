@@ -94,7 +94,7 @@ describe('typed stage registries', () => {
     expect(() =>
       // @ts-expect-error a name in `only` that is no stage implementation of the study
       defineStages(study, { trainer: () => ({ output: 1 }) }, { only: ['trainer', 'fit'] }),
-    ).toThrow(/missing 'fit'/);
+    ).toThrow(/names 'fit', not a stage of the study/);
     // @ts-expect-error a listed stage left out
     expect(() => defineStages(study, {}, { only: ['trainer'] })).toThrow(/missing 'trainer'/);
     expect(() =>
@@ -118,7 +118,12 @@ describe('typed stage registries', () => {
     expect(() => untyped(study, { trainer: () => 1, prepare: () => 2 }, { only: ['trainer'] })).toThrow(
       /not listed 'prepare'/,
     );
-    expect(() => untyped(study, {}, { only: 'trainer' })).toThrow(/options.only must be a list/);
+    expect(() => untyped(study, {}, { only: 'trainer' })).toThrow(/options.only must be a non-empty list/);
+    expect(() => untyped(study, {}, { only: [] })).toThrow(/non-empty/);
+    // From plain JavaScript a misspelled name is caught against the study itself.
+    expect(() => untyped(study, { trainr: () => 1 }, { only: ['trainr'] })).toThrow(
+      "defineStages: options.only names 'trainr', not a stage of the study (its implementations: 'prepare', 'trainer')",
+    );
   });
 
   // Checked by tsc only: each call below must be a compile error.
