@@ -121,7 +121,7 @@ async function main(): Promise<void> {
       lag: { type: 'string', default: '0' },
       // loop rules measured and not adopted (src/bench/runner.ts, LoopAblation)
       barrier: { type: 'boolean', default: false },
-      // LoopView.slotFreeWaiting (absent: every waiting trial leaves its slot)
+      // LoopView.slotFreeWaiting (absent: the workflow's parallelism − 1; Infinity: every waiting trial leaves its slot)
       'slot-free-waiting': { type: 'string' },
       // SharingRule of src/core/study-loop.ts
       sharing: { type: 'string', default: 'fewerThanWorkers' },

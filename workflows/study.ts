@@ -28,6 +28,7 @@ import {
   mayShareRunningPrefixes,
   pendingTrials,
   settledAtStart,
+  slotFreeWaitingFor,
   sharedInFlightPrefix,
   trialsToLaunch,
   type Halt,
@@ -110,6 +111,12 @@ const currentMeanReservationPatch = 'memotune-current-mean-reservation';
  * started every trial at 0, so a trial sharing only cached stages with a running one waited for it.
  */
 const settledAtStartPatch = 'memotune-settled-at-start';
+/**
+ * Marks histories in which at most parallelism − 1 waiting trials leave their slot to another
+ * (src/core/study-loop.ts, `LoopView.slotFreeWaiting`); earlier ones let every waiting trial do so,
+ * and warm-up trials on a first stage with few values could all start at once, each waiting.
+ */
+const waitingBoundPatch = 'memotune-waiting-bound';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -139,6 +146,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   });
   const currentMeanReservation = patched(currentMeanReservationPatch);
   const countsSettledAtStart = patched(settledAtStartPatch);
+  const boundsWaiting = patched(waitingBoundPatch);
   // Appending a record is a few small S3 writes: as a local activity it costs no task-queue round
   // trip and no extra workflow task. Histories recorded before it replay the regular activity.
   const { recordTrial } = patched(localOrchestrationPatch)
@@ -309,6 +317,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           handOffSuggested: workflowInfo().continueAsNewSuggested,
           halt,
           currentMeanReservation,
+          ...(boundsWaiting ? { slotFreeWaiting: slotFreeWaitingFor(parallelism()) } : {}),
         });
     if (step.kind === 'finish') {
       status = step.status;

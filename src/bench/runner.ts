@@ -34,6 +34,7 @@ import {
   pendingTrials,
   isUsablePrediction,
   reservationFor,
+  slotFreeWaitingFor,
   type Halt,
   type LoopPlan,
   type NextStep,
@@ -111,7 +112,7 @@ export interface RunStudyOptions {
 export interface LoopAblation {
   /** No BO suggestion while a warm-up trial runs (`awaitsInitialDesign`). */
   readonly warmupBarrier?: boolean;
-  /** Waiting trials that leave their slot to another trial (`LoopView.slotFreeWaiting`); absent: all. */
+  /** Waiting trials that leave their slot to another trial (`LoopView.slotFreeWaiting`); absent: the workflow's, parallelism − 1 (Infinity: all). */
   readonly slotFreeWaiting?: number;
   /** When a suggestion may share a running trial's prefix (`SharingRule`). @default 'fewerThanWorkers' */
   readonly sharing?: SharingRule;
@@ -163,9 +164,8 @@ export function runStudy(options: RunStudyOptions): BenchRun {
   };
   const ablation = {
     ...(options.loopAblation?.warmupBarrier === true ? { initialDesign: initialDesignSize(settings) } : {}),
-    ...(options.loopAblation?.slotFreeWaiting === undefined
-      ? {}
-      : { slotFreeWaiting: options.loopAblation.slotFreeWaiting }),
+    // The study workflow's bound unless an ablation sets another.
+    slotFreeWaiting: options.loopAblation?.slotFreeWaiting ?? slotFreeWaitingFor(parallelism),
   };
   const memo = new PrefixMemo(stageCount);
   const history: Observation[] = [];

@@ -431,7 +431,8 @@ export class StudyFinishedError extends Error {
   ) {
     // Only a study that ended on its own keeps a state to go on from (continueStudy).
     const next = ['completed', 'stopped', 'exhausted'].includes(finishedAs)
-      ? `; \`memotune study continue ${studyId} --budget <extra>\` starts a new run of it from its recorded trials`
+      ? `; \`memotune study continue ${studyId} --budget <extra>\` starts a new run of it from its recorded trials` +
+        ' (unless it ran its maxTrials)'
       : '';
     super(`study '${studyId}' has already finished (${finishedAs})${next}`);
     this.name = 'StudyFinishedError';

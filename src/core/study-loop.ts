@@ -84,12 +84,13 @@ export interface LoopView {
    */
   readonly initialDesign?: number;
   /**
-   * Ablation only (the study workflow never sets it): how many waiting trials leave their slot to
-   * another trial; those beyond count against `parallelism` when the loop decides whether to start
-   * one. 0: the optimizer is asked only when fewer than `parallelism` trials are started and
-   * unrecorded — every suggestion after the first `parallelism` follows a finished trial. Absent
-   * (the workflow's rule): every waiting trial holds no worker, and the optimizer is asked again at
-   * once, on the same results (docs/optimizer.md, "Pending trials": what either costs).
+   * How many waiting trials leave their slot to another trial; those beyond count against
+   * `parallelism` when the loop decides whether to start one. The study workflow sets
+   * {@link slotFreeWaitingFor} (parallelism − 1; histories recorded before it: absent). 0 (an
+   * ablation): the optimizer is asked only when fewer than `parallelism` trials are started and
+   * unrecorded — every suggestion after the first `parallelism` follows a finished trial. Absent:
+   * every waiting trial holds no worker, and the optimizer is asked again at once, on the same
+   * results (docs/optimizer.md, "Pending trials": what either costs).
    */
   readonly slotFreeWaiting?: number;
   /**
@@ -325,6 +326,17 @@ export function sharedInFlightPrefix(config: Configuration, running: readonly Ru
     if (best === null || shared > best.stages) best = { owner: trial.trialIndex, stages: shared };
   }
   return best;
+}
+
+/**
+ * The study workflow's {@link LoopView.slotFreeWaiting}: parallelism − 1 waiting trials hold no
+ * worker, a further one holds a slot. Suggestions share a running prefix only while fewer trials
+ * run than workers ({@link mayShareRunningPrefixes}), so the bound rarely binds for them; it binds
+ * when configurations share a prefix the optimizer was not steering — warm-up and enqueued trials
+ * on a first stage with few values — which could otherwise all start at once, each waiting.
+ */
+export function slotFreeWaitingFor(parallelism: number): number {
+  return Math.max(0, parallelism - 1);
 }
 
 /**

@@ -50,6 +50,20 @@ async function trialsPerMinute(studyId: string, result: StudyResult): Promise<nu
   return (result.history.length / (last - first)) * 60_000;
 }
 
+/** Polls a study until it ends: the most trials waiting for a prefix, and in flight, at once. */
+async function watchInFlight(studyId: string): Promise<{ mostWaiting: number; mostInFlight: number }> {
+  let mostWaiting = 0;
+  let mostInFlight = 0;
+  for (;;) {
+    const progress = await getStudyProgress(env.client, studyId);
+    const running = progress.runningTrials ?? [];
+    mostWaiting = Math.max(mostWaiting, running.filter((trial) => trial.waiting === true).length);
+    mostInFlight = Math.max(mostInFlight, running.length);
+    if (progress.status !== 'running') return { mostWaiting, mostInFlight };
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 function expectNoDuplicates(result: StudyResult): void {
   const configs = result.history.map((trial) => canonicalJson(trial.config));
   expect(new Set(configs).size).toBe(configs.length);
@@ -154,20 +168,9 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
       }),
       { studyId, taskQueuePrefix: env.taskQueuePrefix },
     );
-    let mostWaiting = 0;
-    let mostInFlight = 0;
-    const watching = (async () => {
-      for (;;) {
-        const progress = await getStudyProgress(env.client, studyId);
-        const running = progress.runningTrials ?? [];
-        mostWaiting = Math.max(mostWaiting, running.filter((trial) => trial.waiting === true).length);
-        mostInFlight = Math.max(mostInFlight, running.length);
-        if (progress.status !== 'running') return;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-    })();
+    const watching = watchInFlight(studyId);
     const result = await env.result(handle);
-    await watching;
+    const { mostWaiting, mostInFlight } = await watching;
     expect(result.status).toBe('completed');
     expect(result.history).toHaveLength(18);
     expect(result.history.filter((trial) => trial.cachedPrefix > 0).length).toBeGreaterThan(3);
@@ -175,6 +178,29 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
     expect(mostInFlight).toBeLessThanOrEqual(2 * parallelism - 1);
     expectNoDuplicates(result);
   }, 240_000);
+
+  it('starts at most 2·parallelism − 1 trials at once when they all share a first stage nobody steered', async () => {
+    // Enqueued configurations (as warm-up ones on a first stage with few values) all share stage
+    // 0: each new one waits for the first. Beyond parallelism − 1 waiting, a waiting trial holds a
+    // slot; before, all eight started at once.
+    const studyId = `${env.taskQueuePrefix}-shared-first-stage`;
+    const parallelism = 2;
+    const configs = Array.from({ length: 8 }, (_, index) => paper3Config([0.5, -0.5, index / 10, 0.2, 0.3, index, 1]));
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: 'shared-first-stage', budget: 1e6, maxTrials: 8, parallelism, enqueue: configs }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const watching = watchInFlight(studyId);
+    const result = await env.result(handle);
+    const { mostInFlight } = await watching;
+    expect(result.status).toBe('completed');
+    expect(result.history).toHaveLength(8);
+    expect(mostInFlight).toBeLessThanOrEqual(2 * parallelism - 1);
+    // Stage 0 ran once: every other trial reused it.
+    const runsOfStage0 = stageRuns.filter((run) => run.study === studyId && run.stage === 's0' && run.attempt === 1);
+    expect(runsOfStage0).toHaveLength(1);
+  }, 120_000);
 
   it('goes on after its orchestration worker is replaced mid-study, losing and repeating nothing', async () => {
     const crashEnv = await createTestEnv('parallel-crash');

@@ -24,8 +24,10 @@ const fixture = (name: string): unknown =>
  *   v6: v5 with the progress card in the memo (patched 'memotune-progress-memo')
  *   v7: v6 with parallel trials scheduling their next stage beside the settled-stages signal
  *       (patched 'memotune-settled-signal-in-flight')
+ *   v8: v7 with a trial's reused stages settled from its start (patched 'memotune-settled-at-start')
+ *       and at most parallelism − 1 waiting trials holding no slot (patched 'memotune-waiting-bound')
  */
-const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -45,7 +47,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5', 'v6', 'v7']) {
+  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(

@@ -66,7 +66,9 @@ const maxShownProgress = 120;
 /** `  trial 4  train, attempt 1/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)` */
 export function formatRunningStage(running: RunningStage): string {
   const attempts = running.maximumAttempts > 0 ? `${running.attempt}/${running.maximumAttempts}` : `${running.attempt}`;
-  const parts = [`${running.stage === undefined ? '(stage not named yet: no heartbeat)' : printable(running.stage)}, attempt ${attempts}`];
+  const parts = [
+    `${running.stage === undefined ? '(stage not named yet: no heartbeat)' : printable(running.stage)}, attempt ${attempts}`,
+  ];
   if (running.runningSeconds !== undefined) parts[0] += `, running ${running.runningSeconds.toFixed(1)} s`;
   if (running.reported !== undefined)
     parts.push(`step ${running.reported.step}: ${running.reported.value.toPrecision(6)}`);
@@ -385,7 +387,10 @@ Examples:
       )
       .option('--target <target>', "objective, or cost (log of a trial's full cost)", 'objective')
       .option('--seed <n>', 'seed of the fit and the Monte-Carlo samples', '0')
-      .option('--json', 'machine-readable: {studyId, target, trials, samples, parameters, stages, firstOrderSum}'),
+      .option(
+        '--json',
+        'machine-readable: {studyId, metric, direction, seed, running, target, trials, samples, parameters, stages, firstOrderSum, warnings}',
+      ),
   ).addHelpText(
     'after',
     `
@@ -421,15 +426,14 @@ Examples:
         process.exitCode = 1;
         return;
       }
+      const subject = { studyId: id, metric: plan.objective.metric, direction: plan.objective.direction };
+      const running = outcome.status === 'running';
       console.log(
         options.json
-          ? printableLines(JSON.stringify({ studyId: id, ...result }))
+          ? printableLines(JSON.stringify({ ...subject, seed, running, ...result }))
           : printableLines(
-              formatImportance(result, {
-                studyId: id,
-                metric: plan.objective.metric,
-                direction: plan.objective.direction,
-              }),
+              formatImportance(result, subject) +
+                (running ? '\n(The study is running: this is a snapshot of the trials finished so far.)' : ''),
             ),
       );
     } finally {
@@ -745,7 +749,7 @@ Examples:
         const handle = await continueStudy(client, id, { budget });
         const total = before === null ? null : before.budget + budget;
         const left = before === null ? null : Math.max(0, before.budget + budget - before.spent);
-        const round = (value: number) => Number(value.toFixed(6));
+        const round = (value: number) => Number(value.toPrecision(6));
         console.log(
           options.json
             ? printableLines(

@@ -11,6 +11,7 @@ import {
   reservedBudget,
   sharedInFlightPrefix,
   settledAtStart,
+  slotFreeWaitingFor,
   mayShareRunningPrefixes,
   sharedStages,
   trialsToLaunch,
@@ -192,6 +193,20 @@ describe('the study loop', () => {
     expect(
       nextStep(view(plan, { initialDesign: 2, state: state(3, [config(7, 7, 7)]), running: [runningTrial(3)] })),
     ).toMatchObject({ kind: 'start', trialIndex: 4, fromQueue: true });
+  });
+
+  it("the workflow's bound: parallelism − 1 waiting trials hold no slot, so at most 2·parallelism − 1 are in flight", () => {
+    expect([1, 2, 4].map(slotFreeWaitingFor)).toEqual([0, 1, 3]);
+    const plan = planWith({ parallelism: 2 });
+    const bound = slotFreeWaitingFor(2);
+    let running: RunningTrial[] = [runningTrial(0)];
+    // Every new trial waits for trial 0 (a shared first stage): the loop stops at three in flight.
+    for (;;) {
+      const step = nextStep(view(plan, { running, slotFreeWaiting: bound }));
+      if (step.kind !== 'start') break;
+      running = [...running, { ...runningTrial(step.trialIndex), waiting: true }];
+    }
+    expect(running).toHaveLength(3);
   });
 
   it('ablation: counts trials waiting for a shared prefix against the slots beyond slotFreeWaiting', () => {
