@@ -17,13 +17,19 @@ export function hostsWorkers(command: Command): boolean {
 /**
  * The SDK's logger without its warning that a worker has no workflows: a stage worker (the
  * plugin's `runStage` activity only) is how memotune runs stages, and a new user read the warning,
- * repeated for every stage queue, as something wrong.
+ * repeated for every stage queue, as something wrong. An activity's log lines leave out its task
+ * token: a long opaque buffer that made every warning a dozen lines and identifies nothing a
+ * reader can use (the workflow id, activity id and attempt stay).
  */
 export class CliLogger extends DefaultLogger {
   override log(level: LogLevel, message: string, meta?: LogMetadata): void {
     if (message.startsWith('No workflows registered')) return;
-    super.log(level, message, meta);
+    super.log(level, message, meta === undefined || !('taskToken' in meta) ? meta : withoutTaskToken(meta));
   }
+}
+
+function withoutTaskToken(meta: LogMetadata): LogMetadata {
+  return Object.fromEntries(Object.entries(meta).filter(([key]) => key !== 'taskToken'));
 }
 
 /**

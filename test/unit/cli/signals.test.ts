@@ -76,4 +76,21 @@ describe('the CLI logger', () => {
     logger.info('Worker state changed');
     expect(logged).toEqual(['WARN Activity heartbeat timed out']);
   });
+
+  it("leaves an activity's task token out of its log lines, and everything else in", () => {
+    const entries: { message: string; meta?: Record<string, unknown> }[] = [];
+    const logger = new CliLogger('WARN', (entry) => entries.push({ message: entry.message, meta: entry.meta }));
+    logger.warn('stage reported non-finite metrics', {
+      taskToken: new Uint8Array(200),
+      workflowId: 's/trial-3',
+      attempt: 1,
+      metrics: { acc: 'NaN' },
+    });
+    expect(entries).toEqual([
+      {
+        message: 'stage reported non-finite metrics',
+        meta: { workflowId: 's/trial-3', attempt: 1, metrics: { acc: 'NaN' } },
+      },
+    ]);
+  });
 });
