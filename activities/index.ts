@@ -644,7 +644,7 @@ export function createActivities(dependencies: ActivityDependencies) {
           wallSeconds,
           recovered: false,
           ...(curve.steps.length === 0 ? {} : { intermediate: curve }),
-          ...(Object.keys(result.nonFiniteMetrics).length === 0 ? {} : { nonFiniteMetrics: result.nonFiniteMetrics }),
+          ...(nonFinite.length === 0 ? {} : { nonFiniteMetrics: result.nonFiniteMetrics }),
         };
       } finally {
         clearInterval(timer);

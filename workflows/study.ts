@@ -28,6 +28,7 @@ import {
   mayShareRunningPrefixes,
   pendingTrials,
   settledAtStart,
+  settledBehindOwner,
   slotFreeWaitingFor,
   sharedInFlightPrefix,
   trialsToLaunch,
@@ -268,7 +269,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     // The trials waiting for it have those of their shared stages in the cache too.
     for (const [index, { prefix }] of waiting) {
       const waiter = running.get(index);
-      const settled = Math.min(prefix.stages, stages);
+      const settled = settledBehindOwner(prefix, stages);
       if (prefix.owner === trialIndex && waiter !== undefined && settled > waiter.settledStages)
         running.set(index, { ...waiter, settledStages: settled });
     }

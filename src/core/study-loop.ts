@@ -353,7 +353,12 @@ export function settledAtStart(
 ): number {
   if (shared === null) return cachedPrefix;
   const owner = running.find((trial) => trial.trialIndex === shared.owner);
-  return owner === undefined ? shared.stages : Math.min(shared.stages, owner.settledStages);
+  return owner === undefined ? shared.stages : settledBehindOwner(shared, owner.settledStages);
+}
+
+/** A waiting trial's settled stages once its owner has settled `ownerSettled`: those of the shared ones. */
+export function settledBehindOwner(prefix: SharedPrefix, ownerSettled: number): number {
+  return Math.min(prefix.stages, ownerSettled);
 }
 
 /** Whether a waiting trial's shared prefix is in the cache now (or its owner ended without it). */

@@ -254,7 +254,7 @@ export function boSuggest(
     const configuration = candidateConfig(encoding, c.prefix, c.x);
     const key = configKey(configuration);
     if (excluded.observed.has(key)) continue;
-    if (!excluded.pending.has(key) && !nearPending(encoding.encode(configuration), excluded)) {
+    if (!excluded.pending.has(key) && !nearPending(encoding, configuration, excluded)) {
       winner = c;
       config = configuration;
       break;
@@ -288,7 +288,7 @@ export function boSuggest(
       if (
         !excluded.observed.has(key) &&
         !excluded.pending.has(key) &&
-        !nearPending(encoding.encode(configuration), excluded)
+        !nearPending(encoding, configuration, excluded)
       ) {
         winner = alternative.candidate;
         config = configuration;

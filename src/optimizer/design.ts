@@ -40,10 +40,14 @@ export interface Exclusions {
  */
 export const PENDING_RADIUS = 1e-3;
 
-/** Whether encoded point `x` lies within {@link PENDING_RADIUS} of a running configuration in every dimension. */
-export function nearPending(x: ArrayLike<number>, excluded: Exclusions): boolean {
+/**
+ * Whether `config` lies within {@link PENDING_RADIUS} of a running configuration in every dimension
+ * of the unit cube. Encodes it only when trials are running (a sequential step pays nothing).
+ */
+export function nearPending(encoding: SpaceEncoding, config: Configuration, excluded: Exclusions): boolean {
   const points = excluded.pendingPoints;
   if (points === undefined) return false;
+  const x = encoding.encode(config);
   outer: for (const point of points) {
     for (let i = 0; i < point.length; i++) if (Math.abs(point[i]! - x[i]!) > PENDING_RADIUS) continue outer;
     return true;

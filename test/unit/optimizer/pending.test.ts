@@ -192,11 +192,22 @@ describe('a candidate next to a running configuration counts as that configurati
   }
 
   it('nearPending: inside the box in every dimension, and only with running points given', () => {
+    // Two parameters on [0, 1]: the unit cube is the parameters themselves.
+    const unit = new SpaceEncoding([
+      {
+        name: 's',
+        params: [
+          { name: 'a', type: 'float', low: 0, high: 1 },
+          { name: 'b', type: 'float', low: 0, high: 1 },
+        ],
+      },
+    ]);
+    const at = (a: number, b: number): Configuration => [{ a, b }];
     const point = Float64Array.from([0.2, 0.8]);
     const excluded = { observed: new Set<string>(), pending: new Set<string>(), pendingPoints: [point] };
-    expect(nearPending([0.2 + 0.9 * PENDING_RADIUS, 0.8 - 0.9 * PENDING_RADIUS], excluded)).toBe(true);
-    expect(nearPending([0.2 + 1.1 * PENDING_RADIUS, 0.8], excluded)).toBe(false);
-    expect(nearPending([0.2, 0.8], { observed: new Set(), pending: new Set() })).toBe(false);
+    expect(nearPending(unit, at(0.2 + 0.9 * PENDING_RADIUS, 0.8 - 0.9 * PENDING_RADIUS), excluded)).toBe(true);
+    expect(nearPending(unit, at(0.2 + 1.1 * PENDING_RADIUS, 0.8), excluded)).toBe(false);
+    expect(nearPending(unit, at(0.2, 0.8), { observed: new Set(), pending: new Set() })).toBe(false);
   });
 });
 
