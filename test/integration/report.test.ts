@@ -273,6 +273,30 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
     expectRefused(badSeed, '--seed');
   });
 
+  it('says why importance is unavailable on a study with too few trials, as JSON under --json (exit 1)', async () => {
+    const studyId = `${env.taskQueuePrefix}-three-trials`;
+    const { handle } = await startStudy(
+      env.client,
+      reportStudy('report-three-trials', { budget: 1e6, maxTrials: 3, optimizer: { method: 'random' } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    expect((await env.result(handle)).history).toHaveLength(3);
+    const cli = (args: string[]) => runCli(['study', 'importance', ...args], cliEnv(env.s3KeyPrefix));
+    const [text, json] = await Promise.all([cli([studyId]), cli([studyId, '--json', '--target', 'cost'])]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toBe('');
+    expect(text.stderr).toContain(`study ${studyId}: importance needs at least 5 completed trials`);
+    expect(json.code).toBe(1);
+    expect(json.stderr).toBe('');
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      studyId,
+      target: 'cost',
+      running: false,
+      available: false,
+      reason: expect.stringContaining('importance needs at least 5 completed trials') as unknown,
+    });
+  });
+
   it('reports a running study as a snapshot of the trials finished so far', async () => {
     const studyId = `${env.taskQueuePrefix}-running`;
     await startStudy(

@@ -389,7 +389,7 @@ Examples:
       .option('--seed <n>', 'seed of the fit and the Monte-Carlo samples', '0')
       .option(
         '--json',
-        'machine-readable: {studyId, metric, direction, seed, running, target, trials, samples, parameters, stages, firstOrderSum, warnings}',
+        'machine-readable: {studyId, metric, direction, seed, running, target, trials, samples, parameters, stages, firstOrderSum, warnings}; when the study has too little to go on, {..., available: false, reason} (exit 1)',
       ),
   ).addHelpText(
     'after',
@@ -416,18 +416,24 @@ Examples:
       const plan = await getStudyPlan(client, id);
       const outcome = await getStudyOutcome(client, id, cliWorkerWait);
       const records = await readStudyTrials(outcome, trialStore(outcome));
+      const subject = { studyId: id, metric: plan.objective.metric, direction: plan.objective.direction };
+      const running = outcome.status === 'running';
       let result;
       try {
         result = parameterImportance(plan.stages, records, { target: options.target as ImportanceTarget, seed });
       } catch (error) {
         if (!(error instanceof ImportanceUnavailableError)) throw error;
         // Not bad input: the study has too little to go on yet (or its target looks like noise).
-        console.error(`memotune: study ${printable(id)}: ${printable(error.message)}`);
+        if (options.json)
+          console.log(
+            printableLines(
+              JSON.stringify({ ...subject, seed, running, target: options.target, available: false, reason: error.message }),
+            ),
+          );
+        else console.error(`memotune: study ${printable(id)}: ${printable(error.message)}`);
         process.exitCode = 1;
         return;
       }
-      const subject = { studyId: id, metric: plan.objective.metric, direction: plan.objective.direction };
-      const running = outcome.status === 'running';
       console.log(
         options.json
           ? printableLines(JSON.stringify({ ...subject, seed, running, ...result }))
