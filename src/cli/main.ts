@@ -24,6 +24,8 @@ import {
   StudyControlRefusedError,
   StudyFinishedError,
   StudyNotContinuableError,
+  StudyExistsError,
+  StudyAlreadyRunningError,
   StudyNotFoundError,
 } from '../client/index.js';
 import { formatError, printable, printableLines } from './format.js';
@@ -99,6 +101,11 @@ try {
   }
   if (error instanceof StackPortError) {
     // A port the local stack cannot use: bad input, named in the message.
+    console.error(`memotune: ${printable(error.message)}`);
+    await exit(2);
+  }
+  if (error instanceof StudyExistsError || error instanceof StudyAlreadyRunningError) {
+    // The id is taken: bad input, with the ways to go on.
     console.error(`memotune: ${printable(error.message)}`);
     await exit(2);
   }

@@ -31,6 +31,7 @@ import {
 } from './worker-wait.js';
 
 export { NoAnswerError, NoWorkerError, type WorkerWait } from './worker-wait.js';
+import * as limits from '../space/limits.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
 import {
@@ -51,8 +52,16 @@ import { missingSearchAttributes } from './search-attributes.js';
 export type StudyHandle = WorkflowHandle<typeof studyWorkflow>;
 
 export interface StartStudyOptions extends PlanOptions {
-  /** Fail if a study with this id already exists (running or closed). @default false */
-  readonly rejectDuplicate?: boolean;
+  /**
+   * What to do when a study with this id ran before and has ended: `'refuse'` throws
+   * {@link StudyExistsError} (continue it with {@link continueStudy}, or pick another id), as
+   * Optuna's `create_study` refuses an existing name; `'new-run'` starts a fresh study under the
+   * same id, a new workflow run with its own trial log — memotune's commands then read the new run
+   * only (the earlier one stays in the Temporal UI and its trial log in S3). A running study with
+   * the id is always refused ({@link StudyAlreadyRunningError}).
+   * @default 'refuse'
+   */
+  readonly ifExists?: 'refuse' | 'new-run';
   /**
    * Keep memotune's search attributes on the study and its trials (filterable in the Temporal UI).
    * `'auto'` uses them when the namespace has them registered (`memotune cluster setup`); pass
@@ -94,9 +103,27 @@ export class StudyAlreadyRunningError extends Error {
   }
 }
 
+/** Raised by {@link startStudy} when a study with the id ran before and has ended. */
+export class StudyExistsError extends Error {
+  constructor(
+    readonly studyId: string,
+    /** How the earlier study's workflow closed, as Temporal names it (e.g. `COMPLETED`). */
+    readonly closedStatus: string,
+  ) {
+    super(
+      `a study with id '${studyId}' ran before (${closedStatus.toLowerCase().replace(/_/g, ' ')}): continue it ` +
+        `(\`memotune study continue ${studyId} --budget <extra>\`, or continueStudy()), pick another id, or start ` +
+        "a new run under this id (--new-run, or ifExists: 'new-run'; memotune's commands then read the new run only)",
+    );
+    this.name = 'StudyExistsError';
+  }
+}
+
 /**
  * Validates the config (throwing `StudyConfigError` with every issue before anything starts),
  * resolves it into a plan and starts the study workflow.
+ * @throws StudyExistsError when a study with the id ran before (unless `ifExists: 'new-run'`)
+ * @throws StudyAlreadyRunningError when one with the id is running
  */
 export async function startStudy(
   client: Client,
@@ -115,12 +142,21 @@ export async function startStudy(
       memo: { memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget } },
       ...studyStaticSummary(plan),
       ...(searchable ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
-      workflowIdReusePolicy: options.rejectDuplicate ? 'REJECT_DUPLICATE' : 'ALLOW_DUPLICATE',
+      workflowIdReusePolicy: (options.ifExists ?? 'refuse') === 'new-run' ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
     });
     return { handle, plan };
   } catch (error) {
-    if (error instanceof WorkflowExecutionAlreadyStartedError) throw new StudyAlreadyRunningError(plan.studyId);
-    throw error;
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+    // The server refuses a running id under either policy, a closed one under REJECT_DUPLICATE.
+    const status = await getStudyHandle(client, plan.studyId)
+      .describe()
+      .then(
+        (description) => description.status.name,
+        () => 'RUNNING',
+      );
+    throw status === 'RUNNING'
+      ? new StudyAlreadyRunningError(plan.studyId)
+      : new StudyExistsError(plan.studyId, status);
   }
 }
 
@@ -431,8 +467,8 @@ export class StudyFinishedError extends Error {
   ) {
     // Only a study that ended on its own keeps a state to go on from (continueStudy).
     const next = ['completed', 'stopped', 'exhausted'].includes(finishedAs)
-      ? `; \`memotune study continue ${studyId} --budget <extra>\` starts a new run of it from its recorded trials` +
-        ' (unless it ran its maxTrials)'
+      ? `; continue it from its recorded trials with more budget or trials (continueStudy, or ` +
+        `\`memotune study continue ${studyId} --budget <extra>\` / \`--trials <extra>\`)`
       : '';
     super(`study '${studyId}' has already finished (${finishedAs})${next}`);
     this.name = 'StudyFinishedError';
@@ -556,21 +592,41 @@ export class StudyNotContinuableError extends Error {
   }
 }
 
+/** What {@link continueStudy} adds to an ended study: more budget, more trials, or both. */
+export interface ContinueStudyOptions {
+  /** Extra cost units: the budget becomes the old one plus this (a stopped study keeps what it had not spent). */
+  readonly budget?: number;
+  /**
+   * Extra trials: `maxTrials` becomes the old one plus this, or the trials run so far plus this
+   * when the study had none. The way on for a study that ran its `maxTrials`.
+   */
+  readonly trials?: number;
+}
+
 /**
- * Continues a study that has ended (completed, stopped, exhausted) with `budget` more cost units:
- * a new run of the same workflow id that starts from the state the study ended with, so its trial
- * log, best trial and optimizer state carry on and its trials are numbered on. The new budget is the
- * old one plus `budget`: a study stopped early keeps what it had not spent, besides the extra.
+ * Continues a study that has ended (completed, stopped, exhausted) with more budget, more trials or
+ * both: a new run of the same workflow id that starts from the state the study ended with, so its
+ * trial log, best trial and optimizer state carry on and its trials are numbered on.
  * @throws StudyNotContinuableError when the study is still running (extend it instead), failed,
- *   ran its maxTrials, or ended under a release whose outcome does not carry its state
+ *   ended under a release whose outcome does not carry its state, or when what is added would run
+ *   no trial (more budget for a study that ran its maxTrials, more trials with its budget spent)
+ * @throws RangeError naming `budget` or `trials` when neither is given or one is not a positive
+ *   number (trials: a whole number)
  */
 export async function continueStudy(
   client: Client,
   studyId: string,
-  options: { readonly budget: number },
+  options: ContinueStudyOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>> {
-  if (!Number.isFinite(options.budget) || options.budget <= 0)
-    throw new RangeError(`budget: the extra budget must be a positive number (got ${options.budget})`);
+  const { budget, trials } = options;
+  if (budget === undefined && trials === undefined)
+    throw new RangeError('budget, trials: give more budget, more trials, or both');
+  if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget <= 0))
+    throw new RangeError(`budget: the extra budget must be a positive number (got ${String(budget)})`);
+  if (trials !== undefined && (!Number.isSafeInteger(trials) || trials <= 0 || trials > limits.maxTrials))
+    throw new RangeError(
+      `trials: the extra trials must be a whole number from 1 to ${limits.maxTrials} (got ${String(trials)})`,
+    );
   return withNotFound(studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
@@ -589,20 +645,37 @@ export async function continueStudy(
           ? `study '${studyId}' failed (${outcome.error ?? 'no reason recorded'}): start a new study instead`
           : `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,
       );
-    const plan = await studyPlanOf(client, studyId, description.runId);
+    const earlier = await studyPlanOf(client, studyId, description.runId);
+    const maxTrials =
+      trials === undefined
+        ? earlier.maxTrials
+        : Math.min(limits.maxTrials, (earlier.maxTrials ?? outcome.state.trialCount) + trials);
+    const plan: StudyPlan = { ...earlier, maxTrials };
     const state: StudyState = {
       ...outcome.state,
       stopRequested: false,
       paused: false,
-      budget: (outcome.state.budget ?? plan.budget) + options.budget,
+      budget: (outcome.state.budget ?? plan.budget) + (budget ?? 0),
       runs: outcome.state.runs + 1,
     };
-    // More budget alone would start a run that ends before its first trial.
-    if (stopReason(plan, state) === 'maxTrials')
+    // What is added must let a trial run, or the new run would end before its first one.
+    const blocked = stopReason(plan, state);
+    if (blocked === 'maxTrials')
       throw new StudyNotContinuableError(
-        `study '${studyId}' ran its maxTrials (${plan.maxTrials}): more budget would run no trial; ` +
-          'start a new study with a higher maxTrials (the same pipeline id reuses its cached outputs)',
+        `study '${studyId}' ran its maxTrials (${plan.maxTrials}): more budget alone would run no trial; ` +
+          'add trials too (`--trials <extra>`, or continueStudy(client, id, { trials }))',
       );
+    if (blocked === 'budget') {
+      const round = (value: number) => Number(value.toPrecision(6));
+      const spent = `spent ${round(state.spent)} of ${round(state.budget!)}`;
+      throw new StudyNotContinuableError(
+        budget === undefined
+          ? `study '${studyId}' has spent its budget (${spent}): more trials alone would run none; add budget too ` +
+              '(`--budget <extra>`, or continueStudy(client, id, { budget }))'
+          : `study '${studyId}' would still have no budget left (${spent} with the extra ${round(budget)}): ` +
+              `give more than ${round(state.spent - state.budget! + budget)}`,
+      );
+    }
     return client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
       workflowId: studyId,
       taskQueue: plan.orchestrationQueue,

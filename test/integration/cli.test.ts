@@ -89,9 +89,21 @@ describe('memotune study (CLI against the real server)', () => {
     const parsed = JSON.parse(result.stdout) as { history: unknown[]; best: { objective: number } };
     expect(parsed.history).toHaveLength(progress.trials);
     expect(Number.isFinite(parsed.best.objective)).toBe(true);
-    // The same id again: a new run, and the CLI says that one ran before.
+    // The same id again: refused (the earlier study stays what memotune's commands read), with
+    // the ways to go on; with --new-run a new run, and the CLI says that one ran before.
+    const refused = await runCli(
+      ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`a study with id '${id}' ran before (completed): continue it`);
+    expect(refused.stderr).toContain('--new-run');
+    const unchanged = JSON.parse((await runCli(['study', 'status', id, '--json'], cliEnv(env.s3KeyPrefix))).stdout) as {
+      trials: number;
+    };
+    expect(unchanged.trials).toBe(progress.trials);
     const again = await runCli(
-      ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--wait'],
+      ['study', 'start', path, '--id', id, '--prefix', env.taskQueuePrefix, '--new-run', '--wait'],
       cliEnv(env.s3KeyPrefix),
       120_000,
     );

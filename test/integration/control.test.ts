@@ -8,6 +8,7 @@ import {
   extendStudyBudget,
   getStudyProgress,
   pauseStudy,
+  getStudyPlan,
   resumeStudy,
   setStudyParallelism,
   stageQueuesWaitedOn,
@@ -307,5 +308,40 @@ describe('controlling a running study (real Temporal + S3)', () => {
     expect(continued.remaining).toBeCloseTo(40 - second.spent, 5);
     const third = await env.result(env.client.workflow.getHandle(studyId));
     expect(third.budget).toBe(40);
+    // Its budget is spent: more trials alone would run none, so they are refused, saying so.
+    await expect(continueStudy(env.client, studyId, { trials: 2 })).rejects.toThrow(
+      /has spent its budget \(spent [\d.]+ of 40\): more trials alone would run none; add budget too/,
+    );
+    await expect(continueStudy(env.client, studyId, {})).rejects.toThrow(/^budget, trials:/);
+    const neither = await runCli(['study', 'continue', studyId], cliEnv(env.s3KeyPrefix));
+    expect(neither.code).toBe(2);
+    expect(neither.stderr).toContain('give --budget <extra>, --trials <extra>, or both');
+    const badTrials = await runCli(['study', 'continue', studyId, '--trials', '2.5'], cliEnv(env.s3KeyPrefix));
+    expect(badTrials.code).toBe(2);
+    expect(badTrials.stderr).toContain("--trials must be a positive whole number, got '2.5'");
+  }, 120_000);
+
+  it('continues a study that ran its maxTrials with more trials (more budget alone is refused)', async () => {
+    const studyId = `${env.taskQueuePrefix}-continue-trials`;
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({ name: studyId, budget: 1000, maxTrials: 4, optimizer: { method: 'eeipu', warmup: 3 } }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const first = await env.result(handle);
+    expect(first.history).toHaveLength(4);
+    await expect(continueStudy(env.client, studyId, { budget: 5 })).rejects.toThrow(
+      /ran its maxTrials \(4\): more budget alone would run no trial; add trials too/,
+    );
+    await expect(continueStudy(env.client, studyId, { trials: 0 })).rejects.toThrow(/^trials:/);
+    const more = await runCli(['study', 'continue', studyId, '--trials', '3', '--json'], cliEnv(env.s3KeyPrefix));
+    expect(more.stderr).toBe('');
+    expect(JSON.parse(more.stdout)).toMatchObject({ studyId, trials: 3, maxTrials: 7 });
+    const second = await env.result(env.client.workflow.getHandle(studyId));
+    expect(second.status).toBe('completed');
+    expect(second.history).toHaveLength(7);
+    expect(second.history.slice(0, 4)).toEqual(first.history);
+    expect(second.history.map((trial) => trial.trialIndex)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect((await getStudyPlan(env.client, studyId)).maxTrials).toBe(7);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getStudyResult, startStudy } from '../../src/client/index.js';
+import { getStudyProgress, getStudyResult, startStudy, StudyExistsError } from '../../src/client/index.js';
 import { stageKeys } from '../../src/core/keys.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
 import { createTestEnv, type TestEnv } from './harness.js';
@@ -42,6 +42,16 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(result.history.slice(4).every((trial) => trial.phase === 'bo')).toBe(true);
     expect(result.best).not.toBeNull();
     expect(result.best!.objective).toBe(Math.max(...result.history.map((trial) => trial.objective!)));
+
+    // Its id again is refused by default (as Optuna refuses an existing study name): nothing
+    // starts, and the finished study stays what memotune reads.
+    const again = startStudy(env.client, paper3Study({ name: 'budget', budget: 5 }), {
+      studyId: `${env.taskQueuePrefix}-budget`,
+      taskQueuePrefix: env.taskQueuePrefix,
+    });
+    await expect(again).rejects.toThrow(StudyExistsError);
+    await expect(again).rejects.toThrow(/ran before \(completed\): continue it/);
+    expect((await getStudyProgress(env.client, `${env.taskQueuePrefix}-budget`)).trials).toBe(result.history.length);
   });
 
   it('stops early by the cost-aware stopping rule when asked, and says so', async () => {

@@ -179,6 +179,10 @@ export function studyCommand(): Command {
       )
       .option('--id <id>', 'study (workflow) id; default: the study name')
       .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
+      .option(
+        '--new-run',
+        "when a study with this id ran before, start a fresh one under the id (a new run with its own trial log; memotune's commands then read the new run only) instead of refusing",
+      )
       .option('--wait', 'show progress until the study finishes, then print the result')
       .option('--json', 'print {"studyId", "runId", "uiUrl"} (with --wait: progress lines, then the result) as JSON'),
   )
@@ -188,13 +192,14 @@ export function studyCommand(): Command {
 Examples:
   memotune study start study.json
   memotune study start study.json --id resnet-sweep-2 --wait
+  memotune study start study.json --new-run # the id ran before: start over under it
   memotune study start study.json --profile prod --json
   memotune study start dist/study.js        # a module exporting \`study\` (defineStudy), compiled`,
     )
     .action(
       async (
         path: string,
-        options: EndpointFlags & { id?: string; prefix: string; wait?: boolean; json?: boolean },
+        options: EndpointFlags & { id?: string; prefix: string; newRun?: boolean; wait?: boolean; json?: boolean },
         command: Command,
       ) => {
         // Validate before connecting: a bad config never reaches the server. A config file that
@@ -214,21 +219,25 @@ Examples:
         const { studyId } = planStudy(config, deployment);
         const { client, close } = await connectClient(options);
         try {
-          // An id that ran before gets a new run with its own trial log; say so, since the earlier
-          // run's results are then one click further away in the Temporal UI.
-          const earlier = await client.workflow
-            .getHandle(studyId)
-            .describe()
-            .then(
-              (description) => description.status.name,
-              () => null,
-            );
-          const { plan, handle } = await startStudy(client, config, deployment);
+          // With --new-run, an id that ran before gets a new run with its own trial log; say so,
+          // since the earlier run's results are then one click further away in the Temporal UI.
+          const earlier = options.newRun
+            ? await client.workflow
+                .getHandle(studyId)
+                .describe()
+                .then(
+                  (description) => description.status.name,
+                  () => null,
+                )
+            : null;
+          const { plan, handle } = await startStudy(client, config, {
+            ...deployment,
+            ifExists: options.newRun ? 'new-run' : 'refuse',
+          });
           if (earlier !== null && earlier !== 'RUNNING')
             console.error(
               `note: study ${printable(studyId)} ran before (${earlier.toLowerCase()}); this is a new run with ` +
-                'its own trial log, the earlier one stays in the Temporal UI (`memotune study continue ' +
-                `${printable(studyId)} --budget N\` extends an ended study instead)`,
+                'its own trial log, the earlier one stays in the Temporal UI',
             );
           const link = uiLink(plan.studyId, temporalNamespace(options));
           if (options.json) {
@@ -427,7 +436,14 @@ Examples:
         if (options.json)
           console.log(
             printableLines(
-              JSON.stringify({ ...subject, seed, running, target: options.target, available: false, reason: error.message }),
+              JSON.stringify({
+                ...subject,
+                seed,
+                running,
+                target: options.target,
+                available: false,
+                reason: error.message,
+              }),
             ),
           );
         else console.error(`memotune: study ${printable(id)}: ${printable(error.message)}`);
@@ -733,43 +749,82 @@ Examples:
   const continueCommand = withEndpoint(
     study
       .command('continue <id>')
-      .description('continue a study that has ended (completed, stopped, exhausted) with more budget')
-      .requiredOption(
+      .description(
+        'continue a study that has ended (completed, stopped, exhausted) with more budget, more trials or both',
+      )
+      .option(
         '--budget <amount>',
         "extra cost units: the budget becomes the study's old budget plus this (a stopped study keeps what it had not spent)",
       )
+      .option(
+        '--trials <n>',
+        "extra trials: maxTrials becomes the study's old maxTrials plus this (the trials run so far plus this when it had none)",
+      )
       .option('--wait', 'wait for it to end')
-      .option('--json', 'print {"studyId", "runId", "budget", "totalBudget", "remaining"}'),
-  ).addHelpText('after', '\nExample:\n  memotune study continue my-study --budget 3600');
+      .option(
+        '--json',
+        'print {"studyId", "runId", "budget", "trials", "totalBudget", "remaining", "maxTrials"} (those that apply)',
+      ),
+  ).addHelpText(
+    'after',
+    `
+At least one of --budget and --trials. A study that ran its maxTrials needs --trials (and --budget
+too if its budget is spent).
+
+Examples:
+  memotune study continue my-study --budget 3600
+  memotune study continue my-study --trials 50
+  memotune study continue my-study --budget 600 --trials 20`,
+  );
   continueCommand.action(
-    async (id: string, options: EndpointFlags & { budget: string; wait?: boolean; json?: boolean }) => {
-      const budget = Number(options.budget);
-      if (!Number.isFinite(budget) || budget <= 0)
-        continueCommand.error(`memotune: --budget must be a positive number, got '${printable(options.budget)}'`, {
-          exitCode: 2,
-        });
+    async (
+      id: string,
+      options: EndpointFlags & { budget?: string; trials?: string; wait?: boolean; json?: boolean },
+    ) => {
+      const refuse = (message: string): never => continueCommand.error(`memotune: ${message}`, { exitCode: 2 });
+      if (options.budget === undefined && options.trials === undefined)
+        refuse('give --budget <extra>, --trials <extra>, or both');
+      const budget = options.budget === undefined ? undefined : Number(options.budget);
+      if (budget !== undefined && (!Number.isFinite(budget) || budget <= 0))
+        refuse(`--budget must be a positive number, got '${printable(options.budget!)}'`);
+      const trials = options.trials === undefined ? undefined : Number(options.trials);
+      if (trials !== undefined && (!/^\d+$/.test(options.trials!) || !Number.isSafeInteger(trials) || trials <= 0))
+        refuse(`--trials must be a positive whole number, got '${printable(options.trials!)}'`);
       const { client, close } = await connectClient(options);
       try {
         // What the new run gets: the extra budget plus what the study had not spent (a stopped one).
         const before = await getStudyOutcome(client, id).catch(() => null);
-        const handle = await continueStudy(client, id, { budget });
-        const total = before === null ? null : before.budget + budget;
-        const left = before === null ? null : Math.max(0, before.budget + budget - before.spent);
+        const handle = await continueStudy(client, id, {
+          ...(budget === undefined ? {} : { budget }),
+          ...(trials === undefined ? {} : { trials }),
+        });
+        const plan = await getStudyPlan(client, id).catch(() => null);
+        const added = budget ?? 0;
+        const total = before === null ? null : before.budget + added;
+        const left = before === null ? null : Math.max(0, before.budget + added - before.spent);
         const round = (value: number) => Number(value.toPrecision(6));
+        const maxTrials = trials === undefined ? null : (plan?.maxTrials ?? null);
+        const more = [
+          ...(budget === undefined ? [] : [`${budget} more budget`]),
+          ...(trials === undefined ? [] : [`${trials} more trials`]),
+        ].join(' and ');
         console.log(
           options.json
             ? printableLines(
                 JSON.stringify({
                   studyId: id,
                   runId: handle.firstExecutionRunId,
-                  budget,
+                  ...(budget === undefined ? {} : { budget }),
+                  ...(trials === undefined ? {} : { trials }),
                   ...(total === null || left === null ? {} : { totalBudget: round(total), remaining: round(left) }),
+                  ...(maxTrials === null ? {} : { maxTrials }),
                 }),
               )
-            : `continued study ${printable(id)} with ${budget} more` +
+            : `continued study ${printable(id)} with ${more}` +
                 (total === null || left === null
                   ? ''
                   : `: budget now ${round(total)}, ${round(left)} left (spent ${round(before!.spent)})`) +
+                (maxTrials === null ? '' : `${total === null ? ':' : ','} maxTrials now ${maxTrials}`) +
                 ` (run ${handle.firstExecutionRunId})`,
         );
         if (options.wait) {
