@@ -80,6 +80,21 @@ async function searchAttributesRegistered(client: Client): Promise<boolean> {
   }
 }
 
+/**
+ * Memo key holding when the study first started (ISO 8601). A run's own start time is not that:
+ * the study continues as new every so many trials and `continueStudy` starts a new run, and
+ * each run starts anew. Its own key, because the workflow rewrites the `memotune` one. Temporal
+ * carries a memo across continue-as-new; {@link continueStudy} copies it.
+ */
+const studyStartedMemo = 'memotuneStudyStarted';
+
+/** When the study of a workflow run started: its memo's record, else (older studies) the run's start. */
+export function studyStartedAt(run: { readonly memo?: Record<string, unknown>; readonly startTime: Date }): Date {
+  const recorded = run.memo?.[studyStartedMemo];
+  const date = typeof recorded === 'string' ? new Date(recorded) : null;
+  return date !== null && Number.isFinite(date.getTime()) ? date : run.startTime;
+}
+
 /** The study's one-line summary and its details, as the Temporal UI shows them. */
 function studyStaticSummary(plan: StudyPlan): { staticSummary: string; staticDetails: string } {
   const method = plan.optimizer.method ?? 'eeipu';
@@ -139,7 +154,10 @@ export async function startStudy(
       workflowId: plan.studyId,
       taskQueue: plan.orchestrationQueue,
       args: [{ plan }],
-      memo: { memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget } },
+      memo: {
+        memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget },
+        [studyStartedMemo]: new Date().toISOString(),
+      },
       ...studyStaticSummary(plan),
       ...(searchable ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
       workflowIdReusePolicy: (options.ifExists ?? 'refuse') === 'new-run' ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
@@ -680,7 +698,10 @@ export async function continueStudy(
       workflowId: studyId,
       taskQueue: plan.orchestrationQueue,
       args: [{ plan, state }],
-      memo: { memotune: { study: plan.name, pipeline: plan.pipelineId, budget: state.budget } },
+      memo: {
+        memotune: { study: plan.name, pipeline: plan.pipelineId, budget: state.budget },
+        [studyStartedMemo]: studyStartedAt(description).toISOString(),
+      },
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       ...studyStaticSummary(plan),
       ...(plan.searchAttributes === true ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),

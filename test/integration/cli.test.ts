@@ -85,6 +85,12 @@ describe('memotune study (CLI against the real server)', () => {
     const progress = JSON.parse(status.stdout) as { status: string; spent: number; budget: number; trials: number };
     expect(progress).toMatchObject({ status: 'completed', budget: 25 });
     expect(progress.spent).toBeGreaterThanOrEqual(25);
+    // The text form names the best configuration too, as `study result` does.
+    const statusText = await runCli(['study', 'status', id], cliEnv(env.s3KeyPrefix));
+    const resultText = await runCli(['study', 'result', id], cliEnv(env.s3KeyPrefix));
+    const configLine = resultText.stdout.split('\n').find((line) => line.startsWith('config    '));
+    expect(configLine).toBeDefined();
+    expect(statusText.stdout.split('\n')).toContain(configLine);
     const result = await runCli(['study', 'result', id, '--json'], cliEnv(env.s3KeyPrefix));
     const parsed = JSON.parse(result.stdout) as { history: unknown[]; best: { objective: number } };
     expect(parsed.history).toHaveLength(progress.trials);

@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getStudyProgress, getStudyResult, startStudy, StudyExistsError } from '../../src/client/index.js';
+import {
+  getStudyProgress,
+  getStudyResult,
+  startStudy,
+  StudyExistsError,
+  studyStartedAt,
+} from '../../src/client/index.js';
+import { cliEnv, runCli } from './cli.js';
 import { stageKeys } from '../../src/core/keys.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
 import { createTestEnv, type TestEnv } from './harness.js';
@@ -172,5 +179,24 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     const result = await env.result(handle);
     expect(result.runs).toBe(3);
     expect(result.history.map((trial) => trial.trialIndex)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // `study list` dates the study from its first run, not from the run that continued it.
+    const first = await env.client.workflow.getHandle(studyId, handle.firstExecutionRunId).describe();
+    const latest = await env.client.workflow.getHandle(studyId).describe();
+    expect(latest.runId).not.toBe(first.runId);
+    expect(studyStartedAt(latest).toISOString()).toBe(studyStartedAt(first).toISOString());
+    expect(studyStartedAt(latest).getTime()).toBeLessThanOrEqual(first.startTime.getTime());
+    expect(first.startTime.getTime() - studyStartedAt(latest).getTime()).toBeLessThan(10_000);
+    expect(latest.startTime.getTime()).toBeGreaterThan(first.startTime.getTime());
+    const listed = await runCli(['study', 'list', '--json', '--limit', '100'], cliEnv(env.s3KeyPrefix));
+    expect(listed.code).toBe(0);
+    const row = listed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: string; started: string; runStarted: string })
+      .find((entry) => entry.id === studyId);
+    expect(row).toMatchObject({
+      started: studyStartedAt(first).toISOString(),
+      runStarted: latest.startTime.toISOString(),
+    });
   });
 });

@@ -13,6 +13,7 @@ import {
   getStudyHandle,
   getStudyOutcome,
   getStudyPlan,
+  studyStartedAt,
   getStudyProgress,
   NoWorkerError,
   type WaitingStageQueue,
@@ -316,7 +317,8 @@ Examples:
           };
           console.log(printableLines(JSON.stringify(shown, null, 2)));
         } else {
-          console.log(formatProgress(progress));
+          // With the best configuration, as `study result` prints it: what a user looks for first.
+          console.log(formatResult(progress));
           for (const line of stages.map(formatRunningStage)) console.log(line);
           for (const line of waitingOn.map(formatWaitingQueue)) console.log(line);
         }
@@ -865,8 +867,9 @@ Examples:
           const known = latest.get(execution.workflowId);
           if (known === undefined || known.startTime < execution.startTime) latest.set(execution.workflowId, execution);
         }
+        // Newest study first, by when the study started (its runs restart it every so many trials).
         const rows: Record<string, string | number | null>[] = [...latest.values()]
-          .sort((a, b) => b.startTime.getTime() - a.startTime.getTime())
+          .sort((a, b) => studyStartedAt(b).getTime() - studyStartedAt(a).getTime())
           .slice(0, options.limit)
           .map((execution) => {
             // Studies started without memotune's search attributes show what the server knows.
@@ -880,7 +883,9 @@ Examples:
               spentFraction: spent === undefined ? null : Number(spent.toFixed(4)),
               best: attributes.get(memotuneBest) ?? null,
               method: attributes.get(memotuneMethod) ?? null,
-              started: execution.startTime.toISOString(),
+              started: studyStartedAt(execution).toISOString(),
+              // The latest run's start: a continuation (`study continue`) or a hand-over of a long study.
+              runStarted: execution.startTime.toISOString(),
             };
           });
         if (options.json) {
