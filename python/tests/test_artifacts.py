@@ -256,6 +256,22 @@ def test_stage_output_reads_files_and_directories_without_buffering(tmp_path: Pa
         file.to_directory(tmp_path / "nope")
 
 
+def test_a_file_output_keeps_its_name_so_a_later_stage_sees_its_extension(tmp_path: Path) -> None:
+    store = MemoryObjectStore()
+    (tmp_path / "data.csv.gz").write_bytes(b"gzipped csv")
+    meta = committed(store, KEY_A, output_file(tmp_path / "data.csv.gz"))
+    assert meta["fileName"] == "data.csv.gz"
+    local = StageOutput(store, meta, tmp_path / "inputs").path()
+    assert local.name == "data.csv.gz"
+    assert local.read_bytes() == b"gzipped csv"
+    # Bytes and JSON values have no name; a meta object's name is not trusted with a path.
+    assert "fileName" not in committed(store, KEY_B, b"raw")
+    for hostile in ["../escape.csv", "a/b.csv", "", "..", "x\x00y", 7]:
+        forged = {**meta, "fileName": hostile}
+        path = StageOutput(store, forged, tmp_path / f"forged-{abs(hash(str(hostile)))}").path()
+        assert path.name == f"{KEY_A}.bin"
+
+
 def test_a_stage_returns_a_directory_and_the_next_stage_reads_it(harness: Harness, tmp_path: Path) -> None:
     source = make_tree(tmp_path / "ckpt")
     seen: dict[str, Any] = {}

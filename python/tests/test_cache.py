@@ -52,7 +52,7 @@ def test_bytes_and_file_outputs_are_stored_as_bytes(tmp_path: Path) -> None:
     assert source == cache.OutputSource("file", path=file)
     stored = cache.write_data(store, "k", source)
     sha256 = hashlib.sha256(file.read_bytes()).hexdigest()
-    assert stored == cache.EncodedOutput("bytes", cache.CHUNK + 7, sha256)
+    assert stored == cache.EncodedOutput("bytes", cache.CHUNK + 7, sha256, file_name="model.bin")
     key = f"outputs/k/data-{sha256}"
     assert store.objects[key] == file.read_bytes()
     assert store.content_types[key] == "application/octet-stream"

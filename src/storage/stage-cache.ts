@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { artifactKind, artifactOf, type OutputFormat } from '../stages/types.js';
 import {
@@ -47,6 +47,13 @@ export interface StageOutputMeta {
   /** Size of the data object (for a directory, of its tar archive). */
   readonly bytes: number;
   readonly sha256: string;
+  /**
+   * The name of the file a stage output with `outputFile` (a plain file name, no folder), so that a
+   * later stage's local copy keeps its extension: loaders that go by it (a `.csv.gz`, an xgboost
+   * `.json` or `.ubj` model) read it as written. Absent for other outputs and for outputs from
+   * before it was recorded.
+   */
+  readonly fileName?: string;
   readonly createdAt: string;
 }
 
@@ -222,7 +229,7 @@ export class StageCache {
           ...this.#putOptions('bytes', digest, options),
           check: () => unchangedSince(digest, what),
         });
-        return { key, format: 'bytes', ...digest };
+        return { key, format: 'bytes', ...digest, fileName: basename(prepared.path) };
       }
       case 'directory':
         return this.writeTwice(
@@ -397,9 +404,9 @@ export function encodeOutput(output: unknown): EncodedOutput {
 }
 
 /** What {@link StageCache.writeData} stored. */
-export type StoredData = Pick<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256'>;
+export type StoredData = Pick<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256' | 'fileName'>;
 /** What the writer states about an output when committing it. */
-export type CommitFields = Omit<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256' | 'createdAt'>;
+export type CommitFields = Omit<StageOutputMeta, 'key' | 'format' | 'bytes' | 'sha256' | 'fileName' | 'createdAt'>;
 
 export function decodeJsonOutput(body: Uint8Array): unknown {
   return JSON.parse(decoder.decode(body));

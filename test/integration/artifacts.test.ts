@@ -191,7 +191,7 @@ describe('artifacts through the real S3 server', () => {
     );
     expect(result.history[0], result.history[0]!.error ?? '').toMatchObject({ status: 'completed', objective: 3 });
     const [first, middle] = await metas(result);
-    expect(first).toMatchObject({ format: 'bytes', bytes: sizeIn });
+    expect(first).toMatchObject({ format: 'bytes', bytes: sizeIn, fileName: 'model.bin' });
     expect(middle).toMatchObject({ format: 'bytes', bytes: sizeOut });
     // 8 MiB parts: written by the TypeScript store and by boto3 alike as four parts.
     expect(await etag(outputDataKey(first!))).toMatch(/-4"?$/);

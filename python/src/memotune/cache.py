@@ -18,6 +18,7 @@ upload re-reads its source from the start.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -76,6 +77,9 @@ class EncodedOutput:
     sha256: str
     body: bytes | None = None
     path: Path | None = None
+    #: The name of the file a stage output (``output_file`` or a file path), recorded in its meta
+    #: as ``fileName`` so that a later stage's local copy keeps its extension.
+    file_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -165,7 +169,8 @@ def write_data(
     path = encoded.path
     assert path is not None
     if encoded.kind == "file":
-        return _write_twice(store, key, "bytes", lambda: path.open("rb"), f"the output file {path}")
+        stored = _write_twice(store, key, "bytes", lambda: path.open("rb"), f"the output file {path}")
+        return dataclasses.replace(stored, file_name=path.name)
     return _write_twice(
         store, key, "directory", lambda: io.BufferedReader(_ChunkReader(_tar_chunks(path)), CHUNK),
         f"the output directory {path}",
@@ -243,6 +248,7 @@ def commit(
         "format": encoded.format,
         "bytes": encoded.size,
         "sha256": encoded.sha256,
+        **({} if encoded.file_name is None else {"fileName": encoded.file_name}),
         "createdAt": iso_timestamp(created_at),
     }
     store.put(meta_key(key), jsjson.dumps(meta).encode("utf-8"), "application/json")

@@ -296,12 +296,17 @@ class StageOutput:
 
     def path(self) -> Path:
         """A local copy of the output, fetched (streamed, verified) on the first call only: a file,
-        or for a ``directory`` output the extracted directory."""
+        or for a ``directory`` output the extracted directory. A file a stage output by name
+        (``output_file``, TypeScript's ``outputFile``) keeps that name, so its extension too."""
         with self._lock:
             if self._path is None:
                 if self.format == "directory":
                     target = self._download_dir / self.key
                     cache.extract_directory(self._store, self._meta, target)
+                elif (name := _safe_file_name(self._meta.get("fileName"))) is not None:
+                    # The name the stage gave its file, extension and all, in a folder of its own.
+                    target = self._download_dir / self.key / name
+                    cache.download_data(self._store, self._meta, target)
                 else:
                     target = self._download_dir / f"{self.key}{'.json' if self.format == 'json' else '.bin'}"
                     cache.download_data(self._store, self._meta, target)
@@ -410,3 +415,13 @@ class StageContext:
     def intermediate(self) -> IntermediateValues:
         """A copy of what this attempt reported: ``{"steps": [...], "values": [...]}``."""
         return self._curve.to_json()
+
+
+def _safe_file_name(name: object) -> str | None:
+    """``name`` when it is a plain file name to create in a folder of ours (a stored meta object is
+    not trusted with a path), else ``None``."""
+    if not isinstance(name, str) or name in ("", ".", "..") or len(name.encode("utf-8")) > 255:
+        return None
+    if any(char in name for char in "/\\\0") or any(ord(char) < 32 for char in name):
+        return None
+    return name

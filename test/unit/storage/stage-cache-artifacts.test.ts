@@ -106,12 +106,19 @@ describe('stage outputs streamed from files, directories and streams', () => {
     writeFileSync(join(dir, 'model.bin'), body);
     const meta = await commit(cache, 'k', outputFile(join(dir, 'model.bin')));
     expect(meta).toMatchObject({ format: 'bytes', bytes: body.length, sha256: sha256(body) });
+    // Its name is kept (a later stage's local copy keeps the extension); bytes have none.
+    expect(meta.fileName).toBe('model.bin');
+    expect(JSON.parse(new TextDecoder().decode((await store.get('outputs/k/meta.json'))!))).toMatchObject({
+      fileName: 'model.bin',
+    });
     expect(Buffer.from((await store.get(outputDataKey(meta)))!).equals(body)).toBe(true);
 
     await cache.downloadData(meta, join(dir, 'deep', 'copy.bin'));
     expect(readFileSync(join(dir, 'deep', 'copy.bin')).equals(body)).toBe(true);
     // The same bytes as a JSON-less `Uint8Array` output would have: old and new outputs read alike.
-    expect((await commit(cache, 'k2', new Uint8Array(body))).sha256).toBe(meta.sha256);
+    const bytes = await commit(cache, 'k2', new Uint8Array(body));
+    expect(bytes.sha256).toBe(meta.sha256);
+    expect(bytes).not.toHaveProperty('fileName');
   });
 
   it('refuses to store a file that changed between its hash and its upload, and stores nothing', async () => {
