@@ -24,6 +24,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { temporal } from '@temporalio/proto';
 import type { RunStageOutput } from '../activities/index.js';
 import { getStudyProgress, startStudy } from '../src/client/index.js';
+import type { MethodName } from '../src/core/types.js';
 import type { StageRegistry } from '../src/stages/types.js';
 import { startPrivateStack } from './private-stack.js';
 
@@ -231,7 +232,7 @@ async function runStudy(studyId: string, method: string, parallelism: number, tr
       budget: trialCount * stageCount + 1,
       maxTrials: trialCount,
       parallelism,
-      optimizer: { method, warmup: 10 },
+      optimizer: { method: method as MethodName, warmup: 10 },
       seed: 1,
     },
     { studyId, taskQueuePrefix: prefix },

@@ -13,7 +13,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { getStudyOutcome, getStudyProgress, readStudyTrials, startStudy } from '../src/client/index.js';
-import type { ParamSpec } from '../src/core/types.js';
+import type { MethodName, ParamSpec } from '../src/core/types.js';
 import type { StageRegistry } from '../src/stages/types.js';
 import { startPrivateStack } from './private-stack.js';
 
@@ -77,7 +77,7 @@ try {
       objective: { metric: 'objective' },
       budget: trials * stageCount + 1,
       maxTrials: trials,
-      optimizer: { method: args.method, warmup: 10 },
+      optimizer: { method: args.method as MethodName, warmup: 10 },
       seed: 1,
     },
     { studyId, taskQueuePrefix: prefix },

@@ -10,7 +10,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
-import { parseStudyConfig } from '../config/study-config.js';
+import { parseStudyConfig, type StudyConfigInput } from '../config/study-config.js';
 import {
   stopReason,
   type StudyOutcome,
@@ -142,7 +142,7 @@ export class StudyExistsError extends Error {
  */
 export async function startStudy(
   client: Client,
-  config: unknown,
+  config: StudyConfigInput,
   options: StartStudyOptions = {},
 ): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>; plan: StudyPlan }> {
   const planned = planStudy(parseStudyConfig(config), options);

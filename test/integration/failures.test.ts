@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cancelStudy, getStudyOutcome, getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
+import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
@@ -22,7 +23,7 @@ const stages: StageRegistry = {
   },
 };
 
-function config(enqueue: { a: number; mode: string }[]) {
+function config(enqueue: { a: number; mode: string }[]): StudyConfigInput {
   return {
     name: 'failures',
     pipeline: {
@@ -39,7 +40,7 @@ function config(enqueue: { a: number; mode: string }[]) {
     objective: { metric: 'score' },
     budget: 1000,
     maxTrials: enqueue.length,
-    enqueue: enqueue.map(({ a, mode }) => [{ a }, { mode }]),
+    enqueue: enqueue.map(({ a, mode }): [{ a: number }, { mode: string }] => [{ a }, { mode }]),
   };
 }
 
@@ -162,7 +163,7 @@ describe('stage failures', () => {
         ...stuck,
         name: 'stuck',
         // No worker polls <prefix>-nowhere: the trial's second stage waits there for ever.
-        pipeline: { stages: [stuck.pipeline.stages[0], { ...stuck.pipeline.stages[1], taskQueue: 'nowhere' }] },
+        pipeline: { stages: [stuck.pipeline.stages[0]!, { ...stuck.pipeline.stages[1]!, taskQueue: 'nowhere' }] },
       },
       { studyId: `${env.taskQueuePrefix}-cancelled`, taskQueuePrefix: env.taskQueuePrefix },
     );
@@ -209,7 +210,7 @@ describe('stage failures', () => {
       {
         ...bad,
         name: 'unknown-stage',
-        pipeline: { stages: [{ ...bad.pipeline.stages[0], implementation: 'missing' }, bad.pipeline.stages[1]] },
+        pipeline: { stages: [{ ...bad.pipeline.stages[0]!, implementation: 'missing' }, bad.pipeline.stages[1]!] },
       },
       { studyId: `${env.taskQueuePrefix}-unknown`, taskQueuePrefix: env.taskQueuePrefix },
     );
@@ -238,7 +239,7 @@ describe('stage failures', () => {
         name: 'streak',
         maxConsecutiveFailures: 2,
         pipeline: {
-          stages: [broken.pipeline.stages[0], { ...broken.pipeline.stages[1], retry: { maximumAttempts: 1 } }],
+          stages: [broken.pipeline.stages[0]!, { ...broken.pipeline.stages[1]!, retry: { maximumAttempts: 1 } }],
         },
       },
       { studyId: `${env.taskQueuePrefix}-streak`, taskQueuePrefix: env.taskQueuePrefix },

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudy } from '../../src/client/index.js';
+import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
 import { createTestEnv, type TestEnv } from './harness.js';
@@ -85,7 +86,7 @@ describe('Python stages', () => {
   });
 
   it('mixes TypeScript and Python stages in one pipeline and reuses cached prefixes across languages', async () => {
-    const stages = [
+    const stages: StudyConfigInput['pipeline']['stages'] = [
       {
         name: 'prepare',
         implementation: 'ts-prepare',
