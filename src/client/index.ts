@@ -650,7 +650,7 @@ export async function continueStudy(
     const description = await handle.describe();
     if (description.status.name === 'RUNNING')
       throw new StudyNotContinuableError(
-        `study '${studyId}' is still running: extend its budget with \`memotune study extend\``,
+        `study '${studyId}' is still running: extend its budget instead (extendStudyBudget, or \`memotune study extend\`)`,
       );
     if (description.status.name !== 'COMPLETED')
       throw new StudyNotContinuableError(
