@@ -70,7 +70,7 @@ describe('getStudyProgress of a study whose workflow was cancelled', () => {
 
 describe('continueStudy', () => {
   /** A client for a study that completed with `trialCount` trials of a plan with `maxTrials`. */
-  function completedStudy(trialCount: number, maxTrials: number | null) {
+  function completedStudy(trialCount: number, maxTrials: number | null, spent = 4) {
     const started: unknown[] = [];
     const plan = planStudy(
       parseStudyConfig({
@@ -78,12 +78,18 @@ describe('continueStudy', () => {
         pipeline: { stages: [{ name: 'train', params: [{ name: 'lr', type: 'float', low: 0.001, high: 1 }] }] },
         objective: { metric: 'acc' },
         budget: 10,
-        maxTrials,
+        ...(maxTrials === null ? {} : { maxTrials }),
       }),
     );
-    const state = { trialCount, spent: 4, budget: 10, runs: 1, stopRequested: false };
+    const state = { trialCount, spent, budget: 10, runs: 1, stopRequested: false };
     const handle = {
-      describe: () => Promise.resolve({ status: { name: 'COMPLETED' }, runId: 'r' }),
+      describe: () =>
+        Promise.resolve({
+          status: { name: 'COMPLETED' },
+          runId: 'r',
+          startTime: new Date('2026-12-01T10:00:00Z'),
+          memo: { memotuneStudyStarted: '2026-11-30T09:00:00.000Z' },
+        }),
       result: () => Promise.resolve({ status: 'completed', state }),
     };
     const client = {
@@ -123,5 +129,30 @@ describe('continueStudy', () => {
     const { client, started } = completedStudy(5, 8);
     await continueStudy(client, 's', { budget: 5 });
     expect(started).toHaveLength(1);
+    // The new run keeps when the study started (study list dates it from there).
+    expect(started[0]).toMatchObject({ memo: { memotuneStudyStarted: '2026-11-30T09:00:00.000Z' } });
+  });
+
+  it('continues a study that ran its maxTrials with more trials, raising maxTrials by them', async () => {
+    const { client, started } = completedStudy(8, 8);
+    await continueStudy(client, 's', { trials: 3 });
+    const [{ plan, state }] = (started[0] as { args: [{ plan: { maxTrials: number }; state: { budget: number } }] })
+      .args;
+    expect(plan.maxTrials).toBe(11);
+    expect(state.budget).toBe(10);
+    // Without a maxTrials: the trials run so far plus the extra.
+    const unlimited = completedStudy(8, null);
+    await continueStudy(unlimited.client, 's', { trials: 2, budget: 1 });
+    expect((unlimited.started[0] as { args: [{ plan: { maxTrials: number } }] }).args[0].plan.maxTrials).toBe(10);
+  });
+
+  it('refuses more trials alone when the budget is spent, and an empty or bad request', async () => {
+    const { client, started } = completedStudy(5, 8, 10);
+    await expect(continueStudy(client, 's', { trials: 2 })).rejects.toThrow(
+      /has spent its budget \(spent 10 of 10\): more trials alone would run none/,
+    );
+    await expect(continueStudy(client, 's', {})).rejects.toThrow(/^budget, trials:/);
+    await expect(continueStudy(client, 's', { trials: 1.5 })).rejects.toThrow(/^trials:/);
+    expect(started).toHaveLength(0);
   });
 });
