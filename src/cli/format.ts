@@ -36,7 +36,11 @@ export function formatConfig(config: Configuration, names?: readonly string[]): 
   return printable(configLine(config, names));
 }
 
-export function formatProgress(progress: StudyProgress): string {
+/**
+ * `study status`'s lines. With `bestConfig` (the stage names, or `true` for the progress's own), the
+ * best configuration follows the best value on the next line.
+ */
+export function formatProgress(progress: StudyProgress, bestConfig?: readonly string[] | true): string {
   const ended = progress.status !== 'running' && progress.status !== 'paused';
   const best =
     progress.best !== null
@@ -51,6 +55,9 @@ export function formatProgress(progress: StudyProgress): string {
       (progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''
     })`,
     `best      ${best}`,
+    ...(bestConfig !== undefined && progress.best !== null
+      ? [`config    ${formatConfig(progress.best.config, bestConfig === true ? progress.stages : bestConfig)}`]
+      : []),
   ];
   const running = progress.runningTrials ?? [];
   const computing = running.filter((trial) => trial.waiting !== true).map((trial) => trial.trialIndex);
@@ -76,9 +83,7 @@ export function formatProgress(progress: StudyProgress): string {
 
 /** Progress plus the best configuration, its stages named (`stages` of newer studies, else `stageNames`). */
 export function formatResult(result: StudyProgress, stageNames: readonly string[] | undefined = result.stages): string {
-  const lines = [formatProgress(result)];
-  if (result.best !== null) lines.push(`config    ${formatConfig(result.best.config, stageNames)}`);
-  return lines.join('\n');
+  return formatProgress(result, stageNames ?? true);
 }
 
 /**

@@ -90,7 +90,9 @@ describe('memotune study (CLI against the real server)', () => {
     const resultText = await runCli(['study', 'result', id], cliEnv(env.s3KeyPrefix));
     const configLine = resultText.stdout.split('\n').find((line) => line.startsWith('config    '));
     expect(configLine).toBeDefined();
-    expect(statusText.stdout.split('\n')).toContain(configLine);
+    const statusLines = statusText.stdout.split('\n');
+    // Right under the best value, never under a running trial's line.
+    expect(statusLines.indexOf(configLine!)).toBe(statusLines.findIndex((line) => line.startsWith('best ')) + 1);
     const result = await runCli(['study', 'result', id, '--json'], cliEnv(env.s3KeyPrefix));
     const parsed = JSON.parse(result.stdout) as { history: unknown[]; best: { objective: number } };
     expect(parsed.history).toHaveLength(progress.trials);

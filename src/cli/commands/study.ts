@@ -317,7 +317,7 @@ Examples:
           };
           console.log(printableLines(JSON.stringify(shown, null, 2)));
         } else {
-          // With the best configuration, as `study result` prints it: what a user looks for first.
+          // With the best configuration under the best value, as `study result` prints it.
           console.log(formatResult(progress));
           for (const line of stages.map(formatRunningStage)) console.log(line);
           for (const line of waitingOn.map(formatWaitingQueue)) console.log(line);
