@@ -389,6 +389,27 @@ def test_stage_heartbeats_carry_progress_and_periodic_ones_keep_it(short_heartbe
     assert all(beat["spentCost"] >= 2.0 for beat in harness.heartbeats)
 
 
+def test_heartbeat_details_take_numpy_scalars_and_refuse_what_json_cannot_hold(short_heartbeat: Harness) -> None:
+    import numpy as np
+
+    harness = short_heartbeat
+    harness.with_parent()
+    seen: dict[str, Any] = {}
+
+    def train(ctx: StageContext) -> StageResult:
+        ctx.heartbeat({"loss": np.float32(0.5), "epoch": np.int64(3), "done": np.bool_(False), "nan": np.nan})
+        try:
+            ctx.heartbeat({"weights": {1, 2}})
+        except TypeError as error:
+            seen["error"] = str(error)
+        return StageResult({"flag": np.bool_(True), "n": np.int64(2)})
+
+    result = harness.run(harness.activity({"train": train}), request())
+    assert result["bytes"] > 0
+    assert any(beat["details"] == {"loss": 0.5, "epoch": 3, "done": False, "nan": None} for beat in harness.heartbeats)
+    assert seen["error"] == "ctx.heartbeat(details): set is not JSON-serializable"
+
+
 def test_cancellation_sets_the_event_and_commits_nothing(harness: Harness) -> None:
     harness.with_parent()
     started = threading.Event()

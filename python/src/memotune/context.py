@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal, TypedDict
 
-from . import cache
+from . import cache, jsjson
 from .result import finite_number
 from .store import ObjectStore
 
@@ -386,7 +386,18 @@ class StageContext:
 
     def heartbeat(self, details: Any = None) -> None:
         """Reports liveness, with optional JSON-able progress details, from any thread. The
-        activity also heartbeats on its own while the stage runs; this adds progress details."""
+        activity also heartbeats on its own while the stage runs; this adds progress details.
+        NumPy scalars are written as numbers (as in metrics and outputs), NaN and ±Infinity as null.
+
+        Raises:
+            TypeError: ``details`` is not JSON-able (raised here, in the stage's own frame, rather
+                than failing the heartbeat later).
+        """
+        if details is not None:
+            try:
+                details = json.loads(jsjson.dumps(details))
+            except TypeError as error:
+                raise TypeError(f"ctx.heartbeat(details): {error}") from None
         self._heartbeat(details)
 
     def report(self, step: int, value: float) -> None:

@@ -99,5 +99,10 @@ def _write(value: Any, parts: list[str]) -> None:
                 parts.append(",")
             _write(item, parts)
         parts.append("]")
+    elif type(value).__module__ == "numpy" and getattr(value, "shape", None) == () and hasattr(value, "item"):
+        # A NumPy scalar numbers.Integral/Real do not cover (np.bool_), or a 0-d array: its Python value.
+        _write(value.item(), parts)
     else:
-        raise TypeError(f"{type(value).__name__} is not JSON-serializable")
+        kind = type(value)
+        named = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        raise TypeError(f"{named} is not JSON-serializable")
