@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import json
 import math
+import logging
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -426,6 +427,37 @@ def test_cancellation_sets_the_event_and_commits_nothing(harness: Harness) -> No
     assert not seen["workdir"].exists()
     assert cache.meta_key(KEY_B) not in harness.store.objects
     assert not any(key.startswith(f"outputs/{KEY_B}/") for key in harness.store.objects)
+
+
+def test_a_cancelled_plain_function_that_goes_on_is_left_with_a_warning(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # An sklearn fit cannot check ctx.cancelled: the attempt gives up on it after the grace period
+    # (a hung stage must not hold the worker, and its study, for ever) and says what that means.
+    import memotune.activity as stage_activity
+
+    monkeypatch.setattr(stage_activity, "CANCEL_GRACE_SECONDS", 0.05)
+    harness.with_parent()
+    started = threading.Event()
+    release = threading.Event()
+
+    def train(ctx: StageContext) -> StageResult:
+        started.set()
+        release.wait(5)  # ignores ctx.cancelled, like a fit() would
+        return StageResult(1)
+
+    try:
+        with caplog.at_level(logging.WARNING):
+            harness.run_cancelled(
+                harness.activity({"train": train}), request(), lambda: asyncio.to_thread(started.wait, 5)
+            )
+    finally:
+        release.set()
+    assert any(
+        "stage 'train' attempt 1 was cancelled or timed out and its code did not return" in record.getMessage()
+        and "Check ctx.cancelled" in record.getMessage()
+        for record in caplog.records
+    )
 
 
 def test_async_stage_is_cancelled_too(harness: Harness) -> None:

@@ -590,7 +590,8 @@ class StageActivity:
 
     async def _call(self, definition: StageDefinition, ctx: StageContext) -> Any:
         """Runs the stage's function; on cancellation, sets ``ctx.cancelled`` and gives the code
-        a short grace period to stop before the cancellation propagates."""
+        a short grace period to stop before the cancellation propagates (a plain function that goes
+        on past it is left running in its thread, with a warning)."""
         work: asyncio.Future[Any] = (
             asyncio.ensure_future(_guarded(definition.fn(ctx)))
             if definition.is_async
@@ -609,6 +610,19 @@ class StageActivity:
             if isinstance(work, asyncio.Task):
                 work.cancel()
             await asyncio.wait({work}, timeout=CANCEL_GRACE_SECONDS)
+            if not work.done() and not definition.is_async:
+                # Python cannot stop a thread. Waiting for it would let one hung stage hold this
+                # worker's slot, and its study, for ever; giving up frees the slot, so the next task
+                # may run beside code that is still computing. Say so: the user's fix is to check
+                # ctx.cancelled in long loops (or to run such code in a process of its own).
+                activity.logger.warning(
+                    "stage '%s' attempt %d was cancelled or timed out and its code did not return within "
+                    "%.0f s; it goes on in its thread while this worker takes its next task. Check "
+                    "ctx.cancelled in long loops so a stage stops when asked.",
+                    ctx.stage_name,
+                    ctx.attempt,
+                    CANCEL_GRACE_SECONDS,
+                )
             raise
 
     async def _store_output(
