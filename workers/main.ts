@@ -30,10 +30,20 @@ export interface WorkerProcessOptions extends EndpointOptions {
  * The stages a worker serves, as its start-up line says them: the user's by name (a count alone,
  * the shipped synthetic stages included, did not match the module they had written).
  */
-export function stagesDescription(module: string | undefined, names: readonly string[], builtIn: number): string {
+export function stagesDescription(
+  module: string | undefined,
+  names: readonly string[],
+  builtIn: number,
+  servesStageQueues = false,
+): string {
   const synthetic = `${builtIn} built-in synthetic`;
-  if (module === undefined) return `stages: ${synthetic}`;
-  return `stages from ${module}: ${names.join(', ') || 'none'} (+ ${synthetic})`;
+  if (module !== undefined) return `stages from ${module}: ${names.join(', ') || 'none'} (+ ${synthetic})`;
+  // A worker started bare beside Python stage workers takes their tasks off the shared stage
+  // queues and fails them as unknown stages: say so where it starts, not after a study failed.
+  return servesStageQueues
+    ? `stages: ${synthetic} only (the examples'). Your own stages need --stages <module>; beside Python ` +
+        'stage workers, serve --queues orchestration, or this worker takes tasks off their queues'
+    : `stages: ${synthetic}`;
 }
 
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
@@ -56,7 +66,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   process.once('SIGTERM', () => controller.abort());
   console.log(
     `memotune worker on ${temporalEndpointDescription(options)}: queues ${options.queues.map((queue) => `${prefix}-${queue}`).join(', ')}; ` +
-      stagesDescription(options.stagesModule, Object.keys(yours), Object.keys(builtIn).length),
+      stagesDescription(
+        options.stagesModule,
+        Object.keys(yours),
+        Object.keys(builtIn).length,
+        options.queues.some((queue) => queue !== 'orchestration'),
+      ),
   );
   await runWorkers(workers, controller.signal);
   await connection.close();
