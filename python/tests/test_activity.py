@@ -580,6 +580,18 @@ def test_params_that_do_not_fit_fail_without_retry(harness: Harness, params: dic
     assert "ParamsError" not in error.message
 
 
+def test_every_params_mismatch_is_named_at_once(harness: Harness) -> None:
+    harness.with_parent()
+    error = failure(harness, typed_activity(harness, TeacherParams, {}), request(params={"lr": "x", "width": 3}))
+    assert (error.type, error.non_retryable) == ("StageParamsMismatch", True)
+    for fragment in (
+        "the study has a parameter 'width' that TeacherParams has no field for",
+        "TeacherParams field 'depth' has no value among the study's parameters",
+        "field 'lr' is declared float, but the study gave 'x' (str)",
+    ):
+        assert fragment in error.message, error.message
+
+
 @pytest.mark.parametrize(
     "params, fragment",
     [

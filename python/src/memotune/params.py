@@ -80,11 +80,19 @@ def build_params(params_type: type | None, values: Mapping[str, Any]) -> Any:
     else:
         known = set(hints)
         required = set(getattr(params_type, "__required_keys__", known))
-    for key in values:
+    # Every mismatch at once: fixing them one failed trial at a time is slow.
+    problems = [f"the study has a parameter '{key}' that {name} has no field for" for key in values if key not in known]
+    problems += [
+        f"{name} field '{key}' has no value among the study's parameters" for key in sorted(required) if key not in values
+    ]
+    converted: dict[str, Any] = {}
+    for key, value in values.items():
         if key not in known:
-            raise ParamsError(f"the study has a parameter '{key}' that {name} has no field for")
-    for key in sorted(required):
-        if key not in values:
-            raise ParamsError(f"{name} field '{key}' has no value among the study's parameters")
-    converted = {key: _coerce(name, key, hints.get(key), value) for key, value in values.items()}
+            continue
+        try:
+            converted[key] = _coerce(name, key, hints.get(key), value)
+        except ParamsError as error:
+            problems.append(str(error))
+    if problems:
+        raise ParamsError("; ".join(problems))
     return params_type(**converted)
