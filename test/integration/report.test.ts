@@ -328,7 +328,7 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
       await env.client.workflow.getHandle(studyId).result();
       // Its workflow completed, but the study was stopped: a late request says so, and how to go on.
       await expect(stopStudy(env.client, studyId)).rejects.toThrow(
-        /has already finished \(stopped\); `memotune study continue .*` starts a new run/,
+        /has already finished \(stopped\); continue it from its recorded trials with more budget or trials \(continueStudy, or `memotune study continue .* --budget <extra>` \/ `--trials <extra>`\)/,
       );
     }
   });
