@@ -37,10 +37,13 @@ export function formatConfig(config: Configuration, names?: readonly string[]): 
 }
 
 /**
- * `study status`'s lines. With `bestConfig` (the stage names, or `true` for the progress's own), the
- * best configuration follows the best value on the next line.
+ * A study's progress, line by line. With `bestConfig`, the best configuration follows the best
+ * value on the next line, its stages named by `stageNames`.
  */
-export function formatProgress(progress: StudyProgress, bestConfig?: readonly string[] | true): string {
+export function formatProgress(
+  progress: StudyProgress,
+  { bestConfig = false, stageNames }: { bestConfig?: boolean; stageNames?: readonly string[] | undefined } = {},
+): string {
   const ended = progress.status !== 'running' && progress.status !== 'paused';
   const best =
     progress.best !== null
@@ -55,9 +58,7 @@ export function formatProgress(progress: StudyProgress, bestConfig?: readonly st
       (progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''
     })`,
     `best      ${best}`,
-    ...(bestConfig !== undefined && progress.best !== null
-      ? [`config    ${formatConfig(progress.best.config, bestConfig === true ? progress.stages : bestConfig)}`]
-      : []),
+    ...(bestConfig && progress.best !== null ? [`config    ${formatConfig(progress.best.config, stageNames)}`] : []),
   ];
   const running = progress.runningTrials ?? [];
   const computing = running.filter((trial) => trial.waiting !== true).map((trial) => trial.trialIndex);
@@ -83,7 +84,7 @@ export function formatProgress(progress: StudyProgress, bestConfig?: readonly st
 
 /** Progress plus the best configuration, its stages named (`stages` of newer studies, else `stageNames`). */
 export function formatResult(result: StudyProgress, stageNames: readonly string[] | undefined = result.stages): string {
-  return formatProgress(result, stageNames ?? true);
+  return formatProgress(result, { bestConfig: true, stageNames });
 }
 
 /**
