@@ -2,12 +2,15 @@
  * Records the Temporal histories that test/integration/replay.test.ts replays: a small study on
  * the paper-3stage pipeline (warm-up + EEIPU steps, one reused prefix, one continue-as-new) and
  * one of its trials, and (since v4) a parallel study with shared prefixes and control updates and
- * its first trial, under a release tag. Record one per release whose workflow code changed: the
- * replay test keeps replaying every tag, so a change that breaks running studies fails it.
- *   node bin/run-ts.js scripts/record-replay-fixture.ts <tag>   (needs `memotune dev` running)
+ * its first trial, and (since v9) a study that fails, under a release tag. Record one per release
+ * whose workflow code changed: the replay test keeps replaying every tag, so a change that breaks
+ * running studies fails it.
+ *   node bin/run-ts.js scripts/record-replay-fixture.ts <tag> [--failed-only]   (needs `memotune dev`)
+ * `--failed-only` records the failed study alone (v8's was recorded so, from a checkout of the
+ * release before the failed-study patch, with this script copied into it).
  */
 import { writeFileSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { extendStudyBudget, pauseStudy, resumeStudy, startStudy } from '../src/client/index.js';
@@ -25,6 +28,7 @@ const spec = parseSyntheticSpec(
   JSON.parse(readFileSync(new URL('../benchmarks/paper-3stage.json', import.meta.url), 'utf8')),
 );
 const tag = process.argv[2];
+const failedOnly = process.argv.includes('--failed-only');
 if (tag === undefined || !/^[a-z0-9.-]+$/.test(tag))
   throw new Error('usage: record-replay-fixture.ts <release tag, e.g. v2>');
 const prefix = `replay-fixture-${Date.now()}`;
@@ -40,6 +44,41 @@ const controller = new AbortController();
 const running = runWorkers(workers, controller.signal);
 const connection = await Connection.connect({ address: stack.temporalAddress });
 const client = new Client({ connection });
+
+// A study that fails (since v9): its second stage names an implementation no worker has, so it
+// ends as failed after one trial — its workflow fails from v9 on ('memotune-failed-study-fails')
+// and completed with a failed outcome before.
+const failedId = `${prefix}-failed`;
+const failingBase = syntheticStudyConfig(spec, { name: 'replay-fixture-failed', budget: 20 });
+const failing = await startStudy(
+  client,
+  {
+    ...failingBase,
+    pipeline: {
+      ...failingBase.pipeline,
+      stages: failingBase.pipeline.stages.map((stage, i) =>
+        i === 1 ? { ...stage, implementation: 'missing' } : stage,
+      ),
+    },
+  },
+  { studyId: failedId, taskQueuePrefix: prefix },
+);
+await failing.handle.result().catch((error: unknown) => {
+  if (!(error instanceof WorkflowFailedError)) throw error;
+});
+writeFileSync(
+  new URL(`../test/fixtures/histories/study-failed-${tag}.json`, import.meta.url),
+  historyToJSON(await failing.handle.fetchHistory()),
+);
+console.log(`recorded ${failedId}: workflow ${(await failing.handle.describe()).status.name}`);
+if (failedOnly) {
+  controller.abort();
+  await running;
+  await workerConnection.close();
+  await connection.close();
+  process.exit(0);
+}
+
 const config = syntheticStudyConfig(spec, {
   name: 'replay-fixture',
   budget: 40,

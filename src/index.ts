@@ -53,6 +53,7 @@ export {
   getStudyProgress,
   getStudyResult,
   getStudyOutcome,
+  failedStudyOutcome,
   getStudyPlan,
   readStudyTrials,
   withTrials,

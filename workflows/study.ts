@@ -1,5 +1,6 @@
 import {
   ActivityFailure,
+  ApplicationFailure,
   ChildWorkflowFailure,
   condition,
   continueAsNew,
@@ -118,6 +119,12 @@ const settledAtStartPatch = 'memotune-settled-at-start';
  * and warm-up trials on a first stage with few values could all start at once, each waiting.
  */
 const waitingBoundPatch = 'memotune-waiting-bound';
+/**
+ * Marks histories in which a failed study fails its workflow (type `StudyFailed`, the outcome as
+ * the failure's detail), so the Temporal UI shows it as Failed; earlier ones completed with a
+ * `failed` outcome, and replay them so.
+ */
+const failedStudyFailsPatch = 'memotune-failed-study-fails';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -477,7 +484,18 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       progressCard(progressOf(plan, state, status, runningList(), error, earlyStop), method, parallelism()),
     );
   }
-  return outcome();
+  const result = outcome();
+  if (status === 'failed' && patched(failedStudyFailsPatch)) {
+    // Not retried: the halt that failed it would fail it again. The client reads the outcome back
+    // from the failure (src/client, failedStudyOutcome), as from a completed study's result.
+    throw ApplicationFailure.create({
+      type: FailureType.StudyFailed,
+      message: error ?? 'the study failed',
+      nonRetryable: true,
+      details: [result],
+    });
+  }
+  return result;
 }
 
 /** The trial's line in the Temporal UI: its configuration, and the prefix it plans to reuse. */

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowFailedError,
@@ -10,6 +11,7 @@ import {
   type WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
+import { FailureType } from '../core/errors.js';
 import { parseStudyConfig, type StudyConfigInput } from '../config/study-config.js';
 import {
   stopReason,
@@ -217,9 +219,10 @@ export async function getStudyProgress(
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
     const status = description.status.name;
-    if (status === 'COMPLETED') {
+    const ended = status === 'COMPLETED' || status === 'FAILED' ? await endedOutcome(handle) : null;
+    if (ended !== null) {
       // Progress as a running study reports it: not the state carried to a continued run.
-      const { history: _history, direction: _direction, state: _state, ...progress } = await handle.result();
+      const { history: _history, direction: _direction, state: _state, ...progress } = ended;
       return progress;
     }
     if (status === 'RUNNING')
@@ -369,6 +372,35 @@ async function untilServerAnswers<T>(action: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The outcome a failed study carries in its workflow's failure, or null when `error` is not a
+ * study's own failure. A study that ends as failed (a stage no worker runs, `maxConsecutiveFailures`,
+ * ...) fails its workflow, so the Temporal UI shows it as Failed: `handle.result()` then throws a
+ * `WorkflowFailedError`, and this reads the outcome from it. (Studies that failed under earlier
+ * releases completed their workflow with a `failed` outcome instead; the functions above read both.)
+ */
+export function failedStudyOutcome(error: unknown): StudyOutcome | null {
+  const cause = error instanceof WorkflowFailedError ? error.cause : error;
+  if (!(cause instanceof ApplicationFailure) || cause.type !== FailureType.StudyFailed) return null;
+  const outcome = cause.details?.[0];
+  return typeof outcome === 'object' && outcome !== null && 'status' in outcome ? (outcome as StudyOutcome) : null;
+}
+
+/**
+ * The outcome of a study whose workflow has closed: its result when it completed, the outcome in
+ * its failure when the study failed; null when the workflow failed some other way.
+ */
+async function endedOutcome(handle: StudyHandle): Promise<StudyOutcome | null> {
+  try {
+    return await handle.result();
+  } catch (error) {
+    const failed = failedStudyOutcome(error);
+    if (failed !== null) return failed;
+    if (error instanceof WorkflowFailedError) return null;
+    throw error;
+  }
+}
+
 /** The study's final (or current) progress, without its trial records. */
 export async function getStudyOutcome(
   client: Client,
@@ -381,13 +413,16 @@ export async function getStudyOutcome(
       try {
         return await untilServerAnswers(() => handle.result());
       } catch (error) {
+        const failed = failedStudyOutcome(error);
+        if (failed !== null) return failed;
         // Cancelled, terminated or timed out: reported below like a study that had already ended.
         if (!(error instanceof WorkflowFailedError)) throw error;
       }
     }
     const description = await handle.describe();
     const status = description.status.name;
-    if (status === 'COMPLETED') return handle.result();
+    const ended = status === 'COMPLETED' || status === 'FAILED' ? await endedOutcome(handle) : null;
+    if (ended !== null) return ended;
     // A running study's result is a query a worker answers: with `failWithoutWorkerMs`, a study no
     // worker serves is reported (NoWorkerError) instead of waiting out the server's deadline.
     if (status === 'RUNNING')
@@ -652,11 +687,15 @@ export async function continueStudy(
       throw new StudyNotContinuableError(
         `study '${studyId}' is still running: extend its budget instead (extendStudyBudget, or \`memotune study extend\`)`,
       );
-    if (description.status.name !== 'COMPLETED')
+    const ended =
+      description.status.name === 'COMPLETED' || description.status.name === 'FAILED'
+        ? await endedOutcome(handle)
+        : null;
+    if (ended === null)
       throw new StudyNotContinuableError(
         `study '${studyId}' ${closedStatusPhrases[description.status.name] ?? 'did not complete'}: it cannot be continued`,
       );
-    const outcome = await handle.result();
+    const outcome = ended;
     if (outcome.state === undefined || outcome.status === 'failed')
       throw new StudyNotContinuableError(
         outcome.status === 'failed'

@@ -33,6 +33,13 @@ export const FailureType = {
    * trials'. Not a failure and not retried; the trial ends as `pruned`, charged what it spent.
    */
   TrialPruned: 'TrialPruned',
+  /**
+   * The study ended as failed (a stage no worker can run, parameters that fit no stage,
+   * `maxConsecutiveFailures`, the optimizer refusing the study): its workflow fails with this
+   * type, so the Temporal UI shows it as Failed, and the failure's first detail is the study's
+   * outcome (`StudyOutcome`), as a completed study's result would be.
+   */
+  StudyFailed: 'StudyFailed',
 } as const;
 export type FailureType = (typeof FailureType)[keyof typeof FailureType];
 

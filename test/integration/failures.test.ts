@@ -1,5 +1,13 @@
+import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cancelStudy, getStudyOutcome, getStudyProgress, startStudy, stopStudy } from '../../src/client/index.js';
+import {
+  cancelStudy,
+  continueStudy,
+  getStudyOutcome,
+  getStudyProgress,
+  startStudy,
+  stopStudy,
+} from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
@@ -221,6 +229,25 @@ describe('stage failures', () => {
     expect(result.error).toContain("no stage implementation named 'missing'");
     expect(result.error).toContain(`task queue '${env.taskQueuePrefix}-cpu'`);
     expect(result.spent).toBe(0);
+    // The Temporal UI shows a failed study as Failed, with the study's reason as the failure.
+    expect((await handle.describe()).status.name).toBe('FAILED');
+    const failure = await handle.result().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    expect((failure as WorkflowFailedError).cause).toMatchObject({ type: 'StudyFailed', message: result.error });
+    // memotune's readers take the outcome from the failure, as from a completed study's result.
+    expect(await getStudyProgress(env.client, handle.workflowId)).toMatchObject({
+      status: 'failed',
+      trials: 1,
+      error: result.error,
+    });
+    expect(await getStudyOutcome(env.client, handle.workflowId, { wait: true })).toMatchObject({
+      status: 'failed',
+      trials: 1,
+      error: result.error,
+    });
+    await expect(continueStudy(env.client, handle.workflowId, { budget: 10 })).rejects.toThrow(
+      /failed \(trial 0: stage 'prepare': no stage implementation named 'missing'.*\): start a new study instead/,
+    );
   });
 
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
-import { withTrials } from '../../src/client/index.js';
+import { failedStudyOutcome, withTrials } from '../../src/client/index.js';
 import type { StudyOutcome, StudyResult } from '../../src/core/study.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import type { StageRegistry } from '../../src/stages/types.js';
@@ -51,7 +51,13 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
     taskQueuePrefix: unique,
     s3KeyPrefix,
     async result(handle) {
-      return withTrials(await handle.result(), store);
+      // A failed study fails its workflow; its outcome rides on the failure.
+      const outcome = await handle.result().catch((error: unknown) => {
+        const failed = failedStudyOutcome(error);
+        if (failed === null) throw error;
+        return failed;
+      });
+      return withTrials(outcome, store);
     },
     async startWorkers(stages, queues, options = {}) {
       const workerConnection = await NativeConnection.connect({ address: stack.servers.temporalAddress });

@@ -26,6 +26,8 @@ const fixture = (name: string): unknown =>
  *       (patched 'memotune-settled-signal-in-flight')
  *   v8: v7 with a trial's reused stages settled from its start (patched 'memotune-settled-at-start')
  *       and at most parallelism − 1 waiting trials holding no slot (patched 'memotune-waiting-bound')
+ *   v9: a failed study fails its workflow (patched 'memotune-failed-study-fails'); only the failed
+ *       study is recorded for it (study-failed-v8 is the same study under the release before)
  */
 const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'];
 
@@ -62,6 +64,21 @@ describe('replaying recorded histories', () => {
           fixture(`trial-parallel-${release}`),
           'trial-parallel',
         ),
+      ).resolves.toBeUndefined();
+    });
+  }
+
+  for (const [release, closed] of [
+    ['v8', 'completed with a failed outcome'],
+    ['v9', 'failed its workflow'],
+  ] as const) {
+    it(`replays a failed study recorded by release ${release} (it ${closed})`, async () => {
+      const history = fixture(`study-failed-${release}`) as { events: { eventType?: string }[] };
+      const closing =
+        release === 'v8' ? 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED' : 'EVENT_TYPE_WORKFLOW_EXECUTION_FAILED';
+      expect(history.events.at(-1)?.eventType).toBe(closing);
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `study-failed-${release}`),
       ).resolves.toBeUndefined();
     });
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ServiceError, type Client } from '@temporalio/client';
+import { ApplicationFailure, ServiceError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { continueStudy, getStudyOutcome, getStudyProgress } from '../../../src/client/index.js';
+import { continueStudy, failedStudyOutcome, getStudyOutcome, getStudyProgress } from '../../../src/client/index.js';
 import { planStudy } from '../../../src/config/plan.js';
 import { parseStudyConfig } from '../../../src/config/study-config.js';
 import type { StudyOutcome, StudyProgress } from '../../../src/core/study.js';
@@ -36,6 +36,34 @@ describe('getStudyOutcome with wait', () => {
     const { client, calls } = clientAnswering([() => Promise.reject(new Error('boom'))]);
     await expect(getStudyOutcome(client, 's', { wait: true })).rejects.toThrow('boom');
     expect(calls()).toBe(1);
+  });
+});
+
+describe('a failed study (its workflow fails with the outcome as the failure detail)', () => {
+  const outcome = { studyId: 's', status: 'failed', error: '2 trials in a row failed' } as StudyOutcome;
+  const studyFailed = (details: unknown[]) =>
+    new WorkflowFailedError(
+      'Workflow execution failed',
+      ApplicationFailure.create({ type: 'StudyFailed', message: outcome.error!, nonRetryable: true, details }),
+      'NON_RETRYABLE_FAILURE',
+    );
+
+  it('reads the outcome from the failure, and nothing from any other failure', () => {
+    expect(failedStudyOutcome(studyFailed([outcome]))).toBe(outcome);
+    expect(failedStudyOutcome(studyFailed([]))).toBeNull();
+    expect(failedStudyOutcome(studyFailed(['not an outcome']))).toBeNull();
+    const otherType = new WorkflowFailedError(
+      'Workflow execution failed',
+      ApplicationFailure.create({ type: 'Boom', message: 'boom', details: [outcome] }),
+      'NON_RETRYABLE_FAILURE',
+    );
+    expect(failedStudyOutcome(otherType)).toBeNull();
+    expect(failedStudyOutcome(new Error('boom'))).toBeNull();
+  });
+
+  it('getStudyOutcome with wait returns it instead of throwing', async () => {
+    const { client } = clientAnswering([() => Promise.reject(studyFailed([outcome]))]);
+    await expect(getStudyOutcome(client, 's', { wait: true })).resolves.toBe(outcome);
   });
 });
 
