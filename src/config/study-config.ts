@@ -81,6 +81,8 @@ const rangeParam = <T extends 'float' | 'int'>(type: T) =>
     low: finite,
     high: finite,
     log: z.boolean({ error: 'must be a boolean' }).optional(),
+    // A positive number; how it fits the bounds (a whole number of steps, no log) is paramIssues'.
+    step: z.number({ error: 'must be a number' }).finite('must be finite').optional(),
   });
 
 const paramSchema = z

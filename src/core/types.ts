@@ -17,6 +17,11 @@ export interface FloatParam {
   readonly high: number;
   /** @default false */
   readonly log?: boolean;
+  /**
+   * Only the values low, low + step, ..., high (Optuna's `step`): high − low must be a whole
+   * number of steps; not with `log`. Values are rounded to the decimals of low and step.
+   */
+  readonly step?: number;
 }
 
 /** Integer hyperparameter in [low, high] (both inclusive). */
@@ -27,6 +32,8 @@ export interface IntParam {
   readonly high: number;
   /** @default false */
   readonly log?: boolean;
+  /** Only low, low + step, ..., high (a whole number; high − low a multiple of it; not with `log`). @default 1 */
+  readonly step?: number;
 }
 
 /** One of a finite list of choices (encoded one-hot). */

@@ -4,11 +4,14 @@
  * - float: u = (v − low)/(high − low), on log(v) when `log`;
  * - int: the same on [low − ½, high + ½] (log: on [log(low − ½), log(high + ½)]), so each integer
  *   owns an equal share of the axis; decoding rounds to the nearest integer and clamps;
+ * - a float or int with a `step` (src/space/grid.ts): its step index k as an int on [0, K], K the
+ *   last index; decoding rounds k and returns low + k · step;
  * - categorical with k choices: k one-hot dims; decoding takes the argmax (ties → first choice).
  * Dimensions are laid out stage by stage, parameters in declaration order, so stage s owns the
  * contiguous block `stageRanges[s]`.
  */
 import type { Configuration, ParamSpec, ParamValue, SearchSpace, StageParams } from '../core/types.js';
+import { gridIndex, gridValue, isStepped, lastGridIndex } from './grid.js';
 import { invalidValueMessage, isValidValue, validateSpace } from './validate.js';
 
 /** Placement of one parameter in the encoded vector. */
@@ -28,6 +31,8 @@ export interface DimensionRange {
 }
 
 function axis(spec: ParamSpec & { type: 'float' | 'int' }): { lo: number; hi: number; log: boolean } {
+  // A stepped parameter's axis is its step index's, as an int's is its value's.
+  if (isStepped(spec)) return { lo: -0.5, hi: lastGridIndex(spec) + 0.5, log: false };
   const pad = spec.type === 'int' ? 0.5 : 0;
   const log = spec.log === true;
   const lo = spec.low - pad;
@@ -53,7 +58,7 @@ export class SpaceEncoding {
   readonly dimension: number;
   readonly params: readonly EncodedParam[];
   readonly stageRanges: readonly DimensionRange[];
-  /** Number of distinct configurations (`Infinity` when a float parameter exists). */
+  /** Number of distinct configurations (`Infinity` when a float parameter without a step exists). */
   readonly cardinality: number;
   /** Encoded dims that belong to one-hot groups. */
   readonly categoricalDims: readonly number[];
@@ -77,6 +82,8 @@ export class SpaceEncoding {
         if (spec.type === 'categorical') {
           for (let k = 0; k < width; k++) categoricalDims.push(offset + k);
           cardinality *= width;
+        } else if (isStepped(spec)) {
+          cardinality *= lastGridIndex(spec) + 1;
         } else if (spec.type === 'int') {
           cardinality *= spec.high - spec.low + 1;
         } else {
@@ -130,7 +137,11 @@ export class SpaceEncoding {
       return;
     }
     const { lo, hi, log } = this.#axes[k]!;
-    const v = log ? Math.log(value as number) : (value as number);
+    const v = isStepped(spec)
+      ? Math.round(gridIndex(spec, value as number))
+      : log
+        ? Math.log(value as number)
+        : (value as number);
     out[p.offset] = clamp01((v - lo) / (hi - lo));
   }
 
@@ -150,6 +161,7 @@ export class SpaceEncoding {
     if (spec.type === 'categorical') return spec.choices[oneHotArgmax(u, p.offset, p.width)]!;
     const { lo, hi, log } = this.#axes[k]!;
     const t = lo + clamp01(u[p.offset]!) * (hi - lo);
+    if (isStepped(spec)) return gridValue(spec, Math.min(lastGridIndex(spec), Math.max(0, Math.round(t))));
     const v = log ? Math.exp(t) : t;
     if (spec.type === 'int') return Math.min(spec.high, Math.max(spec.low, Math.round(v)));
     // exp/log round-trips can leave the bounds by an ulp.
@@ -159,13 +171,14 @@ export class SpaceEncoding {
   /**
    * Every configuration of a finite space, in lexicographic order of the parameters (last
    * parameter fastest).
-   * @throws {RangeError} when the space has more than `limit` configurations (or a float).
+   * @throws {RangeError} when the space has more than `limit` configurations (or a float without a step).
    */
   enumerate(limit: number): Configuration[] {
     if (!(this.cardinality <= limit)) throw new RangeError('space too large to enumerate');
     const valueLists: ParamValue[][] = this.params.map((p) => {
       const spec = p.spec;
       if (spec.type === 'categorical') return [...spec.choices];
+      if (isStepped(spec)) return Array.from({ length: lastGridIndex(spec) + 1 }, (_, k) => gridValue(spec, k));
       const values: ParamValue[] = [];
       for (let v = spec.low; v <= spec.high; v++) values.push(v);
       return values;
@@ -187,7 +200,7 @@ export class SpaceEncoding {
     return out;
   }
 
-  /** encode(decode(u)): the representable point nearest to u (ints rounded, one-hot snapped). */
+  /** encode(decode(u)): the representable point nearest to u (ints and steps rounded, one-hot snapped). */
   snap(u: ArrayLike<number>): Float64Array {
     // encode(decode(u)) without building the configuration's records: the same arithmetic per
     // parameter (so bit-identical), but called for every raw sample of every suggestion, and a

@@ -1,6 +1,7 @@
 import { closestKey } from '../core/closest-key.js';
 import { formatIssuePath } from '../core/issue-path.js';
 import type { Configuration, ParamSpec, ParamValue, SearchSpace } from '../core/types.js';
+import { gridIndex, isOnGrid, isStepped, stepIssue } from './grid.js';
 import {
   maxChoiceBytes,
   maxChoices,
@@ -245,7 +246,7 @@ function isChoice(value: unknown): boolean {
  * The rules of one parameter's own values (its name aside: {@link nameProblem} and
  * {@link spaceStructureIssues}), with paths relative to the parameter: finite bounds with
  * low < high and a finite high − low (the unit-cube encoding divides by it), safe-integer bounds for
- * ints, low > 0 on log scale; at least one choice, each a finite number, string or boolean within
+ * ints, low > 0 on log scale, a step that divides high − low (not with log); at least one choice, each a finite number, string or boolean within
  * {@link choiceProblem}, no two alike. The study-config schema, the synthetic spec schema and
  * {@link validateSpace} all apply these.
  */
@@ -270,6 +271,9 @@ export function paramIssues(spec: ParamSpec): SpaceIssue[] {
       if (spec.log === true && spec.low <= 0) {
         issues.push({ path: ['low'], message: 'must be positive for a log-scale parameter' });
       }
+      if (issues.length > 0) return issues;
+      const step = stepIssue(spec);
+      if (step !== undefined) issues.push({ path: [step.field], message: step.message });
       return issues;
     }
     case 'categorical': {
@@ -406,9 +410,17 @@ function inRange(value: number, low: number, high: number): boolean {
 export function isValidValue(spec: ParamSpec, value: ParamValue | undefined): boolean {
   switch (spec.type) {
     case 'float':
-      return typeof value === 'number' && inRange(value, spec.low, spec.high);
+      return (
+        typeof value === 'number' && inRange(value, spec.low, spec.high) && (!isStepped(spec) || isOnGrid(spec, value))
+      );
     case 'int':
-      return typeof value === 'number' && Number.isInteger(value) && value >= spec.low && value <= spec.high;
+      return (
+        typeof value === 'number' &&
+        Number.isInteger(value) &&
+        value >= spec.low &&
+        value <= spec.high &&
+        (!isStepped(spec) || Number.isInteger(gridIndex(spec, value)))
+      );
     case 'categorical':
       return spec.choices.some((choice) => choice === value);
   }
@@ -482,7 +494,8 @@ function valueProblem(spec: ParamSpec, value: unknown): string {
   if (typeof value !== 'number' || Number.isNaN(value))
     return `${shown(value)} is not a number (${spec.type} in ${range})`;
   if (!(value >= spec.low && value <= spec.high)) return `${shown(value)} is outside ${range}`;
-  return `${shown(value)} is not an integer (int in ${range})`;
+  if (spec.type === 'int' && !Number.isInteger(value)) return `${shown(value)} is not an integer (int in ${range})`;
+  return `${shown(value)} is not a step of ${spec.step} from ${spec.low} (${spec.type} in ${range}, step ${spec.step})`;
 }
 
 /**

@@ -231,3 +231,64 @@ describe('validateSpace', () => {
     ).toThrow('stage "prep": unknown parameter "extra"');
   });
 });
+
+describe('stepped parameters (Optuna-style step)', () => {
+  const stepped: SearchSpace = [
+    {
+      name: 'train',
+      params: [
+        { name: 'dropout', type: 'float', low: 0, high: 0.5, step: 0.1 },
+        { name: 'width', type: 'int', low: 32, high: 256, step: 32 },
+        { name: 'lr', type: 'float', low: 1e-4, high: 1e-1, log: true },
+      ],
+    },
+  ];
+  const enc = new SpaceEncoding(stepped);
+
+  it('decodes every point of the cube to a grid value, written without float noise', () => {
+    const seen = { dropout: new Set<number>(), width: new Set<number>() };
+    for (let i = 0; i <= 1000; i++) {
+      const [values] = enc.decode([i / 1000, 1 - i / 1000, 0.5]);
+      seen.dropout.add(values!.dropout as number);
+      seen.width.add(values!.width as number);
+    }
+    expect([...seen.dropout].sort((a, b) => a - b)).toEqual([0, 0.1, 0.2, 0.3, 0.4, 0.5]);
+    expect([...seen.width].sort((a, b) => a - b)).toEqual([32, 64, 96, 128, 160, 192, 224, 256]);
+  });
+
+  it('gives each grid value an equal share of its axis, and encode inverts decode', () => {
+    // 6 dropout values: each owns 1/6 of the axis, centred at (k + ½)/6.
+    const u = enc.encode([{ dropout: 0.3, width: 32, lr: 1e-3 }]);
+    expect(u[0]).toBeCloseTo(3.5 / 6, 12);
+    expect(u[1]).toBeCloseTo(0.5 / 8, 12);
+    const back = enc.decode(u);
+    expect(back).toEqual([{ dropout: 0.3, width: 32, lr: expect.closeTo(1e-3, 12) as unknown as number }]);
+    expect(enc.snap([0.52, 0.99, 0.5])[0]).toBeCloseTo(3.5 / 6, 12);
+  });
+
+  it('counts and enumerates a space of stepped parameters as finite', () => {
+    const finite = new SpaceEncoding([stepped[0]!.params.slice(0, 2)].map((params) => ({ name: 'train', params })));
+    expect(finite.cardinality).toBe(6 * 8);
+    const all = finite.enumerate(100);
+    expect(all).toHaveLength(48);
+    expect(all[0]).toEqual([{ dropout: 0, width: 32 }]);
+    expect(all.at(-1)).toEqual([{ dropout: 0.5, width: 256 }]);
+    expect(enc.cardinality).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('accepts a grid value up to float rounding and refuses a value between steps, naming the step', () => {
+    expect(() => validateConfiguration(stepped, [{ dropout: 0.1 + 0.2, width: 64, lr: 0.01 }])).not.toThrow();
+    expect(() => validateConfiguration(stepped, [{ dropout: 0.25, width: 64, lr: 0.01 }])).toThrow(
+      'stage "train" param "dropout": 0.25 is not a step of 0.1 from 0 (float in [0, 0.5], step 0.1)',
+    );
+    expect(() => validateConfiguration(stepped, [{ dropout: 0.2, width: 48, lr: 0.01 }])).toThrow(
+      'stage "train" param "width": 48 is not a step of 32 from 32 (int in [32, 256], step 32)',
+    );
+  });
+
+  it('treats an int step of 1 as no step (the same encoding as before steps existed)', () => {
+    const plain = new SpaceEncoding([{ name: 's', params: [{ name: 'k', type: 'int', low: 1, high: 9 }] }]);
+    const one = new SpaceEncoding([{ name: 's', params: [{ name: 'k', type: 'int', low: 1, high: 9, step: 1 }] }]);
+    for (const u of [0, 0.13, 0.5, 0.77, 1]) expect(one.snap([u])).toEqual(plain.snap([u]));
+  });
+});

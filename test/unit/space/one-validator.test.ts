@@ -73,6 +73,30 @@ describe('one search-space validator for the config schema, the spec schema and 
       'int bounds must be safe integers',
     ],
     [
+      'a step that is not a whole number of steps from low to high',
+      [{ name: 's', params: [{ name: 'x', type: 'float', low: 0, high: 1, step: 0.3 }] }],
+      '[0].params[0].high',
+      'must be low plus a whole number of steps (0 + k × 0.3): 0.9 or 1.2, not 1',
+    ],
+    [
+      'a step on a log scale',
+      [{ name: 's', params: [{ name: 'k', type: 'int', low: 1, high: 65, log: true, step: 2 }] }],
+      '[0].params[0].step',
+      'cannot be combined with log: a log-scale parameter has no even step',
+    ],
+    [
+      'an int step that is not whole',
+      [{ name: 's', params: [{ name: 'k', type: 'int', low: 0, high: 10, step: 2.5 }] }],
+      '[0].params[0].step',
+      'must be a whole number for an int parameter',
+    ],
+    [
+      'a step that is not positive',
+      [{ name: 's', params: [{ name: 'x', type: 'float', low: 0, high: 1, step: -0.5 }] }],
+      '[0].params[0].step',
+      'must be a positive number',
+    ],
+    [
       'duplicate choices',
       [{ name: 's', params: [{ name: 'c', type: 'categorical', choices: ['a', 'a'] }] }],
       '[0].params[0].choices[1]',
@@ -100,7 +124,8 @@ describe('one search-space validator for the config schema, the spec schema and 
     expect(searchSpaceIssues(space).map((issue) => issue.message)).toContain(message);
     expect(() => validateSpace(space)).toThrow(message);
     // The spec has float params only: the rules that can apply to it are reported the same way.
-    if (space.every((stage) => stage.params.every((param) => param.type === 'float' && param.log !== true))) {
+    const specShaped = (param: ParamSpec) => param.type === 'float' && param.log !== true && param.step === undefined;
+    if (space.every((stage) => stage.params.every(specShaped))) {
       expect(specIssues(spec(space))).toContain(`  stages${path}: ${message}`);
     }
   });
