@@ -33,6 +33,7 @@ export {
 export { planStudy, type PlanOptions } from './config/plan.js';
 export type {
   ArtifactOutput,
+  ConfigurationOf,
   DirectoryOutput,
   FileOutput,
   OutputFormat,

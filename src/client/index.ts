@@ -47,6 +47,7 @@ import {
   stopSignal,
 } from '../../workflows/definitions.js';
 import type { Configuration } from '../core/types.js';
+import type { ConfigurationOf, StudyShape } from '../stages/types.js';
 import type { studyWorkflow } from '../../workflows/study.js';
 import { memotuneStatus, studySearchAttributes } from '../../workflows/search-attributes.js';
 import { missingSearchAttributes } from './search-attributes.js';
@@ -607,17 +608,22 @@ export function extendStudyBudget(
   );
 }
 
-/** Evaluate these configurations next, in order (like Optuna's `enqueue_trial` on a running study). */
-export function enqueueConfigurations(
+/**
+ * Evaluate these configurations next, in order (like Optuna's `enqueue_trial` on a running study).
+ * `enqueueConfigurations<typeof study>(...)`, with a study declared by `defineStudy`, type-checks
+ * each configuration against the study's stages and parameters ({@link ConfigurationOf}).
+ */
+export function enqueueConfigurations<C extends StudyShape = StudyShape>(
   client: Client,
   studyId: string,
-  configurations: Configuration[],
+  configurations: readonly (StudyShape extends C ? Configuration : ConfigurationOf<C>)[],
   options: WorkerWait = {},
 ): Promise<StudyProgress> {
   return controlStudy(
     client,
     studyId,
-    (handle) => handle.executeUpdate(enqueueUpdate, { args: [configurations] }),
+    // The typed view is the same plain records.
+    (handle) => handle.executeUpdate(enqueueUpdate, { args: [configurations as Configuration[]] }),
     options,
   );
 }

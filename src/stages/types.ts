@@ -213,7 +213,7 @@ interface StageShape {
   /** Left out: a stage without hyperparameters. */
   readonly params?: readonly ParamShape[];
 }
-interface StudyShape {
+export interface StudyShape {
   readonly pipeline: { readonly stages: readonly StageShape[] };
 }
 
@@ -239,6 +239,16 @@ export type TypedStages<C extends StudyShape> = {
   readonly [N in ImplementationName<C['pipeline']['stages'][number]>]: StageImplementation<
     ParamsOf<ParamListOf<StageNamed<C['pipeline']['stages'][number], N>>>
   >;
+};
+
+/**
+ * One configuration of study `C` (declared with {@link defineStudy}): a record per stage, in
+ * pipeline order, each typed by its stage's parameters, as `enqueue` and
+ * `enqueueConfigurations<typeof study>` take it. A stage without parameters is `{}`.
+ */
+export type ConfigurationOf<C extends StudyShape> = StageConfigurations<C['pipeline']['stages']>;
+type StageConfigurations<Stages extends readonly StageShape[]> = {
+  readonly [I in keyof Stages]: Stages[I] extends StageShape ? ParamsOf<ParamListOf<Stages[I]>> : never;
 };
 
 /** A stage's `params` list; none when it leaves them out. */

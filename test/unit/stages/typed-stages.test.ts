@@ -1,6 +1,8 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parseStudyConfig } from '../../../src/config/study-config.js';
-import { defineStages, defineStudy, type StageOutput } from '../../../src/stages/types.js';
+import type { Client } from '@temporalio/client';
+import { enqueueConfigurations } from '../../../src/client/index.js';
+import { defineStages, defineStudy, type ConfigurationOf, type StageOutput } from '../../../src/stages/types.js';
 
 // The assertions on types are checked by `tsc` (npm test type-checks the tests); the runtime
 // assertions check that the helpers hand back the very objects they were given.
@@ -153,5 +155,35 @@ describe('typed stage registries', () => {
   it('keeps the declared study a valid plain config', () => {
     expect(defineStudy(study)).toBe(study);
     expect(parseStudyConfig(study).pipeline.stages.map((stage) => stage.name)).toEqual(['prepare', 'fit']);
+  });
+
+  it('types a configuration of the study for enqueueConfigurations<typeof study> (ConfigurationOf)', async () => {
+    expectTypeOf<ConfigurationOf<typeof study>>().toEqualTypeOf<
+      readonly [{ readonly rows: number; readonly scaling: 'none' | 'standard' }, { readonly lr: number }]
+    >();
+    const good: ConfigurationOf<typeof study> = [{ rows: 3, scaling: 'none' }, { lr: 0.01 }];
+    // @ts-expect-error a choice the study does not list
+    const badChoice: ConfigurationOf<typeof study> = [{ rows: 3, scaling: 'minmax' }, { lr: 0.01 }];
+    // @ts-expect-error a misspelled parameter
+    const misspelled: ConfigurationOf<typeof study> = [{ rows: 3, scaling: 'none' }, { lrr: 0.01 }];
+    // @ts-expect-error a stage left out
+    const short: ConfigurationOf<typeof study> = [{ rows: 3, scaling: 'none' }];
+    void [badChoice, misspelled, short];
+    // The call is typed by the study; the update goes to a client that records what it was sent.
+    const sent: unknown[] = [];
+    const handle = {
+      describe: () => Promise.resolve({ status: { name: 'RUNNING' }, taskQueue: 'q' }),
+      executeUpdate: (_: unknown, options: { args: unknown[] }) => {
+        sent.push(options.args[0]);
+        return Promise.resolve({});
+      },
+    };
+    const client = { workflow: { getHandle: () => handle } } as unknown as Client;
+    await enqueueConfigurations<typeof study>(client, 'typed', [good]);
+    // @ts-expect-error typed by the study: a wrong type is a compile error
+    await enqueueConfigurations<typeof study>(client, 'typed', [[{ rows: '3', scaling: 'none' }, { lr: 0.01 }]]);
+    // Untyped (no study): any configuration, checked by the study at run time.
+    await enqueueConfigurations(client, 'typed', [[{ anything: 1 }]]);
+    expect(sent).toEqual([[good], [[{ rows: '3', scaling: 'none' }, { lr: 0.01 }]], [[{ anything: 1 }]]]);
   });
 });
