@@ -90,20 +90,25 @@ export function formatResult(result: StudyProgress, stageNames: readonly string[
 /**
  * Time until the study ends at the rates seen since watching began: its budget runs out, or (with
  * `maxTrials`) its last trial finishes, whichever comes first; null before any progress.
+ *
+ * Budget and trials move only when a trial is recorded, so the rates are measured from `since` to
+ * `changedAt`, the last time either moved, and the estimate counts down from there: it changes when
+ * a trial finishes, not at every poll (a rate up to `now` would fall between trials and jump back).
  */
 export function remainingMs(
   progress: Pick<StudyProgress, 'spent' | 'budget' | 'trials' | 'maxTrials'>,
   since: { at: number; spent: number; trials: number },
+  changedAt: number,
   now: number,
 ): number | null {
-  const elapsed = Math.max(1, now - since.at);
+  const elapsed = Math.max(1, changedAt - since.at);
   const estimates: number[] = [];
   const spending = (progress.spent - since.spent) / elapsed;
   if (spending > 0) estimates.push(Math.max(0, progress.budget - progress.spent) / spending);
   const finishing = (progress.trials - since.trials) / elapsed;
   if (progress.maxTrials !== undefined && finishing > 0)
     estimates.push(Math.max(0, progress.maxTrials - progress.trials) / finishing);
-  return estimates.length === 0 ? null : Math.min(...estimates);
+  return estimates.length === 0 ? null : Math.max(0, Math.min(...estimates) - Math.max(0, now - changedAt));
 }
 
 /**
@@ -129,6 +134,7 @@ export async function watchStudy(
   let reportedTrials = 0;
   // The rates of spending budget and of finishing trials since watching began give the ETA.
   let first: { at: number; spent: number; trials: number } | null = null;
+  let last: { at: number; spent: number; trials: number } | null = null;
   let waitingForWorker = false;
   for (;;) {
     let progress: StudyProgress;
@@ -145,7 +151,9 @@ export async function watchStudy(
     waitingForWorker = false;
     const now = Date.now();
     first ??= { at: now, spent: progress.spent, trials: progress.trials };
-    const etaMs = remainingMs(progress, first, now);
+    if (last === null || last.spent !== progress.spent || last.trials !== progress.trials)
+      last = { at: now, spent: progress.spent, trials: progress.trials };
+    const etaMs = remainingMs(progress, first, last.at, now);
     const eta = etaMs === null ? '-' : formatDuration(etaMs);
     const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
     const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);
