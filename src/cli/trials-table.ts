@@ -115,9 +115,23 @@ export function formatTrials(
   if (format === 'json') return JSON.stringify(records, null, 2);
   const { header, rows } = rowsOf(records, stageNames);
   if (format === 'csv') return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
-  const cells = [header, ...rows.map((row) => row.map(tableCell))].map((row) => row.map((cell) => escape(cell)));
+  // A reused stage's cost is what it cost when it ran (its cost model learns from it); the trial
+  // paid ε for it. The table marks such cells, so the row does not read as paid twice.
+  const firstCost = header.indexOf('reused') + 1;
+  let marked = false;
+  const body = rows.map((row, r) =>
+    row.map((cell, column) => {
+      const text = tableCell(cell);
+      const stage = column - firstCost;
+      if (stage < 0 || stage >= records[r]!.cachedPrefix || cell === null || !header[column]!.endsWith('.cost'))
+        return text;
+      marked = true;
+      return `${text}*`;
+    }),
+  );
+  const cells = [header, ...body].map((row) => row.map((cell) => escape(cell)));
   const widths = header.map((_, column) => Math.max(...cells.map((row) => row[column]!.length)));
-  return cells
+  const table = cells
     .map((row) =>
       row
         .map((cell, column) => cell.padEnd(widths[column]!))
@@ -125,4 +139,7 @@ export function formatTrials(
         .trimEnd(),
     )
     .join('\n');
+  return marked
+    ? `${table}\n* reused from the cache: the stage's cost when it ran; the trial paid ε for it (see charged)`
+    : table;
 }

@@ -38,6 +38,21 @@ describe('study trials output', () => {
     expect(table[3]).toContain('2026-12-05T01:02:30.000Z');
   });
 
+  it("marks a reused stage's cost in the table (its cost when it ran, not what the trial paid), not in CSV", () => {
+    const table = formatTrials(records, ['prep', 'train'], 'table').split('\n');
+    const cost = (line: string) => line.split(/\s+/).slice(5, 7);
+    // Trial 2 reused prep (cachedPrefix 1): its prep cost is marked, its train cost is not.
+    expect(cost(table[3]!)).toEqual(['2*', '3']);
+    expect(cost(table[1]!)).toEqual(['2', '3']);
+    expect(table.at(-1)).toBe(
+      "* reused from the cache: the stage's cost when it ran; the trial paid ε for it (see charged)",
+    );
+    const csv = formatTrials(records, ['prep', 'train'], 'csv');
+    expect(csv).not.toContain('*');
+    // Without a reuse there is no footnote.
+    expect(formatTrials([record(0)], ['prep', 'train'], 'table').split('\n')).toHaveLength(2);
+  });
+
   it('writes CSV with quoted cells and empty missing values', () => {
     const csv = formatTrials(records, ['prep', 'train'], 'csv').split('\n');
     expect(csv).toHaveLength(4);
