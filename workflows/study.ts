@@ -472,6 +472,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       config: trialInput.config,
       cachedPrefix: trialInput.suggestedPrefix ?? 0,
       phase: trialInput.phase,
+      ...(trialInput.source === 'enqueued' ? { enqueued: true } : {}),
       reservedCost: reservationFor(trialInput.predictedCost, state),
       predicted: isUsablePrediction(trialInput.predictedCost),
       settledStages: countsSettledAtStart ? settledAtStart(trialInput.suggestedPrefix ?? 0, shared, runningList()) : 0,

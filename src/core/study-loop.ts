@@ -30,6 +30,8 @@ export interface RunningTrial {
   readonly cachedPrefix: number;
   /** `warmup` for warm-up and enqueued trials, `bo` for the optimizer's (told to it as pending). */
   readonly phase: Phase;
+  /** Set for an enqueued configuration (told to the optimizer: it is not a warm-up design point). */
+  readonly enqueued?: boolean;
   /** What the budget reserved for it when it started: its predicted cost, else the mean trial charge then. */
   readonly reservedCost: number;
   /**
@@ -49,7 +51,12 @@ export interface RunningTrial {
 
 /** The running trials as the optimizer's pending points (docs/optimizer.md, "Pending trials"). */
 export function pendingTrials(running: readonly RunningTrial[]): PendingTrial[] {
-  return running.map(({ config, cachedPrefix, phase }) => ({ config, cachedPrefix, phase }));
+  return running.map(({ config, cachedPrefix, phase, enqueued }) => ({
+    config,
+    cachedPrefix,
+    phase,
+    ...(enqueued === true ? { enqueued } : {}),
+  }));
 }
 
 /** Why the study will end once its running trials are recorded (it starts no new ones). */

@@ -90,6 +90,12 @@ export interface Observation {
   readonly chargedCost: number;
   /** Whether the suggestion came from the warm-up design or from the acquisition. */
   readonly phase: Phase;
+  /**
+   * True for a configuration the user enqueued: it counts toward the warm-up's length, but it is
+   * not a design point, so the warm-up design goes on from where its own points stopped. Absent
+   * for the optimizer's and in histories from before it existed.
+   */
+  readonly enqueued?: boolean;
 }
 
 /**
@@ -250,6 +256,8 @@ export interface PendingTrial {
    * made before it existed: the optimizer then takes the first running trials as the warm-up ones.
    */
   readonly phase?: Phase;
+  /** True for an enqueued configuration (see {@link Observation.enqueued}). */
+  readonly enqueued?: boolean;
 }
 
 export interface SuggestRequest {

@@ -151,8 +151,15 @@ export function suggestWithPendingHandling(request: SuggestRequest, handling: Pe
     ...(request.state === undefined ? {} : { state: request.state }),
   });
 
+  // Enqueued configurations count toward the warm-up but are not design points: the design goes
+  // on from its own last point, so an enqueued trial does not displace one (a review saw the only
+  // warm-up point of a choice never run because one configuration was enqueued).
+  const designIndex =
+    trialIndex -
+    request.history.filter((observation) => observation.enqueued === true).length -
+    pending.filter((trial) => trial.enqueued === true).length;
   if (trialIndex < settings.warmup) {
-    const pick = designPoint(encoding, request.seed, trialIndex, excluded);
+    const pick = designPoint(encoding, request.seed, designIndex, excluded);
     return plain(pick.config, 'warmup', pick, {});
   }
   if (settings.method === 'random') {
@@ -162,6 +169,6 @@ export function suggestWithPendingHandling(request: SuggestRequest, handling: Pe
   const result = boSuggest(request, encoding, settings, excluded, handling);
   if (result !== null) return result;
   // No successful observation to model yet: keep exploring with the design sequence.
-  const pick = designPoint(encoding, request.seed, trialIndex, excluded);
+  const pick = designPoint(encoding, request.seed, designIndex, excluded);
   return plain(pick.config, 'bo', pick, { fallback: 'no-successful-observations' });
 }

@@ -216,3 +216,34 @@ describe('request validation', () => {
     expect(() => suggest(request(mixedSpace, [{ ...valid!, stageCosts: [1, null, null] }], 'eeipu'))).not.toThrow();
   });
 });
+
+describe('warm-up with enqueued configurations', () => {
+  const enqueued: Observation = { ...observationsFrom([runWarmup('eeipu', 99, 1)[0]!.config])[0]!, enqueued: true };
+
+  it('goes on with the design points in order: an enqueued trial displaces none', () => {
+    const design = runWarmup('eeipu', 3, 4).map((o) => canonicalJson(o.config));
+    // One enqueued trial first (finished, or still running), then the warm-up: design points 0, 1, 2.
+    const history: Observation[] = [enqueued];
+    for (let i = 0; i < 3; i++) {
+      const s = suggest(request(mixedSpace, history, 'eeipu', { seed: 3 }));
+      expect(s.phase).toBe('warmup');
+      expect(canonicalJson(s.config)).toBe(design[i]);
+      history.push(...observationsFrom([s.config]));
+    }
+    const running = suggest(
+      request(mixedSpace, [], 'eeipu', {
+        seed: 3,
+        pending: [{ config: enqueued.config, cachedPrefix: 0, phase: 'warmup', enqueued: true }],
+      }),
+    );
+    expect(canonicalJson(running.config)).toBe(design[0]);
+  });
+
+  it('still counts enqueued trials toward the warm-up length', () => {
+    const history: Observation[] = [enqueued];
+    for (let i = 0; i < 4; i++)
+      history.push(...observationsFrom([suggest(request(mixedSpace, history, 'eeipu')).config]));
+    // warm-up 5 in the request: the enqueued trial and four design points; the sixth trial is BO.
+    expect(suggest(request(mixedSpace, history, 'eeipu')).phase).toBe('bo');
+  });
+});
