@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Client } from '@temporalio/client';
-import { getStudyProgress, NoWorkerError } from '../client/index.js';
+import { getStudyProgress, NoWorkerError, stageQueuesWaitedOn, type WaitingStageQueue } from '../client/index.js';
 import type { StudyProgress } from '../core/study.js';
 import { configLine } from '../core/config-line.js';
 import type { Configuration } from '../core/types.js';
@@ -87,6 +87,19 @@ export function formatResult(result: StudyProgress, stageNames: readonly string[
   return formatProgress(result, { bestConfig: true, stageNames });
 }
 
+/** One line on a stage queue a running trial waits on with no worker polling it. */
+export function formatWaitingQueue(queue: WaitingStageQueue): string {
+  const polled =
+    queue.lastPollAgeMs === null
+      ? 'no worker has polled it in the last 5 minutes'
+      : `its last worker polled ${Math.round(queue.lastPollAgeMs / 1000)} s ago`;
+  return (
+    `waiting   a trial's stage waits on ${printable(queue.taskQueue)} (stage${queue.stages.length === 1 ? '' : 's'} ` +
+    `${queue.stages.map(printable).join(', ')}): ${polled} — start a worker for that queue ` +
+    '(a worker whose slots are all busy does not poll either)'
+  );
+}
+
 /**
  * Time until the study ends at the rates seen since watching began: its budget runs out, or (with
  * `maxTrials`) its last trial finishes, whichever comes first; null before any progress.
@@ -110,6 +123,9 @@ export function remainingMs(
     estimates.push(Math.max(0, progress.maxTrials - progress.trials) / finishing);
   return estimates.length === 0 ? null : Math.max(0, Math.min(...estimates) - Math.max(0, now - changedAt));
 }
+
+/** How long a watched study records nothing before `study watch` looks for a stage queue without a worker. */
+const stageQueueCheckMs = 5000;
 
 /**
  * Follows a study until it finishes: a progress bar over its budget on a terminal, one line per
@@ -135,6 +151,10 @@ export async function watchStudy(
   // The rates of spending budget and of finishing trials since watching began give the ETA.
   let first: { at: number; spent: number; trials: number } | null = null;
   let last: { at: number; spent: number; trials: number } | null = null;
+  // A study that records nothing for a while may wait on a stage queue no worker serves (a Python
+  // worker not started, a queue name without its prefix): say so, as `study status` does.
+  let stagesCheckedAt = 0;
+  let reportedWaiting = '';
   let waitingForWorker = false;
   for (;;) {
     let progress: StudyProgress;
@@ -193,6 +213,13 @@ export async function watchStudy(
       );
     }
     if (progress.status !== 'running') break;
+    if (now - last.at >= stageQueueCheckMs && now - stagesCheckedAt >= stageQueueCheckMs) {
+      stagesCheckedAt = now;
+      const waiting = await stageQueuesWaitedOn(client, progress).catch(() => []);
+      const text = waiting.map(formatWaitingQueue).join('\n');
+      if (text !== reportedWaiting && text !== '') console.error(started ? `\n${text}` : text);
+      reportedWaiting = text;
+    }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 500));
   }
   if (started) bar.stop();

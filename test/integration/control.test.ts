@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import {
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
 import { memotuneBest, memotuneSpent } from '../../workflows/search-attributes.js';
-import { cliEnv, runCli } from './cli.js';
+import { cliEnv, runCli, spawnCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
@@ -194,6 +194,19 @@ describe('controlling a running study (real Temporal + S3)', () => {
       );
       const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
       expect(JSON.parse(json.stdout)).toMatchObject({ status: 'running', waitingOn: expected });
+      // `study watch` (and `study start --wait`) say it too, on stderr, instead of watching in silence.
+      const log = join(mkdtempSync(join(tmpdir(), 'memotune-watch-')), 'watch.log');
+      const watch = spawnCli(['study', 'watch', studyId, '--json'], cliEnv(env.s3KeyPrefix), log);
+      try {
+        let said = '';
+        for (let attempt = 0; attempt < 150 && !said.includes('waits on'); attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          said = existsSync(log) ? readFileSync(log, 'utf8') : '';
+        }
+        expect(said).toContain(`a trial's stage waits on ${env.taskQueuePrefix}-nobody (stage s1)`);
+      } finally {
+        watch.kill();
+      }
     } finally {
       await handle.terminate('test over');
     }

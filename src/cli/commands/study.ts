@@ -16,7 +16,6 @@ import {
   studyStartedAt,
   getStudyProgress,
   NoWorkerError,
-  type WaitingStageQueue,
   readStudyTrials,
   startStudy,
   stopStudy,
@@ -47,19 +46,6 @@ import type { Configuration } from '../../core/types.js';
 
 /** The CLI says within seconds that no worker serves a study, instead of waiting for one. */
 const cliWorkerWait = { failWithoutWorkerMs: 3000, giveUpAfterMs: 60_000 } as const;
-
-/** One line on a stage queue a running trial waits on with no worker polling it. */
-export function formatWaitingQueue(queue: WaitingStageQueue): string {
-  const polled =
-    queue.lastPollAgeMs === null
-      ? 'no worker has polled it in the last 5 minutes'
-      : `its last worker polled ${Math.round(queue.lastPollAgeMs / 1000)} s ago`;
-  return (
-    `waiting   a trial's stage waits on ${printable(queue.taskQueue)} (stage${queue.stages.length === 1 ? '' : 's'} ` +
-    `${queue.stages.map(printable).join(', ')}): ${polled} — start a worker for that queue ` +
-    '(a worker whose slots are all busy does not poll either)'
-  );
-}
 
 /** Longest progress shown on a status line (the whole of it is in `--json`). */
 const maxShownProgress = 120;
@@ -96,7 +82,7 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { StageCache } from '../../storage/stage-cache.js';
 import { connectClient, openStore, temporalAddress, temporalNamespace, uiLink, withEndpoint } from '../connection.js';
 import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
-import { formatProgress, formatResult, printable, printableLines, watchStudy } from '../format.js';
+import { formatProgress, formatResult, formatWaitingQueue, printable, printableLines, watchStudy } from '../format.js';
 
 interface EndpointFlags {
   address?: string;
