@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memotune import StageResult, registered_stages, registry, stage
-from memotune.cli import load_stages, main
+from memotune.cli import load_stages, main, queue_warning
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +97,12 @@ def test_cli_says_which_stage_file_failed_to_import_and_shows_only_its_frames(
     assert err.count(str(broken)) == 3  # the headline and its two frames (module level, helper)
     assert "importlib" not in err and "cli.py" not in err
     monkeypatch.delitem(sys.modules, "broken_stages_for_memotune_test", raising=False)
+
+
+def test_cli_warns_of_a_task_queue_without_its_prefix() -> None:
+    # A stage's taskQueue 'python' is served on '<prefix>-python': a bare 'python' never gets a task.
+    warning = queue_warning("python")
+    assert warning is not None
+    assert "'<prefix>-python'" in warning and "--task-queue memotune-python" in warning
+    assert queue_warning("memotune-python") is None
+    assert queue_warning("team-a-gpu") is None

@@ -45,6 +45,18 @@ def _import_failure(spec: str, error: BaseException) -> str:
     return "\n".join(lines)
 
 
+def queue_warning(task_queue: str) -> str | None:
+    """A warning for a queue no study routes stages to: studies use ``<prefix>-<kind>`` queues."""
+    if "-" in task_queue:
+        return None
+    return (
+        f"memotune: warning: task queue '{task_queue}' has no '<prefix>-' part: a study runs a stage with "
+        f"taskQueue '{task_queue}' on '<prefix>-{task_queue}' (memotune-{task_queue} with the default prefix), "
+        "so this worker would never be given a stage; pass the full name, e.g. "
+        f"--task-queue memotune-{task_queue}"
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     # The module docstring is reStructuredText; --help shows it without the markup.
     description = __doc__.replace("``", "") if __doc__ else None
@@ -77,6 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as error:  # the user's module: say which, and show its own frames only
             print(_import_failure(spec, error), file=sys.stderr)
             return 2
+    warning = queue_warning(args.task_queue)
+    if warning is not None:
+        print(warning, file=sys.stderr)
     try:
         asyncio.run(
             run_worker(
