@@ -127,11 +127,18 @@ export class StudyExistsError extends Error {
     readonly studyId: string,
     /** How the earlier study's workflow closed, as Temporal names it (e.g. `COMPLETED`). */
     readonly closedStatus: string,
+    /** How the earlier study ended as memotune says it (`completed`, `stopped`, `failed`, ...). */
+    readonly endedAs: string = closedStatus.toLowerCase().replace(/_/g, ' '),
   ) {
+    const newRun =
+      "start a new run under this id (--new-run, or ifExists: 'new-run'; memotune's commands then read the new run only)";
     super(
-      `a study with id '${studyId}' ran before (${closedStatus.toLowerCase().replace(/_/g, ' ')}): continue it ` +
-        `(\`memotune study continue ${studyId} --budget <extra>\`, or continueStudy()), pick another id, or start ` +
-        "a new run under this id (--new-run, or ifExists: 'new-run'; memotune's commands then read the new run only)",
+      endedAs.startsWith('failed')
+        ? // A failed study cannot be continued (continueStudy refuses it): do not suggest it.
+          `a study with id '${studyId}' ran before and ${endedAs}: pick another id, or ${newRun}`
+        : `a study with id '${studyId}' ran before (${endedAs}): continue it ` +
+            `(\`memotune study continue ${studyId} --budget <extra>\`, or continueStudy()), pick another id, or ` +
+            newRun,
     );
     this.name = 'StudyExistsError';
   }
@@ -169,15 +176,15 @@ export async function startStudy(
   } catch (error) {
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     // The server refuses a running id under either policy, a closed one under REJECT_DUPLICATE.
-    const status = await getStudyHandle(client, plan.studyId)
+    const closed = await getStudyHandle(client, plan.studyId)
       .describe()
       .then(
-        (description) => description.status.name,
-        () => 'RUNNING',
+        (description) => ({ status: description.status.name, endedAs: finishedAs(description) }),
+        () => ({ status: 'RUNNING', endedAs: 'running' }),
       );
-    throw status === 'RUNNING'
+    throw closed.status === 'RUNNING'
       ? new StudyAlreadyRunningError(plan.studyId)
-      : new StudyExistsError(plan.studyId, status);
+      : new StudyExistsError(plan.studyId, closed.status, closed.endedAs);
   }
 }
 
@@ -509,6 +516,7 @@ function finishedAs(description: WorkflowExecutionDescription): string {
   if (said !== undefined && said !== 'running') return said;
   const name = description.status.name.toLowerCase();
   if (name === 'continued_as_new') return 'continued as new';
+  if (name === 'failed') return 'failed';
   // As `study status` reports such a study: failed, with how its workflow ended.
   return `failed: ${name === 'canceled' ? 'cancelled' : name.replace('_', ' ')}`;
 }

@@ -248,6 +248,18 @@ describe('stage failures', () => {
     await expect(continueStudy(env.client, handle.workflowId, { budget: 10 })).rejects.toThrow(
       /failed \(trial 0: stage 'prepare': no stage implementation named 'missing'.*\): start a new study instead/,
     );
+    // Starting it again names the failure and does not suggest continuing it.
+    const again = startStudy(
+      env.client,
+      { ...bad, name: 'unknown-stage' },
+      {
+        studyId: handle.workflowId,
+        taskQueuePrefix: env.taskQueuePrefix,
+      },
+    );
+    await expect(again).rejects.toThrow(
+      `a study with id '${handle.workflowId}' ran before and failed: pick another id, or start a new run`,
+    );
   });
 
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {
