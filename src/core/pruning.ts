@@ -49,6 +49,25 @@ export type PrunerSettings =
     }
   | { readonly type: 'none' };
 
+/**
+ * The pruning rule in one sentence, as the study report states it; a study from before the
+ * pruner setting (or one whose plan is unknown) gets the rule in general terms.
+ */
+export function describePruner(pruner: PrunerSettings | undefined): string {
+  if (pruner === undefined)
+    return "A trial is pruned when its best value so far falls behind the completed trials' values at the same step (the study's pruner).";
+  const from = `once ${pruner.type === 'none' ? 0 : pruner.startupTrials} completed trials reported that step`;
+  const warm = pruner.type !== 'none' && pruner.warmupSteps > 0 ? `, from step ${pruner.warmupSteps} on` : '';
+  switch (pruner.type) {
+    case 'median':
+      return `A trial is pruned when its best value so far is worse than the median of the completed trials at the same step (median pruner, ${from}${warm}).`;
+    case 'percentile':
+      return `A trial is pruned when its best value so far is outside the best ${pruner.percentile} % of the completed trials' values at the same step (percentile pruner, ${from}${warm}).`;
+    case 'none':
+      return 'The study prunes nothing by itself (pruner none); a stage may still stop its trial (TrialPruned).';
+  }
+}
+
 /** Optuna's MedianPruner defaults (n_startup_trials 5, n_warmup_steps 0). */
 export const defaultPruner = { type: 'median', startupTrials: 5, warmupSteps: 0 } as const satisfies PrunerSettings;
 

@@ -5,6 +5,7 @@
  * the page only looks them up. Axis names, legends and category labels are drawn as SVG text,
  * which is never parsed as markup.
  */
+import { describePruner } from '../core/pruning.js';
 import type { Configuration } from '../core/types.js';
 import type { ImportanceEntry } from '../importance/index.js';
 import type { Association, ReportImportance, ReportTrial, StudyReport } from './report-data.js';
@@ -602,7 +603,7 @@ function importanceChart(target: 'objective' | 'cost', importance: ReportImporta
 /**
  * One chart per stage that reported intermediate values: each trial's curve against its step,
  * completed trials in blue, pruned ones in orange ending with a cross where they stopped, the best
- * trial bold. What the median pruner compared trials with, and how early it stopped them.
+ * trial bold. What the pruner compared trials with, and how early it stopped them.
  */
 function intermediateCharts(report: StudyReport, tipIndex: ReadonlyMap<number, number>): ChartSpec[] {
   const best = report.study.best?.trialIndex;
@@ -645,7 +646,7 @@ function intermediateCharts(report: StudyReport, tipIndex: ReadonlyMap<number, n
       description:
         `What the stage reported with report(step, value), one line per trial (${shown} shown, ${pruned} of them pruned). ` +
         'Blue: completed trials; orange: pruned trials, ending where they stopped; black, bold: the best trial. ' +
-        'A trial is pruned when its best value so far is worse than the median of the completed trials at the same step.',
+        describePruner(report.study.pruner),
       empty: null,
       option,
       tooltip: 'item',

@@ -3,6 +3,7 @@
  * snapshot) and its trial records. The HTML renderer turns it into charts; tests check it here.
  */
 import { logPositionOf, prunedReport, type StudyProgress, type TrialRecord, type TrialStatus } from '../core/study.js';
+import type { PrunerSettings } from '../core/pruning.js';
 import type { Configuration, Direction, ParamValue, SearchSpace } from '../core/types.js';
 import { ImportanceUnavailableError, parameterImportance, type ImportanceResult } from '../importance/index.js';
 import { rankCorrelationRatio, spearman } from './association.js';
@@ -24,6 +25,8 @@ export interface ReportStudy {
   readonly runningTrials: readonly number[];
   readonly error: string | null;
   readonly stages: readonly string[];
+  /** The study's pruner (its plan's), when the report was given it. */
+  readonly pruner?: PrunerSettings;
   readonly best: {
     readonly trialIndex: number;
     readonly objective: number;
@@ -208,6 +211,8 @@ export interface ReportOptions {
    * for the objective and the cost (src/importance); without it, it leaves that section out.
    */
   readonly space?: SearchSpace;
+  /** The study's pruner (its plan's `pruner`): the intermediate-values charts state its rule. */
+  readonly pruner?: PrunerSettings;
 }
 
 /** One target's importance, or why there is none (too few trials, a flat model). */
@@ -457,6 +462,7 @@ export function buildStudyReport(
       runningTrials: outcome.status === 'running' ? running : [],
       error: outcome.error,
       stages,
+      ...(options.pruner === undefined ? {} : { pruner: options.pruner }),
       best: outcome.best,
     },
     convergence: convergenceOf(records, outcome.direction),

@@ -507,8 +507,13 @@ Examples:
       }
       const records = await readStudyTrials(outcome, trialStore(outcome));
       // The space is the plan's; a run whose history no longer has it gets a report without importance.
-      const space = (await getStudyPlan(client, id).catch(() => null))?.stages;
-      const path = writeStudyReport(outcome, records, { outDir, top, ...(space === undefined ? {} : { space }) });
+      const plan = await getStudyPlan(client, id).catch(() => null);
+      const path = writeStudyReport(outcome, records, {
+        outDir,
+        top,
+        ...(plan === null ? {} : { space: plan.stages }),
+        ...(plan?.pruner === undefined ? {} : { pruner: plan.pruner }),
+      });
       console.log(options.json ? printableLines(JSON.stringify({ path })) : printable(path));
     } finally {
       await close();

@@ -1,3 +1,4 @@
+import type { PrunerSettings } from '../../../src/core/pruning.js';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Configuration, SearchSpace } from '../../../src/core/types.js';
@@ -129,6 +130,21 @@ describe('intermediate values chart', () => {
     expect(series[1]!.data).toEqual([
       expect.objectContaining({ value: [0, 0.1], symbol: expect.stringMatching(/^path:/) }),
     ]);
+  });
+
+  it("states the study's own pruning rule: median, percentile, none, or in general terms without the plan", () => {
+    const description = (pruner?: PrunerSettings) =>
+      reportCharts(
+        buildStudyReport(outcome(records, { prunedTrials: 1 }), records, pruner ? { pruner } : {}),
+      ).charts.find((spec) => spec.id === 'intermediate-0')!.description;
+    expect(description({ type: 'median', startupTrials: 5, warmupSteps: 0 })).toContain(
+      'worse than the median of the completed trials at the same step (median pruner, once 5 completed trials reported that step)',
+    );
+    expect(description({ type: 'percentile', percentile: 25, startupTrials: 3, warmupSteps: 2 })).toContain(
+      "outside the best 25 % of the completed trials' values at the same step (percentile pruner, once 3 completed trials reported that step, from step 2 on)",
+    );
+    expect(description({ type: 'none' })).toContain('The study prunes nothing by itself (pruner none)');
+    expect(description()).toContain("falls behind the completed trials' values at the same step (the study's pruner)");
   });
 
   it('adds the chart and the pruned count to the page only when a stage reported', () => {
