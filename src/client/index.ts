@@ -36,6 +36,7 @@ export { NoAnswerError, NoWorkerError, type WorkerWait } from './worker-wait.js'
 import * as limits from '../space/limits.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
+import { enqueuedConfigurations, enqueueProblem } from '../core/study-control.js';
 import {
   enqueueUpdate,
   extendBudgetUpdate,
@@ -668,6 +669,12 @@ export interface ContinueStudyOptions {
    * when the study had none. The way on for a study that ran its `maxTrials`.
    */
   readonly trials?: number;
+  /**
+   * Configurations to evaluate first in the new run, in order (as `enqueue` in a study config and
+   * {@link enqueueConfigurations} on a running study), validated against the study's space. They
+   * count as trials toward `maxTrials`: give `trials` too for a study that ran its `maxTrials`.
+   */
+  readonly enqueue?: readonly Configuration[];
 }
 
 /**
@@ -685,9 +692,9 @@ export async function continueStudy(
   studyId: string,
   options: ContinueStudyOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>> {
-  const { budget, trials } = options;
-  if (budget === undefined && trials === undefined)
-    throw new RangeError('budget, trials: give more budget, more trials, or both');
+  const { budget, trials, enqueue } = options;
+  if (budget === undefined && trials === undefined && enqueue === undefined)
+    throw new RangeError('budget, trials, enqueue: give more budget, more trials, configurations to run, or a mix');
   if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget <= 0))
     throw new RangeError(`budget: the extra budget must be a positive number (got ${String(budget)})`);
   if (trials !== undefined && (!Number.isSafeInteger(trials) || trials <= 0 || trials > limits.maxTrials))
@@ -722,18 +729,24 @@ export async function continueStudy(
         ? earlier.maxTrials
         : Math.min(limits.maxTrials, (earlier.maxTrials ?? outcome.state.trialCount) + trials);
     const plan: StudyPlan = { ...earlier, maxTrials };
-    const state: StudyState = {
+    let state: StudyState = {
       ...outcome.state,
       stopRequested: false,
       paused: false,
       budget: (outcome.state.budget ?? plan.budget) + (budget ?? 0),
       runs: outcome.state.runs + 1,
     };
+    if (enqueue !== undefined) {
+      // The rules of a running study's enqueue (src/core/study-control.ts), under this option's name.
+      const problem = enqueueProblem(plan, state, enqueue);
+      if (problem !== undefined) throw new RangeError(problem.replace(/^configurations/, 'enqueue'));
+      state = { ...state, queued: [...(state.queued ?? []), ...enqueuedConfigurations(plan, enqueue)] };
+    }
     // What is added must let a trial run, or the new run would end before its first one.
     const blocked = stopReason(plan, state);
     if (blocked === 'maxTrials')
       throw new StudyNotContinuableError(
-        `study '${studyId}' ran its maxTrials (${plan.maxTrials}): more budget alone would run no trial; ` +
+        `study '${studyId}' ran its maxTrials (${plan.maxTrials}): ${budget === undefined ? 'the new run' : 'more budget alone'} would run no trial; ` +
           'add trials too (`--trials <extra>`, or continueStudy(client, id, { trials }))',
       );
     if (blocked === 'budget') {
@@ -741,7 +754,7 @@ export async function continueStudy(
       const spent = `spent ${round(state.spent)} of ${round(state.budget!)}`;
       throw new StudyNotContinuableError(
         budget === undefined
-          ? `study '${studyId}' has spent its budget (${spent}): more trials alone would run none; add budget too ` +
+          ? `study '${studyId}' has spent its budget (${spent}): ${enqueue === undefined ? 'more trials alone would run none' : 'the new run would run no trial'}; add budget too ` +
               '(`--budget <extra>`, or continueStudy(client, id, { budget }))'
           : `study '${studyId}' would still have no budget left (${spent} with the extra ${round(budget)}): ` +
               `give more than ${round(state.spent - state.budget! + budget)}`,

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -325,10 +325,10 @@ describe('controlling a running study (real Temporal + S3)', () => {
     await expect(continueStudy(env.client, studyId, { trials: 2 })).rejects.toThrow(
       /has spent its budget \(spent [\d.]+ of 40\): more trials alone would run none; add budget too/,
     );
-    await expect(continueStudy(env.client, studyId, {})).rejects.toThrow(/^budget, trials:/);
+    await expect(continueStudy(env.client, studyId, {})).rejects.toThrow(/^budget, trials, enqueue:/);
     const neither = await runCli(['study', 'continue', studyId], cliEnv(env.s3KeyPrefix));
     expect(neither.code).toBe(2);
-    expect(neither.stderr).toContain('give --budget <extra>, --trials <extra>, or both');
+    expect(neither.stderr).toContain('give --budget <extra>, --trials <extra>, --enqueue <file>, or a mix');
     const badTrials = await runCli(['study', 'continue', studyId, '--trials', '2.5'], cliEnv(env.s3KeyPrefix));
     expect(badTrials.code).toBe(2);
     expect(badTrials.stderr).toContain("--trials must be a positive whole number, got '2.5'");
@@ -356,5 +356,29 @@ describe('controlling a running study (real Temporal + S3)', () => {
     expect(second.history.slice(0, 4)).toEqual(first.history);
     expect(second.history.map((trial) => trial.trialIndex)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect((await getStudyPlan(env.client, studyId)).maxTrials).toBe(7);
+    // Continued with configurations to run first (Optuna's enqueue_trial, then optimize): they run
+    // as the new run's first trials; one the space refuses is named and starts nothing.
+    const dir = mkdtempSync(join(tmpdir(), 'memotune-continue-'));
+    const good = [paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]), paper3Config([1, 1, 0, 0, 0, 5, 5])];
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify([paper3Config([9, 0, 0, 0, 0, 1, 1])]));
+    const refused = await runCli(
+      ['study', 'continue', studyId, '--trials', '2', '--enqueue', join(dir, 'bad.json')],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--enqueue[0]: stage "s0" param "x0": 9 is outside [-2, 2]');
+    writeFileSync(join(dir, 'good.json'), JSON.stringify(good));
+    const queued = await runCli(
+      ['study', 'continue', studyId, '--trials', '2', '--enqueue', join(dir, 'good.json'), '--json'],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(queued.stderr).toBe('');
+    expect(JSON.parse(queued.stdout)).toMatchObject({ studyId, trials: 2, enqueued: 2, maxTrials: 9 });
+    const third = await env.result(env.client.workflow.getHandle(studyId));
+    expect(third.history).toHaveLength(9);
+    expect(third.history.slice(7).map((trial) => [trial.source, trial.config])).toEqual([
+      ['enqueued', good[0]],
+      ['enqueued', good[1]],
+    ]);
   }, 120_000);
 });

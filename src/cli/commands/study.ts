@@ -603,6 +603,16 @@ Examples:
       }
     });
   };
+  /** A JSON file of one configuration or a list of them (`study enqueue`, `study continue --enqueue`). */
+  const configurationsFile = (name: string, file: string, refuse: (message: string) => never): Configuration[] => {
+    let parsed: unknown;
+    try {
+      parsed = readJson(file);
+    } catch (error) {
+      refuse(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return (Array.isArray(parsed) && parsed.every(Array.isArray) ? parsed : [parsed]) as Configuration[];
+  };
   const numberArgument = (name: string, value: string | undefined, refuse: (message: string) => never): number => {
     const parsed = Number(value);
     if (value === undefined || value.trim() === '' || !Number.isFinite(parsed))
@@ -646,14 +656,8 @@ Examples:
     'evaluate these configurations next: a JSON file with one configuration or a list of them',
     'memotune study enqueue my-study configs.json',
     (id, value, refuse) => {
-      let parsed: unknown;
-      try {
-        parsed = readJson(value!);
-      } catch (error) {
-        refuse(`<file>: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      const list = Array.isArray(parsed) && parsed.every(Array.isArray) ? parsed : [parsed];
-      return (c) => enqueueConfigurations(c, id, list as Configuration[], cliWorkerWait);
+      const list = configurationsFile('<file>', value!, refuse);
+      return (c) => enqueueConfigurations(c, id, list, cliWorkerWait);
     },
     '<file>',
   );
@@ -753,30 +757,37 @@ Examples:
         '--trials <n>',
         "extra trials: maxTrials becomes the study's old maxTrials plus this (the trials run so far plus this when it had none)",
       )
+      .option(
+        '--enqueue <file>',
+        'evaluate these configurations first (a JSON file with one configuration or a list, as study enqueue)',
+      )
       .option('--wait', 'wait for it to end')
       .option(
         '--json',
-        'print {"studyId", "runId", "budget", "trials", "totalBudget", "remaining", "maxTrials"} (those that apply)',
+        'print {"studyId", "runId", "budget", "trials", "enqueued", "totalBudget", "remaining", "maxTrials"} (those that apply)',
       ),
   ).addHelpText(
     'after',
     `
-At least one of --budget and --trials. A study that ran its maxTrials needs --trials (and --budget
-too if its budget is spent).
+At least one of --budget, --trials and --enqueue. A study that ran its maxTrials needs --trials (and
+--budget too if its budget is spent); enqueued configurations count as trials.
 
 Examples:
   memotune study continue my-study --budget 3600
   memotune study continue my-study --trials 50
-  memotune study continue my-study --budget 600 --trials 20`,
+  memotune study continue my-study --budget 600 --trials 20
+  memotune study continue my-study --budget 600 --enqueue configs.json`,
   );
   continueCommand.action(
     async (
       id: string,
-      options: EndpointFlags & { budget?: string; trials?: string; wait?: boolean; json?: boolean },
+      options: EndpointFlags & { budget?: string; trials?: string; enqueue?: string; wait?: boolean; json?: boolean },
     ) => {
       const refuse = (message: string): never => continueCommand.error(`memotune: ${message}`, { exitCode: 2 });
-      if (options.budget === undefined && options.trials === undefined)
-        refuse('give --budget <extra>, --trials <extra>, or both');
+      if (options.budget === undefined && options.trials === undefined && options.enqueue === undefined)
+        refuse('give --budget <extra>, --trials <extra>, --enqueue <file>, or a mix');
+      const enqueue =
+        options.enqueue === undefined ? undefined : configurationsFile('--enqueue', options.enqueue, refuse);
       const budget = options.budget === undefined ? undefined : Number(options.budget);
       if (budget !== undefined && (!Number.isFinite(budget) || budget <= 0))
         refuse(`--budget must be a positive number, got '${printable(options.budget!)}'`);
@@ -790,6 +801,11 @@ Examples:
         const handle = await continueStudy(client, id, {
           ...(budget === undefined ? {} : { budget }),
           ...(trials === undefined ? {} : { trials }),
+          ...(enqueue === undefined ? {} : { enqueue }),
+        }).catch((error: unknown) => {
+          // A configuration the study's space refuses is bad input, named like a flag's.
+          if (error instanceof RangeError && error.message.startsWith('enqueue')) refuse(`--${error.message}`);
+          throw error;
         });
         const plan = await getStudyPlan(client, id).catch(() => null);
         const added = budget ?? 0;
@@ -800,6 +816,9 @@ Examples:
         const more = [
           ...(budget === undefined ? [] : [`${budget} more budget`]),
           ...(trials === undefined ? [] : [`${trials} more trials`]),
+          ...(enqueue === undefined
+            ? []
+            : [`${enqueue.length} enqueued configuration${enqueue.length === 1 ? '' : 's'}`]),
         ].join(' and ');
         console.log(
           options.json
@@ -809,6 +828,7 @@ Examples:
                   runId: handle.firstExecutionRunId,
                   ...(budget === undefined ? {} : { budget }),
                   ...(trials === undefined ? {} : { trials }),
+                  ...(enqueue === undefined ? {} : { enqueued: enqueue.length }),
                   ...(total === null || left === null ? {} : { totalBudget: round(total), remaining: round(left) }),
                   ...(maxTrials === null ? {} : { maxTrials }),
                 }),

@@ -179,8 +179,34 @@ describe('continueStudy', () => {
     await expect(continueStudy(client, 's', { trials: 2 })).rejects.toThrow(
       /has spent its budget \(spent 10 of 10\): more trials alone would run none/,
     );
-    await expect(continueStudy(client, 's', {})).rejects.toThrow(/^budget, trials:/);
+    await expect(continueStudy(client, 's', {})).rejects.toThrow(/^budget, trials, enqueue:/);
     await expect(continueStudy(client, 's', { trials: 1.5 })).rejects.toThrow(/^trials:/);
     expect(started).toHaveLength(0);
+  });
+
+  it('queues configurations for the new run, validated against the study space, in order', async () => {
+    const { client, started } = completedStudy(5, null);
+    await continueStudy(client, 's', { budget: 5, enqueue: [[{ lr: 0.5 }], [{ lr: 0.25 }]] });
+    const [{ state }] = (started[0] as { args: [{ state: { queued: unknown[] } }] }).args;
+    expect(state.queued).toEqual([[{ lr: 0.5 }], [{ lr: 0.25 }]]);
+    // Enqueued configurations alone continue a study with budget left.
+    await continueStudy(client, 's', { enqueue: [[{ lr: 0.5 }]] });
+    expect(started).toHaveLength(2);
+  });
+
+  it('refuses a bad enqueued configuration naming it, and starts nothing', async () => {
+    const { client, started } = completedStudy(5, null);
+    await expect(continueStudy(client, 's', { budget: 5, enqueue: [[{ lr: 0.5 }], [{ lr: 7 }]] })).rejects.toThrow(
+      'enqueue[1]: stage "train" param "lr": 7 is outside [0.001, 1]',
+    );
+    await expect(continueStudy(client, 's', { budget: 5, enqueue: [] })).rejects.toThrow(
+      /^enqueue: give a non-empty list/,
+    );
+    // Its budget spent: enqueued configurations alone would run none.
+    const spent = completedStudy(5, null, 10);
+    await expect(continueStudy(spent.client, 's', { enqueue: [[{ lr: 0.5 }]] })).rejects.toThrow(
+      /has spent its budget \(spent 10 of 10\): the new run would run no trial; add budget too/,
+    );
+    expect([...started, ...spent.started]).toHaveLength(0);
   });
 });
