@@ -1,4 +1,5 @@
 import { defaultPruner, type PrunerSettings } from '../core/pruning.js';
+import { defaultStudySeed } from '../core/seed.js';
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
@@ -140,7 +141,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     optimizer: settings,
     // The optimizer owns the default, so the workflow charges the ε the acquisition assumes.
     epsilon: settings.epsilon,
-    seed: config.seed ?? 0,
+    seed: config.seed ?? defaultStudySeed(options.studyId ?? config.name),
     // A configuration may leave out parameterless stages at its end: the plan has every stage.
     enqueue: ((config.enqueue ?? []) as Configuration[]).map((candidate) =>
       withParamlessStages(searchSpaceOf(config), candidate),

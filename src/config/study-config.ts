@@ -284,7 +284,7 @@ export const studyConfigSchema = z
         )
         .optional(),
       optimizer: optimizerSchema.optional(),
-      /** @default 0 */
+      /** @default a hash of the study id (src/core/seed.ts, defaultStudySeed) */
       seed: z
         .number({ error: 'must be a number' })
         .int('must be an integer')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planStudy } from '../../../src/config/plan.js';
 import { parseStudyConfig, StudyConfigError } from '../../../src/config/study-config.js';
+import { defaultStudySeed } from '../../../src/core/seed.js';
 import { resolveSettings } from '../../../src/optimizer/settings.js';
 
 const valid = () => ({
@@ -59,10 +60,17 @@ describe('study config validation', () => {
       pipelineId: 'study',
       objective: { metric: 'accuracy', direction: 'maximize' },
       epsilon: 0.1,
-      seed: 0,
+      seed: defaultStudySeed('id-1'),
       orchestrationQueue: 'mt-orchestration',
       maxTrials: null,
     });
+    // Without a seed each study id draws its own warm-up; a study keeps its seed across its runs.
+    const other = planStudy(parseStudyConfig(valid()), { studyId: 'id-2', taskQueuePrefix: 'mt' });
+    expect(other.seed).not.toBe(plan.seed);
+    expect(planStudy(parseStudyConfig(valid()), { studyId: 'id-1' }).seed).toBe(plan.seed);
+    expect(plan.seed).toBeGreaterThanOrEqual(0);
+    expect(plan.seed).toBeLessThanOrEqual(2 ** 31 - 1);
+    expect(planStudy(parseStudyConfig({ ...valid(), seed: 0 }), { studyId: 'id-1' }).seed).toBe(0);
     expect(plan.stages.map((stage) => stage.taskQueue)).toEqual(['mt-cpu', 'mt-gpu']);
     expect(plan.stages[1]).toMatchObject({
       implementation: 'train',
