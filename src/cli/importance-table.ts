@@ -44,6 +44,7 @@ export function formatImportance(result: ImportanceResult, subject: ImportanceSu
     `A Gaussian process fitted to ${result.trials} completed trials; the variance of its mean over the`,
     `search space split by parameter (Sobol indices, N = ${result.samples}, ± Monte-Carlo error).`,
     'first-order: the share a parameter explains alone; total: with its interactions.',
+    ...(result.caution === null ? [] : ['', `Caution: ${result.caution}.`]),
     '',
     ...table(['stage', 'parameter', 'first-order', 'total'], parameterRows),
     '',

@@ -591,6 +591,7 @@ function importanceChart(target: 'objective' | 'cost', importance: ReportImporta
     title,
     description:
       `${description} ${importance.result.trials} trials, N = ${importance.result.samples}.` +
+      (importance.result.caution === null ? '' : ` Caution: ${importance.result.caution}.`) +
       (importance.result.warnings.length === 0 ? '' : ` Thinly covered: ${importance.result.warnings.join('; ')}.`),
     empty: null,
     option,

@@ -23,6 +23,7 @@ const result: ImportanceResult = {
   stages: [entry('prep', undefined, 0.21, 0.33), entry('train', undefined, 0.61, 0.72)],
   firstOrderSum: 0.806,
   warnings: [],
+  caution: null,
 };
 
 describe('formatImportance', () => {
@@ -63,5 +64,16 @@ describe('formatImportance', () => {
       "Importance for the cost (log of a trial's full cost, every stage as if run), study s",
     );
     expect(text).toContain('act almost independently');
+  });
+
+  it('puts a caution above the table when the model has not told the parameters apart', () => {
+    const caution = '0.86 of the variance is in interactions, from 33 trials for 8 parameters: ...';
+    const lines = formatImportance(
+      { ...result, caution },
+      { studyId: 's', metric: 'acc', direction: 'maximize' },
+    ).split('\n');
+    const at = lines.indexOf(`Caution: ${caution}.`);
+    expect(at).toBeGreaterThan(0);
+    expect(lines.findIndex((line) => line.startsWith('stage  parameter'))).toBeGreaterThan(at);
   });
 });

@@ -109,6 +109,20 @@ describe('parameterImportance', () => {
     );
   });
 
+  it('cautions when interactions hold most of the variance and trials are few for the parameters', () => {
+    expect(parameterImportance(twoStageSpace, trials, { seed: 3 }).caution).toBeNull();
+    // x1 · x2 on a symmetric range: neither explains anything alone; 20 trials for 3 parameters.
+    const random = createRandom(11);
+    const product = Array.from({ length: 20 }, () => {
+      const [x1, x2, x3] = [scale(random.next()), scale(random.next()), scale(random.next())];
+      return observation([{ x1, x2 }, { x3 }], x1 * x2, [1, 1]);
+    });
+    const result = parameterImportance(twoStageSpace, product, { seed: 3 });
+    expect(1 - result.firstOrderSum).toBeGreaterThan(0.5);
+    expect(result.caution).toMatch(/^[01]\.\d\d of the variance is in interactions, from 20 trials for 3 parameters: /);
+    expect(result.caution).toContain('the ranking is a guess (about 10 trials a parameter, 30 here, make it firmer)');
+  });
+
   it('is a pure function of its inputs and seed', () => {
     const options = { seed: 5, samples: 256 };
     expect(parameterImportance(twoStageSpace, trials, options)).toEqual(
