@@ -125,6 +125,13 @@ const waitingBoundPatch = 'memotune-waiting-bound';
  * `failed` outcome, and replay them so.
  */
 const failedStudyFailsPatch = 'memotune-failed-study-fails';
+/**
+ * Marks histories in which a suggestion that returns after a pause, a stop or a halt starts no
+ * trial; earlier ones started it (one more trial after the request was acknowledged).
+ */
+const recheckAfterSuggestPatch = 'memotune-recheck-after-suggest';
+/** Marks histories in which a paused study publishes MemotuneStatus `paused`; earlier ones kept `running`. */
+const pausedStatusPatch = 'memotune-paused-status';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -205,7 +212,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     const progress = progressOf(plan, state, status, runningList(), error, earlyStop);
     const card = progressCard(progress, method, parallelism());
     setCurrentDetails(card);
-    if (plan.searchAttributes === true) upsertSearchAttributes(progressSearchAttributes(progress, status));
+    // A paused study says so in MemotuneStatus (`study list`, the UI's filters), as its card does.
+    const shown = status === 'running' && state.paused === true && patched(pausedStatusPatch) ? 'paused' : status;
+    if (plan.searchAttributes === true) upsertSearchAttributes(progressSearchAttributes(progress, shown));
     // The card in the memo too: the server keeps it, so it can be read with no worker running
     // (current details are answered by a worker). Histories recorded before it have no such event.
     if (patched(progressMemoPatch))
@@ -425,6 +434,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
         };
         continue;
       }
+      // A pause, stop or halt that arrived while the optimizer ran: start nothing more (a review saw
+      // one more trial start after `study pause` and `study stop` had been acknowledged).
+      if ((state.paused === true || state.stopRequested || halt !== null) && patched(recheckAfterSuggestPatch))
+        continue;
       if (suggestion.diagnostics.exhausted === true) {
         // A finite space with every configuration evaluated: a repeat would teach nothing.
         halt = { status: 'exhausted', error: null };

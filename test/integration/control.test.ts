@@ -20,7 +20,7 @@ import {
   type WaitingStageQueue,
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
-import { memotuneBest, memotuneSpent } from '../../workflows/search-attributes.js';
+import { memotuneBest, memotuneSpent, memotuneStatus } from '../../workflows/search-attributes.js';
 import { cliEnv, runCli, spawnCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
@@ -65,6 +65,8 @@ describe('controlling a running study (real Temporal + S3)', () => {
     const still = await getStudyProgress(env.client, studyId);
     expect(still.trials).toBe(settled.trials);
     expect(still.status).toBe('paused');
+    // The UI's filters and `study list` see it paused too (MemotuneStatus).
+    expect((await handle.describe()).typedSearchAttributes.get(memotuneStatus)).toBe('paused');
 
     // Refused, with the reason, and not recorded.
     await expect(pauseStudy(env.client, studyId)).rejects.toThrow(/already paused/);
@@ -92,6 +94,13 @@ describe('controlling a running study (real Temporal + S3)', () => {
 
     // Only the accepted requests are in history: pause, enqueue, parallelism, extend, resume.
     const events = (await handle.fetchHistory()).events ?? [];
+    // No trial started between the pause and the resume (not even one whose suggestion was under way).
+    const acceptedAt = (name: string) =>
+      events.findIndex(
+        (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === name,
+      );
+    const whilePaused = events.slice(acceptedAt('memotune.pause'), acceptedAt('memotune.resume'));
+    expect(whilePaused.filter((event) => event.startChildWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
     const accepted = events.filter((event) => event.workflowExecutionUpdateAcceptedEventAttributes);
     const names = accepted.map(
       (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name,
