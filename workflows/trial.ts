@@ -152,6 +152,12 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
  */
 const workerShutdownPatch = 'memotune-rerun-after-worker-shutdown';
 
+/**
+ * Marks histories in which an attempt interrupted by its worker's shutdown is not charged (a
+ * review saw a SIGTERM'd 14 s stage charged twice while a SIGKILL'd one was charged once).
+ */
+const shutdownFreePatch = 'memotune-shutdown-free';
+
 /** Marks histories whose finished trials set their `MemotuneStatus` search attribute. */
 const trialStatusPatch = 'memotune-trial-status-attribute';
 
@@ -170,7 +176,8 @@ type StageRun =
  * Runs a stage's activity, scheduling it again each time it fails because its worker shut down:
  * that failure is not retried by Temporal (it would use up one of the stage's attempts, and with
  * `maximumAttempts: 1` fail the trial), so a new activity, with all its attempts, waits for the
- * next worker of the queue. What the interrupted attempts spent is returned to be charged.
+ * next worker of the queue. The interrupted attempts are not charged (histories from before
+ * `memotune-shutdown-free` charged what they spent: returned as `interruptedSpent`).
  */
 async function runThroughWorkerShutdowns(
   stage: StagePlan,
@@ -187,7 +194,9 @@ async function runThroughWorkerShutdowns(
         interruptions < maxWorkerShutdownReruns &&
         patched(workerShutdownPatch);
       if (!rerun) return { failure, interruptedSpent };
-      interruptedSpent += spentByFailedStage(failure, stage);
+      // A redeploy costs the trial nothing, as a crash does (a heartbeat timeout charges nothing):
+      // the trial log is the same with or without it. Earlier histories charged the attempt.
+      if (!patched(shutdownFreePatch)) interruptedSpent += spentByFailedStage(failure, stage);
       log.info('stage interrupted by its worker shutting down: scheduling it again', {
         interruptions: interruptions + 1,
       });

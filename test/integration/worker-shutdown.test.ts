@@ -85,8 +85,8 @@ describe('a stage whose worker shuts down under it', () => {
     const result = await env.result(handle);
 
     expect(attempts).toBe(2);
-    // The interrupted run's time is charged with the stage (its own reported cost is 1).
-    expect(result.history[0]!.chargedCost).toBeGreaterThan(1);
+    // The interrupted run costs the trial nothing, as a crash does: it is charged the stage's cost, 1.
+    expect(result.history[0]!.chargedCost).toBe(1);
     expect(result.status).toBe('completed');
     expect(result.history[0]).toMatchObject({ status: 'completed', error: null });
     expect(await stageActivities(`${studyId}/trial-0`)).toEqual({
@@ -109,6 +109,8 @@ describe('a stage whose worker shuts down under it', () => {
 
     expect(result.status).toBe('completed');
     expect(result.history[0]).toMatchObject({ status: 'completed', error: null });
+    // The SIGTERM'd attempt is not charged: only the stage's own cost, 1.
+    expect(result.history[0]!.chargedCost).toBe(1);
     expect(await stageActivities(`${studyId}/trial-0`)).toEqual({
       scheduled: 2,
       failures: [{ type: 'WorkerShutdown', message: "stage 'train' was interrupted: its worker shut down" }],
