@@ -26,8 +26,10 @@ const fixture = (name: string): unknown =>
  *       (patched 'memotune-settled-signal-in-flight')
  *   v8: v7 with a trial's reused stages settled from its start (patched 'memotune-settled-at-start')
  *       and at most parallelism − 1 waiting trials holding no slot (patched 'memotune-waiting-bound')
- *   v9: a failed study fails its workflow (patched 'memotune-failed-study-fails'); only the failed
- *       study is recorded for it (study-failed-v8 is the same study under the release before)
+ *   v9: a failed study fails its workflow (patched 'memotune-failed-study-fails'), a paused study
+ *       publishes MemotuneStatus 'paused' (patched 'memotune-paused-status'); recorded for it: the
+ *       failed study (study-failed-v8 is the same study under the release before) and the parallel
+ *       study, which is paused on the way
  */
 const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8'];
 
@@ -49,7 +51,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8']) {
+  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(
