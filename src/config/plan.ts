@@ -132,7 +132,9 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
   const plan: StudyPlan = {
     studyId: options.studyId ?? config.name,
     name: config.name,
-    pipelineId: config.pipeline.id ?? config.name,
+    // Projects kept apart by their queue prefix keep their caches apart too (a review saw a second
+    // team's study, same name, reuse the first team's outputs); the default prefix keeps its ids.
+    pipelineId: config.pipeline.id ?? (prefix === defaultTaskQueuePrefix ? config.name : `${prefix}/${config.name}`),
     stages,
     objective: { metric: config.objective.metric, direction: config.objective.direction ?? 'maximize' },
     budget: config.budget,

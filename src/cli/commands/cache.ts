@@ -32,7 +32,14 @@ import type { StudyWorkflowInput } from '../../../workflows/study.js';
 import type { TrialInput } from '../../../workflows/trial.js';
 import { startedWith } from '../../client/workflow-history.js';
 import { hasWorkflowPollers } from '../../client/worker-wait.js';
-import { connectClient, openStore, temporalAddress, withEndpoint, type EndpointOptions } from '../connection.js';
+import {
+  connectClient,
+  openStore,
+  temporalAddress,
+  temporalNamespace,
+  withEndpoint,
+  type EndpointOptions,
+} from '../connection.js';
 import { errorChain, printable, printableLines } from '../format.js';
 
 // ---- sizes and durations ---------------------------------------------------------------------
@@ -129,6 +136,15 @@ function keysOfTrial(trial: Pick<TrialInput, 'pipelineId' | 'stages' | 'config'>
  * current run) and progress (when a worker answers its query: the trials its log holds and the
  * trials it is running, which the server's list may not show yet).
  */
+/** The namespace the command reads live studies from (its flags, profile or environment). */
+function namespaceOf(options: EndpointOptions): string {
+  try {
+    return temporalNamespace(options);
+  } catch {
+    return 'default';
+  }
+}
+
 export async function liveWorkOf(client: Client): Promise<LiveWork> {
   const warnings: string[] = [];
   const running = new Map<string, RunningTrial>();
@@ -596,6 +612,12 @@ export function cacheCommand(overrides: Partial<CacheCommandDependencies> = {}):
           `left aside: ${inventory.uncommitted.length} folder(s) without meta.json, ${inventory.unreadable.length} with an unreadable one`,
         );
       }
+      // Live studies come from one namespace: say so, a shared bucket may serve others (a review
+      // saw another namespace's paused study lose its cached prefixes).
+      summary.push(
+        `live studies were read from namespace '${printable(namespaceOf(options))}' only: a study of another ` +
+          'namespace or server that uses this bucket is not protected (run the prune there too, or give each its own MEMOTUNE_S3_PREFIX)',
+      );
       if (!options.apply) summary.push('dry run: nothing was deleted; add --apply to delete');
       out(summary.join('\n'));
     } finally {

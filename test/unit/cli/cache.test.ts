@@ -128,6 +128,8 @@ describe('memotune cache prune', () => {
       expect(stdout).toMatch(new RegExp(`^would delete .* ${key}$`, 'm'));
     expect(stdout).toContain('would delete 5 output(s)');
     expect(stdout).toContain('dry run: nothing was deleted; add --apply to delete');
+    // Only one namespace's live studies are protected: it says which.
+    expect(stdout).toMatch(/live studies were read from namespace '[^']+' only: a study of another namespace/);
     expect(stdout).toContain('live study live: top-1 trials 1; running trials 3');
     expect(await store.list('')).toEqual(before);
   });

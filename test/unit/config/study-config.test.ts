@@ -57,7 +57,8 @@ describe('study config validation', () => {
     const plan = planStudy(parseStudyConfig(valid()), { studyId: 'id-1', taskQueuePrefix: 'mt' });
     expect(plan).toMatchObject({
       studyId: 'id-1',
-      pipelineId: 'study',
+      // Under a queue prefix of its own, the study's default pipeline id (and cache) is the prefix's.
+      pipelineId: 'mt/study',
       objective: { metric: 'accuracy', direction: 'maximize' },
       epsilon: 0.1,
       seed: defaultStudySeed('id-1'),
@@ -71,6 +72,9 @@ describe('study config validation', () => {
     expect(plan.seed).toBeGreaterThanOrEqual(0);
     expect(plan.seed).toBeLessThanOrEqual(2 ** 31 - 1);
     expect(planStudy(parseStudyConfig({ ...valid(), seed: 0 }), { studyId: 'id-1' }).seed).toBe(0);
+    expect(planStudy(parseStudyConfig(valid()), { studyId: 'id-1' }).pipelineId).toBe('study');
+    const shared = { ...valid(), pipeline: { ...valid().pipeline, id: 'shared' } };
+    expect(planStudy(parseStudyConfig(shared), { studyId: 'id-1', taskQueuePrefix: 'mt' }).pipelineId).toBe('shared');
     expect(plan.stages.map((stage) => stage.taskQueue)).toEqual(['mt-cpu', 'mt-gpu']);
     expect(plan.stages[1]).toMatchObject({
       implementation: 'train',
