@@ -118,6 +118,17 @@ describe('memotune study (CLI against the real server)', () => {
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`note: study ${id} ran before (completed); this is a new run`);
     expect(started.stderr).not.toContain('ran before');
+    expect(started.stderr).not.toContain('no worker polls');
+    // Under a prefix no worker serves, start says so at once (the study waits for one), then it is cancelled.
+    const orphan = await runCli(
+      ['study', 'start', path, '--id', `${id}-orphan`, '--prefix', `${env.taskQueuePrefix}-nobody`],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(orphan.code).toBe(0);
+    expect(orphan.stderr).toContain(
+      `note: no worker polls ${env.taskQueuePrefix}-nobody-orchestration yet: the study starts when one does (memotune worker --prefix ${env.taskQueuePrefix}-nobody)`,
+    );
+    await env.client.workflow.getHandle(`${id}-orphan`).terminate('test over');
     const missing = await runCli(['study', 'status', `${id}-nope`], cliEnv(env.s3KeyPrefix));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('no study with id');
@@ -168,6 +179,13 @@ describe('memotune study (CLI against the real server)', () => {
     const watchLines = watched.stdout.trim().split('\n');
     expect(JSON.parse(watchLines[0]!)).toMatchObject({ status: 'completed' });
     expect(JSON.parse(watchLines.at(-1)!)).toMatchObject({ status: 'completed', budget: 20 });
+    // Stopping or cancelling a study that has ended does nothing and says so, exit 0 (cleanup scripts).
+    const stopped = await runCli(['study', 'stop', id], cliEnv(env.s3KeyPrefix));
+    expect(stopped.code).toBe(0);
+    expect(stopped.stdout).toContain(`study ${id} has already ended (completed): nothing to stop`);
+    const cancelled = await runCli(['study', 'cancel', id, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(cancelled.code).toBe(0);
+    expect(JSON.parse(cancelled.stdout)).toEqual({ studyId: id, cancelled: false, endedAs: 'completed' });
 
     const check = await runCli(['cluster', 'check', '--json'], cliEnv(env.s3KeyPrefix));
     expect(check.code, check.stderr).toBe(0);

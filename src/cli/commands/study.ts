@@ -23,9 +23,11 @@ import {
   type RunningStage,
   cancelStudy,
   type ControlDelivery,
+  StudyFinishedError,
   StudyNotFoundError,
   withTrials,
 } from '../../client/index.js';
+import { hasWorkflowPollers } from '../../client/worker-wait.js';
 import { writeStudyReport } from '../../report/index.js';
 import {
   ImportanceUnavailableError,
@@ -97,6 +99,27 @@ interface EndpointFlags {
 export function listedStatus(attribute: string | undefined, workflowStatus: string): string {
   if (['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(workflowStatus)) return 'failed';
   return attribute ?? workflowStatus.toLowerCase();
+}
+
+/**
+ * `study stop` and `study cancel` of a study that has already ended: nothing to do, said so, exit
+ * 0 (a cleanup script may stop a study that finished meanwhile); null for the caller to return.
+ * Any other error is thrown on.
+ */
+function alreadyEnded(error: unknown, id: string, verb: 'stop' | 'cancel', options: { json?: boolean }): null {
+  if (!(error instanceof StudyFinishedError)) throw error;
+  console.log(
+    options.json
+      ? printableLines(
+          JSON.stringify({
+            studyId: id,
+            [verb === 'stop' ? 'stopping' : 'cancelled']: false,
+            endedAs: error.finishedAs,
+          }),
+        )
+      : `study ${printable(id)} has already ended (${printable(error.finishedAs)}): nothing to ${verb}`,
+  );
+  return null;
 }
 
 /**
@@ -235,6 +258,12 @@ Examples:
             console.log(`started study ${printable(plan.studyId)}`);
             if (link) console.log(`watch it at ${printable(link)}`);
           }
+          // A study no worker takes waits in silence: say so now, not at the first `study status`.
+          if (!(await hasWorkflowPollers(client, plan.orchestrationQueue).catch(() => true)))
+            console.error(
+              `note: no worker polls ${printable(plan.orchestrationQueue)} yet: the study starts when one does ` +
+                `(memotune worker${options.prefix === undefined ? '' : ` --prefix ${printable(options.prefix)}`})`,
+            );
           if (options.wait) {
             await watchStudy(client, plan.studyId, { json: options.json ?? false });
             const outcome = await getStudyOutcome(client, plan.studyId, { wait: true });
@@ -533,7 +562,8 @@ Examples:
     .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        const sent = await stopStudy(client, id);
+        const sent = await stopStudy(client, id).catch((error: unknown) => alreadyEnded(error, id, 'stop', options));
+        if (sent === null) return;
         console.log(
           options.json
             ? printableLines(JSON.stringify({ studyId: id, stopping: true, workerPolling: sent.workerPolling }))
@@ -560,7 +590,10 @@ Examples:
     .action(async (id: string, options: EndpointFlags & { json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
-        const sent = await cancelStudy(client, id);
+        const sent = await cancelStudy(client, id).catch((error: unknown) =>
+          alreadyEnded(error, id, 'cancel', options),
+        );
+        if (sent === null) return;
         console.log(
           options.json
             ? printableLines(JSON.stringify({ studyId: id, cancelled: true, workerPolling: sent.workerPolling }))
@@ -738,6 +771,8 @@ Examples:
         await watchStudy(client, id, { json: options.json ?? false });
         const progress = await getStudyProgress(client, id);
         console.log(options.json ? printableLines(JSON.stringify(progress)) : formatResult(progress));
+        // As `study start --wait`: 1 for a failed study, so a script can stop there.
+        process.exitCode = waitedExitCode(progress);
       } finally {
         await close();
       }
