@@ -34,6 +34,11 @@ export interface StackInfo {
   };
   readonly stateDir: string;
   readonly pids: { readonly temporal: number | null; readonly s3: number | null };
+  /**
+   * The Temporal CLI binary the stack runs (`temporal workflow list ...` against it); absent when
+   * it was started by an earlier release, or by other means.
+   */
+  readonly temporalCli?: string;
 }
 
 /** The running stack's stack.json, or null when none was started in this state folder. */

@@ -64,8 +64,9 @@ function resolveOptions(options: StackOptions): Resolved {
   };
 }
 
-function infoOf(o: Resolved, pids: StackInfo['pids']): StackInfo {
+function infoOf(o: Resolved, pids: StackInfo['pids'], temporalCli?: string): StackInfo {
   return {
+    ...(temporalCli === undefined ? {} : { temporalCli }),
     temporalAddress: `127.0.0.1:${o.temporalPort}`,
     namespace: 'default',
     uiUrl: o.headless ? null : `http://127.0.0.1:${o.uiPort}`,
@@ -288,8 +289,11 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
       }
     }
   }
+  // The CLI binary is known once the binaries are resolved; a reused stack keeps what it recorded.
+  let temporalCli = readStackInfo({ stateDir: o.stateDir })?.temporalCli;
   if (!temporalUp || !s3Up) {
     const bins = await serverBinaries(o.log);
+    temporalCli = bins.temporal;
     if (!temporalUp) {
       o.log(
         `starting Temporal dev server on 127.0.0.1:${o.temporalPort}${o.headless ? '' : ` (UI http://127.0.0.1:${o.uiPort})`}`,
@@ -339,7 +343,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         'per task dispatch, twice the CPU): `memotune dev --stop` then `memotune dev` restarts it with them, keeping its state',
     );
   }
-  const info = infoOf(o, pids);
+  const info = infoOf(o, pids, temporalCli);
   await waitFor(
     `Temporal on ${info.temporalAddress} (log: ${join(o.stateDir, 'temporal.log')})`,
     o.startTimeoutMs,

@@ -76,6 +76,10 @@ Examples:
         if (info.uiUrl) console.log(`Web UI     ${info.uiUrl}`);
         console.log(`S3         ${info.s3.endpoint} (bucket ${info.s3.bucket})`);
         console.log(`state      ${info.stateDir}`);
+        if (info.temporalCli !== undefined)
+          console.log(
+            `CLI        ${info.temporalCli} (e.g. workflow list --address ${info.temporalAddress} --query "MemotuneKind='study'")`,
+          );
       },
     );
 }
