@@ -168,6 +168,16 @@ const trialStatusPatch = 'memotune-trial-status-attribute';
  */
 export const maxWorkerShutdownReruns = 20;
 
+/**
+ * How many times a stage is scheduled again after the worker that took it had no implementation of
+ * it: a mixed fleet mid-deploy finds a worker that has it well within this; a stage no worker has
+ * fails after it, in about as many task round trips.
+ */
+export const maxUnknownStageReruns = 10;
+
+/** Marks histories in which a stage a worker lacked is scheduled again; earlier ones failed the trial. */
+const unknownStageRerunPatch = 'memotune-unknown-stage-rerun';
+
 type StageRun =
   | { readonly output: RunStageOutput; readonly failure?: undefined; readonly interruptedSpent: number }
   | { readonly output?: undefined; readonly failure: ActivityFailure; readonly interruptedSpent: number };
@@ -181,25 +191,39 @@ type StageRun =
  */
 async function runThroughWorkerShutdowns(
   stage: StagePlan,
-  runStage: (interruptions: number) => Promise<RunStageOutput>,
+  runStage: (interruptions: number, unknownAt: number) => Promise<RunStageOutput>,
 ): Promise<StageRun> {
   let interruptedSpent = 0;
-  for (let interruptions = 0; ; interruptions++) {
+  let unknownAt = 0;
+  for (let interruptions = 0; ;) {
     try {
-      return { output: await runStage(interruptions), interruptedSpent };
+      return { output: await runStage(interruptions, unknownAt), interruptedSpent };
     } catch (failure) {
       if (!(failure instanceof ActivityFailure)) throw failure;
+      // A fleet in the middle of a deploy that adds the stage: the worker that took the task lacks
+      // it, another of the queue may have it. Scheduled again a few times before the stage counts
+      // as unknown (which ends the study: no configuration could run it).
+      if (
+        failureTypeOf(failure) === FailureType.UnknownStage &&
+        unknownAt < maxUnknownStageReruns &&
+        patched(unknownStageRerunPatch)
+      ) {
+        unknownAt++;
+        log.info("stage taken by a worker that lacks it: scheduling it again for the queue's other workers", {
+          unknownAt,
+        });
+        continue;
+      }
       const rerun =
         failureTypeOf(failure) === FailureType.WorkerShutdown &&
         interruptions < maxWorkerShutdownReruns &&
         patched(workerShutdownPatch);
       if (!rerun) return { failure, interruptedSpent };
+      interruptions++;
       // A redeploy costs the trial nothing, as a crash does (a heartbeat timeout charges nothing):
       // the trial log is the same with or without it. Earlier histories charged the attempt.
       if (!patched(shutdownFreePatch)) interruptedSpent += spentByFailedStage(failure, stage);
-      log.info('stage interrupted by its worker shutting down: scheduling it again', {
-        interruptions: interruptions + 1,
-      });
+      log.info('stage interrupted by its worker shutting down: scheduling it again', { interruptions });
     }
   }
 }
@@ -286,12 +310,13 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
 
   for (let index = cachedPrefix; index < input.stages.length; index++) {
     const stage = input.stages[index]!;
-    const runStage = (interruptions: number) =>
+    const runStage = (interruptions: number, unknownAt: number) =>
       proxyActivities<Activities>({
         // The UI labels each stage run by its stage instead of "runStage".
         summary:
           `${stage.name} (stage ${index + 1}/${input.stages.length})` +
-          (interruptions === 0 ? '' : `, again after its worker shut down (${interruptions})`),
+          (interruptions === 0 ? '' : `, again after its worker shut down (${interruptions})`) +
+          (unknownAt === 0 ? '' : `, again: a worker without it took it (${unknownAt})`),
         taskQueue: stage.taskQueue,
         startToCloseTimeout: stage.timeoutSeconds * 1000,
         heartbeatTimeout: stage.heartbeatSeconds * 1000,

@@ -9,6 +9,7 @@ import {
   stopStudy,
 } from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
+import { maxUnknownStageReruns } from '../../workflows/trial.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
@@ -226,6 +227,13 @@ describe('stage failures', () => {
     expect(result.status).toBe('failed');
     expect(result.history).toHaveLength(1);
     expect(result.history[0]!).toMatchObject({ status: 'failed', failureType: 'UnknownStage' });
+    // Scheduled again for the queue's other workers first (a fleet mid-deploy may have it on some).
+    const trialEvents =
+      (await env.client.workflow.getHandle(`${handle.workflowId}/trial-0`).fetchHistory()).events ?? [];
+    const runs = trialEvents.filter(
+      (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runStage',
+    );
+    expect(runs).toHaveLength(1 + maxUnknownStageReruns);
     expect(result.error).toContain("no stage implementation named 'missing'");
     expect(result.error).toContain(`task queue '${env.taskQueuePrefix}-cpu'`);
     expect(result.spent).toBe(0);
@@ -260,6 +268,25 @@ describe('stage failures', () => {
     await expect(again).rejects.toThrow(
       `a study with id '${handle.workflowId}' ran before and failed: pick another id, or start a new run`,
     );
+  });
+
+  it('runs a stage that one worker of its queue lacks on another (a fleet in the middle of a deploy)', async () => {
+    // A second worker on train's queue without train, as an old release beside the new one.
+    const stopLacking = await env.startWorkers({ prepare: stages.prepare! }, ['gpu']);
+    try {
+      const mixed = config(Array.from({ length: 6 }, (_, i) => ({ a: (i + 1) / 10, mode: 'ok' })));
+      const { handle } = await startStudy(
+        env.client,
+        { ...mixed, name: 'mixed-fleet' },
+        { studyId: `${env.taskQueuePrefix}-mixed-fleet`, taskQueuePrefix: env.taskQueuePrefix },
+      );
+      const result = await env.result(handle);
+      // Before, the first task the old worker took ended the study (here 5 of 11 train tasks went to it).
+      expect(result.status).toBe('completed');
+      expect(result.history.map((trial) => trial.status)).toEqual(Array.from({ length: 6 }, () => 'completed'));
+    } finally {
+      await stopLacking();
+    }
   });
 
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {
