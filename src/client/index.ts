@@ -135,8 +135,8 @@ export class StudyExistsError extends Error {
       "start a new run under this id (--new-run, or ifExists: 'new-run'; memotune's commands then read the new run only)";
     super(
       endedAs.startsWith('failed')
-        ? // A failed study cannot be continued (continueStudy refuses it): do not suggest it.
-          `a study with id '${studyId}' ran before and ${endedAs}: pick another id, or ${newRun}`
+        ? `a study with id '${studyId}' ran before and ${endedAs}: continue it once the cause is fixed ` +
+            `(\`memotune study continue ${studyId}\`, or continueStudy()), pick another id, or ${newRun}`
         : `a study with id '${studyId}' ran before (${endedAs}): continue it ` +
             `(\`memotune study continue ${studyId} --budget <extra>\`, or continueStudy()), pick another id, or ` +
             newRun,
@@ -678,14 +678,16 @@ export interface ContinueStudyOptions {
 }
 
 /**
- * Continues a study that has ended (completed, stopped, exhausted) with more budget, more trials or
- * both: a new run of the same workflow id that starts from the state the study ended with, so its
- * trial log, best trial and optimizer state carry on and its trials are numbered on.
- * @throws StudyNotContinuableError when the study is still running (extend it instead), failed,
- *   ended under a release whose outcome does not carry its state, or when what is added would run
- *   no trial (more budget for a study that ran its maxTrials, more trials with its budget spent)
- * @throws RangeError naming `budget` or `trials` when neither is given or one is not a positive
- *   number (trials: a whole number)
+ * Continues a study that has ended (completed, stopped, exhausted) with more budget, more trials,
+ * configurations to run, or a mix; or a failed one once its cause is fixed, with or without them:
+ * a new run of the same workflow id that starts from the state the study ended with, so its trial
+ * log, best trial and optimizer state carry on and its trials are numbered on.
+ * @throws StudyNotContinuableError when the study is still running (extend it instead), was
+ *   cancelled, terminated or timed out, ended under a release whose outcome does not carry its
+ *   state, or when the new run would run no trial (more budget for a study that ran its
+ *   maxTrials, more trials with its budget spent)
+ * @throws RangeError naming `budget`, `trials` or `enqueue` when one is bad, or when nothing is
+ *   added to a study that did not fail
  */
 export async function continueStudy(
   client: Client,
@@ -693,8 +695,7 @@ export async function continueStudy(
   options: ContinueStudyOptions,
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>> {
   const { budget, trials, enqueue } = options;
-  if (budget === undefined && trials === undefined && enqueue === undefined)
-    throw new RangeError('budget, trials, enqueue: give more budget, more trials, configurations to run, or a mix');
+  const nothingAdded = budget === undefined && trials === undefined && enqueue === undefined;
   if (budget !== undefined && (typeof budget !== 'number' || !Number.isFinite(budget) || budget <= 0))
     throw new RangeError(`budget: the extra budget must be a positive number (got ${String(budget)})`);
   if (trials !== undefined && (!Number.isSafeInteger(trials) || trials <= 0 || trials > limits.maxTrials))
@@ -717,12 +718,15 @@ export async function continueStudy(
         `study '${studyId}' ${closedStatusPhrases[description.status.name] ?? 'did not complete'}: it cannot be continued`,
       );
     const outcome = ended;
-    if (outcome.state === undefined || outcome.status === 'failed')
+    if (outcome.state === undefined)
       throw new StudyNotContinuableError(
-        outcome.status === 'failed'
-          ? `study '${studyId}' failed (${outcome.error ?? 'no reason recorded'}): start a new study instead`
-          : `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,
+        `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,
       );
+    // A failed study resumes as it was once its cause is fixed (a worker deployed, a stage
+    // registered); any other needs something added, or the new run would be the old one's end.
+    const failed = outcome.status === 'failed';
+    if (nothingAdded && !failed)
+      throw new RangeError('budget, trials, enqueue: give more budget, more trials, configurations to run, or a mix');
     const earlier = await studyPlanOf(client, studyId, description.runId);
     const maxTrials =
       trials === undefined
@@ -731,6 +735,8 @@ export async function continueStudy(
     const plan: StudyPlan = { ...earlier, maxTrials };
     let state: StudyState = {
       ...outcome.state,
+      // The failures that ended a failed study are behind it: maxConsecutiveFailures counts anew.
+      ...(failed ? { trailingFailures: 0 } : {}),
       stopRequested: false,
       paused: false,
       budget: (outcome.state.budget ?? plan.budget) + (budget ?? 0),

@@ -253,21 +253,32 @@ describe('stage failures', () => {
       trials: 1,
       error: result.error,
     });
-    await expect(continueStudy(env.client, handle.workflowId, { budget: 10 })).rejects.toThrow(
-      /failed \(trial 0: stage 'prepare': no stage implementation named 'missing'.*\): start a new study instead/,
-    );
-    // Starting it again names the failure and does not suggest continuing it.
+    // Starting it again names the failure and suggests continuing it once fixed.
     const again = startStudy(
       env.client,
       { ...bad, name: 'unknown-stage' },
-      {
-        studyId: handle.workflowId,
-        taskQueuePrefix: env.taskQueuePrefix,
-      },
+      { studyId: handle.workflowId, taskQueuePrefix: env.taskQueuePrefix },
     );
     await expect(again).rejects.toThrow(
-      `a study with id '${handle.workflowId}' ran before and failed: pick another id, or start a new run`,
+      `a study with id '${handle.workflowId}' ran before and failed: continue it once the cause is fixed`,
     );
+    // Fixed (a worker with the stage joins the queue), it is continued as it was, nothing added:
+    // its failed trial stays in the log, the others run (the old worker's tasks go to the new one).
+    const stopFixed = await env.startWorkers({ missing: stages.prepare! }, ['cpu']);
+    try {
+      const second = await env.result(await continueStudy(env.client, handle.workflowId, {}));
+      expect(second.status).toBe('completed');
+      expect(second.history.map((trial) => trial.status)).toEqual([
+        'failed',
+        'completed',
+        'completed',
+        'completed',
+        'completed',
+      ]);
+      expect(second.history[0]).toEqual(result.history[0]);
+    } finally {
+      await stopFixed();
+    }
   });
 
   it('runs a stage that one worker of its queue lacks on another (a fleet in the middle of a deploy)', async () => {

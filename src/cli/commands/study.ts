@@ -782,7 +782,7 @@ Examples:
     study
       .command('continue <id>')
       .description(
-        'continue a study that has ended (completed, stopped, exhausted) with more budget, more trials or both',
+        'continue a study that has ended (completed, stopped, exhausted) with more budget, trials or configurations; or a failed one once fixed',
       )
       .option(
         '--budget <amount>',
@@ -804,8 +804,9 @@ Examples:
   ).addHelpText(
     'after',
     `
-At least one of --budget, --trials and --enqueue. A study that ran its maxTrials needs --trials (and
---budget too if its budget is spent); enqueued configurations count as trials.
+At least one of --budget, --trials and --enqueue, except for a failed study, which resumes as it
+was once its cause is fixed (a worker deployed, a stage registered). A study that ran its maxTrials
+needs --trials (and --budget too if its budget is spent); enqueued configurations count as trials.
 
 Examples:
   memotune study continue my-study --budget 3600
@@ -819,8 +820,6 @@ Examples:
       options: EndpointFlags & { budget?: string; trials?: string; enqueue?: string; wait?: boolean; json?: boolean },
     ) => {
       const refuse = (message: string): never => continueCommand.error(`memotune: ${message}`, { exitCode: 2 });
-      if (options.budget === undefined && options.trials === undefined && options.enqueue === undefined)
-        refuse('give --budget <extra>, --trials <extra>, --enqueue <file>, or a mix');
       const enqueue =
         options.enqueue === undefined ? undefined : configurationsFile('--enqueue', options.enqueue, refuse);
       const budget = options.budget === undefined ? undefined : Number(options.budget);
@@ -840,6 +839,10 @@ Examples:
         }).catch((error: unknown) => {
           // A configuration the study's space refuses is bad input, named like a flag's.
           if (error instanceof RangeError && error.message.startsWith('enqueue')) refuse(`--${error.message}`);
+          if (error instanceof RangeError && error.message.startsWith('budget, trials, enqueue'))
+            refuse(
+              'give --budget <extra>, --trials <extra>, --enqueue <file>, or a mix (a failed study may be continued with none)',
+            );
           throw error;
         });
         const plan = await getStudyPlan(client, id).catch(() => null);
@@ -848,13 +851,14 @@ Examples:
         const left = before === null ? null : Math.max(0, before.budget + added - before.spent);
         const round = (value: number) => Number(value.toPrecision(6));
         const maxTrials = trials === undefined ? null : (plan?.maxTrials ?? null);
-        const more = [
-          ...(budget === undefined ? [] : [`${budget} more budget`]),
-          ...(trials === undefined ? [] : [`${trials} more trials`]),
-          ...(enqueue === undefined
-            ? []
-            : [`${enqueue.length} enqueued configuration${enqueue.length === 1 ? '' : 's'}`]),
-        ].join(' and ');
+        const more =
+          [
+            ...(budget === undefined ? [] : [`${budget} more budget`]),
+            ...(trials === undefined ? [] : [`${trials} more trials`]),
+            ...(enqueue === undefined
+              ? []
+              : [`${enqueue.length} enqueued configuration${enqueue.length === 1 ? '' : 's'}`]),
+          ].join(' and ') || 'what it had left';
         console.log(
           options.json
             ? printableLines(
