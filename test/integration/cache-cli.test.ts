@@ -101,7 +101,8 @@ describe('memotune cache (CLI against the real servers)', () => {
       { name: studyId, trialLog: first.trialLog, outputs: keys.length, bytes: byStudy.total.bytes },
     ]);
     const table = await cli(['ls', '--by', 'stage']);
-    expect(table.stdout).toMatch(/^cache-done\/s0\s+2\s+/m);
+    // The default pipeline id is the study name under its queue prefix.
+    expect(table.stdout).toMatch(new RegExp(`^${env.taskQueuePrefix}/cache-done/s0\\s+2\\s+`, 'm'));
     expect(table.stdout).toMatch(new RegExp(`^total\\s+${keys.length}\\s+`, 'm'));
 
     const before = await env.store.list('');

@@ -113,8 +113,9 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(stageRuns).toHaveLength(1);
 
     // Outputs live in S3 under the chained keys, the third stage read the cached second one.
+    // The default pipeline id: the study name under its queue prefix.
     const keys = stageKeys(
-      'reuse',
+      `${env.taskQueuePrefix}/reuse`,
       paper3.stages.map((s) => ({ name: s.name })),
       second,
     );
