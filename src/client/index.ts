@@ -228,7 +228,7 @@ export async function getStudyProgress(
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
     const status = description.status.name;
-    const ended = status === 'COMPLETED' || status === 'FAILED' ? await endedOutcome(handle) : null;
+    const ended = await endedOutcome(handle, status);
     if (ended !== null) {
       // Progress as a running study reports it: not the state carried to a continued run.
       const { history: _history, direction: _direction, state: _state, ...progress } = ended;
@@ -396,10 +396,12 @@ export function failedStudyOutcome(error: unknown): StudyOutcome | null {
 }
 
 /**
- * The outcome of a study whose workflow has closed: its result when it completed, the outcome in
- * its failure when the study failed; null when the workflow failed some other way.
+ * The outcome of a study whose workflow has closed with `status` (describe()'s name): its result
+ * when it completed, the outcome in its failure when the study failed; null for any other status,
+ * or a workflow that failed some other way.
  */
-async function endedOutcome(handle: StudyHandle): Promise<StudyOutcome | null> {
+async function endedOutcome(handle: StudyHandle, status: string): Promise<StudyOutcome | null> {
+  if (status !== 'COMPLETED' && status !== 'FAILED') return null;
   try {
     return await handle.result();
   } catch (error) {
@@ -430,7 +432,7 @@ export async function getStudyOutcome(
     }
     const description = await handle.describe();
     const status = description.status.name;
-    const ended = status === 'COMPLETED' || status === 'FAILED' ? await endedOutcome(handle) : null;
+    const ended = await endedOutcome(handle, status);
     if (ended !== null) return ended;
     // A running study's result is a query a worker answers: with `failWithoutWorkerMs`, a study no
     // worker serves is reported (NoWorkerError) instead of waiting out the server's deadline.
@@ -709,15 +711,11 @@ export async function continueStudy(
       throw new StudyNotContinuableError(
         `study '${studyId}' is still running: extend its budget instead (extendStudyBudget, or \`memotune study extend\`)`,
       );
-    const ended =
-      description.status.name === 'COMPLETED' || description.status.name === 'FAILED'
-        ? await endedOutcome(handle)
-        : null;
-    if (ended === null)
+    const outcome = await endedOutcome(handle, description.status.name);
+    if (outcome === null)
       throw new StudyNotContinuableError(
         `study '${studyId}' ${closedStatusPhrases[description.status.name] ?? 'did not complete'}: it cannot be continued`,
       );
-    const outcome = ended;
     if (outcome.state === undefined)
       throw new StudyNotContinuableError(
         `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,

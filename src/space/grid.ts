@@ -49,8 +49,9 @@ function gridPoint(spec: SteppedParam, index: number): number {
   return decimals <= 15 ? Number(raw.toFixed(decimals)) : raw;
 }
 
-/** Whether `value` (already known to be in range) is a grid point, up to float rounding. */
+/** Whether `value` (already known to be in range) is a grid point: exactly for ints, up to float rounding for floats. */
 export function isOnGrid(spec: SteppedParam, value: number): boolean {
+  if (spec.type === 'int') return (value - spec.low) % spec.step === 0;
   const index = gridIndex(spec, value);
   return Math.abs(index - Math.round(index)) <= onGridTolerance * Math.max(1, Math.abs(index));
 }

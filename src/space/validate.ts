@@ -1,7 +1,7 @@
 import { closestKey } from '../core/closest-key.js';
 import { formatIssuePath } from '../core/issue-path.js';
 import type { Configuration, ParamSpec, ParamValue, SearchSpace } from '../core/types.js';
-import { gridIndex, isOnGrid, isStepped, stepIssue } from './grid.js';
+import { isOnGrid, isStepped, stepIssue } from './grid.js';
 import {
   maxChoiceBytes,
   maxChoices,
@@ -419,7 +419,7 @@ export function isValidValue(spec: ParamSpec, value: ParamValue | undefined): bo
         Number.isInteger(value) &&
         value >= spec.low &&
         value <= spec.high &&
-        (!isStepped(spec) || Number.isInteger(gridIndex(spec, value)))
+        (!isStepped(spec) || isOnGrid(spec, value))
       );
     case 'categorical':
       return spec.choices.some((choice) => choice === value);
