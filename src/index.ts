@@ -34,6 +34,7 @@ export { planStudy, type PlanOptions } from './config/plan.js';
 export type {
   ArtifactOutput,
   ConfigurationOf,
+  EnqueuedConfigurationOf,
   DirectoryOutput,
   FileOutput,
   OutputFormat,

@@ -60,6 +60,7 @@ import { defaultPruner, pruneReferences } from '../src/core/pruning.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
 import { configLine } from '../src/core/config-line.js';
 import { progressCard } from '../src/core/progress-card.js';
+import { fillConfiguration, isComplete } from '../src/space/partial.js';
 import {
   enqueuedConfigurations,
   enqueueProblem,
@@ -400,8 +401,15 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       seed: plan.seed,
     };
     let trialInput: TrialInput;
-    if (step.fromQueue) state = { ...state, queued: state.queued!.slice(1) };
-    if (step.enqueued !== null) {
+    // A queued configuration leaves the queue once its trial starts: one that leaves parameters out
+    // waits through its suggestion, and stays queued if a pause or a halt comes first.
+    const dequeue = () => {
+      if (step.fromQueue) state = { ...state, queued: state.queued!.slice(1) };
+    };
+    // Only configurations no earlier release accepted leave parameters out, so recorded histories
+    // take the first branch for every enqueued trial and replay as they ran.
+    if (step.enqueued !== null && isComplete(space, step.enqueued)) {
+      dequeue();
       trialInput = {
         ...common,
         config: step.enqueued,
@@ -459,17 +467,34 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
         }
       }
       state = suggestion.state === undefined ? state : { ...state, optimizerState: suggestion.state };
-      trialInput = {
-        ...common,
-        config: suggestion.config,
-        phase: suggestion.phase,
-        source: 'optimizer',
-        acquisition: suggestion.acquisition,
-        predictedCost: suggestion.predictedCost,
-        suggestedPrefix: suggestion.cachedPrefix,
-        optimizerSeconds:
-          typeof suggestion.diagnostics.totalMs === 'number' ? suggestion.diagnostics.totalMs / 1000 : 0,
-      };
+      const optimizerSeconds =
+        typeof suggestion.diagnostics.totalMs === 'number' ? suggestion.diagnostics.totalMs / 1000 : 0;
+      if (step.enqueued === null) {
+        trialInput = {
+          ...common,
+          config: suggestion.config,
+          phase: suggestion.phase,
+          source: 'optimizer',
+          acquisition: suggestion.acquisition,
+          predictedCost: suggestion.predictedCost,
+          suggestedPrefix: suggestion.cachedPrefix,
+          optimizerSeconds,
+        };
+      } else {
+        // The user's values where they gave them, the suggestion's elsewhere (Optuna fills a partial
+        // enqueued trial from its sampler alike); the suggestion's acquisition, predicted cost and
+        // prefix are its own configuration's, not this one's.
+        dequeue();
+        trialInput = {
+          ...common,
+          config: fillConfiguration(space, step.enqueued, suggestion.config),
+          phase: 'warmup',
+          source: 'enqueued',
+          acquisition: null,
+          predictedCost: null,
+          optimizerSeconds,
+        };
+      }
     }
     // A trial tells the study each stage it settles only when another may share its prefix: the
     // optimizer pins only to post-warm-up EEIPU trials, users' enqueued ones may share by design.

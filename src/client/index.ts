@@ -48,7 +48,8 @@ import {
   stopSignal,
 } from '../../workflows/definitions.js';
 import type { Configuration } from '../core/types.js';
-import type { ConfigurationOf, StudyShape } from '../stages/types.js';
+import { hasGivenValues } from '../space/partial.js';
+import type { EnqueuedConfigurationOf, StudyShape } from '../stages/types.js';
 import type { studyWorkflow } from '../../workflows/study.js';
 import { memotuneStatus, studySearchAttributes } from '../../workflows/search-attributes.js';
 import { missingSearchAttributes } from './search-attributes.js';
@@ -619,24 +620,79 @@ export function extendStudyBudget(
   );
 }
 
+/** Options of {@link enqueueConfigurations}. */
+export interface EnqueueOptions extends WorkerWait {
+  /**
+   * Leave out each configuration the study has already, like Optuna's
+   * `enqueue_trial(skip_if_exists=True)`: one a trial ran (whatever its status), runs or waits for
+   * in the queue, or an earlier one of the same call. A configuration that leaves parameters out is
+   * there already when one of those has the values it gives. The trial log is read from `store`
+   * (the workers' object store). Checked when sent: a trial the optimizer starts meanwhile with
+   * the same values is not seen.
+   */
+  readonly skipExisting?: { readonly store: ObjectStore | undefined };
+}
+
+/** The study's progress after an enqueue, and which of the configurations were left out as there already. */
+export interface EnqueueResult extends StudyProgress {
+  /** Indices (into the configurations given) of those `skipExisting` left out. */
+  readonly skipped: readonly number[];
+}
+
 /**
  * Evaluate these configurations next, in order (like Optuna's `enqueue_trial` on a running study).
- * `enqueueConfigurations<typeof study>(...)`, with a study declared by `defineStudy`, type-checks
- * each configuration against the study's stages and parameters ({@link ConfigurationOf}).
+ * A configuration may leave out parameters, and the stages at its end: its trial's suggestion gives
+ * them. `enqueueConfigurations<typeof study>(...)`, with a study declared by `defineStudy`,
+ * type-checks each configuration against the study's stages and parameters
+ * ({@link EnqueuedConfigurationOf}).
  */
-export function enqueueConfigurations<C extends StudyShape = StudyShape>(
+export async function enqueueConfigurations<C extends StudyShape = StudyShape>(
   client: Client,
   studyId: string,
-  configurations: readonly (StudyShape extends C ? Configuration : ConfigurationOf<C>)[],
-  options: WorkerWait = {},
-): Promise<StudyProgress> {
-  return controlStudy(
+  configurations: readonly (StudyShape extends C ? Configuration : EnqueuedConfigurationOf<C>)[],
+  options: EnqueueOptions = {},
+): Promise<EnqueueResult> {
+  // The typed view is the same plain records.
+  const given = configurations as readonly Configuration[];
+  const skipped =
+    options.skipExisting === undefined
+      ? []
+      : await alreadyThere(client, studyId, given, options.skipExisting.store, options);
+  const sent = given.filter((_, index) => !skipped.includes(index));
+  if (sent.length === 0 && given.length > 0) return { ...(await getStudyProgress(client, studyId, options)), skipped };
+  const progress = await controlStudy(
     client,
     studyId,
-    // The typed view is the same plain records.
-    (handle) => handle.executeUpdate(enqueueUpdate, { args: [configurations as Configuration[]] }),
+    (handle) => handle.executeUpdate(enqueueUpdate, { args: [sent] }),
     options,
   );
+  return { ...progress, skipped };
+}
+
+/** Indices of the configurations the study has already ({@link EnqueueOptions.skipExisting}). */
+async function alreadyThere(
+  client: Client,
+  studyId: string,
+  configurations: readonly Configuration[],
+  store: ObjectStore | undefined,
+  options: WorkerWait,
+): Promise<number[]> {
+  const outcome = await getStudyOutcome(client, studyId, options);
+  const plan = await getStudyPlan(client, studyId);
+  const existing: Configuration[] = [
+    ...(await readStudyTrials(outcome, store)).map((trial) => trial.config),
+    ...(outcome.runningTrials ?? []).map((trial) => trial.config),
+    ...(outcome.state?.queued ?? []),
+    // The config's own enqueued configurations not started yet.
+    ...plan.enqueue.slice(outcome.trials),
+  ];
+  const skipped: number[] = [];
+  configurations.forEach((candidate, index) => {
+    if (!Array.isArray(candidate)) return; // malformed: the study's validator names it
+    if (existing.some((config) => hasGivenValues(candidate, config))) skipped.push(index);
+    else existing.push(candidate);
+  });
+  return skipped;
 }
 
 /** Run `parallelism` trials at once from now on. */
@@ -872,6 +928,15 @@ export interface RunningStage {
   readonly reported?: { readonly step: number; readonly value: number };
   /** Seconds since that heartbeat (absent before the first). */
   readonly lastHeartbeatAgeSeconds?: number;
+  /**
+   * Set when the stage's last attempt failed and the next one waits out its retry backoff (no
+   * worker runs it now): seconds until it is due, 0 when it is due and waits for a worker.
+   */
+  readonly retryInSeconds?: number;
+  /** Why the previous attempt failed, from the server (an S3 outage, an exception): attempts after the first. */
+  readonly lastFailure?: string;
+  /** The identity of the worker that runs (or last ran) the attempt, as the server has it. */
+  readonly worker?: string;
 }
 
 /** PendingActivityState STARTED (@temporalio/proto is not a direct dependency). */
@@ -904,7 +969,11 @@ async function stagesRunning(client: Client, runs: readonly PendingStageRun[]): 
   const converter = client.options.loadedDataConverter;
   const stages: RunningStage[] = [];
   for (const { trialIndex, waiting, activity } of runs) {
-    if (waiting || Number(activity.state) !== ACTIVITY_STARTED) continue;
+    const attempt = activity.attempt ?? 1;
+    // A scheduled attempt after a failed one is a retry in its backoff; a first one waits for a
+    // worker (stageQueuesWaitedOn says when none polls its queue).
+    const retrying = Number(activity.state) === ACTIVITY_SCHEDULED && attempt > 1;
+    if (waiting || (Number(activity.state) !== ACTIVITY_STARTED && !retrying)) continue;
     let details: Record<string, unknown> = {};
     try {
       let payloads = activity.heartbeatDetails?.payloads ?? [];
@@ -916,12 +985,23 @@ async function stagesRunning(client: Client, runs: readonly PendingStageRun[]): 
     }
     const beatMs = timestampMs(activity.lastHeartbeatTime);
     const startedMs = timestampMs(activity.lastStartedTime);
+    const nextAttemptMs = timestampMs(activity.nextAttemptScheduleTime);
+    const failure = activity.lastFailure?.message;
     stages.push({
       trialIndex,
       ...(typeof details.stage === 'string' ? { stage: details.stage } : {}),
-      attempt: activity.attempt ?? 1,
+      attempt,
       maximumAttempts: activity.maximumAttempts ?? 0,
-      ...(startedMs === null || startedMs <= 0 ? {} : { runningSeconds: Math.max(0, (Date.now() - startedMs) / 1000) }),
+      ...(retrying
+        ? {
+            retryInSeconds:
+              nextAttemptMs === null || nextAttemptMs <= 0 ? 0 : Math.max(0, (nextAttemptMs - Date.now()) / 1000),
+          }
+        : startedMs === null || startedMs <= 0
+          ? {}
+          : { runningSeconds: Math.max(0, (Date.now() - startedMs) / 1000) }),
+      ...(attempt > 1 && typeof failure === 'string' && failure !== '' ? { lastFailure: failure } : {}),
+      ...(activity.lastWorkerIdentity ? { worker: activity.lastWorkerIdentity } : {}),
       ...(typeof details.spentCost === 'number' ? { spentSeconds: details.spentCost } : {}),
       ...(details.details === undefined || details.details === null ? {} : { progress: details.details }),
       ...reportedIn(details.reported),

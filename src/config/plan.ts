@@ -3,7 +3,7 @@ import { defaultStudySeed } from '../core/seed.js';
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
-import { jsonBytes, textProblem, withParamlessStages } from '../space/index.js';
+import { jsonBytes, padStages, textProblem } from '../space/index.js';
 import { maxIdLength, maxPlanBytes } from '../space/limits.js';
 import {
   defaultTimeoutSeconds,
@@ -144,9 +144,10 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     // The optimizer owns the default, so the workflow charges the ε the acquisition assumes.
     epsilon: settings.epsilon,
     seed: config.seed ?? defaultStudySeed(options.studyId ?? config.name),
-    // A configuration may leave out parameterless stages at its end: the plan has every stage.
+    // A configuration may leave out stages at its end: the plan has every stage (the parameters
+    // a configuration leaves out are filled from its trial's suggestion).
     enqueue: ((config.enqueue ?? []) as Configuration[]).map((candidate) =>
-      withParamlessStages(searchSpaceOf(config), candidate),
+      padStages(searchSpaceOf(config), candidate),
     ),
     orchestrationQueue: taskQueueName(prefix, 'orchestration'),
     trialsPerRun,

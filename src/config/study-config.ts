@@ -7,7 +7,6 @@ import {
   paramIssues,
   spaceLimitIssues,
   spaceStructureIssues,
-  withParamlessStages,
 } from '../space/index.js';
 import * as limits from '../space/limits.js';
 import {
@@ -291,7 +290,10 @@ export const studyConfigSchema = z
         .min(0, 'must not be negative')
         .max(limits.maxSeed, `must be at most ${limits.maxSeed}`)
         .optional(),
-      /** Configurations evaluated first, before the optimizer is asked (like Optuna's enqueue_trial). */
+      /**
+       * Configurations evaluated first, before the optimizer is asked (like Optuna's enqueue_trial).
+       * One may leave parameters out: its trial's suggestion gives them.
+       */
       enqueue: z
         .array(
           z.array(z.record(z.string(), paramValue, { error: 'must be an object of parameter values' }), {
@@ -340,7 +342,7 @@ export const studyConfigSchema = z
     } else if (clean('pipeline')) {
       const space = searchSpaceOf(config);
       config.enqueue.forEach((candidate, candidateIndex) => {
-        const { problems } = configurationProblems(space, withParamlessStages(space, candidate));
+        const { problems } = configurationProblems(space, candidate, Number.POSITIVE_INFINITY, { partial: true });
         for (const { stage, key, message } of problems) {
           const path = [
             'enqueue',

@@ -3,7 +3,8 @@
  * and why a request is refused. Workflow-safe and pure: the study's update validators call these,
  * so a refused request never reaches the study's history.
  */
-import { validateConfiguration, withParamlessStages } from '../space/validate.js';
+import { padStages } from '../space/partial.js';
+import { validateConfiguration } from '../space/validate.js';
 import { maxBudget, maxEnqueued, maxParallelism } from '../space/limits.js';
 import { planSearchSpace, type StudyPlan, type StudyState } from './study.js';
 import type { Configuration } from './types.js';
@@ -41,10 +42,13 @@ export function extendBudgetProblem(plan: StudyPlan, state: StudyState, amount: 
   return state.stopRequested ? 'the study is stopping: resume it with more budget once it has ended' : undefined;
 }
 
-/** The configurations an accepted enqueue request queues: with `{}` for left-out parameterless stages. */
+/**
+ * The configurations an accepted enqueue request queues: with `{}` for the stages left out at the
+ * end. They may leave parameters out: the trial's suggestion fills those when it starts.
+ */
 export function enqueuedConfigurations(plan: StudyPlan, configs: readonly Configuration[]): Configuration[] {
   const space = planSearchSpace(plan);
-  return configs.map((config) => withParamlessStages(space, config));
+  return configs.map((config) => padStages(space, config));
 }
 
 export function enqueueProblem(plan: StudyPlan, state: StudyState, configs: unknown): string | undefined {
@@ -55,7 +59,7 @@ export function enqueueProblem(plan: StudyPlan, state: StudyState, configs: unkn
   const space = planSearchSpace(plan);
   for (const [index, config] of configs.entries()) {
     try {
-      validateConfiguration(space, withParamlessStages(space, config as Configuration));
+      validateConfiguration(space, config as Configuration, { partial: true });
     } catch (error) {
       return `configurations[${index}]: ${error instanceof Error ? error.message : String(error)}`;
     }

@@ -17,6 +17,6 @@ export {
   utf8Bytes,
   validateConfiguration,
   validateSpace,
-  withParamlessStages,
 } from './validate.js';
 export type { ConfigurationProblem, SpaceIssue } from './validate.js';
+export { fillConfiguration, hasGivenValues, isComplete, padStages } from './partial.js';

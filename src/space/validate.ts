@@ -520,34 +520,26 @@ export interface ConfigurationProblem {
 }
 
 /**
- * `config` with `{}` added for the stages at its end that have no parameters (an evaluation stage):
- * a configuration may leave those out. Anything else, a configuration too short by a stage with
- * parameters included, is returned as it is, for {@link configurationProblems} to report.
- */
-export function withParamlessStages<T>(space: SearchSpace, config: T): T {
-  if (!Array.isArray(config) || config.length >= space.length) return config;
-  if (space.slice(config.length).some((stage) => stage.params.length > 0)) return config;
-  return [...(config as unknown[]), ...space.slice(config.length).map(() => ({}))] as T;
-}
-
-/**
  * The problems of a configuration against a space, within a stage the unknown keys first, and how
  * many there are in all: only the first `limit` are built (a suggestion costs an edit distance
  * per name). {@link validateConfiguration} throws them; the study config schema reports them at
- * their paths.
+ * their paths. `partial`: an enqueued configuration, which may leave out parameters and the
+ * stages at its end (the optimizer's suggestion fills them, ./partial.ts) but must give a value.
  */
 export function configurationProblems(
   space: SearchSpace,
   config: unknown,
   limit = Number.POSITIVE_INFINITY,
+  { partial = false }: { partial?: boolean } = {},
 ): { problems: ConfigurationProblem[]; count: number } {
   const problems: ConfigurationProblem[] = [];
-  if (!Array.isArray(config) || config.length !== space.length) {
+  const tooShort = (length: number) => (partial ? length === 0 : length !== space.length);
+  if (!Array.isArray(config) || tooShort(config.length) || config.length > space.length) {
     const got = Array.isArray(config) ? `${config.length}` : shown(config);
     problems.push({
-      message:
-        `must have ${space.length} stages (one record per stage; stages without parameters may be ` +
-        `left out at the end), got ${got}`,
+      message: partial
+        ? `must have 1 to ${space.length} stages (one record per stage from the first; the stages left out at the end take the optimizer's values), got ${got}`
+        : `must have ${space.length} stages (one record per stage), got ${got}`,
     });
     return { problems, count: 1 };
   }
@@ -555,8 +547,18 @@ export function configurationProblems(
   const report = (problem: () => ConfigurationProblem): void => {
     if (count++ < limit) problems.push(problem());
   };
+  if (partial) {
+    const given = config.filter((values) => values !== null && typeof values === 'object' && !Array.isArray(values));
+    const anyValue = given.some((values) => Object.keys(values as object).length > 0);
+    if (!anyValue && space.some((stage) => stage.params.length > 0)) {
+      report(() => ({
+        message: 'gives no parameter value: the optimizer proposes such trials anyway (leave it out)',
+      }));
+    }
+  }
   space.forEach((stage, s) => {
-    const values: unknown = config[s];
+    // A partial configuration's missing stages at the end give no values.
+    const values: unknown = partial && s >= config.length ? {} : config[s];
     if (values === null || typeof values !== 'object' || Array.isArray(values)) {
       report(() => ({ stage: s, message: 'values must be an object of parameter values' }));
       return;
@@ -570,6 +572,7 @@ export function configurationProblems(
     for (const spec of stage.params) {
       // Own keys only: a parameter named "constructor" is missing, not Object.prototype's function.
       const value = Object.hasOwn(record, spec.name) ? record[spec.name] : undefined;
+      if (partial && value === undefined) continue;
       if (!isValidValue(spec, value)) report(() => ({ stage: s, key: spec.name, message: valueProblem(spec, value) }));
     }
   });
@@ -585,8 +588,12 @@ export function configurationProblems(
  *   `stage "train": unknown parameter "epchs" (did you mean "epochs"?); stage "train" param "epochs": is missing`.
  *   A value out of its parameter's range says the range or the choices (see {@link invalidValueMessage}).
  */
-export function validateConfiguration(space: SearchSpace, config: Configuration): void {
-  const { problems, count } = configurationProblems(space, config, maxReportedProblems);
+export function validateConfiguration(
+  space: SearchSpace,
+  config: Configuration,
+  options: { partial?: boolean } = {},
+): void {
+  const { problems, count } = configurationProblems(space, config, maxReportedProblems, options);
   if (count === 0) return;
   const placed = problems.map(({ stage, key, message }) => {
     if (stage === undefined) return `configuration ${message}`;

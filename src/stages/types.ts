@@ -243,12 +243,20 @@ export type TypedStages<C extends StudyShape> = {
 
 /**
  * One configuration of study `C` (declared with {@link defineStudy}): a record per stage, in
- * pipeline order, each typed by its stage's parameters, as `enqueue` and
- * `enqueueConfigurations<typeof study>` take it. A stage without parameters is `{}`.
+ * pipeline order, each typed by its stage's parameters. A stage without parameters is `{}`.
  */
 export type ConfigurationOf<C extends StudyShape> = StageConfigurations<C['pipeline']['stages']>;
 type StageConfigurations<Stages extends readonly StageShape[]> = {
   readonly [I in keyof Stages]: Stages[I] extends StageShape ? ParamsOf<ParamListOf<Stages[I]>> : never;
+};
+
+/**
+ * A configuration of study `C` to enqueue, as `enqueueConfigurations<typeof study>` takes it:
+ * {@link ConfigurationOf} where any parameter may be left out (its trial's suggestion gives it).
+ */
+export type EnqueuedConfigurationOf<C extends StudyShape> = PartialStageConfigurations<C['pipeline']['stages']>;
+type PartialStageConfigurations<Stages extends readonly StageShape[]> = {
+  readonly [I in keyof Stages]: Stages[I] extends StageShape ? Partial<ParamsOf<ParamListOf<Stages[I]>>> : never;
 };
 
 /** A stage's `params` list; none when it leaves them out. */

@@ -6,8 +6,10 @@ import {
   continueStudy,
   enqueueConfigurations,
   extendStudyBudget,
+  getStudyOutcome,
   getStudyProgress,
   pauseStudy,
+  readStudyTrials,
   getStudyPlan,
   resumeStudy,
   setStudyParallelism,
@@ -20,6 +22,7 @@ import {
   type WaitingStageQueue,
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
+import type { Configuration } from '../../src/core/types.js';
 import { memotuneBest, memotuneSpent, memotuneStatus } from '../../workflows/search-attributes.js';
 import { cliEnv, runCli, spawnCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
@@ -77,7 +80,21 @@ describe('controlling a running study (real Temporal + S3)', () => {
     await expect(setStudyParallelism(env.client, studyId, 0)).rejects.toThrow(/parallelism: must be an integer/);
 
     const enqueued = paper3Config([0.25, -0.25, 0.5, 0.5, 0.5, 1, 2]);
-    expect((await enqueueConfigurations(env.client, studyId, [enqueued])).status).toBe('paused');
+    // A partial configuration (Optuna's enqueue_trial with some parameters): the trial's suggestion gives the rest.
+    const partial: Configuration = [{ x0: 1.5 }, { x3: -1 }];
+    expect((await enqueueConfigurations(env.client, studyId, [enqueued, partial])).status).toBe('paused');
+    // skipExisting (Optuna's skip_if_exists) leaves out what the study has: queued, run, or twice in one call.
+    const ran = (await readStudyTrials(await getStudyOutcome(env.client, studyId), env.store))[0]!.config;
+    const fresh = paper3Config([-0.5, 0.5, 0, 0, 0, 0, 0]);
+    const skipping = await enqueueConfigurations(env.client, studyId, [enqueued, ran, [{ x0: 1.5 }], fresh, fresh], {
+      skipExisting: { store: env.store },
+    });
+    expect(skipping.skipped).toEqual([0, 1, 2, 4]);
+    expect(skipping.queued).toBe(3);
+    // Nothing new: no update is sent.
+    expect(
+      (await enqueueConfigurations(env.client, studyId, [ran], { skipExisting: { store: env.store } })).skipped,
+    ).toEqual([0]);
     await setStudyParallelism(env.client, studyId, 2);
     expect((await extendStudyBudget(env.client, studyId, 10)).budget).toBe(1e5 + 10);
     expect((await resumeStudy(env.client, studyId)).status).toBe('running');
@@ -91,6 +108,20 @@ describe('controlling a running study (real Temporal + S3)', () => {
     const next = result.history.find((trial) => trial.trialIndex === still.trials)!;
     expect(next.config).toEqual(enqueued);
     expect(next.source).toBe('enqueued');
+    expect(result.history.find((trial) => trial.trialIndex === still.trials + 2)!.config).toEqual(fresh);
+    const filled = result.history.find((trial) => trial.trialIndex === still.trials + 1)!;
+    expect(filled.source).toBe('enqueued');
+    expect(filled.config[0]!.x0).toBe(1.5);
+    expect(filled.config[1]!.x3).toBe(-1);
+    expect(filled.config.map((stage) => Object.keys(stage))).toEqual([
+      ['x0', 'x1'],
+      ['x2', 'x3', 'x4'],
+      ['x5', 'x6'],
+    ]);
+    for (const value of filled.config.flatMap((stage) => Object.values(stage))) {
+      expect(typeof value).toBe('number');
+    }
+    expect(filled.status).toBe('completed');
 
     // Only the accepted requests are in history: pause, enqueue, parallelism, extend, resume.
     const events = (await handle.fetchHistory()).events ?? [];
@@ -107,6 +138,7 @@ describe('controlling a running study (real Temporal + S3)', () => {
     );
     expect(names).toEqual([
       'memotune.pause',
+      'memotune.enqueue',
       'memotune.enqueue',
       'memotune.setParallelism',
       'memotune.extendBudget',
@@ -266,6 +298,65 @@ describe('controlling a running study (real Temporal + S3)', () => {
       expect(JSON.parse(json.stdout)).toMatchObject({ runningStages: [{ trialIndex: 0, stage: 's1' }] });
       release();
       await handle.result();
+    } finally {
+      release();
+      await handle.terminate('test over').catch(() => {});
+      await stopWorker();
+    }
+  }, 90_000);
+
+  it("shows a stage's retry in its backoff with why its attempt failed, then the worker running the next", async () => {
+    const studyId = `${env.taskQueuePrefix}-retrying`;
+    const config = paper3Study({ name: studyId, budget: 10, maxTrials: 1, optimizer: { method: 'random' } });
+    const onItsOwnQueue = {
+      ...config,
+      pipeline: {
+        ...config.pipeline,
+        stages: config.pipeline.stages.map((stage, i) =>
+          i === 1
+            ? { ...stage, taskQueue: 'retrying', retry: { maximumAttempts: 3, initialIntervalSeconds: 8 } }
+            : stage,
+        ),
+      },
+    };
+    let release = (): void => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const implementation = 'synthetic/paper-3stage/s1';
+    const s1 = paper3Stages[implementation]!;
+    const stopWorker = await env.startWorkers(
+      {
+        [implementation]: async (context) => {
+          // What an S3 outage looks like to a stage writing its output.
+          if (context.trial.attempt === 1) throw new Error('write s3://bucket/out: connect ECONNREFUSED 127.0.0.1:9');
+          context.heartbeat({ epoch: 1 });
+          await held;
+          return s1(context);
+        },
+      },
+      ['retrying'],
+    );
+    const { handle } = await startStudy(env.client, onItsOwnQueue, { studyId, taskQueuePrefix: env.taskQueuePrefix });
+    try {
+      const until = async (done: (seen: RunningStage[]) => boolean): Promise<RunningStage[]> => {
+        for (let attempt = 0; attempt < 300; attempt++) {
+          const seen = await runningStages(env.client, await getStudyProgress(env.client, studyId));
+          if (done(seen)) return seen;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        throw new Error('not seen');
+      };
+      const backoff = await until((seen) => seen[0]?.retryInSeconds !== undefined);
+      expect(backoff[0]).toMatchObject({ trialIndex: 0, attempt: 2, maximumAttempts: 3 });
+      expect(backoff[0]!.lastFailure).toContain('ECONNREFUSED');
+      const text = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+      expect(text.stdout).toMatch(
+        /trial 0 .*attempt 2\/3, (retrying in \d+ s|retry due).*; attempt 1 failed: .*ECONNREFUSED/,
+      );
+      const running = await until((seen) => seen[0]?.runningSeconds !== undefined);
+      expect(running[0]!.worker).toMatch(/@/);
+      expect(running[0]!.lastFailure).toContain('ECONNREFUSED');
+      release();
+      expect((await env.result(handle)).status).toBe('completed');
     } finally {
       release();
       await handle.terminate('test over').catch(() => {});

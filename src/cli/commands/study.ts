@@ -52,13 +52,33 @@ const cliWorkerWait = { failWithoutWorkerMs: 3000, giveUpAfterMs: 60_000 } as co
 /** Longest progress shown on a status line (the whole of it is in `--json`). */
 const maxShownProgress = 120;
 
-/** `  trial 4  train, attempt 1/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)` */
+/** Longest failure message shown on a status line (the whole of it is in `--json`). */
+const maxShownFailure = 200;
+
+/**
+ * `  trial 4  train, attempt 1/3, running 12.3 s on 4242@gpu-1; progress {"epoch":3} (reported 2 s ago)`,
+ * or for a retry in its backoff
+ * `  trial 4  train, attempt 2/3, retrying in 8 s; attempt 1 failed: connect ECONNREFUSED 10.0.0.5:9000`
+ */
 export function formatRunningStage(running: RunningStage): string {
   const attempts = running.maximumAttempts > 0 ? `${running.attempt}/${running.maximumAttempts}` : `${running.attempt}`;
   const parts = [
     `${running.stage === undefined ? '(stage not named yet: no heartbeat)' : printable(running.stage)}, attempt ${attempts}`,
   ];
+  if (running.retryInSeconds !== undefined)
+    parts[0] +=
+      running.retryInSeconds > 0.5
+        ? `, retrying in ${Math.round(running.retryInSeconds)} s`
+        : ', retry due: waiting for a worker to take it';
   if (running.runningSeconds !== undefined) parts[0] += `, running ${running.runningSeconds.toFixed(1)} s`;
+  if (running.worker !== undefined && running.retryInSeconds === undefined)
+    parts[0] += ` on ${printable(running.worker)}`;
+  if (running.lastFailure !== undefined) {
+    const text = running.lastFailure.replace(/\s+/g, ' ');
+    parts.push(
+      `attempt ${running.attempt - 1} failed: ${printable(text.length > maxShownFailure ? `${text.slice(0, maxShownFailure - 3)}...` : text)}`,
+    );
+  }
   if (running.reported !== undefined)
     parts.push(`step ${running.reported.step}: ${running.reported.value.toPrecision(6)}`);
   if (running.progress !== undefined) {
@@ -613,23 +633,36 @@ Examples:
     name: string,
     description: string,
     example: string,
-    prepare: (id: string, value: string | undefined, refuse: (message: string) => never) => ControlRequest,
+    prepare: (
+      id: string,
+      value: string | undefined,
+      refuse: (message: string) => never,
+      flags: Record<string, unknown>,
+    ) => ControlRequest,
     valueArgument?: string,
+    flags: readonly (readonly [flag: string, description: string])[] = [],
   ): void => {
-    const command = withEndpoint(
+    let command = withEndpoint(
       study
         .command(valueArgument === undefined ? `${name} <id>` : `${name} <id> ${valueArgument}`)
         .description(description)
         .option('--json', 'print the progress after the change as JSON'),
     ).addHelpText('after', `\nExample:\n  ${example}`);
+    for (const [flag, flagDescription] of flags) command = command.option(flag, flagDescription);
     const refuse = (message: string): never => command.error(`memotune: ${message}`, { exitCode: 2 });
     command.action(async (id: string, ...rest: unknown[]) => {
       const value = valueArgument === undefined ? undefined : (rest[0] as string);
       const options = (valueArgument === undefined ? rest[0] : rest[1]) as EndpointFlags & { json?: boolean };
-      const send = prepare(id, value, refuse);
+      const send = prepare(id, value, refuse, options as Record<string, unknown>);
       const { client, close } = await connectClient(options);
       try {
         const progress = await send(client);
+        const skipped = (progress as { skipped?: readonly number[] }).skipped ?? [];
+        if (skipped.length > 0 && !options.json)
+          console.error(
+            `skipped ${skipped.length} configuration${skipped.length === 1 ? '' : 's'} the study has already ` +
+              `(${skipped.map((index) => `#${index}`).join(', ')} of the file)`,
+          );
         console.log(options.json ? printableLines(JSON.stringify(progress, null, 2)) : formatProgress(progress));
       } finally {
         await close();
@@ -686,13 +719,23 @@ Examples:
   );
   controlVerb(
     'enqueue',
-    'evaluate these configurations next: a JSON file with one configuration or a list of them',
-    'memotune study enqueue my-study configs.json',
-    (id, value, refuse) => {
+    "evaluate these configurations next: a JSON file with one configuration or a list of them (parameters left out are the optimizer's to give)",
+    'memotune study enqueue my-study configs.json --skip-existing',
+    (id, value, refuse, flags) => {
       const list = configurationsFile('<file>', value!, refuse);
-      return (c) => enqueueConfigurations(c, id, list, cliWorkerWait);
+      return (c) =>
+        enqueueConfigurations(c, id, list, {
+          ...cliWorkerWait,
+          ...(flags.skipExisting === true ? { skipExisting: { store: openStore() } } : {}),
+        });
     },
     '<file>',
+    [
+      [
+        '--skip-existing',
+        "leave out the configurations the study has already run, runs or has queued (Optuna's skip_if_exists)",
+      ],
+    ],
   );
 
   const artifact = withEndpoint(

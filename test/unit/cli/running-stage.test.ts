@@ -45,4 +45,52 @@ describe('a running stage on the status screen', () => {
     expect(line).toContain('...');
     expect(line).not.toContain('\u001b');
   });
+
+  it('names the worker running the attempt', () => {
+    expect(
+      formatRunningStage({
+        trialIndex: 3,
+        stage: 'fit',
+        attempt: 1,
+        maximumAttempts: 3,
+        runningSeconds: 2,
+        worker: '4242@gpu-1',
+      }),
+    ).toBe('  trial 3  fit, attempt 1/3, running 2.0 s on 4242@gpu-1');
+  });
+
+  it('shows a retry in its backoff with why the attempt before failed (an S3 outage names S3)', () => {
+    expect(
+      formatRunningStage({
+        trialIndex: 5,
+        stage: 'train',
+        attempt: 3,
+        maximumAttempts: 5,
+        retryInSeconds: 7.6,
+        lastFailure: 'write s3://memotune/x: connect ECONNREFUSED\n127.0.0.1:9000',
+        worker: '4242@gpu-1',
+      }),
+    ).toBe(
+      '  trial 5  train, attempt 3/5, retrying in 8 s; attempt 2 failed: write s3://memotune/x: connect ECONNREFUSED 127.0.0.1:9000',
+    );
+    expect(
+      formatRunningStage({
+        trialIndex: 5,
+        stage: 'train',
+        attempt: 2,
+        maximumAttempts: 0,
+        retryInSeconds: 0,
+        lastFailure: 'boom',
+      }),
+    ).toBe('  trial 5  train, attempt 2, retry due: waiting for a worker to take it; attempt 1 failed: boom');
+    // A long message is cut on the status line (--json has all of it).
+    const line = formatRunningStage({
+      trialIndex: 1,
+      attempt: 2,
+      maximumAttempts: 0,
+      retryInSeconds: 3,
+      lastFailure: 'y'.repeat(1000),
+    });
+    expect(line.length).toBeLessThan(300);
+  });
 });

@@ -4,7 +4,12 @@ import { parseStudyConfig, searchSpaceOf, StudyConfigError } from '../../../src/
 import type { StudyPlan } from '../../../src/core/study.js';
 import type { Observation } from '../../../src/core/types.js';
 import { suggest } from '../../../src/optimizer/index.js';
-import { configurationBytesBound, jsonBytes, validateConfiguration } from '../../../src/space/index.js';
+import {
+  configurationBytesBound,
+  fillConfiguration,
+  jsonBytes,
+  validateConfiguration,
+} from '../../../src/space/index.js';
 import { maxConfigurationBytes, maxPlanBytes } from '../../../src/space/limits.js';
 import { parseSyntheticSpec } from '../../../src/synthetic/index.js';
 import { configOf, loadCorpus, type HostileCase } from '../../fixtures/hostile/corpus.js';
@@ -52,7 +57,7 @@ describe('the hostile study-config corpus', () => {
       expect(jsonBytes(studyPlan)).toBeLessThan(128 * 1024);
       const space = studyPlan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
       expect(configurationBytesBound(space)).toBeLessThanOrEqual(maxConfigurationBytes);
-      for (const enqueued of studyPlan.enqueue) validateConfiguration(space, enqueued);
+      for (const enqueued of studyPlan.enqueue) validateConfiguration(space, enqueued, { partial: true });
 
       // The first suggestion (warm-up design), then one from the configured method itself.
       const request = (history: Observation[], warmup: number) => ({
@@ -72,6 +77,9 @@ describe('the hostile study-config corpus', () => {
         expect(suggestion.phase).toBe(trial < warmup ? 'warmup' : 'bo');
         validateConfiguration(space, suggestion.config);
         expect(jsonBytes(suggestion.config)).toBeLessThan(32_000);
+        // An enqueued configuration that leaves parameters out is filled from its trial's suggestion.
+        for (const enqueued of studyPlan.enqueue)
+          validateConfiguration(space, fillConfiguration(space, enqueued, suggestion.config));
         history.push({
           config: suggestion.config,
           objective: Math.sin(trial + 1),

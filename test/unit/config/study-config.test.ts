@@ -213,10 +213,13 @@ describe('study config validation', () => {
   it("checks an enqueued configuration with the optimizer's validator: same problems, at their paths", () => {
     const issues = issuesOf({
       ...valid(),
-      enqueue: [[{ frac: 0.5 }], [{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adma' }]],
+      enqueue: [
+        [{ frac: 0.5 }, {}, {}],
+        [{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adma' }],
+      ],
     });
     expect(issues).toContain(
-      'enqueue[0]: must have 2 stages (one record per stage; stages without parameters may be left out at the end), got 1',
+      "enqueue[0]: must have 1 to 2 stages (one record per stage from the first; the stages left out at the end take the optimizer's values), got 3",
     );
     expect(
       issues.some((issue) =>
@@ -234,8 +237,23 @@ describe('study config validation', () => {
     expect(planStudy(parseStudyConfig(config)).enqueue).toEqual([
       [{ frac: 0.5 }, { lr: 0.01, layers: 2, opt: 'adam' }, {}, {}],
     ]);
-    // A stage with parameters cannot be left out.
-    expect(issuesOf({ ...config, enqueue: [[{ frac: 0.5 }]] })[0]).toMatch(/^enqueue\[0\]: must have 4 stages/);
+  });
+
+  it("lets an enqueued configuration leave out parameters and stages, for its trial's suggestion to give", () => {
+    const config = { ...valid(), enqueue: [[{ frac: 0.5 }], [{}, { opt: 'sgd' }]] };
+    expect(planStudy(parseStudyConfig(config)).enqueue).toEqual([
+      [{ frac: 0.5 }, {}],
+      [{}, { opt: 'sgd' }],
+    ]);
+    // What it gives is checked as always; a configuration that gives nothing is refused.
+    expect(issuesOf({ ...valid(), enqueue: [[{}, { opt: 'adma', layrs: 2 }]] })).toEqual([
+      'enqueue[0][1].layrs: unknown parameter "layrs" (did you mean "layers"?)',
+      'enqueue[0][1].opt: "adma" is not one of ["adam", "sgd"] (did you mean "adam"?)',
+    ]);
+    expect(issuesOf({ ...valid(), enqueue: [[{}, {}]] })).toEqual([
+      'enqueue[0]: gives no parameter value: the optimizer proposes such trials anyway (leave it out)',
+    ]);
+    expect(issuesOf({ ...valid(), enqueue: [[]] })[0]).toMatch(/^enqueue\[0\]: must have 1 to 2 stages/);
   });
 
   it('reports every issue at once, not just the first', () => {

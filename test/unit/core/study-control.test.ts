@@ -52,8 +52,8 @@ describe('study control requests', () => {
     expect(enqueueProblem(plan, running, [good, [{ mode: 'c' }, { lr: 0.01 }]])).toMatch(
       /^configurations\[1\]: .*prep.*mode.*"c" is not one of \["a", "b"\]/,
     );
-    expect(enqueueProblem(plan, running, [[{ mode: 'a' }]])).toMatch(
-      /^configurations\[0\]: configuration must have 2 stages/,
+    expect(enqueueProblem(plan, running, [[{ mode: 'a' }, { lr: 0.01 }, {}]])).toMatch(
+      /^configurations\[0\]: configuration must have 1 to 2 stages/,
     );
     const full: StudyState = { ...running, queued: Array.from({ length: 1000 }, () => good) };
     expect(enqueueProblem(plan, full, [good])).toMatch(/at most 1000/);
@@ -79,7 +79,21 @@ describe('study control requests', () => {
       [{ mode: 'b' }, {}],
     ]);
     expect(enqueueProblem(withEvaluate, running, [[]])).toMatch(
-      /^configurations\[0\]: configuration must have 2 stages/,
+      /^configurations\[0\]: configuration must have 1 to 2 stages/,
+    );
+  });
+
+  it('takes configurations that leave out parameters, queued as given for the trial to fill', () => {
+    expect(enqueueProblem(plan, running, [[{ mode: 'a' }], [{}, { lr: 0.01 }]])).toBeUndefined();
+    expect(enqueuedConfigurations(plan, [[{ mode: 'a' }], [{}, { lr: 0.01 }]])).toEqual([
+      [{ mode: 'a' }, {}],
+      [{}, { lr: 0.01 }],
+    ]);
+    expect(enqueueProblem(plan, running, [[{}, {}]])).toMatch(
+      /^configurations\[0\]: configuration gives no parameter value/,
+    );
+    expect(enqueueProblem(plan, running, [[{ mode: 'a' }, { lr: 5 }]])).toMatch(
+      /^configurations\[0\]: .*"lr": 5 is outside/,
     );
   });
 

@@ -2,7 +2,13 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { parseStudyConfig } from '../../../src/config/study-config.js';
 import type { Client } from '@temporalio/client';
 import { enqueueConfigurations } from '../../../src/client/index.js';
-import { defineStages, defineStudy, type ConfigurationOf, type StageOutput } from '../../../src/stages/types.js';
+import {
+  defineStages,
+  defineStudy,
+  type ConfigurationOf,
+  type EnqueuedConfigurationOf,
+  type StageOutput,
+} from '../../../src/stages/types.js';
 
 // The assertions on types are checked by `tsc` (npm test type-checks the tests); the runtime
 // assertions check that the helpers hand back the very objects they were given.
@@ -182,8 +188,19 @@ describe('typed stage registries', () => {
     await enqueueConfigurations<typeof study>(client, 'typed', [good]);
     // @ts-expect-error typed by the study: a wrong type is a compile error
     await enqueueConfigurations<typeof study>(client, 'typed', [[{ rows: '3', scaling: 'none' }, { lr: 0.01 }]]);
+    // Parameters may be left out (the trial's suggestion gives them), not misspelled.
+    const partial: EnqueuedConfigurationOf<typeof study> = [{ scaling: 'standard' }, {}];
+    await enqueueConfigurations<typeof study>(client, 'typed', [partial]);
+    // @ts-expect-error a misspelled parameter is still an error
+    await enqueueConfigurations<typeof study>(client, 'typed', [[{ scalng: 'none' }, {}]]);
     // Untyped (no study): any configuration, checked by the study at run time.
     await enqueueConfigurations(client, 'typed', [[{ anything: 1 }]]);
-    expect(sent).toEqual([[good], [[{ rows: '3', scaling: 'none' }, { lr: 0.01 }]], [[{ anything: 1 }]]]);
+    expect(sent).toEqual([
+      [good],
+      [[{ rows: '3', scaling: 'none' }, { lr: 0.01 }]],
+      [partial],
+      [[{ scalng: 'none' }, {}]],
+      [[{ anything: 1 }]],
+    ]);
   });
 });
