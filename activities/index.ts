@@ -4,11 +4,13 @@
  * so tests pass fakes and nothing connects at import time.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { spentBeforeAttempt } from '../src/core/charge.js';
+import type { StageWorker } from '../src/core/study.js';
+import { packageVersion } from '../src/package-root.js';
 import { FailureType, type StageFailureDetails } from '../src/core/errors.js';
 import { clip, preview } from '../src/core/preview.js';
 import { reportProblem, shouldPrune, type IntermediateValues, type PruneReference } from '../src/core/pruning.js';
@@ -58,6 +60,12 @@ export interface ActivityDependencies {
    * succeed or the attempt is cancelled. @default 0.5 s doubling to 10 s (src/storage/retry.ts)
    */
   readonly storeRetry?: RetrySettings;
+  /**
+   * The worker's Temporal identity, recorded with each stage it runs (`stageWorkers` in the trial
+   * record). MemotunePlugin sets it from the worker's `identity` option. @default the SDK's own
+   * default, `pid@host`
+   */
+  readonly workerIdentity?: string | (() => string);
 }
 
 export interface CacheLookupInput {
@@ -101,6 +109,8 @@ export interface RunStageInput {
 
 export interface RunStageOutput {
   readonly key: string;
+  /** The worker that ran (or recovered) this attempt; absent from workers that predate it. */
+  readonly worker?: StageWorker;
   /** Full cost of one successful run of the stage (what its cost model learns from). */
   readonly cost: number;
   /** What the trial is charged for this stage: `cost` plus what earlier failed attempts spent. */
@@ -372,6 +382,13 @@ function outputReader(cache: StageCache, meta: StageOutputMeta, reader: string):
 
 export function createActivities(dependencies: ActivityDependencies) {
   const cache = new StageCache(dependencies.store);
+  const { workerIdentity } = dependencies;
+  const worker = (): StageWorker => ({
+    identity:
+      typeof workerIdentity === 'function' ? workerIdentity() : (workerIdentity ?? `${process.pid}@${hostname()}`),
+    sdk: 'typescript',
+    memotune: packageVersion,
+  });
   // performance.now() never goes backwards (Date.now() can, with NTP), so wall-time costs stay >= 0.
   const clock = dependencies.clock ?? (() => performance.timeOrigin + performance.now());
   const suggestFn = dependencies.suggest ?? defaultSuggest;
@@ -501,6 +518,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         if (committed !== null) {
           return {
             key: input.key,
+            worker: worker(),
             cost: committed.cost,
             chargedCost: committed.cost,
             metrics: committed.metrics,
@@ -636,6 +654,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         }
         return {
           key: input.key,
+          worker: worker(),
           cost: meta.cost,
           chargedCost: spentBefore + meta.cost,
           metrics: meta.metrics,

@@ -17,6 +17,7 @@ export type {
   StudyState,
   StudyStatus,
   TrialRecord,
+  StageWorker,
   BestTrial,
 } from './core/study.js';
 export { FailureType } from './core/errors.js';

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
@@ -24,9 +25,18 @@ const stageActivity = 'runStage';
  * bounds its stages and your own activities alike (on a GPU queue, set it to the GPUs it has).
  */
 export class MemotunePlugin extends SimplePlugin {
+  /** The worker's `identity` option, once configureWorker has seen it (stage records name the worker). */
+  private readonly identity: { value?: string };
+
   constructor(dependencies: ActivityDependencies) {
-    const { runStage } = createActivities(dependencies);
+    const identity: { value?: string } = {};
+    const { runStage } = createActivities({
+      ...dependencies,
+      // The SDK's own default identity when the worker sets none.
+      workerIdentity: dependencies.workerIdentity ?? (() => identity.value ?? `${process.pid}@${hostname()}`),
+    });
     super({ name: 'memotune', activities: { [stageActivity]: runStage } });
+    this.identity = identity;
   }
 
   /** Refuses a worker that has an activity of its own named `runStage`: one would replace the other. */
@@ -38,6 +48,7 @@ export class MemotunePlugin extends SimplePlugin {
           'trials schedule their stages by; rename yours, or run memotune stages on a worker of their own',
       );
     }
+    if (typeof options.identity === 'string') this.identity.value = options.identity;
     return super.configureWorker(options);
   }
 }

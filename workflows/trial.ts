@@ -16,7 +16,7 @@ import {
 import type { Activities, PrunedStageDetails, RunStageOutput } from '../activities/index.js';
 import { spentCostOf, timedOutStageCharge } from '../src/core/charge.js';
 import { FailureType } from '../src/core/errors.js';
-import { trialCharge, type StagePlan, type TrialRecord } from '../src/core/study.js';
+import { trialCharge, type StagePlan, type StageWorker, type TrialRecord } from '../src/core/study.js';
 import { closestKey } from '../src/core/closest-key.js';
 import type { IntermediateValues, PruneReference } from '../src/core/pruning.js';
 import { stageSeed } from '../src/core/seed.js';
@@ -283,6 +283,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   );
   const ranCosts: number[] = [];
   const stagesRun: number[] = [];
+  const stageWorkers: (StageWorker | null)[] = input.stages.map(() => null);
   let metrics: Readonly<Record<string, number>> = {};
   // The last stage's metrics that were NaN or ±Infinity (left out of `metrics`), for the message.
   let nonFiniteMetrics: Readonly<Record<string, string>> = {};
@@ -354,6 +355,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     }
     const output = run.output;
     stageCosts[index] = output.cost;
+    stageWorkers[index] = output.worker ?? null;
     // Histories recorded before chargedCost existed carry only cost.
     ranCosts.push(run.interruptedSpent + (output.chargedCost ?? output.cost));
     stagesRun.push(index);
@@ -411,6 +413,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     stageMetrics,
     ...(stageIntermediate.some((curve) => curve !== null) ? { stageIntermediate } : {}),
     stagesRun,
+    // Data only (no command depends on it): histories recorded before it replay as they ran.
+    ...(stageWorkers.some((worker) => worker !== null) ? { stageWorkers } : {}),
     source: input.source,
     acquisition: input.acquisition,
     predictedCost: input.predictedCost,

@@ -125,6 +125,7 @@ class Harness:
         definitions = {name: StageDefinition(name, fn) for name, fn in stages.items()}
         kwargs.setdefault("retry_initial_seconds", 0.001)
         kwargs.setdefault("retry_max_seconds", 0.002)
+        kwargs.setdefault("identity", "7@test-host")
         return StageActivity(self.store, definitions, **kwargs)
 
     def set_info(self, **changes: Any) -> None:

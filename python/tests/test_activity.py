@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.metadata
 import json
 import math
 import logging
+import os
+import socket
 import threading
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,6 +23,9 @@ from temporalio.exceptions import ApplicationError
 from memotune import StageActivity, StageContext, StageDefinition, StageResult, cache
 from botocore.exceptions import ClientError
 from conftest import KEY_A, KEY_B, KEY_C, Harness, Outage, commit_output, request
+
+# What the harness's activities record as their worker (tests/conftest.py sets the identity).
+WORKER = {"identity": "7@test-host", "sdk": "python", "memotune": importlib.metadata.version("memotune")}
 
 
 def failure(harness: Harness, activity: StageActivity, req: dict[str, Any]) -> ApplicationError:
@@ -55,7 +61,7 @@ def test_json_output_is_committed_after_its_data(harness: Harness) -> None:
     }
     assert meta["createdAt"].endswith("Z") and len(meta["createdAt"]) == len("2025-01-02T03:04:05.678Z")
     assert result | {"wallSeconds": None} == {
-        "key": KEY_B, "cost": 4.5, "chargedCost": 4.5, "metrics": {"acc": 0.75}, "bytes": 23, "sha256": sha,
+        "key": KEY_B, "worker": WORKER, "cost": 4.5, "chargedCost": 4.5, "metrics": {"acc": 0.75}, "bytes": 23, "sha256": sha,
         "wallSeconds": None, "recovered": False,
     }
     assert result["wallSeconds"] >= 0
@@ -106,9 +112,18 @@ def test_committed_output_is_recovered_without_running(harness: Harness) -> None
     meta = commit_output(harness.store, KEY_B, "train", {"done": True}, cost=7.25, metrics={"acc": 0.5})
     activity = harness.activity({"train": lambda ctx: pytest.fail("must not run")})
     assert harness.run(activity, request()) == {
-        "key": KEY_B, "cost": 7.25, "chargedCost": 7.25, "metrics": {"acc": 0.5}, "bytes": meta["bytes"],
+        "key": KEY_B, "worker": WORKER, "cost": 7.25, "chargedCost": 7.25, "metrics": {"acc": 0.5}, "bytes": meta["bytes"],
         "sha256": meta["sha256"], "wallSeconds": 0, "recovered": True,
     }
+
+
+def test_the_result_names_the_worker_by_its_temporal_identity(harness: Harness) -> None:
+    activity = StageActivity(harness.store, {"train": StageDefinition("train", lambda ctx: StageResult(1))})
+    harness.with_parent()
+    worker = harness.run(activity, request())["worker"]
+    # The Python SDK's default identity, as run_worker passes the client's.
+    assert worker == {"identity": f"{os.getpid()}@{socket.gethostname()}", "sdk": "python", "memotune": WORKER["memotune"]}
+    assert WORKER["memotune"] != "unknown"
 
 
 def test_unknown_implementation_is_not_retried(harness: Harness) -> None:

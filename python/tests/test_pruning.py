@@ -356,7 +356,7 @@ def test_a_stage_that_reported_returns_its_curve(harness: Harness) -> None:
 def test_a_stage_that_never_reported_returns_no_curve(harness: Harness) -> None:
     harness.with_parent()
     result = harness.run(harness.activity({"train": lambda ctx: StageResult(1)}), request(prune=reference("maximize", [0], [1])))
-    assert set(result) == {"key", "cost", "chargedCost", "metrics", "bytes", "sha256", "wallSeconds", "recovered"}
+    assert set(result) == {"key", "worker", "cost", "chargedCost", "metrics", "bytes", "sha256", "wallSeconds", "recovered"}
 
 
 def test_a_recovered_output_carries_no_curve(harness: Harness) -> None:

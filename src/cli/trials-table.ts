@@ -1,7 +1,7 @@
 /**
  * One row per trial, for `memotune study trials`: hyperparameters by stage name, objective,
  * per-stage cost, reused stages, every stage's metrics, status and start/finish times, as an
- * aligned table, CSV or JSON.
+ * aligned table, CSV (with the worker that ran each stage) or JSON.
  */
 import type { TrialRecord } from '../core/study.js';
 
@@ -10,7 +10,11 @@ export type TrialFormat = (typeof trialFormats)[number];
 
 type Cell = string | number | boolean | null;
 
-function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]): { header: string[]; rows: Cell[][] } {
+function rowsOf(
+  records: readonly TrialRecord[],
+  stageNames: readonly string[],
+  withWorkers: boolean,
+): { header: string[]; rows: Cell[][] } {
   const stageName = (index: number) => stageNames[index] ?? `stage${index}`;
   // Every parameter that appears, in stage order then first appearance (all trials share a space).
   const params: [number, string][] = [];
@@ -55,6 +59,12 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     const at = (curve?.steps.length ?? 0) - 1;
     return at < 0 ? [null, null] : [curve!.steps[at]!, curve!.values[at]!];
   };
+  // Which worker ran each stage (CSV only: the table would be too wide for it).
+  const working = withWorkers
+    ? Array.from({ length: stageCount }, (_, index) => index).filter((index) =>
+        records.some((record) => record.stageWorkers?.[index] != null),
+      )
+    : [];
   const header = [
     'trial',
     'status',
@@ -66,6 +76,7 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
     // "metric." keeps a metric's column apart from a parameter of the same name.
     ...metrics.map(([index, name]) => `${stageName(index)}.metric.${name}`),
     ...reporting.flatMap((index) => [`${stageName(index)}.lastStep`, `${stageName(index)}.lastReported`]),
+    ...working.map((index) => `${stageName(index)}.worker`),
     'phase',
     'source',
     'started',
@@ -85,6 +96,7 @@ function rowsOf(records: readonly TrialRecord[], stageNames: readonly string[]):
       return metrics.map(([index, name]) => reported[index]?.[name] ?? null);
     })(),
     ...reporting.flatMap((index) => lastReport(record, index)),
+    ...working.map((index) => record.stageWorkers?.[index]?.identity ?? null),
     record.phase,
     record.source,
     record.startedAt ?? null,
@@ -113,7 +125,7 @@ export function formatTrials(
   escape: (text: string) => string = (text) => text,
 ): string {
   if (format === 'json') return JSON.stringify(records, null, 2);
-  const { header, rows } = rowsOf(records, stageNames);
+  const { header, rows } = rowsOf(records, stageNames, format === 'csv');
   if (format === 'csv') return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\n');
   // A reused stage's cost is what it cost when it ran (its cost model learns from it); the trial
   // paid ε for it. The table marks such cells, so the row does not read as paid twice.

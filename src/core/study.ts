@@ -92,6 +92,16 @@ export function planSearchSpace(plan: Pick<StudyPlan, 'stages'>): SearchSpace {
  */
 export type TrialStatus = 'completed' | 'failed' | 'pruned';
 
+/**
+ * Which worker ran a stage attempt: its Temporal identity (`pid@host` by default, or the worker's
+ * `identity` option), the SDK its stages run on and the memotune release that served it.
+ */
+export interface StageWorker {
+  readonly identity: string;
+  readonly sdk: 'typescript' | 'python';
+  readonly memotune: string;
+}
+
 /** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
 export interface TrialRecord extends Observation {
   /** Order the trial started in (its workflow id is `<study>/trial-<trialIndex>`). */
@@ -122,6 +132,11 @@ export interface TrialRecord extends Observation {
   readonly stageIntermediate?: readonly (IntermediateValues | null)[];
   /** Indices of the stages that actually ran (the rest were reused or never reached). */
   readonly stagesRun: readonly number[];
+  /**
+   * By stage, the worker whose attempt gave this trial the stage's output, `null` for a stage
+   * reused from the cache or not completed. Absent in records made before it existed.
+   */
+  readonly stageWorkers?: readonly (StageWorker | null)[];
   readonly source: 'enqueued' | 'optimizer';
   readonly acquisition: number | null;
   readonly predictedCost: number | null;

@@ -9,6 +9,7 @@ import { startStudy } from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
+import { packageVersion } from '../../src/package-root.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
 const pythonStages = join(import.meta.dirname, '..', 'fixtures', 'python-stages', 'stages.py');
@@ -130,5 +131,16 @@ describe('Python stages', () => {
     expect(result.history.map((trial) => trial.cachedPrefix)).toEqual([0, 2, 1]);
     expect(result.history.map((trial) => trial.stagesRun)).toEqual([[0, 1, 2], [2], [1, 2]]);
     expect(result.history[1]!.stageCosts.slice(0, 2)).toEqual([1, 5]);
+    // Each record names the worker that ran each of its stages: reused ones have none.
+    const sdks = result.history.map((trial) => trial.stageWorkers?.map((worker) => worker?.sdk ?? null));
+    expect(sdks).toEqual([
+      ['typescript', 'python', 'typescript'],
+      [null, null, 'typescript'],
+      [null, 'python', 'typescript'],
+    ]);
+    for (const worker of result.history[0]!.stageWorkers!) {
+      expect(worker!.identity).toMatch(/^\d+@/);
+      expect(worker!.memotune).toBe(packageVersion);
+    }
   });
 });

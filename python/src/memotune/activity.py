@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import importlib.metadata
 import math
+import os
 import re
+import socket
 import shutil
 import tempfile
 import threading
@@ -327,6 +330,14 @@ async def _guarded(stage: Any) -> Any:
         raise RuntimeError(f"stage raised {raised!r}") from None
 
 
+def _package_version() -> str:
+    """This package's installed version (the memotune release it ships in)."""
+    try:
+        return importlib.metadata.version("memotune")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
 class StageActivity:
     """The ``runStage`` activity, bound to an object store and the stages this worker serves."""
 
@@ -338,13 +349,20 @@ class StageActivity:
         clock: Callable[[], float] = time.monotonic,
         retry_initial_seconds: float = RETRY_INITIAL_SECONDS,
         retry_max_seconds: float = RETRY_MAX_SECONDS,
+        identity: str | None = None,
     ) -> None:
         """``retry_*``: the backoff of object-store calls during an outage; they are retried until
-        they succeed or the attempt is cancelled (:mod:`memotune.retry`)."""
+        they succeed or the attempt is cancelled (:mod:`memotune.retry`). ``identity``: the worker's
+        Temporal identity, recorded with each stage it runs (default ``pid@host``, the SDK's own)."""
         self._store = store
         self._stages = dict(stages)
         self._clock = clock
         self._retry_policy = RetryPolicy(retry_initial_seconds, retry_max_seconds)
+        self._worker = {
+            "identity": identity or f"{os.getpid()}@{socket.gethostname()}",
+            "sdk": "python",
+            "memotune": _package_version(),
+        }
 
     @activity.defn(name="runStage")
     async def run_stage(self, request: dict[str, Any]) -> dict[str, Any]:
@@ -419,6 +437,7 @@ class StageActivity:
             if committed is not None:
                 return {
                     "key": req.key,
+                    "worker": self._worker,
                     "cost": committed["cost"],
                     "chargedCost": committed["cost"],
                     "metrics": committed["metrics"],
@@ -452,6 +471,7 @@ class StageActivity:
             await asyncio.to_thread(shutil.rmtree, workdir, ignore_errors=True)
         outcome: dict[str, Any] = {
             "key": req.key,
+            "worker": self._worker,
             "cost": meta["cost"],
             "chargedCost": spent_before + meta["cost"],
             "metrics": meta["metrics"],

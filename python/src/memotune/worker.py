@@ -93,7 +93,7 @@ async def run_worker(
     worker = Worker(
         client,
         task_queue=task_queue,
-        activities=[StageActivity(store, selected).run_stage],
+        activities=[StageActivity(store, selected, identity=client.identity).run_stage],
         max_concurrent_activities=max_concurrent,
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+import { packageVersion } from '../../../src/package-root.js';
 import { existsSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -112,6 +114,12 @@ describe('runStage', () => {
     const { store, activities, env } = setup();
     const out = await run(env, activities.runStage, input(0));
     expect(out).toMatchObject({ key: keys[0], cost: 1.5, metrics: { rows: 30 }, recovered: false });
+    // The worker that ran it, by the SDK's default identity.
+    expect(out.worker).toEqual({
+      identity: `${process.pid}@${hostname()}`,
+      sdk: 'typescript',
+      memotune: packageVersion,
+    });
     const meta = await new StageCache(store).readMeta(keys[0]!);
     expect(meta).toMatchObject({ stage: 'prep', cost: 1.5, format: 'json' });
   });

@@ -113,6 +113,22 @@ describe('study trials output', () => {
     expect(csv[2]).toContain('pruned');
   });
 
+  it('names the worker that ran each stage in CSV (not in the table), empty where the stage was reused', () => {
+    const ts = { identity: '11@gpu-1', sdk: 'typescript', memotune: '0.1.0' } as const;
+    const py = { identity: '22@cpu-1', sdk: 'python', memotune: '0.1.0' } as const;
+    const withWorkers = [record(0, { stageWorkers: [py, ts] }), record(1), record(2, { stageWorkers: [null, ts] })];
+    const csv = formatTrials(withWorkers, ['prep', 'train'], 'csv').split('\n');
+    const header = csv[0]!.split(',');
+    const prep = header.indexOf('prep.worker');
+    expect(header.indexOf('train.worker')).toBe(prep + 1);
+    expect(csv[1]!.split(',').slice(prep, prep + 2)).toEqual(['22@cpu-1', '11@gpu-1']);
+    expect(csv[2]!.split(',').slice(prep, prep + 2)).toEqual(['', '']);
+    expect(csv[3]!.split(',').slice(prep, prep + 2)).toEqual(['', '11@gpu-1']);
+    expect(formatTrials(withWorkers, ['prep', 'train'], 'table')).not.toContain('worker');
+    // Records made before stage workers were recorded: no such columns.
+    expect(formatTrials(records, ['prep', 'train'], 'csv')).not.toContain('worker');
+  });
+
   it("puts a record's metrics under its last stage when it predates per-stage metrics", () => {
     const csv = formatTrials([record(0, { metrics: { acc: 0.9 } })], ['prep', 'train'], 'csv').split('\n');
     const header = csv[0]!.split(',');

@@ -1,6 +1,11 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
+import { packageVersion } from '../../../src/package-root.js';
 import { MemotunePlugin } from '../../../src/plugin.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
+
+const quiet = new DefaultLogger('ERROR');
 
 describe('MemotunePlugin', () => {
   const plugin = new MemotunePlugin({ store: new MemoryObjectStore(), stages: {} });
@@ -17,5 +22,28 @@ describe('MemotunePlugin', () => {
     expect(() => plugin.configureWorker({ taskQueue: 'mine', activities: { runStage: async () => 'mine' } })).toThrow(
       /already registers an activity named 'runStage'.*rename yours/,
     );
+  });
+
+  it("records the worker's own identity with the stages it runs", async () => {
+    const named = new MemotunePlugin({
+      store: new MemoryObjectStore(),
+      stages: { prep: () => ({ output: 1 }) },
+    });
+    const options = named.configureWorker({ taskQueue: 'memotune-gpu', identity: 'trainer-7' });
+    const runStage = (options.activities as Record<string, (input: unknown) => Promise<{ worker?: unknown }>>)
+      .runStage!;
+    const out = (await new MockActivityEnvironment({}, { logger: quiet }).run(runStage, {
+      studyId: 's',
+      trialIndex: 0,
+      pipelineId: 'p',
+      stageIndex: 0,
+      stageName: 'prep',
+      implementation: 'prep',
+      version: '1',
+      params: {},
+      key: 'a'.repeat(64),
+      parentKey: null,
+    })) as { worker?: unknown };
+    expect(out.worker).toEqual({ identity: 'trainer-7', sdk: 'typescript', memotune: packageVersion });
   });
 });
