@@ -10,7 +10,8 @@ import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
 import { packageVersion } from '../../src/package-root.js';
-import { createTestEnv, type TestEnv } from './harness.js';
+import { cliEnv, runCli, runProcess } from './cli.js';
+import { createTestEnv, testStack, type TestEnv } from './harness.js';
 
 const pythonStages = join(import.meta.dirname, '..', 'fixtures', 'python-stages', 'stages.py');
 let env: TestEnv;
@@ -84,6 +85,25 @@ describe('Python stages', () => {
     expect(written.mode).toBe('x');
     expect(written.seed).toBeGreaterThan(0);
     expect(prepared.meta).toMatchObject({ stage: 'prepare', format: 'json', cost: 2 });
+
+    // From Python (memotune.load_study, `python -m memotune trials`): the Node CLI's CSV, cell for cell.
+    const studyId = `${env.taskQueuePrefix}-python-only`;
+    const fromNode = await runCli(['study', 'trials', studyId, '--format', 'csv'], cliEnv(env.s3KeyPrefix));
+    const fromPython = await runProcess(
+      testStack().python,
+      ['-m', 'memotune', 'trials', studyId],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(fromPython.stderr).toBe('');
+    expect(fromPython.stdout).toBe(fromNode.stdout);
+    expect(fromPython.stdout.trim().split('\n')).toHaveLength(9);
+    const missing = await runProcess(
+      testStack().python,
+      ['-m', 'memotune', 'trials', 'no-such-study'],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no study 'no-such-study'");
   });
 
   it('mixes TypeScript and Python stages in one pipeline and reuses cached prefixes across languages', async () => {

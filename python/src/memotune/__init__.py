@@ -2,7 +2,8 @@
 
 Stages are registered with :func:`stage` and served by :func:`run_worker` (or
 ``python -m memotune worker``) on a Temporal task queue; they share the S3 stage cache with
-TypeScript stages (docs/stage-contract.md, contract version 1).
+TypeScript stages (docs/stage-contract.md, contract version 1). :func:`load_study` reads a study's
+trials (``python -m memotune trials``).
 """
 
 from .activity import CONTRACT_VERSION, StageActivity
@@ -12,6 +13,7 @@ from .registry import StageDefinition, registered_stages, stage
 from .result import StageResult, output_directory, output_file, output_stream
 from .s3 import S3ObjectStore, S3Settings
 from .store import MemoryObjectStore, ObjectStore
+from .trials import Study, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
 __all__ = [
@@ -27,7 +29,11 @@ __all__ = [
     "StageDefinition",
     "StageOutput",
     "StageResult",
+    "Study",
+    "StudyNotFound",
+    "TrialLogError",
     "TrialPruned",
+    "load_study",
     "output_directory",
     "output_file",
     "output_stream",

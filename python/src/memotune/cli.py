@@ -1,4 +1,5 @@
-"""``python -m memotune worker``: a stage worker from a module of ``@stage`` functions."""
+"""``python -m memotune worker``: a stage worker from a module of ``@stage`` functions;
+``python -m memotune trials <study id>``: a study's trials as CSV or JSON."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import argparse
 import asyncio
 import importlib
 import importlib.util
+import json
 import logging
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from .trials import StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
 
@@ -73,11 +76,32 @@ def _parser() -> argparse.ArgumentParser:
                         "(default $TEMPORAL_PROFILE)")
     worker.add_argument("--max-concurrent", type=int, default=1, metavar="N",
                         help="stages run at once by this worker (default 1)")
+    trials = commands.add_parser("trials", help="a study's trials, one per row (as memotune study trials)")
+    trials.add_argument("study_id", metavar="STUDY_ID")
+    trials.add_argument("--format", choices=["csv", "json"], default="csv",
+                        help="csv: the columns of memotune study trials --format csv; json: the records")
+    trials.add_argument("--address", help="Temporal frontend host:port (found as for worker)")
+    trials.add_argument("--namespace", help="Temporal namespace (found as for worker)")
+    trials.add_argument("--profile", help="profile of the Temporal config file (found as for worker)")
     return parser
+
+
+def _trials(args: argparse.Namespace) -> int:
+    try:
+        study = asyncio.run(
+            load_study(args.study_id, address=args.address, namespace=args.namespace, profile=args.profile)
+        )
+    except (StudyNotFound, TrialLogError, ValueError) as error:
+        print(f"memotune: {error}", file=sys.stderr)
+        return 2 if isinstance(error, ValueError) else 1
+    print(study.to_csv() if args.format == "csv" else json.dumps(study.trials, indent=2))
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "trials":
+        return _trials(args)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for spec in args.stages:
         if not Path(spec).is_file() and (spec.endswith(".py") or "/" in spec):

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatTrials } from '../../../src/cli/trials-table.js';
 import type { TrialRecord } from '../../../src/core/study.js';
@@ -127,6 +129,17 @@ describe('study trials output', () => {
     expect(formatTrials(withWorkers, ['prep', 'train'], 'table')).not.toContain('worker');
     // Records made before stage workers were recorded: no such columns.
     expect(formatTrials(records, ['prep', 'train'], 'csv')).not.toContain('worker');
+  });
+
+  it('writes the CSV the Python reader writes too (test/fixtures/trial-records, python/tests/test_trials.py)', () => {
+    const dir = join(import.meta.dirname, '..', '..', 'fixtures', 'trial-records');
+    const fixture = JSON.parse(readFileSync(join(dir, 'records.json'), 'utf8')) as {
+      stages: string[];
+      records: TrialRecord[];
+    };
+    expect(`${formatTrials(fixture.records, fixture.stages, 'csv')}\n`).toBe(
+      readFileSync(join(dir, 'expected.csv'), 'utf8'),
+    );
   });
 
   it("puts a record's metrics under its last stage when it predates per-stage metrics", () => {

@@ -1,0 +1,271 @@
+"""A study's trials from Python, as Optuna's ``optuna.load_study(...).trials`` and
+``trials_dataframe()`` give them: ``study = await memotune.load_study("my-study")``.
+
+The study workflow says where its trial log is (its outcome, or a query while it runs); the
+records are read from the object store the workers write to (the S3 bucket and prefix of
+``MEMOTUNE_S3_*``, else the local stack's). The log's layout is the TypeScript side's
+(src/core/trial-log.ts): ``<log>segments/<7 digits>.json`` holds records 100·k … 100·k + 99,
+``<log>trials/<9 digits>.json`` one record each, numbered by log position.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from .jsjson import number_to_string
+from .s3 import S3ObjectStore, S3Settings
+from .store import ObjectStore
+from .worker import connect_config
+
+SEGMENT_SIZE = 100
+"""Records per segment of a trial log (trialLogSegmentSize in src/core/trial-log.ts)."""
+
+_RESULT_QUERY = "memotune.result"
+_STUDY_FAILED = "StudyFailed"
+
+
+class StudyNotFound(LookupError):
+    """No study has that id on the server (or it has left the namespace's retention)."""
+
+
+class TrialLogError(RuntimeError):
+    """The trial log is missing records the study says it has, or holds something that is not JSON."""
+
+
+def segment_key(trial_log: str, segment: int) -> str:
+    return f"{trial_log}segments/{segment:07d}.json"
+
+
+def record_key(trial_log: str, position: int) -> str:
+    return f"{trial_log}trials/{position:09d}.json"
+
+
+def read_records(store: ObjectStore, trial_log: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` records of a trial log, in log order: whole segments where they are
+    written, single records after them."""
+    records: list[dict[str, Any]] = []
+    while len(records) < count:
+        position = len(records)
+        if position % SEGMENT_SIZE == 0 and count - position >= SEGMENT_SIZE:
+            body = store.get(segment_key(trial_log, position // SEGMENT_SIZE))
+            if body is not None:
+                segment = _parse(body, segment_key(trial_log, position // SEGMENT_SIZE))
+                if isinstance(segment, list) and len(segment) == SEGMENT_SIZE:
+                    records.extend(segment)
+                    continue
+        key = record_key(trial_log, position)
+        body = store.get(key)
+        if body is None:
+            raise TrialLogError(f"{key} is missing: the study has {count} trial records, the log {position}")
+        records.append(_parse(body, key))
+    return records
+
+
+def _parse(body: bytes, key: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError as error:
+        raise TrialLogError(f"{key} is not valid JSON: {error}") from error
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study's trials as its trial log holds them (plain dicts, the TypeScript ``TrialRecord``)."""
+
+    study_id: str
+    status: str
+    direction: str
+    stages: list[str]
+    objective_metric: str | None
+    trials: list[dict[str, Any]]
+    best: dict[str, Any] | None = field(default=None)
+
+    @property
+    def best_trial(self) -> dict[str, Any] | None:
+        """The record of the best completed trial, or ``None`` before one completed."""
+        if self.best is None:
+            return None
+        index = self.best.get("trialIndex")
+        return next((trial for trial in self.trials if trial.get("trialIndex") == index), None)
+
+    def rows(self) -> tuple[list[str], list[list[Any]]]:
+        """The columns and rows of ``memotune study trials --format csv``: one row per trial."""
+        return trial_rows(self.trials, self.stages)
+
+    def to_csv(self) -> str:
+        """The text of ``memotune study trials --format csv``, cell for cell."""
+        columns, rows = self.rows()
+        return "\n".join(",".join(_csv_cell(cell) for cell in row) for row in [columns, *rows])
+
+    def trials_dataframe(self) -> Any:
+        """A pandas DataFrame of :meth:`rows` (pandas is not a dependency: install it to use this)."""
+        try:
+            import pandas
+        except ImportError as error:
+            raise ImportError("trials_dataframe() needs pandas: pip install pandas") from error
+        columns, rows = self.rows()
+        return pandas.DataFrame(rows, columns=columns)
+
+
+def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[list[str], list[list[Any]]]:
+    """Columns and rows as the CLI's CSV has them (src/cli/trials-table.ts): trial, status,
+    objective, charged, reused, each stage's cost, its parameters, its metrics, where a reporting
+    stage stopped, the worker that ran each stage, then phase, source, started, finished, error."""
+    stage_count = max([len(stage_names)] + [len(record.get("stageCosts", [])) for record in records])
+
+    def stage_name(index: int) -> str:
+        return stage_names[index] if index < len(stage_names) else f"stage{index}"
+
+    def stage_metrics(record: dict[str, Any]) -> list[dict[str, Any] | None]:
+        if record.get("stageMetrics") is not None:
+            return record["stageMetrics"]
+        return [record.get("metrics", {}) if index == stage_count - 1 else None for index in range(stage_count)]
+
+    params: list[tuple[int, str]] = []
+    metrics: list[tuple[int, str]] = []
+    for record in records:
+        for index, values in enumerate(record.get("config", [])):
+            for name in values:
+                if (index, name) not in params:
+                    params.append((index, name))
+        for index, reported in enumerate(stage_metrics(record)):
+            for name in reported or {}:
+                if (index, name) not in metrics:
+                    metrics.append((index, name))
+    params.sort(key=lambda item: item[0])
+    metrics.sort(key=lambda item: item[0])
+    # Stages that reported intermediate values (pruning), and stages whose worker is recorded.
+    reporting = [
+        index for index in range(stage_count)
+        if any(_curve(record, index) is not None for record in records)
+    ]  # fmt: skip
+    working = [
+        index for index in range(stage_count)
+        if any(index < len(record.get("stageWorkers") or []) and record["stageWorkers"][index] for record in records)
+    ]  # fmt: skip
+    columns = [
+        "trial", "status", "objective", "charged", "reused",
+        *[f"{stage_name(index)}.cost" for index in range(stage_count)],
+        *[f"{stage_name(index)}.{name}" for index, name in params],
+        *[f"{stage_name(index)}.metric.{name}" for index, name in metrics],
+        *[column for index in reporting for column in (f"{stage_name(index)}.lastStep", f"{stage_name(index)}.lastReported")],
+        *[f"{stage_name(index)}.worker" for index in working],
+        "phase", "source", "started", "finished", "error",
+    ]  # fmt: skip
+    rows = []
+    for record in records:
+        costs = record.get("stageCosts", [])
+        config = record.get("config", [])
+        reported = stage_metrics(record)
+        rows.append([
+            record.get("trialIndex"), record.get("status"), record.get("objective"),
+            record.get("chargedCost"), record.get("cachedPrefix"),
+            *[costs[index] if index < len(costs) else None for index in range(stage_count)],
+            *[config[index].get(name) if index < len(config) else None for index, name in params],
+            *[(reported[index] or {}).get(name) if index < len(reported) else None for index, name in metrics],
+            *[value for index in reporting for value in _last_report(record, index)],
+            *[_worker(record, index) for index in working],
+            record.get("phase"), record.get("source"), record.get("startedAt"), record.get("finishedAt"),
+            record.get("error"),
+        ])  # fmt: skip
+    return columns, rows
+
+
+def _csv_cell(cell: Any) -> str:
+    """A cell as the TypeScript CLI writes it: numbers as JavaScript prints them, quoted when needed."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        text = "true" if cell else "false"
+    elif isinstance(cell, (int, float)):
+        text = number_to_string(cell)
+    else:
+        text = str(cell)
+    return '"' + text.replace('"', '""') + '"' if any(char in text for char in '",\r\n') else text
+
+
+def _curve(record: dict[str, Any], index: int) -> dict[str, Any] | None:
+    curves = record.get("stageIntermediate") or []
+    curve = curves[index] if index < len(curves) else None
+    return curve if curve and curve.get("steps") else None
+
+
+def _last_report(record: dict[str, Any], index: int) -> tuple[Any, Any]:
+    curve = _curve(record, index)
+    return (None, None) if curve is None else (curve["steps"][-1], curve["values"][-1])
+
+
+def _worker(record: dict[str, Any], index: int) -> str | None:
+    workers = record.get("stageWorkers") or []
+    worker = workers[index] if index < len(workers) else None
+    return worker.get("identity") if worker else None
+
+
+async def study_outcome(client: Client, study_id: str) -> dict[str, Any]:
+    """What the study workflow says of itself: its outcome once ended, its result query while it
+    runs (a worker of its orchestration queue answers it)."""
+    handle = client.get_workflow_handle(study_id)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise StudyNotFound(f"no study '{study_id}' on the server (or it has left its retention)") from error
+        raise
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
+    if description.status == WorkflowExecutionStatus.FAILED:
+        try:
+            await handle.result()
+        except WorkflowFailureError as failure:
+            # A study that ended as failed carries its outcome as the failure's first detail.
+            cause = failure.cause
+            if isinstance(cause, ApplicationError) and cause.type == _STUDY_FAILED and cause.details:
+                return cause.details[0]
+        # Cancelled or crashed: the result query still answers from its last state.
+    return await handle.query(_RESULT_QUERY)
+
+
+async def load_study(
+    study_id: str,
+    *,
+    client: Client | None = None,
+    store: ObjectStore | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+) -> Study:
+    """Reads a study's trials (Optuna's ``optuna.load_study``): ``client``, else a connection as
+    :func:`memotune.run_worker` makes one (``address``, ``namespace``, ``profile``, the
+    ``TEMPORAL_*`` variables, the local stack); ``store``, else S3 from ``MEMOTUNE_S3_*``, else
+    the local stack's.
+
+    Raises:
+        StudyNotFound: no study has that id.
+        TrialLogError: the log lacks records the study has (another bucket or prefix than its workers').
+    """
+    if client is None:
+        client = await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
+    outcome = await study_outcome(client, study_id)
+    if "history" in outcome:  # ended under an older release that kept its records inline
+        records = list(outcome["history"])
+    elif outcome.get("trialLog") is None:
+        records = []
+    else:
+        if store is None:
+            store = S3ObjectStore.from_settings(S3Settings.from_env())
+        records = read_records(store, outcome["trialLog"], int(outcome.get("trials", 0)))
+    return Study(
+        study_id=study_id,
+        status=str(outcome.get("status")),
+        direction=str(outcome.get("direction", "maximize")),
+        stages=list(outcome.get("stages") or []),
+        objective_metric=outcome.get("objectiveMetric"),
+        trials=records,
+        best=outcome.get("best"),
+    )

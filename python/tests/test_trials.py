@@ -1,0 +1,81 @@
+"""Reading a study's trials from Python (memotune.trials): the trial log's layout and the CSV
+the Node CLI writes (test/fixtures/trial-records)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from memotune import MemoryObjectStore, Study, TrialLogError
+from memotune.trials import read_records, record_key, segment_key
+
+FIXTURES = Path(__file__).resolve().parents[2] / "test" / "fixtures" / "trial-records"
+LOG = "studies/run-1/"
+
+
+def fixture_study() -> Study:
+    fixture = json.loads((FIXTURES / "records.json").read_text(encoding="utf-8"))
+    return Study("s", "completed", "maximize", fixture["stages"], "acc", fixture["records"], {"trialIndex": 2})
+
+
+def log_of(count: int, segments: int) -> MemoryObjectStore:
+    """A log of ``count`` records, its first ``segments`` segments written (as the TypeScript side does)."""
+    store = MemoryObjectStore()
+    records = [{"trialIndex": index} for index in range(count)]
+    for record in records:
+        store.put(record_key(LOG, record["trialIndex"]), json.dumps(record).encode(), "application/json")
+    for segment in range(segments):
+        body = json.dumps(records[segment * 100 : segment * 100 + 100]).encode()
+        store.put(segment_key(LOG, segment), body, "application/json")
+    return store
+
+
+def test_the_csv_is_the_node_clis_cell_for_cell() -> None:
+    assert fixture_study().to_csv() + "\n" == (FIXTURES / "expected.csv").read_text(encoding="utf-8")
+
+
+def test_rows_and_the_best_trial() -> None:
+    study = fixture_study()
+    columns, rows = study.rows()
+    assert columns[:5] == ["trial", "status", "objective", "charged", "reused"]
+    assert [row[0] for row in rows] == [0, 1, 2]
+    assert study.best_trial is not None and study.best_trial["objective"] == 0.8125
+
+
+def test_a_dataframe_with_pandas_and_a_clear_error_without() -> None:
+    study = fixture_study()
+    try:
+        import pandas  # noqa: F401  (not a dependency: both cases are checked, whichever this venv has)
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pandas"):
+            study.trials_dataframe()
+        return
+    frame = study.trials_dataframe()
+    assert list(frame.columns) == study.rows()[0] and len(frame) == 3
+
+
+def test_reads_whole_segments_then_single_records() -> None:
+    store = log_of(250, segments=2)
+    # Single records of the segments' span gone: the segments must be what is read.
+    for position in range(200):
+        del store.objects[record_key(LOG, position)]
+    records = read_records(store, LOG, 250)
+    assert [record["trialIndex"] for record in records] == list(range(250))
+
+
+def test_reads_single_records_where_a_segment_is_not_written_yet() -> None:
+    records = read_records(log_of(120, segments=0), LOG, 120)
+    assert [record["trialIndex"] for record in records] == list(range(120))
+    assert read_records(log_of(3, segments=0), LOG, 0) == []
+
+
+def test_a_missing_or_broken_record_names_its_key() -> None:
+    store = log_of(5, segments=0)
+    del store.objects[record_key(LOG, 3)]
+    with pytest.raises(TrialLogError, match=r"trials/000000003\.json is missing: the study has 5 trial records"):
+        read_records(store, LOG, 5)
+    store.put(record_key(LOG, 3), b"{not json", "application/json")
+    with pytest.raises(TrialLogError, match="is not valid JSON"):
+        read_records(store, LOG, 5)
