@@ -58,6 +58,12 @@ import type { Suggestion } from '../src/core/types.js';
 import { reusesPrefixes } from '../src/core/methods.js';
 import { defaultPruner, pruneReferences } from '../src/core/pruning.js';
 import { trialLogPrefix } from '../src/core/trial-log.js';
+import {
+  committedStages,
+  inheritedEndRecord,
+  repeatableEndStage,
+  type WaitingTrial,
+} from '../src/core/shared-prefix-end.js';
 import { configLine } from '../src/core/config-line.js';
 import { progressCard } from '../src/core/progress-card.js';
 import { fillConfiguration, isComplete } from '../src/space/partial.js';
@@ -133,6 +139,12 @@ const failedStudyFailsPatch = 'memotune-failed-study-fails';
 const recheckAfterSuggestPatch = 'memotune-recheck-after-suggest';
 /** Marks histories in which a paused study publishes MemotuneStatus `paused`; earlier ones kept `running`. */
 const pausedStatusPatch = 'memotune-paused-status';
+/**
+ * Marks histories in which trials waiting for a prefix whose owner ended without committing it
+ * take the owner's end when its stage failed or pruned it there, or else wait for the first of
+ * them (src/core/shared-prefix-end.ts); earlier ones all started at once and computed it each.
+ */
+const sharedPrefixEndPatch = 'memotune-shared-prefix-end';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -309,6 +321,49 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       (failure: unknown) => finished.push({ trialIndex: input.trialIndex, failure }),
     );
   };
+  /** Whether trials wait for more of `owner`'s prefix than the `committed` stages it left in the cache. */
+  const hasWaitersFor = (owner: number, committed: number): boolean =>
+    [...waiting.values()].some(({ prefix }) => prefix.owner === owner && prefix.stages > committed);
+  /**
+   * The owner of a prefix trials wait for has ended, having committed `settled` of its stages: a
+   * waiter whose shared stages it did not commit takes its end (the stage failed or pruned it
+   * there) or waits for the first such waiter, which computes them (src/core/shared-prefix-end.ts).
+   */
+  const afterOwnerEnded = (owner: TrialRecord, settled: number): void => {
+    const waiters = [...waiting.entries()]
+      .filter(([, { prefix }]) => prefix.owner === owner.trialIndex && prefix.stages > settled)
+      .sort(([a], [b]) => a - b);
+    for (const [index, { input, prefix }] of waiters) {
+      const stage = repeatableEndStage(owner, prefix.stages);
+      if (stage !== null) {
+        waiting.delete(index);
+        // It holds a slot until its record is logged, at the loop's next wait.
+        running.set(index, { ...running.get(index)!, waiting: false });
+        // The sandbox's Date is the current workflow task's time, from history: replay gives the same.
+        // eslint-disable-next-line no-restricted-globals
+        const now = new Date().toISOString();
+        finished.push({ trialIndex: index, record: inheritedEndRecord(owner, waitingTrialOf(input), stage, now) });
+        continue;
+      }
+      // Only an earlier trial may be its owner: two waiters never wait for each other.
+      const next = sharedInFlightPrefix(
+        input.config,
+        runningList().filter((other) => other.trialIndex < index),
+      );
+      if (next !== null) waiting.set(index, { input, prefix: next });
+    }
+  };
+  /** What a trial's record takes from how it was started. */
+  const waitingTrialOf = (input: TrialInput): WaitingTrial => ({
+    trialIndex: input.trialIndex,
+    config: input.config,
+    phase: input.phase,
+    source: input.source,
+    acquisition: input.acquisition,
+    predictedCost: input.predictedCost,
+    suggestedPrefix: input.suggestedPrefix ?? 0,
+    optimizerSeconds: input.optimizerSeconds ?? 0,
+  });
   /** Waiting trials to start now: their shared prefix is in the cache and a slot is free. */
   const readyToLaunch = (): number[] =>
     waiting.size === 0 ? [] : trialsToLaunch(runningList(), parallelism(), (index) => waiting.get(index)!.prefix);
@@ -374,6 +429,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       // Logged before it counts: the summary never names a trial the log does not hold.
       await recordTrial({ trialLog: state.trialLog, record });
       running.delete(result.trialIndex);
+      const committed = Math.max(trial.settledStages, committedStages(record));
+      if (hasWaitersFor(trial.trialIndex, committed) && patched(sharedPrefixEndPatch))
+        afterOwnerEnded(record, committed);
       const recorded = afterTrial(plan, state, record);
       state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;

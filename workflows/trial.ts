@@ -284,6 +284,9 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   const ranCosts: number[] = [];
   const stagesRun: number[] = [];
   const stageWorkers: (StageWorker | null)[] = input.stages.map(() => null);
+  // What the trial paid for each stage: ε for a reused one; for a run one its cost plus what its
+  // failed attempts spent (a failed or pruned stage: what it spent); null for one not reached.
+  const stageCharges: (number | null)[] = input.stages.map((_, index) => (index < cachedPrefix ? input.epsilon : null));
   let metrics: Readonly<Record<string, number>> = {};
   // The last stage's metrics that were NaN or ±Infinity (left out of `metrics`), for the message.
   let nonFiniteMetrics: Readonly<Record<string, string>> = {};
@@ -347,6 +350,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     const run = await runThroughWorkerShutdowns(stage, runStage);
     if (run.failure !== undefined) {
       ranCosts.push(run.interruptedSpent + spentByFailedStage(run.failure, stage));
+      stageCharges[index] = ranCosts.at(-1)!;
       stagesRun.push(index);
       error = failureMessage(run.failure, stage);
       failureType = failureTypeOf(run.failure);
@@ -358,6 +362,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     stageWorkers[index] = output.worker ?? null;
     // Histories recorded before chargedCost existed carry only cost.
     ranCosts.push(run.interruptedSpent + (output.chargedCost ?? output.cost));
+    stageCharges[index] = ranCosts.at(-1)!;
     stagesRun.push(index);
     metrics = output.metrics;
     nonFiniteMetrics = output.nonFiniteMetrics ?? {};
@@ -415,6 +420,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     stagesRun,
     // Data only (no command depends on it): histories recorded before it replay as they ran.
     ...(stageWorkers.some((worker) => worker !== null) ? { stageWorkers } : {}),
+    stageCharges,
     source: input.source,
     acquisition: input.acquisition,
     predictedCost: input.predictedCost,

@@ -1,7 +1,7 @@
 /**
  * One row per trial, for `memotune study trials`: hyperparameters by stage name, objective,
  * per-stage cost, reused stages, every stage's metrics, status and start/finish times, as an
- * aligned table, CSV (with the worker that ran each stage) or JSON.
+ * aligned table, CSV (with what each stage charged and the worker that ran it) or JSON.
  */
 import type { TrialRecord } from '../core/study.js';
 
@@ -13,6 +13,7 @@ type Cell = string | number | boolean | null;
 function rowsOf(
   records: readonly TrialRecord[],
   stageNames: readonly string[],
+  /** CSV: also what each stage charged and which worker ran it. */
   withWorkers: boolean,
 ): { header: string[]; rows: Cell[][] } {
   const stageName = (index: number) => stageNames[index] ?? `stage${index}`;
@@ -59,6 +60,8 @@ function rowsOf(
     const at = (curve?.steps.length ?? 0) - 1;
     return at < 0 ? [null, null] : [curve!.steps[at]!, curve!.values[at]!];
   };
+  // What each stage cost the trial (CSV only, as the workers: the table marks reused costs instead).
+  const charging = withWorkers && records.some((record) => record.stageCharges !== undefined);
   // Which worker ran each stage (CSV only: the table would be too wide for it).
   const working = withWorkers
     ? Array.from({ length: stageCount }, (_, index) => index).filter((index) =>
@@ -72,6 +75,7 @@ function rowsOf(
     'charged',
     'reused',
     ...Array.from({ length: stageCount }, (_, index) => `${stageName(index)}.cost`),
+    ...(charging ? Array.from({ length: stageCount }, (_, index) => `${stageName(index)}.charged`) : []),
     ...params.map(([index, name]) => `${stageName(index)}.${name}`),
     // "metric." keeps a metric's column apart from a parameter of the same name.
     ...metrics.map(([index, name]) => `${stageName(index)}.metric.${name}`),
@@ -90,6 +94,7 @@ function rowsOf(
     record.chargedCost,
     record.cachedPrefix,
     ...Array.from({ length: stageCount }, (_, index) => record.stageCosts[index] ?? null),
+    ...(charging ? Array.from({ length: stageCount }, (_, index) => record.stageCharges?.[index] ?? null) : []),
     ...params.map(([index, name]) => record.config[index]?.[name] ?? null),
     ...(() => {
       const reported = metricsOf(record);

@@ -133,6 +133,18 @@ export interface TrialRecord extends Observation {
   /** Indices of the stages that actually ran (the rest were reused or never reached). */
   readonly stagesRun: readonly number[];
   /**
+   * What the trial paid for each stage, summing to `chargedCost`: ε for a reused stage; for a run
+   * one its cost plus what its failed attempts spent (retries show as this minus `stageCosts`);
+   * for the stage a trial failed or was pruned in, what it spent; null for a stage not reached.
+   * Absent in records made before it existed.
+   */
+  readonly stageCharges?: readonly (number | null)[];
+  /**
+   * Set when this trial did not run: it waited for a prefix that trial `repeatOf` was computing,
+   * whose stage failed or pruned it there, and takes that end (src/core/shared-prefix-end.ts).
+   */
+  readonly repeatOf?: number;
+  /**
    * By stage, the worker whose attempt gave this trial the stage's output, `null` for a stage
    * reused from the cache or not completed. Absent in records made before it existed.
    */

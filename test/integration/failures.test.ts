@@ -84,9 +84,15 @@ describe('stage failures', () => {
     // Its cost model sees one run of the stage; the trial pays for the failed attempt too.
     expect(flaky!.stageCosts).toEqual([2, 3]);
     expect(flaky!.chargedCost).toBeGreaterThanOrEqual(2 + 3 + 0.25);
+    // Per stage, what it charged: the retry shows as the second stage's charge beyond its cost.
+    expect(flaky!.stageCharges![0]).toBe(2);
+    expect(flaky!.stageCharges![1]).toBeGreaterThanOrEqual(3 + 0.25);
+    expect(flaky!.stageCharges![0]! + flaky!.stageCharges![1]!).toBeCloseTo(flaky!.chargedCost, 9);
     expect(broken!.objective).toBeNull();
     expect(broken!.error).toContain('boom: out of GPU memory');
     expect(broken!.stageCosts).toEqual([2, null]);
+    // The failed stage has no cost for its model to learn, but what its attempts spent is charged.
+    expect(broken!.stageCharges![1]).toBeGreaterThanOrEqual(2 * 0.25);
     // Charged what it spent: the prepare stage's cost plus both failed attempts' wall time.
     expect(broken!.chargedCost).toBeGreaterThanOrEqual(2 + 2 * 0.25);
     expect(broken!.chargedCost).toBeLessThan(10);

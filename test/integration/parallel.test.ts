@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStudyProgress, startStudy } from '../../src/client/index.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import type { StudyResult } from '../../src/core/study.js';
-import type { StageContext } from '../../src/stages/types.js';
+import { TrialPruned, type StageContext } from '../../src/stages/types.js';
 import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
@@ -26,6 +26,9 @@ beforeAll(async () => {
         stage: context.stage.name,
         attempt: context.trial.attempt,
       });
+      // Marker values the shared-prefix test uses: stage s1 prunes its trial, or always fails.
+      if (context.stage.name === 's1' && context.params.x2 === prunesAt) throw new TrialPruned('forced prune');
+      if (context.stage.name === 's1' && context.params.x2 === failsAt) throw new Error('loss is NaN');
     },
   });
   await env.startWorkers(stages, ['orchestration']);
@@ -36,6 +39,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
+
+/** Stage s1 with x2 at this value prunes its trial; at the other it fails on every attempt. */
+const prunesAt = 0.77;
+const failsAt = 0.66;
 
 /** Trials per minute over the study's span, from its trial workflows' start and close times. */
 async function trialsPerMinute(studyId: string, result: StudyResult): Promise<number> {
@@ -149,6 +156,74 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
         Worker.runReplayHistory({ workflowBundle: { codePath: testStack().workflowBundlePath } }, history, `t${index}`),
       ).resolves.toBeUndefined();
     }
+  }, 120_000);
+
+  it("gives trials waiting for a prefix its owner's end when the owner's stage pruned or failed it there", async () => {
+    // A review saw three trials run one pruned teacher prefix (two at once) and a failing one run
+    // 3 × 3 attempts: the waiting trials now take the owner's end, run nothing and are charged 0.
+    const studyId = `${env.taskQueuePrefix}-shared-end`;
+    const pruned = [0.5, -0.5, prunesAt, 0.2, 0.3];
+    const failing = [-0.5, 0.5, failsAt, 0.2, 0.3];
+    const configs = [
+      paper3Config([...pruned, 1, 1]),
+      paper3Config([...pruned, 2, 2]),
+      paper3Config([...pruned, 3, 3]),
+      paper3Config([...failing, 1, 1]),
+      paper3Config([...failing, 2, 2]),
+    ];
+    const base = paper3Study({ name: 'shared-end', budget: 1e6, maxTrials: 5, parallelism: 3, enqueue: configs });
+    const { handle } = await startStudy(
+      env.client,
+      {
+        ...base,
+        maxConsecutiveFailures: 10,
+        pipeline: {
+          ...base.pipeline,
+          stages: base.pipeline.stages.map((stage) =>
+            stage.name === 's1' ? { ...stage, retry: { maximumAttempts: 2, initialIntervalSeconds: 1 } } : stage,
+          ),
+        },
+      },
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.status).toBe('completed');
+    const byIndex = new Map(result.history.map((trial) => [trial.trialIndex, trial]));
+    const s1Runs = (x2: number) =>
+      stageRuns.filter(
+        (run) => run.study === studyId && run.stage === 's1' && byIndex.get(run.trial)?.config[1]!.x2 === x2,
+      );
+    // The pruned prefix ran once, the failing one its 2 attempts once: by their first trials only.
+    expect(s1Runs(prunesAt).map((run) => run.trial)).toEqual([0]);
+    expect(s1Runs(failsAt).map((run) => [run.trial, run.attempt])).toEqual([
+      [3, 1],
+      [3, 2],
+    ]);
+    expect(byIndex.get(0)).toMatchObject({ status: 'pruned', failureType: 'TrialPruned' });
+    expect(byIndex.get(3)).toMatchObject({ status: 'failed', failureType: 'StageFailed' });
+    for (const [index, owner] of [
+      [1, 0],
+      [2, 0],
+      [4, 3],
+    ] as const) {
+      const trial = byIndex.get(index)!;
+      expect(trial).toMatchObject({
+        repeatOf: owner,
+        chargedCost: 0,
+        stagesRun: [],
+        status: byIndex.get(owner)!.status,
+      });
+      expect(trial.error).toContain(`(in trial ${owner}, whose first 2 stages this trial shares: not run again)`);
+    }
+    expect(result.spent).toBeCloseTo(byIndex.get(0)!.chargedCost + byIndex.get(3)!.chargedCost, 9);
+    // The decisions are in the history: it replays exactly.
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: testStack().workflowBundlePath } },
+        await handle.fetchHistory(),
+        studyId,
+      ),
+    ).resolves.toBeUndefined();
   }, 120_000);
 
   it('keeps fewer than parallelism trials waiting: a reused prefix counts as settled from the start', async () => {

@@ -42,6 +42,9 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     for (const trial of result.history) {
       expect(trial.status).toBe('completed');
       expect(trial.stageCosts.every((cost) => cost !== null && cost > 0)).toBe(true);
+      // What each stage charged sums to the trial's charge: ε for each reused stage.
+      expect(trial.stageCharges!.reduce((sum: number, charge) => sum + charge!, 0)).toBeCloseTo(trial.chargedCost, 9);
+      expect(trial.stageCharges!.slice(0, trial.cachedPrefix).every((charge) => charge === 0.1)).toBe(true);
       // The objective is the sum of the stage objectives, read from the last stage's output.
       expect(Number.isFinite(trial.objective)).toBe(true);
     }

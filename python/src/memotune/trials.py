@@ -115,7 +115,7 @@ class Study:
 
 def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[list[str], list[list[Any]]]:
     """Columns and rows as the CLI's CSV has them (src/cli/trials-table.ts): trial, status,
-    objective, charged, reused, each stage's cost, its parameters, its metrics, where a reporting
+    objective, charged, reused, each stage's cost and charge, its parameters, its metrics, where a reporting
     stage stopped, the worker that ran each stage, then phase, source, started, finished, error."""
     stage_count = max([len(stage_names)] + [len(record.get("stageCosts", [])) for record in records])
 
@@ -140,6 +140,7 @@ def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[l
                     metrics.append((index, name))
     params.sort(key=lambda item: item[0])
     metrics.sort(key=lambda item: item[0])
+    charging = any(record.get("stageCharges") is not None for record in records)
     # Stages that reported intermediate values (pruning), and stages whose worker is recorded.
     reporting = [
         index for index in range(stage_count)
@@ -152,6 +153,7 @@ def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[l
     columns = [
         "trial", "status", "objective", "charged", "reused",
         *[f"{stage_name(index)}.cost" for index in range(stage_count)],
+        *([f"{stage_name(index)}.charged" for index in range(stage_count)] if charging else []),
         *[f"{stage_name(index)}.{name}" for index, name in params],
         *[f"{stage_name(index)}.metric.{name}" for index, name in metrics],
         *[column for index in reporting for column in (f"{stage_name(index)}.lastStep", f"{stage_name(index)}.lastReported")],
@@ -167,6 +169,7 @@ def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[l
             record.get("trialIndex"), record.get("status"), record.get("objective"),
             record.get("chargedCost"), record.get("cachedPrefix"),
             *[costs[index] if index < len(costs) else None for index in range(stage_count)],
+            *([_at(record.get("stageCharges"), index) for index in range(stage_count)] if charging else []),
             *[config[index].get(name) if index < len(config) else None for index, name in params],
             *[(reported[index] or {}).get(name) if index < len(reported) else None for index, name in metrics],
             *[value for index in reporting for value in _last_report(record, index)],
@@ -175,6 +178,10 @@ def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[l
             record.get("error"),
         ])  # fmt: skip
     return columns, rows
+
+
+def _at(values: list[Any] | None, index: int) -> Any:
+    return values[index] if values is not None and index < len(values) else None
 
 
 def _csv_cell(cell: Any) -> str:
