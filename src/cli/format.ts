@@ -52,7 +52,7 @@ export function formatProgress(
         ? 'none: every trial failed (their errors: `memotune study trials <id>`)'
         : 'none yet';
   const lines = [
-    `study     ${printable(progress.studyId)} (${progress.status})`,
+    `study     ${printable(progress.studyId)} (${progress.status}${progress.stopping === true ? ', stopping: it finishes its running trials, then ends' : ''})`,
     `budget    ${progress.spent.toFixed(2)} / ${progress.budget} spent`,
     `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed${
       (progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''

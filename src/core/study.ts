@@ -242,6 +242,8 @@ export interface StudyProgress {
   readonly studyId: string;
   readonly name: string;
   readonly status: StudyStatus;
+  /** Set while a running study asked to stop finishes its running trials. */
+  readonly stopping?: boolean;
   readonly budget: number;
   readonly spent: number;
   readonly trials: number;
@@ -474,6 +476,9 @@ export function progressOf(
     studyId: plan.studyId,
     name: plan.name,
     status: status === 'running' && state.paused === true ? 'paused' : status,
+    // Asked to stop and finishing its running trials (a review reissued `study stop` as status
+    // still read "running").
+    ...(status === 'running' && state.stopRequested ? { stopping: true } : {}),
     budget: state.budget ?? plan.budget,
     spent: state.spent,
     trials: state.trialCount,

@@ -100,7 +100,19 @@ function headerHtml(report: StudyReport, options: RenderOptions): string {
       '</div>',
     '<dl class="facts">',
     `<div><dt>status</dt><dd><span class="${statusClass}">${escapeHtml(study.status)}</span></dd></div>`,
-    `<div><dt>budget</dt><dd>${formatNumber(study.spent)} of ${formatNumber(study.budget)} spent (${percent(study.spent, study.budget)})</dd></div>`,
+    `<div><dt>budget</dt><dd>${formatNumber(study.spent)} of ${formatNumber(study.budget)} spent (${percent(study.spent, study.budget)})${
+      study.earlyStop === 'costAwareStopping'
+        ? ' · <strong>ended early</strong> by cost-aware stopping: no candidate was worth its expected cost'
+        : ''
+    }</dd></div>`,
+    ...(study.savedByReuse === null || study.savedByReuse.saved <= 0
+      ? []
+      : [
+          `<div><dt>saved by reuse</dt><dd>${formatNumber(study.savedByReuse.saved)} <span class="sub">(${percent(
+            study.savedByReuse.saved,
+            study.savedByReuse.saved + study.savedByReuse.charged,
+          )} of what the trials would have cost without the cache)</span></dd></div>`,
+        ]),
     `<div><dt>trials</dt><dd>${study.trials} finished · ${study.failedTrials} failed${
       study.prunedTrials > 0 ? ` · ${study.prunedTrials} pruned` : ''
     } · ${study.reusedTrials} reused cached stages${running}</dd></div>`,

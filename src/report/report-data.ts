@@ -2,7 +2,14 @@
  * What the study report shows, as plain data: a pure function of the study's outcome (or progress
  * snapshot) and its trial records. The HTML renderer turns it into charts; tests check it here.
  */
-import { logPositionOf, prunedReport, type StudyProgress, type TrialRecord, type TrialStatus } from '../core/study.js';
+import {
+  logPositionOf,
+  prunedReport,
+  type EarlyStop,
+  type StudyProgress,
+  type TrialRecord,
+  type TrialStatus,
+} from '../core/study.js';
 import type { PrunerSettings } from '../core/pruning.js';
 import type { Configuration, Direction, ParamValue, SearchSpace } from '../core/types.js';
 import { ImportanceUnavailableError, parameterImportance, type ImportanceResult } from '../importance/index.js';
@@ -27,6 +34,13 @@ export interface ReportStudy {
   readonly stages: readonly string[];
   /** The study's pruner (its plan's), when the report was given it. */
   readonly pruner?: PrunerSettings;
+  /** Set when the study ended early by its cost-aware stopping rule. */
+  readonly earlyStop?: EarlyStop;
+  /**
+   * What reusing cached stages saved: the reused stages' costs less what the trials paid for them
+   * (ε each), over the trials whose records carry per-stage charges; null when none do.
+   */
+  readonly savedByReuse: { readonly saved: number; readonly charged: number } | null;
   readonly best: {
     readonly trialIndex: number;
     readonly objective: number;
@@ -199,7 +213,7 @@ export type ReportOutcome = Pick<
   StudyProgress,
   'studyId' | 'name' | 'status' | 'budget' | 'spent' | 'trials' | 'failedTrials' | 'reusedTrials' | 'best' | 'error'
 > &
-  Partial<Pick<StudyProgress, 'runningTrials' | 'runningTrial' | 'stages' | 'prunedTrials'>> & {
+  Partial<Pick<StudyProgress, 'runningTrials' | 'runningTrial' | 'stages' | 'prunedTrials' | 'earlyStop'>> & {
     readonly direction: Direction;
   };
 
@@ -463,6 +477,8 @@ export function buildStudyReport(
       error: outcome.error,
       stages,
       ...(options.pruner === undefined ? {} : { pruner: options.pruner }),
+      ...(outcome.earlyStop === undefined ? {} : { earlyStop: outcome.earlyStop }),
+      savedByReuse: savedByReuse(records),
       best: outcome.best,
     },
     convergence: convergenceOf(records, outcome.direction),
@@ -493,4 +509,19 @@ function importanceOf(
     if (error instanceof ImportanceUnavailableError) return { unavailable: error.message };
     throw error;
   }
+}
+
+/** {@link ReportStudy.savedByReuse}: over the records that carry `stageCharges`. */
+export function savedByReuse(records: readonly TrialRecord[]): ReportStudy['savedByReuse'] {
+  let saved = 0;
+  let charged = 0;
+  let counted = false;
+  for (const record of records) {
+    if (record.stageCharges === undefined) continue;
+    counted = true;
+    charged += record.chargedCost;
+    for (let stage = 0; stage < record.cachedPrefix; stage++)
+      saved += (record.stageCosts[stage] ?? 0) - (record.stageCharges[stage] ?? 0);
+  }
+  return counted ? { saved, charged } : null;
 }

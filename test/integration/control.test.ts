@@ -14,6 +14,7 @@ import {
   resumeStudy,
   setStudyParallelism,
   stageQueuesWaitedOn,
+  stopStudy,
   runningStages,
   type RunningStage,
   startStudy,
@@ -293,7 +294,7 @@ describe('controlling a running study (real Temporal + S3)', () => {
         expect.objectContaining({ trialIndex: 0, stage: 's1', attempt: 1, progress: { epoch: 3, loss: 0.25 } }),
       ]);
       const text = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
-      expect(text.stdout).toMatch(/trial 0 +s1, attempt 1\/\d+, running [\d.]+ s; progress \{"epoch":3,"loss":0.25\}/);
+      expect(text.stdout).toMatch(/trial 0 +s1, attempt 1\/\d+, running [\d.]+ s on \d+@\S+; progress \{"epoch":3,"loss":0.25\}/);
       const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
       expect(JSON.parse(json.stdout)).toMatchObject({ runningStages: [{ trialIndex: 0, stage: 's1' }] });
       release();
@@ -355,8 +356,19 @@ describe('controlling a running study (real Temporal + S3)', () => {
       const running = await until((seen) => seen[0]?.runningSeconds !== undefined);
       expect(running[0]!.worker).toMatch(/@/);
       expect(running[0]!.lastFailure).toContain('ECONNREFUSED');
+      // Asked to stop, it says so while its running trial finishes.
+      await stopStudy(env.client, studyId);
+      // (The signal may be behind the first query.)
+      let asked = await getStudyProgress(env.client, studyId);
+      for (let attempt = 0; attempt < 50 && asked.stopping !== true; attempt++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        asked = await getStudyProgress(env.client, studyId);
+      }
+      expect(asked).toMatchObject({ status: 'running', stopping: true });
+      const stopping = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+      expect(stopping.stdout).toContain('(running, stopping: it finishes its running trials, then ends)');
       release();
-      expect((await env.result(handle)).status).toBe('completed');
+      expect((await env.result(handle)).status).toBe('stopped');
     } finally {
       release();
       await handle.terminate('test over').catch(() => {});

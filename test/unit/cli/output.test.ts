@@ -131,6 +131,11 @@ describe('formatted study output', () => {
     const failedEverywhere = { ...progress, status: 'completed' as const, best: null, runningTrials: [] };
     expect(formatProgress(failedEverywhere)).toContain('best      none: every trial failed');
     expect(formatProgress(failedEverywhere)).not.toContain('control');
+    // Asked to stop: says so until its running trials have finished.
+    expect(formatProgress({ ...progress, stopping: true })).toContain(
+      'study     s (running, stopping: it finishes its running trials, then ends)',
+    );
+    expect(formatProgress(progress)).toContain('study     s (running)\n');
   });
 });
 

@@ -252,3 +252,41 @@ describe('labelPrecision', () => {
     expect(labelPrecision(0)).toBe(0);
   });
 });
+
+describe('the report header', () => {
+  const withCharges = (sketch: Parameters<typeof record>[0]) => {
+    const base = record(sketch);
+    const charges = base.stageCosts.map((cost, stage) => (stage < base.cachedPrefix ? 0.1 : cost));
+    return { ...base, stageCharges: charges };
+  };
+
+  it('says what reusing cached stages saved, from the per-stage charges', () => {
+    const records = [
+      withCharges({ index: 0, costs: [1, 2, 3] }),
+      withCharges({ index: 1, costs: [1, 2, 3], reused: 2 }),
+      withCharges({ index: 2, costs: [1, 2, 3], reused: 1 }),
+    ];
+    const report = buildStudyReport(outcome(records), records);
+    // (1 + 2 − 0.2) + (1 − 0.1) saved; 6 + 3.2 + 5.1 charged.
+    expect(report.study.savedByReuse!.saved).toBeCloseTo(3.7, 12);
+    expect(report.study.savedByReuse!.charged).toBeCloseTo(14.3, 12);
+    expect(renderReportHtml(report, fakeLibrary, options)).toMatch(
+      /<dt>saved by reuse<\/dt><dd>3\.7 <span class="sub">\(20\.5\d*% of what the trials would have cost without the cache\)/,
+    );
+    // Records from before per-stage charges: no figure rather than a wrong one.
+    const old = [record({ index: 0 }), record({ index: 1, reused: 1 })];
+    expect(buildStudyReport(outcome(old), old).study.savedByReuse).toBeNull();
+    expect(renderReportHtml(buildStudyReport(outcome(old), old), fakeLibrary, options)).not.toContain('saved by reuse');
+  });
+
+  it('says when the study ended early by cost-aware stopping', () => {
+    const records = [record({ index: 0 })];
+    const early = buildStudyReport(outcome(records, { earlyStop: 'costAwareStopping' }), records);
+    expect(renderReportHtml(early, fakeLibrary, options)).toContain(
+      '<strong>ended early</strong> by cost-aware stopping: no candidate was worth its expected cost',
+    );
+    expect(renderReportHtml(buildStudyReport(outcome(records), records), fakeLibrary, options)).not.toContain(
+      'ended early',
+    );
+  });
+});
