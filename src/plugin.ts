@@ -45,7 +45,8 @@ export class MemotunePlugin extends SimplePlugin {
     if (activities !== undefined && Object.hasOwn(activities, stageActivity)) {
       throw new TypeError(
         `MemotunePlugin: this worker already registers an activity named '${stageActivity}', the name memotune's ` +
-          'trials schedule their stages by; rename yours, or run memotune stages on a worker of their own',
+          'trials schedule their stages by; rename yours, or run memotune stages on a worker of their own ' +
+          '(two MemotunePlugins on one worker: give one plugin all its stages)',
       );
     }
     if (typeof options.identity === 'string') this.identity.value = options.identity;

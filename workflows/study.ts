@@ -218,7 +218,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     direction: plan.objective.direction,
     state,
   });
-  setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error, earlyStop));
+  setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error, earlyStop), {
+    description: 'Budget spent, trials, best, running trials: what `memotune study status` shows',
+  });
   const method = plan.optimizer.method ?? 'eeipu';
   /** Shows the study's progress: the UI's progress card, and its search attributes when it has them. */
   const publish = (): void => {
@@ -233,13 +235,20 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     if (patched(progressMemoPatch))
       upsertMemo({ memotune: { study: plan.name, pipeline: plan.pipelineId, budget: progress.budget, card } });
   };
-  setHandler(resultQuery, outcome);
-  setHandler(stopSignal, () => {
-    state = { ...state, stopRequested: true };
+  setHandler(resultQuery, outcome, {
+    description: "The study's progress with its direction and state (what a continued study starts from)",
   });
+  setHandler(
+    stopSignal,
+    () => {
+      state = { ...state, stopRequested: true };
+    },
+    { description: 'Finish the running trials, start no more, then end as stopped' },
+  );
   /** Registers a control update: `problem` refuses it before it reaches history, `apply` changes the state. */
   const control = <Args extends unknown[]>(
     update: UpdateDefinition<StudyProgress, Args>,
+    description: string,
     problem: (...args: Args) => string | undefined,
     apply: (...args: Args) => StudyState,
   ): void =>
@@ -251,6 +260,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
         return progressOf(plan, state, status, runningList(), error, earlyStop);
       },
       {
+        description,
         validator: (...args: Args) => {
           const reason = problem(...args);
           if (reason !== undefined) throw new Error(reason);
@@ -259,16 +269,19 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     );
   control(
     pauseUpdate,
+    'Finish the running trials and start none until resumed',
     () => pauseProblem(state, halt !== null),
     () => ({ ...state, paused: true }),
   );
   control(
     resumeUpdate,
+    'Start trials again after a pause',
     () => resumeProblem(state, halt !== null),
     () => ({ ...state, paused: false }),
   );
   control(
     stopUpdate,
+    'Finish the running trials, start no more, then end as stopped (refused when stopping already)',
     () => (state.stopRequested ? 'the study is stopping already' : undefined),
     () => ({
       ...state,
@@ -277,32 +290,39 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   );
   control(
     extendBudgetUpdate,
+    'Add cost units to the budget',
     (amount) => extendBudgetProblem(plan, state, amount),
     (amount) => ({ ...state, budget: budgetOf(plan, state) + amount }),
   );
   control(
     enqueueUpdate,
+    'Evaluate these configurations next, in order (parameters left out are filled by the trial suggestion)',
     (configs) => enqueueProblem(plan, state, configs),
     (configs) => ({ ...state, queued: [...(state.queued ?? []), ...enqueuedConfigurations(plan, configs)] }),
   );
   control(
     setParallelismUpdate,
+    'Run this many trials at once from now on',
     (value) => parallelismProblem(state, value),
     (value) => ({ ...state, parallelism: value }),
   );
-  setHandler(stagesSettledSignal, ({ trialIndex, stages }) => {
-    const trial = running.get(trialIndex);
-    if (trial === undefined || stages <= trial.settledStages) return;
-    running.set(trialIndex, { ...trial, settledStages: stages });
-    if (!countsSettledAtStart) return;
-    // The trials waiting for it have those of their shared stages in the cache too.
-    for (const [index, { prefix }] of waiting) {
-      const waiter = running.get(index);
-      const settled = settledBehindOwner(prefix, stages);
-      if (prefix.owner === trialIndex && waiter !== undefined && settled > waiter.settledStages)
-        running.set(index, { ...waiter, settledStages: settled });
-    }
-  });
+  setHandler(
+    stagesSettledSignal,
+    ({ trialIndex, stages }) => {
+      const trial = running.get(trialIndex);
+      if (trial === undefined || stages <= trial.settledStages) return;
+      running.set(trialIndex, { ...trial, settledStages: stages });
+      if (!countsSettledAtStart) return;
+      // The trials waiting for it have those of their shared stages in the cache too.
+      for (const [index, { prefix }] of waiting) {
+        const waiter = running.get(index);
+        const settled = settledBehindOwner(prefix, stages);
+        if (prefix.owner === trialIndex && waiter !== undefined && settled > waiter.settledStages)
+          running.set(index, { ...waiter, settledStages: settled });
+      }
+    },
+    { description: 'From a trial: its first `stages` stages are in the cache (trials waiting for them may start)' },
+  );
 
   const launch = async (trial: TrialInput): Promise<void> => {
     // The pruning reference as it stands at launch: a trial that waited for a shared prefix

@@ -1,7 +1,7 @@
 import { SingleBar, Presets } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { getStudyProgress, NoWorkerError, stageQueuesWaitedOn, type WaitingStageQueue } from '../client/index.js';
-import type { StudyProgress } from '../core/study.js';
+import { earlyStopReason, type StudyProgress } from '../core/study.js';
 import { configLine } from '../core/config-line.js';
 import type { Configuration } from '../core/types.js';
 
@@ -77,8 +77,7 @@ export function formatProgress(
   ];
   if (control.length > 0 && !ended) lines.push(`control   ${control.join('; ')}`);
   if (progress.error !== null && progress.error !== undefined) lines.push(`error     ${printable(progress.error)}`);
-  if (progress.earlyStop === 'costAwareStopping')
-    lines.push('ended     early, by cost-aware stopping: no candidate was worth its expected cost');
+  if (progress.earlyStop !== undefined) lines.push(`ended     early, ${earlyStopReason(progress.earlyStop)}`);
   return lines.join('\n');
 }
 

@@ -791,6 +791,8 @@ export async function continueStudy(
       ...outcome.state,
       // The failures that ended a failed study are behind it: maxConsecutiveFailures counts anew.
       ...(failed ? { trailingFailures: 0 } : {}),
+      // So are the trials that ended one by stopWhen.trialsWithoutImprovement: it counts anew.
+      ...(outcome.state.trialsWithoutImprovement === undefined ? {} : { trialsWithoutImprovement: 0 }),
       stopRequested: false,
       paused: false,
       budget: (outcome.state.budget ?? plan.budget) + (budget ?? 0),

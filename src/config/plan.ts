@@ -156,6 +156,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
       ? {}
       : { orchestrationHeartbeatSeconds: options.orchestrationHeartbeatSeconds }),
     maxConsecutiveFailures: config.maxConsecutiveFailures === undefined ? 5 : config.maxConsecutiveFailures,
+    ...(config.stopWhen === undefined ? {} : { stopWhen: config.stopWhen }),
     pruner: prunerOf(config.pruner),
   };
   // The field limits keep real plans far below this; it catches only their extreme combinations

@@ -248,6 +248,24 @@ export const studyConfigSchema = z
       /** Hard cap on the number of trials, whatever the budget. */
       maxTrials: count(1, limits.maxTrials).optional(),
       /**
+       * End the study before its budget (what Optuna users write a callback for, Ray's stoppers):
+       * once a trial's objective reaches `bestReaches` (≥ when maximizing, ≤ when minimizing), or
+       * once `trialsWithoutImprovement` trials in a row have not improved the best. Running trials
+       * finish; the study completes, saying why.
+       */
+      stopWhen: z
+        .strictObject(
+          {
+            bestReaches: z.number({ error: 'must be a number' }).finite('must be finite').optional(),
+            trialsWithoutImprovement: count(1, limits.maxTrials).optional(),
+          },
+          { error: notAnObject('must be an object: { "bestReaches"?: number, "trialsWithoutImprovement"?: integer }') },
+        )
+        .refine((stop) => stop.bestReaches !== undefined || stop.trialsWithoutImprovement !== undefined, {
+          error: 'give bestReaches, trialsWithoutImprovement or both',
+        })
+        .optional(),
+      /**
        * When a stage's `shouldPrune()` says stop (src/core/pruning.ts): `median` (Optuna's
        * MedianPruner) or `none`. @default { type: 'median', startupTrials: 5, warmupSteps: 0 }
        */

@@ -15,12 +15,13 @@ import {
   stopReason,
   withTrial,
   type EarlyStop,
+  type StopWhen,
   type StudyPlan,
   type StudyState,
   type StudyStatus,
   type TrialRecord,
 } from './study.js';
-import type { Configuration, PendingTrial, Phase, Suggestion } from './types.js';
+import type { Configuration, Direction, PendingTrial, Phase, Suggestion } from './types.js';
 
 /** A trial the study has started (or is about to start, waiting for a shared prefix) and not yet recorded. */
 export interface RunningTrial {
@@ -71,7 +72,8 @@ export interface Halt {
 export type LoopPlan = Pick<
   StudyPlan,
   'budget' | 'maxTrials' | 'trialsPerRun' | 'enqueue' | 'parallelism' | 'objective' | 'maxConsecutiveFailures'
->;
+> &
+  Partial<Pick<StudyPlan, 'stopWhen'>>;
 
 /** What the loop sees when it decides. */
 export interface LoopView {
@@ -301,6 +303,35 @@ export function afterTrial(
     const error = `${limit} trial${limit === 1 ? '' : 's'} in a row failed (maxConsecutiveFailures); the last: ${record.error ?? 'unknown error'}`;
     return { state: next, halt: { status: 'failed', error } };
   }
+  return plan.stopWhen === undefined
+    ? { state: next, halt: null }
+    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record);
+}
+
+/**
+ * `stopWhen` after a finished trial (a setting no earlier release accepted: studies without it
+ * never take this path). The target is checked when a trial sets a new best, so a study continued
+ * after reaching it runs on until a better one does.
+ */
+function stopWhenAfter(
+  stopWhen: StopWhen,
+  direction: Direction,
+  state: StudyState,
+  record: TrialOutcome,
+): { state: StudyState; halt: Halt | null } {
+  const { bestReaches, trialsWithoutImprovement } = stopWhen;
+  const improved = state.best !== null && state.best.trialIndex === record.trialIndex;
+  const next: StudyState =
+    trialsWithoutImprovement === undefined
+      ? state
+      : { ...state, trialsWithoutImprovement: improved ? 0 : (state.trialsWithoutImprovement ?? 0) + 1 };
+  if (improved && bestReaches !== undefined) {
+    const reached =
+      direction === 'maximize' ? state.best!.objective >= bestReaches : state.best!.objective <= bestReaches;
+    if (reached) return { state: next, halt: { status: 'completed', error: null, earlyStop: 'bestReached' } };
+  }
+  if (trialsWithoutImprovement !== undefined && (next.trialsWithoutImprovement ?? 0) >= trialsWithoutImprovement)
+    return { state: next, halt: { status: 'completed', error: null, earlyStop: 'noImprovement' } };
   return { state: next, halt: null };
 }
 

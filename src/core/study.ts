@@ -73,6 +73,8 @@ export interface StudyPlan {
    * pipeline that does not run; absent (no limit) in plans recorded before it existed.
    */
   readonly maxConsecutiveFailures?: number | null;
+  /** When the study ends before its budget; absent in plans of studies without it (and before it existed). */
+  readonly stopWhen?: StopWhen;
   /**
    * Seconds without a heartbeat after which a suggest, cache-lookup or log activity is retried on
    * another worker: how long a killed orchestration worker stalls the study. Absent in plans
@@ -180,6 +182,8 @@ export interface StudyState {
   readonly pruning?: PruningState;
   /** Failed trials at the end of the log (the current streak). */
   readonly trailingFailures: number;
+  /** Trials finished in a row without improving the best: kept only for `stopWhen.trialsWithoutImprovement`. */
+  readonly trialsWithoutImprovement?: number;
   readonly best: BestTrial | null;
   readonly optimizerState?: OptimizerState;
   readonly stopRequested: boolean;
@@ -220,9 +224,31 @@ export type StudyStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'exha
 /**
  * Why a `completed` study ended before its budget was spent and before maxTrials:
  * `'costAwareStopping'` — the opt-in cost-aware stopping rule (optimizer setting
- * `costAwareStopping`) found no candidate whose expected improvement was worth its expected cost.
+ * `costAwareStopping`) found no candidate whose expected improvement was worth its expected cost;
+ * `'bestReached'` — a trial's objective reached `stopWhen.bestReaches`;
+ * `'noImprovement'` — `stopWhen.trialsWithoutImprovement` trials in a row did not improve the best.
  */
-export type EarlyStop = 'costAwareStopping';
+export type EarlyStop = 'costAwareStopping' | 'bestReached' | 'noImprovement';
+
+/** Why a study ended early, as a phrase after "ended early" (status, the UI card, the report). */
+export function earlyStopReason(earlyStop: EarlyStop): string {
+  switch (earlyStop) {
+    case 'costAwareStopping':
+      return 'by cost-aware stopping: no candidate was worth its expected cost';
+    case 'bestReached':
+      return 'as the best objective reached stopWhen.bestReaches';
+    case 'noImprovement':
+      return 'as stopWhen.trialsWithoutImprovement trials in a row did not improve the best';
+  }
+}
+
+/** When a study ends before its budget (a study config's `stopWhen`; Optuna callbacks, Ray stoppers). */
+export interface StopWhen {
+  /** Once a trial's objective reaches this (≥ when maximizing, ≤ when minimizing). */
+  readonly bestReaches?: number;
+  /** Once this many trials in a row (finished, whatever their status) did not improve the best. */
+  readonly trialsWithoutImprovement?: number;
+}
 
 /** A trial that has started and not finished, as progress shows it. */
 export interface RunningTrialSummary {

@@ -92,13 +92,43 @@ export function isPortOpen(port: number, timeoutMs = 500): Promise<boolean> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+/**
+ * Waits until `check` passes. `server`, when this call started it: its process ending first fails
+ * the wait at once with the end of its log, instead of after the timeout (a review waited 2
+ * minutes on a dev server that had failed to open its database at once).
+ */
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<boolean>,
+  server?: { readonly pid: number; readonly logFile: string },
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
+    if (server !== undefined && !alive(server.pid))
+      throw new Error(`${what} exited as it started; the end of its log:\n${logTail(server.logFile)}`);
     if (Date.now() > deadline) throw new Error(`${what} did not come up within ${Math.round(timeoutMs / 1000)} s`);
     await sleep(250);
   }
+}
+
+/** The last lines of a server's log, for an error message. */
+function logTail(logFile: string, lines = 8): string {
+  try {
+    return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Stops a server this call started (SIGTERM, then SIGKILL after 10 s). */
+async function stopProcess(pid: number): Promise<void> {
+  if (!alive(pid)) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + 10_000;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
 }
 
 /** Paths of the two server binaries: env overrides, else the cached build (built on first use). */
@@ -291,6 +321,13 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
   }
   // The CLI binary is known once the binaries are resolved; a reused stack keeps what it recorded.
   let temporalCli = readStackInfo({ stateDir: o.stateDir })?.temporalCli;
+  // What this call starts: stopped again if the stack does not come up, so nothing is orphaned.
+  const started: { temporal?: number; s3?: number } = {};
+  if (s3Up && !alive(pids.s3))
+    o.log(
+      `reusing the S3 server already on 127.0.0.1:${o.s3Port}, which this stack did not start: ` +
+        '`memotune dev --stop` will not stop it',
+    );
   if (!temporalUp || !s3Up) {
     const bins = await serverBinaries(o.log);
     temporalCli = bins.temporal;
@@ -320,6 +357,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
       if (o.headless) args.push('--headless');
       else args.push('--ui-ip', '127.0.0.1', '--ui-port', String(o.uiPort));
       pids.temporal = spawnDetached(bins.temporal, args, join(o.stateDir, 'temporal.log'));
+      started.temporal = pids.temporal;
     }
     if (!s3Up) {
       o.log(`starting S3 server (versitygw) on 127.0.0.1:${o.s3Port}, data in ${join(o.stateDir, 's3')}`);
@@ -329,6 +367,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
         join(o.stateDir, 's3.log'),
         { ...process.env, ROOT_ACCESS_KEY: accessKeyId, ROOT_SECRET_KEY: secretAccessKey },
       );
+      started.s3 = pids.s3;
     }
   } else {
     o.log(
@@ -344,23 +383,35 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     );
   }
   const info = infoOf(o, pids, temporalCli);
-  await waitFor(
-    `Temporal on ${info.temporalAddress} (log: ${join(o.stateDir, 'temporal.log')})`,
-    o.startTimeoutMs,
-    () => temporalReady(info.temporalAddress),
-  );
-  await waitFor(`S3 on ${info.s3.endpoint} (log: ${join(o.stateDir, 's3.log')})`, o.startTimeoutMs, () =>
-    isPortOpen(o.s3Port),
-  );
-  const store = S3ObjectStore.fromSettings({ ...info.s3 });
-  await store.ensureBucket();
-  // Studies and trials searchable in the UI from the first study on (idempotent).
-  const connection = await Connection.connect({ address: info.temporalAddress });
+  const temporalLog = join(o.stateDir, 'temporal.log');
+  const s3Log = join(o.stateDir, 's3.log');
   try {
-    const added = await registerSearchAttributes(connection, 'default');
-    if (added.length > 0) o.log(`registered search attributes ${added.join(', ')}`);
-  } finally {
-    await connection.close();
+    await waitFor(
+      `Temporal on ${info.temporalAddress} (log: ${temporalLog})`,
+      o.startTimeoutMs,
+      () => temporalReady(info.temporalAddress),
+      started.temporal === undefined ? undefined : { pid: started.temporal, logFile: temporalLog },
+    );
+    await waitFor(
+      `S3 on ${info.s3.endpoint} (log: ${s3Log})`,
+      o.startTimeoutMs,
+      () => isPortOpen(o.s3Port),
+      started.s3 === undefined ? undefined : { pid: started.s3, logFile: s3Log },
+    );
+    const store = S3ObjectStore.fromSettings({ ...info.s3 });
+    await store.ensureBucket();
+    // Studies and trials searchable in the UI from the first study on (idempotent).
+    const connection = await Connection.connect({ address: info.temporalAddress });
+    try {
+      const added = await registerSearchAttributes(connection, 'default');
+      if (added.length > 0) o.log(`registered search attributes ${added.join(', ')}`);
+    } finally {
+      await connection.close();
+    }
+  } catch (error) {
+    // A stack that did not come up leaves nothing running that `memotune dev --stop` could not find.
+    for (const pid of [started.temporal, started.s3]) if (pid !== undefined) await stopProcess(pid);
+    throw error;
   }
   writeFileSync(stackFile(o), JSON.stringify(info, null, 2));
   return info;
@@ -441,10 +492,7 @@ export async function stopStack(options: StackOptions = {}): Promise<{ stopped: 
     if (!alive(pid)) continue;
     stopped.push(name);
     o.log(`stopping ${name} (pid ${pid})`);
-    process.kill(pid, 'SIGTERM');
-    const deadline = Date.now() + 10_000;
-    while (alive(pid) && Date.now() < deadline) await sleep(100);
-    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await stopProcess(pid);
   }
   // The addresses stay as they were (a restart takes them up again); only the pids go.
   const saved = readStackInfo({ stateDir: o.stateDir });

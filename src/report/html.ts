@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { configHtml, escapeHtml, formatNumber, reportCharts, type ChartSpec } from './charts.js';
 import { pageScript } from './page-script.js';
 import type { StudyReport } from './report-data.js';
+import { earlyStopReason } from '../core/study.js';
 
 /** The chart library's browser build, inlined into the page. */
 export interface ChartLibrary {
@@ -101,9 +102,9 @@ function headerHtml(report: StudyReport, options: RenderOptions): string {
     '<dl class="facts">',
     `<div><dt>status</dt><dd><span class="${statusClass}">${escapeHtml(study.status)}</span></dd></div>`,
     `<div><dt>budget</dt><dd>${formatNumber(study.spent)} of ${formatNumber(study.budget)} spent (${percent(study.spent, study.budget)})${
-      study.earlyStop === 'costAwareStopping'
-        ? ' · <strong>ended early</strong> by cost-aware stopping: no candidate was worth its expected cost'
-        : ''
+      study.earlyStop === undefined
+        ? ''
+        : ` · <strong>ended early</strong> ${escapeHtml(earlyStopReason(study.earlyStop))}`
     }</dd></div>`,
     ...(study.savedByReuse === null || study.savedByReuse.saved <= 0
       ? []

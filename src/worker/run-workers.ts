@@ -5,12 +5,16 @@ import { createActivities, type ActivityDependencies } from '../../activities/in
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
 import type { TaskQueueKind } from '../config/study-config.js';
 import { SuggestPool, type SuggestPoolOptions } from './suggest-pool.js';
+import { namespaceOf } from './temporal-connection.js';
 
 export type QueueRole = 'orchestration' | TaskQueueKind;
 
 export interface WorkersOptions extends ActivityDependencies {
   readonly connection: NativeConnection;
-  /** @default 'default' */
+  /**
+   * @default the namespace `connectTemporalWorker` resolved for `connection` (flags,
+   * `TEMPORAL_NAMESPACE`, the profile), else 'default'
+   */
   readonly namespace?: string;
   /** @default 'memotune' */
   readonly taskQueuePrefix?: string;
@@ -39,6 +43,23 @@ export interface WorkersOptions extends ActivityDependencies {
    * @default { threads: 1 } (memotune's optimizer)
    */
   readonly suggestPool?: SuggestPoolOptions;
+  /**
+   * More Temporal worker options for every worker made here, as for a worker of your own: a
+   * `dataConverter` (a payload codec: every worker of a study needs the same one), `interceptors`,
+   * `plugins`, `identity`, `tuner`, ... memotune's own settings above (queue, activities, workflows,
+   * concurrency, shutdown times) are not taken from here.
+   */
+  readonly workerOptions?: Omit<
+    WorkerOptions,
+    | 'connection'
+    | 'namespace'
+    | 'taskQueue'
+    | 'activities'
+    | 'workflowsPath'
+    | 'workflowBundle'
+    | 'shutdownGraceTime'
+    | 'shutdownForceTime'
+  >;
 }
 
 /** @see WorkersOptions.shutdownGraceTime */
@@ -74,8 +95,9 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
   const workers: Worker[] = [];
   for (const role of queues) {
     const common = {
+      ...options.workerOptions,
       connection: options.connection,
-      namespace: options.namespace ?? 'default',
+      namespace: options.namespace ?? namespaceOf(options.connection) ?? 'default',
       taskQueue: taskQueueName(prefix, role),
       // A worker asked to stop (SIGTERM) stops within bounded time, even with a stage that ignores
       // its cancellation (runStage gives up on it after cancellationGraceMs).
@@ -97,7 +119,7 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           // other worker may take it (Temporal's default is 10 s): most of what killing an
           // orchestration worker costs. Replaying a run's history elsewhere is cheap (it is bounded).
           stickyQueueScheduleToStartTimeout: '3 seconds',
-          ...(pool === undefined ? {} : { plugins: [closesWithWorker(pool)] }),
+          plugins: [...(options.workerOptions?.plugins ?? []), ...(pool === undefined ? [] : [closesWithWorker(pool)])],
         }),
       );
     } else {
@@ -127,13 +149,26 @@ function closesWithWorker(pool: SuggestPool): WorkerPlugin {
   };
 }
 
-/** Runs workers until `signal` aborts (or one of them fails), then shuts all down. */
+/**
+ * Runs workers until `signal` aborts or one of them fails, then shuts all down and waits for them;
+ * rejects with the first failure.
+ */
 export async function runWorkers(workers: readonly Worker[], signal?: AbortSignal): Promise<void> {
-  const onAbort = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
-  signal?.addEventListener('abort', onAbort, { once: true });
+  const shutDownAll = () => workers.forEach((worker) => worker.getState() === 'RUNNING' && worker.shutdown());
+  signal?.addEventListener('abort', shutDownAll, { once: true });
   try {
-    await Promise.all(workers.map((worker) => worker.run()));
+    // One failing takes the others down (a review saw the rest go on running after one failed).
+    const ends = await Promise.allSettled(
+      workers.map((worker) =>
+        worker.run().catch((error: unknown) => {
+          shutDownAll();
+          throw error;
+        }),
+      ),
+    );
+    const failed = ends.find((end) => end.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    signal?.removeEventListener('abort', shutDownAll);
   }
 }

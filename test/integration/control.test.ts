@@ -294,7 +294,9 @@ describe('controlling a running study (real Temporal + S3)', () => {
         expect.objectContaining({ trialIndex: 0, stage: 's1', attempt: 1, progress: { epoch: 3, loss: 0.25 } }),
       ]);
       const text = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
-      expect(text.stdout).toMatch(/trial 0 +s1, attempt 1\/\d+, running [\d.]+ s on \d+@\S+; progress \{"epoch":3,"loss":0.25\}/);
+      expect(text.stdout).toMatch(
+        /trial 0 +s1, attempt 1\/\d+, running [\d.]+ s on \d+@\S+; progress \{"epoch":3,"loss":0.25\}/,
+      );
       const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
       expect(JSON.parse(json.stdout)).toMatchObject({ runningStages: [{ trialIndex: 0, stage: 's1' }] });
       release();

@@ -7,7 +7,7 @@ import type { StudyOutcome, StudyResult } from '../../src/core/study.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import type { StageRegistry } from '../../src/stages/types.js';
 import { startPythonWorker } from '../../src/worker/python-worker.js';
-import { createWorkers, runWorkers, type QueueRole } from '../../src/worker/run-workers.js';
+import { createWorkers, runWorkers, type QueueRole, type WorkersOptions } from '../../src/worker/run-workers.js';
 import './stack-context.js';
 
 // Workers log state changes at INFO; tests want errors only. Installed once per test process.
@@ -25,7 +25,7 @@ export interface TestEnv {
   startWorkers(
     stages: StageRegistry,
     queues?: readonly QueueRole[],
-    options?: { readonly maxConcurrentStages?: number; readonly shutdownGraceTime?: number },
+    options?: Pick<WorkersOptions, 'maxConcurrentStages' | 'workerOptions'> & { readonly shutdownGraceTime?: number },
   ): Promise<() => Promise<void>>;
   /** A finished study's outcome with its trial records read from this env's store. */
   result(handle: { result(): Promise<StudyOutcome> }): Promise<StudyResult>;

@@ -6,7 +6,7 @@
  * memotune's plugin was added to.
  */
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -60,6 +60,11 @@ afterAll(() => {
 });
 
 describe('the packed package, installed into an empty project', () => {
+  it("shares one copy of the Temporal SDK with the project (peer dependencies): a worker's connection works with memotune's", () => {
+    expect(existsSync(join(project, 'node_modules', '@temporalio', 'worker', 'package.json'))).toBe(true);
+    expect(existsSync(join(project, 'node_modules', 'memotune', 'node_modules', '@temporalio'))).toBe(false);
+  });
+
   it('ships compiled JavaScript with declarations and no sources, tests or fixtures', () => {
     expect(files).toContain('lib/src/index.js');
     expect(files).toContain('lib/src/index.d.ts');

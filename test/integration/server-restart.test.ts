@@ -1,7 +1,9 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getStudyProgress, startStudy } from '../../src/client/index.js';
-import { readStackInfo, startStack } from '../../src/dev/stack.js';
+import { isPortOpen, readStackInfo, startStack } from '../../src/dev/stack.js';
 import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
@@ -61,3 +63,24 @@ describe.runIf(process.env.MEMOTUNE_TEST_TEMPORAL_ADDRESS === undefined)(
     });
   },
 );
+
+describe('a local stack whose Temporal server cannot start', () => {
+  it('fails at once with the end of its log and leaves no server running', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'memotune-broken-stack-'));
+    try {
+      // A folder where the dev server's SQLite file should be: it exits as it starts.
+      mkdirSync(join(broken, 'temporal.db'));
+      const started = Date.now();
+      const ports = { temporalPort: 17533, s3Port: 17570 };
+      await expect(
+        startStack({ stateDir: broken, ...ports, headless: true, startTimeoutMs: 120_000, log: () => undefined }),
+      ).rejects.toThrow(/Temporal on 127\.0\.0\.1:17533 .* exited as it started; the end of its log:\n/s);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      // The S3 server it started with it is stopped again: nothing is orphaned.
+      expect(await isPortOpen(ports.s3Port)).toBe(false);
+      expect(await isPortOpen(ports.temporalPort)).toBe(false);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  }, 180_000);
+});

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  continueStudy,
   getStudyProgress,
   getStudyResult,
   startStudy,
@@ -9,7 +10,16 @@ import {
 import { cliEnv, runCli } from './cli.js';
 import { stageKeys } from '../../src/core/keys.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
-import { createTestEnv, type TestEnv } from './harness.js';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { PayloadCodec } from '@temporalio/common';
+import { msToTs } from '@temporalio/common/lib/time.js';
+import { temporal } from '@temporalio/proto';
+
+const { Payload } = temporal.api.common.v1;
+import { createWorkers, runWorkers } from '../../src/worker/run-workers.js';
+import { connectTemporalWorker } from '../../src/worker/temporal-connection.js';
+import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { paper3, paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
 let env: TestEnv;
@@ -82,6 +92,57 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(result.history).toHaveLength(4);
     expect(result.spent).toBeLessThan(200);
   });
+
+  it('stops when the best reaches stopWhen.bestReaches or stops improving, says why, and continues afresh', async () => {
+    const configs = [
+      paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]),
+      paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 7, 1]),
+      paper3Config([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]),
+      paper3Config([-1, 1, 0.3, 0.4, 0.5, 0.6, 0.7]),
+    ];
+    const probe = await startStudy(
+      env.client,
+      paper3Study({ name: 'probe', budget: 1e6, maxTrials: 4, enqueue: configs }),
+      { studyId: `${env.taskQueuePrefix}-probe`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const objectives = [...(await env.result(probe.handle)).history]
+      .sort((a, b) => a.trialIndex - b.trialIndex)
+      .map((trial) => trial.objective!);
+    // The best of them is the target: the study stops at the trial that reaches it.
+    const target = Math.max(...objectives);
+    const firstBest = objectives.indexOf(target);
+    const reach = await startStudy(
+      env.client,
+      paper3Study({ name: 'reach', budget: 1e6, maxTrials: 20, enqueue: configs, stopWhen: { bestReaches: target } }),
+      { studyId: `${env.taskQueuePrefix}-reach`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const reached = await env.result(reach.handle);
+    expect(reached).toMatchObject({ status: 'completed', earlyStop: 'bestReached', trials: firstBest + 1 });
+    const status = await runCli(['study', 'status', `${env.taskQueuePrefix}-reach`], cliEnv(env.s3KeyPrefix));
+    expect(status.stdout).toContain('ended     early, as the best objective reached stopWhen.bestReaches');
+
+    const plateauId = `${env.taskQueuePrefix}-plateau`;
+    const plateau = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'plateau',
+        budget: 1e6,
+        maxTrials: 40,
+        optimizer: { method: 'random' },
+        stopWhen: { trialsWithoutImprovement: 3 },
+      }),
+      { studyId: plateauId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const first = await env.result(plateau.handle);
+    expect(first).toMatchObject({ status: 'completed', earlyStop: 'noImprovement' });
+    const ordered = [...first.history].sort((a, b) => a.trialIndex - b.trialIndex);
+    const bestAt = ordered.findIndex((trial) => trial.trialIndex === first.best!.trialIndex);
+    expect(ordered.length - 1 - bestAt).toBe(3);
+    // Continued with more trials, the patience counts anew: at least 3 more trials run.
+    const next = await continueStudy(env.client, plateauId, { trials: 10 });
+    const second = await env.result(next);
+    expect(second.trials - first.trials).toBeGreaterThanOrEqual(3);
+  }, 120_000);
 
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
     const first = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]);
@@ -203,4 +264,91 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       runStarted: latest.startTime.toISOString(),
     });
   });
+  it("runs a study in the namespace the workers' connection resolved (TEMPORAL_NAMESPACE), not 'default'", async () => {
+    // A review's workers got only the connection of TEMPORAL_NAMESPACE=mlteam from
+    // connectTemporalWorker, polled 'default', and its study waited for ever.
+    const namespace = `${env.taskQueuePrefix}-ns`;
+    await env.client.connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
+    const { connection } = await connectTemporalWorker({ address: testStack().servers.temporalAddress, namespace });
+    // A namespace just registered reaches the frontend's cache within seconds.
+    const create = () =>
+      createWorkers({
+        connection,
+        store: env.store,
+        stages: paper3Stages,
+        taskQueuePrefix: env.taskQueuePrefix,
+        workflowBundle: { codePath: testStack().workflowBundlePath },
+      });
+    let workers = await create().catch(() => null);
+    for (let attempt = 0; workers === null && attempt < 60; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      workers = await create().catch((error: unknown) => (attempt === 59 ? Promise.reject(error) : null));
+    }
+    expect(workers!.every((worker) => worker.options.namespace === namespace)).toBe(true);
+    const controller = new AbortController();
+    const running = runWorkers(workers!, controller.signal);
+    try {
+      const client = new Client({ connection: env.client.connection, namespace });
+      const { handle } = await startStudy(client, paper3Study({ name: 'namespaced', budget: 1e6, maxTrials: 2 }), {
+        studyId: `${env.taskQueuePrefix}-namespaced`,
+        taskQueuePrefix: env.taskQueuePrefix,
+      });
+      const result = await env.result(handle);
+      expect(result.status).toBe('completed');
+      expect(result.history).toHaveLength(2);
+    } finally {
+      controller.abort();
+      await running;
+      await connection.close();
+    }
+  }, 120_000);
+  it('runs a study whose workers and client share a payload codec (workerOptions.dataConverter)', async () => {
+    // A codec that wraps each payload: nothing of it is readable without the codec.
+    const codec: PayloadCodec = {
+      encode: async (payloads) =>
+        payloads.map((payload) => ({
+          metadata: { encoding: new TextEncoder().encode('binary/x-test-wrapped') },
+          data: Payload.encode(payload).finish(),
+        })),
+      decode: async (payloads) => payloads.map((payload) => Payload.decode(payload.data!)),
+    };
+    // Queues of its own: the suite's workers (no codec) cannot read these tasks.
+    const prefix = `${env.taskQueuePrefix}-codec`;
+    const connection = await NativeConnection.connect({ address: testStack().servers.temporalAddress });
+    const workers = await createWorkers({
+      connection,
+      store: env.store,
+      stages: paper3Stages,
+      taskQueuePrefix: prefix,
+      workflowBundle: { codePath: testStack().workflowBundlePath },
+      workerOptions: { dataConverter: { payloadCodecs: [codec] } },
+    });
+    const controller = new AbortController();
+    const running = runWorkers(workers, controller.signal);
+    const stop = async () => {
+      controller.abort();
+      await running;
+      await connection.close();
+    };
+    try {
+      const client = new Client({ connection: env.client.connection, dataConverter: { payloadCodecs: [codec] } });
+      const studyId = `${env.taskQueuePrefix}-codec`;
+      const { handle } = await startStudy(client, paper3Study({ name: 'codec', budget: 1e6, maxTrials: 3 }), {
+        studyId,
+        taskQueuePrefix: prefix,
+      });
+      const result = await env.result(handle);
+      expect(result.status).toBe('completed');
+      expect(result.history).toHaveLength(3);
+      // What the server holds is the codec's.
+      const history = await env.client.workflow.getHandle(studyId).fetchHistory();
+      const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+      expect(new TextDecoder().decode(input.metadata!.encoding!)).toBe('binary/x-test-wrapped');
+    } finally {
+      await stop();
+    }
+  }, 120_000);
 });

@@ -256,6 +256,24 @@ describe('study config validation', () => {
     expect(issuesOf({ ...valid(), enqueue: [[]] })[0]).toMatch(/^enqueue\[0\]: must have 1 to 2 stages/);
   });
 
+  it('takes stopWhen with a target, a patience or both, and plans it; refuses anything else naming the field', () => {
+    expect(planStudy(parseStudyConfig({ ...valid(), stopWhen: { bestReaches: 0.9 } })).stopWhen).toEqual({
+      bestReaches: 0.9,
+    });
+    expect(planStudy(parseStudyConfig(valid())).stopWhen).toBeUndefined();
+    expect(issuesOf({ ...valid(), stopWhen: {} })).toEqual([
+      'stopWhen: give bestReaches, trialsWithoutImprovement or both',
+    ]);
+    expect(issuesOf({ ...valid(), stopWhen: { trialsWithoutImprovement: 0 } })[0]).toMatch(
+      /^stopWhen\.trialsWithoutImprovement: /,
+    );
+    expect(issuesOf({ ...valid(), stopWhen: { bestReaches: 'high' } })[0]).toMatch(
+      /^stopWhen\.bestReaches: must be a number/,
+    );
+    expect(issuesOf({ ...valid(), stopWhen: { patience: 3 } })[0]).toMatch(/^stopWhen\.patience: unknown field/);
+    expect(issuesOf({ ...valid(), stopWhen: 5 })[0]).toMatch(/^stopWhen: must be an object/);
+  });
+
   it('reports every issue at once, not just the first', () => {
     const issues = issuesOf({ ...valid(), budget: 0, pipeline: { stages: [] }, objective: { metric: '' } });
     expect(issues).toHaveLength(3);

@@ -261,6 +261,51 @@ describe('the study loop', () => {
     expect(reservationFor(null, initialStudyState('studies/r/'))).toBe(0);
   });
 
+  it('ends the study early once a trial reaches stopWhen.bestReaches, when it sets the best', () => {
+    const plan = planWith({ stopWhen: { bestReaches: 2 } });
+    const trial = (trialIndex: number, objective: number | null) => ({ ...completed(trialIndex, 1), objective });
+    let { state, halt } = afterTrial(plan, initialStudyState('s/'), trial(0, 1));
+    expect(halt).toBeNull();
+    ({ state, halt } = afterTrial(plan, state, trial(1, 2)));
+    expect(halt).toEqual({ status: 'completed', error: null, earlyStop: 'bestReached' });
+    // A study continued after it (a trial not setting a new best) goes on; minimizing, ≤ the target.
+    expect(afterTrial(plan, state, trial(2, 1.5)).halt).toBeNull();
+    const minimizing = planWith({ stopWhen: { bestReaches: 0.5 }, objective: { metric: 'm', direction: 'minimize' } });
+    expect(afterTrial(minimizing, initialStudyState('s/'), trial(0, 0.7)).halt).toBeNull();
+    expect(afterTrial(minimizing, initialStudyState('s/'), trial(0, 0.5)).halt?.earlyStop).toBe('bestReached');
+  });
+
+  it('ends the study early after stopWhen.trialsWithoutImprovement trials in a row without a new best', () => {
+    const plan = planWith({ stopWhen: { trialsWithoutImprovement: 3 } });
+    const trial = (trialIndex: number, objective: number | null, status: 'completed' | 'failed' = 'completed') => ({
+      ...completed(trialIndex, 1),
+      objective,
+      status,
+    });
+    let state = initialStudyState('s/');
+    const halts: (string | undefined)[] = [];
+    // 1 (best), 0, 0.5, 3 (best), failed, 2, 1 → the third in a row after trial 3 halts.
+    for (const [index, record] of [
+      trial(0, 1),
+      trial(1, 0),
+      trial(2, 0.5),
+      trial(3, 3),
+      trial(4, null, 'failed'),
+      trial(5, 2),
+      trial(6, 1),
+    ].entries()) {
+      const after = afterTrial(plan, state, record);
+      state = after.state;
+      halts.push(after.halt?.earlyStop);
+      expect(state.trialsWithoutImprovement).toBe([0, 1, 2, 0, 1, 2, 3][index]);
+    }
+    expect(halts).toEqual([undefined, undefined, undefined, undefined, undefined, undefined, 'noImprovement']);
+    // Without stopWhen the state carries no count (a study's state is as before).
+    expect(
+      afterTrial(planWith({}), initialStudyState('s/'), trial(0, 1)).state.trialsWithoutImprovement,
+    ).toBeUndefined();
+  });
+
   it('halts after an unknown stage or the configured streak of failures', () => {
     const plan = planWith({ maxConsecutiveFailures: 2 });
     const failed = (trialIndex: number, failureType?: string) => ({
