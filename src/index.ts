@@ -52,6 +52,10 @@ export type {
 export { defineStages, defineStudy, outputDirectory, outputFile, outputStream, TrialPruned } from './stages/types.js';
 export {
   startStudy,
+  scheduleStudy,
+  type ScheduleStudyOptions,
+  type EnqueueOptions,
+  type EnqueueResult,
   getStudyHandle,
   getStudyProgress,
   getStudyResult,

@@ -6,6 +6,9 @@ import {
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   type Client,
+  type ScheduleHandle,
+  type ScheduleOptions,
+  type ScheduleSpec,
   type WorkflowExecutionDescription,
   type WorkflowHandle,
   type WorkflowHandleWithFirstExecutionRunId,
@@ -15,6 +18,7 @@ import { FailureType } from '../core/errors.js';
 import { parseStudyConfig, type StudyConfigInput } from '../config/study-config.js';
 import {
   stopReason,
+  studyStartedMemo,
   type StudyOutcome,
   type StudyPlan,
   type StudyProgress,
@@ -51,6 +55,7 @@ import type { Configuration } from '../core/types.js';
 import { hasGivenValues } from '../space/partial.js';
 import type { EnqueuedConfigurationOf, StudyShape } from '../stages/types.js';
 import type { studyWorkflow } from '../../workflows/study.js';
+import type { ScheduledStudyInput } from '../../workflows/scheduled-study.js';
 import { memotuneStatus, studySearchAttributes } from '../../workflows/search-attributes.js';
 import { missingSearchAttributes } from './search-attributes.js';
 
@@ -84,14 +89,6 @@ async function searchAttributesRegistered(client: Client): Promise<boolean> {
     return false;
   }
 }
-
-/**
- * Memo key holding when the study first started (ISO 8601). A run's own start time is not that:
- * the study continues as new every so many trials and `continueStudy` starts a new run, and
- * each run starts anew. Its own key, because the workflow rewrites the `memotune` one. Temporal
- * carries a memo across continue-as-new; {@link continueStudy} copies it.
- */
-const studyStartedMemo = 'memotuneStudyStarted';
 
 /** When the study of a workflow run started: its memo's record, else (older studies) the run's start. */
 export function studyStartedAt(run: { readonly memo?: Record<string, unknown>; readonly startTime: Date }): Date {
@@ -188,6 +185,52 @@ export async function startStudy(
       ? new StudyAlreadyRunningError(plan.studyId)
       : new StudyExistsError(plan.studyId, closed.status, closed.endedAs);
   }
+}
+
+/** What {@link scheduleStudy} takes besides the config. */
+export interface ScheduleStudyOptions {
+  /** When to start a study: Temporal's `ScheduleSpec` (`{ cronExpressions: ['0 2 * * *'] }`, `{ intervals: [{ every: '1 day' }] }`). */
+  readonly spec: ScheduleSpec;
+  /** The workers' task-queue prefix (`--prefix`). @default 'memotune' */
+  readonly taskQueuePrefix?: string;
+  /** As {@link StartStudyOptions.searchAttributes}, decided now for every run. @default 'auto' */
+  readonly searchAttributes?: boolean | 'auto';
+  /** Temporal's schedule policies (`overlap`, `catchupWindow`, ...): each run is a study of its own, so overlapping runs do not collide. */
+  readonly policies?: ScheduleOptions['policies'];
+}
+
+/**
+ * A Temporal Schedule that starts a study from `config` at each of its times (a nightly re-tune):
+ * each run is a study of its own, with the id the schedule gives the run
+ * (`<scheduleId>-<start time>`; `ScheduleHandle.describe()` lists them under `info.recentActions`),
+ * read and controlled like any other. The config is checked now: a bad one throws
+ * StudyConfigError here rather than failing every run.
+ * @throws StudyConfigError on a bad config, schedule id or prefix (the schedule id must be able to
+ *   start a study id)
+ */
+export async function scheduleStudy(
+  client: Client,
+  scheduleId: string,
+  config: StudyConfigInput,
+  options: ScheduleStudyOptions,
+): Promise<ScheduleHandle> {
+  const prefix = options.taskQueuePrefix === undefined ? {} : { taskQueuePrefix: options.taskQueuePrefix };
+  // As each run will plan it (the run's id is the schedule's id and its start time).
+  const plan = planStudy(parseStudyConfig(config), { studyId: scheduleId, ...prefix });
+  const wanted = options.searchAttributes ?? 'auto';
+  const searchable = wanted === 'auto' ? await searchAttributesRegistered(client) : wanted;
+  return client.schedule.create({
+    scheduleId,
+    spec: options.spec,
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'scheduledStudyWorkflow',
+      workflowId: scheduleId,
+      taskQueue: plan.orchestrationQueue,
+      args: [{ config: config as ScheduledStudyInput['config'], ...prefix, searchAttributes: searchable }],
+    },
+    ...(options.policies === undefined ? {} : { policies: options.policies }),
+  });
 }
 
 export function getStudyHandle(client: Client, studyId: string): StudyHandle {

@@ -83,6 +83,14 @@ export interface StudyPlan {
   readonly orchestrationHeartbeatSeconds?: number;
 }
 
+/**
+ * Memo key holding when the study first started (ISO 8601). A run's own start time is not that:
+ * the study continues as new every so many trials and `continueStudy` starts a new run, and
+ * each run starts anew. Its own key, because the workflow rewrites the `memotune` one. Temporal
+ * carries a memo across continue-as-new; `continueStudy` copies it.
+ */
+export const studyStartedMemo = 'memotuneStudyStarted';
+
 /** The search space a plan's stages span (what the optimizer and the enqueue validator see). */
 export function planSearchSpace(plan: Pick<StudyPlan, 'stages'>): SearchSpace {
   return plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));

@@ -24,6 +24,8 @@ import {
 } from '../../src/client/index.js';
 import type { StudyProgress } from '../../src/core/study.js';
 import type { Configuration } from '../../src/core/types.js';
+import type { StudyConfigInput } from '../../src/config/study-config.js';
+import type { StageContext } from '../../src/stages/types.js';
 import { memotuneBest, memotuneSpent, memotuneStatus } from '../../workflows/search-attributes.js';
 import { cliEnv, runCli, spawnCli } from './cli.js';
 import { createTestEnv, type TestEnv } from './harness.js';
@@ -49,6 +51,43 @@ async function until(studyId: string, done: (progress: StudyProgress) => boolean
     if (done(progress)) return progress;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A one-trial random study whose stage s1 has these settings (its own queue, say). */
+function oneTrialWithStage1On(studyId: string, settings: Record<string, unknown>): StudyConfigInput {
+  const config = paper3Study({ name: studyId, budget: 10, maxTrials: 1, optimizer: { method: 'random' } });
+  return {
+    ...config,
+    pipeline: {
+      ...config.pipeline,
+      stages: config.pipeline.stages.map((stage, i) => (i === 1 ? { ...stage, ...settings } : stage)),
+    },
+  };
+}
+
+/**
+ * A worker on the suite's `<prefix>-<queue>` running the paper pipeline's stage s1 after `before`,
+ * held until `release` (so the test can look at it while it runs).
+ */
+async function heldStage1(
+  queue: string,
+  before: (context: StageContext) => void,
+): Promise<{ release: () => void; stopWorker: () => Promise<void> }> {
+  let release = (): void => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const implementation = 'synthetic/paper-3stage/s1';
+  const s1 = paper3Stages[implementation]!;
+  const stopWorker = await env.startWorkers(
+    {
+      [implementation]: async (context) => {
+        before(context);
+        await held;
+        return s1(context);
+      },
+    },
+    [queue],
+  );
+  return { release: () => release(), stopWorker };
 }
 
 describe('controlling a running study (real Temporal + S3)', () => {
@@ -258,29 +297,11 @@ describe('controlling a running study (real Temporal + S3)', () => {
 
   it("shows what each computing trial's stage is doing: stage, attempt, time and its last progress (status, --json)", async () => {
     const studyId = `${env.taskQueuePrefix}-progress`;
-    const config = paper3Study({ name: studyId, budget: 10, maxTrials: 1, optimizer: { method: 'random' } });
-    const onItsOwnQueue = {
-      ...config,
-      pipeline: {
-        ...config.pipeline,
-        stages: config.pipeline.stages.map((stage, i) => (i === 1 ? { ...stage, taskQueue: 'progress' } : stage)),
-      },
-    };
+    const onItsOwnQueue = oneTrialWithStage1On(studyId, { taskQueue: 'progress' });
     // Stage s1 reports progress, then holds until the test has seen it.
-    let release = (): void => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const implementation = 'synthetic/paper-3stage/s1';
-    const s1 = paper3Stages[implementation]!;
-    const stopWorker = await env.startWorkers(
-      {
-        [implementation]: async (context) => {
-          context.heartbeat({ epoch: 3, loss: 0.25 });
-          await held;
-          return s1(context);
-        },
-      },
-      ['progress'],
-    );
+    const { release, stopWorker } = await heldStage1('progress', (context) => {
+      context.heartbeat({ epoch: 3, loss: 0.25 });
+    });
     const { handle } = await startStudy(env.client, onItsOwnQueue, { studyId, taskQueuePrefix: env.taskQueuePrefix });
     try {
       let seen: RunningStage[] = [];
@@ -310,34 +331,15 @@ describe('controlling a running study (real Temporal + S3)', () => {
 
   it("shows a stage's retry in its backoff with why its attempt failed, then the worker running the next", async () => {
     const studyId = `${env.taskQueuePrefix}-retrying`;
-    const config = paper3Study({ name: studyId, budget: 10, maxTrials: 1, optimizer: { method: 'random' } });
-    const onItsOwnQueue = {
-      ...config,
-      pipeline: {
-        ...config.pipeline,
-        stages: config.pipeline.stages.map((stage, i) =>
-          i === 1
-            ? { ...stage, taskQueue: 'retrying', retry: { maximumAttempts: 3, initialIntervalSeconds: 8 } }
-            : stage,
-        ),
-      },
-    };
-    let release = (): void => {};
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const implementation = 'synthetic/paper-3stage/s1';
-    const s1 = paper3Stages[implementation]!;
-    const stopWorker = await env.startWorkers(
-      {
-        [implementation]: async (context) => {
-          // What an S3 outage looks like to a stage writing its output.
-          if (context.trial.attempt === 1) throw new Error('write s3://bucket/out: connect ECONNREFUSED 127.0.0.1:9');
-          context.heartbeat({ epoch: 1 });
-          await held;
-          return s1(context);
-        },
-      },
-      ['retrying'],
-    );
+    const onItsOwnQueue = oneTrialWithStage1On(studyId, {
+      taskQueue: 'retrying',
+      retry: { maximumAttempts: 3, initialIntervalSeconds: 8 },
+    });
+    const { release, stopWorker } = await heldStage1('retrying', (context) => {
+      // What an S3 outage looks like to a stage writing its output.
+      if (context.trial.attempt === 1) throw new Error('write s3://bucket/out: connect ECONNREFUSED 127.0.0.1:9');
+      context.heartbeat({ epoch: 1 });
+    });
     const { handle } = await startStudy(env.client, onItsOwnQueue, { studyId, taskQueuePrefix: env.taskQueuePrefix });
     try {
       const until = async (done: (seen: RunningStage[]) => boolean): Promise<RunningStage[]> => {

@@ -44,6 +44,13 @@ afterAll(async () => {
 const prunesAt = 0.77;
 const failsAt = 0.66;
 
+/** A workflow history replays on the current workflow code with no nondeterminism. */
+async function expectReplays(history: Parameters<typeof Worker.runReplayHistory>[1], id: string): Promise<void> {
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: { codePath: testStack().workflowBundlePath } }, history, id),
+  ).resolves.toBeUndefined();
+}
+
 /** Trials per minute over the study's span, from its trial workflows' start and close times. */
 async function trialsPerMinute(studyId: string, result: StudyResult): Promise<number> {
   const spans = await Promise.all(
@@ -143,18 +150,10 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
     expect(runsOf(3)).toHaveLength(2);
     expect(result.status).toBe('completed');
     // Every decision (finish order, settled stages) is in the history: it replays exactly.
-    await expect(
-      Worker.runReplayHistory(
-        { workflowBundle: { codePath: testStack().workflowBundlePath } },
-        await handle.fetchHistory(),
-        studyId,
-      ),
-    ).resolves.toBeUndefined();
+    await expectReplays(await handle.fetchHistory(), studyId);
     for (const index of [0, 1, 3]) {
       const history = await env.client.workflow.getHandle(`${studyId}/trial-${index}`).fetchHistory();
-      await expect(
-        Worker.runReplayHistory({ workflowBundle: { codePath: testStack().workflowBundlePath } }, history, `t${index}`),
-      ).resolves.toBeUndefined();
+      await expectReplays(history, `t${index}`);
     }
   }, 120_000);
 
@@ -217,13 +216,7 @@ describe('parallel trials (real Temporal + S3, stages that take real time)', () 
     }
     expect(result.spent).toBeCloseTo(byIndex.get(0)!.chargedCost + byIndex.get(3)!.chargedCost, 9);
     // The decisions are in the history: it replays exactly.
-    await expect(
-      Worker.runReplayHistory(
-        { workflowBundle: { codePath: testStack().workflowBundlePath } },
-        await handle.fetchHistory(),
-        studyId,
-      ),
-    ).resolves.toBeUndefined();
+    await expectReplays(await handle.fetchHistory(), studyId);
   }, 120_000);
 
   it('keeps fewer than parallelism trials waiting: a reused prefix counts as settled from the start', async () => {

@@ -1,8 +1,13 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   continueStudy,
+  getStudyPlan,
   getStudyProgress,
   getStudyResult,
+  scheduleStudy,
   startStudy,
   StudyExistsError,
   studyStartedAt,
@@ -10,7 +15,7 @@ import {
 import { cliEnv, runCli } from './cli.js';
 import { stageKeys } from '../../src/core/keys.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
-import { Client } from '@temporalio/client';
+import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { PayloadCodec } from '@temporalio/common';
 import { msToTs } from '@temporalio/common/lib/time.js';
@@ -347,8 +352,75 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       const history = await env.client.workflow.getHandle(studyId).fetchHistory();
       const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
       expect(new TextDecoder().decode(input.metadata!.encoding!)).toBe('binary/x-test-wrapped');
+      // The CLI has no codec: it still lists every study (this one from what the server knows).
+      const listed = await runCli(['study', 'list', '--json', '--limit', '1000'], cliEnv(env.s3KeyPrefix));
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toContain(`"id":"${studyId}"`);
+      const cached = await runCli(['cache', 'ls', '--by', 'study', '--json'], cliEnv(env.s3KeyPrefix));
+      expect(cached.code, cached.stderr).toBe(0);
     } finally {
       await stop();
     }
+  }, 120_000);
+  it('starts a study of its own at each run of a Temporal Schedule, read and continued by its id', async () => {
+    const scheduleId = `${env.taskQueuePrefix}-nightly`;
+    // A bad config is refused when the schedule is made, not at every run.
+    await expect(
+      scheduleStudy(env.client, scheduleId, { ...paper3Study({ name: 'nightly' }), budget: -1 }, { spec: {} }),
+    ).rejects.toThrow(/budget/);
+    const schedule = await scheduleStudy(
+      env.client,
+      scheduleId,
+      paper3Study({ name: 'nightly', budget: 1e6, maxTrials: 3 }),
+      {
+        spec: { intervals: [{ every: '1 day' }] },
+        taskQueuePrefix: env.taskQueuePrefix,
+        policies: { overlap: ScheduleOverlapPolicy.ALLOW_ALL },
+      },
+    );
+    try {
+      // Two runs at once: two studies, each with its own trials.
+      await schedule.trigger();
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      await schedule.trigger();
+      let ids: string[] = [];
+      for (let attempt = 0; attempt < 100 && ids.length < 2; attempt++) {
+        ids = (await schedule.describe()).info.recentActions.map((action) => action.action.workflow.workflowId);
+        if (ids.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(ids).toHaveLength(2);
+      expect(new Set(ids).size).toBe(2);
+      for (const studyId of ids) {
+        expect(studyId.startsWith(`${scheduleId}-`)).toBe(true);
+        const result = await getStudyResult(env.client, studyId, { wait: true, store: env.store });
+        expect(result).toMatchObject({ studyId, name: 'nightly', status: 'completed', trials: 3 });
+        expect((await getStudyPlan(env.client, studyId)).studyId).toBe(studyId);
+        const status = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+        expect(status.stdout).toContain(`study     ${studyId} (completed)`);
+      }
+      // Continued like any study.
+      const next = await continueStudy(env.client, ids[0]!, { trials: 1 });
+      expect((await env.result(next)).trials).toBe(4);
+    } finally {
+      await schedule.delete();
+    }
+    // From the CLI: bad flags exit 2 naming them, before anything connects; a good one makes it.
+    const file = join(tmpdir(), `${env.taskQueuePrefix}-schedule.json`);
+    writeFileSync(file, JSON.stringify(paper3Study({ name: 'nightly', budget: 1e6, maxTrials: 1 })));
+    const cliId = `${env.taskQueuePrefix}-cli-nightly`;
+    const scheduleCli = (...args: string[]) =>
+      runCli(['study', 'schedule', file, '--prefix', env.taskQueuePrefix, ...args], cliEnv(env.s3KeyPrefix));
+    const neither = await scheduleCli('--id', cliId);
+    expect([neither.code, neither.stderr]).toEqual([2, expect.stringContaining('give one of --cron and --every')]);
+    const badEvery = await scheduleCli('--id', cliId, '--every', 'daily');
+    expect([badEvery.code, badEvery.stderr]).toEqual([2, expect.stringContaining('--every must be')]);
+    const badId = await scheduleCli('--id', 'a/b', '--every', '1d');
+    expect(badId.code).toBe(2);
+    const made = await scheduleCli('--id', cliId, '--cron', '0 2 * * *', '--json');
+    expect(made.code, made.stderr).toBe(0);
+    expect(JSON.parse(made.stdout)).toEqual({ scheduleId: cliId });
+    const described = await env.client.schedule.getHandle(cliId).describe();
+    expect(described.spec.calendars?.length ?? 0).toBeGreaterThan(0);
+    await env.client.schedule.getHandle(cliId).delete();
   }, 120_000);
 });

@@ -31,6 +31,7 @@ import { progressQuery } from '../../../workflows/definitions.js';
 import type { StudyWorkflowInput } from '../../../workflows/study.js';
 import type { TrialInput } from '../../../workflows/trial.js';
 import { startedWith } from '../../client/workflow-history.js';
+import { tolerantOfUnreadablePayloads, UnreadableStudyError } from '../../client/unreadable-payloads.js';
 import { hasWorkflowPollers } from '../../client/worker-wait.js';
 import {
   connectClient,
@@ -145,15 +146,19 @@ function namespaceOf(options: EndpointOptions): string {
   }
 }
 
-export async function liveWorkOf(client: Client): Promise<LiveWork> {
+export async function liveWorkOf(anyClient: Client): Promise<LiveWork> {
+  // One study with a payload codec must not fail the listing (its inputs read as null, refused below).
+  const client = tolerantOfUnreadablePayloads(anyClient);
   const warnings: string[] = [];
   const running = new Map<string, RunningTrial>();
   const trialId = (studyId: string, trialIndex: number) => `${studyId}\u0000${trialIndex}`;
   for await (const execution of client.workflow.list({
     query: "WorkflowType = 'trialWorkflow' AND ExecutionStatus = 'Running'",
   })) {
-    const started = await startedWith<TrialInput>(client, execution.workflowId, execution.runId);
+    const started = await startedWith<TrialInput | null>(client, execution.workflowId, execution.runId);
     if (started === null) continue;
+    // A running trial whose outputs cannot be known: pruning could delete what it needs.
+    if (started.input === null) throw new UnreadableStudyError(execution.workflowId.replace(/\/trial-\d+$/, ''));
     const { studyId, trialIndex } = started.input;
     running.set(trialId(studyId, trialIndex), { studyId, trialIndex, keys: keysOfTrial(started.input) });
   }
@@ -166,8 +171,9 @@ export async function liveWorkOf(client: Client): Promise<LiveWork> {
 
   const describeStudy = async (execution: WorkflowExecutionInfo): Promise<LiveStudy | null> => {
     const studyId = execution.workflowId;
-    const started = await startedWith<StudyWorkflowInput>(client, studyId, execution.runId);
+    const started = await startedWith<StudyWorkflowInput | null>(client, studyId, execution.runId);
     if (started === null) return null;
+    if (started.input === null) throw new UnreadableStudyError(studyId);
     const { plan } = started.input;
     let progress: StudyProgress | null = null;
     const unanswered = (why: string) =>
@@ -225,7 +231,8 @@ export async function liveWorkOf(client: Client): Promise<LiveWork> {
 /** Study id by trial log prefix for every study workflow run the server still lists. */
 export async function studyIdsByLogOf(client: Client): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
-  for await (const execution of client.workflow.list({ query: "WorkflowType = 'studyWorkflow'" })) {
+  const listing = tolerantOfUnreadablePayloads(client).workflow.list({ query: "WorkflowType = 'studyWorkflow'" });
+  for await (const execution of listing) {
     ids.set(trialLogPrefix(execution.raw.firstRunId || execution.runId), execution.workflowId);
   }
   return ids;

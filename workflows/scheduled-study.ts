@@ -1,0 +1,54 @@
+/**
+ * A study started by a Temporal Schedule: each run of the schedule is a study of its own, whose id
+ * is the run's workflow id (`<scheduleId>-<start time>`, as the schedule names it). The workflow
+ * plans the study from the config it was given, then continues as new as `studyWorkflow` with the
+ * plan, so from its second run on it is an ordinary study: every `memotune study` command and the
+ * client API read it by its id. (Running `studyWorkflow` itself from a schedule gives every run
+ * the plan's one study id, and overlapping runs collide on their trials' ids.)
+ */
+import { ApplicationFailure, makeContinueAsNewFunc, workflowInfo } from '@temporalio/workflow';
+import { planStudy } from '../src/config/plan.js';
+import { parseStudyConfig, type StudyConfigInput } from '../src/config/study-config.js';
+import { FailureType } from '../src/core/errors.js';
+import { studyStartedMemo, type StudyPlan } from '../src/core/study.js';
+import { studySearchAttributes } from './search-attributes.js';
+import type { studyWorkflow } from './study.js';
+
+export interface ScheduledStudyInput {
+  /** The study config (plain JSON), as `startStudy` takes it; its `name` is the study's name. */
+  readonly config: StudyConfigInput;
+  /** The task-queue prefix of the workers (`--prefix`). @default 'memotune' */
+  readonly taskQueuePrefix?: string;
+  /** Whether the namespace has memotune's search attributes (`scheduleStudy` checks it when it creates the schedule). */
+  readonly searchAttributes?: boolean;
+}
+
+export async function scheduledStudyWorkflow(input: ScheduledStudyInput): Promise<never> {
+  const studyId = workflowInfo().workflowId;
+  let plan: StudyPlan;
+  try {
+    plan = planStudy(parseStudyConfig(input.config), {
+      studyId,
+      ...(input.taskQueuePrefix === undefined ? {} : { taskQueuePrefix: input.taskQueuePrefix }),
+    });
+  } catch (error) {
+    // A config that cannot run fails this run at once, saying why; the schedule's next run fails alike.
+    throw ApplicationFailure.nonRetryable(
+      `the scheduled study cannot start: ${error instanceof Error ? error.message : String(error)}`,
+      FailureType.InvalidStudyConfig,
+    );
+  }
+  if (input.searchAttributes === true) plan = { ...plan, searchAttributes: true };
+  const asStudy = makeContinueAsNewFunc<typeof studyWorkflow>({
+    workflowType: 'studyWorkflow',
+    taskQueue: plan.orchestrationQueue,
+    memo: {
+      memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget },
+      // The sandbox's Date is this workflow task's time, from history: replay gives the same.
+      // eslint-disable-next-line no-restricted-globals
+      [studyStartedMemo]: new Date().toISOString(),
+    },
+    ...(plan.searchAttributes === true ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
+  });
+  return asStudy({ plan });
+}
