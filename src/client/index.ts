@@ -173,6 +173,16 @@ export async function startStudy(
     });
     return { handle, plan };
   } catch (error) {
+    // searchAttributes: true on a namespace without them: the server says only "Failed to start Workflow".
+    if (searchable && error instanceof ServiceError) {
+      const missing = await missingSearchAttributes(client.connection, client.options.namespace).catch(() => []);
+      if (missing.length > 0)
+        throw new Error(
+          `the namespace '${client.options.namespace}' lacks memotune's search attributes (${missing.join(', ')}): ` +
+            "register them (`memotune cluster setup`), or start with searchAttributes: 'auto' or false",
+          { cause: error },
+        );
+    }
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
     // The server refuses a running id under either policy, a closed one under REJECT_DUPLICATE.
     const closed = await getStudyHandle(client, plan.studyId)

@@ -304,6 +304,14 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       const result = await env.result(handle);
       expect(result.status).toBe('completed');
       expect(result.history).toHaveLength(2);
+      // The namespace has no memotune search attributes: asking for them says so and what to do.
+      await expect(
+        startStudy(client, paper3Study({ name: 'namespaced', budget: 1e6, maxTrials: 1 }), {
+          studyId: `${env.taskQueuePrefix}-namespaced-2`,
+          taskQueuePrefix: env.taskQueuePrefix,
+          searchAttributes: true,
+        }),
+      ).rejects.toThrow(/lacks memotune's search attributes .*memotune cluster setup/);
     } finally {
       controller.abort();
       await running;

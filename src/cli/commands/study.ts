@@ -280,6 +280,11 @@ Examples:
             console.log(`started study ${printable(plan.studyId)}`);
             if (link) console.log(`watch it at ${printable(link)}`);
           }
+          if (plan.searchAttributes !== true)
+            console.error(
+              "note: this namespace lacks memotune's search attributes: the study is not filterable in the " +
+                'Temporal UI and `study list` shows less of it (`memotune cluster setup` registers them)',
+            );
           // A study no worker takes waits in silence: say so now, not at the first `study status`.
           if (!(await hasWorkflowPollers(client, plan.orchestrationQueue).catch(() => true)))
             console.error(
