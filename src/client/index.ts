@@ -55,7 +55,7 @@ import type { Configuration } from '../core/types.js';
 import { hasGivenValues } from '../space/partial.js';
 import type { EnqueuedConfigurationOf, StudyShape } from '../stages/types.js';
 import type { studyWorkflow } from '../../workflows/study.js';
-import type { ScheduledStudyInput } from '../../workflows/scheduled-study.js';
+import type { StudyFromConfigInput } from '../../workflows/study-from-config.js';
 import { memotuneStatus, studySearchAttributes } from '../../workflows/search-attributes.js';
 import { missingSearchAttributes } from './search-attributes.js';
 
@@ -234,10 +234,10 @@ export async function scheduleStudy(
     spec: options.spec,
     action: {
       type: 'startWorkflow',
-      workflowType: 'scheduledStudyWorkflow',
+      workflowType: 'studyFromConfigWorkflow',
       workflowId: scheduleId,
       taskQueue: plan.orchestrationQueue,
-      args: [{ config: config as ScheduledStudyInput['config'], ...prefix, searchAttributes: searchable }],
+      args: [{ config: config as StudyFromConfigInput['config'], ...prefix, searchAttributes: searchable }],
     },
     ...(options.policies === undefined ? {} : { policies: options.policies }),
   });

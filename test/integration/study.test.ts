@@ -412,6 +412,30 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     } finally {
       await schedule.delete();
     }
+    // The same workflow, started by its type with only a config (as a workflow of your own would
+    // start it with executeChild), is a study under its own id; a bad config fails it, naming why.
+    const childId = `${env.taskQueuePrefix}-from-config`;
+    const fromConfig = await env.client.workflow.start('studyFromConfigWorkflow', {
+      workflowId: childId,
+      taskQueue: `${env.taskQueuePrefix}-orchestration`,
+      args: [
+        {
+          config: paper3Study({ name: 'from-config', budget: 1e6, maxTrials: 2 }),
+          taskQueuePrefix: env.taskQueuePrefix,
+        },
+      ],
+    });
+    expect(await fromConfig.result()).toMatchObject({ studyId: childId, status: 'completed', trials: 2 });
+    expect((await getStudyResult(env.client, childId, { store: env.store })).history).toHaveLength(2);
+    const badConfig = await env.client.workflow.start('studyFromConfigWorkflow', {
+      workflowId: `${childId}-bad`,
+      taskQueue: `${env.taskQueuePrefix}-orchestration`,
+      args: [{ config: { ...paper3Study({ name: 'bad' }), budget: -1 }, taskQueuePrefix: env.taskQueuePrefix }],
+    });
+    await expect(badConfig.result()).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/^the study cannot start: .*budget/s) },
+    });
+
     // From the CLI: bad flags exit 2 naming them, before anything connects; a good one makes it.
     const file = join(tmpdir(), `${env.taskQueuePrefix}-schedule.json`);
     writeFileSync(file, JSON.stringify(paper3Study({ name: 'nightly', budget: 1e6, maxTrials: 1 })));
