@@ -46,6 +46,7 @@ import {
   summarizeLegacyState,
   withPruningSample,
   type EarlyStop,
+  type EarlyStopEvidence,
   type LegacyStudyState,
   type StudyOutcome,
   type StudyPlan,
@@ -203,6 +204,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   let error: string | null = null;
   /** Set when the study ends early by the opt-in cost-aware stopping rule. */
   let earlyStop: EarlyStop | null = null;
+  let earlyStopEvidence: EarlyStopEvidence | null = null;
+  /** The study's progress as it stands. */
+  const progressNow = (): StudyProgress =>
+    progressOf(plan, state, status, runningList(), error, earlyStop, earlyStopEvidence);
   let halt: Halt | null = null;
   /** Started (or waiting to start) and not yet recorded, in start order. */
   const running = new Map<number, RunningTrial>();
@@ -214,17 +219,17 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
 
   const runningList = (): RunningTrial[] => [...running.values()];
   const outcome = (): StudyOutcome => ({
-    ...progressOf(plan, state, status, runningList(), error, earlyStop),
+    ...progressNow(),
     direction: plan.objective.direction,
     state,
   });
-  setHandler(progressQuery, () => progressOf(plan, state, status, runningList(), error, earlyStop), {
+  setHandler(progressQuery, () => progressNow(), {
     description: 'Budget spent, trials, best, running trials: what `memotune study status` shows',
   });
   const method = plan.optimizer.method ?? 'eeipu';
   /** Shows the study's progress: the UI's progress card, and its search attributes when it has them. */
   const publish = (): void => {
-    const progress = progressOf(plan, state, status, runningList(), error, earlyStop);
+    const progress = progressNow();
     const card = progressCard(progress, method, parallelism());
     setCurrentDetails(card);
     // A paused study says so in MemotuneStatus (`study list`, the UI's filters), as its card does.
@@ -257,7 +262,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       (...args: Args) => {
         state = apply(...args);
         publish();
-        return progressOf(plan, state, status, runningList(), error, earlyStop);
+        return progressNow();
       },
       {
         description,
@@ -416,6 +421,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       status = step.status;
       error = step.error;
       earlyStop = step.earlyStop ?? null;
+      earlyStopEvidence = step.evidence ?? null;
       publish();
       break;
     }
@@ -597,9 +603,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     startedThisRun++;
     if (shared === null) await launch(trialInput);
     else waiting.set(trialIndex, { input: trialInput, prefix: shared });
-    setCurrentDetails(
-      progressCard(progressOf(plan, state, status, runningList(), error, earlyStop), method, parallelism()),
-    );
+    setCurrentDetails(progressCard(progressNow(), method, parallelism()));
   }
   const result = outcome();
   if (status === 'failed' && patched(failedStudyFailsPatch)) {

@@ -77,7 +77,15 @@ export function formatProgress(
   ];
   if (control.length > 0 && !ended) lines.push(`control   ${control.join('; ')}`);
   if (progress.error !== null && progress.error !== undefined) lines.push(`error     ${printable(progress.error)}`);
-  if (progress.earlyStop !== undefined) lines.push(`ended     early, ${earlyStopReason(progress.earlyStop)}`);
+  if (progress.earlyStop !== undefined) {
+    const evidence = progress.earlyStopEvidence;
+    lines.push(
+      `ended     early, ${earlyStopReason(progress.earlyStop)}` +
+        (evidence === undefined
+          ? ''
+          : ` (the best candidate's log(EI / cost) ${evidence.bestLogEipc.toFixed(2)} ≤ the threshold ${evidence.logThreshold.toFixed(2)}, log(stoppingCostWeight))`),
+    );
+  }
   return lines.join('\n');
 }
 

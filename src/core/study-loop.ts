@@ -15,6 +15,7 @@ import {
   stopReason,
   withTrial,
   type EarlyStop,
+  type EarlyStopEvidence,
   type StopWhen,
   type StudyPlan,
   type StudyState,
@@ -66,6 +67,8 @@ export interface Halt {
   readonly error: string | null;
   /** Set when a `completed` study ends before its budget (absent otherwise). */
   readonly earlyStop?: EarlyStop;
+  /** What the cost-aware stopping rule compared, when it is the reason. */
+  readonly evidence?: EarlyStopEvidence;
 }
 
 /** The parts of a study's plan the loop decides with (the benchmark runner has no stages to run). */
@@ -130,6 +133,7 @@ export type NextStep =
       readonly status: Exclude<StudyStatus, 'running'>;
       readonly error: string | null;
       readonly earlyStop?: EarlyStop;
+      readonly evidence?: EarlyStopEvidence;
     };
 
 /** Trials computing now (started, not waiting for a shared prefix): each holds a worker. */
@@ -228,7 +232,12 @@ export function costAwareHalt(suggestion: Pick<Suggestion, 'phase' | 'diagnostic
   const { stoppingLogEipc, stoppingCostWeight } = suggestion.diagnostics;
   if (typeof stoppingLogEipc !== 'number' || typeof stoppingCostWeight !== 'number') return null;
   return costAwareStopFromLogEipc(stoppingLogEipc, stoppingCostWeight)
-    ? { status: 'completed', error: null, earlyStop: 'costAwareStopping' }
+    ? {
+        status: 'completed',
+        error: null,
+        earlyStop: 'costAwareStopping',
+        evidence: { bestLogEipc: stoppingLogEipc, logThreshold: Math.log(stoppingCostWeight) },
+      }
     : null;
 }
 

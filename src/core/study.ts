@@ -238,6 +238,15 @@ export type StudyStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'exha
  */
 export type EarlyStop = 'costAwareStopping' | 'bestReached' | 'noImprovement';
 
+/**
+ * What the cost-aware stopping rule compared when it ended a study: the best candidate's
+ * log(EI / expected cost) and the threshold, log(stoppingCostWeight) (src/acquisition/stopping.ts).
+ */
+export interface EarlyStopEvidence {
+  readonly bestLogEipc: number;
+  readonly logThreshold: number;
+}
+
 /** Why a study ended early, as a phrase after "ended early" (status, the UI card, the report). */
 export function earlyStopReason(earlyStop: EarlyStop): string {
   switch (earlyStop) {
@@ -295,6 +304,8 @@ export interface StudyProgress {
   readonly error: string | null;
   /** Why a `completed` study ended early ({@link EarlyStop}); absent when it did not. */
   readonly earlyStop?: EarlyStop;
+  /** With `earlyStop: 'costAwareStopping'`: what the rule compared (absent for studies ended before it was kept). */
+  readonly earlyStopEvidence?: EarlyStopEvidence;
   /** Where the trial records are; absent for studies that ended under an older release (inline history). */
   readonly trialLog?: string;
   /** Stage names in pipeline order; absent for studies that ended under an older release. */
@@ -505,6 +516,7 @@ export function progressOf(
   running: readonly RunningTrialSummary[],
   error: string | null = null,
   earlyStop: EarlyStop | null = null,
+  earlyStopEvidence: EarlyStopEvidence | null = null,
 ): StudyProgress {
   return {
     studyId: plan.studyId,
@@ -532,6 +544,7 @@ export function progressOf(
     stages: plan.stages.map((stage) => stage.name),
     // Only studies the rule ended carry the field: every other progress is as before.
     ...(earlyStop === null ? {} : { earlyStop }),
+    ...(earlyStopEvidence === null ? {} : { earlyStopEvidence }),
     ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
     objectiveMetric: plan.objective.metric,
     parallelism: state.parallelism ?? plan.parallelism,

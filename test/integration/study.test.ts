@@ -94,6 +94,14 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     const result = await env.result(handle);
     expect(result.status).toBe('completed');
     expect(result.earlyStop).toBe('costAwareStopping');
+    // What the rule compared: the best candidate's log(EI / cost) at or below log(stoppingCostWeight).
+    const { bestLogEipc, logThreshold } = result.earlyStopEvidence!;
+    expect(Number.isFinite(logThreshold)).toBe(true);
+    expect(bestLogEipc).toBeLessThanOrEqual(logThreshold);
+    const status = await runCli(['study', 'status', `${env.taskQueuePrefix}-stopping`], cliEnv(env.s3KeyPrefix));
+    expect(status.stdout).toMatch(
+      /ended {5}early, by cost-aware stopping: .*\(the best candidate's log\(EI \/ cost\) -?[\d.]+ ≤ the threshold/,
+    );
     expect(result.history).toHaveLength(4);
     expect(result.spent).toBeLessThan(200);
   });

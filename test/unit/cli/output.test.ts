@@ -89,6 +89,9 @@ describe('formatted study output', () => {
       earlyStop: 'costAwareStopping',
     };
     expect(formatProgress(progress)).toContain('ended     early, by cost-aware stopping');
+    expect(formatProgress({ ...progress, earlyStopEvidence: { bestLogEipc: -4.213, logThreshold: -3.9 } })).toContain(
+      "(the best candidate's log(EI / cost) -4.21 ≤ the threshold -3.90, log(stoppingCostWeight))",
+    );
     expect(progressCard(progress, 'eeipu', 1)).toContain('**Ended early** cost-aware stopping');
     // The UI's frame is short: why it failed first, then budget and what runs, the (long) best last.
     const card = progressCard({ ...progress, status: 'failed', error: 'stage x broke' }, 'eeipu', 1);

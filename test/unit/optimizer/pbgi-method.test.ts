@@ -101,6 +101,8 @@ describe('cost-aware stopping', () => {
       status: 'completed',
       error: null,
       earlyStop: 'costAwareStopping',
+      // What it compared: the best log(EI / cost) and log(weight), for `study status` to show.
+      evidence: { bestLogEipc: logEipc, logThreshold: Math.log(2 * Math.exp(logEipc)) },
     });
     expect(costAwareHalt(at(0.5 * Math.exp(logEipc)))).toBeNull();
     // Warm-up trials are never stopped.
