@@ -11,7 +11,7 @@ import { ApplicationFailure, makeContinueAsNewFunc, workflowInfo } from '@tempor
 import { planStudy } from '../src/config/plan.js';
 import { parseStudyConfig, type StudyConfigInput } from '../src/config/study-config.js';
 import { FailureType } from '../src/core/errors.js';
-import { studyStartedMemo, type StudyPlan } from '../src/core/study.js';
+import { studyMemo, type StudyPlan } from '../src/core/study.js';
 import { studySearchAttributes } from './search-attributes.js';
 import type { studyWorkflow } from './study.js';
 
@@ -43,12 +43,9 @@ export async function studyFromConfigWorkflow(input: StudyFromConfigInput): Prom
   const asStudy = makeContinueAsNewFunc<typeof studyWorkflow>({
     workflowType: 'studyWorkflow',
     taskQueue: plan.orchestrationQueue,
-    memo: {
-      memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget },
-      // The sandbox's Date is this workflow task's time, from history: replay gives the same.
-      // eslint-disable-next-line no-restricted-globals
-      [studyStartedMemo]: new Date().toISOString(),
-    },
+    // The sandbox's Date is this workflow task's time, from history: replay gives the same.
+    // eslint-disable-next-line no-restricted-globals
+    memo: studyMemo(plan, new Date().toISOString()),
     ...(plan.searchAttributes === true ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
   });
   return asStudy({ plan });

@@ -346,18 +346,17 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       (failure: unknown) => finished.push({ trialIndex: input.trialIndex, failure }),
     );
   };
-  /** Whether trials wait for more of `owner`'s prefix than the `committed` stages it left in the cache. */
-  const hasWaitersFor = (owner: number, committed: number): boolean =>
-    [...waiting.values()].some(({ prefix }) => prefix.owner === owner && prefix.stages > committed);
-  /**
-   * The owner of a prefix trials wait for has ended, having committed `settled` of its stages: a
-   * waiter whose shared stages it did not commit takes its end (the stage failed or pruned it
-   * there) or waits for the first such waiter, which computes them (src/core/shared-prefix-end.ts).
-   */
-  const afterOwnerEnded = (owner: TrialRecord, settled: number): void => {
-    const waiters = [...waiting.entries()]
-      .filter(([, { prefix }]) => prefix.owner === owner.trialIndex && prefix.stages > settled)
+  /** The trials waiting for more of `owner`'s prefix than the `committed` stages it left in the cache, in start order. */
+  const waitersBeyond = (owner: number, committed: number) =>
+    [...waiting.entries()]
+      .filter(([, { prefix }]) => prefix.owner === owner && prefix.stages > committed)
       .sort(([a], [b]) => a - b);
+  /**
+   * The owner of a prefix `waiters` wait for has ended without committing what they share: each
+   * takes its end (its stage failed or pruned it there) or waits for the first of them, which
+   * computes it (src/core/shared-prefix-end.ts).
+   */
+  const afterOwnerEnded = (owner: TrialRecord, waiters: ReturnType<typeof waitersBeyond>): void => {
     for (const [index, { input, prefix }] of waiters) {
       const stage = repeatableEndStage(owner, prefix.stages);
       if (stage !== null) {
@@ -455,9 +454,8 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       // Logged before it counts: the summary never names a trial the log does not hold.
       await recordTrial({ trialLog: state.trialLog, record });
       running.delete(result.trialIndex);
-      const committed = Math.max(trial.settledStages, committedStages(record));
-      if (hasWaitersFor(trial.trialIndex, committed) && patched(sharedPrefixEndPatch))
-        afterOwnerEnded(record, committed);
+      const stranded = waitersBeyond(trial.trialIndex, Math.max(trial.settledStages, committedStages(record)));
+      if (stranded.length > 0 && patched(sharedPrefixEndPatch)) afterOwnerEnded(record, stranded);
       const recorded = afterTrial(plan, state, record);
       state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;

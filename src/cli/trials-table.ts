@@ -13,8 +13,8 @@ type Cell = string | number | boolean | null;
 function rowsOf(
   records: readonly TrialRecord[],
   stageNames: readonly string[],
-  /** CSV: also what each stage charged and which worker ran it. */
-  withWorkers: boolean,
+  /** CSV: also what each stage charged and which worker ran it (too wide for the table). */
+  csvColumns: boolean,
 ): { header: string[]; rows: Cell[][] } {
   const stageName = (index: number) => stageNames[index] ?? `stage${index}`;
   // Every parameter that appears, in stage order then first appearance (all trials share a space).
@@ -61,9 +61,9 @@ function rowsOf(
     return at < 0 ? [null, null] : [curve!.steps[at]!, curve!.values[at]!];
   };
   // What each stage cost the trial (CSV only, as the workers: the table marks reused costs instead).
-  const charging = withWorkers && records.some((record) => record.stageCharges !== undefined);
+  const charging = csvColumns && records.some((record) => record.stageCharges !== undefined);
   // Which worker ran each stage (CSV only: the table would be too wide for it).
-  const working = withWorkers
+  const working = csvColumns
     ? Array.from({ length: stageCount }, (_, index) => index).filter((index) =>
         records.some((record) => record.stageWorkers?.[index] != null),
       )

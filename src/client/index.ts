@@ -18,6 +18,7 @@ import { FailureType } from '../core/errors.js';
 import { parseStudyConfig, type StudyConfigInput } from '../config/study-config.js';
 import {
   stopReason,
+  studyMemo,
   studyStartedMemo,
   type StudyOutcome,
   type StudyPlan,
@@ -163,10 +164,7 @@ export async function startStudy(
       workflowId: plan.studyId,
       taskQueue: plan.orchestrationQueue,
       args: [{ plan }],
-      memo: {
-        memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget },
-        [studyStartedMemo]: new Date().toISOString(),
-      },
+      memo: studyMemo(plan, new Date().toISOString()),
       ...studyStaticSummary(plan),
       ...(searchable ? { typedSearchAttributes: studySearchAttributes(plan) } : {}),
       workflowIdReusePolicy: (options.ifExists ?? 'refuse') === 'new-run' ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',

@@ -91,6 +91,17 @@ export interface StudyPlan {
  */
 export const studyStartedMemo = 'memotuneStudyStarted';
 
+/** The memo a study starts with: what it is (`memotune`, which the workflow keeps up to date) and when it started. */
+export function studyMemo(
+  plan: Pick<StudyPlan, 'name' | 'pipelineId' | 'budget'>,
+  startedAt: string,
+): Record<string, unknown> {
+  return {
+    memotune: { study: plan.name, pipeline: plan.pipelineId, budget: plan.budget },
+    [studyStartedMemo]: startedAt,
+  };
+}
+
 /** The search space a plan's stages span (what the optimizer and the enqueue validator see). */
 export function planSearchSpace(plan: Pick<StudyPlan, 'stages'>): SearchSpace {
   return plan.stages.map((stage) => ({ name: stage.name, params: stage.params }));
