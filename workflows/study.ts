@@ -178,15 +178,25 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   const boundsWaiting = patched(waitingBoundPatch);
   // Appending a record is a few small S3 writes: as a local activity it costs no task-queue round
   // trip and no extra workflow task. Histories recorded before it replay the regular activity.
-  const { recordTrial } = patched(localOrchestrationPatch)
-    ? proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: orchestration.retry })
-    : proxyActivities<Activities>({ ...orchestration, startToCloseTimeout: '2 minutes' });
-  const { suggestFromLog } = proxyActivities<Activities>({
-    ...orchestration,
-    startToCloseTimeout: '10 minutes',
-    // A request that can never succeed ends the study as 'failed' with the reason.
-    retry: { ...orchestration.retry, nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest] },
-  });
+  const recordLocally = patched(localOrchestrationPatch);
+  // Each call gets its own proxy only for its UI summary (user metadata: replay does not compare it).
+  const recordTrial = (args: Parameters<Activities['recordTrial']>[0]) => {
+    const summary = `record trial ${args.record.trialIndex} (${args.record.status})`;
+    const { recordTrial: record } = recordLocally
+      ? proxyLocalActivities<Activities>({ startToCloseTimeout: '2 minutes', retry: orchestration.retry, summary })
+      : proxyActivities<Activities>({ ...orchestration, startToCloseTimeout: '2 minutes', summary });
+    return record(args);
+  };
+  const suggestFromLog = (args: Parameters<Activities['suggestFromLog']>[0]) =>
+    proxyActivities<Activities>({
+      ...orchestration,
+      startToCloseTimeout: '10 minutes',
+      // A request that can never succeed ends the study as 'failed' with the reason.
+      retry: { ...orchestration.retry, nonRetryableErrorTypes: [FailureType.InvalidSuggestRequest] },
+      summary: `suggest from ${args.trials} finished trial(s)${
+        args.pending === undefined ? '' : `, ${args.pending.length} running`
+      }`,
+    }).suggestFromLog(args);
 
   let state: StudyState;
   if (input.state === undefined) {
@@ -617,14 +627,15 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   return result;
 }
 
-/** The trial's line in the Temporal UI: its configuration, and the prefix it plans to reuse. */
+/** The trial's line in the Temporal UI: its configuration, and the prefix the optimizer planned it to reuse. */
 function trialSummary(input: TrialInput, plan: StudyPlan): string {
   const config = configLine(
     input.config,
     plan.stages.map((stage) => stage.name),
     4,
   );
-  const reuse = (input.suggestedPrefix ?? 0) > 0 ? ` (reuses ${input.suggestedPrefix} stage(s))` : '';
+  // What the optimizer planned: the cache may hold less when the trial starts (its details say what it reused).
+  const reuse = (input.suggestedPrefix ?? 0) > 0 ? ` (plans to reuse ${input.suggestedPrefix} stage(s))` : '';
   // The UI shows one line; the whole configuration is in the trial's input.
   const line = `trial ${input.trialIndex}${reuse} — ${config}`;
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;

@@ -18,6 +18,8 @@ export interface EndpointOptions {
   readonly namespace?: string;
   readonly profile?: string;
   readonly configFile?: string;
+  readonly codecEndpoint?: string;
+  readonly codecAuth?: string;
 }
 
 /** Resolved once per use, and connected to as resolved: the profile's TLS and API key included. */
@@ -27,6 +29,8 @@ function endpointOf(options: EndpointOptions): TemporalEndpoint {
     ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
     ...(options.profile === undefined ? {} : { profile: options.profile }),
     ...(options.configFile === undefined ? {} : { configFile: options.configFile }),
+    ...(options.codecEndpoint === undefined ? {} : { codecEndpoint: options.codecEndpoint }),
+    ...(options.codecAuth === undefined ? {} : { codecAuth: options.codecAuth }),
   });
 }
 
@@ -79,5 +83,10 @@ export function withEndpoint(command: Command): Command {
     .option(
       '--config-file <path>',
       'Temporal config file (default: $TEMPORAL_CONFIG_FILE or ~/.config/temporalio/temporal.toml)',
-    );
+    )
+    .option(
+      '--codec-endpoint <url>',
+      "a codec server that decodes the namespace's payloads, as for the Temporal UI (default: $TEMPORAL_CODEC_ENDPOINT)",
+    )
+    .option('--codec-auth <value>', "the codec server's Authorization header (default: $TEMPORAL_CODEC_AUTH)");
 }

@@ -28,7 +28,7 @@ import {
   StudyAlreadyRunningError,
   StudyNotFoundError,
 } from '../client/index.js';
-import { formatError, printable, printableLines } from './format.js';
+import { errorChain, formatError, printable, printableLines } from './format.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
 import { installRuntime } from './runtime.js';
 import { StackPortError } from '../dev/stack.js';
@@ -135,5 +135,10 @@ try {
   }
   // Every other error with the causes that explain it ("Failed to start Workflow" alone does not).
   console.error(formatError(error));
+  // A payload a codec encoded: the SDK's message names the encoding, not what to do about it.
+  if (errorChain(error).some((message) => message.startsWith('Unknown encoding')))
+    console.error(
+      '  (a payload codec encoded this study: give memotune your codec server with --codec-endpoint or TEMPORAL_CODEC_ENDPOINT)',
+    );
   await exit(1);
 }

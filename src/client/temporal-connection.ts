@@ -13,6 +13,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { existsSync, readFileSync } from 'node:fs';
 import { readStackInfo } from '../dev/stack-info.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
+import { checkCodecEndpoint, remotePayloadCodec, type CodecServer } from './remote-codec.js';
 
 export interface TemporalEndpointOptions {
   /** host:port; overrides the profile and TEMPORAL_ADDRESS. */
@@ -27,6 +28,14 @@ export interface TemporalEndpointOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How long to try to connect. @default Temporal's (10 s) */
   readonly connectTimeoutMs?: number;
+  /**
+   * A Temporal codec server that decodes the namespace's payloads (as the Web UI's and the CLI's
+   * `--codec-endpoint`): a client reads studies whose workers use a payload codec.
+   * @default $TEMPORAL_CODEC_ENDPOINT (with $TEMPORAL_CODEC_AUTH), else none
+   */
+  readonly codecEndpoint?: string;
+  /** The codec server's `Authorization` header. @default $TEMPORAL_CODEC_AUTH */
+  readonly codecAuth?: string;
 }
 
 /** Where the address came from, for messages. */
@@ -43,6 +52,8 @@ export interface TemporalEndpoint {
     readonly apiKey?: string;
     readonly metadata?: Record<string, string>;
   };
+  /** The codec server a client decodes payloads with, if any. */
+  readonly codecServer?: CodecServer;
 }
 
 const LOCAL_DEFAULT_ADDRESS = '127.0.0.1:7233';
@@ -112,6 +123,18 @@ export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): 
   const apiKey = connectionOptions.apiKey;
   // envconfig's gRPC metadata comes from TEMPORAL_GRPC_META_* and the profile: always strings.
   const metadata = connectionOptions.metadata as Record<string, string> | undefined;
+  const codecEndpoint = options.codecEndpoint ?? env.TEMPORAL_CODEC_ENDPOINT;
+  const codecAuth = options.codecAuth ?? env.TEMPORAL_CODEC_AUTH;
+  const codecServer: CodecServer | undefined =
+    codecEndpoint === undefined || codecEndpoint === ''
+      ? undefined
+      : {
+          endpoint: checkCodecEndpoint(
+            codecEndpoint,
+            options.codecEndpoint === undefined ? 'TEMPORAL_CODEC_ENDPOINT' : '--codec-endpoint',
+          ),
+          ...(codecAuth === undefined || codecAuth === '' ? {} : { auth: codecAuth }),
+        };
   return {
     address,
     namespace: options.namespace ?? loaded.namespace ?? 'default',
@@ -122,6 +145,7 @@ export function resolveTemporalEndpoint(options: TemporalEndpointOptions = {}): 
       ...(apiKey === undefined ? {} : { apiKey }),
       ...(metadata === undefined ? {} : { metadata }),
     },
+    ...(codecServer === undefined ? {} : { codecServer }),
   };
 }
 
@@ -132,6 +156,7 @@ export function describeEndpoint(endpoint: TemporalEndpoint): string {
     ...(tls === undefined || tls === false ? [] : [typeof tls === 'object' && tls.clientCertPair ? 'mTLS' : 'TLS']),
     ...(apiKey === undefined ? [] : ['API key']),
   ];
+  if (endpoint.codecServer !== undefined) security.push(`codec server ${endpoint.codecServer.endpoint}`);
   return `${endpoint.address} (namespace ${endpoint.namespace}${security.length > 0 ? `, ${security.join(', ')}` : ''})`;
 }
 
@@ -172,5 +197,12 @@ export async function connectClientTo(
   } catch (error) {
     throw unreachable(endpoint, error);
   }
-  return { client: new Client({ connection, namespace: endpoint.namespace }), close: () => connection.close() };
+  const client = new Client({
+    connection,
+    namespace: endpoint.namespace,
+    ...(endpoint.codecServer === undefined
+      ? {}
+      : { dataConverter: { payloadCodecs: [remotePayloadCodec(endpoint.codecServer, endpoint.namespace)] } }),
+  });
+  return { client, close: () => connection.close() };
 }

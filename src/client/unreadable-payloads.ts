@@ -35,10 +35,13 @@ const unreadableAsNull: PayloadCodec = {
  * Callers treat a `null` input or memo as "encoded by a codec this process lacks".
  */
 export function tolerantOfUnreadablePayloads(client: Client): Client {
+  // Decoding runs the codecs last to first: the client's own (a codec server's) first, then what
+  // none of them could read becomes null.
+  const own = client.options.loadedDataConverter.payloadCodecs;
   return new Client({
     connection: client.connection,
     namespace: client.options.namespace,
-    dataConverter: { payloadCodecs: [unreadableAsNull] },
+    dataConverter: { payloadCodecs: [unreadableAsNull, ...own] },
   });
 }
 
@@ -47,7 +50,7 @@ export class UnreadableStudyError extends Error {
   constructor(readonly studyId: string) {
     super(
       `study '${studyId}' has payloads encoded by a payload codec this process does not have: ` +
-        'read it with the client API and your data converter',
+        'give memotune your codec server (--codec-endpoint or TEMPORAL_CODEC_ENDPOINT), or read it with the client API and your data converter',
     );
     this.name = 'UnreadableStudyError';
   }

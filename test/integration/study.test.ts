@@ -25,6 +25,7 @@ const { Payload } = temporal.api.common.v1;
 import { createWorkers, runWorkers } from '../../src/worker/run-workers.js';
 import { connectTemporalWorker } from '../../src/worker/temporal-connection.js';
 import { createTestEnv, testStack, type TestEnv } from './harness.js';
+import { serveCodec } from '../fixtures/codec-server.js';
 import { paper3, paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
 let env: TestEnv;
@@ -374,6 +375,28 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       expect(listed.stdout).toContain(`"id":"${studyId}"`);
       const cached = await runCli(['cache', 'ls', '--by', 'study', '--json'], cliEnv(env.s3KeyPrefix));
       expect(cached.code, cached.stderr).toBe(0);
+      // Reading it needs the codec: the message says how to give it.
+      const blind = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
+      expect(blind.code).toBe(1);
+      expect(blind.stderr).toContain('--codec-endpoint');
+      // With the team's codec server (as the Temporal UI and CLI read such a namespace), the
+      // commands read it: status, and the trials (their log's place is in the study's input).
+      const server = await serveCodec(codec);
+      try {
+        const status = await runCli(
+          ['study', 'status', studyId, '--json', '--codec-endpoint', server.url],
+          cliEnv(env.s3KeyPrefix),
+        );
+        expect(status.code, status.stderr).toBe(0);
+        expect(JSON.parse(status.stdout)).toMatchObject({ studyId, status: 'completed', trials: 3 });
+        const withCodec = { ...cliEnv(env.s3KeyPrefix), TEMPORAL_CODEC_ENDPOINT: server.url };
+        const trials = await runCli(['study', 'trials', studyId, '--format', 'csv'], withCodec);
+        expect(trials.code, trials.stderr).toBe(0);
+        expect(trials.stdout.trim().split('\n')).toHaveLength(4);
+        expect(server.requests.every((request) => request.headers['x-namespace'] === 'default')).toBe(true);
+      } finally {
+        await server.close();
+      }
     } finally {
       await stop();
     }
