@@ -232,7 +232,11 @@ export function runStudy(options: RunStudyOptions): BenchRun {
       }));
       // As the study workflow does: a completed trial's curve joins the pruning sample.
       if (finished.stageIntermediate !== undefined)
-        state = withPruningSample(state, finished, { stages: spec.stages, seed });
+        state = withPruningSample(state, finished, {
+          stages: spec.stages,
+          seed,
+          ...(spec.pruner === undefined ? {} : { pruner: spec.pruner }),
+        });
       const trial: BenchTrial = { ...finished.trial, spent: state.spent, finishedAt: finished.finishedAt };
       trials.push(trial);
       history.push(finished.observation);

@@ -1,4 +1,4 @@
-import { defaultPruner, type PrunerSettings } from '../core/pruning.js';
+import { defaultPruner, defaultSuccessiveHalving, type PrunerSettings } from '../core/pruning.js';
 import { defaultStudySeed } from '../core/seed.js';
 import type { StagePlan, StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
@@ -47,6 +47,13 @@ export function taskQueueName(prefix: string, kind: TaskQueueKind): string {
 function prunerOf(pruner: StudyConfig['pruner']): PrunerSettings {
   if (pruner === undefined) return defaultPruner;
   if (pruner.type === 'none') return { type: 'none' };
+  if (pruner.type === 'successiveHalving')
+    return {
+      type: 'successiveHalving',
+      minResource: pruner.minResource ?? defaultSuccessiveHalving.minResource,
+      reductionFactor: pruner.reductionFactor ?? defaultSuccessiveHalving.reductionFactor,
+      startupTrials: pruner.startupTrials ?? defaultSuccessiveHalving.startupTrials,
+    };
   const common = {
     startupTrials: pruner.startupTrials ?? defaultPruner.startupTrials,
     warmupSteps: pruner.warmupSteps ?? defaultPruner.warmupSteps,

@@ -267,7 +267,7 @@ export const studyConfigSchema = z
         .optional(),
       /**
        * When a stage's `shouldPrune()` says stop (src/core/pruning.ts): `median` (Optuna's
-       * MedianPruner) or `none`. @default { type: 'median', startupTrials: 5, warmupSteps: 0 }
+       * MedianPruner), `percentile`, `successiveHalving` (Optuna's SuccessiveHalvingPruner) or `none`. @default { type: 'median', startupTrials: 5, warmupSteps: 0 }
        */
       pruner: z
         .discriminatedUnion(
@@ -290,13 +290,27 @@ export const studyConfigSchema = z
               startupTrials: count(1, limits.maxTrials).optional(),
               warmupSteps: count(0, maxIntermediateStep).optional(),
             }),
+            z.strictObject({
+              type: z.literal('successiveHalving'),
+              /** The first rung: the step a trial is first judged at. @default 1 */
+              minResource: count(1, maxIntermediateStep).optional(),
+              /** Rungs at minResource × reductionFactor^k; a trial must be in the best 1/reductionFactor. @default 4 */
+              reductionFactor: z
+                .number({ error: 'must be an integer from 2 to 100' })
+                .int('must be an integer from 2 to 100')
+                .min(2, 'must be an integer from 2 to 100')
+                .max(100, 'must be an integer from 2 to 100')
+                .optional(),
+              /** Completed trials that must have reported a rung before a trial is pruned there. @default 1 */
+              startupTrials: count(1, limits.maxTrials).optional(),
+            }),
             z.strictObject({ type: z.literal('none') }),
           ],
           {
             error: (issue: { code?: string }) =>
               issue.code === 'invalid_type'
-                ? "must be an object with a type: 'median', 'percentile' or 'none'"
-                : "must be 'median', 'percentile' or 'none'",
+                ? "must be an object with a type: 'median', 'percentile', 'successiveHalving' or 'none'"
+                : "must be 'median', 'percentile', 'successiveHalving' or 'none'",
           },
         )
         .optional(),

@@ -47,7 +47,27 @@ export type PrunerSettings =
       readonly startupTrials: number;
       readonly warmupSteps: number;
     }
+  | {
+      /**
+       * Optuna's SuccessiveHalvingPruner (the rule of ASHA, Li et al. 2020): a trial is judged only
+       * at its rungs, steps `minResource · reductionFactor^k`, and kept there if its best value so
+       * far is within the best 1/`reductionFactor` of the completed trials' values at that step.
+       */
+      readonly type: 'successiveHalving';
+      readonly minResource: number;
+      readonly reductionFactor: number;
+      readonly startupTrials: number;
+    }
   | { readonly type: 'none' };
+
+/** Optuna's SuccessiveHalvingPruner defaults: min_resource 1 (its 'auto' needs a finished trial), reduction_factor 4. */
+export const defaultSuccessiveHalving = { minResource: 1, reductionFactor: 4, startupTrials: 1 } as const;
+
+/** Whether `step` is a rung of successive halving: `minResource · reductionFactor^k`, k ≥ 0. */
+export function isRung(step: number, minResource: number, reductionFactor: number): boolean {
+  for (let rung = minResource; rung <= step; rung *= reductionFactor) if (rung === step) return true;
+  return false;
+}
 
 /**
  * The pruning rule in one sentence, as the study report states it; a study from before the
@@ -57,12 +77,17 @@ export function describePruner(pruner: PrunerSettings | undefined): string {
   if (pruner === undefined)
     return "A trial is pruned when its best value so far falls behind the completed trials' values at the same step (the study's pruner).";
   const from = `once ${pruner.type === 'none' ? 0 : pruner.startupTrials} completed trials reported that step`;
-  const warm = pruner.type !== 'none' && pruner.warmupSteps > 0 ? `, from step ${pruner.warmupSteps} on` : '';
+  const warm =
+    (pruner.type === 'median' || pruner.type === 'percentile') && pruner.warmupSteps > 0
+      ? `, from step ${pruner.warmupSteps} on`
+      : '';
   switch (pruner.type) {
     case 'median':
       return `A trial is pruned when its best value so far is worse than the median of the completed trials at the same step (median pruner, ${from}${warm}).`;
     case 'percentile':
       return `A trial is pruned when its best value so far is outside the best ${pruner.percentile} % of the completed trials' values at the same step (percentile pruner, ${from}${warm}).`;
+    case 'successiveHalving':
+      return `A trial is pruned at steps ${pruner.minResource}, ${pruner.minResource * pruner.reductionFactor}, ${pruner.minResource * pruner.reductionFactor ** 2}, … (×${pruner.reductionFactor}) when its best value so far is outside the best 1/${pruner.reductionFactor} of the completed trials' values there (successive halving, ${from}).`;
     case 'none':
       return 'The study prunes nothing by itself (pruner none); a stage may still stop its trial (TrialPruned).';
   }
@@ -233,8 +258,9 @@ function lowerBound(steps: readonly number[], step: number): number {
 
 /**
  * What each stage of a new trial compares its curve with, by stage index: the median (or the
- * pruner's percentile) of the sample at every step that at least `startupTrials` completed trials reported, from
- * `warmupSteps` on; `null` for a stage without one. Undefined when nothing can be pruned.
+ * pruner's percentile, or successive halving's best 1/η) of the sample at every step that at least
+ * `startupTrials` completed trials reported, from `warmupSteps` on (successive halving: at its
+ * rungs only); `null` for a stage without one. Undefined when nothing can be pruned.
  */
 export function pruneReferences(
   state: PruningState | undefined,
@@ -243,9 +269,19 @@ export function pruneReferences(
   direction: Direction,
 ): (PruneReference | null)[] | undefined {
   if (pruner.type === 'none' || state === undefined || state.length === 0) return undefined;
-  // The bar at the best `percentile` % of the values: from the top when maximizing.
-  const keep = pruner.type === 'median' ? 50 : pruner.percentile;
-  const quantile = direction === 'maximize' ? 1 - keep / 100 : keep / 100;
+  // The bar at the best share of the values (a percentile's, η's 1/η): from the top when maximizing.
+  const keep =
+    pruner.type === 'median'
+      ? 0.5
+      : pruner.type === 'percentile'
+        ? pruner.percentile / 100
+        : 1 / pruner.reductionFactor;
+  const quantile = direction === 'maximize' ? 1 - keep : keep;
+  // Successive halving judges only at its rungs; the others from their warm-up step on.
+  const judged = (step: number) =>
+    pruner.type === 'successiveHalving'
+      ? isRung(step, pruner.minResource, pruner.reductionFactor)
+      : step >= pruner.warmupSteps;
   let any = false;
   const references = stages.map((stage): PruneReference | null => {
     const sample = state.find((entry) => entry.stage === stage.name);
@@ -253,7 +289,7 @@ export function pruneReferences(
     const steps: number[] = [];
     const thresholds: number[] = [];
     sample.steps.forEach((step, i) => {
-      if (step < pruner.warmupSteps || sample.counts[i]! < pruner.startupTrials) return;
+      if (!judged(step) || sample.counts[i]! < pruner.startupTrials) return;
       steps.push(step);
       thresholds.push(quantileOf(sample.samples[i]!, quantile));
     });

@@ -449,14 +449,23 @@ export function withTrial(state: StudyState, record: TrialSummaryFields, directi
 
 /**
  * The pruning sample after a finished trial: a completed trial's reported values join it (as in
- * Optuna, only completed trials set the bar; a pruned or failed one's do not).
+ * Optuna's median and percentile pruners, only completed trials set the bar; a pruned or failed
+ * one's do not). Under successive halving a pruned trial's values join it too.
  */
 export function withPruningSample(
   state: StudyState,
   record: Pick<TrialRecord, 'status' | 'stageIntermediate'>,
-  plan: { readonly stages: readonly { readonly name: string }[]; readonly seed: number },
+  plan: {
+    readonly stages: readonly { readonly name: string }[];
+    readonly seed: number;
+    readonly pruner?: PrunerSettings;
+  },
 ): StudyState {
-  if (record.status !== 'completed' || record.stageIntermediate === undefined) return state;
+  // A rung of successive halving compares every trial that reached it, the ones pruned there too
+  // (as ASHA does): with completed trials only, its bar would rise with every trial it prunes.
+  const sampled =
+    record.status === 'completed' || (record.status === 'pruned' && plan.pruner?.type === 'successiveHalving');
+  if (!sampled || record.stageIntermediate === undefined) return state;
   let pruning = state.pruning;
   record.stageIntermediate.forEach((curve, index) => {
     const stage = plan.stages[index];

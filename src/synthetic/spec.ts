@@ -124,6 +124,12 @@ const pipelineSchema = z
           startupTrials: z.number().int().min(1).max(1_000_000),
           warmupSteps: z.number().int().min(0).max(maxIntermediateStep),
         }),
+        z.strictObject({
+          type: z.literal('successiveHalving'),
+          minResource: z.number().int().min(1).max(maxIntermediateStep),
+          reductionFactor: z.number().int().min(2).max(100),
+          startupTrials: z.number().int().min(1).max(1_000_000),
+        }),
         z.strictObject({ type: z.literal('none') }),
       ])
       .optional(),

@@ -157,3 +157,33 @@ describe.each([
     }
   });
 });
+
+describe('successive halving', () => {
+  it('judges a trial only at its rungs (steps 1, 2, 4 for reduction factor 2), against every trial that reached them', async () => {
+    // Trial 0 sets the bar. Trial 1 (lr 0.3) is behind it at step 0 too, but step 0 is no rung: it
+    // is pruned at step 1. Its values join the rungs' sample (a median pruner would leave them
+    // out), so trial 2 (0.8) passes at step 1 the median of 0.2 and 0.12, and trial 3 (0.4, 0.16
+    // at step 1) falls behind the median of 0.2, 0.12, 0.32 there.
+    const name = 'halving';
+    const config = study(name, 'curve', 'gpu');
+    const { handle } = await startStudy(
+      env.client,
+      {
+        ...config,
+        maxTrials: 4,
+        pruner: { type: 'successiveHalving', minResource: 1, reductionFactor: 2 },
+        enqueue: [0.5, 0.3, 0.8, 0.4].map((lr): Record<string, number>[] => [{ a: 0.5 }, { lr }]),
+      },
+      { studyId: `${env.taskQueuePrefix}-${name}`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.status).toBe('completed');
+    expect(result.history.map((trial) => [trial.status, trial.error])).toEqual([
+      ['completed', null],
+      ['pruned', "stage 'train' pruned the trial at step 1"],
+      ['completed', null],
+      ['pruned', "stage 'train' pruned the trial at step 1"],
+    ]);
+    expect(result.history[1]!.stageIntermediate).toEqual([null, { steps: [0, 1], values: [0.06, 0.12] }]);
+  });
+});

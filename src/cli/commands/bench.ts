@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { defaultPruner } from '../../core/pruning.js';
+import { defaultPruner, defaultSuccessiveHalving } from '../../core/pruning.js';
 import { runMetrics } from '../../bench/metrics.js';
 import { DEFAULT_SUGGEST_MODULE, runBench } from '../../bench/pool.js';
 import { summaryMarkdown, writeReportPlots } from '../../bench/report.js';
@@ -55,7 +55,7 @@ interface BenchFlags {
   budget?: number;
   epsilon?: number;
   curves?: { epochs: number; gap: number };
-  pruner?: 'median' | 'none';
+  pruner?: 'median' | 'successiveHalving' | 'none';
   set: Record<string, number | boolean | string>;
   json?: string;
   report?: string;
@@ -405,10 +405,10 @@ Examples:
         ).argParser(parseCurves),
       )
       .addOption(
-        new Option('--pruner <type>', "the study's pruner for a spec with curves (median: 5 startup trials)").choices([
-          'median',
-          'none',
-        ]),
+        new Option(
+          '--pruner <type>',
+          "the study's pruner for a spec with curves (median: 5 startup trials; successiveHalving: Optuna's defaults)",
+        ).choices(['median', 'successiveHalving', 'none']),
       )
       .addOption(
         new Option('--set <key=value>', `optimizer setting for an ablation (${SETTABLE.join(', ')}); repeatable`)
@@ -459,7 +459,14 @@ Examples:
             ...(flags.curves === undefined ? {} : { curves: flags.curves }),
             ...(flags.pruner === undefined
               ? {}
-              : { pruner: flags.pruner === 'none' ? { type: 'none' as const } : defaultPruner }),
+              : {
+                  pruner:
+                    flags.pruner === 'none'
+                      ? { type: 'none' as const }
+                      : flags.pruner === 'successiveHalving'
+                        ? { type: 'successiveHalving' as const, ...defaultSuccessiveHalving }
+                        : defaultPruner,
+                }),
           };
           seeds = Array.from({ length: flags.seeds }, (_, i) => flags.seedOffset + i);
           methods = flags.methods;

@@ -132,7 +132,7 @@ describe('memotune bench', () => {
   it.each([
     ['--curves', '1:2', /--curves <epochs:gap>.*give <epochs>:<gap>, an integer from 2 to 1000 and a positive number/],
     ['--curves', '10:-1', /give <epochs>:<gap>/],
-    ['--pruner', 'hyperband', /--pruner <type>.*Allowed choices are median, none/],
+    ['--pruner', 'hyperband', /--pruner <type>.*Allowed choices are median, successiveHalving, none/],
     ['--set', 'prunedTrials=worst', /prunedTrials must be one of reported, asFailed/],
   ])('rejects %s %s before running anything, naming the flag', async (flag, value, message) => {
     const command = benchCommand()

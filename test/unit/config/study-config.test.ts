@@ -49,6 +49,13 @@ describe('the pruner setting', () => {
       startupTrials: 5,
       warmupSteps: 0,
     });
+    // Optuna's SuccessiveHalvingPruner defaults (reduction factor 4), judged from the first completed trial.
+    expect(planStudy(parseStudyConfig({ ...valid(), pruner: { type: 'successiveHalving' } })).pruner).toEqual({
+      type: 'successiveHalving',
+      minResource: 1,
+      reductionFactor: 4,
+      startupTrials: 1,
+    });
   });
 });
 
@@ -125,12 +132,22 @@ describe('study config validation', () => {
     [
       'a pruner of an unknown type',
       (c) => ({ ...c, pruner: { type: 'hyperband' } }),
-      ["pruner.type: must be 'median', 'percentile' or 'none'"],
+      ["pruner.type: must be 'median', 'percentile', 'successiveHalving' or 'none'"],
     ],
     [
       'a percentile pruner without a percentile',
       (c) => ({ ...c, pruner: { type: 'percentile' } }),
       ['pruner.percentile: is required and must be a number'],
+    ],
+    [
+      'successive halving by a factor of 1',
+      (c) => ({ ...c, pruner: { type: 'successiveHalving', reductionFactor: 1 } }),
+      ['pruner.reductionFactor: must be an integer from 2 to 100'],
+    ],
+    [
+      'successive halving with a warm-up (its rungs say when it judges)',
+      (c) => ({ ...c, pruner: { type: 'successiveHalving', warmupSteps: 3 } }),
+      ['pruner.warmupSteps: not allowed with this type'],
     ],
     [
       'a percentile pruner at 0',

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defaultSuccessiveHalving,
+  describePruner,
+  isRung,
   maxIntermediateSteps,
   maxReferenceSteps,
   pruneReferences,
@@ -124,6 +127,32 @@ describe('the study sample and its references', () => {
     expect(at(100, 'maximize')).toBe(1);
   });
 
+  it('judges successive halving only at its rungs, keeping the best 1/η of the values there', () => {
+    // Ten completed trials reported every step 0..20 with values 0..9 (the same at each step).
+    const state = sampleOf(Array.from({ length: 10 }, (_, value) => Array.from({ length: 21 }, () => value)));
+    const halving = { type: 'successiveHalving', minResource: 2, reductionFactor: 3, startupTrials: 1 } as const;
+    const [, reference] = pruneReferences(state, stages, halving, 'maximize')!;
+    // Rungs 2, 6, 18; the bar keeps the best third: the 2/3 quantile of 0..9 is 6.
+    expect(reference!.steps).toEqual([2, 6, 18]);
+    for (const threshold of reference!.thresholds) expect(threshold).toBeCloseTo(6, 12);
+    // Between rungs a trial is never pruned, at a rung it is when outside the best third.
+    expect(shouldPrune({ steps: [0, 1, 2], values: [5, 5, 5] }, reference)).toBe(true);
+    expect(shouldPrune({ steps: [0, 1, 2, 3], values: [5, 5, 5, 5] }, reference)).toBe(false);
+    expect(shouldPrune({ steps: [0, 1, 2], values: [5, 7, 5] }, reference)).toBe(false);
+    // Minimizing, the best third is the bottom: the 1/3 quantile, 3.
+    for (const threshold of pruneReferences(state, stages, halving, 'minimize')![1]!.thresholds)
+      expect(threshold).toBeCloseTo(3, 12);
+    // A rung fewer than startupTrials completed trials reported is not judged yet.
+    expect(
+      pruneReferences(sampleOf([[1, 1, 1]]), stages, { ...halving, startupTrials: 2 }, 'maximize'),
+    ).toBeUndefined();
+    expect(isRung(1, 1, 4) && isRung(4, 1, 4) && isRung(64, 1, 4)).toBe(true);
+    expect(isRung(0, 1, 4) || isRung(2, 1, 4) || isRung(16, 2, 4)).toBe(false);
+    expect(describePruner({ type: 'successiveHalving', ...defaultSuccessiveHalving })).toBe(
+      "A trial is pruned at steps 1, 4, 16, … (×4) when its best value so far is outside the best 1/4 of the completed trials' values there (successive halving, once 1 completed trials reported that step).",
+    );
+  });
+
   it('keeps steps sorted when curves report different steps', () => {
     const state = withCompletedCurve(sampleOf([[1, 2]], [5, 9]), 'train', { steps: [1, 7], values: [3, 4] }, 7);
     expect(state[0]).toMatchObject({ steps: [1, 5, 7, 9], counts: [1, 1, 1, 1], samples: [[3], [1], [4], [2]] });
@@ -196,6 +225,15 @@ describe('a pruned trial in the study summary', () => {
     expect(withPruningSample(state, record('completed', null), plan)).toBe(state);
     const sampled = withPruningSample(state, record('completed', [0.1, 0.2]), plan);
     expect(sampled.pruning).toEqual([{ stage: 'train', steps: [0, 1], counts: [1, 1], samples: [[0.1], [0.2]] }]);
+  });
+
+  it("adds a pruned trial's values too under successive halving (a rung compares every trial that reached it)", () => {
+    const state = initialStudyState('log/');
+    const halving = { ...plan, pruner: { type: 'successiveHalving', ...defaultSuccessiveHalving } as const };
+    expect(withPruningSample(state, record('pruned', [0.1, 0.2]), halving).pruning).toEqual([
+      { stage: 'train', steps: [0, 1], counts: [1, 1], samples: [[0.1], [0.2]] },
+    ]);
+    expect(withPruningSample(state, record('failed', [0.1, 0.2]), halving)).toBe(state);
   });
 });
 
