@@ -105,6 +105,8 @@ export interface RunStageInput {
   readonly seed?: number;
   /** What `shouldPrune()` compares the stage's reports with; absent when nothing can be pruned yet. */
   readonly prune?: PruneReference;
+  /** Error class names (the thrown error's or a base class's) that end the stage without a retry. */
+  readonly nonRetryableErrors?: readonly string[];
 }
 
 export interface RunStageOutput {
@@ -229,6 +231,22 @@ interface CheckedResult {
   /** Metrics reported as NaN or ±Infinity, left out of `metrics` (see {@link RunStageOutput}). */
   readonly nonFiniteMetrics: Readonly<Record<string, string>>;
   readonly cost: number | undefined;
+}
+
+/**
+ * Whether `error` is an instance of a class named in `names` (its own class or a base class, by
+ * name: `TypeError` names a `TypeError` and its subclasses), or its `name` is one of them.
+ */
+export function isOfErrorClass(error: unknown, names: readonly string[] | undefined): boolean {
+  if (names === undefined || names.length === 0 || typeof error !== 'object' || error === null) return false;
+  const wanted = new Set(names);
+  if (error instanceof Error && wanted.has(error.name)) return true;
+  for (let proto: unknown = Object.getPrototypeOf(error); proto !== null && proto !== Object.prototype;) {
+    const name = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === 'string' && wanted.has(name)) return true;
+    proto = Object.getPrototypeOf(proto);
+  }
+  return false;
 }
 
 /** The message of whatever a stage threw, for `StageFailed`; never throws, never huge. */
@@ -611,7 +629,9 @@ export function createActivities(dependencies: ActivityDependencies) {
             type: FailureType.StageFailed,
             // A bad report() is a bug in the stage's code: another attempt would repeat it, at full cost.
             nonRetryable:
-              (error instanceof ApplicationFailure && error.nonRetryable === true) || error instanceof ReportError,
+              (error instanceof ApplicationFailure && error.nonRetryable === true) ||
+              error instanceof ReportError ||
+              isOfErrorClass(error, input.nonRetryableErrors),
             details: [details],
             cause: attachableCause(error),
           });

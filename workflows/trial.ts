@@ -346,6 +346,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
           .map((ancestor, at) => ({ stage: ancestor.name, key: lookup.keys[at]! })),
         ...(input.seed === undefined ? {} : { seed: stageSeed(input.seed, lookup.keys[index]!) }),
         ...(input.prune?.[index] ? { prune: input.prune[index]! } : {}),
+        ...(stage.retry.nonRetryableErrors === undefined ? {} : { nonRetryableErrors: stage.retry.nonRetryableErrors }),
       });
     const run = await runThroughWorkerShutdowns(stage, runStage);
     if (run.failure !== undefined) {

@@ -270,6 +270,25 @@ def test_non_retryable_application_error_stays_non_retryable(harness: Harness) -
 
 
 @pytest.mark.parametrize(
+    "raised, retried",
+    [(ModuleNotFoundError("No module named 'lightgbm'"), False), (KeyError("x"), True), (OSError("disk"), True)],
+)
+def test_errors_the_config_names_are_not_retried_nor_their_subclasses(
+    harness: Harness, raised: Exception, retried: bool
+) -> None:
+    # retry.nonRetryableErrors: ["ImportError", "ValueError"]; ModuleNotFoundError is an ImportError.
+    harness.with_parent()
+
+    def train(ctx: StageContext) -> StageResult:
+        raise raised
+
+    error = failure(
+        harness, harness.activity({"train": train}), {**request(), "nonRetryableErrors": ["ImportError", "ValueError"]}
+    )
+    assert (error.type, error.non_retryable) == ("StageFailed", not retried)
+
+
+@pytest.mark.parametrize(
     "returned, fragment",
     [
         (StageResult(1, {"ok": True}), "metrics.ok"),
@@ -593,6 +612,22 @@ def test_params_that_do_not_fit_fail_without_retry(harness: Harness, params: dic
     assert fragment in error.message and "TeacherParams" in error.message
     assert error.message.startswith("stage 'train': its params= type does not match the study (StageParamsMismatch): ")
     assert "ParamsError" not in error.message
+
+
+def test_a_plain_dict_stage_reading_a_parameter_the_study_lacks_fails_without_retry(harness: Harness) -> None:
+    # ctx.params["n_componets"]: a typo between config and code, which a retry would repeat at full cost.
+    def train(ctx: StageContext) -> StageResult:
+        assert ctx.params.get("missing") is None and "lr" in ctx.params
+        return StageResult(ctx.params["n_componets"])
+
+    activity = StageActivity(harness.store, {"train": StageDefinition("train", train)}, retry_initial_seconds=0.001)
+    harness.with_parent()
+    error = failure(harness, activity, request(params={"lr": 0.1, "n_components": 8}))
+    assert (error.type, error.non_retryable) == ("StageParamsMismatch", True)
+    assert error.message == (
+        "stage 'train': the stage reads parameter 'n_componets', which the study does not give to this stage "
+        "(it gives 'lr', 'n_components') (StageParamsMismatch)"
+    )
 
 
 def test_every_params_mismatch_is_named_at_once(harness: Harness) -> None:

@@ -125,6 +125,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
       maximumAttempts: stage.retry?.maximumAttempts ?? 3,
       initialIntervalSeconds: stage.retry?.initialIntervalSeconds ?? 1,
       backoffCoefficient: stage.retry?.backoffCoefficient ?? 2,
+      ...(stage.retry?.nonRetryableErrors?.length ? { nonRetryableErrors: stage.retry.nonRetryableErrors } : {}),
     },
     timeoutSeconds: stage.timeoutSeconds ?? defaultTimeoutSeconds,
     heartbeatSeconds: stage.heartbeatSeconds ?? defaultHeartbeatSeconds,

@@ -114,6 +114,20 @@ const retrySchema = z.strictObject(
       .min(1, 'must be at least 1')
       .max(limits.maxBackoffCoefficient, `must be at most ${limits.maxBackoffCoefficient}`)
       .optional(),
+    /**
+     * Names of error classes the stage may throw that no retry fixes (`KeyError`,
+     * `ModuleNotFoundError`, `RangeError`): such a failure ends the trial at its first attempt.
+     * Matched against the thrown error's class and its base classes. @default none
+     */
+    nonRetryableErrors: z
+      .array(
+        z
+          .string({ error: 'must be an error class name' })
+          .regex(/^[A-Za-z_$][\w$.]{0,199}$/, 'must be an error class name, e.g. KeyError'),
+        { error: 'must be a list of error class names' },
+      )
+      .max(50, 'must name at most 50 error classes')
+      .optional(),
   },
   { error: notAnObject('must be an object') },
 );

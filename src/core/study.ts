@@ -31,6 +31,8 @@ export interface StagePlan {
     readonly maximumAttempts: number;
     readonly initialIntervalSeconds: number;
     readonly backoffCoefficient: number;
+    /** Error class names a stage attempt is not retried after (absent: none). */
+    readonly nonRetryableErrors?: readonly string[];
   };
   readonly timeoutSeconds: number;
   readonly heartbeatSeconds: number;

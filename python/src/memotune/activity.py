@@ -35,7 +35,7 @@ from .context import (
     TrialPruned,
     is_report_error,
 )
-from .params import ParamsError, build_params
+from .params import ParamsError, UnknownParamError, build_params
 from .registry import StageDefinition
 from .result import InvalidResult, StageResult, check_result
 from .retry import RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS, OutageClock, RetryingStore, RetryPolicy
@@ -103,6 +103,9 @@ class StageRequest:
     seed: int
     prune: PruneReference | None = None
     """What ``ctx.should_prune()`` compares the stage's curve with; ``None``: never prune."""
+    non_retryable_errors: frozenset[str] = frozenset()
+    """Exception class names (the raised one's or a base class's) that end the stage without a
+    retry: the stage config's ``retry.nonRetryableErrors``."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StageRequest:
@@ -130,6 +133,7 @@ class StageRequest:
             ancestors=ancestors,
             seed=int(data.get("seed") or 0),
             prune=PruneReference.from_json(data.get("prune")),
+            non_retryable_errors=frozenset(str(name) for name in data.get("nonRetryableErrors") or ()),
         )
 
 
@@ -571,7 +575,9 @@ class StageActivity:
             heartbeat.close(last={**details, "spentBefore": heartbeat.spent_before, "charged": True})
             raise ApplicationError(
                 # A mismatch is named by its failure type, not by the Python class that found it.
-                f"stage '{req.stage_name}': its params= type does not match the study ({STAGE_PARAMS_MISMATCH}): {error}"
+                f"stage '{req.stage_name}': {error} ({STAGE_PARAMS_MISMATCH})"
+                if isinstance(error, UnknownParamError)
+                else f"stage '{req.stage_name}': its params= type does not match the study ({STAGE_PARAMS_MISMATCH}): {error}"
                 if isinstance(error, ParamsError)
                 else f"stage '{req.stage_name}' failed: {_error_message(error)}",
                 details,
@@ -579,6 +585,7 @@ class StageActivity:
                 # A bad ctx.report() is a bug in the stage: another attempt would repeat it at full cost.
                 non_retryable=isinstance(error, ParamsError)
                 or is_report_error(error)
+                or any(cls.__name__ in req.non_retryable_errors for cls in type(error).__mro__)
                 or (isinstance(error, ApplicationError) and error.non_retryable),
             ) from error
         # The stage ran to the end: an unusable result still carries what it spent, and is never

@@ -16,6 +16,25 @@ class ParamsError(ValueError):
     """The study's parameters do not fit the stage's declared parameter type."""
 
 
+class UnknownParamError(KeyError, ParamsError):
+    """A stage read a parameter the study does not give (``ctx.params["n_componets"]``): a typo
+    between the config and the code, which no retry fixes."""
+
+    def __str__(self) -> str:  # KeyError's own str() is the repr of its key
+        return str(self.args[0]) if self.args else ""
+
+
+class StudyParams(dict[str, Any]):
+    """The plain-dict ``ctx.params``: a missing key raises :class:`UnknownParamError` naming the
+    parameters the study does give (a ``KeyError`` still, for code that catches one)."""
+
+    def __missing__(self, key: str) -> Any:
+        given = ", ".join(f"'{name}'" for name in self) or "none"
+        raise UnknownParamError(
+            f"the stage reads parameter {key!r}, which the study does not give to this stage (it gives {given})"
+        )
+
+
 def check_params_type(params_type: type) -> None:
     """Raises TypeError unless ``params_type`` is a dataclass or a TypedDict."""
     if not (dataclasses.is_dataclass(params_type) or typing.is_typeddict(params_type)):
@@ -66,7 +85,7 @@ def build_params(params_type: type | None, values: Mapping[str, Any]) -> Any:
             value of another type than its field's (int, float, str, bool, Literal are checked).
     """
     if params_type is None:
-        return dict(values)
+        return StudyParams(values)
     hints = typing.get_type_hints(params_type)
     name = params_type.__name__
     if dataclasses.is_dataclass(params_type):

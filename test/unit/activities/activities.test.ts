@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
-import { createActivities, type RunStageInput } from '../../../activities/index.js';
+import { createActivities, isOfErrorClass, type RunStageInput } from '../../../activities/index.js';
 import { stageKeys } from '../../../src/core/keys.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { StageCache } from '../../../src/storage/stage-cache.js';
@@ -175,6 +175,26 @@ describe('runStage', () => {
     expect((failure as ApplicationFailure).message).toContain('kaput');
     const details = (failure as ApplicationFailure).details?.[0] as { spentCost: number };
     expect(details.spentCost).toBeGreaterThan(0);
+  });
+
+  it('does not retry an error of a class the config names (retry.nonRetryableErrors), nor of its subclasses', async () => {
+    const { activities, env } = setup();
+    // 'broken' throws a plain Error: named, it ends the stage; other names leave it retryable.
+    const named = await run(env, activities.runStage, { ...input(0, 'broken'), nonRetryableErrors: ['Error'] }).catch(
+      (e: unknown) => e,
+    );
+    expect(named).toMatchObject({ type: 'StageFailed', nonRetryable: true });
+    const other = await run(env, activities.runStage, {
+      ...input(0, 'broken'),
+      nonRetryableErrors: ['RangeError'],
+    }).catch((e: unknown) => e);
+    expect(other).toMatchObject({ type: 'StageFailed', nonRetryable: false });
+    class DataError extends TypeError {}
+    expect(isOfErrorClass(new DataError('x'), ['TypeError'])).toBe(true);
+    expect(isOfErrorClass(new DataError('x'), ['DataError'])).toBe(true);
+    expect(isOfErrorClass(Object.assign(new Error('x'), { name: 'AbortError' }), ['AbortError'])).toBe(true);
+    expect(isOfErrorClass(new RangeError('x'), ['TypeError'])).toBe(false);
+    expect(isOfErrorClass('a string', ['String'])).toBe(false);
   });
 
   it('gives each attempt its own empty folder, stores an output written there, then deletes the folder', async () => {

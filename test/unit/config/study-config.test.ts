@@ -140,6 +140,18 @@ describe('study config validation', () => {
       ['pruner.percentile: is required and must be a number'],
     ],
     [
+      'a non-retryable error that is no class name',
+      (c) => ({
+        ...c,
+        pipeline: {
+          stages: c.pipeline.stages.map((stage, i) =>
+            i === 0 ? { ...stage, retry: { nonRetryableErrors: ['Key Error'] } } : stage,
+          ),
+        },
+      }),
+      ['pipeline.stages[0].retry.nonRetryableErrors[0]: must be an error class name, e.g. KeyError'],
+    ],
+    [
       'successive halving by a factor of 1',
       (c) => ({ ...c, pruner: { type: 'successiveHalving', reductionFactor: 1 } }),
       ['pruner.reductionFactor: must be an integer from 2 to 100'],
