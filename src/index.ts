@@ -84,6 +84,7 @@ export {
   type RunningStage,
   StudyNotFoundError,
   NoWorkerError,
+  WorkflowTaskFailingError,
   NoAnswerError,
   stageQueuesWaitedOn,
   type WaitingStageQueue,

@@ -39,6 +39,7 @@ import {
 } from '../src/core/study-loop.js';
 import {
   initialStudyState,
+  knownPlanFeatures,
   isLegacyState,
   progressOf,
   planSearchSpace,
@@ -146,6 +147,13 @@ const pausedStatusPatch = 'memotune-paused-status';
  * them (src/core/shared-prefix-end.ts); earlier ones all started at once and computed it each.
  */
 const sharedPrefixEndPatch = 'memotune-shared-prefix-end';
+/**
+ * `stopWhen` ends a study early. A study an earlier release's worker ran ignored it (its code
+ * predates the setting, which a newer client may still send): replayed on a worker of this one, its
+ * history must go on ignoring it, or the replay would stop where the study went on. Its next run
+ * (continue-as-new) takes it up.
+ */
+const stopWhenPatch = 'memotune-stop-when';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -161,7 +169,19 @@ const defaultOrchestrationHeartbeatSeconds = 20;
  */
 export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOutcome> {
   if (!patched(boundedStatePatch)) return studyWorkflowV1(input as { plan: StudyPlan; state?: LegacyStudyState });
-  const { plan } = input;
+  // A plan from a newer client that needs what this release does not know: fail the workflow task
+  // (Temporal retries it, and a worker of the newer release takes it) rather than run it wrongly.
+  const unknown = (input.plan.requires ?? []).filter(
+    (feature) => !(knownPlanFeatures as readonly string[]).includes(feature),
+  );
+  if (unknown.length > 0)
+    throw new Error(
+      `this study needs ${unknown.join(', ')}, which this orchestration worker's memotune release does not know: ` +
+        'run its orchestration workers on the release that started it (or a later one)',
+    );
+  // A study an earlier release ran without its stopWhen goes on without it until its next run.
+  const plan: StudyPlan =
+    input.plan.stopWhen === undefined || patched(stopWhenPatch) ? input.plan : withoutStopWhen(input.plan);
   const heartbeatSeconds = plan.orchestrationHeartbeatSeconds ?? defaultOrchestrationHeartbeatSeconds;
   const orchestration = {
     taskQueue: plan.orchestrationQueue,
@@ -441,7 +461,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     if (step.kind === 'continueAsNew') {
       // Let signal handlers settle before handing the state to the next run.
       await condition(() => true);
-      return await continueAsNew<typeof studyWorkflow>({ plan, state: { ...state, runs: state.runs + 1 } });
+      return await continueAsNew<typeof studyWorkflow>({ plan: input.plan, state: { ...state, runs: state.runs + 1 } });
     }
     if (step.kind === 'wait') {
       await condition(() => finished.length > 0 || readyToLaunch().length > 0);
@@ -645,3 +665,9 @@ function trialSummary(input: TrialInput, plan: StudyPlan): string {
 type FinishedTrial =
   | { readonly trialIndex: number; readonly record: TrialRecord; readonly failure?: undefined }
   | { readonly trialIndex: number; readonly record?: undefined; readonly failure: unknown };
+
+/** The plan of a run that replays a history recorded without `stopWhen` ({@link stopWhenPatch}). */
+function withoutStopWhen(plan: StudyPlan): StudyPlan {
+  const { stopWhen: _ignored, ...rest } = plan;
+  return rest;
+}

@@ -30,14 +30,16 @@ import {
 import { startedWith } from './workflow-history.js';
 import {
   answeredByWorker,
+  failingWorkflowTask,
   hasWorkflowPollers,
   NoWorkerError,
   queuePollers,
   timestampMs,
+  WorkflowTaskFailingError,
   type WorkerWait,
 } from './worker-wait.js';
 
-export { NoAnswerError, NoWorkerError, type WorkerWait } from './worker-wait.js';
+export { NoAnswerError, NoWorkerError, WorkflowTaskFailingError, type WorkerWait } from './worker-wait.js';
 import * as limits from '../space/limits.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { TrialLog } from '../storage/trial-log.js';
@@ -253,14 +255,18 @@ export class StudyNotFoundError extends Error {
   }
 }
 
-async function withNotFound<T>(studyId: string, action: () => Promise<T>): Promise<T> {
+async function withNotFound<T>(client: Client, studyId: string, action: () => Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new StudyNotFoundError(studyId);
-    // gRPC FAILED_PRECONDITION on a query: the workflow exists but nothing polls its queue.
+    // gRPC FAILED_PRECONDITION on a query: the workflow exists but nothing polls its queue, or a
+    // worker fails its workflow task (the server does not query a workflow in that state).
     if (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 9) {
-      throw new NoWorkerError(studyId);
+      const failing = await failingWorkflowTask(client, studyId);
+      throw failing === null
+        ? new NoWorkerError(studyId)
+        : new WorkflowTaskFailingError(studyId, failing.attempt, failing.reason);
     }
     throw error;
   }
@@ -276,7 +282,7 @@ export async function getStudyProgress(
   studyId: string,
   options: WorkerWait = {},
 ): Promise<StudyProgress> {
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
     const status = description.status.name;
@@ -470,7 +476,7 @@ export async function getStudyOutcome(
   studyId: string,
   options: { wait?: boolean } & WorkerWait = {},
 ): Promise<StudyOutcome> {
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     if (options.wait) {
       try {
@@ -533,7 +539,7 @@ export async function withTrials(outcome: StudyOutcome, store: ObjectStore | und
  * @throws Error when the study has already finished.
  */
 export async function stopStudy(client: Client, studyId: string): Promise<ControlDelivery> {
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const { handle, taskQueue } = await runningStudy(client, studyId);
     await handle.signal(stopSignal);
     return delivery(client, taskQueue);
@@ -601,7 +607,7 @@ export class StudyFinishedError extends Error {
  * serves, or one whose running trials are not worth finishing.
  */
 export async function cancelStudy(client: Client, studyId: string): Promise<ControlDelivery> {
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const { handle, taskQueue } = await runningStudy(client, studyId);
     await handle.cancel();
     return delivery(client, taskQueue);
@@ -630,7 +636,7 @@ async function controlStudy(
   send: (handle: StudyHandle) => Promise<StudyProgress>,
   options: WorkerWait,
 ): Promise<StudyProgress> {
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
     if (description.status.name !== 'RUNNING') throw new StudyFinishedError(studyId, finishedAs(description));
@@ -811,7 +817,7 @@ export async function continueStudy(
     throw new RangeError(
       `trials: the extra trials must be a whole number from 1 to ${limits.maxTrials} (got ${String(trials)})`,
     );
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const handle = getStudyHandle(client, studyId);
     const description = await handle.describe();
     if (description.status.name === 'RUNNING')
@@ -1078,7 +1084,7 @@ function reportedIn(value: unknown): { reported?: { step: number; value: number 
  * @throws StudyNotFoundError when no study has that id (or it has left the server's retention)
  */
 export function getStudyPlan(client: Client, studyId: string): Promise<StudyPlan> {
-  return withNotFound(studyId, async () => {
+  return withNotFound(client, studyId, async () => {
     const started = await startedWith<{ plan?: StudyPlan }>(client, studyId);
     if (started === null) throw new StudyNotFoundError(studyId);
     if (started.input.plan === undefined) throw new Error(`study '${studyId}': its run's input has no plan`);

@@ -133,6 +133,50 @@ export class NoAnswerError extends NoWorkerError {
   }
 }
 
+/**
+ * Raised when a worker polls the study's queue but fails its workflow task again and again: a
+ * worker of another memotune release than the one that ran the study (see the README, "Upgrading
+ * workers while studies run"), or a bug. More workers of the same kind would fail alike.
+ */
+export class WorkflowTaskFailingError extends NoWorkerError {
+  constructor(
+    studyId: string,
+    readonly attempt: number,
+    readonly reason: string,
+  ) {
+    super(studyId);
+    this.message =
+      `study '${studyId}' is running, but its orchestration worker fails its workflow task (attempt ${attempt}): ${reason} ` +
+      '— most often a worker of another memotune release than the one that ran the study: run the release that ' +
+      'started it, or a later one (README, "Upgrading workers while studies run")';
+    this.name = 'WorkflowTaskFailingError';
+  }
+}
+
+/**
+ * Why the study's workflow task keeps failing, when it does (its pending task is on attempt 2 or
+ * later): the last `WorkflowTaskFailed` event's message. Null when it does not, or the server cannot say.
+ */
+export async function failingWorkflowTask(
+  client: Client,
+  studyId: string,
+): Promise<{ attempt: number; reason: string } | null> {
+  try {
+    const described = await client.workflowService.describeWorkflowExecution({
+      namespace: client.options.namespace,
+      execution: { workflowId: studyId },
+    });
+    const attempt = described.pendingWorkflowTask?.attempt ?? 0;
+    if (attempt < 2) return null;
+    const history = await client.workflow.getHandle(studyId).fetchHistory();
+    const failed = [...(history.events ?? [])].reverse().find((event) => event.workflowTaskFailedEventAttributes);
+    const message = failed?.workflowTaskFailedEventAttributes?.failure?.message ?? 'no reason given';
+    return { attempt, reason: message.split('\n')[0]!.slice(0, 500) };
+  } catch {
+    return null;
+  }
+}
+
 /** How a query or control request treats a study no worker serves. */
 export interface WorkerWait {
   /**
@@ -199,6 +243,9 @@ export async function answeredByWorker<T>(
   try {
     return await Promise.race([request, noWorker]);
   } catch (error) {
+    // A worker is there but cannot run the study: say why, not "no worker".
+    const failing = await failingWorkflowTask(client, studyId);
+    if (failing !== null) throw new WorkflowTaskFailingError(studyId, failing.attempt, failing.reason);
     if (kind === 'query' && isQueryDeadline(error)) {
       throw new NoAnswerError(studyId, taskQueue, Date.now() - started, lastPollAgeMs, false);
     }

@@ -1,6 +1,6 @@
 import { defaultPruner, defaultSuccessiveHalving, type PrunerSettings } from '../core/pruning.js';
 import { defaultStudySeed } from '../core/seed.js';
-import type { StagePlan, StudyPlan } from '../core/study.js';
+import { planFeatures, type StagePlan, type StudyPlan } from '../core/study.js';
 import type { Configuration } from '../core/types.js';
 import { resolveSettings } from '../optimizer/settings.js';
 import { jsonBytes, padStages, textProblem } from '../space/index.js';
@@ -137,7 +137,7 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
   if (heartbeat !== undefined && !(Number.isFinite(heartbeat) && heartbeat >= 1 && heartbeat <= 3600))
     throw new RangeError('orchestrationHeartbeatSeconds must be between 1 and 3600');
   const settings = resolveSettings(config.optimizer ?? {});
-  const plan: StudyPlan = {
+  const planned: StudyPlan = {
     studyId: options.studyId ?? config.name,
     name: config.name,
     // Projects kept apart by their queue prefix keep their caches apart too (a review saw a second
@@ -167,6 +167,8 @@ export function planStudy(config: StudyConfig, options: PlanOptions = {}): Study
     ...(config.stopWhen === undefined ? {} : { stopWhen: config.stopWhen }),
     pruner: prunerOf(config.pruner),
   };
+  const requires = planFeatures(planned);
+  const plan: StudyPlan = requires.length === 0 ? planned : { ...planned, requires };
   // The field limits keep real plans far below this; it catches only their extreme combinations
   // (every name at full length in 3-byte characters, in every one of the stages).
   const bytes = jsonBytes(plan);

@@ -38,6 +38,25 @@ export interface StagePlan {
   readonly heartbeatSeconds: number;
 }
 
+/**
+ * Settings an orchestration worker of an earlier release would ignore or misread instead of
+ * refusing (its code predates them). A plan names those it uses in `requires`; a worker whose
+ * release does not know one of them fails the workflow task, which Temporal retries — on a worker
+ * of the new release once one polls — instead of running the study without it. (Releases before
+ * this list ignore `requires`: see the README, "Upgrading workers while studies run".)
+ */
+export const knownPlanFeatures = ['stopWhen', 'successiveHalving', 'nonRetryableErrors'] as const;
+export type PlanFeature = (typeof knownPlanFeatures)[number];
+
+/** The features of {@link knownPlanFeatures} a plan uses. */
+export function planFeatures(plan: Pick<StudyPlan, 'stopWhen' | 'pruner' | 'stages'>): PlanFeature[] {
+  const features: PlanFeature[] = [];
+  if (plan.stopWhen !== undefined) features.push('stopWhen');
+  if (plan.pruner?.type === 'successiveHalving') features.push('successiveHalving');
+  if (plan.stages.some((stage) => stage.retry.nonRetryableErrors !== undefined)) features.push('nonRetryableErrors');
+  return features;
+}
+
 /** Everything the study workflow needs, fixed when the study starts. */
 export interface StudyPlan {
   readonly studyId: string;
@@ -77,6 +96,8 @@ export interface StudyPlan {
   readonly maxConsecutiveFailures?: number | null;
   /** When the study ends before its budget; absent in plans of studies without it (and before it existed). */
   readonly stopWhen?: StopWhen;
+  /** What an orchestration worker must know to run this plan ({@link planFeatures}); absent: nothing new. */
+  readonly requires?: readonly string[];
   /**
    * Seconds without a heartbeat after which a suggest, cache-lookup or log activity is retried on
    * another worker: how long a killed orchestration worker stalls the study. Absent in plans

@@ -12,6 +12,9 @@ import {
   StudyExistsError,
   studyStartedAt,
 } from '../../src/client/index.js';
+import { failingWorkflowTask } from '../../src/client/worker-wait.js';
+import { parseStudyConfig } from '../../src/config/study-config.js';
+import { planStudy } from '../../src/config/plan.js';
 import { cliEnv, runCli } from './cli.js';
 import { stageKeys } from '../../src/core/keys.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
@@ -399,6 +402,38 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       }
     } finally {
       await stop();
+    }
+  }, 120_000);
+  it('a plan needing what this release does not know fails the workflow task (retried), and status says why', async () => {
+    // What a plan from a newer client looks like to this release's worker: it must not run it
+    // without the feature (an older release ignored stopWhen, and its history then broke replay).
+    const studyId = `${env.taskQueuePrefix}-from-the-future`;
+    const plan = planStudy(parseStudyConfig(paper3Study({ name: 'future', budget: 10 })), {
+      studyId,
+      taskQueuePrefix: env.taskQueuePrefix,
+    });
+    const handle = await env.client.workflow.start('studyWorkflow', {
+      workflowId: studyId,
+      taskQueue: plan.orchestrationQueue,
+      args: [{ plan: { ...plan, requires: ['teleport'] } }],
+    });
+    try {
+      let failing = await failingWorkflowTask(env.client, studyId);
+      for (let wait = 0; failing === null && wait < 100; wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        failing = await failingWorkflowTask(env.client, studyId);
+      }
+      expect(failing?.reason).toContain(
+        "this study needs teleport, which this orchestration worker's memotune release does not know",
+      );
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+      const status = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+      expect(status.code).toBe(1);
+      expect(status.stderr).toContain('fails its workflow task');
+      expect(status.stderr).toContain('this study needs teleport');
+      expect(status.stderr).not.toContain('no worker');
+    } finally {
+      await handle.terminate('test done');
     }
   }, 120_000);
   it('starts a study of its own at each run of a Temporal Schedule, read and continued by its id', async () => {

@@ -49,6 +49,12 @@ describe('the pruner setting', () => {
       startupTrials: 5,
       warmupSteps: 0,
     });
+    // What an older worker would ignore is listed for the worker to check (plan.requires).
+    expect(planStudy(parseStudyConfig(valid())).requires).toBeUndefined();
+    expect(
+      planStudy(parseStudyConfig({ ...valid(), stopWhen: { bestReaches: 1 }, pruner: { type: 'successiveHalving' } }))
+        .requires,
+    ).toEqual(['stopWhen', 'successiveHalving']);
     // Optuna's SuccessiveHalvingPruner defaults (reduction factor 4), judged from the first completed trial.
     expect(planStudy(parseStudyConfig({ ...valid(), pruner: { type: 'successiveHalving' } })).pruner).toEqual({
       type: 'successiveHalving',
