@@ -10,8 +10,23 @@ import { fileURLToPath } from 'node:url';
 const found = findPackageRoot(dirname(fileURLToPath(import.meta.url)));
 export const packageRoot: string = found.dir;
 
-/** The version of the memotune package that is running (from its own package.json). */
-export const packageVersion: string = found.version;
+/**
+ * The version of the memotune package that is running: its package.json version, and the commit
+ * it was built from when the build recorded one (`0.1.0+cf4ccb4`; lib/build-info.json, written by
+ * `npm run build`), so that two builds of one version tell themselves apart.
+ */
+export const packageVersion: string = fileURLToPath(import.meta.url).startsWith(join(found.dir, 'lib'))
+  ? withBuildCommit(found.version, join(found.dir, 'lib', 'build-info.json'))
+  : found.version; // from source: no build to speak of
+
+function withBuildCommit(version: string, buildInfo: string): string {
+  try {
+    const { commit } = JSON.parse(readFileSync(buildInfo, 'utf8')) as { commit?: unknown };
+    return typeof commit === 'string' && /^[0-9a-f]{7,40}(\.dirty)?$/.test(commit) ? `${version}+${commit}` : version;
+  } catch {
+    return version;
+  }
+}
 
 function findPackageRoot(start: string): { dir: string; version: string } {
   for (let dir = start; ; dir = dirname(dir)) {

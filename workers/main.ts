@@ -13,6 +13,7 @@ import {
   temporalNamespace,
   type EndpointOptions,
 } from '../src/cli/connection.js';
+import { packageVersion } from '../src/package-root.js';
 import { defaultTaskQueuePrefix } from '../src/config/plan.js';
 import { createWorkers, runWorkers, type QueueRole } from '../src/worker/run-workers.js';
 import { builtInStages, loadStageModule } from './stage-modules.js';
@@ -43,7 +44,7 @@ export function stagesDescription(
   return servesStageQueues
     ? `stages: ${synthetic} only (the examples'). Your own stages need --stages <module>; beside Python ` +
         'stage workers, serve --queues orchestration, or this worker takes tasks off their queues'
-    : `stages: ${synthetic}`;
+    : 'no stages (the orchestration queue only: the study loop and the optimizer)';
 }
 
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
@@ -71,7 +72,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
         Object.keys(yours),
         Object.keys(builtIn).length,
         options.queues.some((queue) => queue !== 'orchestration'),
-      ),
+      ) +
+      `; memotune ${packageVersion}`,
   );
   await runWorkers(workers, controller.signal);
   await connection.close();

@@ -10,7 +10,9 @@ describe('the worker start-up line', () => {
   });
 
   it('says when no stage module was given', () => {
-    expect(stagesDescription(undefined, [], 14)).toBe('stages: 14 built-in synthetic');
+    expect(stagesDescription(undefined, [], 14)).toBe(
+      'no stages (the orchestration queue only: the study loop and the optimizer)',
+    );
     // Serving stage queues without a module: the examples' stages only, and what to do instead.
     expect(stagesDescription(undefined, [], 14, true)).toBe(
       "stages: 14 built-in synthetic only (the examples'). Your own stages need --stages <module>; beside " +
