@@ -8,6 +8,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  TemporalFailure,
   TimeoutFailure,
   upsertMemo,
   upsertSearchAttributes,
@@ -16,7 +17,13 @@ import {
 import type { Activities, PrunedStageDetails, RunStageOutput } from '../activities/index.js';
 import { spentCostOf, timedOutStageCharge } from '../src/core/charge.js';
 import { FailureType } from '../src/core/errors.js';
-import { trialCharge, type StagePlan, type StageWorker, type TrialRecord } from '../src/core/study.js';
+import {
+  maxErrorTraceChars,
+  trialCharge,
+  type StagePlan,
+  type StageWorker,
+  type TrialRecord,
+} from '../src/core/study.js';
 import { closestKey } from '../src/core/closest-key.js';
 import type { IntermediateValues, PruneReference } from '../src/core/pruning.js';
 import { stageSeed } from '../src/core/seed.js';
@@ -70,6 +77,22 @@ function failureTypeOf(error: unknown): string | null {
   if (cause instanceof ApplicationFailure) return cause.type ?? null;
   if (cause instanceof TimeoutFailure) return 'Timeout';
   return null;
+}
+
+/**
+ * The stack trace of what the stage's own code threw: the deepest cause of the activity failure
+ * that has one (memotune's StageFailed wraps the stage's error; the SDKs carry its trace, a Python
+ * traceback included). Null for a timeout, a pruned trial or a failure without a trace.
+ */
+function failureTrace(error: unknown): string | null {
+  if (!(error instanceof ActivityFailure) || error.cause instanceof TimeoutFailure) return null;
+  let trace: string | null = null;
+  for (let cause: unknown = error.cause; cause instanceof TemporalFailure; cause = cause.cause) {
+    const stack = (cause.stack ?? '').trim();
+    // A failure from another process carries its trace as its stack; one without keeps only its message line.
+    if (stack !== '' && stack.includes('\n')) trace = stack;
+  }
+  return trace === null ? null : trace.slice(0, maxErrorTraceChars);
 }
 
 function failureMessage(error: unknown, stage: StagePlan): string {
@@ -299,6 +322,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
   );
   let error: string | null = null;
   let failureType: string | null = null;
+  let errorTrace: string | null = null;
   // Values each stage reported with report(step, value): the ran stages', a pruned one's so far.
   const stageIntermediate: (IntermediateValues | null)[] = input.stages.map(() => null);
   upsertMemo({ memotune: { study: input.studyId, trial: input.trialIndex, reusedStages: cachedPrefix } });
@@ -356,6 +380,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       error = failureMessage(run.failure, stage);
       failureType = failureTypeOf(run.failure);
       if (failureType === FailureType.TrialPruned) stageIntermediate[index] = prunedCurve(run.failure);
+      else errorTrace = failureTrace(run.failure);
       break;
     }
     const output = run.output;
@@ -414,6 +439,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     status: error === null ? 'completed' : pruned ? 'pruned' : 'failed',
     error,
     ...(failureType === null ? {} : { failureType }),
+    ...(errorTrace === null ? {} : { errorTrace }),
     keys: lookup.keys,
     metrics,
     stageMetrics,

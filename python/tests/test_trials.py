@@ -79,3 +79,27 @@ def test_a_missing_or_broken_record_names_its_key() -> None:
     store.put(record_key(LOG, 3), b"{not json", "application/json")
     with pytest.raises(TrialLogError, match="is not valid JSON"):
         read_records(store, LOG, 5)
+
+
+def test_a_running_study_no_worker_answers_for_is_named_so() -> None:
+    import asyncio
+    from types import SimpleNamespace
+
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from memotune import NoWorker
+    from memotune.trials import study_outcome
+
+    class Handle:
+        async def describe(self) -> SimpleNamespace:
+            return SimpleNamespace(status=WorkflowExecutionStatus.RUNNING)
+
+        async def query(self, name: str) -> None:
+            raise RPCError(
+                "no poller seen for task queue recently, worker may be down", RPCStatusCode.FAILED_PRECONDITION, b""
+            )
+
+    client = SimpleNamespace(get_workflow_handle=lambda study_id: Handle())
+    with pytest.raises(NoWorker, match=r"study 's1' is running but no worker is serving its queue right now .*memotune worker"):
+        asyncio.run(study_outcome(client, "s1"))  # type: ignore[arg-type]

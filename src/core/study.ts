@@ -147,6 +147,9 @@ export interface StageWorker {
 }
 
 /** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
+/** Longest stack trace a trial record keeps (its head: where the error was raised comes first or last, by language). */
+export const maxErrorTraceChars = 4000;
+
 export interface TrialRecord extends Observation {
   /** Order the trial started in (its workflow id is `<study>/trial-<trialIndex>`). */
   readonly trialIndex: number;
@@ -160,6 +163,12 @@ export interface TrialRecord extends Observation {
   readonly error: string | null;
   /** The failure's type (`StageFailed`, `UnknownStage`, `CacheMiss`, `Timeout`, ...) when known. */
   readonly failureType?: string;
+  /**
+   * Where a failed stage's own code raised: the stack trace (a Python traceback, a JavaScript
+   * stack) of the error the stage threw, at most {@link maxErrorTraceChars} characters. Absent for
+   * failures without one (a timeout, a pruned trial) and in records made before it existed.
+   */
+  readonly errorTrace?: string;
   /** Chained cache key of every stage's output. */
   readonly keys: readonly string[];
   /** Metrics reported by the last stage (the objective is one of them). */

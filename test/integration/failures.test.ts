@@ -90,6 +90,10 @@ describe('stage failures', () => {
     expect(flaky!.stageCharges![0]! + flaky!.stageCharges![1]!).toBeCloseTo(flaky!.chargedCost, 9);
     expect(broken!.objective).toBeNull();
     expect(broken!.error).toContain('boom: out of GPU memory');
+    // Where the stage's code threw: its stack, kept in the record.
+    expect(broken!.errorTrace).toContain('boom: out of GPU memory');
+    expect(broken!.errorTrace).toContain('failures.test.ts');
+    expect(flaky!.errorTrace).toBeUndefined();
     expect(broken!.stageCosts).toEqual([2, null]);
     // The failed stage has no cost for its model to learn, but what its attempts spent is charged.
     expect(broken!.stageCharges![1]).toBeGreaterThanOrEqual(2 * 0.25);

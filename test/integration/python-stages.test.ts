@@ -106,6 +106,51 @@ describe('Python stages', () => {
     expect(missing.stderr).toContain("no study 'no-such-study'");
   });
 
+  it("keeps a failing Python stage's traceback, ends it at once when its error class is non-retryable, and names a parameter typo", async () => {
+    const { handle } = await startStudy(
+      env.client,
+      {
+        name: 'py-failing',
+        pipeline: {
+          stages: [
+            {
+              name: 'divide',
+              implementation: 'py-divide',
+              taskQueue: 'python',
+              params: [{ name: 'd', type: 'float', low: 0, high: 4 }],
+              // ZeroDivisionError is an ArithmeticError: not retried.
+              retry: { maximumAttempts: 3, initialIntervalSeconds: 0.1, nonRetryableErrors: ['ArithmeticError'] },
+            },
+          ],
+        },
+        objective: { metric: 'ratio' },
+        budget: 100,
+        maxTrials: 3,
+        enqueue: [[{ d: 4 }], [{ d: 0 }], [{ d: 2 }]],
+      },
+      { studyId: `${env.taskQueuePrefix}-py-failing`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    const [fine, divided, typo] = result.history;
+    expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'failed', 'failed']);
+    expect(fine!.errorTrace).toBeUndefined();
+    expect(divided!.error).toBe("stage 'divide' failed: ZeroDivisionError: float division by zero");
+    // The traceback starts at the stage's own code: its file and both frames, none of memotune's.
+    expect(divided!.errorTrace).toMatch(/^File ".*stages\.py", line \d+, in divide/);
+    expect(divided!.errorTrace).toContain('in _ratio');
+    expect(divided!.errorTrace).not.toContain('memotune/activity.py');
+    // One attempt: the configured class is not retried.
+    const events = (await env.client.workflow.getHandle(`${result.studyId}/trial-1`).fetchHistory()).events ?? [];
+    const started = events.filter((event) => event.activityTaskStartedEventAttributes);
+    expect(started.map((event) => event.activityTaskStartedEventAttributes!.attempt)).toEqual([1]);
+    // A parameter typo is a mismatch between config and code: not retried, and it ends the study.
+    expect(typo!.failureType).toBe('StageParamsMismatch');
+    expect(typo!.error).toContain(
+      "the stage reads parameter 'dd', which the study does not give to this stage (it gives 'd')",
+    );
+    expect(result.status).toBe('failed');
+  });
+
   it('mixes TypeScript and Python stages in one pipeline and reuses cached prefixes across languages', async () => {
     const stages: StudyConfigInput['pipeline']['stages'] = [
       {

@@ -13,7 +13,7 @@ from .registry import StageDefinition, registered_stages, stage
 from .result import StageResult, output_directory, output_file, output_stream
 from .s3 import S3ObjectStore, S3Settings
 from .store import MemoryObjectStore, ObjectStore
-from .trials import Study, StudyNotFound, TrialLogError, load_study
+from .trials import NoWorker, Study, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "CacheReadError",
     "MAX_INTERMEDIATE_STEPS",
     "MemoryObjectStore",
+    "NoWorker",
     "ObjectStore",
     "S3ObjectStore",
     "S3Settings",

@@ -176,6 +176,23 @@ def _clip(text: str, length: int = MAX_FAILURE_MESSAGE_LENGTH) -> str:
     return text[:length] + "…" if len(text) > length else text
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_STDLIB_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)).rsplit(os.sep, 1)[0]
+
+
+def _own_frames_only(error: BaseException) -> BaseException:
+    """``error`` with its traceback starting at the stage's own code: the frames of memotune's
+    activity and of the thread or event loop that ran the stage come first and say nothing to
+    the stage's author (the trial record keeps the traceback, cut to its head)."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
+        if not (filename.startswith(_PACKAGE_DIR + os.sep) or filename.startswith(_STDLIB_DIR + os.sep)):
+            break
+        tb = tb.tb_next
+    return error.with_traceback(tb)
+
+
 def _error_message(error: BaseException) -> str:
     """The message of what a stage raised; never raises (a hostile ``__str__``), never huge."""
     if isinstance(error, ApplicationError):
@@ -587,7 +604,7 @@ class StageActivity:
                 or is_report_error(error)
                 or any(cls.__name__ in req.non_retryable_errors for cls in type(error).__mro__)
                 or (isinstance(error, ApplicationError) and error.non_retryable),
-            ) from error
+            ) from _own_frames_only(error)
         # The stage ran to the end: an unusable result still carries what it spent, and is never
         # retried (a re-run would return the same and cost as much again).
         try:

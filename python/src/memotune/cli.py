@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from .trials import StudyNotFound, TrialLogError, load_study
+from .trials import NoWorker, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
 
@@ -91,7 +91,7 @@ def _trials(args: argparse.Namespace) -> int:
         study = asyncio.run(
             load_study(args.study_id, address=args.address, namespace=args.namespace, profile=args.profile)
         )
-    except (StudyNotFound, TrialLogError, ValueError) as error:
+    except (StudyNotFound, NoWorker, TrialLogError, ValueError) as error:
         print(f"memotune: {error}", file=sys.stderr)
         return 2 if isinstance(error, ValueError) else 1
     print(study.to_csv() if args.format == "csv" else json.dumps(study.trials, indent=2))

@@ -125,6 +125,11 @@ class S3ObjectStore:
         self._bucket = bucket
         self._prefix = prefix
 
+    def describe(self) -> str:
+        """Where the outputs go, for the worker's start-up line: ``s3://bucket/prefix at endpoint``."""
+        endpoint = getattr(getattr(self._client, "meta", None), "endpoint_url", None)
+        return f"s3://{self._bucket}/{self._prefix}" + (f" at {endpoint}" if endpoint else "")
+
     @classmethod
     def from_settings(cls, settings: S3Settings) -> S3ObjectStore:
         path_style = settings.endpoint is not None if settings.force_path_style is None else settings.force_path_style

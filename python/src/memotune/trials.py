@@ -34,6 +34,11 @@ class StudyNotFound(LookupError):
     """No study has that id on the server (or it has left the namespace's retention)."""
 
 
+class NoWorker(RuntimeError):
+    """A running study's orchestration queue has no worker to answer for it (the Node CLI's
+    ``NoWorkerError``): start one with ``memotune worker``."""
+
+
 class TrialLogError(RuntimeError):
     """The trial log is missing records the study says it has, or holds something that is not JSON."""
 
@@ -235,7 +240,16 @@ async def study_outcome(client: Client, study_id: str) -> dict[str, Any]:
             if isinstance(cause, ApplicationError) and cause.type == _STUDY_FAILED and cause.details:
                 return cause.details[0]
         # Cancelled or crashed: the result query still answers from its last state.
-    return await handle.query(_RESULT_QUERY)
+    try:
+        return await handle.query(_RESULT_QUERY)
+    except RPCError as error:
+        # A running study is read through its worker; none polls (or none answers) its queue.
+        if error.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise NoWorker(
+                f"study '{study_id}' is running but no worker is serving its queue right now "
+                f"({error.message}); start one with `memotune worker`"
+            ) from error
+        raise
 
 
 async def load_study(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -46,21 +46,32 @@ def connect_config(
     return config
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
-    """SIGTERM/SIGINT set ``stop``; a second signal gets the default behaviour (exit now)."""
+_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
+    """SIGTERM/SIGINT set ``stop``; a second signal gets the default behaviour (exit now).
+    Returns what puts the loop's signal handling back as it was: a caller that cancels
+    ``run_worker`` (an embedding program) must get its Ctrl-C back."""
     loop = asyncio.get_running_loop()
-    signals = (signal.SIGTERM, signal.SIGINT)
+    installed: list[int] = []
+
+    def restore() -> None:
+        for number in installed:
+            loop.remove_signal_handler(number)
+        installed.clear()
 
     def on_signal() -> None:
         stop.set()
-        for number in signals:
-            loop.remove_signal_handler(number)
+        restore()
 
     try:
-        for number in signals:
+        for number in _SIGNALS:
             loop.add_signal_handler(number, on_signal)
+            installed.append(number)
     except (NotImplementedError, RuntimeError, ValueError):
         pass  # not the main thread, or no signal support: the caller cancels run_worker instead
+    return restore
 
 
 async def run_worker(
@@ -98,7 +109,16 @@ async def run_worker(
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
     )
     stop = asyncio.Event()
-    _stop_on_signals(stop)
-    async with worker:
-        print(f"memotune python worker: queue {task_queue}; stages {','.join(sorted(selected))}", flush=True)
-        await stop.wait()
+    restore_signals = _stop_on_signals(stop)
+    try:
+        async with worker:
+            # The first words are what a supervisor waits for (src/worker/python-worker.ts).
+            print(
+                f"memotune python worker: queue {task_queue}; stages {','.join(sorted(selected))}; "
+                f"on {client.service_client.config.target_host} (namespace {client.namespace}); "
+                f"store {store.describe() if isinstance(store, S3ObjectStore) else type(store).__name__}",
+                flush=True,
+            )
+            await stop.wait()
+    finally:
+        restore_signals()
