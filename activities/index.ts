@@ -479,10 +479,38 @@ export function createActivities(dependencies: ActivityDependencies) {
       // whole timeout (src/core/charge.ts), whatever this attempt last reported.
       // `stage`: what `memotune study status` shows a running trial computing.
       // `reported`: the stage's last report(step, value), also shown by `study status`.
+      // An object-store outage the attempt is waiting out: when it began and the last error, for
+      // `study status` (a review saw a 1-second stage "running 27.6 s" with no word of S3).
+      let storeOutage: { since: number; error: string } | null = null;
       const heartbeat = () => {
         const at = curve.steps.length - 1;
         const reported = at < 0 ? {} : { reported: { step: curve.steps[at], value: curve.values[at] } };
-        context.heartbeat({ ...spent(), spentBefore, details: progress, stage: input.stageName, ...reported });
+        if (storeOutage !== null && !outages.waiting) {
+          context.log.warn(`stage '${input.stageName}': the object store answers again`, {
+            outageSeconds: (clock() - storeOutage.since) / 1000,
+          });
+          storeOutage = null;
+        }
+        const waitingOnStore =
+          storeOutage === null
+            ? {}
+            : { waitingOnStore: { seconds: (clock() - storeOutage.since) / 1000, error: storeOutage.error } };
+        context.heartbeat({
+          ...spent(),
+          spentBefore,
+          details: progress,
+          stage: input.stageName,
+          ...reported,
+          ...waitingOnStore,
+        });
+      };
+      const onStoreWait = (wait: { readonly error: unknown }) => {
+        const error = errorMessage(wait.error).slice(0, 300);
+        if (storeOutage === null) {
+          storeOutage = { since: clock(), error };
+          context.log.warn(`stage '${input.stageName}': the object store is unreachable; waiting it out`, { error });
+        } else storeOutage.error = error;
+        heartbeat();
       };
       // Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
       // running when it returned must not retry forever).
@@ -493,7 +521,7 @@ export function createActivities(dependencies: ActivityDependencies) {
           ...dependencies.storeRetry,
           signal: storeSignal,
           outages,
-          onWait: heartbeat,
+          onWait: onStoreWait,
         }),
       );
       // Heartbeat for the whole attempt — while it waits out an outage too, and after a cancellation

@@ -46,6 +46,9 @@ def test_an_outage_of_the_pre_stage_reads_is_waited_out_heartbeating_and_not_cha
     assert (result["cost"], result["wallSeconds"], result["chargedCost"]) == (2.0, 2.0, 3.5)
     assert len(harness.heartbeats) >= 2
     assert all(beat["spentCost"] == 1.5 for beat in harness.heartbeats)
+    # While it waited, the heartbeats said so (`memotune study status` shows it), with the error.
+    waiting = [beat["waitingOnStore"] for beat in harness.heartbeats if "waitingOnStore" in beat]
+    assert waiting and waiting[-1]["seconds"] >= 0 and waiting[-1]["error"]
 
 
 def test_the_stages_own_reads_of_earlier_outputs_are_retried(harness: Harness) -> None:

@@ -996,6 +996,11 @@ export interface RunningStage {
   readonly lastFailure?: string;
   /** The identity of the worker that runs (or last ran) the attempt, as the server has it. */
   readonly worker?: string;
+  /**
+   * Set while the attempt waits out an object-store (S3) outage, as of its last heartbeat: for how
+   * long, and the store's last error. The stage's clock does not run meanwhile (it is not charged).
+   */
+  readonly waitingOnStore?: { readonly seconds: number; readonly error: string };
 }
 
 /** PendingActivityState STARTED (@temporalio/proto is not a direct dependency). */
@@ -1064,10 +1069,20 @@ async function stagesRunning(client: Client, runs: readonly PendingStageRun[]): 
       ...(typeof details.spentCost === 'number' ? { spentSeconds: details.spentCost } : {}),
       ...(details.details === undefined || details.details === null ? {} : { progress: details.details }),
       ...reportedIn(details.reported),
+      ...storeOutageIn(details.waitingOnStore),
       ...(beatMs === null || beatMs <= 0 ? {} : { lastHeartbeatAgeSeconds: Math.max(0, (Date.now() - beatMs) / 1000) }),
     });
   }
   return stages;
+}
+
+/** A heartbeat's `waitingOnStore` field, when it is a duration and an error. */
+function storeOutageIn(value: unknown): { waitingOnStore?: { seconds: number; error: string } } {
+  if (value === null || typeof value !== 'object') return {};
+  const { seconds, error } = value as { seconds?: unknown; error?: unknown };
+  return typeof seconds === 'number' && Number.isFinite(seconds) && typeof error === 'string'
+    ? { waitingOnStore: { seconds, error } }
+    : {};
 }
 
 /** A heartbeat's `reported` field, when it is a step and a value. */

@@ -121,6 +121,11 @@ export class OutageClock {
     };
   }
 
+  /** Whether a call is waiting out an outage now. */
+  get waiting(): boolean {
+    return this.spans.some((span) => span.end === null);
+  }
+
   /** Milliseconds between `from` and `to` during which at least one call was waiting out an outage. */
   msBetween(from: number, to: number = this.now()): number {
     const clipped = this.spans

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import importlib.metadata
+import logging
 import math
 import os
 import re
@@ -176,6 +177,7 @@ def _clip(text: str, length: int = MAX_FAILURE_MESSAGE_LENGTH) -> str:
     return text[:length] + "…" if len(text) > length else text
 
 
+_log = logging.getLogger("memotune")
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _STDLIB_DIR = os.path.dirname(os.path.abspath(asyncio.__file__)).rsplit(os.sep, 1)[0]
 
@@ -257,6 +259,25 @@ class _Heartbeat:
         self._context = contextvars.copy_context()
         self._details: Any = None
         self._closed = False
+        # An object-store outage the attempt waits out: [since (monotonic), last error], for
+        # `memotune study status` (the TypeScript worker's waitingOnStore).
+        self._outage: list[Any] | None = None
+        self._outages: OutageClock | None = None
+        self._outage_lock = threading.Lock()
+
+    def watch_outages(self, outages: OutageClock) -> None:
+        self._outages = outages
+
+    def store_waits(self, error: BaseException, _failures: int, _delay: float) -> None:
+        """The store's ``on_wait`` (any thread): the attempt is waiting out an outage."""
+        message = _clip(f"{type(error).__name__}: {error}")[:300]
+        with self._outage_lock:
+            if self._outage is None:
+                self._outage = [time.monotonic(), message]
+                # Any thread: the activity's logger needs the activity's context, a plain one does not.
+                _log.warning("stage '%s': the object store is unreachable; waiting it out (%s)", self._stage, message)
+            else:
+                self._outage[1] = message
 
     def failure_details(self) -> dict[str, Any]:
         return {"spentCost": self._spent(), "attempt": self._attempt}
@@ -268,6 +289,14 @@ class _Heartbeat:
             # the whole timeout (src/core/charge.ts), whatever this attempt last reported.
             # stage, reported: what `memotune study status` shows a running trial computing.
             reported = None if self._curve is None else self._curve.last_report()
+            with self._outage_lock:
+                if self._outage is not None and self._outages is not None and not self._outages.waiting:
+                    self._outage = None
+                outage = (
+                    None
+                    if self._outage is None
+                    else {"seconds": time.monotonic() - self._outage[0], "error": self._outage[1]}
+                )
             activity.heartbeat(
                 {
                     **self.failure_details(),
@@ -275,6 +304,7 @@ class _Heartbeat:
                     "details": self._details,
                     "stage": self._stage,
                     **({} if reported is None else {"reported": reported}),
+                    **({} if outage is None else {"waitingOnStore": outage}),
                 }
             )
 
@@ -451,7 +481,14 @@ class StageActivity:
         # Store calls wait out an outage until the attempt is cancelled or over (a read the stage left
         # running in a thread must not retry forever).
         attempt_over = threading.Event()
-        store = RetryingStore(self._store, cancelled=attempt_over, policy=self._retry_policy, outages=outages)
+        heartbeat.watch_outages(outages)
+        store = RetryingStore(
+            self._store,
+            cancelled=attempt_over,
+            policy=self._retry_policy,
+            outages=outages,
+            on_wait=heartbeat.store_waits,
+        )
         workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
         try:
             committed = await asyncio.to_thread(cache.read_meta, store, req.key)

@@ -130,6 +130,12 @@ class OutageClock:
 
         return end
 
+    @property
+    def waiting(self) -> bool:
+        """Whether a call is waiting out an outage now."""
+        with self._lock:
+            return any(span[1] is None for span in self._spans)
+
     def seconds_between(self, start: float, end: float | None = None) -> float:
         """Seconds between ``start`` and ``end`` (now) during which a call was waiting out an outage."""
         until = self.now() if end is None else end

@@ -75,6 +75,13 @@ export function formatRunningStage(running: RunningStage): string {
   if (running.runningSeconds !== undefined) parts[0] += `, running ${running.runningSeconds.toFixed(1)} s`;
   if (running.worker !== undefined && running.retryInSeconds === undefined)
     parts[0] += ` on ${printable(running.worker)}`;
+  if (running.waitingOnStore !== undefined) {
+    const text = running.waitingOnStore.error.replace(/\s+/g, ' ');
+    parts.push(
+      `waiting out an object-store outage for ${Math.round(running.waitingOnStore.seconds)} s (not charged): ` +
+        printable(text.length > maxShownFailure ? `${text.slice(0, maxShownFailure - 3)}...` : text),
+    );
+  }
   if (running.lastFailure !== undefined) {
     const text = running.lastFailure.replace(/\s+/g, ' ');
     parts.push(

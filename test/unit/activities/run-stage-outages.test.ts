@@ -83,9 +83,14 @@ describe('runStage during an S3 outage', () => {
     expect(runs).toBe(0);
     expect(heartbeats.length).toBeGreaterThanOrEqual(2);
     expect(heartbeats.every((beat) => beat.spentCost === 1.5)).toBe(true);
+    // The heartbeats say what the attempt waits for (`study status` shows it), and since when.
+    const waiting = heartbeats.at(-1) as unknown as { waitingOnStore?: { seconds: number; error: string } };
+    expect(waiting.waitingOnStore?.error).toMatch(/\S/);
+    expect(waiting.waitingOnStore!.seconds).toBeGreaterThanOrEqual(0);
     store.up();
     const out = await running;
     expect(runs).toBe(1);
+
     expect(store.failedCalls('get')).toBeGreaterThan(10);
     expect(out).toMatchObject({ cost: 2, wallSeconds: 2, chargedCost: 3.5, recovered: false });
   });

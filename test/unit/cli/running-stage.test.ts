@@ -18,6 +18,22 @@ describe('a running stage on the status screen', () => {
     ).toBe('  trial 4  train, attempt 2/3, running 12.3 s; progress {"epoch":3} (reported 2 s ago)');
   });
 
+  it('says when the attempt waits out an object-store outage, for how long and why', () => {
+    expect(
+      formatRunningStage({
+        trialIndex: 82,
+        stage: 'prep',
+        attempt: 1,
+        maximumAttempts: 3,
+        runningSeconds: 27.6,
+        worker: '19108@vm',
+        waitingOnStore: { seconds: 24.6, error: 'connect ECONNREFUSED\n 127.0.0.1:7070' },
+      }),
+    ).toBe(
+      '  trial 82 prep, attempt 1/3, running 27.6 s on 19108@vm; waiting out an object-store outage for 25 s (not charged): connect ECONNREFUSED 127.0.0.1:7070',
+    );
+  });
+
   it("shows the stage's last reported intermediate value and its step", () => {
     expect(
       formatRunningStage({
