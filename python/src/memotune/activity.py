@@ -291,6 +291,11 @@ class _Heartbeat:
             reported = None if self._curve is None else self._curve.last_report()
             with self._outage_lock:
                 if self._outage is not None and self._outages is not None and not self._outages.waiting:
+                    _log.warning(
+                        "stage '%s': the object store answers again after %.0f s",
+                        self._stage,
+                        time.monotonic() - self._outage[0],
+                    )
                     self._outage = None
                 outage = (
                     None
