@@ -29,7 +29,7 @@ import {
   type StoredData,
 } from '../src/storage/stage-cache.js';
 import { SYNTHETIC_IMPLEMENTATION_PREFIX } from '../src/examples/synthetic-stages.js';
-import { TrialPruned, type StageOutput, type StageRegistry, type StageResult } from '../src/stages/types.js';
+import { TrialPruned, versionOf, type StageOutput, type StageRegistry, type StageResult } from '../src/stages/types.js';
 import { OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
 import { TrialLog } from '../src/storage/trial-log.js';
 import { createStudyLogActivities } from './study-log.js';
@@ -453,6 +453,17 @@ export function createActivities(dependencies: ActivityDependencies) {
             `from task queue '${info.taskQueue}' (it serves ${servedStages(registry)}); every worker of a queue ` +
             'must register the same stages (two projects on one server: give each its own queues with --prefix)',
           FailureType.UnknownStage,
+        );
+      }
+      const declared = versionOf(implementation);
+      if (declared !== undefined && declared !== input.version) {
+        // Running it would store this code's output as the config's version (or read that
+        // version's cached outputs as this code's); every attempt would say the same.
+        throw ApplicationFailure.nonRetryable(
+          `stage '${input.stageName}': this worker's code is version '${declared}' (versioned()), but the study ` +
+            `config gives the stage version '${input.version}': set the config's version to '${declared}' (a new ` +
+            `version caches anew), or run the code of version '${input.version}'`,
+          FailureType.StageVersionMismatch,
         );
       }
       const { signal, dispose } = attemptSignal(context);

@@ -49,7 +49,15 @@ export type {
   StreamOutput,
   TypedStages,
 } from './stages/types.js';
-export { defineStages, defineStudy, outputDirectory, outputFile, outputStream, TrialPruned } from './stages/types.js';
+export {
+  defineStages,
+  defineStudy,
+  outputDirectory,
+  outputFile,
+  outputStream,
+  TrialPruned,
+  versioned,
+} from './stages/types.js';
 export {
   startStudy,
   scheduleStudy,

@@ -630,6 +630,24 @@ def test_a_plain_dict_stage_reading_a_parameter_the_study_lacks_fails_without_re
     )
 
 
+def test_code_of_another_version_than_the_configs_is_refused_without_running(harness: Harness) -> None:
+    ran: list[int] = []
+
+    def train(ctx: StageContext) -> StageResult:
+        ran.append(1)
+        return StageResult(1)
+
+    versioned = {"train": StageDefinition("train", train, None, "2")}
+    harness.with_parent()
+    error = failure(harness, StageActivity(harness.store, versioned), request())
+    assert (error.type, error.non_retryable) == ("StageVersionMismatch", True)
+    assert "this worker's code is version '2'" in error.message and "gives the stage version '1'" in error.message
+    assert ran == []
+    # The same version runs.
+    harness.run(StageActivity(harness.store, versioned), {**request(), "version": "2"})
+    assert ran == [1]
+
+
 def test_every_params_mismatch_is_named_at_once(harness: Harness) -> None:
     harness.with_parent()
     error = failure(harness, typed_activity(harness, TeacherParams, {}), request(params={"lr": "x", "width": 3}))

@@ -106,3 +106,18 @@ def test_cli_warns_of_a_task_queue_without_its_prefix() -> None:
     assert "'<prefix>-python'" in warning and "--task-queue memotune-python" in warning
     assert queue_warning("memotune-python") is None
     assert queue_warning("team-a-gpu") is None
+
+
+def test_a_stage_declares_its_version_as_a_non_empty_string() -> None:
+    import pytest
+
+    from memotune import stage
+    from memotune.registry import registered_stages
+
+    @stage("versioned-for-test", version="3")
+    def versioned(ctx):  # type: ignore[no-untyped-def]
+        return {"output": 1}
+
+    assert registered_stages()["versioned-for-test"].version == "3"
+    with pytest.raises(TypeError, match="version= must be a non-empty string"):
+        stage("bad-version", version=3)  # type: ignore[arg-type]

@@ -23,6 +23,11 @@ export const FailureType = {
    */
   StageParamsMismatch: 'StageParamsMismatch',
   /**
+   * The stage's code declares another version (`versioned()`, Python `@stage(version=)`) than the
+   * study config gives the stage: not retried (the trial fails; the code or the config must change).
+   */
+  StageVersionMismatch: 'StageVersionMismatch',
+  /**
    * The stage's worker shut down while it ran (SIGTERM, a deploy, a reclaimed spot instance): not
    * the stage's fault. Not retried by Temporal, so it uses up none of the stage's attempts; the
    * trial schedules the stage again for another worker.

@@ -111,6 +111,34 @@ export interface StageResult {
 /** A user's stage: a plain async function of its context. */
 export type StageImplementation<P = StageParams> = (context: StageContext<P>) => Promise<StageResult> | StageResult;
 
+/** Where {@link versioned} keeps the version a stage implementation declares. */
+const declaredVersion = Symbol.for('memotune.stageVersion');
+
+/**
+ * Declares the version of a stage's code (Python: `@stage(..., version="2")`): bump it with the
+ * study config's stage `version` whenever the code changes what it outputs. A study whose config
+ * gives the stage another version is refused (`StageVersionMismatch`, not retried) rather than run
+ * this code under the version whose cached outputs older code made.
+ *
+ * ```ts
+ * export const stages = defineStages(study, { train: versioned('2', async ({ params }) => fit(params.lr)) });
+ * ```
+ */
+export function versioned<F extends StageImplementation<never>>(version: string, implementation: F): F {
+  if (typeof version !== 'string' || version === '')
+    throw new TypeError(`versioned(): the version must be a non-empty string, got ${String(version)}`);
+  const wrapped = ((context: never) => implementation(context)) as unknown as F;
+  Object.defineProperty(wrapped, declaredVersion, { value: version });
+  return wrapped;
+}
+
+/** The version a stage implementation declares with {@link versioned}, if any. */
+export function versionOf(implementation: unknown): string | undefined {
+  if (typeof implementation !== 'function') return undefined;
+  const version = (implementation as unknown as Record<symbol, unknown>)[declaredVersion];
+  return typeof version === 'string' ? version : undefined;
+}
+
 /** Stage implementations a worker can run, by implementation name. */
 export type StageRegistry = Readonly<Record<string, StageImplementation>>;
 

@@ -21,5 +21,13 @@ export { s3SettingsFromEnvironment } from '../storage/s3-settings.js';
 export { connectTemporalWorker } from './temporal-connection.js';
 export { StageCache, type StageOutputMeta } from '../storage/stage-cache.js';
 export { SuggestPool, SuggestThreadError, type SuggestPoolOptions } from './suggest-pool.js';
-export { defineStages, defineStudy, outputDirectory, outputFile, outputStream, TrialPruned } from '../stages/types.js';
+export {
+  defineStages,
+  defineStudy,
+  outputDirectory,
+  outputFile,
+  outputStream,
+  TrialPruned,
+  versioned,
+} from '../stages/types.js';
 export type { StageContext, StageImplementation, StageOutput, StageRegistry, StageResult } from '../stages/types.js';

@@ -49,6 +49,7 @@ STAGE_FAILED = "StageFailed"
 INVALID_STAGE_RESULT = "InvalidStageResult"
 # The stage's declared parameters do not fit the study's: every trial would fail alike (ends the study).
 STAGE_PARAMS_MISMATCH = "StageParamsMismatch"
+STAGE_VERSION_MISMATCH = "StageVersionMismatch"
 CACHE_MISS = "CacheMiss"
 WORKER_SHUTDOWN = "WorkerShutdown"
 """The stage's worker shut down while it ran: not the stage's fault, not retried (no attempt is
@@ -455,6 +456,18 @@ class StageActivity:
                 "the same stages (two projects on one server: give each its own queues, `memotune study start --prefix P` "
                 "and --task-queue P-<queue> here)",
                 type=UNKNOWN_STAGE,
+                non_retryable=True,
+            )
+        if definition.version is not None and definition.version != req.version:
+            # The code says it is another version than the one the study caches outputs under:
+            # running it would store this code's output as that version's (or read that version's
+            # cached outputs as this code's). Every attempt would say the same: not retried.
+            raise ApplicationError(
+                f"stage '{req.stage_name}': this worker's code is version '{definition.version}' "
+                f"(@stage(..., version=)), but the study config gives the stage version '{req.version}': set the "
+                f"config's version to '{definition.version}' (a new version caches anew), or run the code of "
+                f"version '{req.version}'",
+                type=STAGE_VERSION_MISMATCH,
                 non_retryable=True,
             )
 

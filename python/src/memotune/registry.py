@@ -20,6 +20,10 @@ class StageDefinition:
     fn: StageFunction
     params: type | None = None
     """Dataclass or TypedDict that ``ctx.params`` is built as; ``None`` for the plain dict."""
+    version: str | None = None
+    """The version of this code (``@stage(..., version="2")``): a study whose config gives the
+    stage another ``version`` is refused by it, instead of mixing this code's outputs with those
+    the cache holds for that version. ``None``: any."""
 
     @property
     def is_async(self) -> bool:
@@ -29,16 +33,23 @@ class StageDefinition:
 _registry: dict[str, StageDefinition] = {}
 
 
-def stage(name: str, *, params: type | None = None) -> Callable[[F], F]:
+def stage(name: str, *, params: type | None = None, version: str | None = None) -> Callable[[F], F]:
     """Registers a function as the stage implementation ``name``.
 
     The function takes a :class:`~memotune.StageContext` and returns a
     :class:`~memotune.StageResult` (or a dict with ``output``/``metrics``/``cost``). Plain
     functions run in a worker thread; ``async def`` functions run on the worker's event loop.
     The function is returned unchanged, so it can still be called directly in tests.
+
+    ``version``: the version of this code, to be bumped with the study config's stage ``version``
+    whenever the code changes what it outputs. A study whose config names another version is
+    refused (``StageVersionMismatch``, not retried), so changed code cannot run under the version
+    whose cached outputs older code made.
     """
     if params is not None:
         check_params_type(params)
+    if version is not None and (not isinstance(version, str) or not version):
+        raise TypeError(f"version= must be a non-empty string, not {version!r}")
 
     def register(fn: F) -> F:
         existing = _registry.get(name)
@@ -46,7 +57,7 @@ def stage(name: str, *, params: type | None = None) -> Callable[[F], F]:
             raise ValueError(
                 f"stage '{name}' is already registered (by {existing.fn.__module__}.{existing.fn.__qualname__})"
             )
-        _registry[name] = StageDefinition(name, fn, params)
+        _registry[name] = StageDefinition(name, fn, params, version)
         return fn
 
     return register

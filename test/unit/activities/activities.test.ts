@@ -11,7 +11,7 @@ import { createActivities, isOfErrorClass, type RunStageInput } from '../../../a
 import { stageKeys } from '../../../src/core/keys.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 import { StageCache } from '../../../src/storage/stage-cache.js';
-import { outputFile, TrialPruned, type StageRegistry } from '../../../src/stages/types.js';
+import { outputFile, TrialPruned, versioned, type StageRegistry } from '../../../src/stages/types.js';
 
 const stages: StageRegistry = {
   prep: ({ params }) => ({
@@ -175,6 +175,27 @@ describe('runStage', () => {
     expect((failure as ApplicationFailure).message).toContain('kaput');
     const details = (failure as ApplicationFailure).details?.[0] as { spentCost: number };
     expect(details.spentCost).toBeGreaterThan(0);
+  });
+
+  it('refuses, without running or retrying, code that declares another version than the config gives', async () => {
+    let ran = 0;
+    const activities = createActivities({
+      store: new MemoryObjectStore(),
+      stages: {
+        ...stages,
+        prep: versioned('2', () => {
+          ran++;
+          return { output: 1 };
+        }),
+      },
+    });
+    const { env } = setup();
+    const refused = await run(env, activities.runStage, input(0, 'prep')).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ type: 'StageVersionMismatch', nonRetryable: true });
+    expect((refused as Error).message).toContain(
+      "this worker's code is version '2' (versioned()), but the study config gives the stage version '1'",
+    );
+    expect(ran).toBe(0);
   });
 
   it('does not retry an error of a class the config names (retry.nonRetryableErrors), nor of its subclasses', async () => {

@@ -8,6 +8,8 @@ import {
   type ConfigurationOf,
   type EnqueuedConfigurationOf,
   type StageOutput,
+  versioned,
+  versionOf,
 } from '../../../src/stages/types.js';
 
 // The assertions on types are checked by `tsc` (npm test type-checks the tests); the runtime
@@ -52,6 +54,21 @@ describe('typed stage registries', () => {
       },
     });
     expect(Object.keys(stages)).toEqual(['prepare', 'trainer']);
+  });
+
+  it('keeps the typed params through versioned(), which records the version the code declares', async () => {
+    const stages = defineStages(study, {
+      prepare: ({ params }) => ({ output: params.rows }),
+      trainer: versioned('2', ({ params }) => {
+        expectTypeOf(params.lr).toEqualTypeOf<number>();
+        return { output: null, metrics: { score: params.lr } };
+      }),
+    });
+    expect(versionOf(stages.trainer)).toBe('2');
+    expect(versionOf(stages.prepare)).toBeUndefined();
+    expect(() => versioned('', () => ({ output: null }))).toThrow(
+      'versioned(): the version must be a non-empty string',
+    );
   });
 
   it('takes a stage that leaves out params as one without hyperparameters', () => {
