@@ -280,6 +280,25 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       started: studyStartedAt(first).toISOString(),
       runStarted: latest.startTime.toISOString(),
     });
+    // Filtered by id and status; what the limit leaves out is said, not dropped silently.
+    const filtered = await runCli(
+      ['study', 'list', '--json', '--id', studyId, '--status', 'completed'],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(
+      filtered.stdout
+        .trim()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { id: string }).id),
+    ).toEqual([studyId]);
+    const none = await runCli(['study', 'list', '--id', studyId, '--status', 'failed'], cliEnv(env.s3KeyPrefix));
+    expect(none.stdout.trim()).toBe('no matching studies');
+    const studies = listed.stdout.trim().split('\n').length;
+    const one = await runCli(['study', 'list', '--json', '--limit', '1'], cliEnv(env.s3KeyPrefix));
+    expect(one.stdout.trim().split('\n')).toHaveLength(1);
+    // (Run alone, this study may be the server's only one.)
+    if (studies > 1) expect(one.stderr).toMatch(/^\d+( or more)? studies not shown: raise --limit \(now 1\)/);
+    else expect(one.stderr).toBe('');
   });
   it("runs a study in the namespace the workers' connection resolved (TEMPORAL_NAMESPACE), not 'default'", async () => {
     // A review's workers got only the connection of TEMPORAL_NAMESPACE=mlteam from

@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ScheduleOverlapPolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import {
   continueStudy,
@@ -1033,52 +1033,83 @@ Examples:
       .command('list')
       .description('studies on the server, newest first: status, trials, budget spent and best, from search attributes')
       .option('--limit <n>', 'at most this many', limitOf, 20)
+      .addOption(
+        new Option('--status <status>', 'only studies with this status').choices([
+          'running',
+          'paused',
+          'completed',
+          'stopped',
+          'exhausted',
+          'failed',
+        ]),
+      )
+      .option('--id <text>', 'only studies whose id contains this text')
       .option('--json', 'one JSON object per study'),
   )
     .addHelpText(
       'after',
-      "\nExample:\n  memotune study list --limit 5\n  temporal workflow list --query \"MemotuneKind='study' AND ExecutionStatus='Running'\"",
+      "\nExample:\n  memotune study list --limit 5\n  memotune study list --status failed --id nightly\n  temporal workflow list --query \"MemotuneKind='study' AND ExecutionStatus='Running'\"",
     )
-    .action(async (options: EndpointFlags & { limit: number; json?: boolean }) => {
+    .action(async (options: EndpointFlags & { limit: number; status?: string; id?: string; json?: boolean }) => {
       const { client, close } = await connectClient(options);
       try {
         // The latest run of each study id (`study continue` starts a new run of the same id), newest
         // first; the server's listing order is by its own rules, so a few more are read and sorted.
         const latest = new Map<string, WorkflowExecutionInfo>();
         let read = 0;
+        // A filter is applied here (a study's status may be its search attribute or the server's),
+        // so more are read when one is given.
+        const filtered = options.status !== undefined || options.id !== undefined;
+        const readAtMost = filtered ? Math.max(options.limit * 4 + 20, 2000) : options.limit * 4 + 20;
+        let more = false;
         // A study with a payload codec this CLI lacks is listed from what the server knows.
         for await (const execution of tolerantOfUnreadablePayloads(client).workflow.list({
           query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
         })) {
-          if (++read > options.limit * 4 + 20) break;
+          if (++read > readAtMost) {
+            more = true;
+            break;
+          }
+          if (options.id !== undefined && !execution.workflowId.includes(options.id)) continue;
           const known = latest.get(execution.workflowId);
           if (known === undefined || known.startTime < execution.startTime) latest.set(execution.workflowId, execution);
         }
         // Newest study first, by when the study started (its runs restart it every so many trials).
-        const rows: Record<string, string | number | null>[] = [...latest.values()]
-          .sort((a, b) => studyStartedAt(b).getTime() - studyStartedAt(a).getTime())
-          .slice(0, options.limit)
-          .map((execution) => {
-            // Studies started without memotune's search attributes show what the server knows.
-            const attributes = execution.typedSearchAttributes;
-            const spent = attributes.get(memotuneSpent);
-            return {
-              id: execution.workflowId,
-              status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
-              trials: attributes.get(memotuneTrials) ?? null,
-              // A share of the budget (the search attribute): the list has no absolute budgets.
-              spentFraction: spent === undefined ? null : Number(spent.toFixed(4)),
-              best: attributes.get(memotuneBest) ?? null,
-              method: attributes.get(memotuneMethod) ?? null,
-              started: studyStartedAt(execution).toISOString(),
-              // The latest run's start: a continuation (`study continue`) or a hand-over of a long study.
-              runStarted: execution.startTime.toISOString(),
-            };
-          });
+        const matching = [...latest.values()]
+          .filter(
+            (execution) =>
+              options.status === undefined ||
+              listedStatus(execution.typedSearchAttributes.get(memotuneStatus), execution.status.name) ===
+                options.status,
+          )
+          .sort((a, b) => studyStartedAt(b).getTime() - studyStartedAt(a).getTime());
+        const rows: Record<string, string | number | null>[] = matching.slice(0, options.limit).map((execution) => {
+          // Studies started without memotune's search attributes show what the server knows.
+          const attributes = execution.typedSearchAttributes;
+          const spent = attributes.get(memotuneSpent);
+          return {
+            id: execution.workflowId,
+            status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
+            trials: attributes.get(memotuneTrials) ?? null,
+            // A share of the budget (the search attribute): the list has no absolute budgets.
+            spentFraction: spent === undefined ? null : Number(spent.toFixed(4)),
+            best: attributes.get(memotuneBest) ?? null,
+            method: attributes.get(memotuneMethod) ?? null,
+            started: studyStartedAt(execution).toISOString(),
+            // The latest run's start: a continuation (`study continue`) or a hand-over of a long study.
+            runStarted: execution.startTime.toISOString(),
+          };
+        });
+        // Say what the limit left out (a review's cleanup script saw 20 of 31 studies, silently).
+        const leftOut = matching.length - rows.length;
+        if (leftOut > 0 || more)
+          console.error(
+            `${leftOut > 0 ? `${leftOut}${more ? ' or more' : ''}` : 'more'} ${filtered ? 'matching ' : ''}studies not shown: raise --limit (now ${options.limit})`,
+          );
         if (options.json) {
           for (const row of rows) console.log(printableLines(JSON.stringify(row)));
         } else if (rows.length === 0) {
-          console.log('no studies yet');
+          console.log(filtered ? 'no matching studies' : 'no studies yet');
         } else {
           const cells = rows.map((row) => [
             printable(String(row.id)),
