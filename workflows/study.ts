@@ -230,6 +230,11 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   } else {
     state = input.state;
   }
+  // stopWhen.afterSeconds counts from the study's first run, or from its `study continue` (the
+  // sandbox's Date is this workflow task's time, from history: replay gives the same).
+  if (plan.stopWhen?.afterSeconds !== undefined && state.clockStartedAt === undefined)
+    // eslint-disable-next-line no-restricted-globals
+    state = { ...state, clockStartedAt: Date.now() };
   let status: StudyStatus = 'running';
   let error: string | null = null;
   /** Set when the study ends early by the opt-in cost-aware stopping rule. */
@@ -486,7 +491,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       running.delete(result.trialIndex);
       const stranded = waitersBeyond(trial.trialIndex, Math.max(trial.settledStages, committedStages(record)));
       if (stranded.length > 0 && patched(sharedPrefixEndPatch)) afterOwnerEnded(record, stranded);
-      const recorded = afterTrial(plan, state, record);
+      // The sandbox's Date is this workflow task's time, from history: replay gives the same.
+      // eslint-disable-next-line no-restricted-globals
+      const recorded = afterTrial(plan, state, record, Date.now());
       state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;
       publish();

@@ -850,6 +850,8 @@ export async function continueStudy(
       ...(failed ? { trailingFailures: 0 } : {}),
       // So are the trials that ended one by stopWhen.trialsWithoutImprovement: it counts anew.
       ...(outcome.state.trialsWithoutImprovement === undefined ? {} : { trialsWithoutImprovement: 0 }),
+      // And stopWhen.afterSeconds counts from the continuation (the next run starts its clock).
+      clockStartedAt: undefined,
       stopRequested: false,
       paused: false,
       budget: (outcome.state.budget ?? plan.budget) + (budget ?? 0),

@@ -272,12 +272,26 @@ export const studyConfigSchema = z
           {
             bestReaches: z.number({ error: 'must be a number' }).finite('must be finite').optional(),
             trialsWithoutImprovement: count(1, limits.maxTrials).optional(),
+            /** Wall-clock seconds from the study's start (or its `study continue`), as Optuna's `timeout`. */
+            afterSeconds: z
+              .number({ error: 'must be a number of seconds' })
+              .positive('must be greater than 0')
+              .max(10 * 365 * 24 * 3600, 'must be at most ten years')
+              .optional(),
           },
-          { error: notAnObject('must be an object: { "bestReaches"?: number, "trialsWithoutImprovement"?: integer }') },
+          {
+            error: notAnObject(
+              'must be an object: { "bestReaches"?: number, "trialsWithoutImprovement"?: integer, "afterSeconds"?: number }',
+            ),
+          },
         )
-        .refine((stop) => stop.bestReaches !== undefined || stop.trialsWithoutImprovement !== undefined, {
-          error: 'give bestReaches, trialsWithoutImprovement or both',
-        })
+        .refine(
+          (stop) =>
+            stop.bestReaches !== undefined ||
+            stop.trialsWithoutImprovement !== undefined ||
+            stop.afterSeconds !== undefined,
+          { error: 'give bestReaches, trialsWithoutImprovement, afterSeconds or a mix' },
+        )
         .optional(),
       /**
        * When a stage's `shouldPrune()` says stop (src/core/pruning.ts): `median` (Optuna's

@@ -292,6 +292,8 @@ export function afterTrial(
   plan: LoopPlan,
   state: StudyState,
   record: TrialOutcome,
+  /** Workflow time (epoch ms) the trial finished at: for `stopWhen.afterSeconds`. */
+  nowMs?: number,
 ): { state: StudyState; halt: Halt | null } {
   const next = withTrial(state, record, plan.objective.direction);
   if (record.failureType === FailureType.StageParamsMismatch) {
@@ -314,7 +316,7 @@ export function afterTrial(
   }
   return plan.stopWhen === undefined
     ? { state: next, halt: null }
-    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record);
+    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record, nowMs);
 }
 
 /**
@@ -327,8 +329,9 @@ function stopWhenAfter(
   direction: Direction,
   state: StudyState,
   record: TrialOutcome,
+  nowMs: number | undefined,
 ): { state: StudyState; halt: Halt | null } {
-  const { bestReaches, trialsWithoutImprovement } = stopWhen;
+  const { bestReaches, trialsWithoutImprovement, afterSeconds } = stopWhen;
   const improved = state.best !== null && state.best.trialIndex === record.trialIndex;
   const next: StudyState =
     trialsWithoutImprovement === undefined
@@ -341,6 +344,13 @@ function stopWhenAfter(
   }
   if (trialsWithoutImprovement !== undefined && (next.trialsWithoutImprovement ?? 0) >= trialsWithoutImprovement)
     return { state: next, halt: { status: 'completed', error: null, earlyStop: 'noImprovement' } };
+  if (
+    afterSeconds !== undefined &&
+    nowMs !== undefined &&
+    next.clockStartedAt !== undefined &&
+    nowMs - next.clockStartedAt >= afterSeconds * 1000
+  )
+    return { state: next, halt: { status: 'completed', error: null, earlyStop: 'timeLimit' } };
   return { state: next, halt: null };
 }
 

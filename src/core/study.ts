@@ -235,6 +235,11 @@ export interface StudyState {
   readonly trailingFailures: number;
   /** Trials finished in a row without improving the best: kept only for `stopWhen.trialsWithoutImprovement`. */
   readonly trialsWithoutImprovement?: number;
+  /**
+   * When `stopWhen.afterSeconds` started counting (epoch ms, workflow time): the study's first run,
+   * or its latest `study continue`. Kept only for that setting.
+   */
+  readonly clockStartedAt?: number;
   readonly best: BestTrial | null;
   readonly optimizerState?: OptimizerState;
   readonly stopRequested: boolean;
@@ -277,9 +282,10 @@ export type StudyStatus = 'running' | 'paused' | 'completed' | 'stopped' | 'exha
  * `'costAwareStopping'` — the opt-in cost-aware stopping rule (optimizer setting
  * `costAwareStopping`) found no candidate whose expected improvement was worth its expected cost;
  * `'bestReached'` — a trial's objective reached `stopWhen.bestReaches`;
- * `'noImprovement'` — `stopWhen.trialsWithoutImprovement` trials in a row did not improve the best.
+ * `'noImprovement'` — `stopWhen.trialsWithoutImprovement` trials in a row did not improve the best;
+ * `'timeLimit'` — `stopWhen.afterSeconds` of wall-clock time had passed.
  */
-export type EarlyStop = 'costAwareStopping' | 'bestReached' | 'noImprovement';
+export type EarlyStop = 'costAwareStopping' | 'bestReached' | 'noImprovement' | 'timeLimit';
 
 /**
  * What the cost-aware stopping rule compared when it ended a study: the best candidate's
@@ -299,6 +305,8 @@ export function earlyStopReason(earlyStop: EarlyStop): string {
       return 'as the best objective reached stopWhen.bestReaches';
     case 'noImprovement':
       return 'as stopWhen.trialsWithoutImprovement trials in a row did not improve the best';
+    case 'timeLimit':
+      return 'as its time, stopWhen.afterSeconds, was up';
   }
 }
 
@@ -308,6 +316,11 @@ export interface StopWhen {
   readonly bestReaches?: number;
   /** Once this many trials in a row (finished, whatever their status) did not improve the best. */
   readonly trialsWithoutImprovement?: number;
+  /**
+   * Once this many seconds of wall-clock time have passed since the study started (or was last
+   * continued), checked as each trial finishes: Optuna's `optimize(timeout=)`.
+   */
+  readonly afterSeconds?: number;
 }
 
 /** A trial that has started and not finished, as progress shows it. */

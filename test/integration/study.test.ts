@@ -159,6 +159,29 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     const next = await continueStudy(env.client, plateauId, { trials: 10 });
     const second = await env.result(next);
     expect(second.trials - first.trials).toBeGreaterThanOrEqual(3);
+
+    // A time limit (Optuna's timeout): checked as trials finish; a continuation gets its own.
+    const timedId = `${env.taskQueuePrefix}-timed`;
+    const timed = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'timed',
+        budget: 1e6,
+        maxTrials: 2000,
+        optimizer: { method: 'random' },
+        stopWhen: { afterSeconds: 1.5 },
+      }),
+      { studyId: timedId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const startedAt = Date.now();
+    const timedOut = await env.result(timed.handle);
+    expect(timedOut).toMatchObject({ status: 'completed', earlyStop: 'timeLimit' });
+    expect(timedOut.trials).toBeLessThan(2000);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1400);
+    const timedStatus = await runCli(['study', 'status', timedId], cliEnv(env.s3KeyPrefix));
+    expect(timedStatus.stdout).toContain('ended     early, as its time, stopWhen.afterSeconds, was up');
+    const more = await env.result(await continueStudy(env.client, timedId, { trials: 3 }));
+    expect(more.trials - timedOut.trials).toBeGreaterThanOrEqual(1);
   }, 120_000);
 
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {

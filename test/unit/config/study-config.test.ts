@@ -296,8 +296,14 @@ describe('study config validation', () => {
       bestReaches: 0.9,
     });
     expect(planStudy(parseStudyConfig(valid())).stopWhen).toBeUndefined();
+    expect(planStudy(parseStudyConfig({ ...valid(), stopWhen: { afterSeconds: 3600 } })).stopWhen).toEqual({
+      afterSeconds: 3600,
+    });
+    expect(issuesOf({ ...valid(), stopWhen: { afterSeconds: 0 } })).toEqual([
+      'stopWhen.afterSeconds: must be greater than 0',
+    ]);
     expect(issuesOf({ ...valid(), stopWhen: {} })).toEqual([
-      'stopWhen: give bestReaches, trialsWithoutImprovement or both',
+      'stopWhen: give bestReaches, trialsWithoutImprovement, afterSeconds or a mix',
     ]);
     expect(issuesOf({ ...valid(), stopWhen: { trialsWithoutImprovement: 0 } })[0]).toMatch(
       /^stopWhen\.trialsWithoutImprovement: /,

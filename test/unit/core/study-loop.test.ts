@@ -306,6 +306,20 @@ describe('the study loop', () => {
     ).toBeUndefined();
   });
 
+  it('halts once stopWhen.afterSeconds of workflow time have passed since its clock started', () => {
+    const plan = planWith({ stopWhen: { afterSeconds: 10 } });
+    const state = { ...initialStudyState('s/'), clockStartedAt: 1_000_000 };
+    const finished = { ...completed(0, 1), objective: 1, status: 'completed' as const };
+    expect(afterTrial(plan, state, finished, 1_000_000 + 9_999).halt).toBeNull();
+    expect(afterTrial(plan, state, finished, 1_000_000 + 10_000).halt).toEqual({
+      status: 'completed',
+      error: null,
+      earlyStop: 'timeLimit',
+    });
+    // No clock (a study started before the setting was known to its worker): no limit.
+    expect(afterTrial(plan, initialStudyState('s/'), finished, 1e15).halt).toBeNull();
+  });
+
   it('halts after an unknown stage or the configured streak of failures', () => {
     const plan = planWith({ maxConsecutiveFailures: 2 });
     const failed = (trialIndex: number, failureType?: string) => ({
