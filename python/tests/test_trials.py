@@ -103,3 +103,35 @@ def test_a_running_study_no_worker_answers_for_is_named_so() -> None:
     client = SimpleNamespace(get_workflow_handle=lambda study_id: Handle())
     with pytest.raises(NoWorker, match=r"study 's1' is running but no worker is serving its queue right now .*memotune worker"):
         asyncio.run(study_outcome(client, "s1"))  # type: ignore[arg-type]
+
+
+def test_best_params_and_typed_rows_put_back_what_json_lost() -> None:
+    from datetime import timedelta
+
+    study = fixture_study()
+    # A float parameter at an integral value (layers: 8), as JSON stores it; its type from the plan.
+    types = {"prep.frac": "float", "prep.mode": "categorical", "train.lr": "float", "train.layers": "float"}
+    typed = Study(
+        study.study_id, study.status, study.direction, study.stages, study.objective_metric,
+        study.trials, study.best, param_types=types,
+    )  # fmt: skip
+    best = typed.best_params
+    assert best["train.layers"] == 8.0 and isinstance(best["train.layers"], float)
+    assert best["prep.mode"] == "c"
+    assert isinstance(study.best_params["train.layers"], int)  # without the plan: as JSON has it
+    assert typed.best_value == 0.8125
+    typed_columns, rows = typed.typed_rows()
+    at = typed_columns.index("duration")
+    assert typed_columns[at - 1] == "finished" and typed_columns[at - 2] == "started"
+    for row in rows:
+        if row[at - 1] is not None and row[at - 2] is not None:
+            assert isinstance(row[at], timedelta) and row[at] == row[at - 1] - row[at - 2]
+            assert row[at - 2].tzinfo is not None
+    objective = typed_columns.index("objective")
+    assert all(row[objective] is None or isinstance(row[objective], float) for row in rows)
+
+
+def test_best_params_before_any_trial_completed_says_so() -> None:
+    empty = Study("s", "running", "maximize", ["a"], "acc", [], None)
+    with pytest.raises(ValueError, match="no completed trial yet"):
+        _ = empty.best_params

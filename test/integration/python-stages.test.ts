@@ -97,6 +97,18 @@ describe('Python stages', () => {
     expect(fromPython.stderr).toBe('');
     expect(fromPython.stdout).toBe(fromNode.stdout);
     expect(fromPython.stdout.trim().split('\n')).toHaveLength(9);
+    // load_study reads the parameter types from the plan: best_params as Optuna gives them.
+    const script = [
+      'import asyncio, json, memotune',
+      `study = asyncio.run(memotune.load_study(${JSON.stringify(studyId)}))`,
+      'print(json.dumps({"types": study.param_types, "best": study.best_params, "value": study.best_value}))',
+    ].join('\n');
+    const read = await runProcess(testStack().python, ['-c', script], cliEnv(env.s3KeyPrefix));
+    expect(read.stderr).toBe('');
+    const fromLoad = JSON.parse(read.stdout) as { types: unknown; best: Record<string, unknown>; value: number };
+    expect(fromLoad.types).toEqual({ 'prepare.a': 'float', 'prepare.mode': 'categorical', 'train.lr': 'float' });
+    expect(Object.keys(fromLoad.best)).toEqual(['prepare.a', 'prepare.mode', 'train.lr']);
+    expect(fromLoad.value).toBe(Math.max(...result.history.map((trial) => trial.objective ?? -Infinity)));
     const missing = await runProcess(
       testStack().python,
       ['-m', 'memotune', 'trials', 'no-such-study'],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
@@ -90,6 +91,39 @@ class Study:
     objective_metric: str | None
     trials: list[dict[str, Any]]
     best: dict[str, Any] | None = field(default=None)
+    param_types: dict[str, str] = field(default_factory=dict)
+    """Each parameter's type (``float``, ``int``, ``categorical``) by its column, ``<stage>.<name>``,
+    from the study's plan; empty when it could not be read. JSON has one number type, so a float
+    parameter's ``100.0`` is stored as ``100``: this puts it back."""
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        """The best trial's parameters by column, ``{"<stage>.<name>": value}`` (Optuna's
+        ``best_params``, with the stage in each name: two stages may name a parameter alike).
+        Raises ValueError before a trial completed."""
+        trial = self.best_trial
+        if trial is None:
+            raise ValueError(f"study '{self.study_id}' has no completed trial yet")
+        params: dict[str, Any] = {}
+        for index, values in enumerate(trial.get("config", [])):
+            stage = self.stages[index] if index < len(self.stages) else f"stage{index}"
+            for name, value in values.items():
+                params[f"{stage}.{name}"] = self._typed(f"{stage}.{name}", value)
+        return params
+
+    @property
+    def best_value(self) -> float:
+        """The best trial's objective (Optuna's ``best_value``). Raises ValueError before one completed."""
+        # The outcome's best carries its objective; the best trial's record has it too.
+        objective = None if self.best is None else self.best.get("objective", (self.best_trial or {}).get("objective"))
+        if objective is None:
+            raise ValueError(f"study '{self.study_id}' has no completed trial yet")
+        return float(objective)
+
+    def _typed(self, column: str, value: Any) -> Any:
+        if self.param_types.get(column) == "float" and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        return value
 
     @property
     def best_trial(self) -> dict[str, Any] | None:
@@ -108,13 +142,38 @@ class Study:
         columns, rows = self.rows()
         return "\n".join(",".join(_csv_cell(cell) for cell in row) for row in [columns, *rows])
 
+    def typed_rows(self) -> tuple[list[str], list[list[Any]]]:
+        """:meth:`rows` with Python types a DataFrame keeps: float parameters, costs and the
+        objective as floats (JSON wrote ``100.0`` as ``100``), ``started``/``finished`` as UTC
+        datetimes, and a ``duration`` (a timedelta) after them, as Optuna's dataframe has."""
+        columns, rows = self.rows()
+        floats = {
+            at
+            for at, column in enumerate(columns)
+            if column in ("objective", "charged")
+            or column.endswith((".cost", ".charged"))
+            or self.param_types.get(column) == "float"
+        }
+        started, finished = columns.index("started"), columns.index("finished")
+        typed_rows = []
+        for row in rows:
+            typed = [
+                float(cell) if at in floats and isinstance(cell, (int, float)) and not isinstance(cell, bool) else cell
+                for at, cell in enumerate(row)
+            ]
+            start, end = _instant(row[started]), _instant(row[finished])
+            typed[started], typed[finished] = start, end
+            typed.insert(finished + 1, None if start is None or end is None else end - start)
+            typed_rows.append(typed)
+        return [*columns[: finished + 1], "duration", *columns[finished + 1 :]], typed_rows
+
     def trials_dataframe(self) -> Any:
-        """A pandas DataFrame of :meth:`rows` (pandas is not a dependency: install it to use this)."""
+        """A pandas DataFrame of :meth:`typed_rows` (pandas is not a dependency: install it to use this)."""
         try:
             import pandas
         except ImportError as error:
             raise ImportError("trials_dataframe() needs pandas: pip install pandas") from error
-        columns, rows = self.rows()
+        columns, rows = self.typed_rows()
         return pandas.DataFrame(rows, columns=columns)
 
 
@@ -183,6 +242,16 @@ def trial_rows(records: list[dict[str, Any]], stage_names: list[str]) -> tuple[l
             record.get("error"),
         ])  # fmt: skip
     return columns, rows
+
+
+def _instant(value: Any) -> datetime | None:
+    """An ISO 8601 time as the TypeScript side writes it (``...Z``), as an aware datetime."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
 
 
 def _at(values: list[Any] | None, index: int) -> Any:
@@ -289,4 +358,23 @@ async def load_study(
         objective_metric=outcome.get("objectiveMetric"),
         trials=records,
         best=outcome.get("best"),
+        param_types=await _param_types(client, study_id),
     )
+
+
+async def _param_types(client: Client, study_id: str) -> dict[str, str]:
+    """Each parameter's type by column, from the plan in the study's latest run's input; empty
+    when it cannot be read (a payload codec this client lacks, a history gone): then the trials
+    are as JSON has them."""
+    try:
+        async for event in client.get_workflow_handle(study_id).fetch_history_events(page_size=1):
+            payloads = event.workflow_execution_started_event_attributes.input.payloads
+            plan = (await client.data_converter.decode(payloads))[0]["plan"]
+            return {
+                f"{stage['name']}.{param['name']}": str(param.get("type", "float"))
+                for stage in plan["stages"]
+                for param in stage["params"]
+            }
+    except Exception:  # best effort: the trials are readable without it
+        return {}
+    return {}
