@@ -129,3 +129,9 @@ export {
   type ImportanceResult,
   type ImportanceTarget,
 } from './importance/index.js';
+export {
+  deleteStudy,
+  StudyStillRunningError,
+  type DeleteStudyOptions,
+  type StudyDeletion,
+} from './client/delete-study.js';

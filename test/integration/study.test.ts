@@ -446,6 +446,56 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       await stop();
     }
   }, 120_000);
+  it('deletes a study that has ended (trial log and workflow histories), after a dry run; refuses a running one', async () => {
+    const studyId = `${env.taskQueuePrefix}-deleted`;
+    const { handle } = await startStudy(env.client, paper3Study({ name: 'deleted', budget: 1e6, maxTrials: 3 }), {
+      studyId,
+      taskQueuePrefix: env.taskQueuePrefix,
+    });
+    const result = await env.result(handle);
+    const trialLog = result.trialLog!;
+    const logged = (await env.store.list(trialLog)).length;
+    expect(logged).toBeGreaterThanOrEqual(3);
+    const dry = await runCli(['study', 'delete', studyId, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toEqual({
+      studyId,
+      trialLog,
+      trialLogObjects: logged,
+      executions: 4, // the study's run and its 3 trials
+      applied: false,
+    });
+    expect(await env.store.list(trialLog)).toHaveLength(logged);
+    const applied = await runCli(['study', 'delete', studyId, '--apply'], cliEnv(env.s3KeyPrefix));
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain(
+      `deleted study ${studyId}: its trial log ${trialLog} (${logged} objects), 4 workflow executions`,
+    );
+    expect(await env.store.list(trialLog)).toEqual([]);
+    // The server deletes asynchronously: the study is gone within seconds.
+    let status = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+    for (let wait = 0; status.code !== 2 && wait < 50; wait++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      status = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
+    }
+    expect(status.stderr).toContain(`no study with id '${studyId}'`);
+
+    // A running study (here: waiting on queues no worker serves) is refused, exit 2, nothing deleted.
+    const runningId = `${env.taskQueuePrefix}-deleted-running`;
+    const running = await startStudy(env.client, paper3Study({ name: 'deleted-running', budget: 10 }), {
+      studyId: runningId,
+      taskQueuePrefix: `${env.taskQueuePrefix}-nobody-delete`,
+    });
+    try {
+      const refused = await runCli(['study', 'delete', runningId, '--apply'], cliEnv(env.s3KeyPrefix));
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`study '${runningId}' is running: stop it first`);
+      expect((await running.handle.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await running.handle.terminate('test done');
+    }
+  }, 120_000);
+
   it('a plan needing what this release does not know fails the workflow task (retried), and status says why', async () => {
     // What a plan from a newer client looks like to this release's worker: it must not run it
     // without the feature (an older release ignored stopWhen, and its history then broke replay).

@@ -107,6 +107,7 @@ export function formatRunningStage(running: RunningStage): string {
 
 /** A control request, ready to send once connected. */
 type ControlRequest = (client: Client) => Promise<StudyProgress>;
+import { deleteStudy } from '../../client/delete-study.js';
 import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
@@ -682,6 +683,48 @@ Examples:
             ? printableLines(JSON.stringify({ studyId: id, stopping: true, workerPolling: sent.workerPolling }))
             : `asked study ${printable(id)} to stop: its running trials finish and are recorded` +
                 waitsForWorker(id, sent),
+        );
+      } finally {
+        await close();
+      }
+    });
+  withEndpoint(
+    study
+      .command('delete <id>')
+      .description(
+        "delete a study that has ended: its trial log and its workflows' histories (a dry run unless --apply)",
+      )
+      .option('--apply', 'delete (without it, only say what would go)')
+      .option('--keep-history', "keep the workflows' histories (the namespace's retention removes them)")
+      .option('--json', 'print what was (or would be) deleted as JSON'),
+  )
+    .addHelpText(
+      'after',
+      '\nStage outputs stay in the cache (shared by every study of the pipeline): `memotune cache prune` removes\n' +
+        'what no study needs any more.\n\nExamples:\n  memotune study delete old-sweep            # what would go\n' +
+        '  memotune study delete old-sweep --apply',
+    )
+    .action(async (id: string, options: EndpointFlags & { apply?: boolean; keepHistory?: boolean; json?: boolean }) => {
+      const { client, close } = await connectClient(options);
+      try {
+        const deleted = await deleteStudy(client, id, {
+          store: openStore(),
+          apply: options.apply === true,
+          keepHistory: options.keepHistory === true,
+        });
+        if (options.json) {
+          console.log(printableLines(JSON.stringify(deleted)));
+          return;
+        }
+        const what =
+          `${deleted.trialLog === null ? 'no trial log' : `its trial log ${printable(deleted.trialLog)} (${deleted.trialLogObjects} objects)`}` +
+          (options.keepHistory === true
+            ? ''
+            : `, ${deleted.executions} workflow execution${deleted.executions === 1 ? '' : 's'} (its runs and its trials')`);
+        console.log(
+          deleted.applied
+            ? `deleted study ${printable(id)}: ${what}; its stage outputs stay in the cache (memotune cache prune)`
+            : `would delete study ${printable(id)}: ${what}; run again with --apply to delete`,
         );
       } finally {
         await close();
