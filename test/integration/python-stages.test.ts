@@ -163,6 +163,70 @@ describe('Python stages', () => {
     expect(result.status).toBe('failed');
   });
 
+  it('starts, steers and reads a study from Python: a refused config leaves nothing, the id is then free', async () => {
+    const studyId = `${env.taskQueuePrefix}-from-python`;
+    const script = `
+import asyncio, json, sys, memotune
+STUDY, PREFIX = sys.argv[1], sys.argv[2]
+config = {
+    "name": "from-python",
+    "pipeline": {"stages": [
+        {"name": "prepare", "implementation": "py-prepare", "taskQueue": "python",
+         "params": [{"name": "a", "type": "float", "low": 0, "high": 1},
+                    {"name": "mode", "type": "categorical", "choices": ["x", "y"]}]},
+        {"name": "train", "implementation": "py-train", "taskQueue": "python",
+         "params": [{"name": "lr", "type": "float", "low": 0.01, "high": 1}]}]},
+    "objective": {"metric": "score"},
+    "budget": 1000, "maxTrials": 3, "optimizer": {"warmup": 2}, "searchAttributes": None,
+}
+config.pop("searchAttributes")
+async def main():
+    out = {}
+    try:
+        await memotune.start_study({**config, "budget": -1}, study_id=STUDY, task_queue_prefix=PREFIX)
+    except memotune.StudyConfigRejected as error:
+        out["rejected"] = str(error)
+    out["started"] = await memotune.start_study(config, study_id=STUDY, task_queue_prefix=PREFIX)
+    try:
+        await memotune.start_study(config, study_id=STUDY, task_queue_prefix=PREFIX)
+    except memotune.StudyExists as error:
+        out["exists"] = str(error)
+    try:
+        await memotune.enqueue_trials(STUDY, [[{"a": 0.5, "mode": "z"}]])
+    except ValueError as error:
+        out["badEnqueue"] = str(error)
+    queued = await memotune.enqueue_trials(STUDY, [[{"a": 0.25, "mode": "y"}]])
+    out["queued"] = queued.get("queued")
+    progress = await memotune.study_progress(STUDY)
+    for _ in range(300):
+        if progress["status"] != "running":
+            break
+        await asyncio.sleep(0.2)
+        progress = await memotune.study_progress(STUDY)
+    out["status"], out["trials"] = progress["status"], progress["trials"]
+    study = await memotune.load_study(STUDY)
+    out["sources"] = [trial.get("source") for trial in study.trials]
+    print(json.dumps(out))
+asyncio.run(main())
+`;
+    const ran = await runProcess(
+      testStack().python,
+      ['-c', script, studyId, env.taskQueuePrefix],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(ran.stderr).toBe('');
+    const out = JSON.parse(ran.stdout) as Record<string, unknown>;
+    expect(out.rejected).toMatch(/budget/);
+    expect(out.started).toBe(studyId);
+    expect(out.exists).toContain(`a study with id '${studyId}' exists`);
+    expect(out.badEnqueue).toMatch(/mode/);
+    expect(out).toMatchObject({ status: 'completed', trials: 3 });
+    expect(out.sources).toContain('enqueued');
+    // Started from Python, read from Node like any other study.
+    const status = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(JSON.parse(status.stdout)).toMatchObject({ studyId, status: 'completed', trials: 3 });
+  });
+
   it('mixes TypeScript and Python stages in one pipeline and reuses cached prefixes across languages', async () => {
     const stages: StudyConfigInput['pipeline']['stages'] = [
       {

@@ -3,11 +3,21 @@
 Stages are registered with :func:`stage` and served by :func:`run_worker` (or
 ``python -m memotune worker``) on a Temporal task queue; they share the S3 stage cache with
 TypeScript stages (docs/stage-contract.md, contract version 1). :func:`load_study` reads a study's
-trials (``python -m memotune trials``).
+trials (``python -m memotune trials``); :func:`start_study`, :func:`study_progress`,
+:func:`enqueue_trials`, :func:`extend_budget` and :func:`stop_study` start and steer studies.
 """
 
 from .activity import CONTRACT_VERSION, StageActivity
 from .cache import CacheReadError
+from .control import (
+    StudyConfigRejected,
+    StudyExists,
+    enqueue_trials,
+    extend_budget,
+    start_study,
+    stop_study,
+    study_progress,
+)
 from .context import MAX_INTERMEDIATE_STEPS, StageContext, StageOutput, TrialPruned
 from .registry import StageDefinition, registered_stages, stage
 from .result import StageResult, output_directory, output_file, output_stream
@@ -30,10 +40,14 @@ __all__ = [
     "StageDefinition",
     "StageOutput",
     "StageResult",
+    "StudyConfigRejected",
+    "StudyExists",
     "Study",
     "StudyNotFound",
     "TrialLogError",
     "TrialPruned",
+    "enqueue_trials",
+    "extend_budget",
     "load_study",
     "output_directory",
     "output_file",
@@ -41,4 +55,7 @@ __all__ = [
     "registered_stages",
     "run_worker",
     "stage",
+    "start_study",
+    "stop_study",
+    "study_progress",
 ]

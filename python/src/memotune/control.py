@@ -1,0 +1,219 @@
+"""Starting and steering studies from Python (the Node CLI's ``study start|status|enqueue|stop``).
+
+The study loop runs in memotune's orchestration worker (Node); these calls talk to it through
+Temporal, as the TypeScript client does: a study is started as ``studyFromConfigWorkflow`` with its
+config (the worker checks and plans it, then runs it as ``studyWorkflow`` under the same id), and
+read and steered through the study workflow's query and updates (workflows/definitions.ts).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
+from temporalio.api.workflowservice.v1 import DeleteWorkflowExecutionRequest
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from .trials import study_outcome
+from .worker import connect_config
+
+DEFAULT_PREFIX = "memotune"
+_SEARCH_ATTRIBUTES = (
+    "MemotuneKind", "MemotuneStudy", "MemotunePipeline", "MemotuneMethod",
+    "MemotuneStatus", "MemotuneTrials", "MemotuneBest", "MemotuneSpent",
+)  # fmt: skip
+
+
+class StudyExists(RuntimeError):
+    """A study with that id ran (or runs) already: continue it with the Node CLI, or pick another id."""
+
+
+class StudyConfigRejected(ValueError):
+    """The orchestration worker refused the config (its message names the field); nothing was left behind."""
+
+
+async def _client(client: Client | None, address: str | None, namespace: str | None, profile: str | None) -> Client:
+    if client is not None:
+        return client
+    return await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
+
+
+async def _search_attributes_registered(client: Client) -> bool:
+    try:
+        response = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+    except Exception:  # no permission, an older server: start without them, as the Node client does
+        return False
+    return all(name in response.custom_attributes for name in _SEARCH_ATTRIBUTES)
+
+
+async def start_study(
+    config: Mapping[str, Any],
+    *,
+    study_id: str | None = None,
+    task_queue_prefix: str = DEFAULT_PREFIX,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+    check_seconds: float = 30.0,
+) -> str:
+    """Starts a study from its config (the JSON the Node CLI's ``study start`` reads, as a dict);
+    returns its id (``study_id``, else the config's ``name``).
+
+    The orchestration worker checks the config first: a config it refuses raises
+    :class:`StudyConfigRejected` with its message, and nothing of the study is left on the server.
+    When no orchestration worker answers within ``check_seconds``, the study is left to start when
+    one polls (``memotune worker``), as the Node CLI does, and its id is returned.
+
+    Raises:
+        StudyExists: a study with that id exists.
+        StudyConfigRejected: the config is invalid (the message names the field).
+    """
+    if not isinstance(config, Mapping):
+        raise TypeError(f"config must be a dict (the study config's JSON), not {type(config).__name__}")
+    name = config.get("name")
+    study = study_id if study_id is not None else name
+    if not isinstance(study, str) or not study:
+        raise StudyConfigRejected("name: the config needs a name (or pass study_id=)")
+    client = await _client(client, address, namespace, profile)
+    searchable = await _search_attributes_registered(client)
+    arguments = {"config": dict(config), "taskQueuePrefix": task_queue_prefix, "searchAttributes": searchable}
+
+    async def start(policy: WorkflowIDReusePolicy) -> Any:
+        return await client.start_workflow(
+            "studyFromConfigWorkflow",
+            arguments,
+            id=study,
+            task_queue=f"{task_queue_prefix}-orchestration",
+            id_reuse_policy=policy,
+        )
+
+    try:
+        handle = await start(WorkflowIDReusePolicy.REJECT_DUPLICATE)
+    except WorkflowAlreadyStartedError as error:
+        # A config refused under this id before (deleted below; the server may not have caught up)
+        # ran no trial: the id is still free. Any other run under it is a study.
+        if not await _only_a_refused_config(client, study):
+            raise StudyExists(
+                f"a study with id '{study}' exists: continue it (`memotune study continue {study}`) or pick another id"
+            ) from error
+        handle = await start(WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY)
+    first_run = handle.first_execution_run_id or handle.result_run_id
+    run = client.get_workflow_handle(study, run_id=first_run)
+    deadline = time.monotonic() + check_seconds
+    while time.monotonic() < deadline:
+        status = (await run.describe()).status
+        if status == WorkflowExecutionStatus.CONTINUED_AS_NEW:
+            return study  # planned: it runs as studyWorkflow under the same id
+        if status == WorkflowExecutionStatus.FAILED:
+            try:
+                await run.result()
+                message = "the study cannot start"
+            except WorkflowFailureError as failure:
+                message = str(failure.cause) if failure.cause is not None else str(failure)
+            # A refused config leaves nothing behind: its id stays free for the corrected config.
+            await client.workflow_service.delete_workflow_execution(
+                DeleteWorkflowExecutionRequest(
+                    namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=study, run_id=first_run)
+                )
+            )
+            raise StudyConfigRejected(message)
+        if status != WorkflowExecutionStatus.RUNNING:
+            return study
+        await asyncio.sleep(0.2)
+    return study
+
+
+async def _only_a_refused_config(client: Client, study: str) -> bool:
+    """Whether the id's latest run is a config the orchestration worker refused (a failed
+    ``studyFromConfigWorkflow``: it never became a study)."""
+    try:
+        described = await client.get_workflow_handle(study).describe()
+    except RPCError as error:
+        return error.status == RPCStatusCode.NOT_FOUND  # deleted meanwhile
+    return described.workflow_type == "studyFromConfigWorkflow" and described.status == WorkflowExecutionStatus.FAILED
+
+
+async def study_progress(
+    study_id: str,
+    *,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """What ``memotune study status --json`` shows: budget spent, trials, best, running trials
+    (a running study's worker answers; an ended one's outcome is read from the server)."""
+    client = await _client(client, address, namespace, profile)
+    handle = client.get_workflow_handle(study_id)
+    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        return await handle.query("memotune.progress")
+    outcome = await study_outcome(client, study_id)
+    return {key: value for key, value in outcome.items() if key not in ("history", "state", "direction")}
+
+
+async def _update(study_id: str, name: str, args: Sequence[Any], client: Client) -> dict[str, Any]:
+    handle = client.get_workflow_handle(study_id)
+    try:
+        return await handle.execute_update(name, args=list(args))
+    except WorkflowUpdateFailedError as error:
+        # The study said no (a bad configuration, a stopped study): its message says why.
+        raise ValueError(str(error.cause) if error.cause is not None else str(error)) from error
+
+
+async def enqueue_trials(
+    study_id: str,
+    configurations: Sequence[Sequence[Mapping[str, Any]]],
+    *,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """Queues configurations to run next (Optuna's ``enqueue_trial``): one dict per stage; a
+    configuration may leave out parameters and stages at its end, which the optimizer fills.
+    Returns the study's progress. Raises ValueError naming the stage and parameter of a bad one."""
+    client = await _client(client, address, namespace, profile)
+    return await _update(study_id, "memotune.enqueue", [[list(map(dict, config)) for config in configurations]], client)
+
+
+async def stop_study(
+    study_id: str,
+    *,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """Starts no more trials; the running ones finish and are recorded, then the study ends as
+    stopped (``memotune study stop``). Returns the study's progress."""
+    client = await _client(client, address, namespace, profile)
+    return await _update(study_id, "memotune.stop", [], client)
+
+
+async def extend_budget(
+    study_id: str,
+    amount: float,
+    *,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """Adds ``amount`` cost units to a running study's budget (``memotune study extend``)."""
+    client = await _client(client, address, namespace, profile)
+    return await _update(study_id, "memotune.extendBudget", [amount], client)
