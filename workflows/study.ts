@@ -154,6 +154,8 @@ const sharedPrefixEndPatch = 'memotune-shared-prefix-end';
  * (continue-as-new) takes it up.
  */
 const stopWhenPatch = 'memotune-stop-when';
+/** A trial that took its prefix owner's end without running (`repeatOf`) no longer counts toward the failure streak. */
+const inheritedEndsUncountedPatch = 'memotune-inherited-ends-uncounted';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -491,9 +493,12 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       running.delete(result.trialIndex);
       const stranded = waitersBeyond(trial.trialIndex, Math.max(trial.settledStages, committedStages(record)));
       if (stranded.length > 0 && patched(sharedPrefixEndPatch)) afterOwnerEnded(record, stranded);
+      // A trial that inherited its prefix owner's end counts no more toward the failure streak and
+      // the patience; histories recorded before counted it.
+      const inheritedEndsCount = record.repeatOf !== undefined && !patched(inheritedEndsUncountedPatch);
       // The sandbox's Date is this workflow task's time, from history: replay gives the same.
       // eslint-disable-next-line no-restricted-globals
-      const recorded = afterTrial(plan, state, record, Date.now());
+      const recorded = afterTrial(plan, state, record, Date.now(), inheritedEndsCount);
       state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;
       publish();

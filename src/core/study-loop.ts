@@ -280,7 +280,8 @@ export function reservationFor(predictedCost: number | null, state: StudyState):
 export type TrialOutcome = Pick<
   TrialRecord,
   'trialIndex' | 'config' | 'objective' | 'status' | 'chargedCost' | 'cachedPrefix' | 'error' | 'failureType'
->;
+> &
+  Partial<Pick<TrialRecord, 'repeatOf'>>;
 
 /**
  * A finished trial recorded: the new summary, and a halt when it shows the study cannot go on —
@@ -294,8 +295,17 @@ export function afterTrial(
   record: TrialOutcome,
   /** Workflow time (epoch ms) the trial finished at: for `stopWhen.afterSeconds`. */
   nowMs?: number,
+  /**
+   * Whether a trial that took its prefix owner's end without running (`repeatOf`) counts toward
+   * `maxConsecutiveFailures` and `stopWhen.trialsWithoutImprovement`: it did not (one stage run
+   * that failed is one failure), except in histories recorded before (workflows/study.ts).
+   */
+  inheritedEndsCount = false,
 ): { state: StudyState; halt: Halt | null } {
-  const next = withTrial(state, record, plan.objective.direction);
+  const inherited = record.repeatOf !== undefined && !inheritedEndsCount;
+  const summed = withTrial(state, record, plan.objective.direction);
+  // An inherited end is the owner's, already counted: the streak stays where the owner left it.
+  const next = inherited ? { ...summed, trailingFailures: state.trailingFailures } : summed;
   if (record.failureType === FailureType.StageParamsMismatch) {
     // The stage's declared parameters and the study's disagree: no configuration can run it.
     const error = `trial ${record.trialIndex}: ${record.error ?? 'stage parameters do not fit the study'} — make the stage's parameter type and the study config's params agree`;
@@ -316,7 +326,7 @@ export function afterTrial(
   }
   return plan.stopWhen === undefined
     ? { state: next, halt: null }
-    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record, nowMs);
+    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record, nowMs, inherited);
 }
 
 /**
@@ -330,11 +340,12 @@ function stopWhenAfter(
   state: StudyState,
   record: TrialOutcome,
   nowMs: number | undefined,
+  inherited: boolean,
 ): { state: StudyState; halt: Halt | null } {
   const { bestReaches, trialsWithoutImprovement, afterSeconds } = stopWhen;
   const improved = state.best !== null && state.best.trialIndex === record.trialIndex;
   const next: StudyState =
-    trialsWithoutImprovement === undefined
+    trialsWithoutImprovement === undefined || inherited
       ? state
       : { ...state, trialsWithoutImprovement: improved ? 0 : (state.trialsWithoutImprovement ?? 0) + 1 };
   if (improved && bestReaches !== undefined) {

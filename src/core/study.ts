@@ -499,7 +499,7 @@ export function withTrial(state: StudyState, record: TrialSummaryFields, directi
  */
 export function withPruningSample(
   state: StudyState,
-  record: Pick<TrialRecord, 'status' | 'stageIntermediate'>,
+  record: Pick<TrialRecord, 'status' | 'stageIntermediate' | 'repeatOf'>,
   plan: {
     readonly stages: readonly { readonly name: string }[];
     readonly seed: number;
@@ -508,8 +508,10 @@ export function withPruningSample(
 ): StudyState {
   // A rung of successive halving compares every trial that reached it, the ones pruned there too
   // (as ASHA does): with completed trials only, its bar would rise with every trial it prunes.
+  // A trial that took its prefix owner's end (`repeatOf`) holds the owner's curve: counted once.
   const sampled =
-    record.status === 'completed' || (record.status === 'pruned' && plan.pruner?.type === 'successiveHalving');
+    record.repeatOf === undefined &&
+    (record.status === 'completed' || (record.status === 'pruned' && plan.pruner?.type === 'successiveHalving'));
   if (!sampled || record.stageIntermediate === undefined) return state;
   let pruning = state.pruning;
   record.stageIntermediate.forEach((curve, index) => {

@@ -320,6 +320,26 @@ describe('the study loop', () => {
     expect(afterTrial(plan, initialStudyState('s/'), finished, 1e15).halt).toBeNull();
   });
 
+  it("does not count a trial that took its prefix owner's end toward the failure streak (it did in older histories)", () => {
+    const plan = planWith({ maxConsecutiveFailures: 2 });
+    const failed = (trialIndex: number, repeatOf?: number) => ({
+      ...completed(trialIndex, 1),
+      objective: null,
+      status: 'failed' as const,
+      error: 'it broke',
+      ...(repeatOf === undefined ? {} : { repeatOf }),
+    });
+    let { state, halt } = afterTrial(plan, initialStudyState('s/'), failed(0));
+    // Three trials inherit trial 0's end: the streak stays at 1, the trials count as failed.
+    for (const index of [1, 2, 3]) ({ state, halt } = afterTrial(plan, state, failed(index, 0)));
+    expect(halt).toBeNull();
+    expect(state).toMatchObject({ trailingFailures: 1, failedTrials: 4 });
+    // A second stage run that fails ends it.
+    expect(afterTrial(plan, state, failed(4)).halt?.status).toBe('failed');
+    // Replaying a history recorded before: inherited ends counted.
+    expect(afterTrial(plan, state, failed(5, 0), undefined, true).halt?.status).toBe('failed');
+  });
+
   it('halts after an unknown stage or the configured streak of failures', () => {
     const plan = planWith({ maxConsecutiveFailures: 2 });
     const failed = (trialIndex: number, failureType?: string) => ({
