@@ -430,11 +430,29 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     waiting.size === 0 ? [] : trialsToLaunch(runningList(), parallelism(), (index) => waiting.get(index)!.prefix);
 
   const space = planSearchSpace(plan);
+  // stopWhen.afterSeconds: no trial starts after the deadline, and a study waiting on running
+  // trials or paused wakes at it (a timer) rather than when something else happens.
+  const afterSeconds = plan.stopWhen?.afterSeconds;
+  const deadline =
+    afterSeconds === undefined || state.clockStartedAt === undefined
+      ? null
+      : state.clockStartedAt + afterSeconds * 1000;
+  // eslint-disable-next-line no-restricted-globals
+  const timeIsUp = () => deadline !== null && Date.now() >= deadline;
+  /** How long a wait may last before the deadline needs a look; none once it has passed. */
+  const untilDeadline = (): number | undefined =>
+    // eslint-disable-next-line no-restricted-globals
+    deadline === null || halt !== null ? undefined : Math.max(1, deadline - Date.now());
+  const waitFor = (ready: () => boolean): Promise<unknown> => {
+    const timeout = untilDeadline();
+    return timeout === undefined ? condition(ready) : condition(ready, timeout);
+  };
   publish();
   let startedThisRun = 0;
   /** Set when the optimizer has nothing new while trials run: wait for one to finish first. */
   let awaitFinish = false;
   for (;;) {
+    if (halt === null && timeIsUp()) halt = { status: 'completed', error: null, earlyStop: 'timeLimit' };
     for (const trialIndex of readyToLaunch()) {
       const { input } = waiting.get(trialIndex)!;
       waiting.delete(trialIndex);
@@ -462,7 +480,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       break;
     }
     if (step.kind === 'paused') {
-      await condition(() => state.paused !== true || state.stopRequested);
+      await waitFor(() => state.paused !== true || state.stopRequested);
       continue;
     }
     if (step.kind === 'continueAsNew') {
@@ -471,7 +489,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       return await continueAsNew<typeof studyWorkflow>({ plan: input.plan, state: { ...state, runs: state.runs + 1 } });
     }
     if (step.kind === 'wait') {
-      await condition(() => finished.length > 0 || readyToLaunch().length > 0);
+      await waitFor(() => finished.length > 0 || readyToLaunch().length > 0);
       const result = finished.shift();
       if (result === undefined) continue;
       awaitFinish = false;
@@ -568,7 +586,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       }
       // A pause, stop or halt that arrived while the optimizer ran: start nothing more (a review saw
       // one more trial start after `study pause` and `study stop` had been acknowledged).
-      if ((state.paused === true || state.stopRequested || halt !== null) && patched(recheckAfterSuggestPatch))
+      if (
+        (state.paused === true || state.stopRequested || halt !== null || timeIsUp()) &&
+        patched(recheckAfterSuggestPatch)
+      )
         continue;
       if (suggestion.diagnostics.exhausted === true) {
         // A finite space with every configuration evaluated: a repeat would teach nothing.

@@ -7,6 +7,7 @@ import {
   getStudyPlan,
   getStudyProgress,
   getStudyResult,
+  pauseStudy,
   scheduleStudy,
   startStudy,
   StudyExistsError,
@@ -182,6 +183,25 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(timedStatus.stdout).toContain('ended     early, as its time, stopWhen.afterSeconds, was up');
     const more = await env.result(await continueStudy(env.client, timedId, { trials: 3 }));
     expect(more.trials - timedOut.trials).toBeGreaterThanOrEqual(1);
+    // Paused (or waiting on long trials), a study still ends at its deadline: a timer wakes it.
+    const pausedId = `${env.taskQueuePrefix}-timed-paused`;
+    const paused = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'timed-paused',
+        budget: 1e6,
+        maxTrials: 2000,
+        optimizer: { method: 'random' },
+        stopWhen: { afterSeconds: 2 },
+      }),
+      { studyId: pausedId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    await pauseStudy(env.client, pausedId);
+    const pausedAt = (await getStudyProgress(env.client, pausedId)).trials;
+    const endedPaused = await env.result(paused.handle);
+    expect(endedPaused).toMatchObject({ status: 'completed', earlyStop: 'timeLimit' });
+    // No trial started after the pause (those running then finished).
+    expect(endedPaused.trials).toBeLessThanOrEqual(pausedAt + 1);
   }, 120_000);
 
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
