@@ -461,7 +461,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         // version's cached outputs as this code's); every attempt would say the same.
         throw ApplicationFailure.nonRetryable(
           `stage '${input.stageName}': this worker's code is version '${declared}' (versioned()), but the study ` +
-            `config gives the stage version '${input.version}': set the config's version to '${declared}' (a new ` +
+            `config gives the stage version '${input.version}'${input.version === '1' ? ' (also what a config without `version` gives)' : ''}: set the config's version to '${declared}' (a new ` +
             `version caches anew), or run the code of version '${input.version}'`,
           FailureType.StageVersionMismatch,
         );

@@ -226,15 +226,21 @@ async function runThroughWorkerShutdowns(
       // A fleet in the middle of a deploy that adds the stage: the worker that took the task lacks
       // it, another of the queue may have it. Scheduled again a few times before the stage counts
       // as unknown (which ends the study: no configuration could run it).
+      // So is a worker with the stage's code of another version (a rolling deploy of a new
+      // version): the queue's other workers may have the version the config gives.
+      const type = failureTypeOf(failure);
       if (
-        failureTypeOf(failure) === FailureType.UnknownStage &&
+        (type === FailureType.UnknownStage || type === FailureType.StageVersionMismatch) &&
         unknownAt < maxUnknownStageReruns &&
         patched(unknownStageRerunPatch)
       ) {
         unknownAt++;
-        log.info("stage taken by a worker that lacks it: scheduling it again for the queue's other workers", {
-          unknownAt,
-        });
+        log.info(
+          "stage taken by a worker that lacks it (or its version): scheduling it again for the queue's other workers",
+          {
+            unknownAt,
+          },
+        );
         continue;
       }
       const rerun =

@@ -311,6 +311,12 @@ export function afterTrial(
     const error = `trial ${record.trialIndex}: ${record.error ?? 'stage parameters do not fit the study'} — make the stage's parameter type and the study config's params agree`;
     return { state: next, halt: { status: 'failed', error } };
   }
+  if (record.failureType === FailureType.StageVersionMismatch) {
+    // No worker of the queue took it with the version the config gives (it was scheduled again
+    // for the others): no configuration can run it.
+    const error = `trial ${record.trialIndex}: ${record.error ?? 'stage version mismatch'} — no worker of its queue has the version the config gives`;
+    return { state: next, halt: { status: 'failed', error } };
+  }
   if (record.failureType === FailureType.UnknownStage) {
     // memotune's workers (TypeScript and Python) already say to register the stage on every
     // worker of the queue; another worker's message gets the advice added.

@@ -10,7 +10,7 @@ import {
 } from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import { maxUnknownStageReruns } from '../../workflows/trial.js';
-import type { StageRegistry } from '../../src/stages/types.js';
+import { versioned, type StageRegistry } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
 let env: TestEnv;
@@ -307,6 +307,58 @@ describe('stage failures', () => {
       expect(result.history.map((trial) => trial.status)).toEqual(Array.from({ length: 6 }, () => 'completed'));
     } finally {
       await stopLacking();
+    }
+  });
+
+  it("runs a stage on the worker with the config's version (a rolling deploy of versioned code), and fails the study when none has it", async () => {
+    // Beside the suite's workers (train unversioned: any version goes), one whose train still
+    // declares version 1, as an old release mid-deploy: its tasks go to the others.
+    const stopVersioned = await env.startWorkers({ train: versioned('1', stages.train!) }, ['gpu']);
+    try {
+      const wanted = config([
+        { a: 0.3, mode: 'ok' },
+        { a: 0.6, mode: 'ok' },
+      ]);
+      const onTwo = await startStudy(
+        env.client,
+        {
+          ...wanted,
+          name: 'versioned',
+          pipeline: { stages: [wanted.pipeline.stages[0]!, { ...wanted.pipeline.stages[1]!, version: '2' }] },
+        },
+        { studyId: `${env.taskQueuePrefix}-versioned`, taskQueuePrefix: env.taskQueuePrefix },
+      );
+      expect((await env.result(onTwo.handle)).status).toBe('completed');
+    } finally {
+      await stopVersioned();
+    }
+    // Only workers whose train declares version 2 (an env of its own), and a config giving 3: the
+    // stage goes round the queue's workers, then the study fails at its first trial.
+    const only = await createTestEnv('failures-v2');
+    try {
+      await only.startWorkers({ ...stages, train: versioned('2', stages.train!) });
+      const three = config([
+        { a: 0.3, mode: 'ok' },
+        { a: 0.6, mode: 'ok' },
+      ]);
+      const onThree = await startStudy(
+        only.client,
+        {
+          ...three,
+          name: 'versioned-none',
+          pipeline: { stages: [three.pipeline.stages[0]!, { ...three.pipeline.stages[1]!, version: '3' }] },
+        },
+        { studyId: `${only.taskQueuePrefix}-versioned-none`, taskQueuePrefix: only.taskQueuePrefix },
+      );
+      const failed = await only.result(onThree.handle);
+      expect(failed.status).toBe('failed');
+      expect(failed.history).toHaveLength(1);
+      expect(failed.history[0]).toMatchObject({ failureType: 'StageVersionMismatch' });
+      expect(failed.error).toContain(
+        "this worker's code is version '2' (versioned()), but the study config gives the stage version '3'",
+      );
+    } finally {
+      await only.close();
     }
   });
 

@@ -464,7 +464,9 @@ class StageActivity:
             # cached outputs as this code's). Every attempt would say the same: not retried.
             raise ApplicationError(
                 f"stage '{req.stage_name}': this worker's code is version '{definition.version}' "
-                f"(@stage(..., version=)), but the study config gives the stage version '{req.version}': set the "
+                f"(@stage(..., version=)), but the study config gives the stage version '{req.version}'"
+                + (" (also what a config without `version` gives)" if req.version == "1" else "")
+                + f": set the "
                 f"config's version to '{definition.version}' (a new version caches anew), or run the code of "
                 f"version '{req.version}'",
                 type=STAGE_VERSION_MISMATCH,
