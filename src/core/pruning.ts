@@ -63,12 +63,6 @@ export type PrunerSettings =
 /** Optuna's SuccessiveHalvingPruner defaults: min_resource 1 (its 'auto' needs a finished trial), reduction_factor 4. */
 export const defaultSuccessiveHalving = { minResource: 1, reductionFactor: 4, startupTrials: 1 } as const;
 
-/** Whether `step` is a rung of successive halving: `minResource · reductionFactor^k`, k ≥ 0. */
-export function isRung(step: number, minResource: number, reductionFactor: number): boolean {
-  for (let rung = minResource; rung <= step; rung *= reductionFactor) if (rung === step) return true;
-  return false;
-}
-
 /**
  * The pruning rule in one sentence, as the study report states it; a study from before the
  * pruner setting (or one whose plan is unknown) gets the rule in general terms.
@@ -277,17 +271,26 @@ export function pruneReferences(
         ? pruner.percentile / 100
         : 1 / pruner.reductionFactor;
   const quantile = direction === 'maximize' ? 1 - keep : keep;
-  // Successive halving judges only at its rungs; the others from their warm-up step on.
-  const judged = (step: number) =>
-    pruner.type === 'successiveHalving'
-      ? isRung(step, pruner.minResource, pruner.reductionFactor)
-      : step >= pruner.warmupSteps;
+  // Successive halving judges only at its rungs (at the first reported step at or after each, as
+  // Optuna's does: a stage reporting every 3rd epoch is judged at 3, 6, 18 for rungs 1, 4, 16);
+  // the others from their warm-up step on.
+  const judgedBy = (steps: readonly number[]): ((step: number) => boolean) => {
+    if (pruner.type !== 'successiveHalving') return (step) => step >= pruner.warmupSteps;
+    const judged = new Set<number>();
+    const last = steps[steps.length - 1] ?? 0;
+    for (let rung = pruner.minResource; rung <= last; rung *= pruner.reductionFactor) {
+      const at = lowerBound(steps, rung);
+      if (at < steps.length) judged.add(steps[at]!);
+    }
+    return (step) => judged.has(step);
+  };
   let any = false;
   const references = stages.map((stage): PruneReference | null => {
     const sample = state.find((entry) => entry.stage === stage.name);
     if (sample === undefined) return null;
     const steps: number[] = [];
     const thresholds: number[] = [];
+    const judged = judgedBy(sample.steps);
     sample.steps.forEach((step, i) => {
       if (!judged(step) || sample.counts[i]! < pruner.startupTrials) return;
       steps.push(step);

@@ -86,8 +86,9 @@ def _scalar(value: Any) -> Any:
 class PruneReference:
     """What a stage compares its curve with (the ``prune`` field of the activity's input): for
     each step, the threshold the trial's best value so far must not be worse than. The study sets
-    it to the median of its completed trials' values at that step of the same stage; a step
-    without enough of them has no threshold, and a trial is never pruned there."""
+    it by its pruner (the median of its completed trials' values at that step of the same stage,
+    a percentile of them, or successive halving's best 1/η at its rungs); a step without enough
+    of them has no threshold, and a trial is never pruned there."""
 
     direction: Literal["maximize", "minimize"]
     steps: tuple[int, ...]
@@ -417,7 +418,7 @@ class StageContext:
 
     def should_prune(self) -> bool:
         """Whether to stop this trial now (then ``raise TrialPruned()``): the best value reported
-        so far is strictly worse than the study's reference (the median of completed trials) at
+        so far is strictly worse than the study's reference (its pruner's threshold) at
         the last reported step. ``False`` before the first report, when the study gave no
         reference (pruning off, too few completed trials) or has none at exactly that step."""
         return self._curve.should_prune()

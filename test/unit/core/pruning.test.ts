@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import {
   defaultSuccessiveHalving,
   describePruner,
-  isRung,
   maxIntermediateSteps,
   maxReferenceSteps,
   pruneReferences,
@@ -146,8 +145,13 @@ describe('the study sample and its references', () => {
     expect(
       pruneReferences(sampleOf([[1, 1, 1]]), stages, { ...halving, startupTrials: 2 }, 'maximize'),
     ).toBeUndefined();
-    expect(isRung(1, 1, 4) && isRung(4, 1, 4) && isRung(64, 1, 4)).toBe(true);
-    expect(isRung(0, 1, 4) || isRung(2, 1, 4) || isRung(16, 2, 4)).toBe(false);
+    // A stage reporting every 3rd step is judged at the first report at or after each rung.
+    const everyThird = sampleOf(
+      Array.from({ length: 10 }, (_, value) => Array.from({ length: 7 }, () => value)),
+      [0, 3, 6, 9, 12, 15, 18],
+    );
+    const sparse = { type: 'successiveHalving', minResource: 1, reductionFactor: 4, startupTrials: 1 } as const;
+    expect(pruneReferences(everyThird, stages, sparse, 'maximize')![1]!.steps).toEqual([3, 6, 18]);
     expect(describePruner({ type: 'successiveHalving', ...defaultSuccessiveHalving })).toBe(
       "A trial is pruned at steps 1, 4, 16, … (×4) when its best value so far is outside the best 1/4 of the completed trials' values there (successive halving, once 1 completed trials reported that step).",
     );
