@@ -3,6 +3,7 @@
  * looking up the stage cache, and running stages. Built by a factory that takes its dependencies,
  * so tests pass fakes and nothing connects at import time.
  */
+import { fileURLToPath } from 'node:url';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -253,11 +254,13 @@ export function isOfErrorClass(error: unknown, names: readonly string[] | undefi
 function thrownMessage(error: unknown): string {
   try {
     if (error instanceof Error) {
-      const { message } = error;
-      return clip(
-        typeof message === 'string' && message !== '' ? message : error.name || 'Error',
-        maxFailureMessageLength,
-      );
+      const { message, name } = error;
+      if (typeof message !== 'string' || message === '') return clip(name || 'Error', maxFailureMessageLength);
+      // The class, as a Python stage's message has it (`RangeError: ...`); a plain Error, a Temporal
+      // failure and memotune's own report() error say nothing more by theirs.
+      const plain = error instanceof ApplicationFailure || error instanceof ReportError || name === 'Error';
+      const kind = typeof name === 'string' && name !== '' && !plain ? `${name}: ` : '';
+      return clip(`${kind}${message}`, maxFailureMessageLength);
     }
     if (typeof error === 'string') return clip(error, maxFailureMessageLength);
     let shown = preview(error);
@@ -289,11 +292,23 @@ function inspectable(thrown: unknown): unknown {
 function attachableCause(error: unknown): Error | undefined {
   try {
     if (!(error instanceof Error)) return undefined;
-    return typeof error.message === 'string' && error.message.length <= maxFailureMessageLength ? error : undefined;
+    if (typeof error.message !== 'string' || error.message.length > maxFailureMessageLength) return undefined;
+    // Its stack from the stage's own frames: memotune's and the SDK's below them say nothing to
+    // the stage's author (the trial record keeps it as errorTrace).
+    if (typeof error.stack === 'string') {
+      const lines = error.stack.split('\n');
+      const ours = lines.findIndex((line) => line.includes(ownModulePath) || line.includes(ownModuleUrl));
+      if (ours > 0) error.stack = lines.slice(0, ours).join('\n');
+    }
+    return error;
   } catch {
     return undefined;
   }
 }
+
+/** This module, as stack frames name it (a path, or a file: URL under ESM). */
+const ownModuleUrl = import.meta.url;
+const ownModulePath = fileURLToPath(import.meta.url);
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null) return false;

@@ -93,6 +93,8 @@ describe('stage failures', () => {
     // Where the stage's code threw: its stack, kept in the record.
     expect(broken!.errorTrace).toContain('boom: out of GPU memory');
     expect(broken!.errorTrace).toContain('failures.test.ts');
+    // From the stage's own frames: none of memotune's activity or the SDK's below them.
+    expect(broken!.errorTrace).not.toMatch(/activities\/index|@temporalio/);
     expect(flaky!.errorTrace).toBeUndefined();
     expect(broken!.stageCosts).toEqual([2, null]);
     // The failed stage has no cost for its model to learn, but what its attempts spent is charged.
