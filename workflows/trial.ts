@@ -384,6 +384,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
       stageCharges[index] = ranCosts.at(-1)!;
       stagesRun.push(index);
       error = failureMessage(run.failure, stage);
+      // The worker of the failed attempt, as the server has it: where to look for a broken machine.
+      if (run.failure.identity) stageWorkers[index] = { identity: run.failure.identity };
       failureType = failureTypeOf(run.failure);
       if (failureType === FailureType.TrialPruned) stageIntermediate[index] = prunedCurve(run.failure);
       else errorTrace = failureTrace(run.failure);

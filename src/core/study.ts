@@ -142,14 +142,15 @@ export type TrialStatus = 'completed' | 'failed' | 'pruned';
  */
 export interface StageWorker {
   readonly identity: string;
-  readonly sdk: 'typescript' | 'python';
-  readonly memotune: string;
+  /** Absent for a stage that failed: the server names the worker of its last attempt, not its SDK. */
+  readonly sdk?: 'typescript' | 'python';
+  readonly memotune?: string;
 }
 
-/** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
 /** Longest stack trace a trial record keeps (its head: where the error was raised comes first or last, by language). */
 export const maxErrorTraceChars = 4000;
 
+/** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
 export interface TrialRecord extends Observation {
   /** Order the trial started in (its workflow id is `<study>/trial-<trialIndex>`). */
   readonly trialIndex: number;

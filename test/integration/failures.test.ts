@@ -95,6 +95,8 @@ describe('stage failures', () => {
     expect(broken!.errorTrace).toContain('failures.test.ts');
     // From the stage's own frames: none of memotune's activity or the SDK's below them.
     expect(broken!.errorTrace).not.toMatch(/activities\/index|@temporalio/);
+    // The worker whose attempt failed, as the server names it.
+    expect(broken!.stageWorkers?.[1]?.identity).toMatch(/@/);
     expect(flaky!.errorTrace).toBeUndefined();
     expect(broken!.stageCosts).toEqual([2, null]);
     // The failed stage has no cost for its model to learn, but what its attempts spent is charged.
