@@ -20,3 +20,8 @@ try {
   commit = null;
 }
 writeFileSync(new URL('../lib/build-info.json', import.meta.url), `${JSON.stringify({ commit })}\n`);
+// The Python package ships in the npm package: its workers say the same (python/src/memotune/activity.py).
+writeFileSync(
+  new URL('../python/src/memotune/_build_info.py', import.meta.url),
+  `# Written by npm run build (scripts/write-build-info.mjs): the commit this package was built from.\nCOMMIT = ${JSON.stringify(commit ?? '')}\n`,
+);

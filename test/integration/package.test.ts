@@ -129,6 +129,18 @@ describe('the packed package, installed into an empty project', () => {
     expect(stdout).toContain('Usage: memotune');
   });
 
+  it('says which build it is: the version and the commit it was built from, the Python package too', async () => {
+    const { stdout } = await run(join(project, 'node_modules', '.bin', 'memotune'), ['--version'], { cwd: project });
+    const version = stdout.trim();
+    expect(version).toMatch(new RegExp(`^${manifest.version.replace(/\./g, '\\.')}\\+[0-9a-f]{7}(\\.dirty)?$`));
+    const commit = version.split('+')[1]!;
+    const pythonBuild = readFileSync(
+      join(project, 'node_modules', 'memotune', 'python', 'src', 'memotune', '_build_info.py'),
+      'utf8',
+    );
+    expect(pythonBuild).toContain(`COMMIT = "${commit}"`);
+  });
+
   it("runs a study whose stages the project defines, and keeps the user's own workflows on the plugged worker", async () => {
     const { servers } = testStack();
     const prefix = `user-${Date.now().toString(36)}`;

@@ -7,7 +7,7 @@ trials (``python -m memotune trials``); :func:`start_study`, :func:`study_progre
 :func:`enqueue_trials`, :func:`extend_budget` and :func:`stop_study` start and steer studies.
 """
 
-from .activity import CONTRACT_VERSION, StageActivity
+from .activity import CONTRACT_VERSION, StageActivity, _package_version
 from .cache import CacheReadError
 from .control import (
     StudyConfigRejected,
@@ -26,7 +26,11 @@ from .store import MemoryObjectStore, ObjectStore
 from .trials import NoWorker, Study, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
+__version__ = _package_version()
+"""This package's version; with the commit of its npm package's build when installed from one."""
+
 __all__ = [
+    "__version__",
     "CONTRACT_VERSION",
     "CacheReadError",
     "MAX_INTERMEDIATE_STEPS",

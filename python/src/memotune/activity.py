@@ -388,11 +388,21 @@ async def _guarded(stage: Any) -> Any:
 
 
 def _package_version() -> str:
-    """This package's installed version (the memotune release it ships in)."""
+    """This package's installed version (the memotune release it ships in), with the commit the npm
+    package was built from when its build recorded one (``0.1.0+cf4ccb4``, as the TypeScript side says it)."""
     try:
-        return importlib.metadata.version("memotune")
+        version = importlib.metadata.version("memotune")
     except importlib.metadata.PackageNotFoundError:
         return "unknown"
+    # From a git checkout (python/src/memotune in a clone) this is source, as the TypeScript side
+    # running from src/ is: no build to speak of.
+    if (Path(__file__).resolve().parents[3] / ".git").exists():
+        return version
+    try:
+        from ._build_info import COMMIT  # written by `npm run build` (scripts/write-build-info.mjs)
+    except ImportError:
+        return version
+    return f"{version}+{COMMIT}" if COMMIT else version
 
 
 class StageActivity:

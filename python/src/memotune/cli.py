@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+from .activity import _package_version
 from .trials import NoWorker, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     # The module docstring is reStructuredText; --help shows it without the markup.
     description = __doc__.replace("``", "") if __doc__ else None
     parser = argparse.ArgumentParser(prog="python -m memotune", description=description)
+    parser.add_argument("--version", action="version", version=f"memotune {_package_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
     worker = commands.add_parser("worker", help="serve runStage for Python stages on one task queue")
     worker.add_argument("--stages", action="append", required=True, metavar="FILE_OR_MODULE",

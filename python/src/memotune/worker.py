@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.envconfig import ClientConfigProfile
 from temporalio.worker import Worker
 
-from .activity import StageActivity
+from .activity import StageActivity, _package_version
 from .local_stack import local_stack
 from .registry import StageFunction, select_stages
 from .s3 import S3ObjectStore, S3Settings
@@ -116,7 +116,8 @@ async def run_worker(
             print(
                 f"memotune python worker: queue {task_queue}; stages {','.join(sorted(selected))}; "
                 f"on {client.service_client.config.target_host} (namespace {client.namespace}); "
-                f"store {store.describe() if isinstance(store, S3ObjectStore) else type(store).__name__}",
+                f"store {store.describe() if isinstance(store, S3ObjectStore) else type(store).__name__}; "
+                f"memotune {_package_version()}",
                 flush=True,
             )
             await stop.wait()
