@@ -834,9 +834,11 @@ export async function continueStudy(
         `study '${studyId}' ended under an older release that did not keep its state: start a new study instead`,
       );
     // A failed study resumes as it was once its cause is fixed (a worker deployed, a stage
-    // registered); any other needs something added, or the new run would be the old one's end.
+    // registered), and one stopWhen ended goes on with its patience and its clock anew; any other
+    // needs something added, or the new run would be the old one's end.
     const failed = outcome.status === 'failed';
-    if (nothingAdded && !failed)
+    const endedByStopWhen = ['bestReached', 'noImprovement', 'timeLimit'].includes(outcome.earlyStop ?? '');
+    if (nothingAdded && !failed && !endedByStopWhen)
       throw new RangeError('budget, trials, enqueue: give more budget, more trials, configurations to run, or a mix');
     const earlier = await studyPlanOf(client, studyId, description.runId);
     const maxTrials =
@@ -1053,9 +1055,11 @@ async function stagesRunning(client: Client, runs: readonly PendingStageRun[]): 
     const startedMs = timestampMs(activity.lastStartedTime);
     const nextAttemptMs = timestampMs(activity.nextAttemptScheduleTime);
     const failure = activity.lastFailure?.message;
+    // A retry's stage, before its first heartbeat, is named by its previous attempt's failure.
+    const named = typeof details.stage === 'string' ? details.stage : /^stage '([^']+)'/.exec(failure ?? '')?.[1];
     stages.push({
       trialIndex,
-      ...(typeof details.stage === 'string' ? { stage: details.stage } : {}),
+      ...(named === undefined ? {} : { stage: named }),
       attempt,
       maximumAttempts: activity.maximumAttempts ?? 0,
       ...(retrying

@@ -181,8 +181,10 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1400);
     const timedStatus = await runCli(['study', 'status', timedId], cliEnv(env.s3KeyPrefix));
     expect(timedStatus.stdout).toContain('ended     early, as its time, stopWhen.afterSeconds, was up');
-    const more = await env.result(await continueStudy(env.client, timedId, { trials: 3 }));
+    // Nothing added: a study stopWhen ended goes on, its clock anew.
+    const more = await env.result(await continueStudy(env.client, timedId, {}));
     expect(more.trials - timedOut.trials).toBeGreaterThanOrEqual(1);
+    expect(more).toMatchObject({ status: 'completed', earlyStop: 'timeLimit' });
     // Paused (or waiting on long trials), a study still ends at its deadline: a timer wakes it.
     const pausedId = `${env.taskQueuePrefix}-timed-paused`;
     const paused = await startStudy(

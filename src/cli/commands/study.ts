@@ -1020,7 +1020,7 @@ Examples:
           if (error instanceof RangeError && error.message.startsWith('enqueue')) refuse(`--${error.message}`);
           if (error instanceof RangeError && error.message.startsWith('budget, trials, enqueue'))
             refuse(
-              'give --budget <extra>, --trials <extra>, --enqueue <file>, or a mix (a failed study may be continued with none)',
+              'give --budget <extra>, --trials <extra>, --enqueue <file>, or a mix (a failed study, or one stopWhen ended, may be continued with none)',
             );
           throw error;
         });
