@@ -54,6 +54,11 @@ export function formatProgress(
   const lines = [
     `study     ${printable(progress.studyId)} (${progress.status}${progress.stopping === true ? ', stopping: it finishes its running trials, then ends' : ''})`,
     `budget    ${progress.spent.toFixed(2)} / ${progress.budget} spent`,
+    ...(progress.timeLimitEndsAt === undefined
+      ? []
+      : [
+          `time      ${Math.max(0, Math.round((Date.parse(progress.timeLimitEndsAt) - Date.now()) / 1000))} s left (stopWhen.afterSeconds; ends ${progress.timeLimitEndsAt})`,
+        ]),
     `trials    ${progress.trials} (${progress.reusedTrials} reused a cached prefix, ${progress.failedTrials} failed${
       (progress.prunedTrials ?? 0) > 0 ? `, ${progress.prunedTrials} pruned` : ''
     })`,
@@ -180,7 +185,11 @@ export async function watchStudy(
     first ??= { at: now, spent: progress.spent, trials: progress.trials };
     if (last === null || last.spent !== progress.spent || last.trials !== progress.trials)
       last = { at: now, spent: progress.spent, trials: progress.trials };
-    const etaMs = remainingMs(progress, first, last.at, now);
+    // A time limit ends the study by then at the latest (the trials running then finish after it).
+    const limitMs =
+      progress.timeLimitEndsAt === undefined ? null : Math.max(0, Date.parse(progress.timeLimitEndsAt) - now);
+    const budgetEtaMs = remainingMs(progress, first, last.at, now);
+    const etaMs = limitMs === null ? budgetEtaMs : budgetEtaMs === null ? limitMs : Math.min(budgetEtaMs, limitMs);
     const eta = etaMs === null ? '-' : formatDuration(etaMs);
     const best = progress.best === null ? '-' : progress.best.objective.toPrecision(5);
     const running = progress.runningTrials?.length ?? (progress.runningTrial === null ? 0 : 1);

@@ -344,6 +344,8 @@ export interface StudyProgress {
   readonly status: StudyStatus;
   /** Set while a running study asked to stop finishes its running trials. */
   readonly stopping?: boolean;
+  /** When `stopWhen.afterSeconds` ends this running study (ISO 8601): no trial starts after it. */
+  readonly timeLimitEndsAt?: string;
   readonly budget: number;
   readonly spent: number;
   readonly trials: number;
@@ -593,6 +595,10 @@ export function progressOf(
     // Asked to stop and finishing its running trials (a review reissued `study stop` as status
     // still read "running").
     ...(status === 'running' && state.stopRequested ? { stopping: true } : {}),
+    // When stopWhen.afterSeconds ends a running study (its clock starts with its run).
+    ...(status === 'running' && plan.stopWhen?.afterSeconds !== undefined && state.clockStartedAt !== undefined
+      ? { timeLimitEndsAt: new Date(state.clockStartedAt + plan.stopWhen.afterSeconds * 1000).toISOString() }
+      : {}),
     budget: state.budget ?? plan.budget,
     spent: state.spent,
     trials: state.trialCount,

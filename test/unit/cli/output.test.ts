@@ -102,6 +102,28 @@ describe('formatted study output', () => {
     expect(formatProgress(toBudget)).not.toContain('ended');
   });
 
+  it('shows the time a stopWhen.afterSeconds limit leaves a running study', () => {
+    const endsAt = new Date(Date.now() + 90_500).toISOString();
+    const progress: StudyProgress = {
+      studyId: 's',
+      name: 'n',
+      status: 'running',
+      budget: 10,
+      spent: 1,
+      trials: 1,
+      failedTrials: 0,
+      reusedTrials: 0,
+      best: null,
+      runningTrial: null,
+      runs: 1,
+      error: null,
+      timeLimitEndsAt: endsAt,
+    };
+    expect(formatProgress(progress)).toMatch(
+      new RegExp(`time {6}(90|91) s left \\(stopWhen.afterSeconds; ends ${endsAt}\\)`),
+    );
+  });
+
   it('tells the trials computing from those waiting for a shared prefix, and shows the control state', () => {
     const progress: StudyProgress = {
       studyId: 's',
