@@ -10,6 +10,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  sleep,
   startChild,
   upsertMemo,
   upsertSearchAttributes,
@@ -20,6 +21,7 @@ import type { Activities } from '../activities/index.js';
 import { FailureType } from '../src/core/errors.js';
 import {
   afterTrial,
+  deadlineOf,
   costAwareHalt,
   logPositionFor,
   nextStep,
@@ -43,6 +45,7 @@ import {
   isLegacyState,
   progressOf,
   planSearchSpace,
+  stopReason,
   studySettings,
   summarizeLegacyState,
   withPruningSample,
@@ -147,13 +150,6 @@ const pausedStatusPatch = 'memotune-paused-status';
  * them (src/core/shared-prefix-end.ts); earlier ones all started at once and computed it each.
  */
 const sharedPrefixEndPatch = 'memotune-shared-prefix-end';
-/**
- * `stopWhen` ends a study early. A study an earlier release's worker ran ignored it (its code
- * predates the setting, which a newer client may still send): replayed on a worker of this one, its
- * history must go on ignoring it, or the replay would stop where the study went on. Its next run
- * (continue-as-new) takes it up.
- */
-const stopWhenPatch = 'memotune-stop-when';
 /** A trial that took its prefix owner's end without running (`repeatOf`) no longer counts toward the failure streak. */
 const inheritedEndsUncountedPatch = 'memotune-inherited-ends-uncounted';
 
@@ -181,9 +177,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       `this study needs ${unknown.join(', ')}, which this orchestration worker's memotune release does not know: ` +
         'run its orchestration workers on the release that started it (or a later one)',
     );
-  // A study an earlier release ran without its stopWhen goes on without it until its next run.
-  const plan: StudyPlan =
-    input.plan.stopWhen === undefined || patched(stopWhenPatch) ? input.plan : withoutStopWhen(input.plan);
+  // (stopWhen has applied since the release that added it, unpatched: a study with it that a worker
+  // of an earlier release ran, ignoring it, does not replay here — README, "Upgrading workers".)
+  const { plan } = input;
   const heartbeatSeconds = plan.orchestrationHeartbeatSeconds ?? defaultOrchestrationHeartbeatSeconds;
   const orchestration = {
     taskQueue: plan.orchestrationQueue,
@@ -431,22 +427,15 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
 
   const space = planSearchSpace(plan);
   // stopWhen.afterSeconds: no trial starts after the deadline, and a study waiting on running
-  // trials or paused wakes at it (a timer) rather than when something else happens.
-  const afterSeconds = plan.stopWhen?.afterSeconds;
-  const deadline =
-    afterSeconds === undefined || state.clockStartedAt === undefined
-      ? null
-      : state.clockStartedAt + afterSeconds * 1000;
+  // trials or paused wakes at it (one timer a run) rather than when something else happens. It ends
+  // only a study that would start more trials: a stop or a spent budget keeps its own ending.
+  const deadline = deadlineOf(plan, state);
+  let deadlinePassed = false;
+  // The sandbox's Date is this workflow task's time, from history: replay gives the same.
   // eslint-disable-next-line no-restricted-globals
-  const timeIsUp = () => deadline !== null && Date.now() >= deadline;
-  /** How long a wait may last before the deadline needs a look; none once it has passed. */
-  const untilDeadline = (): number | undefined =>
-    // eslint-disable-next-line no-restricted-globals
-    deadline === null || halt !== null ? undefined : Math.max(1, deadline - Date.now());
-  const waitFor = (ready: () => boolean): Promise<unknown> => {
-    const timeout = untilDeadline();
-    return timeout === undefined ? condition(ready) : condition(ready, timeout);
-  };
+  if (deadline !== null) void sleep(Math.max(1, deadline - Date.now())).then(() => (deadlinePassed = true));
+  const timeIsUp = (): boolean => deadlinePassed && !state.stopRequested && stopReason(plan, state) === null;
+  const waitFor = (ready: () => boolean): Promise<void> => condition(() => ready() || (halt === null && timeIsUp()));
   publish();
   let startedThisRun = 0;
   /** Set when the optimizer has nothing new while trials run: wait for one to finish first. */
@@ -486,7 +475,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     if (step.kind === 'continueAsNew') {
       // Let signal handlers settle before handing the state to the next run.
       await condition(() => true);
-      return await continueAsNew<typeof studyWorkflow>({ plan: input.plan, state: { ...state, runs: state.runs + 1 } });
+      return await continueAsNew<typeof studyWorkflow>({ plan, state: { ...state, runs: state.runs + 1 } });
     }
     if (step.kind === 'wait') {
       await waitFor(() => finished.length > 0 || readyToLaunch().length > 0);
@@ -514,9 +503,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       // A trial that inherited its prefix owner's end counts no more toward the failure streak and
       // the patience; histories recorded before counted it.
       const inheritedEndsCount = record.repeatOf !== undefined && !patched(inheritedEndsUncountedPatch);
-      // The sandbox's Date is this workflow task's time, from history: replay gives the same.
-      // eslint-disable-next-line no-restricted-globals
-      const recorded = afterTrial(plan, state, record, Date.now(), inheritedEndsCount);
+      const recorded = afterTrial(plan, state, record, inheritedEndsCount);
       state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;
       publish();
@@ -698,9 +685,3 @@ function trialSummary(input: TrialInput, plan: StudyPlan): string {
 type FinishedTrial =
   | { readonly trialIndex: number; readonly record: TrialRecord; readonly failure?: undefined }
   | { readonly trialIndex: number; readonly record?: undefined; readonly failure: unknown };
-
-/** The plan of a run that replays a history recorded without `stopWhen` ({@link stopWhenPatch}). */
-function withoutStopWhen(plan: StudyPlan): StudyPlan {
-  const { stopWhen: _ignored, ...rest } = plan;
-  return rest;
-}

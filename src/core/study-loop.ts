@@ -293,8 +293,6 @@ export function afterTrial(
   plan: LoopPlan,
   state: StudyState,
   record: TrialOutcome,
-  /** Workflow time (epoch ms) the trial finished at: for `stopWhen.afterSeconds`. */
-  nowMs?: number,
   /**
    * Whether a trial that took its prefix owner's end without running (`repeatOf`) counts toward
    * `maxConsecutiveFailures` and `stopWhen.trialsWithoutImprovement`: it did not (one stage run
@@ -332,7 +330,20 @@ export function afterTrial(
   }
   return plan.stopWhen === undefined
     ? { state: next, halt: null }
-    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record, nowMs, inherited);
+    : stopWhenAfter(plan.stopWhen, plan.objective.direction, next, record, inherited);
+}
+
+/**
+ * When `stopWhen.afterSeconds` ends the study (epoch ms, workflow time), or null: counted from its
+ * first run, or from its latest `study continue` (`state.clockStartedAt`). The workflow checks it
+ * before it starts a trial and wakes at it (workflows/study.ts).
+ */
+export function deadlineOf(
+  plan: Pick<StudyPlan, 'stopWhen'>,
+  state: Pick<StudyState, 'clockStartedAt'>,
+): number | null {
+  const seconds = plan.stopWhen?.afterSeconds;
+  return seconds === undefined || state.clockStartedAt === undefined ? null : state.clockStartedAt + seconds * 1000;
 }
 
 /**
@@ -345,10 +356,9 @@ function stopWhenAfter(
   direction: Direction,
   state: StudyState,
   record: TrialOutcome,
-  nowMs: number | undefined,
   inherited: boolean,
 ): { state: StudyState; halt: Halt | null } {
-  const { bestReaches, trialsWithoutImprovement, afterSeconds } = stopWhen;
+  const { bestReaches, trialsWithoutImprovement } = stopWhen;
   const improved = state.best !== null && state.best.trialIndex === record.trialIndex;
   const next: StudyState =
     trialsWithoutImprovement === undefined || inherited
@@ -361,13 +371,6 @@ function stopWhenAfter(
   }
   if (trialsWithoutImprovement !== undefined && (next.trialsWithoutImprovement ?? 0) >= trialsWithoutImprovement)
     return { state: next, halt: { status: 'completed', error: null, earlyStop: 'noImprovement' } };
-  if (
-    afterSeconds !== undefined &&
-    nowMs !== undefined &&
-    next.clockStartedAt !== undefined &&
-    nowMs - next.clockStartedAt >= afterSeconds * 1000
-  )
-    return { state: next, halt: { status: 'completed', error: null, earlyStop: 'timeLimit' } };
   return { state: next, halt: null };
 }
 

@@ -5,6 +5,7 @@ import { parseStudyConfig } from '../../../src/config/study-config.js';
 import { initialStudyState, type StudyPlan, type StudyState } from '../../../src/core/study.js';
 import {
   afterTrial,
+  deadlineOf,
   logPositionFor,
   nextStep,
   reservationFor,
@@ -306,18 +307,11 @@ describe('the study loop', () => {
     ).toBeUndefined();
   });
 
-  it('halts once stopWhen.afterSeconds of workflow time have passed since its clock started', () => {
+  it('puts the stopWhen.afterSeconds deadline at its clock start plus the limit (no clock, no deadline)', () => {
     const plan = planWith({ stopWhen: { afterSeconds: 10 } });
-    const state = { ...initialStudyState('s/'), clockStartedAt: 1_000_000 };
-    const finished = { ...completed(0, 1), objective: 1, status: 'completed' as const };
-    expect(afterTrial(plan, state, finished, 1_000_000 + 9_999).halt).toBeNull();
-    expect(afterTrial(plan, state, finished, 1_000_000 + 10_000).halt).toEqual({
-      status: 'completed',
-      error: null,
-      earlyStop: 'timeLimit',
-    });
-    // No clock (a study started before the setting was known to its worker): no limit.
-    expect(afterTrial(plan, initialStudyState('s/'), finished, 1e15).halt).toBeNull();
+    expect(deadlineOf(plan, { clockStartedAt: 1_000_000 })).toBe(1_010_000);
+    expect(deadlineOf(plan, {})).toBeNull();
+    expect(deadlineOf(planWith({ stopWhen: { trialsWithoutImprovement: 3 } }), { clockStartedAt: 1 })).toBeNull();
   });
 
   it("does not count a trial that took its prefix owner's end toward the failure streak (it did in older histories)", () => {
@@ -337,7 +331,7 @@ describe('the study loop', () => {
     // A second stage run that fails ends it.
     expect(afterTrial(plan, state, failed(4)).halt?.status).toBe('failed');
     // Replaying a history recorded before: inherited ends counted.
-    expect(afterTrial(plan, state, failed(5, 0), undefined, true).halt?.status).toBe('failed');
+    expect(afterTrial(plan, state, failed(5, 0), true).halt?.status).toBe('failed');
   });
 
   it('halts after an unknown stage or the configured streak of failures', () => {
