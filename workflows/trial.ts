@@ -80,19 +80,23 @@ function failureTypeOf(error: unknown): string | null {
 }
 
 /**
- * The stack trace of what the stage's own code threw: the deepest cause of the activity failure
- * that has one (memotune's StageFailed wraps the stage's error; the SDKs carry its trace, a Python
- * traceback included). Null for a timeout, a pruned trial or a failure without a trace.
+ * The stack trace of what the stage's own code threw: below memotune's `StageFailed` (whose own
+ * stack is the activity's), the deepest cause that has one — the SDKs carry the stage's error's
+ * trace, a Python traceback included. Null for any other failure (a timeout, a pruned trial, an
+ * unknown stage or version) and for a stage error without a trace.
  */
 function failureTrace(error: unknown): string | null {
-  if (!(error instanceof ActivityFailure) || error.cause instanceof TimeoutFailure) return null;
+  if (!(error instanceof ActivityFailure) || failureTypeOf(error) !== FailureType.StageFailed) return null;
   let trace: string | null = null;
-  for (let cause: unknown = error.cause; cause instanceof TemporalFailure; cause = cause.cause) {
+  for (let cause: unknown = error.cause?.cause; cause instanceof TemporalFailure; cause = cause.cause) {
     const stack = (cause.stack ?? '').trim();
     // A failure from another process carries its trace as its stack; one without keeps only its message line.
     if (stack !== '' && stack.includes('\n')) trace = stack;
   }
-  return trace === null ? null : trace.slice(0, maxErrorTraceChars);
+  if (trace === null || trace.length <= maxErrorTraceChars) return trace;
+  // Both ends: a JavaScript stack names where it was thrown first, a Python traceback last.
+  const end = Math.floor(maxErrorTraceChars * 0.7);
+  return `${trace.slice(0, maxErrorTraceChars - end - 5)}\n...\n${trace.slice(trace.length - end)}`;
 }
 
 function failureMessage(error: unknown, stage: StagePlan): string {

@@ -101,7 +101,7 @@ def test_a_running_study_no_worker_answers_for_is_named_so() -> None:
             )
 
     client = SimpleNamespace(get_workflow_handle=lambda study_id: Handle())
-    with pytest.raises(NoWorker, match=r"study 's1' is running but no worker is serving its queue right now .*memotune worker"):
+    with pytest.raises(NoWorker, match=r"no worker is serving study 's1''s orchestration queue right now.*memotune worker"):
         asyncio.run(study_outcome(client, "s1"))  # type: ignore[arg-type]
 
 

@@ -7,7 +7,9 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ObjectStore } from '../storage/object-store.js';
-import { getStudyOutcome, StudyNotFoundError } from './index.js';
+import { trialLogPrefix } from '../core/trial-log.js';
+import { StudyNotFoundError } from './index.js';
+import { grpcCode, startedWith } from './workflow-history.js';
 
 /** Raised by {@link deleteStudy} for a study that is still running. */
 export class StudyStillRunningError extends Error {
@@ -23,7 +25,7 @@ export class StudyStillRunningError extends Error {
 /** What {@link deleteStudy} deleted, or would delete without `apply`. */
 export interface StudyDeletion {
   readonly studyId: string;
-  /** The trial log's prefix in the object store; null for a study that kept its records inline (before the trial log). */
+  /** The trial log's prefix in the object store (a study from before the trial log has none there: 0 objects). */
   readonly trialLog: string | null;
   readonly trialLogObjects: number;
   /** Workflow executions: the study's runs and its trials' workflows (0 with `keepHistory`). */
@@ -54,9 +56,17 @@ export async function deleteStudy(
     throw error;
   }
   if (status === 'RUNNING') throw new StudyStillRunningError(studyId);
-  // A study that failed, was cancelled or terminated still answers with its last state.
-  const outcome = await getStudyOutcome(client, studyId);
-  const trialLog = outcome.state?.trialLog ?? null;
+  // Where its trial log is, from what the server keeps (its latest run's input): no worker needed,
+  // so studies whose workers are long gone can be deleted. Its first run found it from its run id.
+  const started = await startedWith<{ state?: { trialLog?: unknown } }>(client, studyId);
+  if (started === null) throw new StudyNotFoundError(studyId);
+  const logged = started.input?.state?.trialLog;
+  const trialLog =
+    typeof logged === 'string'
+      ? logged
+      : started.firstExecutionRunId === null
+        ? null
+        : trialLogPrefix(started.firstExecutionRunId);
   const keys = trialLog === null ? [] : await options.store.list(trialLog);
   const executions = options.keepHistory === true ? [] : await studyExecutions(client, studyId);
   if (options.apply === true) {
@@ -71,8 +81,7 @@ export async function deleteStudy(
         });
       } catch (error) {
         // Deleted meanwhile (a second run of this command): nothing left to do for it (gRPC NOT_FOUND).
-        const code = (error as { code?: number; cause?: { code?: number } }).cause?.code;
-        if (code !== 5) throw error;
+        if (grpcCode(error) !== 5) throw error;
       }
     }
   }

@@ -17,6 +17,7 @@ import { planStudy, type PlanOptions } from '../config/plan.js';
 import { FailureType } from '../core/errors.js';
 import { parseStudyConfig, type StudyConfigInput } from '../config/study-config.js';
 import {
+  isStopWhenEnd,
   stopReason,
   studyMemo,
   studyStartedMemo,
@@ -837,8 +838,7 @@ export async function continueStudy(
     // registered), and one stopWhen ended goes on with its patience and its clock anew; any other
     // needs something added, or the new run would be the old one's end.
     const failed = outcome.status === 'failed';
-    const endedByStopWhen = ['bestReached', 'noImprovement', 'timeLimit'].includes(outcome.earlyStop ?? '');
-    if (nothingAdded && !failed && !endedByStopWhen)
+    if (nothingAdded && !failed && !isStopWhenEnd(outcome.earlyStop))
       throw new RangeError('budget, trials, enqueue: give more budget, more trials, configurations to run, or a mix');
     const earlier = await studyPlanOf(client, studyId, description.runId);
     const maxTrials =

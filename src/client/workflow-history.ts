@@ -5,6 +5,18 @@
 import { ServiceError, type Client } from '@temporalio/client';
 import { fromPayloadsAtIndex, type Payload } from '@temporalio/common';
 
+/**
+ * The gRPC status code of a failed server call: a raw service call (`client.workflowService.…`)
+ * rejects with the bare gRPC error; a wrapped one carries it as its cause.
+ */
+export function grpcCode(error: unknown): number | undefined {
+  const code =
+    error instanceof ServiceError
+      ? (error.cause as { code?: unknown } | undefined)?.code
+      : (error as { code?: unknown } | null)?.code;
+  return typeof code === 'number' ? code : undefined;
+}
+
 /** A workflow's input, from the first event of its (latest, or given) run; `null` when it no longer exists. */
 export async function startedWith<T>(
   client: Client,
@@ -20,13 +32,8 @@ export async function startedWith<T>(
     });
   } catch (error) {
     // gRPC NOT_FOUND: no such workflow, or it ended and left the server's retention between the
-    // listing and now. The raw service call rejects with the bare gRPC error (code 5); a wrapped
-    // one carries it as its cause.
-    const code =
-      error instanceof ServiceError
-        ? (error.cause as { code?: number } | undefined)?.code
-        : (error as { code?: unknown } | null)?.code;
-    if (code === 5) return null;
+    // listing and now.
+    if (grpcCode(error) === 5) return null;
     throw error;
   }
   const started = response.history?.events?.[0]?.workflowExecutionStartedEventAttributes;

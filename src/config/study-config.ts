@@ -123,7 +123,8 @@ const retrySchema = z.strictObject(
       .array(
         z
           .string({ error: 'must be an error class name' })
-          .regex(/^[A-Za-z_$][\w$.]{0,199}$/, 'must be an error class name, e.g. KeyError'),
+          // The class's own name (Python's __name__, JavaScript's name): no module path.
+          .regex(/^[A-Za-z_$][\w$]{0,199}$/, 'must be an error class name without its module, e.g. KeyError'),
         { error: 'must be a list of error class names' },
       )
       .max(50, 'must name at most 50 error classes')

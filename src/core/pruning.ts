@@ -81,7 +81,7 @@ export function describePruner(pruner: PrunerSettings | undefined): string {
     case 'percentile':
       return `A trial is pruned when its best value so far is outside the best ${pruner.percentile} % of the completed trials' values at the same step (percentile pruner, ${from}${warm}).`;
     case 'successiveHalving':
-      return `A trial is pruned at steps ${pruner.minResource}, ${pruner.minResource * pruner.reductionFactor}, ${pruner.minResource * pruner.reductionFactor ** 2}, … (×${pruner.reductionFactor}) when its best value so far is outside the best 1/${pruner.reductionFactor} of the completed trials' values there (successive halving, ${from}).`;
+      return `A trial is pruned at steps ${pruner.minResource}, ${pruner.minResource * pruner.reductionFactor}, ${pruner.minResource * pruner.reductionFactor ** 2}, … (×${pruner.reductionFactor}) when its best value so far is outside the best 1/${pruner.reductionFactor} of the finished trials' values there, pruned ones included (successive halving, once ${pruner.startupTrials} finished trials reported that step).`;
     case 'none':
       return 'The study prunes nothing by itself (pruner none); a stage may still stop its trial (TrialPruned).';
   }

@@ -147,7 +147,7 @@ export interface StageWorker {
   readonly memotune?: string;
 }
 
-/** Longest stack trace a trial record keeps (its head: where the error was raised comes first or last, by language). */
+/** Longest stack trace a trial record keeps (its two ends: where the error was raised comes first or last, by language). */
 export const maxErrorTraceChars = 4000;
 
 /** A finished trial: what the optimizer needs (`Observation`) plus what a person wants to see. */
@@ -295,6 +295,11 @@ export type EarlyStop = 'costAwareStopping' | 'bestReached' | 'noImprovement' | 
 export interface EarlyStopEvidence {
   readonly bestLogEipc: number;
   readonly logThreshold: number;
+}
+
+/** Whether a study's early end was its `stopWhen`'s (which `study continue` may go past with nothing added). */
+export function isStopWhenEnd(earlyStop: EarlyStop | undefined | null): boolean {
+  return earlyStop === 'bestReached' || earlyStop === 'noImprovement' || earlyStop === 'timeLimit';
 }
 
 /** Why a study ended early, as a phrase after "ended early" (status, the UI card, the report). */

@@ -30,12 +30,14 @@ const fixture = (name: string): unknown =>
  *       publishes MemotuneStatus 'paused' (patched 'memotune-paused-status'); recorded for it: the
  *       failed study (study-failed-v8 is the same study under the release before) and the parallel
  *       study, which is paused on the way
- *   v10: a waiting trial takes its prefix owner's failed or pruned end (patched
- *       'memotune-shared-prefix-end'), stopWhen, partial enqueued configurations (session 28);
- *       plan.requires, inherited ends uncounted (patched 'memotune-inherited-ends-uncounted'),
- *       stopWhen.afterSeconds, summaries on the suggest and record activities (session 29)
+ *   v10: (session 28, cf4ccb4) a waiting trial takes its prefix owner's failed or pruned end
+ *       (patched 'memotune-shared-prefix-end'), stopWhen, partial enqueued configurations; also a
+ *       study stopWhen ended
+ *   v11: (session 29) plan.requires, inherited ends uncounted (patched
+ *       'memotune-inherited-ends-uncounted'), stopWhen.afterSeconds (a timer a run), summaries on
+ *       the suggest and record activities; also a study stopWhen ended
  */
-const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v10'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v10', 'v11'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -55,7 +57,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10']) {
+  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(
@@ -78,6 +80,7 @@ describe('replaying recorded histories', () => {
     ['v8', 'completed with a failed outcome'],
     ['v9', 'failed its workflow'],
     ['v10', 'failed its workflow'],
+    ['v11', 'failed its workflow'],
   ] as const) {
     it(`replays a failed study recorded by release ${release} (it ${closed})`, async () => {
       const history = fixture(`study-failed-${release}`) as { events: { eventType?: string }[] };
@@ -86,6 +89,16 @@ describe('replaying recorded histories', () => {
       expect(history.events.at(-1)?.eventType).toBe(closing);
       await expect(
         Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `study-failed-${release}`),
+      ).resolves.toBeUndefined();
+    });
+  }
+
+  for (const release of ['v10', 'v11']) {
+    it(`replays a study stopWhen ended, recorded by release ${release} (parallel, trialsWithoutImprovement${release === 'v11' ? ', afterSeconds' : ''})`, async () => {
+      const history = fixture(`study-stopwhen-${release}`) as { events: { eventType?: string }[] };
+      expect(history.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `study-stopwhen-${release}`),
       ).resolves.toBeUndefined();
     });
   }

@@ -190,7 +190,12 @@ def _own_frames_only(error: BaseException) -> BaseException:
     tb = error.__traceback__
     while tb is not None and tb.tb_next is not None:
         filename = os.path.abspath(tb.tb_frame.f_code.co_filename)
-        if not (filename.startswith(_PACKAGE_DIR + os.sep) or filename.startswith(_STDLIB_DIR + os.sep)):
+        # The standard library's own modules, not the packages installed under it (a stage shipped
+        # as a package lives in site-packages).
+        in_stdlib = filename.startswith(_STDLIB_DIR + os.sep) and not any(
+            part in ("site-packages", "dist-packages") for part in filename.split(os.sep)
+        )
+        if not (filename.startswith(_PACKAGE_DIR + os.sep) or in_stdlib):
             break
         tb = tb.tb_next
     return error.with_traceback(tb)

@@ -26,7 +26,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from .trials import study_outcome
+from .trials import NoWorker, study_outcome
 from .worker import connect_config
 
 DEFAULT_PREFIX = "memotune"
@@ -125,12 +125,17 @@ async def start_study(
                 message = "the study cannot start"
             except WorkflowFailureError as failure:
                 message = str(failure.cause) if failure.cause is not None else str(failure)
-            # A refused config leaves nothing behind: its id stays free for the corrected config.
-            await client.workflow_service.delete_workflow_execution(
-                DeleteWorkflowExecutionRequest(
-                    namespace=client.namespace, workflow_execution=WorkflowExecution(workflow_id=study, run_id=first_run)
+            # A refused config leaves nothing behind: its id stays free for the corrected config (a
+            # caller not allowed to delete leaves the failed run; the id is free again all the same).
+            try:
+                await client.workflow_service.delete_workflow_execution(
+                    DeleteWorkflowExecutionRequest(
+                        namespace=client.namespace,
+                        workflow_execution=WorkflowExecution(workflow_id=study, run_id=first_run),
+                    )
                 )
-            )
+            except RPCError:
+                pass
             raise StudyConfigRejected(message)
         if status != WorkflowExecutionStatus.RUNNING:
             return study
@@ -161,7 +166,15 @@ async def study_progress(
     client = await _client(client, address, namespace, profile)
     handle = client.get_workflow_handle(study_id)
     if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        return await handle.query("memotune.progress")
+        try:
+            return await handle.query("memotune.progress")
+        except RPCError as error:
+            if error.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED):
+                raise NoWorker(
+                    f"no worker is serving study '{study_id}''s orchestration queue right now, and only a worker "
+                    f"can answer for it ({error.message}); start one with `memotune worker`"
+                ) from error
+            raise
     outcome = await study_outcome(client, study_id)
     return {key: value for key, value in outcome.items() if key not in ("history", "state", "direction")}
 

@@ -315,8 +315,8 @@ async def study_outcome(client: Client, study_id: str) -> dict[str, Any]:
         # A running study is read through its worker; none polls (or none answers) its queue.
         if error.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED):
             raise NoWorker(
-                f"study '{study_id}' is running but no worker is serving its queue right now "
-                f"({error.message}); start one with `memotune worker`"
+                f"no worker is serving study '{study_id}''s orchestration queue right now, and only a worker "
+                f"can answer for it ({error.message}); start one with `memotune worker`"
             ) from error
         raise
 

@@ -155,7 +155,7 @@ describe('study config validation', () => {
           ),
         },
       }),
-      ['pipeline.stages[0].retry.nonRetryableErrors[0]: must be an error class name, e.g. KeyError'],
+      ['pipeline.stages[0].retry.nonRetryableErrors[0]: must be an error class name without its module, e.g. KeyError'],
     ],
     [
       'successive halving by a factor of 1',

@@ -153,7 +153,7 @@ describe('the study sample and its references', () => {
     const sparse = { type: 'successiveHalving', minResource: 1, reductionFactor: 4, startupTrials: 1 } as const;
     expect(pruneReferences(everyThird, stages, sparse, 'maximize')![1]!.steps).toEqual([3, 6, 18]);
     expect(describePruner({ type: 'successiveHalving', ...defaultSuccessiveHalving })).toBe(
-      "A trial is pruned at steps 1, 4, 16, … (×4) when its best value so far is outside the best 1/4 of the completed trials' values there (successive halving, once 1 completed trials reported that step).",
+      "A trial is pruned at steps 1, 4, 16, … (×4) when its best value so far is outside the best 1/4 of the finished trials' values there, pruned ones included (successive halving, once 1 finished trials reported that step).",
     );
   });
 
