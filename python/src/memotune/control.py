@@ -26,7 +26,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from .trials import NoWorker, study_outcome
+from .trials import query_answer_missing, study_outcome
 from .worker import connect_config
 
 DEFAULT_PREFIX = "memotune"
@@ -169,11 +169,9 @@ async def study_progress(
         try:
             return await handle.query("memotune.progress")
         except RPCError as error:
-            if error.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED):
-                raise NoWorker(
-                    f"no worker is serving study '{study_id}''s orchestration queue right now, and only a worker "
-                    f"can answer for it ({error.message}); start one with `memotune worker`"
-                ) from error
+            missing = query_answer_missing(study_id, error)
+            if missing is not None:
+                raise missing from error
             raise
     outcome = await study_outcome(client, study_id)
     return {key: value for key, value in outcome.items() if key not in ("history", "state", "direction")}

@@ -40,6 +40,17 @@ class NoWorker(RuntimeError):
     ``NoWorkerError``): start one with ``memotune worker``."""
 
 
+def query_answer_missing(study_id: str, error: RPCError) -> NoWorker | None:
+    """The :class:`NoWorker` a failed query of a study means, or ``None`` for any other failure: the
+    server said no worker polls (or answered) the study's orchestration queue."""
+    if error.status not in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED):
+        return None
+    return NoWorker(
+        f"no worker is serving study '{study_id}''s orchestration queue right now, and only a worker "
+        f"can answer for it ({error.message}); start one with `memotune worker`"
+    )
+
+
 class TrialLogError(RuntimeError):
     """The trial log is missing records the study says it has, or holds something that is not JSON."""
 
@@ -313,11 +324,9 @@ async def study_outcome(client: Client, study_id: str) -> dict[str, Any]:
         return await handle.query(_RESULT_QUERY)
     except RPCError as error:
         # A running study is read through its worker; none polls (or none answers) its queue.
-        if error.status in (RPCStatusCode.FAILED_PRECONDITION, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise NoWorker(
-                f"no worker is serving study '{study_id}''s orchestration queue right now, and only a worker "
-                f"can answer for it ({error.message}); start one with `memotune worker`"
-            ) from error
+        missing = query_answer_missing(study_id, error)
+        if missing is not None:
+            raise missing from error
         raise
 
 
