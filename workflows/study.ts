@@ -431,9 +431,14 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   // only a study that would start more trials: a stop or a spent budget keeps its own ending.
   const deadline = deadlineOf(plan, state);
   let deadlinePassed = false;
-  // The sandbox's Date is this workflow task's time, from history: replay gives the same.
-  // eslint-disable-next-line no-restricted-globals
-  if (deadline !== null) void sleep(Math.max(1, deadline - Date.now())).then(() => (deadlinePassed = true));
+  // The sandbox's Date is this workflow task's time, from history: replay gives the same. A
+  // cancelled study cancels the timer too: its rejection is expected, not a failure of the run.
+  if (deadline !== null)
+    // eslint-disable-next-line no-restricted-globals
+    void sleep(Math.max(1, deadline - Date.now())).then(
+      () => (deadlinePassed = true),
+      () => undefined,
+    );
   const timeIsUp = (): boolean => deadlinePassed && !state.stopRequested && stopReason(plan, state) === null;
   const waitFor = (ready: () => boolean): Promise<void> => condition(() => ready() || (halt === null && timeIsUp()));
   publish();

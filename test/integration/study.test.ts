@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  cancelStudy,
   continueStudy,
   getStudyPlan,
   getStudyProgress,
@@ -204,6 +205,17 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(endedPaused).toMatchObject({ status: 'completed', earlyStop: 'timeLimit' });
     // No trial started after the pause (those running then finished).
     expect(endedPaused.trials).toBeLessThanOrEqual(pausedAt + 1);
+    // Cancelled before its deadline, its timer is cancelled with it: the study ends as cancelled.
+    const cancelledId = `${env.taskQueuePrefix}-timed-cancelled`;
+    const cancelled = await startStudy(
+      env.client,
+      paper3Study({ name: 'timed-cancelled', budget: 1e6, maxTrials: 2000, stopWhen: { afterSeconds: 600 } }),
+      { studyId: cancelledId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    await cancelStudy(env.client, cancelledId);
+    await expect(cancelled.handle.result()).rejects.toThrow();
+    expect((await cancelled.handle.describe()).status.name).toBe('CANCELLED');
+    expect((await getStudyProgress(env.client, cancelledId)).status).toBe('failed');
   }, 120_000);
 
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
