@@ -36,7 +36,6 @@ import {
   NoWorkerError,
   queuePollers,
   timestampMs,
-  WorkflowTaskFailingError,
   type WorkerWait,
 } from './worker-wait.js';
 
@@ -264,10 +263,7 @@ async function withNotFound<T>(client: Client, studyId: string, action: () => Pr
     // gRPC FAILED_PRECONDITION on a query: the workflow exists but nothing polls its queue, or a
     // worker fails its workflow task (the server does not query a workflow in that state).
     if (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === 9) {
-      const failing = await failingWorkflowTask(client, studyId);
-      throw failing === null
-        ? new NoWorkerError(studyId)
-        : new WorkflowTaskFailingError(studyId, failing.attempt, failing.reason);
+      throw (await failingWorkflowTask(client, studyId)) ?? new NoWorkerError(studyId);
     }
     throw error;
   }

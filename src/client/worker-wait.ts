@@ -155,12 +155,10 @@ export class WorkflowTaskFailingError extends NoWorkerError {
 
 /**
  * Why the study's workflow task keeps failing, when it does (its pending task is on attempt 2 or
- * later): the last `WorkflowTaskFailed` event's message. Null when it does not, or the server cannot say.
+ * later): the last `WorkflowTaskFailed` event's message, as the error to report. Null when it
+ * does not, or the server cannot say.
  */
-export async function failingWorkflowTask(
-  client: Client,
-  studyId: string,
-): Promise<{ attempt: number; reason: string } | null> {
+export async function failingWorkflowTask(client: Client, studyId: string): Promise<WorkflowTaskFailingError | null> {
   try {
     const described = await client.workflowService.describeWorkflowExecution({
       namespace: client.options.namespace,
@@ -171,7 +169,7 @@ export async function failingWorkflowTask(
     const history = await client.workflow.getHandle(studyId).fetchHistory();
     const failed = [...(history.events ?? [])].reverse().find((event) => event.workflowTaskFailedEventAttributes);
     const message = failed?.workflowTaskFailedEventAttributes?.failure?.message ?? 'no reason given';
-    return { attempt, reason: message.split('\n')[0]!.slice(0, 500) };
+    return new WorkflowTaskFailingError(studyId, attempt, message.split('\n')[0]!.slice(0, 500));
   } catch {
     return null;
   }
@@ -245,7 +243,7 @@ export async function answeredByWorker<T>(
   } catch (error) {
     // A worker is there but cannot run the study: say why, not "no worker".
     const failing = await failingWorkflowTask(client, studyId);
-    if (failing !== null) throw new WorkflowTaskFailingError(studyId, failing.attempt, failing.reason);
+    if (failing !== null) throw failing;
     if (kind === 'query' && isQueryDeadline(error)) {
       throw new NoAnswerError(studyId, taskQueue, Date.now() - started, lastPollAgeMs, false);
     }

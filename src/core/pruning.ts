@@ -51,7 +51,8 @@ export type PrunerSettings =
       /**
        * Optuna's SuccessiveHalvingPruner (the rule of ASHA, Li et al. 2020): a trial is judged only
        * at its rungs, steps `minResource · reductionFactor^k`, and kept there if its best value so
-       * far is within the best 1/`reductionFactor` of the completed trials' values at that step.
+       * far is within the best 1/`reductionFactor` of the finished trials' values at that step
+       * (pruned ones included). Not ASHA: with parallel trials only those finished when it started count.
        */
       readonly type: 'successiveHalving';
       readonly minResource: number;
