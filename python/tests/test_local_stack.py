@@ -10,7 +10,7 @@ import pytest
 
 from memotune import S3Settings
 from memotune.local_stack import state_dir as find_state_dir
-from memotune.worker import connect_config
+from memotune.connection import connect_config
 
 STACK = {
     "temporalAddress": "127.0.0.1:27233",

@@ -3,6 +3,7 @@
  * Python stages only, and one that mixes TypeScript and Python stages and reuses cached prefixes
  * across the two languages (the cache protocol is shared, docs/stage-contract.md).
  */
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStudy } from '../../src/client/index.js';
@@ -225,6 +226,35 @@ asyncio.run(main())
     // Started from Python, read from Node like any other study.
     const status = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
     expect(JSON.parse(status.stdout)).toMatchObject({ studyId, status: 'completed', trials: 3 });
+  });
+
+  it('exits cleanly after its last call to Temporal on a loaded machine (temporalio/sdk-python#300)', async () => {
+    // The SDK's network thread hands an RPC's answer to asyncio holding the GIL; preempted there,
+    // it used to meet interpreter finalization and abort the finished script about half the time
+    // on a busy machine. Two busy loops make the preemption likely: 12 clean exits in a row.
+    const script = `
+import asyncio, memotune
+async def main():
+    try:
+        await memotune.study_progress("no-such-study")
+    except Exception as error:
+        print(type(error).__name__)
+asyncio.run(main())
+`;
+    const busy = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    try {
+      for (let run = 0; run < 12; run++) {
+        const ran = await runProcess(testStack().python, ['-c', script], cliEnv(env.s3KeyPrefix));
+        expect({ run, code: ran.code, stderr: ran.stderr, stdout: ran.stdout.trim() }).toEqual({
+          run,
+          code: 0,
+          stderr: '',
+          stdout: 'RPCError',
+        });
+      }
+    } finally {
+      for (const child of busy) child.kill('SIGKILL');
+    }
   });
 
   it('mixes TypeScript and Python stages in one pipeline and reuses cached prefixes across languages', async () => {

@@ -27,7 +27,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .trials import query_answer_missing, study_outcome
-from .worker import connect_config
+from .connection import connect
 
 DEFAULT_PREFIX = "memotune"
 _SEARCH_ATTRIBUTES = (
@@ -42,12 +42,6 @@ class StudyExists(RuntimeError):
 
 class StudyConfigRejected(ValueError):
     """The orchestration worker refused the config (its message names the field); nothing was left behind."""
-
-
-async def _client(client: Client | None, address: str | None, namespace: str | None, profile: str | None) -> Client:
-    if client is not None:
-        return client
-    return await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
 
 
 async def _search_attributes_registered(client: Client) -> bool:
@@ -89,7 +83,7 @@ async def start_study(
     study = study_id if study_id is not None else name
     if not isinstance(study, str) or not study:
         raise StudyConfigRejected("name: the config needs a name (or pass study_id=)")
-    client = await _client(client, address, namespace, profile)
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
     searchable = await _search_attributes_registered(client)
     arguments = {"config": dict(config), "taskQueuePrefix": task_queue_prefix, "searchAttributes": searchable}
 
@@ -163,7 +157,7 @@ async def study_progress(
 ) -> dict[str, Any]:
     """What ``memotune study status --json`` shows: budget spent, trials, best, running trials
     (a running study's worker answers; an ended one's outcome is read from the server)."""
-    client = await _client(client, address, namespace, profile)
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
     handle = client.get_workflow_handle(study_id)
     if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
         try:
@@ -198,7 +192,7 @@ async def enqueue_trials(
     """Queues configurations to run next (Optuna's ``enqueue_trial``): one dict per stage; a
     configuration may leave out parameters and stages at its end, which the optimizer fills.
     Returns the study's progress. Raises ValueError naming the stage and parameter of a bad one."""
-    client = await _client(client, address, namespace, profile)
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
     return await _update(study_id, "memotune.enqueue", [[list(map(dict, config)) for config in configurations]], client)
 
 
@@ -212,7 +206,7 @@ async def stop_study(
 ) -> dict[str, Any]:
     """Starts no more trials; the running ones finish and are recorded, then the study ends as
     stopped (``memotune study stop``). Returns the study's progress."""
-    client = await _client(client, address, namespace, profile)
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
     return await _update(study_id, "memotune.stop", [], client)
 
 
@@ -226,5 +220,5 @@ async def extend_budget(
     profile: str | None = None,
 ) -> dict[str, Any]:
     """Adds ``amount`` cost units to a running study's budget (``memotune study extend``)."""
-    client = await _client(client, address, namespace, profile)
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
     return await _update(study_id, "memotune.extendBudget", [amount], client)

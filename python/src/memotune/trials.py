@@ -22,7 +22,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from .jsjson import number_to_string
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
-from .worker import connect_config
+from .connection import connect
 
 SEGMENT_SIZE = 100
 """Records per segment of a trial log (trialLogSegmentSize in src/core/trial-log.ts)."""
@@ -348,8 +348,7 @@ async def load_study(
         StudyNotFound: no study has that id.
         TrialLogError: the log lacks records the study has (another bucket or prefix than its workers').
     """
-    if client is None:
-        client = await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
     outcome = await study_outcome(client, study_id)
     if "history" in outcome:  # ended under an older release that kept its records inline
         records = list(outcome["history"])

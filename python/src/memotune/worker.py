@@ -8,42 +8,17 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client
-from temporalio.envconfig import ClientConfigProfile
 from temporalio.worker import Worker
 
 from .activity import StageActivity, _package_version
-from .local_stack import local_stack
+from .connection import connect
 from .registry import StageFunction, select_stages
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
 
-DEFAULT_ADDRESS = "127.0.0.1:7233"
-
 GRACEFUL_SHUTDOWN = timedelta(seconds=2)
 """How long running stages get after SIGTERM/SIGINT before they are cancelled: short, so the
 worker exits within seconds; an interrupted stage is retried elsewhere and charged what it spent."""
-
-
-def connect_config(
-    *, address: str | None = None, namespace: str | None = None, profile: str | None = None
-) -> dict[str, Any]:
-    """Keyword arguments for ``Client.connect``: explicit values over the environment and profile.
-
-    Raises:
-        ValueError: when the config file or the requested profile cannot be read.
-    """
-    try:
-        loaded = ClientConfigProfile.load(profile=profile).to_client_connect_config()
-    except (OSError, RuntimeError, ValueError) as error:
-        raise ValueError(f"cannot read the Temporal connection settings: {error}") from error
-    config: dict[str, Any] = dict(loaded)
-    stack = local_stack()
-    config["target_host"] = (
-        address or config.get("target_host") or (stack or {}).get("temporalAddress") or DEFAULT_ADDRESS
-    )
-    config["namespace"] = namespace or config.get("namespace") or "default"
-    return config
 
 
 _SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -100,7 +75,7 @@ async def run_worker(
         raise ValueError("no stages registered: decorate stage functions with @memotune.stage")
     if store is None:
         store = S3ObjectStore.from_settings(S3Settings.from_env())
-    client = await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
+    client = await connect(address=address, namespace=namespace, profile=profile)
     worker = Worker(
         client,
         task_queue=task_queue,
