@@ -19,6 +19,10 @@ EXIT_GRACE_SECONDS = 0.05
 
 _exit_guarded = False
 
+_connections: dict[str, Client] = {}
+"""Clients by their connection config: a script polling ``study_progress`` reuses one connection
+(a Temporal client is not tied to the event loop it was made on)."""
+
 
 def connect_config(
     *, address: str | None = None, namespace: str | None = None, profile: str | None = None
@@ -48,12 +52,16 @@ async def connect(
     namespace: str | None = None,
     profile: str | None = None,
 ) -> Client:
-    """``client`` when given, else a new connection from :func:`connect_config`; either way the
-    process's exit is guarded (:func:`guard_exit`)."""
+    """``client`` when given, else this process's connection for :func:`connect_config`'s settings
+    (made on first use); either way the process's exit is guarded (:func:`guard_exit`)."""
     guard_exit()
     if client is not None:
         return client
-    return await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile))
+    config = connect_config(address=address, namespace=namespace, profile=profile)
+    key = repr(sorted(config.items()))
+    if key not in _connections:
+        _connections[key] = await Client.connect(**config)
+    return _connections[key]
 
 
 def guard_exit() -> None:
