@@ -6,6 +6,8 @@
  *   owns an equal share of the axis; decoding rounds to the nearest integer and clamps;
  * - a float or int with a `step` (src/space/grid.ts): its step index k as an int on [0, K], K the
  *   last index; decoding rounds k and returns low + k · step;
+ * - a float fixed by low == high: an axis of width one whose every point decodes to that value
+ *   (snapping puts it at 0);
  * - categorical with k choices: k one-hot dims; decoding takes the argmax (ties → first choice).
  * Dimensions are laid out stage by stage, parameters in declaration order, so stage s owns the
  * contiguous block `stageRanges[s]`.
@@ -35,9 +37,10 @@ function axis(spec: ParamSpec & { type: 'float' | 'int' }): { lo: number; hi: nu
   if (isStepped(spec)) return { lo: -0.5, hi: lastGridIndex(spec) + 0.5, log: false };
   const pad = spec.type === 'int' ? 0.5 : 0;
   const log = spec.log === true;
-  const lo = spec.low - pad;
-  const hi = spec.high + pad;
-  return log ? { lo: Math.log(lo), hi: Math.log(hi), log } : { lo, hi, log };
+  const lo = log ? Math.log(spec.low - pad) : spec.low - pad;
+  const hi = log ? Math.log(spec.high + pad) : spec.high + pad;
+  // Only a fixed float has no width (an int's axis is one wide); decoding clamps to its value.
+  return { lo, hi: hi > lo ? hi : lo + 1, log };
 }
 
 function clamp01(u: number): number {
@@ -86,7 +89,7 @@ export class SpaceEncoding {
           cardinality *= lastGridIndex(spec) + 1;
         } else if (spec.type === 'int') {
           cardinality *= spec.high - spec.low + 1;
-        } else {
+        } else if (spec.low < spec.high) {
           cardinality = Number.POSITIVE_INFINITY;
         }
         offset += width;

@@ -58,7 +58,7 @@ export function isOnGrid(spec: SteppedParam, value: number): boolean {
 
 /**
  * Why `spec.step` does not fit its parameter, with the field it is about; undefined when it does
- * (or there is no step). Assumes finite bounds with low < high.
+ * (or there is no step). Assumes finite bounds with low ≤ high (low == high: the one grid point).
  */
 export function stepIssue(spec: FloatParam | IntParam): { field: 'step' | 'high'; message: string } | undefined {
   const { step } = spec;
@@ -70,7 +70,8 @@ export function stepIssue(spec: FloatParam | IntParam): { field: 'step' | 'high'
   if (spec.log === true && !(spec.type === 'int' && step === 1))
     return { field: 'step', message: 'cannot be combined with log: a log-scale parameter has no even step' };
   const steps = (spec.high - spec.low) / step;
-  if (steps < 1) return { field: 'step', message: `must be at most high - low (${spec.high - spec.low})` };
+  if (steps < 1 && spec.high > spec.low)
+    return { field: 'step', message: `must be at most high - low (${spec.high - spec.low})` };
   const whole = Math.round(steps);
   if (Math.abs(steps - whole) > onGridTolerance * Math.max(1, steps)) {
     const below = gridPoint({ ...spec, step }, Math.floor(steps));

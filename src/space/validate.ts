@@ -245,7 +245,7 @@ function isChoice(value: unknown): boolean {
 /**
  * The rules of one parameter's own values (its name aside: {@link nameProblem} and
  * {@link spaceStructureIssues}), with paths relative to the parameter: finite bounds with
- * low < high and a finite high − low (the unit-cube encoding divides by it), safe-integer bounds for
+ * low ≤ high and a finite high − low (the unit-cube encoding divides by it), safe-integer bounds for
  * ints, low > 0 on log scale, a step that divides high − low (not with log); at least one choice, each a finite number, string or boolean within
  * {@link choiceProblem}, no two alike. The study-config schema, the synthetic spec schema and
  * {@link validateSpace} all apply these.
@@ -258,8 +258,9 @@ export function paramIssues(spec: ParamSpec): SpaceIssue[] {
       if (!Number.isFinite(spec.low)) issues.push({ path: ['low'], message: 'must be finite' });
       if (!Number.isFinite(spec.high)) issues.push({ path: ['high'], message: 'must be finite' });
       if (issues.length > 0) return issues;
-      if (spec.low >= spec.high) {
-        issues.push({ path: ['low'], message: `must be less than high (${spec.low} >= ${spec.high})` });
+      // low == high fixes the parameter (Optuna allows it too): one value, still recorded per trial.
+      if (spec.low > spec.high) {
+        issues.push({ path: ['low'], message: `must be at most high (${spec.low} > ${spec.high})` });
       }
       if (spec.type === 'int' && (!Number.isSafeInteger(spec.low) || !Number.isSafeInteger(spec.high))) {
         issues.push({ path: ['low'], message: 'int bounds must be safe integers' });

@@ -36,7 +36,7 @@ describe('memotune study (CLI against the real server)', () => {
         ...c,
         pipeline: { stages: [{ ...c.pipeline.stages[0], params: [{ name: 'x0', type: 'float', low: 3, high: 1 }] }] },
       }),
-      ['pipeline.stages[0].params[0].low: must be less than high'],
+      ['pipeline.stages[0].params[0].low: must be at most high'],
     ],
     [
       'a malformed task queue kind',

@@ -158,7 +158,7 @@ describe('memotune bench', () => {
       .configureOutput({ writeErr: () => undefined });
     const parsed = command.parseAsync([bad, '--no-progress'], { from: 'user' });
     await expect(parsed).rejects.toThrow(
-      /budget:[\s\S]*stages\[0\]\.params\[0\]\.low: must be less than high \(1 >= 0\)[\s\S]*stages\[0\]\.cost/,
+      /budget:[\s\S]*stages\[0\]\.params\[0\]\.low: must be at most high \(1 > 0\)[\s\S]*stages\[0\]\.cost/,
     );
     // Bad input, as a bad study config is: exit code 2.
     await expect(parsed).rejects.toMatchObject({ exitCode: 2 });

@@ -115,7 +115,7 @@ describe('study config validation', () => {
           stages: [{ ...c.pipeline.stages[0]!, params: [{ name: 'frac', type: 'float', low: 2, high: 1 }] }],
         },
       }),
-      ['pipeline.stages[0].params[0].low: must be less than high (2 >= 1)'],
+      ['pipeline.stages[0].params[0].low: must be at most high (2 > 1)'],
     ],
     [
       'a malformed task queue kind',

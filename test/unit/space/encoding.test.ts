@@ -24,6 +24,32 @@ const space: SearchSpace = [
 describe('SpaceEncoding', () => {
   const enc = new SpaceEncoding(space);
 
+  it('takes parameters fixed by low == high (as Optuna does): every point decodes to the one value', () => {
+    const fixed = new SpaceEncoding([
+      {
+        name: 's',
+        params: [
+          { name: 'f', type: 'float', low: 0.3, high: 0.3 },
+          { name: 'flog', type: 'float', low: 2, high: 2, log: true },
+          { name: 'i', type: 'int', low: 5, high: 5 },
+          { name: 'ilog', type: 'int', low: 8, high: 8, log: true },
+          { name: 'stepped', type: 'float', low: 1.5, high: 1.5, step: 0.5 },
+          { name: 'x', type: 'int', low: 0, high: 2 },
+        ],
+      },
+    ]);
+    expect(fixed.cardinality).toBe(3);
+    const only = { f: 0.3, flog: 2, i: 5, ilog: 8, stepped: 1.5 };
+    for (const u of [0, 0.37, 1]) {
+      const config = fixed.decode([u, u, u, u, u, 0.5]);
+      expect(config).toEqual([{ ...only, x: 1 }]);
+      const encoded = fixed.encode(config);
+      expect(Array.from(encoded).every(Number.isFinite)).toBe(true);
+      expect(fixed.decode(encoded)).toEqual(config);
+    }
+    expect(fixed.enumerate(10)).toEqual([0, 1, 2].map((x) => [{ ...only, x }]));
+  });
+
   it('lays out dims stage by stage with one-hot categoricals', () => {
     expect(enc.dimension).toBe(2 + 1 + 3 + 1);
     expect(enc.stageRanges).toEqual([
@@ -167,9 +193,9 @@ describe('validateSpace', () => {
       `stage "a": name: duplicate stage name 'a' (also stages[0])`,
     ],
     [
-      'low ≥ high',
-      [{ name: 'a', params: [{ name: 'x', type: 'float', low: 1, high: 1 }] }],
-      'stage "a" param "x": low: must be less than high (1 >= 1)',
+      'low > high',
+      [{ name: 'a', params: [{ name: 'x', type: 'float', low: 1, high: 0.5 }] }],
+      'stage "a" param "x": low: must be at most high (1 > 0.5)',
     ],
     [
       'log with low ≤ 0',

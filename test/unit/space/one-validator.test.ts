@@ -55,10 +55,10 @@ describe('one search-space validator for the config schema, the spec schema and 
   // [label, space, path under the space, message]: every rule written once, reported alike.
   const rules: [string, SearchSpace, string, string][] = [
     [
-      'low ≥ high',
+      'low > high',
       [{ name: 's', params: [float('x', 1, 0), float('y')] }],
       '[0].params[0].low',
-      'must be less than high (1 >= 0)',
+      'must be at most high (1 > 0)',
     ],
     [
       'log scale from 0',

@@ -67,10 +67,10 @@ describe('synthetic pipeline spec', () => {
     expect(spec.warmup).toBe(10);
   });
 
-  it('names the path of low >= high', () => {
+  it('names the path of low > high', () => {
     const bad = structuredClone(minimal);
     bad.stages[0]!.params[1]!.low = 3;
-    expect(issuesOf(bad)).toContain('stages[0].params[1].low: must be less than high (3 >= 2)');
+    expect(issuesOf(bad)).toContain('stages[0].params[1].low: must be at most high (3 > 2)');
   });
 
   it('names the path of an unknown function and an unknown cost shape', () => {
