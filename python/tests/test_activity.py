@@ -322,6 +322,20 @@ def test_numpy_numbers_are_accepted_as_plain_numbers(harness: Harness) -> None:
     assert [type(v) for v in (result["metrics"]["f"], result["metrics"]["n"], result["cost"])] == [float, int, int]
 
 
+def test_zero_dimensional_arrays_count_as_the_number_they_hold_as_in_optuna(harness: Harness) -> None:
+    np = pytest.importorskip("numpy")
+    harness.with_parent()
+    losses = np.array([0.25, 0.75])
+    returned = StageResult(1, {"loss": losses.mean(axis=0), "nan": np.array(math.nan)}, cost=np.array(2.5))
+    result = harness.run(harness.activity({"train": lambda ctx: returned}), request())
+    assert result["metrics"] == {"loss": 0.5} and result["cost"] == 2.5
+    assert result["nonFiniteMetrics"] == {"nan": "NaN"}
+    # A longer array is still no number.
+    bad = StageResult(1, {"loss": losses})
+    error = failure(harness, harness.activity({"train": lambda ctx: bad}), request(key=KEY_C))
+    assert "metrics.loss" in error.message and "metrics must be numbers" in error.message
+
+
 def test_non_finite_metrics_are_left_out_and_named_apart_and_the_output_is_kept(harness: Harness) -> None:
     np = pytest.importorskip("numpy")
     harness.with_parent()

@@ -207,6 +207,14 @@ async def main():
     out["status"], out["trials"] = progress["status"], progress["trials"]
     study = await memotune.load_study(STUDY)
     out["sources"] = [trial.get("source") for trial in study.trials]
+    try:
+        await memotune.stop_study(STUDY)
+    except memotune.StudyFinished as error:
+        out["stopEnded"] = [error.finished_as, str(error)]
+    try:
+        await memotune.enqueue_trials(STUDY + "-nope", [[{"a": 0.5}]])
+    except memotune.StudyNotFound as error:
+        out["missing"] = str(error)
     print(json.dumps(out))
 asyncio.run(main())
 `;
@@ -223,6 +231,8 @@ asyncio.run(main())
     expect(out.badEnqueue).toMatch(/mode/);
     expect(out).toMatchObject({ status: 'completed', trials: 3 });
     expect(out.sources).toContain('enqueued');
+    expect(out.stopEnded).toEqual(['completed', expect.stringContaining('memotune study continue')]);
+    expect(out.missing).toContain(`no study '${studyId}-nope'`);
     // Started from Python, read from Node like any other study.
     const status = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
     expect(JSON.parse(status.stdout)).toMatchObject({ studyId, status: 'completed', trials: 3 });
@@ -249,7 +259,7 @@ asyncio.run(main())
           run,
           code: 0,
           stderr: '',
-          stdout: 'RPCError',
+          stdout: 'StudyNotFound',
         });
       }
     } finally {

@@ -12,6 +12,7 @@ from .cache import CacheReadError
 from .control import (
     StudyConfigRejected,
     StudyExists,
+    StudyFinished,
     enqueue_trials,
     extend_budget,
     start_study,
@@ -46,6 +47,7 @@ __all__ = [
     "StageResult",
     "StudyConfigRejected",
     "StudyExists",
+    "StudyFinished",
     "Study",
     "StudyNotFound",
     "TrialLogError",

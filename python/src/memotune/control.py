@@ -9,6 +9,8 @@ read and steered through the study workflow's query and updates (workflows/defin
 from __future__ import annotations
 
 import asyncio
+import math
+import numbers
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,8 +28,8 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from .trials import query_answer_missing, study_outcome
 from .connection import connect
+from .trials import StudyNotFound, query_answer_missing, study_outcome
 
 DEFAULT_PREFIX = "memotune"
 _SEARCH_ATTRIBUTES = (
@@ -42,6 +44,77 @@ class StudyExists(RuntimeError):
 
 class StudyConfigRejected(ValueError):
     """The orchestration worker refused the config (its message names the field); nothing was left behind."""
+
+
+class StudyFinished(ValueError):
+    """A control call (stop, enqueue, extend) to a study that has ended (the TypeScript client's
+    ``StudyFinishedError``); ``finished_as`` says how: completed, stopped, exhausted, failed[: how]."""
+
+    def __init__(self, study_id: str, finished_as: str) -> None:
+        # Only a study that ended on its own keeps a state to go on from.
+        after = (
+            f"; continue it from its recorded trials with more budget or trials "
+            f"(`memotune study continue {study_id} --budget <extra>` / `--trials <extra>`)"
+            if finished_as in ("completed", "stopped", "exhausted")
+            else ""
+        )
+        super().__init__(f"study '{study_id}' has already finished ({finished_as}){after}")
+        self.study_id = study_id
+        self.finished_as = finished_as
+
+
+def _plain_json(value: Any, path: str) -> Any:
+    """``value`` as plain JSON data (numpy scalars become ints and floats), checked on the way:
+    the orchestration worker parses it with JavaScript's JSON, where a NaN or infinite number is
+    no JSON at all and the study's first workflow task would fail on it, forever.
+
+    Raises:
+        ValueError: a NaN or infinite number (the message names its path).
+        TypeError: a value JSON cannot carry (the message names its path).
+    """
+    where = path or "(the value)"
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{where}: must be a finite number, not {number}")
+        return number
+    if isinstance(value, Mapping):
+        plain: dict[str, Any] = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: keys must be strings, not {type(key).__name__} {key!r}")
+            plain[key] = _plain_json(item, f"{path}.{key}" if path else key)
+        return plain
+    if isinstance(value, (list, tuple)):
+        return [_plain_json(item, f"{path}[{index}]") for index, item in enumerate(value)]
+    raise TypeError(f"{where}: {type(value).__name__} is not JSON (numbers, strings, booleans, None, lists, dicts)")
+
+
+async def _finished_as(client: Client, study_id: str) -> str | None:
+    """How a study ended (as the TypeScript client words it), or ``None`` while it runs.
+
+    Raises:
+        StudyNotFound: no study has that id.
+    """
+    handle = client.get_workflow_handle(study_id)
+    try:
+        status = (await handle.describe()).status
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise StudyNotFound(f"no study '{study_id}' on the server (or it has left its retention)") from error
+        raise
+    if status == WorkflowExecutionStatus.RUNNING:
+        return None
+    if status == WorkflowExecutionStatus.COMPLETED:
+        return str((await handle.result()).get("status", "completed"))
+    if status == WorkflowExecutionStatus.FAILED:
+        return "failed"
+    name = status.name.lower() if status is not None else "ended"
+    return f"failed: {'cancelled' if name == 'canceled' else name.replace('_', ' ')}"
 
 
 async def _search_attributes_registered(client: Client) -> bool:
@@ -83,9 +156,13 @@ async def start_study(
     study = study_id if study_id is not None else name
     if not isinstance(study, str) or not study:
         raise StudyConfigRejected("name: the config needs a name (or pass study_id=)")
+    try:
+        plain_config = _plain_json(config, "")
+    except (TypeError, ValueError) as error:
+        raise StudyConfigRejected(str(error)) from error
     client = await connect(client, address=address, namespace=namespace, profile=profile)
     searchable = await _search_attributes_registered(client)
-    arguments = {"config": dict(config), "taskQueuePrefix": task_queue_prefix, "searchAttributes": searchable}
+    arguments = {"config": plain_config, "taskQueuePrefix": task_queue_prefix, "searchAttributes": searchable}
 
     async def start(policy: WorkflowIDReusePolicy) -> Any:
         return await client.start_workflow(
@@ -159,7 +236,7 @@ async def study_progress(
     (a running study's worker answers; an ended one's outcome is read from the server)."""
     client = await connect(client, address=address, namespace=namespace, profile=profile)
     handle = client.get_workflow_handle(study_id)
-    if (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+    if await _finished_as(client, study_id) is None:
         try:
             return await handle.query("memotune.progress")
         except RPCError as error:
@@ -178,6 +255,14 @@ async def _update(study_id: str, name: str, args: Sequence[Any], client: Client)
     except WorkflowUpdateFailedError as error:
         # The study said no (a bad configuration, a stopped study): its message says why.
         raise ValueError(str(error.cause) if error.cause is not None else str(error)) from error
+    except RPCError as error:
+        if error.status != RPCStatusCode.NOT_FOUND:
+            raise
+        # No such study, or it has ended: say which.
+        finished_as = await _finished_as(client, study_id)
+        if finished_as is None:
+            raise
+        raise StudyFinished(study_id, finished_as) from error
 
 
 async def enqueue_trials(
@@ -189,11 +274,32 @@ async def enqueue_trials(
     namespace: str | None = None,
     profile: str | None = None,
 ) -> dict[str, Any]:
-    """Queues configurations to run next (Optuna's ``enqueue_trial``): one dict per stage; a
-    configuration may leave out parameters and stages at its end, which the optimizer fills.
-    Returns the study's progress. Raises ValueError naming the stage and parameter of a bad one."""
+    """Queues configurations to run next (Optuna's ``enqueue_trial``): each a list with one dict
+    per stage (``[{"a": 0.5}, {"lr": 0.1}]``); a configuration may leave out parameters and stages
+    at its end, which the optimizer fills. Returns the study's progress.
+
+    Raises:
+        ValueError: a bad configuration (the message names the stage and parameter).
+        TypeError: a configuration that is not a list of per-stage dicts.
+        StudyFinished: the study has ended. StudyNotFound: no study has that id.
+    """
+    if isinstance(configurations, (str, Mapping)) or not isinstance(configurations, Sequence):
+        raise TypeError(f"configurations must be a list of configurations, not {type(configurations).__name__}")
+    for index, configuration in enumerate(configurations):
+        if isinstance(configuration, (str, Mapping)) or not isinstance(configuration, Sequence):
+            raise TypeError(
+                f"configurations[{index}] must be a list with one dict per stage, in pipeline order "
+                f'(e.g. [{{"a": 0.5}}, {{"lr": 0.1}}]), not {type(configuration).__name__}'
+            )
+        for stage, values in enumerate(configuration):
+            if not isinstance(values, Mapping):
+                raise TypeError(
+                    f"configurations[{index}][{stage}] must be a dict of that stage's parameters, "
+                    f"not {type(values).__name__}"
+                )
+    plain = _plain_json([list(configuration) for configuration in configurations], "configurations")
     client = await connect(client, address=address, namespace=namespace, profile=profile)
-    return await _update(study_id, "memotune.enqueue", [[list(map(dict, config)) for config in configurations]], client)
+    return await _update(study_id, "memotune.enqueue", [plain], client)
 
 
 async def stop_study(
@@ -205,7 +311,11 @@ async def stop_study(
     profile: str | None = None,
 ) -> dict[str, Any]:
     """Starts no more trials; the running ones finish and are recorded, then the study ends as
-    stopped (``memotune study stop``). Returns the study's progress."""
+    stopped (``memotune study stop``). Returns the study's progress.
+
+    Raises:
+        StudyFinished: the study has ended. StudyNotFound: no study has that id.
+    """
     client = await connect(client, address=address, namespace=namespace, profile=profile)
     return await _update(study_id, "memotune.stop", [], client)
 
@@ -219,6 +329,14 @@ async def extend_budget(
     namespace: str | None = None,
     profile: str | None = None,
 ) -> dict[str, Any]:
-    """Adds ``amount`` cost units to a running study's budget (``memotune study extend``)."""
+    """Adds ``amount`` cost units to a running study's budget (``memotune study extend``).
+
+    Raises:
+        ValueError: ``amount`` is not a positive finite number (or the study refuses it).
+        StudyFinished: the study has ended. StudyNotFound: no study has that id.
+    """
+    plain_amount = _plain_json(amount, "amount")
+    if isinstance(plain_amount, bool) or not isinstance(plain_amount, (int, float)):
+        raise TypeError(f"amount: must be a number, not {type(amount).__name__}")
     client = await connect(client, address=address, namespace=namespace, profile=profile)
-    return await _update(study_id, "memotune.extendBudget", [amount], client)
+    return await _update(study_id, "memotune.extendBudget", [plain_amount], client)

@@ -99,6 +99,14 @@ def _is_number(value: Any) -> bool:
     return finite_number(value) is not None
 
 
+def _scalar(value: Any) -> Any:
+    """A zero-dimensional array (numpy's ``np.mean(...)`` of an array axis, a torch loss tensor)
+    as the number it holds, as Optuna takes it; anything else as it is."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        return value.item()
+    return value
+
+
 def _plain(value: Any) -> int | float:
     """numpy scalars and other Real types as the built-in number they equal."""
     return int(value) if isinstance(value, numbers.Integral) else float(value)
@@ -147,13 +155,14 @@ def check_result(raw: Any, stage_name: str) -> tuple[StageResult, dict[str, str]
     metrics = result.metrics if result.metrics is not None else {}
     if not isinstance(metrics, Mapping):
         raise InvalidResult(f"stage '{stage_name}' reported metrics = {metrics!r}; metrics must be a dict")
+    metrics = {name: _scalar(value) for name, value in metrics.items()}
     non_finite: dict[str, str] = {}
     for name, value in metrics.items():
         if isinstance(name, str) and (infinite := _non_finite_name(value)) is not None:
             non_finite[name] = infinite
         elif not isinstance(name, str) or not _is_number(value):
             raise InvalidResult(f"stage '{stage_name}' reported metrics.{name} = {value!r}; metrics must be numbers")
-    cost = result.cost
+    cost = _scalar(result.cost)
     if cost is not None and not (_is_number(cost) and cost >= 0):
         raise InvalidResult(f"stage '{stage_name}' reported cost = {cost!r}; cost must be a finite number >= 0")
     checked = StageResult(

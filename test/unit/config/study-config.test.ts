@@ -118,6 +118,11 @@ describe('study config validation', () => {
       ['pipeline.stages[0].params[0].low: must be at most high (2 > 1)'],
     ],
     [
+      'a bound of 1e999 (JSON parses it to Infinity)',
+      (c) => JSON.parse(JSON.stringify(c).replace('"high":1', '"high":1e999')),
+      ['pipeline.stages[0].params[0].high: must be a finite number (got Infinity)'],
+    ],
+    [
       'a malformed task queue kind',
       (c) => ({
         ...c,
