@@ -36,7 +36,7 @@ function observationOf(trial: TrialRecord, direction: Direction, prunedTrials: P
     cachedPrefix: trial.cachedPrefix,
     chargedCost: trial.chargedCost,
     phase: trial.phase,
-    ...(trial.source === 'enqueued' ? { enqueued: true } : {}),
+    ...(trial.source === 'enqueued' && trial.optimizerFilled !== true ? { enqueued: true } : {}),
   };
 }
 

@@ -627,6 +627,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           config: fillConfiguration(space, step.enqueued, suggestion.config),
           phase: 'warmup',
           source: 'enqueued',
+          // The optimizer reads it as its suggestion's point used (a review saw every partial
+          // enqueued trial of a warm-up filled from the same design point, and the next warm-up
+          // trial run that point again). Data only: no command depends on it.
+          optimizerFilled: true,
           acquisition: null,
           predictedCost: null,
           optimizerSeconds,
@@ -647,7 +651,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       config: trialInput.config,
       cachedPrefix: trialInput.suggestedPrefix ?? 0,
       phase: trialInput.phase,
-      ...(trialInput.source === 'enqueued' ? { enqueued: true } : {}),
+      ...(trialInput.source === 'enqueued' && trialInput.optimizerFilled !== true ? { enqueued: true } : {}),
       reservedCost: reservationFor(trialInput.predictedCost, state),
       predicted: isUsablePrediction(trialInput.predictedCost),
       settledStages: countsSettledAtStart ? settledAtStart(trialInput.suggestedPrefix ?? 0, shared, runningList()) : 0,

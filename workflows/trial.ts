@@ -41,6 +41,8 @@ export interface TrialInput {
   readonly config: Configuration;
   readonly phase: Phase;
   readonly source: TrialRecord['source'];
+  /** See {@link TrialRecord.optimizerFilled}; absent in older histories. */
+  readonly optimizerFilled?: true;
   readonly acquisition: number | null;
   readonly predictedCost: number | null;
   /** δ the optimizer planned for; absent in histories recorded before it existed. */
@@ -461,6 +463,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     ...(stageWorkers.some((worker) => worker !== null) ? { stageWorkers } : {}),
     stageCharges,
     source: input.source,
+    // Data only, as stageWorkers.
+    ...(input.optimizerFilled === true ? { optimizerFilled: true } : {}),
     acquisition: input.acquisition,
     predictedCost: input.predictedCost,
     suggestedPrefix: input.suggestedPrefix ?? 0,

@@ -32,7 +32,7 @@ export interface RunningTrial {
   readonly cachedPrefix: number;
   /** `warmup` for warm-up and enqueued trials, `bo` for the optimizer's (told to it as pending). */
   readonly phase: Phase;
-  /** Set for an enqueued configuration (told to the optimizer: it is not a warm-up design point). */
+  /** Set for a configuration enqueued in full (told to the optimizer: it is not a warm-up design point). */
   readonly enqueued?: boolean;
   /** What the budget reserved for it when it started: its predicted cost, else the mean trial charge then. */
   readonly reservedCost: number;

@@ -204,6 +204,11 @@ export interface TrialRecord extends Observation {
    */
   readonly stageWorkers?: readonly (StageWorker | null)[];
   readonly source: 'enqueued' | 'optimizer';
+  /**
+   * Set for an enqueued configuration that left parameters out: the optimizer's suggestion gave
+   * them (during the warm-up, a design point, which later trials then do not repeat).
+   */
+  readonly optimizerFilled?: true;
   readonly acquisition: number | null;
   readonly predictedCost: number | null;
   /** δ the optimizer planned for (the prefix it pinned); `cachedPrefix` is what the cache had. */

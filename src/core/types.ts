@@ -91,9 +91,11 @@ export interface Observation {
   /** Whether the suggestion came from the warm-up design or from the acquisition. */
   readonly phase: Phase;
   /**
-   * True for a configuration the user enqueued: it counts toward the warm-up's length, but it is
-   * not a design point, so the warm-up design goes on from where its own points stopped. Absent
-   * for the optimizer's and in histories from before it existed.
+   * True for a configuration the user enqueued in full: it counts toward the warm-up's length, but
+   * it is not a design point, so the warm-up design goes on from where its own points stopped.
+   * Absent for the optimizer's, for an enqueued configuration the optimizer filled (its suggestion,
+   * a design point during the warm-up, gave the values left out: that point is used), and in
+   * histories from before it existed.
    */
   readonly enqueued?: boolean;
 }

@@ -162,6 +162,8 @@ describe('controlling a running study (real Temporal + S3)', () => {
       expect(typeof value).toBe('number');
     }
     expect(filled.status).toBe('completed');
+    expect(filled.optimizerFilled).toBe(true);
+    expect(next.optimizerFilled).toBeUndefined();
 
     // Only the accepted requests are in history: pause, enqueue, parallelism, extend, resume.
     const events = (await handle.fetchHistory()).events ?? [];
@@ -185,6 +187,36 @@ describe('controlling a running study (real Temporal + S3)', () => {
       'memotune.resume',
     ]);
   }, 180_000);
+
+  it('fills partial enqueued warm-up trials from successive design points, which later warm-up trials do not repeat', async () => {
+    const studyId = `${env.taskQueuePrefix}-partial-warmup`;
+    // Optuna fills each partial enqueued trial with a fresh draw; a review saw four filled alike
+    // (the same design point), and the first warm-up trial after them run that point again.
+    const given = [-1.5, -0.5, 0.5, 1.5];
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({
+        name: studyId,
+        budget: 1e5,
+        maxTrials: 6,
+        optimizer: { method: 'random', warmup: 6 },
+        enqueue: given.map((x0) => [{ x0 }]),
+      }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.history.map((trial) => [trial.source, trial.optimizerFilled ?? false])).toEqual([
+      ...given.map(() => ['enqueued', true]),
+      ['optimizer', false],
+      ['optimizer', false],
+    ]);
+    expect(result.history.slice(0, 4).map((trial) => trial.config[0]!.x0)).toEqual(given);
+    // What the optimizer gave (every parameter but x0) differs from trial to trial, filled or not.
+    const rest = result.history.map((trial) =>
+      JSON.stringify(trial.config.flatMap((stage) => Object.values(stage)).slice(1)),
+    );
+    expect(new Set(rest).size).toBe(6);
+  });
 
   it('keeps studies and their trials searchable: one query for studies, one for the trials of one', async () => {
     const studyId = `${env.taskQueuePrefix}-search`;
