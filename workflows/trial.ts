@@ -422,6 +422,8 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     if (typeof value === 'number' && Number.isFinite(value)) objective = value;
     else {
       error = missingObjectiveMessage(input.objectiveMetric, value, metrics);
+      // Data only (the study reads it from the record): histories recorded before replay as they ran.
+      if (value === undefined) failureType = FailureType.ObjectiveNotReported;
       // Changed code under the same stage version would otherwise fail here on every rerun.
       if (lastFromCache) {
         const last = input.stages[input.stages.length - 1]!;

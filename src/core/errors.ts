@@ -39,6 +39,13 @@ export const FailureType = {
    */
   TrialPruned: 'TrialPruned',
   /**
+   * The trial's last stage completed without reporting the objective metric at all (a NaN or
+   * infinite value is reported: that trial just failed). Set by the trial workflow, never raised by
+   * an activity. While no trial has completed, it ends the study: the metric's name in the stage
+   * and in the config's `objective.metric` disagree, and every trial would run in full to fail alike.
+   */
+  ObjectiveNotReported: 'ObjectiveNotReported',
+  /**
    * The study ended as failed (a stage no worker can run, parameters that fit no stage,
    * `maxConsecutiveFailures`, the optimizer refusing the study): its workflow fails with this
    * type, so the Temporal UI shows it as Failed, and the failure's first detail is the study's

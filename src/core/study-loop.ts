@@ -315,6 +315,12 @@ export function afterTrial(
     const error = `trial ${record.trialIndex}: ${record.error ?? 'stage version mismatch'} — no worker of its queue has the version the config gives`;
     return { state: next, halt: { status: 'failed', error } };
   }
+  if (record.failureType === FailureType.ObjectiveNotReported && state.best === null) {
+    // No trial has reported the metric: its name in the stage and in the config disagree (a
+    // review saw five full trials run before maxConsecutiveFailures ended such a study).
+    const error = `trial ${record.trialIndex}: ${record.error ?? 'the objective metric was not reported'} — no trial has reported it yet: make the stage's metric name and the config's objective.metric agree`;
+    return { state: next, halt: { status: 'failed', error } };
+  }
   if (record.failureType === FailureType.UnknownStage) {
     // memotune's workers (TypeScript and Python) already say to register the stage on every
     // worker of the queue; another worker's message gets the advice added.

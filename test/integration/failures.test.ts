@@ -366,6 +366,28 @@ describe('stage failures', () => {
     }
   });
 
+  it('ends the study at the first trial whose objective metric was never reported, naming what was', async () => {
+    // The stage reports `score`; the config asks for `Score`: every trial would run in full to fail.
+    const misnamed = config([
+      { a: 0.1, mode: 'ok' },
+      { a: 0.2, mode: 'ok' },
+      { a: 0.3, mode: 'ok' },
+    ]);
+    const { handle } = await startStudy(
+      env.client,
+      { ...misnamed, name: 'misnamed', objective: { metric: 'Score' } },
+      { studyId: `${env.taskQueuePrefix}-misnamed`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.status).toBe('failed');
+    expect(result.history).toHaveLength(1);
+    expect(result.history[0]).toMatchObject({ status: 'failed', failureType: 'ObjectiveNotReported' });
+    expect(result.error).toMatch(
+      /^trial 0: the last stage did not report the objective metric 'Score' \(it reported score/,
+    );
+    expect(result.error).toContain("make the stage's metric name and the config's objective.metric agree");
+  });
+
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {
     const broken = config([
       { a: 0.1, mode: 'ok' },

@@ -360,6 +360,20 @@ describe('the study loop', () => {
       status: 'failed',
       error: expect.stringMatching(/^trial 0: stage 'train' failed: TrainParams field 'depth' .* make the stage's/),
     });
+    // The objective metric never reported while no trial has reported it: its name is wrong.
+    const unreported = {
+      ...failed(0, 'ObjectiveNotReported'),
+      error: "the last stage did not report the objective metric 'valLoss' (it reported val_loss)",
+    };
+    expect(afterTrial(plan, initialStudyState('s/'), unreported).halt).toEqual({
+      status: 'failed',
+      error: expect.stringMatching(
+        /^trial 0: the last stage did not report .* make the stage's metric name and the config's objective\.metric agree$/,
+      ),
+    });
+    // Once a trial has reported it, a trial that does not is one failed trial.
+    const reported = afterTrial(plan, initialStudyState('s/'), completed(0, 1)).state;
+    expect(afterTrial(plan, reported, { ...unreported, trialIndex: 1 }).halt).toBeNull();
     // A memotune worker's message already says what to do: not said twice.
     const workerMessage =
       "no stage implementation named 'train' is registered on the worker that took it from task queue 'gpu' " +
