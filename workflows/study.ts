@@ -152,6 +152,12 @@ const pausedStatusPatch = 'memotune-paused-status';
 const sharedPrefixEndPatch = 'memotune-shared-prefix-end';
 /** A trial that took its prefix owner's end without running (`repeatOf`) no longer counts toward the failure streak. */
 const inheritedEndsUncountedPatch = 'memotune-inherited-ends-uncounted';
+/**
+ * A trial whose last stage reported no objective metric (failureType `ObjectiveNotReported`) ends
+ * the study while none has reported it. An orchestration worker of an earlier release went on past
+ * such a trial (a newer trial workflow may have recorded it in a mixed deployment).
+ */
+const unreportedObjectiveEndsPatch = 'memotune-unreported-objective-ends';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -508,7 +514,9 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       // A trial that inherited its prefix owner's end counts no more toward the failure streak and
       // the patience; histories recorded before counted it.
       const inheritedEndsCount = record.repeatOf !== undefined && !patched(inheritedEndsUncountedPatch);
-      const recorded = afterTrial(plan, state, record, inheritedEndsCount);
+      const unreportedObjectiveEnds =
+        record.failureType === FailureType.ObjectiveNotReported && patched(unreportedObjectiveEndsPatch);
+      const recorded = afterTrial(plan, state, record, { inheritedEndsCount, unreportedObjectiveEnds });
       state = withPruningSample(recorded.state, record, plan);
       halt ??= recorded.halt;
       publish();

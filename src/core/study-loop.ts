@@ -293,12 +293,19 @@ export function afterTrial(
   plan: LoopPlan,
   state: StudyState,
   record: TrialOutcome,
-  /**
-   * Whether a trial that took its prefix owner's end without running (`repeatOf`) counts toward
-   * `maxConsecutiveFailures` and `stopWhen.trialsWithoutImprovement`: it did not (one stage run
-   * that failed is one failure), except in histories recorded before (workflows/study.ts).
-   */
-  inheritedEndsCount = false,
+  {
+    inheritedEndsCount = false,
+    unreportedObjectiveEnds = true,
+  }: {
+    /**
+     * Whether a trial that took its prefix owner's end without running (`repeatOf`) counts toward
+     * `maxConsecutiveFailures` and `stopWhen.trialsWithoutImprovement`: it did not (one stage run
+     * that failed is one failure), except in histories recorded before (workflows/study.ts).
+     */
+    readonly inheritedEndsCount?: boolean;
+    /** Whether an `ObjectiveNotReported` trial may end the study: not in histories recorded before. */
+    readonly unreportedObjectiveEnds?: boolean;
+  } = {},
 ): { state: StudyState; halt: Halt | null } {
   const inherited = record.repeatOf !== undefined && !inheritedEndsCount;
   const summed = withTrial(state, record, plan.objective.direction);
@@ -315,7 +322,7 @@ export function afterTrial(
     const error = `trial ${record.trialIndex}: ${record.error ?? 'stage version mismatch'} — no worker of its queue has the version the config gives`;
     return { state: next, halt: { status: 'failed', error } };
   }
-  if (record.failureType === FailureType.ObjectiveNotReported && state.best === null) {
+  if (record.failureType === FailureType.ObjectiveNotReported && state.best === null && unreportedObjectiveEnds) {
     // No trial has reported the metric: its name in the stage and in the config disagree (a
     // review saw five full trials run before maxConsecutiveFailures ended such a study).
     const error = `trial ${record.trialIndex}: ${record.error ?? 'the objective metric was not reported'} — no trial has reported it yet: make the stage's metric name and the config's objective.metric agree`;

@@ -331,7 +331,7 @@ describe('the study loop', () => {
     // A second stage run that fails ends it.
     expect(afterTrial(plan, state, failed(4)).halt?.status).toBe('failed');
     // Replaying a history recorded before: inherited ends counted.
-    expect(afterTrial(plan, state, failed(5, 0), true).halt?.status).toBe('failed');
+    expect(afterTrial(plan, state, failed(5, 0), { inheritedEndsCount: true }).halt?.status).toBe('failed');
   });
 
   it('halts after an unknown stage or the configured streak of failures', () => {
