@@ -4,6 +4,7 @@ the Node CLI writes (test/fixtures/trial-records)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,10 @@ def test_best_params_and_typed_rows_put_back_what_json_lost() -> None:
             assert isinstance(row[at], timedelta) and row[at] == row[at - 1] - row[at - 2]
             assert row[at - 2].tzinfo is not None
     objective = typed_columns.index("objective")
-    assert all(row[objective] is None or isinstance(row[objective], float) for row in rows)
+    assert all(isinstance(row[objective], float) for row in rows)
+    # A failed trial's objective is NaN, as Optuna's value column has it (a column of None is object).
+    failed = [row for row, trial in zip(rows, typed.trials) if trial["status"] != "completed"]
+    assert failed and all(math.isnan(row[objective]) for row in failed)
 
 
 def test_best_params_before_any_trial_completed_says_so() -> None:

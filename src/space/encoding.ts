@@ -163,7 +163,11 @@ export class SpaceEncoding {
     const spec = p.spec;
     if (spec.type === 'categorical') return spec.choices[oneHotArgmax(u, p.offset, p.width)]!;
     const { lo, hi, log } = this.#axes[k]!;
-    const t = lo + clamp01(u[p.offset]!) * (hi - lo);
+    const at = clamp01(u[p.offset]!);
+    // The ends of a float's axis are its bounds exactly: back from log space the upper end of
+    // [0.001, 0.5] came out 0.49999999999999994, which the CLI printed as 0.5.
+    if (spec.type === 'float' && !isStepped(spec) && (at === 0 || at === 1)) return at === 0 ? spec.low : spec.high;
+    const t = lo + at * (hi - lo);
     if (isStepped(spec)) return gridValue(spec, Math.min(lastGridIndex(spec), Math.max(0, Math.round(t))));
     const v = log ? Math.exp(t) : t;
     if (spec.type === 'int') return Math.min(spec.high, Math.max(spec.low, Math.round(v)));

@@ -198,12 +198,7 @@ async def main():
         out["badEnqueue"] = str(error)
     queued = await memotune.enqueue_trials(STUDY, [[{"a": 0.25, "mode": "y"}]])
     out["queued"] = queued.get("queued")
-    progress = await memotune.study_progress(STUDY)
-    for _ in range(300):
-        if progress["status"] != "running":
-            break
-        await asyncio.sleep(0.2)
-        progress = await memotune.study_progress(STUDY)
+    progress = await memotune.wait_for_study(STUDY)
     out["status"], out["trials"] = progress["status"], progress["trials"]
     study = await memotune.load_study(STUDY)
     out["sources"] = [trial.get("source") for trial in study.trials]

@@ -4,7 +4,8 @@ Stages are registered with :func:`stage` and served by :func:`run_worker` (or
 ``python -m memotune worker``) on a Temporal task queue; they share the S3 stage cache with
 TypeScript stages (docs/stage-contract.md, contract version 1). :func:`load_study` reads a study's
 trials (``python -m memotune trials``); :func:`start_study`, :func:`study_progress`,
-:func:`enqueue_trials`, :func:`extend_budget` and :func:`stop_study` start and steer studies.
+:func:`enqueue_trials`, :func:`extend_budget`, :func:`stop_study` and :func:`wait_for_study`
+start, steer and await studies.
 """
 
 from .activity import CONTRACT_VERSION, StageActivity, _package_version
@@ -18,6 +19,7 @@ from .control import (
     start_study,
     stop_study,
     study_progress,
+    wait_for_study,
 )
 from .context import MAX_INTERMEDIATE_STEPS, StageContext, StageOutput, TrialPruned
 from .registry import StageDefinition, registered_stages, stage
@@ -64,4 +66,5 @@ __all__ = [
     "start_study",
     "stop_study",
     "study_progress",
+    "wait_for_study",
 ]

@@ -248,6 +248,29 @@ async def study_progress(
     return {key: value for key, value in outcome.items() if key not in ("history", "state", "direction")}
 
 
+async def wait_for_study(
+    study_id: str,
+    *,
+    client: Client | None = None,
+    address: str | None = None,
+    namespace: str | None = None,
+    profile: str | None = None,
+) -> dict[str, Any]:
+    """Waits until the study has ended, through pauses and its continue-as-new runs (``memotune
+    study start --wait``), and returns what :func:`study_progress` shows of it then.
+
+    Raises:
+        StudyNotFound: no study has that id.
+    """
+    client = await connect(client, address=address, namespace=namespace, profile=profile)
+    if await _finished_as(client, study_id) is None:
+        try:
+            await client.get_workflow_handle(study_id).result()
+        except WorkflowFailureError:
+            pass  # failed, cancelled or terminated: its outcome says so
+    return await study_progress(study_id, client=client)
+
+
 async def _update(study_id: str, name: str, args: Sequence[Any], client: Client) -> dict[str, Any]:
     handle = client.get_workflow_handle(study_id)
     try:

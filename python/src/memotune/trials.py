@@ -11,6 +11,7 @@ records are read from the object store the workers write to (the S3 bucket and p
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -155,8 +156,10 @@ class Study:
 
     def typed_rows(self) -> tuple[list[str], list[list[Any]]]:
         """:meth:`rows` with Python types a DataFrame keeps: float parameters, costs and the
-        objective as floats (JSON wrote ``100.0`` as ``100``), ``started``/``finished`` as UTC
-        datetimes, and a ``duration`` (a timedelta) after them, as Optuna's dataframe has."""
+        objective as floats (JSON wrote ``100.0`` as ``100``), a missing objective, cost, charge or
+        metric as NaN (a failed trial's objective, as Optuna's ``value``: the column stays float64),
+        ``started``/``finished`` as UTC datetimes, and a ``duration`` (a timedelta) after them, as
+        Optuna's dataframe has."""
         columns, rows = self.rows()
         floats = {
             at
@@ -165,11 +168,16 @@ class Study:
             or column.endswith((".cost", ".charged"))
             or self.param_types.get(column) == "float"
         }
+        numeric = floats | {at for at, column in enumerate(columns) if ".metric." in column}
         started, finished = columns.index("started"), columns.index("finished")
         typed_rows = []
         for row in rows:
             typed = [
-                float(cell) if at in floats and isinstance(cell, (int, float)) and not isinstance(cell, bool) else cell
+                float(cell)
+                if at in floats and isinstance(cell, (int, float)) and not isinstance(cell, bool)
+                else math.nan
+                if at in numeric and cell is None
+                else cell
                 for at, cell in enumerate(row)
             ]
             start, end = _instant(row[started]), _instant(row[finished])

@@ -24,6 +24,24 @@ const space: SearchSpace = [
 describe('SpaceEncoding', () => {
   const enc = new SpaceEncoding(space);
 
+  it('decodes the ends of a float axis to its bounds exactly (log scale too)', () => {
+    const bounded = new SpaceEncoding([
+      {
+        name: 's',
+        params: [
+          { name: 'lr', type: 'float', low: 0.001, high: 0.5, log: true },
+          { name: 'frac', type: 'float', low: 0.1, high: 0.7 },
+        ],
+      },
+    ]);
+    // What decoding computed before: the far end of the log axis, back from log space.
+    const [lo, hi] = [Math.log(0.001), Math.log(0.5)];
+    expect(Math.exp(lo + 1 * (hi - lo))).toBe(0.49999999999999994);
+    expect(bounded.decode([1, 1])).toEqual([{ lr: 0.5, frac: 0.7 }]);
+    expect(bounded.decode([0, 0])).toEqual([{ lr: 0.001, frac: 0.1 }]);
+    expect(bounded.decode([1.5, -2])).toEqual([{ lr: 0.5, frac: 0.1 }]);
+  });
+
   it('takes parameters fixed by low == high (as Optuna does): every point decodes to the one value', () => {
     const fixed = new SpaceEncoding([
       {
