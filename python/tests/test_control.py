@@ -59,3 +59,15 @@ def test_enqueue_and_extend_refuse_non_finite_numbers_naming_them() -> None:
         asyncio.run(memotune.enqueue_trials("s", [[{"x": math.nan}]], address="127.0.0.1:1"))
     with pytest.raises(ValueError, match=r"^amount: must be a finite number, not inf"):
         asyncio.run(memotune.extend_budget("s", math.inf, address="127.0.0.1:1"))
+
+
+def test_a_given_value_matches_as_json_compares_it() -> None:
+    from memotune.control import _has_given_values
+
+    ran = [{"a": 1, "flag": True}, {"lr": 0.5}]
+    assert _has_given_values([{"a": 1}], ran)
+    assert _has_given_values([{"a": 1.0}, {"lr": 0.5}], ran)  # JSON has one number type
+    assert not _has_given_values([{"a": True}], ran)  # True is not 1
+    assert not _has_given_values([{"flag": 1}], ran)
+    assert not _has_given_values([{"a": 1}, {"lr": 0.5}, {}], ran)  # more stages than it has
+    assert not _has_given_values([{"b": 1}], ran)

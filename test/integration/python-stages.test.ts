@@ -198,6 +198,8 @@ async def main():
         out["badEnqueue"] = str(error)
     queued = await memotune.enqueue_trials(STUDY, [[{"a": 0.25, "mode": "y"}]])
     out["queued"] = queued.get("queued")
+    again = await memotune.enqueue_trials(STUDY, [[{"a": 0.25, "mode": "y"}], [{"a": 0.25, "mode": "y"}]], skip_existing=True)
+    out["skipped"] = again["skipped"]
     progress = await memotune.wait_for_study(STUDY)
     out["status"], out["trials"] = progress["status"], progress["trials"]
     study = await memotune.load_study(STUDY)
@@ -226,6 +228,9 @@ asyncio.run(main())
     expect(out.badEnqueue).toMatch(/mode/);
     expect(out).toMatchObject({ status: 'completed', trials: 3 });
     expect(out.sources).toContain('enqueued');
+    // Both copies are there already (queued, running or run): nothing sent.
+    expect(out.skipped).toEqual([0, 1]);
+    expect((out.sources as string[]).filter((source) => source === 'enqueued')).toHaveLength(1);
     expect(out.stopEnded).toEqual(['completed', expect.stringContaining('memotune study continue')]);
     expect(out.missing).toContain(`no study '${studyId}-nope'`);
     // Started from Python, read from Node like any other study.

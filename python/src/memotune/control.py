@@ -29,7 +29,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .connection import connect
-from .trials import StudyNotFound, query_answer_missing, study_outcome
+from .store import ObjectStore
+from .trials import StudyNotFound, load_study, query_answer_missing, study_outcome, study_plan
 
 DEFAULT_PREFIX = "memotune"
 _SEARCH_ATTRIBUTES = (
@@ -292,6 +293,8 @@ async def enqueue_trials(
     study_id: str,
     configurations: Sequence[Sequence[Mapping[str, Any]]],
     *,
+    skip_existing: bool = False,
+    store: ObjectStore | None = None,
     client: Client | None = None,
     address: str | None = None,
     namespace: str | None = None,
@@ -300,6 +303,10 @@ async def enqueue_trials(
     """Queues configurations to run next (Optuna's ``enqueue_trial``): each a list with one dict
     per stage (``[{"a": 0.5}, {"lr": 0.1}]``); a configuration may leave out parameters and stages
     at its end, which the optimizer fills. Returns the study's progress.
+
+    ``skip_existing`` (Optuna's ``skip_if_exists``): leaves out a configuration whose given values
+    the study has already, run, running or queued (or one given twice); their indices are in the
+    result's ``skipped``. The trials are read from ``store`` (as :func:`load_study` reads them).
 
     Raises:
         ValueError: a bad configuration (the message names the stage and parameter).
@@ -322,7 +329,48 @@ async def enqueue_trials(
                 )
     plain = _plain_json([list(configuration) for configuration in configurations], "configurations")
     client = await connect(client, address=address, namespace=namespace, profile=profile)
-    return await _update(study_id, "memotune.enqueue", [plain], client)
+    if not skip_existing:
+        return await _update(study_id, "memotune.enqueue", [plain], client)
+    skipped = await _already_there(client, study_id, plain, store)
+    sent = [configuration for index, configuration in enumerate(plain) if index not in skipped]
+    if not sent:
+        return {**await study_progress(study_id, client=client), "skipped": skipped}
+    return {**await _update(study_id, "memotune.enqueue", [sent], client), "skipped": skipped}
+
+
+async def _already_there(
+    client: Client, study_id: str, configurations: list[list[dict[str, Any]]], store: ObjectStore | None
+) -> list[int]:
+    """Indices of the configurations the study has already (the TypeScript client's ``skipExisting``)."""
+    outcome = await study_outcome(client, study_id)
+    study = await load_study(study_id, client=client, store=store)
+    plan = await study_plan(client, study_id) or {}
+    existing: list[list[dict[str, Any]]] = [
+        *(trial["config"] for trial in study.trials),
+        *(trial["config"] for trial in outcome.get("runningTrials") or []),
+        *((outcome.get("state") or {}).get("queued") or []),
+        # The config's own enqueued configurations not started yet.
+        *(plan.get("enqueue") or [])[int(outcome.get("trials", 0)) :],
+    ]
+    skipped: list[int] = []
+    for index, candidate in enumerate(configurations):
+        if any(_has_given_values(candidate, config) for config in existing):
+            skipped.append(index)
+        else:
+            existing.append(candidate)
+    return skipped
+
+
+def _has_given_values(candidate: list[dict[str, Any]], config: list[dict[str, Any]]) -> bool:
+    """Whether ``config`` has every value ``candidate`` gives, compared as JSON values are (``True``
+    is not ``1``), as src/space/partial.ts's hasGivenValues does."""
+    if len(candidate) > len(config):
+        return False
+    return all(
+        name in stage and isinstance(stage[name], bool) == isinstance(value, bool) and stage[name] == value
+        for values, stage in zip(candidate, config)
+        for name, value in values.items()
+    )
 
 
 async def stop_study(

@@ -378,19 +378,27 @@ async def load_study(
     )
 
 
-async def _param_types(client: Client, study_id: str) -> dict[str, str]:
-    """Each parameter's type by column, from the plan in the study's latest run's input; empty
-    when it cannot be read (a payload codec this client lacks, a history gone): then the trials
-    are as JSON has them."""
+async def study_plan(client: Client, study_id: str) -> dict[str, Any] | None:
+    """The study's plan, from its latest run's input; ``None`` when it cannot be read (a payload
+    codec this client lacks, a history gone)."""
     try:
         async for event in client.get_workflow_handle(study_id).fetch_history_events(page_size=1):
             payloads = event.workflow_execution_started_event_attributes.input.payloads
             plan = (await client.data_converter.decode(payloads))[0]["plan"]
-            return {
-                f"{stage['name']}.{param['name']}": str(param.get("type", "float"))
-                for stage in plan["stages"]
-                for param in stage["params"]
-            }
-    except Exception:  # best effort: the trials are readable without it
+            return plan if isinstance(plan, dict) else None
+    except Exception:  # best effort: callers do without it
+        return None
+    return None
+
+
+async def _param_types(client: Client, study_id: str) -> dict[str, str]:
+    """Each parameter's type by column, from the plan; empty when it cannot be read: then the
+    trials are as JSON has them."""
+    plan = await study_plan(client, study_id)
+    if plan is None:
         return {}
-    return {}
+    return {
+        f"{stage['name']}.{param['name']}": str(param.get("type", "float"))
+        for stage in plan["stages"]
+        for param in stage["params"]
+    }
