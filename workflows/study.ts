@@ -422,6 +422,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     config: input.config,
     phase: input.phase,
     source: input.source,
+    ...(input.optimizerFilled === true ? { optimizerFilled: true } : {}),
     acquisition: input.acquisition,
     predictedCost: input.predictedCost,
     suggestedPrefix: input.suggestedPrefix ?? 0,
@@ -518,6 +519,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
         record.failureType === FailureType.ObjectiveNotReported && patched(unreportedObjectiveEndsPatch);
       const recorded = afterTrial(plan, state, record, { inheritedEndsCount, unreportedObjectiveEnds });
       state = withPruningSample(recorded.state, record, plan);
+      if (halt?.untilATrialCompletes === true && state.best !== null) halt = null;
       halt ??= recorded.halt;
       publish();
       log.info('trial finished', {

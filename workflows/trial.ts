@@ -423,7 +423,9 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
     else {
       error = missingObjectiveMessage(input.objectiveMetric, value, metrics);
       // Data only (the study reads it from the record): histories recorded before replay as they ran.
-      if (value === undefined) failureType = FailureType.ObjectiveNotReported;
+      // A recovered output's non-finite metrics are not in its meta.json: a missing metric there
+      // may have been a NaN, not a misnamed one.
+      if (value === undefined && !lastFromCache) failureType = FailureType.ObjectiveNotReported;
       // Changed code under the same stage version would otherwise fail here on every rerun.
       if (lastFromCache) {
         const last = input.stages[input.stages.length - 1]!;

@@ -35,6 +35,10 @@ def test_a_non_finite_number_in_a_config_is_refused_naming_its_field(bad: float,
 def test_numpy_scalars_become_plain_numbers_and_other_objects_are_named() -> None:
     np = pytest.importorskip("numpy")
     assert _plain_json({"a": [np.int64(3), np.float32(0.5), (True, None, "s")]}, "") == {"a": [3, 0.5, [True, None, "s"]]}
+    plain = _plain_json([np.True_, np.array(0.25), np.array(7)], "")
+    assert plain == [True, 0.25, 7] and [type(item) for item in plain] == [bool, float, int]
+    with pytest.raises(ValueError, match=r"^x: must be a finite number, not nan"):
+        _plain_json({"x": np.array(np.nan)}, "")
     with pytest.raises(TypeError, match=r"^a\[1\]: set is not JSON"):
         _plain_json({"a": [1, {2}]}, "")
     with pytest.raises(TypeError, match=r"^a: keys must be strings"):

@@ -72,7 +72,8 @@ export function readableIssues(schema: z.ZodType, input: unknown, error: z.ZodEr
     if (issue.code === 'invalid_type') {
       const value = valueAt(input, issue.path);
       // JSON's 1e999 parses to Infinity, which zod calls no number at all.
-      if (typeof value === 'number' && !Number.isFinite(value)) message = `must be a finite number (got ${value})`;
+      if (issue.expected === 'number' && typeof value === 'number' && !Number.isFinite(value))
+        message = `must be a finite number (got ${value})`;
       // zod's own wording already says what it received.
       else if (value !== undefined && !message.includes('received'))
         message = `${message.replace(/^is required and /, '')} (got ${kindOf(value)})`;

@@ -49,6 +49,7 @@ export type WaitingTrial = Pick<
   | 'config'
   | 'phase'
   | 'source'
+  | 'optimizerFilled'
   | 'acquisition'
   | 'predictedCost'
   | 'suggestedPrefix'

@@ -69,6 +69,11 @@ export interface Halt {
   readonly earlyStop?: EarlyStop;
   /** What the cost-aware stopping rule compared, when it is the reason. */
   readonly evidence?: EarlyStopEvidence;
+  /**
+   * Dropped when a trial running as it was decided completes after all (the objective that no
+   * trial had reported: a trial started before may still report it). Starts no trial meanwhile.
+   */
+  readonly untilATrialCompletes?: true;
 }
 
 /** The parts of a study's plan the loop decides with (the benchmark runner has no stages to run). */
@@ -322,11 +327,18 @@ export function afterTrial(
     const error = `trial ${record.trialIndex}: ${record.error ?? 'stage version mismatch'} — no worker of its queue has the version the config gives`;
     return { state: next, halt: { status: 'failed', error } };
   }
-  if (record.failureType === FailureType.ObjectiveNotReported && state.best === null && unreportedObjectiveEnds) {
+  if (
+    record.failureType === FailureType.ObjectiveNotReported &&
+    state.best === null &&
+    unreportedObjectiveEnds &&
+    // `null`: the user asked never to give up on failures.
+    (plan.maxConsecutiveFailures ?? null) !== null
+  ) {
     // No trial has reported the metric: its name in the stage and in the config disagree (a
-    // review saw five full trials run before maxConsecutiveFailures ended such a study).
+    // review saw five full trials run before maxConsecutiveFailures ended such a study). A trial
+    // still running may report it yet: the halt holds only if none does.
     const error = `trial ${record.trialIndex}: ${record.error ?? 'the objective metric was not reported'} — no trial has reported it yet: make the stage's metric name and the config's objective.metric agree`;
-    return { state: next, halt: { status: 'failed', error } };
+    return { state: next, halt: { status: 'failed', error, untilATrialCompletes: true } };
   }
   if (record.failureType === FailureType.UnknownStage) {
     // memotune's workers (TypeScript and Python) already say to register the stage on every

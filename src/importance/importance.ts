@@ -15,7 +15,7 @@
 import { GaussianProcess } from '../gp/index.js';
 import type { Configuration, Observation, SearchSpace } from '../core/types.js';
 import { createRandom } from '../random/index.js';
-import { SpaceEncoding } from '../space/index.js';
+import { isFixedParam, SpaceEncoding } from '../space/index.js';
 import { sobolIndices, type SobolIndex } from './sobol-indices.js';
 
 /** What is decomposed: the objective, or log of a trial's full cost (every stage as if run). */
@@ -154,8 +154,12 @@ export function parameterImportance(
   );
 
   // One factor per parameter: its value drawn as the optimizer's unit cube sees it, then snapped
-  // to a legal configuration (integers rounded, a categorical's one-hot set) before the model.
-  const params = encoding.params;
+  // to a legal configuration (integers rounded, a categorical's one-hot set) before the model. A
+  // fixed parameter (low == high, one choice) explains nothing: no factor (its dims stay at 0,
+  // which decodes to its value).
+  const params = encoding.params.filter((param) => !isFixedParam(param.spec));
+  if (params.length === 0)
+    throw new ImportanceUnavailableError('every parameter of the study is fixed: there is nothing to rank');
   const toPoint = (u: Float64Array): Float64Array => {
     const raw = new Float64Array(encoding.dimension);
     params.forEach((param, k) => {
@@ -226,6 +230,7 @@ function coverageWarnings(encoding: SpaceEncoding, configs: readonly Configurati
   const points = configs.map((config) => encoding.encode(config));
   const warnings: string[] = [];
   for (const param of encoding.params) {
+    if (isFixedParam(param.spec)) continue;
     const name = `${encoding.space[param.stage]!.name}.${param.spec.name}`;
     if (param.spec.type === 'categorical') {
       const counts = param.spec.choices.map((_, k) => points.filter((x) => x[param.offset + k] === 1).length);

@@ -6,6 +6,7 @@ export {
   configurationBytesBound,
   configurationProblems,
   encodedDimension,
+  isFixedParam,
   isValidValue,
   jsonBytes,
   nameProblem,

@@ -242,6 +242,11 @@ function isChoice(value: unknown): boolean {
   );
 }
 
+/** Whether a (valid) parameter has one value only: low == high, or a single choice. */
+export function isFixedParam(spec: ParamSpec): boolean {
+  return spec.type === 'categorical' ? spec.choices.length === 1 : spec.low === spec.high;
+}
+
 /**
  * The rules of one parameter's own values (its name aside: {@link nameProblem} and
  * {@link spaceStructureIssues}), with paths relative to the parameter: finite bounds with

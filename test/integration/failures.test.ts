@@ -10,22 +10,26 @@ import {
 } from '../../src/client/index.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import { maxUnknownStageReruns } from '../../workflows/trial.js';
-import { versioned, type StageRegistry } from '../../src/stages/types.js';
+import { versioned, type StageRegistry, type StageResult } from '../../src/stages/types.js';
 import { createTestEnv, type TestEnv } from './harness.js';
 
 let env: TestEnv;
 const attempts = new Map<string, number>();
 
-// A two-stage pipeline whose second stage fails on demand: `mode` = ok | flaky | broken.
+// A two-stage pipeline whose second stage fails on demand: `mode` = ok | flaky | broken, or leaves
+// its objective out (nometric), or takes 1.5 s (slow).
 const stages: StageRegistry = {
   prepare: ({ params }) => ({ output: { base: params.a }, cost: 2 }),
-  train: async ({ params, parent, trial }) => {
+  train: async ({ params, parent, trial }): Promise<StageResult> => {
     const mode = params.mode as string;
     const key = `${trial.studyId}/${trial.trialIndex}`;
     attempts.set(key, (attempts.get(key) ?? 0) + 1);
     // Failing attempts burn ~0.3 s of wall time first: the trial must be charged for it.
     if (mode === 'broken' || (mode === 'flaky' && trial.attempt === 1)) await new Promise((r) => setTimeout(r, 300));
     if (mode === 'broken') throw new Error('boom: out of GPU memory');
+    if (mode === 'slow') await new Promise((r) => setTimeout(r, 1500));
+    // A run that leaves the objective out (a stage that reports it only when it converges).
+    if (mode === 'nometric') return { output: { done: false }, metrics: { diverged: 1 }, cost: 1 };
     if (mode === 'flaky' && trial.attempt === 1) throw new Error('transient failure');
     const base = (await parent!.json<{ base: number }>()).base;
     return { output: { done: true }, metrics: { score: base * 2 }, cost: 3 };
@@ -41,7 +45,7 @@ function config(enqueue: { a: number; mode: string }[]): StudyConfigInput {
         {
           name: 'train',
           taskQueue: 'gpu',
-          params: [{ name: 'mode', type: 'categorical', choices: ['ok', 'flaky', 'broken'] }],
+          params: [{ name: 'mode', type: 'categorical', choices: ['ok', 'flaky', 'broken', 'nometric', 'slow'] }],
           retry: { maximumAttempts: 2, initialIntervalSeconds: 0.1 },
         },
       ],
@@ -386,6 +390,26 @@ describe('stage failures', () => {
       /^trial 0: the last stage did not report the objective metric 'Score' \(it reported score/,
     );
     expect(result.error).toContain("make the stage's metric name and the config's objective.metric agree");
+  });
+
+  it('goes on when a trial that was running as another left the objective out reports it', async () => {
+    const mixed = config([
+      { a: 0.1, mode: 'nometric' },
+      { a: 0.2, mode: 'slow' },
+      { a: 0.3, mode: 'ok' },
+    ]);
+    const { handle } = await startStudy(
+      env.client,
+      { ...mixed, name: 'nometric-then-ok', parallelism: 2 },
+      { studyId: `${env.taskQueuePrefix}-nometric-then-ok`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.status).toBe('completed');
+    expect(result.history.map((trial) => [trial.trialIndex, trial.status, trial.failureType ?? null])).toEqual([
+      [0, 'failed', 'ObjectiveNotReported'],
+      [1, 'completed', null],
+      [2, 'completed', null],
+    ]);
   });
 
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {

@@ -65,7 +65,8 @@ class StudyFinished(ValueError):
 
 
 def _plain_json(value: Any, path: str) -> Any:
-    """``value`` as plain JSON data (numpy scalars become ints and floats), checked on the way:
+    """``value`` as plain JSON data (numpy scalars and 0-d arrays become the bool, int or float they
+    hold), checked on the way:
     the orchestration worker parses it with JavaScript's JSON, where a NaN or infinite number is
     no JSON at all and the study's first workflow task would fail on it, forever.
 
@@ -76,6 +77,8 @@ def _plain_json(value: Any, path: str) -> Any:
     where = path or "(the value)"
     if value is None or isinstance(value, (bool, str)):
         return value
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        return _plain_json(value.item(), path)  # numpy's bool_, int64, float32, array(0.5)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):

@@ -109,6 +109,36 @@ describe('parameterImportance', () => {
     );
   });
 
+  it('leaves fixed parameters (low == high, one choice) out: no factor, no row, no warning', () => {
+    const withFixed: SearchSpace = [
+      {
+        name: 'prep',
+        params: [
+          ...twoStageSpace[0]!.params,
+          { name: 'seedless', type: 'float', low: 0.5, high: 0.5 },
+          { name: 'only', type: 'categorical', choices: ['adam'] },
+        ],
+      },
+      { name: 'train', params: [...twoStageSpace[1]!.params, { name: 'epochs', type: 'int', low: 3, high: 3 }] },
+    ];
+    const fixedTrials = trials.map((trial) =>
+      observation(
+        [
+          { ...trial.config[0]!, seedless: 0.5, only: 'adam' },
+          { ...trial.config[1]!, epochs: 3 },
+        ],
+        trial.objective,
+        [...trial.stageCosts],
+      ),
+    );
+    const result = parameterImportance(withFixed, fixedTrials, { seed: 3 });
+    expect(result.parameters.map((entry) => entry.param).sort()).toEqual(['x1', 'x2', 'x3']);
+    expect(result.warnings).toEqual([]);
+    // The same ranking as without them: they change nothing the model sees.
+    const plain = parameterImportance(twoStageSpace, trials, { seed: 3 });
+    expect(result.parameters.map((entry) => entry.param)).toEqual(plain.parameters.map((entry) => entry.param));
+  });
+
   it('cautions when interactions hold most of the variance and trials are few for the parameters', () => {
     expect(parameterImportance(twoStageSpace, trials, { seed: 3 }).caution).toBeNull();
     // x1 · x2 on a symmetric range: neither explains anything alone; 20 trials for 3 parameters.
