@@ -4,6 +4,7 @@ import {
   ChildWorkflowFailure,
   condition,
   continueAsNew,
+  isCancellation,
   log,
   patched,
   proxyActivities,
@@ -158,6 +159,11 @@ const inheritedEndsUncountedPatch = 'memotune-inherited-ends-uncounted';
  * such a trial (a newer trial workflow may have recorded it in a mixed deployment).
  */
 const unreportedObjectiveEndsPatch = 'memotune-unreported-objective-ends';
+/**
+ * A study cancelled while its optimizer ran ends as cancelled; it ended as failed ("the optimizer
+ * refused the study: Activity cancelled") in histories recorded before.
+ */
+const cancelDuringSuggestPatch = 'memotune-cancel-during-suggest';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -579,6 +585,8 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
           ...(state.optimizerState === undefined ? {} : { state: state.optimizerState }),
         });
       } catch (failure) {
+        // The study's cancellation reached the suggestion in flight: it is no refusal.
+        if (isCancellation(failure) && patched(cancelDuringSuggestPatch)) throw failure;
         if (!(failure instanceof ActivityFailure)) throw failure;
         halt = {
           status: 'failed',

@@ -218,6 +218,34 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect((await getStudyProgress(env.client, cancelledId)).status).toBe('failed');
   }, 120_000);
 
+  it('ends as cancelled when cancelled while its optimizer runs (not as refused by the optimizer)', async () => {
+    const studyId = `${env.taskQueuePrefix}-suggest-cancelled`;
+    // A slow suggestion (2^24 cost draws per stage) and quick stages: cancelled while one is in flight.
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'suggest-cancelled',
+        budget: 1e6,
+        maxTrials: 200,
+        optimizer: { warmup: 2, mcSamples: 4096, rawSamples: 4096 },
+      }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const suggesting = async (): Promise<boolean> => {
+      const { raw } = await handle.describe();
+      return (raw.pendingActivities ?? []).some((activity) => activity.activityType?.name === 'suggestFromLog');
+    };
+    const deadline = Date.now() + 60_000;
+    while (!((await getStudyProgress(env.client, studyId)).trials >= 2 && (await suggesting()))) {
+      expect(Date.now()).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await cancelStudy(env.client, studyId);
+    await expect(handle.result()).rejects.toThrow();
+    // It used to end FAILED: "the optimizer refused the study: Activity cancelled".
+    expect((await handle.describe()).status.name).toBe('CANCELLED');
+  });
+
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
     const first = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]);
     const second = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 7, 1]);
