@@ -164,6 +164,13 @@ const unreportedObjectiveEndsPatch = 'memotune-unreported-objective-ends';
  * refused the study: Activity cancelled") in histories recorded before.
  */
 const cancelDuringSuggestPatch = 'memotune-cancel-during-suggest';
+/**
+ * A finished trial is recorded before another starts. Before, it stayed among the running trials
+ * until every slot was taken: with suggestions slower than trials, a parallel study kept
+ * parallelism − 1 finished trials unrecorded, shown as running and told to the optimizer as
+ * pending (a review saw 5 of 6 so at 3,000 trials, and one trial computing at a time).
+ */
+const recordFinishedFirstPatch = 'memotune-record-finished-first';
 
 /** Seconds without a heartbeat after which an orchestration activity is retried on another worker. */
 const defaultOrchestrationHeartbeatSeconds = 20;
@@ -206,6 +213,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
   const currentMeanReservation = patched(currentMeanReservationPatch);
   const countsSettledAtStart = patched(settledAtStartPatch);
   const boundsWaiting = patched(waitingBoundPatch);
+  const recordsFinishedFirst = patched(recordFinishedFirstPatch);
   // Appending a record is a few small S3 writes: as a local activity it costs no task-queue round
   // trip and no extra workflow task. Histories recorded before it replay the regular activity.
   const recordLocally = patched(localOrchestrationPatch);
@@ -466,18 +474,19 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       running.set(trialIndex, { ...running.get(trialIndex)!, waiting: false });
       await launch(input);
     }
-    const step: NextStep = awaitFinish
-      ? { kind: 'wait' }
-      : nextStep({
-          plan,
-          state,
-          running: runningList(),
-          startedThisRun,
-          handOffSuggested: workflowInfo().continueAsNewSuggested,
-          halt,
-          currentMeanReservation,
-          ...(boundsWaiting ? { slotFreeWaiting: slotFreeWaitingFor(parallelism()) } : {}),
-        });
+    const step: NextStep =
+      awaitFinish || (recordsFinishedFirst && finished.length > 0)
+        ? { kind: 'wait' }
+        : nextStep({
+            plan,
+            state,
+            running: runningList(),
+            startedThisRun,
+            handOffSuggested: workflowInfo().continueAsNewSuggested,
+            halt,
+            currentMeanReservation,
+            ...(boundsWaiting ? { slotFreeWaiting: slotFreeWaitingFor(parallelism()) } : {}),
+          });
     if (step.kind === 'finish') {
       status = step.status;
       error = step.error;

@@ -246,6 +246,43 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect((await handle.describe()).status.name).toBe('CANCELLED');
   });
 
+  it('records a finished trial before it starts another: suggestions slower than trials see every result', async () => {
+    const studyId = `${env.taskQueuePrefix}-records-first`;
+    // Quick stages, slow suggestions (2^24 cost draws per stage), four trials at once. A review saw
+    // such a study keep three finished trials unrecorded, shown as running and told to the
+    // optimizer as pending, with one trial computing at a time.
+    const { handle } = await startStudy(
+      env.client,
+      paper3Study({
+        name: 'records-first',
+        budget: 1e6,
+        maxTrials: 14,
+        parallelism: 4,
+        optimizer: { warmup: 2, mcSamples: 4096, rawSamples: 4096 },
+      }),
+      { studyId, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.trials).toBe(14);
+    const { events } = await handle.fetchHistory();
+    const pending = (events ?? []).flatMap((event) => {
+      const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+      if (payload === undefined || payload === null) return [];
+      const answer = JSON.parse(new TextDecoder().decode(payload)) as {
+        phase?: string;
+        diagnostics?: { pending?: number };
+      };
+      return answer.phase === 'bo' && typeof answer.diagnostics?.pending === 'number'
+        ? [answer.diagnostics.pending]
+        : [];
+    });
+    expect(pending.length).toBeGreaterThanOrEqual(8);
+    // Each suggestion sees as pending only the trial launched just before it (its stages run
+    // during the suggestion); it used to see parallelism − 1 = 3 finished ones.
+    const median = [...pending].sort((a, b) => a - b)[Math.floor(pending.length / 2)]!;
+    expect(median, `pending per suggestion: ${pending.join(' ')}`).toBeLessThanOrEqual(1);
+  });
+
   it('reuses a cached prefix: its stages are not scheduled again and cost ε each', async () => {
     const first = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 3, 4]);
     const second = paper3Config([0.5, -0.5, 0.1, 0.2, 0.3, 7, 1]);
