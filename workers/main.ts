@@ -25,6 +25,8 @@ export interface WorkerProcessOptions extends EndpointOptions {
   readonly taskQueuePrefix?: string;
   /** Stages run at once per stage queue. @default 1 on gpu, 2 on the other queues */
   readonly maxConcurrentStages?: number;
+  /** Threads computing suggestions at once (for many concurrent studies). @default 1 */
+  readonly suggestThreads?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     store: openStore(),
     stages,
     ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
+    ...(options.suggestThreads === undefined ? {} : { suggestPool: { threads: options.suggestThreads } }),
   });
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

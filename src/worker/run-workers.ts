@@ -114,7 +114,8 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           // Suggestions run on the pool's thread (queued there, one at a time per thread), so the
           // cache lookups and log writes of parallel trials need not wait behind them. An injected
           // synchronous `suggest` blocks the event loop while it runs (up to ~2 s at n=1000).
-          maxConcurrentActivityTaskExecutions: pool === undefined ? 1 : 8,
+          // (and with more threads, as many suggestions at once beside them).
+          maxConcurrentActivityTaskExecutions: pool === undefined ? 1 : 8 + (options.suggestPool?.threads ?? 1) - 1,
           // A study's next workflow task waits this long on a dead worker's sticky queue before any
           // other worker may take it (Temporal's default is 10 s): most of what killing an
           // orchestration worker costs. Replaying a run's history elsewhere is cheap (it is bounded).

@@ -23,7 +23,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a worker killed in the middle of a study', () => {
   it('is replaced by a new worker and the study completes with no trial lost or recorded twice', async () => {
-    const workerArgs = ['worker', '--prefix', env.taskQueuePrefix, '--stages', slowStages];
+    // (Two suggestion threads: the flag's plumbing runs a whole study.)
+    const workerArgs = ['worker', '--prefix', env.taskQueuePrefix, '--stages', slowStages, '--suggest-threads', '2'];
     const logFile = join(testStack().workflowBundlePath, '..', `${env.taskQueuePrefix}-worker.log`);
     const first = spawnCli(workerArgs, cliEnv(env.s3KeyPrefix), logFile, ['--import', 'tsx']);
     const studyId = `${env.taskQueuePrefix}-crash`;

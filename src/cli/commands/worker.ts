@@ -40,6 +40,11 @@ export function workerCommand(): Command {
       'stages this process runs at once on each stage queue (default 1 on gpu, 2 on the others)',
       positiveInteger,
     )
+    .option(
+      '--suggest-threads <n>',
+      'suggestions this process computes at once, one thread each (default 1; more for many concurrent studies)',
+      positiveInteger,
+    )
     .addHelpText(
       'after',
       `
@@ -61,6 +66,7 @@ Examples:
         stages?: string;
         prefix: string;
         maxConcurrentStages?: number;
+        suggestThreads?: number;
       } & EndpointOptions,
     ) => {
       // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
@@ -71,6 +77,7 @@ Examples:
         taskQueuePrefix: options.prefix,
         ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
         ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
+        ...(options.suggestThreads === undefined ? {} : { suggestThreads: options.suggestThreads }),
         ...(options.address === undefined ? {} : { address: options.address }),
         ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         ...(options.profile === undefined ? {} : { profile: options.profile }),

@@ -14,3 +14,12 @@ describe('memotune worker --max-concurrent-stages', () => {
     expect(stderr).toContain(`must be an integer from 1 to 1000, got '${value}'`);
   });
 });
+
+describe('memotune worker --suggest-threads', () => {
+  it.each(['0', '1.5', 'all'])('refuses %s, naming the option', async (value) => {
+    const { stderr, exitCode } = await run(['--suggest-threads', value]);
+    expect(exitCode).not.toBeNull();
+    expect(stderr).toContain('--suggest-threads <n>');
+    expect(stderr).toContain(`must be an integer from 1 to 1000, got '${value}'`);
+  });
+});
