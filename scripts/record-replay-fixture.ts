@@ -2,7 +2,8 @@
  * Records the Temporal histories that test/integration/replay.test.ts replays: a small study on
  * the paper-3stage pipeline (warm-up + EEIPU steps, one reused prefix, one continue-as-new) and
  * one of its trials, and (since v4) a parallel study with shared prefixes and control updates and
- * its first trial, and (since v9) a study that fails, under a release tag. Record one per release
+ * its first trial, and (since v9) a study that fails, and (since v12) one whose objective metric no
+ * stage reports, under a release tag. Record one per release
  * whose workflow code changed: the replay test keeps replaying every tag, so a change that breaks
  * running studies fails it.
  *   node bin/run-ts.js scripts/record-replay-fixture.ts <tag> [--failed-only]   (needs `memotune dev`)
@@ -71,6 +72,31 @@ writeFileSync(
   historyToJSON(await failing.handle.fetchHistory()),
 );
 console.log(`recorded ${failedId}: workflow ${(await failing.handle.describe()).status.name}`);
+// A study whose objective metric no stage reports (since v12): its first trial fails as
+// ObjectiveNotReported and ends the study ('memotune-unreported-objective-ends'), with partial
+// enqueued warm-up trials filled from design points (optimizerFilled) running beside it.
+if (!failedOnly) {
+  const unreportedId = `${prefix}-unreported`;
+  const unreportedBase = syntheticStudyConfig(spec, {
+    name: 'replay-fixture-unreported',
+    budget: 20,
+    parallelism: 2,
+    enqueue: [[{ x0: 0.5 }], [{ x0: -0.5 }]],
+  });
+  const unreported = await startStudy(
+    client,
+    { ...unreportedBase, objective: { ...unreportedBase.objective, metric: 'not-reported' } },
+    { studyId: unreportedId, taskQueuePrefix: prefix },
+  );
+  await unreported.handle.result().catch((error: unknown) => {
+    if (!(error instanceof WorkflowFailedError)) throw error;
+  });
+  writeFileSync(
+    new URL(`../test/fixtures/histories/study-unreported-${tag}.json`, import.meta.url),
+    historyToJSON(await unreported.handle.fetchHistory()),
+  );
+  console.log(`recorded ${unreportedId}: workflow ${(await unreported.handle.describe()).status.name}`);
+}
 if (failedOnly) {
   controller.abort();
   await running;

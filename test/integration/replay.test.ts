@@ -36,8 +36,13 @@ const fixture = (name: string): unknown =>
  *   v11: (session 29) plan.requires, inherited ends uncounted (patched
  *       'memotune-inherited-ends-uncounted'), stopWhen.afterSeconds (a timer a run), summaries on
  *       the suggest and record activities; also a study stopWhen ended
+ *   v12: (session 30) a finished trial recorded before the next starts (patched
+ *       'memotune-record-finished-first'), the unreported-objective end (patched
+ *       'memotune-unreported-objective-ends'), a cancelled suggestion ends the study as cancelled
+ *       (patched 'memotune-cancel-during-suggest'), optimizerFilled records; also a study whose
+ *       objective metric no stage reports
  */
-const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v10', 'v11'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v10', 'v11', 'v12'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -57,7 +62,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11']) {
+  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11', 'v12']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(
@@ -81,6 +86,7 @@ describe('replaying recorded histories', () => {
     ['v9', 'failed its workflow'],
     ['v10', 'failed its workflow'],
     ['v11', 'failed its workflow'],
+    ['v12', 'failed its workflow'],
   ] as const) {
     it(`replays a failed study recorded by release ${release} (it ${closed})`, async () => {
       const history = fixture(`study-failed-${release}`) as { events: { eventType?: string }[] };
@@ -92,6 +98,14 @@ describe('replaying recorded histories', () => {
       ).resolves.toBeUndefined();
     });
   }
+
+  it('replays a study whose objective metric no stage reported, recorded by release v12 (parallel, partial enqueues)', async () => {
+    const history = fixture('study-unreported-v12') as { events: { eventType?: string }[] };
+    expect(history.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+    await expect(
+      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, 'study-unreported-v12'),
+    ).resolves.toBeUndefined();
+  });
 
   for (const release of ['v10', 'v11']) {
     it(`replays a study stopWhen ended, recorded by release ${release} (parallel, trialsWithoutImprovement${release === 'v11' ? ', afterSeconds' : ''})`, async () => {
