@@ -14,7 +14,7 @@
  */
 import type { Configuration, ParamSpec, ParamValue, SearchSpace, StageParams } from '../core/types.js';
 import { gridIndex, gridValue, isStepped, lastGridIndex } from './grid.js';
-import { invalidValueMessage, isValidValue, validateSpace } from './validate.js';
+import { invalidValueMessage, isFixedParam, isValidValue, validateSpace } from './validate.js';
 
 /** Placement of one parameter in the encoded vector. */
 export interface EncodedParam {
@@ -89,7 +89,7 @@ export class SpaceEncoding {
           cardinality *= lastGridIndex(spec) + 1;
         } else if (spec.type === 'int') {
           cardinality *= spec.high - spec.low + 1;
-        } else if (spec.low < spec.high) {
+        } else if (!isFixedParam(spec)) {
           cardinality = Number.POSITIVE_INFINITY;
         }
         offset += width;

@@ -72,16 +72,6 @@ def _is_integer(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
-def _scalar(value: Any) -> Any:
-    """A 0-d numpy array (``np.mean`` of a tensor, ``loss.item``-less code) as its one number."""
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        try:
-            return value.item()
-        except Exception:  # not numpy after all: checked as it is
-            return value
-    return value
-
-
 @dataclass(frozen=True)
 class PruneReference:
     """What a stage compares its curve with (the ``prune`` field of the activity's input): for
@@ -171,7 +161,7 @@ class IntermediateCurve:
             ValueError: ``step`` out of range or not after the last one, ``value`` not finite, or
                 :data:`MAX_INTERMEDIATE_STEPS` values reported already.
         """
-        value = _scalar(value)
+        value = jsjson.plain_scalar(value)
         if not _is_integer(step):
             swapped = isinstance(step, float) and _is_integer(value)
             raise report_error(TypeError, 

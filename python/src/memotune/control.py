@@ -29,8 +29,9 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .connection import connect
+from .jsjson import plain_scalar
 from .store import ObjectStore
-from .trials import StudyNotFound, load_study, query_answer_missing, study_outcome, study_plan
+from .trials import describe_study, load_study, query_answer_missing, study_outcome, study_plan
 
 DEFAULT_PREFIX = "memotune"
 _SEARCH_ATTRIBUTES = (
@@ -77,8 +78,9 @@ def _plain_json(value: Any, path: str) -> Any:
     where = path or "(the value)"
     if value is None or isinstance(value, (bool, str)):
         return value
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        return _plain_json(value.item(), path)  # numpy's bool_, int64, float32, array(0.5)
+    scalar = plain_scalar(value)  # numpy's bool_, int64, float32, array(0.5)
+    if scalar is not value:
+        return _plain_json(scalar, path)
     if isinstance(value, numbers.Integral):
         return int(value)
     if isinstance(value, numbers.Real):
@@ -105,12 +107,7 @@ async def _finished_as(client: Client, study_id: str) -> str | None:
         StudyNotFound: no study has that id.
     """
     handle = client.get_workflow_handle(study_id)
-    try:
-        status = (await handle.describe()).status
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise StudyNotFound(f"no study '{study_id}' on the server (or it has left its retention)") from error
-        raise
+    status = (await describe_study(client, study_id)).status
     if status == WorkflowExecutionStatus.RUNNING:
         return None
     if status == WorkflowExecutionStatus.COMPLETED:

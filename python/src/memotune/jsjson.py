@@ -35,6 +35,18 @@ def dumps(value: Any) -> str:
     return "".join(parts)
 
 
+def plain_scalar(value: Any) -> Any:
+    """A zero-dimensional array or numpy scalar (``np.float32(0.5)``, ``np.mean(...)`` of an axis,
+    a torch loss tensor) as the Python bool, int or float it holds, as Optuna takes one; anything
+    else as it is."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        try:
+            return value.item()
+        except Exception:  # not numpy after all: checked as it is
+            return value
+    return value
+
+
 def number_to_string(value: float) -> str:
     """ECMAScript ``Number::toString`` of a finite float (what JSON.stringify writes)."""
     if value == 0:

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, Union
 
+from .jsjson import plain_scalar
+
 
 @dataclass(frozen=True)
 class StageResult:
@@ -99,14 +101,6 @@ def _is_number(value: Any) -> bool:
     return finite_number(value) is not None
 
 
-def _scalar(value: Any) -> Any:
-    """A zero-dimensional array (numpy's ``np.mean(...)`` of an array axis, a torch loss tensor)
-    as the number it holds, as Optuna takes it; anything else as it is."""
-    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
-        return value.item()
-    return value
-
-
 def _plain(value: Any) -> int | float:
     """numpy scalars and other Real types as the built-in number they equal."""
     return int(value) if isinstance(value, numbers.Integral) else float(value)
@@ -155,14 +149,14 @@ def check_result(raw: Any, stage_name: str) -> tuple[StageResult, dict[str, str]
     metrics = result.metrics if result.metrics is not None else {}
     if not isinstance(metrics, Mapping):
         raise InvalidResult(f"stage '{stage_name}' reported metrics = {metrics!r}; metrics must be a dict")
-    metrics = {name: _scalar(value) for name, value in metrics.items()}
+    metrics = {name: plain_scalar(value) for name, value in metrics.items()}
     non_finite: dict[str, str] = {}
     for name, value in metrics.items():
         if isinstance(name, str) and (infinite := _non_finite_name(value)) is not None:
             non_finite[name] = infinite
         elif not isinstance(name, str) or not _is_number(value):
             raise InvalidResult(f"stage '{stage_name}' reported metrics.{name} = {value!r}; metrics must be numbers")
-    cost = _scalar(result.cost)
+    cost = plain_scalar(result.cost)
     if cost is not None and not (_is_number(cost) and cost >= 0):
         raise InvalidResult(f"stage '{stage_name}' reported cost = {cost!r}; cost must be a finite number >= 0")
     checked = StageResult(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowFailureError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -307,16 +307,25 @@ def _worker(record: dict[str, Any], index: int) -> str | None:
     return worker.get("identity") if worker else None
 
 
-async def study_outcome(client: Client, study_id: str) -> dict[str, Any]:
-    """What the study workflow says of itself: its outcome once ended, its result query while it
-    runs (a worker of its orchestration queue answers it)."""
-    handle = client.get_workflow_handle(study_id)
+async def describe_study(client: Client, study_id: str) -> WorkflowExecutionDescription:
+    """The study's latest run as the server describes it.
+
+    Raises:
+        StudyNotFound: no study has that id.
+    """
     try:
-        description = await handle.describe()
+        return await client.get_workflow_handle(study_id).describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             raise StudyNotFound(f"no study '{study_id}' on the server (or it has left its retention)") from error
         raise
+
+
+async def study_outcome(client: Client, study_id: str) -> dict[str, Any]:
+    """What the study workflow says of itself: its outcome once ended, its result query while it
+    runs (a worker of its orchestration queue answers it)."""
+    handle = client.get_workflow_handle(study_id)
+    description = await describe_study(client, study_id)
     if description.status == WorkflowExecutionStatus.COMPLETED:
         return await handle.result()
     if description.status == WorkflowExecutionStatus.FAILED:
