@@ -2,15 +2,17 @@
  * How one suggestion's time grows with the history: EEIPU on the paper-3stage space (7 encoded
  * dimensions) with n random trials, each step reusing the stored optimizer state (no hyperparameter
  * refit), as most steps of a long study do. The shipped subset path bounds the fit and the
- * screening, but every step still factors the objective GP on all n trials, so past ~2,000 trials
- * the step grows roughly as n³ (docs/reliability.md, "Suggestion time").
+ * screening; the objective GP is conditioned on all n trials, its Cholesky factor continued from
+ * the one kept from the step before (src/gp/factor-cache.ts) — or, with --no-factor-cache,
+ * computed anew each step, which grows as n³ (docs/reliability.md, "Suggestion time").
  *
- *   node bin/run-ts.js benchmarks/suggest-growth.ts [500 1000 2000 4000]
+ *   node bin/run-ts.js benchmarks/suggest-growth.ts [--no-factor-cache] [500 1000 2000 4000]
  *
  * Prints, per n, the median of three consecutive steps and the three times.
  */
 import { readFileSync } from 'node:fs';
 import type { Observation, SearchSpace } from '../src/core/types.js';
+import { setFactorCacheLimit } from '../src/gp/index.js';
 import { suggest } from '../src/optimizer/index.js';
 import { createRandom } from '../src/random/index.js';
 import { parseSyntheticSpec } from '../src/synthetic/index.js';
@@ -43,7 +45,9 @@ function history(n: number): Observation[] {
   });
 }
 
-const sizes = process.argv.slice(2).map(Number);
+const args = process.argv.slice(2);
+if (args.includes('--no-factor-cache')) setFactorCacheLimit(0);
+const sizes = args.filter((arg) => !arg.startsWith('--')).map(Number);
 for (const n of sizes.length > 0 ? sizes : [500, 1000, 2000, 4000]) {
   const trials = history(n);
   const request = { space, budget: { total: 1e9, spent: 10 }, direction: 'maximize' as const, seed: 0, settings: {} };

@@ -27,6 +27,8 @@ export interface WorkerProcessOptions extends EndpointOptions {
   readonly maxConcurrentStages?: number;
   /** Threads computing suggestions at once (for many concurrent studies). @default 1 */
   readonly suggestThreads?: number;
+  /** Megabytes of Cholesky factors each suggest thread keeps between suggestions (0: none). @default 1024 */
+  readonly factorCacheMegabytes?: number;
 }
 
 /**
@@ -63,7 +65,12 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     store: openStore(),
     stages,
     ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
-    ...(options.suggestThreads === undefined ? {} : { suggestPool: { threads: options.suggestThreads } }),
+    suggestPool: {
+      ...(options.suggestThreads === undefined ? {} : { threads: options.suggestThreads }),
+      ...(options.factorCacheMegabytes === undefined
+        ? {}
+        : { factorCacheBytes: options.factorCacheMegabytes * 1024 * 1024 }),
+    },
   });
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());

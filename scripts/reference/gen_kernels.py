@@ -48,11 +48,14 @@ def cholesky():
     acc = [f"s{r}{c}" for r in range(4) for c in range(2)]
     locals_ = " ".join(f"(local ${a} v128)" for a in acc)
     body = f"""
-  ;; chol(a, n, shift) -> 1 | 0: in-place lower Cholesky of the row-major n×n matrix at byte
-  ;; offset a (lower triangle read, L written there, strict upper triangle zeroed), with shift
+  ;; chol(a, n, shift, from) -> 1 | 0: in-place lower Cholesky of the row-major n×n matrix at
+  ;; byte offset a (lower triangle read, L written there, strict upper triangle zeroed), with shift
   ;; added to the diagonal. 0 when a pivot is not finite or ≤ 1e-14 × its diagonal entry.
-  ;; Four rows × two columns of L per dot-product sweep, two lanes wide.
-  (func (export "chol") (param $a i32) (param $n i32) (param $shift f64) (result i32)
+  ;; Four rows × two columns of L per dot-product sweep, two lanes wide. Rows below `from` (a
+  ;; multiple of 4) already hold their rows of L: each row of L depends only on the rows above
+  ;; it, and the blocks of four start at 0 either way, so the rows computed are the same bits as
+  ;; those of a call with from = 0.
+  (func (export "chol") (param $a i32) (param $n i32) (param $shift f64) (param $from i32) (result i32)
     (local $rb i32) (local $i0 i32) (local $j i32) (local $i i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $r3 i32)
     (local $rj i32) (local $rk i32) (local $p i32) (local $end i32) (local $ri i32) (local $jj i32)
     (local $pa i32) (local $pb i32) (local $pe i32) (local $dv v128)
@@ -60,6 +63,7 @@ def cholesky():
     {locals_}
     (local $inv f64) (local $v0 f64) (local $v1 f64) (local $v2 f64) (local $v3 f64) (local $lj f64) (local $s f64) (local $diag f64)
     {set_('rb', '(i32.shl (local.get $n) (i32.const 3))')}
+    {set_('i0', g('from'))}
     (block $rowsdone (loop $rows
       (br_if $rowsdone (i32.gt_u (i32.add {g('i0')} (i32.const 4)) {g('n')}))
       {set_('r0', add(g('a'), f"(i32.mul {g('i0')} {g('rb')})"))}

@@ -9,6 +9,7 @@
 import { createWasmKernels, tryRobustCholeskyWasm } from '../linalg/index.js';
 import type { WasmKernels } from '../linalg/index.js';
 import type { Points } from './data.js';
+import { FACTOR_CACHE_MIN_POINTS, factorCache } from './factor-cache.js';
 import type { ModelState, Prediction, PredictionWithGradient } from './model-state.js';
 
 /** Below this many observations the JS loops are as fast as the WebAssembly kernels. */
@@ -36,7 +37,9 @@ export function createModelKernels(n: number, d: number): WasmKernels | null {
  * Builds K = k(X, X) + σ²·I from the scaled inputs `xs` and factorizes it straight in the heap,
  * where predictions read L (at offset 0); X/ℓ dimension-major sits in the (not yet used) space
  * after L meanwhile. Returns a view of L and the jitter that was needed, or null when K is not
- * positive definite even with jitter.
+ * positive definite even with jitter. From {@link FACTOR_CACHE_MIN_POINTS} points on, the rows of
+ * a factor kept from an earlier conditioning on the same leading inputs are reused and the factor
+ * is kept for the next one (./factor-cache.ts): the same bits, computed in O(k·n²) for k new points.
  */
 export function factorizeInHeap(
   kernels: WasmKernels,
@@ -51,15 +54,27 @@ export function factorizeInHeap(
   // Scratch of the pairs kernel (2n + 2 doubles) right after X/ℓ.
   const scratch = xt + n * d;
   for (let a = 0; a < n; a++) for (let i = 0; i < d; i++) heap[xt + i * n + a] = xs[a * d + i]!;
-  return tryRobustCholeskyWasm(
-    kernels,
-    () => {
-      kernels.pairs(xt, 0, -1, n, d, s, scratch);
-      for (let a = 0; a < n; a++) heap[a * n + a] = s + noise;
-    },
-    n,
-    0,
-  );
+  // K's rows from `from` on (the rows before it come from a kept factor).
+  const buildK = (from = 0) => {
+    kernels.pairs(xt, 0, -1, n, d, s, scratch, 0, from);
+    for (let a = from; a < n; a++) heap[a * n + a] = s + noise;
+  };
+  if (n < FACTOR_CACHE_MIN_POINTS) return tryRobustCholeskyWasm(kernels, () => buildK(), n, 0);
+  const kernel = { d, outputScale: s, noise };
+  const kept = factorCache.find(xs, n, kernel);
+  if (kept !== null) {
+    buildK(kept.rows);
+    kept.copyInto(heap, n);
+    // Pivots that fail here fail in the full factorization too (same bits): it then adds jitter.
+    if (kernels.cholesky(0, n, 0, kept.rows)) {
+      const l = heap.subarray(0, n * n);
+      factorCache.keep(xs, n, kernel, l, kept);
+      return { l, jitter: 0 };
+    }
+  }
+  const factor = tryRobustCholeskyWasm(kernels, () => buildK(), n, 0);
+  if (factor !== null && factor.jitter === 0) factorCache.keep(xs, n, kernel, factor.l, null);
+  return factor;
 }
 
 /** A conditioned model on the WebAssembly kernels: its heap layout and the two prediction queries. */

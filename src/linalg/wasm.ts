@@ -44,17 +44,32 @@ export interface WasmKernels {
    * lengthscales): k + n·a + b ← s·(1 + √5·r + 5r²/3)·e^(−√5·r) and, when `g` ≥ 0,
    * g + n·a + b ← (5/3)·s·(1 + √5·r)·e^(−√5·r). Other entries are not written. `e`: scratch of
    * 2n + 2 doubles. `copy` (default: none) receives the same covariances as `k` (cheaper than
-   * copying K afterwards, e.g. into the region a Cholesky factorizes in place).
+   * copying K afterwards, e.g. into the region a Cholesky factorizes in place). With `from`, only
+   * the rows a ≥ from are written (each row's values are the same either way).
    */
-  pairs(xt: number, k: number, g: number, n: number, d: number, s: number, e: number, copy?: number): void;
+  pairs(
+    xt: number,
+    k: number,
+    g: number,
+    n: number,
+    d: number,
+    s: number,
+    e: number,
+    copy?: number,
+    from?: number,
+  ): void;
   /** out + i ← Σ_{a>b} c[n·a + b]·(xt[n·i + a] − xt[n·i + b])² for i < d. */
   lengthGrad(xt: number, c: number, n: number, d: number, out: number): void;
   /**
    * In-place Cholesky of the n×n matrix at `a` (lower triangle read; L written there, strict upper
    * triangle zeroed) with `shift` added to the diagonal. False when a pivot is not finite or
-   * ≤ 1e-14 times its diagonal entry (the matrix is then partly overwritten).
+   * ≤ 1e-14 times its diagonal entry (the matrix is then partly overwritten). With `from` (a
+   * multiple of 4, default 0) rows 0..from−1 must already hold their rows of L, as a factor of a
+   * matrix whose leading from×from block is this one's left them: only the rows from `from` on
+   * are computed, and they are the same bits as a call from row 0 computes (rows depend only on
+   * the rows above them; the four-row blocks start at 0 either way).
    */
-  cholesky(a: number, n: number, shift: number): boolean;
+  cholesky(a: number, n: number, shift: number, from?: number): boolean;
   /**
    * Lower triangle of A⁻¹ at `out` from the factor at `l`, using `t` (n×n, needs no clearing) as
    * scratch; the strict upper triangle of `out` is not written.
@@ -216,10 +231,13 @@ export function createWasmKernels(doubles: number): WasmKernels | null {
     forward1: (l, b, n) => exports.forward1(l * 8, b * 8, n),
     backward1: (l, b, n) => exports.backward1(l * 8, b * 8, n),
     cross8: (q, x, out, n, d, s, e) => exports.cross8(q * 8, x * 8, out * 8, n, d, s, e * 8),
-    pairs: (xt, k, g, n, d, s, e, copy = k) =>
-      exports.pairs(xt * 8, k * 8, copy * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0, e * 8),
+    pairs: (xt, k, g, n, d, s, e, copy = k, from = 0) =>
+      exports.pairs(xt * 8, k * 8, copy * 8, Math.max(0, g) * 8, n, d, s, g >= 0 ? 1 : 0, e * 8, from),
     lengthGrad: (xt, c, n, d, out) => exports.lengthGrad(xt * 8, c * 8, n, d, out * 8),
-    cholesky: (a, n, shift) => exports.chol(a * 8, n, shift) === 1,
+    cholesky: (a, n, shift, from = 0) => {
+      if (from % 4 !== 0 || from < 0 || from > n) throw new RangeError('from must be a multiple of 4 in 0..n');
+      return exports.chol(a * 8, n, shift, from) === 1;
+    },
     gradientTerms: (alpha, kinv, k, g, n, out) => exports.gradientTerms(alpha * 8, kinv * 8, k * 8, g * 8, n, out * 8),
     dot8: (w, v, n, out) => exports.dot8(w * 8, v * 8, n, out * 8),
     sumsq8: (v, n, out) => exports.sumsq8(v * 8, n, out * 8),

@@ -6,6 +6,8 @@
 export { suggest, resolveSettings, methodNames } from './index.js';
 export {
   GaussianProcess,
+  FACTOR_CACHE_DEFAULT_BYTES,
+  setFactorCacheLimit,
   type GPFitCurvature,
   type GPFitInfo,
   type GPFitOptions,

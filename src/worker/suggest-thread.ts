@@ -6,13 +6,15 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SuggestRequest, Suggestion } from '../core/types.js';
+import { setFactorCacheLimit } from '../gp/index.js';
 import { suggest as optimizerSuggest } from '../optimizer/index.js';
 import type { SuggestThreadReply, SuggestThreadData, SuggestThreadJob } from './suggest-pool.js';
 
 const port = parentPort;
 if (port === null) throw new Error('suggest-thread runs as a worker thread of a SuggestPool, not as a program');
 
-const { suggestModule } = (workerData ?? {}) as SuggestThreadData;
+const { suggestModule, factorCacheBytes } = (workerData ?? {}) as SuggestThreadData;
+if (factorCacheBytes !== undefined) setFactorCacheLimit(factorCacheBytes);
 const suggest: (request: SuggestRequest) => Suggestion =
   suggestModule === undefined
     ? optimizerSuggest

@@ -24,6 +24,13 @@ function positiveInteger(value: string): number {
   return parsed;
 }
 
+function nonNegativeInteger(value: string): number {
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isSafeInteger(parsed) || parsed < 0 || parsed > 1024 * 1024)
+    throw new InvalidArgumentError(`must be an integer from 0 to 1048576, got '${value}'`);
+  return parsed;
+}
+
 export function workerCommand(): Command {
   const command = new Command('worker')
     .description('run workers for the orchestration queue (workflows, suggestions) and stage queues')
@@ -44,6 +51,11 @@ export function workerCommand(): Command {
       '--suggest-threads <n>',
       'suggestions this process computes at once, one thread each (default 1; more for many concurrent studies)',
       positiveInteger,
+    )
+    .option(
+      '--factor-cache-mb <n>',
+      "megabytes of GP factors each suggest thread keeps, so that a long study's next suggestion factors only its new trials (default 1024; 0: none)",
+      nonNegativeInteger,
     )
     .addHelpText(
       'after',
@@ -67,6 +79,7 @@ Examples:
         prefix: string;
         maxConcurrentStages?: number;
         suggestThreads?: number;
+        factorCacheMb?: number;
       } & EndpointOptions,
     ) => {
       // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
@@ -78,6 +91,7 @@ Examples:
         ...(options.stages === undefined ? {} : { stagesModule: options.stages }),
         ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
         ...(options.suggestThreads === undefined ? {} : { suggestThreads: options.suggestThreads }),
+        ...(options.factorCacheMb === undefined ? {} : { factorCacheMegabytes: options.factorCacheMb }),
         ...(options.address === undefined ? {} : { address: options.address }),
         ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         ...(options.profile === undefined ? {} : { profile: options.profile }),

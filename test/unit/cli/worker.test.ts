@@ -23,3 +23,12 @@ describe('memotune worker --suggest-threads', () => {
     expect(stderr).toContain(`must be an integer from 1 to 1000, got '${value}'`);
   });
 });
+
+describe('memotune worker --factor-cache-mb', () => {
+  it.each(['-1', '1.5', 'lots', ''])('refuses %j, naming the option', async (value) => {
+    const { stderr, exitCode } = await run(['--factor-cache-mb', value]);
+    expect(exitCode).not.toBeNull();
+    expect(stderr).toContain('--factor-cache-mb <n>');
+    expect(stderr).toContain(`must be an integer from 0 to 1048576, got '${value}'`);
+  });
+});

@@ -343,6 +343,56 @@ describe('WebAssembly kernels', () => {
     }
   });
 
+  it.each([
+    [4, 5],
+    [8, 13],
+    [12, 12],
+    [40, 41],
+    [96, 101],
+    [100, 120],
+  ])(
+    "continue a factorization from a row: the first rows of an m×m block's factor start the n×n factor, same bits (m = %i, n = %i)",
+    (m, n) => {
+      // The leading m×m block of a bigger matrix, factorized alone; its first rows (whole blocks of
+      // four) then start the factorization of the whole: every row equals the one-call factor's.
+      const a = randomSpd(n, 1300 + n);
+      const kernels = createWasmKernels(2 * n * n)!;
+      const { heap } = kernels;
+      heap.set(a, 0);
+      expect(kernels.cholesky(0, n, 0)).toBe(true);
+      const whole = heap.slice(0, n * n);
+      for (let i = 0; i < m; i++) heap.set(a.subarray(i * n, i * n + m), n * n + i * m);
+      expect(kernels.cholesky(n * n, m, 0)).toBe(true);
+      const from = m & ~3;
+      heap.set(a, 0);
+      for (let i = 0; i < from; i++) heap.set(heap.subarray(n * n + i * m, n * n + i * m + i + 1), i * n);
+      expect(kernels.cholesky(0, n, 0, from)).toBe(true);
+      expect(heap.slice(0, n * n)).toEqual(whole);
+      expect(() => kernels.cholesky(0, n, 0, 2)).toThrow(/multiple of 4/);
+    },
+  );
+
+  it('build the rows of K from row `from` only, with the same values', () => {
+    const [n, d, from] = [23, 3, 9];
+    const kernels = createWasmKernels(3 * n * n + n * d + 2 * n + 2)!;
+    const { heap } = kernels;
+    const random = mulberry32(77);
+    const xt = 2 * n * n;
+    for (let i = 0; i < n * d; i++) heap[xt + i] = random();
+    const scratch = xt + n * d;
+    kernels.pairs(xt, 0, -1, n, d, 1.7, scratch);
+    const all = heap.slice(0, n * n);
+    heap.fill(Number.NaN, n * n, 2 * n * n);
+    kernels.pairs(xt, n * n, -1, n, d, 1.7, scratch, n * n, from);
+    for (let a = 0; a < n; a++) {
+      for (let b = 0; b < a; b++) {
+        const value = heap[n * n + a * n + b];
+        if (a < from) expect(value).toBeNaN();
+        else expect(value).toBe(all[a * n + b]);
+      }
+    }
+  });
+
   it('escalate jitter like robustCholesky and reject what it rejects', () => {
     const n = 8;
     const v = Array.from({ length: n }, (_, i) => 1 + i / n);

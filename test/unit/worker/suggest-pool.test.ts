@@ -125,9 +125,32 @@ describe('SuggestPool', () => {
     expect(await rejection(() => closing.suggest(request(mixedSpace, [], 'eeipu')))).toBeInstanceOf(SuggestThreadError);
   });
 
-  it('refuses a thread count that is not a positive integer', () => {
+  it("sends a study's suggestion to the free thread that computed its last one (where its GP factors are kept)", async () => {
+    const twoThreads = new SuggestPool({ threads: 2, suggestModule: testSuggestModule });
+    const threadOf = async (seed: number, blockMs = 0) => {
+      const suggestion = await twoThreads.suggest(
+        request(mixedSpace, [], 'eeipu', { seed, state: { reportThread: true, blockMs } }),
+      );
+      return (suggestion.diagnostics as { threadId?: number }).threadId;
+    };
+    try {
+      // Two studies at once take a thread each; then each alone goes back to its own, although
+      // the first free thread is the first study's.
+      const [first, second] = await Promise.all([threadOf(1, 300), threadOf(2, 300)]);
+      expect(first).not.toBe(second);
+      expect(await threadOf(2)).toBe(second);
+      expect(await threadOf(1)).toBe(first);
+      expect(await threadOf(2)).toBe(second);
+    } finally {
+      await twoThreads.close();
+    }
+  });
+
+  it('refuses a thread count that is not a positive integer, and a factor cache size that is not bytes', () => {
     expect(() => new SuggestPool({ threads: 0 })).toThrow('threads must be an integer >= 1');
     expect(() => new SuggestPool({ threads: 1.5 })).toThrow('threads must be an integer >= 1');
+    expect(() => new SuggestPool({ factorCacheBytes: -1 })).toThrow('factorCacheBytes must be an integer >= 0');
+    expect(() => new SuggestPool({ factorCacheBytes: 0.5 })).toThrow('factorCacheBytes must be an integer >= 0');
   });
 
   it('does not keep a process alive once idle, even unclosed', async () => {

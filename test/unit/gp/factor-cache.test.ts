@@ -1,0 +1,109 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { FACTOR_CACHE_MIN_POINTS, FactorCache, factorCache } from '../../../src/gp/factor-cache.js';
+import { GaussianProcess } from '../../../src/gp/index.js';
+import { mulberry32 } from '../../../src/random/index.js';
+
+const d = 3;
+const hyperparameters = { lengthscales: [0.3, 0.6, 1.2], outputScale: 1.4, noise: 1e-3, mean: 0.1 };
+
+function points(count: number, seed: number): number[][] {
+  const random = mulberry32(seed);
+  return Array.from({ length: count }, () => Array.from({ length: d }, () => random()));
+}
+
+function targets(x: number[][]): number[] {
+  return x.map((p) => Math.sin(6 * p[0]!) + p[1]! * p[2]!);
+}
+
+/** Predictions (means and variances) of a GP on x at the query points. */
+function predictions(x: number[][], queries: number[][]): number[] {
+  const { mean, variance } = GaussianProcess.fromHyperparameters(x, targets(x), hyperparameters).predict(queries);
+  return [...mean, ...variance];
+}
+
+afterEach(() => {
+  factorCache.clear();
+  factorCache.setLimit(1024 * 1024 * 1024);
+});
+
+describe('the GP factor cache', () => {
+  const n = FACTOR_CACHE_MIN_POINTS;
+  const x = points(n + 80, 1);
+  const queries = points(24, 2);
+
+  it('changes no bit of a prediction: growing histories, and one with a trial changed', () => {
+    // Each history conditioned with the factors of the ones before it kept, then alone.
+    const histories = [
+      x.slice(0, n),
+      x.slice(0, n + 1),
+      x.slice(0, n + 3),
+      x.slice(0, n + 7),
+      // Trial 500 changed: the rows before it are reused, the rest recomputed.
+      [...x.slice(0, 500), [0.5, 0.5, 0.5], ...x.slice(501, n + 9)],
+      x.slice(0, n + 80),
+    ];
+    const kept = histories.map((history) => predictions(history, queries));
+    expect(factorCache.bytes).toBeGreaterThan(0);
+    factorCache.setLimit(0);
+    expect(factorCache.bytes).toBe(0);
+    histories.forEach((history, k) => expect(predictions(history, queries)).toEqual(kept[k]));
+  });
+
+  it('keeps nothing below its size threshold, or for a factor that needed jitter', () => {
+    predictions(x.slice(0, n - 1), queries);
+    expect(factorCache.bytes).toBe(0);
+    // Every point twice and no noise: K is singular, the factor needs jitter.
+    const twice = x.slice(0, n / 2).flatMap((p) => [p, p]);
+    const model = GaussianProcess.fromHyperparameters(twice, targets(twice), { ...hyperparameters, noise: 1e-16 });
+    expect(model.predict(queries).mean.every(Number.isFinite)).toBe(true);
+    expect(factorCache.bytes).toBe(0);
+  });
+});
+
+describe('FactorCache', () => {
+  const kernel = { d: 2, outputScale: 1, noise: 0.01 };
+  const n = FACTOR_CACHE_MIN_POINTS + 6;
+  const xs = Float64Array.from({ length: (n + 40) * 2 }, (_, i) => i / 7);
+  /** A stand-in n×n factor whose entry (r, c) is r + c / 10_000 (only the copies are checked). */
+  function factor(size: number): Float64Array {
+    const l = new Float64Array(size * size);
+    for (let r = 0; r < size; r++) for (let c = 0; c <= r; c++) l[r * size + c] = r + c / 10_000;
+    return l;
+  }
+
+  it('finds the rows, in blocks of four, up to where the inputs first differ', () => {
+    const cache = new FactorCache();
+    cache.keep(xs.subarray(0, n * 2), n, kernel, factor(n), null);
+    expect(cache.find(xs, n + 40, kernel)?.rows).toBe(n & ~3);
+    const changed = xs.slice();
+    changed[2 * 601 + 1] = -1;
+    expect(cache.find(changed, n + 40, kernel)?.rows).toBe(600);
+    expect(cache.find(xs, n + 40, { ...kernel, noise: 0.02 })).toBeNull();
+    expect(cache.find(xs, n + 40, { ...kernel, outputScale: 2 })).toBeNull();
+    const rows = cache.find(xs, n + 40, kernel)!;
+    const target = new Float64Array((n + 40) * (n + 40));
+    rows.copyInto(target, n + 40);
+    expect(target[(n + 40) * 700 + 699]).toBe(700 + 699 / 10_000);
+    expect(target[(n + 40) * 700 + 701]).toBe(0);
+  });
+
+  it('grows an entry it extends in place, and drops the least recently used beyond its bound', () => {
+    const cache = new FactorCache();
+    cache.keep(xs.subarray(0, n * 2), n, kernel, factor(n), null);
+    const one = cache.bytes;
+    const hit = cache.find(xs, n + 4, kernel);
+    cache.keep(xs.subarray(0, (n + 4) * 2), n + 4, kernel, factor(n + 4), hit);
+    // Still one entry, with room for more rows: a second entry would double the bytes.
+    expect(cache.bytes).toBeGreaterThan(one);
+    expect(cache.bytes).toBeLessThan(1.7 * one);
+    expect(cache.find(xs, n + 40, kernel)?.rows).toBe((n + 4) & ~3);
+    const other = { ...kernel, noise: 0.5 };
+    cache.keep(xs.subarray(0, n * 2), n, other, factor(n), null);
+    cache.setLimit(cache.bytes - 1);
+    expect(cache.find(xs, n, kernel)).toBeNull();
+    expect(cache.find(xs, n, other)?.rows).toBe(n & ~3);
+    cache.setLimit(0);
+    expect(cache.bytes).toBe(0);
+    expect(() => cache.setLimit(-1)).toThrow(/bytes/);
+  });
+});
