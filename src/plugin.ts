@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { activityMetrics } from './worker/metrics.js';
 
 /** The activity the plugin registers; trials schedule it by this name. */
 const stageActivity = 'runStage';
@@ -35,7 +36,12 @@ export class MemotunePlugin extends SimplePlugin {
       // The SDK's own default identity when the worker sets none.
       workerIdentity: dependencies.workerIdentity ?? (() => identity.value ?? `${process.pid}@${hostname()}`),
     });
-    super({ name: 'memotune', activities: { [stageActivity]: runStage } });
+    // With the stage metrics (src/worker/metrics.ts): your Runtime's exporter gets them.
+    super({
+      name: 'memotune',
+      activities: { [stageActivity]: runStage },
+      workerInterceptors: { activity: [activityMetrics] },
+    });
     this.identity = identity;
   }
 

@@ -6,6 +6,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  metricMeter,
   patched,
   proxyActivities,
   proxyLocalActivities,
@@ -20,6 +21,7 @@ import {
 import type { UpdateDefinition } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import { FailureType } from '../src/core/errors.js';
+import { metricNames } from '../src/core/metric-names.js';
 import {
   afterTrial,
   deadlineOf,
@@ -537,6 +539,10 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       if (halt?.untilATrialCompletes === true && state.best !== null) halt = null;
       halt ??= recorded.halt;
       publish();
+      // Not emitted while replaying (the SDK's workflow meter): each trial is counted once.
+      metricMeter
+        .createCounter(metricNames.trials, undefined, 'trials recorded by studies')
+        .add(1, { status: record.status, reused: record.cachedPrefix > 0 ? 'yes' : 'no' });
       log.info('trial finished', {
         trial: record.trialIndex,
         status: record.status,

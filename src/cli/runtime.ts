@@ -6,6 +6,7 @@
  */
 import type { Command } from 'commander';
 import { DefaultLogger, Runtime, type LogLevel, type LogMetadata } from '@temporalio/worker';
+import { metricHistogramBuckets } from '../core/metric-names.js';
 
 /** Whether the command runs workers in this process (which then stop on SIGINT/SIGTERM). */
 export function hostsWorkers(command: Command): boolean {
@@ -35,9 +36,32 @@ function withoutTaskToken(meta: LogMetadata): LogMetadata {
 /**
  * Installs the Runtime for `command`: workers log warnings only (MEMOTUNE_LOG_LEVEL=INFO for
  * more), and only a command that runs workers hands SIGINT/SIGTERM to them; any other is ended by
- * the signal at once, as Node does by default.
+ * the signal at once, as Node does by default. `memotune worker --metrics host:port` serves the
+ * process's metrics for Prometheus: the Runtime's exporter, which Temporal's own worker metrics
+ * and memotune's (src/worker/metrics.ts) both go through.
  */
 export function installRuntime(command: Command): void {
   const logger = new CliLogger((process.env.MEMOTUNE_LOG_LEVEL ?? 'WARN') as LogLevel);
-  Runtime.install(hostsWorkers(command) ? { logger } : { logger, shutdownSignals: [] });
+  if (!hostsWorkers(command)) {
+    Runtime.install({ logger, shutdownSignals: [] });
+    return;
+  }
+  const { metrics } = command.opts() as { metrics?: string };
+  if (metrics === undefined) {
+    Runtime.install({ logger });
+    return;
+  }
+  try {
+    Runtime.install({
+      logger,
+      telemetryOptions: {
+        metrics: { prometheus: { bindAddress: metrics, histogramBucketOverrides: { ...metricHistogramBuckets } } },
+      },
+    });
+  } catch (error) {
+    // e.g. "Failed to start prometheus metrics exporter: Address already in use"
+    throw new Error(`--metrics ${metrics}: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
 }

@@ -21,6 +21,8 @@ export { s3SettingsFromEnvironment } from '../storage/s3-settings.js';
 export { connectTemporalWorker } from './temporal-connection.js';
 export { StageCache, type StageOutputMeta } from '../storage/stage-cache.js';
 export { SuggestPool, SuggestThreadError, type SuggestPoolOptions } from './suggest-pool.js';
+export { activityMetrics } from './metrics.js';
+export { metricHistogramBuckets, metricNames } from '../core/metric-names.js';
 export {
   defineStages,
   defineStudy,

@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions, type WorkerPlugin } from 
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
 import type { TaskQueueKind } from '../config/study-config.js';
+import { activityMetrics } from './metrics.js';
 import { SuggestPool, type SuggestPoolOptions } from './suggest-pool.js';
 import { namespaceOf } from './temporal-connection.js';
 
@@ -96,6 +97,11 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
   for (const role of queues) {
     const common = {
       ...options.workerOptions,
+      // memotune's stage and suggestion metrics, after the user's own activity interceptors.
+      interceptors: {
+        ...options.workerOptions?.interceptors,
+        activity: [...(options.workerOptions?.interceptors?.activity ?? []), activityMetrics],
+      },
       connection: options.connection,
       namespace: options.namespace ?? namespaceOf(options.connection) ?? 'default',
       taskQueue: taskQueueName(prefix, role),

@@ -7,6 +7,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +16,18 @@ import { testStack } from './harness.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
+
+/** A TCP port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   version: string;
   devDependencies: Record<string, string>;
@@ -98,7 +111,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(JSON.parse(stdout)).toEqual([]);
   });
 
-  it('scaffolds a project with `memotune init` that type-checks and runs its study with the CLI worker', async () => {
+  it('scaffolds a project with `memotune init` that type-checks and runs its study with the CLI worker, which serves its metrics to Prometheus', async () => {
     const bin = join(project, 'node_modules', '.bin', 'memotune');
     await run(bin, ['init', 'scaffold', '--name', 'scaffolded'], { cwd: project });
     const refused = await run(bin, ['init', 'scaffold'], { cwd: project }).catch((error: { stderr: string }) => error);
@@ -115,10 +128,27 @@ describe('the packed package, installed into an empty project', () => {
       AWS_ACCESS_KEY_ID: servers.s3.accessKeyId,
       AWS_SECRET_ACCESS_KEY: servers.s3.secretAccessKey,
     };
-    const worker = spawn(bin, ['worker', '--stages', 'dist/stages.js'], { cwd: scaffold, env, stdio: 'ignore' });
+    const metricsAddress = `127.0.0.1:${await freePort()}`;
+    const worker = spawn(bin, ['worker', '--stages', 'dist/stages.js', '--metrics', metricsAddress], {
+      cwd: scaffold,
+      env,
+      stdio: 'ignore',
+    });
     try {
       const { stdout } = await run('node', ['dist/start.js'], { cwd: scaffold, env, timeout: 180_000 });
       expect(stdout).toMatch(/completed: 25 trials, best \{/);
+      // Temporal's worker metrics and memotune's own, in Prometheus's text format.
+      const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+      expect(metrics).toMatch(/^temporal_worker_task_slots_available\{/m);
+      // Every trial once, whatever its status (the template's pruner prunes some).
+      const trials = [
+        ...metrics.matchAll(/^memotune_trials\{[^}]*status="(?:completed|failed|pruned)"[^}]*\} (\d+)$/gm),
+      ];
+      expect(trials.reduce((sum, match) => sum + Number(match[1]), 0)).toBe(25);
+      expect(metrics).toMatch(
+        /^memotune_stage_attempt_seconds_count\{[^}]*outcome="completed"[^}]*stage="\w+"[^}]*\} \d+$/m,
+      );
+      expect(metrics).toMatch(/^memotune_suggestion_seconds_bucket\{[^}]*le="0.1"[^}]*\} \d+$/m);
     } finally {
       worker.kill('SIGTERM');
     }

@@ -31,6 +31,16 @@ function nonNegativeInteger(value: string): number {
   return parsed;
 }
 
+/** host:port for a server to listen on (the host may be a bracketed IPv6 address). */
+export function bindAddress(value: string): string {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(value);
+  const port = match === null ? Number.NaN : Number(match[2]);
+  if (!(port >= 1 && port <= 65535)) {
+    throw new InvalidArgumentError(`must be host:port with a port from 1 to 65535 (e.g. 0.0.0.0:9464), got '${value}'`);
+  }
+  return value;
+}
+
 export function workerCommand(): Command {
   const command = new Command('worker')
     .description('run workers for the orchestration queue (workflows, suggestions) and stage queues')
@@ -51,6 +61,11 @@ export function workerCommand(): Command {
       '--suggest-threads <n>',
       'suggestions this process computes at once, one thread each (default 1; more for many concurrent studies)',
       positiveInteger,
+    )
+    .option(
+      '--metrics <host:port>',
+      "serve Prometheus metrics at http://host:port/metrics: Temporal's worker metrics and memotune's own (README: Metrics)",
+      bindAddress,
     )
     .option(
       '--factor-cache-mb <n>',
