@@ -6,7 +6,7 @@
  * the one kept from the step before (src/gp/factor-cache.ts) — or, with --no-factor-cache,
  * computed anew each step, which grows as n³ (docs/reliability.md, "Suggestion time").
  *
- *   node bin/run-ts.js benchmarks/suggest-growth.ts [--no-factor-cache] [500 1000 2000 4000]
+ *   node bin/run-ts.js benchmarks/suggest-growth.ts [--no-factor-cache] [--pending K] [500 1000 2000 4000]
  *
  * Prints, per n, the median of three consecutive steps and the three times.
  */
@@ -47,16 +47,25 @@ function history(n: number): Observation[] {
 
 const args = process.argv.slice(2);
 if (args.includes('--no-factor-cache')) setFactorCacheLimit(0);
+// --pending K: the last K trials of each step's history are still running (a parallel study).
+const pendingAt = args.indexOf('--pending');
+const pendingCount = pendingAt >= 0 ? Number(args.splice(pendingAt, 2)[1]) : 0;
 const sizes = args.filter((arg) => !arg.startsWith('--')).map(Number);
 for (const n of sizes.length > 0 ? sizes : [500, 1000, 2000, 4000]) {
   const trials = history(n);
   const request = { space, budget: { total: 1e9, spent: 10 }, direction: 'maximize' as const, seed: 0, settings: {} };
   // The first step fits; the next three reuse what it stored.
-  let state = suggest({ ...request, history: trials.slice(0, n - 3) }).state;
+  const at = (end: number) => ({
+    history: trials.slice(0, end - pendingCount),
+    pending: trials
+      .slice(end - pendingCount, end)
+      .map(({ config }) => ({ config, cachedPrefix: 0, phase: 'bo' as const })),
+  });
+  let state = suggest({ ...request, ...at(n - 3) }).state;
   const seconds: number[] = [];
   for (let left = 2; left >= 0; left--) {
     const started = performance.now();
-    const step = suggest({ ...request, history: trials.slice(0, n - left), ...(state ? { state } : {}) });
+    const step = suggest({ ...request, ...at(n - left), ...(state ? { state } : {}) });
     seconds.push((performance.now() - started) / 1000);
     state = step.state;
   }

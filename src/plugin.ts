@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { SimplePlugin } from '@temporalio/plugin';
+import type { Context } from '@temporalio/activity';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { activityMetrics } from './worker/metrics.js';
@@ -56,6 +57,28 @@ export class MemotunePlugin extends SimplePlugin {
       );
     }
     if (typeof options.identity === 'string') this.identity.value = options.identity;
-    return super.configureWorker(options);
+    return super.configureWorker(withInboundAsActivity(options));
   }
+}
+
+/**
+ * The worker's deprecated `interceptors.activityInbound` factories as `activity` ones, first, as the
+ * SDK orders them: SimplePlugin rebuilds the interceptors from `activity` and drops `activityInbound`
+ * once a plugin adds interceptors of its own (the stage metrics).
+ */
+function withInboundAsActivity(options: WorkerOptions): WorkerOptions {
+  const interceptors = options.interceptors;
+  const inbound = interceptors?.activityInbound;
+  if (interceptors === undefined || inbound === undefined || inbound.length === 0) return options;
+  const { activityInbound: _, ...rest } = interceptors;
+  return {
+    ...options,
+    interceptors: {
+      ...rest,
+      activity: [
+        ...inbound.map((factory) => (context: Context) => ({ inbound: factory(context) })),
+        ...(rest.activity ?? []),
+      ],
+    },
+  };
 }

@@ -539,7 +539,8 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       if (halt?.untilATrialCompletes === true && state.best !== null) halt = null;
       halt ??= recorded.halt;
       publish();
-      // Not emitted while replaying (the SDK's workflow meter): each trial is counted once.
+      // Not emitted while replaying (the SDK's workflow meter), so a trial is counted once — twice
+      // only if this workflow task fails after counting and runs again (a worker dying mid-task).
       metricMeter
         .createCounter(metricNames.trials, undefined, 'trials recorded by studies')
         .add(1, { status: record.status, reused: record.cachedPrefix > 0 ? 'yes' : 'no' });

@@ -39,6 +39,8 @@ export interface FactorRows {
 
 interface Entry {
   readonly kernel: FactorKernel;
+  /** The first raw (unscaled) inputs: which history the factor is of, whatever the lengthscales. */
+  readonly head: Float64Array;
   /** Rows held, a multiple of 4. */
   rows: number;
   /** Scaled inputs, row-major; the first rows·d values are used. */
@@ -51,6 +53,18 @@ interface Entry {
 /** Doubles of a packed lower triangle of `rows` rows. */
 function packedLength(rows: number): number {
   return (rows * (rows + 1)) / 2;
+}
+
+/** Bytes of an entry with room for `capacity` rows in d dimensions. */
+function entryBytes(capacity: number, d: number): number {
+  return 8 * (packedLength(capacity) + capacity * d);
+}
+
+/** Raw input rows that name a history ({@link Entry.head}). */
+const HEAD_ROWS = 8;
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  return a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
 }
 
 function sameKernel(a: FactorKernel, b: FactorKernel): boolean {
@@ -123,41 +137,54 @@ export class FactorCache {
   }
 
   /**
-   * Keeps the factor `l` (n×n row-major, computed without jitter) of the kernel matrix of `xs`:
-   * its rows in whole blocks of four (the rows a larger factorization computes the same way). When
-   * `extended` (what {@link find} returned for this factorization) covered a whole entry, that
-   * entry grows in place; otherwise a new one is made.
+   * Keeps the factor `l` (n×n row-major, computed without jitter) of the kernel matrix of `xs`
+   * (raw inputs `x`): its rows in whole blocks of four (the rows a larger factorization computes
+   * the same way). When this factorization continued an entry (`extended`, what {@link find}
+   * returned), that entry becomes this factor in place: its rows past the ones reused were of
+   * another matrix (failed trials after the successes, running trials believed, a changed trial).
+   * A new entry replaces those of the same history under other hyperparameters (a refit).
    */
   keep(
     xs: Float64Array,
+    x: Float64Array,
     n: number,
     kernel: FactorKernel,
     l: Float64Array,
     extended: (FactorRows & { readonly entry: object }) | null,
   ): void {
     const rows = n & ~3;
-    if (n < FACTOR_CACHE_MIN_POINTS || 8 * (packedLength(rows) + rows * kernel.d) > this.#limitBytes) return;
+    const { d } = kernel;
+    if (n < FACTOR_CACHE_MIN_POINTS || entryBytes(rows, d) > this.#limitBytes) return;
     const grown = extended === null ? undefined : this.#entries.find((entry) => entry === extended.entry);
     let entry: Entry;
     let start: number;
-    if (grown !== undefined && extended !== null && extended.rows === grown.rows) {
+    if (grown !== undefined && extended !== null) {
       entry = grown;
-      start = grown.rows;
+      start = extended.rows;
       if (entry.packed.length < packedLength(rows)) {
-        // Room for a quarter more rows, so that one more trial a step reallocates rarely.
-        const capacity = Math.max(rows, Math.floor(rows * 1.25) & ~3);
+        // Room for a quarter more rows, so that one more trial a step reallocates rarely — as far
+        // as the bound allows (an entry grown past it would be dropped at once).
+        let capacity = Math.max(rows, Math.floor(rows * 1.25) & ~3);
+        while (capacity > rows && entryBytes(capacity, d) > this.#limitBytes) capacity -= 4;
         const packed = new Float64Array(packedLength(capacity));
         packed.set(entry.packed.subarray(0, packedLength(start)));
         entry.packed = packed;
-        const grownXs = new Float64Array(capacity * kernel.d);
-        grownXs.set(entry.xs.subarray(0, start * kernel.d));
+        const grownXs = new Float64Array(capacity * d);
+        grownXs.set(entry.xs.subarray(0, start * d));
         entry.xs = grownXs;
       }
     } else {
+      const head = x.slice(0, Math.min(n, HEAD_ROWS) * d);
+      // The same history's factor under the hyperparameters before a refit is of no more use.
+      for (let i = this.#entries.length - 1; i >= 0; i--) {
+        const other = this.#entries[i]!;
+        if (other.kernel.d === d && sameValues(other.head, head)) this.#entries.splice(i, 1);
+      }
       entry = {
         kernel: { ...kernel },
+        head,
         rows: 0,
-        xs: new Float64Array(rows * kernel.d),
+        xs: new Float64Array(rows * d),
         packed: new Float64Array(packedLength(rows)),
         lastUsed: 0,
       };
@@ -165,7 +192,7 @@ export class FactorCache {
       this.#entries.push(entry);
     }
     for (let r = start; r < rows; r++) entry.packed.set(l.subarray(r * n, r * n + r + 1), packedLength(r));
-    entry.xs.set(xs.subarray(start * kernel.d, rows * kernel.d), start * kernel.d);
+    entry.xs.set(xs.subarray(start * d, rows * d), start * d);
     entry.rows = rows;
     entry.lastUsed = ++this.#clock;
     this.#evict(entry);

@@ -44,6 +44,7 @@ import { predictJs, predictWithGradientJs } from './js-model.js';
 import { kernelColumn, kernelMatrix, scaleInputs } from './kernel.js';
 import { logLikelihoodFromFactor } from './likelihood.js';
 import type { ModelState } from './model-state.js';
+import { FACTOR_CACHE_MIN_POINTS } from './factor-cache.js';
 import { createModelKernels, factorizeInHeap, WasmModel } from './wasm-model.js';
 
 /**
@@ -136,7 +137,7 @@ export class GaussianProcess {
     const chol =
       kernels === null
         ? robustCholesky(kernelMatrix(xs, n, d, s, noise), n)
-        : factorizeInHeap(kernels, xs, n, d, s, noise);
+        : factorizeInHeap(kernels, data.x, xs, n, d, s, noise);
     if (chol === null) throw new RangeError('matrix is not positive definite (even with jitter 1e-4)');
     const model = GaussianProcess.#fromFactor(data, xs, std, hyperparameters, invLengthscales, chol, fitInfo, kernels);
     if (kernels !== null) model.#wasmModel = new WasmModel(kernels, model.#state);
@@ -326,14 +327,36 @@ export class GaussianProcess {
       rawY[n + q] = mean[q]!;
       z[n + q] = (mean[q]! - yMean) / yStd;
     }
+    const data: Data = { n: n1, d, x: rawX, y: rawY };
+    const std = { yMean, yStd, z };
+    if (n1 >= FACTOR_CACHE_MIN_POINTS) {
+      // A large model: factorized in WebAssembly, continuing the factor this model kept
+      // (./factor-cache.ts) — O(count·n²) without the n² copies of L that appending a row in JS
+      // makes per point (at 8,000 trials, 5 running trials took 5 s a suggestion that way).
+      const kernels = createModelKernels(n1, d);
+      const factor = kernels === null ? null : factorizeInHeap(kernels, rawX, xs, n1, d, s, noise);
+      if (kernels !== null && factor !== null) {
+        const model = GaussianProcess.#fromFactor(
+          data,
+          xs,
+          std,
+          hyperparameters,
+          invLengthscales,
+          factor,
+          undefined,
+          kernels,
+        );
+        model.#wasmModel = new WasmModel(kernels, model.#state);
+        return model;
+      }
+    }
     let l: Float64Array | null = old.l;
     for (let m = n; m < n1 && l !== null; m++) {
       const column = kernelColumn(xs, m, d, s);
       l = choleskyAppend(l, m, column, s + noise + old.jitter);
     }
     const factor = l === null ? robustCholesky(kernelMatrix(xs, n1, d, s, noise), n1) : { l, jitter: old.jitter };
-    const data: Data = { n: n1, d, x: rawX, y: rawY };
-    return GaussianProcess.#fromFactor(data, xs, { yMean, yStd, z }, hyperparameters, invLengthscales, factor);
+    return GaussianProcess.#fromFactor(data, xs, std, hyperparameters, invLengthscales, factor);
   }
 }
 

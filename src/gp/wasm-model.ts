@@ -34,7 +34,8 @@ export function createModelKernels(n: number, d: number): WasmKernels | null {
 }
 
 /**
- * Builds K = k(X, X) + σ²·I from the scaled inputs `xs` and factorizes it straight in the heap,
+ * Builds K = k(X, X) + σ²·I from the scaled inputs `xs` (raw inputs `x`, which name the history
+ * for the factor cache) and factorizes it straight in the heap,
  * where predictions read L (at offset 0); X/ℓ dimension-major sits in the (not yet used) space
  * after L meanwhile. Returns a view of L and the jitter that was needed, or null when K is not
  * positive definite even with jitter. From {@link FACTOR_CACHE_MIN_POINTS} points on, the rows of
@@ -43,6 +44,7 @@ export function createModelKernels(n: number, d: number): WasmKernels | null {
  */
 export function factorizeInHeap(
   kernels: WasmKernels,
+  x: Float64Array,
   xs: Float64Array,
   n: number,
   d: number,
@@ -68,12 +70,12 @@ export function factorizeInHeap(
     // Pivots that fail here fail in the full factorization too (same bits): it then adds jitter.
     if (kernels.cholesky(0, n, 0, kept.rows)) {
       const l = heap.subarray(0, n * n);
-      factorCache.keep(xs, n, kernel, l, kept);
+      factorCache.keep(xs, x, n, kernel, l, kept);
       return { l, jitter: 0 };
     }
   }
   const factor = tryRobustCholeskyWasm(kernels, () => buildK(), n, 0);
-  if (factor !== null && factor.jitter === 0) factorCache.keep(xs, n, kernel, factor.l, null);
+  if (factor !== null && factor.jitter === 0) factorCache.keep(xs, x, n, kernel, factor.l, null);
   return factor;
 }
 

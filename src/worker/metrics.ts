@@ -41,10 +41,15 @@ function timed(
     inbound: {
       async execute(input, next) {
         const started = performance.now();
+        // A metric that cannot be recorded never changes what the activity returns or throws.
         const record = (result: unknown, error: unknown) => {
-          context.metricMeter
-            .createHistogram(name, 'float', 's', description)
-            .record((performance.now() - started) / 1000, tags(input.args, result, error));
+          try {
+            context.metricMeter
+              .createHistogram(name, 'float', 's', description)
+              .record((performance.now() - started) / 1000, tags(input.args, result, error));
+          } catch (problem) {
+            context.log.warn(`could not record the metric ${name}`, { error: String(problem) });
+          }
         };
         try {
           const result = await next(input);

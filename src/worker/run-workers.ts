@@ -100,7 +100,10 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
       // memotune's stage and suggestion metrics, after the user's own activity interceptors.
       interceptors: {
         ...options.workerOptions?.interceptors,
-        activity: [...(options.workerOptions?.interceptors?.activity ?? []), activityMetrics],
+        activity: [
+          ...(options.workerOptions?.interceptors?.activity ?? []).filter((factory) => factory !== activityMetrics),
+          activityMetrics,
+        ],
       },
       connection: options.connection,
       namespace: options.namespace ?? namespaceOf(options.connection) ?? 'default',

@@ -185,7 +185,11 @@ export class SuggestPool {
       const job = free.length > 0 ? this.#queue.shift() : undefined;
       if (job === undefined) return;
       const study = studyAffinity(job.request);
-      const slot = free.find((candidate) => candidate.lastStudy === study) ?? free[0]!;
+      // Its own thread, else one that holds no other study's factors, else the first free.
+      const slot =
+        free.find((candidate) => candidate.lastStudy === study) ??
+        free.find((candidate) => candidate.lastStudy === null) ??
+        free[0]!;
       slot.lastStudy = study;
       slot.job = job;
       const thread = (slot.thread ??= this.#start(slot));

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { Command, InvalidArgumentError } from 'commander';
 import { runWorkerProcess } from '../../../workers/main.js';
 import { defaultTaskQueuePrefix } from '../../config/plan.js';
@@ -31,12 +32,15 @@ function nonNegativeInteger(value: string): number {
   return parsed;
 }
 
-/** host:port for a server to listen on (the host may be a bracketed IPv6 address). */
+/** ip:port for a server to listen on (an IPv6 address in brackets): the exporter takes no host names. */
 export function bindAddress(value: string): string {
-  const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d+)$/.exec(value);
-  const port = match === null ? Number.NaN : Number(match[2]);
-  if (!(port >= 1 && port <= 65535)) {
-    throw new InvalidArgumentError(`must be host:port with a port from 1 to 65535 (e.g. 0.0.0.0:9464), got '${value}'`);
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)):(\d+)$/.exec(value);
+  const ip = match?.[1] ?? match?.[2] ?? '';
+  const port = match === null ? Number.NaN : Number(match[3]);
+  if (!(port >= 1 && port <= 65535) || isIP(ip) !== (match?.[1] === undefined ? 4 : 6)) {
+    throw new InvalidArgumentError(
+      `must be an IP address and a port from 1 to 65535 (e.g. 0.0.0.0:9464, 127.0.0.1:9464 or [::]:9464), got '${value}'`,
+    );
   }
   return value;
 }
@@ -63,8 +67,8 @@ export function workerCommand(): Command {
       positiveInteger,
     )
     .option(
-      '--metrics <host:port>',
-      "serve Prometheus metrics at http://host:port/metrics: Temporal's worker metrics and memotune's own (README: Metrics)",
+      '--metrics <ip:port>',
+      "serve Prometheus metrics at http://ip:port/metrics: Temporal's worker metrics and memotune's own (README: Metrics)",
       bindAddress,
     )
     .option(

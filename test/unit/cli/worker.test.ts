@@ -32,3 +32,16 @@ describe('memotune worker --factor-cache-mb', () => {
     expect(stderr).toContain(`must be an integer from 0 to 1048576, got '${value}'`);
   });
 });
+
+describe('memotune worker --metrics', () => {
+  it.each(['9464', 'localhost:9464', '127.0.0.1:0', '127.0.0.1:70000', '[::1', '300.1.1.1:9464'])(
+    'refuses %j, naming the option',
+    async (value) => {
+      const { stderr, exitCode } = await run(['--metrics', value]);
+      expect(exitCode).not.toBeNull();
+      expect(stderr).toContain('--metrics <ip:port>');
+      expect(stderr).toContain(`must be an IP address and a port from 1 to 65535`);
+      expect(stderr).toContain(`got '${value}'`);
+    },
+  );
+});

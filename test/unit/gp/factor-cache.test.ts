@@ -49,6 +49,26 @@ describe('the GP factor cache', () => {
     histories.forEach((history, k) => expect(predictions(history, queries)).toEqual(kept[k]));
   });
 
+  it('believes running trials in a large model by continuing its factor: the same bits without the cache, the mean kept', () => {
+    const history = x.slice(0, n + 2);
+    const running = x.slice(n + 2, n + 7);
+    const believe = () => {
+      const model = GaussianProcess.fromHyperparameters(history, targets(history), hyperparameters);
+      const believed = model.believe(running);
+      return { model: model.predict(queries), believed: believed.predict(queries), at: believed.predict(running) };
+    };
+    const kept = believe();
+    factorCache.setLimit(0);
+    const anew = believe();
+    expect(kept.believed).toEqual(anew.believed);
+    for (let i = 0; i < queries.length; i++) {
+      expect(kept.believed.mean[i]).toBeCloseTo(kept.model.mean[i]!, 9);
+      expect(kept.believed.variance[i]).toBeLessThanOrEqual(kept.model.variance[i]! + 1e-12);
+    }
+    // As if observed: the variance at a running trial is down to about the noise.
+    for (const variance of kept.at.variance) expect(variance).toBeLessThan(1e-2);
+  });
+
   it('keeps nothing below its size threshold, or for a factor that needed jitter', () => {
     predictions(x.slice(0, n - 1), queries);
     expect(factorCache.bytes).toBe(0);
@@ -71,9 +91,12 @@ describe('FactorCache', () => {
     return l;
   }
 
+  /** Raw inputs standing for another history (their first rows differ). */
+  const otherRaw = xs.map((value) => value + 1);
+
   it('finds the rows, in blocks of four, up to where the inputs first differ', () => {
     const cache = new FactorCache();
-    cache.keep(xs.subarray(0, n * 2), n, kernel, factor(n), null);
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
     expect(cache.find(xs, n + 40, kernel)?.rows).toBe(n & ~3);
     const changed = xs.slice();
     changed[2 * 601 + 1] = -1;
@@ -89,21 +112,58 @@ describe('FactorCache', () => {
 
   it('grows an entry it extends in place, and drops the least recently used beyond its bound', () => {
     const cache = new FactorCache();
-    cache.keep(xs.subarray(0, n * 2), n, kernel, factor(n), null);
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
     const one = cache.bytes;
     const hit = cache.find(xs, n + 4, kernel);
-    cache.keep(xs.subarray(0, (n + 4) * 2), n + 4, kernel, factor(n + 4), hit);
+    cache.keep(xs.subarray(0, (n + 4) * 2), xs, n + 4, kernel, factor(n + 4), hit);
     // Still one entry, with room for more rows: a second entry would double the bytes.
     expect(cache.bytes).toBeGreaterThan(one);
     expect(cache.bytes).toBeLessThan(1.7 * one);
     expect(cache.find(xs, n + 40, kernel)?.rows).toBe((n + 4) & ~3);
     const other = { ...kernel, noise: 0.5 };
-    cache.keep(xs.subarray(0, n * 2), n, other, factor(n), null);
+    cache.keep(xs.subarray(0, n * 2), otherRaw, n, other, factor(n), null);
     cache.setLimit(cache.bytes - 1);
     expect(cache.find(xs, n, kernel)).toBeNull();
     expect(cache.find(xs, n, other)?.rows).toBe(n & ~3);
     cache.setLimit(0);
     expect(cache.bytes).toBe(0);
     expect(() => cache.setLimit(-1)).toThrow(/bytes/);
+  });
+
+  it('turns an entry it continued from part-way into the new factor, instead of adding one', () => {
+    // Failed trials after the successes: each new success changes the rows from there on.
+    const cache = new FactorCache();
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
+    const one = cache.bytes;
+    const changed = xs.slice();
+    changed[2 * 601] = -1;
+    for (let step = 0; step < 5; step++) {
+      const hit = cache.find(changed, n, kernel);
+      expect(hit?.rows).toBe(step === 0 ? 600 : n & ~3);
+      cache.keep(changed.subarray(0, n * 2), xs, n, kernel, factor(n), hit);
+      expect(cache.bytes).toBe(one);
+    }
+    // The rows past 600 are the new matrix's now.
+    expect(cache.find(xs, n, kernel)?.rows).toBe(600);
+  });
+
+  it('drops the factor of the same history under the hyperparameters before a refit', () => {
+    const cache = new FactorCache();
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
+    cache.keep(xs.subarray(0, n * 2), otherRaw, n, { ...kernel, noise: 0.5 }, factor(n), null);
+    const refitted = { ...kernel, outputScale: 3 };
+    cache.keep(xs.subarray(0, n * 2), xs, n, refitted, factor(n), null);
+    expect(cache.find(xs, n, kernel)).toBeNull();
+    expect(cache.find(xs, n, refitted)?.rows).toBe(n & ~3);
+    expect(cache.find(xs, n, { ...kernel, noise: 0.5 })?.rows).toBe(n & ~3);
+  });
+
+  it('grows an entry only as far as its bound, so that it is not dropped for its own room', () => {
+    const cache = new FactorCache();
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
+    cache.setLimit(Math.ceil(cache.bytes * 1.02));
+    const hit = cache.find(xs, n + 8, kernel);
+    cache.keep(xs.subarray(0, (n + 8) * 2), xs, n + 8, kernel, factor(n + 8), hit);
+    expect(cache.find(xs, n + 8, kernel)?.rows).toBe(n + 8 - ((n + 8) % 4));
   });
 });

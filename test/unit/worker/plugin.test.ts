@@ -3,6 +3,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { packageVersion } from '../../../src/package-root.js';
 import { MemotunePlugin } from '../../../src/plugin.js';
+import { activityMetrics } from '../../../src/worker/metrics.js';
 import { MemoryObjectStore } from '../../../src/storage/object-store.js';
 
 const quiet = new DefaultLogger('ERROR');
@@ -16,6 +17,21 @@ describe('MemotunePlugin', () => {
     const activities = options.activities as Record<string, unknown>;
     expect(Object.keys(activities).sort()).toEqual(['greet', 'runStage']);
     expect(activities.greet).toBe(greet);
+  });
+
+  it("adds its metrics interceptor after the worker's own activity interceptors, keeping the deprecated inbound ones", () => {
+    const mine = () => ({});
+    const inbound = () => ({});
+    const options = plugin.configureWorker({
+      taskQueue: 'mine',
+      interceptors: { activity: [mine], activityInbound: [inbound] },
+    });
+    const activity = options.interceptors?.activity ?? [];
+    expect(activity).toHaveLength(3);
+    // The inbound factory first (as the SDK orders them), then the worker's own, then memotune's.
+    expect(activity[0]!({} as never)).toEqual({ inbound: {} });
+    expect(activity[1]).toBe(mine);
+    expect(activity[2]).toBe(activityMetrics);
   });
 
   it('refuses a worker with an activity of its own named runStage instead of replacing it', () => {
