@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from memotune import StageResult, registered_stages, registry, stage
-from memotune.cli import load_stages, main, queue_warning
+from memotune.cli import _bind_address, load_stages, main, queue_warning
 
 
 @pytest.fixture(autouse=True)
@@ -106,6 +106,18 @@ def test_cli_warns_of_a_task_queue_without_its_prefix() -> None:
     assert "'<prefix>-python'" in warning and "--task-queue memotune-python" in warning
     assert queue_warning("memotune-python") is None
     assert queue_warning("team-a-gpu") is None
+
+
+def test_cli_metrics_address_is_an_ip_and_a_port(capsys) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    for good in ("127.0.0.1:9464", "0.0.0.0:1", "[::]:9464", "[::1]:65535"):
+        assert _bind_address(good) == good
+    # The exporter takes no host names: refused here, naming the option, rather than at start.
+    for bad in ("localhost:9464", "9464", "127.0.0.1:0", "127.0.0.1:70000", "[127.0.0.1]:9464", "::1:9464"):
+        with pytest.raises(SystemExit):
+            main(["worker", "--stages", "x.py", "--task-queue", "memotune-python", "--metrics", bad])
+        assert "argument --metrics: must be an IP address and a port from 1 to 65535" in capsys.readouterr().err
 
 
 def test_a_stage_declares_its_version_as_a_non_empty_string() -> None:

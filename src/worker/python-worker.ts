@@ -32,6 +32,8 @@ export interface PythonWorkerOptions {
   readonly s3: S3Settings;
   /** Where the worker's log lines go. @default discarded */
   readonly log?: (line: string) => void;
+  /** `ip:port` where the worker serves Prometheus metrics (`--metrics`). @default none */
+  readonly metrics?: string;
   /** How long to wait for the worker to start polling. @default 60000 */
   readonly startTimeoutMs?: number;
 }
@@ -48,6 +50,7 @@ export function startPythonWorker(options: PythonWorkerOptions): Promise<PythonW
   args.push('--namespace', options.namespace ?? 'default');
   if (options.temporalProfile !== undefined) args.push('--profile', options.temporalProfile);
   for (const file of options.stages) args.push('--stages', file);
+  if (options.metrics !== undefined) args.push('--metrics', options.metrics);
   const child = spawn(options.python, args, {
     env: {
       // Temporal's TLS and API key settings (TEMPORAL_* variables, the config file) and the AWS

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
@@ -20,7 +21,11 @@ export interface TestEnv {
   readonly taskQueuePrefix: string;
   readonly s3KeyPrefix: string;
   /** Starts a Python stage worker (child process) on `<prefix>-<kind>`; returns a function that stops it. */
-  startPythonWorker(stagesFiles: readonly string[], kind?: string): Promise<() => Promise<void>>;
+  startPythonWorker(
+    stagesFiles: readonly string[],
+    kind?: string,
+    options?: { readonly metrics?: string },
+  ): Promise<() => Promise<void>>;
   /** Starts workers for these queues in this process; returns a function that stops them. */
   startWorkers(
     stages: StageRegistry,
@@ -30,6 +35,18 @@ export interface TestEnv {
   /** A finished study's outcome with its trial records read from this env's store. */
   result(handle: { result(): Promise<StudyOutcome> }): Promise<StudyResult>;
   close(): Promise<void>;
+}
+
+/** A TCP port nothing listens on now (for a server a test starts). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export function testStack() {
@@ -83,8 +100,9 @@ export async function createTestEnv(name: string): Promise<TestEnv> {
       stoppers.push(stop);
       return stop;
     },
-    async startPythonWorker(stagesFiles, kind = 'python') {
+    async startPythonWorker(stagesFiles, kind = 'python', options = {}) {
       const worker = await startPythonWorker({
+        ...options,
         python: stack.python,
         stages: stagesFiles,
         taskQueue: `${unique}-${kind}`,

@@ -12,10 +12,12 @@ import type { StageRegistry } from '../../src/stages/types.js';
 import { StageCache } from '../../src/storage/stage-cache.js';
 import { packageVersion } from '../../src/package-root.js';
 import { cliEnv, runCli, runProcess } from './cli.js';
-import { createTestEnv, testStack, type TestEnv } from './harness.js';
+import { createTestEnv, freePort, testStack, type TestEnv } from './harness.js';
 
 const pythonStages = join(import.meta.dirname, '..', 'fixtures', 'python-stages', 'stages.py');
 let env: TestEnv;
+/** Where the Python worker serves its Prometheus metrics. */
+let metricsAddress: string;
 
 const tsStages: StageRegistry = {
   'ts-prepare': ({ params }) => ({ output: { base: params.a }, cost: 1 }),
@@ -29,7 +31,8 @@ const tsStages: StageRegistry = {
 beforeAll(async () => {
   env = await createTestEnv('python');
   await env.startWorkers(tsStages, ['orchestration', 'cpu']);
-  await env.startPythonWorker([pythonStages]);
+  metricsAddress = `127.0.0.1:${await freePort()}`;
+  await env.startPythonWorker([pythonStages], 'python', { metrics: metricsAddress });
 });
 
 afterAll(async () => {
@@ -80,6 +83,21 @@ describe('Python stages', () => {
     expect(result.history[1]).toMatchObject({ cachedPrefix: 1, stageCosts: [2, 3] });
     expect(result.history[1]!.chargedCost).toBeCloseTo(0.1 + 3, 9);
     expect(result.history[0]!.objective).toBeCloseTo(-0.01 + 0.05, 9);
+
+    // The Python worker's metrics: one completed attempt per stage the trials ran, by stage name.
+    const metrics = await (await fetch(`http://${metricsAddress}/metrics`)).text();
+    const attempts = (stage: string) =>
+      Number(
+        new RegExp(
+          `^memotune_stage_attempt_seconds_count\\{[^}]*outcome="completed"[^}]*stage="${stage}"[^}]*\\} (\\d+)$`,
+          'm',
+        ).exec(metrics)?.[1] ?? 0,
+      );
+    const runs = (stage: number) => result.history.filter((trial) => trial.stagesRun.includes(stage)).length;
+    expect([attempts('prepare'), attempts('train')]).toEqual([runs(0), runs(1)]);
+    expect(runs(0)).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^memotune_stage_attempt_seconds_bucket\{[^}]*le="0.1"[^}]*\} \d+$/m);
+    expect(metrics).toMatch(/^temporal_activity_execution_latency/m);
 
     const prepared = await new StageCache(env.store).readOutput(result.history[0]!.keys[0]!);
     const written = JSON.parse(new TextDecoder().decode(prepared.body)) as { seed: number; mode: string };

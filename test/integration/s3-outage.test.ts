@@ -10,7 +10,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, openSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NativeConnection, type Worker } from '@temporalio/worker';
@@ -21,7 +20,7 @@ import type { StageContext } from '../../src/stages/types.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { createWorkers, runWorkers, type QueueRole } from '../../src/worker/run-workers.js';
-import { createTestEnv, testStack, type TestEnv } from './harness.js';
+import { createTestEnv, freePort, testStack, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
@@ -79,17 +78,6 @@ class DedicatedS3 {
   store(keyPrefix: string): S3ObjectStore {
     return S3ObjectStore.fromSettings({ endpoint: this.endpoint, bucket: 'outage', ...this.credentials, keyPrefix });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 /**

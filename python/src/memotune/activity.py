@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio import activity
-from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
 
 from . import cache
 from .context import (
@@ -410,6 +410,24 @@ def _package_version() -> str:
     return f"{version}+{COMMIT}" if COMMIT else version
 
 
+STAGE_ATTEMPT_METRIC = "memotune_stage_attempt_seconds"
+"""The TypeScript workers' name for the same histogram (src/core/metric-names.ts)."""
+
+STAGE_ATTEMPT_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 14400, 43200)
+"""Its bucket boundaries in seconds, as src/core/metric-names.ts gives them (the exporter's defaults
+are for milliseconds)."""
+
+
+def _record_stage_attempt(stage: str, outcome: str, seconds: float) -> None:
+    """Records one attempt's seconds; a metric that cannot be recorded changes nothing else."""
+    try:
+        activity.metric_meter().create_histogram_float(
+            STAGE_ATTEMPT_METRIC, "one attempt of a pipeline stage", "s"
+        ).record(seconds, {"stage": stage, "outcome": outcome})
+    except Exception as error:  # noqa: BLE001 - metrics never fail a stage
+        logging.getLogger(__name__).warning("could not record %s: %s", STAGE_ATTEMPT_METRIC, error)
+
+
 class StageActivity:
     """The ``runStage`` activity, bound to an object store and the stages this worker serves."""
 
@@ -438,6 +456,22 @@ class StageActivity:
 
     @activity.defn(name="runStage")
     async def run_stage(self, request: dict[str, Any]) -> dict[str, Any]:
+        """One stage attempt (:meth:`_attempt`), timed for the worker's metrics as the TypeScript
+        workers time theirs (``memotune_stage_attempt_seconds`` by stage and outcome; recorded
+        through the Runtime's exporter, e.g. ``python -m memotune worker --metrics``)."""
+        started = time.monotonic()
+        outcome = "failed"
+        try:
+            result = await self._attempt(request)
+            outcome = "recovered" if result.get("recovered") else "completed"
+            return result
+        except (asyncio.CancelledError, CancelledError):
+            outcome = "cancelled"
+            raise
+        finally:
+            _record_stage_attempt(str(request.get("stageName", "")), outcome, time.monotonic() - started)
+
+    async def _attempt(self, request: dict[str, Any]) -> dict[str, Any]:
         """Runs one stage and commits its output under the stage's key.
 
         Idempotent: an attempt that finds its output already committed (an earlier attempt died

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import importlib
 import importlib.util
+import ipaddress
 import json
 import logging
 import sys
@@ -61,6 +62,21 @@ def queue_warning(task_queue: str) -> str | None:
     )
 
 
+def _bind_address(value: str) -> str:
+    """``ip:port`` (an IPv6 address in brackets) for the metrics exporter, which takes no host names."""
+    host, _, port = value.rpartition(":")
+    ip = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        valid = ipaddress.ip_address(ip).version == (6 if host.startswith("[") else 4) and 1 <= int(port) <= 65535
+    except ValueError:
+        valid = False
+    if not valid:
+        raise argparse.ArgumentTypeError(
+            f"must be an IP address and a port from 1 to 65535 (e.g. 0.0.0.0:9464 or [::]:9464), got '{value}'"
+        )
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     # The module docstring is reStructuredText; --help shows it without the markup.
     description = __doc__.replace("``", "") if __doc__ else None
@@ -76,6 +92,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--namespace", help="Temporal namespace (default: the profile, $TEMPORAL_NAMESPACE, or default)")
     worker.add_argument("--profile", help="profile of the Temporal config file: TLS, API key, address "
                         "(default $TEMPORAL_PROFILE)")
+    worker.add_argument("--metrics", type=_bind_address, metavar="IP:PORT",
+                        help="serve Prometheus metrics at http://IP:PORT/metrics (the SDK's worker metrics and "
+                        "memotune_stage_attempt_seconds)")
     worker.add_argument("--max-concurrent", type=int, default=1, metavar="N",
                         help="stages run at once by this worker (default 1)")
     trials = commands.add_parser("trials", help="a study's trials, one per row (as memotune study trials)")
@@ -126,6 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 namespace=args.namespace,
                 profile=args.profile,
                 max_concurrent=args.max_concurrent,
+                metrics=args.metrics,
             )
         )
     except ValueError as error:  # configuration: no stages, no S3 endpoint

@@ -8,10 +8,12 @@ from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
+from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from .activity import StageActivity, _package_version
-from .connection import connect
+from .activity import STAGE_ATTEMPT_BUCKETS, STAGE_ATTEMPT_METRIC, StageActivity, _package_version
+from .connection import connect, connect_config
 from .registry import StageFunction, select_stages
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
@@ -49,6 +51,21 @@ def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
     return restore
 
 
+def _metrics_runtime(address: str) -> Runtime:
+    """A Runtime whose Prometheus exporter listens on ``address`` (``ip:port``)."""
+    try:
+        return Runtime(
+            telemetry=TelemetryConfig(
+                metrics=PrometheusConfig(
+                    bind_address=address,
+                    histogram_bucket_overrides={STAGE_ATTEMPT_METRIC: list(STAGE_ATTEMPT_BUCKETS)},
+                )
+            )
+        )
+    except Exception as error:  # e.g. the port is taken: say which option
+        raise ValueError(f"--metrics {address}: {error}") from error
+
+
 async def run_worker(
     task_queue: str,
     *,
@@ -58,6 +75,7 @@ async def run_worker(
     max_concurrent: int = 1,
     stages: Iterable[str | StageFunction] | None = None,
     store: ObjectStore | None = None,
+    metrics: str | None = None,
 ) -> None:
     """Serves ``runStage`` for the registered stages (all, or those named in ``stages``) on
     ``task_queue`` until SIGTERM/SIGINT or until cancelled.
@@ -67,7 +85,9 @@ async def run_worker(
     $TEMPORAL_PROFILE, else ``default``) of the Temporal config file — TLS, mTLS and API key come
     from there — else the local stack of ``memotune dev``, else 127.0.0.1:7233, and namespace
     ``default``. The stage cache is ``store``, else S3 configured from the MEMOTUNE_S3_* and AWS_*
-    variables, else the local stack's.
+    variables, else the local stack's. ``metrics`` (``ip:port``) serves the worker's metrics for
+    Prometheus at ``http://ip:port/metrics``: the SDK's worker metrics and
+    ``memotune_stage_attempt_seconds`` (by stage and outcome), as ``memotune worker --metrics``.
     Prints one line to stdout once the worker polls (scripts wait for it).
     """
     selected = select_stages(stages)
@@ -75,7 +95,15 @@ async def run_worker(
         raise ValueError("no stages registered: decorate stage functions with @memotune.stage")
     if store is None:
         store = S3ObjectStore.from_settings(S3Settings.from_env())
-    client = await connect(address=address, namespace=namespace, profile=profile)
+    if metrics is None:
+        client = await connect(address=address, namespace=namespace, profile=profile)
+    else:
+        client = await connect(
+            await Client.connect(
+                **connect_config(address=address, namespace=namespace, profile=profile),
+                runtime=_metrics_runtime(metrics),
+            )
+        )
     worker = Worker(
         client,
         task_queue=task_queue,
