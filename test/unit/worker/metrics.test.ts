@@ -2,7 +2,8 @@ import type { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { MetricTags } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { metricNames } from '../../../src/core/metric-names.js';
+import { readFileSync } from 'node:fs';
+import { metricHistogramBuckets, metricNames } from '../../../src/core/metric-names.js';
 import { activityMetrics } from '../../../src/worker/metrics.js';
 
 /** An activity context whose meter keeps what is recorded. */
@@ -59,5 +60,14 @@ describe('activityMetrics', () => {
     expect(refused.recorded[0]!.tags).toEqual({ method: 'invalid', outcome: 'failed' });
     const other = await execute('recordTrial', [{}], async () => 'ok');
     expect(other.intercepted).toBe(false);
+  });
+});
+
+describe('the Python stage worker', () => {
+  it('records the stage-attempt histogram under the same name and buckets as the TypeScript workers', () => {
+    const source = readFileSync(new URL('../../../python/src/memotune/activity.py', import.meta.url), 'utf8');
+    expect(/^STAGE_ATTEMPT_METRIC = "([^"]+)"$/m.exec(source)?.[1]).toBe(metricNames.stageAttempt);
+    const buckets = /^STAGE_ATTEMPT_BUCKETS = \(([^)]*)\)$/m.exec(source)?.[1]?.split(',').map(Number);
+    expect(buckets).toEqual(metricHistogramBuckets[metricNames.stageAttempt]);
   });
 });
