@@ -286,7 +286,7 @@ export async function getStudyProgress(
     const ended = await endedOutcome(handle, status);
     if (ended !== null) {
       // Progress as a running study reports it: not the state carried to a continued run.
-      const { history: _history, direction: _direction, state: _state, ...progress } = ended;
+      const { history: _history, state: _state, ...progress } = ended;
       return progress;
     }
     if (status === 'RUNNING')

@@ -383,6 +383,8 @@ export interface StudyProgress {
   readonly maxTrials?: number;
   /** The metric the study optimizes (the last stage's), named beside the best value; absent in older progress. */
   readonly objectiveMetric?: string;
+  /** Whether a higher or a lower objective is better (what `best` means); absent in older progress. */
+  readonly direction?: Direction;
   /** Trials at once, as the plan or the last `parallelism` request set it; absent in older progress. */
   readonly parallelism?: number;
   /** Enqueued configurations (the config's `enqueue`, then `study enqueue`'s) not started yet; absent when none. */
@@ -631,6 +633,7 @@ export function progressOf(
     ...(earlyStopEvidence === null ? {} : { earlyStopEvidence }),
     ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
     objectiveMetric: plan.objective.metric,
+    direction: plan.objective.direction,
     parallelism: state.parallelism ?? plan.parallelism,
     ...queuedField(Math.max(0, plan.enqueue.length - state.trialCount - running.length) + (state.queued?.length ?? 0)),
   };

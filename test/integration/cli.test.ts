@@ -83,7 +83,8 @@ describe('memotune study (CLI against the real server)', () => {
     const status = await runCli(['study', 'status', id, '--json'], cliEnv(env.s3KeyPrefix));
     expect(status.code).toBe(0);
     const progress = JSON.parse(status.stdout) as { status: string; spent: number; budget: number; trials: number };
-    expect(progress).toMatchObject({ status: 'completed', budget: 25 });
+    // `direction` says what `best` means (a script reading the JSON need not read the config).
+    expect(progress).toMatchObject({ status: 'completed', budget: 25, direction: 'maximize' });
     expect(progress.spent).toBeGreaterThanOrEqual(25);
     // The text form names the best configuration too, as `study result` does.
     const statusText = await runCli(['study', 'status', id], cliEnv(env.s3KeyPrefix));

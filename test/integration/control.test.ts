@@ -306,7 +306,7 @@ describe('controlling a running study (real Temporal + S3)', () => {
         ),
       );
       const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
-      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'running', waitingOn: expected });
+      expect(JSON.parse(json.stdout)).toMatchObject({ status: 'running', waitingOn: expected, direction: 'maximize' });
       // `study watch` (and `study start --wait`) say it too, on stderr, instead of watching in silence.
       const log = join(mkdtempSync(join(tmpdir(), 'memotune-watch-')), 'watch.log');
       const watch = spawnCli(['study', 'watch', studyId, '--json'], cliEnv(env.s3KeyPrefix), log);
