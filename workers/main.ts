@@ -29,6 +29,8 @@ export interface WorkerProcessOptions extends EndpointOptions {
   readonly suggestThreads?: number;
   /** Megabytes of Cholesky factors each suggest thread keeps between suggestions (0: none). @default 1024 */
   readonly factorCacheMegabytes?: number;
+  /** Where the process's Runtime serves Prometheus metrics (`--metrics`; set up by the CLI): said at start. */
+  readonly metricsAddress?: string;
 }
 
 /**
@@ -83,6 +85,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
         Object.keys(builtIn).length,
         options.queues.some((queue) => queue !== 'orchestration'),
       ) +
+      (options.metricsAddress === undefined ? '' : `; metrics http://${options.metricsAddress}/metrics`) +
       `; memotune ${packageVersion}`,
   );
   await runWorkers(workers, controller.signal);

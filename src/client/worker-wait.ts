@@ -127,7 +127,7 @@ export class NoAnswerError extends NoWorkerError {
     const polled = lastPollAgeMs === null ? '' : `, last polled ${Math.round(lastPollAgeMs / 1000)} s ago`;
     this.message =
       `no worker answered for study '${studyId}' within ${Math.round(waitedMs / 1000)} s: ${taskQueue} lists a worker${polled}, ` +
-      'which may have just stopped (a stopped worker stays listed for up to 5 minutes) — check it, or start one with `memotune worker`' +
+      `which may have just stopped (a stopped worker stays listed for up to 5 minutes) — check it, or start one with ${workerCommandFor(taskQueue)}` +
       (pending ? PENDING : '');
     this.name = 'NoAnswerError';
   }

@@ -9,16 +9,34 @@
  * dozen ways to end, and the interceptor sees each one as its activity's result or error.
  */
 import type { Context } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptors, ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { RunStageInput, RunStageOutput } from '../../activities/index.js';
+import { FailureType } from '../core/errors.js';
 import { metricNames } from '../core/metric-names.js';
 import type { OptimizerSettings, Suggestion } from '../core/types.js';
 import { resolveSettings } from '../optimizer/index.js';
 
-/** How an attempt ended: its result, a cancellation, or a failure (retried or not). */
-function outcomeOf(error: unknown): 'cancelled' | 'failed' {
-  return error instanceof CancelledFailure ? 'cancelled' : 'failed';
+/**
+ * How an attempt that threw ended. Only `failed` is the stage's failure (retried or not): a pruned
+ * trial, an attempt its worker's shutdown interrupted (run again elsewhere, README "Failures that
+ * are not the stage's") and a stage the worker does not have, or has in another version, are told
+ * apart so that a failure-rate alert does not fire on them.
+ */
+function outcomeOf(error: unknown): string {
+  if (error instanceof CancelledFailure) return 'cancelled';
+  if (!(error instanceof ApplicationFailure)) return 'failed';
+  switch (error.type) {
+    case FailureType.TrialPruned:
+      return 'pruned';
+    case FailureType.WorkerShutdown:
+      return 'interrupted';
+    case FailureType.UnknownStage:
+    case FailureType.StageVersionMismatch:
+      return 'misrouted';
+    default:
+      return 'failed';
+  }
 }
 
 /** The method a suggest request asks for ('invalid' for settings the optimizer refuses). */
@@ -69,6 +87,7 @@ export const activityMetrics: ActivityInterceptorsFactory = (context) => {
   const type = context.info.activityType;
   if (type === 'runStage') {
     return timed(context, metricNames.stageAttempt, 'one attempt of a pipeline stage', (args, result, error) => ({
+      pipeline: (args[0] as RunStageInput | undefined)?.pipelineId ?? '',
       stage: (args[0] as RunStageInput | undefined)?.stageName ?? '',
       outcome:
         error === undefined ? ((result as RunStageOutput).recovered ? 'recovered' : 'completed') : outcomeOf(error),

@@ -273,6 +273,25 @@ describe('controlling a running study (real Temporal + S3)', () => {
         );
         expect(Date.now() - started).toBeLessThan(5000);
       }
+      // `study status --json` still answers in the shape of a progress (a monitoring probe's
+      // fields, null where the server keeps nothing), says where it came from, and exits 1.
+      const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
+      expect(json.code).toBe(1);
+      const kept = JSON.parse(json.stdout) as Record<string, unknown>;
+      expect(Object.keys(kept)).toEqual(
+        expect.arrayContaining([
+          'studyId',
+          'status',
+          'budget',
+          'spent',
+          'trials',
+          'failedTrials',
+          'reusedTrials',
+          'best',
+        ]),
+      );
+      expect(kept).toMatchObject({ studyId, failedTrials: null, source: 'server (no worker answered)' });
+      expect(kept.noAnswer).toMatch(/start one with `memotune worker --prefix .*-nobody`/);
     } finally {
       await handle.terminate('test over');
     }

@@ -137,6 +137,9 @@ describe('the packed package, installed into an empty project', () => {
         /^memotune_stage_attempt_seconds_count\{[^}]*outcome="completed"[^}]*stage="\w+"[^}]*\} \d+$/m,
       );
       expect(metrics).toMatch(/^memotune_suggestion_seconds_bucket\{[^}]*le="0.1"[^}]*\} \d+$/m);
+      // Temporal's schedule-to-start latency with buckets up to hours (a stage waiting for a GPU).
+      expect(metrics).toMatch(/^temporal_activity_schedule_to_start_latency_bucket\{[^}]*le="3600000"[^}]*\} \d+$/m);
+      expect(metrics).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="studyWorkflow"/m);
     } finally {
       worker.kill('SIGTERM');
     }

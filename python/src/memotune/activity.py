@@ -418,12 +418,21 @@ STAGE_ATTEMPT_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 144
 are for milliseconds)."""
 
 
-def _record_stage_attempt(stage: str, outcome: str, seconds: float) -> None:
+_OUTCOME_OF_FAILURE = {
+    TRIAL_PRUNED: "pruned",
+    WORKER_SHUTDOWN: "interrupted",
+    UNKNOWN_STAGE: "misrouted",
+    STAGE_VERSION_MISMATCH: "misrouted",
+}
+"""Failures that are not the stage's, told apart as the TypeScript workers do (src/worker/metrics.ts)."""
+
+
+def _record_stage_attempt(pipeline: str, stage: str, outcome: str, seconds: float) -> None:
     """Records one attempt's seconds; a metric that cannot be recorded changes nothing else."""
     try:
         activity.metric_meter().create_histogram_float(
             STAGE_ATTEMPT_METRIC, "one attempt of a pipeline stage", "s"
-        ).record(seconds, {"stage": stage, "outcome": outcome})
+        ).record(seconds, {"pipeline": pipeline, "stage": stage, "outcome": outcome})
     except Exception as error:  # noqa: BLE001 - metrics never fail a stage
         logging.getLogger(__name__).warning("could not record %s: %s", STAGE_ATTEMPT_METRIC, error)
 
@@ -468,8 +477,16 @@ class StageActivity:
         except (asyncio.CancelledError, CancelledError):
             outcome = "cancelled"
             raise
+        except ApplicationError as error:
+            outcome = _OUTCOME_OF_FAILURE.get(error.type or "", "failed")
+            raise
         finally:
-            _record_stage_attempt(str(request.get("stageName", "")), outcome, time.monotonic() - started)
+            _record_stage_attempt(
+                str(request.get("pipelineId", "")),
+                str(request.get("stageName", "")),
+                outcome,
+                time.monotonic() - started,
+            )
 
     async def _attempt(self, request: dict[str, Any]) -> dict[str, Any]:
         """Runs one stage and commits its output under the stage's key.

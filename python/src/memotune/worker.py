@@ -120,7 +120,8 @@ async def run_worker(
                 f"memotune python worker: queue {task_queue}; stages {','.join(sorted(selected))}; "
                 f"on {client.service_client.config.target_host} (namespace {client.namespace}); "
                 f"store {store.describe() if isinstance(store, S3ObjectStore) else type(store).__name__}; "
-                f"memotune {_package_version()}",
+                + ("" if metrics is None else f"metrics http://{metrics}/metrics; ")
+                + f"memotune {_package_version()}",
                 flush=True,
             )
             await stop.wait()

@@ -412,14 +412,23 @@ Examples:
           const trials = attributes.get(memotuneTrials);
           const card = (description.memo?.memotune as { card?: unknown } | undefined)?.card;
           if (options.json) {
-            // Still JSON for a script: what the server keeps, and why there is no more.
+            // Still JSON for a script, in the shape of the answer it did not get (a monitoring probe
+            // reads the same fields; what the server does not keep is null), with what the server
+            // keeps and why there is no more.
+            const best = attributes.get(memotuneBest);
+            const budget = (description.memo?.memotune as { budget?: unknown } | undefined)?.budget;
             const kept = {
               studyId: id,
-              source: 'server (no worker answered)',
               status: attributes.get(memotuneStatus) ?? null,
+              budget: typeof budget === 'number' ? budget : null,
+              spent: null,
               trials: trials ?? null,
+              failedTrials: null,
+              reusedTrials: null,
+              best: best === undefined ? null : { trialIndex: null, objective: best, config: null },
+              runningTrials: null,
+              source: 'server (no worker answered)',
               spentFraction: attributes.get(memotuneSpent) ?? null,
-              best: attributes.get(memotuneBest) ?? null,
               card: typeof card === 'string' ? card : null,
               noAnswer: error.message,
             };

@@ -99,6 +99,7 @@ Examples:
         maxConcurrentStages?: number;
         suggestThreads?: number;
         factorCacheMb?: number;
+        metrics?: string;
       } & EndpointOptions,
     ) => {
       // On SIGTERM/SIGINT the workers shut down within their shutdown force time, even around a
@@ -111,6 +112,7 @@ Examples:
         ...(options.maxConcurrentStages === undefined ? {} : { maxConcurrentStages: options.maxConcurrentStages }),
         ...(options.suggestThreads === undefined ? {} : { suggestThreads: options.suggestThreads }),
         ...(options.factorCacheMb === undefined ? {} : { factorCacheMegabytes: options.factorCacheMb }),
+        ...(options.metrics === undefined ? {} : { metricsAddress: options.metrics }),
         ...(options.address === undefined ? {} : { address: options.address }),
         ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         ...(options.profile === undefined ? {} : { profile: options.profile }),

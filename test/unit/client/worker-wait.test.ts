@@ -128,6 +128,18 @@ describe('answeredByWorker', () => {
     const asked = answeredByWorker(client, 's', 'q', Promise.reject(deadline), { failWithoutWorkerMs: 1000 }, 'query');
     await expect(asked).rejects.toThrow(NoWorkerError);
     await expect(asked).rejects.toThrow(/^no worker answered for study 's' within 0 s: q lists a worker/);
+    // The command to start names the study's prefix here too (a review followed the bare one).
+    const prefixed = answeredByWorker(
+      client,
+      's',
+      'multi-orchestration',
+      Promise.reject(deadline),
+      { failWithoutWorkerMs: 1000 },
+      'query',
+    );
+    await expect(prefixed).rejects.toThrow(
+      /or start one with `memotune worker --prefix multi` \(the study's task-queue prefix\)$/,
+    );
   });
 
   it('is the request as is without failWithoutWorkerMs', async () => {

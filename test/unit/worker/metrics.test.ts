@@ -3,6 +3,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { MetricTags } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
+import { FailureType } from '../../../src/core/errors.js';
 import { metricHistogramBuckets, metricNames } from '../../../src/core/metric-names.js';
 import { activityMetrics } from '../../../src/worker/metrics.js';
 
@@ -27,7 +28,7 @@ async function execute(activityType: string, args: unknown[], next: () => Promis
 
 describe('activityMetrics', () => {
   it("records a stage attempt's seconds with its stage and how it ended, passing results and errors through", async () => {
-    const input = { stageName: 'train' };
+    const input = { pipelineId: 'p1', stageName: 'train' };
     const done = await execute('runStage', [input], async () => ({ recovered: false, key: 'k' }));
     expect(done.outcome).toEqual({ recovered: false, key: 'k' });
     expect(done.recorded).toEqual([
@@ -35,18 +36,32 @@ describe('activityMetrics', () => {
         name: metricNames.stageAttempt,
         unit: 's',
         value: expect.any(Number),
-        tags: { stage: 'train', outcome: 'completed' },
+        tags: { pipeline: 'p1', stage: 'train', outcome: 'completed' },
       },
     ]);
     expect(done.recorded[0]!.value).toBeGreaterThanOrEqual(0);
     const recovered = await execute('runStage', [input], async () => ({ recovered: true }));
-    expect(recovered.recorded[0]!.tags).toEqual({ stage: 'train', outcome: 'recovered' });
+    expect(recovered.recorded[0]!.tags).toEqual({ pipeline: 'p1', stage: 'train', outcome: 'recovered' });
     const failure = ApplicationFailure.nonRetryable('boom');
     const failed = await execute('runStage', [input], () => Promise.reject(failure));
     expect(failed.outcome).toBe(failure);
-    expect(failed.recorded[0]!.tags).toEqual({ stage: 'train', outcome: 'failed' });
+    expect(failed.recorded[0]!.tags).toEqual({ pipeline: 'p1', stage: 'train', outcome: 'failed' });
     const cancelled = await execute('runStage', [input], () => Promise.reject(new CancelledFailure('CANCELLED')));
-    expect(cancelled.recorded[0]!.tags).toEqual({ stage: 'train', outcome: 'cancelled' });
+    expect(cancelled.recorded[0]!.tags).toEqual({ pipeline: 'p1', stage: 'train', outcome: 'cancelled' });
+    // Failures that are not the stage's are told apart: a failure-rate alert must not fire on them.
+    const endings: [string, string][] = [
+      [FailureType.TrialPruned, 'pruned'],
+      [FailureType.WorkerShutdown, 'interrupted'],
+      [FailureType.UnknownStage, 'misrouted'],
+      [FailureType.StageVersionMismatch, 'misrouted'],
+      [FailureType.StageFailed, 'failed'],
+    ];
+    for (const [type, outcome] of endings) {
+      const ended = await execute('runStage', [input], () =>
+        Promise.reject(ApplicationFailure.create({ message: 'x', type, nonRetryable: true })),
+      );
+      expect(ended.recorded[0]!.tags.outcome).toBe(outcome);
+    }
   });
 
   it("records a suggestion's seconds with its method and phase, and leaves other activities alone", async () => {
