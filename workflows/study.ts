@@ -543,7 +543,7 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       // only if this workflow task fails after counting and runs again (a worker dying mid-task).
       metricMeter
         .createCounter(metricNames.trials, undefined, 'trials recorded by studies')
-        .add(1, { status: record.status, reused: record.cachedPrefix > 0 ? 'yes' : 'no' });
+        .add(1, { pipeline: plan.pipelineId, status: record.status, reused: record.cachedPrefix > 0 ? 'yes' : 'no' });
       log.info('trial finished', {
         trial: record.trialIndex,
         status: record.status,
