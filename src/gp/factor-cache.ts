@@ -39,12 +39,12 @@ export interface FactorRows {
 
 interface Entry {
   readonly kernel: FactorKernel;
-  /** The first raw (unscaled) inputs: which history the factor is of, whatever the lengthscales. */
-  readonly head: Float64Array;
   /** Rows held, a multiple of 4. */
   rows: number;
   /** Scaled inputs, row-major; the first rows·d values are used. */
   xs: Float64Array;
+  /** The raw (unscaled) inputs likewise: which history the factor is of, whatever the lengthscales. */
+  raw: Float64Array;
   /** L's lower triangle packed by rows: row r at r(r + 1)/2, its r + 1 values. */
   packed: Float64Array;
   lastUsed: number;
@@ -55,16 +55,9 @@ function packedLength(rows: number): number {
   return (rows * (rows + 1)) / 2;
 }
 
-/** Bytes of an entry with room for `capacity` rows in d dimensions. */
+/** Bytes of an entry with room for `capacity` rows in d dimensions (factor, scaled and raw inputs). */
 function entryBytes(capacity: number, d: number): number {
-  return 8 * (packedLength(capacity) + capacity * d);
-}
-
-/** Raw input rows that name a history ({@link Entry.head}). */
-const HEAD_ROWS = 8;
-
-function sameValues(a: Float64Array, b: Float64Array): boolean {
-  return a.length === b.length && a.every((value, i) => Object.is(value, b[i]));
+  return 8 * (packedLength(capacity) + 2 * capacity * d);
 }
 
 function sameKernel(a: FactorKernel, b: FactorKernel): boolean {
@@ -90,7 +83,10 @@ export class FactorCache {
 
   /** Bytes the kept factors and inputs take (with their spare capacity). */
   get bytes(): number {
-    return this.#entries.reduce((sum, entry) => sum + 8 * (entry.packed.length + entry.xs.length), 0);
+    return this.#entries.reduce(
+      (sum, entry) => sum + 8 * (entry.packed.length + entry.xs.length + entry.raw.length),
+      0,
+    );
   }
 
   /** Sets the bound (0 keeps nothing); drops the least recently used factors beyond it. */
@@ -172,19 +168,25 @@ export class FactorCache {
         const grownXs = new Float64Array(capacity * d);
         grownXs.set(entry.xs.subarray(0, start * d));
         entry.xs = grownXs;
+        const grownRaw = new Float64Array(capacity * d);
+        grownRaw.set(entry.raw.subarray(0, start * d));
+        entry.raw = grownRaw;
       }
     } else {
-      const head = x.slice(0, Math.min(n, HEAD_ROWS) * d);
-      // The same history's factor under the hyperparameters before a refit is of no more use.
+      // The same history's factor under the hyperparameters before a refit is of no more use: an
+      // entry whose trials are (at least half) these trials. Another study that only shares its
+      // warm-up (same space, same seed) keeps its own.
       for (let i = this.#entries.length - 1; i >= 0; i--) {
         const other = this.#entries[i]!;
-        if (other.kernel.d === d && sameValues(other.head, head)) this.#entries.splice(i, 1);
+        if (other.kernel.d === d && 2 * matchingRows(other.raw, x, d, Math.min(other.rows, n)) >= other.rows) {
+          this.#entries.splice(i, 1);
+        }
       }
       entry = {
         kernel: { ...kernel },
-        head,
         rows: 0,
         xs: new Float64Array(rows * d),
+        raw: new Float64Array(rows * d),
         packed: new Float64Array(packedLength(rows)),
         lastUsed: 0,
       };
@@ -193,6 +195,7 @@ export class FactorCache {
     }
     for (let r = start; r < rows; r++) entry.packed.set(l.subarray(r * n, r * n + r + 1), packedLength(r));
     entry.xs.set(xs.subarray(start * d, rows * d), start * d);
+    entry.raw.set(x.subarray(start * d, rows * d), start * d);
     entry.rows = rows;
     entry.lastUsed = ++this.#clock;
     this.#evict(entry);
@@ -210,7 +213,7 @@ export class FactorCache {
       if (oldest === null) oldest = keep;
       if (oldest === null) return;
       this.#entries.splice(this.#entries.indexOf(oldest), 1);
-      bytes -= 8 * (oldest.packed.length + oldest.xs.length);
+      bytes -= 8 * (oldest.packed.length + oldest.xs.length + oldest.raw.length);
     }
   }
 }

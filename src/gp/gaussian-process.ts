@@ -329,7 +329,8 @@ export class GaussianProcess {
     }
     const data: Data = { n: n1, d, x: rawX, y: rawY };
     const std = { yMean, yStd, z };
-    if (n1 >= FACTOR_CACHE_MIN_POINTS) {
+    // (A factor that needed jitter was not kept: appending rows in JS is then the cheaper way.)
+    if (n1 >= FACTOR_CACHE_MIN_POINTS && old.jitter === 0) {
       // A large model: factorized in WebAssembly, continuing the factor this model kept
       // (./factor-cache.ts) — O(count·n²) without the n² copies of L that appending a row in JS
       // makes per point (at 8,000 trials, 5 running trials took 5 s a suggestion that way).

@@ -22,7 +22,7 @@ export interface SuggestPoolOptions {
   /**
    * Bytes of Cholesky factors each thread keeps between a study's suggestions (0: none). A
    * suggestion on a long study then factors only the trials added since the last one; the
-   * factors of a 4,000-trial study take ~80 MB, of an 8,000-trial one ~320 MB.
+   * factors of a 4,000-trial study take up to ~100 MB, of an 8,000-trial one ~400 MB.
    * @default 1 GiB
    */
   readonly factorCacheBytes?: number;

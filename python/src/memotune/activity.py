@@ -417,6 +417,13 @@ STAGE_ATTEMPT_BUCKETS = (0.1, 0.5, 1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 144
 """Its bucket boundaries in seconds, as src/core/metric-names.ts gives them (the exporter's defaults
 are for milliseconds)."""
 
+SCHEDULE_TO_START_METRIC = "temporal_activity_schedule_to_start_latency"
+SCHEDULE_TO_START_BUCKETS = (50, 100, 500, 1000, 5000, 10000, 30000, 60000, 300000, 900000, 1800000, 3600000, 14400000)
+"""Temporal's own, in milliseconds: how long a stage waited for this worker (the defaults end at 10 s;
+a stage can wait hours for a GPU worker). As src/core/metric-names.ts gives them."""
+
+_metric_warned = False
+
 
 _OUTCOME_OF_FAILURE = {
     TRIAL_PRUNED: "pruned",
@@ -434,7 +441,10 @@ def _record_stage_attempt(pipeline: str, stage: str, outcome: str, seconds: floa
             STAGE_ATTEMPT_METRIC, "one attempt of a pipeline stage", "s"
         ).record(seconds, {"pipeline": pipeline, "stage": stage, "outcome": outcome})
     except Exception as error:  # noqa: BLE001 - metrics never fail a stage
-        logging.getLogger(__name__).warning("could not record %s: %s", STAGE_ATTEMPT_METRIC, error)
+        global _metric_warned
+        if not _metric_warned:  # once a process: it would fail alike for every attempt
+            _metric_warned = True
+            logging.getLogger(__name__).warning("could not record %s: %s", STAGE_ATTEMPT_METRIC, error)
 
 
 class StageActivity:

@@ -12,8 +12,15 @@ from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
-from .activity import STAGE_ATTEMPT_BUCKETS, STAGE_ATTEMPT_METRIC, StageActivity, _package_version
-from .connection import connect, connect_config
+from .activity import (
+    SCHEDULE_TO_START_BUCKETS,
+    SCHEDULE_TO_START_METRIC,
+    STAGE_ATTEMPT_BUCKETS,
+    STAGE_ATTEMPT_METRIC,
+    StageActivity,
+    _package_version,
+)
+from .connection import connect, connect_config, guard_exit
 from .registry import StageFunction, select_stages
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
@@ -58,7 +65,10 @@ def _metrics_runtime(address: str) -> Runtime:
             telemetry=TelemetryConfig(
                 metrics=PrometheusConfig(
                     bind_address=address,
-                    histogram_bucket_overrides={STAGE_ATTEMPT_METRIC: list(STAGE_ATTEMPT_BUCKETS)},
+                    histogram_bucket_overrides={
+                        STAGE_ATTEMPT_METRIC: list(STAGE_ATTEMPT_BUCKETS),
+                        SCHEDULE_TO_START_METRIC: list(SCHEDULE_TO_START_BUCKETS),
+                    },
                 )
             )
         )
@@ -98,6 +108,7 @@ async def run_worker(
     if metrics is None:
         client = await connect(address=address, namespace=namespace, profile=profile)
     else:
+        guard_exit()  # before connecting: a failed connection exits through the guard too
         client = await connect(
             await Client.connect(
                 **connect_config(address=address, namespace=namespace, profile=profile),

@@ -416,19 +416,26 @@ Examples:
             // reads the same fields; what the server does not keep is null), with what the server
             // keeps and why there is no more.
             const best = attributes.get(memotuneBest);
-            const budget = (description.memo?.memotune as { budget?: unknown } | undefined)?.budget;
+            const memoBudget = (description.memo?.memotune as { budget?: unknown } | undefined)?.budget;
+            const budget = typeof memoBudget === 'number' ? memoBudget : null;
+            const spentFraction = attributes.get(memotuneSpent) ?? null;
             const kept = {
               studyId: id,
               status: attributes.get(memotuneStatus) ?? null,
-              budget: typeof budget === 'number' ? budget : null,
-              spent: null,
+              budget,
+              spent: budget !== null && spentFraction !== null ? spentFraction * budget : null,
               trials: trials ?? null,
               failedTrials: null,
               reusedTrials: null,
               best: best === undefined ? null : { trialIndex: null, objective: best, config: null },
+              runningTrial: null,
               runningTrials: null,
+              runs: null,
+              error: null,
+              objectiveMetric: null,
+              direction: null,
               source: 'server (no worker answered)',
-              spentFraction: attributes.get(memotuneSpent) ?? null,
+              spentFraction,
               card: typeof card === 'string' ? card : null,
               noAnswer: error.message,
             };

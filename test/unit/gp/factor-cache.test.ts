@@ -158,6 +158,16 @@ describe('FactorCache', () => {
     expect(cache.find(xs, n, { ...kernel, noise: 0.5 })?.rows).toBe(n & ~3);
   });
 
+  it('keeps the factor of another study that only shares the warm-up (same space, same seed)', () => {
+    const cache = new FactorCache();
+    const sharedWarmup = xs.map((value, i) => (i < 10 * 2 ? value : value + 2));
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
+    const theirs = { ...kernel, outputScale: 3 };
+    cache.keep(sharedWarmup.subarray(0, n * 2), sharedWarmup, n, theirs, factor(n), null);
+    expect(cache.find(xs, n, kernel)?.rows).toBe(n & ~3);
+    expect(cache.find(sharedWarmup, n, theirs)?.rows).toBe(n & ~3);
+  });
+
   it('grows an entry only as far as its bound, so that it is not dropped for its own room', () => {
     const cache = new FactorCache();
     cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);

@@ -84,5 +84,9 @@ describe('the Python stage worker', () => {
     expect(/^STAGE_ATTEMPT_METRIC = "([^"]+)"$/m.exec(source)?.[1]).toBe(metricNames.stageAttempt);
     const buckets = /^STAGE_ATTEMPT_BUCKETS = \(([^)]*)\)$/m.exec(source)?.[1]?.split(',').map(Number);
     expect(buckets).toEqual(metricHistogramBuckets[metricNames.stageAttempt]);
+    // And Temporal's schedule-to-start latency, which the worker that takes a stage records.
+    const waitName = /^SCHEDULE_TO_START_METRIC = "([^"]+)"$/m.exec(source)?.[1];
+    const waitBuckets = /^SCHEDULE_TO_START_BUCKETS = \(([^)]*)\)$/m.exec(source)?.[1]?.split(',').map(Number);
+    expect(waitBuckets).toEqual(metricHistogramBuckets[waitName!]);
   });
 });
