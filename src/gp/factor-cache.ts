@@ -37,6 +37,13 @@ export interface FactorRows {
   copyInto(target: Float64Array, stride: number): void;
 }
 
+/** A factor too large for the cache's bound ({@link FactorCache.takeTooLarge}). */
+export interface FactorTooLarge {
+  readonly points: number;
+  readonly bytes: number;
+  readonly limitBytes: number;
+}
+
 interface Entry {
   readonly kernel: FactorKernel;
   /** Rows held, a multiple of 4. */
@@ -74,6 +81,7 @@ function matchingRows(a: Float64Array, b: Float64Array, d: number, limit: number
 
 export class FactorCache {
   readonly #entries: Entry[] = [];
+  #tooLarge: FactorTooLarge | null = null;
   #limitBytes: number;
   #clock = 0;
 
@@ -87,6 +95,16 @@ export class FactorCache {
       (sum, entry) => sum + 8 * (entry.packed.length + entry.xs.length + entry.raw.length),
       0,
     );
+  }
+
+  /**
+   * The last factor not kept because it alone is over the bound (then every conditioning of that
+   * history factors anew), and clears it: for a caller to say so (the suggest thread warns).
+   */
+  takeTooLarge(): FactorTooLarge | null {
+    const tooLarge = this.#tooLarge;
+    this.#tooLarge = null;
+    return tooLarge;
   }
 
   /** Sets the bound (0 keeps nothing); drops the least recently used factors beyond it. */
@@ -150,7 +168,11 @@ export class FactorCache {
   ): void {
     const rows = n & ~3;
     const { d } = kernel;
-    if (n < FACTOR_CACHE_MIN_POINTS || entryBytes(rows, d) > this.#limitBytes) return;
+    if (n < FACTOR_CACHE_MIN_POINTS) return;
+    if (entryBytes(rows, d) > this.#limitBytes) {
+      this.#tooLarge = { points: n, bytes: entryBytes(rows, d), limitBytes: this.#limitBytes };
+      return;
+    }
     const grown = extended === null ? undefined : this.#entries.find((entry) => entry === extended.entry);
     let entry: Entry;
     let start: number;

@@ -1,6 +1,12 @@
 export { GaussianProcess } from './gaussian-process.js';
 export { covarianceMatrix } from './kernel.js';
-export { FACTOR_CACHE_DEFAULT_BYTES, FACTOR_CACHE_MIN_POINTS, setFactorCacheLimit } from './factor-cache.js';
+export {
+  FACTOR_CACHE_DEFAULT_BYTES,
+  FACTOR_CACHE_MIN_POINTS,
+  factorCache,
+  setFactorCacheLimit,
+  type FactorTooLarge,
+} from './factor-cache.js';
 export { logMarginalLikelihoodWithGradient } from './likelihood.js';
 export { logPosteriorObjective } from './map-objective.js';
 export type { MatrixLike, Points, PointsInput } from './data.js';

@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SuggestRequest, Suggestion } from '../core/types.js';
-import { setFactorCacheLimit } from '../gp/index.js';
+import { factorCache, setFactorCacheLimit } from '../gp/index.js';
 import { suggest as optimizerSuggest } from '../optimizer/index.js';
 import type { SuggestThreadReply, SuggestThreadData, SuggestThreadJob } from './suggest-pool.js';
 
@@ -21,10 +21,28 @@ const suggest: (request: SuggestRequest) => Suggestion =
     : ((await import(suggestModule)) as { suggest: (request: SuggestRequest) => Suggestion }).suggest;
 if (typeof suggest !== 'function') throw new TypeError(`suggestModule ${suggestModule} does not export suggest()`);
 
+/** Factor sizes already warned about (once each power of two: a growing study warns a few times). */
+const warnedSizes = new Set<number>();
+
+/** Says, once per size, that a study's GP factor does not fit the cache's bound (docs/reliability.md). */
+function warnOfTooLargeFactor(): void {
+  const tooLarge = factorCache.takeTooLarge();
+  if (tooLarge === null) return;
+  const size = Math.ceil(Math.log2(tooLarge.bytes));
+  if (warnedSizes.has(size)) return;
+  warnedSizes.add(size);
+  const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
+  console.warn(
+    `memotune: a ${tooLarge.points}-trial study's GP factor (${mb(tooLarge.bytes)}) is more than the factor cache's ` +
+      `${mb(tooLarge.limitBytes)} (--factor-cache-mb): each of its suggestions factors anew, O(n³)`,
+  );
+}
+
 port.on('message', ({ id, request }: SuggestThreadJob) => {
   let reply: SuggestThreadReply;
   try {
     reply = { id, suggestion: suggest(request) };
+    warnOfTooLargeFactor();
   } catch (error) {
     // Rebuilt on the other side by name: RangeError/TypeError stay what they are (the activity
     // refuses such requests for good), anything else becomes a plain Error with the same message.

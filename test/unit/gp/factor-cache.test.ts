@@ -168,6 +168,17 @@ describe('FactorCache', () => {
     expect(cache.find(sharedWarmup, n, theirs)?.rows).toBe(n & ~3);
   });
 
+  it('says which factor it could not keep because that factor alone is over the bound', () => {
+    const cache = new FactorCache(1024 * 1024);
+    expect(cache.takeTooLarge()).toBeNull();
+    cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
+    expect(cache.bytes).toBe(0);
+    const tooLarge = cache.takeTooLarge();
+    expect(tooLarge).toMatchObject({ points: n, limitBytes: 1024 * 1024 });
+    expect(tooLarge!.bytes).toBeGreaterThan(1024 * 1024);
+    expect(cache.takeTooLarge()).toBeNull();
+  });
+
   it('grows an entry only as far as its bound, so that it is not dropped for its own room', () => {
     const cache = new FactorCache();
     cache.keep(xs.subarray(0, n * 2), xs, n, kernel, factor(n), null);
