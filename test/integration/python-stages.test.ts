@@ -219,7 +219,7 @@ async def main():
     again = await memotune.enqueue_trials(STUDY, [[{"a": 0.25, "mode": "y"}], [{"a": 0.25, "mode": "y"}]], skip_existing=True)
     out["skipped"] = again["skipped"]
     progress = await memotune.wait_for_study(STUDY)
-    out["status"], out["trials"] = progress["status"], progress["trials"]
+    out["status"], out["trials"], out["direction"] = progress["status"], progress["trials"], progress.get("direction")
     study = await memotune.load_study(STUDY)
     out["sources"] = [trial.get("source") for trial in study.trials]
     try:
@@ -244,7 +244,8 @@ asyncio.run(main())
     expect(out.started).toBe(studyId);
     expect(out.exists).toContain(`a study with id '${studyId}' exists`);
     expect(out.badEnqueue).toMatch(/mode/);
-    expect(out).toMatchObject({ status: 'completed', trials: 3 });
+    // An ended study's progress says its direction from Python as from Node (the default here).
+    expect(out).toMatchObject({ status: 'completed', trials: 3, direction: 'maximize' });
     expect(out.sources).toContain('enqueued');
     // Both copies are there already (queued, running or run): nothing sent.
     expect(out.skipped).toEqual([0, 1]);
@@ -253,7 +254,7 @@ asyncio.run(main())
     expect(out.missing).toContain(`no study '${studyId}-nope'`);
     // Started from Python, read from Node like any other study.
     const status = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
-    expect(JSON.parse(status.stdout)).toMatchObject({ studyId, status: 'completed', trials: 3 });
+    expect(JSON.parse(status.stdout)).toMatchObject({ studyId, status: 'completed', trials: 3, direction: 'maximize' });
   });
 
   it('exits cleanly after its last call to Temporal on a loaded machine (temporalio/sdk-python#300)', async () => {

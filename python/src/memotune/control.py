@@ -246,7 +246,7 @@ async def study_progress(
                 raise missing from error
             raise
     outcome = await study_outcome(client, study_id)
-    return {key: value for key, value in outcome.items() if key not in ("history", "state", "direction")}
+    return {key: value for key, value in outcome.items() if key not in ("history", "state")}
 
 
 async def wait_for_study(
