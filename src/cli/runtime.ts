@@ -36,7 +36,7 @@ function withoutTaskToken(meta: LogMetadata): LogMetadata {
 /**
  * Installs the Runtime for `command`: workers log warnings only (MEMOTUNE_LOG_LEVEL=INFO for
  * more), and only a command that runs workers hands SIGINT/SIGTERM to them; any other is ended by
- * the signal at once, as Node does by default. `memotune worker --metrics host:port` serves the
+ * the signal at once, as Node does by default. `memotune worker --metrics ip:port` serves the
  * process's metrics for Prometheus: the Runtime's exporter, which Temporal's own worker metrics
  * and memotune's (src/worker/metrics.ts) both go through.
  */
@@ -47,18 +47,21 @@ export function installRuntime(command: Command): void {
     return;
   }
   const { metrics } = command.opts() as { metrics?: string };
-  if (metrics === undefined) {
-    Runtime.install({ logger });
-    return;
-  }
   try {
     Runtime.install({
       logger,
-      telemetryOptions: {
-        metrics: { prometheus: { bindAddress: metrics, histogramBucketOverrides: { ...metricHistogramBuckets } } },
-      },
+      ...(metrics === undefined
+        ? {}
+        : {
+            telemetryOptions: {
+              metrics: {
+                prometheus: { bindAddress: metrics, histogramBucketOverrides: { ...metricHistogramBuckets } },
+              },
+            },
+          }),
     });
   } catch (error) {
+    if (metrics === undefined) throw error;
     // e.g. "Failed to start prometheus metrics exporter: Address already in use"
     throw new Error(`--metrics ${metrics}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
