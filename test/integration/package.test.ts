@@ -99,7 +99,7 @@ describe('the packed package, installed into an empty project', () => {
     expect(JSON.parse(stdout)).toEqual([]);
   });
 
-  it('scaffolds a project with `memotune init` that type-checks and runs its study with the CLI worker, which serves its metrics to Prometheus', async () => {
+  it('scaffolds a project with `memotune init` that type-checks and runs its study with the CLI worker, which serves its metrics to Prometheus and logs JSON lines', async () => {
     const bin = join(project, 'node_modules', '.bin', 'memotune');
     await run(bin, ['init', 'scaffold', '--name', 'scaffolded'], { cwd: project });
     const refused = await run(bin, ['init', 'scaffold'], { cwd: project }).catch((error: { stderr: string }) => error);
@@ -117,11 +117,14 @@ describe('the packed package, installed into an empty project', () => {
       AWS_SECRET_ACCESS_KEY: servers.s3.secretAccessKey,
     };
     const metricsAddress = `127.0.0.1:${await freePort()}`;
-    const worker = spawn(bin, ['worker', '--stages', 'dist/stages.js', '--metrics', metricsAddress], {
-      cwd: scaffold,
-      env,
-      stdio: 'ignore',
-    });
+    const worker = spawn(
+      bin,
+      ['worker', '--stages', 'dist/stages.js', '--metrics', metricsAddress, '--log-format', 'json'],
+      { cwd: scaffold, env: { ...env, MEMOTUNE_LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let log = '';
+    worker.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
     try {
       const { stdout } = await run('node', ['dist/start.js'], { cwd: scaffold, env, timeout: 180_000 });
       expect(stdout).toMatch(/completed: 25 trials, best \{/);
@@ -142,7 +145,20 @@ describe('the packed package, installed into an empty project', () => {
       expect(metrics).toMatch(/^temporal_workflow_completed\{[^}]*workflow_type="studyWorkflow"/m);
     } finally {
       worker.kill('SIGTERM');
+      await exited;
     }
+    // Every line one JSON object, a trial's end among them with its workflow's fields.
+    const lines = log
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const line of lines) expect(Object.keys(line).slice(0, 3)).toEqual(['time', 'level', 'message']);
+    expect(lines.filter((line) => line.message === 'trial finished')).toHaveLength(25);
+    expect(lines.find((line) => line.message === 'trial finished')).toMatchObject({
+      level: 'INFO',
+      workflowType: 'studyWorkflow',
+      trial: expect.any(Number),
+    });
   });
 
   it('runs the CLI with plain Node', async () => {

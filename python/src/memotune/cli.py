@@ -10,12 +10,14 @@ import importlib.util
 import ipaddress
 import json
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from .activity import _package_version
+from .log_format import TEXT_FORMAT, JsonLogFormatter, parse_log_format
 from .trials import NoWorker, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
@@ -77,6 +79,19 @@ def _bind_address(value: str) -> str:
     return value
 
 
+def _log_format(value: str) -> str:
+    try:
+        return parse_log_format(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
+def _configure_logging(log_format: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonLogFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
+
+
 def _parser() -> argparse.ArgumentParser:
     # The module docstring is reStructuredText; --help shows it without the markup.
     description = __doc__.replace("``", "") if __doc__ else None
@@ -95,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     worker.add_argument("--metrics", type=_bind_address, metavar="IP:PORT",
                         help="serve Prometheus metrics at http://IP:PORT/metrics (the SDK's worker metrics and "
                         "memotune_stage_attempt_seconds)")
+    worker.add_argument("--log-format", type=_log_format, metavar="{text,json}",
+                        help="text, or json: one JSON object a line, for log shippers (default: $MEMOTUNE_LOG_FORMAT, "
+                        "else text)")
     worker.add_argument("--max-concurrent", type=int, default=1, metavar="N",
                         help="stages run at once by this worker (default 1)")
     trials = commands.add_parser("trials", help="a study's trials, one per row (as memotune study trials)")
@@ -123,7 +141,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "trials":
         return _trials(args)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format = args.log_format
+    if log_format is None:
+        try:
+            log_format = parse_log_format(os.environ.get("MEMOTUNE_LOG_FORMAT") or "text")
+        except ValueError as error:
+            print(f"memotune: MEMOTUNE_LOG_FORMAT {error}", file=sys.stderr)
+            return 2
+    _configure_logging(log_format)
     for spec in args.stages:
         if not Path(spec).is_file() and (spec.endswith(".py") or "/" in spec):
             # Meant as a file: "No module named 'stages'" would not say which path was wrong.
@@ -146,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 profile=args.profile,
                 max_concurrent=args.max_concurrent,
                 metrics=args.metrics,
+                forward_core_logs=log_format == "json",
             )
         )
     except ValueError as error:  # configuration: no stages, no S3 endpoint

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import LogForwardingConfig, LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
 from .activity import (
@@ -58,22 +59,34 @@ def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
     return restore
 
 
-def _metrics_runtime(address: str) -> Runtime:
-    """A Runtime whose Prometheus exporter listens on ``address`` (``ip:port``)."""
-    try:
-        return Runtime(
-            telemetry=TelemetryConfig(
-                metrics=PrometheusConfig(
-                    bind_address=address,
-                    histogram_bucket_overrides={
-                        STAGE_ATTEMPT_METRIC: list(STAGE_ATTEMPT_BUCKETS),
-                        SCHEDULE_TO_START_METRIC: list(SCHEDULE_TO_START_BUCKETS),
-                    },
-                )
-            )
+def _worker_runtime(metrics: str | None, forward_core_logs: bool) -> Runtime | None:
+    """The Runtime the worker needs beyond the SDK's default (None when it needs none): a Prometheus
+    exporter listening on ``metrics`` (``ip:port``); SDK Core's log lines forwarded to the Python
+    logger ``temporalio.core`` (so a JSON log format covers them too) instead of Core writing
+    them to stderr itself."""
+    if metrics is None and not forward_core_logs:
+        return None
+    logging_config = LoggingConfig.default
+    if forward_core_logs:
+        logging_config = LoggingConfig(
+            filter=logging_config.filter,
+            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
         )
+    prometheus = None
+    if metrics is not None:
+        prometheus = PrometheusConfig(
+            bind_address=metrics,
+            histogram_bucket_overrides={
+                STAGE_ATTEMPT_METRIC: list(STAGE_ATTEMPT_BUCKETS),
+                SCHEDULE_TO_START_METRIC: list(SCHEDULE_TO_START_BUCKETS),
+            },
+        )
+    try:
+        return Runtime(telemetry=TelemetryConfig(logging=logging_config, metrics=prometheus))
     except Exception as error:  # e.g. the port is taken: say which option
-        raise ValueError(f"--metrics {address}: {error}") from error
+        if metrics is None:
+            raise
+        raise ValueError(f"--metrics {metrics}: {error}") from error
 
 
 async def run_worker(
@@ -86,6 +99,7 @@ async def run_worker(
     stages: Iterable[str | StageFunction] | None = None,
     store: ObjectStore | None = None,
     metrics: str | None = None,
+    forward_core_logs: bool = False,
 ) -> None:
     """Serves ``runStage`` for the registered stages (all, or those named in ``stages``) on
     ``task_queue`` until SIGTERM/SIGINT or until cancelled.
@@ -98,6 +112,8 @@ async def run_worker(
     variables, else the local stack's. ``metrics`` (``ip:port``) serves the worker's metrics for
     Prometheus at ``http://ip:port/metrics``: the SDK's worker metrics and
     ``memotune_stage_attempt_seconds`` (by stage and outcome), as ``memotune worker --metrics``.
+    ``forward_core_logs`` sends SDK Core's log lines to the Python logger ``temporalio.core``
+    (``--log-format json`` does, so they are JSON lines like the rest).
     Prints one line to stdout once the worker polls (scripts wait for it).
     """
     selected = select_stages(stages)
@@ -105,14 +121,15 @@ async def run_worker(
         raise ValueError("no stages registered: decorate stage functions with @memotune.stage")
     if store is None:
         store = S3ObjectStore.from_settings(S3Settings.from_env())
-    if metrics is None:
+    runtime = _worker_runtime(metrics, forward_core_logs)
+    if runtime is None:
         client = await connect(address=address, namespace=namespace, profile=profile)
     else:
         guard_exit()  # before connecting: a failed connection exits through the guard too
         client = await connect(
             await Client.connect(
                 **connect_config(address=address, namespace=namespace, profile=profile),
-                runtime=_metrics_runtime(metrics),
+                runtime=runtime,
             )
         )
     worker = Worker(

@@ -5,6 +5,7 @@ import { defaultTaskQueuePrefix } from '../../config/plan.js';
 import { taskQueueKindPattern } from '../../config/study-config.js';
 import type { QueueRole } from '../../worker/run-workers.js';
 import { withEndpoint, type EndpointOptions } from '../connection.js';
+import { parseLogFormat } from '../runtime.js';
 
 function parseQueues(value: string): QueueRole[] {
   const roles = value.split(',').map((role) => role.trim());
@@ -72,6 +73,11 @@ export function workerCommand(): Command {
       bindAddress,
     )
     .option(
+      '--log-format <format>',
+      'text, or json: one JSON object a line, for log shippers (default: MEMOTUNE_LOG_FORMAT, else text)',
+      parseLogFormat,
+    )
+    .option(
       '--factor-cache-mb <n>',
       "megabytes of GP factors each suggest thread keeps, so that a long study's next suggestion factors only its new trials (default 1024; 0: none)",
       nonNegativeInteger,
@@ -88,7 +94,8 @@ Examples:
   memotune worker --queues orchestration                 # the study loop and suggestions only
   memotune worker --queues gpu --stages dist/stages.js   # your stages, on the GPU queue
   memotune worker --queues cpu --max-concurrent-stages 4 --stages dist/stages.js
-  memotune worker --profile cloud --queues gpu --stages dist/stages.js`,
+  memotune worker --profile cloud --queues gpu --stages dist/stages.js
+  MEMOTUNE_LOG_LEVEL=INFO memotune worker --log-format json --metrics 0.0.0.0:9464`,
     );
   return withEndpoint(command).action(
     async (

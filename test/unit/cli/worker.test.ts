@@ -16,6 +16,7 @@ const refusals: [flag: string, values: string[], message: string][] = [
     ['9464', 'localhost:9464', '127.0.0.1:0', '127.0.0.1:70000', '[::1', '300.1.1.1:9464'],
     'must be an IP address and a port from 1 to 65535',
   ],
+  ['--log-format <format>', ['yaml', ''], 'must be text or json'],
 ];
 
 describe.each(refusals)('memotune worker %s', (flag, values, message) => {

@@ -1,0 +1,114 @@
+/** The CLI's log settings: MEMOTUNE_LOG_LEVEL, `--log-format`/MEMOTUNE_LOG_FORMAT and the JSON lines. */
+import { Command } from 'commander';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { jsonLogLine, parseLogFormat, parseLogLevel, installRuntime } from '../../../src/cli/runtime.js';
+import { runCommand } from './run-command.js';
+
+const at = 1_765_152_000_123_000_000n; // 2025-12-08T00:00:00.123Z in nanoseconds
+
+describe('jsonLogLine', () => {
+  it('writes time, level and message, then the metadata as top-level fields', () => {
+    const line = jsonLogLine({
+      level: 'INFO',
+      message: 'trial finished',
+      timestampNanos: at,
+      meta: { workflowId: 'study-1', trial: 3, objective: -1.5 },
+    });
+    expect(line).not.toContain('\n');
+    expect(JSON.parse(line)).toEqual({
+      time: '2025-12-08T00:00:00.123Z',
+      level: 'INFO',
+      message: 'trial finished',
+      workflowId: 'study-1',
+      trial: 3,
+      objective: -1.5,
+    });
+  });
+
+  it('keeps what JSON cannot hold readable: bigints, non-finite numbers, errors, bytes, cycles, dates', () => {
+    const cyclic: Record<string, unknown> = { name: 'loop' };
+    cyclic.self = cyclic;
+    const error = Object.assign(new Error('S3 said no', { cause: new TypeError('socket') }), { code: 'EACCES' });
+    const parsed = JSON.parse(
+      jsonLogLine({
+        level: 'WARN',
+        message: 'm',
+        timestampNanos: at,
+        meta: {
+          count: 12n,
+          objective: Number.NaN,
+          worst: Number.NEGATIVE_INFINITY,
+          error,
+          token: new Uint8Array(40),
+          cyclic,
+          when: new Date(0),
+          skipped: undefined,
+          fn: () => 1,
+          list: [1, undefined, 'x'],
+          tags: new Set(['a']),
+          byStage: new Map([['s0', 1]]),
+        },
+      }),
+    ) as Record<string, unknown>;
+    expect(parsed.count).toBe('12');
+    expect(parsed.objective).toBe('NaN');
+    expect(parsed.worst).toBe('-Infinity');
+    expect(parsed.error).toMatchObject({
+      name: 'Error',
+      message: 'S3 said no',
+      code: 'EACCES',
+      cause: { name: 'TypeError', message: 'socket' },
+    });
+    expect((parsed.error as { stack: string }).stack).toContain('S3 said no');
+    expect(parsed.token).toBe('<40 bytes>');
+    expect(parsed.cyclic).toEqual({ name: 'loop', self: '[Circular]' });
+    expect(parsed.when).toBe('1970-01-01T00:00:00.000Z');
+    expect('skipped' in parsed || 'fn' in parsed).toBe(false);
+    expect(parsed.list).toEqual([1, null, 'x']);
+    expect(parsed.tags).toEqual({ values: ['a'] });
+    expect(parsed.byStage).toEqual({ s0: 1 });
+  });
+
+  it('never lets metadata overwrite time, level or message', () => {
+    const parsed = JSON.parse(
+      jsonLogLine({ level: 'ERROR', message: 'real', timestampNanos: at, meta: { message: 'fake', level: 'INFO' } }),
+    ) as Record<string, unknown>;
+    expect(parsed).toMatchObject({ level: 'ERROR', message: 'real', 'meta.message': 'fake', 'meta.level': 'INFO' });
+  });
+
+  it('cuts a deep object short instead of writing it all', () => {
+    let deep: Record<string, unknown> = { leaf: true };
+    for (let i = 0; i < 20; i++) deep = { next: deep };
+    const line = jsonLogLine({ level: 'INFO', message: 'm', timestampNanos: at, meta: { deep } });
+    expect(line).toContain('"[Object]"');
+    expect(line).not.toContain('leaf');
+  });
+});
+
+describe('log settings', () => {
+  it('accepts the formats and levels in any case', () => {
+    expect(parseLogFormat('JSON')).toBe('json');
+    expect(parseLogFormat(' text ')).toBe('text');
+    expect(parseLogLevel('info')).toBe('INFO');
+    expect(parseLogLevel('Debug')).toBe('DEBUG');
+  });
+
+  it.each(['verbose', 'warning', '3'])('refuses the level %j, listing the known ones', (value) => {
+    expect(() => parseLogLevel(value)).toThrow(`must be one of TRACE, DEBUG, INFO, WARN, ERROR, got '${value}'`);
+  });
+
+  afterEach(() => vi.unstubAllEnvs());
+
+  it.each([
+    ['MEMOTUNE_LOG_LEVEL', 'verbose', 'must be one of TRACE'],
+    ['MEMOTUNE_LOG_FORMAT', 'xml', 'must be text or json'],
+  ])('a bad %s ends the command with exit 2, naming the variable', async (name, value, message) => {
+    vi.stubEnv(name, value);
+    const command = new Command('study').hook('preAction', (_c, action) => installRuntime(action));
+    command.command('list').action(() => {});
+    const { stderr, exitCode } = await runCommand(command, ['list']);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`${name} ${message}`);
+    expect(stderr).toContain(`got '${value}'`);
+  });
+});
