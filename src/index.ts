@@ -132,6 +132,7 @@ export {
 export {
   deleteStudy,
   StudyStillRunningError,
+  NotAStudyError,
   type DeleteStudyOptions,
   type StudyDeletion,
 } from './client/delete-study.js';

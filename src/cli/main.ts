@@ -29,7 +29,7 @@ import {
   StudyNotFoundError,
 } from '../client/index.js';
 import { errorChain, formatError, printable, printableLines } from './format.js';
-import { StudyStillRunningError } from '../client/delete-study.js';
+import { NotAStudyError, StudyStillRunningError } from '../client/delete-study.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
 import { installRuntime } from './runtime.js';
 import { StackPortError } from '../dev/stack.js';
@@ -107,6 +107,11 @@ try {
   }
   if (error instanceof StudyExistsError || error instanceof StudyAlreadyRunningError) {
     // The id is taken: bad input, with the ways to go on.
+    console.error(`memotune: ${printable(error.message)}`);
+    await exit(2);
+  }
+  if (error instanceof NotAStudyError) {
+    // Another application's workflow, or a study whose recorded trial log is not one: nothing deleted.
     console.error(`memotune: ${printable(error.message)}`);
     await exit(2);
   }

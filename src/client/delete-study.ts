@@ -22,6 +22,27 @@ export class StudyStillRunningError extends Error {
   }
 }
 
+/**
+ * Raised by {@link deleteStudy} for a workflow that is not a memotune study, or a study whose
+ * recorded trial log is not where memotune writes trial logs: nothing is deleted (a review deleted
+ * another application's workflows and the whole stage cache through a crafted `trialLog`).
+ */
+export class NotAStudyError extends Error {
+  constructor(
+    readonly studyId: string,
+    reason: string,
+  ) {
+    super(`'${studyId}' is not a memotune study that can be deleted: ${reason}; nothing was deleted`);
+    this.name = 'NotAStudyError';
+  }
+}
+
+/** The workflow types a study's runs have (a config-started study's first run is the second). */
+const studyWorkflowTypes: readonly string[] = ['studyWorkflow', 'studyFromConfigWorkflow'];
+
+/** Where memotune writes a study's trial log: `studies/<its first run's id>/` (src/core/trial-log.ts). */
+const trialLogPattern = /^studies\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/$/i;
+
 /** What {@link deleteStudy} deleted, or would delete without `apply`. */
 export interface StudyDeletion {
   readonly studyId: string;
@@ -42,20 +63,28 @@ export interface DeleteStudyOptions {
   readonly keepHistory?: boolean;
 }
 
-/** Deletes (or, without `apply`, counts) what a study that has ended left behind. */
+/**
+ * Deletes (or, without `apply`, counts) what a study that has ended left behind.
+ *
+ * @throws {NotAStudyError} when `studyId` is not a memotune study's workflow, or its trial log is
+ *   not at a trial log's place.
+ */
 export async function deleteStudy(
   client: Client,
   studyId: string,
   options: DeleteStudyOptions,
 ): Promise<StudyDeletion> {
-  let status: string;
+  let described: { status: string; type: string };
   try {
-    status = (await client.workflow.getHandle(studyId).describe()).status.name;
+    const description = await client.workflow.getHandle(studyId).describe();
+    described = { status: description.status.name, type: description.type };
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) throw new StudyNotFoundError(studyId);
     throw error;
   }
-  if (status === 'RUNNING') throw new StudyStillRunningError(studyId);
+  if (!studyWorkflowTypes.includes(described.type))
+    throw new NotAStudyError(studyId, `its workflow type is ${described.type}, not ${studyWorkflowTypes.join(' or ')}`);
+  if (described.status === 'RUNNING') throw new StudyStillRunningError(studyId);
   // Where its trial log is, from what the server keeps (its latest run's input): no worker needed,
   // so studies whose workers are long gone can be deleted. Its first run found it from its run id.
   const started = await startedWith<{ state?: { trialLog?: unknown } }>(client, studyId);
@@ -67,6 +96,11 @@ export async function deleteStudy(
       : started.firstExecutionRunId === null
         ? null
         : trialLogPrefix(started.firstExecutionRunId);
+  if (trialLog !== null && !trialLogPattern.test(trialLog))
+    throw new NotAStudyError(
+      studyId,
+      `its input names the trial log ${JSON.stringify(trialLog)}, not studies/<run id>/`,
+    );
   const keys = trialLog === null ? [] : await options.store.list(trialLog);
   const executions = options.keepHistory === true ? [] : await studyExecutions(client, studyId);
   if (options.apply === true) {
@@ -94,14 +128,42 @@ export async function deleteStudy(
   };
 }
 
-/** Every execution of the study workflow (its runs) and of its trial workflows (`<id>/trial-<n>`). */
+/**
+ * Every execution of the study workflow (its runs) and of its trial workflows (`<id>/trial-<n>`).
+ * The listing's query holds only the start of the id up to its first quote or backslash — how a
+ * visibility store unescapes them differs (the dev server's matched no escaping tried) — and what
+ * it returns is checked against the id exactly, and the type, so that nothing else is ever
+ * deleted: a review's study id `x\' OR WorkflowId STARTS_WITH "victim" #` deleted another study.
+ */
 async function studyExecutions(client: Client, studyId: string): Promise<{ workflowId: string; runId: string }[]> {
-  // Study ids are checked when a study starts: no quote can end the query's string early.
-  const quoted = studyId.replace(/'/g, "\\'");
+  const trialPrefix = `${studyId}/trial-`;
+  const isTrial = (workflowId: string) =>
+    workflowId.startsWith(trialPrefix) && /^\d+$/.test(workflowId.slice(trialPrefix.length));
+  const listings: [query: string, belongs: (execution: { workflowId: string; type: string }) => boolean][] = [
+    [
+      `${idClause(studyId, 'exactly')}WorkflowType IN (${studyWorkflowTypes.map((type) => `'${type}'`).join(', ')})`,
+      (execution) => execution.workflowId === studyId && studyWorkflowTypes.includes(execution.type),
+    ],
+    [
+      `${idClause(trialPrefix, 'startsWith')}WorkflowType = 'trialWorkflow'`,
+      (execution) => isTrial(execution.workflowId) && execution.type === 'trialWorkflow',
+    ],
+  ];
   const found: { workflowId: string; runId: string }[] = [];
-  for (const query of [`WorkflowId = '${quoted}'`, `WorkflowId STARTS_WITH '${quoted}/'`]) {
+  for (const [query, belongs] of listings) {
     for await (const execution of client.workflow.list({ query }))
-      found.push({ workflowId: execution.workflowId, runId: execution.runId });
+      if (belongs(execution)) found.push({ workflowId: execution.workflowId, runId: execution.runId });
   }
   return found;
+}
+
+/**
+ * A visibility query's condition on the workflow id, ending in `AND `: the id itself when it has
+ * no quote or backslash, else its start up to the first one (empty: no condition), the rest
+ * left to the caller's check.
+ */
+function idClause(id: string, match: 'exactly' | 'startsWith'): string {
+  const special = id.search(/['"\\]/);
+  if (special < 0) return match === 'exactly' ? `WorkflowId = '${id}' AND ` : `WorkflowId STARTS_WITH '${id}' AND `;
+  return special === 0 ? '' : `WorkflowId STARTS_WITH '${id.slice(0, special)}' AND `;
 }

@@ -595,6 +595,52 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     }
   }, 120_000);
 
+  it("deletes nothing but the study: refuses another application's workflow and a crafted trial log; an id made to inject into the listing deletes only its own runs", async () => {
+    const park = `${env.taskQueuePrefix}-nobody-delete-guard`; // no worker: the workflows just wait
+    const ended = async (type: string, workflowId: string, input: unknown) => {
+      const handle = await env.client.workflow.start(type, { workflowId, taskQueue: park, args: [input] });
+      await handle.terminate('test');
+      return handle;
+    };
+    const canary = 'outputs/canary-delete-guard';
+    await env.store.put(canary, new TextEncoder().encode('keep me'));
+    const deleteCli = (id: string) => runCli(['study', 'delete', id, '--apply'], cliEnv(env.s3KeyPrefix));
+
+    // Another application's workflow, its input shaped like a study's: refused, exit 2, kept.
+    const other = await ended('PaymentsWorkflow', `${env.taskQueuePrefix}-payments`, {
+      state: { trialLog: 'outputs/' },
+    });
+    const refusedOther = await deleteCli(other.workflowId);
+    expect(refusedOther.code).toBe(2);
+    expect(refusedOther.stderr).toContain(
+      'is not a memotune study that can be deleted: its workflow type is PaymentsWorkflow',
+    );
+    // A study workflow whose input names a trial log that is not one (here: the whole stage cache).
+    const crafted = await ended('studyWorkflow', `${env.taskQueuePrefix}-crafted-log`, {
+      state: { trialLog: 'outputs/' },
+    });
+    const refusedCrafted = await deleteCli(crafted.workflowId);
+    expect(refusedCrafted.code).toBe(2);
+    expect(refusedCrafted.stderr).toContain('its input names the trial log "outputs/", not studies/<run id>/');
+    expect(await env.store.list('outputs/canary-delete-guard')).toEqual([canary]);
+    for (const handle of [other, crafted]) expect((await handle.describe()).status.name).toBe('TERMINATED');
+
+    // A victim study, and workflows under the injecting study's id that are not its trials.
+    const victim = await ended('studyWorkflow', `${env.taskQueuePrefix}-victim`, {});
+    const injectingId = `${env.taskQueuePrefix}-x\\' OR WorkflowId STARTS_WITH "${env.taskQueuePrefix}-victim" #`;
+    await ended('studyWorkflow', injectingId, {});
+    const notTrials = [
+      await ended('PaymentsWorkflow', `${injectingId}/refund-1`, {}),
+      await ended('PaymentsWorkflow', `${injectingId}/trial-9`, {}),
+    ];
+    const dry = await runCli(['study', 'delete', injectingId, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ studyId: injectingId, executions: 1 });
+    const applied = await deleteCli(injectingId);
+    expect(applied.code, applied.stderr).toBe(0);
+    for (const handle of [victim, ...notTrials]) expect((await handle.describe()).status.name).toBe('TERMINATED');
+  }, 60_000);
+
   it('a plan needing what this release does not know fails the workflow task (retried), and status says why', async () => {
     // What a plan from a newer client looks like to this release's worker: it must not run it
     // without the feature (an older release ignored stopWhen, and its history then broke replay).
