@@ -96,7 +96,38 @@ export function createS3Client(settings: S3Settings): S3Client {
     },
     { step: 'build', name: 'memotuneUnsignedParts' },
   );
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw withoutSigningDetails(error);
+      }
+    },
+    { step: 'initialize', name: 'memotuneWithoutSigningDetails' },
+  );
   return client;
+}
+
+/**
+ * Fields an S3 server puts in a signature error's body (SignatureDoesNotMatch) and the SDK copies
+ * onto the error: the canonical request holds the session token (`x-amz-security-token`), and a
+ * worker that logs the error would write it out (a security review found it 15 times in one log).
+ */
+const signingDetails = [
+  'AWSAccessKeyId',
+  'CanonicalRequest',
+  'CanonicalRequestBytes',
+  'SignatureProvided',
+  'StringToSign',
+  'StringToSignBytes',
+] as const;
+
+/** The error without the fields of {@link signingDetails}: its name, message, code and status stay. */
+export function withoutSigningDetails(error: unknown): unknown {
+  if (error === null || typeof error !== 'object') return error;
+  for (const field of signingDetails) if (field in error) delete (error as Record<string, unknown>)[field];
+  return error;
 }
 
 function isNotFound(error: unknown): boolean {

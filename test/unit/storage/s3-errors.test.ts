@@ -1,0 +1,48 @@
+/** An S3 error never carries the request's signing details (the session token among them) into a log. */
+import { createServer, type Server } from 'node:http';
+import { inspect } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3ObjectStore } from '../../../src/storage/s3-object-store.js';
+
+const token = 'SESSIONTOKEN-SECRET-55bb';
+let server: Server;
+let endpoint: string;
+
+beforeAll(async () => {
+  // What S3 (and versitygw) answer a request signed with the wrong secret: the canonical request
+  // they computed, session token header included.
+  server = createServer((_request, response) => {
+    response.writeHead(403, { 'content-type': 'application/xml' });
+    response.end(
+      `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><AWSAccessKeyId>memotune</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n20261208T000000Z</StringToSign><SignatureProvided>abc123</SignatureProvided><StringToSignBytes>41 57</StringToSignBytes><CanonicalRequest>GET\n/memotune/k\n\nhost:127.0.0.1\nx-amz-security-token:${token}\n</CanonicalRequest><CanonicalRequestBytes>47 45</CanonicalRequestBytes><RequestId>r-1</RequestId></Error>`,
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+});
+
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+describe('S3 errors', () => {
+  it('keep the code, message and status, and lose the signing details', async () => {
+    const store = S3ObjectStore.fromSettings({
+      endpoint,
+      bucket: 'memotune',
+      accessKeyId: 'memotune',
+      secretAccessKey: 'wrong',
+      sessionToken: token,
+    });
+    const error = (await store.get('k').then(
+      () => null,
+      (thrown: unknown) => thrown,
+    )) as Record<string, unknown> & { $metadata?: { httpStatusCode?: number } };
+    expect(error).not.toBeNull();
+    expect(error.name).toBe('SignatureDoesNotMatch');
+    expect(error.message).toContain('does not match');
+    expect(error.$metadata?.httpStatusCode).toBe(403);
+    const logged = inspect(error, { depth: 8 });
+    expect(logged).not.toContain(token);
+    for (const field of ['CanonicalRequest', 'StringToSign', 'SignatureProvided', 'AWSAccessKeyId'])
+      expect(logged).not.toContain(field);
+  });
+});
