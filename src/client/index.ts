@@ -15,6 +15,7 @@ import {
 } from '@temporalio/client';
 import { planStudy, type PlanOptions } from '../config/plan.js';
 import { FailureType } from '../core/errors.js';
+import { markdownText } from '../core/markdown.js';
 import { parseStudyConfig, type StudyConfigInput } from '../config/study-config.js';
 import {
   isStopWhenEnd,
@@ -103,14 +104,16 @@ export function studyStartedAt(run: { readonly memo?: Record<string, unknown>; r
 /** The study's one-line summary and its details, as the Temporal UI shows them. */
 function studyStaticSummary(plan: StudyPlan): { staticSummary: string; staticDetails: string } {
   const method = plan.optimizer.method ?? 'eeipu';
-  const stages = plan.stages.map((stage) => `${stage.name} (${stage.params.length} params, ${stage.taskQueue})`);
+  const stages = plan.stages.map(
+    (stage) => `${markdownText(stage.name)} (${stage.params.length} params, ${markdownText(stage.taskQueue)})`,
+  );
   return {
     staticSummary: `memotune study ${plan.name}: ${method}, budget ${plan.budget}, ${plan.stages.length} stages`,
     staticDetails: [
-      `**Study** \`${plan.name}\` · **pipeline** \`${plan.pipelineId}\``,
+      `**Study** ${markdownText(plan.name)} · **pipeline** ${markdownText(plan.pipelineId)}`,
       `**Method** ${method} · **budget** ${plan.budget} · **parallelism** ${plan.parallelism ?? 1} · **seed** ${plan.seed}`,
       `**Stages** ${stages.join(' → ')}`,
-      `**Objective** ${plan.objective.direction} \`${plan.objective.metric}\``,
+      `**Objective** ${plan.objective.direction} ${markdownText(plan.objective.metric)}`,
     ].join('\n\n'),
   };
 }
