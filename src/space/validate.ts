@@ -98,6 +98,12 @@ export function choiceProblem(choice: ParamValue): string | undefined {
   const bytes = jsonBytes(choice);
   if (bytes > maxChoiceBytes) return `must be at most ${maxChoiceBytes} bytes of JSON (is ${bytes})`;
   if (typeof choice === 'string') {
+    // Control and bidirectional characters as in names: a choice is printed in tables, CSV and the
+    // UI's trial summaries (a review's U+202E showed `lr=0.26 fail=no` reversed; a newline broke
+    // `study trials`' rows).
+    const control = forbiddenInNames.exec(choice);
+    if (control !== null)
+      return `must not contain control characters (${codePoint(choice, control.index)} at ${control.index})`;
     const lone = loneSurrogateAt(choice);
     if (lone >= 0) return `must be well-formed unicode (lone surrogate ${codePoint(choice, lone)} at ${lone})`;
   }

@@ -3,6 +3,7 @@ import { parseStudyConfig, StudyConfigError } from '../../../src/config/study-co
 import type { ParamSpec, SearchSpace } from '../../../src/core/types.js';
 import { MAX_SOBOL_DIMENSION } from '../../../src/random/index.js';
 import {
+  choiceProblem,
   configurationBytesBound,
   jsonBytes,
   nameProblem,
@@ -105,6 +106,21 @@ describe('names', () => {
 
   it.each(['lr', 'data/prep', '..', '学习率', 'η 🚀', 'x'.repeat(200)])('accepts %j', (name) => {
     expect(nameProblem(name)).toBeUndefined();
+  });
+});
+
+describe('choices', () => {
+  it.each([
+    ['a\n', 'must not contain control characters (U+000A at 1)'],
+    ['\u001b[31mred', 'must not contain control characters (U+001B at 0)'],
+    ['on=liaf\u202e', 'must not contain control characters (U+202E at 7)'],
+    ['a\ud83d', 'must be well-formed unicode (lone surrogate U+D83D at 1)'],
+  ])('refuses the string %j: %s', (choice, problem) => {
+    expect(choiceProblem(choice)).toBe(problem);
+  });
+
+  it.each(['', 'adam', '学习率', 'η 🚀', 'a b', 3, true])('accepts %j', (choice) => {
+    expect(choiceProblem(choice)).toBeUndefined();
   });
 });
 
