@@ -78,3 +78,12 @@ def test_files_are_uploaded_streamed_under_the_prefix(tmp_path: Path) -> None:
     (tmp_path / "f").write_bytes(b"data")
     S3ObjectStore(Client(), "bucket", "pre/").put_file("k", tmp_path / "f", "application/octet-stream")
     assert calls == [("bucket", "pre/k", {"ContentType": "application/octet-stream"})]
+
+
+def test_the_start_up_description_hides_a_credential_in_the_endpoint() -> None:
+    plain = S3ObjectStore.from_settings(S3Settings(bucket="b", endpoint="http://127.0.0.1:9000", prefix="p/"))
+    assert plain.describe() == "s3://b/p/ at http://127.0.0.1:9000"
+    secret = S3ObjectStore.from_settings(
+        S3Settings(bucket="b", endpoint="http://user:PASS-SECRET@127.0.0.1:9000", prefix="p/")
+    )
+    assert secret.describe() == "s3://b/p/ at http://***:***@127.0.0.1:9000"

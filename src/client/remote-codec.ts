@@ -45,18 +45,47 @@ export function checkCodecEndpoint(endpoint: string, source: string): string {
     throw new ConnectionSettingsError(`codec endpoint must be an http(s) URL, not '${endpoint}' (from ${source})`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConnectionSettingsError(`codec endpoint must be an http(s) URL, not '${endpoint}' (from ${source})`);
-  return endpoint.replace(/\/+$/, '');
+    throw new ConnectionSettingsError(
+      `codec endpoint must be an http(s) URL, not '${url.username || url.password || url.search ? redactedUrl(url) : endpoint}' (from ${source})`,
+    );
+  if (url.username !== '' || url.password !== '')
+    // fetch refuses such a URL; the credential has its own setting, which no message shows.
+    throw new ConnectionSettingsError(
+      `codec endpoint must not hold a user name or password ('${redactedUrl(url)}', from ${source}): give the credential as --codec-auth or TEMPORAL_CODEC_AUTH (sent as the Authorization header)`,
+    );
+  url.pathname = url.pathname.replace(/\/+$/, '');
+  // No trailing slash where nothing follows the path (`https://codec.internal`, as given).
+  return url.search === '' && url.hash === '' ? url.href.replace(/\/+$/, '') : url.href;
+}
+
+/** `endpoint` with `/encode` or `/decode` added to its path (its query, if any, kept after it). */
+function codecUrl(endpoint: string, direction: 'encode' | 'decode'): URL {
+  const url = new URL(endpoint);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/${direction}`;
+  return url;
+}
+
+/**
+ * `url` for a message: a user name, password or query value (a credential some codec servers
+ * take there) replaced by `***` (a security review found them echoed in errors).
+ */
+export function redactedUrl(url: URL): string {
+  const shown = new URL(url.href);
+  if (shown.username !== '') shown.username = '***';
+  if (shown.password !== '') shown.password = '***';
+  for (const key of [...new Set(shown.searchParams.keys())]) shown.searchParams.set(key, '***');
+  return shown.href.replace(/%2A%2A%2A/g, '***');
 }
 
 /** A codec whose encode and decode are the codec server's, for the given namespace. */
 export function remotePayloadCodec(server: CodecServer, namespace: string): PayloadCodec {
   const call = async (direction: 'encode' | 'decode', payloads: Payload[]): Promise<Payload[]> => {
     if (payloads.length === 0) return payloads;
-    const url = `${server.endpoint}/${direction}`;
+    const target = codecUrl(server.endpoint, direction);
+    const url = redactedUrl(target); // for messages
     let response: Response;
     try {
-      response = await fetch(url, {
+      response = await fetch(target, {
         method: 'POST',
         headers: {
           'Content-Type': 'application/json',
@@ -81,7 +110,7 @@ export function remotePayloadCodec(server: CodecServer, namespace: string): Payl
       throw new Error(
         `the codec server at ${url} answered ${answer.payloads?.length ?? 'no'} payloads for ${payloads.length}`,
       );
-    return answer.payloads.map((payload) => fromJson(payload, server.endpoint));
+    return answer.payloads.map((payload) => fromJson(payload, url));
   };
   return { encode: (payloads) => call('encode', payloads), decode: (payloads) => call('decode', payloads) };
 }

@@ -73,6 +73,8 @@ export function idProblem(id: string, kind: 'studyId' | 'taskQueuePrefix' = 'stu
   const problem = textProblem(id, maxIdLength);
   if (problem !== undefined) return problem;
   if (id.trim() !== id) return 'must not start or end with whitespace';
+  // The Temporal UI's link to workflow `..` is the page above it.
+  if (id === '.' || id === '..') return `must not be '${id}' (the Temporal UI's link to it would lead elsewhere)`;
   if (id.includes('/')) {
     return kind === 'studyId'
       ? 'must not contain "/" (trial workflow ids are <studyId>/trial-<n>)'

@@ -5,7 +5,7 @@
  * ports are reused. Processes are detached so they outlive the command that started them.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
@@ -167,6 +167,13 @@ function spawnDetached(command: string, args: string[], logFile: string, env: No
 
 function stackFile(o: Resolved): string {
   return join(o.stateDir, 'stack.json');
+}
+
+/** Writes stack.json for its owner only (0600, an older file's mode too): it holds the local S3 server's secret key. */
+function writeStackFile(o: Resolved, content: unknown): void {
+  const file = stackFile(o);
+  writeFileSync(file, JSON.stringify(content, null, 2), { mode: 0o600 });
+  chmodSync(file, 0o600);
 }
 
 function readPids(o: Resolved): StackInfo['pids'] {
@@ -413,7 +420,7 @@ export async function startStack(options: StackOptions = {}): Promise<StackInfo>
     for (const pid of [started.temporal, started.s3]) if (pid !== undefined) await stopProcess(pid);
     throw error;
   }
-  writeFileSync(stackFile(o), JSON.stringify(info, null, 2));
+  writeStackFile(o, info);
   return info;
 }
 
@@ -496,8 +503,7 @@ export async function stopStack(options: StackOptions = {}): Promise<{ stopped: 
   }
   // The addresses stay as they were (a restart takes them up again); only the pids go.
   const saved = readStackInfo({ stateDir: o.stateDir });
-  if (saved !== null)
-    writeFileSync(stackFile(o), JSON.stringify({ ...saved, pids: { temporal: null, s3: null } }, null, 2));
+  if (saved !== null) writeStackFile(o, { ...saved, pids: { temporal: null, s3: null } });
   return { stopped, stateDir: o.stateDir };
 }
 

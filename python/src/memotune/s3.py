@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO, cast
+from urllib.parse import urlsplit, urlunsplit
 
 import boto3
 from boto3.s3.transfer import TransferConfig
@@ -128,7 +129,7 @@ class S3ObjectStore:
     def describe(self) -> str:
         """Where the outputs go, for the worker's start-up line: ``s3://bucket/prefix at endpoint``."""
         endpoint = getattr(getattr(self._client, "meta", None), "endpoint_url", None)
-        return f"s3://{self._bucket}/{self._prefix}" + (f" at {endpoint}" if endpoint else "")
+        return f"s3://{self._bucket}/{self._prefix}" + (f" at {_without_credentials(endpoint)}" if endpoint else "")
 
     @classmethod
     def from_settings(cls, settings: S3Settings) -> S3ObjectStore:
@@ -179,3 +180,16 @@ class S3ObjectStore:
             self._client.upload_fileobj(
                 file, self._bucket, self._prefix + key, ExtraArgs={"ContentType": content_type}, Config=_TRANSFER
             )
+
+
+def _without_credentials(url: str) -> str:
+    """``url`` with a user name or password in it replaced by ``***``: the start-up line is logged
+    (a security review found ``http://user:PASS@host`` there)."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = f"***:***@{host}" + (f":{parts.port}" if parts.port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))

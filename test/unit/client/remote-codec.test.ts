@@ -63,6 +63,21 @@ describe('remotePayloadCodec (a Temporal codec server)', () => {
       `cannot reach the codec server at ${gone}/decode`,
     );
   });
+
+  it('keeps an endpoint query after the path, and never shows its values in a message', async () => {
+    server = await serveCodec(reversing, { status: 403 });
+    const endpoint = checkCodecEndpoint(`${server.url}/codec/?token=TOKEN-SECRET`, '--codec-endpoint');
+    const payload: Payload = { metadata: {}, data: text('x') };
+    const error = await remotePayloadCodec({ endpoint }, 'default')
+      .decode([payload])
+      .then(
+        () => null,
+        (thrown: Error) => thrown,
+      );
+    expect(server.requests.map((request) => request.path)).toEqual(['/codec/decode?token=TOKEN-SECRET']);
+    expect(error?.message).toContain(`the codec server at ${server.url}/codec/decode?token=*** answered 403`);
+    expect(error?.message).not.toMatch(/SECRET/);
+  });
 });
 
 describe('the codec endpoint setting', () => {
@@ -86,5 +101,9 @@ describe('the codec endpoint setting', () => {
     expect(() =>
       resolveTemporalEndpoint({ address: '127.0.0.1:7233', env: { TEMPORAL_CODEC_ENDPOINT: 'ftp://codec' } }),
     ).toThrow("codec endpoint must be an http(s) URL, not 'ftp://codec' (from TEMPORAL_CODEC_ENDPOINT)");
+    // fetch refuses a URL with a credential: refused here, the credential not shown.
+    expect(() => checkCodecEndpoint('https://user:PASS-SECRET@codec.internal/', '--codec-endpoint')).toThrow(
+      "codec endpoint must not hold a user name or password ('https://***:***@codec.internal/', from --codec-endpoint): give the credential as --codec-auth",
+    );
   });
 });

@@ -99,6 +99,13 @@ describe('the hostile study-config corpus', () => {
     expect(planStudy(config, { studyId: 'team-study' }).studyId).toBe('team-study');
   });
 
+  it.each(['.', '..'])('refuses the study id %j, whose Temporal UI link leads elsewhere', (studyId) => {
+    const error = refusal(() => planStudy(parseStudyConfig(corpus.base), { studyId }));
+    expect(error.issues).toEqual([
+      { path: 'studyId', message: `must not be '${studyId}' (the Temporal UI's link to it would lead elsewhere)` },
+    ]);
+  });
+
   it('reports the study id and the prefix together', () => {
     const config = parseStudyConfig(corpus.base);
     const error = refusal(() => planStudy(config, { studyId: '', taskQueuePrefix: 'a/b' }));
