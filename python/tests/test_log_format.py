@@ -21,7 +21,12 @@ def _record(message: str, *args: object, level: int = logging.INFO, **extra: obj
 
 def test_a_line_has_time_level_message_logger_and_the_extra_fields() -> None:
     line = JsonLogFormatter().format(
-        _record("stage %s done", "train", level=logging.WARNING, temporal_activity={"activity_type": "runStage"})
+        _record(
+            "stage %s done",
+            "train",
+            level=logging.WARNING,
+            temporal_activity={"activity_type": "runStage", "workflow_run_id": "r-1", "attempt": 2},
+        )
     )
     assert "\n" not in line
     assert json.loads(line) == {
@@ -29,7 +34,10 @@ def test_a_line_has_time_level_message_logger_and_the_extra_fields() -> None:
         "level": "WARN",  # the TypeScript workers' name
         "message": "stage train done",
         "logger": "memotune.test",
-        "temporal_activity": {"activity_type": "runStage"},
+        # The SDK's activity context as the TypeScript SDK names its fields.
+        "activityType": "runStage",
+        "runId": "r-1",
+        "attempt": 2,
     }
 
 
@@ -77,3 +85,41 @@ def test_the_cli_refuses_a_bad_format_naming_the_option_or_the_variable(capsys, 
     monkeypatch.setenv("MEMOTUNE_LOG_FORMAT", "xml")
     assert main(["worker", "--stages", "x.py", "--task-queue", "memotune-python"]) == 2
     assert "memotune: MEMOTUNE_LOG_FORMAT must be text or json, got 'xml'" in capsys.readouterr().err
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no str")
+
+
+class _CoreEntry:
+    """What the SDK's log forwarding attaches as ``temporal_log``."""
+
+    target = "temporal_sdk_core::worker"
+    fields = {"task_queue": "memotune-python", "error": "timeout"}
+
+
+def test_a_record_that_cannot_be_formatted_is_still_one_json_line() -> None:
+    formatter = JsonLogFormatter()
+    wrong_args = json.loads(formatter.format(_record("trial %d of %d", "x")))
+    assert wrong_args["message"] == "trial %d of %d" and wrong_args["logError"].startswith("message arguments: TypeError")
+    unprintable = json.loads(formatter.format(_record("m", thing=_Unprintable(), huge=10**5000, text="é" * 3)))
+    assert unprintable["thing"] == "[Unserializable: RuntimeError: no str]"
+    assert unprintable["huge"].startswith("[Unserializable: ValueError")  # str() refuses 5,000 digits
+    assert unprintable["text"] == "ééé"
+    stacked = logging.getLogger("memotune.test").makeRecord(
+        "memotune.test", logging.INFO, __file__, 1, "m", (), None, extra={"error": "caller's"}, sinfo="Stack (most recent call last):"
+    )
+    parsed = json.loads(formatter.format(stacked))
+    assert parsed["stack"] == "Stack (most recent call last):" and parsed["meta.error"] == "caller's"
+    line = formatter.format(_record("m", many=list(range(150)), long="x" * 20_000))
+    parsed = json.loads(line)
+    assert parsed["many"][-1] == "… 50 more" and parsed["long"].endswith("(10000 more characters)")
+    assert "\n" not in line
+
+
+def test_a_forwarded_core_line_keeps_its_target_and_fields() -> None:
+    parsed = json.loads(JsonLogFormatter().format(_record("poll failed", level=logging.WARNING, temporal_log=_CoreEntry())))
+    assert parsed["target"] == "temporal_sdk_core::worker"
+    assert parsed["task_queue"] == "memotune-python" and parsed["meta.error"] == "timeout"
+    assert "temporal_log" not in parsed

@@ -31,7 +31,7 @@ import {
 import { errorChain, formatError, printable, printableLines } from './format.js';
 import { NotAStudyError, StudyStillRunningError } from '../client/delete-study.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
-import { installRuntime } from './runtime.js';
+import { endingMessage, installRuntime, settleLogs } from './runtime.js';
 import { StackPortError } from '../dev/stack.js';
 import { packageVersion } from '../package-root.js';
 
@@ -81,6 +81,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
  * error, the card's final newline).
  */
 async function exit(code: number): Promise<never> {
+  await settleLogs();
   const flushed = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write('', () => resolve()));
   await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
@@ -92,42 +93,42 @@ try {
   if (error instanceof CommanderError) await exit(error.exitCode);
   if (error instanceof BenchInterruptedError) {
     // The shell's convention for Ctrl-C; the running study was terminated, not left to resume.
-    console.error(`memotune: ${error.message}`);
+    await endingMessage(`memotune: ${error.message}`);
     await exit(130);
   }
   if (error instanceof StudyControlRefusedError) {
     // The study said no to a bad request (a negative budget, pause when paused): bad input.
-    console.error(printable(error.message));
+    await endingMessage(printable(error.message));
     await exit(2);
   }
   if (error instanceof StackPortError) {
     // A port the local stack cannot use: bad input, named in the message.
-    console.error(`memotune: ${printable(error.message)}`);
+    await endingMessage(`memotune: ${printable(error.message)}`);
     await exit(2);
   }
   if (error instanceof StudyExistsError || error instanceof StudyAlreadyRunningError) {
     // The id is taken: bad input, with the ways to go on.
-    console.error(`memotune: ${printable(error.message)}`);
+    await endingMessage(`memotune: ${printable(error.message)}`);
     await exit(2);
   }
   if (error instanceof NotAStudyError) {
     // Another application's workflow, or a study whose recorded trial log is not one: nothing deleted.
-    console.error(`memotune: ${printable(error.message)}`);
+    await endingMessage(`memotune: ${printable(error.message)}`);
     await exit(2);
   }
   if (error instanceof StudyStillRunningError) {
     // A running study cannot be deleted: bad input, with the way to go on.
-    console.error(`memotune: ${printable(error.message)}`);
+    await endingMessage(`memotune: ${printable(error.message)}`);
     await exit(2);
   }
   if (error instanceof StudyFinishedError || error instanceof StudyNotContinuableError) {
     // A request to a study that has ended: bad input, with the way to go on.
-    console.error(`memotune: ${printable(error.message)}`);
+    await endingMessage(`memotune: ${printable(error.message)}`);
     await exit(2);
   }
   if (error instanceof StudyNotFoundError) {
     // A wrong id is bad input; the server it was looked up on is the likely other mistake.
-    console.error(
+    await endingMessage(
       `memotune: ${printable(error.message)}: check the id with \`memotune study list\`, or pass the ` +
         '--address/--namespace (or the Temporal profile) of the server that ran it',
     );
@@ -135,21 +136,24 @@ try {
   }
   if (error instanceof ConnectionSettingsError) {
     // A malformed or missing connection setting: the message names the variable or flag.
-    console.error(`memotune: ${printable(error.message)}`);
+    await endingMessage(`memotune: ${printable(error.message)}`);
     await exit(2);
   }
   if (error instanceof StudyConfigError) {
     // Issue by issue, not the message: a path or message is escaped without faking a line.
-    console.error('invalid study config:');
-    for (const issue of error.issues) console.error(`  - ${printable(issue.path)}: ${printable(issue.message)}`);
+    await endingMessage(
+      [
+        'invalid study config:',
+        ...error.issues.map((issue) => `  - ${printable(issue.path)}: ${printable(issue.message)}`),
+      ].join('\n'),
+    );
     await exit(2);
   }
   // Every other error with the causes that explain it ("Failed to start Workflow" alone does not).
-  console.error(formatError(error));
   // A payload a codec encoded: the SDK's message names the encoding, not what to do about it.
-  if (errorChain(error).some((message) => message.startsWith('Unknown encoding')))
-    console.error(
-      '  (a payload codec encoded this study: give memotune your codec server with --codec-endpoint or TEMPORAL_CODEC_ENDPOINT)',
-    );
+  const codecHint = errorChain(error).some((message) => message.startsWith('Unknown encoding'))
+    ? '\n  (a payload codec encoded this study: give memotune your codec server with --codec-endpoint or TEMPORAL_CODEC_ENDPOINT)'
+    : '';
+  await endingMessage(`${formatError(error)}${codecHint}`);
   await exit(1);
 }

@@ -8,12 +8,13 @@ import { InvalidArgumentError, type Command } from 'commander';
 import {
   DefaultLogger,
   Runtime,
-  type LogEntry,
   type LogLevel,
   type LogMetadata,
+  type Logger,
   type TelemetryOptions,
 } from '@temporalio/worker';
 import { metricHistogramBuckets } from '../core/metric-names.js';
+import { jsonLogLine } from './json-log.js';
 
 /** How a CLI process writes its log lines: `text` (the SDK's), `json` (one object a line, for log shippers). */
 export const logFormats = ['text', 'json'] as const;
@@ -62,61 +63,6 @@ function withoutTaskToken(meta: LogMetadata): LogMetadata {
 }
 
 /**
- * One log entry as one line of JSON: `time` (ISO 8601), `level`, `message`, then the entry's
- * metadata as top-level fields (the SDK's `workflowId`, `activityType`, `attempt`, …; a field
- * named like one of the first three becomes `meta.<name>`). Values JSON cannot hold are written
- * so a reader still sees them: bigints and non-finite numbers as strings, errors with their stack,
- * byte arrays as their length.
- */
-export function jsonLogLine(entry: LogEntry): string {
-  const line: Record<string, unknown> = {
-    time: new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString(),
-    level: entry.level,
-    message: entry.message,
-  };
-  for (const [key, value] of Object.entries(entry.meta ?? {})) {
-    const json = toLogJson(value, [], 0);
-    if (json !== undefined) line[key in line ? `meta.${key}` : key] = json;
-  }
-  return JSON.stringify(line);
-}
-
-const MAX_LOG_DEPTH = 8;
-
-function toLogJson(value: unknown, ancestors: object[], depth: number): unknown {
-  if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
-  if (typeof value === 'function' || typeof value === 'symbol' || value === undefined) return undefined;
-  if (value === null || typeof value !== 'object') return value;
-  if (ancestors.includes(value)) return '[Circular]';
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? String(value) : value.toISOString();
-  if (ArrayBuffer.isView(value)) return `<${value.byteLength} bytes>`;
-  if (depth >= MAX_LOG_DEPTH) return Array.isArray(value) ? '[Array]' : '[Object]';
-  const inner = [...ancestors, value];
-  if (Array.isArray(value)) return value.map((item) => toLogJson(item, inner, depth + 1) ?? null);
-  const fields: [string, unknown][] =
-    value instanceof Error
-      ? [
-          ['name', value.name],
-          ['message', value.message],
-          ['stack', value.stack],
-          ['cause', value.cause],
-          ...Object.entries(value),
-        ]
-      : value instanceof Map
-        ? [...value.entries()].map(([key, item]) => [String(key), item])
-        : value instanceof Set
-          ? [['values', [...value]]]
-          : Object.entries(value);
-  const out: Record<string, unknown> = {};
-  for (const [key, item] of fields) {
-    const json = toLogJson(item, inner, depth + 1);
-    if (json !== undefined) out[key] = json;
-  }
-  return out;
-}
-
-/**
  * Installs the Runtime for `command`: workers log warnings only (MEMOTUNE_LOG_LEVEL=INFO for
  * more), as text or, with `--log-format json` (MEMOTUNE_LOG_FORMAT=json), as JSON lines, SDK
  * Core's lines too (forwarded through the same logger); only a command that runs workers hands
@@ -151,6 +97,8 @@ export function installRuntime(command: Command): void {
   };
   try {
     Runtime.install({ logger, telemetryOptions });
+    // With forwarding the Runtime's logger is the SDK's buffer in front of ours.
+    if (format === 'json') forwardedLogs = Runtime.instance().logger as Logger & { flush?: () => void };
   } catch (error) {
     if (metrics === undefined) throw error;
     // e.g. "Failed to start prometheus metrics exporter: Address already in use"
@@ -158,6 +106,33 @@ export function installRuntime(command: Command): void {
       cause: error,
     });
   }
+}
+
+/** The Runtime's buffering logger when this process writes JSON lines (a worker command with `--log-format json`). */
+let forwardedLogs: (Logger & { flush?: () => void }) | null = null;
+
+/**
+ * What a command that is ending prints on stderr (its error, a hint): text, or in a JSON-logging
+ * worker process an ERROR line like its other lines, after them (the SDK buffers forwarded lines
+ * ~100 ms: without waiting, Core's warning that explains a failure came after it, or never).
+ */
+export async function endingMessage(text: string): Promise<void> {
+  if (forwardedLogs === null) {
+    console.error(text);
+    return;
+  }
+  await settleLogs();
+  process.stderr.write(
+    `${jsonLogLine({ level: 'ERROR', message: text, timestampNanos: BigInt(Date.now()) * 1_000_000n })}\n`,
+  );
+}
+
+/** Writes out the lines the SDK's log buffer still holds (nothing to do without JSON forwarding). */
+export async function settleLogs(): Promise<void> {
+  if (forwardedLogs === null) return;
+  // Core hands its lines over every few milliseconds, and the buffer keeps them 100 ms to order them.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  forwardedLogs.flush?.();
 }
 
 /** The environment variable's value parsed, undefined when unset or empty; a bad value ends the command (exit 2). */

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { Duration } from '@temporalio/common';
-import { NativeConnection, Worker, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
 import type { TaskQueueKind } from '../config/study-config.js';
@@ -88,7 +88,11 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
   // Threads start on the first suggestion, so a worker that never runs leaves none behind.
   const pool =
     options.suggest === undefined && queues.includes('orchestration')
-      ? new SuggestPool(options.suggestPool)
+      ? new SuggestPool({
+          // The threads' warnings as the Runtime's log lines (JSON with --log-format json).
+          onWarning: (message) => Runtime.instance().logger.warn(message),
+          ...options.suggestPool,
+        })
       : undefined;
   const { runStage, ...orchestrationActivities } = createActivities(
     pool === undefined ? options : { ...options, suggest: pool.suggest },

@@ -26,6 +26,11 @@ export interface SuggestPoolOptions {
    * @default 1 GiB
    */
   readonly factorCacheBytes?: number;
+  /**
+   * Where a thread's warnings go (a factor too large for the cache). `createWorkers` passes the
+   * Runtime's logger, so they are log lines like the rest. @default console.warn
+   */
+  readonly onWarning?: (message: string) => void;
 }
 
 /**
@@ -44,7 +49,7 @@ export interface SuggestThreadJob {
 
 /** What a thread posts back: the suggestion, or the error `suggest` threw (name, message, stack). */
 export type SuggestThreadReply =
-  | { readonly id: number; readonly suggestion: Suggestion }
+  | { readonly id: number; readonly suggestion: Suggestion; readonly warning?: string }
   | {
       readonly id: number;
       readonly error: { readonly name: string; readonly message: string; readonly stack?: string };
@@ -119,6 +124,7 @@ export class SuggestPool {
   readonly #slots: Slot[];
   readonly #queue: Job[] = [];
   readonly #data: SuggestThreadData;
+  readonly #onWarning: (message: string) => void;
   #nextId = 0;
   #closed = false;
 
@@ -130,6 +136,7 @@ export class SuggestPool {
       throw new RangeError('factorCacheBytes must be an integer >= 0');
     }
     this.#slots = Array.from({ length: threads }, () => ({ thread: null, job: null, lastStudy: null }));
+    this.#onWarning = options.onWarning ?? ((message) => console.warn(message));
     const module = options.suggestModule;
     this.#data = {
       ...(module === undefined
@@ -209,6 +216,7 @@ export class SuggestPool {
       thread.unref();
       if ('error' in reply) this.#settle(job, rebuiltError(reply.error));
       else {
+        if (reply.warning !== undefined) this.#onWarning(reply.warning);
         job.dispose();
         job.resolve(reply.suggestion);
       }

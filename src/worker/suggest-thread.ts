@@ -24,25 +24,29 @@ if (typeof suggest !== 'function') throw new TypeError(`suggestModule ${suggestM
 /** Factor sizes already warned about (once each power of two: a growing study warns a few times). */
 const warnedSizes = new Set<number>();
 
-/** Says, once per size, that a study's GP factor does not fit the cache's bound (docs/reliability.md). */
-function warnOfTooLargeFactor(): void {
+/**
+ * Once per size, that a study's GP factor does not fit the cache's bound (docs/reliability.md):
+ * sent with the suggestion, for the pool to log.
+ */
+function tooLargeFactorWarning(): string | undefined {
   const tooLarge = factorCache.takeTooLarge();
-  if (tooLarge === null) return;
+  if (tooLarge === null) return undefined;
   const size = Math.ceil(Math.log2(tooLarge.bytes));
-  if (warnedSizes.has(size)) return;
+  if (warnedSizes.has(size)) return undefined;
   warnedSizes.add(size);
   const mb = (bytes: number) => `${Math.round(bytes / 1024 / 1024)} MB`;
-  console.warn(
+  return (
     `memotune: a ${tooLarge.points}-trial study's GP factor (${mb(tooLarge.bytes)}) is more than the factor cache's ` +
-      `${mb(tooLarge.limitBytes)} (--factor-cache-mb): each of its suggestions factors anew, O(n³)`,
+    `${mb(tooLarge.limitBytes)} (--factor-cache-mb): each of its suggestions factors anew, O(n³)`
   );
 }
 
 port.on('message', ({ id, request }: SuggestThreadJob) => {
   let reply: SuggestThreadReply;
   try {
-    reply = { id, suggestion: suggest(request) };
-    warnOfTooLargeFactor();
+    const suggestion = suggest(request);
+    const warning = tooLargeFactorWarning();
+    reply = { id, suggestion, ...(warning === undefined ? {} : { warning }) };
   } catch (error) {
     // Rebuilt on the other side by name: RangeError/TypeError stay what they are (the activity
     // refuses such requests for good), anything else becomes a plain Error with the same message.

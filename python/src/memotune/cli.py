@@ -16,6 +16,8 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+import temporalio.activity
+
 from .activity import _package_version
 from .log_format import TEXT_FORMAT, JsonLogFormatter, parse_log_format
 from .trials import NoWorker, StudyNotFound, TrialLogError, load_study
@@ -90,6 +92,9 @@ def _configure_logging(log_format: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    if log_format == "json":
+        # The activity context is a field of the line (temporal_activity), not repeated in its text.
+        temporalio.activity.logger.activity_info_on_message = False
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -179,4 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:  # a second Ctrl-C during shutdown
         return 130
+    except Exception:
+        if log_format != "json":
+            raise
+        # One JSON line like the others rather than a plain traceback between them.
+        logging.getLogger("memotune").exception("the worker failed")
+        return 1
     return 0

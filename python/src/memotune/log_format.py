@@ -1,7 +1,9 @@
 """The worker's log lines as JSON, one object a line (``python -m memotune worker --log-format
 json``), in the shape of ``memotune worker --log-format json``: ``time`` (ISO 8601, UTC),
 ``level`` (TRACE/DEBUG/INFO/WARN/ERROR), ``message``, then ``logger`` and the record's extra fields
-(the SDK's ``temporal_activity`` context, …) as top-level fields; an exception as ``error``."""
+(the SDK's activity context as ``activityId``, ``workflowId``, … as the TypeScript SDK names
+them; SDK Core's lines with their ``target`` and fields) as top-level fields; an exception as
+``error``, a stack as ``stack``; a field named like one of the line's own as ``meta.<name>``."""
 
 from __future__ import annotations
 
@@ -15,10 +17,9 @@ LOG_FORMATS = ("text", "json")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # The level names of the TypeScript workers' lines, so one query finds both.
-_LEVELS = {"WARNING": "WARN", "CRITICAL": "ERROR"}
+_LEVELS = {"WARNING": "WARN", "CRITICAL": "ERROR", "Level 9": "TRACE"}
 # What every LogRecord has: the rest of its attributes are a caller's ``extra`` fields.
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "taskName"}
-_RESERVED = ("time", "level", "message")
 _MAX_DEPTH = 8
 
 
@@ -31,43 +32,114 @@ def parse_log_format(value: str) -> str:
 
 
 class JsonLogFormatter(logging.Formatter):
+    """Never raises: a record that cannot be formatted (arguments that do not fit its message, a
+    value whose ``str`` fails) becomes a line with what could be read and a ``logError``, not
+    logging's multi-line "--- Logging error ---" report."""
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds").replace(
                 "+00:00", "Z"
             ),
             "level": _LEVELS.get(record.levelname, record.levelname),
-            "message": record.getMessage(),
-            "logger": record.name,
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
-                line[f"meta.{key}" if key in _RESERVED or key == "logger" else key] = _plain(value, [], 0)
+        try:
+            line["message"] = _cut(record.getMessage())
+        except Exception as error:  # the arguments do not fit the message
+            line["message"] = _cut(str(_plain(record.msg, [], 0)))
+            line["logError"] = f"message arguments: {type(error).__name__}: {error}"
+        line["logger"] = record.name
+        try:
+            for key, value in vars(record).items():
+                if key in _STANDARD or key.startswith("_"):
+                    continue
+                if key == "temporal_log":  # SDK Core's line, forwarded: its target and fields, as the TypeScript side
+                    line["target"] = getattr(value, "target", None)
+                    fields = getattr(value, "fields", None)
+                    for name, field in (fields if isinstance(fields, dict) else {}).items():
+                        _put(line, str(name), _plain(field, [], 0))
+                elif key in ("temporal_activity", "temporal_workflow") and isinstance(value, dict):
+                    for name, field in value.items():  # the SDK's context, named as the TypeScript SDK names it
+                        _put(line, _camel(str(name)), _plain(field, [], 0))
+                else:
+                    _put(line, key, _plain(value, [], 0))
+        except Exception as error:
+            line["logError"] = f"extra fields: {type(error).__name__}: {error}"
         if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
+            _put(line, "error", self.formatException(record.exc_info), own=True)
         elif record.exc_text:
-            line["error"] = record.exc_text
-        return json.dumps(line, allow_nan=False)
+            _put(line, "error", record.exc_text, own=True)
+        if record.stack_info:
+            _put(line, "stack", record.stack_info, own=True)
+        try:
+            return json.dumps(line, allow_nan=False, ensure_ascii=False)
+        except Exception as error:  # a value the checks above let through
+            return json.dumps(
+                {key: line[key] for key in ("time", "level", "message", "logger")}
+                | {"logError": f"{type(error).__name__}: {error}"},
+                ensure_ascii=False,
+            )
+
+
+_RESERVED_FIELDS = {"time", "level", "message", "logger", "target", "logError"}
+_OWN_FIELDS = {"error", "stack"}
+# The SDK's context fields whose TypeScript names are not just camelCase.
+_RENAMED = {"workflow_run_id": "runId", "run_id": "runId"}
+
+
+def _put(line: dict[str, Any], key: str, value: Any, own: bool = False) -> None:
+    """Sets a field; a caller's field named like one of the line's own becomes ``meta.<name>``."""
+    if not own and (key in _RESERVED_FIELDS or key in _OWN_FIELDS or key in line):
+        key = f"meta.{key}"
+    line[key] = value
+
+
+def _camel(name: str) -> str:
+    if name in _RENAMED:
+        return _RENAMED[name]
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _cut(text: str) -> str:
+    if len(text) <= _MAX_STRING:
+        return text
+    return f"{text[:_MAX_STRING]}… ({len(text) - _MAX_STRING} more characters)"
+
+
+_MAX_STRING = 10_000
+_MAX_ITEMS = 100
 
 
 def _plain(value: Any, ancestors: list[int], depth: int) -> Any:
     """``value`` as JSON can hold it: non-finite numbers and unknown objects as strings, bytes as
-    their length, cycles and deep nesting cut short."""
-    if value is None or isinstance(value, (bool, str, int)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return f"<{len(value)} bytes>"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if id(value) in ancestors:
-        return "[Circular]"
-    if isinstance(value, (list, tuple, set, frozenset, dict)) and depth >= _MAX_DEPTH:
-        return "[Object]"
-    inner = [*ancestors, id(value)]
-    if isinstance(value, dict):
-        return {str(key): _plain(item, inner, depth + 1) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(item, inner, depth + 1) for item in value]
-    return str(value)
+    their length, long strings and lists cut, cycles and deep nesting cut short; never raises."""
+    try:
+        if value is None or isinstance(value, (bool, str)):
+            return _cut(value) if isinstance(value, str) else value
+        if isinstance(value, int):
+            return value if -(2**63) <= value < 2**63 else str(value)
+        if isinstance(value, float):
+            return value if math.isfinite(value) else str(value)
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return f"<{len(value)} bytes>"
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if id(value) in ancestors:
+            return "[Circular]"
+        if isinstance(value, (list, tuple, set, frozenset, dict)) and depth >= _MAX_DEPTH:
+            return "[Object]"
+        inner = [*ancestors, id(value)]
+        if isinstance(value, dict):
+            items = list(value.items())
+            out = {str(key): _plain(item, inner, depth + 1) for key, item in items[:_MAX_ITEMS]}
+            if len(items) > _MAX_ITEMS:
+                out["…"] = f"{len(items) - _MAX_ITEMS} more fields"
+            return out
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = list(value)
+            listed = [_plain(item, inner, depth + 1) for item in items[:_MAX_ITEMS]]
+            return listed + ([f"… {len(items) - _MAX_ITEMS} more"] if len(items) > _MAX_ITEMS else [])
+        return _cut(str(value))
+    except Exception as error:
+        return f"[Unserializable: {type(error).__name__}: {error}]"

@@ -70,7 +70,13 @@ def _worker_runtime(metrics: str | None, forward_core_logs: bool) -> Runtime | N
     if forward_core_logs:
         logging_config = LoggingConfig(
             filter=logging_config.filter,
-            forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+            # Target and fields stay the record's (the JSON formatter writes them as fields), not text.
+            forwarding=LogForwardingConfig(
+                logger=logging.getLogger("temporalio.core"),
+                append_target_to_name=False,
+                prepend_target_on_message=False,
+                append_log_fields_to_message=False,
+            ),
         )
     prometheus = None
     if metrics is not None:

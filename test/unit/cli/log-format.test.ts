@@ -1,7 +1,8 @@
 /** The CLI's log settings: MEMOTUNE_LOG_LEVEL, `--log-format`/MEMOTUNE_LOG_FORMAT and the JSON lines. */
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonLogLine, parseLogFormat, parseLogLevel, installRuntime } from '../../../src/cli/runtime.js';
+import { jsonLogLine } from '../../../src/cli/json-log.js';
+import { parseLogFormat, parseLogLevel, installRuntime } from '../../../src/cli/runtime.js';
 import { runCommand } from './run-command.js';
 
 const at = 1_765_152_000_123_000_000n; // 2025-12-08T00:00:00.123Z in nanoseconds
@@ -74,6 +75,49 @@ describe('jsonLogLine', () => {
       jsonLogLine({ level: 'ERROR', message: 'real', timestampNanos: at, meta: { message: 'fake', level: 'INFO' } }),
     ) as Record<string, unknown>;
     expect(parsed).toMatchObject({ level: 'ERROR', message: 'real', 'meta.message': 'fake', 'meta.level': 'INFO' });
+  });
+
+  it('never throws and never writes more than a line, whatever the metadata holds', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const throwing = {
+      get body(): string {
+        throw new Error('stream consumed');
+      },
+      ok: 1,
+    };
+    const line = jsonLogLine({
+      level: 'WARN',
+      message: 'odd\nmetadata',
+      timestampNanos: at,
+      meta: {
+        draft: proxy,
+        response: throwing,
+        url: new URL('https://h/p?q=1'),
+        withToJson: { toJSON: () => 'shown', secret: 'hidden' },
+        long: { low: 5, high: 0, unsigned: false, __isLong__: true, toString: () => '5' },
+        boxed: Object(7) as number,
+        pattern: /a+/g,
+        many: Array.from({ length: 150 }, (_, i) => i),
+        text: 'x'.repeat(20_000),
+        failure: new AggregateError([new Error('first')], 'both failed'),
+        '1': 'integer-like key',
+      },
+    });
+    expect(line.split('\n')).toHaveLength(1);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    expect(line).toMatch(/^\{"time":"[^"]+","level":"WARN","message":"odd\\nmetadata",/); // as written: a parsed object puts "1" first
+    expect(parsed.draft).toMatch(/^\[Unserializable: /);
+    expect(parsed.response).toEqual({ body: '[Unserializable: stream consumed]', ok: 1 });
+    expect(parsed.url).toBe('https://h/p?q=1');
+    expect(parsed.withToJson).toBe('shown');
+    expect(parsed.long).toBe('5');
+    expect(parsed.boxed).toBe(7);
+    expect(parsed.pattern).toBe('/a+/g');
+    expect((parsed.many as unknown[]).slice(-2)).toEqual([99, '… 50 more']);
+    expect(parsed.text).toMatch(/… \(10000 more characters\)$/);
+    expect(parsed.failure).toMatchObject({ message: 'both failed', errors: [{ message: 'first' }] });
+    expect(parsed['1']).toBe('integer-like key');
   });
 
   it('cuts a deep object short instead of writing it all', () => {
