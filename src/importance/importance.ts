@@ -156,15 +156,33 @@ export function parameterImportance(
   // One factor per parameter: its value drawn as the optimizer's unit cube sees it, then snapped
   // to a legal configuration (integers rounded, a categorical's one-hot set) before the model. A
   // fixed parameter (low == high, one choice) explains nothing: no factor (its dims stay at 0,
-  // which decodes to its value).
-  const params = encoding.params.filter((param) => !isFixedParam(param.spec));
+  // which decodes to its value). A categorical's choices are those its trials cover: the model's
+  // value for a choice one trial tried is a guess, and drawn as often as the others it decided
+  // the ranking (a review saw a one-trial choice rank its parameter first, 0.83 against 0.08 for
+  // the one that mattered); a parameter left with one covered choice is held at it, no factor.
+  const configs = chosen.map((trial) => trial.config);
+  const coverage = choiceCoverage(encoding, configs);
+  const heldAt = new Map<number, number>();
+  const params = encoding.params.filter((param, p) => {
+    if (isFixedParam(param.spec)) return false;
+    const covered = coverage.get(p)?.covered;
+    if (covered?.length === 1) heldAt.set(param.offset, covered[0]!);
+    return covered === undefined || covered.length > 1;
+  });
   if (params.length === 0)
-    throw new ImportanceUnavailableError('every parameter of the study is fixed: there is nothing to rank');
+    throw new ImportanceUnavailableError(
+      heldAt.size === 0
+        ? 'every parameter of the study is fixed: there is nothing to rank'
+        : 'every parameter of the study is fixed, or its trials tried one of its choices often enough only: there is nothing to rank',
+    );
+  const choicesOf = new Map(params.map((param) => [param, coverage.get(encoding.params.indexOf(param))?.covered]));
   const toPoint = (u: Float64Array): Float64Array => {
     const raw = new Float64Array(encoding.dimension);
+    for (const [offset, choice] of heldAt) raw[offset + choice] = 1;
     params.forEach((param, k) => {
-      if (param.spec.type === 'categorical')
-        raw[param.offset + Math.min(param.width - 1, Math.floor(u[k]! * param.width))] = 1;
+      const choices = choicesOf.get(param);
+      if (choices !== undefined)
+        raw[param.offset + choices[Math.min(choices.length - 1, Math.floor(u[k]! * choices.length))]!] = 1;
       else raw[param.offset] = u[k]!;
     });
     return encoding.encode(encoding.decode(raw));
@@ -213,10 +231,7 @@ export function parameterImportance(
     stages,
     firstOrderSum,
     caution,
-    warnings: coverageWarnings(
-      encoding,
-      chosen.map((trial) => trial.config),
-    ),
+    warnings: coverageWarnings(encoding, configs, coverage),
   };
 }
 
@@ -225,22 +240,50 @@ const minTrialsPerChoice = 3;
 /** Shortest share of its axis the middle 80% of a numeric parameter's trials must span. */
 const minSpread = 0.25;
 
+/** A categorical parameter's trials per choice, and the choices enough of them tried (all, when none has enough). */
+interface ChoiceCoverage {
+  readonly counts: readonly number[];
+  readonly needed: number;
+  readonly covered: readonly number[];
+}
+
+/** {@link ChoiceCoverage} of every non-fixed categorical parameter, by its index in `encoding.params`. */
+function choiceCoverage(encoding: SpaceEncoding, configs: readonly Configuration[]): Map<number, ChoiceCoverage> {
+  const points = configs.map((config) => encoding.encode(config));
+  const needed = Math.max(minTrialsPerChoice, Math.ceil(points.length / 10));
+  const coverage = new Map<number, ChoiceCoverage>();
+  encoding.params.forEach((param, p) => {
+    if (param.spec.type !== 'categorical' || isFixedParam(param.spec)) return;
+    const counts = param.spec.choices.map((_, k) => points.filter((x) => x[param.offset + k] === 1).length);
+    const enough = counts.flatMap((count, k) => (count >= needed ? [k] : []));
+    coverage.set(p, { counts, needed, covered: enough.length > 0 ? enough : counts.map((_, k) => k) });
+  });
+  return coverage;
+}
+
 /** What {@link ImportanceResult.warnings} says, parameter by parameter. */
-function coverageWarnings(encoding: SpaceEncoding, configs: readonly Configuration[]): string[] {
+function coverageWarnings(
+  encoding: SpaceEncoding,
+  configs: readonly Configuration[],
+  coverage: ReadonlyMap<number, ChoiceCoverage>,
+): string[] {
   const points = configs.map((config) => encoding.encode(config));
   const warnings: string[] = [];
-  for (const param of encoding.params) {
-    if (isFixedParam(param.spec)) continue;
+  encoding.params.forEach((param, p) => {
+    if (isFixedParam(param.spec)) return;
     const name = `${encoding.space[param.stage]!.name}.${param.spec.name}`;
     if (param.spec.type === 'categorical') {
-      const counts = param.spec.choices.map((_, k) => points.filter((x) => x[param.offset + k] === 1).length);
-      const needed = Math.max(minTrialsPerChoice, Math.ceil(points.length / 10));
-      if (counts.some((count) => count < needed))
-        warnings.push(
-          `${name}: ${param.spec.choices.map((choice, k) => `${JSON.stringify(choice)} ${counts[k]}`).join(', ')} ` +
-            `trials; a choice with fewer than ${needed} is a guess`,
-        );
-      continue;
+      const { counts, needed, covered } = coverage.get(p)!;
+      if (counts.every((count) => count >= needed)) return;
+      const guess = counts.every((count) => count < needed)
+        ? `a choice with fewer than ${needed} is a guess (all are here)`
+        : covered.length === 1
+          ? `a choice with fewer than ${needed} is a guess, left out of the ranking: the parameter is held at ${JSON.stringify(param.spec.choices[covered[0]!])}`
+          : `a choice with fewer than ${needed} is a guess, left out of the ranking`;
+      warnings.push(
+        `${name}: ${param.spec.choices.map((choice, k) => `${JSON.stringify(choice)} ${counts[k]}`).join(', ')} trials; ${guess}`,
+      );
+      return;
     }
     const values = points.map((x) => x[param.offset]!).sort((a, b) => a - b);
     const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]!;
@@ -249,6 +292,6 @@ function coverageWarnings(encoding: SpaceEncoding, configs: readonly Configurati
       warnings.push(
         `${name}: 80% of the trials lie within ${Math.round(spread * 100)}% of its range; its effect elsewhere is a guess`,
       );
-  }
+  });
   return warnings;
 }
