@@ -30,3 +30,29 @@ def test_a_signal_sets_stop_and_hands_the_next_one_back() -> None:
         return stop.is_set(), loop.remove_signal_handler(signal.SIGTERM)
 
     assert asyncio.run(main()) == (True, False)
+
+
+def test_a_client_of_ones_own_takes_no_connection_settings_beside_it() -> None:
+    import asyncio
+
+    import pytest
+
+    from memotune import stage
+    from memotune.store import MemoryObjectStore
+    from memotune.worker import run_worker
+
+    @stage("own-client-for-test")
+    def own(ctx):  # type: ignore[no-untyped-def]
+        return {"output": 1}
+
+    with pytest.raises(ValueError, match="client= is already connected: leave out address, metrics"):
+        asyncio.run(
+            run_worker(
+                "memotune-python",
+                client=object(),  # type: ignore[arg-type]
+                address="127.0.0.1:1",
+                metrics="127.0.0.1:9464",
+                stages=["own-client-for-test"],
+                store=MemoryObjectStore(),
+            )
+        )

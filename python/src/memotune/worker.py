@@ -95,6 +95,20 @@ def _worker_runtime(metrics: str | None, forward_core_logs: bool) -> Runtime | N
         raise ValueError(f"--metrics {metrics}: {error}") from error
 
 
+async def _connect_worker(
+    address: str | None, namespace: str | None, profile: str | None, metrics: str | None, forward_core_logs: bool
+) -> Client:
+    """The worker's client: the process's shared one, or one on a Runtime of its own when the
+    worker serves metrics or forwards Core's log lines."""
+    runtime = _worker_runtime(metrics, forward_core_logs)
+    if runtime is None:
+        return await connect(address=address, namespace=namespace, profile=profile)
+    guard_exit()  # before connecting: a failed connection exits through the guard too
+    return await connect(
+        await Client.connect(**connect_config(address=address, namespace=namespace, profile=profile), runtime=runtime)
+    )
+
+
 async def run_worker(
     task_queue: str,
     *,
@@ -106,6 +120,7 @@ async def run_worker(
     store: ObjectStore | None = None,
     metrics: str | None = None,
     forward_core_logs: bool = False,
+    client: Client | None = None,
 ) -> None:
     """Serves ``runStage`` for the registered stages (all, or those named in ``stages``) on
     ``task_queue`` until SIGTERM/SIGINT or until cancelled.
@@ -119,7 +134,11 @@ async def run_worker(
     Prometheus at ``http://ip:port/metrics``: the SDK's worker metrics and
     ``memotune_stage_attempt_seconds`` (by stage and outcome), as ``memotune worker --metrics``.
     ``forward_core_logs`` sends SDK Core's log lines to the Python logger ``temporalio.core``
-    (``--log-format json`` does, so they are JSON lines like the rest).
+    (``--log-format json`` does, so they are JSON lines like the rest). ``client`` is a client you
+    connected yourself, used instead of connecting (then ``address``, ``namespace``, ``profile``,
+    ``metrics`` and ``forward_core_logs`` must not be given): the way to a payload codec, as the
+    client's ``data_converter`` (a study whose payloads a codec encodes fails every stage on a
+    worker without it).
     Prints one line to stdout once the worker polls (scripts wait for it).
     """
     selected = select_stages(stages)
@@ -127,17 +146,16 @@ async def run_worker(
         raise ValueError("no stages registered: decorate stage functions with @memotune.stage")
     if store is None:
         store = S3ObjectStore.from_settings(S3Settings.from_env())
-    runtime = _worker_runtime(metrics, forward_core_logs)
-    if runtime is None:
-        client = await connect(address=address, namespace=namespace, profile=profile)
-    else:
-        guard_exit()  # before connecting: a failed connection exits through the guard too
-        client = await connect(
-            await Client.connect(
-                **connect_config(address=address, namespace=namespace, profile=profile),
-                runtime=runtime,
-            )
+    if client is not None:
+        given = {"address": address, "namespace": namespace, "profile": profile, "metrics": metrics}
+        clashing = [name for name, value in given.items() if value is not None] + (
+            ["forward_core_logs"] if forward_core_logs else []
         )
+        if clashing:
+            raise ValueError(f"client= is already connected: leave out {', '.join(clashing)}")
+        client = await connect(client)
+    else:
+        client = await _connect_worker(address, namespace, profile, metrics, forward_core_logs)
     worker = Worker(
         client,
         task_queue=task_queue,
