@@ -10,6 +10,7 @@ import type { ObjectStore } from '../storage/object-store.js';
 import { trialLogPrefix } from '../core/trial-log.js';
 import { StudyNotFoundError } from './index.js';
 import { grpcCode, startedWith } from './workflow-history.js';
+import { tolerantOfUnreadablePayloads } from './unreadable-payloads.js';
 
 /** Raised by {@link deleteStudy} for a study that is still running. */
 export class StudyStillRunningError extends Error {
@@ -45,7 +46,8 @@ const trialLogPattern = /^studies\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 
 /** What {@link deleteStudy} deleted, or would delete without `apply`. */
 export interface StudyDeletion {
-  readonly studyId: string;
+  /** Null for a trial log deleted on its own ({@link deleteOrphanTrialLog}). */
+  readonly studyId: string | null;
   /** The trial log's prefix in the object store (a study from before the trial log has none there: 0 objects). */
   readonly trialLog: string | null;
   readonly trialLogObjects: number;
@@ -126,6 +128,46 @@ export async function deleteStudy(
     executions: executions.length,
     applied: options.apply === true,
   };
+}
+
+/**
+ * Deletes (or, without `apply`, counts) a trial log whose study the server no longer has — its
+ * history removed by the namespace's retention, or deleted by hand: `cache ls --by study` lists it
+ * as "(not on the server)", and nothing else can delete it (the log keeps every configuration,
+ * metric and error of the study).
+ *
+ * @throws {NotAStudyError} when `trialLog` is not `studies/<run id>/`, or a study on the server
+ *   still writes it (delete that study instead).
+ */
+export async function deleteOrphanTrialLog(
+  client: Client,
+  trialLog: string,
+  options: Omit<DeleteStudyOptions, 'keepHistory'>,
+): Promise<StudyDeletion> {
+  if (!trialLogPattern.test(trialLog))
+    throw new NotAStudyError(
+      trialLog,
+      'a trial log is named studies/<run id>/ (as `memotune cache ls --by study` lists it)',
+    );
+  const owner = (await studyIdsByLogOf(client)).get(trialLog);
+  if (owner !== undefined)
+    throw new NotAStudyError(
+      trialLog,
+      `it is the trial log of study '${owner}', which the server still has: delete the study (memotune study delete ${owner})`,
+    );
+  const keys = await options.store.list(trialLog);
+  if (options.apply === true) for (const key of keys) await options.store.delete(key);
+  return { studyId: null, trialLog, trialLogObjects: keys.length, executions: 0, applied: options.apply === true };
+}
+
+/** Study id by trial log prefix for every study workflow run the server still lists. */
+export async function studyIdsByLogOf(client: Client): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const listing = tolerantOfUnreadablePayloads(client).workflow.list({ query: "WorkflowType = 'studyWorkflow'" });
+  for await (const execution of listing) {
+    ids.set(trialLogPrefix(execution.raw.firstRunId || execution.runId), execution.workflowId);
+  }
+  return ids;
 }
 
 /**

@@ -565,6 +565,11 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       applied: false,
     });
     expect(await env.store.list(trialLog)).toHaveLength(logged);
+    // Its trial log alone is refused while the server has the study.
+    const owned = await runCli(['study', 'delete', '--trial-log', trialLog, '--apply'], cliEnv(env.s3KeyPrefix));
+    expect(owned.code).toBe(2);
+    expect(owned.stderr).toContain(`it is the trial log of study '${studyId}', which the server still has`);
+    expect(await env.store.list(trialLog)).toHaveLength(logged);
     const applied = await runCli(['study', 'delete', studyId, '--apply'], cliEnv(env.s3KeyPrefix));
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout).toContain(
@@ -578,6 +583,27 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       status = await runCli(['study', 'status', studyId], cliEnv(env.s3KeyPrefix));
     }
     expect(status.stderr).toContain(`no study with id '${studyId}'`);
+
+    // A trial log left behind by a study the server no longer has (retention removed its history).
+    const orphan = 'studies/0194a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/';
+    await env.store.put(`${orphan}trials/000000000.json`, new TextEncoder().encode('{}'));
+    const orphanDry = await runCli(['study', 'delete', '--trial-log', orphan, '--json'], cliEnv(env.s3KeyPrefix));
+    expect(orphanDry.code, orphanDry.stderr).toBe(0);
+    expect(JSON.parse(orphanDry.stdout)).toEqual({
+      studyId: null,
+      trialLog: orphan,
+      trialLogObjects: 1,
+      executions: 0,
+      applied: false,
+    });
+    const orphanApplied = await runCli(['study', 'delete', '--trial-log', orphan, '--apply'], cliEnv(env.s3KeyPrefix));
+    expect(orphanApplied.stdout).toContain(
+      `deleted a study no longer on the server: its trial log ${orphan} (1 objects)`,
+    );
+    expect(await env.store.list(orphan)).toEqual([]);
+    const notALog = await runCli(['study', 'delete', '--trial-log', 'outputs/'], cliEnv(env.s3KeyPrefix));
+    expect(notALog.code).toBe(2);
+    expect(notALog.stderr).toContain('a trial log is named studies/<run id>/');
 
     // A running study (here: waiting on queues no worker serves) is refused, exit 2, nothing deleted.
     const runningId = `${env.taskQueuePrefix}-deleted-running`;

@@ -2,6 +2,7 @@
  * `memotune cache ls` and `memotune cache prune`: what the stage cache holds, and deleting what no
  * live study needs (policy in src/storage/retention.ts). Prune is a dry run unless `--apply`.
  */
+import { studyIdsByLogOf } from '../../client/delete-study.js';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { stageKeys } from '../../core/keys.js';
@@ -226,16 +227,6 @@ export async function liveWorkOf(anyClient: Client): Promise<LiveWork> {
     studies.push(...described.filter((study): study is LiveStudy => study !== null));
   }
   return { studies, runningTrials: [...running.values()], warnings };
-}
-
-/** Study id by trial log prefix for every study workflow run the server still lists. */
-export async function studyIdsByLogOf(client: Client): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  const listing = tolerantOfUnreadablePayloads(client).workflow.list({ query: "WorkflowType = 'studyWorkflow'" });
-  for await (const execution of listing) {
-    ids.set(trialLogPrefix(execution.raw.firstRunId || execution.runId), execution.workflowId);
-  }
-  return ids;
 }
 
 // ---- the commands ----------------------------------------------------------------------------

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { deleteStudy } from '../../client/delete-study.js';
+import { deleteOrphanTrialLog, deleteStudy } from '../../client/delete-study.js';
 import { ScheduleOverlapPolicy, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import {
   continueStudy,
@@ -706,46 +706,68 @@ Examples:
     });
   withEndpoint(
     study
-      .command('delete <id>')
+      .command('delete [id]')
       .description(
         "delete a study that has ended: its trial log and its workflows' histories (a dry run unless --apply)",
       )
       .option('--apply', 'delete (without it, only say what would go)')
       .option('--keep-history', "keep the workflows' histories (the namespace's retention removes them)")
+      .option(
+        '--trial-log <prefix>',
+        'instead of a study: the trial log studies/<run id>/ of a study the server no longer has (cache ls --by study: "(not on the server)")',
+      )
       .option('--json', 'print what was (or would be) deleted as JSON'),
   )
     .addHelpText(
       'after',
       '\nStage outputs stay in the cache (shared by every study of the pipeline): `memotune cache prune` removes\n' +
-        'what no study needs any more.\n\nExamples:\n  memotune study delete old-sweep            # what would go\n' +
-        '  memotune study delete old-sweep --apply',
+        "what no study needs any more. A study whose history the namespace's retention removed left its trial\n" +
+        'log behind: `memotune cache ls --by study` lists it as "(not on the server)"; --trial-log deletes it.\n\n' +
+        'Examples:\n  memotune study delete old-sweep            # what would go\n' +
+        '  memotune study delete old-sweep --apply\n' +
+        '  memotune study delete --trial-log studies/01a2530b-d550-7e21-bebc-9c0757c0e702/ --apply',
     )
-    .action(async (id: string, options: EndpointFlags & { apply?: boolean; keepHistory?: boolean; json?: boolean }) => {
-      const { client, close } = await connectClient(options);
-      try {
-        const deleted = await deleteStudy(client, id, {
-          store: openStore(),
-          apply: options.apply === true,
-          keepHistory: options.keepHistory === true,
-        });
-        if (options.json) {
-          console.log(printableLines(JSON.stringify(deleted)));
-          return;
+    .action(
+      async (
+        id: string | undefined,
+        options: EndpointFlags & { apply?: boolean; keepHistory?: boolean; trialLog?: string; json?: boolean },
+        command: Command,
+      ) => {
+        if ((id === undefined) === (options.trialLog === undefined))
+          command.error('error: give a study id, or --trial-log <prefix> (not both)', { exitCode: 2 });
+        const { client, close } = await connectClient(options);
+        try {
+          const deleted =
+            options.trialLog !== undefined
+              ? await deleteOrphanTrialLog(client, options.trialLog, {
+                  store: openStore(),
+                  apply: options.apply === true,
+                })
+              : await deleteStudy(client, id!, {
+                  store: openStore(),
+                  apply: options.apply === true,
+                  keepHistory: options.keepHistory === true,
+                });
+          if (options.json) {
+            console.log(printableLines(JSON.stringify(deleted)));
+            return;
+          }
+          const what =
+            `${deleted.trialLog === null ? 'no trial log' : `its trial log ${printable(deleted.trialLog)} (${deleted.trialLogObjects} objects)`}` +
+            (options.keepHistory === true || deleted.studyId === null
+              ? ''
+              : `, ${deleted.executions} workflow execution${deleted.executions === 1 ? '' : 's'} (its runs and its trials')`);
+          const subject = deleted.studyId === null ? 'a study no longer on the server' : `study ${printable(id!)}`;
+          console.log(
+            deleted.applied
+              ? `deleted ${subject}: ${what}; its stage outputs stay in the cache (memotune cache prune)`
+              : `would delete ${subject}: ${what}; run again with --apply to delete`,
+          );
+        } finally {
+          await close();
         }
-        const what =
-          `${deleted.trialLog === null ? 'no trial log' : `its trial log ${printable(deleted.trialLog)} (${deleted.trialLogObjects} objects)`}` +
-          (options.keepHistory === true
-            ? ''
-            : `, ${deleted.executions} workflow execution${deleted.executions === 1 ? '' : 's'} (its runs and its trials')`);
-        console.log(
-          deleted.applied
-            ? `deleted study ${printable(id)}: ${what}; its stage outputs stay in the cache (memotune cache prune)`
-            : `would delete study ${printable(id)}: ${what}; run again with --apply to delete`,
-        );
-      } finally {
-        await close();
-      }
-    });
+      },
+    );
   withEndpoint(
     study
       .command('cancel <id>')
