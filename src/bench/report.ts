@@ -46,6 +46,18 @@ export function summaryMarkdown(summary: BenchSummary): string {
     if (summary.versusRandom !== null) out.push(headlineLine('random', summary.versusRandom));
     out.push(`  (ratios of means over ${summary.pairedSeeds.length} paired seeds; 95% paired bootstrap intervals)`);
   }
+  const criterion = summary.finalBestCriterion;
+  if (criterion !== null) {
+    const differences = criterion.differences.map(
+      (d) => `${d.versus} ${d.difference.mean >= 0 ? '+' : ''}${pm(d.difference, 3)}`,
+    );
+    const best = criterion.differences.find((d) => d.versus === criterion.bestBaseline)!;
+    out.push(
+      `- EEIPU's final best − each baseline's, paired by seed (mean ± SE over ${criterion.seeds} seeds): ${differences.join('; ')}`,
+      `  best baseline ${best.versus} (${fmt(best.baselineFinalBest, 3)}): EEIPU is ${criterion.met ? 'at least level' : '**below**'} ` +
+        '(level: the difference is at least −1 SE, the criterion of docs/benchmarks.md)',
+    );
+  }
   return out.join('\n');
 }
 

@@ -44,8 +44,32 @@ export interface HeadlineComparison {
   readonly moreImprovementPct: number;
 }
 
+/** EEIPU's final best minus one baseline's, paired by seed. */
+export interface FinalBestDifference {
+  readonly versus: MethodName;
+  /** The baseline's mean final best over the paired seeds. */
+  readonly baselineFinalBest: number;
+  /** Mean and standard error over the paired seeds of EEIPU's final best − the baseline's. */
+  readonly difference: MeanSe;
+}
+
+/**
+ * Issue #13's criterion on these runs: EEIPU's mean final best is at least the best baseline's (the
+ * one with the highest mean) minus one standard error of their paired difference.
+ */
+export interface FinalBestCriterion {
+  /** Every baseline that ran, in {@link BASELINE_METHODS} order. */
+  readonly differences: readonly FinalBestDifference[];
+  readonly bestBaseline: MethodName;
+  readonly met: boolean;
+  /** Seeds every baseline and EEIPU ran. */
+  readonly seeds: number;
+}
+
 export interface BenchSummary {
   readonly methods: readonly MethodSummary[];
+  /** EEIPU's final best against each baseline, paired by seed; `null` without EEIPU or baselines. */
+  readonly finalBestCriterion: FinalBestCriterion | null;
   /** EEIPU versus the average baseline; `null` without EEIPU or without baselines. */
   readonly versusBaselines: HeadlineComparison | null;
   /** EEIPU versus random; `null` without EEIPU or random. */
@@ -136,8 +160,36 @@ export function summarizeBench(runs: readonly BenchRun[], options: SummaryOption
   const random = compare(perMethod, ['random'], options);
   return {
     methods,
+    finalBestCriterion: finalBestCriterion(perMethod, baselines?.seeds ?? [], baselines?.comparison.versus ?? []),
     versusBaselines: baselines?.comparison ?? null,
     versusRandom: random?.comparison ?? null,
     pairedSeeds: baselines?.seeds ?? random?.seeds ?? [],
+  };
+}
+
+function finalBestCriterion(
+  perMethod: ReadonlyMap<MethodName, ReadonlyMap<number, RunMetrics>>,
+  seeds: readonly number[],
+  versus: readonly MethodName[],
+): FinalBestCriterion | null {
+  const eeipu = perMethod.get('eeipu');
+  if (eeipu === undefined || seeds.length === 0 || versus.length === 0) return null;
+  const finals = (method: MethodName) => seeds.map((seed) => perMethod.get(method)!.get(seed)!.finalBest);
+  const own = finals('eeipu');
+  const differences = versus.map((method): FinalBestDifference => {
+    const theirs = finals(method);
+    return {
+      versus: method,
+      baselineFinalBest: mean(theirs),
+      difference: meanSe(own.map((value, i) => value - theirs[i]!)),
+    };
+  });
+  const best = differences.reduce((a, b) => (b.baselineFinalBest > a.baselineFinalBest ? b : a));
+  return {
+    differences,
+    bestBaseline: best.versus,
+    // One seed has no SE (NaN): met only when EEIPU is not below.
+    met: best.difference.mean >= -(Number.isFinite(best.difference.se) ? best.difference.se : 0),
+    seeds: seeds.length,
   };
 }

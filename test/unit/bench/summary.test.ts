@@ -82,6 +82,28 @@ describe('summarizeBench', () => {
     expect(summary.pairedSeeds).toEqual([0, 1]);
   });
 
+  it("pairs EEIPU's final best with each baseline's by seed, and says whether it is level with the best", () => {
+    // Final bests: EEIPU 5, ei 2, eips 4 on both seeds.
+    expect(summary.finalBestCriterion).toEqual({
+      differences: [
+        { versus: 'eips', baselineFinalBest: 4, difference: { mean: 1, se: 0 } },
+        { versus: 'ei', baselineFinalBest: 2, difference: { mean: 3, se: 0 } },
+      ],
+      bestBaseline: 'eips',
+      met: true,
+      seeds: 2,
+    });
+    const behind = summarizeBench(
+      [0, 1].flatMap((seed) => [run('eeipu', seed, [0, 1, 2 + seed], 1), run('eips', seed, [0, 1, 4], 1)]),
+      { warmup: 2, stageCount: 2 },
+    );
+    expect(behind.finalBestCriterion).toMatchObject({ bestBaseline: 'eips', met: false });
+    expect(summaryMarkdown(behind)).toContain(
+      "- EEIPU's final best − each baseline's, paired by seed (mean ± SE over 2 seeds): eips -1.500 ± 0.500",
+    );
+    expect(summaryMarkdown(behind)).toContain('best baseline eips (4.000): EEIPU is **below**');
+  });
+
   it('has no headline without EEIPU', () => {
     const s = summarizeBench(
       runs.filter((r) => r.method !== 'eeipu'),
@@ -89,6 +111,7 @@ describe('summarizeBench', () => {
     );
     expect(s.versusBaselines).toBeNull();
     expect(s.versusRandom).toBeNull();
+    expect(s.finalBestCriterion).toBeNull();
   });
 
   it('renders a Markdown table with one row per method and the headline', () => {
