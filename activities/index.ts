@@ -31,7 +31,7 @@ import {
 } from '../src/storage/stage-cache.js';
 import { SYNTHETIC_IMPLEMENTATION_PREFIX } from '../src/examples/synthetic-stages.js';
 import { TrialPruned, versionOf, type StageOutput, type StageRegistry, type StageResult } from '../src/stages/types.js';
-import { OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
+import { isStoreRefusal, OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
 import { TrialLog } from '../src/storage/trial-log.js';
 import { createStudyLogActivities } from './study-log.js';
 
@@ -152,6 +152,23 @@ function prunedMessage(stage: string, lastStep: number | undefined, error: Error
 /** A stage's `TrialPruned`, also when thrown by another copy of this package (no shared class). */
 function isTrialPruned(error: unknown): boolean {
   return error instanceof TrialPruned || (error instanceof Error && error.name === 'TrialPruned');
+}
+
+/**
+ * A non-retryable `StoreRefused` failure: the object store refused this worker's request (a
+ * rejected key or signature, access denied, a missing bucket), which its settings must fix; the
+ * study ends saying so. Only the error's name and message: the SDK's error carries request details.
+ */
+function storeRefused(what: string, worker: 'stage' | 'orchestration', error: unknown): ApplicationFailure {
+  const name = error instanceof Error ? error.name : 'Error';
+  return ApplicationFailure.create({
+    message:
+      `${what}: the object store refused this ${worker} worker's request (${name}: ${errorMessage(error)}): ` +
+      'fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*), then `memotune study continue` the study',
+    type: FailureType.StoreRefused,
+    // Charged nothing: the worker's settings, not the trial, are at fault (as a lost worker is).
+    nonRetryable: true,
+  });
 }
 
 function errorMessage(error: unknown): string {
@@ -434,7 +451,10 @@ export function createActivities(dependencies: ActivityDependencies) {
       const keys = stageKeys(input.pipelineId, input.stages, input.config);
       const cached: StageOutputMeta[] = [];
       for (const key of keys) {
-        const meta = await cache.readMeta(key);
+        const meta = await cache.readMeta(key).catch((error: unknown) => {
+          // Retried (this activity's policy) when an outage; a refusal would be retried for ever, out of sight.
+          throw isStoreRefusal(error) ? storeRefused('the cache lookup', 'orchestration', error) : error;
+        });
         // A killed worker is noticed within the heartbeat timeout, not the 1-minute start-to-close.
         // (As a local activity it dies with its workflow task, which is retried elsewhere.)
         if (!Context.current().info.isLocal) Context.current().heartbeat();
@@ -586,7 +606,9 @@ export function createActivities(dependencies: ActivityDependencies) {
         const [committed, ancestorMetas] = await Promise.all([
           cache.readMeta(input.key),
           Promise.all(ancestorRefs.map((ref) => cache.readMeta(ref.key))),
-        ]);
+        ]).catch((error: unknown) => {
+          throw isStoreRefusal(error) ? storeRefused(`stage '${input.stageName}'`, 'stage', error) : error;
+        });
         if (committed !== null) {
           return {
             key: input.key,
@@ -717,6 +739,8 @@ export function createActivities(dependencies: ActivityDependencies) {
           );
         } catch (error) {
           if (signal.aborted) throw cancelled();
+          if (isStoreRefusal(error))
+            throw storeRefused(`stage '${input.stageName}' ran, but storing its output`, 'stage', error);
           // Not an outage (those are retried above): the server refused the write. (An output that
           // cannot be encoded was refused by checkResult before anything was written.)
           throw ApplicationFailure.create({

@@ -361,14 +361,29 @@ def test_failed_write_is_retried_past_the_old_four_attempts(harness: Harness) ->
     assert [key.rsplit("/", 1)[1][:5] for key in harness.store.writes] == ["data-", "meta."]
 
 
-def test_write_the_server_refuses_is_reported_at_once(harness: Harness) -> None:
+def test_write_the_server_refuses_is_reported_at_once_as_the_workers_settings_to_fix(harness: Harness) -> None:
     harness.with_parent()
     denied = Outage(None, lambda: ClientError({"Error": {"Code": "AccessDenied"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "PutObject"))
     harness.store.before_put = denied
     error = failure(harness, harness.activity({"train": lambda ctx: StageResult(2)}), request(key=KEY_C))
-    assert (error.type, error.non_retryable) == ("StageFailed", False)
-    assert "could not be stored" in error.message and "spentCost" in error.details[0]
+    assert (error.type, error.non_retryable) == ("StoreRefused", True)
+    assert "stage 'train' ran, but storing its output: the object store refused this stage worker's request" in error.message
+    assert "AccessDenied" in error.message and "fix its S3 settings or credentials" in error.message
     assert denied.failures == 1
+
+
+def test_a_read_the_server_refuses_ends_the_stage_before_it_runs(harness: Harness) -> None:
+    harness.with_parent()
+    ran: list[bool] = []
+    refused = ClientError({"Error": {"Code": "SignatureDoesNotMatch"}, "ResponseMetadata": {"HTTPStatusCode": 403}}, "GetObject")
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise refused
+
+    harness.store.get = refuse  # type: ignore[method-assign]
+    error = failure(harness, harness.activity({"train": lambda ctx: ran.append(True) or StageResult(2)}), request(key=KEY_C))
+    assert (error.type, error.non_retryable) == ("StoreRefused", True)
+    assert "SignatureDoesNotMatch" in error.message and ran == []
 
 
 # ---- cost rule ----------------------------------------------------------------------------------

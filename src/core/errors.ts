@@ -46,6 +46,13 @@ export const FailureType = {
    */
   ObjectiveNotReported: 'ObjectiveNotReported',
   /**
+   * The object store refused a worker's request with an answer retrying cannot heal — a signature
+   * or access key it rejects, access denied, a missing bucket: the worker's S3 settings or
+   * credentials are wrong, not the trial. Not retried; it ends the study, saying which worker and
+   * what to fix (`study continue` goes on once it is fixed). An outage is retried instead.
+   */
+  StoreRefused: 'StoreRefused',
+  /**
    * The study ended as failed (a stage no worker can run, parameters that fit no stage,
    * `maxConsecutiveFailures`, the optimizer refusing the study): its workflow fails with this
    * type, so the Temporal UI shows it as Failed, and the failure's first detail is the study's

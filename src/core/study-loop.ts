@@ -327,6 +327,12 @@ export function afterTrial(
     const error = `trial ${record.trialIndex}: ${record.error ?? 'stage version mismatch'} — no worker of its queue has the version the config gives`;
     return { state: next, halt: { status: 'failed', error } };
   }
+  if (record.failureType === FailureType.StoreRefused) {
+    // A worker whose S3 settings or credentials are wrong: its every trial would fail alike, and
+    // feeding them to the optimizer as failures would mislead it. Its message says what to fix.
+    const error = `trial ${record.trialIndex}: ${record.error ?? 'the object store refused a worker'}`;
+    return { state: next, halt: { status: 'failed', error } };
+  }
   if (
     record.failureType === FailureType.ObjectiveNotReported &&
     state.best === null &&

@@ -101,6 +101,46 @@ export function isTransientError(error: unknown): boolean {
   return cause !== undefined && cause !== error && isTransientError(cause);
 }
 
+// S3 error names that say the caller's settings or credentials are wrong (and the SDK's own, for none at all).
+const refusalNames = new Set([
+  'AccessDenied',
+  'AllAccessDisabled',
+  'SignatureDoesNotMatch',
+  'InvalidAccessKeyId',
+  'ExpiredToken',
+  'InvalidToken',
+  'TokenRefreshRequired',
+  'NoSuchBucket',
+  'InvalidBucketName',
+  'PermanentRedirect',
+  'AuthorizationHeaderMalformed',
+  'CredentialsProviderError',
+]);
+
+/**
+ * Whether an object-store error says the worker's S3 settings or credentials are wrong (a rejected
+ * signature or key, access denied, a missing bucket, no credentials found) — the error itself or
+ * one in its `cause` chain. Such an error ends a trial as `StoreRefused`, not as the stage's failure:
+ * a security review saw five trials of a worker with a wrong secret recorded failed, fed to the
+ * optimizer as the worst results, and the cache lookup retry forever, out of sight.
+ */
+export function isStoreRefusal(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
+    const { name, Code, $metadata, cause } = at as {
+      name?: unknown;
+      Code?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      cause?: unknown;
+    };
+    if ((typeof name === 'string' && refusalNames.has(name)) || (typeof Code === 'string' && refusalNames.has(Code)))
+      return true;
+    const status = $metadata?.httpStatusCode;
+    if (status === 401 || status === 403) return true;
+    at = cause === at ? undefined : cause;
+  }
+  return false;
+}
+
 /**
  * The time calls spent waiting out outages, so that the stage's cost does not include them
  * (docs/stage-contract.md, cost rule). Several calls may wait at once (a stage reading two earlier

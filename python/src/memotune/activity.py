@@ -39,13 +39,21 @@ from .context import (
 from .params import ParamsError, UnknownParamError, build_params
 from .registry import StageDefinition
 from .result import InvalidResult, StageResult, check_result
-from .retry import RETRY_INITIAL_SECONDS, RETRY_MAX_SECONDS, OutageClock, RetryingStore, RetryPolicy
+from .retry import (
+    RETRY_INITIAL_SECONDS,
+    RETRY_MAX_SECONDS,
+    OutageClock,
+    RetryingStore,
+    RetryPolicy,
+    is_store_refusal,
+)
 from .store import ObjectStore
 
 CONTRACT_VERSION = 1
 
 UNKNOWN_STAGE = "UnknownStage"
 STAGE_FAILED = "StageFailed"
+STORE_REFUSED = "StoreRefused"
 INVALID_STAGE_RESULT = "InvalidStageResult"
 # The stage's declared parameters do not fit the study's: every trial would fail alike (ends the study).
 STAGE_PARAMS_MISMATCH = "StageParamsMismatch"
@@ -587,7 +595,10 @@ class StageActivity:
         )
         workdir = Path(tempfile.mkdtemp(prefix=f"memotune-{re.sub(r'[^A-Za-z0-9_.-]', '_', req.stage_name)}-"))
         try:
-            committed = await asyncio.to_thread(cache.read_meta, store, req.key)
+            try:
+                committed = await asyncio.to_thread(cache.read_meta, store, req.key)
+            except Exception as error:
+                raise (_store_refused(f"stage '{req.stage_name}'", error) if is_store_refusal(error) else error) from error
             if committed is not None:
                 return {
                     "key": req.key,
@@ -649,9 +660,12 @@ class StageActivity:
         """Checks every earlier output's commit marker now: a missing one will not heal by
         retrying, and the stage should not start only to fail on its first read. The data itself
         is read lazily, when the stage asks for it."""
-        metas = await asyncio.gather(
-            *(asyncio.to_thread(cache.read_meta, store, ref.key) for ref in req.ancestors)
-        )
+        try:
+            metas = await asyncio.gather(
+                *(asyncio.to_thread(cache.read_meta, store, ref.key) for ref in req.ancestors)
+            )
+        except Exception as error:
+            raise (_store_refused(f"stage '{req.stage_name}'", error) if is_store_refusal(error) else error) from error
         parent: StageOutput | None = None
         ancestors: dict[str, StageOutput] = {}
         for ref, meta in zip(req.ancestors, metas):
@@ -832,6 +846,8 @@ class StageActivity:
             }
             meta = await asyncio.to_thread(cache.commit, store, req.key, stored, fields, datetime.now(timezone.utc))
         except Exception as error:
+            if is_store_refusal(error):
+                raise _store_refused(f"stage '{req.stage_name}' ran, but storing its output", error) from error
             # Not an outage (those are retried): the server refused the write.
             raise ApplicationError(
                 f"stage '{req.stage_name}' ran but its output could not be stored: {_error_message(error)}",
@@ -839,3 +855,16 @@ class StageActivity:
                 type=STAGE_FAILED,
             ) from error
         return meta, wall_seconds
+
+
+def _store_refused(what: str, error: BaseException) -> ApplicationError:
+    """A non-retryable ``StoreRefused`` failure, as ``storeRefused`` in activities/index.ts: the
+    object store refused this worker's request, which its settings must fix; the study ends
+    saying so. Charged nothing: the worker's settings, not the trial, are at fault."""
+    return ApplicationError(
+        f"{what}: the object store refused this stage worker's request ({_error_message(error)}): "
+        "fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*), then `memotune study continue` the study",
+        type=STORE_REFUSED,
+        non_retryable=True,
+    )
+

@@ -107,6 +107,43 @@ def is_transient_error(error: BaseException) -> bool:
     return cause is not None and cause is not error and is_transient_error(cause)
 
 
+_REFUSAL_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AllAccessDisabled",
+        "SignatureDoesNotMatch",
+        "InvalidAccessKeyId",
+        "ExpiredToken",
+        "InvalidToken",
+        "TokenRefreshRequired",
+        "NoSuchBucket",
+        "InvalidBucketName",
+        "PermanentRedirect",
+        "AuthorizationHeaderMalformed",
+    }
+)
+
+
+def is_store_refusal(error: BaseException) -> bool:
+    """Whether a store error says the worker's S3 settings or credentials are wrong (a rejected
+    signature or key, access denied, a missing bucket, no credentials at all), as
+    ``isStoreRefusal`` in src/storage/retry.ts decides it: the trial ends as ``StoreRefused``."""
+    at: BaseException | None = error
+    for _ in range(8):
+        if at is None:
+            return False
+        if isinstance(at, botocore_errors.NoCredentialsError):
+            return True
+        if isinstance(at, botocore_errors.ClientError):
+            response: dict[str, Any] = getattr(at, "response", {}) or {}
+            code = response.get("Error", {}).get("Code")
+            status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            if code in _REFUSAL_CODES or status in (401, 403):
+                return True
+        at = at.__cause__ if at.__cause__ is not at else None
+    return False
+
+
 class OutageClock:
     """The time store calls spent waiting out outages, so that the stage's cost does not include
     them (docs/stage-contract.md, cost rule). Calls from several threads may wait at once: what

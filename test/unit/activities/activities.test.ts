@@ -361,6 +361,45 @@ describe('runStage reading earlier outputs', () => {
   });
 });
 
+/** A store that answers every call as S3 does a request signed with the wrong secret. */
+function refusingStore(): MemoryObjectStore {
+  const refusal = () =>
+    Promise.reject(
+      Object.assign(new Error('The request signature we calculated does not match the signature you provided.'), {
+        name: 'SignatureDoesNotMatch',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+  const store = new MemoryObjectStore();
+  for (const method of ['get', 'getStream', 'put', 'putStream', 'putFile', 'exists', 'list', 'delete'] as const)
+    (store as unknown as Record<string, unknown>)[method] = refusal;
+  return store;
+}
+
+describe('a store that refuses the worker (wrong credentials, access denied)', () => {
+  it.each(['lookupCache', 'runStage'] as const)(
+    '%s fails once, not retried, as StoreRefused saying what to fix',
+    async (activity) => {
+      const activities = createActivities({ store: refusingStore(), stages });
+      const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }, { logger: quiet });
+      const failure = await (
+        activity === 'lookupCache'
+          ? run(env, activities.lookupCache, { pipelineId: 'pipe', stages: identities, config })
+          : run(env, activities.runStage, input(0))
+      ).then(
+        () => null,
+        (error: unknown) => error,
+      );
+      expect(failure).toBeInstanceOf(ApplicationFailure);
+      expect(failure).toMatchObject({ type: 'StoreRefused', nonRetryable: true });
+      expect((failure as Error).message).toContain(
+        `worker's request (SignatureDoesNotMatch: The request signature we calculated does not match`,
+      );
+      expect((failure as Error).message).toContain('fix its S3 settings or credentials');
+    },
+  );
+});
+
 describe('lookupCache', () => {
   it('finds the longest prefix of committed outputs', async () => {
     const { activities, env } = setup();

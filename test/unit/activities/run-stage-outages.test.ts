@@ -166,7 +166,7 @@ describe('runStage during an S3 outage', () => {
     expect(store.failedCalls('get')).toBe(failures);
   });
 
-  it('reports a write the server refuses (not an outage) as StageFailed at once', async () => {
+  it("reports a write the server refuses (not an outage) at once as StoreRefused, the worker's settings to fix", async () => {
     const { store, run } = setup({
       prep: () => {
         store.failNext(1, ['put'], accessDenied);
@@ -175,8 +175,9 @@ describe('runStage during an S3 outage', () => {
     });
     const failure = await run(input(0)).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ApplicationFailure);
-    expect(failure).toMatchObject({ type: 'StageFailed' });
-    expect((failure as Error).message).toContain('could not be stored: Access Denied');
+    expect(failure).toMatchObject({ type: 'StoreRefused', nonRetryable: true });
+    expect((failure as Error).message).toContain("stage 'prep' ran, but storing its output: the object store refused");
+    expect((failure as Error).message).toContain('Access Denied');
     expect(store.failedCalls()).toBe(1);
   });
 

@@ -351,6 +351,15 @@ describe('the study loop', () => {
     expect(afterTrial(plan, initialStudyState('s/'), failed(0, 'UnknownStage')).halt?.error).toBe(
       'trial 0: it broke — register it on a worker of that queue',
     );
+    // A worker the object store refuses (wrong credentials): halt at once, its message says what to fix.
+    const refused = {
+      ...failed(0, 'StoreRefused'),
+      error: "stage 'train': the object store refused this stage worker's request",
+    };
+    expect(afterTrial(plan, initialStudyState('s/'), refused).halt).toEqual({
+      status: 'failed',
+      error: "trial 0: stage 'train': the object store refused this stage worker's request",
+    });
     // A stage whose declared parameters do not fit the study's fails every trial alike: halt at once.
     const mismatch = {
       ...failed(0, 'StageParamsMismatch'),
