@@ -37,6 +37,14 @@ def test_the_csv_is_the_node_clis_cell_for_cell() -> None:
     assert fixture_study().to_csv() + "\n" == (FIXTURES / "expected.csv").read_text(encoding="utf-8")
 
 
+def test_what_reuse_saved_is_the_typescript_sides_figure() -> None:
+    # savedByReuse in src/core/charge.ts gives {"saved": 2.4, "charged": 15.6} for these records.
+    saving = fixture_study().saved_by_reuse
+    assert saving is not None
+    assert saving["saved"] == pytest.approx(2.4) and saving["charged"] == pytest.approx(15.6)
+    assert Study("s", "completed", "maximize", [], None, [{"trialIndex": 0, "cachedPrefix": 0}]).saved_by_reuse is None
+
+
 def test_rows_and_the_best_trial() -> None:
     study = fixture_study()
     columns, rows = study.rows()

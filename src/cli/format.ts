@@ -1,3 +1,4 @@
+import type { ReuseSaving } from '../core/charge.js';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Client } from '@temporalio/client';
 import { getStudyProgress, NoWorkerError, stageQueuesWaitedOn, type WaitingStageQueue } from '../client/index.js';
@@ -97,6 +98,15 @@ export function formatProgress(
 /** Progress plus the best configuration, its stages named (`stages` of newer studies, else `stageNames`). */
 export function formatResult(result: StudyProgress, stageNames: readonly string[] | undefined = result.stages): string {
   return formatProgress(result, { bestConfig: true, stageNames });
+}
+
+/** The `saved` line of `study result`: what reusing cached stages saved, as the study report says it. */
+export function formatSaving(saving: ReuseSaving): string {
+  const share = (100 * saving.saved) / (saving.saved + saving.charged);
+  return (
+    `saved     ${Number(saving.saved.toPrecision(4))} by reusing cached stages (${share.toFixed(1)}% of what these trials ` +
+    'would have cost without the cache: the same trials, every stage run)'
+  );
 }
 
 /** One line on a stage queue a running trial waits on with no worker polling it. */

@@ -8,6 +8,7 @@
  * spent, `spentCost` that plus the current attempt's time so far. Either may come from an older
  * worker (no `spentBefore`) or a foreign one (anything at all), hence the defensive reads.
  */
+import type { TrialRecord } from './study.js';
 
 /** The Temporal timeout types (`TimeoutFailure.timeoutType`) this module tells apart. */
 export type StageTimeoutType = 'START_TO_CLOSE' | 'HEARTBEAT' | 'SCHEDULE_TO_START' | 'SCHEDULE_TO_CLOSE';
@@ -115,4 +116,29 @@ export function timedOutStageCharge(stage: TimedOutStage): number {
     before = spentBefore;
   }
   return Math.max(spent, before + timeoutSeconds);
+}
+
+/** What reusing cached stages saved a study (the report's "saved by reuse"). */
+export interface ReuseSaving {
+  /** The reused stages' costs less what the trials paid for them (ε each). */
+  readonly saved: number;
+  /** What the trials were charged in all. */
+  readonly charged: number;
+}
+
+/** {@link ReuseSaving} over the records that carry per-stage charges; null when none does (older records). */
+export function savedByReuse(
+  records: readonly Pick<TrialRecord, 'stageCharges' | 'chargedCost' | 'cachedPrefix' | 'stageCosts'>[],
+): ReuseSaving | null {
+  let saved = 0;
+  let charged = 0;
+  let counted = false;
+  for (const record of records) {
+    if (record.stageCharges === undefined) continue;
+    counted = true;
+    charged += record.chargedCost;
+    for (let stage = 0; stage < record.cachedPrefix; stage++)
+      saved += (record.stageCosts[stage] ?? 0) - (record.stageCharges[stage] ?? 0);
+  }
+  return counted ? { saved, charged } : null;
 }

@@ -11,6 +11,7 @@ import {
   type TrialStatus,
 } from '../core/study.js';
 import type { PrunerSettings } from '../core/pruning.js';
+import { savedByReuse, type ReuseSaving } from '../core/charge.js';
 import type { Configuration, Direction, ParamValue, SearchSpace } from '../core/types.js';
 import { ImportanceUnavailableError, parameterImportance, type ImportanceResult } from '../importance/index.js';
 import { rankCorrelationRatio, spearman } from './association.js';
@@ -40,7 +41,7 @@ export interface ReportStudy {
    * What reusing cached stages saved: the reused stages' costs less what the trials paid for them
    * (ε each), over the trials whose records carry per-stage charges; null when none do.
    */
-  readonly savedByReuse: { readonly saved: number; readonly charged: number } | null;
+  readonly savedByReuse: ReuseSaving | null;
   readonly best: {
     readonly trialIndex: number;
     readonly objective: number;
@@ -509,19 +510,4 @@ function importanceOf(
     if (error instanceof ImportanceUnavailableError) return { unavailable: error.message };
     throw error;
   }
-}
-
-/** {@link ReportStudy.savedByReuse}: over the records that carry `stageCharges`. */
-export function savedByReuse(records: readonly TrialRecord[]): ReportStudy['savedByReuse'] {
-  let saved = 0;
-  let charged = 0;
-  let counted = false;
-  for (const record of records) {
-    if (record.stageCharges === undefined) continue;
-    counted = true;
-    charged += record.chargedCost;
-    for (let stage = 0; stage < record.cachedPrefix; stage++)
-      saved += (record.stageCosts[stage] ?? 0) - (record.stageCharges[stage] ?? 0);
-  }
-  return counted ? { saved, charged } : null;
 }

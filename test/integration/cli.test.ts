@@ -95,8 +95,18 @@ describe('memotune study (CLI against the real server)', () => {
     // Right under the best value, never under a running trial's line.
     expect(statusLines.indexOf(configLine!)).toBe(statusLines.findIndex((line) => line.startsWith('best ')) + 1);
     const result = await runCli(['study', 'result', id, '--json'], cliEnv(env.s3KeyPrefix));
-    const parsed = JSON.parse(result.stdout) as { history: unknown[]; best: { objective: number } };
+    const parsed = JSON.parse(result.stdout) as {
+      history: { chargedCost: number }[];
+      best: { objective: number };
+      savedByReuse: { saved: number; charged: number };
+    };
     expect(parsed.history).toHaveLength(progress.trials);
+    // Random search reuses nothing: saved 0 of what the trials were charged.
+    expect(parsed.savedByReuse.saved).toBe(0);
+    expect(parsed.savedByReuse.charged).toBeCloseTo(
+      parsed.history.reduce((sum, trial) => sum + trial.chargedCost, 0),
+      9,
+    );
     expect(Number.isFinite(parsed.best.objective)).toBe(true);
     // The same id again: refused (the earlier study stays what memotune's commands read), with
     // the ways to go on; with --new-run a new run, and the CLI says that one ran before.

@@ -145,6 +145,26 @@ class Study:
         index = self.best.get("trialIndex")
         return next((trial for trial in self.trials if trial.get("trialIndex") == index), None)
 
+    @property
+    def saved_by_reuse(self) -> dict[str, float] | None:
+        """What reusing cached stages saved, as ``study result --json``'s ``savedByReuse`` and the
+        study report say it: ``{"saved": the reused stages' costs less what the trials paid for
+        them (epsilon each), "charged": what the trials were charged}``, over the records that carry
+        per-stage charges; ``None`` when none does (records of older releases)."""
+        saved = 0.0
+        charged = 0.0
+        counted = False
+        for trial in self.trials:
+            charges = trial.get("stageCharges")
+            if charges is None:
+                continue
+            counted = True
+            charged += float(trial.get("chargedCost") or 0)
+            costs = trial.get("stageCosts") or []
+            for stage in range(int(trial.get("cachedPrefix") or 0)):
+                saved += float(_at(costs, stage) or 0) - float(_at(charges, stage) or 0)
+        return {"saved": saved, "charged": charged} if counted else None
+
     def rows(self) -> tuple[list[str], list[list[Any]]]:
         """The columns and rows of ``memotune study trials --format csv``: one row per trial."""
         return trial_rows(self.trials, self.stages)

@@ -1,3 +1,4 @@
+import { savedByReuse } from '../../core/charge.js';
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -114,7 +115,15 @@ import type { ObjectStore } from '../../storage/object-store.js';
 import { StageCache } from '../../storage/stage-cache.js';
 import { connectClient, openStore, temporalAddress, temporalNamespace, uiLink, withEndpoint } from '../connection.js';
 import { formatTrials, trialFormats, type TrialFormat } from '../trials-table.js';
-import { formatProgress, formatResult, formatWaitingQueue, printable, printableLines, watchStudy } from '../format.js';
+import {
+  formatProgress,
+  formatResult,
+  formatSaving,
+  formatWaitingQueue,
+  printable,
+  printableLines,
+  watchStudy,
+} from '../format.js';
 
 interface EndpointFlags {
   address?: string;
@@ -487,9 +496,15 @@ Examples:
       const { client, close } = await connectClient(options);
       try {
         const outcome = await getStudyOutcome(client, id, { wait: options.wait ?? false, ...cliWorkerWait });
-        if (options.json)
-          console.log(printableLines(JSON.stringify(await withTrials(outcome, trialStore(outcome)), null, 2)));
-        else console.log(formatResult(outcome));
+        const result = await withTrials(outcome, trialStore(outcome));
+        // What the cache saved, as the report says it: a study whose records carry no per-stage
+        // charges (older releases) says nothing.
+        const saving = savedByReuse(result.history);
+        if (options.json) console.log(printableLines(JSON.stringify({ ...result, savedByReuse: saving }, null, 2)));
+        else {
+          console.log(formatResult(outcome));
+          if (saving !== null && saving.saved > 0) console.log(formatSaving(saving));
+        }
         if (options.wait) process.exitCode = waitedExitCode(outcome);
       } finally {
         await close();
