@@ -159,15 +159,21 @@ function isTrialPruned(error: unknown): boolean {
  * rejected key or signature, access denied, a missing bucket), which its settings must fix; the
  * study ends saying so. Only the error's name and message: the SDK's error carries request details.
  */
-function storeRefused(what: string, worker: 'stage' | 'orchestration', error: unknown): ApplicationFailure {
+function storeRefused(
+  what: string,
+  worker: 'stage' | 'orchestration',
+  error: unknown,
+  spent?: StageFailureDetails,
+): ApplicationFailure {
   const name = error instanceof Error ? error.name : 'Error';
   return ApplicationFailure.create({
     message:
       `${what}: the object store refused this ${worker} worker's request (${name}: ${errorMessage(error)}): ` +
       'fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*), then `memotune study continue` the study',
     type: FailureType.StoreRefused,
-    // Charged nothing: the worker's settings, not the trial, are at fault (as a lost worker is).
     nonRetryable: true,
+    // What the stage spent (it ran, then its output was refused); nothing before it ran.
+    ...(spent === undefined ? {} : { details: [spent] }),
   });
 }
 
@@ -740,7 +746,7 @@ export function createActivities(dependencies: ActivityDependencies) {
         } catch (error) {
           if (signal.aborted) throw cancelled();
           if (isStoreRefusal(error))
-            throw storeRefused(`stage '${input.stageName}' ran, but storing its output`, 'stage', error);
+            throw storeRefused(`stage '${input.stageName}' ran, but storing its output`, 'stage', error, spent());
           // Not an outage (those are retried above): the server refused the write. (An output that
           // cannot be encoded was refused by checkResult before anything was written.)
           throw ApplicationFailure.create({

@@ -168,12 +168,17 @@ function spentByFailedStage(error: unknown, stage: StagePlan): number {
     (cause.type === FailureType.StageFailed ||
       cause.type === FailureType.InvalidStageResult ||
       cause.type === FailureType.WorkerShutdown ||
-      cause.type === FailureType.TrialPruned)
+      cause.type === FailureType.TrialPruned ||
+      // A stage that ran and whose output the store then refused spent its time all the same.
+      (cause.type === FailureType.StoreRefused && patched(storeRefusedChargePatch)))
   ) {
     return spentCostOf(cause.details?.[0]);
   }
   return 0;
 }
+
+/** Marks histories in which a `StoreRefused` stage is charged what it spent (before: nothing). */
+const storeRefusedChargePatch = 'memotune-store-refused-charge';
 
 /**
  * Marks histories whose trials run a stage again when its worker shut down under it

@@ -369,6 +369,7 @@ def test_write_the_server_refuses_is_reported_at_once_as_the_workers_settings_to
     assert (error.type, error.non_retryable) == ("StoreRefused", True)
     assert "stage 'train' ran, but storing its output: the object store refused this stage worker's request" in error.message
     assert "AccessDenied" in error.message and "fix its S3 settings or credentials" in error.message
+    assert "spentCost" in error.details[0]  # it ran: charged what it spent
     assert denied.failures == 1
 
 

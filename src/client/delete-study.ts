@@ -103,6 +103,15 @@ export async function deleteStudy(
       studyId,
       `its input names the trial log ${JSON.stringify(trialLog)}, not studies/<run id>/`,
     );
+  if (trialLog !== null) {
+    // A crafted input may name another study's log, of the right shape (a code review deleted one
+    // so): the log is this study's if one of its run chains began with it, or — its first runs gone
+    // with retention, as a continued study's may be — if no other study claims it either way.
+    const owners = (await trialLogOwners(client)).get(trialLog);
+    const others = owners === undefined ? [] : [...owners.byRun, ...owners.byInput].filter((id) => id !== studyId);
+    if (owners !== undefined && !owners.byRun.has(studyId) && others.length > 0)
+      throw new NotAStudyError(studyId, `its input names the trial log ${trialLog}, which study '${others[0]}' writes`);
+  }
   const keys = trialLog === null ? [] : await options.store.list(trialLog);
   const executions = options.keepHistory === true ? [] : await studyExecutions(client, studyId);
   if (options.apply === true) {
@@ -149,7 +158,8 @@ export async function deleteOrphanTrialLog(
       trialLog,
       'a trial log is named studies/<run id>/ (as `memotune cache ls --by study` lists it)',
     );
-  const owner = (await studyIdsByLogOf(client)).get(trialLog);
+  const owners = (await trialLogOwners(client)).get(trialLog);
+  const owner = owners === undefined ? undefined : [...owners.byRun, ...owners.byInput][0];
   if (owner !== undefined)
     throw new NotAStudyError(
       trialLog,
@@ -160,14 +170,59 @@ export async function deleteOrphanTrialLog(
   return { studyId: null, trialLog, trialLogObjects: keys.length, executions: 0, applied: options.apply === true };
 }
 
-/** Study id by trial log prefix for every study workflow run the server still lists. */
-export async function studyIdsByLogOf(client: Client): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  const listing = tolerantOfUnreadablePayloads(client).workflow.list({ query: "WorkflowType = 'studyWorkflow'" });
-  for await (const execution of listing) {
-    ids.set(trialLogPrefix(execution.raw.firstRunId || execution.runId), execution.workflowId);
+/** Who writes a trial log, by {@link trialLogOwners}. */
+export interface TrialLogOwners {
+  /** Studies whose run chain began with the log's run id: the log is theirs by construction. */
+  readonly byRun: Set<string>;
+  /** Studies whose latest run was started with the log in its input (a `study continue` run does). */
+  readonly byInput: Set<string>;
+}
+
+/**
+ * Which studies the server still has write each trial log: every run's own (`studies/<its chain's
+ * first run id>/`) and what each study's latest run was started with (`state.trialLog`: a
+ * `study continue` run keeps writing the log it continues, whose first runs retention may have
+ * removed — a review deleted a continued study's log as an orphan when only the first run counted).
+ * One history read per study id. A run whose input cannot be read (a payload codec this client
+ * lacks) counts by its own log only.
+ */
+export async function trialLogOwners(client: Client): Promise<Map<string, TrialLogOwners>> {
+  const owners = new Map<string, TrialLogOwners>();
+  const own = (trialLog: string, studyId: string, how: keyof TrialLogOwners) => {
+    const entry = owners.get(trialLog) ?? { byRun: new Set<string>(), byInput: new Set<string>() };
+    entry[how].add(studyId);
+    owners.set(trialLog, entry);
+  };
+  const readable = tolerantOfUnreadablePayloads(client);
+  const latest = new Map<string, { runId: string; startTime: Date }>();
+  const query = `WorkflowType IN (${studyWorkflowTypes.map((type) => `'${type}'`).join(', ')})`;
+  for await (const execution of readable.workflow.list({ query })) {
+    own(trialLogPrefix(execution.raw.firstRunId || execution.runId), execution.workflowId, 'byRun');
+    const known = latest.get(execution.workflowId);
+    if (known === undefined || known.startTime < execution.startTime)
+      latest.set(execution.workflowId, { runId: execution.runId, startTime: execution.startTime });
   }
-  return ids;
+  const ids = [...latest.entries()];
+  for (let at = 0; at < ids.length; at += 8) {
+    await Promise.all(
+      ids.slice(at, at + 8).map(async ([studyId, { runId }]) => {
+        const started = await startedWith<{ state?: { trialLog?: unknown } } | null>(readable, studyId, runId);
+        const logged = started?.input?.state?.trialLog;
+        if (typeof logged === 'string') own(logged, studyId, 'byInput');
+      }),
+    );
+  }
+  return owners;
+}
+
+/** Study id (ids, comma-separated, when several) by trial log prefix: {@link trialLogOwners}, for `cache ls`. */
+export async function studyIdsByLogOf(client: Client): Promise<Map<string, string>> {
+  return new Map(
+    [...(await trialLogOwners(client))].map(([trialLog, { byRun, byInput }]) => [
+      trialLog,
+      [...new Set([...byRun, ...byInput])].join(', '),
+    ]),
+  );
 }
 
 /**

@@ -42,7 +42,9 @@ export function checkCodecEndpoint(endpoint: string, source: string): string {
   try {
     url = new URL(endpoint);
   } catch {
-    throw new ConnectionSettingsError(`codec endpoint must be an http(s) URL, not '${endpoint}' (from ${source})`);
+    // Not a URL, so not redactable as one: what looks like a credential (user:password@, a query) is hidden.
+    const shown = endpoint.replace(/\/\/[^/@]*@/, '//***@').replace(/\?.*$/, '?***');
+    throw new ConnectionSettingsError(`codec endpoint must be an http(s) URL, not '${shown}' (from ${source})`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new ConnectionSettingsError(

@@ -13,7 +13,7 @@ import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { existsSync, readFileSync } from 'node:fs';
 import { readStackInfo } from '../dev/stack-info.js';
 import { ConnectionSettingsError } from '../core/settings-error.js';
-import { checkCodecEndpoint, remotePayloadCodec, type CodecServer } from './remote-codec.js';
+import { checkCodecEndpoint, redactedUrl, remotePayloadCodec, type CodecServer } from './remote-codec.js';
 
 export interface TemporalEndpointOptions {
   /** host:port; overrides the profile and TEMPORAL_ADDRESS. */
@@ -156,7 +156,8 @@ export function describeEndpoint(endpoint: TemporalEndpoint): string {
     ...(tls === undefined || tls === false ? [] : [typeof tls === 'object' && tls.clientCertPair ? 'mTLS' : 'TLS']),
     ...(apiKey === undefined ? [] : ['API key']),
   ];
-  if (endpoint.codecServer !== undefined) security.push(`codec server ${endpoint.codecServer.endpoint}`);
+  if (endpoint.codecServer !== undefined)
+    security.push(`codec server ${redactedUrl(new URL(endpoint.codecServer.endpoint))}`);
   return `${endpoint.address} (namespace ${endpoint.namespace}${security.length > 0 ? `, ${security.join(', ')}` : ''})`;
 }
 

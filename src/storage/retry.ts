@@ -119,21 +119,24 @@ const refusalNames = new Set([
 
 /**
  * Whether an object-store error says the worker's S3 settings or credentials are wrong (a rejected
- * signature or key, access denied, a missing bucket, no credentials found) — the error itself or
+ * signature or key, access denied, a missing bucket, no credentials or region) — the error itself or
  * one in its `cause` chain. Such an error ends a trial as `StoreRefused`, not as the stage's failure:
  * a security review saw five trials of a worker with a wrong secret recorded failed, fed to the
  * optimizer as the worst results, and the cache lookup retry forever, out of sight.
  */
 export function isStoreRefusal(error: unknown): boolean {
   for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
-    const { name, Code, $metadata, cause } = at as {
+    const { name, Code, message, $metadata, cause } = at as {
       name?: unknown;
       Code?: unknown;
+      message?: unknown;
       $metadata?: { httpStatusCode?: unknown };
       cause?: unknown;
     };
     if ((typeof name === 'string' && refusalNames.has(name)) || (typeof Code === 'string' && refusalNames.has(Code)))
       return true;
+    // The SDK's own, before any request: no region configured (a bucket on AWS without AWS_REGION).
+    if (typeof message === 'string' && message.startsWith('Region is missing')) return true;
     const status = $metadata?.httpStatusCode;
     if (status === 401 || status === 403) return true;
     at = cause === at ? undefined : cause;

@@ -110,24 +110,42 @@ export function createS3Client(settings: S3Settings): S3Client {
 }
 
 /**
- * Fields an S3 server puts in a signature error's body (SignatureDoesNotMatch) and the SDK copies
- * onto the error: the canonical request holds the session token (`x-amz-security-token`), and a
- * worker that logs the error would write it out (a security review found it 15 times in one log).
+ * Fields an S3 error keeps (the SDK's `S3ServiceException`): everything else the SDK copied from
+ * the error's body goes — a SignatureDoesNotMatch body's canonical request holds the session token
+ * (`x-amz-security-token`), an ExpiredToken or InvalidToken body the token itself (`Token-0`) — and
+ * so does the raw `$response` (the request's headers). A worker that logged such an error wrote the
+ * token (a security review found it 15 times in one log).
  */
-const signingDetails = [
-  'AWSAccessKeyId',
-  'CanonicalRequest',
-  'CanonicalRequestBytes',
-  'SignatureProvided',
-  'StringToSign',
-  'StringToSignBytes',
-] as const;
+const keptServiceErrorFields = new Set([
+  'name',
+  'message',
+  'stack',
+  'cause',
+  'Code',
+  'RequestId',
+  'HostId',
+  'BucketName',
+  'Key',
+  'Resource',
+  'Region',
+  '$fault',
+  '$metadata',
+  '$retryable',
+  '$service',
+]);
 
-/** The error without the fields of {@link signingDetails}: its name, message, code and status stay. */
+/**
+ * A copy of the error with only {@link keptServiceErrorFields} (same prototype: `instanceof NoSuchKey`
+ * still holds): the SDK's `$response` cannot be deleted from the original.
+ */
 export function withoutSigningDetails(error: unknown): unknown {
-  if (error === null || typeof error !== 'object') return error;
-  for (const field of signingDetails) if (field in error) delete (error as Record<string, unknown>)[field];
-  return error;
+  if (!(error instanceof S3ServiceException)) return error;
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as S3ServiceException;
+  for (const field of keptServiceErrorFields) {
+    const descriptor = Object.getOwnPropertyDescriptor(error, field);
+    if (descriptor !== undefined) Object.defineProperty(copy, field, { ...descriptor, configurable: true });
+  }
+  return copy;
 }
 
 function isNotFound(error: unknown): boolean {

@@ -565,6 +565,16 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       applied: false,
     });
     expect(await env.store.list(trialLog)).toHaveLength(logged);
+    // A crafted study workflow whose input names this study's log (of the right shape): refused.
+    const crafted = await env.client.workflow.start('studyWorkflow', {
+      workflowId: `${studyId}-crafted`,
+      taskQueue: `${env.taskQueuePrefix}-nobody-crafted`,
+      args: [{ state: { trialLog } } as never],
+    });
+    await crafted.terminate('test');
+    const stolen = await runCli(['study', 'delete', crafted.workflowId, '--apply'], cliEnv(env.s3KeyPrefix));
+    expect(stolen.code).toBe(2);
+    expect(stolen.stderr).toContain(`its input names the trial log ${trialLog}, which study '${studyId}' writes`);
     // Its trial log alone is refused while the server has the study.
     const owned = await runCli(['study', 'delete', '--trial-log', trialLog, '--apply'], cliEnv(env.s3KeyPrefix));
     expect(owned.code).toBe(2);
@@ -619,6 +629,35 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     } finally {
       await running.handle.terminate('test done');
     }
+  }, 120_000);
+
+  it("keeps a continued study's trial log when its first run is gone (retention): --trial-log refuses it", async () => {
+    const studyId = `${env.taskQueuePrefix}-continued-log`;
+    const { handle } = await startStudy(env.client, paper3Study({ name: 'continued-log', budget: 1e6, maxTrials: 2 }), {
+      studyId,
+      taskQueuePrefix: env.taskQueuePrefix,
+    });
+    const trialLog = (await env.result(handle)).trialLog!;
+    const firstRunId = (await handle.describe()).runId;
+    await env.result(await continueStudy(env.client, studyId, { trials: 1 }));
+    // What the namespace's retention does to the first run.
+    await env.client.workflowService.deleteWorkflowExecution({
+      namespace: env.client.options.namespace,
+      workflowExecution: { workflowId: studyId, runId: firstRunId },
+    });
+    const listed = async () => {
+      const runs: string[] = [];
+      for await (const execution of env.client.workflow.list({ query: `WorkflowId = '${studyId}'` }))
+        runs.push(execution.runId);
+      return runs;
+    };
+    for (let wait = 0; (await listed()).includes(firstRunId) && wait < 160; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(await listed()).not.toContain(firstRunId);
+    const refused = await runCli(['study', 'delete', '--trial-log', trialLog, '--apply'], cliEnv(env.s3KeyPrefix));
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`it is the trial log of study '${studyId}', which the server still has`);
+    expect((await env.store.list(trialLog)).length).toBeGreaterThanOrEqual(3);
   }, 120_000);
 
   it("deletes nothing but the study: refuses another application's workflow and a crafted trial log; an id made to inject into the listing deletes only its own runs", async () => {

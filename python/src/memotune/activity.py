@@ -847,7 +847,9 @@ class StageActivity:
             meta = await asyncio.to_thread(cache.commit, store, req.key, stored, fields, datetime.now(timezone.utc))
         except Exception as error:
             if is_store_refusal(error):
-                raise _store_refused(f"stage '{req.stage_name}' ran, but storing its output", error) from error
+                raise _store_refused(
+                    f"stage '{req.stage_name}' ran, but storing its output", error, heartbeat.failure_details()
+                ) from error
             # Not an outage (those are retried): the server refused the write.
             raise ApplicationError(
                 f"stage '{req.stage_name}' ran but its output could not be stored: {_error_message(error)}",
@@ -857,13 +859,14 @@ class StageActivity:
         return meta, wall_seconds
 
 
-def _store_refused(what: str, error: BaseException) -> ApplicationError:
+def _store_refused(what: str, error: BaseException, *details: Any) -> ApplicationError:
     """A non-retryable ``StoreRefused`` failure, as ``storeRefused`` in activities/index.ts: the
     object store refused this worker's request, which its settings must fix; the study ends
-    saying so. Charged nothing: the worker's settings, not the trial, are at fault."""
+    saying so. ``details``: what the stage spent, when it ran before its output was refused."""
     return ApplicationError(
         f"{what}: the object store refused this stage worker's request ({_error_message(error)}): "
         "fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*), then `memotune study continue` the study",
+        *details,
         type=STORE_REFUSED,
         non_retryable=True,
     )

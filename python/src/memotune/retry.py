@@ -132,7 +132,10 @@ def is_store_refusal(error: BaseException) -> bool:
     for _ in range(8):
         if at is None:
             return False
-        if isinstance(at, botocore_errors.NoCredentialsError):
+        if isinstance(
+            at,
+            (botocore_errors.NoCredentialsError, botocore_errors.PartialCredentialsError, botocore_errors.NoRegionError),
+        ):
             return True
         if isinstance(at, botocore_errors.ClientError):
             response: dict[str, Any] = getattr(at, "response", {}) or {}

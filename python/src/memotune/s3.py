@@ -183,13 +183,13 @@ class S3ObjectStore:
 
 
 def _without_credentials(url: str) -> str:
-    """``url`` with a user name or password in it replaced by ``***``: the start-up line is logged
-    (a security review found ``http://user:PASS@host`` there)."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    netloc = f"***:***@{host}" + (f":{parts.port}" if parts.port is not None else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    """``url`` with a user name, password or query in it replaced by ``***``: the start-up line is
+    logged (a security review found ``http://user:PASS@host`` there)."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = "***:***@" + netloc.rsplit("@", 1)[1]
+        return urlunsplit(parts._replace(netloc=netloc, query="***" if parts.query else ""))
+    except ValueError:
+        return "(an endpoint URL that cannot be parsed)"

@@ -178,6 +178,8 @@ describe('runStage during an S3 outage', () => {
     expect(failure).toMatchObject({ type: 'StoreRefused', nonRetryable: true });
     expect((failure as Error).message).toContain("stage 'prep' ran, but storing its output: the object store refused");
     expect((failure as Error).message).toContain('Access Denied');
+    // It ran: charged what it spent (the trial workflow reads the details).
+    expect((failure as ApplicationFailure).details?.[0]).toMatchObject({ spentCost: expect.any(Number) });
     expect(store.failedCalls()).toBe(1);
   });
 

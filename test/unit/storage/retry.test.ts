@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  isStoreRefusal,
   isTransientError,
   OutageClock,
   retryDelayMs,
@@ -45,6 +46,32 @@ describe('isTransientError', () => {
     ['not an error', 'ECONNREFUSED', false],
   ])('%s → %s', (_name, error, expected) => {
     expect(isTransientError(error)).toBe(expected);
+  });
+});
+
+describe('isStoreRefusal', () => {
+  const status = (httpStatusCode: number, name = 'S3ServiceException') =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+  it.each([
+    ['403 AccessDenied', accessDenied(), true],
+    ['a rejected signature', status(403, 'SignatureDoesNotMatch'), true],
+    ['an unknown key (by name only)', Object.assign(new Error('x'), { name: 'InvalidAccessKeyId' }), true],
+    ['an expired token', status(400, 'ExpiredToken'), true],
+    ['a missing bucket', status(404, 'NoSuchBucket'), true],
+    ['a 401', status(401), true],
+    [
+      'no credentials found',
+      Object.assign(new Error('Could not load credentials'), { name: 'CredentialsProviderError' }),
+      true,
+    ],
+    ['no region', new Error('Region is missing'), true],
+    ['wrapped', new Error('read failed', { cause: accessDenied() }), true],
+    ['an outage', connectionRefused(), false],
+    ['a 500', status(500, 'InternalError'), false],
+    ['a 404 object', status(404, 'NoSuchKey'), false],
+    ['a plain error', new Error('bug'), false],
+  ])('%s → %s', (_name, error, expected) => {
+    expect(isStoreRefusal(error)).toBe(expected);
   });
 });
 

@@ -11,8 +11,15 @@ let endpoint: string;
 beforeAll(async () => {
   // What S3 (and versitygw) answer a request signed with the wrong secret: the canonical request
   // they computed, session token header included.
-  server = createServer((_request, response) => {
+  server = createServer((request, response) => {
     response.writeHead(403, { 'content-type': 'application/xml' });
+    // An ExpiredToken body carries the token itself.
+    if (request.url?.includes('expired')) {
+      response.end(
+        `<?xml version="1.0" encoding="UTF-8"?><Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message><Token-0>${token}</Token-0><RequestId>r-2</RequestId></Error>`,
+      );
+      return;
+    }
     response.end(
       `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the signature you provided.</Message><AWSAccessKeyId>memotune</AWSAccessKeyId><StringToSign>AWS4-HMAC-SHA256\n20261208T000000Z</StringToSign><SignatureProvided>abc123</SignatureProvided><StringToSignBytes>41 57</StringToSignBytes><CanonicalRequest>GET\n/memotune/k\n\nhost:127.0.0.1\nx-amz-security-token:${token}\n</CanonicalRequest><CanonicalRequestBytes>47 45</CanonicalRequestBytes><RequestId>r-1</RequestId></Error>`,
     );
@@ -24,7 +31,10 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 describe('S3 errors', () => {
-  it('keep the code, message and status, and lose the signing details', async () => {
+  it.each([
+    ['k', 'SignatureDoesNotMatch', 'does not match'],
+    ['expired', 'ExpiredToken', 'has expired'],
+  ])('keep the code, message and status, and lose the signing details (%s)', async (key, name, message) => {
     const store = S3ObjectStore.fromSettings({
       endpoint,
       bucket: 'memotune',
@@ -32,17 +42,25 @@ describe('S3 errors', () => {
       secretAccessKey: 'wrong',
       sessionToken: token,
     });
-    const error = (await store.get('k').then(
+    const error = (await store.get(key).then(
       () => null,
       (thrown: unknown) => thrown,
     )) as Record<string, unknown> & { $metadata?: { httpStatusCode?: number } };
     expect(error).not.toBeNull();
-    expect(error.name).toBe('SignatureDoesNotMatch');
-    expect(error.message).toContain('does not match');
+    expect(error.name, String(error.message)).toBe(name);
+    expect(error.message).toContain(message);
     expect(error.$metadata?.httpStatusCode).toBe(403);
-    const logged = inspect(error, { depth: 8 });
+    // Hidden fields too: the SDK's $response holds the request's headers.
+    const logged = inspect(error, { depth: 8, showHidden: true });
     expect(logged).not.toContain(token);
-    for (const field of ['CanonicalRequest', 'StringToSign', 'SignatureProvided', 'AWSAccessKeyId'])
+    for (const field of [
+      'CanonicalRequest',
+      'StringToSign',
+      'SignatureProvided',
+      'AWSAccessKeyId',
+      'Token-0',
+      '$response',
+    ])
       expect(logged).not.toContain(field);
   });
 });
