@@ -159,14 +159,19 @@ export function parameterImportance(
   // which decodes to its value). A categorical's choices are those its trials cover: the model's
   // value for a choice one trial tried is a guess, and drawn as often as the others it decided
   // the ranking (a review saw a one-trial choice rank its parameter first, 0.83 against 0.08 for
-  // the one that mattered); a parameter left with one covered choice is held at it, no factor.
+  // the one that mattered); a parameter left with one covered choice is held at it, no factor
+  // (listed with 0: it explains nothing over the choices the trials cover).
   const configs = chosen.map((trial) => trial.config);
   const coverage = choiceCoverage(encoding, configs);
   const heldAt = new Map<number, number>();
+  const held: (typeof encoding.params)[number][] = [];
   const params = encoding.params.filter((param, p) => {
     if (isFixedParam(param.spec)) return false;
     const covered = coverage.get(p)?.covered;
-    if (covered?.length === 1) heldAt.set(param.offset, covered[0]!);
+    if (covered?.length === 1) {
+      heldAt.set(param.offset, covered[0]!);
+      held.push(param);
+    }
     return covered === undefined || covered.length > 1;
   });
   if (params.length === 0)
@@ -187,12 +192,14 @@ export function parameterImportance(
     });
     return encoding.encode(encoding.decode(raw));
   };
-  // Stages with parameters (a parameterless stage explains nothing by construction).
+  // Stages with parameters (a parameterless stage explains nothing by construction); one whose
+  // parameters are all held has no factor and is listed with 0, as they are.
   const stagesWithParams = space.flatMap((stage, s) => {
     const members = params.flatMap((param, k) => (param.stage === s ? [k] : []));
-    return members.length === 0 ? [] : [{ name: stage.name, members }];
+    return members.length === 0 && !held.some((param) => param.stage === s) ? [] : [{ name: stage.name, members }];
   });
-  const groups = [...params.map((_, k) => [k]), ...stagesWithParams.map((stage) => stage.members)];
+  const factorGroups = stagesWithParams.filter((stage) => stage.members.length > 0);
+  const groups = [...params.map((_, k) => [k]), ...factorGroups.map((stage) => stage.members)];
   const samples =
     options.samples ??
     Math.max(256, Math.min(2048, Math.floor(evaluationBudget / ((groups.length + 2) * chosen.length))));
@@ -208,13 +215,19 @@ export function parameterImportance(
       `the model of the ${target} is flat over the search space (it explains the ${chosen.length} trials as noise): no parameter stands out`,
     );
 
-  const parameters = params
-    .map((param, k): ImportanceEntry => ({ stage: space[param.stage]!.name, param: param.spec.name, ...indices[k]! }))
-    .sort((x, y) => y.total - x.total || y.firstOrder - x.firstOrder);
-  const stages = stagesWithParams.map((stage, g): ImportanceEntry => ({
-    stage: stage.name,
-    ...indices[params.length + g]!,
-  }));
+  const nothing = { firstOrder: 0, firstOrderSe: 0, total: 0, totalSe: 0 };
+  const parameters = [
+    ...params.map((param, k): ImportanceEntry => ({
+      stage: space[param.stage]!.name,
+      param: param.spec.name,
+      ...indices[k]!,
+    })),
+    ...held.map((param): ImportanceEntry => ({ stage: space[param.stage]!.name, param: param.spec.name, ...nothing })),
+  ].sort((x, y) => y.total - x.total || y.firstOrder - x.firstOrder);
+  const stages = stagesWithParams.map((stage): ImportanceEntry => {
+    const g = factorGroups.indexOf(stage);
+    return { stage: stage.name, ...(g < 0 ? nothing : indices[params.length + g]!) };
+  });
   const firstOrderSum = parameters.reduce((sum, entry) => sum + entry.firstOrder, 0);
   const interactions = 1 - firstOrderSum;
   const caution =

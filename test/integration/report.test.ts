@@ -21,7 +21,9 @@ const root = join(import.meta.dirname, '..', '..');
 const artifacts = join(root, '.memotune', 'test-artifacts');
 /** A study name and a choice that would run script if the report let them through as markup. */
 const hostileName = '</script><img src=x onerror="window.__pwned=1"> report';
-const hostileChoice = '<b onmouseover="window.__pwned=2">bold</b>\u2028';
+// (A line separator, U+2028, was part of it until choices refused control characters: the unit
+// tests of the report's escaping keep it.)
+const hostileChoice = '<b onmouseover="window.__pwned=2">bold</b>';
 
 let env: TestEnv;
 let browser: Browser;
@@ -203,7 +205,7 @@ describe('memotune study report (real Temporal + S3, headless Chromium)', () => 
         return shown?.textContent ?? null;
       });
       expect(tooltip).toMatch(/^trial \d+ · completed/);
-      expect(tooltip).toMatch(/opt=(adam|sgd|<b onmouseover="window.__pwned=2">bold<\/b>\u2028)/);
+      expect(tooltip).toMatch(/opt=(adam|sgd|<b onmouseover="window.__pwned=2">bold<\/b>)/);
       const hostile = await page.evaluate(() => {
         const { document, __pwned } = globalThis as unknown as Dom;
         return {
