@@ -262,7 +262,17 @@ describe('an S3 outage during a study', () => {
       );
 
       expect(trials.length).toBe(8);
-      expect(trials.every((trial) => trial.status === 'completed')).toBe(true);
+      const notCompleted = trials.filter((trial) => trial.status !== 'completed');
+      // Why, if any did not complete (a CI run on a loaded machine saw one, cause not recorded).
+      const why =
+        notCompleted.length === 0
+          ? ''
+          : JSON.stringify(
+              (await withTrials(await handle.result(), store)).history
+                .filter((trial) => trial.status !== 'completed')
+                .map(({ trialIndex, status, failureType, error }) => ({ trialIndex, status, failureType, error })),
+            );
+      expect(notCompleted, why).toEqual([]);
       expect(trials).toEqual(expected);
       expect(attempts.every((attempt) => attempt === 1)).toBe(true);
     } finally {
