@@ -8,7 +8,8 @@ import logging
 import pytest
 
 from memotune.cli import main
-from memotune.log_format import JsonLogFormatter, parse_log_format
+from memotune.log_format import JsonLogFormatter, core_log_filter, parse_log_format, parse_log_level, python_log_level
+from memotune.worker import _worker_runtime
 
 
 def _record(message: str, *args: object, level: int = logging.INFO, **extra: object) -> logging.LogRecord:
@@ -85,6 +86,28 @@ def test_the_cli_refuses_a_bad_format_naming_the_option_or_the_variable(capsys, 
     monkeypatch.setenv("MEMOTUNE_LOG_FORMAT", "xml")
     assert main(["worker", "--stages", "x.py", "--task-queue", "memotune-python"]) == 2
     assert "memotune: MEMOTUNE_LOG_FORMAT must be text or json, got 'xml'" in capsys.readouterr().err
+
+
+def test_the_level_is_the_typescript_workers_names_in_any_case() -> None:
+    assert parse_log_level(" debug ") == "DEBUG" and python_log_level("DEBUG") == logging.DEBUG
+    assert python_log_level("WARN") == logging.WARNING and python_log_level("TRACE") < logging.DEBUG
+    with pytest.raises(ValueError, match="must be one of TRACE, DEBUG, INFO, WARN, ERROR, got 'verbose'"):
+        parse_log_level("verbose")
+
+
+def test_core_logs_at_the_level_its_libraries_only_at_debug_and_trace() -> None:
+    assert core_log_filter("INFO") == ("INFO", "ERROR") and core_log_filter("WARN") == ("WARN", "ERROR")
+    assert core_log_filter("DEBUG") == ("DEBUG", "DEBUG") and core_log_filter("TRACE") == ("TRACE", "TRACE")
+    assert _worker_runtime(None, False) is None  # nothing asked of Core: the SDK's default Runtime
+    assert _worker_runtime(None, False, "info") is not None  # a Runtime of its own, Core at INFO
+
+
+def test_the_cli_refuses_a_bad_level_naming_the_variable(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MEMOTUNE_LOG_LEVEL", "verbose")
+    assert main(["worker", "--stages", "x.py", "--task-queue", "memotune-python"]) == 2
+    assert "memotune: MEMOTUNE_LOG_LEVEL must be one of TRACE, DEBUG, INFO, WARN, ERROR, got 'verbose'" in (
+        capsys.readouterr().err
+    )
 
 
 class _Unprintable:

@@ -89,8 +89,11 @@ export function installRuntime(command: Command): void {
   }
   const { metrics } = command.opts() as { metrics?: string };
   const telemetryOptions: TelemetryOptions = {
-    // JSON lines for Core's lines too: Core's own console lines are another shape, in colour.
-    ...(format === 'json' ? { logging: { forward: {} } } : {}),
+    logging: {
+      filter: coreLogFilter(level),
+      // JSON lines for Core's lines too: Core's own console lines are another shape, in colour.
+      ...(format === 'json' ? { forward: {} } : {}),
+    },
     ...(metrics === undefined
       ? {}
       : { metrics: { prometheus: { bindAddress: metrics, histogramBucketOverrides: { ...metricHistogramBuckets } } } }),
@@ -106,6 +109,15 @@ export function installRuntime(command: Command): void {
       cause: error,
     });
   }
+}
+
+/**
+ * What SDK Core logs at MEMOTUNE_LOG_LEVEL: its own lines at that level (they stayed at WARN
+ * whatever the level said, so INFO showed no poller or connection line), the libraries under it
+ * (gRPC, HTTP) at ERROR unless DEBUG or TRACE asks for everything, as the SDK's default does.
+ */
+export function coreLogFilter(level: LogLevel): { core: LogLevel; other: LogLevel } {
+  return { core: level, other: level === 'DEBUG' || level === 'TRACE' ? level : 'ERROR' };
 }
 
 /** The Runtime's buffering logger when this process writes JSON lines (a worker command with `--log-format json`). */

@@ -7,7 +7,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { ObjectStore } from '../storage/object-store.js';
-import { trialLogPrefix } from '../core/trial-log.js';
+import { isTrialLogPrefix, trialLogPrefix } from '../core/trial-log.js';
 import { StudyNotFoundError } from './index.js';
 import { grpcCode, startedWith } from './workflow-history.js';
 import { tolerantOfUnreadablePayloads } from './unreadable-payloads.js';
@@ -40,9 +40,6 @@ export class NotAStudyError extends Error {
 
 /** The workflow types a study's runs have (a config-started study's first run is the second). */
 const studyWorkflowTypes: readonly string[] = ['studyWorkflow', 'studyFromConfigWorkflow'];
-
-/** Where memotune writes a study's trial log: `studies/<its first run's id>/` (src/core/trial-log.ts). */
-const trialLogPattern = /^studies\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/$/i;
 
 /** What {@link deleteStudy} deleted, or would delete without `apply`. */
 export interface StudyDeletion {
@@ -98,7 +95,7 @@ export async function deleteStudy(
       : started.firstExecutionRunId === null
         ? null
         : trialLogPrefix(started.firstExecutionRunId);
-  if (trialLog !== null && !trialLogPattern.test(trialLog))
+  if (trialLog !== null && !isTrialLogPrefix(trialLog))
     throw new NotAStudyError(
       studyId,
       `its input names the trial log ${JSON.stringify(trialLog)}, not studies/<run id>/`,
@@ -153,7 +150,7 @@ export async function deleteOrphanTrialLog(
   trialLog: string,
   options: Omit<DeleteStudyOptions, 'keepHistory'>,
 ): Promise<StudyDeletion> {
-  if (!trialLogPattern.test(trialLog))
+  if (!isTrialLogPrefix(trialLog))
     throw new NotAStudyError(
       trialLog,
       'a trial log is named studies/<run id>/ (as `memotune cache ls --by study` lists it)',

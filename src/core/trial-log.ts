@@ -16,6 +16,13 @@ export function trialLogPrefix(firstRunId: string): string {
   return `studies/${firstRunId}/`;
 }
 
+const trialLogPattern = /^studies\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\/$/i;
+
+/** Whether `prefix` has the shape {@link trialLogPrefix} gives: `studies/<a run id (UUID)>/`. */
+export function isTrialLogPrefix(prefix: string): boolean {
+  return trialLogPattern.test(prefix);
+}
+
 export function trialRecordKey(trialLog: string, trialIndex: number): string {
   return `${trialLog}trials/${String(trialIndex).padStart(9, '0')}.json`;
 }

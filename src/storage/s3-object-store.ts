@@ -101,10 +101,10 @@ export function createS3Client(settings: S3Settings): S3Client {
       try {
         return await next(args);
       } catch (error) {
-        throw withoutSigningDetails(error);
+        throw withSafeFieldsOnly(error);
       }
     },
-    { step: 'initialize', name: 'memotuneWithoutSigningDetails' },
+    { step: 'initialize', name: 'memotuneSafeErrorFields' },
   );
   return client;
 }
@@ -138,7 +138,7 @@ const keptServiceErrorFields = new Set([
  * A copy of the error with only {@link keptServiceErrorFields} (same prototype: `instanceof NoSuchKey`
  * still holds): the SDK's `$response` cannot be deleted from the original.
  */
-export function withoutSigningDetails(error: unknown): unknown {
+export function withSafeFieldsOnly(error: unknown): unknown {
   if (!(error instanceof S3ServiceException)) return error;
   const copy = Object.create(Object.getPrototypeOf(error) as object) as S3ServiceException;
   for (const field of keptServiceErrorFields) {

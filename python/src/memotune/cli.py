@@ -19,7 +19,7 @@ from pathlib import Path
 import temporalio.activity
 
 from .activity import _package_version
-from .log_format import TEXT_FORMAT, JsonLogFormatter, parse_log_format
+from .log_format import TEXT_FORMAT, JsonLogFormatter, parse_log_format, parse_log_level, python_log_level
 from .trials import NoWorker, StudyNotFound, TrialLogError, load_study
 from .worker import run_worker
 
@@ -88,10 +88,12 @@ def _log_format(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
-def _configure_logging(log_format: str) -> None:
+def _configure_logging(log_format: str, log_level: str | None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    logging.basicConfig(level=logging.INFO, handlers=[handler])
+    # INFO unless MEMOTUNE_LOG_LEVEL says otherwise: the worker's few lines (start, a stage's
+    # retries) are what a stage author watches.
+    logging.basicConfig(level=logging.INFO if log_level is None else python_log_level(log_level), handlers=[handler])
     if log_format == "json":
         # The activity context is a field of the line (temporal_activity), not repeated in its text.
         temporalio.activity.logger.activity_info_on_message = False
@@ -153,7 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as error:
             print(f"memotune: MEMOTUNE_LOG_FORMAT {error}", file=sys.stderr)
             return 2
-    _configure_logging(log_format)
+    log_level = None
+    if os.environ.get("MEMOTUNE_LOG_LEVEL"):
+        try:
+            log_level = parse_log_level(os.environ["MEMOTUNE_LOG_LEVEL"])
+        except ValueError as error:
+            print(f"memotune: MEMOTUNE_LOG_LEVEL {error}", file=sys.stderr)
+            return 2
+    _configure_logging(log_format, log_level)
     for spec in args.stages:
         if not Path(spec).is_file() and (spec.endswith(".py") or "/" in spec):
             # Meant as a file: "No module named 'stages'" would not say which path was wrong.
@@ -177,6 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 max_concurrent=args.max_concurrent,
                 metrics=args.metrics,
                 forward_core_logs=log_format == "json",
+                core_log_level=log_level,
             )
         )
     except ValueError as error:  # configuration: no stages, no S3 endpoint

@@ -14,6 +14,10 @@ from datetime import datetime, timezone
 from typing import Any
 
 LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR")
+# Python's levels for MEMOTUNE_LOG_LEVEL's names (TRACE is SDK Core's, below DEBUG).
+_PYTHON_LEVELS = {"TRACE": 5, "DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARN": logging.WARNING,
+                  "ERROR": logging.ERROR}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # The level names of the TypeScript workers' lines, so one query finds both.
@@ -29,6 +33,27 @@ def parse_log_format(value: str) -> str:
     if format_ not in LOG_FORMATS:
         raise ValueError(f"must be {' or '.join(LOG_FORMATS)}, got '{value}'")
     return format_
+
+
+def parse_log_level(value: str) -> str:
+    """MEMOTUNE_LOG_LEVEL as the TypeScript worker reads it: TRACE, DEBUG, INFO, WARN or ERROR, any
+    case; a ValueError naming the choices otherwise."""
+    level = value.strip().upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}, got '{value}'")
+    return level
+
+
+def python_log_level(level: str) -> int:
+    """The ``logging`` level of a :func:`parse_log_level` name."""
+    return _PYTHON_LEVELS[level]
+
+
+def core_log_filter(level: str) -> tuple[str, str]:
+    """SDK Core's own level and that of the libraries under it (gRPC, HTTP) for ``level``: the
+    libraries stay at ERROR unless DEBUG or TRACE asks for everything, as the SDK's default does
+    (the same rule as the TypeScript worker's)."""
+    return level, level if level in ("DEBUG", "TRACE") else "ERROR"
 
 
 class JsonLogFormatter(logging.Formatter):

@@ -10,7 +10,14 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.runtime import LogForwardingConfig, LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    Runtime,
+    TelemetryConfig,
+    TelemetryFilter,
+)
 from temporalio.worker import Worker
 
 from .activity import (
@@ -22,6 +29,7 @@ from .activity import (
     _package_version,
 )
 from .connection import connect, connect_config, guard_exit
+from .log_format import core_log_filter, parse_log_level
 from .registry import StageFunction, select_stages
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
@@ -59,14 +67,17 @@ def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
     return restore
 
 
-def _worker_runtime(metrics: str | None, forward_core_logs: bool) -> Runtime | None:
+def _worker_runtime(metrics: str | None, forward_core_logs: bool, core_log_level: str | None = None) -> Runtime | None:
     """The Runtime the worker needs beyond the SDK's default (None when it needs none): a Prometheus
     exporter listening on ``metrics`` (``ip:port``); SDK Core's log lines forwarded to the Python
     logger ``temporalio.core`` (so a JSON log format covers them too) instead of Core writing
-    them to stderr itself."""
-    if metrics is None and not forward_core_logs:
+    them to stderr itself; Core logging at ``core_log_level`` (TRACE … ERROR) instead of WARN."""
+    if metrics is None and not forward_core_logs and core_log_level is None:
         return None
     logging_config = LoggingConfig.default
+    if core_log_level is not None:
+        core, other = core_log_filter(parse_log_level(core_log_level))
+        logging_config = LoggingConfig(filter=TelemetryFilter(core_level=core, other_level=other))
     if forward_core_logs:
         logging_config = LoggingConfig(
             filter=logging_config.filter,
@@ -96,11 +107,16 @@ def _worker_runtime(metrics: str | None, forward_core_logs: bool) -> Runtime | N
 
 
 async def _connect_worker(
-    address: str | None, namespace: str | None, profile: str | None, metrics: str | None, forward_core_logs: bool
+    address: str | None,
+    namespace: str | None,
+    profile: str | None,
+    metrics: str | None,
+    forward_core_logs: bool,
+    core_log_level: str | None,
 ) -> Client:
     """The worker's client: the process's shared one, or one on a Runtime of its own when the
-    worker serves metrics or forwards Core's log lines."""
-    runtime = _worker_runtime(metrics, forward_core_logs)
+    worker serves metrics, forwards Core's log lines or sets Core's level."""
+    runtime = _worker_runtime(metrics, forward_core_logs, core_log_level)
     if runtime is None:
         return await connect(address=address, namespace=namespace, profile=profile)
     guard_exit()  # before connecting: a failed connection exits through the guard too
@@ -120,6 +136,7 @@ async def run_worker(
     store: ObjectStore | None = None,
     metrics: str | None = None,
     forward_core_logs: bool = False,
+    core_log_level: str | None = None,
     client: Client | None = None,
 ) -> None:
     """Serves ``runStage`` for the registered stages (all, or those named in ``stages``) on
@@ -134,9 +151,11 @@ async def run_worker(
     Prometheus at ``http://ip:port/metrics``: the SDK's worker metrics and
     ``memotune_stage_attempt_seconds`` (by stage and outcome), as ``memotune worker --metrics``.
     ``forward_core_logs`` sends SDK Core's log lines to the Python logger ``temporalio.core``
-    (``--log-format json`` does, so they are JSON lines like the rest). ``client`` is a client you
+    (``--log-format json`` does, so they are JSON lines like the rest); ``core_log_level`` (TRACE,
+    DEBUG, INFO, WARN or ERROR; the CLI passes MEMOTUNE_LOG_LEVEL) is the level Core logs at, WARN
+    when not given. ``client`` is a client you
     connected yourself, used instead of connecting (then ``address``, ``namespace``, ``profile``,
-    ``metrics`` and ``forward_core_logs`` must not be given): the way to a payload codec, as the
+    ``metrics``, ``forward_core_logs`` and ``core_log_level`` must not be given): the way to a payload codec, as the
     client's ``data_converter`` (a study whose payloads a codec encodes fails every stage on a
     worker without it).
     Prints one line to stdout once the worker polls (scripts wait for it).
@@ -148,6 +167,7 @@ async def run_worker(
         store = S3ObjectStore.from_settings(S3Settings.from_env())
     if client is not None:
         given = {"address": address, "namespace": namespace, "profile": profile, "metrics": metrics}
+        given["core_log_level"] = core_log_level
         clashing = [name for name, value in given.items() if value is not None] + (
             ["forward_core_logs"] if forward_core_logs else []
         )
@@ -155,7 +175,7 @@ async def run_worker(
             raise ValueError(f"client= is already connected: leave out {', '.join(clashing)}")
         client = await connect(client)
     else:
-        client = await _connect_worker(address, namespace, profile, metrics, forward_core_logs)
+        client = await _connect_worker(address, namespace, profile, metrics, forward_core_logs, core_log_level)
     worker = Worker(
         client,
         task_queue=task_queue,

@@ -2,7 +2,7 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { jsonLogLine } from '../../../src/cli/json-log.js';
-import { parseLogFormat, parseLogLevel, installRuntime } from '../../../src/cli/runtime.js';
+import { coreLogFilter, parseLogFormat, parseLogLevel, installRuntime } from '../../../src/cli/runtime.js';
 import { runCommand } from './run-command.js';
 
 const at = 1_765_152_000_123_000_000n; // 2025-12-08T00:00:00.123Z in nanoseconds
@@ -135,6 +135,14 @@ describe('log settings', () => {
     expect(parseLogFormat(' text ')).toBe('text');
     expect(parseLogLevel('info')).toBe('INFO');
     expect(parseLogLevel('Debug')).toBe('DEBUG');
+  });
+
+  it("sets SDK Core's level to MEMOTUNE_LOG_LEVEL, its libraries' only at DEBUG and TRACE", () => {
+    expect(coreLogFilter('WARN')).toEqual({ core: 'WARN', other: 'ERROR' });
+    expect(coreLogFilter('INFO')).toEqual({ core: 'INFO', other: 'ERROR' });
+    expect(coreLogFilter('ERROR')).toEqual({ core: 'ERROR', other: 'ERROR' });
+    expect(coreLogFilter('DEBUG')).toEqual({ core: 'DEBUG', other: 'DEBUG' });
+    expect(coreLogFilter('TRACE')).toEqual({ core: 'TRACE', other: 'TRACE' });
   });
 
   it.each(['verbose', 'warning', '3'])('refuses the level %j, listing the known ones', (value) => {
