@@ -145,7 +145,7 @@ Examples:
               address: temporalAddress({}),
               s3: s3Settings(),
               log: (line) => {
-                if (/ERROR|Traceback/.test(line)) console.error(`[python worker] ${line}`);
+                if (/ERROR|Traceback/.test(line)) console.error(pythonWorkerLine(line));
               },
             });
       const { client, close } = await connectClient({});
@@ -164,6 +164,23 @@ Examples:
         await connection.close();
       }
     });
+}
+
+/**
+ * The Python worker's line as the demo prints it: a JSON line (MEMOTUNE_LOG_FORMAT=json) stays one
+ * JSON object, with `source` naming the worker; a text line gets a `[python worker] ` prefix.
+ */
+export function pythonWorkerLine(line: string): string {
+  if (line.startsWith('{')) {
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+        return JSON.stringify({ ...parsed, source: 'python worker' });
+    } catch {
+      // not JSON after all: prefixed like text
+    }
+  }
+  return `[python worker] ${line}`;
 }
 
 async function runStudy(client: Client, store: ObjectStore, studyId: string, example: Example): Promise<void> {

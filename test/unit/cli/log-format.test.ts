@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { jsonLogLine } from '../../../src/cli/json-log.js';
+import { pythonWorkerLine } from '../../../src/cli/commands/demo.js';
 import { coreLogFilter, parseLogFormat, parseLogLevel, installRuntime } from '../../../src/cli/runtime.js';
 import { runCommand } from './run-command.js';
 
@@ -162,5 +163,16 @@ describe('log settings', () => {
     expect(exitCode).toBe(2);
     expect(stderr).toContain(`${name} ${message}`);
     expect(stderr).toContain(`got '${value}'`);
+  });
+});
+
+describe("the demo's Python worker lines", () => {
+  it('keeps a JSON line one JSON object, naming its source; prefixes a text line', () => {
+    const json = pythonWorkerLine('{"time":"t","level":"ERROR","message":"stage failed"}');
+    expect(JSON.parse(json)).toEqual({ time: 't', level: 'ERROR', message: 'stage failed', source: 'python worker' });
+    expect(pythonWorkerLine('2026-12-08 ERROR memotune: stage failed')).toBe(
+      '[python worker] 2026-12-08 ERROR memotune: stage failed',
+    );
+    expect(pythonWorkerLine('{not json ERROR')).toBe('[python worker] {not json ERROR');
   });
 });
