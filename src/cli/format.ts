@@ -86,7 +86,7 @@ export function formatProgress(
   if (progress.earlyStop !== undefined) {
     const evidence = progress.earlyStopEvidence;
     lines.push(
-      `ended     early, ${earlyStopReason(progress.earlyStop)}` +
+      `ended     early, ${earlyStopReason(progress.earlyStop, progress.stopWhen)}` +
         (evidence === undefined
           ? ''
           : ` (the best candidate's log(EI / cost) ${evidence.bestLogEipc.toFixed(2)} ≤ the threshold ${evidence.logThreshold.toFixed(2)}, log(stoppingCostWeight))`),

@@ -36,7 +36,7 @@ export function progressCard(progress: StudyProgress, method: string, parallelis
   if (progress.error !== null) lines.push('', `**Error** ${code(progress.error)}`);
   if (progress.earlyStop === 'costAwareStopping')
     lines.push('', '**Ended early** cost-aware stopping: no candidate was worth its expected cost');
-  else if (progress.earlyStop !== undefined) lines.push('', `**Ended early** ${earlyStopReason(progress.earlyStop)}`);
+  else if (progress.earlyStop !== undefined) lines.push('', `**Ended early** ${earlyStopReason(progress.earlyStop, progress.stopWhen)}`);
   lines.push(
     '',
     `**Budget** ${code(budgetBar(progress.spent, progress.budget))} ${number(Number(progress.spent.toFixed(2)))} / ${number(progress.budget)}`,

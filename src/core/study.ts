@@ -307,17 +307,23 @@ export function isStopWhenEnd(earlyStop: EarlyStop | undefined | null): boolean 
   return earlyStop === 'bestReached' || earlyStop === 'noImprovement' || earlyStop === 'timeLimit';
 }
 
-/** Why a study ended early, as a phrase after "ended early" (status, the UI card, the report). */
-export function earlyStopReason(earlyStop: EarlyStop): string {
+/**
+ * Why a study ended early, as a phrase after "ended early" (status, the UI card, the report), with
+ * the setting's value when `stopWhen` is known (progress recorded before it carried none).
+ */
+export function earlyStopReason(earlyStop: EarlyStop, stopWhen?: StopWhen): string {
+  const value = (setting: number | undefined, unit = '') => (setting === undefined ? '' : ` = ${setting}${unit}`);
   switch (earlyStop) {
     case 'costAwareStopping':
       return 'by cost-aware stopping: no candidate was worth its expected cost';
     case 'bestReached':
-      return 'as the best objective reached stopWhen.bestReaches';
+      return `as the best objective reached stopWhen.bestReaches${value(stopWhen?.bestReaches)}`;
     case 'noImprovement':
-      return 'as stopWhen.trialsWithoutImprovement trials in a row did not improve the best';
+      return stopWhen?.trialsWithoutImprovement === undefined
+        ? 'as stopWhen.trialsWithoutImprovement trials in a row did not improve the best'
+        : `as ${stopWhen.trialsWithoutImprovement} trials in a row did not improve the best (stopWhen.trialsWithoutImprovement)`;
     case 'timeLimit':
-      return 'as its time, stopWhen.afterSeconds, was up';
+      return `as its time, stopWhen.afterSeconds${value(stopWhen?.afterSeconds, ' s')}, was up`;
   }
 }
 
@@ -375,6 +381,8 @@ export interface StudyProgress {
   readonly earlyStop?: EarlyStop;
   /** With `earlyStop: 'costAwareStopping'`: what the rule compared (absent for studies ended before it was kept). */
   readonly earlyStopEvidence?: EarlyStopEvidence;
+  /** The study's `stopWhen`, when it has one (absent in progress recorded before it was kept). */
+  readonly stopWhen?: StopWhen;
   /** Where the trial records are; absent for studies that ended under an older release (inline history). */
   readonly trialLog?: string;
   /** Stage names in pipeline order; absent for studies that ended under an older release. */
@@ -631,6 +639,7 @@ export function progressOf(
     // Only studies the rule ended carry the field: every other progress is as before.
     ...(earlyStop === null ? {} : { earlyStop }),
     ...(earlyStopEvidence === null ? {} : { earlyStopEvidence }),
+    ...(plan.stopWhen === undefined ? {} : { stopWhen: plan.stopWhen }),
     ...(plan.maxTrials === null ? {} : { maxTrials: plan.maxTrials }),
     objectiveMetric: plan.objective.metric,
     direction: plan.objective.direction,

@@ -104,7 +104,7 @@ function headerHtml(report: StudyReport, options: RenderOptions): string {
     `<div><dt>budget</dt><dd>${formatNumber(study.spent)} of ${formatNumber(study.budget)} spent (${percent(study.spent, study.budget)})${
       study.earlyStop === undefined
         ? ''
-        : ` · <strong>ended early</strong> ${escapeHtml(earlyStopReason(study.earlyStop))}`
+        : ` · <strong>ended early</strong> ${escapeHtml(earlyStopReason(study.earlyStop, study.stopWhen))}`
     }</dd></div>`,
     ...(study.savedByReuse === null || study.savedByReuse.saved <= 0
       ? []

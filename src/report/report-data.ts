@@ -6,6 +6,7 @@ import {
   logPositionOf,
   prunedReport,
   type EarlyStop,
+  type StopWhen,
   type StudyProgress,
   type TrialRecord,
   type TrialStatus,
@@ -35,8 +36,10 @@ export interface ReportStudy {
   readonly stages: readonly string[];
   /** The study's pruner (its plan's), when the report was given it. */
   readonly pruner?: PrunerSettings;
-  /** Set when the study ended early by its cost-aware stopping rule. */
+  /** Set when the study ended early (its cost-aware stopping rule or its `stopWhen`). */
   readonly earlyStop?: EarlyStop;
+  /** The study's `stopWhen`, when its progress carries one: the values an early end names. */
+  readonly stopWhen?: StopWhen;
   /**
    * What reusing cached stages saved: the reused stages' costs less what the trials paid for them
    * (ε each), over the trials whose records carry per-stage charges; null when none do.
@@ -214,7 +217,9 @@ export type ReportOutcome = Pick<
   StudyProgress,
   'studyId' | 'name' | 'status' | 'budget' | 'spent' | 'trials' | 'failedTrials' | 'reusedTrials' | 'best' | 'error'
 > &
-  Partial<Pick<StudyProgress, 'runningTrials' | 'runningTrial' | 'stages' | 'prunedTrials' | 'earlyStop'>> & {
+  Partial<
+    Pick<StudyProgress, 'runningTrials' | 'runningTrial' | 'stages' | 'prunedTrials' | 'earlyStop' | 'stopWhen'>
+  > & {
     readonly direction: Direction;
   };
 
@@ -479,6 +484,7 @@ export function buildStudyReport(
       stages,
       ...(options.pruner === undefined ? {} : { pruner: options.pruner }),
       ...(outcome.earlyStop === undefined ? {} : { earlyStop: outcome.earlyStop }),
+      ...(outcome.stopWhen === undefined ? {} : { stopWhen: outcome.stopWhen }),
       savedByReuse: savedByReuse(records),
       best: outcome.best,
     },

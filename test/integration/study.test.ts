@@ -138,7 +138,7 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     const reached = await env.result(reach.handle);
     expect(reached).toMatchObject({ status: 'completed', earlyStop: 'bestReached', trials: firstBest + 1 });
     const status = await runCli(['study', 'status', `${env.taskQueuePrefix}-reach`], cliEnv(env.s3KeyPrefix));
-    expect(status.stdout).toContain('ended     early, as the best objective reached stopWhen.bestReaches');
+    expect(status.stdout).toContain(`ended     early, as the best objective reached stopWhen.bestReaches = ${target}`);
 
     const plateauId = `${env.taskQueuePrefix}-plateau`;
     const plateau = await startStudy(
@@ -153,7 +153,11 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
       { studyId: plateauId, taskQueuePrefix: env.taskQueuePrefix },
     );
     const first = await env.result(plateau.handle);
-    expect(first).toMatchObject({ status: 'completed', earlyStop: 'noImprovement' });
+    expect(first).toMatchObject({
+      status: 'completed',
+      earlyStop: 'noImprovement',
+      stopWhen: { trialsWithoutImprovement: 3 },
+    });
     const ordered = [...first.history].sort((a, b) => a.trialIndex - b.trialIndex);
     const bestAt = ordered.findIndex((trial) => trial.trialIndex === first.best!.trialIndex);
     expect(ordered.length - 1 - bestAt).toBe(3);
@@ -181,7 +185,7 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(timedOut.trials).toBeLessThan(2000);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(1400);
     const timedStatus = await runCli(['study', 'status', timedId], cliEnv(env.s3KeyPrefix));
-    expect(timedStatus.stdout).toContain('ended     early, as its time, stopWhen.afterSeconds, was up');
+    expect(timedStatus.stdout).toContain('ended     early, as its time, stopWhen.afterSeconds = 1.5 s, was up');
     // Nothing added: a study stopWhen ended goes on, its clock anew.
     const more = await env.result(await continueStudy(env.client, timedId, {}));
     expect(more.trials - timedOut.trials).toBeGreaterThanOrEqual(1);

@@ -3,6 +3,7 @@ import { planStudy } from '../../../src/config/plan.js';
 import { parseStudyConfig } from '../../../src/config/study-config.js';
 import {
   bestTrial,
+  earlyStopReason,
   initialStudyState,
   progressOf,
   stopReason,
@@ -122,5 +123,18 @@ describe('best trial', () => {
     // Past the plan's list, only the runtime queue; none at all: no field.
     expect(progressOf(withQueue, { ...summarize(trials), queued: [config] }, 'running', []).queued).toBe(1);
     expect(progressOf(plan, summarize(trials), 'running', [])).not.toHaveProperty('queued');
+  });
+});
+
+describe('an early end', () => {
+  it("names the stopWhen setting's value when the progress carries it", () => {
+    const stopWhen = { bestReaches: 0.97, trialsWithoutImprovement: 20, afterSeconds: 3600 };
+    expect(earlyStopReason('bestReached', stopWhen)).toBe('as the best objective reached stopWhen.bestReaches = 0.97');
+    expect(earlyStopReason('noImprovement', stopWhen)).toBe(
+      'as 20 trials in a row did not improve the best (stopWhen.trialsWithoutImprovement)',
+    );
+    expect(earlyStopReason('timeLimit', stopWhen)).toBe('as its time, stopWhen.afterSeconds = 3600 s, was up');
+    // Progress recorded before it carried stopWhen: the setting's name alone.
+    expect(earlyStopReason('timeLimit')).toBe('as its time, stopWhen.afterSeconds, was up');
   });
 });
