@@ -65,7 +65,7 @@ function withoutTaskToken(meta: LogMetadata): LogMetadata {
 /**
  * Installs the Runtime for `command`: workers log warnings only (MEMOTUNE_LOG_LEVEL=INFO for
  * more), as text or, with `--log-format json` (MEMOTUNE_LOG_FORMAT=json), as JSON lines, SDK
- * Core's lines too (forwarded through the same logger); only a command that runs workers hands
+ * Core's lines too (forwarded through the same logger, in either format); only a command that runs workers hands
  * SIGINT/SIGTERM to them; any other is ended by the signal at once, as Node does by default.
  * `memotune worker --metrics ip:port` serves the process's metrics for Prometheus: the Runtime's
  * exporter, which Temporal's own worker metrics and memotune's (src/worker/metrics.ts) both go
@@ -89,11 +89,9 @@ export function installRuntime(command: Command): void {
   }
   const { metrics } = command.opts() as { metrics?: string };
   const telemetryOptions: TelemetryOptions = {
-    logging: {
-      filter: coreLogFilter(level),
-      // JSON lines for Core's lines too: Core's own console lines are another shape, in colour.
-      ...(format === 'json' ? { forward: {} } : {}),
-    },
+    // Core's lines through the same logger, in the process's format: Core's own console lines are
+    // another shape, and coloured even in a file or a pipe (a log shipper stored the escapes).
+    logging: { filter: coreLogFilter(level), forward: {} },
     ...(metrics === undefined
       ? {}
       : { metrics: { prometheus: { bindAddress: metrics, histogramBucketOverrides: { ...metricHistogramBuckets } } } }),
@@ -101,7 +99,7 @@ export function installRuntime(command: Command): void {
   try {
     Runtime.install({ logger, telemetryOptions });
     // With forwarding the Runtime's logger is the SDK's buffer in front of ours.
-    if (format === 'json') forwardedLogs = Runtime.instance().logger as Logger & { flush?: () => void };
+    forwardedLogs = { logger: Runtime.instance().logger as Logger & { flush?: () => void }, format };
   } catch (error) {
     if (metrics === undefined) throw error;
     // e.g. "Failed to start prometheus metrics exporter: Address already in use"
@@ -120,31 +118,32 @@ export function coreLogFilter(level: LogLevel): { core: LogLevel; other: LogLeve
   return { core: level, other: level === 'DEBUG' || level === 'TRACE' ? level : 'ERROR' };
 }
 
-/** The Runtime's buffering logger when this process writes JSON lines (a worker command with `--log-format json`). */
-let forwardedLogs: (Logger & { flush?: () => void }) | null = null;
+/** The Runtime's buffering logger and the log format, in a process that runs workers. */
+let forwardedLogs: { logger: Logger & { flush?: () => void }; format: LogFormat } | null = null;
 
 /**
- * What a command that is ending prints on stderr (its error, a hint): text, or in a JSON-logging
- * worker process an ERROR line like its other lines, after them (the SDK buffers forwarded lines
- * ~100 ms: without waiting, Core's warning that explains a failure came after it, or never).
+ * What a command that is ending prints on stderr (its error, a hint), after the lines the SDK
+ * still buffers (it keeps forwarded lines ~100 ms: without waiting, Core's warning that explains a
+ * failure came after it, or never): text, or in a JSON-logging worker process an ERROR line like
+ * its other lines.
  */
 export async function endingMessage(text: string): Promise<void> {
-  if (forwardedLogs === null) {
+  await settleLogs();
+  if (forwardedLogs?.format !== 'json') {
     console.error(text);
     return;
   }
-  await settleLogs();
   process.stderr.write(
     `${jsonLogLine({ level: 'ERROR', message: text, timestampNanos: BigInt(Date.now()) * 1_000_000n })}\n`,
   );
 }
 
-/** Writes out the lines the SDK's log buffer still holds (nothing to do without JSON forwarding). */
+/** Writes out the lines the SDK's log buffer still holds (nothing to do in a process without workers). */
 export async function settleLogs(): Promise<void> {
   if (forwardedLogs === null) return;
   // Core hands its lines over every few milliseconds, and the buffer keeps them 100 ms to order them.
   await new Promise((resolve) => setTimeout(resolve, 200));
-  forwardedLogs.flush?.();
+  forwardedLogs.logger.flush?.();
 }
 
 /** The environment variable's value parsed, undefined when unset or empty; a bad value ends the command (exit 2). */

@@ -30,8 +30,11 @@ export function unpinnedPrefix(): Prefix {
 
 /**
  * The prefix pool: ∅ plus every proper prefix (1..S−1 stages) of the top-`topQ` successful
- * post-warm-up trials by objective (ties: earlier trial first), then every proper prefix of the
- * given running trials (in their order), deduplicated by exact raw values.
+ * post-warm-up trials by objective (ties: earlier trial first) that the trial left in the cache,
+ * then every proper prefix of the given running trials (in their order), deduplicated by exact
+ * raw values. A trial pruned with an objective (`prunedTrials: 'reported'`) left only the stages
+ * before the one that stopped it: priced at ε, that stage was run again by the next trial and
+ * pruned alike (a review saw it).
  */
 export function prefixPool(
   encoding: SpaceEncoding,
@@ -54,7 +57,8 @@ export function prefixPool(
   ];
   for (const { config, running: isRunning, stageCosts } of sources) {
     const full = encoding.encode(config);
-    for (let delta = 1; delta < stageCount; delta++) {
+    const reusable = isRunning ? stageCount - 1 : committedStages(stageCosts);
+    for (let delta = 1; delta < stageCount && delta <= reusable; delta++) {
       const stages = config.slice(0, delta);
       const key = canonicalJson(stages);
       if (seen.has(key)) continue;
@@ -66,6 +70,12 @@ export function prefixPool(
     }
   }
   return pool;
+}
+
+/** Leading stages a finished trial committed: those with a measured cost (a stage that did not complete has none). */
+function committedStages(stageCosts: readonly (number | null)[]): number {
+  const firstMissing = stageCosts.findIndex((cost) => cost === null);
+  return firstMissing === -1 ? stageCosts.length : firstMissing;
 }
 
 /** The configuration a candidate stands for: decoded free stages, exact raw pinned stages. */

@@ -77,6 +77,16 @@ describe('prefix pool', () => {
     ]);
   });
 
+  it('leaves out the stages a pruned trial with an objective did not commit (the one that stopped it and after)', () => {
+    const prunedAtSecond = { ...trial(0.1, 0.2, 0.3, 5), stageCosts: [2.5, null, null] };
+    const prunedAtFirst = { ...trial(0.4, 0.5, 0.6, 4), stageCosts: [null, null, null] };
+    const pool = prefixPool(encoding, [prunedAtSecond, prunedAtFirst], 1, 2);
+    expect(pool.map((p) => [p.delta, JSON.stringify(p.stages)])).toEqual([
+      [0, '[]'],
+      [1, '[{"x":0.1}]'],
+    ]);
+  });
+
   it('ranks by the direction of optimization', () => {
     const history = [trial(0.1, 0.1, 0.1, 5), trial(0.2, 0.2, 0.2, 1)];
     expect(prefixPool(encoding, history, -1, 1)[1]!.stages).toEqual([{ x: 0.2 }]);
