@@ -27,8 +27,8 @@ import type { Configuration } from '../../src/core/types.js';
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import type { StageContext } from '../../src/stages/types.js';
 import { memotuneBest, memotuneSpent, memotuneStatus } from '../../workflows/search-attributes.js';
-import { cliEnv, runCli, spawnCli } from './cli.js';
-import { createTestEnv, type TestEnv } from './harness.js';
+import { cliEnv, runCli, runProcess, spawnCli } from './cli.js';
+import { createTestEnv, testStack, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Config, paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
@@ -88,6 +88,17 @@ async function heldStage1(
     [queue],
   );
   return { release: () => release(), stopWorker };
+}
+
+/** A study's progress as Python's `memotune.study_progress` reads it. */
+async function progressFromPython(studyId: string): Promise<Record<string, unknown>> {
+  const script = `
+import asyncio, json, sys, memotune
+print(json.dumps(asyncio.run(memotune.study_progress(sys.argv[1]))))
+`;
+  const ran = await runProcess(testStack().python, ['-c', script, studyId], cliEnv(''));
+  expect(ran.stderr).toBe('');
+  return JSON.parse(ran.stdout) as Record<string, unknown>;
 }
 
 describe('controlling a running study (real Temporal + S3)', () => {
@@ -326,6 +337,8 @@ describe('controlling a running study (real Temporal + S3)', () => {
       );
       const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
       expect(JSON.parse(json.stdout)).toMatchObject({ status: 'running', waitingOn: expected, direction: 'maximize' });
+      // Python's study_progress says it as --json does (it left it out: a review's study read "running" for ever).
+      expect(await progressFromPython(studyId)).toMatchObject({ status: 'running', waitingOn: expected });
       // `study watch` (and `study start --wait`) say it too, on stderr, instead of watching in silence.
       const log = join(mkdtempSync(join(tmpdir(), 'memotune-watch-')), 'watch.log');
       const watch = spawnCli(['study', 'watch', studyId, '--json'], cliEnv(env.s3KeyPrefix), log);
@@ -371,6 +384,9 @@ describe('controlling a running study (real Temporal + S3)', () => {
       );
       const json = await runCli(['study', 'status', studyId, '--json'], cliEnv(env.s3KeyPrefix));
       expect(JSON.parse(json.stdout)).toMatchObject({ runningStages: [{ trialIndex: 0, stage: 's1' }] });
+      expect(await progressFromPython(studyId)).toMatchObject({
+        runningStages: [{ trialIndex: 0, stage: 's1', attempt: 1, progress: { epoch: 3, loss: 0.25 } }],
+      });
       release();
       await handle.result();
     } finally {

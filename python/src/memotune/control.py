@@ -30,6 +30,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from .connection import connect
 from .jsjson import plain_scalar
+from .stage_activity import stage_activity
 from .store import ObjectStore
 from .trials import describe_study, load_study, query_answer_missing, study_outcome, study_plan
 
@@ -234,17 +235,22 @@ async def study_progress(
     profile: str | None = None,
 ) -> dict[str, Any]:
     """What ``memotune study status --json`` shows: budget spent, trials, best, running trials
-    (a running study's worker answers; an ended one's outcome is read from the server)."""
+    (a running study's worker answers; an ended one's outcome is read from the server); for a
+    running study also ``waitingOn`` — the stage queues its trials wait on that no worker polls
+    (start a worker there: the study waits, it does not fail) — and ``runningStages``, each
+    computing trial's stage attempt (attempt, seconds run, last heartbeat and reported value), each
+    only when not empty."""
     client = await connect(client, address=address, namespace=namespace, profile=profile)
     handle = client.get_workflow_handle(study_id)
     if await _finished_as(client, study_id) is None:
         try:
-            return await handle.query("memotune.progress")
+            progress: dict[str, Any] = await handle.query("memotune.progress")
         except RPCError as error:
             missing = query_answer_missing(study_id, error)
             if missing is not None:
                 raise missing from error
             raise
+        return {**progress, **await stage_activity(client, progress)}
     outcome = await study_outcome(client, study_id)
     return {key: value for key, value in outcome.items() if key not in ("history", "state")}
 
