@@ -162,6 +162,11 @@ const inheritedEndsUncountedPatch = 'memotune-inherited-ends-uncounted';
  */
 const unreportedObjectiveEndsPatch = 'memotune-unreported-objective-ends';
 /**
+ * A trial a stage's unusable result failed (failureType `InvalidStageResult`) ends the study while
+ * no trial has completed; histories recorded before went on to maxConsecutiveFailures.
+ */
+const invalidResultEndsPatch = 'memotune-invalid-result-ends';
+/**
  * A study cancelled while its optimizer ran ends as cancelled; it ended as failed ("the optimizer
  * refused the study: Activity cancelled") in histories recorded before.
  */
@@ -534,7 +539,13 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       const inheritedEndsCount = record.repeatOf !== undefined && !patched(inheritedEndsUncountedPatch);
       const unreportedObjectiveEnds =
         record.failureType === FailureType.ObjectiveNotReported && patched(unreportedObjectiveEndsPatch);
-      const recorded = afterTrial(plan, state, record, { inheritedEndsCount, unreportedObjectiveEnds });
+      const invalidResultEnds =
+        record.failureType === FailureType.InvalidStageResult && state.best === null && patched(invalidResultEndsPatch);
+      const recorded = afterTrial(plan, state, record, {
+        inheritedEndsCount,
+        unreportedObjectiveEnds,
+        invalidResultEnds,
+      });
       state = withPruningSample(recorded.state, record, plan);
       if (halt?.untilATrialCompletes === true && state.best !== null) halt = null;
       halt ??= recorded.halt;

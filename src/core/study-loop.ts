@@ -301,6 +301,7 @@ export function afterTrial(
   {
     inheritedEndsCount = false,
     unreportedObjectiveEnds = true,
+    invalidResultEnds = true,
   }: {
     /**
      * Whether a trial that took its prefix owner's end without running (`repeatOf`) counts toward
@@ -310,6 +311,8 @@ export function afterTrial(
     readonly inheritedEndsCount?: boolean;
     /** Whether an `ObjectiveNotReported` trial may end the study: not in histories recorded before. */
     readonly unreportedObjectiveEnds?: boolean;
+    /** Whether an `InvalidStageResult` trial may end the study: not in histories recorded before. */
+    readonly invalidResultEnds?: boolean;
   } = {},
 ): { state: StudyState; halt: Halt | null } {
   const inherited = record.repeatOf !== undefined && !inheritedEndsCount;
@@ -344,6 +347,19 @@ export function afterTrial(
     // review saw five full trials run before maxConsecutiveFailures ended such a study). A trial
     // still running may report it yet: the halt holds only if none does.
     const error = `trial ${record.trialIndex}: ${record.error ?? 'the objective metric was not reported'} — no trial has reported it yet: make the stage's metric name and the config's objective.metric agree`;
+    return { state: next, halt: { status: 'failed', error, untilATrialCompletes: true } };
+  }
+  if (
+    record.failureType === FailureType.InvalidStageResult &&
+    state.best === null &&
+    invalidResultEnds &&
+    (plan.maxConsecutiveFailures ?? null) !== null
+  ) {
+    // A stage returned what memotune cannot store or read (a numpy array as its output, a tuple as
+    // a metric) and no trial has completed: that is the stage's code, and every trial would run
+    // its pipeline in full to fail alike (a review paid for maxConsecutiveFailures of them). A
+    // trial still running may complete yet: the halt holds only if none does.
+    const error = `trial ${record.trialIndex}: ${record.error ?? 'a stage returned a result memotune cannot use'} — no trial has completed yet: fix what the stage returns, then start the study again`;
     return { state: next, halt: { status: 'failed', error, untilATrialCompletes: true } };
   }
   if (record.failureType === FailureType.UnknownStage) {

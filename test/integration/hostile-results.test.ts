@@ -134,4 +134,20 @@ describe('a study whose stage returns hostile results', () => {
       9,
     );
   });
+
+  it('ends the study at the first unusable result while no trial has completed (the stage code, not the configuration)', async () => {
+    const { handle } = await startStudy(
+      env.client,
+      { ...study(['cyclic-output', 'ok', 'ok']), maxConsecutiveFailures: 5 },
+      { studyId: `${env.taskQueuePrefix}-hostile-first`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result).toMatchObject({ status: 'failed', trials: 1, failedTrials: 1 });
+    expect(result.error).toMatch(
+      /^trial 0: stage 'train' returned an output memotune cannot store: .* no trial has completed yet: fix what the stage returns/,
+    );
+    // The halt is behind a workflow patch: the study's history replays with today's code.
+    const history = await handle.fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history)).resolves.toBeUndefined();
+  });
 });

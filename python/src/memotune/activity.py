@@ -147,6 +147,12 @@ class StageRequest:
         )
 
 
+# What to return instead of a value JSON cannot hold (a numpy array, a fitted model, a datetime).
+_STORABLE_OUTPUTS = (
+    " — return JSON values (lists, dicts, numbers, strings: e.g. array.tolist()), bytes, or a file or "
+    "directory written under ctx.workdir (output_file(path), output_directory(path); pickle a model there)"
+)
+
 def _non_negative(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
@@ -767,7 +773,10 @@ class StageActivity:
                     "it refers to itself (a cycle) or is nested too deeply to encode as JSON"
                 )
             elif isinstance(error, (TypeError, ValueError, OSError)):
-                message = f"stage '{req.stage_name}' returned an output memotune cannot store: {_error_message(error)}"
+                message = (
+                    f"stage '{req.stage_name}' returned an output memotune cannot store: {_error_message(error)}"
+                    + (_STORABLE_OUTPUTS if isinstance(error, TypeError) else "")
+                )
             else:
                 message = f"stage '{req.stage_name}' returned a result memotune cannot read: {_error_message(error)}"
             raise ApplicationError(

@@ -387,6 +387,22 @@ describe('the study loop', () => {
     expect(afterTrial(plan, reported, { ...unreported, trialIndex: 1 }).halt).toBeNull();
     // maxConsecutiveFailures: null asks never to give up on failing trials.
     expect(afterTrial({ ...plan, maxConsecutiveFailures: null }, initialStudyState('s/'), unreported).halt).toBeNull();
+    // A stage's unusable result while no trial has completed: the stage's code, every trial alike.
+    const invalid = {
+      ...failed(0, 'InvalidStageResult'),
+      error: "stage 'last' returned an output memotune cannot store: TypeError: ndarray is not JSON-serializable",
+    };
+    expect(afterTrial(plan, initialStudyState('s/'), invalid).halt).toEqual({
+      status: 'failed',
+      error: expect.stringMatching(
+        /^trial 0: stage 'last' returned .* no trial has completed yet: fix what the stage returns/,
+      ),
+      untilATrialCompletes: true,
+    });
+    // After a completed trial it depends on the configuration: one failed trial.
+    expect(afterTrial(plan, reported, { ...invalid, trialIndex: 1 }).halt).toBeNull();
+    // Histories recorded before the rule went on (workflows/study.ts passes the patch's answer).
+    expect(afterTrial(plan, initialStudyState('s/'), invalid, { invalidResultEnds: false }).halt).toBeNull();
     // A memotune worker's message already says what to do: not said twice.
     const workerMessage =
       "no stage implementation named 'train' is registered on the worker that took it from task queue 'gpu' " +
