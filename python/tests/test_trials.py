@@ -147,3 +147,28 @@ def test_best_params_before_any_trial_completed_says_so() -> None:
     empty = Study("s", "running", "maximize", ["a"], "acc", [], None)
     with pytest.raises(ValueError, match="no completed trial yet"):
         _ = empty.best_params
+
+
+def test_artifact_reads_the_best_trials_last_stage_or_the_one_asked_for(tmp_path: Path) -> None:
+    from conftest import commit_output
+
+    store = MemoryObjectStore()
+    commit_output(store, "k-prep-1", "prep", {"scaler": [1.0, 2.0]})
+    commit_output(store, "k-fit-1", "fit", b"pickled model")
+    records = [
+        {"trialIndex": 0, "status": "failed", "keys": ["k-prep-1", "k-fit-0"]},
+        {"trialIndex": 1, "status": "completed", "keys": ["k-prep-1", "k-fit-1"]},
+    ]
+    study = Study("s", "completed", "maximize", ["prep", "fit"], "acc", records, {"trialIndex": 1}, store=store)
+    best = study.artifact(download_dir=tmp_path)
+    assert (best.stage, best.format, best.read_bytes()) == ("fit", "bytes", b"pickled model")
+    assert best.path().parent == tmp_path
+    assert study.artifact(0, "prep").json() == {"scaler": [1.0, 2.0]}
+    with pytest.raises(LookupError, match="trial 0's fit output is not in the cache"):
+        study.artifact(0)
+    with pytest.raises(ValueError, match="stage='train': the stages are prep, fit"):
+        study.artifact(1, "train")
+    with pytest.raises(ValueError, match="trial=7: study 's' has trials 0..1"):
+        study.artifact(7)
+    with pytest.raises(ValueError, match="no completed trial yet: pass trial="):
+        Study("s", "running", "maximize", ["prep", "fit"], "acc", records, None, store=store).artifact()

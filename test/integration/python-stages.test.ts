@@ -120,11 +120,20 @@ describe('Python stages', () => {
     const script = [
       'import asyncio, json, memotune',
       `study = asyncio.run(memotune.load_study(${JSON.stringify(studyId)}))`,
-      'print(json.dumps({"types": study.param_types, "best": study.best_params, "value": study.best_value}))',
+      'first = study.artifact(0, "prepare")',
+      'print(json.dumps({"types": study.param_types, "best": study.best_params, "value": study.best_value,',
+      '  "artifact": [first.stage, first.format, first.json()["mode"], study.artifact().stage]}))',
     ].join('\n');
     const read = await runProcess(testStack().python, ['-c', script], cliEnv(env.s3KeyPrefix));
     expect(read.stderr).toBe('');
-    const fromLoad = JSON.parse(read.stdout) as { types: unknown; best: Record<string, unknown>; value: number };
+    const fromLoad = JSON.parse(read.stdout) as {
+      types: unknown;
+      best: Record<string, unknown>;
+      value: number;
+      artifact: unknown[];
+    };
+    // A stage output from Python as `study artifact` fetches it: trial 0's first stage, the best trial's last.
+    expect(fromLoad.artifact).toEqual(['prepare', 'json', 'x', 'train']);
     expect(fromLoad.types).toEqual({ 'prepare.a': 'float', 'prepare.mode': 'categorical', 'train.lr': 'float' });
     expect(Object.keys(fromLoad.best)).toEqual(['prepare.a', 'prepare.mode', 'train.lr']);
     expect(fromLoad.value).toBe(Math.max(...result.history.map((trial) => trial.objective ?? -Infinity)));

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus, WorkflowFailureError
@@ -23,7 +26,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from .jsjson import number_to_string
 from .s3 import S3ObjectStore, S3Settings
 from .store import ObjectStore
+from .cache import read_meta
 from .connection import connect
+from .context import StageOutput
 
 SEGMENT_SIZE = 100
 """Records per segment of a trial log (trialLogSegmentSize in src/core/trial-log.ts)."""
@@ -107,6 +112,9 @@ class Study:
     """Each parameter's type (``float``, ``int``, ``categorical``) by its column, ``<stage>.<name>``,
     from the study's plan; empty when it could not be read. JSON has one number type, so a float
     parameter's ``100.0`` is stored as ``100``: this puts it back."""
+    store: ObjectStore | None = field(default=None, repr=False, compare=False)
+    """The object store the study's workers write to (where :meth:`artifact` reads outputs);
+    :func:`load_study` sets it."""
 
     @property
     def best_params(self) -> dict[str, Any]:
@@ -164,6 +172,48 @@ class Study:
             for stage in range(int(trial.get("cachedPrefix") or 0)):
                 saved += float(_at(costs, stage) or 0) - float(_at(charges, stage) or 0)
         return {"saved": saved, "charged": charged} if counted else None
+
+    def artifact(
+        self,
+        trial: int | None = None,
+        stage: str | None = None,
+        *,
+        download_dir: str | os.PathLike[str] | None = None,
+    ) -> StageOutput:
+        """A trial's stage output from the cache (``memotune study artifact``): by default the best
+        trial's last stage — e.g. the fitted model. Nothing is downloaded until you ask:
+        ``.path()`` (a local copy under ``download_dir``, else a new temporary directory; a
+        directory output extracted), ``.read_bytes()``, ``.json()``; every read checks the sha256
+        recorded when it was committed.
+
+        Raises:
+            ValueError: no completed trial (and no ``trial`` given), no such trial or stage.
+            LookupError: that output is not in the cache (the stage never committed it, or the
+                cache's retention removed it): re-run that configuration to get it back.
+        """
+        if self.store is None:
+            raise ValueError("this Study has no object store: read it with load_study(..., store=...)")
+        index = trial
+        if index is None:
+            index = None if self.best is None else self.best.get("trialIndex")
+            if index is None:
+                raise ValueError(f"study '{self.study_id}' has no completed trial yet: pass trial=")
+        record = next((record for record in self.trials if record.get("trialIndex") == index), None)
+        if record is None:
+            raise ValueError(f"trial={index}: study '{self.study_id}' has trials 0..{len(self.trials) - 1}")
+        keys = list(record.get("keys") or [])
+        names = self.stages or [f"stage{at}" for at in range(len(keys))]
+        at = len(names) - 1 if stage is None else (names.index(stage) if stage in names else -1)
+        if at < 0:
+            raise ValueError(f"stage={stage!r}: the stages are {', '.join(names)}")
+        meta = read_meta(self.store, keys[at]) if at < len(keys) else None
+        if meta is None:
+            raise LookupError(
+                f"trial {index}'s {names[at]} output is not in the cache (never committed, or pruned): "
+                "re-run that configuration to get it back"
+            )
+        directory = Path(download_dir) if download_dir is not None else Path(tempfile.mkdtemp(prefix="memotune-artifact-"))
+        return StageOutput(self.store, meta, directory)
 
     def rows(self) -> tuple[list[str], list[list[Any]]]:
         """The columns and rows of ``memotune study trials --format csv``: one row per trial."""
@@ -404,6 +454,7 @@ async def load_study(
         trials=records,
         best=outcome.get("best"),
         param_types=await _param_types(client, study_id),
+        store=store,
     )
 
 
