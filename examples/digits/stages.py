@@ -232,7 +232,7 @@ def teacher(ctx: StageContext) -> StageResult:
     max_iter = int(_param(ctx.params, "max_iter"))
     max_leaf_nodes = int(_param(ctx.params, "max_leaf_nodes"))
     learning_rate = float(_param(ctx.params, "learning_rate"))
-    with np.load(ctx.parent.path()) as aug:
+    with np.load(ctx.require_parent().path()) as aug:
         x, y, src, n_original = aug["x"], aug["y"], aug["src"], int(aug["n_original"])
     data = split()
     _check_cancelled(ctx)
@@ -287,7 +287,7 @@ def student(ctx: StageContext) -> StageResult:
     temperature = float(_param(ctx.params, "temperature"))
     with np.load(ctx.ancestors["augment"].path()) as aug:
         x = aug["x"][: int(aug["n_original"])]
-    with np.load(ctx.parent.path()) as t:
+    with np.load(ctx.require_parent().path()) as t:
         proba, classes = t["proba"], t["classes"]
     data = split()
     _check_cancelled(ctx)

@@ -7,7 +7,7 @@ from memotune import StageContext, StageResult, TrialPruned, stage
 
 @stage("train")
 def train(ctx: StageContext) -> StageResult:
-    rows = ctx.parent.json()
+    rows = ctx.require_parent().json()
     lr, epochs = float(ctx.params["lr"]), int(ctx.params["epochs"])
     def mse(w: float) -> float:
         return sum((row["y"] - w * row["x"]) ** 2 for row in rows) / len(rows)

@@ -375,6 +375,13 @@ class StageContext:
     _heartbeat: Callable[[Any], None] = field(repr=False)
     _curve: IntermediateCurve = field(default_factory=IntermediateCurve, repr=False)
 
+    def require_parent(self) -> StageOutput:
+        """The previous stage's output, :attr:`parent`, typed for a stage that is never first (no
+        ``assert ctx.parent is not None`` for mypy or pyright). Raises ``ValueError`` in the first stage."""
+        if self.parent is None:
+            raise ValueError(f"stage '{self.stage_name}' is the pipeline's first stage: it has no parent output")
+        return self.parent
+
     def heartbeat(self, details: Any = None) -> None:
         """Reports liveness, with optional JSON-able progress details, from any thread. The
         activity also heartbeats on its own while the stage runs; this adds progress details.

@@ -15,6 +15,11 @@ from .jsjson import plain_scalar
 
 @dataclass(frozen=True)
 class StageResult:
+    """What a stage returns: its ``output`` (committed to the stage cache under the prefix's key,
+    what later stages and later trials sharing the prefix read), its ``metrics`` (numbers only; the
+    last stage's hold the study's objective) and, optionally, its ``cost``. A dict with these keys
+    is accepted too. E.g. ``StageResult(output=ctx.workdir / "model.pkl", metrics={"val_acc": 0.93})``."""
+
     output: Any
     """What later stages read: a JSON-able value (dict/list/str/number/bool/None), ``bytes``, or —
     for outputs of any size, streamed to the store without being held in memory — a
