@@ -9,6 +9,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
+import { closestKey } from '../src/core/closest-key.js';
 import { spentBeforeAttempt } from '../src/core/charge.js';
 import type { StageWorker } from '../src/core/study.js';
 import { packageVersion } from '../src/package-root.js';
@@ -489,9 +490,10 @@ export function createActivities(dependencies: ActivityDependencies) {
       if (implementation === undefined) {
         // Naming what this worker does serve shows a queue shared by workers with different stage
         // sets, the usual cause when another worker of the queue has the stage.
+        const guess = closestKey(input.implementation, Object.keys(registry));
         throw ApplicationFailure.nonRetryable(
           `no stage implementation named '${input.implementation}' is registered on the worker that took it ` +
-            `from task queue '${info.taskQueue}' (it serves ${servedStages(registry)}); every worker of a queue ` +
+            `from task queue '${info.taskQueue}' (it serves ${servedStages(registry)}${guess === undefined ? '' : `; did you mean '${guess}'?`}); every worker of a queue ` +
             'must register the same stages (two projects on one server: give each its own queues with --prefix)',
           FailureType.UnknownStage,
         );

@@ -140,6 +140,8 @@ def test_unknown_implementation_names_what_the_worker_serves(harness: Harness) -
     error = failure(harness, harness.activity(stages), request(implementation="nope"))
     assert "(it serves 'eval', 'train')" in error.message
     assert "every worker of a queue must register the same stages" in error.message
+    typo = failure(harness, harness.activity(stages), request(implementation="trian"))
+    assert "(it serves 'eval', 'train'; did you mean 'train'?)" in typo.message
 
 
 def test_malformed_request_is_not_retried(harness: Harness) -> None:

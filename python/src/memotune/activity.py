@@ -28,6 +28,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory, CancelledError
 
 from . import cache
+from .closest import closest_key
 from .context import (
     IntermediateCurve,
     PruneReference,
@@ -540,9 +541,12 @@ class StageActivity:
             served = ", ".join(f"'{name}'" for name in names[:12]) or "no stage"
             if len(names) > 12:
                 served += f" and {len(names) - 12} more"
+            guess = closest_key(req.implementation, names)
             raise ApplicationError(
                 f"no stage implementation named '{req.implementation}' is registered on the worker that took it "
-                f"from task queue '{info.task_queue}' (it serves {served}); every worker of a queue must register "
+                f"from task queue '{info.task_queue}' (it serves {served}"
+                + ("" if guess is None else f"; did you mean '{guess}'?")
+                + "); every worker of a queue must register "
                 "the same stages (two projects on one server: give each its own queues, `memotune study start --prefix P` "
                 "and --task-queue P-<queue> here)",
                 type=UNKNOWN_STAGE,

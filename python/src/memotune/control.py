@@ -25,7 +25,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from .connection import connect
@@ -197,7 +197,7 @@ async def start_study(
                 await run.result()
                 message = "the study cannot start"
             except WorkflowFailureError as failure:
-                message = str(failure.cause) if failure.cause is not None else str(failure)
+                message = _failure_message(failure)
             # A refused config leaves nothing behind: its id stays free for the corrected config (a
             # caller not allowed to delete leaves the failed run; the id is free again all the same).
             try:
@@ -278,13 +278,22 @@ async def wait_for_study(
     return await study_progress(study_id, client=client)
 
 
+def _failure_message(error: WorkflowFailureError | WorkflowUpdateFailedError) -> str:
+    """What the study said, without the failure's type in front (``str()`` of the SDK's failure
+    reads "Error: …" or "InvalidStudyConfig: …")."""
+    cause = error.cause
+    if isinstance(cause, FailureError) and cause.message:
+        return cause.message
+    return str(cause) if cause is not None else str(error)
+
+
 async def _update(study_id: str, name: str, args: Sequence[Any], client: Client) -> dict[str, Any]:
     handle = client.get_workflow_handle(study_id)
     try:
         return await handle.execute_update(name, args=list(args))
     except WorkflowUpdateFailedError as error:
         # The study said no (a bad configuration, a stopped study): its message says why.
-        raise ValueError(str(error.cause) if error.cause is not None else str(error)) from error
+        raise ValueError(_failure_message(error)) from error
     except RPCError as error:
         if error.status != RPCStatusCode.NOT_FOUND:
             raise

@@ -158,6 +158,8 @@ describe('runStage', () => {
     // It says what this worker serves: a queue shared by workers with different stage sets shows.
     expect((unknown as Error).message).toMatch(/no stage implementation named 'nope' .* \(it serves '.+'/);
     expect((unknown as Error).message).toContain('every worker of a queue must register the same stages');
+    const typo = await run(env, activities.runStage, input(0, 'trian')).catch((e: unknown) => e);
+    expect((typo as Error).message).toMatch(/\(it serves '.+'; did you mean 'train'\?\)/);
     // The user's own stages come first; the built-in synthetic ones are only counted.
     const withBuiltIns = createActivities({
       store: new MemoryObjectStore(),
