@@ -576,6 +576,8 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       epsilon: plan.epsilon,
       orchestrationQueue: plan.orchestrationQueue,
       seed: plan.seed,
+      // Data only: the trial's own patch decides whether it waits for a stage's workers.
+      ...(state.best !== null ? { stagesRanBefore: true as const } : {}),
     };
     let trialInput: TrialInput;
     // A queued configuration leaves the queue once its trial starts: one that leaves parameters out

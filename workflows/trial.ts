@@ -8,6 +8,7 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
+  sleep,
   TemporalFailure,
   TimeoutFailure,
   upsertMemo,
@@ -62,6 +63,12 @@ export interface TrialInput {
    * pruner); absent while nothing can be pruned, and in older histories.
    */
   readonly prune?: readonly (PruneReference | null)[];
+  /**
+   * Set once a trial of the study has completed every stage: a worker of the queue ran each stage's
+   * implementation and version then, so a worker that lacks one is a fleet mid-deploy (or a busy
+   * queue with a stray worker), and the stage waits for another (absent in older histories).
+   */
+  readonly stagesRanBefore?: true;
 }
 
 /** How many leading stages of a running trial are now in the cache (reused or committed). */
@@ -212,6 +219,22 @@ export const maxUnknownStageReruns = 10;
 /** Marks histories in which a stage a worker lacked is scheduled again; earlier ones failed the trial. */
 const unknownStageRerunPatch = 'memotune-unknown-stage-rerun';
 
+/**
+ * Marks histories in which a stage a worker lacked (or had at another version), in a study whose
+ * trials have run every stage before, waits ever longer between reruns for up to
+ * {@link unknownStageWaitSeconds}: ten reruns at once ended a study mid rolling deploy in about a
+ * second, its one-slot GPU workers of the right version busy and the new one taking every task.
+ */
+const unknownStageBackoffPatch = 'memotune-unknown-stage-backoff';
+
+/** How long a stage that ran before waits, in all, for a worker that has it (at its version). */
+export const unknownStageWaitSeconds = 3600;
+
+/** The wait before rerun `k` (1, 2, …) of such a stage: 1 s doubling up to a minute. */
+export function unknownStageDelaySeconds(rerun: number): number {
+  return Math.min(60, 2 ** (rerun - 1));
+}
+
 type StageRun =
   | { readonly output: RunStageOutput; readonly failure?: undefined; readonly interruptedSpent: number }
   | { readonly output?: undefined; readonly failure: ActivityFailure; readonly interruptedSpent: number };
@@ -226,12 +249,21 @@ type StageRun =
 async function runThroughWorkerShutdowns(
   stage: StagePlan,
   runStage: (interruptions: number, unknownAt: number) => Promise<RunStageOutput>,
+  stagesRanBefore: boolean,
+  details: string,
 ): Promise<StageRun> {
   let interruptedSpent = 0;
   let unknownAt = 0;
+  let waitedSeconds = 0;
+  // The trial's details said it waited for a worker: back to its plan once a worker took the stage.
+  const waitOver = () => {
+    if (waitedSeconds > 0) setCurrentDetails(details);
+  };
   for (let interruptions = 0; ;) {
     try {
-      return { output: await runStage(interruptions, unknownAt), interruptedSpent };
+      const output = await runStage(interruptions, unknownAt);
+      waitOver();
+      return { output, interruptedSpent };
     } catch (failure) {
       if (!(failure instanceof ActivityFailure)) throw failure;
       // A fleet in the middle of a deploy that adds the stage: the worker that took the task lacks
@@ -240,11 +272,27 @@ async function runThroughWorkerShutdowns(
       // So is a worker with the stage's code of another version (a rolling deploy of a new
       // version): the queue's other workers may have the version the config gives.
       const type = failureTypeOf(failure);
-      if (
-        (type === FailureType.UnknownStage || type === FailureType.StageVersionMismatch) &&
-        unknownAt < maxUnknownStageReruns &&
-        patched(unknownStageRerunPatch)
-      ) {
+      const misrouted = type === FailureType.UnknownStage || type === FailureType.StageVersionMismatch;
+      // A stage every trial has run so far waits for the queue's other workers, ever longer (one
+      // no trial has run yet is more likely missing everywhere: it fails fast, as before).
+      if (misrouted && stagesRanBefore && patched(unknownStageBackoffPatch)) {
+        const delay = unknownStageDelaySeconds(unknownAt + 1);
+        if (waitedSeconds + delay <= unknownStageWaitSeconds) {
+          unknownAt++;
+          waitedSeconds += delay;
+          if (unknownAt === 1 || unknownAt % 10 === 0)
+            log.warn(
+              `stage '${stage.name}' taken by a worker that lacks it or its version: waiting for another worker of ${stage.taskQueue}`,
+              { unknownAt, waitedSeconds, error: failure.cause?.message ?? failure.message },
+            );
+          setCurrentDetails(
+            `Waiting for a worker of \`${stage.taskQueue}\` with stage \`${stage.name}\` (version ${stage.version}): ` +
+              `the last one that took it lacks it or runs another version (${unknownAt} tries, ${waitedSeconds} s).`,
+          );
+          await sleep(delay * 1000);
+          continue;
+        }
+      } else if (misrouted && unknownAt < maxUnknownStageReruns && patched(unknownStageRerunPatch)) {
         unknownAt++;
         log.info(
           "stage taken by a worker that lacks it (or its version): scheduling it again for the queue's other workers",
@@ -258,7 +306,10 @@ async function runThroughWorkerShutdowns(
         failureTypeOf(failure) === FailureType.WorkerShutdown &&
         interruptions < maxWorkerShutdownReruns &&
         patched(workerShutdownPatch);
-      if (!rerun) return { failure, interruptedSpent };
+      if (!rerun) {
+        waitOver();
+        return { failure, interruptedSpent };
+      }
       interruptions++;
       // A redeploy costs the trial nothing, as a crash does (a heartbeat timeout charges nothing):
       // the trial log is the same with or without it. Earlier histories charged the attempt.
@@ -389,7 +440,7 @@ export async function trialWorkflow(input: TrialInput): Promise<TrialRecord> {
         ...(input.prune?.[index] ? { prune: input.prune[index]! } : {}),
         ...(stage.retry.nonRetryableErrors === undefined ? {} : { nonRetryableErrors: stage.retry.nonRetryableErrors }),
       });
-    const run = await runThroughWorkerShutdowns(stage, runStage);
+    const run = await runThroughWorkerShutdowns(stage, runStage, input.stagesRanBefore === true, plan);
     if (run.failure !== undefined) {
       ranCosts.push(run.interruptedSpent + spentByFailedStage(run.failure, stage));
       stageCharges[index] = ranCosts.at(-1)!;

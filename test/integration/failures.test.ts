@@ -370,6 +370,63 @@ describe('stage failures', () => {
     }
   });
 
+  it("waits, ever longer, for a worker with a stage's version once the stage has run (a rolling deploy with busy workers)", async () => {
+    // Trial 1's prepare stage holds until the test has swapped the gpu workers: the right version's
+    // worker goes away and one with another version takes train's tasks, as mid rolling deploy.
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const held: StageRegistry = {
+      ...stages,
+      prepare: async (context) => {
+        if (context.trial.trialIndex === 1) await gate;
+        return stages.prepare!(context);
+      },
+    };
+    const rolling = await createTestEnv('failures-rolling');
+    try {
+      await rolling.startWorkers(held, ['orchestration', 'cpu']);
+      let stopRight = await rolling.startWorkers({ train: versioned('2', stages.train!) }, ['gpu']);
+      const wanted = config([
+        { a: 0.3, mode: 'ok' },
+        { a: 0.6, mode: 'ok' },
+      ]);
+      const { handle } = await startStudy(
+        rolling.client,
+        {
+          ...wanted,
+          name: 'rolling',
+          pipeline: { stages: [wanted.pipeline.stages[0]!, { ...wanted.pipeline.stages[1]!, version: '2' }] },
+        },
+        { studyId: `${rolling.taskQueuePrefix}-rolling`, taskQueuePrefix: rolling.taskQueuePrefix },
+      );
+      for (let poll = 0; poll < 300 && (await getStudyProgress(rolling.client, handle.workflowId)).trials < 1; poll++)
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      await stopRight();
+      const stopWrong = await rolling.startWorkers({ train: versioned('3', stages.train!) }, ['gpu']);
+      release();
+      // Before, ten reruns at once all reached the wrong worker and the study failed in a second.
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await stopWrong();
+      stopRight = await rolling.startWorkers({ train: versioned('2', stages.train!) }, ['gpu']);
+      try {
+        const result = await rolling.result(handle);
+        expect(result.status).toBe('completed');
+        expect(result.history.map((trial) => trial.status)).toEqual(['completed', 'completed']);
+        const trialEvents =
+          (await rolling.client.workflow.getHandle(`${handle.workflowId}/trial-1`).fetchHistory()).events ?? [];
+        const waits = trialEvents.filter((event) => event.timerStartedEventAttributes != null);
+        expect(waits.length).toBeGreaterThanOrEqual(2);
+        // The waits double: 1 s, 2 s, 4 s, …
+        expect(Number(waits[1]!.timerStartedEventAttributes!.startToFireTimeout!.seconds)).toBe(2);
+      } finally {
+        await stopRight();
+      }
+    } finally {
+      release();
+      await rolling.close();
+    }
+  }, 90_000);
+
   it('ends the study at the first trial whose objective metric was never reported, naming what was', async () => {
     // The stage reports `score`; the config asks for `Score`: every trial would run in full to fail.
     const misnamed = config([
