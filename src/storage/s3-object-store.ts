@@ -37,6 +37,12 @@ export interface S3Settings {
   readonly sessionToken?: string;
   /** Every key is written under this prefix (e.g. one per test). @default '' */
   readonly keyPrefix?: string;
+  /**
+   * Milliseconds a request may wait for its answer (its body sent, the response's headers back;
+   * a download's body streams without a limit) before it fails as a transient `TimeoutError`,
+   * which the stage's store calls wait out as an outage, not charged. @default {@link defaultRequestTimeoutMs}
+   */
+  readonly requestTimeoutMs?: number;
   /** Streamed writes: size of one part of a multipart upload. @default {@link defaultPartSizeBytes} */
   readonly partSizeBytes?: number;
   /** Streamed writes: parts uploaded at once. @default {@link defaultUploadConcurrency} */
@@ -56,6 +62,15 @@ export const defaultPartSizeBytes = 8 * 1024 * 1024;
  * at most 92 MB of RSS growth with 3, 111 MB with 4; no faster with 4 on a local server).
  */
 export const defaultUploadConcurrency = 3;
+/**
+ * Two minutes for an answer: an 8 MiB part at 70 kB/s, a multipart completion a local server
+ * concatenates. Without a limit a store that accepted the connection and then stopped answering
+ * (a paused or overloaded server) held the stage for as long as it lasted, charged as its run (an
+ * ops review saw a 2 s stage charged 123 s).
+ */
+export const defaultRequestTimeoutMs = 120_000;
+/** A TCP connection that is not made within this fails the request (transient, retried). */
+const connectionTimeoutMs = 10_000;
 /** S3's smallest part (all but the last) and most parts in one multipart upload. */
 const minPartSizeBytes = 5 * 1024 * 1024;
 const maxParts = 10_000;
@@ -81,6 +96,12 @@ export function createS3Client(settings: S3Settings): S3Client {
     // while the SDK's default CRC32 trailers on every upload are refused by several of them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // No socket idle limit: a stage reading a parent's stream slowly leaves the socket idle by design.
+    requestHandler: {
+      connectionTimeout: connectionTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs ?? defaultRequestTimeoutMs,
+      throwOnRequestTimeout: true,
+    },
   });
   // The parts of a streamed write are not hashed for the request signature (the SDK would hash
   // each part here and the server again; uploads to versitygw run ~30% faster without): the stage

@@ -141,6 +141,10 @@ class S3ObjectStore:
             aws_access_key_id=settings.access_key_id,
             aws_secret_access_key=settings.secret_access_key,
             config=Config(
+                # As the TypeScript store: a connection not made in 10 s, or an answer that stops
+                # coming for 2 minutes, fails the request as transient (waited out, not charged).
+                connect_timeout=10,
+                read_timeout=120,
                 s3={"addressing_style": "path" if path_style else "auto"},
                 request_checksum_calculation="when_required",
                 response_checksum_validation="when_required",

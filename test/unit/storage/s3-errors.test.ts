@@ -1,8 +1,10 @@
 /** An S3 error never carries the request's signing details (the session token among them) into a log. */
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ObjectStore } from '../../../src/storage/s3-object-store.js';
+import { isTransientError } from '../../../src/storage/retry.js';
 
 const token = 'SESSIONTOKEN-SECRET-55bb';
 let server: Server;
@@ -62,5 +64,37 @@ describe('S3 errors', () => {
       '$response',
     ])
       expect(logged).not.toContain(field);
+  });
+});
+
+describe('a store that stops answering', () => {
+  it('fails the request after requestTimeoutMs as a transient TimeoutError (waited out as an outage, not charged)', async () => {
+    // Accepts the connection, reads the request, never answers: a paused or wedged server.
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => {
+      sockets.push(socket);
+      socket.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const store = S3ObjectStore.fromSettings({
+        endpoint: `http://127.0.0.1:${(silent.address() as { port: number }).port}`,
+        bucket: 'memotune',
+        accessKeyId: 'memotune',
+        secretAccessKey: 'secret',
+        requestTimeoutMs: 300,
+      });
+      const started = Date.now();
+      const error = (await store.get('k').then(
+        () => null,
+        (thrown: unknown) => thrown,
+      )) as Error | null;
+      expect(error?.name).toBe('TimeoutError');
+      expect(isTransientError(error)).toBe(true);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
   });
 });
