@@ -32,7 +32,7 @@ import {
 } from '../src/storage/stage-cache.js';
 import { SYNTHETIC_IMPLEMENTATION_PREFIX } from '../src/examples/synthetic-stages.js';
 import { TrialPruned, versionOf, type StageOutput, type StageRegistry, type StageResult } from '../src/stages/types.js';
-import { isStoreRefusal, OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
+import { isStoreFull, isStoreRefusal, OutageClock, retryingStore, type RetrySettings } from '../src/storage/retry.js';
 import { TrialLog } from '../src/storage/trial-log.js';
 import { createStudyLogActivities } from './study-log.js';
 
@@ -167,10 +167,13 @@ function storeRefused(
   spent?: StageFailureDetails,
 ): ApplicationFailure {
   const name = error instanceof Error ? error.name : 'Error';
+  const advice = isStoreFull(error)
+    ? 'the store is full or over its quota: free space (`memotune cache prune`) or raise the quota'
+    : 'fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*)';
   return ApplicationFailure.create({
     message:
       `${what}: the object store refused this ${worker} worker's request (${name}: ${errorMessage(error)}): ` +
-      'fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*), then `memotune study continue` the study',
+      `${advice}, then \`memotune study continue\` the study`,
     type: FailureType.StoreRefused,
     nonRetryable: true,
     // What the stage spent (it ran, then its output was refused); nothing before it ran.

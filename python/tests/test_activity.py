@@ -375,6 +375,17 @@ def test_write_the_server_refuses_is_reported_at_once_as_the_workers_settings_to
     assert denied.failures == 1
 
 
+def test_a_full_store_ends_the_trial_at_once_advising_to_free_space(harness: Harness) -> None:
+    harness.with_parent()
+    full = Outage(None, lambda: ClientError({"Error": {"Code": "XMinioStorageFull"}, "ResponseMetadata": {"HTTPStatusCode": 507}}, "PutObject"))
+    harness.store.before_put = full
+    error = failure(harness, harness.activity({"train": lambda ctx: StageResult(2)}), request(key=KEY_C))
+    assert (error.type, error.non_retryable) == ("StoreRefused", True)
+    assert "the store is full or over its quota: free space (`memotune cache prune`)" in error.message
+    assert "credentials" not in error.message
+    assert full.failures == 1  # not waited out as an outage
+
+
 def test_a_read_the_server_refuses_ends_the_stage_before_it_runs(harness: Harness) -> None:
     harness.with_parent()
     ran: list[bool] = []

@@ -21,6 +21,8 @@ from memotune.retry import (
     RetryCancelled,
     RetryingStore,
     RetryPolicy,
+    is_store_full,
+    is_store_refusal,
     is_transient_error,
     retry_until_cancelled,
 )
@@ -53,6 +55,7 @@ def test_backoff_doubles_from_half_a_second_to_the_ten_second_cap() -> None:
         (TimeoutError("timed out"), True),
         (client_error(403, "AccessDenied"), False),
         (client_error(404, "NoSuchBucket"), False),
+        (client_error(507, "XMinioStorageFull"), False),
         (ValueError("bug"), False),
     ],
 )
@@ -175,3 +178,10 @@ def test_a_stream_that_breaks_resumes_where_it_stopped() -> None:
     assert inner.opens == 5  # 2 refused, the first stream, 2 reopened after breaks
     assert store.open("missing") is None
     assert store.get("missing") is None
+
+
+def test_a_full_store_is_a_refusal_with_its_own_advice_as_the_typescript_side_decides() -> None:
+    for full in (client_error(403, "QuotaExceeded"), client_error(507, "XMinioStorageFull"), client_error(507, "X")):
+        assert is_store_full(full) and is_store_refusal(full) and not is_transient_error(full)
+    assert not is_store_full(client_error(403, "AccessDenied"))
+    assert not is_store_full(client_error(503, "SlowDown"))

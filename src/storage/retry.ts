@@ -96,6 +96,8 @@ export function isTransientError(error: unknown): boolean {
   };
   if (typeof name === 'string' && transientNames.has(name)) return true;
   if (typeof code === 'string' && (transientCodes.has(code) || transientNames.has(code))) return true;
+  // A full store answers 507 (MinIO): waiting does not free space, someone must.
+  if (isStoreFull(error)) return false;
   const status = $metadata?.httpStatusCode;
   if (typeof status === 'number') return status >= 500 || status === 408 || status === 429;
   return cause !== undefined && cause !== error && isTransientError(cause);
@@ -117,6 +119,37 @@ const refusalNames = new Set([
   'CredentialsProviderError',
 ]);
 
+// S3-compatible servers' names for a store out of space or over its quota (Ceph RGW, MinIO, WebDAV's 507).
+const fullNames = new Set([
+  'QuotaExceeded',
+  'XMinioStorageFull',
+  'XMinioAdminBucketQuotaExceeded',
+  'InsufficientStorage',
+  'StorageFull',
+]);
+
+/**
+ * Whether an object-store error says the store is full or over its quota (HTTP 507, Ceph's 403
+ * `QuotaExceeded`, MinIO's `XMinioStorageFull`), the error itself or one in its `cause` chain. It
+ * ends a trial as `StoreRefused` (space must be freed or the quota raised; retrying waited for ever,
+ * logged as an unreachable store), with its own advice, not "fix the credentials".
+ */
+export function isStoreFull(error: unknown): boolean {
+  for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
+    const { name, Code, $metadata, cause } = at as {
+      name?: unknown;
+      Code?: unknown;
+      $metadata?: { httpStatusCode?: unknown };
+      cause?: unknown;
+    };
+    if ((typeof name === 'string' && fullNames.has(name)) || (typeof Code === 'string' && fullNames.has(Code)))
+      return true;
+    if ($metadata?.httpStatusCode === 507) return true;
+    at = cause === at ? undefined : cause;
+  }
+  return false;
+}
+
 /**
  * Whether an object-store error says the worker's S3 settings or credentials are wrong (a rejected
  * signature or key, access denied, a missing bucket, no credentials or region) — the error itself or
@@ -125,6 +158,7 @@ const refusalNames = new Set([
  * optimizer as the worst results, and the cache lookup retry forever, out of sight.
  */
 export function isStoreRefusal(error: unknown): boolean {
+  if (isStoreFull(error)) return true;
   for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
     const { name, Code, message, $metadata, cause } = at as {
       name?: unknown;

@@ -46,6 +46,7 @@ from .retry import (
     OutageClock,
     RetryingStore,
     RetryPolicy,
+    is_store_full,
     is_store_refusal,
 )
 from .store import ObjectStore
@@ -876,9 +877,14 @@ def _store_refused(what: str, error: BaseException, *details: Any) -> Applicatio
     """A non-retryable ``StoreRefused`` failure, as ``storeRefused`` in activities/index.ts: the
     object store refused this worker's request, which its settings must fix; the study ends
     saying so. ``details``: what the stage spent, when it ran before its output was refused."""
+    advice = (
+        "the store is full or over its quota: free space (`memotune cache prune`) or raise the quota"
+        if is_store_full(error)
+        else "fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*)"
+    )
     return ApplicationError(
         f"{what}: the object store refused this stage worker's request ({_error_message(error)}): "
-        "fix its S3 settings or credentials (MEMOTUNE_S3_*, AWS_*), then `memotune study continue` the study",
+        f"{advice}, then `memotune study continue` the study",
         *details,
         type=STORE_REFUSED,
         non_retryable=True,

@@ -83,6 +83,8 @@ def is_transient_error(error: BaseException) -> bool:
         status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if code in _TRANSIENT_CODES:
             return True
+        if is_store_full(error):  # a 507: waiting does not free space, someone must
+            return False
         return isinstance(status, int) and (status >= 500 or status in (408, 429))
     if isinstance(
         error,
@@ -124,10 +126,37 @@ _REFUSAL_CODES = frozenset(
 )
 
 
+# S3-compatible servers' names for a store out of space or over its quota (as retry.ts's fullNames).
+_FULL_CODES = frozenset(
+    {"QuotaExceeded", "XMinioStorageFull", "XMinioAdminBucketQuotaExceeded", "InsufficientStorage", "StorageFull"}
+)
+
+
+def is_store_full(error: BaseException) -> bool:
+    """Whether a store error says the store is full or over its quota (HTTP 507, Ceph's 403
+    ``QuotaExceeded``, MinIO's ``XMinioStorageFull``), as ``isStoreFull`` in src/storage/retry.ts:
+    the trial ends as ``StoreRefused``, advising to free space, not to fix credentials."""
+    at: BaseException | None = error
+    for _ in range(8):
+        if at is None:
+            return False
+        if isinstance(at, botocore_errors.ClientError):
+            response: dict[str, Any] = getattr(at, "response", {}) or {}
+            if response.get("Error", {}).get("Code") in _FULL_CODES:
+                return True
+            if response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 507:
+                return True
+        at = at.__cause__ if at.__cause__ is not at else None
+    return False
+
+
 def is_store_refusal(error: BaseException) -> bool:
     """Whether a store error says the worker's S3 settings or credentials are wrong (a rejected
     signature or key, access denied, a missing bucket, no credentials at all), as
-    ``isStoreRefusal`` in src/storage/retry.ts decides it: the trial ends as ``StoreRefused``."""
+    ``isStoreRefusal`` in src/storage/retry.ts decides it: the trial ends as ``StoreRefused``. A
+    full store (:func:`is_store_full`) is one too."""
+    if is_store_full(error):
+        return True
     at: BaseException | None = error
     for _ in range(8):
         if at is None:

@@ -363,14 +363,19 @@ describe('runStage reading earlier outputs', () => {
   });
 });
 
-/** A store that answers every call as S3 does a request signed with the wrong secret. */
-function refusingStore(): MemoryObjectStore {
+/** A store that answers every call as S3 does a request signed with the wrong secret (or as a full MinIO). */
+function refusingStore(full = false): MemoryObjectStore {
   const refusal = () =>
     Promise.reject(
-      Object.assign(new Error('The request signature we calculated does not match the signature you provided.'), {
-        name: 'SignatureDoesNotMatch',
-        $metadata: { httpStatusCode: 403 },
-      }),
+      full
+        ? Object.assign(new Error('Storage backend has reached its minimum free drive threshold.'), {
+            name: 'XMinioStorageFull',
+            $metadata: { httpStatusCode: 507 },
+          })
+        : Object.assign(new Error('The request signature we calculated does not match the signature you provided.'), {
+            name: 'SignatureDoesNotMatch',
+            $metadata: { httpStatusCode: 403 },
+          }),
     );
   const store = new MemoryObjectStore();
   for (const method of ['get', 'getStream', 'put', 'putStream', 'putFile', 'exists', 'list', 'delete'] as const)
@@ -400,6 +405,19 @@ describe('a store that refuses the worker (wrong credentials, access denied)', (
       expect((failure as Error).message).toContain('fix its S3 settings or credentials');
     },
   );
+
+  it('says a full store is full, not that its credentials are wrong', async () => {
+    const activities = createActivities({ store: refusingStore(true), stages });
+    const env = new MockActivityEnvironment({ heartbeatTimeoutMs: 3000 }, { logger: quiet });
+    const failure = await run(env, activities.runStage, input(0)).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    expect(failure).toMatchObject({ type: 'StoreRefused', nonRetryable: true });
+    expect((failure as Error).message).toContain('(XMinioStorageFull: Storage backend has reached');
+    expect((failure as Error).message).toContain('the store is full or over its quota: free space');
+    expect((failure as Error).message).not.toContain('credentials');
+  });
 });
 
 describe('lookupCache', () => {

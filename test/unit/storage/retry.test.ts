@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  isStoreFull,
   isStoreRefusal,
   isTransientError,
   OutageClock,
@@ -72,6 +73,29 @@ describe('isStoreRefusal', () => {
     ['a plain error', new Error('bug'), false],
   ])('%s → %s', (_name, error, expected) => {
     expect(isStoreRefusal(error)).toBe(expected);
+  });
+});
+
+describe('isStoreFull', () => {
+  const status = (httpStatusCode: number, name = 'S3ServiceException') =>
+    Object.assign(new Error(name), { name, $metadata: { httpStatusCode } });
+  it.each([
+    ["Ceph's 403 QuotaExceeded", status(403, 'QuotaExceeded'), true],
+    ["MinIO's 507 XMinioStorageFull", status(507, 'XMinioStorageFull'), true],
+    ['any 507', status(507), true],
+    ['wrapped', new Error('upload failed', { cause: status(507, 'XMinioStorageFull') }), true],
+    ['403 AccessDenied', accessDenied(), false],
+    ['a 503', status(503, 'SlowDown'), false],
+  ])('%s → %s', (_name, error, expected) => {
+    expect(isStoreFull(error)).toBe(expected);
+  });
+
+  it('is a refusal (the study ends with advice to free space), never an outage to wait out', () => {
+    const full = status(507, 'XMinioStorageFull');
+    expect(isStoreRefusal(full)).toBe(true);
+    expect(isTransientError(full)).toBe(false);
+    // Other 5xx answers stay outages.
+    expect(isTransientError(status(503, 'SlowDown'))).toBe(true);
   });
 });
 
