@@ -84,6 +84,7 @@ export {
   type ContinueStudyOptions,
   StudyAlreadyRunningError,
   StudyExistsError,
+  StudyIdOwnedError,
   StudyControlRefusedError,
   StudyFinishedError,
   StudyNotContinuableError,

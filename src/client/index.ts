@@ -150,6 +150,31 @@ export class StudyExistsError extends Error {
 }
 
 /**
+ * Raised by {@link startStudy} with `ifExists: 'new-run'` when the id's earlier study ran under
+ * another task-queue prefix: study ids are one namespace across prefixes, and a new run would take
+ * the id over — another team's `study status` and `study delete` would then act on it (an ops
+ * review saw both). The error names the owner.
+ */
+export class StudyIdOwnedError extends StudyExistsError {
+  constructor(
+    studyId: string,
+    closedStatus: string,
+    /** The earlier study's orchestration task queue (`<prefix>-orchestration`). */
+    readonly ownerQueue: string,
+    /** Its pipeline, from its memo, when it has one. */
+    readonly ownerPipeline: string | null,
+  ) {
+    super(studyId, closedStatus);
+    this.message =
+      `a study with id '${studyId}' ran before under another task-queue prefix (its orchestration queue is ` +
+      `'${ownerQueue}'${ownerPipeline === null ? '' : `, pipeline '${ownerPipeline}'`}): a new run would take ` +
+      'its id over; pick another id (study ids are shared by every prefix of a namespace: one namespace per team ' +
+      'keeps them apart)';
+    this.name = 'StudyIdOwnedError';
+  }
+}
+
+/**
  * Validates the config (throwing `StudyConfigError` with every issue before anything starts),
  * resolves it into a plan and starts the study workflow.
  * @throws StudyExistsError when a study with the id ran before (unless `ifExists: 'new-run'`)
@@ -164,6 +189,20 @@ export async function startStudy(
   const wanted = options.searchAttributes ?? 'auto';
   const searchable = wanted === 'auto' ? await searchAttributesRegistered(client) : wanted;
   const plan: StudyPlan = searchable ? { ...planned, searchAttributes: true } : planned;
+  if ((options.ifExists ?? 'refuse') === 'new-run') {
+    const earlier = await getStudyHandle(client, plan.studyId)
+      .describe()
+      .catch(() => null);
+    if (earlier !== null && earlier.status.name !== 'RUNNING' && earlier.taskQueue !== plan.orchestrationQueue) {
+      const memo = (earlier.memo as { memotune?: { pipeline?: unknown } } | undefined)?.memotune;
+      throw new StudyIdOwnedError(
+        plan.studyId,
+        earlier.status.name,
+        earlier.taskQueue,
+        typeof memo?.pipeline === 'string' ? memo.pipeline : null,
+      );
+    }
+  }
   try {
     const handle = await client.workflow.start<typeof studyWorkflow>('studyWorkflow', {
       workflowId: plan.studyId,

@@ -75,6 +75,10 @@ export function idProblem(id: string, kind: 'studyId' | 'taskQueuePrefix' = 'stu
   if (id.trim() !== id) return 'must not start or end with whitespace';
   // The Temporal UI's link to workflow `..` is the page above it.
   if (id === '.' || id === '..') return `must not be '${id}' (the Temporal UI's link to it would lead elsewhere)`;
+  if (kind === 'taskQueuePrefix' && !taskQueuePrefixPattern.test(id))
+    // A prefix names task queues and metric labels: `teama,teamb` or `Team A` named one queue no
+    // worker meant to poll (an ops review started both).
+    return `must be letters, digits, '.', '_' or '-', starting with a letter or digit (it names task queues), got '${id}'`;
   if (id.includes('/')) {
     return kind === 'studyId'
       ? 'must not contain "/" (trial workflow ids are <studyId>/trial-<n>)'
@@ -82,6 +86,9 @@ export function idProblem(id: string, kind: 'studyId' | 'taskQueuePrefix' = 'stu
   }
   return undefined;
 }
+
+/** What a task-queue prefix may hold: `memotune`, `team-a`, `vision_2`. */
+export const taskQueuePrefixPattern = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** The study id and queue prefix, checked; every problem as a config issue. */
 function checkDeployment(config: StudyConfig, options: PlanOptions): { path: string; message: string }[] {

@@ -128,6 +128,15 @@ describe('memotune study (CLI against the real server)', () => {
     );
     expect(again.code).toBe(0);
     expect(again.stderr).toContain(`note: study ${id} ran before (completed); this is a new run`);
+    // Under another prefix (another team's), --new-run would take the id over: refused, naming the owner.
+    const takeover = await runCli(
+      ['study', 'start', path, '--id', id, '--prefix', `${env.taskQueuePrefix}-other`, '--new-run'],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(takeover.code).toBe(2);
+    expect(takeover.stderr).toContain(
+      `a study with id '${id}' ran before under another task-queue prefix (its orchestration queue is '${env.taskQueuePrefix}-orchestration'`,
+    );
     expect(started.stderr).not.toContain('ran before');
     expect(started.stderr).not.toContain('no worker polls');
     // Under a prefix no worker serves, start says so at once (the study waits for one), then it is cancelled.

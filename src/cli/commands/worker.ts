@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { Command, InvalidArgumentError } from 'commander';
 import { runWorkerProcess } from '../../../workers/main.js';
-import { defaultTaskQueuePrefix } from '../../config/plan.js';
+import { defaultTaskQueuePrefix, idProblem } from '../../config/plan.js';
 import { taskQueueKindPattern } from '../../config/study-config.js';
 import type { QueueRole } from '../../worker/run-workers.js';
 import { withEndpoint, type EndpointOptions } from '../connection.js';
@@ -17,6 +17,12 @@ function parseQueues(value: string): QueueRole[] {
     }
   }
   return roles as QueueRole[];
+}
+
+function parsePrefix(value: string): string {
+  const problem = idProblem(value, 'taskQueuePrefix');
+  if (problem !== undefined) throw new InvalidArgumentError(problem);
+  return value;
 }
 
 function positiveInteger(value: string): number {
@@ -56,7 +62,7 @@ export function workerCommand(): Command {
       ['orchestration', 'cpu', 'gpu'] as QueueRole[],
     )
     .option('--stages <module>', 'JS/TS module exporting your stage registry (`stages` or default)')
-    .option('--prefix <prefix>', 'task queue prefix', defaultTaskQueuePrefix)
+    .option('--prefix <prefix>', 'task queue prefix', parsePrefix, defaultTaskQueuePrefix)
     .option(
       '--max-concurrent-stages <n>',
       'stages this process runs at once on each stage queue (default 1 on gpu, 2 on the others)',

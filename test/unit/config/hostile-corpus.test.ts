@@ -106,6 +106,22 @@ describe('the hostile study-config corpus', () => {
     ]);
   });
 
+  it.each(['teama,teamb', 'Team A', '-lead'])(
+    'refuses the task-queue prefix %j, which names no queue a worker means',
+    (prefix) => {
+      const error = refusal(() => planStudy(parseStudyConfig(corpus.base), { studyId: 's', taskQueuePrefix: prefix }));
+      expect(error.issues).toEqual([
+        {
+          path: 'taskQueuePrefix',
+          message: `must be letters, digits, '.', '_' or '-', starting with a letter or digit (it names task queues), got '${prefix}'`,
+        },
+      ]);
+      expect(() =>
+        planStudy(parseStudyConfig(corpus.base), { studyId: 's', taskQueuePrefix: 'team-a_2.v' }),
+      ).not.toThrow();
+    },
+  );
+
   it('reports the study id and the prefix together', () => {
     const config = parseStudyConfig(corpus.base);
     const error = refusal(() => planStudy(config, { studyId: '', taskQueuePrefix: 'a/b' }));
