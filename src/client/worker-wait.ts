@@ -8,7 +8,7 @@
  * one. Only pollers seen within {@link LIVE_POLL_AGE_MS} count as a worker.
  */
 import { ServiceError, type Client } from '@temporalio/client';
-import { defaultTaskQueuePrefix } from '../config/plan.js';
+import { defaultTaskQueuePrefix, taskQueuePrefixOf } from '../config/plan.js';
 
 /** A listed poller older than this has stopped: one minute of long poll, plus a margin. */
 export const LIVE_POLL_AGE_MS = 75_000;
@@ -85,8 +85,7 @@ const PENDING = '; the request stays pending and may still apply when a worker t
  * another queue and never takes it).
  */
 function workerCommandFor(taskQueue: string): string {
-  const suffix = '-orchestration';
-  const prefix = taskQueue.endsWith(suffix) ? taskQueue.slice(0, -suffix.length) : defaultTaskQueuePrefix;
+  const prefix = taskQueue.endsWith('-orchestration') ? taskQueuePrefixOf(taskQueue) : defaultTaskQueuePrefix;
   return prefix === defaultTaskQueuePrefix
     ? '`memotune worker`'
     : `\`memotune worker --prefix ${prefix}\` (the study's task-queue prefix)`;

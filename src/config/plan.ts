@@ -43,6 +43,12 @@ export function taskQueueName(prefix: string, kind: TaskQueueKind): string {
   return `${prefix}-${kind}`;
 }
 
+/** The prefix of an orchestration queue `<prefix>-orchestration` (the queue itself when it is not one). */
+export function taskQueuePrefixOf(orchestrationQueue: string): string {
+  const suffix = '-orchestration';
+  return orchestrationQueue.endsWith(suffix) ? orchestrationQueue.slice(0, -suffix.length) : orchestrationQueue;
+}
+
 /** The config's pruner with its defaults filled in (pinned in the plan, like the optimizer's). */
 function prunerOf(pruner: StudyConfig['pruner']): PrunerSettings {
   if (pruner === undefined) return defaultPruner;

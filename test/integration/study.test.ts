@@ -405,7 +405,20 @@ describe('a study on the example pipeline (real Temporal + S3)', () => {
     expect(row).toMatchObject({
       started: studyStartedAt(first).toISOString(),
       runStarted: latest.startTime.toISOString(),
+      // Whose it is: its workers' prefix and its pipeline (an ops review could not tell teams apart).
+      prefix: env.taskQueuePrefix,
+      pipeline: expect.any(String),
     });
+    const byPrefix = await runCli(
+      ['study', 'list', '--json', '--prefix', env.taskQueuePrefix, '--id', studyId],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(byPrefix.stdout.trim().split('\n')).toHaveLength(1);
+    const otherPrefix = await runCli(
+      ['study', 'list', '--prefix', `${env.taskQueuePrefix}-other`, '--id', studyId],
+      cliEnv(env.s3KeyPrefix),
+    );
+    expect(otherPrefix.stdout.trim()).toBe('no matching studies');
     // Filtered by id and status; what the limit leaves out is said, not dropped silently.
     const filtered = await runCli(
       ['study', 'list', '--json', '--id', studyId, '--status', 'completed'],

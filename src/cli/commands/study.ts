@@ -43,6 +43,7 @@ import { formatImportance } from '../importance-table.js';
 import {
   memotuneBest,
   memotuneMethod,
+  memotunePipeline,
   memotuneSpent,
   memotuneStatus,
   memotuneTrials,
@@ -109,7 +110,7 @@ export function formatRunningStage(running: RunningStage): string {
 
 /** A control request, ready to send once connected. */
 type ControlRequest = (client: Client) => Promise<StudyProgress>;
-import { defaultTaskQueuePrefix, planStudy } from '../../config/plan.js';
+import { defaultTaskQueuePrefix, planStudy, taskQueuePrefixOf } from '../../config/plan.js';
 import { parseStudyConfig } from '../../config/study-config.js';
 import type { ObjectStore } from '../../storage/object-store.js';
 import { StageCache } from '../../storage/stage-cache.js';
@@ -1140,98 +1141,120 @@ Examples:
         ]),
       )
       .option('--id <text>', 'only studies whose id contains this text')
+      .option('--prefix <prefix>', "only studies on this task-queue prefix (a team's, say)")
       .option('--json', 'one JSON object per study'),
   )
     .addHelpText(
       'after',
       "\nExample:\n  memotune study list --limit 5\n  memotune study list --status failed --id nightly\n  temporal workflow list --query \"MemotuneKind='study' AND ExecutionStatus='Running'\"",
     )
-    .action(async (options: EndpointFlags & { limit: number; status?: string; id?: string; json?: boolean }) => {
-      const { client, close } = await connectClient(options);
-      try {
-        // The latest run of each study id (`study continue` starts a new run of the same id), newest
-        // first; the server's listing order is by its own rules, so a few more are read and sorted.
-        const latest = new Map<string, WorkflowExecutionInfo>();
-        let read = 0;
-        // A filter is applied here (a study's status may be its search attribute or the server's),
-        // so more are read when one is given.
-        const filtered = options.status !== undefined || options.id !== undefined;
-        const readAtMost = filtered ? Math.max(options.limit * 4 + 20, 2000) : options.limit * 4 + 20;
-        let more = false;
-        // A study with a payload codec this CLI lacks is listed from what the server knows.
-        for await (const execution of tolerantOfUnreadablePayloads(client).workflow.list({
-          query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
-        })) {
-          if (++read > readAtMost) {
-            more = true;
-            break;
+    .action(
+      async (
+        options: EndpointFlags & { limit: number; status?: string; id?: string; prefix?: string; json?: boolean },
+      ) => {
+        const { client, close } = await connectClient(options);
+        try {
+          // The latest run of each study id (`study continue` starts a new run of the same id), newest
+          // first; the server's listing order is by its own rules, so a few more are read and sorted.
+          const latest = new Map<string, WorkflowExecutionInfo>();
+          let read = 0;
+          // A filter is applied here (a study's status may be its search attribute or the server's),
+          // so more are read when one is given.
+          const filtered = options.status !== undefined || options.id !== undefined || options.prefix !== undefined;
+          const readAtMost = filtered ? Math.max(options.limit * 4 + 20, 2000) : options.limit * 4 + 20;
+          let more = false;
+          // A study with a payload codec this CLI lacks is listed from what the server knows.
+          for await (const execution of tolerantOfUnreadablePayloads(client).workflow.list({
+            query: "WorkflowType = 'studyWorkflow' AND ExecutionStatus != 'ContinuedAsNew'",
+          })) {
+            if (++read > readAtMost) {
+              more = true;
+              break;
+            }
+            if (options.id !== undefined && !execution.workflowId.includes(options.id)) continue;
+            if (options.prefix !== undefined && taskQueuePrefixOf(execution.taskQueue) !== options.prefix) continue;
+            const known = latest.get(execution.workflowId);
+            if (known === undefined || known.startTime < execution.startTime)
+              latest.set(execution.workflowId, execution);
           }
-          if (options.id !== undefined && !execution.workflowId.includes(options.id)) continue;
-          const known = latest.get(execution.workflowId);
-          if (known === undefined || known.startTime < execution.startTime) latest.set(execution.workflowId, execution);
-        }
-        // Newest study first, by when the study started (its runs restart it every so many trials).
-        const matching = [...latest.values()]
-          .filter(
-            (execution) =>
-              options.status === undefined ||
-              listedStatus(execution.typedSearchAttributes.get(memotuneStatus), execution.status.name) ===
-                options.status,
-          )
-          .sort((a, b) => studyStartedAt(b).getTime() - studyStartedAt(a).getTime());
-        const rows: Record<string, string | number | null>[] = matching.slice(0, options.limit).map((execution) => {
-          // Studies started without memotune's search attributes show what the server knows.
-          const attributes = execution.typedSearchAttributes;
-          const spent = attributes.get(memotuneSpent);
-          return {
-            id: execution.workflowId,
-            status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
-            trials: attributes.get(memotuneTrials) ?? null,
-            // A share of the budget (the search attribute): the list has no absolute budgets.
-            spentFraction: spent === undefined ? null : Number(spent.toFixed(4)),
-            best: attributes.get(memotuneBest) ?? null,
-            method: attributes.get(memotuneMethod) ?? null,
-            started: studyStartedAt(execution).toISOString(),
-            // The latest run's start: a continuation (`study continue`) or a hand-over of a long study.
-            runStarted: execution.startTime.toISOString(),
-          };
-        });
-        // Say what the limit left out (a review's cleanup script saw 20 of 31 studies, silently).
-        const leftOut = matching.length - rows.length;
-        if (leftOut > 0 || more)
-          console.error(
-            `${leftOut > 0 ? `${leftOut}${more ? ' or more' : ''}` : 'more'} ${filtered ? 'matching ' : ''}studies not shown: raise --limit (now ${options.limit})`,
-          );
-        if (options.json) {
-          for (const row of rows) console.log(printableLines(JSON.stringify(row)));
-        } else if (rows.length === 0) {
-          console.log(filtered ? 'no matching studies' : 'no studies yet');
-        } else {
-          const cells = rows.map((row) => [
-            printable(String(row.id)),
-            String(row.status),
-            row.trials === null ? '-' : String(row.trials),
-            row.spentFraction === null ? '-' : `${Math.round(Number(row.spentFraction) * 100)}%`,
-            row.best === null ? '-' : String(Number(Number(row.best).toPrecision(6))),
-            row.method === null ? '-' : String(row.method),
-            String(row.started),
-          ]);
-          const header = ['STUDY', 'STATUS', 'TRIALS', 'SPENT', 'BEST', 'METHOD', 'STARTED'];
-          const widths = header.map((title, column) =>
-            Math.max(title.length, ...cells.map((row) => row[column]!.length)),
-          );
-          for (const row of [header, ...cells])
-            console.log(
-              row
-                .map((cell, column) => cell.padEnd(widths[column]!))
-                .join('  ')
-                .trimEnd(),
+          // Newest study first, by when the study started (its runs restart it every so many trials).
+          const matching = [...latest.values()]
+            .filter(
+              (execution) =>
+                options.status === undefined ||
+                listedStatus(execution.typedSearchAttributes.get(memotuneStatus), execution.status.name) ===
+                  options.status,
+            )
+            .sort((a, b) => studyStartedAt(b).getTime() - studyStartedAt(a).getTime());
+          const rows: Record<string, string | number | null>[] = matching.slice(0, options.limit).map((execution) => {
+            // Studies started without memotune's search attributes show what the server knows.
+            const attributes = execution.typedSearchAttributes;
+            const spent = attributes.get(memotuneSpent);
+            return {
+              id: execution.workflowId,
+              status: listedStatus(attributes.get(memotuneStatus), execution.status.name),
+              trials: attributes.get(memotuneTrials) ?? null,
+              // A share of the budget (the search attribute): the list has no absolute budgets.
+              spentFraction: spent === undefined ? null : Number(spent.toFixed(4)),
+              best: attributes.get(memotuneBest) ?? null,
+              method: attributes.get(memotuneMethod) ?? null,
+              // Whose study it is: its task-queue prefix (its workers) and pipeline (its cache).
+              prefix: taskQueuePrefixOf(execution.taskQueue),
+              pipeline: attributes.get(memotunePipeline) ?? null,
+              started: studyStartedAt(execution).toISOString(),
+              // The latest run's start: a continuation (`study continue`) or a hand-over of a long study.
+              runStarted: execution.startTime.toISOString(),
+            };
+          });
+          // Say what the limit left out (a review's cleanup script saw 20 of 31 studies, silently).
+          const leftOut = matching.length - rows.length;
+          if (leftOut > 0 || more)
+            console.error(
+              `${leftOut > 0 ? `${leftOut}${more ? ' or more' : ''}` : 'more'} ${filtered ? 'matching ' : ''}studies not shown: raise --limit (now ${options.limit})`,
             );
+          if (options.json) {
+            for (const row of rows) console.log(printableLines(JSON.stringify(row)));
+          } else if (rows.length === 0) {
+            console.log(filtered ? 'no matching studies' : 'no studies yet');
+          } else {
+            // The prefix only when the listing spans several teams' (or a non-default one's) studies.
+            const withPrefix = rows.some((row) => row.prefix !== defaultTaskQueuePrefix);
+            const cells = rows.map((row) => [
+              printable(String(row.id)),
+              String(row.status),
+              row.trials === null ? '-' : String(row.trials),
+              row.spentFraction === null ? '-' : `${Math.round(Number(row.spentFraction) * 100)}%`,
+              row.best === null ? '-' : String(Number(Number(row.best).toPrecision(6))),
+              row.method === null ? '-' : String(row.method),
+              ...(withPrefix ? [printable(String(row.prefix))] : []),
+              String(row.started),
+            ]);
+            const header = [
+              'STUDY',
+              'STATUS',
+              'TRIALS',
+              'SPENT',
+              'BEST',
+              'METHOD',
+              ...(withPrefix ? ['PREFIX'] : []),
+              'STARTED',
+            ];
+            const widths = header.map((title, column) =>
+              Math.max(title.length, ...cells.map((row) => row[column]!.length)),
+            );
+            for (const row of [header, ...cells])
+              console.log(
+                row
+                  .map((cell, column) => cell.padEnd(widths[column]!))
+                  .join('  ')
+                  .trimEnd(),
+              );
+          }
+        } finally {
+          await close();
         }
-      } finally {
-        await close();
-      }
-    });
+      },
+    );
   return study;
 }
 
