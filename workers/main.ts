@@ -31,6 +31,8 @@ export interface WorkerProcessOptions extends EndpointOptions {
   readonly factorCacheMegabytes?: number;
   /** Where the process's Runtime serves Prometheus metrics (`--metrics`; set up by the CLI): said at start. */
   readonly metricsAddress?: string;
+  /** Prints the start-up line (the CLI's writes it as JSON with `--log-format json`). @default console.log */
+  readonly announce?: (line: string) => void;
 }
 
 /**
@@ -77,7 +79,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort());
   process.once('SIGTERM', () => controller.abort());
-  console.log(
+  (options.announce ?? console.log)(
     `memotune worker on ${temporalEndpointDescription(options)}: queues ${options.queues.map((queue) => `${prefix}-${queue}`).join(', ')}; ` +
       stagesDescription(
         options.stagesModule,

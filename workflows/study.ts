@@ -710,6 +710,8 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
     setCurrentDetails(progressCard(progressNow(), method, parallelism()));
   }
   const result = outcome();
+  // An ERROR line of its own (the SDK logs a failed workflow at WARN): what a log alert keys on.
+  if (status === 'failed') log.error('study failed', { studyId: plan.studyId, error: error ?? 'the study failed' });
   if (status === 'failed' && patched(failedStudyFailsPatch)) {
     // Not retried: the halt that failed it would fail it again. The client reads the outcome back
     // from the failure (src/client, failedStudyOutcome), as from a completed study's result.

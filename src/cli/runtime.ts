@@ -138,6 +138,19 @@ export async function endingMessage(text: string): Promise<void> {
   );
 }
 
+/**
+ * A worker process's start-up line on stdout (what scripts wait for): the text, or in a JSON-logging
+ * process the same as one JSON object, an INFO line like the others (a log shipper reading the
+ * merged streams met the one plain line among them).
+ */
+export function announce(text: string): void {
+  if (forwardedLogs?.format === 'json')
+    process.stdout.write(
+      `${jsonLogLine({ level: 'INFO', message: text, timestampNanos: BigInt(Date.now()) * 1_000_000n })}\n`,
+    );
+  else console.log(text);
+}
+
 /** Writes out the lines the SDK's log buffer still holds (nothing to do in a process without workers). */
 export async function settleLogs(): Promise<void> {
   if (forwardedLogs === null) return;

@@ -120,10 +120,12 @@ describe('the packed package, installed into an empty project', () => {
     const worker = spawn(
       bin,
       ['worker', '--stages', 'dist/stages.js', '--metrics', metricsAddress, '--log-format', 'json'],
-      { cwd: scaffold, env: { ...env, MEMOTUNE_LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: scaffold, env: { ...env, MEMOTUNE_LOG_LEVEL: 'INFO' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let log = '';
+    let said = '';
     worker.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
+    worker.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     try {
       const { stdout } = await run('node', ['dist/start.js'], { cwd: scaffold, env, timeout: 180_000 });
@@ -147,6 +149,13 @@ describe('the packed package, installed into an empty project', () => {
       worker.kill('SIGTERM');
       await exited;
     }
+    // The start-up line on stdout is a JSON line too (a log shipper reads the streams merged).
+    const started = said.trimEnd().split('\n');
+    expect(started).toHaveLength(1);
+    expect(JSON.parse(started[0]!)).toMatchObject({
+      level: 'INFO',
+      message: expect.stringMatching(/^memotune worker on /),
+    });
     // Every line one JSON object, a trial's end among them with its workflow's fields.
     const written = log.trimEnd().split('\n');
     for (const line of written) expect(line).toMatch(/^\{"time":"[^"]+","level":"[A-Z]+","message":/);

@@ -5,7 +5,7 @@ import { defaultTaskQueuePrefix, idProblem } from '../../config/plan.js';
 import { taskQueueKindPattern } from '../../config/study-config.js';
 import type { QueueRole } from '../../worker/run-workers.js';
 import { withEndpoint, type EndpointOptions } from '../connection.js';
-import { parseLogFormat } from '../runtime.js';
+import { announce, parseLogFormat } from '../runtime.js';
 
 function parseQueues(value: string): QueueRole[] {
   const roles = value.split(',').map((role) => role.trim());
@@ -126,6 +126,7 @@ Examples:
         ...(options.suggestThreads === undefined ? {} : { suggestThreads: options.suggestThreads }),
         ...(options.factorCacheMb === undefined ? {} : { factorCacheMegabytes: options.factorCacheMb }),
         ...(options.metrics === undefined ? {} : { metricsAddress: options.metrics }),
+        announce,
         ...(options.address === undefined ? {} : { address: options.address }),
         ...(options.namespace === undefined ? {} : { namespace: options.namespace }),
         ...(options.profile === undefined ? {} : { profile: options.profile }),
