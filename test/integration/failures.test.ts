@@ -1,4 +1,5 @@
 import { WorkflowFailedError } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   cancelStudy,
@@ -11,7 +12,7 @@ import {
 import type { StudyConfigInput } from '../../src/config/study-config.js';
 import { maxUnknownStageReruns } from '../../workflows/trial.js';
 import { versioned, type StageRegistry, type StageResult } from '../../src/stages/types.js';
-import { createTestEnv, type TestEnv } from './harness.js';
+import { createTestEnv, testStack, type TestEnv } from './harness.js';
 
 let env: TestEnv;
 const attempts = new Map<string, number>();
@@ -418,6 +419,11 @@ describe('stage failures', () => {
         expect(waits.length).toBeGreaterThanOrEqual(2);
         // The waits double: 1 s, 2 s, 4 s, …
         expect(Number(waits[1]!.timerStartedEventAttributes!.startToFireTimeout!.seconds)).toBe(2);
+        // The waits are behind a workflow patch: the trial's history replays with today's code.
+        const trialHistory = await rolling.client.workflow.getHandle(`${handle.workflowId}/trial-1`).fetchHistory();
+        await expect(
+          Worker.runReplayHistory({ workflowBundle: { codePath: testStack().workflowBundlePath } }, trialHistory),
+        ).resolves.toBeUndefined();
       } finally {
         await stopRight();
       }

@@ -41,8 +41,13 @@ const fixture = (name: string): unknown =>
  *       'memotune-unreported-objective-ends'), a cancelled suggestion ends the study as cancelled
  *       (patched 'memotune-cancel-during-suggest'), optimizerFilled records; also a study whose
  *       objective metric no stage reports
+ *   v13: (sessions 32–33) a stage the store refused charged what it spent (patched
+ *       'memotune-store-refused-charge'), an unusable result ends a study no trial of which has
+ *       completed ('memotune-invalid-result-ends'), a stage a worker lacks waits for another once
+ *       the stages have run ('memotune-unknown-stage-backoff'; the trials carry stagesRanBefore),
+ *       a failed study's ERROR log line
  */
-const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v10', 'v11', 'v12'];
+const releases = ['v1', 'v2', 'v3', 'v4', 'v5', 'v6', 'v7', 'v8', 'v10', 'v11', 'v12', 'v13'];
 
 describe('replaying recorded histories', () => {
   const workflowBundle = () => ({ codePath: testStack().workflowBundlePath });
@@ -62,7 +67,7 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11', 'v12']) {
+  for (const release of ['v4', 'v5', 'v6', 'v7', 'v8', 'v9', 'v10', 'v11', 'v12', 'v13']) {
     it(`replays a parallel study with shared prefixes and control updates, and its trial (${release})`, async () => {
       await expect(
         Worker.runReplayHistory(
@@ -87,6 +92,7 @@ describe('replaying recorded histories', () => {
     ['v10', 'failed its workflow'],
     ['v11', 'failed its workflow'],
     ['v12', 'failed its workflow'],
+    ['v13', 'failed its workflow'],
   ] as const) {
     it(`replays a failed study recorded by release ${release} (it ${closed})`, async () => {
       const history = fixture(`study-failed-${release}`) as { events: { eventType?: string }[] };
@@ -99,13 +105,15 @@ describe('replaying recorded histories', () => {
     });
   }
 
-  it('replays a study whose objective metric no stage reported, recorded by release v12 (parallel, partial enqueues)', async () => {
-    const history = fixture('study-unreported-v12') as { events: { eventType?: string }[] };
-    expect(history.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
-    await expect(
-      Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, 'study-unreported-v12'),
-    ).resolves.toBeUndefined();
-  });
+  for (const release of ['v12', 'v13']) {
+    it(`replays a study whose objective metric no stage reported, recorded by release ${release} (parallel, partial enqueues)`, async () => {
+      const history = fixture(`study-unreported-${release}`) as { events: { eventType?: string }[] };
+      expect(history.events.at(-1)?.eventType).toBe('EVENT_TYPE_WORKFLOW_EXECUTION_FAILED');
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: workflowBundle() }, history, `study-unreported-${release}`),
+      ).resolves.toBeUndefined();
+    });
+  }
 
   for (const release of ['v10', 'v11']) {
     it(`replays a study stopWhen ended, recorded by release ${release} (parallel, trialsWithoutImprovement${release === 'v11' ? ', afterSeconds' : ''})`, async () => {
