@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
 import { ApplicationFailureCategory } from '@temporalio/common';
 import { closestKey } from '../src/core/closest-key.js';
+import { keysOf } from '../src/core/option-keys.js';
 import { spentBeforeAttempt } from '../src/core/charge.js';
 import type { StageWorker } from '../src/core/study.js';
 import { packageVersion } from '../src/package-root.js';
@@ -69,6 +70,17 @@ export interface ActivityDependencies {
    */
   readonly workerIdentity?: string | (() => string);
 }
+
+/** The keys of {@link ActivityDependencies}, for the run-time check of options objects (src/core/option-keys.ts). */
+export const activityDependencyKeys = keysOf<ActivityDependencies>()(
+  'store',
+  'stages',
+  'clock',
+  'suggest',
+  'cancellationGraceMs',
+  'storeRetry',
+  'workerIdentity',
+);
 
 export interface CacheLookupInput {
   readonly pipelineId: string;

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { Context } from '@temporalio/activity';
 import type { WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { activityDependencyKeys, createActivities, type ActivityDependencies } from '../activities/index.js';
+import { checkOptionKeys } from './core/option-keys.js';
 import { activityMetrics } from './worker/metrics.js';
 
 /** The activity the plugin registers; trials schedule it by this name. */
@@ -31,6 +32,14 @@ export class MemotunePlugin extends SimplePlugin {
   private readonly identity: { value?: string };
 
   constructor(dependencies: ActivityDependencies) {
+    checkOptionKeys('MemotunePlugin', dependencies, activityDependencyKeys);
+    const store = (dependencies as Partial<ActivityDependencies>).store;
+    if (store === undefined || typeof store.get !== 'function')
+      // Without one nothing failed until a stage ran (a review's worker started fine).
+      throw new TypeError(
+        'MemotunePlugin: store is required: the object store your stages write their outputs to, as the ' +
+          'orchestration worker has it (S3ObjectStore.fromSettings(s3SettingsFromEnvironment()))',
+      );
     const identity: { value?: string } = {};
     const { runStage } = createActivities({
       ...dependencies,

@@ -1,3 +1,4 @@
+import { checkOptionKeys, keysOf } from '../core/option-keys.js';
 import {
   ApplicationFailure,
   ServiceError,
@@ -84,6 +85,15 @@ export interface StartStudyOptions extends PlanOptions {
    */
   readonly searchAttributes?: boolean | 'auto';
 }
+
+const startStudyOptionKeys = keysOf<StartStudyOptions>()(
+  'studyId',
+  'taskQueuePrefix',
+  'trialsPerRun',
+  'orchestrationHeartbeatSeconds',
+  'ifExists',
+  'searchAttributes',
+);
 
 /** Whether the namespace has memotune's search attributes; `false` when the server will not say. */
 async function searchAttributesRegistered(client: Client): Promise<boolean> {
@@ -185,6 +195,7 @@ export async function startStudy(
   config: StudyConfigInput,
   options: StartStudyOptions = {},
 ): Promise<{ handle: WorkflowHandleWithFirstExecutionRunId<typeof studyWorkflow>; plan: StudyPlan }> {
+  checkOptionKeys('startStudy', options, startStudyOptionKeys);
   const planned = planStudy(parseStudyConfig(config), options);
   const wanted = options.searchAttributes ?? 'auto';
   const searchable = wanted === 'auto' ? await searchAttributesRegistered(client) : wanted;

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { Duration } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
-import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import { activityDependencyKeys, createActivities, type ActivityDependencies } from '../../activities/index.js';
+import { checkOptionKeys, keysOf } from '../core/option-keys.js';
 import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
 import type { TaskQueueKind } from '../config/study-config.js';
 import { activityMetrics } from './metrics.js';
@@ -19,7 +20,11 @@ export interface WorkersOptions extends ActivityDependencies {
   readonly namespace?: string;
   /** @default 'memotune' */
   readonly taskQueuePrefix?: string;
-  /** Which queues this process serves. @default ['orchestration', 'cpu', 'gpu'] */
+  /**
+   * Which queues this process serves. A stage queue needs `stages`: a worker without them would
+   * take the queue's tasks and refuse them as unknown stages.
+   * @default ['orchestration', 'cpu', 'gpu'] with `stages`, else ['orchestration']
+   */
   readonly queues?: readonly QueueRole[];
   /** A prebuilt workflow bundle (tests build it once); else the worker bundles `workflows/`. */
   readonly workflowBundle?: WorkerOptions['workflowBundle'];
@@ -47,21 +52,42 @@ export interface WorkersOptions extends ActivityDependencies {
   /**
    * More Temporal worker options for every worker made here, as for a worker of your own: a
    * `dataConverter` (a payload codec: every worker of a study needs the same one), `interceptors`,
-   * `plugins`, `identity`, `tuner`, ... memotune's own settings above (queue, activities, workflows,
-   * concurrency, shutdown times) are not taken from here.
+   * `plugins`, `identity`, ... memotune's own settings above (queue, activities, workflows,
+   * shutdown times) are not taken from here. A `tuner` (resource-based slots) replaces memotune's
+   * fixed activity slots (`maxConcurrentStages`, the orchestration worker's 8): it then decides
+   * how many stages run at once.
    */
-  readonly workerOptions?: Omit<
-    WorkerOptions,
-    | 'connection'
-    | 'namespace'
-    | 'taskQueue'
-    | 'activities'
-    | 'workflowsPath'
-    | 'workflowBundle'
-    | 'shutdownGraceTime'
-    | 'shutdownForceTime'
-  >;
+  readonly workerOptions?: Omit<WorkerOptions, (typeof memotuneWorkerOptions)[number]>;
 }
+
+/** Worker options memotune sets itself (`workerOptions` may not give them). */
+const memotuneWorkerOptions = [
+  'connection',
+  'namespace',
+  'taskQueue',
+  'activities',
+  'workflowsPath',
+  'workflowBundle',
+  'shutdownGraceTime',
+  'shutdownForceTime',
+  'maxConcurrentActivityTaskExecutions',
+] as const;
+
+const workersOptionKeys = [
+  ...activityDependencyKeys,
+  ...keysOf<Omit<WorkersOptions, keyof ActivityDependencies>>()(
+    'connection',
+    'namespace',
+    'taskQueuePrefix',
+    'queues',
+    'workflowBundle',
+    'maxConcurrentStages',
+    'shutdownGraceTime',
+    'shutdownForceTime',
+    'suggestPool',
+    'workerOptions',
+  ),
+];
 
 /** @see WorkersOptions.shutdownGraceTime */
 export const defaultShutdownGraceMs = 10_000;
@@ -82,8 +108,30 @@ export const workflowsPath = fileURLToPath(
  * Call `run()` on each (or `runWorkers`) to start polling.
  */
 export async function createWorkers(options: WorkersOptions): Promise<Worker[]> {
+  checkOptionKeys('createWorkers', options, workersOptionKeys);
+  for (const key of memotuneWorkerOptions)
+    if (options.workerOptions !== undefined && key in options.workerOptions)
+      throw new TypeError(
+        `createWorkers: workerOptions.${key} is memotune's to set` +
+          (key === 'maxConcurrentActivityTaskExecutions'
+            ? ' (stages at once on a stage queue: maxConcurrentStages; or give a tuner)'
+            : ''),
+      );
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
-  const queues = options.queues ?? ['orchestration', 'cpu', 'gpu'];
+  const hasStages = options.stages !== undefined && Object.keys(options.stages).length > 0;
+  const queues = options.queues ?? (hasStages ? ['orchestration', 'cpu', 'gpu'] : ['orchestration']);
+  const stageQueues = queues.filter((role) => role !== 'orchestration');
+  if (!hasStages && stageQueues.length > 0)
+    throw new TypeError(
+      `createWorkers: queues ${stageQueues.join(', ')} run stages, but no stages were given: pass stages, or serve ` +
+        "queues: ['orchestration'] (a worker without a stage takes its queue's tasks and refuses them)",
+    );
+  // With a tuner of the user's, its slot suppliers decide; the SDK refuses both at once.
+  const tuned = options.workerOptions?.tuner !== undefined;
+  if (tuned && options.maxConcurrentStages !== undefined)
+    throw new TypeError(
+      'createWorkers: give maxConcurrentStages or workerOptions.tuner, not both (the tuner sets the slots)',
+    );
   // Suggestions run on a thread of the orchestration worker's own, which ends with that worker.
   // Threads start on the first suggestion, so a worker that never runs leaves none behind.
   const pool =
@@ -128,7 +176,12 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
           // cache lookups and log writes of parallel trials need not wait behind them. An injected
           // synchronous `suggest` blocks the event loop while it runs (up to ~2 s at n=1000).
           // (and with more threads, as many suggestions at once beside them).
-          maxConcurrentActivityTaskExecutions: pool === undefined ? 1 : 8 + (options.suggestPool?.threads ?? 1) - 1,
+          ...(tuned
+            ? {}
+            : {
+                maxConcurrentActivityTaskExecutions:
+                  pool === undefined ? 1 : 8 + (options.suggestPool?.threads ?? 1) - 1,
+              }),
           // A study's next workflow task waits this long on a dead worker's sticky queue before any
           // other worker may take it (Temporal's default is 10 s): most of what killing an
           // orchestration worker costs. Replaying a run's history elsewhere is cheap (it is bounded).
@@ -141,7 +194,9 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
         await Worker.create({
           ...common,
           activities: { runStage },
-          maxConcurrentActivityTaskExecutions: options.maxConcurrentStages ?? (role === 'gpu' ? 1 : 2),
+          ...(tuned
+            ? {}
+            : { maxConcurrentActivityTaskExecutions: options.maxConcurrentStages ?? (role === 'gpu' ? 1 : 2) }),
         }),
       );
     }

@@ -34,6 +34,14 @@ describe('MemotunePlugin', () => {
     expect(activity[2]).toBe(activityMetrics);
   });
 
+  it('refuses a misspelt option and a missing store at once, naming them', () => {
+    const spread = { store: new MemoryObjectStore(), stagse: {} };
+    expect(() => new MemotunePlugin(spread)).toThrow(
+      "MemotunePlugin: unknown option 'stagse' (did you mean 'stages'?); it takes store, stages,",
+    );
+    expect(() => new MemotunePlugin({} as never)).toThrow('MemotunePlugin: store is required');
+  });
+
   it('refuses a worker with an activity of its own named runStage instead of replacing it', () => {
     expect(() => plugin.configureWorker({ taskQueue: 'mine', activities: { runStage: async () => 'mine' } })).toThrow(
       /already registers an activity named 'runStage'.*rename yours/,
