@@ -74,6 +74,8 @@ export function readableIssues(schema: z.ZodType, input: unknown, error: z.ZodEr
       // JSON's 1e999 parses to Infinity, which zod calls no number at all.
       if (issue.expected === 'number' && typeof value === 'number' && !Number.isFinite(value))
         message = `must be a finite number (got ${value})`;
+      // A number that is not an integer: the number, not its type ("got number" said nothing).
+      else if ((issue.expected as string) === 'int' && typeof value === 'number') message = `${message} (got ${value})`;
       // zod's own wording already says what it received.
       else if (value !== undefined && !message.includes('received'))
         message = `${message.replace(/^is required and /, '')} (got ${kindOf(value)})`;

@@ -386,6 +386,10 @@ describe('configs the optimizer would refuse are refused up front', () => {
     ).toBe(false);
   });
 
+  it('names the number that is not an integer', () => {
+    expect(issuesOf({ ...valid(), parallelism: 2.5 })).toEqual(['parallelism: must be an integer (got 2.5)']);
+  });
+
   it('checks keepReuseSaving is true or false', () => {
     expect(issuesOf({ ...valid(), optimizer: { keepReuseSaving: 1 } })).toEqual([
       'optimizer.keepReuseSaving: must be true or false (got number)',
