@@ -99,6 +99,10 @@ class FakeContext:
     def heartbeat(self, details: Any = None) -> None:
         self.heartbeats.append(details)
 
+    def require_parent(self) -> FakeOutput:
+        assert self.parent is not None, "the first stage has no parent output"
+        return self.parent
+
 
 def run_pipeline(tmp_path: Path, params: dict[str, dict[str, Any]], seed: int = 7):
     """Runs augment -> teacher -> student the way the worker chains them."""
