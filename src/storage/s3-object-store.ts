@@ -12,6 +12,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Readable } from 'node:stream';
 import { fileParts, streamParts, uploadKnownSize, type KnownSizeUpload } from './multipart-upload.js';
 import type { BodySource, ObjectStore, PutFileOptions, PutStreamOptions } from './object-store.js';
@@ -63,14 +64,47 @@ export const defaultPartSizeBytes = 8 * 1024 * 1024;
  */
 export const defaultUploadConcurrency = 3;
 /**
- * Two minutes for an answer: an 8 MiB part at 70 kB/s, a multipart completion a local server
- * concatenates. Without a limit a store that accepted the connection and then stopped answering
- * (a paused or overloaded server) held the stage for as long as it lasted, charged as its run (an
- * ops review saw a 2 s stage charged 123 s).
+ * Two minutes for an answer after the request's body is sent (the time to send it is added: see
+ * {@link requestTimeoutFor}). Without a limit a store that accepted the connection and then stopped
+ * answering (a paused or overloaded server) held the stage for as long as it lasted, charged as its
+ * run (an ops review saw a 2 s stage charged 123 s).
  */
 export const defaultRequestTimeoutMs = 120_000;
 /** A TCP connection that is not made within this fails the request (transient, retried). */
 const connectionTimeoutMs = 10_000;
+/**
+ * The slowest upload a request's limit allows for: the SDK's request timeout runs from the request's
+ * start to the answer's headers, its body's upload included (a 300 MB output at 2 MB/s took 150 s,
+ * and a fixed two minutes would kill and retry it for ever).
+ */
+const slowestUploadBytesPerSecond = 50_000;
+type HttpRequest = Parameters<NodeHttpHandler['handle']>[0];
+type HttpHandlerOptions = NonNullable<Parameters<NodeHttpHandler['handle']>[1]>;
+/** A multipart upload's completion: servers that join the parts (versitygw on disk) answer after. */
+const completionTimeoutMs = 30 * 60_000;
+
+/**
+ * The limit of one request: `baseMs` plus the time its body takes at {@link slowestUploadBytesPerSecond},
+ * or half an hour for a multipart completion.
+ */
+export function requestTimeoutFor(request: HttpRequest, baseMs: number): number {
+  if (request.method === 'POST' && request.query?.uploadId !== undefined) return Math.max(baseMs, completionTimeoutMs);
+  const length = Number(request.headers['content-length'] ?? request.headers['Content-Length'] ?? 0);
+  return (
+    baseMs + (Number.isFinite(length) && length > 0 ? Math.ceil((length / slowestUploadBytesPerSecond) * 1000) : 0)
+  );
+}
+
+/** Node's HTTP handler with each request's limit set by {@link requestTimeoutFor}. */
+class LimitedHttpHandler extends NodeHttpHandler {
+  constructor(private readonly baseTimeoutMs: number) {
+    super({ connectionTimeout: connectionTimeoutMs, throwOnRequestTimeout: true });
+  }
+
+  override handle(request: HttpRequest, options: HttpHandlerOptions = {}) {
+    return super.handle(request, { ...options, requestTimeout: requestTimeoutFor(request, this.baseTimeoutMs) });
+  }
+}
 /** S3's smallest part (all but the last) and most parts in one multipart upload. */
 const minPartSizeBytes = 5 * 1024 * 1024;
 const maxParts = 10_000;
@@ -97,11 +131,7 @@ export function createS3Client(settings: S3Settings): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     // No socket idle limit: a stage reading a parent's stream slowly leaves the socket idle by design.
-    requestHandler: {
-      connectionTimeout: connectionTimeoutMs,
-      requestTimeout: settings.requestTimeoutMs ?? defaultRequestTimeoutMs,
-      throwOnRequestTimeout: true,
-    },
+    requestHandler: new LimitedHttpHandler(settings.requestTimeoutMs ?? defaultRequestTimeoutMs),
   });
   // The parts of a streamed write are not hashed for the request signature (the SDK would hash
   // each part here and the server again; uploads to versitygw run ~30% faster without): the stage

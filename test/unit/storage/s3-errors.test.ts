@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type Socket } from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { S3ObjectStore } from '../../../src/storage/s3-object-store.js';
+import { requestTimeoutFor, S3ObjectStore } from '../../../src/storage/s3-object-store.js';
 import { isTransientError } from '../../../src/storage/retry.js';
 
 const token = 'SESSIONTOKEN-SECRET-55bb';
@@ -96,5 +96,21 @@ describe('a store that stops answering', () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
     }
+  });
+});
+
+describe("a request's limit", () => {
+  const request = (method: string, headers: Record<string, string>, query: Record<string, string> = {}) =>
+    ({ method, headers, query, protocol: 'http:', hostname: 'h', path: '/b/k' }) as unknown as Parameters<
+      typeof requestTimeoutFor
+    >[0];
+  it('adds the time its body takes at 50 kB/s to the base, and gives a multipart completion half an hour', () => {
+    expect(requestTimeoutFor(request('GET', {}), 120_000)).toBe(120_000);
+    // An 8 MiB part: 120 s + 168 s; a 300 MB output: 120 s + 100 min (a fixed limit killed it for ever).
+    expect(requestTimeoutFor(request('PUT', { 'content-length': String(8 * 1024 * 1024) }), 120_000)).toBe(
+      120_000 + 167_773,
+    );
+    expect(requestTimeoutFor(request('PUT', { 'content-length': '300000000' }), 120_000)).toBe(120_000 + 6_000_000);
+    expect(requestTimeoutFor(request('POST', {}, { uploadId: 'u1' }), 120_000)).toBe(1_800_000);
   });
 });
