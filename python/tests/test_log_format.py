@@ -146,3 +146,17 @@ def test_a_forwarded_core_line_keeps_its_target_and_fields() -> None:
     assert parsed["target"] == "temporal_sdk_core::worker"
     assert parsed["task_queue"] == "memotune-python" and parsed["meta.error"] == "timeout"
     assert "temporal_log" not in parsed
+
+
+def test_debug_reaches_memotune_and_temporal_not_botocore_whose_lines_carry_tokens() -> None:
+    from memotune.cli import _configure_logging
+
+    saved = {name: logging.getLogger(name).level for name in ("memotune", "temporalio")}
+    try:
+        _configure_logging("text", "DEBUG")
+        assert logging.getLogger("memotune.activity").getEffectiveLevel() == logging.DEBUG
+        assert logging.getLogger("temporalio.activity").getEffectiveLevel() == logging.DEBUG
+        assert logging.getLogger("botocore.endpoint").getEffectiveLevel() >= logging.INFO
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)

@@ -92,8 +92,13 @@ def _configure_logging(log_format: str, log_level: str | None) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLogFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
     # INFO unless MEMOTUNE_LOG_LEVEL says otherwise: the worker's few lines (start, a stage's
-    # retries) are what a stage author watches.
-    logging.basicConfig(level=logging.INFO if log_level is None else python_log_level(log_level), handlers=[handler])
+    # retries) are what a stage author watches. Below INFO only memotune's and Temporal's own
+    # loggers go lower: botocore's DEBUG lines carry every request's headers, the session token
+    # among them (the TypeScript worker keeps its libraries at ERROR alike).
+    level = logging.INFO if log_level is None else python_log_level(log_level)
+    logging.basicConfig(level=max(level, logging.INFO), handlers=[handler])
+    for name in ("memotune", "temporalio"):
+        logging.getLogger(name).setLevel(level)
     if log_format == "json":
         # The activity context is a field of the line (temporal_activity), not repeated in its text.
         temporalio.activity.logger.activity_info_on_message = False
