@@ -167,6 +167,12 @@ const unreportedObjectiveEndsPatch = 'memotune-unreported-objective-ends';
  */
 const invalidResultEndsPatch = 'memotune-invalid-result-ends';
 /**
+ * A halt that holds whatever completes (a stage no worker has, a refused store, the failure limit)
+ * replaces a pending one that a completing trial would drop (an unreported objective, an unusable
+ * result); histories recorded before kept the first halt.
+ */
+const hardHaltWinsPatch = 'memotune-hard-halt-wins';
+/**
  * A study cancelled while its optimizer ran ends as cancelled; it ended as failed ("the optimizer
  * refused the study: Activity cancelled") in histories recorded before.
  */
@@ -548,6 +554,15 @@ export async function studyWorkflow(input: StudyWorkflowInput): Promise<StudyOut
       });
       state = withPruningSample(recorded.state, record, plan);
       if (halt?.untilATrialCompletes === true && state.best !== null) halt = null;
+      // A halt that holds whatever completes replaces one a completing trial would drop (it was
+      // ignored, and the study went on once that trial completed).
+      if (
+        recorded.halt !== null &&
+        recorded.halt.untilATrialCompletes !== true &&
+        halt?.untilATrialCompletes === true &&
+        patched(hardHaltWinsPatch)
+      )
+        halt = recorded.halt;
       halt ??= recorded.halt;
       publish();
       // Not emitted while replaying (the SDK's workflow meter), so a trial is counted once — twice

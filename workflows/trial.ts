@@ -227,7 +227,10 @@ const unknownStageRerunPatch = 'memotune-unknown-stage-rerun';
  */
 const unknownStageBackoffPatch = 'memotune-unknown-stage-backoff';
 
-/** How long a stage that ran before waits, in all, for a worker that has it (at its version). */
+/**
+ * How long a stage that ran before waits, in all, for a worker that has it (at its version): an
+ * hour, or the stage's own timeout when longer (the right worker may be busy with a run that long).
+ */
 export const unknownStageWaitSeconds = 3600;
 
 /** The wait before rerun `k` (1, 2, …) of such a stage: 1 s doubling up to a minute. */
@@ -255,15 +258,10 @@ async function runThroughWorkerShutdowns(
   let interruptedSpent = 0;
   let unknownAt = 0;
   let waitedSeconds = 0;
-  // The trial's details said it waited for a worker: back to its plan once a worker took the stage.
-  const waitOver = () => {
-    if (waitedSeconds > 0) setCurrentDetails(details);
-  };
+  const maxWaitSeconds = Math.max(unknownStageWaitSeconds, stage.timeoutSeconds);
   for (let interruptions = 0; ;) {
     try {
-      const output = await runStage(interruptions, unknownAt);
-      waitOver();
-      return { output, interruptedSpent };
+      return { output: await runStage(interruptions, unknownAt), interruptedSpent };
     } catch (failure) {
       if (!(failure instanceof ActivityFailure)) throw failure;
       // A fleet in the middle of a deploy that adds the stage: the worker that took the task lacks
@@ -277,7 +275,7 @@ async function runThroughWorkerShutdowns(
       // no trial has run yet is more likely missing everywhere: it fails fast, as before).
       if (misrouted && stagesRanBefore && patched(unknownStageBackoffPatch)) {
         const delay = unknownStageDelaySeconds(unknownAt + 1);
-        if (waitedSeconds + delay <= unknownStageWaitSeconds) {
+        if (waitedSeconds + delay <= maxWaitSeconds) {
           unknownAt++;
           waitedSeconds += delay;
           if (unknownAt === 1 || unknownAt % 10 === 0)
@@ -290,6 +288,8 @@ async function runThroughWorkerShutdowns(
               `the last one that took it lacks it or runs another version (${unknownAt} tries, ${waitedSeconds} s).`,
           );
           await sleep(delay * 1000);
+          // Scheduled again: the details say the trial's plan until a worker refuses it once more.
+          setCurrentDetails(details);
           continue;
         }
       } else if (misrouted && unknownAt < maxUnknownStageReruns && patched(unknownStageRerunPatch)) {
@@ -306,10 +306,7 @@ async function runThroughWorkerShutdowns(
         failureTypeOf(failure) === FailureType.WorkerShutdown &&
         interruptions < maxWorkerShutdownReruns &&
         patched(workerShutdownPatch);
-      if (!rerun) {
-        waitOver();
-        return { failure, interruptedSpent };
-      }
+      if (!rerun) return { failure, interruptedSpent };
       interruptions++;
       // A redeploy costs the trial nothing, as a crash does (a heartbeat timeout charges nothing):
       // the trial log is the same with or without it. Earlier histories charged the attempt.

@@ -29,6 +29,7 @@ const stages: StageRegistry = {
     if (mode === 'broken' || (mode === 'flaky' && trial.attempt === 1)) await new Promise((r) => setTimeout(r, 300));
     if (mode === 'broken') throw new Error('boom: out of GPU memory');
     if (mode === 'slow') await new Promise((r) => setTimeout(r, 1500));
+    if (mode === 'slower') await new Promise((r) => setTimeout(r, 5000));
     // A run that leaves the objective out (a stage that reports it only when it converges).
     if (mode === 'nometric') return { output: { done: false }, metrics: { diverged: 1 }, cost: 1 };
     if (mode === 'flaky' && trial.attempt === 1) throw new Error('transient failure');
@@ -46,7 +47,9 @@ function config(enqueue: { a: number; mode: string }[]): StudyConfigInput {
         {
           name: 'train',
           taskQueue: 'gpu',
-          params: [{ name: 'mode', type: 'categorical', choices: ['ok', 'flaky', 'broken', 'nometric', 'slow'] }],
+          params: [
+            { name: 'mode', type: 'categorical', choices: ['ok', 'flaky', 'broken', 'nometric', 'slow', 'slower'] },
+          ],
           retry: { maximumAttempts: 2, initialIntervalSeconds: 0.1 },
         },
       ],
@@ -475,6 +478,46 @@ describe('stage failures', () => {
       [1, 'completed', null],
       [2, 'completed', null],
     ]);
+  });
+
+  it('keeps a halt that holds whatever completes over one a completing trial drops (parallel)', async () => {
+    // Trial 0 leaves the objective out (a halt until a trial completes), trial 1 fails (the second
+    // failure in a row: a halt that holds), trial 2 completes after both: the study fails. Before,
+    // the second halt was ignored and, once trial 2 completed, the study went on.
+    const mixed = config([
+      { a: 0.1, mode: 'nometric' },
+      { a: 0.2, mode: 'broken' },
+      { a: 0.3, mode: 'slower' },
+      { a: 0.4, mode: 'ok' },
+      { a: 0.5, mode: 'ok' },
+    ]);
+    const { handle } = await startStudy(
+      env.client,
+      {
+        ...mixed,
+        name: 'hard-halt',
+        parallelism: 3,
+        maxConsecutiveFailures: 2,
+        pipeline: {
+          stages: [mixed.pipeline.stages[0]!, { ...mixed.pipeline.stages[1]!, retry: { maximumAttempts: 1 } }],
+        },
+      },
+      { studyId: `${env.taskQueuePrefix}-hard-halt`, taskQueuePrefix: env.taskQueuePrefix },
+    );
+    const result = await env.result(handle);
+    expect(result.status).toBe('failed');
+    expect(result.error).toContain('2 trials in a row failed');
+    expect([...result.history].sort((a, b) => a.trialIndex - b.trialIndex).map((trial) => trial.status)).toEqual([
+      'failed',
+      'failed',
+      'completed',
+    ]);
+    await expect(
+      Worker.runReplayHistory(
+        { workflowBundle: { codePath: testStack().workflowBundlePath } },
+        await handle.fetchHistory(),
+      ),
+    ).resolves.toBeUndefined();
   });
 
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {
