@@ -85,11 +85,7 @@ export function idProblem(id: string, kind: 'studyId' | 'taskQueuePrefix' = 'stu
     // A prefix names task queues and metric labels: `teama,teamb` or `Team A` named one queue no
     // worker meant to poll (an ops review started both).
     return `must be letters, digits, '.', '_' or '-', starting with a letter or digit (it names task queues), got '${id}'`;
-  if (id.includes('/')) {
-    return kind === 'studyId'
-      ? 'must not contain "/" (trial workflow ids are <studyId>/trial-<n>)'
-      : 'must not contain "/" (it names task queues and takes the same characters as a study id)';
-  }
+  if (id.includes('/')) return 'must not contain "/" (trial workflow ids are <studyId>/trial-<n>)';
   return undefined;
 }
 

@@ -3,7 +3,7 @@ import type { Duration } from '@temporalio/common';
 import { NativeConnection, Runtime, Worker, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
 import { activityDependencyKeys, createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { checkOptionKeys, keysOf } from '../core/option-keys.js';
-import { defaultTaskQueuePrefix, taskQueueName } from '../config/plan.js';
+import { defaultTaskQueuePrefix, idProblem, taskQueueName } from '../config/plan.js';
 import type { TaskQueueKind } from '../config/study-config.js';
 import { activityMetrics } from './metrics.js';
 import { SuggestPool, type SuggestPoolOptions } from './suggest-pool.js';
@@ -118,6 +118,8 @@ export async function createWorkers(options: WorkersOptions): Promise<Worker[]> 
             : ''),
       );
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
+  const prefixProblem = idProblem(prefix, 'taskQueuePrefix');
+  if (prefixProblem !== undefined) throw new TypeError(`createWorkers: taskQueuePrefix ${prefixProblem}`);
   const hasStages = options.stages !== undefined && Object.keys(options.stages).length > 0;
   const queues = options.queues ?? (hasStages ? ['orchestration', 'cpu', 'gpu'] : ['orchestration']);
   const stageQueues = queues.filter((role) => role !== 'orchestration');

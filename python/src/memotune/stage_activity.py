@@ -6,6 +6,7 @@ run, its last heartbeat, and each task queue's pollers."""
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from typing import Any
@@ -32,6 +33,15 @@ def classify_pollers(last_access_ms: list[int | None], now_ms: int) -> dict[str,
         "listed": len(last_access_ms),
         "lastPollAgeMs": None if newest is None else max(0, now_ms - newest),
     }
+
+
+def _number(value: Any) -> bool:
+    """A JSON number as the TypeScript reader takes one (``typeof value === 'number'``): not a bool."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    return _number(value) and math.isfinite(value)
 
 
 def _ms(timestamp: Any) -> int | None:
@@ -129,15 +139,15 @@ async def _stages_running(client: Client, runs: list[tuple[int, bool, Any]]) -> 
             stage["lastFailure"] = failure
         if activity.last_worker_identity:
             stage["worker"] = activity.last_worker_identity
-        if isinstance(details.get("spentCost"), (int, float)):
+        if _number(details.get("spentCost")):
             stage["spentSeconds"] = details["spentCost"]
         if details.get("details") is not None:
             stage["progress"] = details["details"]
         reported = details.get("reported")
-        if isinstance(reported, dict) and all(isinstance(reported.get(k), (int, float)) for k in ("step", "value")):
+        if isinstance(reported, dict) and all(_number(reported.get(k)) for k in ("step", "value")):
             stage["reported"] = {"step": reported["step"], "value": reported["value"]}
         outage = details.get("waitingOnStore")
-        if isinstance(outage, dict) and isinstance(outage.get("seconds"), (int, float)) and isinstance(outage.get("error"), str):
+        if isinstance(outage, dict) and _finite(outage.get("seconds")) and isinstance(outage.get("error"), str):
             stage["waitingOnStore"] = {"seconds": outage["seconds"], "error": outage["error"]}
         beat = _ms(activity.last_heartbeat_time) if activity.HasField("last_heartbeat_time") else None
         if beat is not None:

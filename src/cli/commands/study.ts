@@ -1172,7 +1172,6 @@ Examples:
               break;
             }
             if (options.id !== undefined && !execution.workflowId.includes(options.id)) continue;
-            if (options.prefix !== undefined && taskQueuePrefixOf(execution.taskQueue) !== options.prefix) continue;
             const known = latest.get(execution.workflowId);
             if (known === undefined || known.startTime < execution.startTime)
               latest.set(execution.workflowId, execution);
@@ -1184,6 +1183,10 @@ Examples:
                 options.status === undefined ||
                 listedStatus(execution.typedSearchAttributes.get(memotuneStatus), execution.status.name) ===
                   options.status,
+            )
+            // The latest run's prefix: an id a later run took to another prefix is listed there only.
+            .filter(
+              (execution) => options.prefix === undefined || taskQueuePrefixOf(execution.taskQueue) === options.prefix,
             )
             .sort((a, b) => studyStartedAt(b).getTime() - studyStartedAt(a).getTime());
           const rows: Record<string, string | number | null>[] = matching.slice(0, options.limit).map((execution) => {
