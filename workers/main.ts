@@ -15,6 +15,7 @@ import {
 } from '../src/cli/connection.js';
 import { packageVersion } from '../src/package-root.js';
 import { defaultTaskQueuePrefix } from '../src/config/plan.js';
+import type { Worker } from '@temporalio/worker';
 import { createWorkers, runWorkers, type QueueRole } from '../src/worker/run-workers.js';
 import { builtInStages, loadStageModule } from './stage-modules.js';
 
@@ -55,6 +56,17 @@ export function stagesDescription(
     : 'no stages (the orchestration queue only: the study loop and the optimizer)';
 }
 
+/**
+ * The orchestration worker's build id (the SDK's: its version and its workflow bundle's sha256),
+ * which the server records in each study's `BuildIds`: the value `temporal workflow list --query
+ * "BuildIds = '…'"` takes (an ops review found it printed nowhere).
+ */
+function orchestrationBuild(workers: readonly Worker[]): string {
+  const orchestration = workers.find((worker) => worker.options.taskQueue.endsWith('-orchestration'));
+  const buildId = (orchestration?.options as { buildId?: unknown } | undefined)?.buildId;
+  return typeof buildId === 'string' ? `; build ${buildId}` : '';
+}
+
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
   const prefix = options.taskQueuePrefix ?? defaultTaskQueuePrefix;
   const yours = options.stagesModule ? await loadStageModule(options.stagesModule) : {};
@@ -88,7 +100,8 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
         options.queues.some((queue) => queue !== 'orchestration'),
       ) +
       (options.metricsAddress === undefined ? '' : `; metrics http://${options.metricsAddress}/metrics`) +
-      `; memotune ${packageVersion}`,
+      `; memotune ${packageVersion}` +
+      orchestrationBuild(workers),
   );
   await runWorkers(workers, controller.signal);
   await connection.close();
