@@ -128,6 +128,29 @@ const fullNames = new Set([
   'StorageFull',
 ]);
 
+/** The fields of an S3 error (or one in its `cause` chain) the store's classifications read. */
+interface StoreErrorFields {
+  readonly name?: unknown;
+  readonly Code?: unknown;
+  readonly message?: unknown;
+  readonly $metadata?: { readonly httpStatusCode?: unknown };
+}
+
+/** Whether `test` holds for the error or one in its `cause` chain (8 deep at most). */
+function inCauseChain(error: unknown, test: (at: StoreErrorFields) => boolean): boolean {
+  for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
+    if (test(at as StoreErrorFields)) return true;
+    const { cause } = at as { cause?: unknown };
+    at = cause === at ? undefined : cause;
+  }
+  return false;
+}
+
+/** Whether the error's name or S3 code is one of `names`. */
+function named({ name, Code }: StoreErrorFields, names: ReadonlySet<string>): boolean {
+  return (typeof name === 'string' && names.has(name)) || (typeof Code === 'string' && names.has(Code));
+}
+
 /**
  * Whether an object-store error says the store is full or over its quota (HTTP 507, Ceph's 403
  * `QuotaExceeded`, MinIO's `XMinioStorageFull`), the error itself or one in its `cause` chain. It
@@ -135,19 +158,7 @@ const fullNames = new Set([
  * logged as an unreachable store), with its own advice, not "fix the credentials".
  */
 export function isStoreFull(error: unknown): boolean {
-  for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
-    const { name, Code, $metadata, cause } = at as {
-      name?: unknown;
-      Code?: unknown;
-      $metadata?: { httpStatusCode?: unknown };
-      cause?: unknown;
-    };
-    if ((typeof name === 'string' && fullNames.has(name)) || (typeof Code === 'string' && fullNames.has(Code)))
-      return true;
-    if ($metadata?.httpStatusCode === 507) return true;
-    at = cause === at ? undefined : cause;
-  }
-  return false;
+  return inCauseChain(error, (at) => named(at, fullNames) || at.$metadata?.httpStatusCode === 507);
 }
 
 /**
@@ -155,27 +166,21 @@ export function isStoreFull(error: unknown): boolean {
  * signature or key, access denied, a missing bucket, no credentials or region) — the error itself or
  * one in its `cause` chain. Such an error ends a trial as `StoreRefused`, not as the stage's failure:
  * a security review saw five trials of a worker with a wrong secret recorded failed, fed to the
- * optimizer as the worst results, and the cache lookup retry forever, out of sight.
+ * optimizer as the worst results, and the cache lookup retry forever, out of sight. A full store is one too.
  */
 export function isStoreRefusal(error: unknown): boolean {
-  if (isStoreFull(error)) return true;
-  for (let at: unknown = error, depth = 0; typeof at === 'object' && at !== null && depth < 8; depth++) {
-    const { name, Code, message, $metadata, cause } = at as {
-      name?: unknown;
-      Code?: unknown;
-      message?: unknown;
-      $metadata?: { httpStatusCode?: unknown };
-      cause?: unknown;
-    };
-    if ((typeof name === 'string' && refusalNames.has(name)) || (typeof Code === 'string' && refusalNames.has(Code)))
-      return true;
-    // The SDK's own, before any request: no region configured (a bucket on AWS without AWS_REGION).
-    if (typeof message === 'string' && message.startsWith('Region is missing')) return true;
-    const status = $metadata?.httpStatusCode;
-    if (status === 401 || status === 403) return true;
-    at = cause === at ? undefined : cause;
-  }
-  return false;
+  return (
+    isStoreFull(error) ||
+    inCauseChain(
+      error,
+      (at) =>
+        named(at, refusalNames) ||
+        // The SDK's own, before any request: no region configured (a bucket on AWS without AWS_REGION).
+        (typeof at.message === 'string' && at.message.startsWith('Region is missing')) ||
+        at.$metadata?.httpStatusCode === 401 ||
+        at.$metadata?.httpStatusCode === 403,
+    )
+  );
 }
 
 /**
