@@ -49,6 +49,20 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** A free port in 20000–32767, below Linux's ephemeral range (32768–60999): no outgoing connection takes it. */
+export async function stablePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+  return freePort();
+}
+
 export function testStack() {
   return inject('memotuneStack');
 }

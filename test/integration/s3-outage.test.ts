@@ -20,7 +20,7 @@ import type { StageContext } from '../../src/stages/types.js';
 import type { ObjectStore } from '../../src/storage/object-store.js';
 import { S3ObjectStore } from '../../src/storage/s3-object-store.js';
 import { createWorkers, runWorkers, type QueueRole } from '../../src/worker/run-workers.js';
-import { createTestEnv, freePort, testStack, type TestEnv } from './harness.js';
+import { createTestEnv, stablePort, testStack, type TestEnv } from './harness.js';
 import { pacedStages } from './fixtures/paced-stages.js';
 import { paper3Stages, paper3Study } from './fixtures/pipelines.js';
 
@@ -123,7 +123,8 @@ beforeAll(async () => {
   const { versitygw } = await serverBinaries(() => undefined);
   dataDir = join(testStack().workflowBundlePath, '..', `${outageEnv.taskQueuePrefix}-s3`);
   mkdirSync(dataDir, { recursive: true });
-  s3 = new DedicatedS3(versitygw, await freePort(), dataDir);
+  // A port outside the ephemeral range: the server restarts on it after each outage.
+  s3 = new DedicatedS3(versitygw, await stablePort(), dataDir);
   await s3.start();
   await s3.store('').ensureBucket();
 });
