@@ -483,42 +483,62 @@ describe('stage failures', () => {
   it('keeps a halt that holds whatever completes over one a completing trial drops (parallel)', async () => {
     // Trial 0 leaves the objective out (a halt until a trial completes), trial 1 fails (the second
     // failure in a row: a halt that holds), trial 2 completes after both: the study fails. Before,
-    // the second halt was ignored and, once trial 2 completed, the study went on.
-    const mixed = config([
-      { a: 0.1, mode: 'nometric' },
-      { a: 0.2, mode: 'broken' },
-      { a: 0.3, mode: 'slower' },
-      { a: 0.4, mode: 'ok' },
-      { a: 0.5, mode: 'ok' },
-    ]);
-    const { handle } = await startStudy(
-      env.client,
-      {
-        ...mixed,
-        name: 'hard-halt',
-        parallelism: 3,
-        maxConsecutiveFailures: 2,
-        pipeline: {
-          stages: [mixed.pipeline.stages[0]!, { ...mixed.pipeline.stages[1]!, retry: { maximumAttempts: 1 } }],
+    // the second halt was ignored and, once trial 2 completed, the study went on. The order is
+    // made certain: three train slots (the suite's gpu queue has one: a fresh-clone CI run's trial 2
+    // took it first), and trial 2's prepare stage takes a second.
+    const ordered = await createTestEnv('failures-halts');
+    try {
+      await ordered.startWorkers(
+        {
+          ...stages,
+          prepare: async (context) => {
+            if (Number(context.params.a) >= 0.3) await new Promise((resolve) => setTimeout(resolve, 1000));
+            return stages.prepare!(context);
+          },
         },
-      },
-      { studyId: `${env.taskQueuePrefix}-hard-halt`, taskQueuePrefix: env.taskQueuePrefix },
-    );
-    const result = await env.result(handle);
-    expect(result.status).toBe('failed');
-    expect(result.error).toContain('2 trials in a row failed');
-    expect([...result.history].sort((a, b) => a.trialIndex - b.trialIndex).map((trial) => trial.status)).toEqual([
-      'failed',
-      'failed',
-      'completed',
-    ]);
-    await expect(
-      Worker.runReplayHistory(
-        { workflowBundle: { codePath: testStack().workflowBundlePath } },
-        await handle.fetchHistory(),
-      ),
-    ).resolves.toBeUndefined();
-  });
+        undefined,
+        { maxConcurrentStages: 3 },
+      );
+      const mixed = config([
+        { a: 0.1, mode: 'nometric' },
+        { a: 0.2, mode: 'broken' },
+        { a: 0.3, mode: 'slower' },
+        { a: 0.4, mode: 'ok' },
+        { a: 0.5, mode: 'ok' },
+      ]);
+      const { handle } = await startStudy(
+        ordered.client,
+        {
+          ...mixed,
+          name: 'hard-halt',
+          parallelism: 3,
+          maxConsecutiveFailures: 2,
+          pipeline: {
+            stages: [mixed.pipeline.stages[0]!, { ...mixed.pipeline.stages[1]!, retry: { maximumAttempts: 1 } }],
+          },
+        },
+        { studyId: `${ordered.taskQueuePrefix}-hard-halt`, taskQueuePrefix: ordered.taskQueuePrefix },
+      );
+      const result = await ordered.result(handle);
+      const byIndex = [...result.history].sort((a, b) => a.trialIndex - b.trialIndex);
+      // Says what happened if the order was not the one the test means.
+      expect(
+        byIndex.map((trial) => `${trial.trialIndex} ${trial.status} ${trial.finishedAt ?? ''}`),
+        result.error ?? 'no error',
+      ).toHaveLength(3);
+      expect(result.status).toBe('failed');
+      expect(result.error).toContain('2 trials in a row failed');
+      expect(byIndex.map((trial) => trial.status)).toEqual(['failed', 'failed', 'completed']);
+      await expect(
+        Worker.runReplayHistory(
+          { workflowBundle: { codePath: testStack().workflowBundlePath } },
+          await handle.fetchHistory(),
+        ),
+      ).resolves.toBeUndefined();
+    } finally {
+      await ordered.close();
+    }
+  }, 60_000);
 
   it('fails the study after maxConsecutiveFailures failed trials in a row, with the last error', async () => {
     const broken = config([
