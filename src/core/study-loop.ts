@@ -336,29 +336,19 @@ export function afterTrial(
     const error = `trial ${record.trialIndex}: ${record.error ?? 'the object store refused a worker'}`;
     return { state: next, halt: { status: 'failed', error } };
   }
-  if (
-    record.failureType === FailureType.ObjectiveNotReported &&
-    state.best === null &&
-    unreportedObjectiveEnds &&
-    // `null`: the user asked never to give up on failures.
-    (plan.maxConsecutiveFailures ?? null) !== null
-  ) {
-    // No trial has reported the metric: its name in the stage and in the config disagree (a
-    // review saw five full trials run before maxConsecutiveFailures ended such a study). A trial
-    // still running may report it yet: the halt holds only if none does.
+  // While no trial has completed, a trial ended by something every trial would meet (the stage's
+  // code) ends the study; a trial still running may complete yet: the halt holds only if none does.
+  // `maxConsecutiveFailures: null`: the user asked never to give up on failures.
+  const untilCompleted = state.best === null && (plan.maxConsecutiveFailures ?? null) !== null;
+  if (record.failureType === FailureType.ObjectiveNotReported && untilCompleted && unreportedObjectiveEnds) {
+    // The metric's name in the stage and in the config disagree (a review saw five full trials run
+    // before maxConsecutiveFailures ended such a study).
     const error = `trial ${record.trialIndex}: ${record.error ?? 'the objective metric was not reported'} — no trial has reported it yet: make the stage's metric name and the config's objective.metric agree`;
     return { state: next, halt: { status: 'failed', error, untilATrialCompletes: true } };
   }
-  if (
-    record.failureType === FailureType.InvalidStageResult &&
-    state.best === null &&
-    invalidResultEnds &&
-    (plan.maxConsecutiveFailures ?? null) !== null
-  ) {
+  if (record.failureType === FailureType.InvalidStageResult && untilCompleted && invalidResultEnds) {
     // A stage returned what memotune cannot store or read (a numpy array as its output, a tuple as
-    // a metric) and no trial has completed: that is the stage's code, and every trial would run
-    // its pipeline in full to fail alike (a review paid for maxConsecutiveFailures of them). A
-    // trial still running may complete yet: the halt holds only if none does.
+    // a metric): a review paid for maxConsecutiveFailures full pipelines of it.
     const error = `trial ${record.trialIndex}: ${record.error ?? 'a stage returned a result memotune cannot use'} — no trial has completed yet: fix what the stage returns, then start the study again`;
     return { state: next, halt: { status: 'failed', error, untilATrialCompletes: true } };
   }
